@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+/**
+ * keyward-sim: runs the exchange simulator until SIGINT/SIGTERM.
+ * Prints one JSON line with the listeners' URLs when ready. Exit codes: 0 clean stop, 1 failure to
+ * start (e.g. port in use), 2 bad arguments or scenario.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { formatZodError, parseScenarioText, ScenarioError } from "./scenario.js";
+import { startSimulator } from "./simulator.js";
+
+const USAGE = `Usage: keyward-sim --scenario FILE [options]
+
+Runs a local simulator of the OKX v5 and Bitfinex v2 API-key management surfaces on 127.0.0.1.
+When ready it prints {"okx":URL,"bitfinex":URL,"control":URL,"okxRegions":{...}} on one line.
+
+Options:
+  --scenario FILE        world to start with (JSON; see the package README)
+  --okx-port N           OKX (www) port, 0 = any free port (default 0)
+  --bitfinex-port N      Bitfinex port (default 0)
+  --control-port N       control API port (default 0)
+  --latency-ms N         latency added to every exchange request (default 0)
+  --rate-scale F         multiply every rate-limit window by F, e.g. 0.1 (default 1)
+  --state-file FILE      persist the world to FILE and reload it on start
+  -h, --help             show this help
+
+Exit codes: 0 stopped by SIGINT/SIGTERM; 1 could not start; 2 bad arguments or scenario.`;
+
+const port = z.coerce.number().int().min(0).max(65535);
+const ArgsSchema = z.object({
+  scenario: z.string().min(1, "is required"),
+  "okx-port": port.default(0),
+  "bitfinex-port": port.default(0),
+  "control-port": port.default(0),
+  "latency-ms": z.coerce.number().int().min(0).max(60_000).default(0),
+  "rate-scale": z.coerce.number().positive().max(1000).default(1),
+  "state-file": z.string().min(1).optional(),
+});
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`keyward-sim: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        scenario: { type: "string" },
+        "okx-port": { type: "string" },
+        "bitfinex-port": { type: "string" },
+        "control-port": { type: "string" },
+        "latency-ms": { type: "string" },
+        "rate-scale": { type: "string" },
+        "state-file": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    fail(`${(error as Error).message}\n\n${USAGE}`, 2);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const args = ArgsSchema.safeParse({ scenario: "", ...values });
+  if (!args.success) fail(`${formatZodError(args.error).replace(/^(\S+):/, "--$1")}\n\n${USAGE}`, 2);
+  const opts = args.data;
+
+  let text: string;
+  try {
+    text = readFileSync(opts.scenario, "utf8");
+  } catch (error) {
+    fail(`cannot read scenario ${opts.scenario}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 2);
+  }
+  let scenario: ReturnType<typeof parseScenarioText>;
+  try {
+    scenario = parseScenarioText(text, opts.scenario);
+  } catch (error) {
+    if (error instanceof ScenarioError) fail(`invalid scenario: ${error.message}`, 2);
+    throw error;
+  }
+
+  let sim: Awaited<ReturnType<typeof startSimulator>>;
+  try {
+    sim = await startSimulator({
+      scenario,
+      okxPort: opts["okx-port"],
+      bitfinexPort: opts["bitfinex-port"],
+      controlPort: opts["control-port"],
+      latencyMs: opts["latency-ms"],
+      rateScale: opts["rate-scale"],
+      ...(opts["state-file"] ? { stateFile: opts["state-file"] } : {}),
+    });
+  } catch (error) {
+    fail(`could not start: ${(error as Error).message}`, 1);
+  }
+  process.stdout.write(
+    `${JSON.stringify({ okx: sim.okx, bitfinex: sim.bitfinex, control: sim.control, okxRegions: sim.okxRegions })}\n`,
+  );
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void sim.close().then(() => process.exit(0));
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+void main();

@@ -1,0 +1,82 @@
+/** The OKX v5 listener for one regional host: public time, then authenticated key management. */
+import type { Clock } from "../clock.js";
+import { exchangeListener } from "../exchange-listener.js";
+import type { Faults } from "../faults.js";
+import { normaliseAddress } from "../ip-whitelist.js";
+import type { RateLimits, SlidingWindowLimiter } from "../rate-limiter.js";
+import type { RequestLog } from "../request-log.js";
+import type { OkxRegion } from "../scenario.js";
+import { uiRoute } from "../ui-pages.js";
+import type { World } from "../world.js";
+import { authenticateOkx } from "./auth.js";
+import { OKX_ROUTES } from "./endpoints.js";
+import { okxError, okxOk } from "./envelope.js";
+
+export interface OkxServerDeps {
+  world(): World;
+  clock: Clock;
+  limiter: SlidingWindowLimiter;
+  limits: RateLimits["okx"];
+  faults: Faults;
+  log: RequestLog;
+  region: OkxRegion;
+  timestampWindowMs: number;
+  changed(): void;
+}
+
+const WRITE_PATHS = new Set(OKX_ROUTES.filter((r) => r.method === "POST").map((r) => r.path));
+
+export function okxListener(deps: OkxServerDeps) {
+  return exchangeListener({
+    exchange: "okx",
+    faults: deps.faults,
+    log: deps.log,
+    clock: deps.clock,
+    isWrite: (raw) => raw.method === "POST" && WRITE_PATHS.has(raw.path),
+    faultReply: (status) => ({
+      status,
+      contentType: "text/html",
+      body: `<html><head><title>${status}</title></head><body><center><h1>${status}</h1></center></body></html>`,
+    }),
+    tooLarge: () => okxError("50002", null),
+    passthrough: (raw) =>
+      uiRoute(deps.world(), "okx", raw.method, raw.path, raw.query, raw.body, deps.clock.now(), deps.changed),
+    handle(raw) {
+      const now = deps.clock.now();
+      const world = deps.world();
+      if (raw.path === "/api/v5/public/time" && raw.method === "GET") {
+        const ip = normaliseAddress(raw.remoteAddress);
+        if (!deps.limiter.tryTake(`okx:ip:${ip}:public-time`, deps.limits.publicTime, now)) return okxError("50011", null);
+        return okxOk([{ ts: String(now) }], null);
+      }
+      const route = OKX_ROUTES.find((r) => r.path === raw.path && r.method === raw.method);
+      if (!route) {
+        const known = OKX_ROUTES.some((r) => r.path === raw.path);
+        return { status: known ? 405 : 404, body: { code: String(known ? 405 : 404), msg: known ? "Method Not Allowed" : "Not Found", data: [] }, code: known ? "405" : "404", apiKey: null };
+      }
+      const auth = authenticateOkx(raw, { world, region: deps.region, now, timestampWindowMs: deps.timestampWindowMs });
+      if (!auth.ok) return auth.reply;
+      const { key } = auth;
+      if (route.masterOnly && key.subAcct !== null) return okxError("59500", key.apiKey);
+      if (route.ipBoundCaller && key.ip.length === 0) return okxError("50035", key.apiKey);
+      if (route.needsTrade && !key.perm.split(",").includes("trade")) return okxError("50120", key.apiKey);
+      // Private limits count per User ID and endpoint, shared by every key of that UID (reference §1.3).
+      if (!deps.limiter.tryTake(`okx:uid:${key.ownerUid}:${route.method}:${route.path}`, deps.limits[route.limit], now)) {
+        return okxError("50011", key.apiKey);
+      }
+      let params: Record<string, unknown>;
+      if (raw.method === "GET") {
+        params = Object.fromEntries(new URLSearchParams(raw.query));
+      } else {
+        try {
+          const parsed: unknown = JSON.parse(raw.body || "{}");
+          if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return okxError("50002", key.apiKey);
+          params = parsed as Record<string, unknown>;
+        } catch {
+          return okxError("50002", key.apiKey);
+        }
+      }
+      return route.handle({ raw, key, world, now, params, changed: deps.changed });
+    },
+  });
+}
