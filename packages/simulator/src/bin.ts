@@ -74,7 +74,10 @@ async function main(): Promise<void> {
   try {
     text = readFileSync(opts.scenario, "utf8");
   } catch (error) {
-    fail(`cannot read scenario ${opts.scenario}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 2);
+    fail(
+      `cannot read scenario ${opts.scenario}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      2,
+    );
   }
   let scenario: ReturnType<typeof parseScenarioText>;
   try {

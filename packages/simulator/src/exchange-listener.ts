@@ -46,7 +46,12 @@ export function exchangeListener(options: ExchangeListenerOptions) {
         send(res, direct);
         return;
       }
-      const entry = (code: string, status: number, apiKey: string | null, fault?: "error" | "timeout" | "drop") =>
+      const entry = (
+        code: string,
+        status: number,
+        apiKey: string | null,
+        fault?: "error" | "timeout" | "drop",
+      ) =>
         log.add({
           time: new Date(clock.now()).toISOString(),
           exchange,

@@ -13,6 +13,11 @@ export {
   type ScenarioInput,
   ScenarioSchema,
 } from "./scenario.js";
-export { type RunningSimulator, type SimulatorOptions, type SimulatorUrls, startSimulator } from "./simulator.js";
+export {
+  type RunningSimulator,
+  type SimulatorOptions,
+  type SimulatorUrls,
+  startSimulator,
+} from "./simulator.js";
 export { UI_PATHS } from "./ui-pages.js";
 export type { WorldView } from "./world.js";

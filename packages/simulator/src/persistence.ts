@@ -61,12 +61,21 @@ const PersistedSchema = z.object({
           apiKey: z.string(),
           apiSecret: z.string(),
           label: z.string(),
-          permissions: z.array(z.tuple([z.string(), z.union([z.literal(0), z.literal(1)]), z.union([z.literal(0), z.literal(1)])])),
+          permissions: z.array(
+            z.tuple([
+              z.string(),
+              z.union([z.literal(0), z.literal(1)]),
+              z.union([z.literal(0), z.literal(1)]),
+            ]),
+          ),
           ip: z.array(z.string()),
           createdAt: z.string(),
           status,
           userId: z.number(),
-          lastNonce: z.string().regex(/^\d+$/).transform((s) => BigInt(s)),
+          lastNonce: z
+            .string()
+            .regex(/^\d+$/)
+            .transform((s) => BigInt(s)),
         }),
       ),
     }),
@@ -98,15 +107,23 @@ export function saveWorld(world: World, file: string): void {
 /** The saved world, or undefined when the file does not exist yet. */
 export function loadWorld(file: string): World | undefined {
   if (!existsSync(file)) return undefined;
-  const parsed = PersistedSchema.safeParse(JSON.parse(readFileSync(file, "utf8")));
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new Error(`state file ${file}: not valid JSON (${(error as Error).message})`);
+  }
+  const parsed = PersistedSchema.safeParse(json);
   if (!parsed.success) throw new Error(`state file ${file}: ${formatZodError(parsed.error)}`);
   const world = new World();
   world.okxAccounts = parsed.data.okxAccounts;
   world.bitfinexUsers = parsed.data.bitfinexUsers;
   for (const account of world.okxAccounts) {
-    for (const key of [...account.keys, ...account.subAccounts.flatMap((s) => s.keys)]) world.okxKeys.set(key.apiKey, key);
+    for (const key of [...account.keys, ...account.subAccounts.flatMap((s) => s.keys)])
+      world.okxKeys.set(key.apiKey, key);
   }
-  for (const user of world.bitfinexUsers) for (const key of user.keys) world.bitfinexKeys.set(key.apiKey, key);
+  for (const user of world.bitfinexUsers)
+    for (const key of user.keys) world.bitfinexKeys.set(key.apiKey, key);
   for (const token of parsed.data.bitfinexTokens) world.bitfinexTokens.set(token.token, token);
   return world;
 }

@@ -75,7 +75,10 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
 
 /** Shrinks every window (and the block) by `scale`, e.g. 0.1 makes "1 per second" into "1 per 100 ms". */
 export function scaleRateLimits(limits: RateLimits, scale: number): RateLimits {
-  const s = (w: WindowLimit): WindowLimit => ({ limit: w.limit, windowMs: Math.max(1, Math.round(w.windowMs * scale)) });
+  const s = (w: WindowLimit): WindowLimit => ({
+    limit: w.limit,
+    windowMs: Math.max(1, Math.round(w.windowMs * scale)),
+  });
   return {
     okx: {
       read: s(limits.okx.read),
@@ -83,6 +86,9 @@ export function scaleRateLimits(limits: RateLimits, scale: number): RateLimits {
       config: s(limits.okx.config),
       publicTime: s(limits.okx.publicTime),
     },
-    bitfinex: { auth: s(limits.bitfinex.auth), blockMs: Math.max(1, Math.round(limits.bitfinex.blockMs * scale)) },
+    bitfinex: {
+      auth: s(limits.bitfinex.auth),
+      blockMs: Math.max(1, Math.round(limits.bitfinex.blockMs * scale)),
+    },
   };
 }

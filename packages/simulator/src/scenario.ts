@@ -7,17 +7,13 @@ import { z } from "zod";
 import { isIpOrCidr as ipOrCidr } from "./ip-whitelist.js";
 
 /** OKX lists IPs as one comma-separated string; "" means "no binding". */
-const okxIpList = z
-  .string()
-  .refine((s) => s === "" || s.split(",").every((ip) => ipOrCidr(ip.trim())), {
-    message: 'expected a comma-separated list of IPv4/IPv6 addresses or CIDR ranges, or ""',
-  });
+const okxIpList = z.string().refine((s) => s === "" || s.split(",").every((ip) => ipOrCidr(ip.trim())), {
+  message: 'expected a comma-separated list of IPv4/IPv6 addresses or CIDR ranges, or ""',
+});
 
-const okxPerm = z
-  .string()
-  .regex(/^(read_only|trade|withdraw)(,(read_only|trade|withdraw))*$/, {
-    message: 'expected a comma-separated list of "read_only", "trade", "withdraw"',
-  });
+const okxPerm = z.string().regex(/^(read_only|trade|withdraw)(,(read_only|trade|withdraw))*$/, {
+  message: 'expected a comma-separated list of "read_only", "trade", "withdraw"',
+});
 
 const msString = z.string().regex(/^\d{1,16}$/, { message: "expected epoch milliseconds as a string" });
 
@@ -71,7 +67,9 @@ export const BitfinexKeySchema = z.strictObject({
   apiSecret: z.string().min(1),
   label: z.string(),
   permissions: z.array(z.tuple([z.string().min(1), bit, bit])),
-  ip: z.array(z.string().refine(ipOrCidr, { message: "expected an IPv4/IPv6 address or CIDR range" })).default([]),
+  ip: z
+    .array(z.string().refine(ipOrCidr, { message: "expected an IPv4/IPv6 address or CIDR range" }))
+    .default([]),
   createdAt: z.iso.datetime(),
   /** Highest nonce the exchange has seen for this key (as a decimal string), e.g. after µs-nonce clients. */
   lastNonce: z.string().regex(/^\d+$/).optional(),

@@ -1,12 +1,18 @@
 /** `startSimulator`: the OKX listeners (one per regional host), the Bitfinex listener and the control API. */
-import { OffsetClock } from "./clock.js";
+
 import { bitfinexListener } from "./bitfinex/server.js";
+import { OffsetClock } from "./clock.js";
 import { controlListener } from "./control/server.js";
 import { Faults } from "./faults.js";
 import { type Listening, listen } from "./http-kit.js";
 import { okxListener } from "./okx/server.js";
 import { loadWorld, saveWorld } from "./persistence.js";
-import { DEFAULT_RATE_LIMITS, type RateLimits, SlidingWindowLimiter, scaleRateLimits } from "./rate-limiter.js";
+import {
+  DEFAULT_RATE_LIMITS,
+  type RateLimits,
+  SlidingWindowLimiter,
+  scaleRateLimits,
+} from "./rate-limiter.js";
 import { RequestLog } from "./request-log.js";
 import { type OkxRegion, parseScenario, type ScenarioInput } from "./scenario.js";
 import { World } from "./world.js";
@@ -53,7 +59,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const faults = new Faults(options.latencyMs ?? 0);
   const log = new RequestLog();
   const stateFile = options.stateFile;
-  let world = (stateFile && loadWorld(stateFile)) || World.fromScenario(parseScenario(options.scenario ?? {}), clock.now());
+  let world =
+    (stateFile && loadWorld(stateFile)) ||
+    World.fromScenario(parseScenario(options.scenario ?? {}), clock.now());
   const changed = () => {
     if (stateFile) saveWorld(world, stateFile);
   };
@@ -79,7 +87,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const us = await listen(okxListener(okxDeps("us")), 0);
     listeners.push(us);
     const bitfinex = await listen(
-      bitfinexListener({ world: () => world, clock, limiter, limits: rateLimits.bitfinex, faults, log, changed }),
+      bitfinexListener({
+        world: () => world,
+        clock,
+        limiter,
+        limits: rateLimits.bitfinex,
+        faults,
+        log,
+        changed,
+      }),
       options.bitfinexPort ?? 0,
     );
     listeners.push(bitfinex);

@@ -33,12 +33,24 @@ function rows(world: World, exchange: "okx" | "bitfinex", now: number): UiRow[] 
     return world.okxAccounts.flatMap((a) => [
       ...a.keys.map((k) => {
         world.okxKeyExpired(k, now);
-        return { owner: `${a.name} (UID ${a.uid}) master`, label: k.label, apiKey: k.apiKey, detail: `${k.perm}; IP ${k.ip.join(",") || "none"}`, status: k.status };
+        return {
+          owner: `${a.name} (UID ${a.uid}) master`,
+          label: k.label,
+          apiKey: k.apiKey,
+          detail: `${k.perm}; IP ${k.ip.join(",") || "none"}`,
+          status: k.status,
+        };
       }),
       ...a.subAccounts.flatMap((s) =>
         s.keys.map((k) => {
           world.okxKeyExpired(k, now);
-          return { owner: `${a.name} / ${s.name}`, label: k.label, apiKey: k.apiKey, detail: `${k.perm}; IP ${k.ip.join(",") || "none"}`, status: k.status };
+          return {
+            owner: `${a.name} / ${s.name}`,
+            label: k.label,
+            apiKey: k.apiKey,
+            detail: `${k.perm}; IP ${k.ip.join(",") || "none"}`,
+            status: k.status,
+          };
         }),
       ),
     ]);
@@ -48,7 +60,10 @@ function rows(world: World, exchange: "okx" | "bitfinex", now: number): UiRow[] 
       owner: `${u.email} (ID ${u.id})`,
       label: k.label,
       apiKey: k.apiKey,
-      detail: k.permissions.filter((p) => p[1] || p[2]).map((p) => `${p[0]}:${p[2] ? "rw" : "r"}`).join(" "),
+      detail: k.permissions
+        .filter((p) => p[1] || p[2])
+        .map((p) => `${p[0]}:${p[2] ? "rw" : "r"}`)
+        .join(" "),
       status: k.status,
     })),
   );
@@ -73,7 +88,12 @@ export function uiListPage(world: World, exchange: "okx" | "bitfinex", now: numb
   );
 }
 
-export function uiConfirmPage(world: World, exchange: "okx" | "bitfinex", apiKey: string, now: number): Reply {
+export function uiConfirmPage(
+  world: World,
+  exchange: "okx" | "bitfinex",
+  apiKey: string,
+  now: number,
+): Reply {
   const row = rows(world, exchange, now).find((r) => r.apiKey === apiKey);
   if (!row) return { ...page(TITLES[exchange], "<p>No such API key.</p>"), status: 404 };
   return page(
@@ -98,7 +118,8 @@ export function uiRoute(
   changed: () => void,
 ): Reply | undefined {
   const base = UI_PATHS[exchange];
-  if (method === "GET" && path === base) return uiListPage(world, exchange, now, new URLSearchParams(query).get("notice") ?? undefined);
+  if (method === "GET" && path === base)
+    return uiListPage(world, exchange, now, new URLSearchParams(query).get("notice") ?? undefined);
   if (method === "GET" && path === `${base}/revoke`) {
     return uiConfirmPage(world, exchange, new URLSearchParams(query).get("apiKey") ?? "", now);
   }

@@ -3,8 +3,8 @@
  * and tokens. Both exchange listeners and the control API act on one World.
  */
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
-import type { OkxRegion, Scenario } from "./scenario.js";
 import { splitOkxIps } from "./ip-whitelist.js";
+import type { OkxRegion, Scenario } from "./scenario.js";
 
 export type KeyStatus = "active" | "revoked";
 
@@ -143,7 +143,11 @@ export class World {
         keys: [],
         subAccounts: [],
       };
-      const seedKey = (seed: (typeof account.keys)[number], ownerUid: string, subAcct: string | null): OkxKey => {
+      const seedKey = (
+        seed: (typeof account.keys)[number],
+        ownerUid: string,
+        subAcct: string | null,
+      ): OkxKey => {
         const { salt, hash } = hashPassphrase(seed.passphrase);
         const key: OkxKey = {
           apiKey: seed.apiKey,
@@ -249,7 +253,14 @@ export class World {
   view(now: number) {
     const okxKey = (k: OkxKey) => {
       this.okxKeyExpired(k, now);
-      return { apiKey: k.apiKey, label: k.label, perm: k.perm, ip: k.ip.join(","), ts: String(k.ts), status: k.status };
+      return {
+        apiKey: k.apiKey,
+        label: k.label,
+        perm: k.perm,
+        ip: k.ip.join(","),
+        ts: String(k.ts),
+        status: k.status,
+      };
     };
     return {
       okx: {

@@ -3,23 +3,69 @@ import type { ScenarioInput } from "../src/index.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 
-export const MASTER = { apiKey: "okx-master-1", secretKey: "MASTERSECRETCANARY0000000000000001", passphrase: "Master-Pass-1!" };
-export const MASTER_READ = { apiKey: "okx-master-read", secretKey: "MASTERREADSECRET00000000000000002", passphrase: "Read-Pass-2!" };
-export const MASTER_NO_IP = { apiKey: "okx-master-noip", secretKey: "MASTERNOIPSECRET00000000000000003", passphrase: "NoIp-Pass-3!" };
-export const SUB_TRADE = { apiKey: "okx-sub-trade", secretKey: "SUBTRADESECRET000000000000000004", passphrase: "SubTrade-4!" };
-export const SUB_READ = { apiKey: "okx-sub-read", secretKey: "SUBREADSECRET0000000000000000005", passphrase: "SubRead-5!" };
-export const SUB_OTHER_IP = { apiKey: "okx-sub-otherip", secretKey: "SUBOTHERIPSECRET00000000000000006", passphrase: "Other-Ip-6!" };
-export const SUB_IDLE = { apiKey: "okx-sub-idle", secretKey: "SUBIDLESECRET0000000000000000007", passphrase: "Idle-Pass-7!" };
-export const DEMO_KEY = { apiKey: "okx-demo", secretKey: "DEMOSECRET000000000000000000000008", passphrase: "Demo-Pass-8!" };
-export const FROZEN_KEY = { apiKey: "okx-frozen", secretKey: "FROZENSECRET0000000000000000000009", passphrase: "Frozen-Pass-9!" };
-export const EEA_MASTER = { apiKey: "okx-eea-master", secretKey: "EEASECRET00000000000000000000000A", passphrase: "Eea-Pass-10!" };
+export const MASTER = {
+  apiKey: "okx-master-1",
+  secretKey: "MASTERSECRETCANARY0000000000000001",
+  passphrase: "Master-Pass-1!",
+};
+export const MASTER_READ = {
+  apiKey: "okx-master-read",
+  secretKey: "MASTERREADSECRET00000000000000002",
+  passphrase: "Read-Pass-2!",
+};
+export const MASTER_NO_IP = {
+  apiKey: "okx-master-noip",
+  secretKey: "MASTERNOIPSECRET00000000000000003",
+  passphrase: "NoIp-Pass-3!",
+};
+export const SUB_TRADE = {
+  apiKey: "okx-sub-trade",
+  secretKey: "SUBTRADESECRET000000000000000004",
+  passphrase: "SubTrade-4!",
+};
+export const SUB_READ = {
+  apiKey: "okx-sub-read",
+  secretKey: "SUBREADSECRET0000000000000000005",
+  passphrase: "SubRead-5!",
+};
+export const SUB_OTHER_IP = {
+  apiKey: "okx-sub-otherip",
+  secretKey: "SUBOTHERIPSECRET00000000000000006",
+  passphrase: "Other-Ip-6!",
+};
+export const SUB_IDLE = {
+  apiKey: "okx-sub-idle",
+  secretKey: "SUBIDLESECRET0000000000000000007",
+  passphrase: "Idle-Pass-7!",
+};
+export const DEMO_KEY = {
+  apiKey: "okx-demo",
+  secretKey: "DEMOSECRET000000000000000000000008",
+  passphrase: "Demo-Pass-8!",
+};
+export const FROZEN_KEY = {
+  apiKey: "okx-frozen",
+  secretKey: "FROZENSECRET0000000000000000000009",
+  passphrase: "Frozen-Pass-9!",
+};
+export const EEA_MASTER = {
+  apiKey: "okx-eea-master",
+  secretKey: "EEASECRET00000000000000000000000A",
+  passphrase: "Eea-Pass-10!",
+};
 
 export const BFX_MAIN = { apiKey: "bfx-main-key", apiSecret: "bfx-main-secret-canary" };
 export const BFX_NOSCOPE = { apiKey: "bfx-noscope-key", apiSecret: "bfx-noscope-secret-canary" };
 export const BFX_IP = { apiKey: "bfx-ip-key", apiSecret: "bfx-ip-secret-canary" };
 export const BFX_MICRO = { apiKey: "bfx-micro-key", apiSecret: "bfx-micro-secret-canary" };
 
-const okxKey = (c: typeof MASTER, label: string, perm: string, ip: string, extra: Record<string, unknown> = {}) => ({
+const okxKey = (
+  c: typeof MASTER,
+  label: string,
+  perm: string,
+  ip: string,
+  extra: Record<string, unknown> = {},
+) => ({
   ...c,
   label,
   perm,
@@ -57,7 +103,12 @@ export const scenario = (): ScenarioInput => ({
           { name: "thirdsub03", uid: "1103", ts: "1700000120000", keys: [] },
         ],
       },
-      { uid: "2001", name: "eea-desk", region: "eea", keys: [okxKey(EEA_MASTER, "eea-admin", "read_only", "")] },
+      {
+        uid: "2001",
+        name: "eea-desk",
+        region: "eea",
+        keys: [okxKey(EEA_MASTER, "eea-admin", "read_only", "")],
+      },
     ],
   },
   bitfinex: {
@@ -78,7 +129,13 @@ export const scenario = (): ScenarioInput => ({
             createdAt: "2026-01-01T00:00:00Z",
           },
           { ...BFX_NOSCOPE, label: "no-scopes", permissions: [], createdAt: "2026-01-02T00:00:00Z" },
-          { ...BFX_IP, label: "ip-bound", permissions: [["account", 1, 0]], ip: ["127.0.0.2"], createdAt: "2026-01-03T00:00:00Z" },
+          {
+            ...BFX_IP,
+            label: "ip-bound",
+            permissions: [["account", 1, 0]],
+            ip: ["127.0.0.2"],
+            createdAt: "2026-01-03T00:00:00Z",
+          },
           {
             ...BFX_MICRO,
             label: "used-with-microseconds",

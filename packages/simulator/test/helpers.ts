@@ -17,12 +17,25 @@ export interface HttpResult {
 
 export function httpCall(
   url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string; localAddress?: string } = {},
+  init: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    localAddress?: string;
+    /** Aborts the request (e.g. `AbortSignal.timeout(ms)` against an injected "never answer" fault). */
+    signal?: AbortSignal;
+  } = {},
 ): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
-      { method: init.method ?? "GET", headers: init.headers, localAddress: init.localAddress, agent: false },
+      {
+        method: init.method ?? "GET",
+        headers: init.headers,
+        localAddress: init.localAddress,
+        agent: false,
+        ...(init.signal ? { signal: init.signal } : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
@@ -61,12 +74,14 @@ export interface OkxCallOptions {
   localAddress?: string;
   /** Sign with this secret instead of the key's own. */
   signSecret?: string;
+  signal?: AbortSignal;
 }
 
 /** https://www.okx.com/docs-v5/en/#overview-rest-authentication */
 export function okxCall(base: string, creds: OkxCreds, opts: OkxCallOptions): Promise<HttpResult> {
   const method = opts.method ?? (opts.body === undefined ? "GET" : "POST");
-  const body = opts.body === undefined ? "" : typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
+  const body =
+    opts.body === undefined ? "" : typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
   const timestamp = opts.timestamp ?? new Date().toISOString();
   const sign = createHmac("sha256", opts.signSecret ?? creds.secretKey)
     .update(`${timestamp}${method}${opts.path}${body}`)
@@ -87,6 +102,7 @@ export function okxCall(base: string, creds: OkxCreds, opts: OkxCallOptions): Pr
     headers,
     ...(body ? { body } : {}),
     ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
   });
 }
 
@@ -108,7 +124,14 @@ export function bfxCall(
   creds: BfxCreds,
   path: string,
   body: unknown = {},
-  opts: { nonce?: string; signSecret?: string; localAddress?: string; signPrefix?: string; headers?: Record<string, string> } = {},
+  opts: {
+    nonce?: string;
+    signSecret?: string;
+    localAddress?: string;
+    signPrefix?: string;
+    headers?: Record<string, string>;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<HttpResult> {
   const nonce = opts.nonce ?? nextNonce();
   const raw = typeof body === "string" ? body : JSON.stringify(body);
@@ -126,10 +149,16 @@ export function bfxCall(
     },
     body: raw,
     ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
   });
 }
 
-export async function control(base: string, method: string, path: string, body?: unknown): Promise<HttpResult> {
+export async function control(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<HttpResult> {
   return httpCall(`${base}${path}`, {
     method,
     headers: { "content-type": "application/json" },
@@ -154,3 +183,14 @@ export function useSimulator(options: SimulatorOptions): () => RunningSimulator 
 
 export const okxCode = (r: HttpResult): string | undefined => (r.json as { code?: string } | undefined)?.code;
 export const okxData = <T = Record<string, unknown>>(r: HttpResult): T[] => (r.json as { data: T[] }).data;
+
+/** Limits high enough that functional tests never meet them (rate limits have their own tests). */
+export const RELAXED_LIMITS = {
+  okx: {
+    read: { limit: 10_000, windowMs: 1000 },
+    write: { limit: 10_000, windowMs: 1000 },
+    config: { limit: 10_000, windowMs: 1000 },
+    publicTime: { limit: 10_000, windowMs: 1000 },
+  },
+  bitfinex: { auth: { limit: 10_000, windowMs: 1000 }, blockMs: 1000 },
+};

@@ -80,10 +80,16 @@ describe("OKX authentication", () => {
 
     it("rejects a timestamp more than 30 s away (50102), either direction", async () => {
       for (const skew of [-31_000, 31_000]) {
-        const r = await okxCall(sim().okx, MASTER, { path: CONFIG, timestamp: new Date(Date.now() + skew).toISOString() });
+        const r = await okxCall(sim().okx, MASTER, {
+          path: CONFIG,
+          timestamp: new Date(Date.now() + skew).toISOString(),
+        });
         expect([r.status, okxCode(r)]).toEqual([401, "50102"]);
       }
-      const within = await okxCall(sim().okx, MASTER, { path: CONFIG, timestamp: new Date(Date.now() - 20_000).toISOString() });
+      const within = await okxCall(sim().okx, MASTER, {
+        path: CONFIG,
+        timestamp: new Date(Date.now() - 20_000).toISOString(),
+      });
       expect(okxCode(within)).toBe("0");
     });
 
@@ -94,7 +100,10 @@ describe("OKX authentication", () => {
         expect(okxCode(stale)).toBe("50102");
         const time = await okxCall(sim().okx, MASTER, { path: "/api/v5/public/time" });
         const serverTs = Number(okxData<{ ts: string }>(time)[0]?.ts);
-        const synced = await okxCall(sim().okx, MASTER, { path: CONFIG, timestamp: new Date(serverTs).toISOString() });
+        const synced = await okxCall(sim().okx, MASTER, {
+          path: CONFIG,
+          timestamp: new Date(serverTs).toISOString(),
+        });
         expect(okxCode(synced)).toBe("0");
       } finally {
         await control(sim().control, "POST", "/clock", { advanceMs: -60_000 });
@@ -118,9 +127,15 @@ describe("OKX authentication", () => {
     it("answers 50101 when a demo key is used live or a live key in demo mode", async () => {
       const demoLive = await okxCall(sim().okx, DEMO_KEY, { path: CONFIG });
       expect([demoLive.status, okxCode(demoLive)]).toEqual([401, "50101"]);
-      const liveDemo = await okxCall(sim().okx, MASTER, { path: CONFIG, headers: { "x-simulated-trading": "1" } });
+      const liveDemo = await okxCall(sim().okx, MASTER, {
+        path: CONFIG,
+        headers: { "x-simulated-trading": "1" },
+      });
       expect(okxCode(liveDemo)).toBe("50101");
-      const demoDemo = await okxCall(sim().okx, DEMO_KEY, { path: CONFIG, headers: { "x-simulated-trading": "1" } });
+      const demoDemo = await okxCall(sim().okx, DEMO_KEY, {
+        path: CONFIG,
+        headers: { "x-simulated-trading": "1" },
+      });
       expect(okxCode(demoDemo)).toBe("0");
     });
 
@@ -150,7 +165,11 @@ describe("OKX authentication", () => {
     });
 
     it("checks the IP only after the signature (a forged request learns nothing)", async () => {
-      const r = await okxCall(sim().okx, SUB_OTHER_IP, { path: CONFIG, signSecret: "forged", localAddress: "127.0.0.1" });
+      const r = await okxCall(sim().okx, SUB_OTHER_IP, {
+        path: CONFIG,
+        signSecret: "forged",
+        localAddress: "127.0.0.1",
+      });
       expect(okxCode(r)).toBe("50113");
     });
   });

@@ -22,7 +22,12 @@ export function bitfinexSignature(secret: string, payload: string): string {
   return createHmac("sha384", secret).update(payload).digest("hex");
 }
 
-export function authenticateBitfinex(raw: RawRequest, world: World, spec: FaultSpec, now: number): BitfinexAuth {
+export function authenticateBitfinex(
+  raw: RawRequest,
+  world: World,
+  spec: FaultSpec,
+  now: number,
+): BitfinexAuth {
   const fail = (error: readonly [number, string], apiKey: string | null): BitfinexAuth => ({
     ok: false,
     reply: bfxError(error, spec, apiKey),
@@ -32,7 +37,8 @@ export function authenticateBitfinex(raw: RawRequest, world: World, spec: FaultS
   if (tokenHeader) {
     const token = world.bitfinexTokens.get(tokenHeader);
     const key = token && world.bitfinexKeys.get(token.apiKey);
-    if (!token || !key || token.expiresAt <= now || key.status !== "active") return fail(BFX.tokenInvalid, null);
+    if (!token || !key || token.expiresAt <= now || key.status !== "active")
+      return fail(BFX.tokenInvalid, null);
     if (!ipAllowed(key.ip, raw.remoteAddress)) return fail(BFX.apikeyInvalid, key.apiKey);
     return { ok: true, key, token };
   }
@@ -40,7 +46,7 @@ export function authenticateBitfinex(raw: RawRequest, world: World, spec: FaultS
   const apiKey = header(raw.headers, "bfx-apikey");
   if (!apiKey) return fail(BFX.apikeyInvalid, null);
   const key = world.bitfinexKeys.get(apiKey);
-  if (!key || key.status !== "active") return fail(BFX.apikeyInvalid, apiKey);
+  if (key?.status !== "active") return fail(BFX.apikeyInvalid, apiKey);
   const nonce = header(raw.headers, "bfx-nonce");
   const signature = header(raw.headers, "bfx-signature");
   if (!nonce || !signature) return fail(BFX.digestInvalid, apiKey);
@@ -49,7 +55,8 @@ export function authenticateBitfinex(raw: RawRequest, world: World, spec: FaultS
   const path = raw.target.replace(/^\/v2\//, "");
   const expected = Buffer.from(bitfinexSignature(key.apiSecret, `/api/v2/${path}${nonce}${raw.body}`));
   const given = Buffer.from(signature.toLowerCase());
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return fail(BFX.digestInvalid, apiKey);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given))
+    return fail(BFX.digestInvalid, apiKey);
 
   // Sim choice: a non-whitelisted IP gets the same answer as an unknown key (reference §2.4).
   if (!ipAllowed(key.ip, raw.remoteAddress)) return fail(BFX.apikeyInvalid, apiKey);

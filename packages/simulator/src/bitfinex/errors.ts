@@ -47,4 +47,9 @@ export function bfxRateLimited(spec: FaultSpec, apiKey: string | null, retryAfte
   }
 }
 
-export const bfxOk = (body: unknown, apiKey: string | null): HandledReply => ({ status: 200, body, code: "0", apiKey });
+export const bfxOk = (body: unknown, apiKey: string | null): HandledReply => ({
+  status: 200,
+  body,
+  code: "0",
+  apiKey,
+});

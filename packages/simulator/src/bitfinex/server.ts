@@ -2,12 +2,18 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock.js";
 import { exchangeListener, type HandledReply } from "../exchange-listener.js";
-import type { Faults, FaultSpec } from "../faults.js";
+import type { FaultSpec, Faults } from "../faults.js";
 import { normaliseAddress } from "../ip-whitelist.js";
 import type { RateLimits, SlidingWindowLimiter } from "../rate-limiter.js";
 import type { RequestLog } from "../request-log.js";
 import { uiRoute } from "../ui-pages.js";
-import { type BitfinexKey, type BitfinexPermission, type BitfinexToken, fullPermissions, type World } from "../world.js";
+import {
+  type BitfinexKey,
+  type BitfinexPermission,
+  type BitfinexToken,
+  fullPermissions,
+  type World,
+} from "../world.js";
 import { authenticateBitfinex } from "./auth.js";
 import { BFX, bfxError, bfxOk, bfxRateLimited } from "./errors.js";
 
@@ -60,7 +66,10 @@ function permissionsFor(ctx: Ctx): BitfinexPermission[] {
 
 /** https://docs.bitfinex.com/reference/rest-auth-info-user: a positional array. */
 function userInfo(ctx: Ctx): HandledReply {
-  if (!can(ctx.key, "account")) return bfxError(BFX.permissionInvalid, ctx.spec, ctx.key.apiKey);
+  // Through a token, what counts is the key's scopes narrowed to the token's caps.
+  if (!permissionsFor(ctx).some(([scope, read]) => scope === "account" && read === 1)) {
+    return bfxError(BFX.permissionInvalid, ctx.spec, ctx.key.apiKey);
+  }
   const user = ctx.world.bitfinexUser(ctx.key.userId);
   const info: unknown[] = new Array(40).fill(null);
   info[0] = ctx.key.userId;
@@ -83,16 +92,25 @@ function generateToken(ctx: Ctx): HandledReply {
   if (ctx.token) return bfxError(BFX.permissionInvalid, spec, key.apiKey);
   if (body.scope !== "api") return bfxError(BFX.params, spec, key.apiKey, "scope: invalid");
   const ttl = body.ttl === undefined ? 120 : Number(body.ttl);
-  if (!Number.isInteger(ttl) || ttl < 1 || ttl > 86_400 * 7) return bfxError(BFX.params, spec, key.apiKey, "ttl: invalid");
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > 86_400 * 7)
+    return bfxError(BFX.params, spec, key.apiKey, "ttl: invalid");
   const caps = body.caps === undefined ? [] : body.caps;
   if (!Array.isArray(caps) || !caps.every((c): c is string => typeof c === "string" && c in CAP_SCOPES)) {
     return bfxError(BFX.params, spec, key.apiKey, "caps: invalid");
   }
   const writePermission = body.writePermission === true;
-  if (caps.includes("wd") && !writePermission) return bfxError(BFX.params, spec, key.apiKey, "caps: wd requires writePermission");
-  if (caps.some((c) => !can(key, CAP_SCOPES[c] as string))) return bfxError(BFX.permissionInvalid, spec, key.apiKey);
+  if (caps.includes("wd") && !writePermission)
+    return bfxError(BFX.params, spec, key.apiKey, "caps: wd requires writePermission");
+  if (caps.some((c) => !can(key, CAP_SCOPES[c] as string)))
+    return bfxError(BFX.permissionInvalid, spec, key.apiKey);
   const token = `pub:api:${randomUUID()}-caps:${caps.join(":")}${writePermission ? "-write" : "-read"}`;
-  ctx.world.bitfinexTokens.set(token, { token, apiKey: key.apiKey, expiresAt: ctx.now + ttl * 1000, caps, writePermission });
+  ctx.world.bitfinexTokens.set(token, {
+    token,
+    apiKey: key.apiKey,
+    expiresAt: ctx.now + ttl * 1000,
+    caps,
+    writePermission,
+  });
   ctx.changed();
   return bfxOk([token], key.apiKey);
 }
@@ -122,10 +140,23 @@ export function bitfinexListener(deps: BitfinexServerDeps) {
     log: deps.log,
     clock: deps.clock,
     isWrite: (raw) => raw.path.startsWith("/v2/auth/w/"),
-    faultReply: (status) => ({ status, contentType: "text/html", body: `<html><body><h1>${status}</h1></body></html>` }),
+    faultReply: (status) => ({
+      status,
+      contentType: "text/html",
+      body: `<html><body><h1>${status}</h1></body></html>`,
+    }),
     tooLarge: () => bfxError(BFX.params, deps.faults.spec("bitfinex"), null),
     passthrough: (raw) =>
-      uiRoute(deps.world(), "bitfinex", raw.method, raw.path, raw.query, raw.body, deps.clock.now(), deps.changed),
+      uiRoute(
+        deps.world(),
+        "bitfinex",
+        raw.method,
+        raw.path,
+        raw.query,
+        raw.body,
+        deps.clock.now(),
+        deps.changed,
+      ),
     handle(raw) {
       const now = deps.clock.now();
       const spec = deps.faults.spec("bitfinex");
@@ -151,7 +182,8 @@ export function bitfinexListener(deps: BitfinexServerDeps) {
       if (raw.body !== "") {
         try {
           const parsed: unknown = JSON.parse(raw.body);
-          if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
+          if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+            throw new Error("not an object");
           body = parsed as Record<string, unknown>;
         } catch {
           return bfxError(BFX.params, spec, auth.key.apiKey, "body: invalid json");

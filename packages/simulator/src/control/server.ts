@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import type { OffsetClock } from "../clock.js";
-import { type Faults, FaultSpecSchema } from "../faults.js";
+import { FaultSpecSchema, type Faults } from "../faults.js";
 import { BodyTooLargeError, type Reply, readRaw, send } from "../http-kit.js";
 import { isIpOrCidr } from "../ip-whitelist.js";
 import type { RequestLog } from "../request-log.js";
@@ -59,7 +59,8 @@ function parseJson<T>(schema: z.ZodType<T>, text: string): T | Reply {
   return result.success ? result.data : badRequest(formatZodError(result.error));
 }
 
-const isReply = (v: unknown): v is Reply => typeof v === "object" && v !== null && "status" in v && "body" in v;
+const isReply = (v: unknown): v is Reply =>
+  typeof v === "object" && v !== null && "status" in v && "body" in v;
 
 export function controlListener(deps: ControlDeps) {
   const routes: Record<string, (body: string, query: URLSearchParams) => Reply> = {
@@ -106,7 +107,9 @@ export function controlListener(deps: ControlDeps) {
     "POST /ui/create": (body) => {
       const parsed = parseJson(CreateBody, body);
       if (isReply(parsed)) return parsed;
-      return parsed.exchange === "bitfinex" ? createBitfinexKey(deps, parsed) : createOkxMasterKey(deps, parsed);
+      return parsed.exchange === "bitfinex"
+        ? createBitfinexKey(deps, parsed)
+        : createOkxMasterKey(deps, parsed);
     },
     "GET /requests": (_body, query) => json(200, deps.log.list(Number(query.get("since") ?? 0) || 0)),
     "DELETE /requests": () => {
@@ -148,7 +151,10 @@ export function controlListener(deps: ControlDeps) {
   };
 }
 
-function createBitfinexKey(deps: ControlDeps, body: Extract<z.output<typeof CreateBody>, { exchange: "bitfinex" }>): Reply {
+function createBitfinexKey(
+  deps: ControlDeps,
+  body: Extract<z.output<typeof CreateBody>, { exchange: "bitfinex" }>,
+): Reply {
   const user = deps.world().bitfinexUser(body.userId);
   if (!user) return json(404, { error: `no bitfinex user ${body.userId}` });
   const { apiKey, apiSecret } = newBitfinexCredentials();
@@ -170,12 +176,19 @@ function createBitfinexKey(deps: ControlDeps, body: Extract<z.output<typeof Crea
   return json(201, { apiKey, apiSecret });
 }
 
-function createOkxMasterKey(deps: ControlDeps, body: Extract<z.output<typeof CreateBody>, { exchange: "okx" }>): Reply {
+function createOkxMasterKey(
+  deps: ControlDeps,
+  body: Extract<z.output<typeof CreateBody>, { exchange: "okx" }>,
+): Reply {
   const world = deps.world();
   const account = world.okxAccounts.find((a) => a.uid === body.uid);
   if (!account) return json(404, { error: `no okx account ${body.uid}` });
-  const ips = body.ip.split(",").map((s) => s.trim()).filter(Boolean);
-  if (ips.length > 20 || !ips.every(isIpOrCidr)) return badRequest("ip: up to 20 IP addresses or CIDR ranges");
+  const ips = body.ip
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (ips.length > 20 || !ips.every(isIpOrCidr))
+    return badRequest("ip: up to 20 IP addresses or CIDR ranges");
   const { apiKey, secretKey } = newOkxCredentials();
   const { salt, hash } = hashPassphrase(body.passphrase);
   const now = deps.clock.now();

@@ -59,7 +59,9 @@ export function authenticateOkx(raw: RawRequest, options: OkxAuthOptions): OkxAu
   if (!passphraseMatches(key, passphrase)) return fail(okxError("50105", logKey));
 
   // The pre-hash uses the bytes received: the request-target as sent (path and query) and the raw body.
-  const expected = Buffer.from(okxSignature(key.secretKey, `${timestamp}${raw.method}${raw.target}${raw.body}`));
+  const expected = Buffer.from(
+    okxSignature(key.secretKey, `${timestamp}${raw.method}${raw.target}${raw.body}`),
+  );
   const given = Buffer.from(sign);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
     return fail(okxError("50113", logKey));

@@ -36,11 +36,22 @@ const MAX_KEYS_PER_SUB_ACCOUNT = 50;
 const MAX_IPS_PER_KEY = 20;
 /** 8-32 characters with at least one digit, upper-case letter, lower-case letter and special character. */
 const PASSPHRASE_RULE = (p: string) =>
-  p.length >= 8 && p.length <= 32 && /\d/.test(p) && /[A-Z]/.test(p) && /[a-z]/.test(p) && /[^A-Za-z0-9]/.test(p);
+  p.length >= 8 &&
+  p.length <= 32 &&
+  /\d/.test(p) &&
+  /[A-Z]/.test(p) &&
+  /[a-z]/.test(p) &&
+  /[^A-Za-z0-9]/.test(p);
 
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
-const keyItem = (k: OkxKey) => ({ label: k.label, apiKey: k.apiKey, perm: k.perm, ip: k.ip.join(","), ts: String(k.ts) });
+const keyItem = (k: OkxKey) => ({
+  label: k.label,
+  apiKey: k.apiKey,
+  perm: k.perm,
+  ip: k.ip.join(","),
+  ts: String(k.ts),
+});
 
 const activeKeys = (sub: OkxSubAccount) => sub.keys.filter((k) => k.status === "active");
 
@@ -59,7 +70,9 @@ function parseIps(ip: string, apiKey: string): string[] | HandledReply {
   return ips;
 }
 
-const isReply = (v: unknown): v is HandledReply => typeof v === "object" && v !== null && "status" in v;
+/** Handlers return either a found record or the error reply; replies are the ones with a body and a code. */
+const isReply = (v: unknown): v is HandledReply =>
+  typeof v === "object" && v !== null && "body" in v && "code" in v;
 
 function findSub(ctx: OkxContext): OkxSubAccount | HandledReply {
   const name = str(ctx.params.subAcct);
@@ -161,7 +174,18 @@ function createSubAccountKey(ctx: OkxContext): HandledReply {
   ctx.changed();
   // The only answer that ever carries the secret and passphrase (reference §1.3 c).
   return okxOk(
-    [{ subAcct: sub.name, label, apiKey, secretKey, passphrase, perm, ip: ips.join(","), ts: String(ctx.now) }],
+    [
+      {
+        subAcct: sub.name,
+        label,
+        apiKey,
+        secretKey,
+        passphrase,
+        perm,
+        ip: ips.join(","),
+        ts: String(ctx.now),
+      },
+    ],
     caller.apiKey,
   );
 }
@@ -195,7 +219,16 @@ function modifySubAccountKey(ctx: OkxContext): HandledReply {
   target.ip = ips;
   ctx.changed();
   return okxOk(
-    [{ subAcct: sub.name, apiKey: target.apiKey, label: target.label, perm, ip: ips.join(","), ts: String(target.ts) }],
+    [
+      {
+        subAcct: sub.name,
+        apiKey: target.apiKey,
+        label: target.label,
+        perm,
+        ip: ips.join(","),
+        ts: String(target.ts),
+      },
+    ],
     caller.apiKey,
   );
 }
@@ -252,10 +285,58 @@ function accountConfig(ctx: OkxContext): HandledReply {
 const SUB = "/api/v5/users/subaccount";
 
 export const OKX_ROUTES: readonly OkxRoute[] = [
-  { method: "GET", path: `${SUB}/list`, masterOnly: true, ipBoundCaller: false, needsTrade: false, limit: "read", handle: listSubAccounts },
-  { method: "GET", path: `${SUB}/apikey`, masterOnly: true, ipBoundCaller: false, needsTrade: false, limit: "read", handle: querySubAccountKeys },
-  { method: "POST", path: `${SUB}/apikey`, masterOnly: true, ipBoundCaller: true, needsTrade: true, limit: "write", handle: createSubAccountKey },
-  { method: "POST", path: `${SUB}/modify-apikey`, masterOnly: true, ipBoundCaller: true, needsTrade: true, limit: "write", handle: modifySubAccountKey },
-  { method: "POST", path: `${SUB}/delete-apikey`, masterOnly: true, ipBoundCaller: true, needsTrade: true, limit: "write", handle: deleteSubAccountKey },
-  { method: "GET", path: "/api/v5/account/config", masterOnly: false, ipBoundCaller: false, needsTrade: false, limit: "config", handle: accountConfig },
+  {
+    method: "GET",
+    path: `${SUB}/list`,
+    masterOnly: true,
+    ipBoundCaller: false,
+    needsTrade: false,
+    limit: "read",
+    handle: listSubAccounts,
+  },
+  {
+    method: "GET",
+    path: `${SUB}/apikey`,
+    masterOnly: true,
+    ipBoundCaller: false,
+    needsTrade: false,
+    limit: "read",
+    handle: querySubAccountKeys,
+  },
+  {
+    method: "POST",
+    path: `${SUB}/apikey`,
+    masterOnly: true,
+    ipBoundCaller: true,
+    needsTrade: true,
+    limit: "write",
+    handle: createSubAccountKey,
+  },
+  {
+    method: "POST",
+    path: `${SUB}/modify-apikey`,
+    masterOnly: true,
+    ipBoundCaller: true,
+    needsTrade: true,
+    limit: "write",
+    handle: modifySubAccountKey,
+  },
+  {
+    method: "POST",
+    path: `${SUB}/delete-apikey`,
+    masterOnly: true,
+    ipBoundCaller: true,
+    needsTrade: true,
+    limit: "write",
+    handle: deleteSubAccountKey,
+  },
+  {
+    method: "GET",
+    path: "/api/v5/account/config",
+    masterOnly: false,
+    ipBoundCaller: false,
+    needsTrade: false,
+    limit: "config",
+    handle: accountConfig,
+  },
 ];

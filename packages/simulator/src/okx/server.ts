@@ -46,22 +46,43 @@ export function okxListener(deps: OkxServerDeps) {
       const world = deps.world();
       if (raw.path === "/api/v5/public/time" && raw.method === "GET") {
         const ip = normaliseAddress(raw.remoteAddress);
-        if (!deps.limiter.tryTake(`okx:ip:${ip}:public-time`, deps.limits.publicTime, now)) return okxError("50011", null);
+        if (!deps.limiter.tryTake(`okx:ip:${ip}:public-time`, deps.limits.publicTime, now))
+          return okxError("50011", null);
         return okxOk([{ ts: String(now) }], null);
       }
       const route = OKX_ROUTES.find((r) => r.path === raw.path && r.method === raw.method);
       if (!route) {
         const known = OKX_ROUTES.some((r) => r.path === raw.path);
-        return { status: known ? 405 : 404, body: { code: String(known ? 405 : 404), msg: known ? "Method Not Allowed" : "Not Found", data: [] }, code: known ? "405" : "404", apiKey: null };
+        return {
+          status: known ? 405 : 404,
+          body: {
+            code: String(known ? 405 : 404),
+            msg: known ? "Method Not Allowed" : "Not Found",
+            data: [],
+          },
+          code: known ? "405" : "404",
+          apiKey: null,
+        };
       }
-      const auth = authenticateOkx(raw, { world, region: deps.region, now, timestampWindowMs: deps.timestampWindowMs });
+      const auth = authenticateOkx(raw, {
+        world,
+        region: deps.region,
+        now,
+        timestampWindowMs: deps.timestampWindowMs,
+      });
       if (!auth.ok) return auth.reply;
       const { key } = auth;
       if (route.masterOnly && key.subAcct !== null) return okxError("59500", key.apiKey);
       if (route.ipBoundCaller && key.ip.length === 0) return okxError("50035", key.apiKey);
       if (route.needsTrade && !key.perm.split(",").includes("trade")) return okxError("50120", key.apiKey);
       // Private limits count per User ID and endpoint, shared by every key of that UID (reference §1.3).
-      if (!deps.limiter.tryTake(`okx:uid:${key.ownerUid}:${route.method}:${route.path}`, deps.limits[route.limit], now)) {
+      if (
+        !deps.limiter.tryTake(
+          `okx:uid:${key.ownerUid}:${route.method}:${route.path}`,
+          deps.limits[route.limit],
+          now,
+        )
+      ) {
         return okxError("50011", key.apiKey);
       }
       let params: Record<string, unknown>;
@@ -70,7 +91,8 @@ export function okxListener(deps: OkxServerDeps) {
       } else {
         try {
           const parsed: unknown = JSON.parse(raw.body || "{}");
-          if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return okxError("50002", key.apiKey);
+          if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+            return okxError("50002", key.apiKey);
           params = parsed as Record<string, unknown>;
         } catch {
           return okxError("50002", key.apiKey);
