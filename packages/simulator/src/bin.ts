@@ -101,17 +101,19 @@ async function main(): Promise<void> {
   } catch (error) {
     fail(`could not start: ${(error as Error).message}`, 1);
   }
-  process.stdout.write(
-    `${JSON.stringify({ okx: sim.okx, bitfinex: sim.bitfinex, control: sim.control, okxRegions: sim.okxRegions })}\n`,
-  );
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
     void sim.close().then(() => process.exit(0));
   };
+  // Before the ready line: a caller may signal as soon as it reads it, and without a handler the
+  // default action kills the process by the signal instead of exiting 0.
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  process.stdout.write(
+    `${JSON.stringify({ okx: sim.okx, bitfinex: sim.bitfinex, control: sim.control, okxRegions: sim.okxRegions })}\n`,
+  );
 }
 
 void main();
