@@ -101,8 +101,10 @@ function generateToken(ctx: Ctx): HandledReply {
   const writePermission = body.writePermission === true;
   if (caps.includes("wd") && !writePermission)
     return bfxError(BFX.params, spec, key.apiKey, "caps: wd requires writePermission");
-  if (caps.some((c) => !can(key, CAP_SCOPES[c] as string)))
+  // A cap needs its scope readable on the key; `wd` (withdraw) needs the key's withdraw write.
+  if (caps.some((c) => !can(key, CAP_SCOPES[c] as string, c === "wd"))) {
     return bfxError(BFX.permissionInvalid, spec, key.apiKey);
+  }
   const token = `pub:api:${randomUUID()}-caps:${caps.join(":")}${writePermission ? "-write" : "-read"}`;
   ctx.world.bitfinexTokens.set(token, {
     token,
