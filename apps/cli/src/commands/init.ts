@@ -1,0 +1,21 @@
+/** `keyward init`: create the home (config, encrypted vault, state database); safe to run again. */
+import { initHome } from "../context.js";
+import { EXIT, type ExitCode } from "../exit.js";
+import { out } from "../output.js";
+import type { GlobalOptions } from "../program.js";
+
+export async function init(globals: GlobalOptions): Promise<ExitCode> {
+  const { home, created } = await initHome(globals);
+  try {
+    if (created.length === 0)
+      out(`Keyward home at ${home.paths.dir} is already set up; the vault passphrase is correct.`);
+    else {
+      out(`Keyward home ready at ${home.paths.dir}`);
+      for (const file of created) out(`  created ${file}`);
+      out("Next: keyward account add <okx|bitfinex> <name>");
+    }
+    return EXIT.OK;
+  } finally {
+    home.close();
+  }
+}

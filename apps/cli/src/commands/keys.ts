@@ -1,0 +1,71 @@
+/** `keyward keys`: the live inventory across all accounts, as a table or JSON. */
+import { inventoryRow } from "@keyward/core";
+import { openHome } from "../context.js";
+import { EXIT, type ExitCode } from "../exit.js";
+import { err, out, printJson, table } from "../output.js";
+import type { GlobalOptions } from "../program.js";
+import { loadInventory, parseSelector, type SelectorFlags, select } from "../selection.js";
+
+export async function keys(
+  globals: GlobalOptions,
+  opts: SelectorFlags & { json?: boolean },
+): Promise<ExitCode> {
+  const selector = parseSelector([], opts);
+  const home = openHome(globals);
+  try {
+    const inventory = await loadInventory(home, selector, !opts.json);
+    const { maxKeyAgeDays } = home.config.settings;
+    const rows = select(inventory, selector, maxKeyAgeDays).map((k) => inventoryRow(k, { maxKeyAgeDays }));
+    const failed = inventory.accounts.filter((a) => a.error);
+    if (opts.json) {
+      printJson({
+        keys: rows,
+        accounts: inventory.accounts.map((a) => ({
+          account: a.account,
+          exchange: a.exchange,
+          keys: a.keys.length,
+          ...(a.error ? { error: a.error } : {}),
+        })),
+      });
+    } else {
+      if (rows.length === 0) out("No keys match.");
+      else {
+        out(
+          table(
+            [
+              "EXCHANGE",
+              "ACCOUNT",
+              "SUB-ACCOUNT",
+              "LABEL",
+              "API KEY",
+              "PERMISSIONS",
+              "IP",
+              "REVOKE",
+              "RISKS",
+            ],
+            rows.map((r) => [
+              r.exchange,
+              r.account,
+              r.subAccount ?? (r.location === "master" ? "(master)" : "-"),
+              r.label || "-",
+              r.apiKeyShort,
+              r.permissions.join(","),
+              r.exchange === "bitfinex" ? "n/a" : r.ip.join(",") || "any",
+              r.management,
+              r.risks.join(",") || "-",
+            ]),
+          ),
+        );
+        const risky = rows.filter((r) => r.risks.length > 0).length;
+        out(
+          `\n${rows.length} key(s), ${risky} with risk flags. Ids for revoke: keyward keys --json | jq -r '.keys[].id'`,
+        );
+      }
+      for (const a of failed)
+        err(`keyward: ${a.account}: ${a.error?.message}${a.error?.hint ? `\n  hint: ${a.error.hint}` : ""}`);
+    }
+    return failed.length > 0 ? EXIT.FAILED : EXIT.OK;
+  } finally {
+    home.close();
+  }
+}

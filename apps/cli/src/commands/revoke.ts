@@ -1,0 +1,192 @@
+/** `keyward revoke`: plan, confirm, revoke in bulk, guide the manual part, prove every key dead. */
+import {
+  type Credentials,
+  isEmptySelector,
+  KeywardError,
+  planRevoke,
+  type RevokePlan,
+  type RevokeReport,
+  runRevoke,
+  shortKey,
+} from "@keyward/core";
+import { openHome } from "../context.js";
+import { EXIT, type ExitCode, usageError } from "../exit.js";
+import { isInteractive, parseDuration, promptText } from "../input.js";
+import { err, out, Progress, printJson, table } from "../output.js";
+import type { GlobalOptions } from "../program.js";
+import { loadInventory, parseSelector, type SelectorFlags, select } from "../selection.js";
+
+interface RevokeOptions extends SelectorFlags {
+  dryRun?: boolean;
+  yes?: boolean;
+  wait: boolean;
+  manualTimeout: string;
+  json?: boolean;
+}
+
+const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`);
+
+function printPlan(plan: RevokePlan): void {
+  out(
+    table(
+      ["#", "HOW", "EXCHANGE", "ACCOUNT", "SUB-ACCOUNT", "LABEL", "API KEY", "PERMISSIONS"],
+      plan.items.map((item, i) => [
+        String(i + 1),
+        item.method === "api" ? "api" : "PERSON",
+        item.key.exchange,
+        item.key.account,
+        item.key.subAccount ?? (item.key.location === "master" ? "(master)" : "-"),
+        item.key.label || "-",
+        shortKey(item.key.apiKey),
+        item.key.permissions.join(","),
+      ]),
+    ),
+  );
+  out(
+    `\n${plan.items.length} key(s): ${plan.byApi} by API, ${plan.byPerson} by a person on the exchange's site. ` +
+      `Keys that can withdraw go first. The API part takes about ${seconds(plan.estimatedApiMs)} at the exchanges' rate limits` +
+      `${plan.accounts.length > 1 ? ` (${plan.accounts.length} accounts in parallel)` : ""}, plus verification.`,
+  );
+}
+
+const planJson = (plan: RevokePlan) => ({
+  dryRun: true,
+  keys: plan.items.map((i, n) => ({
+    order: n + 1,
+    id: i.key.id,
+    method: i.method,
+    label: i.key.label,
+    permissions: i.key.permissions,
+  })),
+  byApi: plan.byApi,
+  byPerson: plan.byPerson,
+  estimatedApiMs: plan.estimatedApiMs,
+});
+
+function exitCodeOf(report: RevokeReport): ExitCode {
+  const s = report.summary;
+  if (s.failed > 0 || s.unverified > 0) return EXIT.FAILED;
+  if (s.awaitingManual > 0) return EXIT.AWAITING_MANUAL;
+  return EXIT.OK;
+}
+
+export async function revoke(globals: GlobalOptions, ids: string[], opts: RevokeOptions): Promise<ExitCode> {
+  const selector = parseSelector(ids, opts);
+  if (isEmptySelector(selector)) {
+    throw usageError(
+      "nothing selected",
+      "Name key ids, use --exchange/--account/--label/--risky, or say --all.",
+    );
+  }
+  const timeoutMs = parseDuration(opts.manualTimeout, "--manual-timeout");
+  const home = openHome(globals);
+  try {
+    // Fail closed before touching any exchange: revoking without an audit trail is refused.
+    if (!opts.dryRun && !home.state().isWritable()) {
+      throw new KeywardError("AUDIT_UNAVAILABLE", `the audit log at ${home.paths.state} is read-only`, {
+        hint: "Revoking is refused when it cannot be audited. Make the state database writable and run again.",
+      });
+    }
+    const inventory = await loadInventory(home, selector, !opts.json);
+    for (const a of inventory.accounts.filter((x) => x.error)) {
+      err(`keyward: ${a.account}: could not list keys: ${a.error?.message}`);
+    }
+    const selected = select(inventory, selector, home.config.settings.maxKeyAgeDays).filter(
+      (k) => k.state !== "dead",
+    );
+    const plan = planRevoke(selected);
+    if (plan.items.length === 0) {
+      if (opts.json) printJson(opts.dryRun ? planJson(plan) : { results: [], summary: { total: 0 } });
+      else out("No keys match; nothing to revoke.");
+      return inventory.accounts.some((a) => a.error) ? EXIT.FAILED : EXIT.OK;
+    }
+    if (opts.dryRun) {
+      if (opts.json) printJson(planJson(plan));
+      else printPlan(plan);
+      return EXIT.OK;
+    }
+    if (!opts.yes) {
+      if (!isInteractive()) {
+        throw usageError(
+          "refusing to revoke without confirmation: no terminal to ask on",
+          "Pass --yes to confirm in scripts.",
+        );
+      }
+      printPlan(plan);
+      const typed = await promptText(`Type ${plan.items.length} to revoke these ${plan.items.length} key(s)`);
+      if (typed.trim() !== String(plan.items.length)) throw usageError("not confirmed; nothing was revoked");
+    }
+
+    const credentials = new Map<string, Credentials>();
+    for (const { key } of plan.items) {
+      const c = await home.credentialsForKey(key);
+      if (c) credentials.set(key.id, c);
+    }
+    const abort = new AbortController();
+    const onSigint = () => abort.abort();
+    process.once("SIGINT", onSigint);
+    const bar = opts.json ? undefined : new Progress(plan.byApi, "revoking");
+    const human = opts.json ? err : out;
+    let checklist = 0;
+    try {
+      const report = await runRevoke(plan, {
+        adapterFor: (name) => {
+          const adapter = inventory.adapters.get(name);
+          if (!adapter) throw new KeywardError("ACCOUNT_NOT_FOUND", `no adapter for account ${name}`);
+          return adapter;
+        },
+        credentialsFor: (key) => credentials.get(key.id),
+        audit: home.audit(),
+        manual: { wait: opts.wait, timeoutMs, pollMs: 2000 },
+        signal: abort.signal,
+        onEvent: (e) => {
+          if (e.type === "revoked" || e.type === "failed") bar?.tick(e.result.label);
+          if (e.type === "manual-steps") {
+            bar?.finish();
+            checklist++;
+            human(
+              `\n[${checklist}] ${e.steps.exchange}: revoke "${e.steps.recognise.label}" (${e.steps.recognise.apiKeyStart}…${e.steps.recognise.apiKeyEnd}) on ${e.steps.url}`,
+            );
+            for (const [i, step] of e.steps.steps.entries()) human(`    ${i + 1}. ${step}`);
+          }
+          if (e.type === "manual-waiting") {
+            human(
+              `\nWaiting for ${e.pending} manual revocation(s); probing until they are dead (until ${new Date(e.deadline).toLocaleTimeString()}). Ctrl-C stops waiting.`,
+            );
+          }
+          if (e.type === "manual-done") human(`  verified dead: ${e.result.label} (${e.result.account})`);
+        },
+      });
+      bar?.finish();
+      if (opts.json) printJson(report);
+      else {
+        out(
+          `\n${table(
+            ["OUTCOME", "VERIFIED", "EXCHANGE", "ACCOUNT", "LABEL", "API KEY", "DETAIL"],
+            report.results.map((r) => [
+              r.outcome,
+              r.verified ? "yes" : "no",
+              r.exchange,
+              r.account,
+              r.label || "-",
+              shortKey(r.apiKey),
+              r.error
+                ? `${r.error.message}${r.error.hint ? ` (${r.error.hint})` : ""}`
+                : (r.evidence.at(-1) ?? ""),
+            ]),
+          )}`,
+        );
+        const s = report.summary;
+        out(
+          `\nrevoked ${s.revoked}, already revoked ${s.alreadyRevoked}, awaiting a person ${s.awaitingManual}, failed ${s.failed}; ` +
+            `verified ${s.verified}, unverified ${s.unverified}`,
+        );
+      }
+      return exitCodeOf(report);
+    } finally {
+      process.off("SIGINT", onSigint);
+    }
+  } finally {
+    home.close();
+  }
+}

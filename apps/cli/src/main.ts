@@ -1,0 +1,63 @@
+/**
+ * Runs one keyward command and turns every outcome into an exit code (see exit.ts). Commands are
+ * functions that return a code or throw; messages for the user are printed here, once.
+ */
+import { CommanderError } from "commander";
+import { EXIT, type ExitCode, ExitError } from "./exit.js";
+import { buildProgram } from "./program.js";
+
+/** KeywardError codes that mean "your input or setup is wrong; nothing was changed". */
+const USAGE_CODES = new Set([
+  "CONFIG_INVALID",
+  "ACCOUNT_NOT_FOUND",
+  "KEY_NOT_FOUND",
+  "VAULT_PASSPHRASE",
+  "VAULT_MISSING",
+  "VAULT_CORRUPT",
+  "NOT_SUPPORTED",
+]);
+
+interface KeywardLike {
+  name: string;
+  code: string;
+  message: string;
+  hint?: string;
+}
+const isKeywardLike = (e: unknown): e is KeywardLike =>
+  e instanceof Error && e.name === "KeywardError" && typeof (e as { code?: unknown }).code === "string";
+
+export async function main(argv: string[]): Promise<ExitCode> {
+  let exitCode: ExitCode = EXIT.OK;
+  const program = buildProgram((code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (error) {
+    return report(error);
+  }
+}
+
+function report(error: unknown): ExitCode {
+  const print = (message: string, hint?: string) => {
+    process.stderr.write(`keyward: ${message}\n${hint ? `  hint: ${hint}\n` : ""}`);
+  };
+  if (error instanceof CommanderError) {
+    // Commander already printed its message (unknown option, missing argument, …) or the help.
+    return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  }
+  if (error instanceof ExitError) {
+    if (error.message) print(error.message, error.hint);
+    return error.exitCode;
+  }
+  if (isKeywardLike(error)) {
+    print(error.message, error.hint);
+    return USAGE_CODES.has(error.code) ? EXIT.USAGE : EXIT.FAILED;
+  }
+  print(
+    `internal error: ${error instanceof Error ? error.message : String(error)}`,
+    "This is a bug; please report it with the command you ran.",
+  );
+  return EXIT.FAILED;
+}

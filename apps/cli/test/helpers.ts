@@ -1,0 +1,492 @@
+/**
+ * Shared helpers of the CLI's end-to-end tests. The tests run the BUILT binary (`dist/bin.js`; the turbo
+ * test task builds first) as a child process, against a simulator started in-process, each test in a
+ * fresh temporary Keyward home. Nothing of Keyward is mocked: results are checked in the simulator's
+ * `/state` and request log, and in the home's files, not only in what the CLI prints.
+ *
+ *   - `runCli` / `startCli`: spawn `node dist/bin.js …` with stdin input, a controlled environment
+ *     (KEYWARD_PASSPHRASE set, nothing inherited from the developer's KEYWARD_*) and a hard timeout;
+ *     `startCli` also lets a test watch the output while the command runs (manual revoke steps).
+ *   - `KEYS` / `scenario()`: a small desk whose every secret and passphrase is a canary string.
+ *   - `Sim`: the simulator plus its control API (/state, /ui/revoke, /faults, /requests).
+ *   - `setupHome`: `keyward init` + `account add` (OKX, Bitfinex) + `key track`, all through the CLI;
+ *     `cloneHome` copies such a home so each test starts from a fresh one without paying the set-up again.
+ *   - `openDb` / `snapshotHome`: read (or tamper with) state.db through better-sqlite3.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  type RequestLogEntry,
+  type RunningSimulator,
+  type ScenarioInput,
+  startSimulator,
+  type WorldView,
+} from "@keyward/simulator";
+import type BetterSqlite3 from "better-sqlite3";
+
+export const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+if (!existsSync(BIN)) {
+  throw new Error(`${BIN} is missing: build the CLI first (cd apps/cli && npx tsc -p tsconfig.build.json)`);
+}
+
+/** The vault passphrase of every test home; a canary too (it must never be printed or stored). */
+export const PASSPHRASE = "CANARY-vault-passphrase-6b1f09d2";
+
+// ---------------------------------------------------------------------------------------------------
+// Spawning the CLI
+
+export interface RunOptions {
+  /** Written to the child's stdin, which is then closed (stdin is never a TTY here). */
+  input?: string;
+  /** Extra environment; `undefined` removes a variable. KEYWARD_PASSPHRASE defaults to PASSPHRASE. */
+  env?: Record<string, string | undefined>;
+  /** Kill the child and fail after this long. Default 30 s. */
+  timeoutMs?: number;
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Wall time from spawn to exit. */
+  ms: number;
+}
+
+export interface RunningCli {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves once `pattern` shows in stdout or stderr; rejects if the child exits first or on timeout. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  done: Promise<RunResult>;
+}
+
+const TEMP_ROOT = mkdtempSync(join(tmpdir(), "keyward-cli-e2e-"));
+
+/** The child's environment: the parent's, minus anything Keyward reads, plus what the test says. */
+function childEnv(extra: RunOptions["env"]): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith("KEYWARD_") && !k.startsWith("VITEST") && v !== undefined) env[k] = v;
+  }
+  env.NO_COLOR = "1";
+  env.KEYWARD_PASSPHRASE = PASSPHRASE;
+  for (const [k, v] of Object.entries(extra ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+export function startCli(args: string[], options: RunOptions = {}): RunningCli {
+  const started = performance.now();
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: TEMP_ROOT,
+    env: childEnv(options.env),
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  const watchers = new Set<() => void>();
+  const changed = () => {
+    for (const w of watchers) w();
+  };
+  child.stdout?.setEncoding("utf8").on("data", (s: string) => {
+    stdout += s;
+    changed();
+  });
+  child.stderr?.setEncoding("utf8").on("data", (s: string) => {
+    stderr += s;
+    changed();
+  });
+  child.stdin?.on("error", () => {}); // the child may exit before reading stdin
+  child.stdin?.end(options.input ?? "");
+
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const done = new Promise<RunResult>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(
+        new Error(
+          `keyward ${args.join(" ")} did not finish within ${timeoutMs} ms\n--- stdout\n${stdout}\n--- stderr\n${stderr}`,
+        ),
+      );
+    }, timeoutMs);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      changed();
+      resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
+    });
+  });
+  done.catch(() => {}); // observed through `done` by the caller; avoid an unhandled rejection meanwhile
+
+  const waitFor = (pattern: RegExp, waitMs = 20_000) =>
+    new Promise<void>((resolve, reject) => {
+      const finish = (error?: Error) => {
+        clearTimeout(timer);
+        watchers.delete(check);
+        if (error) reject(error);
+        else resolve();
+      };
+      const check = () => {
+        if (pattern.test(stdout) || pattern.test(stderr)) finish();
+        else if (child.exitCode !== null || child.signalCode !== null)
+          finish(new Error(`keyward exited before printing ${pattern}\n${stdout}\n${stderr}`));
+      };
+      const timer = setTimeout(
+        () => finish(new Error(`no ${pattern} within ${waitMs} ms\n--- stdout\n${stdout}\n--- stderr\n${stderr}`)),
+        waitMs,
+      );
+      watchers.add(check);
+      check();
+    });
+
+  return { child, stdout: () => stdout, stderr: () => stderr, waitFor, done };
+}
+
+export const runCli = (args: string[], options: RunOptions = {}): Promise<RunResult> =>
+  startCli(args, options).done;
+
+/** For failure messages: what the command printed. */
+export const show = (r: Pick<RunResult, "stdout" | "stderr">): string =>
+  `\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+
+/** Parses the command's stdout as JSON, failing with the output when it is not. */
+export function parseJson<T = unknown>(r: RunResult): T {
+  try {
+    return JSON.parse(r.stdout) as T;
+  } catch {
+    throw new Error(`stdout is not JSON (exit ${r.code})${show(r)}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The scenario: a small desk, every secret a canary
+
+const DAY = 86_400_000;
+const msAgo = (days: number) => String(Date.now() - days * DAY);
+
+interface OkxSeed {
+  apiKey: string;
+  secretKey: string;
+  passphrase: string;
+  label: string;
+  perm: string;
+  ip: string;
+  ts: string;
+}
+
+const okxKey = (n: number, label: string, perm: string, ip: string, ageDays: number): OkxSeed => ({
+  apiKey: `5e1f0c2a-7d3b-4c1e-9a0f-0000000000${String(n).padStart(2, "0")}`,
+  secretKey: `CANARY-okx-secret-${label}-91f3e7`,
+  passphrase: `CANARY-okx-pass-${label}-2c84a1`,
+  label,
+  perm,
+  ip,
+  ts: msAgo(ageDays),
+});
+
+const bfxKey = (n: number, label: string, permissions: [string, 0 | 1, 0 | 1][], ip: string[]) => ({
+  apiKey: `bfxKey${String(n).padStart(2, "0")}d81c5a0e4b7f93d2a6c1e0b8f47a5d3c9e1b`,
+  apiSecret: `CANARY-bfx-secret-${label}-5d0b7e`,
+  label,
+  permissions,
+  ip,
+  createdAt: "2026-06-01T09:00:00Z",
+});
+
+/**
+ * OKX: one master account ("desk-okx" in Keyward) whose IP-bound master key Keyward uses, four sub-account
+ * keys (bot-1..3 match `bot-*`; bot-2 has no IP binding, bot-3 is old) and a read-only ops key.
+ * Bitfinex: one user ("desk-bfx"): Keyward's account key (read-only scopes), a tracked market-making key
+ * that can withdraw (whitelisted to 127.0.0.1, so it is provable from here), and a key Keyward never sees.
+ */
+export const KEYS = {
+  okxMaster: okxKey(1, "desk-master", "read_only,trade", "127.0.0.1", 20),
+  bot1: okxKey(11, "bot-1", "read_only,trade", "10.0.0.1", 10),
+  bot2: okxKey(12, "bot-2", "read_only,trade", "", 10),
+  bot3: okxKey(13, "bot-3", "read_only,trade", "10.0.0.3", 400),
+  opsReader: okxKey(14, "ops-reader", "read_only", "10.0.0.9", 10),
+  bfxAccount: bfxKey(
+    1,
+    "keyward-reader",
+    [
+      ["account", 1, 0],
+      ["orders", 1, 0],
+      ["wallets", 1, 0],
+      ["withdraw", 0, 0],
+    ],
+    [],
+  ),
+  bfxMm: bfxKey(
+    2,
+    "bfx-mm",
+    [
+      ["orders", 1, 1],
+      ["wallets", 1, 0],
+      ["withdraw", 0, 1],
+    ],
+    ["127.0.0.1"],
+  ),
+  bfxUntracked: bfxKey(3, "bfx-other", [["orders", 1, 1]], []),
+} as const;
+
+/** Keyward's names for the two accounts and the tracked key. */
+export const OKX_ACCOUNT = "desk-okx";
+export const BFX_ACCOUNT = "desk-bfx";
+export const TRACKED_LABEL = "bfx-mm";
+
+/** The OKX sub-account keys (revocable by API) and the keys only a person can revoke. */
+export const OKX_SUB_KEYS = [KEYS.bot1, KEYS.bot2, KEYS.bot3, KEYS.opsReader];
+export const MANUAL_KEYS = [
+  { exchange: "okx" as const, apiKey: KEYS.okxMaster.apiKey },
+  { exchange: "bitfinex" as const, apiKey: KEYS.bfxAccount.apiKey },
+  { exchange: "bitfinex" as const, apiKey: KEYS.bfxMm.apiKey },
+];
+
+export function scenario(): ScenarioInput {
+  return {
+    okx: {
+      accounts: [
+        {
+          uid: "300000001",
+          name: "desk",
+          keys: [KEYS.okxMaster],
+          subAccounts: [
+            { name: "deskBots01", uid: "300000101", ts: msAgo(300), keys: [KEYS.bot1, KEYS.bot2] },
+            { name: "deskBots02", uid: "300000102", ts: msAgo(300), keys: [KEYS.bot3] },
+            { name: "deskOps01", uid: "300000103", ts: msAgo(300), keys: [KEYS.opsReader] },
+          ],
+        },
+      ],
+    },
+    bitfinex: {
+      users: [
+        {
+          id: 7000001,
+          email: "ops@desk.example",
+          keys: [KEYS.bfxAccount, KEYS.bfxMm, KEYS.bfxUntracked],
+        },
+      ],
+    },
+  };
+}
+
+/** Every secret in the scenario, plus the vault passphrase. */
+export const CANARIES: string[] = [
+  PASSPHRASE,
+  ...Object.values(KEYS).flatMap((k) =>
+    "secretKey" in k ? [k.secretKey, k.passphrase] : [(k as { apiSecret: string }).apiSecret],
+  ),
+];
+
+/** `{apiKey, secret, passphrase?}` for `--credentials-stdin`. */
+export function credentialsJson(key: (typeof KEYS)[keyof typeof KEYS]): string {
+  return "secretKey" in key
+    ? JSON.stringify({ apiKey: key.apiKey, secret: key.secretKey, passphrase: key.passphrase })
+    : JSON.stringify({ apiKey: key.apiKey, secret: (key as { apiSecret: string }).apiSecret });
+}
+
+/** How a key shows in checklists and tables: first 4 … last 4 characters. */
+export const shortKey = (apiKey: string) => `${apiKey.slice(0, 4)}…${apiKey.slice(-4)}`;
+
+// ---------------------------------------------------------------------------------------------------
+// The simulator and its control API
+
+export type KeyStatus = "active" | "revoked";
+
+export class Sim {
+  private constructor(readonly running: RunningSimulator) {}
+
+  /** OKX writes 1 per 50 ms, reads 20 per 100 ms (the CLI still paces itself at OKX's real limits). */
+  static async start(): Promise<Sim> {
+    return new Sim(await startSimulator({ scenario: scenario(), rateScale: 0.05 }));
+  }
+
+  get okx(): string {
+    return this.running.okx;
+  }
+  get bitfinex(): string {
+    return this.running.bitfinex;
+  }
+
+  async control<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.running.control}${path}`, {
+      method,
+      ...(body === undefined
+        ? {}
+        : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+    });
+    const json = (await res.json()) as T;
+    if (!res.ok) throw new Error(`control ${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  }
+
+  state(): Promise<WorldView> {
+    return this.control<WorldView>("GET", "/state");
+  }
+
+  requests(): Promise<RequestLogEntry[]> {
+    return this.control<RequestLogEntry[]>("GET", "/requests");
+  }
+
+  faults(spec: Record<string, unknown>): Promise<unknown> {
+    return this.control("POST", "/faults", spec);
+  }
+
+  /** What a person does on the exchange's web page. */
+  uiRevoke(exchange: "okx" | "bitfinex", apiKey: string): Promise<unknown> {
+    return this.control("POST", "/ui/revoke", { exchange, apiKey });
+  }
+
+  /** Back to the seeded world, no faults, an empty request log. */
+  async reset(): Promise<void> {
+    await this.control("POST", "/scenario", scenario());
+    await this.control("DELETE", "/faults");
+    await this.control("DELETE", "/requests");
+  }
+
+  close(): Promise<void> {
+    return this.running.close();
+  }
+}
+
+/** Every key's status in a /state view, by API key. */
+export function statuses(state: WorldView): Map<string, KeyStatus> {
+  const out = new Map<string, KeyStatus>();
+  for (const account of state.okx.accounts) {
+    for (const k of account.keys) out.set(k.apiKey, k.status);
+    for (const sub of account.subAccounts) for (const k of sub.keys) out.set(k.apiKey, k.status);
+  }
+  for (const user of state.bitfinex.users) for (const k of user.keys) out.set(k.apiKey, k.status);
+  return out;
+}
+
+/** The API keys a /state view shows revoked. */
+export const revokedKeys = (state: WorldView): string[] =>
+  [...statuses(state)]
+    .filter(([, s]) => s === "revoked")
+    .map(([k]) => k)
+    .sort();
+
+// ---------------------------------------------------------------------------------------------------
+// Keyward homes
+
+const tempDirs: string[] = [];
+
+/** A new, empty directory for a home (removed by `removeTempDirs`). */
+export function tempDir(prefix = "home-"): string {
+  const dir = mkdtempSync(join(TEMP_ROOT, prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+export class Home {
+  constructor(readonly dir: string) {}
+
+  get config(): string {
+    return join(this.dir, "config.json");
+  }
+  get vault(): string {
+    return join(this.dir, "vault.age");
+  }
+  get state(): string {
+    return join(this.dir, "state.db");
+  }
+
+  /** `keyward --home DIR …` */
+  run(args: string[], options?: RunOptions): Promise<RunResult> {
+    return runCli(["--home", this.dir, ...args], options);
+  }
+
+  start(args: string[], options?: RunOptions): RunningCli {
+    return startCli(["--home", this.dir, ...args], options);
+  }
+}
+
+/** Runs a set-up step that must succeed. */
+async function must(home: Home, args: string[], options?: RunOptions): Promise<RunResult> {
+  const r = await home.run(args, options);
+  if (r.code !== 0) throw new Error(`set-up step keyward ${args.join(" ")} exited ${r.code}${show(r)}`);
+  return r;
+}
+
+/** `keyward init` in a new temporary directory. */
+export async function initHome(): Promise<Home> {
+  const home = new Home(tempDir());
+  await must(home, ["init"]);
+  return home;
+}
+
+/**
+ * A home with both accounts and the tracked Bitfinex key, all added through the CLI:
+ * `init`, `account add okx|bitfinex … --credentials-stdin`, `key track … --credentials-stdin`.
+ */
+export async function setupHome(sim: Sim): Promise<Home> {
+  const home = await initHome();
+  // One after the other: each of these saves the vault.
+  await must(home, ["account", "add", "okx", OKX_ACCOUNT, "--endpoint", sim.okx, "--credentials-stdin"], {
+    input: credentialsJson(KEYS.okxMaster),
+  });
+  await must(home, ["account", "add", "bitfinex", BFX_ACCOUNT, "--endpoint", sim.bitfinex, "--credentials-stdin"], {
+    input: credentialsJson(KEYS.bfxAccount),
+  });
+  await must(home, ["key", "track", BFX_ACCOUNT, "--label", TRACKED_LABEL, "--credentials-stdin"], {
+    input: credentialsJson(KEYS.bfxMm),
+  });
+  return home;
+}
+
+/** A fresh copy of a prepared home (config, vault, state.db and its WAL), for one test. */
+export function cloneHome(template: Home): Home {
+  const dir = tempDir("clone-");
+  cpSync(template.dir, dir, { recursive: true });
+  return new Home(dir);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// state.db
+
+// better-sqlite3 is a dependency of @keyward/core; resolve it from there.
+const requireFromCore = createRequire(createRequire(import.meta.url).resolve("@keyward/core"));
+const Sqlite = requireFromCore("better-sqlite3") as typeof BetterSqlite3;
+
+export function openDb(path: string, options: { readonly?: boolean } = {}): BetterSqlite3.Database {
+  return new Sqlite(path, { readonly: options.readonly ?? false, fileMustExist: true });
+}
+
+export interface HomeSnapshot {
+  config: string;
+  vaultSha256: string;
+  audit: unknown[];
+  tracked: unknown[];
+}
+
+/** What a command that must change nothing could have changed in the home. */
+export function snapshotHome(home: Home): HomeSnapshot {
+  const db = openDb(home.state, { readonly: true });
+  try {
+    return {
+      config: readFileSync(home.config, "utf8"),
+      vaultSha256: createHash("sha256").update(readFileSync(home.vault)).digest("hex"),
+      audit: db.prepare("SELECT * FROM audit_log ORDER BY seq").all(),
+      tracked: db.prepare("SELECT * FROM tracked_keys ORDER BY account, api_key").all(),
+    };
+  } finally {
+    db.close();
+  }
+}

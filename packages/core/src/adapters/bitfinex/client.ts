@@ -1,0 +1,234 @@
+/**
+ * The Bitfinex transport: ccxt signs and sends (HMAC-SHA384 over `/api/v2/<path><nonce><body>`, reference
+ * §2.3); this module adds what ccxt does not do safely for us:
+ *
+ * - per-key serialisation and the nonce scheme (nonce.ts): the nonce is generated inside the key's queue
+ *   slot, right before the request is signed, and handed to ccxt through `ex.nonce`;
+ * - the per-IP, per-endpoint rate limit (limits.ts), one slot per HTTP request, taken right before sending;
+ * - retries of rate limits, 5xx and network failures (`withRetry`, outside the key's slot so other callers
+ *   of the key are not held up by a backoff);
+ * - capture of every raw answer (status + body) in ccxt's `onRestResponse` hook, matched to the request by
+ *   its nonce, so thrown ccxt errors never need to be trusted or passed on, and error arrays that ccxt
+ *   returns as data (HTTP 400/401, ccxt notes §5) are caught;
+ * - one LogEntry per HTTP request (method, path, code, status, ms, attempt; the key shortened, no secret).
+ *
+ * ccxt instances are cached process-wide per (secret object, host, API key): building one costs ~3 ms and
+ * each has its own connection pool. Per-key serialisation means an instance never has two requests in flight.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import ccxt from "ccxt";
+import { type Credentials, secretsOf } from "../../domain/credentials.js";
+import { shortKey } from "../../domain/schemas.js";
+import type { Secret } from "../../domain/secret.js";
+import { isKeywardError, type KeywardError } from "../../errors.js";
+import type { LogSink } from "../../log.js";
+import type { AdapterOptions } from "../interface.js";
+import { withRetry } from "../retry.js";
+import { type BitfinexFailure, type Classified, classify, transientOf } from "./errors.js";
+import { endpointScheduler } from "./limits.js";
+import { keyQueue, nonceBook } from "./nonce.js";
+
+export type BitfinexPath = "auth/r/permissions" | "auth/r/info/user";
+
+/** The ccxt implicit method for each endpoint (ccxt `abstract/bitfinex.d.ts`, cost 2.7 each). */
+const METHODS = {
+  "auth/r/permissions": "privatePostAuthRPermissions",
+  "auth/r/info/user": "privatePostAuthRInfoUser",
+} as const satisfies Record<BitfinexPath, string>;
+
+type Bfx = InstanceType<typeof ccxt.bitfinex>;
+
+interface Transport {
+  ex: Bfx;
+  /** The nonce the next signed request uses (ccxt calls `ex.nonce()` inside `sign()`). */
+  nonce: number;
+  /** The last raw answer, tagged with the nonce of the request it answered. */
+  seen: { nonce: string; status: number; body: string } | undefined;
+}
+
+const transports = new WeakMap<Secret, Map<string, Transport>>();
+
+function transportFor(base: string, credentials: Credentials): Transport {
+  let byKey = transports.get(credentials.secret);
+  if (!byKey) {
+    byKey = new Map();
+    transports.set(credentials.secret, byKey);
+  }
+  const id = `${base}|${credentials.apiKey}`;
+  const cached = byKey.get(id);
+  if (cached) return cached;
+  const ex = new ccxt.bitfinex({
+    apiKey: credentials.apiKey,
+    // The one place the secret is revealed: ccxt needs it to sign.
+    secret: credentials.secret.reveal(),
+    urls: { api: { public: base, private: base } },
+    enableRateLimit: false,
+    userAgent: "",
+  });
+  const transport: Transport = { ex, nonce: 0, seen: undefined };
+  ex.nonce = () => transport.nonce;
+  ex.onRestResponse = (
+    status: number,
+    _statusText: unknown,
+    _url: unknown,
+    _method: unknown,
+    _headers: unknown,
+    body: unknown,
+    requestHeaders: Record<string, unknown> | undefined,
+  ) => {
+    const text = typeof body === "string" ? body : "";
+    transport.seen = { nonce: String(requestHeaders?.["bfx-nonce"] ?? ""), status, body: text };
+    return text.trim();
+  };
+  byKey.set(id, transport);
+  return transport;
+}
+
+/** The raw answer to the request signed with `nonce`, if one arrived (a late answer to an earlier request is ignored). */
+function answerTo(transport: Transport, nonce: number): Transport["seen"] {
+  const seen = transport.seen;
+  return seen?.nonce === String(nonce) ? seen : undefined;
+}
+
+/** ccxt's timeout covers only the wait for headers (ccxt notes §3); this bounds the whole request. */
+async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new Error("deadline");
+      error.name = "RequestTimeout";
+      reject(error);
+    }, ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A failed call; `error` is set when retries ran out (withRetry's KeywardError, with its hint). */
+export type CallResult = Classified | { ok: false; failure: BitfinexFailure; error?: KeywardError };
+
+export class BitfinexClient {
+  readonly #log: LogSink;
+  readonly #timeoutMs: number;
+
+  constructor(
+    readonly base: string,
+    readonly account: string,
+    readonly options: AdapterOptions,
+  ) {
+    this.#log = options.log ?? (() => {});
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  /** One authenticated call, retried while the answer says "try again". Throws only for Keyward bugs. */
+  async call(credentials: Credentials, path: BitfinexPath): Promise<CallResult> {
+    let last: BitfinexFailure | undefined;
+    try {
+      return await withRetry(
+        {
+          exchange: "bitfinex",
+          account: this.account,
+          what: `${path} with key ${shortKey(credentials.apiKey)}`,
+          log: this.#log,
+          options: this.options.retry,
+        },
+        async (attempt) => {
+          const result = await keyQueue.run(credentials.apiKey, () =>
+            this.#inSlot(credentials, path, attempt),
+          );
+          if (!result.ok) {
+            last = result.failure;
+            const transient = transientOf(result.failure, path);
+            if (transient) throw transient;
+          }
+          return result;
+        },
+      );
+    } catch (error) {
+      if (isKeywardError(error) && last) return { ok: false, failure: last, error };
+      throw error;
+    }
+  }
+
+  /** Runs inside the key's queue slot: nonce handling around single requests. */
+  async #inSlot(credentials: Credentials, path: BitfinexPath, attempt: number): Promise<Classified> {
+    const apiKey = credentials.apiKey;
+    let rejectionsInScheme = 0;
+    for (;;) {
+      const result = await this.#once(credentials, path, attempt);
+      if (result.ok) {
+        nonceBook.accepted(apiKey);
+        return result;
+      }
+      const { failure } = result;
+      // These answers come after the exchange's nonce check: the nonce was accepted.
+      if (failure.kind === "permission" || failure.kind === "params") nonceBook.accepted(apiKey);
+      if (failure.kind !== "nonce-small") return result;
+
+      rejectionsInScheme++;
+      const decision = nonceBook.onNonceSmall(apiKey, rejectionsInScheme);
+      if (decision.action === "retry") {
+        await sleep(decision.pauseMs);
+        continue;
+      }
+      if (decision.action === "switched-to-us") {
+        rejectionsInScheme = 0;
+        this.#log({
+          level: "warn",
+          event: "nonce-scheme",
+          exchange: "bitfinex",
+          account: this.account,
+          path: `/v2/${path}`,
+          code: failure.code,
+          detail: `key ${shortKey(apiKey)} rejects millisecond nonces; switched it to microseconds (reference §2.3)`,
+        });
+        continue;
+      }
+      return { ok: false, failure: { ...failure, note: decision.why } };
+    }
+  }
+
+  /** Exactly one HTTP request: rate-limit slot, nonce, send, classify, log. */
+  async #once(credentials: Credentials, path: BitfinexPath, attempt: number): Promise<Classified> {
+    const transport = transportFor(this.base, credentials);
+    await endpointScheduler(this.base, `/v2/${path}`, this.options).acquire();
+    const nonce = await nonceBook.next(credentials.apiKey);
+    const scheme = nonceBook.scheme(credentials.apiKey);
+    transport.nonce = nonce;
+    transport.seen = undefined;
+    transport.ex.timeout = this.#timeoutMs;
+    const started = performance.now();
+    let value: unknown;
+    let thrown: unknown;
+    try {
+      value = await withDeadline(transport.ex[METHODS[path]]({}), this.#timeoutMs + 2_000);
+    } catch (error) {
+      thrown = error ?? new Error("unknown failure");
+    }
+    const ms = Math.round(performance.now() - started);
+    const seen = answerTo(transport, nonce);
+    const result = classify({
+      ...(thrown === undefined ? { value } : { thrown }),
+      ...(seen ? { response: { status: seen.status, body: seen.body } } : {}),
+      secrets: secretsOf(credentials),
+    });
+    const status = result.ok ? result.status : (result.failure.status ?? seen?.status);
+    this.#log({
+      level: result.ok ? "debug" : "info",
+      event: "request",
+      exchange: "bitfinex",
+      account: this.account,
+      method: "POST",
+      path: `/v2/${path}`,
+      code: result.ok ? "0" : result.failure.code,
+      ...(status === undefined ? {} : { status }),
+      ms,
+      attempt,
+      detail: `key ${shortKey(credentials.apiKey)}, ${scheme} nonce`,
+    });
+    return result;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The exchange-adapter interface: a small required core (list, revoke, probe) and optional
+ * capabilities (create, modify) that engines check before use, as unstorage does with its drivers.
+ * One adapter instance serves one Keyward account.
+ */
+
+import type { Credentials } from "../domain/credentials.js";
+import type {
+  Account,
+  KeyRecord,
+  ManualSteps,
+  Permission,
+  ProbeResult,
+  RevokeResult,
+} from "../domain/schemas.js";
+import type { LogSink } from "../log.js";
+import type { WindowLimit } from "./rate-limiter.js";
+import type { ExchangeId } from "./registry.js";
+
+/** A key the user told Keyward about, for exchanges whose API cannot list keys (all of Bitfinex). */
+export interface TrackedKey {
+  apiKey: string;
+  label: string;
+  /** Present when Keyward holds the secret (so it can probe the key). */
+  credentials?: Credentials;
+  /** Adapter-owned facts remembered between runs (e.g. the Bitfinex nonce scheme a key accepts). */
+  meta?: Record<string, string>;
+}
+
+export interface AdapterContext {
+  account: Account;
+  /** The account's own credentials (the key Keyward manages the account with). */
+  credentials: Credentials;
+  tracked?: readonly TrackedKey[];
+}
+
+export interface AdapterOptions {
+  log?: LogSink;
+  /** Per-request timeout. Default 10 s. */
+  timeoutMs?: number;
+  /** Replace documented rate limits by bucket name (tests scale them along with the simulator's). */
+  rateLimits?: Record<string, WindowLimit>;
+  /** Retries of rate-limited, 5xx and network failures. Default 5, from 200 ms to 5 s. */
+  retry?: { retries?: number; minTimeoutMs?: number; maxTimeoutMs?: number };
+}
+
+export interface ProbeOptions {
+  /** OKX: the UID the key belongs to, so the probe counts against the right rate bucket. */
+  uid?: string;
+  /**
+   * The key was seen alive from this machine before. Some answers (Bitfinex `apikey: invalid`) mean
+   * "dead" only then; otherwise they could also mean "this IP is not whitelisted".
+   */
+  knownAliveFromHere?: boolean;
+  /** Remembered adapter facts about the key (TrackedKey.meta); the probe may return updated ones. */
+  meta?: Record<string, string>;
+}
+
+export interface NewKeySpec {
+  subAccount: string;
+  label: string;
+  permissions: Permission[];
+  ip: string[];
+}
+
+export interface CreatedKey {
+  record: KeyRecord;
+  credentials: Credentials;
+}
+
+export interface KeyChange {
+  label?: string;
+  permissions?: Permission[];
+  ip?: string[];
+}
+
+export interface AdapterCapabilities {
+  /** "api": the exchange lists keys; "tracked": only keys the user registered are known. */
+  list: "api" | "tracked";
+  createKey: boolean;
+  modifyKey: boolean;
+}
+
+export interface ExchangeAdapter {
+  readonly exchange: ExchangeId;
+  readonly capabilities: AdapterCapabilities;
+  /** Every key of the account that the exchange (or the tracked list) knows. */
+  listKeys(): Promise<KeyRecord[]>;
+  /** Revokes by API where possible; otherwise returns the steps a person must take. */
+  revokeKey(key: KeyRecord): Promise<RevokeResult>;
+  /** What a person must do on the exchange's site for an action the API cannot do. */
+  manualSteps(key: KeyRecord, action: "revoke" | "create"): ManualSteps;
+  /** Asks the exchange about a key using that key's own credentials. Never throws for exchange answers. */
+  probe(
+    credentials: Credentials,
+    options?: ProbeOptions,
+  ): Promise<ProbeResult & { meta?: Record<string, string> }>;
+  createKey?(spec: NewKeySpec): Promise<CreatedKey>;
+  modifyKey?(key: KeyRecord, change: KeyChange): Promise<KeyRecord>;
+}
+
+export type AdapterFactory = (context: AdapterContext, options?: AdapterOptions) => ExchangeAdapter;

@@ -1,0 +1,388 @@
+/**
+ * The OKX v5 adapter. OKX lets a master-account key list, create, modify and delete sub-account keys
+ * by API; master keys themselves are web-only (reference §1.3-1.4), so they are listed from the
+ * calling key's own `account/config` and revoked through manual steps.
+ *
+ * Transport, scheduling and retries live in client.ts; what OKX's codes mean lives in errors.ts.
+ */
+import { createHash } from "node:crypto";
+import type { Credentials } from "../../domain/credentials.js";
+import type { Account, KeyRecord, ManualSteps, ProbeResult, RevokeResult } from "../../domain/schemas.js";
+import { shortKey } from "../../domain/schemas.js";
+import { isKeywardError, KeywardError } from "../../errors.js";
+import { silentLog } from "../../log.js";
+import type {
+  AdapterCapabilities,
+  AdapterContext,
+  AdapterFactory,
+  AdapterOptions,
+  CreatedKey,
+  ExchangeAdapter,
+  KeyChange,
+  NewKeySpec,
+  ProbeOptions,
+} from "../interface.js";
+import {
+  type CallTrace,
+  ClockSync,
+  newTrace,
+  OkxClient,
+  type OkxClientConfig,
+  OkxRejection,
+  ownerFor,
+  rememberUid,
+} from "./client.js";
+import { createSubAccountKey } from "./create.js";
+import { describeFailure, probeVerdict, toKeywardError } from "./errors.js";
+import { resolveLimits } from "./limits.js";
+import {
+  masterRecord,
+  normalisePerm,
+  okxManualSteps,
+  permFor,
+  restBase,
+  splitIps,
+  subRecord,
+  ungrantable,
+} from "./records.js";
+import {
+  AccountConfigSchema,
+  DeletedKeySchema,
+  ModifiedKeySchema,
+  type OkxAccountConfig,
+  type OkxSubAccount,
+  SubAccountSchema,
+  SubKeySchema,
+} from "./schemas.js";
+
+/** OKX's page size maximum for users/subaccount/list. */
+const PAGE = 100;
+
+export const okxAdapter: AdapterFactory = (context, options = {}) => new OkxAdapter(context, options);
+
+class OkxAdapter implements ExchangeAdapter {
+  readonly exchange = "okx" as const;
+  readonly capabilities: AdapterCapabilities = { list: "api", createKey: true, modifyKey: true };
+  readonly #account: Account;
+  readonly #apiKey: string;
+  readonly #config: OkxClientConfig;
+  readonly #client: OkxClient;
+  readonly #probes = new Map<
+    string,
+    { fingerprint: string; state: { uid: string | undefined }; client: OkxClient }
+  >();
+  /** The account key's own config once it proved to be a master key. */
+  #master: OkxAccountConfig | undefined;
+
+  constructor(context: AdapterContext, options: AdapterOptions) {
+    const { account, credentials } = context;
+    if (account.exchange !== "okx") {
+      throw new KeywardError("CONFIG_INVALID", `account "${account.name}" is not an OKX account`);
+    }
+    requirePassphrase(credentials, `account "${account.name}"`);
+    this.#account = account;
+    this.#apiKey = credentials.apiKey;
+    const base = restBase(account);
+    this.#config = {
+      base,
+      account: account.name,
+      log: options.log ?? silentLog,
+      timeoutMs: options.timeoutMs ?? 10_000,
+      limits: resolveLimits(options.rateLimits),
+      retry: options.retry,
+      clock: new ClockSync(),
+    };
+    this.#client = new OkxClient(
+      this.#config,
+      credentials,
+      () => ownerFor(base, credentials.apiKey),
+      "account key",
+    );
+  }
+
+  async listKeys(): Promise<KeyRecord[]> {
+    const master = await this.#checkMaster();
+    const subs = await this.#subAccounts();
+    // All queries start at once; the shared scheduler paces them to OKX's per-UID limit.
+    const perSub = await Promise.all(
+      subs.map(async (sub) =>
+        (await this.#subKeys(sub.subAcct)).map((k) =>
+          subRecord(this.#account, sub.subAcct, sub.uid, k, false),
+        ),
+      ),
+    );
+    return [masterRecord(this.#account, this.#apiKey, master), ...perSub.flat()];
+  }
+
+  async revokeKey(key: KeyRecord): Promise<RevokeResult> {
+    if (key.location !== "sub-account" || key.subAccount === null) {
+      return { outcome: "manual", steps: this.manualSteps(key, "revoke") };
+    }
+    await this.#masterOnce();
+    const what = `revoking key ${shortKey(key.apiKey)} of sub-account ${key.subAccount}`;
+    const body = { subAcct: key.subAccount, apiKey: key.apiKey };
+    const trace = newTrace();
+    try {
+      await this.#client.call("deleteKey", body, DeletedKeySchema, { retry: "transient", trace });
+      return {
+        outcome: "revoked",
+        evidence: `OKX delete-apikey answered 0 for ${key.subAccount}/${shortKey(key.apiKey)}`,
+      };
+    } catch (error) {
+      const failure = error instanceof OkxRejection ? error.failure : undefined;
+      if (failure?.kind !== "answer" || failure.code !== "59506") throw this.#asError(error, what);
+    }
+    // 59506 "APIKey does not exist": confirm with a filtered query before calling it gone.
+    const listed = await this.#guard(what, () =>
+      this.#client.call("subKeys", body, SubKeySchema, { retry: "transient" }),
+    );
+    if (listed.some((k) => k.apiKey === key.apiKey)) {
+      throw new KeywardError(
+        "EXCHANGE_REJECTED",
+        `OKX: ${what} for account "${this.#account.name}" failed: OKX answers 59506 yet still lists the key`,
+        { hint: "Revoke it on OKX's web site and report this answer.", exchangeCode: "59506" },
+      );
+    }
+    // An earlier attempt of this call may have been applied with its answer lost (dropped, timed out, 5xx).
+    return trace.ambiguous
+      ? {
+          outcome: "revoked",
+          evidence: `an earlier answer was lost; OKX now answers 59506 and no longer lists ${shortKey(key.apiKey)}`,
+        }
+      : {
+          outcome: "already-revoked",
+          evidence: `OKX 59506 "APIKey does not exist"; sub-account ${key.subAccount} no longer lists ${shortKey(key.apiKey)}`,
+        };
+  }
+
+  manualSteps(key: KeyRecord, action: "revoke" | "create"): ManualSteps {
+    return okxManualSteps(this.#account, key, action);
+  }
+
+  async probe(credentials: Credentials, options: ProbeOptions = {}): Promise<ProbeResult> {
+    requirePassphrase(credentials, `the key ${shortKey(credentials.apiKey)}`);
+    const client = this.#probeClient(credentials, options.uid);
+    const trace = newTrace();
+    let config: OkxAccountConfig | undefined;
+    try {
+      [config] = await client.call("accountConfig", {}, AccountConfigSchema, { retry: "transient", trace });
+    } catch (error) {
+      return this.#probeFailure(error, trace, client);
+    }
+    if (!config) {
+      return {
+        status: "inconclusive",
+        reason: "exchange-error",
+        evidence: "OKX account/config answered no data",
+      };
+    }
+    rememberUid(this.#config.base, credentials.apiKey, config.uid);
+    return {
+      status: "alive",
+      permissions: normalisePerm(config.perm),
+      rawPermissions: config.perm,
+      ip: splitIps(config.ip),
+      label: config.label,
+      accountId: config.uid,
+      masterId: config.mainUid,
+      evidence: `OKX account/config answered 0 for ${shortKey(credentials.apiKey)} (UID ${config.uid})`,
+    };
+  }
+
+  async createKey(spec: NewKeySpec): Promise<CreatedKey> {
+    return createSubAccountKey(
+      {
+        account: this.#account,
+        client: this.#client,
+        log: this.#config.log,
+        checkMaster: () => this.#masterOnce(),
+        subAccount: (name, what) => this.#subAccount(name, what),
+        subKeys: (subAcct) => this.#subKeys(subAcct),
+        revoke: (key) => this.revokeKey(key),
+        asError: (error, what) => this.#asError(error, what),
+      },
+      spec,
+    );
+  }
+
+  async modifyKey(key: KeyRecord, change: KeyChange): Promise<KeyRecord> {
+    if (key.location !== "sub-account" || key.subAccount === null) {
+      throw new KeywardError("NOT_SUPPORTED", "OKX master keys can only be changed on OKX's web site", {
+        hint: `Edit the key on ${this.manualSteps(key, "revoke").url}.`,
+      });
+    }
+    const refused = ungrantable(change.permissions ?? []);
+    if (refused.length > 0) {
+      throw new KeywardError("NOT_SUPPORTED", `OKX cannot grant ${refused.join(", ")} to a sub-account key`, {
+        hint: "OKX sub-account keys can have Read and Trade only.",
+      });
+    }
+    const body: Record<string, string> = { subAcct: key.subAccount, apiKey: key.apiKey };
+    if (change.label !== undefined) body.label = change.label;
+    if (change.permissions !== undefined) body.perm = permFor(change.permissions);
+    // Replace semantics: the list sent becomes the whitelist; "" removes the binding.
+    if (change.ip !== undefined) body.ip = change.ip.join(",");
+    if (Object.keys(body).length === 2) return key;
+    await this.#masterOnce();
+    const what = `changing key ${shortKey(key.apiKey)} of sub-account ${key.subAccount}`;
+    // Safe to repeat: the same fields are set again.
+    const [done] = await this.#guard(what, () =>
+      this.#client.call("modifyKey", body, ModifiedKeySchema, { retry: "transient" }),
+    );
+    if (!done) throw this.#unexpected(what);
+    const updated = subRecord(
+      this.#account,
+      key.subAccount,
+      key.meta.uid,
+      { ...done, ts: done.ts ?? "" },
+      key.probeable,
+    );
+    return { ...updated, createdAt: done.ts ? updated.createdAt : key.createdAt };
+  }
+
+  /** account/config with the account's key; it must be a master key (uid == mainUid). */
+  async #checkMaster(): Promise<OkxAccountConfig> {
+    const [config] = await this.#guard("checking the account's key", () =>
+      this.#client.call("accountConfig", {}, AccountConfigSchema, { retry: "transient" }),
+    );
+    if (!config) throw this.#unexpected("checking the account's key");
+    rememberUid(this.#config.base, this.#apiKey, config.uid);
+    if (config.uid !== config.mainUid) {
+      throw new KeywardError(
+        "NOT_MASTER",
+        `OKX account "${this.#account.name}": the key ${shortKey(this.#apiKey)} belongs to sub-account UID ${config.uid}, not to its master (UID ${config.mainUid})`,
+        {
+          hint: `Keyward manages OKX keys through a key of the main account (UID ${config.mainUid}): create one there with Read and Trade, bound to this machine's IP, and use it for this account.`,
+        },
+      );
+    }
+    this.#master = config;
+    return config;
+  }
+
+  async #masterOnce(): Promise<OkxAccountConfig> {
+    return this.#master ?? this.#checkMaster();
+  }
+
+  /** Every sub-account, newest first, paging with `after` = the last creation time until a short page. */
+  async #subAccounts(): Promise<OkxSubAccount[]> {
+    const all = new Map<string, OkxSubAccount>();
+    let after: string | undefined;
+    for (;;) {
+      const params: Record<string, string> = { limit: String(PAGE), ...(after ? { after } : {}) };
+      const page = await this.#guard("listing sub-accounts", () =>
+        this.#client.call("subAccounts", params, SubAccountSchema, { retry: "transient" }),
+      );
+      for (const sub of page) if (!all.has(sub.subAcct)) all.set(sub.subAcct, sub);
+      const last = page.at(-1);
+      if (page.length < PAGE || !last) break;
+      // `after` is exclusive; a page that does not move back in time would loop forever.
+      if (after !== undefined && Number(last.ts) >= Number(after)) {
+        throw this.#unexpected("listing sub-accounts (paging did not advance)");
+      }
+      after = last.ts;
+    }
+    return [...all.values()];
+  }
+
+  async #subAccount(name: string, what: string): Promise<OkxSubAccount> {
+    const found = await this.#guard(what, () =>
+      this.#client.call("subAccounts", { subAcct: name }, SubAccountSchema, { retry: "transient" }),
+    );
+    const sub = found.find((s) => s.subAcct === name);
+    if (!sub) {
+      throw new KeywardError(
+        "ACCOUNT_NOT_FOUND",
+        `OKX account "${this.#account.name}" has no sub-account "${name}"`,
+        {
+          hint: "Check the sub-account name (it is case-sensitive); list the keys to see the sub-accounts.",
+        },
+      );
+    }
+    return sub;
+  }
+
+  #subKeys(subAcct: string) {
+    return this.#guard(`listing the keys of sub-account ${subAcct}`, () =>
+      this.#client.call("subKeys", { subAcct }, SubKeySchema, { retry: "transient" }),
+    );
+  }
+
+  #probeClient(credentials: Credentials, uid: string | undefined): OkxClient {
+    // One ccxt instance per key, replaced if the same key comes with other secrets (e.g. a typo fixed).
+    const fingerprint = createHash("sha256")
+      .update(`${credentials.secret.reveal()}\u0000${credentials.passphrase?.reveal() ?? ""}`)
+      .digest("hex");
+    const cached = this.#probes.get(credentials.apiKey);
+    if (cached && cached.fingerprint === fingerprint) {
+      if (uid) cached.state.uid = uid;
+      return cached.client;
+    }
+    const base = this.#config.base;
+    const state = { uid };
+    const client = new OkxClient(
+      this.#config,
+      credentials,
+      () => ownerFor(base, credentials.apiKey, state.uid),
+      `probe ${shortKey(credentials.apiKey)}`,
+    );
+    this.#probes.set(credentials.apiKey, { fingerprint, state, client });
+    return client;
+  }
+
+  #probeFailure(error: unknown, trace: CallTrace, client: OkxClient): ProbeResult {
+    if (error instanceof OkxRejection && error.failure.kind !== "internal") {
+      return probeVerdict(error.failure, describeFailure(error.failure, client.secrets));
+    }
+    // withRetry gave up on rate limits, 5xx or the network.
+    if (
+      (isKeywardError(error, "EXCHANGE_RATE_LIMITED") || isKeywardError(error, "EXCHANGE_UNAVAILABLE")) &&
+      trace.last
+    ) {
+      const evidence = `${describeFailure(trace.last, client.secrets)}, ${trace.attempts} attempts`;
+      return probeVerdict(trace.last, evidence);
+    }
+    throw this.#asError(error, client.who);
+  }
+
+  async #guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw this.#asError(error, what);
+    }
+  }
+
+  #asError(error: unknown, what: string): KeywardError {
+    if (error instanceof KeywardError) return error;
+    if (error instanceof OkxRejection) {
+      return toKeywardError(error.failure, {
+        what,
+        account: this.#account.name,
+        secrets: this.#client.secrets,
+      });
+    }
+    const name = error instanceof Error ? error.name : "error";
+    return new KeywardError("INTERNAL", `OKX: ${what} for account "${this.#account.name}" failed (${name})`, {
+      hint: "This is a Keyward bug; please report it.",
+    });
+  }
+
+  #unexpected(what: string): KeywardError {
+    return new KeywardError(
+      "EXCHANGE_UNAVAILABLE",
+      `OKX: ${what} for account "${this.#account.name}": unexpected empty answer`,
+      {
+        hint: "OKX answered in a form Keyward does not know; if it persists, report it with this message.",
+      },
+    );
+  }
+}
+
+function requirePassphrase(credentials: Credentials, whose: string): void {
+  if (!credentials.passphrase) {
+    throw new KeywardError("CONFIG_INVALID", `OKX credentials of ${whose} have no passphrase`, {
+      hint: "OKX keys come with a passphrase chosen when the key was created: add it to the credentials.",
+    });
+  }
+}

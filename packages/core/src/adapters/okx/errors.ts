@@ -1,0 +1,316 @@
+/**
+ * The one place that knows what OKX's answers mean: which are worth retrying, which leave a write's
+ * outcome unknown, what a probe concludes from each, and which KeywardError (with which hint) the
+ * account's own key gets. Codes: https://www.okx.com/docs-v5/en/#error-code (reference §1.5).
+ *
+ * ccxt's exception class is not trusted on its own: it maps 50119, 50035, 50120 and 59500 to a plain
+ * ExchangeError and lets the JSON `code` win over the HTTP status. So the code is read from the raw
+ * body: the client annotates errors with status and body inside ccxt's synchronous handlers (the
+ * `last_*` fields are shared by concurrent calls, see notes/ccxt.md §5), and the `"okx {json}"`
+ * message is the fallback. ccxt messages themselves are never passed on: they carry bodies and URLs.
+ */
+import ccxt from "ccxt";
+import type { InconclusiveReason, ProbeResult } from "../../domain/schemas.js";
+import { redact, type Secret } from "../../domain/secret.js";
+import { type ErrorCode, KeywardError } from "../../errors.js";
+import type { TransientKind } from "../retry.js";
+import { OkxErrorBodySchema } from "./schemas.js";
+
+export type OkxFailure =
+  /** OKX answered with an error code (whatever the HTTP status). */
+  | { kind: "answer"; code: string; msg: string; status: number | undefined }
+  /** An HTTP error without an OKX body (a proxy's 502 page, a 404 from a wrong endpoint). */
+  | { kind: "http"; status: number }
+  | { kind: "timeout" }
+  | { kind: "network"; detail: string }
+  /** A 2xx answer whose shape the schemas reject. */
+  | { kind: "malformed"; where: string }
+  /** Not an exchange failure (a bug, a missing credential). */
+  | { kind: "internal"; name: string; message: string };
+
+/** Refused before being applied: safe to send again, even a create. */
+const RETRY_NOT_APPLIED: Readonly<Record<string, TransientKind>> = {
+  "50011": "rate-limited", // Too Many Requests
+  "50013": "unavailable", // Systems are busy
+  "50001": "unavailable", // Service temporarily unavailable
+};
+
+/**
+ * Worth retrying, but the outcome is unknown. 50004: "API endpoint request timeout (does not mean that
+ * the request was successful or failed, please check the request result)"; 50026: system error.
+ */
+const RETRY_OUTCOME_UNKNOWN: Readonly<Record<string, TransientKind>> = {
+  "50004": "timeout",
+  "50026": "unavailable",
+};
+
+/** Network-level causes worth naming; anything else is "connection error" (messages are not copied). */
+const NETWORK_CAUSES = [
+  "other side closed",
+  "socket hang up",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "EPIPE",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+];
+
+function parseErrorBody(body: unknown): { code: string; msg: string } | undefined {
+  if (typeof body !== "string" || !body.startsWith("{")) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const parsed = OkxErrorBodySchema.safeParse(json);
+  if (!parsed.success || parsed.data.code === "0") return undefined;
+  // Batch-style answers (code 1/2) carry the real reason per item (reference §1.2).
+  const item = parsed.data.data?.[0];
+  if ((parsed.data.code === "1" || parsed.data.code === "2") && item?.sCode) {
+    return { code: item.sCode, msg: item.sMsg ?? "" };
+  }
+  return { code: parsed.data.code, msg: parsed.data.msg };
+}
+
+/** Turns whatever a ccxt call threw into a failure description that holds no secret and no raw message. */
+export function extractFailure(error: unknown): OkxFailure {
+  const e = (typeof error === "object" && error !== null ? error : {}) as {
+    httpStatus?: unknown;
+    httpBody?: unknown;
+    message?: unknown;
+    code?: unknown;
+    name?: unknown;
+  };
+  const message = typeof e.message === "string" ? e.message : "";
+  const status = typeof e.httpStatus === "number" ? e.httpStatus : undefined;
+  // OKX handleErrors throws `"okx " + body` (notes/ccxt.md §5).
+  const body =
+    typeof e.httpBody === "string" ? e.httpBody : message.startsWith("okx {") ? message.slice(4) : "";
+  const answer = parseErrorBody(body.trim());
+  if (answer) return { kind: "answer", ...answer, status };
+  if (status !== undefined) return { kind: "http", status };
+  // Fallback for an un-annotated HTTP-status error: "okx GET <url> 502 Bad Gateway <body>".
+  const statusInMessage = /^okx (?:GET|POST) \S+ (\d{3}) /.exec(message)?.[1];
+  if (statusInMessage) return { kind: "http", status: Number(statusInMessage) };
+  if (error instanceof ccxt.RequestTimeout) return { kind: "timeout" };
+  const undiciCode = typeof e.code === "string" && e.code.startsWith("UND_ERR_") ? e.code : undefined;
+  if (undiciCode?.endsWith("_TIMEOUT")) return { kind: "timeout" };
+  if (error instanceof ccxt.NetworkError || undiciCode) {
+    const cause = NETWORK_CAUSES.find((c) => message.includes(c) || c === undiciCode);
+    return { kind: "network", detail: cause ?? "connection error" };
+  }
+  const name = typeof e.name === "string" ? e.name : "Error";
+  // ccxt's own errors quote bodies and URLs; only our own bugs keep their message.
+  return { kind: "internal", name, message: error instanceof ccxt.BaseError ? "" : message };
+}
+
+/** The retry class of a failure, or undefined when retrying cannot help. */
+export function transientKind(f: OkxFailure): TransientKind | undefined {
+  switch (f.kind) {
+    case "answer":
+      return RETRY_NOT_APPLIED[f.code] ?? RETRY_OUTCOME_UNKNOWN[f.code];
+    case "http":
+      if (f.status === 429) return "rate-limited";
+      if (f.status === 408) return "timeout";
+      return f.status >= 500 ? "unavailable" : undefined;
+    case "timeout":
+      return "timeout";
+    case "network":
+      return "network";
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Whether a failed write may nevertheless have been applied: lost or cut answers, 5xx pages (a proxy
+ * may fail after forwarding), unparseable successes, and OKX's own "outcome unknown" codes.
+ */
+export function isAmbiguous(f: OkxFailure): boolean {
+  switch (f.kind) {
+    case "timeout":
+    case "network":
+    case "malformed":
+      return true;
+    case "http":
+      return f.status >= 500 || f.status === 408;
+    case "answer":
+      return f.code in RETRY_OUTCOME_UNKNOWN;
+    default:
+      return false;
+  }
+}
+
+const clean = (text: string, secrets: readonly Secret[]) =>
+  redact(text, secrets)
+    .replace(/\p{Cc}/gu, " ")
+    .replace(/"/g, "'")
+    .slice(0, 160);
+
+/** A one-line account of a failure for messages, logs and probe evidence, e.g. `OKX 50111 "…" (HTTP 401)`. */
+export function describeFailure(f: OkxFailure, secrets: readonly Secret[] = []): string {
+  switch (f.kind) {
+    case "answer":
+      return `OKX ${f.code} "${clean(f.msg, secrets)}"${f.status === undefined ? "" : ` (HTTP ${f.status})`}`;
+    case "http":
+      return `HTTP ${f.status} without an OKX answer`;
+    case "timeout":
+      return "no answer before the timeout";
+    case "network":
+      return `connection failed (${f.detail})`;
+    case "malformed":
+      return `an answer Keyward does not understand (at ${f.where})`;
+    case "internal":
+      return f.message ? `${f.name}: ${clean(f.message, secrets)}` : f.name;
+  }
+}
+
+/** What a probe concludes from OKX's answer to the key's own `account/config` (reference §3). */
+const PROBE_BY_CODE: Readonly<Record<string, "dead" | InconclusiveReason>> = {
+  "50111": "dead", // Invalid OK-ACCESS-KEY: OKX no longer knows the key
+  "50119": "wrong-region", // key doesn't exist on this regional host; a known false "dead"
+  "50113": "wrong-secret",
+  "50105": "wrong-passphrase",
+  "50110": "ip-not-whitelisted",
+  "50102": "clock-skew", // still expired after a resynchronisation
+  "50101": "wrong-environment", // demo key on live or the reverse
+  "50100": "frozen",
+  "50011": "rate-limited",
+};
+
+export function probeVerdict(f: OkxFailure, evidence: string): ProbeResult {
+  let verdict: "dead" | InconclusiveReason;
+  if (f.kind === "answer") verdict = PROBE_BY_CODE[f.code] ?? "exchange-error";
+  else if (f.kind === "timeout" || f.kind === "network") verdict = "network";
+  else if (f.kind === "http" && f.status === 429) verdict = "rate-limited";
+  else verdict = "exchange-error";
+  return verdict === "dead"
+    ? { status: "dead", evidence }
+    : { status: "inconclusive", reason: verdict, evidence };
+}
+
+interface Rule {
+  code: ErrorCode;
+  hint: string;
+}
+
+const CHECK_CREDENTIALS = "Check the account's API key, secret and passphrase.";
+const NEEDS_TRADE =
+  "The account's API key needs the Trade permission for key management: edit it on OKX's API page (or use a master key that has Read and Trade).";
+
+/** How the account's own key's failures read to a person. */
+const RULES: Readonly<Record<string, Rule>> = {
+  "50111": {
+    code: "EXCHANGE_AUTH",
+    hint: "OKX does not know this API key: it was deleted or mistyped, or it lives on another OKX region. Check the key and the account's region.",
+  },
+  "50119": {
+    code: "EXCHANGE_AUTH",
+    hint: "The API key does not exist on this OKX host. Keys only work on the site they were made on (www.okx.com, eea/my.okx.com, us.okx.com): set the account's region.",
+  },
+  "50113": {
+    code: "EXCHANGE_AUTH",
+    hint: "The secret does not match the API key: re-enter the secret shown when the key was created.",
+  },
+  "50105": {
+    code: "EXCHANGE_AUTH",
+    hint: "The passphrase is wrong: it is the one chosen when the key was created (OKX cannot recover it).",
+  },
+  "50110": {
+    code: "EXCHANGE_AUTH",
+    hint: "The API key's IP whitelist does not include this machine: add this machine's IP on OKX's API page, or run Keyward from a whitelisted machine.",
+  },
+  "50101": {
+    code: "EXCHANGE_AUTH",
+    hint: "The key belongs to the other environment (demo trading vs live): use a live-trading key.",
+  },
+  "50100": {
+    code: "EXCHANGE_AUTH",
+    hint: "OKX has frozen this API key: contact OKX support or use another key.",
+  },
+  "50102": {
+    code: "EXCHANGE_AUTH",
+    hint: "This machine's clock is too far from OKX's, even after resynchronising: turn on automatic time sync (NTP).",
+  },
+  "50103": { code: "EXCHANGE_AUTH", hint: CHECK_CREDENTIALS },
+  "50104": { code: "EXCHANGE_AUTH", hint: CHECK_CREDENTIALS },
+  "50106": { code: "EXCHANGE_AUTH", hint: CHECK_CREDENTIALS },
+  "50107": { code: "EXCHANGE_AUTH", hint: CHECK_CREDENTIALS },
+  "50112": { code: "EXCHANGE_AUTH", hint: CHECK_CREDENTIALS },
+  "50114": { code: "EXCHANGE_AUTH", hint: CHECK_CREDENTIALS },
+  "50120": { code: "EXCHANGE_PERMISSION", hint: NEEDS_TRADE },
+  "50030": { code: "EXCHANGE_PERMISSION", hint: NEEDS_TRADE },
+  "50035": {
+    code: "EXCHANGE_PERMISSION",
+    hint: "OKX manages sub-account keys only for a master key bound to IP addresses: bind the master key to this machine's IP on OKX's API page.",
+  },
+  "59500": {
+    code: "NOT_MASTER",
+    hint: "Only a key of the main (master) account may manage sub-account keys: give Keyward a master-account key.",
+  },
+  "59506": { code: "KEY_NOT_FOUND", hint: "OKX no longer has this key: list the keys again." },
+  "59510": {
+    code: "ACCOUNT_NOT_FOUND",
+    hint: "No such sub-account under this master: check the sub-account name (it is case-sensitive).",
+  },
+  "59501": {
+    code: "EXCHANGE_REJECTED",
+    hint: "The sub-account already has 50 API keys, OKX's maximum: revoke unused keys first.",
+  },
+  "59502": {
+    code: "EXCHANGE_REJECTED",
+    hint: "Another key of this sub-account has that label: choose another label.",
+  },
+  "59503": { code: "EXCHANGE_REJECTED", hint: "OKX binds at most 20 IP addresses to a key." },
+  "59504": { code: "NOT_SUPPORTED", hint: "OKX sub-account keys cannot have the Withdraw permission." },
+  "59505": {
+    code: "EXCHANGE_REJECTED",
+    hint: "OKX rejected the generated passphrase's format; please report this as a Keyward bug.",
+  },
+  "59508": { code: "EXCHANGE_REJECTED", hint: "The sub-account is suspended: check it on OKX's site." },
+};
+
+export interface FailureContext {
+  /** What was being done, e.g. `listing keys` or `revoking key abcd…wxyz`. */
+  what: string;
+  account: string;
+  /** Secrets in play, redacted from anything quoted. */
+  secrets: readonly Secret[];
+}
+
+/** The KeywardError for a failure of a call made with the account's own (master) key. */
+export function toKeywardError(f: OkxFailure, ctx: FailureContext): KeywardError {
+  const message = `OKX: ${ctx.what} for account "${ctx.account}" failed: ${describeFailure(f, ctx.secrets)}`;
+  switch (f.kind) {
+    case "answer": {
+      const rule = RULES[f.code] ?? {
+        code: "EXCHANGE_REJECTED",
+        hint: "OKX refused the request; look the code up in OKX's error-code table (https://www.okx.com/docs-v5/en/#error-code).",
+      };
+      return new KeywardError(rule.code, message, { hint: rule.hint, exchangeCode: f.code });
+    }
+    case "http":
+      return f.status >= 500 || f.status === 429
+        ? new KeywardError("EXCHANGE_UNAVAILABLE", message, {
+            hint: "OKX (or a proxy in front of it) is failing: check OKX's status page and try again later.",
+          })
+        : new KeywardError("EXCHANGE_REJECTED", message, {
+            hint: "The answer did not come from OKX's API: check the account's endpoint URL or proxy.",
+          });
+    case "timeout":
+    case "network":
+      return new KeywardError("EXCHANGE_UNAVAILABLE", message, {
+        hint: "Check the network and OKX's status page, then run again.",
+      });
+    case "malformed":
+      return new KeywardError("EXCHANGE_UNAVAILABLE", message, {
+        hint: "OKX answered in a form Keyward does not know; if it persists, report it with this message.",
+      });
+    case "internal":
+      return new KeywardError("INTERNAL", message, { hint: "This is a Keyward bug; please report it." });
+  }
+}

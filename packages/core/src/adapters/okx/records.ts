@@ -1,0 +1,188 @@
+/**
+ * Pure helpers of the OKX adapter: hosts, permission and IP mapping, KeyRecords, passphrases and the
+ * manual steps for what only OKX's web site can do (master keys).
+ */
+import { randomInt } from "node:crypto";
+import {
+  type Account,
+  type KeyRecord,
+  keyId,
+  type ManualSteps,
+  type OkxRegion,
+  type Permission,
+} from "../../domain/schemas.js";
+import type { OkxAccountConfig, OkxSubKey } from "./schemas.js";
+
+/** REST hosts per region, as ccxt's okx / myokx / okxus use them (reference §1.1). */
+const REST_BASE: Readonly<Record<OkxRegion, string>> = {
+  www: "https://www.okx.com",
+  eea: "https://eea.okx.com",
+  us: "https://us.okx.com",
+};
+
+/**
+ * Where a person signs in. EEA customers use my.okx.com (eea.okx.com serves the API) and US customers
+ * app.okx.com; the global site is www.okx.com. An endpoint override (a proxy, or the simulator with
+ * its stand-in page) is taken to serve the page too.
+ */
+const UI_BASE: Readonly<Record<OkxRegion, string>> = {
+  www: "https://www.okx.com",
+  eea: "https://my.okx.com",
+  us: "https://app.okx.com",
+};
+
+const trimSlash = (url: string) => url.replace(/\/+$/, "");
+
+export const restBase = (account: Account): string =>
+  account.endpoint ? trimSlash(account.endpoint) : REST_BASE[account.region ?? "www"];
+
+export const uiBase = (account: Account): string =>
+  account.endpoint ? trimSlash(account.endpoint) : UI_BASE[account.region ?? "www"];
+
+/** The API key management page (https://www.okx.com/account/my-api). */
+export const API_PAGE = "/account/my-api";
+
+const PERMISSION_OF: Readonly<Record<string, Permission>> = {
+  read_only: "read",
+  trade: "trade",
+  withdraw: "withdraw",
+};
+
+/** OKX `perm` ("read_only,trade") to Keyward permissions; unknown parts stay in rawPermissions only. */
+export function normalisePerm(perm: string): Permission[] {
+  const out: Permission[] = [];
+  for (const part of perm.split(",")) {
+    const p = PERMISSION_OF[part.trim()];
+    if (p && !out.includes(p)) out.push(p);
+  }
+  return out;
+}
+
+/** The `perm` to ask for: OKX grants only read_only and trade by API (reference §1.4). */
+export const permFor = (permissions: readonly Permission[]): string =>
+  permissions.includes("trade") ? "read_only,trade" : "read_only";
+
+/** Permissions OKX cannot grant to a sub-account key by API. */
+export const ungrantable = (permissions: readonly Permission[]): Permission[] =>
+  permissions.filter((p) => p !== "read" && p !== "trade");
+
+/** OKX lists IPs as one comma-separated string; "" means no binding. */
+export const splitIps = (ip: string): string[] =>
+  ip
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+
+const isoFromMs = (ms: string): string | null => {
+  const n = Number(ms);
+  return Number.isFinite(n) && n > 0 ? new Date(n).toISOString() : null;
+};
+
+/** The account's own key: a master key, which only OKX's web site can revoke or create. */
+export function masterRecord(account: Account, apiKey: string, config: OkxAccountConfig): KeyRecord {
+  return {
+    id: keyId("okx", account.name, null, apiKey),
+    exchange: "okx",
+    account: account.name,
+    subAccount: null,
+    apiKey,
+    label: config.label,
+    permissions: normalisePerm(config.perm),
+    rawPermissions: config.perm,
+    ip: splitIps(config.ip),
+    // account/config does not say when the key was made.
+    createdAt: null,
+    location: "master",
+    actions: { revoke: "manual", create: "manual" },
+    probeable: true,
+    state: "active",
+    meta: { uid: config.uid },
+  };
+}
+
+/** A sub-account key as OKX lists it. Keyward holds its secret only if it created the key. */
+export function subRecord(
+  account: Account,
+  subAcct: string,
+  subUid: string | undefined,
+  key: Pick<OkxSubKey, "label" | "apiKey" | "perm" | "ip" | "ts">,
+  probeable: boolean,
+): KeyRecord {
+  return {
+    id: keyId("okx", account.name, subAcct, key.apiKey),
+    exchange: "okx",
+    account: account.name,
+    subAccount: subAcct,
+    apiKey: key.apiKey,
+    label: key.label,
+    permissions: normalisePerm(key.perm),
+    rawPermissions: key.perm,
+    ip: splitIps(key.ip),
+    createdAt: isoFromMs(key.ts),
+    location: "sub-account",
+    actions: { revoke: "api", create: "api" },
+    probeable,
+    state: "active",
+    meta: subUid === undefined ? {} : { uid: subUid },
+  };
+}
+
+const UPPER = "ABCDEFGHJKLMNPQRSTUVWXYZ";
+const LOWER = "abcdefghijkmnopqrstuvwxyz";
+const DIGITS = "23456789";
+/** A conservative set of specials: OKX documents "special character" without listing which. */
+const SPECIAL = "!@#$%^*-_=+";
+
+/**
+ * A passphrase meeting OKX's rule: 8-32 characters with at least one digit, upper-case, lower-case
+ * and special character (#sub-account-rest-api-create-an-api-key-for-a-sub-account). 24 characters
+ * from crypto.randomInt, one of each class guaranteed, then shuffled.
+ */
+export function generatePassphrase(length = 24): string {
+  const all = UPPER + LOWER + DIGITS + SPECIAL;
+  const pick = (set: string) => set.charAt(randomInt(set.length));
+  const chars = [pick(UPPER), pick(LOWER), pick(DIGITS), pick(SPECIAL)];
+  while (chars.length < length) chars.push(pick(all));
+  for (let i = chars.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    const a = chars[i] as string;
+    chars[i] = chars[j] as string;
+    chars[j] = a;
+  }
+  return chars.join("");
+}
+
+/** What a person does on OKX's site: revoke or create a key (master keys have no API, reference §1.4). */
+export function okxManualSteps(account: Account, key: KeyRecord, action: "revoke" | "create"): ManualSteps {
+  const url = `${uiBase(account)}${API_PAGE}`;
+  const apiKeyStart = key.apiKey.slice(0, 4);
+  const apiKeyEnd = key.apiKey.slice(-4);
+  const sub = key.location === "sub-account" ? key.subAccount : null;
+  const uid = key.meta.uid ? ` (UID ${key.meta.uid})` : "";
+  const who = sub
+    ? `the main account that owns sub-account "${sub}" (Keyward account "${account.name}")`
+    : `the main account of Keyward account "${account.name}"${uid}`;
+  const where = sub ? `Sub-accounts → ${sub} → API management` : "Profile → API keys (My API)";
+  const open = `Sign in to OKX as ${who} and open ${url}${sub ? `, then ${where}` : ""}.`;
+  const steps =
+    action === "revoke"
+      ? [
+          open,
+          `Find the API key labelled "${key.label}" whose key starts with ${apiKeyStart} and ends with ${apiKeyEnd}.`,
+          "Choose Delete for that key and confirm (OKX asks for your 2FA code).",
+          `To confirm, probe the key in Keyward (it must come back "dead": OKX answers 50111) or check that the page no longer lists it.`,
+        ]
+      : [
+          open,
+          `Choose "Create API key", label it "${key.label}", grant ${key.permissions.includes("trade") ? "Read and Trade" : "Read"} only, and bind it to this machine's IP address.`,
+          "Choose a passphrase and copy the API key, secret and passphrase at once: OKX shows the secret only this one time.",
+          "Give them to Keyward and probe the new key to confirm it is alive with the expected permissions and IPs.",
+        ];
+  return {
+    exchange: "okx",
+    action,
+    url,
+    steps,
+    recognise: { label: key.label, apiKeyStart, apiKeyEnd, where },
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * Keyward's domain, as zod schemas with the types inferred from them: accounts, credentials, key
+ * records, probe results and the steps a person must take where an exchange has no API.
+ */
+import { z } from "zod";
+import { EXCHANGE_IDS } from "../adapters/registry.js";
+
+export const ExchangeIdSchema = z.enum(EXCHANGE_IDS);
+
+export const OkxRegionSchema = z.enum(["www", "eea", "us"]);
+export type OkxRegion = z.infer<typeof OkxRegionSchema>;
+
+export const AccountNameSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+    "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+  );
+
+export const AccountSchema = z
+  .strictObject({
+    name: AccountNameSchema,
+    exchange: ExchangeIdSchema,
+    /** Base URL override (a proxy, or the local simulator). */
+    endpoint: z.url({ protocol: /^https?$/ }).optional(),
+    /** OKX regional host: www.okx.com, eea.okx.com (my.okx.com), us.okx.com. */
+    region: OkxRegionSchema.optional(),
+    /** Where the account's credentials live in the vault. */
+    credentialsRef: z.string().min(1),
+  })
+  .superRefine((account, ctx) => {
+    if (account.region !== undefined && account.exchange !== "okx") {
+      ctx.addIssue({ code: "custom", path: ["region"], message: "only OKX accounts have a region" });
+    }
+  });
+export type Account = z.infer<typeof AccountSchema>;
+
+/**
+ * Permissions normalised across exchanges. `read` is implied by every key that authenticates;
+ * the dangerous ones are `withdraw` and `transfer`.
+ */
+export const PermissionSchema = z.enum(["read", "trade", "withdraw", "transfer", "funding", "settings"]);
+export type Permission = z.infer<typeof PermissionSchema>;
+
+/** The permissions exactly as the exchange reports them: OKX's `perm` string or Bitfinex's triples. */
+export const RawPermissionsSchema = z.union([
+  z.string(),
+  z.array(z.tuple([z.string(), z.number(), z.number()])),
+]);
+export type RawPermissions = z.infer<typeof RawPermissionsSchema>;
+
+export const KeyLocationSchema = z.enum(["master", "sub-account", "tracked"]);
+export type KeyLocation = z.infer<typeof KeyLocationSchema>;
+
+/** How an action can be done for a key: by API, or by a person on the exchange's web site. */
+export const ActionModeSchema = z.enum(["api", "manual"]);
+export type ActionMode = z.infer<typeof ActionModeSchema>;
+
+export const KeyRecordSchema = z.strictObject({
+  /** Stable id: exchange:account:sub-account (or "-"):apiKey. */
+  id: z.string(),
+  exchange: ExchangeIdSchema,
+  account: z.string(),
+  subAccount: z.string().nullable(),
+  apiKey: z.string(),
+  label: z.string(),
+  permissions: z.array(PermissionSchema),
+  rawPermissions: RawPermissionsSchema,
+  /** IP whitelist; empty means "no binding": usable from anywhere. */
+  ip: z.array(z.string()),
+  createdAt: z.iso.datetime().nullable(),
+  location: KeyLocationSchema,
+  actions: z.strictObject({ revoke: ActionModeSchema, create: ActionModeSchema }),
+  /** Whether Keyward holds the key's secret, and so can probe it. */
+  probeable: z.boolean(),
+  /** What the exchange last said of it: listed or probed alive; dead; or not known. */
+  state: z.enum(["active", "dead", "unknown"]),
+  /** Exchange-specific facts the adapter needs later (e.g. the OKX sub-account UID). */
+  meta: z.record(z.string(), z.string()).default({}),
+});
+export type KeyRecord = z.infer<typeof KeyRecordSchema>;
+
+export const keyId = (exchange: string, account: string, subAccount: string | null, apiKey: string): string =>
+  `${exchange}:${account}:${subAccount ?? "-"}:${apiKey}`;
+
+/** How a person recognises a key on an exchange page without Keyward showing the whole key. */
+export const shortKey = (apiKey: string): string =>
+  apiKey.length <= 10 ? apiKey : `${apiKey.slice(0, 4)}…${apiKey.slice(-4)}`;
+
+export const ManualStepsSchema = z.strictObject({
+  exchange: ExchangeIdSchema,
+  action: z.enum(["revoke", "create"]),
+  /** The page to open. */
+  url: z.string(),
+  /** Numbered instructions, in order. */
+  steps: z.array(z.string()).min(1),
+  recognise: z.strictObject({
+    label: z.string(),
+    apiKeyStart: z.string(),
+    apiKeyEnd: z.string(),
+    where: z.string(),
+  }),
+});
+export type ManualSteps = z.infer<typeof ManualStepsSchema>;
+
+export const InconclusiveReasonSchema = z.enum([
+  "wrong-secret",
+  "wrong-passphrase",
+  "ip-not-whitelisted",
+  "clock-skew",
+  "nonce",
+  "wrong-region",
+  "wrong-environment",
+  "frozen",
+  "rate-limited",
+  "network",
+  "ambiguous",
+  "exchange-error",
+]);
+export type InconclusiveReason = z.infer<typeof InconclusiveReasonSchema>;
+
+/** A probe's answer. `dead` is only given on evidence that the exchange no longer knows the key. */
+export type ProbeResult =
+  | {
+      status: "alive";
+      permissions: Permission[];
+      rawPermissions: RawPermissions;
+      /** null when the exchange does not report the key's IP binding. */
+      ip: string[] | null;
+      label?: string;
+      /** Exchange account id (OKX UID, Bitfinex user id). */
+      accountId?: string;
+      /** OKX: the master UID (equal to accountId for a master key). */
+      masterId?: string;
+      evidence: string;
+    }
+  | { status: "dead"; evidence: string }
+  | { status: "inconclusive"; reason: InconclusiveReason; evidence: string };
+
+export type RevokeResult =
+  | { outcome: "revoked"; evidence: string }
+  | { outcome: "already-revoked"; evidence: string }
+  | { outcome: "manual"; steps: ManualSteps };

@@ -1,0 +1,63 @@
+/**
+ * The one error class Keyward throws. Every error has a stable `code` (scripts and the shells branch on
+ * it, never on messages) and a `hint` that tells the user what to do. Expected outcomes (a key already
+ * revoked, a step that needs a person, a probe that cannot decide) are typed results, not errors.
+ */
+export const ERROR_CODES = {
+  CONFIG_INVALID: "the configuration or input is invalid",
+  ACCOUNT_NOT_FOUND: "no such account",
+  KEY_NOT_FOUND: "no such key",
+  NOT_SUPPORTED: "the exchange does not support this by API",
+  NOT_MASTER: "the account's key is not a master-account key",
+  EXCHANGE_AUTH: "the exchange rejected the account's credentials",
+  EXCHANGE_PERMISSION: "the account's key lacks a permission this needs",
+  EXCHANGE_RATE_LIMITED: "the exchange kept answering 'rate limited'",
+  EXCHANGE_UNAVAILABLE: "the exchange could not be reached or kept failing",
+  EXCHANGE_REJECTED: "the exchange refused the request",
+  CREATE_OUTCOME_UNKNOWN: "a key creation may or may not have happened",
+  VAULT_MISSING: "there is no credential vault yet",
+  VAULT_EXISTS: "a credential vault already exists there",
+  VAULT_PASSPHRASE: "the vault passphrase is wrong",
+  VAULT_CORRUPT: "the vault file is damaged or not a Keyward vault",
+  VAULT_CONFLICT: "the vault changed on disk since it was opened",
+  VAULT_IO: "the vault file could not be read or written",
+  STATE_UNAVAILABLE: "the local state database cannot be opened or used",
+  AUDIT_UNAVAILABLE: "the audit log cannot be written",
+  AUDIT_INVALID: "an audit entry was refused as malformed or carrying a secret",
+  INTERNAL: "an internal error",
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface KeywardErrorOptions {
+  hint?: string;
+  /** The exchange's own code, e.g. OKX "50120" or Bitfinex "10001", for evidence and support. */
+  exchangeCode?: string;
+  cause?: unknown;
+}
+
+export class KeywardError extends Error {
+  override readonly name = "KeywardError";
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly exchangeCode: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: KeywardErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.hint = options.hint;
+    this.exchangeCode = options.exchangeCode;
+  }
+
+  /** What the shells print: the message, then the hint on its own line. */
+  describe(): string {
+    return this.hint ? `${this.message}\n  hint: ${this.hint}` : this.message;
+  }
+
+  toJSON() {
+    return { code: this.code, message: this.message, hint: this.hint, exchangeCode: this.exchangeCode };
+  }
+}
+
+export const isKeywardError = (error: unknown, code?: ErrorCode): error is KeywardError =>
+  error instanceof KeywardError && (code === undefined || error.code === code);

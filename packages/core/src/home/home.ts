@@ -1,0 +1,217 @@
+/**
+ * A Keyward home: the folder holding `config.json` (accounts, settings; no secrets), `vault.age`
+ * (credentials, encrypted) and `state.db` (tracked keys, audit log, caches, later the rotation
+ * journal). Both shells (CLI, web) open a home and build adapters through it.
+ */
+import { mkdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { AdapterOptions, ExchangeAdapter, TrackedKey } from "../adapters/interface.js";
+import { loadAdapterFactory } from "../adapters/registry.js";
+import { AuditLog, type AuditLogWriter } from "../audit/audit-log.js";
+import { type Config, emptyConfig, parseConfig } from "../config/config.js";
+import { type Credentials, secretsOf } from "../domain/credentials.js";
+import type { Account, KeyRecord } from "../domain/schemas.js";
+import type { Secret } from "../domain/secret.js";
+import { KeywardError } from "../errors.js";
+import { STATE_DB_FILE_NAME, StateDatabase } from "../store/database.js";
+import { TrackedKeysRepository } from "../store/tracked-keys.js";
+import { writeFileAtomic } from "../vault/atomic-write.js";
+import { VAULT_FILE_NAME, Vault, type VaultOptions } from "../vault/vault.js";
+
+export const CONFIG_FILE_NAME = "config.json";
+
+export const homePaths = (dir: string) => ({
+  dir,
+  config: join(dir, CONFIG_FILE_NAME),
+  vault: join(dir, VAULT_FILE_NAME),
+  state: join(dir, STATE_DB_FILE_NAME),
+});
+
+/** Vault references: one per account, one per tracked key whose secret Keyward holds. */
+export const accountRef = (account: string) => `account:${account}`;
+export const trackedRef = (account: string, apiKey: string) => `tracked:${account}:${apiKey}`;
+
+export interface HomeOptions {
+  /** Asked once, when the vault is first needed. */
+  passphrase: () => Promise<Secret>;
+  vault?: VaultOptions;
+  /** Who acts, for the audit log (e.g. `cli:alice@host`). */
+  actor: string;
+}
+
+const exists = (path: string) => {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export class KeywardHome {
+  readonly paths: ReturnType<typeof homePaths>;
+  config: Config;
+  readonly #options: HomeOptions;
+  #vault: Promise<Vault> | undefined;
+  /** The vault once open: audit appends are checked against its secrets. */
+  #opened: Vault | undefined;
+  #state: StateDatabase | undefined;
+
+  private constructor(dir: string, config: Config, options: HomeOptions) {
+    this.paths = homePaths(dir);
+    this.config = config;
+    this.#options = options;
+  }
+
+  /** Creates whatever of the home is missing; an existing vault must open with the passphrase. */
+  static async init(dir: string, options: HomeOptions): Promise<{ home: KeywardHome; created: string[] }> {
+    const paths = homePaths(dir);
+    const created: string[] = [];
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (!exists(paths.config)) {
+      await writeFileAtomic(paths.config, Buffer.from(`${JSON.stringify(emptyConfig(), null, 2)}\n`));
+      created.push(paths.config);
+    }
+    const home = KeywardHome.open(dir, options);
+    if (exists(paths.vault)) await home.vault();
+    else {
+      const vault = await Vault.create(paths.vault, await options.passphrase(), options.vault);
+      home.#vault = Promise.resolve(vault);
+      home.#opened = vault;
+      created.push(paths.vault);
+    }
+    if (!exists(paths.state)) created.push(paths.state);
+    home.state();
+    return { home, created };
+  }
+
+  /** Opens an existing home; a missing or invalid config is a clear error naming what to do. */
+  static open(dir: string, options: HomeOptions): KeywardHome {
+    const paths = homePaths(dir);
+    let text: string;
+    try {
+      text = readFileSync(paths.config, "utf8");
+    } catch {
+      throw new KeywardError("CONFIG_INVALID", `no Keyward home at ${dir} (${paths.config} is missing)`, {
+        hint: "Run `keyward init` first, or point --home / KEYWARD_HOME at your home.",
+      });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new KeywardError(
+        "CONFIG_INVALID",
+        `${paths.config}: not valid JSON (${(error as Error).message})`,
+        {
+          hint: "Fix the JSON syntax in the config file.",
+        },
+      );
+    }
+    return new KeywardHome(dir, parseConfig(json, paths.config), options);
+  }
+
+  vault(): Promise<Vault> {
+    this.#vault ??= this.#options
+      .passphrase()
+      .then((p) => Vault.open(this.paths.vault, p, this.#options.vault))
+      .then((v) => {
+        this.#opened = v;
+        return v;
+      });
+    return this.#vault;
+  }
+
+  state(): StateDatabase {
+    this.#state ??= StateDatabase.open(this.paths.state);
+    return this.#state;
+  }
+
+  tracked(): TrackedKeysRepository {
+    return new TrackedKeysRepository(this.state());
+  }
+
+  /** The audit writer. Every append is checked against every secret in the (opened) vault. */
+  audit(): AuditLogWriter {
+    return this.auditLog().writer(this.#options.actor);
+  }
+
+  auditLog(): AuditLog {
+    return new AuditLog(this.state(), {
+      secrets: () => {
+        const vault = this.#opened;
+        if (!vault) return [];
+        return vault.refs().flatMap((ref) => {
+          const c = vault.get(ref);
+          return c ? secretsOf(c) : [];
+        });
+      },
+    });
+  }
+
+  async saveConfig(): Promise<void> {
+    await writeFileAtomic(this.paths.config, Buffer.from(`${JSON.stringify(this.config, null, 2)}\n`));
+  }
+
+  account(name: string): Account {
+    const account = this.config.accounts.find((a) => a.name.toLowerCase() === name.toLowerCase());
+    if (!account) {
+      const known = this.config.accounts.map((a) => a.name).join(", ") || "none yet";
+      throw new KeywardError("ACCOUNT_NOT_FOUND", `no account named "${name}" (accounts: ${known})`, {
+        hint: "Run `keyward account list`, or add it with `keyward account add`.",
+      });
+    }
+    return account;
+  }
+
+  /** Builds an adapter for an account, with its credentials and its tracked keys from the vault. */
+  async adapterFor(name: string, options: AdapterOptions = {}): Promise<ExchangeAdapter> {
+    const account = this.account(name);
+    const vault = await this.vault();
+    const credentials = vault.get(account.credentialsRef);
+    if (!credentials) {
+      throw new KeywardError("CONFIG_INVALID", `account "${account.name}" has no credentials in the vault`, {
+        hint: `Remove the account and add it again: keyward account remove ${account.name}; keyward account add …`,
+      });
+    }
+    const tracked: TrackedKey[] = this.tracked()
+      .list({ account: account.name })
+      .map((row) => {
+        const creds = row.credentialsRef ? vault.get(row.credentialsRef) : undefined;
+        return {
+          apiKey: row.apiKey,
+          label: row.label,
+          meta: row.meta,
+          ...(creds ? { credentials: creds } : {}),
+        };
+      });
+    const factory = await loadAdapterFactory(account.exchange);
+    return factory({ account, credentials, tracked }, options);
+  }
+
+  /** Adapters for several accounts at once (engines take a synchronous lookup). */
+  async adapters(
+    names: readonly string[],
+    options: AdapterOptions = {},
+  ): Promise<Map<string, ExchangeAdapter>> {
+    const entries = await Promise.all(
+      names.map(async (n) => [n, await this.adapterFor(n, options)] as const),
+    );
+    return new Map(entries);
+  }
+
+  /** The key's own credentials when Keyward holds them: the account's key, or a tracked key's. */
+  async credentialsForKey(key: KeyRecord): Promise<Credentials | undefined> {
+    const vault = await this.vault();
+    const account = this.account(key.account);
+    const own = vault.get(account.credentialsRef);
+    if (own && own.apiKey === key.apiKey) return own;
+    const row = this.tracked().get(account.name, key.apiKey);
+    return row?.credentialsRef ? vault.get(row.credentialsRef) : undefined;
+  }
+
+  close(): void {
+    this.#state?.close();
+    this.#state = undefined;
+  }
+}

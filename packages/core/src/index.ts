@@ -1,0 +1,107 @@
+export type {
+  AdapterCapabilities,
+  AdapterContext,
+  AdapterFactory,
+  AdapterOptions,
+  CreatedKey,
+  ExchangeAdapter,
+  KeyChange,
+  NewKeySpec,
+  ProbeOptions,
+  TrackedKey,
+} from "./adapters/interface.js";
+export {
+  KeyedSerialQueue,
+  SlidingWindowScheduler,
+  sharedScheduler,
+  type WindowLimit,
+} from "./adapters/rate-limiter.js";
+export {
+  ADAPTERS,
+  EXCHANGE_IDS,
+  type ExchangeId,
+  type ExchangeInfo,
+  exchangeInfo,
+  loadAdapterFactory,
+} from "./adapters/registry.js";
+export { TransientFailure, withRetry } from "./adapters/retry.js";
+export {
+  AuditActionSchema,
+  type AuditAppendInput,
+  type AuditAppendOptions,
+  type AuditBreak,
+  type AuditEntry,
+  type AuditHead,
+  AuditLog,
+  type AuditLogOptions,
+  type AuditLogWriter,
+  type AuditVerifyResult,
+  GENESIS_HASH,
+} from "./audit/audit-log.js";
+export { CanonicalJsonError, canonicalJson, type JsonValue } from "./audit/canonical-json.js";
+export {
+  type Config,
+  ConfigSchema,
+  emptyConfig,
+  parseConfig,
+  type Settings,
+  SettingsSchema,
+} from "./config/config.js";
+export {
+  type Credentials,
+  type CredentialsInput,
+  CredentialsInputSchema,
+  secretsOf,
+  toCredentials,
+} from "./domain/credentials.js";
+export * from "./domain/schemas.js";
+export { redact, Secret } from "./domain/secret.js";
+export { ERROR_CODES, type ErrorCode, isKeywardError, KeywardError } from "./errors.js";
+export {
+  accountRef,
+  CONFIG_FILE_NAME,
+  type HomeOptions,
+  homePaths,
+  KeywardHome,
+  trackedRef,
+} from "./home/home.js";
+export { type AccountHealth, accountHealth } from "./inventory/account-health.js";
+export { type AccountInventory, fetchInventory, type InventoryDeps } from "./inventory/inventory.js";
+export { dangerRank, RISKS, type Risk, type RiskOptions, risksOf } from "./inventory/risk.js";
+export {
+  isEmptySelector,
+  type Selector,
+  type SelectorInput,
+  SelectorSchema,
+  selectKeys,
+} from "./inventory/selectors.js";
+export { type InventoryRow, inventoryRow } from "./inventory/view.js";
+export { type LogEntry, type LogSink, silentLog } from "./log.js";
+export { planRevoke, type RevokePlan, type RevokePlanItem } from "./revoke/plan.js";
+export {
+  type AuditWriter,
+  type RevokeDeps,
+  type RevokeEvent,
+  type RevokeKeyResult,
+  type RevokeOutcome,
+  type RevokeReport,
+  type RevokeSummary,
+  runRevoke,
+  summarise,
+} from "./revoke/run.js";
+export {
+  isWriteProtected,
+  STATE_DB_FILE_NAME,
+  StateDatabase,
+  type StateDatabaseOptions,
+} from "./store/database.js";
+export { type CachedInventory, InventoryCache } from "./store/inventory-cache.js";
+export { MIGRATIONS } from "./store/migrations.js";
+export { type TrackedKeyInput, type TrackedKeyRow, TrackedKeysRepository } from "./store/tracked-keys.js";
+export {
+  VAULT_FILE_NAME,
+  VAULT_SCRYPT_WORK_FACTOR,
+  Vault,
+  type VaultOptions,
+  VaultRefSchema,
+} from "./vault/vault.js";

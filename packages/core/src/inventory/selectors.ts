@@ -1,0 +1,45 @@
+/**
+ * Which keys a command acts on: ids, exchange, account, a label glob and "risky", combined with AND;
+ * `all` must be said explicitly, so an empty selection never means "everything".
+ */
+import picomatch from "picomatch";
+import { z } from "zod";
+import { ExchangeIdSchema, type KeyRecord } from "../domain/schemas.js";
+import { KeywardError } from "../errors.js";
+import { type RiskOptions, risksOf } from "./risk.js";
+
+export const SelectorSchema = z.strictObject({
+  /** Key ids as listed by `keyward keys`, or bare API keys. */
+  ids: z.array(z.string().min(1)).default([]),
+  exchange: ExchangeIdSchema.optional(),
+  account: z.string().min(1).optional(),
+  /** A glob over labels, e.g. `bot-*` or `{mm,arb}-*`. */
+  label: z.string().min(1).optional(),
+  risky: z.boolean().default(false),
+  all: z.boolean().default(false),
+});
+export type SelectorInput = z.input<typeof SelectorSchema>;
+export type Selector = z.output<typeof SelectorSchema>;
+
+export const isEmptySelector = (s: Selector): boolean =>
+  s.ids.length === 0 && !s.exchange && !s.account && !s.label && !s.risky && !s.all;
+
+/** Filters keys by a selector. Ids that match no key are an error: a typo must not revoke less than asked. */
+export function selectKeys(keys: readonly KeyRecord[], selector: Selector, risk: RiskOptions): KeyRecord[] {
+  const matchLabel = selector.label ? picomatch(selector.label, { nocase: true }) : undefined;
+  for (const id of selector.ids) {
+    if (!keys.some((k) => k.id === id || k.apiKey === id)) {
+      throw new KeywardError("KEY_NOT_FOUND", `no key with id or API key "${id}"`, {
+        hint: "Run `keyward keys` to see the ids; the key may already be gone.",
+      });
+    }
+  }
+  return keys.filter(
+    (k) =>
+      (selector.ids.length === 0 || selector.ids.some((id) => k.id === id || k.apiKey === id)) &&
+      (!selector.exchange || k.exchange === selector.exchange) &&
+      (!selector.account || k.account.toLowerCase() === selector.account.toLowerCase()) &&
+      (!matchLabel || matchLabel(k.label)) &&
+      (!selector.risky || risksOf(k, risk).length > 0),
+  );
+}

@@ -1,0 +1,40 @@
+/** The inventory as the shells show it: one flat, JSON-safe row per key, with its risk flags. */
+import { type KeyRecord, shortKey } from "../domain/schemas.js";
+import { type Risk, type RiskOptions, risksOf } from "./risk.js";
+
+export interface InventoryRow {
+  id: string;
+  exchange: string;
+  account: string;
+  subAccount: string | null;
+  apiKey: string;
+  apiKeyShort: string;
+  label: string;
+  permissions: string[];
+  ip: string[];
+  createdAt: string | null;
+  location: KeyRecord["location"];
+  /** How the key is revoked: by API, or by a person on the exchange's site. */
+  management: "api" | "manual";
+  state: KeyRecord["state"];
+  risks: Risk[];
+}
+
+export function inventoryRow(key: KeyRecord, risk: RiskOptions): InventoryRow {
+  return {
+    id: key.id,
+    exchange: key.exchange,
+    account: key.account,
+    subAccount: key.subAccount,
+    apiKey: key.apiKey,
+    apiKeyShort: shortKey(key.apiKey),
+    label: key.label,
+    permissions: key.permissions,
+    ip: key.ip,
+    createdAt: key.createdAt,
+    location: key.location,
+    management: key.actions.revoke,
+    state: key.state,
+    risks: risksOf(key, risk),
+  };
+}

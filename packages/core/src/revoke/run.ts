@@ -1,0 +1,317 @@
+/**
+ * Bulk revoke: every selected key dies, in parallel across accounts at the exchanges' rate limits, and
+ * each death is proven (gone from the exchange's list where one exists; a probe with the key's own
+ * secret answers dead where Keyward holds it). Keys only a person can revoke get exact steps, then
+ * Keyward probes until they are dead or a deadline passes. An inconclusive probe is never success.
+ *
+ * Fail closed: the "requested" audit entry is written before any exchange is touched; if the audit
+ * log cannot be written, nothing happens.
+ */
+import type { ExchangeAdapter } from "../adapters/interface.js";
+import type { Credentials } from "../domain/credentials.js";
+import type { KeyRecord, ManualSteps, ProbeResult } from "../domain/schemas.js";
+import { isKeywardError } from "../errors.js";
+import type { RevokePlan, RevokePlanItem } from "./plan.js";
+
+export interface AuditWriter {
+  append(action: string, subject: string, details?: Record<string, unknown>): void;
+}
+
+export type RevokeOutcome = "revoked" | "already-revoked" | "awaiting-manual" | "failed";
+
+export interface RevokeKeyResult {
+  id: string;
+  exchange: string;
+  account: string;
+  subAccount: string | null;
+  label: string;
+  apiKey: string;
+  method: "api" | "manual";
+  outcome: RevokeOutcome;
+  verified: boolean;
+  evidence: string[];
+  error?: { code: string; message: string; hint?: string };
+  steps?: ManualSteps;
+}
+
+export interface RevokeSummary {
+  total: number;
+  revoked: number;
+  alreadyRevoked: number;
+  awaitingManual: number;
+  failed: number;
+  verified: number;
+  unverified: number;
+}
+
+export interface RevokeReport {
+  results: RevokeKeyResult[];
+  summary: RevokeSummary;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export type RevokeEvent =
+  | { type: "started"; total: number; byApi: number; byPerson: number }
+  | { type: "revoked"; result: RevokeKeyResult }
+  | { type: "failed"; result: RevokeKeyResult }
+  | { type: "verified"; result: RevokeKeyResult }
+  | { type: "manual-steps"; result: RevokeKeyResult; steps: ManualSteps }
+  | { type: "manual-waiting"; pending: number; deadline: number }
+  | { type: "manual-done"; result: RevokeKeyResult };
+
+export interface RevokeDeps {
+  adapterFor(account: string): ExchangeAdapter;
+  /** The key's own credentials, when Keyward holds them (for probing). */
+  credentialsFor(key: KeyRecord): Credentials | undefined;
+  audit: AuditWriter;
+  onEvent?(event: RevokeEvent): void;
+  manual: { wait: boolean; timeoutMs: number; pollMs: number };
+  signal?: AbortSignal;
+  now?(): number;
+}
+
+const describeProbe = (p: ProbeResult): string =>
+  p.status === "alive"
+    ? `probe: alive (${p.evidence})`
+    : p.status === "dead"
+      ? `probe: dead (${p.evidence})`
+      : `probe: inconclusive, ${p.reason} (${p.evidence})`;
+
+function errorOf(error: unknown): NonNullable<RevokeKeyResult["error"]> {
+  if (isKeywardError(error))
+    return { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+  return { code: "INTERNAL", message: error instanceof Error ? error.message : String(error) };
+}
+
+export function summarise(results: readonly RevokeKeyResult[]): RevokeSummary {
+  const count = (o: RevokeOutcome) => results.filter((r) => r.outcome === o).length;
+  const done = results.filter((r) => r.outcome === "revoked" || r.outcome === "already-revoked");
+  return {
+    total: results.length,
+    revoked: count("revoked"),
+    alreadyRevoked: count("already-revoked"),
+    awaitingManual: count("awaiting-manual"),
+    failed: count("failed"),
+    verified: done.filter((r) => r.verified).length,
+    unverified: done.filter((r) => !r.verified).length,
+  };
+}
+
+export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<RevokeReport> {
+  const now = deps.now ?? Date.now;
+  const startedAt = new Date(now()).toISOString();
+  const emit = (e: RevokeEvent) => deps.onEvent?.(e);
+  // The fail-closed point: if this throws, no exchange has been touched.
+  deps.audit.append("revoke.requested", "revoke", {
+    keys: plan.items.map((i) => i.key.id),
+    byApi: plan.byApi,
+    byPerson: plan.byPerson,
+  });
+  emit({ type: "started", total: plan.items.length, byApi: plan.byApi, byPerson: plan.byPerson });
+
+  const results = new Map<string, RevokeKeyResult>();
+  for (const { key, method } of plan.items) {
+    results.set(key.id, {
+      id: key.id,
+      exchange: key.exchange,
+      account: key.account,
+      subAccount: key.subAccount,
+      label: key.label,
+      apiKey: key.apiKey,
+      method,
+      outcome: "failed",
+      verified: false,
+      evidence: [],
+    });
+  }
+  const resultOf = (key: KeyRecord) => results.get(key.id) as RevokeKeyResult;
+  /** Manual keys whose death a probe can prove, with whether they were seen alive from here. */
+  const pendingManual: { item: RevokePlanItem; credentials: Credentials; aliveFromHere: boolean }[] = [];
+
+  const byAccount = new Map<string, RevokePlanItem[]>();
+  for (const item of plan.items)
+    byAccount.set(item.key.account, [...(byAccount.get(item.key.account) ?? []), item]);
+
+  await Promise.all(
+    [...byAccount].map(async ([account, items]) => {
+      let adapter: ExchangeAdapter;
+      try {
+        adapter = deps.adapterFor(account);
+      } catch (error) {
+        for (const { key } of items) failKey(key, error);
+        return;
+      }
+      await Promise.all(items.filter((i) => i.method === "api").map((item) => revokeByApi(adapter, item)));
+      await verifyApiRevokes(
+        adapter,
+        items.filter((i) => i.method === "api"),
+      );
+      await Promise.all(
+        items.filter((i) => i.method === "manual").map((item) => prepareManual(adapter, item)),
+      );
+    }),
+  );
+
+  if (pendingManual.length > 0 && deps.manual.wait) await waitForPeople();
+
+  const ordered = plan.items.map((i) => resultOf(i.key));
+  const report: RevokeReport = {
+    results: ordered,
+    summary: summarise(ordered),
+    startedAt,
+    finishedAt: new Date(now()).toISOString(),
+  };
+  deps.audit.append("revoke.finished", "revoke", { ...report.summary });
+  return report;
+
+  function failKey(key: KeyRecord, error: unknown): void {
+    const result = resultOf(key);
+    result.outcome = "failed";
+    result.error = errorOf(error);
+    deps.audit.append("revoke.failed", key.id, { code: result.error.code, message: result.error.message });
+    emit({ type: "failed", result });
+  }
+
+  async function revokeByApi(adapter: ExchangeAdapter, { key }: RevokePlanItem): Promise<void> {
+    if (deps.signal?.aborted) return failKey(key, new Error("cancelled before this key was revoked"));
+    const result = resultOf(key);
+    try {
+      const r = await adapter.revokeKey(key);
+      if (r.outcome === "manual") {
+        // The adapter knows better than the record (e.g. a master key): treat it as a manual key.
+        result.method = "manual";
+        await prepareManual(adapter, { key, method: "manual" }, r.steps);
+        return;
+      }
+      result.outcome = r.outcome;
+      result.evidence.push(r.evidence);
+      deps.audit.append("revoke.done", key.id, { outcome: r.outcome, evidence: r.evidence });
+      emit({ type: "revoked", result });
+    } catch (error) {
+      failKey(key, error);
+    }
+  }
+
+  async function verifyApiRevokes(adapter: ExchangeAdapter, items: RevokePlanItem[]): Promise<void> {
+    const done = items.filter((i) => ["revoked", "already-revoked"].includes(resultOf(i.key).outcome));
+    if (done.length === 0) return;
+    let listed: KeyRecord[] | undefined;
+    try {
+      listed = await adapter.listKeys();
+    } catch (error) {
+      for (const { key } of done)
+        resultOf(key).evidence.push(`list: could not list to confirm (${errorOf(error).message})`);
+    }
+    await Promise.all(
+      done.map(async ({ key }) => {
+        const result = resultOf(key);
+        let proven = listed !== undefined;
+        if (listed) {
+          const still = listed.find((k) => k.apiKey === key.apiKey && k.state !== "dead");
+          result.evidence.push(
+            still ? "list: STILL LISTED by the exchange" : "list: no longer listed by the exchange",
+          );
+          proven = !still;
+        }
+        const credentials = deps.credentialsFor(key);
+        if (credentials) {
+          const probe = await adapter.probe(credentials, {
+            knownAliveFromHere: true,
+            ...(key.meta.uid ? { uid: key.meta.uid } : {}),
+          });
+          result.evidence.push(describeProbe(probe));
+          proven = proven && probe.status === "dead";
+        }
+        result.verified = proven;
+        deps.audit.append(proven ? "revoke.verified" : "revoke.unverified", key.id, {
+          evidence: result.evidence,
+        });
+        emit({ type: "verified", result });
+      }),
+    );
+  }
+
+  async function prepareManual(
+    adapter: ExchangeAdapter,
+    item: RevokePlanItem,
+    given?: ManualSteps,
+  ): Promise<void> {
+    const { key } = item;
+    const result = resultOf(key);
+    const credentials = deps.credentialsFor(key);
+    let aliveFromHere = false;
+    if (credentials) {
+      // A baseline probe: "dead" later only counts as proof if the key answered from here before.
+      const baseline = await adapter.probe(credentials, { ...(key.meta.uid ? { uid: key.meta.uid } : {}) });
+      result.evidence.push(`before: ${describeProbe(baseline)}`);
+      if (baseline.status === "dead") {
+        result.outcome = "already-revoked";
+        result.verified = true;
+        deps.audit.append("revoke.verified", key.id, { evidence: result.evidence });
+        emit({ type: "verified", result });
+        return;
+      }
+      aliveFromHere = baseline.status === "alive";
+    }
+    let steps: ManualSteps;
+    try {
+      steps = given ?? adapter.manualSteps(key, "revoke");
+    } catch (error) {
+      return failKey(key, error);
+    }
+    result.steps = steps;
+    result.outcome = "awaiting-manual";
+    if (!credentials)
+      result.evidence.push("Keyward holds no secret for this key, so it cannot prove the revocation");
+    deps.audit.append("revoke.manual-steps", key.id, { url: steps.url });
+    emit({ type: "manual-steps", result, steps });
+    if (credentials) pendingManual.push({ item, credentials, aliveFromHere });
+  }
+
+  async function waitForPeople(): Promise<void> {
+    const deadline = now() + deps.manual.timeoutMs;
+    let pending = [...pendingManual];
+    emit({ type: "manual-waiting", pending: pending.length, deadline });
+    while (pending.length > 0 && now() < deadline && !deps.signal?.aborted) {
+      const still: typeof pending = [];
+      await Promise.all(
+        pending.map(async (p) => {
+          const { key } = p.item;
+          const adapter = deps.adapterFor(key.account);
+          const probe = await adapter.probe(p.credentials, {
+            knownAliveFromHere: p.aliveFromHere,
+            ...(key.meta.uid ? { uid: key.meta.uid } : {}),
+          });
+          if (probe.status === "dead") {
+            const result = resultOf(key);
+            result.outcome = "revoked";
+            result.verified = true;
+            result.evidence.push(`after the manual step: ${describeProbe(probe)}`);
+            deps.audit.append("manual.confirmed", key.id, { evidence: probe.evidence });
+            deps.audit.append("revoke.verified", key.id, { evidence: result.evidence });
+            emit({ type: "manual-done", result });
+          } else {
+            still.push(p);
+          }
+        }),
+      );
+      pending = still;
+      if (pending.length > 0)
+        await sleep(Math.min(deps.manual.pollMs, Math.max(0, deadline - now())), deps.signal);
+    }
+    for (const p of pending) {
+      resultOf(p.item.key).evidence.push("deadline passed: the key still answers or cannot be proven dead");
+    }
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

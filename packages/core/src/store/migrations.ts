@@ -1,0 +1,55 @@
+/**
+ * The state database's schema, as an ordered list of migrations. Migration i (0-based) takes the
+ * database from `PRAGMA user_version` i to i + 1; `openStateDatabase` runs the missing ones in one
+ * transaction. To change the schema, APPEND a string here. Never edit or reorder a shipped one:
+ * existing databases have already run it, and user_version only counts.
+ *
+ * Secrets never go into this database: tracked keys point into the vault by `credentials_ref`.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: the audit log (see audit/audit-log.ts), tracked keys, the inventory cache.
+  `
+  CREATE TABLE audit_log (
+    seq       INTEGER PRIMARY KEY,            -- 1, 2, 3 … assigned by append(), never reused
+    ts        TEXT NOT NULL,                  -- ISO 8601, UTC
+    action    TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    subject   TEXT NOT NULL,
+    details   TEXT NOT NULL CHECK (json_valid(details)),  -- canonical JSON object
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX audit_log_ts ON audit_log (ts);
+
+  -- The chain's head, written in the same transaction as each entry. The chain alone cannot show
+  -- that its newest entries were deleted; a head that points past the last row can.
+  CREATE TABLE audit_head (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    seq  INTEGER NOT NULL,
+    hash TEXT NOT NULL
+  ) STRICT;
+
+  -- Append-only against mistakes (not against an attacker, who can drop these: the hash chain is
+  -- what shows tampering).
+  CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+  CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+  CREATE TABLE tracked_keys (
+    account         TEXT NOT NULL,
+    api_key         TEXT NOT NULL,
+    label           TEXT NOT NULL,
+    credentials_ref TEXT,                     -- vault reference, when Keyward holds the secret
+    meta            TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(meta)),
+    added_at        TEXT NOT NULL,
+    PRIMARY KEY (account, api_key)
+  ) STRICT;
+
+  CREATE TABLE inventory_cache (
+    account    TEXT NOT NULL PRIMARY KEY,
+    fetched_at TEXT NOT NULL,
+    records    TEXT NOT NULL CHECK (json_valid(records))  -- KeyRecord[]
+  ) STRICT;
+  `,
+];

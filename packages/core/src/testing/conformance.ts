@@ -1,0 +1,312 @@
+/**
+ * The adapter conformance suite: one set of cases every exchange adapter runs against the simulator
+ * over real HTTP (as hono runs one case suite per runtime). An adapter that cannot support a case
+ * lists it in `skips` with the reason, and the suite reports it as skipped.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AdapterOptions, ExchangeAdapter } from "../adapters/interface.js";
+import type { Credentials } from "../domain/credentials.js";
+import { KeyRecordSchema, ManualStepsSchema, type ProbeResult } from "../domain/schemas.js";
+import { isKeywardError } from "../errors.js";
+import type { LogEntry } from "../log.js";
+import type { SimControl } from "./sim-control.js";
+
+export const CONFORMANCE_CASES = [
+  "list matches the seeded state",
+  "revoke, then list and probe show the key dead",
+  "revoking twice is fine",
+  "a lost response after a committed revoke is handled",
+  "5xx answers are retried",
+  "rate-limit answers are retried",
+  "bursts at the documented pace never draw a rate-limit rejection",
+  "probe: unknown key",
+  "probe: revoked key",
+  "probe: wrong secret",
+  "probe: wrong passphrase",
+  "probe: IP not whitelisted",
+  "probe: skewed clock",
+  "probe: low nonce",
+  "a key whose permissions forbid the call gets a clear error",
+  "no secret appears in any error, result or log line",
+] as const;
+export type ConformanceCase = (typeof CONFORMANCE_CASES)[number];
+
+export type ProbeCase = Extract<ConformanceCase, `probe: ${string}`>;
+
+export interface ProbeExpectation {
+  credentials: Credentials;
+  /** What the probe must answer; for `inconclusive`, optionally which reason. */
+  expect: ProbeResult["status"];
+  reason?: string;
+  knownAliveFromHere?: boolean;
+  /** Runs before the probe (e.g. move the simulator's clock) and returns an undo. */
+  arrange?: (control: SimControl) => Promise<() => Promise<void>>;
+}
+
+/** A key the suite may revoke, with its secret so the suite can probe it. */
+export interface Victim {
+  apiKey: string;
+  label: string;
+  credentials: Credentials;
+}
+
+export interface ConformanceEnv {
+  control: SimControl;
+  /** Builds an adapter for the seeded account; the suite passes its own log sink and rate limits. */
+  makeAdapter(options: AdapterOptions): ExchangeAdapter;
+  /** The simulator's own rate limits, by the adapter's bucket names (e.g. okx read/write/config). */
+  simulatorLimits: NonNullable<AdapterOptions["rateLimits"]>;
+  /** The API keys `listKeys` must return, read from the simulator's /state. */
+  expectedApiKeys(): Promise<string[]>;
+  /** Distinct keys to revoke, one per case that revokes (at least 4). */
+  victims: Victim[];
+  /** The exchange's code for "rate limited" in the simulator's request log (OKX 50011, Bitfinex 11010). */
+  rateLimitCode: string;
+  /** Cases that need one: how each probe must answer. Missing ones must be in `skips`. */
+  probes: Partial<Record<ProbeCase, ProbeExpectation>>;
+  /** Calls something the account's key is not permitted to do (must reject with EXCHANGE_PERMISSION). */
+  forbiddenCall?: (log: (e: LogEntry) => void) => Promise<unknown>;
+  /** Every secret planted in the scenario. */
+  canaries: string[];
+  close(): Promise<void>;
+}
+
+export interface ConformanceHarness {
+  exchange: string;
+  setup(): Promise<ConformanceEnv>;
+  skips?: Partial<Record<ConformanceCase, string>>;
+}
+
+export function testAdapter(harness: ConformanceHarness): void {
+  describe(`${harness.exchange} adapter conformance`, () => {
+    let env: ConformanceEnv;
+    const logs: LogEntry[] = [];
+    const seen: string[] = [];
+    const record = (value: unknown) => {
+      seen.push(typeof value === "string" ? value : JSON.stringify(value));
+    };
+    const adapter = (extra: AdapterOptions = {}) =>
+      env.makeAdapter({
+        log: (e) => logs.push(e),
+        rateLimits: env.simulatorLimits,
+        retry: { minTimeoutMs: 20, maxTimeoutMs: 200 },
+        ...extra,
+      });
+    let victimIndex = 0;
+    const nextVictim = () => {
+      const v = env.victims[victimIndex++];
+      if (!v) throw new Error("harness provided too few victims");
+      return v;
+    };
+    const caseFn = (name: ConformanceCase, fn: () => Promise<void>, timeout?: number) => {
+      const skip = harness.skips?.[name];
+      if (skip) it.skip(`${name} — skipped: ${skip}`, () => {});
+      else it(name, fn, timeout);
+    };
+
+    beforeAll(async () => {
+      env = await harness.setup();
+    });
+    afterAll(async () => {
+      await env?.close();
+    });
+
+    caseFn("list matches the seeded state", async () => {
+      const keys = await adapter().listKeys();
+      record(keys);
+      for (const key of keys) expect(KeyRecordSchema.safeParse(key).success).toBe(true);
+      expect(keys.map((k) => k.apiKey).sort()).toEqual((await env.expectedApiKeys()).sort());
+      expect(new Set(keys.map((k) => k.id)).size).toBe(keys.length);
+      const again = await adapter().listKeys();
+      expect(again.map((k) => k.id).sort()).toEqual(keys.map((k) => k.id).sort());
+    });
+
+    /** Revokes by API, or does the person's part through the simulator's stand-in page. */
+    const revoke = async (a: ExchangeAdapter, apiKey: string) => {
+      const key = (await a.listKeys()).find((k) => k.apiKey === apiKey);
+      if (!key) throw new Error(`victim ${apiKey} not listed`);
+      const result = await a.revokeKey(key);
+      record(result);
+      if (result.outcome === "manual") {
+        expect(ManualStepsSchema.safeParse(result.steps).success).toBe(true);
+        expect(result.steps.recognise.label).toBe(key.label);
+        expect(apiKey.startsWith(result.steps.recognise.apiKeyStart)).toBe(true);
+        expect(apiKey.endsWith(result.steps.recognise.apiKeyEnd)).toBe(true);
+        await env.control.uiRevoke(a.exchange, apiKey);
+      }
+      return result;
+    };
+
+    caseFn("revoke, then list and probe show the key dead", async () => {
+      const a = adapter();
+      const victim = nextVictim();
+      const before = await a.probe(victim.credentials);
+      record(before);
+      expect(before.status).toBe("alive");
+      await revoke(a, victim.apiKey);
+      expect(await env.control.keyStatus(victim.apiKey)).toBe("revoked");
+      const after = await a.probe(victim.credentials, { knownAliveFromHere: true });
+      record(after);
+      expect(after.status).toBe("dead");
+      const listed = (await a.listKeys()).find((k) => k.apiKey === victim.apiKey);
+      expect(listed === undefined || listed.state === "dead").toBe(true);
+    });
+
+    caseFn("revoking twice is fine", async () => {
+      const a = adapter();
+      const victim = nextVictim();
+      const key = (await a.listKeys()).find((k) => k.apiKey === victim.apiKey);
+      if (!key) throw new Error("victim not listed");
+      const first = await revoke(a, victim.apiKey);
+      const second = await a.revokeKey(key);
+      record(second);
+      if (first.outcome === "manual") expect(second.outcome).toBe("manual");
+      else expect(second.outcome).toBe("already-revoked");
+      expect(await env.control.keyStatus(victim.apiKey)).toBe("revoked");
+    });
+
+    caseFn("a lost response after a committed revoke is handled", async () => {
+      const a = adapter();
+      const victim = nextVictim();
+      const key = (await a.listKeys()).find((k) => k.apiKey === victim.apiKey);
+      if (!key) throw new Error("victim not listed");
+      await env.control.faults({ exchange: harness.exchange, dropResponses: 1 });
+      try {
+        const result = await a.revokeKey(key);
+        record(result);
+        expect(["revoked", "already-revoked"]).toContain(result.outcome);
+      } finally {
+        await env.control.resetFaults();
+      }
+      expect(await env.control.keyStatus(victim.apiKey)).toBe("revoked");
+      const drops = (await env.control.requests()).filter((r) => r.fault === "drop");
+      expect(drops.length).toBeGreaterThan(0);
+    });
+
+    caseFn("5xx answers are retried", async () => {
+      // Eight retries: at a 40 % failure rate, one request failing nine times in a row is ~0.03 %.
+      const a = adapter({ retry: { retries: 8, minTimeoutMs: 20, maxTimeoutMs: 200 } });
+      const expected = (await env.expectedApiKeys()).sort();
+      const since = await env.control.lastSeq();
+      await env.control.faults({ exchange: harness.exchange, errorRate: 0.4, errorStatus: 502, seed: 7 });
+      try {
+        const keys = await a.listKeys();
+        record(keys);
+        expect(
+          keys
+            .filter((k) => k.state !== "dead")
+            .map((k) => k.apiKey)
+            .sort(),
+        ).toEqual(expected);
+      } finally {
+        await env.control.resetFaults();
+      }
+      const faulted = (await env.control.requests(since)).filter((r) => r.fault === "error");
+      expect(faulted.length).toBeGreaterThan(0);
+    });
+
+    caseFn(
+      "rate-limit answers are retried",
+      async () => {
+        // The adapter believes in limits five times looser than the simulator's, so it meets 429s.
+        const loose = Object.fromEntries(
+          Object.entries(env.simulatorLimits).map(([bucket, l]) => [
+            bucket,
+            { limit: l.limit * 5, windowMs: l.windowMs },
+          ]),
+        );
+        const a = adapter({ rateLimits: loose, retry: { retries: 8, minTimeoutMs: 50, maxTimeoutMs: 400 } });
+        const since = await env.control.lastSeq();
+        const expected = (await env.expectedApiKeys()).sort();
+        const lists = await Promise.all(Array.from({ length: 4 }, () => a.listKeys()));
+        for (const keys of lists)
+          expect(
+            keys
+              .filter((k) => k.state !== "dead")
+              .map((k) => k.apiKey)
+              .sort(),
+          ).toEqual(expected);
+        const limited = (await env.control.requests(since)).filter((r) => r.code === env.rateLimitCode);
+        expect(limited.length).toBeGreaterThan(0);
+      },
+      60_000,
+    );
+
+    caseFn(
+      "bursts at the documented pace never draw a rate-limit rejection",
+      async () => {
+        await new Promise((r) =>
+          setTimeout(r, Math.max(...Object.values(env.simulatorLimits).map((l) => l.windowMs)) + 50),
+        );
+        const a = adapter();
+        const since = await env.control.lastSeq();
+        const victim = nextVictim();
+        await Promise.all([...Array.from({ length: 4 }, () => a.listKeys()), revoke(a, victim.apiKey)]);
+        const requests = await env.control.requests(since);
+        expect(requests.length).toBeGreaterThan(0);
+        expect(requests.filter((r) => r.code === env.rateLimitCode || r.status === 429)).toEqual([]);
+      },
+      60_000,
+    );
+
+    for (const probeCase of CONFORMANCE_CASES.filter((c): c is ProbeCase => c.startsWith("probe: "))) {
+      caseFn(probeCase, async () => {
+        const expectation = env.probes[probeCase];
+        if (!expectation)
+          throw new Error(`harness gives no expectation for "${probeCase}" and does not skip it`);
+        const undo = expectation.arrange ? await expectation.arrange(env.control) : undefined;
+        try {
+          const result = await adapter().probe(expectation.credentials, {
+            ...(expectation.knownAliveFromHere === undefined
+              ? {}
+              : { knownAliveFromHere: expectation.knownAliveFromHere }),
+          });
+          record(result);
+          expect(result.status).toBe(expectation.expect);
+          if (expectation.reason && result.status === "inconclusive")
+            expect(result.reason).toBe(expectation.reason);
+          expect(result.status === "alive" || result.evidence.length > 0).toBe(true);
+        } finally {
+          await undo?.();
+        }
+      });
+    }
+
+    caseFn("a key whose permissions forbid the call gets a clear error", async () => {
+      if (!env.forbiddenCall) throw new Error("harness gives no forbiddenCall and does not skip this case");
+      const error = await env
+        .forbiddenCall((e) => logs.push(e))
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      record(String(error));
+      expect(isKeywardError(error, "EXCHANGE_PERMISSION")).toBe(true);
+      if (isKeywardError(error)) {
+        record(error.describe());
+        expect(error.hint ?? "").not.toBe("");
+      }
+    });
+
+    caseFn("no secret appears in any error, result or log line", async () => {
+      // Provoke failures whose messages could carry request details.
+      const broken = adapter({ retry: { retries: 1, minTimeoutMs: 5, maxTimeoutMs: 10 } });
+      await env.control.faults({ exchange: harness.exchange, errorRate: 1, errorStatus: 503 });
+      try {
+        const error = await broken.listKeys().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeDefined();
+        record(String(error));
+        record(error instanceof Error ? (error.stack ?? "") : "");
+        if (isKeywardError(error)) record(error.describe());
+      } finally {
+        await env.control.resetFaults();
+      }
+      const everything = [...seen, ...logs.map((l) => JSON.stringify(l))].join("\n");
+      expect(logs.length).toBeGreaterThan(0);
+      for (const canary of env.canaries) expect(everything).not.toContain(canary);
+    });
+  });
+}

@@ -1,0 +1,379 @@
+/**
+ * The credential vault: every exchange secret Keyward holds, in one file encrypted at rest with age
+ * (passphrase/scrypt mode, so the file also opens with the reference `age -d` tool in an emergency).
+ * The plaintext is a JSON document `{version: 1, entries: {[ref]: {apiKey, secret, passphrase?}}}`.
+ *
+ * In memory the values live as `Secret`s, revealed only to encrypt; nothing here ever puts a secret,
+ * the passphrase or decrypted text into an error message or an error's `cause`.
+ *
+ * `age-encryption` is imported lazily (it is only needed once a vault is opened) so that loading
+ * `@keyward/core` stays cheap for `keyward --help`.
+ */
+import { createHash } from "node:crypto";
+import { mkdir, readFile, stat } from "node:fs/promises";
+import { dirname } from "node:path";
+import { z } from "zod";
+import type { Credentials } from "../domain/credentials.js";
+import { Secret } from "../domain/secret.js";
+import { KeywardError } from "../errors.js";
+import { errnoOf, writeFileAtomic } from "./atomic-write.js";
+
+/** The vault's file name inside the Keyward home. */
+export const VAULT_FILE_NAME = "vault.age";
+
+/**
+ * The scrypt work factor (log2 N) for new vault files. age's default is 18, but age-encryption runs
+ * scrypt in pure JS (@noble/hashes), synchronously. Measured on this project's 2-core machine (Node
+ * 20.20, one encrypt + one decrypt of a 50-entry vault; each is dominated by one scrypt run):
+ *
+ *   logN 14: ~100 ms + ~70 ms     logN 16: ~320 ms + ~320 ms     logN 18: ~1.3 s + ~1.3-1.7 s
+ *   logN 15: ~160 ms + ~150 ms    logN 17: ~650 ms + ~700 ms     (Node's native scrypt: ~0.9 s at 18)
+ *
+ * An open followed by a save pays both, so 18 costs ~3 s per CLI command and 17 ~1.4 s; 16 keeps it
+ * near 0.65 s (and 64 MiB of scrypt memory). The passphrase must carry the difference: 4 fewer bits of
+ * work than age's default means a somewhat stronger passphrase for the same offline-guessing cost.
+ */
+export const VAULT_SCRYPT_WORK_FACTOR = 16;
+
+/** age refuses to decrypt above 20 (1 GiB of memory), so never write above it. */
+const MAX_WORK_FACTOR = 20;
+
+/**
+ * Where credentials live in the vault (accounts' `credentialsRef`, tracked keys' `credentials_ref`).
+ * Printable, trimmed, and never `__proto__`, which would not survive a round trip through an object.
+ */
+export const VaultRefSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(
+    /^[^\s\p{C}](?:[^\p{C}]*[^\s\p{C}])?$/u,
+    "use printable characters without leading or trailing spaces",
+  )
+  .refine((ref) => ref !== "__proto__", "is reserved");
+
+const EntrySchema = z.strictObject({
+  apiKey: z.string().min(1),
+  secret: z.string().min(1),
+  passphrase: z.string().min(1).optional(),
+});
+
+const DocumentSchema = z.strictObject({
+  version: z.literal(1),
+  entries: z.record(VaultRefSchema, EntrySchema),
+});
+
+export interface VaultOptions {
+  /**
+   * scrypt work factor for the file this instance writes. Default: VAULT_SCRYPT_WORK_FACTOR for a new
+   * vault, and the factor the file already has for an opened one. Lower values are for tests.
+   */
+  workFactor?: number;
+}
+
+const PASSPHRASE_HINT =
+  "Set KEYWARD_PASSPHRASE to the vault passphrase, or leave it unset and type the passphrase at the prompt.";
+
+export class Vault {
+  readonly path: string;
+  #passphrase: Secret;
+  readonly #entries: Map<string, Credentials>;
+  readonly #workFactor: number;
+  /** sha256 of the file as this instance last read or wrote it, to notice another writer. */
+  #fingerprint: string | null;
+  /** Saves run one at a time, in call order. */
+  #saving: Promise<void> = Promise.resolve();
+
+  private constructor(
+    path: string,
+    passphrase: Secret,
+    entries: Map<string, Credentials>,
+    workFactor: number,
+    fingerprint: string | null,
+  ) {
+    this.path = path;
+    this.#passphrase = passphrase;
+    this.#entries = entries;
+    this.#workFactor = workFactor;
+    this.#fingerprint = fingerprint;
+  }
+
+  /** Writes a new, empty vault. Refuses (VAULT_EXISTS) if anything already exists at `path`. */
+  static async create(path: string, passphrase: Secret, options: VaultOptions = {}): Promise<Vault> {
+    if (passphrase.reveal().length === 0) {
+      throw new KeywardError("CONFIG_INVALID", "The vault passphrase must not be empty.", {
+        hint: "Choose a passphrase of at least 4-5 random words or 10 random characters.",
+      });
+    }
+    const workFactor = checkWorkFactor(options.workFactor ?? VAULT_SCRYPT_WORK_FACTOR);
+    // Checked up front for a quick answer; the exclusive write below is what actually guarantees it.
+    if (await pathExists(path)) throw existsError(path);
+    try {
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw ioError(path, "created", error);
+    }
+    const vault = new Vault(path, passphrase, new Map(), workFactor, null);
+    await vault.#write(true);
+    return vault;
+  }
+
+  /** Opens and decrypts an existing vault. */
+  static async open(path: string, passphrase: Secret, options: VaultOptions = {}): Promise<Vault> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(path);
+    } catch (error) {
+      if (errnoOf(error) === "ENOENT") {
+        throw new KeywardError("VAULT_MISSING", `There is no credential vault at ${path}.`, {
+          hint: "Run `keyward init` to create one.",
+        });
+      }
+      throw ioError(path, "read", error);
+    }
+    const { workFactor } = inspectHeader(bytes, path);
+    const plaintext = await decrypt(bytes, passphrase, path);
+    const entries = parseDocument(plaintext, path);
+    return new Vault(
+      path,
+      passphrase,
+      entries,
+      options.workFactor === undefined ? workFactor : checkWorkFactor(options.workFactor),
+      fingerprint(bytes),
+    );
+  }
+
+  get(ref: string): Credentials | undefined {
+    const c = this.#entries.get(ref);
+    return c === undefined ? undefined : { ...c };
+  }
+
+  has(ref: string): boolean {
+    return this.#entries.has(ref);
+  }
+
+  /** Adds or replaces an entry in memory; `save()` writes it. */
+  set(ref: string, credentials: Credentials): void {
+    const checked = VaultRefSchema.safeParse(ref);
+    if (!checked.success) {
+      throw new KeywardError("CONFIG_INVALID", `Vault reference ${JSON.stringify(ref)} is not valid.`, {
+        hint: "Use printable characters without leading or trailing spaces (e.g. the account name).",
+      });
+    }
+    if (credentials.apiKey.trim().length === 0 || !(credentials.secret instanceof Secret)) {
+      throw new KeywardError("CONFIG_INVALID", `Credentials for ${ref} need an API key and a secret.`);
+    }
+    if (credentials.secret.reveal().length === 0 || credentials.passphrase?.reveal().length === 0) {
+      throw new KeywardError("CONFIG_INVALID", `Credentials for ${ref} have an empty secret or passphrase.`);
+    }
+    const { apiKey, secret, passphrase } = credentials;
+    this.#entries.set(ref, passphrase === undefined ? { apiKey, secret } : { apiKey, secret, passphrase });
+  }
+
+  delete(ref: string): boolean {
+    return this.#entries.delete(ref);
+  }
+
+  refs(): string[] {
+    return [...this.#entries.keys()].sort();
+  }
+
+  /** Changes the passphrase the next `save()` encrypts with. */
+  setPassphrase(passphrase: Secret): void {
+    if (passphrase.reveal().length === 0) {
+      throw new KeywardError("CONFIG_INVALID", "The vault passphrase must not be empty.");
+    }
+    this.#passphrase = passphrase;
+  }
+
+  /**
+   * Encrypts and atomically replaces the vault file. Fails with VAULT_CONFLICT, writing nothing, if
+   * the file changed since this instance read or wrote it (another `keyward` process saved in
+   * between): silently overwriting could lose a freshly rotated secret. The check and the rename are
+   * not one atomic step, so two saves within the same millisecond window can still race; the CLI
+   * holds a vault open for one command only, which keeps that window small.
+   */
+  save(): Promise<void> {
+    const run = this.#saving.then(() => this.#write(false));
+    this.#saving = run.catch(() => {});
+    return run;
+  }
+
+  async #write(exclusive: boolean): Promise<void> {
+    const ciphertext = await encrypt(serialise(this.#entries), this.#passphrase, this.#workFactor);
+    if (!exclusive) await this.#assertUnchanged();
+    try {
+      await writeFileAtomic(this.path, ciphertext, { mode: 0o600, exclusive });
+    } catch (error) {
+      if (exclusive && errnoOf(error) === "EEXIST") throw existsError(this.path);
+      throw ioError(this.path, "written", error);
+    }
+    this.#fingerprint = fingerprint(ciphertext);
+  }
+
+  async #assertUnchanged(): Promise<void> {
+    let current: string | null = null;
+    try {
+      current = fingerprint(await readFile(this.path));
+    } catch (error) {
+      if (errnoOf(error) !== "ENOENT") throw ioError(this.path, "read", error);
+    }
+    if (current !== this.#fingerprint) {
+      throw new KeywardError(
+        "VAULT_CONFLICT",
+        `The vault at ${this.path} was ${current === null ? "removed" : "changed by another process"} since it was opened; nothing was saved.`,
+        { hint: "Run the command again: it will open the vault as it is now." },
+      );
+    }
+  }
+}
+
+function serialise(entries: ReadonlyMap<string, Credentials>): string {
+  const out: Record<string, z.infer<typeof EntrySchema>> = {};
+  for (const ref of [...entries.keys()].sort()) {
+    const c = entries.get(ref);
+    if (c === undefined) continue;
+    // defineProperty, not assignment: `out["__proto__"] = …` would set the prototype instead of adding
+    // an entry (VaultRefSchema already refuses that ref; this keeps serialise safe on its own).
+    Object.defineProperty(out, ref, {
+      value: {
+        apiKey: c.apiKey,
+        secret: c.secret.reveal(),
+        ...(c.passphrase === undefined ? {} : { passphrase: c.passphrase.reveal() }),
+      },
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return JSON.stringify({ version: 1, entries: out });
+}
+
+async function encrypt(plaintext: string, passphrase: Secret, workFactor: number): Promise<Uint8Array> {
+  const { Encrypter } = await import("age-encryption");
+  const encrypter = new Encrypter();
+  encrypter.setScryptWorkFactor(workFactor);
+  encrypter.setPassphrase(passphrase.reveal());
+  return encrypter.encrypt(plaintext);
+}
+
+async function decrypt(bytes: Uint8Array, passphrase: Secret, path: string): Promise<string> {
+  const { Decrypter } = await import("age-encryption");
+  const decrypter = new Decrypter();
+  decrypter.addPassphrase(passphrase.reveal());
+  try {
+    return await decrypter.decrypt(bytes, "text");
+  } catch (error) {
+    // age-encryption has no error classes. inspectHeader already proved the file holds exactly one
+    // well-formed scrypt stanza, so "no identity matched" can only mean the passphrase is wrong.
+    if (error instanceof Error && error.message.includes("no identity matched")) {
+      throw new KeywardError("VAULT_PASSPHRASE", `The passphrase for the vault at ${path} is wrong.`, {
+        hint: PASSPHRASE_HINT,
+      });
+    }
+    throw corruptError(path, "it fails age's integrity checks (damaged or truncated)", error);
+  }
+}
+
+const AGE_MAGIC = "age-encryption.org/v1\n";
+
+/**
+ * Checks, before spending a scrypt run, that this is a binary age file encrypted to exactly one
+ * passphrase, and reads its work factor. Without this, a file encrypted to age keys would be
+ * misreported as a wrong passphrase.
+ */
+function inspectHeader(bytes: Uint8Array, path: string): { workFactor: number } {
+  // The header is ASCII; an scrypt one is ~130 bytes. latin1 maps bytes 1:1 so nothing throws.
+  const head = Buffer.from(bytes.subarray(0, 4096)).toString("latin1");
+  if (!head.startsWith(AGE_MAGIC)) throw corruptError(path, "it is not an age-encrypted file");
+  const end = head.indexOf("\n---");
+  if (end < 0) throw corruptError(path, "its age header is truncated");
+  const stanzas = head
+    .slice(AGE_MAGIC.length, end)
+    .split("\n")
+    .filter((line) => line.startsWith("-> "));
+  const args = stanzas[0]?.slice(3).split(" ") ?? [];
+  if (stanzas.length !== 1 || args[0] !== "scrypt") {
+    throw corruptError(path, "it is encrypted to age keys, not to a passphrase");
+  }
+  const logN = /^[1-9][0-9]?$/.test(args[2] ?? "") ? Number(args[2]) : Number.NaN;
+  if (args.length !== 3 || !(logN <= MAX_WORK_FACTOR)) {
+    throw corruptError(path, "its scrypt parameters are invalid");
+  }
+  return { workFactor: logN };
+}
+
+/** Never includes decrypted text: a JSON syntax error message quotes the text it choked on. */
+function parseDocument(plaintext: string, path: string): Map<string, Credentials> {
+  let json: unknown;
+  try {
+    json = JSON.parse(plaintext);
+  } catch {
+    throw corruptError(path, "its decrypted contents are not JSON");
+  }
+  const version = typeof json === "object" && json !== null && "version" in json ? json.version : undefined;
+  if (typeof version === "number" && version > 1) {
+    throw corruptError(path, `it is a version-${version} vault, written by a newer Keyward`);
+  }
+  const parsed = DocumentSchema.safeParse(json);
+  if (!parsed.success) {
+    // Issue paths could name a mis-keyed secret; report only how many problems there are.
+    throw corruptError(
+      path,
+      `its decrypted contents are not a valid vault document (${parsed.error.issues.length} problem(s))`,
+    );
+  }
+  const entries = new Map<string, Credentials>();
+  for (const [ref, e] of Object.entries(parsed.data.entries)) {
+    entries.set(ref, {
+      apiKey: e.apiKey,
+      secret: new Secret(e.secret),
+      ...(e.passphrase === undefined ? {} : { passphrase: new Secret(e.passphrase) }),
+    });
+  }
+  return entries;
+}
+
+function checkWorkFactor(logN: number): number {
+  if (!Number.isInteger(logN) || logN < 1 || logN > MAX_WORK_FACTOR) {
+    throw new KeywardError(
+      "CONFIG_INVALID",
+      `The scrypt work factor must be an integer from 1 to ${MAX_WORK_FACTOR}.`,
+    );
+  }
+  return logN;
+}
+
+const fingerprint = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
+
+async function pathExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    // ENOENT, or unreadable: the exclusive write then reports the real problem.
+    return false;
+  }
+}
+
+const existsError = (path: string) =>
+  new KeywardError("VAULT_EXISTS", `A credential vault already exists at ${path}; it was not overwritten.`, {
+    hint: "Open the existing vault, or move it aside first if you really mean to start over.",
+  });
+
+const corruptError = (path: string, why: string, cause?: unknown) =>
+  new KeywardError("VAULT_CORRUPT", `The vault at ${path} cannot be read: ${why}.`, {
+    hint: "Restore vault.age from a backup. Stray .vault.age.*.tmp files beside it are leftovers of an interrupted save and are never read.",
+    ...(cause === undefined ? {} : { cause }),
+  });
+
+/** fs errors name the path and the errno, never file contents, so they are safe to keep as the cause. */
+const ioError = (path: string, verb: "read" | "written" | "created", error: unknown) =>
+  new KeywardError(
+    "VAULT_IO",
+    `The vault at ${path} could not be ${verb} (${errnoOf(error) ?? (error instanceof Error ? error.message : "unknown error")}).`,
+    {
+      hint: "Check that the Keyward home directory exists, that you own it, and that the disk is not full.",
+      cause: error,
+    },
+  );
