@@ -15,6 +15,8 @@ const USAGE_CODES = new Set([
   "VAULT_MISSING",
   "VAULT_CORRUPT",
   "NOT_SUPPORTED",
+  // A read-only audit log: revoking is refused before anything happens.
+  "AUDIT_UNAVAILABLE",
 ]);
 
 interface KeywardLike {

@@ -2,7 +2,7 @@
  * Help and start-up: `keyward --help` is fast (it must not load ccxt, SQLite or the vault), and every
  * command's help exits 0 and shows at least one example.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { runCli, show } from "./helpers.js";
 
 /** The names listed under "Commands:" in a commander help text (without `help`). */
@@ -20,38 +20,41 @@ function commandsIn(help: string): string[] {
 
 describe("help", () => {
   it("keyward --help exits 0 and starts fast", async () => {
-    const runs = [];
-    // Sequential, so the runs do not compete with each other; the best of three is the start-up cost.
-    for (let i = 0; i < 3; i++) runs.push(await runCli(["--help"]));
-    for (const r of runs) {
-      expect(r.code, show(r)).toBe(0);
-      expect(r.stdout).toContain("Usage: keyward");
-      expect(r.stdout).toContain("Examples:");
-    }
-    const best = Math.min(...runs.map((r) => r.ms));
+    const r = await runCli(["--help"]);
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stdout).toContain("Usage: keyward");
+    expect(r.stdout).toContain("Examples:");
+    // Start-up time is measured by global-setup.ts before the other files load the machine: the wall
+    // time of the spawned process, best of five.
+    const idle = inject("helpWallMs");
+    const best = Math.min(...idle);
     console.log(
-      `keyward --help wall time: best ${best.toFixed(0)} ms of ${runs.map((r) => r.ms.toFixed(0)).join(", ")} ms`,
+      `keyward --help wall time: best ${best} ms of [${idle.join(", ")}] ms on an idle machine; ${Math.round(r.ms)} ms under the suite's load`,
     );
-    // The target is 300 ms; the margin absorbs a loaded CI machine (other test files run alongside).
+    // The target is 300 ms; the margin absorbs a slow CI machine.
     expect(best).toBeLessThan(600);
   });
 
   it("every command's --help exits 0 and shows an example", async () => {
     const top = await runCli(["--help"]);
     const seen: string[] = [];
+    const problems: string[] = [];
     const visit = async (path: string[]): Promise<void> => {
+      const name = path.join(" ");
       const r = await runCli([...path, "--help"]);
-      seen.push(path.join(" "));
-      expect(r.code, `${path.join(" ")} --help${show(r)}`).toBe(0);
-      expect(r.stdout, `${path.join(" ")} --help`).toContain(`Usage: keyward ${path.join(" ")}`);
-      expect(r.stdout, `${path.join(" ")} --help has no example${show(r)}`).toMatch(
-        new RegExp(`^Examples?:\\n {2}keyward ${path.join(" ")}`, "m"),
-      );
-      await Promise.all(commandsIn(r.stdout).map((name) => visit([...path, name])));
+      seen.push(name);
+      if (r.code !== 0 || !r.stdout.includes(`Usage: keyward ${name}`)) {
+        problems.push(`${name} --help: exit ${r.code}${show(r)}`);
+      }
+      // An "Example:" or "Examples:" section with a line that runs this very command.
+      const example = new RegExp(`^Examples?:\\n(?: {2}.*\\n)*? {2}.*\\bkeyward ${name}\\b`, "m");
+      if (!example.test(r.stdout)) problems.push(`${name} --help shows no example`);
+      await Promise.all(commandsIn(r.stdout).map((sub) => visit([...path, sub])));
     };
     await Promise.all(commandsIn(top.stdout).map((name) => visit([name])));
+    expect(problems).toEqual([]);
     // The command tree as the issue describes it; a new command is picked up by the walk above.
-    expect(seen.sort()).toEqual(
+    expect(seen).toEqual(
       expect.arrayContaining([
         "account",
         "account add",

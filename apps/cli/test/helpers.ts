@@ -7,15 +7,18 @@
  *   - `runCli` / `startCli`: spawn `node dist/bin.js …` with stdin input, a controlled environment
  *     (KEYWARD_PASSPHRASE set, nothing inherited from the developer's KEYWARD_*) and a hard timeout;
  *     `startCli` also lets a test watch the output while the command runs (manual revoke steps).
+ *     Every run, in every test, fails if its stdout or stderr holds a canary (a `CANARY-…` secret).
  *   - `KEYS` / `scenario()`: a small desk whose every secret and passphrase is a canary string.
  *   - `Sim`: the simulator plus its control API (/state, /ui/revoke, /faults, /requests).
- *   - `setupHome`: `keyward init` + `account add` (OKX, Bitfinex) + `key track`, all through the CLI;
- *     `cloneHome` copies such a home so each test starts from a fresh one without paying the set-up again.
+ *   - `setupHome`: `keyward init` + `account add` (OKX, Bitfinex) + `key track`, all through the CLI.
+ *     global-setup.ts makes one such home (the template) per run; `desk()` gives a test its own simulator
+ *     and a fresh copy of the template pointed at it, so tests run side by side without paying the
+ *     set-up (~5 s of CPU: each vault open is an scrypt) again.
  *   - `openDb` / `snapshotHome`: read (or tamper with) state.db through better-sqlite3.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,11 +31,18 @@ import {
   type WorldView,
 } from "@keyward/simulator";
 import type BetterSqlite3 from "better-sqlite3";
+import { inject, type TestContext } from "vitest";
 
 export const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
 if (!existsSync(BIN)) {
   throw new Error(`${BIN} is missing: build the CLI first (cd apps/cli && npx tsc -p tsconfig.build.json)`);
 }
+
+/**
+ * Every secret the tests use, in the scenario or typed by mistake, starts with this, so any of them in any
+ * output is caught (see startCli). No API key, label or name contains it.
+ */
+export const CANARY_PATTERN = /CANARY-[A-Za-z0-9-]*/;
 
 /** The vault passphrase of every test home; a canary too (it must never be printed or stored). */
 export const PASSPHRASE = "CANARY-vault-passphrase-6b1f09d2";
@@ -45,7 +55,7 @@ export interface RunOptions {
   input?: string;
   /** Extra environment; `undefined` removes a variable. KEYWARD_PASSPHRASE defaults to PASSPHRASE. */
   env?: Record<string, string | undefined>;
-  /** Kill the child and fail after this long. Default 30 s. */
+  /** Kill the child and fail after this long. Default 40 s. */
   timeoutMs?: number;
 }
 
@@ -67,8 +77,6 @@ export interface RunningCli {
   done: Promise<RunResult>;
 }
 
-const TEMP_ROOT = mkdtempSync(join(tmpdir(), "keyward-cli-e2e-"));
-
 /** The child's environment: the parent's, minus anything Keyward reads, plus what the test says. */
 function childEnv(extra: RunOptions["env"]): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -87,7 +95,7 @@ function childEnv(extra: RunOptions["env"]): NodeJS.ProcessEnv {
 export function startCli(args: string[], options: RunOptions = {}): RunningCli {
   const started = performance.now();
   const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: TEMP_ROOT,
+    cwd: tmpdir(),
     env: childEnv(options.env),
     stdio: ["pipe", "pipe", "pipe"],
   });
@@ -108,7 +116,7 @@ export function startCli(args: string[], options: RunOptions = {}): RunningCli {
   child.stdin?.on("error", () => {}); // the child may exit before reading stdin
   child.stdin?.end(options.input ?? "");
 
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeoutMs = options.timeoutMs ?? 40_000;
   const done = new Promise<RunResult>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
@@ -125,12 +133,21 @@ export function startCli(args: string[], options: RunOptions = {}): RunningCli {
     child.once("close", (code, signal) => {
       clearTimeout(timer);
       changed();
+      const leak = CANARY_PATTERN.exec(stdout) ?? CANARY_PATTERN.exec(stderr);
+      if (leak) {
+        reject(
+          new Error(
+            `keyward ${args.join(" ")} printed a secret (${leak[0]})\n--- stdout\n${stdout}\n--- stderr\n${stderr}`,
+          ),
+        );
+        return;
+      }
       resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
     });
   });
   done.catch(() => {}); // observed through `done` by the caller; avoid an unhandled rejection meanwhile
 
-  const waitFor = (pattern: RegExp, waitMs = 20_000) =>
+  const waitFor = (pattern: RegExp, waitMs = 40_000) =>
     new Promise<void>((resolve, reject) => {
       const finish = (error?: Error) => {
         clearTimeout(timer);
@@ -144,7 +161,10 @@ export function startCli(args: string[], options: RunOptions = {}): RunningCli {
           finish(new Error(`keyward exited before printing ${pattern}\n${stdout}\n${stderr}`));
       };
       const timer = setTimeout(
-        () => finish(new Error(`no ${pattern} within ${waitMs} ms\n--- stdout\n${stdout}\n--- stderr\n${stderr}`)),
+        () =>
+          finish(
+            new Error(`no ${pattern} within ${waitMs} ms\n--- stdout\n${stdout}\n--- stderr\n${stderr}`),
+          ),
         waitMs,
       );
       watchers.add(check);
@@ -207,12 +227,15 @@ const bfxKey = (n: number, label: string, permissions: [string, 0 | 1, 0 | 1][],
 
 /**
  * OKX: one master account ("desk-okx" in Keyward) whose IP-bound master key Keyward uses, four sub-account
- * keys (bot-1..3 match `bot-*`; bot-2 has no IP binding, bot-3 is old) and a read-only ops key.
+ * keys (bot-1..3 match `bot-*`; bot-2 has no IP binding, bot-3 is old) and a read-only ops key; a second,
+ * risky master key (withdraw, no IP) is only used to add an account that must draw warnings.
  * Bitfinex: one user ("desk-bfx"): Keyward's account key (read-only scopes), a tracked market-making key
  * that can withdraw (whitelisted to 127.0.0.1, so it is provable from here), and a key Keyward never sees.
  */
 export const KEYS = {
   okxMaster: okxKey(1, "desk-master", "read_only,trade", "127.0.0.1", 20),
+  /** Another master key of the same account: can withdraw, no IP binding (account add must warn). */
+  okxLegacy: okxKey(2, "legacy-master", "read_only,trade,withdraw", "", 200),
   bot1: okxKey(11, "bot-1", "read_only,trade", "10.0.0.1", 10),
   bot2: okxKey(12, "bot-2", "read_only,trade", "", 10),
   bot3: okxKey(13, "bot-3", "read_only,trade", "10.0.0.3", 400),
@@ -261,7 +284,7 @@ export function scenario(): ScenarioInput {
         {
           uid: "300000001",
           name: "desk",
-          keys: [KEYS.okxMaster],
+          keys: [KEYS.okxMaster, KEYS.okxLegacy],
           subAccounts: [
             { name: "deskBots01", uid: "300000101", ts: msAgo(300), keys: [KEYS.bot1, KEYS.bot2] },
             { name: "deskBots02", uid: "300000102", ts: msAgo(300), keys: [KEYS.bot3] },
@@ -303,6 +326,7 @@ export const shortKey = (apiKey: string) => `${apiKey.slice(0, 4)}…${apiKey.sl
 // ---------------------------------------------------------------------------------------------------
 // The simulator and its control API
 
+export type { RequestLogEntry };
 export type KeyStatus = "active" | "revoked";
 
 export class Sim {
@@ -349,13 +373,6 @@ export class Sim {
     return this.control("POST", "/ui/revoke", { exchange, apiKey });
   }
 
-  /** Back to the seeded world, no faults, an empty request log. */
-  async reset(): Promise<void> {
-    await this.control("POST", "/scenario", scenario());
-    await this.control("DELETE", "/faults");
-    await this.control("DELETE", "/requests");
-  }
-
   close(): Promise<void> {
     return this.running.close();
   }
@@ -382,17 +399,19 @@ export const revokedKeys = (state: WorldView): string[] =>
 // ---------------------------------------------------------------------------------------------------
 // Keyward homes
 
-const tempDirs: string[] = [];
+/** This test file's temporary root, made on first use. */
+let tempRoot: string | undefined;
 
 /** A new, empty directory for a home (removed by `removeTempDirs`). */
 export function tempDir(prefix = "home-"): string {
-  const dir = mkdtempSync(join(TEMP_ROOT, prefix));
-  tempDirs.push(dir);
-  return dir;
+  tempRoot ??= mkdtempSync(join(tmpdir(), "keyward-cli-e2e-"));
+  return mkdtempSync(join(tempRoot, prefix));
 }
 
+/** Removes every directory this module made (call in afterAll). */
 export function removeTempDirs(): void {
-  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  if (tempRoot) rmSync(tempRoot, { recursive: true, force: true });
+  tempRoot = undefined;
 }
 
 export class Home {
@@ -442,20 +461,49 @@ export async function setupHome(sim: Sim): Promise<Home> {
   await must(home, ["account", "add", "okx", OKX_ACCOUNT, "--endpoint", sim.okx, "--credentials-stdin"], {
     input: credentialsJson(KEYS.okxMaster),
   });
-  await must(home, ["account", "add", "bitfinex", BFX_ACCOUNT, "--endpoint", sim.bitfinex, "--credentials-stdin"], {
-    input: credentialsJson(KEYS.bfxAccount),
-  });
+  await must(
+    home,
+    ["account", "add", "bitfinex", BFX_ACCOUNT, "--endpoint", sim.bitfinex, "--credentials-stdin"],
+    {
+      input: credentialsJson(KEYS.bfxAccount),
+    },
+  );
   await must(home, ["key", "track", BFX_ACCOUNT, "--label", TRACKED_LABEL, "--credentials-stdin"], {
     input: credentialsJson(KEYS.bfxMm),
   });
   return home;
 }
 
-/** A fresh copy of a prepared home (config, vault, state.db and its WAL), for one test. */
-export function cloneHome(template: Home): Home {
-  const dir = tempDir("clone-");
-  cpSync(template.dir, dir, { recursive: true });
-  return new Home(dir);
+/**
+ * A fresh copy of a prepared home (config, vault, state.db and its WAL) whose accounts point at `sim`.
+ * The endpoint is the one thing that differs between simulators, and config.json is the plain, secret-free
+ * file where Keyward keeps it (as a person moving an account to another proxy would edit it).
+ */
+export function cloneHome(templateDir: string, sim: Sim): Home {
+  const home = new Home(tempDir("home-"));
+  cpSync(templateDir, home.dir, { recursive: true });
+  const config = JSON.parse(readFileSync(home.config, "utf8")) as {
+    accounts: { exchange: string; endpoint?: string }[];
+  };
+  for (const account of config.accounts)
+    account.endpoint = account.exchange === "okx" ? sim.okx : sim.bitfinex;
+  writeFileSync(home.config, `${JSON.stringify(config, null, 2)}\n`);
+  return home;
+}
+
+export interface Desk {
+  sim: Sim;
+  home: Home;
+}
+
+/**
+ * For one test: its own simulator (the seeded world) and a fresh home with both accounts and the tracked
+ * key (a copy of the template global-setup.ts made through the CLI). The simulator stops when the test ends.
+ */
+export async function desk(context: Pick<TestContext, "onTestFinished">): Promise<Desk> {
+  const sim = await Sim.start();
+  context.onTestFinished(() => sim.close());
+  return { sim, home: cloneHome(inject("templateHome"), sim) };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -472,19 +520,23 @@ export function openDb(path: string, options: { readonly?: boolean } = {}): Bett
 export interface HomeSnapshot {
   config: string;
   vaultSha256: string;
-  audit: unknown[];
-  tracked: unknown[];
+  /** Every row of every table of state.db (audit log, its head, tracked keys, …), by table. */
+  tables: Record<string, unknown[]>;
 }
 
 /** What a command that must change nothing could have changed in the home. */
 export function snapshotHome(home: Home): HomeSnapshot {
   const db = openDb(home.state, { readonly: true });
   try {
+    const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+      name: string;
+    }[];
+    const tables: Record<string, unknown[]> = {};
+    for (const { name } of names) tables[name] = db.prepare(`SELECT * FROM "${name}"`).all();
     return {
       config: readFileSync(home.config, "utf8"),
       vaultSha256: createHash("sha256").update(readFileSync(home.vault)).digest("hex"),
-      audit: db.prepare("SELECT * FROM audit_log ORDER BY seq").all(),
-      tracked: db.prepare("SELECT * FROM tracked_keys ORDER BY account, api_key").all(),
+      tables,
     };
   } finally {
     db.close();

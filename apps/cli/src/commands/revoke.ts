@@ -79,6 +79,9 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
     );
   }
   const timeoutMs = parseDuration(opts.manualTimeout, "--manual-timeout");
+  if (!opts.dryRun && !opts.yes && !isInteractive()) {
+    throw usageError("refusing to revoke without confirmation: no terminal to ask on", "Pass --yes to confirm in scripts.");
+  }
   const home = openHome(globals);
   try {
     // Fail closed before touching any exchange: revoking without an audit trail is refused.
@@ -106,12 +109,6 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
       return EXIT.OK;
     }
     if (!opts.yes) {
-      if (!isInteractive()) {
-        throw usageError(
-          "refusing to revoke without confirmation: no terminal to ask on",
-          "Pass --yes to confirm in scripts.",
-        );
-      }
       printPlan(plan);
       const typed = await promptText(`Type ${plan.items.length} to revoke these ${plan.items.length} key(s)`);
       if (typed.trim() !== String(plan.items.length)) throw usageError("not confirmed; nothing was revoked");

@@ -33,7 +33,7 @@ export function parseConfig(input: unknown, source: string): Config {
   const parsed = ConfigSchema.safeParse(input);
   if (!parsed.success) {
     throw new KeywardError("CONFIG_INVALID", `${source}: ${formatZodIssues(parsed.error)}`, {
-      hint: `Fix the field named above in ${source}, or run \`keyward init --force\` to start over.`,
+      hint: `Fix the field named above in ${source}; Keyward does not rewrite a config it cannot read.`,
     });
   }
   // Normalise: endpoints without a trailing slash, so URLs join predictably.

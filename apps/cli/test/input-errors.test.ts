@@ -1,0 +1,182 @@
+/**
+ * Usage, configuration and input errors: exit 2, a message that says what to fix, and nothing changed,
+ * neither in the home (config, vault, audit log, tracked keys) nor on the exchanges (/state, no writes).
+ * Several of them run the most destructive command there is, `revoke --all --yes`, to show it.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  type Desk,
+  desk,
+  type RequestLogEntry,
+  type RunResult,
+  removeTempDirs,
+  type Sim,
+  show,
+  snapshotHome,
+} from "./helpers.js";
+
+afterAll(() => removeTempDirs());
+
+/** Snapshots the home and the exchanges, runs `act`, and checks nothing changed. */
+async function changesNothing({ sim, home }: Desk, act: () => Promise<void>): Promise<void> {
+  const before = { home: snapshotHome(home), state: await sim.state() };
+  const seq = (await sim.requests()).at(-1)?.seq ?? 0;
+  await act();
+  expect(snapshotHome(home)).toEqual(before.home);
+  expect(await sim.state()).toEqual(before.state);
+  const writes = (await sim.requests()).filter((r) => r.seq > seq && isWrite(r));
+  expect(writes).toEqual([]);
+}
+
+/** Requests that change something on an exchange: every OKX POST, Bitfinex `auth/w/…`. */
+const isWrite = (r: RequestLogEntry) =>
+  (r.exchange === "okx" && r.method === "POST") || r.path.includes("/auth/w/");
+
+/** The `keyward: …` line (the message) of stderr, and the rest (the hint). */
+function message(r: RunResult): { line: string; lines: string[] } {
+  const lines = r.stderr.trimEnd().split("\n");
+  return { line: lines[0] ?? "", lines };
+}
+
+function expectUsageError(r: RunResult, pattern: RegExp): void {
+  expect(r.code, show(r)).toBe(2);
+  const { line, lines } = message(r);
+  expect(line, show(r)).toMatch(/^keyward: /);
+  expect(line, show(r)).toMatch(pattern);
+  // One line of message, then at most one hint line.
+  expect(lines.length, show(r)).toBeLessThanOrEqual(2);
+  if (lines[1]) expect(lines[1]).toMatch(/^ {2}hint: /);
+  expect(r.stdout, show(r)).toBe("");
+}
+
+const noRequests = async (sim: Sim) => expect(await sim.requests()).toEqual([]);
+
+describe.concurrent("exit 2, nothing changed", () => {
+  it("config.json that is not JSON", async ({ onTestFinished }) => {
+    const d = await desk({ onTestFinished });
+    writeFileSync(d.home.config, '{"version": 1, "accounts": [');
+    await changesNothing(d, async () => {
+      expectUsageError(await d.home.run(["revoke", "--all", "--yes"]), /config\.json: not valid JSON/);
+    });
+    await noRequests(d.sim);
+  });
+
+  it("config.json with a bad field names the field", async ({ onTestFinished }) => {
+    const d = await desk({ onTestFinished });
+    const config = JSON.parse(readFileSync(d.home.config, "utf8"));
+    const cases = [
+      {
+        edit: (c: typeof config) => {
+          c.settings.maxKeyAgeDays = "ninety";
+        },
+        field: /config\.json: settings\.maxKeyAgeDays: /,
+      },
+      {
+        edit: (c: typeof config) => {
+          c.accounts[0].endpoint = "not a url";
+        },
+        field: /config\.json: accounts\[0\]\.endpoint: /,
+      },
+      {
+        edit: (c: typeof config) => {
+          c.accounts[1].exchange = "kraken";
+        },
+        field: /config\.json: accounts\[1\]\.exchange: /,
+      },
+    ];
+    for (const { edit, field } of cases) {
+      const bad = structuredClone(config);
+      edit(bad);
+      writeFileSync(d.home.config, JSON.stringify(bad));
+      await changesNothing(d, async () => {
+        expectUsageError(await d.home.run(["revoke", "--all", "--yes"]), field);
+        expectUsageError(await d.home.run(["keys"]), field);
+      });
+    }
+    await noRequests(d.sim);
+  });
+
+  it("unknown account", async ({ onTestFinished }) => {
+    const d = await desk({ onTestFinished });
+    await changesNothing(d, async () => {
+      const [keys, revoke] = await Promise.all([
+        d.home.run(["keys", "--account", "nope"]),
+        d.home.run(["revoke", "--account", "nope", "--yes"]),
+      ]);
+      expectUsageError(keys, /no account named "nope"/);
+      expectUsageError(revoke, /no account named "nope"/);
+    });
+    await noRequests(d.sim);
+  });
+
+  it("bad selector", async ({ onTestFinished }) => {
+    const d = await desk({ onTestFinished });
+    await changesNothing(d, async () => {
+      const [keys, revoke, unknownId] = await Promise.all([
+        d.home.run(["keys", "--exchange", "kraken"]),
+        d.home.run(["revoke", "--exchange", "kraken", "--yes"]),
+        d.home.run(["revoke", "okx:desk-okx:deskBots01:no-such-key", "--yes"]),
+      ]);
+      expectUsageError(keys, /--exchange: /);
+      expectUsageError(revoke, /--exchange: /);
+      // A typo in a key id must not revoke less than asked: nothing at all is revoked.
+      expectUsageError(unknownId, /no key with id or API key "okx:desk-okx:deskBots01:no-such-key"/);
+    });
+  });
+
+  it("wrong vault passphrase", async ({ onTestFinished }) => {
+    const d = await desk({ onTestFinished });
+    const env = { KEYWARD_PASSPHRASE: "not-the-passphrase" };
+    await changesNothing(d, async () => {
+      const [keys, revoke] = await Promise.all([
+        d.home.run(["keys"], { env }),
+        d.home.run(["revoke", "--all", "--yes"], { env }),
+      ]);
+      expectUsageError(keys, /passphrase .*is wrong/);
+      expectUsageError(revoke, /passphrase .*is wrong/);
+    });
+    await noRequests(d.sim);
+  });
+
+  it("malformed stdin for --credentials-stdin: says what to fix, never echoes the input", async ({
+    onTestFinished,
+  }) => {
+    const d = await desk({ onTestFinished });
+    const secret = "CANARY-typed-secret-0e5d7a";
+    const attempts = [
+      {
+        input: `{"apiKey":"abc","secret":"${secret}",`,
+        problem: /stdin: not valid JSON/,
+        hint: /JSON object/,
+      },
+      {
+        input: JSON.stringify({ apiKey: "abc", secret, passphrase: secret, note: secret }),
+        problem: /stdin: .*"note"/,
+        hint: /Expected/,
+      },
+      {
+        input: JSON.stringify({ apiKey: "abc", secret }),
+        problem: /stdin: passphrase: is required for OKX keys/,
+        hint: /passphrase/,
+      },
+    ];
+    await changesNothing(d, async () => {
+      for (const { input, problem, hint } of attempts) {
+        const r = await d.home.run(
+          ["account", "add", "okx", "desk-new", "--endpoint", d.sim.okx, "--credentials-stdin"],
+          { input },
+        );
+        expectUsageError(r, problem);
+        expect(message(r).lines[1] ?? "", show(r)).toMatch(hint);
+        expect(r.stdout + r.stderr).not.toContain(secret);
+      }
+      const track = await d.home.run(["key", "track", "desk-bfx", "--label", "x", "--credentials-stdin"], {
+        input: `{"apiKey":"k","secret":"${secret}"`,
+      });
+      expectUsageError(track, /stdin: not valid JSON/);
+      expect(track.stdout + track.stderr).not.toContain(secret);
+    });
+    await noRequests(d.sim);
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * `keys`: the live inventory of both accounts, its filters (--exchange, --account, --label GLOB, --risky,
+ * combined with AND) and its JSON shape, checked against the simulator's /state.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  BFX_ACCOUNT,
+  desk,
+  KEYS,
+  OKX_ACCOUNT,
+  parseJson,
+  type RunResult,
+  removeTempDirs,
+  shortKey,
+  show,
+  statuses,
+} from "./helpers.js";
+
+afterAll(() => removeTempDirs());
+
+interface Row {
+  id: string;
+  exchange: string;
+  account: string;
+  subAccount: string | null;
+  apiKey: string;
+  label: string;
+  permissions: string[];
+  ip: string[];
+  createdAt: string | null;
+  management: "api" | "manual";
+  risks: string[];
+}
+interface Inventory {
+  keys: Row[];
+  accounts: { account: string; exchange: string; keys: number; error?: unknown }[];
+}
+
+const inventory = (r: RunResult): Inventory => {
+  expect(r.code, show(r)).toBe(0);
+  return parseJson<Inventory>(r);
+};
+const labels = (inv: Inventory) => inv.keys.map((k) => k.label).sort();
+
+/** Keyward's label for the Bitfinex account's own key is empty (Bitfinex cannot tell it). */
+const KNOWN_TO_KEYWARD = [
+  KEYS.okxMaster,
+  KEYS.bot1,
+  KEYS.bot2,
+  KEYS.bot3,
+  KEYS.opsReader,
+  KEYS.bfxAccount,
+  KEYS.bfxMm,
+].map((k) => k.apiKey);
+
+describe.concurrent("keys", () => {
+  it("--json lists every key of both accounts, with the documented fields", async ({ onTestFinished }) => {
+    const { sim, home } = await desk({ onTestFinished });
+    const inv = inventory(await home.run(["keys", "--json"]));
+
+    expect(inv.accounts).toEqual([
+      { account: OKX_ACCOUNT, exchange: "okx", keys: 5 },
+      { account: BFX_ACCOUNT, exchange: "bitfinex", keys: 2 },
+    ]);
+    expect(inv.keys.map((k) => k.apiKey).sort()).toEqual([...KNOWN_TO_KEYWARD].sort());
+    // Every key Keyward lists is active on the exchange.
+    const state = statuses(await sim.state());
+    for (const k of inv.keys) expect(state.get(k.apiKey), k.label).toBe("active");
+
+    for (const k of inv.keys) {
+      expect(k).toEqual(
+        expect.objectContaining({
+          id: expect.stringMatching(new RegExp(`^${k.exchange}:${k.account}:`)),
+          exchange: expect.stringMatching(/^(okx|bitfinex)$/),
+          account: expect.any(String),
+          apiKey: expect.any(String),
+          label: expect.any(String),
+          permissions: expect.any(Array),
+          ip: expect.any(Array),
+          management: expect.stringMatching(/^(api|manual)$/),
+          risks: expect.any(Array),
+        }),
+      );
+      expect(k).toHaveProperty("subAccount");
+      expect(k).toHaveProperty("createdAt");
+    }
+    const byKey = new Map(inv.keys.map((k) => [k.apiKey, k]));
+    expect(byKey.get(KEYS.bot1.apiKey)).toMatchObject({
+      id: `okx:${OKX_ACCOUNT}:deskBots01:${KEYS.bot1.apiKey}`,
+      exchange: "okx",
+      account: OKX_ACCOUNT,
+      subAccount: "deskBots01",
+      label: "bot-1",
+      permissions: ["read", "trade"],
+      ip: ["10.0.0.1"],
+      createdAt: new Date(Number(KEYS.bot1.ts)).toISOString(),
+      management: "api",
+      risks: [],
+    });
+    // The master key and every Bitfinex key can only be revoked by a person.
+    expect(byKey.get(KEYS.okxMaster.apiKey)).toMatchObject({ subAccount: null, management: "manual" });
+    expect(byKey.get(KEYS.bfxMm.apiKey)).toMatchObject({
+      exchange: "bitfinex",
+      account: BFX_ACCOUNT,
+      label: "bfx-mm",
+      management: "manual",
+      permissions: expect.arrayContaining(["withdraw"]),
+      risks: ["withdraw"],
+    });
+    expect(byKey.get(KEYS.bfxAccount.apiKey)).toMatchObject({ label: "", management: "manual" });
+  });
+
+  it("--exchange and --account narrow the inventory (the table form too)", async ({ onTestFinished }) => {
+    const { home } = await desk({ onTestFinished });
+    const [table, byAccount] = await Promise.all([
+      home.run(["keys", "--exchange", "okx"]),
+      home.run(["keys", "--account", BFX_ACCOUNT.toUpperCase(), "--json"]), // account names: any case
+    ]);
+    expect(table.code, show(table)).toBe(0);
+    expect(table.stdout).toMatch(/^EXCHANGE\s+ACCOUNT\s+SUB-ACCOUNT\s+LABEL\s+API KEY/m);
+    for (const k of [KEYS.okxMaster, KEYS.bot1, KEYS.bot2, KEYS.bot3, KEYS.opsReader]) {
+      expect(table.stdout).toContain(shortKey(k.apiKey));
+    }
+    expect(table.stdout).not.toMatch(/bitfinex|bfx-mm/);
+    expect(table.stdout).toMatch(/5 key\(s\), 2 with risk flags/);
+
+    const bfx = inventory(byAccount);
+    expect(labels(bfx)).toEqual(["", "bfx-mm"]);
+    // Only the accounts concerned are asked.
+    expect(bfx.accounts.map((a) => a.account)).toEqual([BFX_ACCOUNT]);
+  });
+
+  it("--label GLOB and --risky select keys; filters combine with AND", async ({ onTestFinished }) => {
+    const { home } = await desk({ onTestFinished });
+    const [bots, risky, riskyBfx, riskyBots] = await Promise.all([
+      home.run(["keys", "--label", "bot-*", "--json"]),
+      home.run(["keys", "--risky", "--json"]),
+      home.run(["keys", "--exchange", "bitfinex", "--risky", "--json"]),
+      home.run(["keys", "--label", "BOT-*", "--risky", "--json"]), // labels match in any case
+    ]);
+    expect(labels(inventory(bots))).toEqual(["bot-1", "bot-2", "bot-3"]);
+    expect(Object.fromEntries(inventory(risky).keys.map((k) => [k.label, [...k.risks].sort()]))).toEqual({
+      "bot-2": ["no-ip", "okx-idle-expiry"],
+      "bot-3": ["old"],
+      "bfx-mm": ["withdraw"],
+    });
+    expect(labels(inventory(riskyBfx))).toEqual(["bfx-mm"]);
+    expect(labels(inventory(riskyBots))).toEqual(["bot-2", "bot-3"]);
+  });
+});
