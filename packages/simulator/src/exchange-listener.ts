@@ -86,7 +86,7 @@ export function exchangeListener(options: ExchangeListenerOptions) {
         console.error(`[simulator] ${exchange} ${raw.method} ${raw.path} failed:`, (error as Error).message);
         reply = { ...options.faultReply(500), code: "500", apiKey: apiKeyHeader ?? null };
       }
-      if (action === "drop") {
+      if (action === "drop" && faults.consumeDrop(exchange, reply.code === "0")) {
         entry(reply.code, reply.status, reply.apiKey, "drop");
         res.socket?.destroy();
         return;

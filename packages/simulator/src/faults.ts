@@ -15,7 +15,7 @@ export const FaultSpecSchema = z.strictObject({
   errorStatus: z.number().int().min(500).max(599).default(502),
   /** Share of requests that are never answered (and not applied). */
   timeoutRate: z.number().min(0).max(1).default(0),
-  /** The next N state-changing requests are applied, then their connection is cut before the answer. */
+  /** The next N state-changing requests that take effect are applied, then their connection is cut before the answer. */
   dropResponses: z.number().int().min(0).max(1_000_000).default(0),
   /** Seed for the pseudo-random choice of which requests fail, so a test run is repeatable. */
   seed: z.number().int().default(1),
@@ -79,17 +79,24 @@ export class Faults {
     return this.baseLatencyMs + this.#get(exchange).spec.latencyMs;
   }
 
-  /** Decides the fate of one request before it is handled. */
+  /** Decides the fate of one request before it is handled ("drop" is settled after it, see below). */
   decide(exchange: ExchangeId, isWrite: boolean): FaultAction {
     const active = this.#get(exchange);
     const { errorRate, timeoutRate } = active.spec;
     if (errorRate > 0 && active.random() < errorRate) return "error";
     if (timeoutRate > 0 && active.random() < timeoutRate) return "timeout";
-    if (isWrite && active.dropsLeft > 0) {
-      active.dropsLeft--;
-      return "drop";
-    }
-    return "none";
+    return isWrite && active.dropsLeft > 0 ? "drop" : "none";
+  }
+
+  /**
+   * A write picked for "drop" loses its answer only if it took effect: a write the exchange refused
+   * (59506, bad parameters, …) applied nothing, so it is answered and the drop stays for the next one.
+   */
+  consumeDrop(exchange: ExchangeId, applied: boolean): boolean {
+    const active = this.#get(exchange);
+    if (!applied || active.dropsLeft <= 0) return false;
+    active.dropsLeft--;
+    return true;
   }
 
   #get(exchange: ExchangeId): ActiveFaults {
