@@ -15,3 +15,18 @@ export function windowBoundMs(n: number, { limit, windowMs }: WindowLimit): numb
 /** "1.03x": how far a measured time is from its bound (the bound itself plus latency is ideal). */
 export const ratio = (measuredMs: number, boundMs: number): number =>
   boundMs === 0 ? Number.NaN : measuredMs / boundMs;
+
+/**
+ * The time the write limits allow for rotating `keysPerMaster` OKX sub-account keys under each master,
+ * masters in parallel (limits are per UID). A rotation needs one create
+ * (POST users/subaccount/apikey) and one delete (POST users/subaccount/delete-apikey), each limited to
+ * 1 request per second per UID, in separate buckets (per endpoint). Creates therefore start no faster
+ * than windowBoundMs(n, write): 0, 1, …, n-1 s. Key i's delete may start as soon as key i exists, and
+ * the deletes' own bucket never waits longer than the creates' (the same count at the same limit), so the
+ * last delete can start right after the last create: the bound is the creates' window, windowBoundMs(n).
+ * Everything else a rotation does (verify, deliver, prove dead) is reads on other buckets, not bounded
+ * here: a measured time within 1.2x of this bound means the writes were the only wait.
+ */
+export function rotationBoundMs(keysPerMaster: number, write: WindowLimit): number {
+  return windowBoundMs(keysPerMaster, write);
+}

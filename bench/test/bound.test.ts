@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { windowBoundMs } from "../src/bound.js";
+import { rotationBoundMs, windowBoundMs } from "../src/bound.js";
 
 describe("windowBoundMs", () => {
   it("lets the first `limit` requests start at once", () => {
@@ -15,5 +15,13 @@ describe("windowBoundMs", () => {
 
   it("is zero for no work", () => {
     expect(windowBoundMs(0, { limit: 5, windowMs: 2000 })).toBe(0);
+  });
+});
+
+describe("rotationBoundMs", () => {
+  it("is the creates' window: one create per second per master, each delete right after its create", () => {
+    expect(rotationBoundMs(10, { limit: 1, windowMs: 1000 })).toBe(9000);
+    expect(rotationBoundMs(1, { limit: 1, windowMs: 1000 })).toBe(0);
+    expect(rotationBoundMs(10, { limit: 1, windowMs: 100 })).toBe(900);
   });
 });

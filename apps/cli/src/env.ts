@@ -7,6 +7,13 @@ const EnvSchema = z.object({
   /** The vault passphrase, for scripts (otherwise Keyward prompts on the terminal). */
   KEYWARD_PASSPHRASE: z.string().min(1).optional(),
   NO_COLOR: z.string().optional(),
+  /**
+   * TESTS ONLY: the rotation crash seam. `rotate apply|resume` kills itself with SIGKILL right after the
+   * journal records this step (e.g. `creating`, `delivered`) or after the exchange answers a create or a
+   * revoke (`create-answered`, `revoke-answered`), so tests can prove `rotate resume` recovers from a
+   * crash at every step. See packages/core/src/rotation/engine.ts.
+   */
+  KEYWARD_TEST_CRASH_AFTER: z.string().min(1).optional(),
 });
 export type Env = z.infer<typeof EnvSchema>;
 

@@ -24,6 +24,9 @@ export const ERROR_CODES = {
   STATE_UNAVAILABLE: "the local state database cannot be opened or used",
   AUDIT_UNAVAILABLE: "the audit log cannot be written",
   AUDIT_INVALID: "an audit entry was refused as malformed or carrying a secret",
+  DELIVERY_FAILED: "a new key could not be delivered to one of its targets",
+  VERIFICATION_FAILED: "a key does not match what it must be (permissions, IPs) or could not be proven",
+  ROTATION_CONFLICT: "another rotation or process holds the keys or the run",
   INTERNAL: "an internal error",
 } as const;
 

@@ -63,6 +63,7 @@ export {
   type HomeOptions,
   homePaths,
   KeywardHome,
+  keyRef,
   trackedRef,
 } from "./home/home.js";
 export { type AccountHealth, accountHealth } from "./inventory/account-health.js";
@@ -89,6 +90,7 @@ export {
   runRevoke,
   summarise,
 } from "./revoke/run.js";
+export * from "./rotation/index.js";
 export {
   isWriteProtected,
   STATE_DB_FILE_NAME,

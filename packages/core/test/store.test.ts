@@ -51,7 +51,14 @@ describe("StateDatabase", () => {
     expect(db.db.pragma("busy_timeout", { simple: true })).toBe(5000);
     expect(db.db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
     expect(db.schemaVersion).toBe(MIGRATIONS.length);
-    expect(tables(db)).toEqual(["audit_head", "audit_log", "inventory_cache", "tracked_keys"]);
+    expect(tables(db)).toEqual([
+      "audit_head",
+      "audit_log",
+      "inventory_cache",
+      "rotation_runs",
+      "rotation_slots",
+      "tracked_keys",
+    ]);
   });
 
   it("runs migrations once: reopening is a no-op that keeps the data", () => {
@@ -85,7 +92,7 @@ describe("StateDatabase", () => {
       }
     })();
     expect(error?.code).toBe("STATE_UNAVAILABLE");
-    expect(error?.message).toContain("schema version 2");
+    expect(error?.message).toContain(`schema version ${MIGRATIONS.length + 1}`);
   });
 
   it("rolls back a failing migration as a whole", () => {

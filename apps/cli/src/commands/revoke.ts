@@ -80,7 +80,10 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
   }
   const timeoutMs = parseDuration(opts.manualTimeout, "--manual-timeout");
   if (!opts.dryRun && !opts.yes && !isInteractive()) {
-    throw usageError("refusing to revoke without confirmation: no terminal to ask on", "Pass --yes to confirm in scripts.");
+    throw usageError(
+      "refusing to revoke without confirmation: no terminal to ask on",
+      "Pass --yes to confirm in scripts.",
+    );
   }
   const home = openHome(globals);
   try {

@@ -96,6 +96,8 @@ export interface ExchangeAdapter {
     options?: ProbeOptions,
   ): Promise<ProbeResult & { meta?: Record<string, string> }>;
   createKey?(spec: NewKeySpec): Promise<CreatedKey>;
+  /** The keys of one sub-account only (OKX: one query instead of listing the whole account). */
+  listSubAccountKeys?(subAccount: string): Promise<KeyRecord[]>;
   modifyKey?(key: KeyRecord, change: KeyChange): Promise<KeyRecord>;
 }
 

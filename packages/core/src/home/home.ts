@@ -30,6 +30,8 @@ export const homePaths = (dir: string) => ({
 /** Vault references: one per account, one per tracked key whose secret Keyward holds. */
 export const accountRef = (account: string) => `account:${account}`;
 export const trackedRef = (account: string, apiKey: string) => `tracked:${account}:${apiKey}`;
+/** A key Keyward created or was given by a rotation, by its key id (exchange:account:sub:apiKey). */
+export const keyRef = (keyId: string) => `key:${keyId}`;
 
 export interface HomeOptions {
   /** Asked once, when the vault is first needed. */
@@ -122,6 +124,15 @@ export class KeywardHome {
     return this.#vault;
   }
 
+  /**
+   * Drops the opened vault and reads the file again (after VAULT_CONFLICT: another process saved it).
+   * The passphrase provider is asked again; the CLI's caches its answer.
+   */
+  reopenVault(): Promise<Vault> {
+    this.#vault = undefined;
+    return this.vault();
+  }
+
   state(): StateDatabase {
     this.#state ??= StateDatabase.open(this.paths.state);
     return this.#state;
@@ -207,7 +218,10 @@ export class KeywardHome {
     const own = vault.get(account.credentialsRef);
     if (own && own.apiKey === key.apiKey) return own;
     const row = this.tracked().get(account.name, key.apiKey);
-    return row?.credentialsRef ? vault.get(row.credentialsRef) : undefined;
+    if (row?.credentialsRef) return vault.get(row.credentialsRef);
+    // Keys a rotation created (or was given) keep their credentials under their key id.
+    const rotated = vault.get(keyRef(key.id));
+    return rotated && rotated.apiKey === key.apiKey ? rotated : undefined;
   }
 
   close(): void {

@@ -52,4 +52,44 @@ export const MIGRATIONS: readonly string[] = [
     records    TEXT NOT NULL CHECK (json_valid(records))  -- KeyRecord[]
   ) STRICT;
   `,
+  // 2: the rotation journal (see rotation/journal.ts). Every step of a key's rotation is written here
+  // BEFORE the exchange or a delivery target is touched (write-ahead), so `rotate resume` can finish or
+  // undo whatever a crash interrupted. Secrets live in the vault; rows name vault references only.
+  `
+  CREATE TABLE rotation_runs (
+    id         TEXT PRIMARY KEY,              -- the rotation id, e.g. rot-k3f9q2 (carried by new labels)
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    state      TEXT NOT NULL CHECK (state IN ('active', 'finished', 'aborted')),
+    plan       TEXT NOT NULL CHECK (json_valid(plan)),     -- the plan document as applied
+    options    TEXT NOT NULL CHECK (json_valid(options)),  -- grace, check command, concurrency, …
+    lock_pid   INTEGER,                       -- the process applying the run, while it runs
+    lock_host  TEXT
+  ) STRICT;
+
+  CREATE TABLE rotation_slots (
+    run_id       TEXT NOT NULL REFERENCES rotation_runs (id),
+    slot         INTEGER NOT NULL,            -- 1-based, as in the plan
+    method       TEXT NOT NULL CHECK (method IN ('api', 'assisted')),
+    exchange     TEXT NOT NULL,
+    account      TEXT NOT NULL,
+    sub_account  TEXT,
+    old_key_id   TEXT NOT NULL,               -- the retired ("previous") key: kept for good
+    old_api_key  TEXT NOT NULL,
+    old_label    TEXT NOT NULL,
+    new_label    TEXT NOT NULL,               -- the idempotency token of the create
+    step         TEXT NOT NULL,
+    attempt      INTEGER NOT NULL DEFAULT 0,  -- creates tried
+    new_key_id   TEXT,
+    new_api_key  TEXT,
+    new_ref      TEXT,                        -- vault reference of the new key's credentials
+    delivered    TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(delivered)),  -- targets done
+    grace_until  TEXT,
+    evidence     TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(evidence)),
+    error        TEXT CHECK (error IS NULL OR json_valid(error)),          -- last failure, if stopped
+    updated_at   TEXT NOT NULL,
+    PRIMARY KEY (run_id, slot)
+  ) STRICT;
+  CREATE INDEX rotation_slots_old_key ON rotation_slots (old_key_id);
+  `,
 ];

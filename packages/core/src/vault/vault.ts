@@ -17,6 +17,7 @@ import type { Credentials } from "../domain/credentials.js";
 import { Secret } from "../domain/secret.js";
 import { KeywardError } from "../errors.js";
 import { errnoOf, writeFileAtomic } from "./atomic-write.js";
+import { encryptOffThread } from "./encrypt-pool.js";
 
 /** The vault's file name inside the Keyward home. */
 export const VAULT_FILE_NAME = "vault.age";
@@ -250,6 +251,8 @@ function serialise(entries: ReadonlyMap<string, Credentials>): string {
 }
 
 async function encrypt(plaintext: string, passphrase: Secret, workFactor: number): Promise<Uint8Array> {
+  const off = await encryptOffThread(plaintext, passphrase.reveal(), workFactor);
+  if (off) return off;
   const { Encrypter } = await import("age-encryption");
   const encrypter = new Encrypter();
   encrypter.setScryptWorkFactor(workFactor);

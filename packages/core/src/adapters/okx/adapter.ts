@@ -205,6 +205,13 @@ class OkxAdapter implements ExchangeAdapter {
     );
   }
 
+  async listSubAccountKeys(subAccount: string): Promise<KeyRecord[]> {
+    await this.#masterOnce();
+    return (await this.#subKeys(subAccount)).map((k) =>
+      subRecord(this.#account, subAccount, undefined, k, false),
+    );
+  }
+
   async modifyKey(key: KeyRecord, change: KeyChange): Promise<KeyRecord> {
     if (key.location !== "sub-account" || key.subAccount === null) {
       throw new KeywardError("NOT_SUPPORTED", "OKX master keys can only be changed on OKX's web site", {

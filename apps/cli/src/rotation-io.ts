@@ -1,0 +1,257 @@
+/**
+ * What `keyward rotate` shows and asks: the plan table, the steps a person takes (create a key, revoke a
+ * key), the run's progress and report, and the new credentials of assisted rotations (hidden prompt, or
+ * JSON on stdin). Secrets are read, handed to the engine, and never printed.
+ */
+import {
+  type CreateRequest,
+  type CredentialsInput,
+  describeTarget,
+  type ManualSteps,
+  type RotationEvent,
+  type RotationPlan,
+  type RotationReport,
+  type RunRow,
+  type SlotRow,
+  shortKey,
+} from "@keyward/core";
+import { usageError } from "./exit.js";
+import { credentialsFromPrompt, isInteractive, promptText, readStdin } from "./input.js";
+import { out, Progress, table } from "./output.js";
+
+const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`);
+
+export function printPlan(plan: RotationPlan, print: (s: string) => void = out): void {
+  if (plan.slots.length > 0) {
+    print(
+      table(
+        ["#", "HOW", "EXCHANGE", "ACCOUNT", "SUB-ACCOUNT", "KEY", "NEW LABEL", "PERMISSIONS", "IP"],
+        plan.slots.map((s) => [
+          String(s.slot),
+          s.method === "api" ? "api" : "PERSON",
+          s.old.exchange,
+          s.old.account,
+          s.old.subAccount ?? (s.old.location === "master" ? "(master)" : "-"),
+          `${s.old.label || "-"} (${shortKey(s.old.apiKey)})`,
+          s.new.label,
+          s.new.permissions.join(","),
+          s.new.ip === null ? "as before" : s.new.ip.join(",") || "any",
+        ]),
+      ),
+    );
+    print("\nDelivery:");
+    for (const s of plan.slots) {
+      print(`  ${s.slot}. ${s.deliver.map(describeTarget).join("\n     ") || "(Keyward itself only)"}`);
+      for (const note of s.notes) print(`     note: ${note}`);
+    }
+  }
+  if (plan.refused.length > 0) {
+    print("\nRefused:");
+    for (const r of plan.refused)
+      print(`  ${r.exchange} ${r.account} "${r.label}" (${shortKey(r.apiKey)}): ${r.reason}`);
+  }
+  const byApi = plan.slots.filter((s) => s.method === "api").length;
+  print(
+    `\nRotation ${plan.id}: ${plan.slots.length} key(s), ${byApi} by API, ${plan.slots.length - byApi} with a person; ` +
+      `${plan.refused.length} refused. The API part takes about ${seconds(plan.estimatedApiMs)} at the exchanges' write limits, plus the grace period.`,
+  );
+}
+
+export function printCreateRequest(slot: SlotRow, r: CreateRequest, print: (s: string) => void): void {
+  print(
+    `\n[slot ${slot.slot}] ${r.exchange} ${r.account}: create a new key to replace "${r.replaces.label}" (${r.replaces.apiKeyStart}…${r.replaces.apiKeyEnd})`,
+  );
+  print(`    label:       ${r.label}`);
+  print(`    permissions: ${r.permissionsText} — exactly these, nothing more`);
+  print(
+    `    IPs:         ${r.ip === null ? "the same whitelist as the old key (the exchange does not report it)" : r.ip.join(", ") || "none (no binding), as the old key"}`,
+  );
+  print(`    on:          ${r.steps.url}`);
+  for (const [i, step] of r.steps.steps.entries()) print(`    ${i + 1}. ${step}`);
+  print(
+    `  Then give Keyward the new key at the prompt, or as JSON on stdin: ` +
+      `{"slot":${slot.slot},"apiKey":"…","secret":"…"${r.needsPassphrase ? ',"passphrase":"…"' : ""}} | keyward rotate resume --credentials-stdin`,
+  );
+}
+
+export function printRevokeSteps(slot: SlotRow, steps: ManualSteps, print: (s: string) => void): void {
+  print(
+    `\n[slot ${slot.slot}] the new key is in place; now revoke the OLD key "${steps.recognise.label}" (${steps.recognise.apiKeyStart}…${steps.recognise.apiKeyEnd}) on ${steps.url}:`,
+  );
+  for (const [i, step] of steps.steps.entries()) print(`    ${i + 1}. ${step}`);
+  print("  Keyward probes the old key until it is dead.");
+}
+
+/** Progress on a terminal; the person's steps always (on stderr with --json, so stdout stays JSON). */
+export function eventPrinter(
+  json: boolean,
+  total: number,
+): { onEvent(e: RotationEvent): void; finish(): void } {
+  const human = json ? (s: string) => process.stderr.write(`${s}\n`) : out;
+  const bar = json ? undefined : new Progress(total, "rotating");
+  // Without a progress bar (not a terminal), a line per slot that stops.
+  const lines = !json && !process.stderr.isTTY;
+  return {
+    onEvent(e) {
+      switch (e.type) {
+        case "step":
+          if (e.slot.step === "finished") bar?.tick(`${e.slot.oldLabel}: finished`);
+          break;
+        case "create-steps":
+          bar?.finish();
+          printCreateRequest(e.slot, e.request, human);
+          break;
+        case "revoke-steps":
+          bar?.finish();
+          printRevokeSteps(e.slot, e.steps, human);
+          break;
+        case "refused":
+          human(`  refused the credentials for slot ${e.slot.slot}: ${e.reason}`);
+          break;
+        case "waiting":
+          if (lines) human(`  slot ${e.slot.slot} (${e.slot.oldLabel}): ${e.reason}`);
+          break;
+        case "failed":
+          if (lines) human(`  slot ${e.slot.slot} (${e.slot.oldLabel}) stopped: ${e.slot.error?.message}`);
+          break;
+        case "grace":
+          break;
+      }
+    },
+    finish: () => bar?.finish(),
+  };
+}
+
+export function printReport(report: RotationReport): void {
+  out(
+    `\n${table(
+      ["#", "OUTCOME", "STEP", "KEY", "NEW LABEL", "DETAIL"],
+      report.slots.map((s) => [
+        String(s.slot),
+        s.outcome,
+        s.step,
+        s.label || "-",
+        s.newLabel,
+        s.error ? `${s.error.message}${s.error.hint ? ` (${s.error.hint})` : ""}` : (s.evidence.at(-1) ?? ""),
+      ]),
+    )}`,
+  );
+  const m = report.summary;
+  out(
+    `\nrotation ${report.runId}: finished ${m.finished}, waiting for a person ${m.waiting}, failed ${m.failed}, aborted ${m.aborted}` +
+      `${m.active ? `, interrupted ${m.active}` : ""} of ${m.total}`,
+  );
+  if (m.failed > 0 || m.waiting > 0 || m.active > 0) {
+    out(
+      `Continue with \`keyward rotate resume ${report.runId}\`; undo with \`keyward rotate abort ${report.runId}\`.`,
+    );
+  }
+}
+
+export function printStatus(runs: { run: RunRow; slots: SlotRow[] }[]): void {
+  if (runs.length === 0) {
+    out("No rotations yet.");
+    return;
+  }
+  for (const { run, slots } of runs) {
+    out(`\n${run.id}  ${run.state}  created ${run.createdAt}  (${slots.length} key(s))`);
+    out(
+      table(
+        ["#", "STEP", "STATE", "KEY", "NEW KEY", "DELIVERED", "NOTE"],
+        slots.map((s) => [
+          String(s.slot),
+          s.step,
+          s.error
+            ? s.error.waiting
+              ? "waiting"
+              : "failed"
+            : s.step === "finished"
+              ? "done"
+              : s.step === "aborted"
+                ? "aborted"
+                : "-",
+          `${s.oldLabel || "-"} (${shortKey(s.oldApiKey)})`,
+          s.newApiKey ? `${s.newLabel} (${shortKey(s.newApiKey)})` : s.newLabel,
+          String(s.delivered.length),
+          s.error?.message ?? "",
+        ]),
+      ),
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// New credentials for assisted rotations
+
+interface StdinEntry extends CredentialsInput {
+  slot?: number;
+  for?: string;
+}
+
+/**
+ * Credentials from stdin JSON, read once: one object `{apiKey, secret, passphrase?}` (for the only key
+ * waiting), or a list of them each naming its key with `"slot": N` or `"for": "<old key id, API key or
+ * label>"`. Each entry is used once.
+ */
+export function stdinCredentials(): (
+  r: CreateRequest,
+  slot: SlotRow,
+) => Promise<CredentialsInput | undefined> {
+  let entries: Promise<StdinEntry[]> | undefined;
+  const used = new Set<StdinEntry>();
+  const load = async (): Promise<StdinEntry[]> => {
+    const text = await readStdin();
+    if (text.trim() === "") return [];
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // Never echo the input: it holds secrets.
+      throw usageError("stdin: not valid JSON", 'Send {"apiKey","secret"} or a list of {"slot",…} objects.');
+    }
+    const list = Array.isArray(json) ? json : [json];
+    if (!list.every((e) => typeof e === "object" && e !== null)) {
+      throw usageError("stdin: expected a JSON object or a list of objects");
+    }
+    return list as StdinEntry[];
+  };
+  return async (_request, slot) => {
+    entries ??= load();
+    const all = await entries;
+    const matches = (e: StdinEntry) =>
+      e.slot === slot.slot ||
+      (e.for !== undefined && [slot.oldKeyId, slot.oldApiKey, slot.oldLabel].includes(e.for));
+    const entry =
+      all.find((e) => !used.has(e) && matches(e)) ??
+      (all.length === 1 &&
+      all[0]?.slot === undefined &&
+      all[0]?.for === undefined &&
+      !used.has(all[0] as StdinEntry)
+        ? all[0]
+        : undefined);
+    if (!entry) return undefined;
+    used.add(entry);
+    const { slot: _slot, for: _for, ...credentials } = entry;
+    return credentials;
+  };
+}
+
+/** Credentials from hidden prompts, one key at a time; an empty API key means "not now". */
+export function promptCredentials(): (
+  r: CreateRequest,
+  slot: SlotRow,
+) => Promise<CredentialsInput | undefined> {
+  let queue: Promise<unknown> = Promise.resolve();
+  return (request, slot) => {
+    const ask = queue.then(async () => {
+      if (!isInteractive()) return undefined;
+      const go = await promptText(
+        `Slot ${slot.slot}: press Enter once the key "${request.label}" exists (type "later" to stop waiting)`,
+      );
+      if (go.trim().toLowerCase() === "later") return undefined;
+      return credentialsFromPrompt(request.needsPassphrase);
+    });
+    queue = ask.catch(() => {});
+    return ask;
+  };
+}

@@ -1,0 +1,194 @@
+/**
+ * `rotate abort`: undoes what can be undone, slot by slot. Before the old key's revoke (step 6) the old
+ * key still works, so the old secret goes back to every target that may hold the new one (and Keyward's
+ * own account key back to the old one), then the new key is deleted (API) or a person is told to revoke
+ * it (assisted), and its secret leaves the vault. From the revoke on, nothing can bring the old key back:
+ * abort says so and leaves the slot for `rotate resume` to finish.
+ *
+ * Re-delivering needs the old secret. Keyward holds it for keys it made or was given (its own account
+ * keys, tracked keys, keys from an earlier rotation); for a key it never held, abort leaves the new key
+ * in place and says so, rather than leave the targets holding a dead key.
+ */
+import type { Credentials } from "../domain/credentials.js";
+import type { ManualSteps } from "../domain/schemas.js";
+import { keyRef } from "../home/home.js";
+import type { RotationDeps, SlotContext } from "./context.js";
+import { CredentialStore } from "./credential-store.js";
+import { slotContext } from "./engine.js";
+import type { RunRow, SlotRow } from "./journal.js";
+import { PAST_REVOKE } from "./schemas.js";
+import { deliver } from "./targets/index.js";
+import { describeTarget } from "./targets/parse.js";
+import { oldKeyDead, subAccountKeys } from "./verify.js";
+
+export interface AbortSlotResult {
+  slot: number;
+  label: string;
+  step: SlotRow["step"];
+  result: "aborted" | "not-undone" | "already-done";
+  explanation: string;
+  /** Assisted: what the person must revoke (the new key) on the exchange's site. */
+  steps?: ManualSteps;
+}
+
+export interface AbortReport {
+  runId: string;
+  state: RunRow["state"];
+  slots: AbortSlotResult[];
+}
+
+export async function abortRotation(runId: string, deps: RotationDeps): Promise<AbortReport> {
+  const { journal } = deps;
+  journal.lock(runId);
+  try {
+    const run = journal.run(runId) as RunRow;
+    deps.audit.append("rotation.abort-requested", runId, { state: run.state });
+    const store = new CredentialStore(deps.home);
+    const results: AbortSlotResult[] = [];
+    for (const row of journal.slots(runId)) {
+      const ctx = slotContext(run, row.slot, deps, store);
+      const label = ctx.plan.old.label;
+      try {
+        results.push({ slot: row.slot, label, step: row.step, ...(await abortSlot(ctx, row)) });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        deps.audit.append("rotation.abort-failed", ctx.plan.old.id, { run: runId, slot: row.slot, message });
+        results.push({
+          slot: row.slot,
+          label,
+          step: row.step,
+          result: "not-undone",
+          explanation: `abort failed: ${message}; run \`keyward rotate abort ${runId}\` again`,
+        });
+      }
+    }
+    const slots = journal.slots(runId);
+    const state = slots.every((s) => s.step === "aborted" || s.step === "finished")
+      ? journal.settle(runId, slots.some((s) => s.step === "aborted") ? "aborted" : undefined)
+      : "active";
+    return { runId, state, slots: results };
+  } finally {
+    journal.unlock(runId);
+  }
+}
+
+type Outcome = Omit<AbortSlotResult, "slot" | "label" | "step">;
+
+async function abortSlot(ctx: SlotContext, row: SlotRow): Promise<Outcome> {
+  if (row.step === "aborted") return { result: "already-done", explanation: "already aborted" };
+  if (row.step === "finished") {
+    return {
+      result: "already-done",
+      explanation: "finished: the old key is dead and cannot be brought back",
+    };
+  }
+  if (PAST_REVOKE.includes(row.step))
+    return cannotUndo(ctx, row, "the old key was (or may have been) revoked already");
+  if (row.step === "awaiting-revoke") {
+    const old = await ctx.store.oldCredentials(ctx.plan.old);
+    const { dead } = await oldKeyDead(ctx, old, true);
+    if (dead) return cannotUndo(ctx, row, "the old key has been revoked on the exchange's site");
+  }
+  const hasNew = row.newKeyId !== null;
+  const delivered = ["delivering", "delivered", "checked", "awaiting-revoke"].includes(row.step);
+  if (delivered) {
+    const old = await ctx.store.oldCredentials(ctx.plan.old);
+    if (!old) {
+      return cannotUndo(
+        ctx,
+        row,
+        "Keyward does not hold the old key's secret, so it cannot put it back in the targets; the new key stays in place and the old key alive",
+      );
+    }
+    await restoreOld(ctx, row, old);
+  }
+  let explanation = "nothing had been created";
+  let steps: ManualSteps | undefined;
+  if (row.step === "creating") explanation = await deleteOrphans(ctx, row);
+  else if (row.step === "awaiting-new-key") {
+    explanation = `nothing was received; if you made a key labelled "${row.newLabel}", revoke it on the exchange's site`;
+  } else if (hasNew) {
+    const adapter = await ctx.adapter();
+    const record = {
+      ...ctx.oldRecord(),
+      id: row.newKeyId as string,
+      apiKey: row.newApiKey as string,
+      label: row.newLabel,
+    };
+    if (ctx.plan.method === "api") {
+      const result = await adapter.revokeKey(record);
+      explanation = `${delivered ? "the old secret is back in every target; " : ""}the new key was deleted (${result.outcome === "manual" ? "by a person" : result.evidence})`;
+    } else {
+      steps = adapter.manualSteps(record, "revoke");
+      explanation = `${delivered ? "the old secret is back in every target; " : ""}revoke the new key "${row.newLabel}" on ${steps.url} (Keyward cannot)`;
+    }
+    await ctx.store.put({ [row.newRef ?? keyRef(row.newKeyId as string)]: null });
+  }
+  ctx.advance(row, "aborted", { evidence: explanation }, "rotation.aborted", {
+    newKey: row.newKeyId,
+    explanation,
+  });
+  return { result: "aborted", explanation, ...(steps ? { steps } : {}) };
+}
+
+function cannotUndo(ctx: SlotContext, row: SlotRow, why: string): Outcome {
+  const explanation = `cannot be undone: ${why}. Run \`keyward rotate resume\` to finish this key's rotation.`;
+  ctx.deps.audit.append("rotation.abort-refused", ctx.plan.old.id, {
+    run: row.runId,
+    slot: row.slot,
+    step: row.step,
+    why,
+  });
+  return { result: "not-undone", explanation };
+}
+
+/** The old secret back into every target, and Keyward's account key back to the old one. */
+async function restoreOld(ctx: SlotContext, row: SlotRow, old: Credentials): Promise<void> {
+  if (ctx.plan.old.accountKey) {
+    const account = ctx.deps.home.account(ctx.plan.old.account);
+    await ctx.store.put({ [account.credentialsRef]: old });
+  }
+  for (const target of ctx.plan.deliver) {
+    await deliver(
+      target,
+      {
+        credentials: old,
+        keyId: ctx.plan.old.id,
+        exchange: ctx.plan.old.exchange,
+        account: ctx.plan.old.account,
+        subAccount: ctx.plan.old.subAccount,
+        label: ctx.plan.old.label,
+        rotationId: row.runId,
+        slot: row.slot,
+        replacesKeyId: row.newKeyId ?? ctx.plan.old.id,
+      },
+      {
+        ...(ctx.run.plan.recipient ? { recipient: ctx.run.plan.recipient } : {}),
+        env: ctx.deps.childEnv,
+        timeoutMs: ctx.timing.commandTimeoutMs,
+      },
+    );
+    ctx.deps.audit.append("rotation.target-restored", ctx.plan.old.id, {
+      run: row.runId,
+      slot: row.slot,
+      target: describeTarget(target),
+    });
+  }
+}
+
+/** A crash at `creating` may have left a key with the label: delete it (its secret was never kept). */
+async function deleteOrphans(ctx: SlotContext, row: SlotRow): Promise<string> {
+  const sub = ctx.plan.new.subAccount;
+  if (sub === null) return "nothing had been created";
+  const adapter = await ctx.adapter();
+  const found = (await subAccountKeys(adapter, sub)).filter((k) => k.label === row.newLabel);
+  for (const key of found) {
+    await adapter.revokeKey(key);
+    ctx.deps.audit.append("rotation.orphan-deleted", key.id, {
+      run: row.runId,
+      slot: row.slot,
+      label: row.newLabel,
+    });
+  }
+  return found.length ? `deleted ${found.length} key(s) a lost create had left` : "no key had been created";
+}

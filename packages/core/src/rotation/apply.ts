@@ -1,0 +1,45 @@
+/**
+ * `rotate apply`: checks a plan against the journal and the home, records the run (every slot at
+ * `planned`, with `rotation.requested`: if that cannot be written, nothing happens), then runs it.
+ */
+import { KeywardError } from "../errors.js";
+import type { RotationDeps } from "./context.js";
+import { type RotationReport, runRotation } from "./engine.js";
+import { type RotationPlan, type RunOptions, RunOptionsSchema } from "./schemas.js";
+import { checkRecipient } from "./targets/age.js";
+
+export async function checkPlan(
+  plan: RotationPlan,
+  deps: Pick<RotationDeps, "home" | "journal">,
+): Promise<void> {
+  if (plan.slots.length === 0) {
+    throw new KeywardError("CONFIG_INVALID", `plan ${plan.id} has no key to rotate`, {
+      hint: plan.refused.length
+        ? "Every selected key was refused; see the reasons in the plan."
+        : "Select keys when making the plan.",
+    });
+  }
+  for (const slot of plan.slots) deps.home.account(slot.old.account);
+  if (plan.slots.some((s) => s.deliver.some((t) => t.kind === "age")))
+    await checkRecipient(plan.recipient ?? undefined);
+  const busy = deps.journal.busyKeys(plan.slots.map((s) => s.old.id)).filter((b) => b.runId !== plan.id);
+  if (busy.length > 0) {
+    throw new KeywardError(
+      "ROTATION_CONFLICT",
+      `${busy.map((b) => b.keyId).join(", ")} ${busy.length === 1 ? "is" : "are"} being rotated by ${[...new Set(busy.map((b) => b.runId))].join(", ")}`,
+      { hint: "Finish or abort that rotation first (`keyward rotate status`)." },
+    );
+  }
+}
+
+export async function applyPlan(
+  plan: RotationPlan,
+  options: RunOptions,
+  deps: RotationDeps,
+): Promise<RotationReport> {
+  const checked = RunOptionsSchema.parse(options);
+  await checkPlan(plan, deps);
+  deps.journal.createRun(plan, checked);
+  deps.crashPoint?.("planned");
+  return runRotation(plan.id, deps);
+}

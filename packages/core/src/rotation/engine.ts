@@ -1,0 +1,275 @@
+/**
+ * The rotation engine: drives every unfinished slot of a run from the step its journal row is at, at
+ * most `concurrency` slots at a time (the adapters pace their requests at the exchanges' limits). Apply
+ * and resume are the same loop: each step reconciles what a crash may have left half done, so a run
+ * killed at ANY point is finished by running it again. The old key is never revoked before the new one
+ * is verified, delivered, checked and its grace period over: the journal's order enforces it.
+ *
+ * Test seam (explicit, for the crash tests only): `deps.crashPoint(point)` is called right after each
+ * journal write with the step written (`planned` is written by apply), and with `create-answered` /
+ * `revoke-answered` right after the exchange answered and before that is journaled. The CLI kills itself
+ * with SIGKILL there when KEYWARD_TEST_CRASH_AFTER names the point (apps/cli/src/env.ts).
+ */
+import { isKeywardError, KeywardError } from "../errors.js";
+import { createStep, planCreate, planRevoke, proveDeadStep, revokeStep } from "./api-steps.js";
+import { askForKey, askForRevoke, awaitRevoke, receiveKey } from "./assisted-steps.js";
+import { checkStep, deliverStep, finishStep, startDelivery, verifyStep, waitGrace } from "./common-steps.js";
+import {
+  DEFAULT_TIMING,
+  oldRecordOf,
+  type RotationDeps,
+  type SlotContext,
+  type StepResult,
+} from "./context.js";
+import { CredentialStore } from "./credential-store.js";
+import type { RunRow, SlotRow } from "./journal.js";
+import { type RunOptions, TERMINAL } from "./schemas.js";
+
+export type SlotOutcome = "finished" | "waiting" | "failed" | "aborted" | "active";
+
+export interface SlotReport {
+  slot: number;
+  method: "api" | "assisted";
+  oldKeyId: string;
+  label: string;
+  newLabel: string;
+  newKeyId: string | null;
+  step: SlotRow["step"];
+  outcome: SlotOutcome;
+  error?: { code: string; message: string; hint?: string };
+  evidence: string[];
+}
+
+export interface RotationReport {
+  runId: string;
+  state: RunRow["state"];
+  slots: SlotReport[];
+  summary: {
+    total: number;
+    finished: number;
+    waiting: number;
+    failed: number;
+    aborted: number;
+    active: number;
+  };
+}
+
+/** Exchange answers worth retrying the step for, in this run (resume retries everything else). */
+const TRANSIENT = new Set([
+  "EXCHANGE_UNAVAILABLE",
+  "EXCHANGE_RATE_LIMITED",
+  "CREATE_OUTCOME_UNKNOWN",
+  "VAULT_CONFLICT",
+]);
+
+export function outcomeOf(row: SlotRow): SlotOutcome {
+  if (row.step === "finished") return "finished";
+  if (row.step === "aborted") return "aborted";
+  if (row.error) return row.error.waiting ? "waiting" : "failed";
+  return "active";
+}
+
+export function reportOf(run: RunRow, rows: readonly SlotRow[]): RotationReport {
+  const slots = rows.map((row): SlotReport => {
+    const plan = run.plan.slots[row.slot - 1];
+    return {
+      slot: row.slot,
+      method: row.method,
+      oldKeyId: row.oldKeyId,
+      label: plan?.old.label ?? row.oldLabel,
+      newLabel: row.newLabel,
+      newKeyId: row.newKeyId,
+      step: row.step,
+      outcome: outcomeOf(row),
+      ...(row.error
+        ? {
+            error: {
+              code: row.error.code,
+              message: row.error.message,
+              ...(row.error.hint ? { hint: row.error.hint } : {}),
+            },
+          }
+        : {}),
+      evidence: row.evidence,
+    };
+  });
+  const count = (o: SlotOutcome) => slots.filter((s) => s.outcome === o).length;
+  return {
+    runId: run.id,
+    state: run.state,
+    slots,
+    summary: {
+      total: slots.length,
+      finished: count("finished"),
+      waiting: count("waiting"),
+      failed: count("failed"),
+      aborted: count("aborted"),
+      active: count("active"),
+    },
+  };
+}
+
+/** Runs (or resumes) a run until every slot is finished, waiting for a person, or stopped by a failure. */
+export async function runRotation(
+  runId: string,
+  deps: RotationDeps,
+  overrides: Partial<Pick<RunOptions, "concurrency" | "manualTimeoutMs">> = {},
+): Promise<RotationReport> {
+  const { journal } = deps;
+  journal.lock(runId);
+  try {
+    const stored = journal.run(runId) as RunRow;
+    const run: RunRow = { ...stored, options: { ...stored.options, ...overrides } };
+    if (run.state !== "active") return reportOf(run, journal.slots(runId));
+    const store = new CredentialStore(deps.home);
+    const pending = journal.slots(runId).filter((s) => !TERMINAL.includes(s.step));
+    let next = 0;
+    const worker = async () => {
+      while (next < pending.length && !deps.signal?.aborted) {
+        const row = pending[next++] as SlotRow;
+        await driveSlot(run, row, deps, store);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(run.options.concurrency, pending.length) }, worker));
+    journal.settle(runId);
+    return reportOf(journal.run(runId) as RunRow, journal.slots(runId));
+  } finally {
+    journal.unlock(runId);
+  }
+}
+
+/** The per-slot context the step functions share (also used by abort). */
+export function slotContext(
+  run: RunRow,
+  slot: number,
+  deps: RotationDeps,
+  store: CredentialStore,
+): SlotContext {
+  const plan = run.plan.slots[slot - 1];
+  if (!plan) throw new KeywardError("INTERNAL", `rotation ${run.id} has no plan for slot ${slot}`);
+  const timing = { ...DEFAULT_TIMING, ...deps.timing };
+  return {
+    run,
+    plan,
+    deps,
+    store,
+    timing,
+    now: deps.now ?? Date.now,
+    freshCreate: false,
+    advance(row, step, change, action, details) {
+      const next = deps.journal.advance(row.runId, row.slot, step, change, {
+        action,
+        subject: plan.old.id,
+        ...(details ? { details } : {}),
+      });
+      deps.crashPoint?.(step);
+      deps.onEvent?.({ type: "step", slot: next });
+      return next;
+    },
+    adapter: () => deps.adapterFor(plan.old.account),
+    oldRecord: () => oldRecordOf(plan),
+    sleep: (ms) => sleep(ms, deps.signal),
+  };
+}
+
+async function driveSlot(
+  run: RunRow,
+  first: SlotRow,
+  deps: RotationDeps,
+  store: CredentialStore,
+): Promise<void> {
+  const ctx = slotContext(run, first.slot, deps, store);
+  const { plan, timing } = ctx;
+  let retries = 0;
+  let announcedRevoke = false;
+  for (;;) {
+    const row = deps.journal.slot(first.runId, first.slot);
+    if (TERMINAL.includes(row.step)) return;
+    if (deps.signal?.aborted) return;
+    try {
+      const result = await step(ctx, row, !announcedRevoke);
+      // askForRevoke (from `checked`) shows the revoke steps; a resumed slot shows them once itself.
+      if (row.step === "checked" || row.step === "awaiting-revoke") announcedRevoke = true;
+      if (result !== "next") {
+        const stopped = deps.journal.stop(
+          row.runId,
+          row.slot,
+          { code: "WAITING", message: result.wait, step: row.step, waiting: true },
+          plan.old.id,
+        );
+        deps.onEvent?.({ type: "waiting", slot: stopped, reason: result.wait });
+        return;
+      }
+      retries = 0;
+    } catch (error) {
+      const code = isKeywardError(error) ? error.code : "INTERNAL";
+      if (TRANSIENT.has(code) && retries < timing.stepRetries && !deps.signal?.aborted) {
+        retries++;
+        await ctx.sleep(timing.stepBackoffMs * 2 ** (retries - 1));
+        continue;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      const hint = isKeywardError(error)
+        ? error.hint
+        : "This is a Keyward bug; `keyward rotate resume` retries the step.";
+      const stopped = deps.journal.stop(
+        row.runId,
+        row.slot,
+        { code, message, ...(hint ? { hint } : {}), step: row.step },
+        plan.old.id,
+      );
+      deps.onEvent?.({ type: "failed", slot: stopped });
+      return;
+    }
+  }
+}
+
+/** One step from wherever the journal says the slot is. */
+async function step(ctx: SlotContext, row: SlotRow, announce: boolean): Promise<StepResult> {
+  const api = ctx.plan.method === "api";
+  switch (row.step) {
+    case "planned":
+      return api ? planCreate(ctx, row) : askForKey(ctx, row);
+    case "creating":
+      return createStep(ctx, row);
+    case "awaiting-new-key":
+      return receiveKey(ctx, row);
+    case "created":
+      return verifyStep(ctx, row);
+    case "verified":
+      return startDelivery(ctx, row);
+    case "delivering":
+      return deliverStep(ctx, row);
+    case "delivered":
+      return checkStep(ctx, row);
+    case "checked":
+      if (!(await waitGrace(ctx, row))) return "next";
+      return api ? planRevoke(ctx, row) : askForRevoke(ctx, row);
+    case "revoking":
+      return revokeStep(ctx, row);
+    case "awaiting-revoke":
+      return awaitRevoke(ctx, row, announce);
+    case "revoked":
+      return proveDeadStep(ctx, row);
+    case "dead":
+      return finishStep(ctx, row);
+    case "finished":
+    case "aborted":
+      return "next";
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted || ms <= 0) return resolve();
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

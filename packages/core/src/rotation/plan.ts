@@ -1,0 +1,221 @@
+/**
+ * Building a rotation plan from the live inventory: per selected key, how it is rotated (by API, or
+ * assisted by a person), what the new key must be (same permissions and IPs; a label carrying the
+ * rotation id), where its credentials go, and which keys are refused and why. Pure: the caller lists
+ * the keys and says which secrets Keyward holds.
+ */
+import { randomInt } from "node:crypto";
+import type { KeyRecord } from "../domain/schemas.js";
+import { KeywardError } from "../errors.js";
+import {
+  baseLabel,
+  DEFAULT_RUN_OPTIONS,
+  newLabel,
+  PLAN_KIND,
+  type PlanKey,
+  type PlanSlot,
+  type RefusedKey,
+  type RotationPlan,
+  RotationPlanSchema,
+} from "./schemas.js";
+import { clashKey, describeTarget, parseTarget, type Target } from "./targets/parse.js";
+
+export interface PlanInput {
+  /** The selected keys, as just listed (live). */
+  keys: readonly KeyRecord[];
+  /** `--deliver` values, unexpanded. */
+  deliver: readonly string[];
+  recipient?: string | null;
+  /** Relative target paths are made absolute against this directory. */
+  cwd: string;
+  /** Whether the key is the one Keyward manages its account with. */
+  isAccountKey(key: KeyRecord): boolean;
+  /** Whether Keyward holds the key's secret (so it can probe it). */
+  holdsSecret(key: KeyRecord): boolean;
+  /** Keys already in an unfinished rotation: key id → run id. */
+  busy?: ReadonlyMap<string, string>;
+  id?: string;
+  now?: Date;
+}
+
+/** OKX grants sub-account keys Read and Trade only by API (reference §1.4). */
+const API_GRANTABLE: Readonly<Record<string, readonly string[]>> = { okx: ["read", "trade"] };
+
+/** Spacing of creates (and of deletes) per OKX master: 1 request per second per UID each. */
+const WRITE_SPACING_MS: Readonly<Record<string, number>> = { okx: 1000 };
+
+const ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
+export const newRunId = (): string =>
+  `rot-${Array.from({ length: 6 }, () => ALPHABET.charAt(randomInt(ALPHABET.length))).join("")}`;
+
+const planKey = (key: KeyRecord, accountKey: boolean): PlanKey => ({
+  id: key.id,
+  exchange: key.exchange,
+  account: key.account,
+  subAccount: key.subAccount,
+  location: key.location,
+  apiKey: key.apiKey,
+  label: key.label,
+  permissions: key.permissions,
+  rawPermissions: key.rawPermissions,
+  ip: key.ip,
+  accountKey,
+  meta: key.meta,
+});
+
+function refusal(key: KeyRecord, input: PlanInput): string | undefined {
+  if (key.state === "dead") return "the key is already dead";
+  const run = input.busy?.get(key.id);
+  if (run) return `the key is being rotated by ${run} (see \`keyward rotate status\`)`;
+  if (key.actions.create === "api") {
+    const grantable = API_GRANTABLE[key.exchange] ?? [];
+    const extra = key.permissions.filter((p) => !grantable.includes(p));
+    if (extra.length > 0) {
+      return `${key.exchange.toUpperCase()} cannot grant ${extra.join(", ")} to a new sub-account key by API`;
+    }
+    return undefined;
+  }
+  // Assisted: the person creates and revokes; only a probe with the old key's secret proves it dead.
+  if (!input.holdsSecret(key)) {
+    return "Keyward holds no secret for this key, so it could not prove the old key dead after a person revokes it (track it with its secret: keyward key track … --credentials-stdin)";
+  }
+  if (key.state !== "active" || (Array.isArray(key.rawPermissions) && key.rawPermissions.length === 0)) {
+    return "its permissions could not be read just now (the probe was not conclusive), so the new key's could not be checked against them";
+  }
+  return undefined;
+}
+
+function notesFor(key: KeyRecord, method: PlanSlot["method"], accountKey: boolean): string[] {
+  const notes: string[] = [];
+  if (key.exchange === "okx" && key.ip.length === 0 && key.permissions.includes("trade")) {
+    notes.push("no IP binding: OKX expires a trade key without one after 14 days unused");
+  }
+  if (key.exchange === "bitfinex") {
+    notes.push("Bitfinex does not report IP whitelists: give the new key the old key's whitelist");
+  }
+  if (accountKey)
+    notes.push(
+      `Keyward's own key for account ${key.account}: Keyward switches to the new key when it is delivered`,
+    );
+  if (method === "assisted")
+    notes.push("a person creates the new key and revokes the old one on the exchange's site");
+  return notes;
+}
+
+export function buildRotationPlan(input: PlanInput): RotationPlan {
+  const id = input.id ?? newRunId();
+  const keys = [...input.keys].sort(
+    (a, b) =>
+      a.exchange.localeCompare(b.exchange) ||
+      a.account.localeCompare(b.account) ||
+      (a.subAccount ?? "").localeCompare(b.subAccount ?? "") ||
+      a.label.localeCompare(b.label) ||
+      a.apiKey.localeCompare(b.apiKey),
+  );
+  const refused: RefusedKey[] = [];
+  const slots: PlanSlot[] = [];
+  for (const key of keys) {
+    const reason = refusal(key, input);
+    if (reason) {
+      refused.push({
+        id: key.id,
+        exchange: key.exchange,
+        account: key.account,
+        label: key.label,
+        apiKey: key.apiKey,
+        reason,
+      });
+      continue;
+    }
+    const accountKey = input.isAccountKey(key);
+    if (input.deliver.length === 0 && !accountKey) {
+      throw new KeywardError(
+        "CONFIG_INVALID",
+        "--deliver is required: where should the new credentials go?",
+        {
+          hint: "Name at least one target, e.g. --deliver 'dotenv:/srv/{label}/.env' (see `keyward rotate plan --help`).",
+        },
+      );
+    }
+    const slot = slots.length + 1;
+    const method: PlanSlot["method"] = key.actions.create === "api" ? "api" : "assisted";
+    const vars = {
+      account: key.account,
+      sub: key.subAccount ?? "master",
+      label: baseLabel(key.label) || "key",
+      exchange: key.exchange,
+      slot,
+    };
+    const deliver: Target[] = input.deliver.map((text) => parseTarget(text, vars, input.cwd));
+    slots.push({
+      slot,
+      method,
+      old: planKey(key, accountKey),
+      new: {
+        label: newLabel(key.label, id, slot),
+        subAccount: key.subAccount,
+        permissions: key.permissions.includes("read") ? key.permissions : ["read", ...key.permissions],
+        rawPermissions: key.rawPermissions,
+        ip: key.exchange === "bitfinex" ? null : key.ip,
+      },
+      deliver,
+      notes: notesFor(key, method, accountKey),
+    });
+  }
+  checkClashes(slots);
+  if (slots.some((s) => s.deliver.some((t) => t.kind === "age")) && !input.recipient) {
+    throw new KeywardError("CONFIG_INVALID", "age targets need --recipient AGE_PUBLIC_KEY", {
+      hint: "Pass the public key of whoever reads the files: --recipient age1… (from `age-keygen -y key.txt`).",
+    });
+  }
+  const plan: RotationPlan = {
+    kind: PLAN_KIND,
+    version: 1,
+    id,
+    createdAt: (input.now ?? new Date()).toISOString(),
+    recipient: input.recipient ?? null,
+    slots,
+    refused,
+    estimatedApiMs: estimateApiMs(slots),
+  };
+  return RotationPlanSchema.parse(plan);
+}
+
+/** Two keys written to the same variables, JSON object or age file would overwrite each other. */
+function checkClashes(slots: readonly PlanSlot[]): void {
+  const owner = new Map<string, PlanSlot>();
+  for (const slot of slots) {
+    for (const target of slot.deliver) {
+      const key = clashKey(target);
+      if (key === undefined) continue;
+      const other = owner.get(key);
+      if (other && other !== slot) {
+        throw new KeywardError(
+          "CONFIG_INVALID",
+          `keys "${other.old.label}" and "${slot.old.label}" would both be delivered to ${describeTarget(target)}`,
+          {
+            hint: "Give each key its own place with a placeholder, e.g. dotenv:/srv/bots/.env#{label} or json:cfg.json#/keys/{label}.",
+          },
+        );
+      }
+      owner.set(key, slot);
+    }
+  }
+}
+
+/** Per account, API creates go at the exchange's write spacing (deletes, on their own limit, alongside). */
+export function estimateApiMs(slots: readonly PlanSlot[]): number {
+  const perAccount = new Map<string, { exchange: string; n: number }>();
+  for (const s of slots) {
+    if (s.method !== "api") continue;
+    const entry = perAccount.get(s.old.account) ?? { exchange: s.old.exchange, n: 0 };
+    entry.n++;
+    perAccount.set(s.old.account, entry);
+  }
+  return Math.max(
+    0,
+    ...[...perAccount.values()].map(({ exchange, n }) => n * (WRITE_SPACING_MS[exchange] ?? 0)),
+  );
+}
+
+export { DEFAULT_RUN_OPTIONS };

@@ -1,0 +1,160 @@
+/**
+ * The rotation's vocabulary: the plan document (zod-validated, no secrets), the run options, the
+ * journal's steps and the labels that carry a rotation's id.
+ *
+ * The protocol, per key (each step is journaled before the exchange or a target is touched):
+ *
+ *   planned → creating → created → verified → delivering → delivered → checked
+ *           → revoking → revoked → dead → finished                           (API: OKX sub-account keys)
+ *   planned → awaiting-new-key → created → verified → delivering → delivered → checked
+ *           → awaiting-revoke → dead → finished                  (assisted: Bitfinex keys, OKX master keys)
+ *
+ * `creating`, `delivering` and `revoking` are the write-ahead records: written before the create, the
+ * first write to a target and the revoke, so a crash in the middle is found and reconciled by resume.
+ * `aborted` ends a slot that `rotate abort` undid.
+ */
+import { z } from "zod";
+import {
+  ExchangeIdSchema,
+  KeyLocationSchema,
+  PermissionSchema,
+  RawPermissionsSchema,
+} from "../domain/schemas.js";
+import { TargetSchema } from "./targets/parse.js";
+
+export const STEPS = [
+  "planned",
+  "creating",
+  "awaiting-new-key",
+  "created",
+  "verified",
+  "delivering",
+  "delivered",
+  "checked",
+  "revoking",
+  "awaiting-revoke",
+  "revoked",
+  "dead",
+  "finished",
+  "aborted",
+] as const;
+export const StepSchema = z.enum(STEPS);
+export type Step = z.infer<typeof StepSchema>;
+
+/** Steps after which the old key may already be gone: abort can no longer bring it back. */
+export const PAST_REVOKE: readonly Step[] = ["revoking", "revoked", "dead", "finished"];
+
+export const TERMINAL: readonly Step[] = ["finished", "aborted"];
+
+/** `rot-` + 6 lower-case letters or digits. */
+export const RunIdSchema = z.string().regex(/^rot-[a-z0-9]{6}$/, "must look like rot-k3f9q2");
+
+const LABEL_SUFFIX = /-rot-[a-z0-9]{6}-\d+$/;
+
+/** A label without the suffix an earlier rotation added: `bot-1-rot-k3f9q2-3` → `bot-1`. */
+export const baseLabel = (label: string): string => label.replace(LABEL_SUFFIX, "") || label;
+
+/** OKX documents no label length; Keyward keeps new labels within 32 characters. */
+export const MAX_LABEL = 32;
+
+/**
+ * The new key's label: the old label's base, then `-<run id>-<slot>`. Unique per run and slot (so per
+ * sub-account), it is the idempotency token of the create: a key found with it after a crash is ours.
+ */
+export function newLabel(oldLabel: string, runId: string, slot: number): string {
+  const suffix = `-${runId}-${slot}`;
+  const base = baseLabel(oldLabel).slice(0, Math.max(1, MAX_LABEL - suffix.length)) || "key";
+  return `${base}${suffix}`;
+}
+
+export const PlanKeySchema = z.strictObject({
+  id: z.string().min(1),
+  exchange: ExchangeIdSchema,
+  account: z.string().min(1),
+  subAccount: z.string().nullable(),
+  location: KeyLocationSchema,
+  apiKey: z.string().min(1),
+  label: z.string(),
+  permissions: z.array(PermissionSchema),
+  rawPermissions: RawPermissionsSchema,
+  ip: z.array(z.string()),
+  /** The key is the one Keyward manages its account with: Keyward itself switches to the new key. */
+  accountKey: z.boolean(),
+  /** Adapter facts (OKX sub-account UID, Bitfinex nonce scheme). */
+  meta: z.record(z.string(), z.string()),
+});
+export type PlanKey = z.infer<typeof PlanKeySchema>;
+
+export const NewKeySpecSchema = z.strictObject({
+  label: z.string().min(1).max(64),
+  subAccount: z.string().nullable(),
+  permissions: z.array(PermissionSchema),
+  /** Bitfinex: the exact scope matrix to tick; OKX: the `perm` string. */
+  rawPermissions: RawPermissionsSchema,
+  /** null: the exchange does not report IP whitelists (Bitfinex), so the person copies the old one. */
+  ip: z.array(z.string()).nullable(),
+});
+export type NewKeySpecDoc = z.infer<typeof NewKeySpecSchema>;
+
+export const PlanSlotSchema = z.strictObject({
+  slot: z.number().int().positive(),
+  method: z.enum(["api", "assisted"]),
+  old: PlanKeySchema,
+  new: NewKeySpecSchema,
+  deliver: z.array(TargetSchema),
+  /** Things the operator should know (no IP binding, …). */
+  notes: z.array(z.string()).default([]),
+});
+export type PlanSlot = z.infer<typeof PlanSlotSchema>;
+
+export const RefusedKeySchema = z.strictObject({
+  id: z.string(),
+  exchange: ExchangeIdSchema,
+  account: z.string(),
+  label: z.string(),
+  apiKey: z.string(),
+  reason: z.string(),
+});
+export type RefusedKey = z.infer<typeof RefusedKeySchema>;
+
+export const PLAN_KIND = "keyward-rotation-plan";
+
+export const RotationPlanSchema = z
+  .strictObject({
+    kind: z.literal(PLAN_KIND),
+    version: z.literal(1),
+    id: RunIdSchema,
+    createdAt: z.iso.datetime(),
+    /** age targets' recipient (a public key: not a secret). */
+    recipient: z.string().nullable(),
+    slots: z.array(PlanSlotSchema),
+    refused: z.array(RefusedKeySchema),
+    /** Time the API part takes at the exchanges' write limits (creates and deletes), accounts in parallel. */
+    estimatedApiMs: z.number().int().min(0),
+  })
+  .superRefine((plan, ctx) => {
+    plan.slots.forEach((s, i) => {
+      if (s.slot !== i + 1)
+        ctx.addIssue({ code: "custom", path: ["slots", i, "slot"], message: `must be ${i + 1}` });
+    });
+  });
+export type RotationPlan = z.infer<typeof RotationPlanSchema>;
+
+export const RunOptionsSchema = z.strictObject({
+  /** Time between delivery (and the check) and revoking the old key. */
+  graceMs: z.number().int().min(0),
+  /** Run after delivery with the new key's id in KEYWARD_KEY_ID; non-zero stops before the revoke. */
+  checkCmd: z.string().min(1).nullable(),
+  /** Keys in progress at once. */
+  concurrency: z.number().int().min(1).max(64),
+  /** How long to wait for a person (assisted create, assisted revoke) before leaving the key waiting. */
+  manualTimeoutMs: z.number().int().min(0),
+});
+export type RunOptions = z.infer<typeof RunOptionsSchema>;
+
+export const DEFAULT_RUN_OPTIONS: RunOptions = {
+  graceMs: 30_000,
+  checkCmd: null,
+  concurrency: 8,
+  manualTimeoutMs: 15 * 60_000,
+};

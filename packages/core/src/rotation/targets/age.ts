@@ -1,0 +1,49 @@
+/**
+ * `age:DIR` with `--recipient AGE_PUBLIC_KEY`: one file per key, `DIR/<account>.<sub>.<label>.age`,
+ * holding the credentials document (see payload.ts) encrypted to an X25519 recipient (`age1…`) with
+ * age-encryption. Keyward holds no identity for it, so it cannot read the file back: only whoever holds
+ * the matching `AGE-SECRET-KEY-1…` can (`age -d -i key.txt FILE`). Replaced atomically, mode 0600.
+ */
+import { mkdir } from "node:fs/promises";
+import { KeywardError } from "../../errors.js";
+import { writeFileAtomic } from "../../vault/atomic-write.js";
+import type { Target } from "./parse.js";
+import { type DeliveryPayload, payloadJson } from "./payload.js";
+
+type AgeTarget = Extract<Target, { kind: "age" }>;
+
+const RECIPIENT_HINT =
+  "Pass the public key of whoever reads the files: --recipient age1… (from `age-keygen -y key.txt`).";
+
+/** Checks an age recipient; age-encryption's own parser decides (X25519 `age1…` and its other kinds). */
+export async function checkRecipient(recipient: string | undefined): Promise<string> {
+  if (!recipient) {
+    throw new KeywardError("CONFIG_INVALID", "age targets need --recipient AGE_PUBLIC_KEY", {
+      hint: RECIPIENT_HINT,
+    });
+  }
+  const { Encrypter } = await import("age-encryption");
+  try {
+    new Encrypter().addRecipient(recipient.trim());
+  } catch {
+    throw new KeywardError("CONFIG_INVALID", `--recipient "${recipient}" is not an age public key`, {
+      hint: RECIPIENT_HINT,
+    });
+  }
+  return recipient.trim();
+}
+
+export async function deliverAge(
+  target: AgeTarget,
+  payload: DeliveryPayload,
+  recipient: string | undefined,
+): Promise<string> {
+  const checked = await checkRecipient(recipient);
+  const { Encrypter } = await import("age-encryption");
+  const encrypter = new Encrypter();
+  encrypter.addRecipient(checked);
+  const ciphertext = await encrypter.encrypt(payloadJson(payload));
+  await mkdir(target.dir, { recursive: true, mode: 0o700 });
+  await writeFileAtomic(target.file, ciphertext, { mode: 0o600 });
+  return `encrypted to ${checked.slice(0, 12)}… in ${target.file}`;
+}

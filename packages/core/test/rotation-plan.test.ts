@@ -1,0 +1,139 @@
+/**
+ * Planning a rotation: the method per key, the new key's spec and label, refusals with reasons, target
+ * clashes, and the plan file's round trip (zod-validated, no secrets).
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  baseLabel,
+  buildRotationPlan,
+  type KeyRecord,
+  KeywardError,
+  newLabel,
+  type PlanInput,
+  readPlanFile,
+  writePlanFile,
+} from "../src/index.js";
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "keyward-plan-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function key(over: Partial<KeyRecord> & Pick<KeyRecord, "apiKey" | "label">): KeyRecord {
+  const exchange = over.exchange ?? "okx";
+  const subAccount = over.subAccount === undefined ? "bots01" : over.subAccount;
+  const location =
+    over.location ?? (exchange === "bitfinex" ? "tracked" : subAccount ? "sub-account" : "master");
+  const api = location === "sub-account";
+  return {
+    id: `${exchange}:${over.account ?? "desk"}:${subAccount ?? "-"}:${over.apiKey}`,
+    exchange,
+    account: over.account ?? "desk",
+    subAccount,
+    permissions: ["read", "trade"],
+    rawPermissions: exchange === "okx" ? "read_only,trade" : [["orders", 1, 1]],
+    ip: exchange === "okx" ? ["127.0.0.1"] : [],
+    createdAt: null,
+    location,
+    actions: { revoke: api ? "api" : "manual", create: api ? "api" : "manual" },
+    probeable: true,
+    state: "active",
+    meta: {},
+    ...over,
+  };
+}
+
+const input = (keys: KeyRecord[], over: Partial<PlanInput> = {}): PlanInput => ({
+  keys,
+  deliver: ["dotenv:/srv/bots.env#{label}"],
+  cwd: dir,
+  isAccountKey: (k) => k.location === "master",
+  holdsSecret: (k) => k.location !== "tracked" || k.label !== "untracked-secret",
+  id: "rot-abc123",
+  ...over,
+});
+
+describe("buildRotationPlan", () => {
+  it("plans OKX sub-account keys by API and master and Bitfinex keys as assisted", () => {
+    const plan = buildRotationPlan(
+      input([
+        key({ apiKey: "sub-1", label: "bot-1" }),
+        key({ apiKey: "master-1", label: "desk-master", subAccount: null, location: "master" }),
+        key({ apiKey: "bfx-1", label: "bfx-mm", exchange: "bitfinex", subAccount: null, account: "bfx" }),
+      ]),
+    );
+    expect(plan.refused).toEqual([]);
+    const byKey = Object.fromEntries(plan.slots.map((s) => [s.old.apiKey, s]));
+    expect(byKey["sub-1"]?.method).toBe("api");
+    expect(byKey["master-1"]?.method).toBe("assisted");
+    expect(byKey["master-1"]?.old.accountKey).toBe(true);
+    expect(byKey["bfx-1"]?.method).toBe("assisted");
+    expect(byKey["bfx-1"]?.new.ip).toBeNull(); // Bitfinex does not report whitelists
+    expect(byKey["bfx-1"]?.new.rawPermissions).toEqual([["orders", 1, 1]]);
+    expect(byKey["sub-1"]?.new).toEqual({
+      label: expect.stringMatching(/^bot-1-rot-abc123-\d+$/),
+      subAccount: "bots01",
+      permissions: ["read", "trade"],
+      rawPermissions: "read_only,trade",
+      ip: ["127.0.0.1"],
+    });
+    expect(byKey["sub-1"]?.deliver).toEqual([{ kind: "dotenv", path: "/srv/bots.env", prefix: "BOT_1" }]);
+    expect(plan.estimatedApiMs).toBe(1000);
+  });
+
+  it("refuses keys it cannot rotate, with the reason", () => {
+    const plan = buildRotationPlan(
+      input(
+        [
+          key({ apiKey: "sub-w", label: "withdrawer", permissions: ["read", "trade", "withdraw"] }),
+          key({ apiKey: "bfx-2", label: "untracked-secret", exchange: "bitfinex", subAccount: null }),
+          key({ apiKey: "sub-dead", label: "gone", state: "dead" }),
+          key({ apiKey: "sub-busy", label: "busy" }),
+          key({ apiKey: "sub-ok", label: "fine" }),
+        ],
+        { busy: new Map([["okx:desk:bots01:sub-busy", "rot-zzzzzz"]]) },
+      ),
+    );
+    expect(plan.slots.map((s) => s.old.apiKey)).toEqual(["sub-ok"]);
+    const reasons = Object.fromEntries(plan.refused.map((r) => [r.apiKey, r.reason]));
+    expect(reasons["sub-w"]).toMatch(/cannot grant withdraw/);
+    expect(reasons["bfx-2"]).toMatch(/holds no secret/);
+    expect(reasons["sub-dead"]).toMatch(/already dead/);
+    expect(reasons["sub-busy"]).toMatch(/rot-zzzzzz/);
+  });
+
+  it("refuses two keys delivered to the same place, and age targets without a recipient", () => {
+    const keys = [key({ apiKey: "a", label: "bot-a" }), key({ apiKey: "b", label: "bot-b" })];
+    expect(() => buildRotationPlan(input(keys, { deliver: ["dotenv:/srv/.env"] }))).toThrow(KeywardError);
+    expect(() =>
+      buildRotationPlan(input(keys, { deliver: ["json:/srv/c.json#/keys/{label}"] })),
+    ).not.toThrow();
+    expect(() => buildRotationPlan(input(keys, { deliver: ["age:/drop"] }))).toThrow(/--recipient/);
+    expect(() => buildRotationPlan(input(keys, { deliver: [] }))).toThrow(/--deliver is required/);
+  });
+
+  it("labels carry the rotation id, stay within 32 characters and lose an earlier rotation's suffix", () => {
+    expect(newLabel("bot-1", "rot-abc123", 3)).toBe("bot-1-rot-abc123-3");
+    expect(baseLabel("bot-1-rot-abc123-3")).toBe("bot-1");
+    expect(newLabel("bot-1-rot-abc123-3", "rot-def456", 12)).toBe("bot-1-rot-def456-12");
+    const long = newLabel("a-very-long-label-for-a-market-making-bot", "rot-abc123", 1);
+    expect(long.length).toBeLessThanOrEqual(32);
+    expect(long.endsWith("-rot-abc123-1")).toBe(true);
+  });
+
+  it("round-trips through the plan file, which is validated when read", async () => {
+    const plan = buildRotationPlan(input([key({ apiKey: "sub-1", label: "bot-1" })]));
+    const file = join(dir, "plan.json");
+    await writePlanFile(file, plan);
+    expect(await readPlanFile(file)).toEqual(plan);
+    const doc = JSON.parse(readFileSync(file, "utf8"));
+    doc.slots[0].method = "teleport";
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(file, JSON.stringify(doc));
+    await expect(readPlanFile(file)).rejects.toThrow(/slots\[0\]\.method/);
+  });
+});
