@@ -12,7 +12,10 @@ Exit codes:
   0  done (for revoke: every key revoked and verified)
   1  something failed
   2  usage, configuration or input error; nothing was changed
-  3  revoke: some keys still wait for a person on the exchange's web site`;
+  3  revoke, rotate: some keys still wait for a person on the exchange's web site`;
+
+/** An "Examples:" section for a command's help. */
+const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  ${l}`).join("\n")}`;
 
 export interface GlobalOptions {
   home?: string;
@@ -58,7 +61,15 @@ Examples:
 
   const account = program
     .command("account")
-    .description("manage exchange accounts (their credentials live in the vault)");
+    .description("manage exchange accounts (their credentials live in the vault)")
+    .addHelpText(
+      "after",
+      examples(
+        "keyward account add okx desk-alpha --region eea",
+        "keyward account list",
+        "keyward account check desk-alpha",
+      ),
+    );
   account
     .command("add")
     .description("add an account: verifies the credentials with a probe, then stores them encrypted")
@@ -91,20 +102,32 @@ Examples:
     .command("list")
     .description("list accounts")
     .option("--json", "print JSON")
+    .addHelpText("after", examples("keyward account list", "keyward account list --json"))
     .action(run(async () => (await import("./commands/account.js")).accountList));
   account
     .command("check")
     .description("probe each account's key and show its health, permissions and warnings")
     .argument("[name]", "only this account")
     .option("--json", "print JSON")
+    .addHelpText("after", examples("keyward account check", "keyward account check desk-alpha --json"))
     .action(run(async () => (await import("./commands/account.js")).accountCheck));
   account
     .command("remove")
     .description("remove an account and its credentials from Keyward (the exchange is not touched)")
     .argument("<name>")
+    .addHelpText("after", examples("keyward account remove desk-alpha"))
     .action(run(async () => (await import("./commands/account.js")).accountRemove));
 
-  const key = program.command("key").description("keys the exchange API cannot list (every Bitfinex key)");
+  const key = program
+    .command("key")
+    .description("keys the exchange API cannot list (every Bitfinex key)")
+    .addHelpText(
+      "after",
+      examples(
+        `echo '{"apiKey":"…","secret":"…"}' | keyward key track ops --label mm-bot --credentials-stdin`,
+        "keyward key untrack bitfinex:ops:-:AbCd…",
+      ),
+    );
   key
     .command("track")
     .description("register a key so Keyward can see, probe and revoke it")
@@ -121,6 +144,7 @@ Examples:
     .command("untrack")
     .description("forget a tracked key (the exchange is not touched)")
     .argument("<id>", "the key id from `keyward keys`, or its API key")
+    .addHelpText("after", examples("keyward key untrack bitfinex:ops:-:AbCd…"))
     .action(run(async () => (await import("./commands/key.js")).keyUntrack));
 
   const selectors = (cmd: Command) =>
@@ -173,16 +197,169 @@ Examples:
     )
     .action(run(async () => (await import("./commands/revoke.js")).revoke));
 
+  const rotate = program
+    .command("rotate")
+    .description(
+      "rotate keys in bulk: new keys with the same permissions delivered to the bots, then the old ones revoked",
+    )
+    .addHelpText(
+      "after",
+      `
+A rotation is planned, reviewed, then applied. Every step is journaled before an exchange or a file is
+touched, so \`keyward rotate resume\` finishes a rotation a crash interrupted, and the old key is never
+revoked before its replacement is verified, delivered and checked. OKX sub-account keys rotate by API;
+Bitfinex keys and OKX master keys are assisted: Keyward says exactly which key to create, checks it, and
+proves the old one dead once a person revoked it.
+${EXIT_CODES_HELP}
+
+Examples:
+  keyward rotate plan --label 'bot-*' --deliver 'dotenv:/srv/{label}/.env' -o plan.json
+  keyward rotate apply plan.json --grace 2m --check-cmd 'systemctl reload trading-bots'
+  keyward rotate status
+  keyward rotate resume
+  keyward rotate abort`,
+    );
+  selectors(
+    rotate
+      .command("plan")
+      .description("plan a rotation: method, new key, delivery targets and refused keys per selected key")
+      .argument("[ids...]", "key ids from `keyward keys` (or API keys)"),
+  )
+    .option("--all", "every key of every account")
+    .option(
+      "--deliver <target...>",
+      "where the new credentials go: dotenv:PATH[#PREFIX], json:PATH#POINTER, age:DIR, exec:CMD (repeatable)",
+    )
+    .option("--recipient <age-public-key>", "age targets: encrypt to this X25519 recipient (age1…)")
+    .option("-o, --output <file>", "write the plan (JSON, no secrets) to this file")
+    .option("--json", "print the plan as JSON (the same document -o writes)")
+    .addHelpText(
+      "after",
+      `
+Targets (placeholders {account} {sub} {label} {exchange} {slot} make one target serve many keys):
+  dotenv:PATH[#PREFIX]  sets PREFIX_API_KEY, PREFIX_API_SECRET and (OKX) PREFIX_API_PASSPHRASE (no prefix:
+                        API_KEY, API_SECRET, API_PASSPHRASE); other lines and comments stay; mode 0600
+  json:PATH#POINTER     sets apiKey, secret and (OKX) passphrase at the RFC 6901 pointer; the rest stays
+  age:DIR               DIR/<account>.<sub>.<label>.age encrypted to --recipient; Keyward cannot read it back
+  exec:CMD              runs CMD with sh; the credentials arrive as JSON on its stdin; non-zero fails
+
+Examples:
+  keyward rotate plan --label 'bot-*' --deliver 'dotenv:/srv/bots/.env#{label}' -o plan.json
+  keyward rotate plan --account desk-okx --deliver 'json:/etc/bot/{sub}.json#/exchange' --json > plan.json
+  keyward rotate plan --exchange bitfinex --deliver age:/secure/drop --recipient age1qyq… -o plan.json`,
+    )
+    .action(run(async () => (await import("./commands/rotate.js")).rotatePlan));
+  const runFlags = (cmd: Command) =>
+    cmd
+      .option("--concurrency <n>", `keys in progress at once (default 8)`)
+      .option(
+        "--manual-timeout <duration>",
+        "how long to wait for a person (create or revoke a key), e.g. 15m",
+      )
+      .option("--credentials-stdin", "assisted keys: read the new credentials as JSON from stdin")
+      .option("--json", "print a JSON report");
+  runFlags(
+    rotate
+      .command("apply")
+      .description("apply a plan: create, verify, deliver, check, then revoke and prove each old key dead")
+      .argument("<plan>", "the plan file from `keyward rotate plan -o`"),
+  )
+    .option("--grace <duration>", "time between delivery (and the check) and revoking the old key", "30s")
+    .option(
+      "--check-cmd <cmd>",
+      "run after delivery with KEYWARD_KEY_ID set (never the secret); non-zero stops",
+    )
+    .addHelpText(
+      "after",
+      `
+Assisted keys: Keyward prints exactly which key to create, then asks for its credentials (hidden
+prompt), or reads them from stdin with --credentials-stdin: {"apiKey","secret"[,"passphrase"]}, or a list
+of such objects each with "slot": N. Credentials whose probe does not show exactly the old key's
+permissions are refused. After the grace period it guides revoking the old key and probes it until dead.
+${EXIT_CODES_HELP}
+
+Examples:
+  keyward rotate apply plan.json
+  keyward rotate apply plan.json --grace 2m --check-cmd './check-bots.sh' --concurrency 4 --json
+  echo '{"slot":1,"apiKey":"…","secret":"…"}' | keyward rotate apply plan.json --credentials-stdin`,
+    )
+    .action(run(async () => (await import("./commands/rotate.js")).rotateApply));
+  runFlags(
+    rotate
+      .command("resume")
+      .description("finish an interrupted rotation from its journal (after a crash, a failure or a wait)")
+      .argument("[id]", "the rotation id (default: the unfinished one)"),
+  )
+    .addHelpText(
+      "after",
+      examples(
+        "keyward rotate resume",
+        "keyward rotate resume rot-k3f9q2 --json",
+        `echo '{"apiKey":"…","secret":"…"}' | keyward rotate resume --credentials-stdin`,
+      ),
+    )
+    .action(run(async () => (await import("./commands/rotate.js")).rotateResume));
+  rotate
+    .command("status")
+    .description("rotations and where each key stands")
+    .argument("[id]", "only this rotation")
+    .option("--json", "print JSON")
+    .addHelpText("after", examples("keyward rotate status", "keyward rotate status rot-k3f9q2 --json"))
+    .action(run(async () => (await import("./commands/rotate.js")).rotateStatus));
+  rotate
+    .command("abort")
+    .description(
+      "undo a rotation where possible: before the old key's revoke, the old secret goes back and the new key goes",
+    )
+    .argument("[id]", "the rotation id (default: the unfinished one)")
+    .option("--json", "print JSON")
+    .addHelpText("after", examples("keyward rotate abort", "keyward rotate abort rot-k3f9q2 --json"))
+    .action(run(async () => (await import("./commands/rotate.js")).rotateAbort));
+
   const audit = program
     .command("audit")
     .description("the audit log of every state-changing action (hash-chained)")
     .option("--json", "print JSON")
+    .addHelpText("after", examples("keyward audit", "keyward audit --json", "keyward audit verify"))
     .action(run(async () => (await import("./commands/audit.js")).auditList));
   audit
     .command("verify")
     .description("check the hash chain; exits 1 naming the first broken entry")
     .option("--json", "print JSON")
-    .action(run(async () => (await import("./commands/audit.js")).auditVerify));
+    .addHelpText("after", examples("keyward audit verify", "keyward audit verify --json"))
+    .action(
+      run(async () => {
+        const { auditVerify } = await import("./commands/audit.js");
+        // `audit` has a --json of its own, and commander gives it the flag even after `verify`: read both.
+        return (globals: GlobalOptions, _opts: { json?: boolean }, command: Command) =>
+          auditVerify(globals, command.optsWithGlobals<{ json?: boolean }>());
+      }),
+    );
+
+  program
+    .command("web")
+    .description("serve the web app (inventory, bulk revoke, audit log, accounts) on this machine")
+    .option("--port <n>", "port to listen on (0: any free port)", "7420")
+    .option(
+      "--host <address>",
+      "address to listen on; anything but loopback needs --allow-remote and TLS",
+      "127.0.0.1",
+    )
+    .option("--allow-remote", "allow a non-loopback --host (requires --tls-cert and --tls-key)")
+    .option("--tls-cert <file>", "PEM certificate: serve HTTPS")
+    .option("--tls-key <file>", "PEM private key of the certificate")
+    .addHelpText(
+      "after",
+      `
+Prints a URL with a one-time login token (it works once; each login prints the next one). The token
+becomes an HttpOnly, SameSite=Strict session cookie. The vault passphrase is asked now (or taken from
+$KEYWARD_PASSPHRASE) and the server holds the opened home until Ctrl-C.
+
+Examples:
+  keyward web
+  keyward web --port 8443 --host keyward.desk.internal --allow-remote --tls-cert cert.pem --tls-key key.pem`,
+    )
+    .action(run(async () => (await import("./commands/web.js")).web));
 
   return program;
 }

@@ -1,0 +1,72 @@
+/**
+ * `npm run demo`: the exchange simulator on the demo scenario (a small trading desk), a throwaway
+ * Keyward home set up through core (the same accounts and tracked keys as the CLI demo,
+ * `npm run demo:cli`), and the web app over it. Prints the one-time login URL, and the two lines that
+ * point the `keyward` command at the same home. Ctrl-C stops everything and deletes the home.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { isKeywardError, KeywardHome, Secret } from "@keyward/core";
+import { startSimulator } from "@keyward/simulator";
+import { DemoScenario, demoSeed, DEMO_PASSPHRASE as PASSPHRASE } from "./demo-seed.js";
+import { setupHome } from "./home-setup.js";
+import { startWebServer, type WebServer } from "./server.js";
+
+const SCENARIO = fileURLToPath(import.meta.resolve("@keyward/simulator/scenarios/demo.json"));
+const PORT = Number(process.env.KEYWARD_WEB_PORT ?? 7420);
+
+const say = (text: string) => process.stdout.write(`${text}\n`);
+
+async function main(): Promise<void> {
+  const scenarioText = readFileSync(SCENARIO, "utf8");
+  const scenario = DemoScenario.parse(JSON.parse(scenarioText));
+  const sim = await startSimulator({ scenario: JSON.parse(scenarioText) });
+  const dir = mkdtempSync(join(tmpdir(), "keyward-demo-"));
+  let server: WebServer | undefined;
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await server?.close();
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stop(0));
+  process.on("SIGTERM", () => void stop(0));
+  try {
+    say(
+      "Keyward demo: a simulated trading desk (two OKX master accounts, two Bitfinex users) in the browser.",
+    );
+    say(`Simulator: OKX ${sim.okx}, Bitfinex ${sim.bitfinex}, control ${sim.control}`);
+    say(`Setting up a throwaway Keyward home in ${dir} (accounts are probed before they are stored)…`);
+    (await setupHome(dir, demoSeed(scenario, sim.okx, sim.bitfinex))).close();
+    const home = KeywardHome.open(dir, { passphrase: async () => new Secret(PASSPHRASE), actor: "web:demo" });
+    const start = (port: number) => startWebServer({ home, port, extraSecrets: [PASSPHRASE] });
+    try {
+      server = await start(PORT);
+    } catch (error) {
+      if (!isKeywardError(error, "CONFIG_INVALID")) throw error;
+      say(`(port ${PORT} is taken; using a free one)`);
+      server = await start(0);
+    }
+    await server.ready;
+    say(`
+Try: select keys with "mm-" in the label and revoke or rotate them (OKX sub-account keys go by API); revoke a
+Bitfinex key and do its manual step on the simulator's page ${sim.bitfinex}/api while Keyward waits.
+Simulated exchange pages: ${sim.okx}/account/my-api and ${sim.bitfinex}/api; state: ${sim.control}/state
+
+The same home from the command line, in another terminal of this repository:
+  export KEYWARD_HOME=${dir} KEYWARD_PASSPHRASE=${PASSPHRASE}
+  npx keyward keys --risky
+  npx keyward audit verify
+The command-line demo is \`npm run demo:cli\`. Press Ctrl-C to stop (the throwaway home is deleted).`);
+  } catch (error) {
+    process.stderr.write(`demo failed: ${(error as Error).message}\n`);
+    await stop(1);
+  }
+}
+
+await main();

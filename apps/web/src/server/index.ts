@@ -1,0 +1,9 @@
+/**
+ * @keyward/web: the browser shell over @keyward/core. `keyward web` (apps/cli) calls startWebServer;
+ * the demo, the tests and the performance script also use setupHome to build a home through core.
+ */
+export { type HomeSeed, type SeedAccount, type SeedTrackedKey, setupHome } from "./home-setup.js";
+export { HttpError } from "./http-errors.js";
+export { checkListen, DEFAULT_HOST, DEFAULT_PORT, isLoopback, type ListenOptions } from "./listen.js";
+export { CONTENT_SECURITY_POLICY, CSRF_HEADER, SESSION_COOKIE } from "./security.js";
+export { startWebServer, type WebServer, type WebServerOptions } from "./server.js";

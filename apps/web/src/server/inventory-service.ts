@@ -1,0 +1,126 @@
+/**
+ * The inventory as the server holds it: the last live fetch of every account (kept in memory, so a
+ * page load answers at once), refreshed on demand. Concurrent refreshes share one fetch. The browser
+ * gets InventoryRow objects (core's flat, secret-free view) and counts per exchange, risk and method.
+ */
+import {
+  type AccountInventory,
+  type AdapterOptions,
+  type ExchangeAdapter,
+  fetchInventory,
+  type InventoryRow,
+  inventoryRow,
+  type KeyRecord,
+  type KeywardHome,
+  RISKS,
+  type Risk,
+} from "@keyward/core";
+
+export interface InventorySnapshot {
+  fetchedAt: string;
+  ms: number;
+  keys: KeyRecord[];
+  accounts: AccountInventory[];
+}
+
+export interface InventoryResponse {
+  fetchedAt: string;
+  ms: number;
+  keys: InventoryRow[];
+  accounts: {
+    account: string;
+    exchange: string;
+    keys: number;
+    ms: number;
+    error?: AccountInventory["error"];
+  }[];
+  counts: {
+    total: number;
+    risky: number;
+    byExchange: Record<string, number>;
+    byRisk: Record<Risk, number>;
+    byManagement: { api: number; manual: number };
+  };
+}
+
+export class InventoryService {
+  #adapters: Map<string, ExchangeAdapter> | undefined;
+  #last: InventorySnapshot | undefined;
+  #inflight: Promise<InventorySnapshot> | undefined;
+
+  constructor(
+    private readonly home: KeywardHome,
+    private readonly adapterOptions: AdapterOptions,
+  ) {}
+
+  /** One adapter per account, built once (the rate-limit schedulers are process-wide anyway). */
+  async adapters(): Promise<Map<string, ExchangeAdapter>> {
+    this.#adapters ??= await this.home.adapters(
+      this.home.config.accounts.map((a) => a.name),
+      this.adapterOptions,
+    );
+    return this.#adapters;
+  }
+
+  get last(): InventorySnapshot | undefined {
+    return this.#last;
+  }
+
+  /** The held inventory, or a live fetch when there is none yet or `refresh` is asked. */
+  async get(refresh = false): Promise<InventorySnapshot> {
+    if (this.#last && !refresh) return this.#last;
+    return this.refresh();
+  }
+
+  refresh(): Promise<InventorySnapshot> {
+    this.#inflight ??= (async () => {
+      try {
+        const started = performance.now();
+        const adapters = await this.adapters();
+        const accounts = await fetchInventory(
+          this.home.config.accounts.map((a) => ({ name: a.name, exchange: a.exchange })),
+          { adapterFor: (name) => adapters.get(name) as ExchangeAdapter },
+        );
+        this.#last = {
+          fetchedAt: new Date().toISOString(),
+          ms: Math.round(performance.now() - started),
+          keys: accounts.flatMap((a) => a.keys),
+          accounts,
+        };
+        return this.#last;
+      } finally {
+        this.#inflight = undefined;
+      }
+    })();
+    return this.#inflight;
+  }
+
+  view(snapshot: InventorySnapshot): InventoryResponse {
+    const { maxKeyAgeDays } = this.home.config.settings;
+    const now = Date.now();
+    const keys = snapshot.keys.map((k) => inventoryRow(k, { maxKeyAgeDays, now }));
+    const byRisk = Object.fromEntries(Object.keys(RISKS).map((r) => [r, 0])) as Record<Risk, number>;
+    const byExchange: Record<string, number> = {};
+    const byManagement = { api: 0, manual: 0 };
+    let risky = 0;
+    for (const row of keys) {
+      byExchange[row.exchange] = (byExchange[row.exchange] ?? 0) + 1;
+      byManagement[row.management]++;
+      if (row.risks.length > 0) risky++;
+      for (const r of row.risks) byRisk[r]++;
+    }
+    return {
+      fetchedAt: snapshot.fetchedAt,
+      ms: snapshot.ms,
+      keys,
+      accounts: snapshot.accounts.map((a) => ({
+        account: a.account,
+        exchange: a.exchange,
+        keys: a.keys.length,
+        ms: Math.round(a.ms),
+        ...(a.error ? { error: a.error } : {}),
+      })),
+      counts: { total: keys.length, risky, byExchange, byRisk, byManagement },
+    };
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * `keyward web`'s server: checks where it may listen, opens the vault at start-up (so a wrong
+ * passphrase fails at once, not on the first click), listens, and prints the one-time login URL.
+ * It holds the opened home for its whole life; nothing it sends carries a credential.
+ */
+import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { createAdaptorServer } from "@hono/node-server";
+import { type AdapterOptions, KeywardError, type KeywardHome, type Secret } from "@keyward/core";
+import { buildApp } from "./app.js";
+import { InventoryService } from "./inventory-service.js";
+import { checkListen, DEFAULT_HOST, DEFAULT_PORT, urlHost } from "./listen.js";
+import { RevokeJobs } from "./revoke-jobs.js";
+import { RotationJobs } from "./rotation-jobs.js";
+import { SecretGuard } from "./secret-guard.js";
+import { AttemptLimiter, SessionStore } from "./security.js";
+import { defaultUiDir, StaticUi } from "./static-ui.js";
+
+export interface WebServerOptions {
+  /** An opened home; its vault is opened here (asking for the passphrase if not yet given). */
+  home: KeywardHome;
+  /** Default 127.0.0.1. Anything but loopback needs `allowRemote` and `tls`. */
+  host?: string;
+  /** Default 7420; 0 picks a free port. */
+  port?: number;
+  allowRemote?: boolean;
+  /** PEM certificate and key: the server speaks HTTPS only. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** The built UI (default: dist/ui beside this file's dist/server). */
+  uiDir?: string;
+  /** Passed to every adapter (tests shrink the rate limits along with the simulator's). */
+  adapterOptions?: AdapterOptions;
+  /** How long a revoke waits for people to do the manual steps, and how often it probes. */
+  manual?: { timeoutMs?: number; pollMs?: number };
+  /** Failed login attempts allowed per window, for everyone together. Default 10 per minute. */
+  loginRateLimit?: { limit: number; windowMs: number };
+  sessionTtlMs?: number;
+  /** Where the URL and the server's notes go (default: stdout). */
+  print?: (line: string) => void;
+  /** Fetch the inventory as soon as the server listens, so the first page load is instant. Default true. */
+  prefetch?: boolean;
+  /** More values no response may contain (e.g. the vault passphrase), beside the vault's secrets. */
+  extraSecrets?: readonly (Secret | string)[];
+}
+
+export interface WebServer {
+  /** e.g. http://127.0.0.1:7420 */
+  readonly origin: string;
+  readonly host: string;
+  readonly port: number;
+  /** The currently valid one-time login URL. */
+  loginUrl(): string;
+  /** Resolves when the prefetched inventory is in (or failed). */
+  readonly ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
+  const host = options.host ?? DEFAULT_HOST;
+  const port = options.port ?? DEFAULT_PORT;
+  const tls = options.tls;
+  checkListen({ host, port, allowRemote: options.allowRemote ?? false, tls: tls !== undefined });
+  const print = options.print ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  const log = (line: string) => print(`[keyward web] ${line}`);
+
+  const { home } = options;
+  await home.vault();
+  home.state();
+  const guard = new SecretGuard(home, options.extraSecrets ?? []);
+  const inventory = new InventoryService(home, options.adapterOptions ?? {});
+  const jobs = new RevokeJobs({
+    home,
+    inventory,
+    manual: { timeoutMs: options.manual?.timeoutMs ?? 15 * 60_000, pollMs: options.manual?.pollMs ?? 2_000 },
+    log,
+  });
+  const rotations = new RotationJobs({ home, inventory, log });
+  const sessions = new SessionStore(
+    options.sessionTtlMs === undefined ? {} : { ttlMs: options.sessionTtlMs },
+  );
+  const limit = options.loginRateLimit ?? { limit: 10, windowMs: 60_000 };
+  const bound = { origin: "", hosts: new Set<string>() };
+  const loginUrl = () => `${bound.origin}/login?token=${sessions.loginToken}`;
+  const app = buildApp({
+    home,
+    inventory,
+    jobs,
+    rotations,
+    sessions,
+    loginLimiter: new AttemptLimiter(limit.limit, limit.windowMs),
+    guard,
+    ui: new StaticUi(options.uiDir ?? defaultUiDir()),
+    tls: tls !== undefined,
+    bound,
+    onLogin: () => log(`a browser logged in. The next login URL (works once): ${loginUrl()}`),
+    log,
+  });
+
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    // Leave the process's global Request/Response alone (the simulator and ccxt may share the process).
+    overrideGlobalObjects: false,
+    ...(tls
+      ? { createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } }
+      : { createServer: createHttpServer }),
+  }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(
+        new KeywardError(
+          "CONFIG_INVALID",
+          error.code === "EADDRINUSE"
+            ? `port ${port} on ${host} is already in use`
+            : `cannot listen on ${host}:${port} (${error.code ?? error.message})`,
+          { hint: "Pick another port with --port N (0 takes any free port), or stop what holds it." },
+        ),
+      );
+    };
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  const scheme = tls ? "https" : "http";
+  const hostPart = urlHost(host);
+  bound.origin = `${scheme}://${hostPart}:${actualPort}`;
+  bound.hosts.add(`${hostPart}:${actualPort}`.toLowerCase());
+  if ((tls && actualPort === 443) || (!tls && actualPort === 80)) bound.hosts.add(hostPart.toLowerCase());
+
+  print(`Keyward web is serving ${home.paths.dir} at ${bound.origin}`);
+  print("Open this URL to log in (it works once; each login prints the next one):");
+  print(`  ${loginUrl()}`);
+
+  const ready =
+    options.prefetch === false
+      ? Promise.resolve()
+      : inventory.refresh().then(
+          (s) => log(`inventory: ${s.keys.length} key(s) from ${s.accounts.length} account(s) in ${s.ms} ms`),
+          (error: unknown) => log(`inventory prefetch failed: ${(error as Error).message}`),
+        );
+
+  let closing: Promise<void> | undefined;
+  return {
+    origin: bound.origin,
+    host,
+    port: actualPort,
+    loginUrl,
+    ready,
+    close: () => {
+      closing ??= (async () => {
+        await Promise.all([jobs.close(), rotations.close()]);
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * The shell: session check, navigation between the four pages, and the state they share (the
+ * inventory as last loaded, and the keys selected for revoke).
+ */
+import { useCallback, useEffect, useState } from "react";
+import { type ApiError, get, type InventoryResponse, post, type SessionInfo, setCsrfToken } from "./api.js";
+import { ErrorBox } from "./components.js";
+import { AccountsPage } from "./pages/accounts.js";
+import { AuditPage } from "./pages/audit.js";
+import { InventoryPage } from "./pages/inventory.js";
+import { RevokePage } from "./pages/revoke.js";
+import { RotatePage } from "./pages/rotate.js";
+
+const PAGES = [
+  { path: "/inventory", title: "Inventory" },
+  { path: "/revoke", title: "Revoke" },
+  { path: "/rotate", title: "Rotate" },
+  { path: "/audit", title: "Audit log" },
+  { path: "/accounts", title: "Accounts" },
+] as const;
+type PagePath = (typeof PAGES)[number]["path"];
+
+const currentPage = (): PagePath => {
+  const found = PAGES.find((p) => p.path === window.location.pathname);
+  return found?.path ?? "/inventory";
+};
+
+export interface InventoryState {
+  data: InventoryResponse | undefined;
+  loading: boolean;
+  error: ApiError | undefined;
+  load(refresh?: boolean): Promise<void>;
+}
+
+export function App() {
+  const [page, setPage] = useState<PagePath>(currentPage);
+  const [session, setSession] = useState<SessionInfo | undefined>();
+  const [sessionError, setSessionError] = useState<ApiError | undefined>();
+  const [inventory, setInventory] = useState<InventoryResponse | undefined>();
+  const [inventoryLoading, setInventoryLoading] = useState(false);
+  const [inventoryError, setInventoryError] = useState<ApiError | undefined>();
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+
+  const navigate = useCallback((path: PagePath) => {
+    if (window.location.pathname !== path) window.history.pushState(null, "", path);
+    setPage(path);
+    window.scrollTo(0, 0);
+  }, []);
+
+  useEffect(() => {
+    if (window.location.pathname === "/") window.history.replaceState(null, "", "/inventory");
+    const onPop = () => setPage(currentPage());
+    window.addEventListener("popstate", onPop);
+    return () => window.removeEventListener("popstate", onPop);
+  }, []);
+
+  useEffect(() => {
+    get<SessionInfo>("/api/session").then(
+      (s) => {
+        setCsrfToken(s.csrfToken);
+        setSession(s);
+      },
+      (e: ApiError) => setSessionError(e),
+    );
+  }, []);
+
+  const loadInventory = useCallback(async (refresh = false) => {
+    setInventoryLoading(true);
+    setInventoryError(undefined);
+    try {
+      const data = await get<InventoryResponse>(`/api/inventory${refresh ? "?refresh=1" : ""}`);
+      setInventory(data);
+      // Forget selected keys that are gone.
+      const ids = new Set(data.keys.map((k) => k.id));
+      setSelected((prev) => {
+        const next = new Set([...prev].filter((id) => ids.has(id)));
+        return next.size === prev.size ? prev : next;
+      });
+    } catch (e) {
+      setInventoryError(e as ApiError);
+    } finally {
+      setInventoryLoading(false);
+    }
+  }, []);
+
+  useEffect(() => {
+    if (session) void loadInventory();
+  }, [session, loadInventory]);
+
+  const state: InventoryState = {
+    data: inventory,
+    loading: inventoryLoading,
+    error: inventoryError,
+    load: loadInventory,
+  };
+
+  if (sessionError) {
+    return (
+      <main className="login-needed">
+        <h1>Keyward</h1>
+        {sessionError.status === 401 ? (
+          <div className="panel">
+            <h2>Not logged in</h2>
+            <p>
+              Open the login URL that <code>keyward web</code> printed in its terminal. Each URL works once;
+              after a login the server prints the next one. Restarting <code>keyward web</code> also prints a
+              new one.
+            </p>
+          </div>
+        ) : (
+          <ErrorBox error={sessionError} />
+        )}
+      </main>
+    );
+  }
+  if (!session) return <main className="booting">Keyward is starting…</main>;
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <span className="brand">Keyward</span>
+        <nav>
+          {PAGES.map((p) => (
+            <a
+              key={p.path}
+              href={p.path}
+              className={p.path === page ? "active" : ""}
+              aria-current={p.path === page ? "page" : undefined}
+              onClick={(e) => {
+                e.preventDefault();
+                navigate(p.path);
+              }}
+            >
+              {p.title}
+              {p.path === "/revoke" && selected.size > 0 ? (
+                <span className="pill">{selected.size}</span>
+              ) : null}
+            </a>
+          ))}
+        </nav>
+        <span className="home" title={session.home}>
+          {session.home}
+        </span>
+        <button
+          type="button"
+          className="link"
+          onClick={() => {
+            void post("/api/session/logout").finally(() => window.location.reload());
+          }}
+        >
+          Log out
+        </button>
+      </header>
+      <main>
+        {page === "/inventory" && (
+          <InventoryPage
+            inventory={state}
+            selected={selected}
+            setSelected={setSelected}
+            goRevoke={() => navigate("/revoke")}
+            goRotate={() => navigate("/rotate")}
+          />
+        )}
+        {page === "/revoke" && (
+          <RevokePage
+            inventory={state}
+            selected={selected}
+            setSelected={setSelected}
+            goInventory={() => navigate("/inventory")}
+          />
+        )}
+        {page === "/rotate" && (
+          <RotatePage inventory={state} selected={selected} goInventory={() => navigate("/inventory")} />
+        )}
+        {page === "/audit" && <AuditPage />}
+        {page === "/accounts" && <AccountsPage />}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,125 @@
+/** Accounts: where each one is, its tracked keys, and its key's health, permissions and warnings (probed). */
+import { useCallback, useEffect, useState } from "react";
+import { type AccountsResponse, type ApiError, get, type HealthResponse } from "../api.js";
+import { ErrorBox, Spinner, time } from "../components.js";
+
+export function AccountsPage() {
+  const [accounts, setAccounts] = useState<AccountsResponse | undefined>();
+  const [health, setHealth] = useState<HealthResponse | undefined>();
+  const [error, setError] = useState<ApiError | undefined>();
+  const [probing, setProbing] = useState(false);
+
+  const probe = useCallback(async () => {
+    setProbing(true);
+    try {
+      setHealth(await get<HealthResponse>("/api/accounts/health"));
+    } catch (e) {
+      setError(e as ApiError);
+    } finally {
+      setProbing(false);
+    }
+  }, []);
+
+  useEffect(() => {
+    get<AccountsResponse>("/api/accounts").then(setAccounts, (e: ApiError) => setError(e));
+    void probe();
+  }, [probe]);
+
+  const healthOf = (name: string) => health?.accounts.find((h) => h.account === name);
+
+  return (
+    <section className="accounts">
+      <div className="page-head">
+        <h1>Accounts</h1>
+        <div className="actions">
+          {health ? <span className="muted">checked {time(health.checkedAt)}</span> : null}
+          <button type="button" onClick={() => void probe()} disabled={probing}>
+            {probing ? "Probing…" : "Check again"}
+          </button>
+        </div>
+      </div>
+      {error ? <ErrorBox error={error} title="Could not load the accounts" /> : null}
+      {accounts && accounts.accounts.length === 0 ? (
+        <div className="panel">
+          No accounts yet. Add one with <code>keyward account add &lt;okx|bitfinex&gt; &lt;name&gt;</code>,
+          then reload.
+        </div>
+      ) : null}
+      {!accounts && !error ? <Spinner label="Loading accounts…" /> : null}
+      <div className="cards">
+        {accounts?.accounts.map((a) => {
+          const h = healthOf(a.name);
+          const status = h?.health?.status ?? (h?.error ? "error" : undefined);
+          return (
+            <article className="card" key={a.name} data-account={a.name}>
+              <header>
+                <h2>{a.name}</h2>
+                <span className={`badge ex-${a.exchange}`}>{a.exchange}</span>{" "}
+                {status ? (
+                  <span className={`badge health-${status}`} data-testid="health">
+                    {status}
+                  </span>
+                ) : probing ? (
+                  <span className="badge">probing…</span>
+                ) : null}
+              </header>
+              <dl>
+                <dt>Where</dt>
+                <dd>{a.endpoint ?? (a.region ? `region ${a.region}` : "default")}</dd>
+                {h?.health ? (
+                  <>
+                    {h.health.master !== null ? (
+                      <>
+                        <dt>Master-account key</dt>
+                        <dd>{h.health.master ? "yes" : "no"}</dd>
+                      </>
+                    ) : null}
+                    <dt>Permissions</dt>
+                    <dd>{h.health.permissions.join(", ") || "none reported"}</dd>
+                    <dt>IP binding</dt>
+                    <dd>
+                      {h.health.ip === null
+                        ? "not reported by the exchange"
+                        : h.health.ip.join(", ") || "none"}
+                    </dd>
+                    <dt>Evidence</dt>
+                    <dd className="muted">{h.health.evidence}</dd>
+                  </>
+                ) : null}
+                <dt>Tracked keys</dt>
+                <dd>
+                  {a.tracked.length === 0
+                    ? "none"
+                    : a.tracked
+                        .map((t) => `${t.label} (${t.apiKeyShort})${t.provable ? "" : " — no secret held"}`)
+                        .join("; ")}
+                </dd>
+              </dl>
+              {h?.health?.warnings.map((w) => (
+                <div className="warning" key={w}>
+                  {w}
+                </div>
+              ))}
+              {h?.health && h.health.status !== "alive" ? (
+                <div className="error">
+                  The account's key is {h.health.status}.
+                  <div className="hint">
+                    What to do: check the key on the exchange (it may be revoked, expired or not whitelisted
+                    for this machine's IP), then replace it: keyward account remove {a.name}; keyward account
+                    add …
+                  </div>
+                </div>
+              ) : null}
+              {h?.error ? (
+                <div className="error">
+                  {h.error.message}
+                  {h.error.hint ? <div className="hint">What to do: {h.error.hint}</div> : null}
+                </div>
+              ) : null}
+            </article>
+          );
+        })}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,310 @@
+/**
+ * The browser, end to end: playwright-core drives Debian's Chromium (/usr/bin/chromium, no browser
+ * download) against the server started in-process. A person logs in from the printed URL, sees the
+ * inventory, revokes two keys (an OKX sub-account key by API; a tracked Bitfinex key whose manual step
+ * the test performs on the simulator's HTML page), sees both proven dead, and checks the audit log; then
+ * rotates an OKX sub-account key from the Rotate page and sees it finish.
+ * The suite also saves the README's screenshot of the inventory page (demo scenario) to
+ * docs/screenshots/inventory.png.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { KeywardHome, Secret } from "@keyward/core";
+import { startSimulator } from "@keyward/simulator";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEMO_PASSPHRASE, DemoScenario, demoSeed } from "../src/server/demo-seed.js";
+import { setupHome, startWebServer } from "../src/server/index.js";
+import { CANARIES, type Desk, KEYS, startDesk, statuses, UI_DIR } from "./helpers.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const SCREENSHOT = fileURLToPath(new URL("../../../docs/screenshots/inventory.png", import.meta.url));
+const haveChromium = existsSync(CHROMIUM);
+
+/** The flags this machine needs (see the environment notes): no sandbox as root, no background networking. */
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export async function launchChromium(): Promise<Browser> {
+  // playwright-core starts Chromium headless with a fresh, temporary --user-data-dir of its own.
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** Collects what the page received from the Keyward server (not the event stream) and its console errors. */
+function watch(page: Page, origin: string) {
+  const bodies: { url: string; body: string }[] = [];
+  const pending: Promise<void>[] = [];
+  const consoleErrors: string[] = [];
+  page.on("response", (res) => {
+    if (!res.url().startsWith(origin) || (res.headers()["content-type"] ?? "").includes("event-stream"))
+      return;
+    pending.push(
+      res.text().then(
+        (body) => void bodies.push({ url: res.url(), body }),
+        () => {},
+      ),
+    );
+  });
+  page.on("console", (msg) => {
+    if (msg.type() === "error") consoleErrors.push(msg.text());
+  });
+  return {
+    consoleErrors,
+    async bodies() {
+      await Promise.all(pending);
+      return bodies;
+    },
+  };
+}
+
+describe.skipIf(!haveChromium)(
+  `in the browser (skipped only when ${CHROMIUM} is missing; CI installs it)`,
+  () => {
+    let browser: Browser;
+    let desk: Desk;
+
+    beforeAll(async () => {
+      [browser, desk] = await Promise.all([
+        launchChromium(),
+        startDesk({ manual: { pollMs: 1000, timeoutMs: 120_000 } }),
+      ]);
+    });
+    afterAll(async () => {
+      await browser?.close();
+      await desk?.close();
+    });
+
+    it("logs in from the printed URL, revokes an OKX key by API and a Bitfinex key by hand, and sees both proven dead", async () => {
+      const origin = desk.server.origin;
+      const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+      const page = await context.newPage();
+      page.setDefaultTimeout(20_000);
+      const seen = watch(page, origin);
+
+      // 1. Log in with the URL the server printed; the token leaves the address bar.
+      const printed = desk.printed.map((l) => l.trim()).find((l) => l.startsWith(`${origin}/login?token=`));
+      expect(printed).toBeDefined();
+      await page.goto(printed as string);
+      expect(page.url()).toBe(`${origin}/inventory`);
+      expect(await page.evaluate(() => document.cookie)).toBe(""); // HttpOnly: not readable by scripts
+
+      // 2. The inventory: every key, counts, risk badges.
+      const count = page.getByTestId("shown-count");
+      await count.filter({ hasText: /^\d+ of \d+ keys$/ }).waitFor();
+      const total = Number(/of (\d+) keys/.exec((await count.textContent()) ?? "")?.[1]);
+      expect(total).toBeGreaterThanOrEqual(7);
+      expect(await page.getByTestId("count-exchange-okx").textContent()).toMatch(/\d+\s*okx/);
+      expect(await page.getByTestId("count-risk-withdraw").textContent()).toMatch(/1\s*withdraw/);
+      await page.locator(".grid-row", { hasText: "bot-2" }).locator(".risk-no-ip").waitFor();
+
+      // 3. Select one OKX sub-account key and the tracked Bitfinex key, through search.
+      const search = page.getByLabel("Search keys");
+      await search.fill("bot-1");
+      await count.filter({ hasText: `1 of ${total} keys` }).waitFor();
+      await page.getByLabel("Select bot-1").check();
+      await search.fill("bfx-mm");
+      await count.filter({ hasText: `1 of ${total} keys` }).waitFor();
+      await page.getByLabel("Select bfx-mm").check();
+      await search.fill("");
+      await count.filter({ hasText: `${total} of ${total} keys` }).waitFor();
+      await page.getByText("2 selected").waitFor();
+
+      // 4. Review: one by API, one by a person; type 2 to confirm.
+      await page.getByRole("button", { name: "Revoke selected (2)…" }).click();
+      expect(page.url()).toBe(`${origin}/revoke`);
+      await page.getByRole("button", { name: "Review plan" }).click();
+      const summary = page.getByTestId("plan-summary");
+      await summary.waitFor();
+      expect(await summary.textContent()).toMatch(/2 key\(s\): 1 by API, 1 by a person/);
+      const go = page.getByRole("button", { name: "Revoke 2 keys" });
+      expect(await go.isDisabled()).toBe(true);
+      await page.getByLabel("Type the number of keys to confirm").fill("3");
+      expect(await go.isDisabled()).toBe(true);
+      await page.getByLabel("Type the number of keys to confirm").fill("2");
+      await go.click();
+
+      // 5. Live progress: the OKX key is revoked by API and proven dead; the Bitfinex key gets a checklist.
+      const bot1Id = `okx:desk-okx:deskBots01:${KEYS.bot1.apiKey}`;
+      await page
+        .locator(`tr[data-key-id="${bot1Id}"] [data-testid="verified"]`, { hasText: "yes" })
+        .waitFor();
+      const item = page.locator(".checklist li[data-key-id]", { hasText: "bfx-mm" });
+      await item.waitFor();
+      await page.getByTestId("job-status").filter({ hasText: "waiting for manual steps" }).waitFor();
+      expect(statuses(await desk.state()).get(KEYS.bot1.apiKey)).toBe("revoked");
+
+      // "Verify now" before the step: the key still works, and the page says what to do.
+      await item.getByRole("button", { name: "Verify now" }).click();
+      await item.getByText(/Still alive: the exchange still accepts this key/).waitFor();
+
+      // 6. The manual step, as a person does it on the exchange's page the checklist links to.
+      const href = await item.getByRole("link").getAttribute("href");
+      expect(href).toBe(`${desk.sim.bitfinex}/api`);
+      const exchange = await context.newPage();
+      await exchange.goto(href as string);
+      await exchange
+        .locator(`tr[data-api-key="${KEYS.bfxMm.apiKey}"]`)
+        .getByRole("link", { name: "Revoke" })
+        .click();
+      await exchange.locator("#confirm-revoke").click();
+      await exchange.getByText("API key revoked.").waitFor();
+      await exchange.close();
+
+      // 7. Keyward proves it dead; both keys are verified.
+      await item.getByTestId("manual-status").filter({ hasText: "proven dead" }).waitFor();
+      await page.getByTestId("job-status").filter({ hasText: "finished" }).waitFor();
+      expect(await page.getByTestId("job-summary").textContent()).toMatch(/^2 of 2 proven dead/);
+      const bfxId = `bitfinex:desk-bfx:-:${KEYS.bfxMm.apiKey}`;
+      expect(await page.locator(`tr[data-key-id="${bfxId}"] [data-testid="verified"]`).textContent()).toBe(
+        "yes",
+      );
+      const world = statuses(await desk.state());
+      expect([world.get(KEYS.bot1.apiKey), world.get(KEYS.bfxMm.apiKey)]).toEqual(["revoked", "revoked"]);
+      await page.screenshot({ path: join(tmpdir(), "keyward-web-revoke.png"), fullPage: true });
+
+      // 8. The audit log shows the run, and its chain is intact.
+      await page.getByRole("link", { name: "Audit log" }).click();
+      await page.getByTestId("chain-status").filter({ hasText: "Chain intact" }).waitFor();
+      await page.getByRole("cell", { name: "revoke.verified" }).first().waitFor();
+
+      // 9. Accounts: health, permissions and warnings.
+      await page.getByRole("link", { name: "Accounts" }).click();
+      await page.locator('[data-account="desk-okx"] [data-testid="health"]', { hasText: "alive" }).waitFor();
+
+      // Nothing the page received carried a secret; the CSP was never violated.
+      const bodies = await seen.bodies();
+      expect(bodies.length).toBeGreaterThan(5);
+      for (const { url, body } of bodies) for (const c of CANARIES) expect(body.includes(c), url).toBe(false);
+      expect(seen.consoleErrors.filter((e) => /Content Security Policy|Refused to/i.test(e))).toEqual([]);
+      await context.close();
+    });
+
+    it("rotates an OKX sub-account key from the Rotate page and sees it finish", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "keyward-web-e2e-rotate-"));
+      const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+      try {
+        const page = await context.newPage();
+        page.setDefaultTimeout(20_000);
+        await page.goto(desk.server.loginUrl());
+        const count = page.getByTestId("shown-count");
+        await count.filter({ hasText: /^\d+ of \d+ keys$/ }).waitFor();
+        await page.getByLabel("Search keys").fill("bot-2");
+        await count.filter({ hasText: /^1 of/ }).waitFor();
+        await page.getByLabel("Select bot-2").check();
+        await page.getByRole("button", { name: "Rotate selected (1)…" }).click();
+        expect(page.url()).toBe(`${desk.server.origin}/rotate`);
+        await page.getByLabel("Delivery targets").fill(`dotenv:${dir}/{label}.env`);
+        await page.getByLabel("Grace seconds").fill("0");
+        await page.getByRole("button", { name: "Review rotation plan" }).click();
+        await page
+          .getByTestId("rotation-summary")
+          .filter({ hasText: "1 key(s) to rotate: 1 by API" })
+          .waitFor();
+        await page.getByLabel("Type the number of keys to rotate").fill("1");
+        await page.getByRole("button", { name: "Rotate 1 key" }).click();
+        await page
+          .getByTestId("rotation-state")
+          .filter({ hasText: /^finished/ })
+          .waitFor({ timeout: 40_000 });
+        expect(await page.getByTestId("slot-outcome").first().textContent()).toBe("finished");
+        expect(await page.getByTestId("rotation-summary").textContent()).toMatch(/^1 of 1 rotated/);
+        const env = readFileSync(join(dir, "bot-2.env"), "utf8");
+        expect(env).toMatch(/API_KEY=/);
+        expect(statuses(await desk.state()).get(KEYS.bot2.apiKey)).toBe("revoked");
+        await page.screenshot({ path: join(tmpdir(), "keyward-web-rotate.png"), fullPage: true });
+      } finally {
+        await context.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("a page on another origin cannot read the API or use the session", async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const url = new URL(desk.server.loginUrl());
+      await page.goto(url.href);
+      // The simulator's page stands in for any other site open in the same browser.
+      await page.goto(`${desk.sim.bitfinex}/api`);
+      const result = await page.evaluate(async (origin) => {
+        const out: string[] = [];
+        try {
+          const res = await fetch(`${origin}/api/inventory`, { credentials: "include" });
+          out.push(`read:${res.status}`);
+        } catch {
+          out.push("read:blocked");
+        }
+        try {
+          const res = await fetch(`${origin}/api/revoke/plan`, {
+            method: "POST",
+            credentials: "include",
+            mode: "no-cors",
+            headers: { "content-type": "text/plain" },
+            body: JSON.stringify({ all: true }),
+          });
+          out.push(`write:${res.type}`);
+        } catch {
+          out.push("write:blocked");
+        }
+        return out;
+      }, desk.server.origin);
+      // CORS hides the answer. The POST is blocked by the browser or, if sent, goes without the
+      // SameSite=Strict cookie and with a foreign Origin, which the server refuses (security.test.ts).
+      expect(result[0]).toBe("read:blocked");
+      expect(["write:blocked", "write:opaque"]).toContain(result[1]);
+      await context.close();
+    });
+  },
+);
+
+describe.skipIf(!haveChromium)("the README screenshot", () => {
+  it("saves the inventory page of the demo desk to docs/screenshots/inventory.png", async () => {
+    const scenarioPath = fileURLToPath(import.meta.resolve("@keyward/simulator/scenarios/demo.json"));
+    const text = readFileSync(scenarioPath, "utf8");
+    const sim = await startSimulator({ scenario: JSON.parse(text), rateScale: 0.05 });
+    const dir = mkdtempSync(join(tmpdir(), "keyward-web-shot-"));
+    const browser = await launchChromium();
+    try {
+      (
+        await setupHome(dir, {
+          ...demoSeed(DemoScenario.parse(JSON.parse(text)), sim.okx, sim.bitfinex),
+          workFactor: 10,
+        })
+      ).close();
+      const home = KeywardHome.open(dir, {
+        passphrase: async () => new Secret(DEMO_PASSPHRASE),
+        actor: "web:demo",
+      });
+      const server = await startWebServer({ home, port: 0, uiDir: UI_DIR, print: () => {} });
+      try {
+        await server.ready;
+        const page = await browser.newPage({ viewport: { width: 1440, height: 860 } });
+        await page.goto(server.loginUrl());
+        await page
+          .getByTestId("shown-count")
+          .filter({ hasText: /^\d+ of \d+ keys$/ })
+          .waitFor();
+        await page.getByLabel("Select beta-old-bot-bfx").check();
+        await page.getByLabel("Select alpha-treasury-bfx").check();
+        mkdirSync(dirname(SCREENSHOT), { recursive: true });
+        await page.screenshot({ path: SCREENSHOT });
+        expect(existsSync(SCREENSHOT)).toBe(true);
+      } finally {
+        await server.close();
+        home.close();
+      }
+    } finally {
+      await browser.close();
+      await sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
