@@ -57,6 +57,7 @@ export {
 export * from "./domain/schemas.js";
 export { redact, Secret } from "./domain/secret.js";
 export { ERROR_CODES, type ErrorCode, isKeywardError, KeywardError } from "./errors.js";
+export { addAccount, type NewAccount, removeAccount, trackKey, untrackKey } from "./home/accounts.js";
 export {
   accountRef,
   CONFIG_FILE_NAME,

@@ -1,14 +1,13 @@
 /** `keyward account add|list|check|remove`. */
 import {
-  type Account,
   AccountNameSchema,
   AccountSchema,
   accountHealth,
-  accountRef,
+  addAccount,
   ExchangeIdSchema,
-  KeywardError,
   type KeywardHome,
-  loadAdapterFactory,
+  type NewAccount,
+  removeAccount,
   toCredentials,
 } from "@keyward/core";
 import { openHome } from "../context.js";
@@ -51,18 +50,18 @@ export async function accountAdd(
       "Use 1-64 letters, digits, '.', '_' or '-'.",
     );
   }
-  const candidate = AccountSchema.safeParse({
+  const region = opts.region as NewAccount["region"];
+  const probeCheck = AccountSchema.safeParse({
     name,
     exchange: exchange.data,
-    credentialsRef: accountRef(name),
+    credentialsRef: "-",
     ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
-    ...(opts.region ? { region: opts.region } : {}),
+    ...(region ? { region } : {}),
   });
-  if (!candidate.success) {
-    const issue = candidate.error.issues[0];
+  if (!probeCheck.success) {
+    const issue = probeCheck.error.issues[0];
     throw usageError(`--${String(issue?.path[0] ?? "input")}: ${issue?.message ?? "invalid"}`);
   }
-  const account: Account = candidate.data;
   return withHome(globals, async (home) => {
     if (home.config.accounts.some((a) => a.name.toLowerCase() === name.toLowerCase())) {
       throw usageError(
@@ -70,42 +69,21 @@ export async function accountAdd(
         `Pick another name, or remove it first: keyward account remove ${name}`,
       );
     }
-    const vault = await home.vault();
-    const needsPassphrase = account.exchange === "okx";
+    await home.vault(); // a wrong passphrase fails before anyone types credentials
+    const needsPassphrase = exchange.data === "okx";
     const input = opts.credentialsStdin
       ? await credentialsFromStdin(needsPassphrase)
       : await credentialsFromPrompt(needsPassphrase);
-    const credentials = toCredentials(input);
-
-    const adapter = (await loadAdapterFactory(account.exchange))({ account, credentials, tracked: [] });
-    const probe = await adapter.probe(credentials);
-    const health = accountHealth(account.exchange, probe);
-    if (probe.status !== "alive") {
-      // The exchange could not be asked (network, rate limit) is a failure; a "no" about the key is bad input.
-      const unreachable =
-        probe.status === "inconclusive" &&
-        ["network", "rate-limited", "exchange-error"].includes(probe.reason);
-      const detail = probe.status === "inconclusive" ? `${probe.reason}: ${probe.evidence}` : probe.evidence;
-      throw new KeywardError(
-        unreachable ? "EXCHANGE_UNAVAILABLE" : "CONFIG_INVALID",
-        `the credentials did not work (${probe.status}; ${detail})`,
-        {
-          hint: "Nothing was stored. Check the API key, secret (and passphrase), the region or endpoint, and the key's IP whitelist.",
-        },
-      );
-    }
-
-    vault.set(account.credentialsRef, credentials);
-    await vault.save();
-    home.config.accounts.push(account);
-    await home.saveConfig();
-    home.audit().append("account.added", account.name, {
-      exchange: account.exchange,
-      permissions: health.permissions,
-      master: health.master,
-      warnings: health.warnings,
-    });
-
+    const { account, health } = await addAccount(
+      home,
+      {
+        name,
+        exchange: exchange.data,
+        ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+        ...(region ? { region } : {}),
+      },
+      toCredentials(input),
+    );
     if (opts.json) printJson({ account: account.name, exchange: account.exchange, health });
     else {
       out(`Added ${account.exchange} account "${account.name}".`);
@@ -198,20 +176,9 @@ export async function accountCheck(
 
 export async function accountRemove(globals: GlobalOptions, name: string): Promise<ExitCode> {
   return withHome(globals, async (home) => {
-    const account = home.account(name);
-    const vault = await home.vault();
-    const tracked = home.tracked().list({ account: account.name });
-    vault.delete(account.credentialsRef);
-    for (const t of tracked) if (t.credentialsRef) vault.delete(t.credentialsRef);
-    await vault.save();
-    for (const t of tracked) home.tracked().remove(account.name, t.apiKey);
-    home.config.accounts = home.config.accounts.filter((a) => a !== account);
-    await home.saveConfig();
-    home
-      .audit()
-      .append("account.removed", account.name, { exchange: account.exchange, trackedKeys: tracked.length });
+    const { account, trackedKeys } = await removeAccount(home, name);
     out(
-      `Removed account "${account.name}" and its ${tracked.length} tracked key(s) from Keyward. The exchange was not touched.`,
+      `Removed account "${account.name}" and its ${trackedKeys} tracked key(s) from Keyward. The exchange was not touched.`,
     );
     return EXIT.OK;
   });

@@ -1,0 +1,152 @@
+/**
+ * Changing what a home knows: adding and removing accounts, tracking and untracking keys. Both shells
+ * (and the demo and test set-ups) go through these, so the rules are the same everywhere: credentials
+ * are probed before they are stored, secrets go to the vault only, and every change is audited.
+ */
+
+import type { ExchangeId } from "../adapters/registry.js";
+import { loadAdapterFactory } from "../adapters/registry.js";
+import type { Credentials } from "../domain/credentials.js";
+import { type Account, AccountSchema, keyId, type ProbeResult } from "../domain/schemas.js";
+import { KeywardError } from "../errors.js";
+import { type AccountHealth, accountHealth } from "../inventory/account-health.js";
+import { accountRef, type KeywardHome, trackedRef } from "./home.js";
+
+export interface NewAccount {
+  name: string;
+  exchange: ExchangeId;
+  endpoint?: string;
+  region?: "www" | "eea" | "us";
+}
+
+/** Reasons a probe gives when the exchange could not be asked at all (a failure, not bad input). */
+const UNREACHABLE = new Set(["network", "rate-limited", "exchange-error"]);
+
+/** Probes the credentials, then stores the account; nothing is stored if they do not work. */
+export async function addAccount(
+  home: KeywardHome,
+  input: NewAccount,
+  credentials: Credentials,
+): Promise<{ account: Account; health: AccountHealth }> {
+  const parsed = AccountSchema.safeParse({ ...input, credentialsRef: accountRef(input.name) });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new KeywardError(
+      "CONFIG_INVALID",
+      `${String(issue?.path[0] ?? "account")}: ${issue?.message ?? "invalid"}`,
+    );
+  }
+  const account = parsed.data;
+  if (home.config.accounts.some((a) => a.name.toLowerCase() === account.name.toLowerCase())) {
+    throw new KeywardError("CONFIG_INVALID", `an account named "${account.name}" already exists`, {
+      hint: `Pick another name, or remove it first: keyward account remove ${account.name}`,
+    });
+  }
+  const vault = await home.vault();
+  const adapter = (await loadAdapterFactory(account.exchange))({ account, credentials, tracked: [] });
+  const probe = await adapter.probe(credentials);
+  const health = accountHealth(account.exchange, probe);
+  if (probe.status !== "alive") {
+    const unreachable = probe.status === "inconclusive" && UNREACHABLE.has(probe.reason);
+    const detail = probe.status === "inconclusive" ? `${probe.reason}: ${probe.evidence}` : probe.evidence;
+    throw new KeywardError(
+      unreachable ? "EXCHANGE_UNAVAILABLE" : "CONFIG_INVALID",
+      `the credentials did not work (${probe.status}; ${detail})`,
+      {
+        hint: "Nothing was stored. Check the API key, secret (and passphrase), the region or endpoint, and the key's IP whitelist.",
+      },
+    );
+  }
+  vault.set(account.credentialsRef, credentials);
+  await vault.save();
+  home.config.accounts.push(account);
+  await home.saveConfig();
+  home.audit().append("account.added", account.name, {
+    exchange: account.exchange,
+    permissions: health.permissions,
+    master: health.master,
+    warnings: health.warnings,
+  });
+  return { account, health };
+}
+
+/** Forgets an account, its credentials and its tracked keys (the exchange is not touched). */
+export async function removeAccount(
+  home: KeywardHome,
+  name: string,
+): Promise<{ account: Account; trackedKeys: number }> {
+  const account = home.account(name);
+  const vault = await home.vault();
+  const tracked = home.tracked().list({ account: account.name });
+  vault.delete(account.credentialsRef);
+  for (const t of tracked) if (t.credentialsRef) vault.delete(t.credentialsRef);
+  await vault.save();
+  for (const t of tracked) home.tracked().remove(account.name, t.apiKey);
+  home.config.accounts = home.config.accounts.filter((a) => a !== account);
+  await home.saveConfig();
+  home
+    .audit()
+    .append("account.removed", account.name, { exchange: account.exchange, trackedKeys: tracked.length });
+  return { account, trackedKeys: tracked.length };
+}
+
+/**
+ * Registers a key the exchange cannot list. It is probed first: a key the exchange says does not
+ * exist is refused; what the probe learned (e.g. the nonce scheme it accepts) is remembered.
+ */
+export async function trackKey(
+  home: KeywardHome,
+  accountName: string,
+  label: string,
+  credentials: Credentials,
+): Promise<{ id: string; probe: ProbeResult }> {
+  const account = home.account(accountName);
+  if (!label.trim()) throw new KeywardError("CONFIG_INVALID", "label: must not be empty");
+  if (home.tracked().get(account.name, credentials.apiKey)) {
+    throw new KeywardError("CONFIG_INVALID", `that key is already tracked for "${account.name}"`, {
+      hint: "Untrack it first to replace its credentials.",
+    });
+  }
+  const vault = await home.vault();
+  const probe = await (await home.adapterFor(account.name)).probe(credentials);
+  if (probe.status === "dead") {
+    throw new KeywardError(
+      "CONFIG_INVALID",
+      `the exchange says this key does not exist (${probe.evidence})`,
+      {
+        hint: "Nothing was stored. Check the API key and secret; the key may already be revoked.",
+      },
+    );
+  }
+  const ref = trackedRef(account.name, credentials.apiKey);
+  vault.set(ref, credentials);
+  await vault.save();
+  const meta: Record<string, string> = { ...(probe.meta ?? {}) };
+  if (probe.status === "alive") meta.aliveFromHere = "1";
+  home.tracked().add({ account: account.name, apiKey: credentials.apiKey, label, credentialsRef: ref, meta });
+  const id = keyId(account.exchange, account.name, null, credentials.apiKey);
+  home.audit().append("key.tracked", id, { label, probe: probe.status });
+  return { id, probe };
+}
+
+/** Forgets a tracked key by id (`exchange:account:-:apiKey`) or bare API key. */
+export async function untrackKey(home: KeywardHome, id: string): Promise<{ account: string; label: string }> {
+  const apiKey = id.split(":").at(-1) ?? id;
+  const row = home
+    .tracked()
+    .list()
+    .find((r) => r.apiKey === apiKey && (id === apiKey || id.includes(`:${r.account}:`)));
+  if (!row) {
+    throw new KeywardError("KEY_NOT_FOUND", `no tracked key "${id}"`, {
+      hint: "Run `keyward keys` to see tracked keys and their ids.",
+    });
+  }
+  if (row.credentialsRef) {
+    const vault = await home.vault();
+    vault.delete(row.credentialsRef);
+    await vault.save();
+  }
+  home.tracked().remove(row.account, row.apiKey);
+  home.audit().append("key.untracked", `${row.account}:${row.apiKey}`, { label: row.label });
+  return { account: row.account, label: row.label };
+}
