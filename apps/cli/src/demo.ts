@@ -4,41 +4,19 @@
  * each run as the real `keyward` command. The simulator keeps running so you can try any command.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startSimulator } from "@keyward/simulator";
-import { z } from "zod";
+import { demoDesk, loadDemoScenario, startSimulator } from "@keyward/simulator";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = join(here, "bin.js");
-const SCENARIO = fileURLToPath(import.meta.resolve("@keyward/simulator/scenarios/demo.json"));
 const PASSPHRASE = "keyward-demo";
 
-// Only the fields the demo needs; the simulator validates the whole file.
-const DemoScenario = z.object({
-  okx: z.object({
-    accounts: z.array(
-      z.object({
-        name: z.string(),
-        keys: z.array(z.object({ apiKey: z.string(), secretKey: z.string(), passphrase: z.string() })),
-      }),
-    ),
-  }),
-  bitfinex: z.object({
-    users: z.array(
-      z.object({
-        email: z.string(),
-        keys: z.array(z.object({ apiKey: z.string(), apiSecret: z.string(), label: z.string() })),
-      }),
-    ),
-  }),
-});
-
-const scenarioText = readFileSync(SCENARIO, "utf8");
-const scenario = DemoScenario.parse(JSON.parse(scenarioText));
-const sim = await startSimulator({ scenario: JSON.parse(scenarioText) });
+const scenario = loadDemoScenario();
+const sim = await startSimulator({ scenario });
+const desk = demoDesk(scenario, sim);
 const home = mkdtempSync(join(tmpdir(), "keyward-demo-"));
 const env = { ...process.env, KEYWARD_HOME: home, KEYWARD_PASSPHRASE: PASSPHRASE };
 
@@ -58,32 +36,27 @@ try {
   say("Keyward demo: a simulated trading desk with two OKX master accounts and two Bitfinex users.");
   say(`Simulator: OKX ${sim.okx}, Bitfinex ${sim.bitfinex}, control ${sim.control}`);
   await keyward(["init"]);
-  // OKX: each desk's admin (master, IP-bound, trade) key manages its sub-accounts.
-  for (const account of scenario.okx.accounts) {
-    const admin = account.keys[0];
-    if (!admin) continue;
-    await keyward(["account", "add", "okx", account.name, "--endpoint", sim.okx, "--credentials-stdin"], {
-      apiKey: admin.apiKey,
-      secret: admin.secretKey,
-      passphrase: admin.passphrase,
-    });
+  // OKX: each desk's admin (master, IP-bound, trade) key manages its sub-accounts. Bitfinex: one
+  // read-only key per user for the account, the others tracked (no API lists them).
+  for (const account of desk.accounts) {
+    await keyward(
+      [
+        "account",
+        "add",
+        account.exchange,
+        account.name,
+        "--endpoint",
+        account.endpoint,
+        "--credentials-stdin",
+      ],
+      account.credentials,
+    );
   }
-  // Bitfinex: one read-only key per user for the account, the others tracked (no API lists them).
-  for (const [i, user] of scenario.bitfinex.users.entries()) {
-    const name = `${user.email.split("@")[1]?.split(".")[0] ?? `user${i}`}-bfx`;
-    const readOnly = (label: string) => Number(/read|report/.test(label));
-    const [accountKey, ...others] = [...user.keys].sort((a, b) => readOnly(b.label) - readOnly(a.label));
-    if (!accountKey) continue;
-    await keyward(["account", "add", "bitfinex", name, "--endpoint", sim.bitfinex, "--credentials-stdin"], {
-      apiKey: accountKey.apiKey,
-      secret: accountKey.apiSecret,
-    });
-    for (const key of others) {
-      await keyward(["key", "track", name, "--label", key.label, "--credentials-stdin"], {
-        apiKey: key.apiKey,
-        secret: key.apiSecret,
-      });
-    }
+  for (const key of desk.tracked) {
+    await keyward(
+      ["key", "track", key.account, "--label", key.label, "--credentials-stdin"],
+      key.credentials,
+    );
   }
   await keyward(["account", "check"]);
   await keyward(["keys"]);

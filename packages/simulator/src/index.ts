@@ -1,4 +1,11 @@
 export { type Clock, OffsetClock } from "./clock.js";
+export {
+  DEMO_SCENARIO_PATH,
+  type DemoCredentials,
+  type DemoDesk,
+  demoDesk,
+  loadDemoScenario,
+} from "./demo-desk.js";
 export { type FaultSpec, type FaultSpecInput, FaultSpecSchema } from "./faults.js";
 export { DEFAULT_RATE_LIMITS, type RateLimits, scaleRateLimits, type WindowLimit } from "./rate-limiter.js";
 export type { RequestLogEntry } from "./request-log.js";
