@@ -12,7 +12,6 @@ import {
   checkRecipient,
   checkTargetSyntax,
   DEFAULT_RUN_OPTIONS,
-  type ExchangeAdapter,
   isEmptySelector,
   KeywardError,
   type KeywardHome,
@@ -146,22 +145,6 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Adapters built from the vault as it is now (an account's key may switch during a rotation). */
-function adapterSource(home: KeywardHome): (account: string) => Promise<ExchangeAdapter> {
-  const cache = new Map<string, Promise<ExchangeAdapter>>();
-  return async (name) => {
-    const account = home.account(name);
-    const current = (await home.vault()).get(account.credentialsRef)?.apiKey ?? "";
-    const key = `${account.name}|${current}`;
-    let adapter = cache.get(key);
-    if (!adapter) {
-      adapter = home.adapterFor(account.name);
-      cache.set(key, adapter);
-    }
-    return adapter;
-  };
-}
-
 async function execute(
   home: KeywardHome,
   opts: RunFlags,
@@ -184,7 +167,7 @@ async function execute(
       home,
       journal: journalOf(home),
       audit: home.audit(),
-      adapterFor: adapterSource(home),
+      adapterFor: home.liveAdapterSource(),
       ...(ask
         ? {
             askCredentials: (request: CreateRequest): Promise<CredentialsInput | undefined> => {
@@ -350,7 +333,7 @@ export async function rotateAbort(
       home,
       journal,
       audit: home.audit(),
-      adapterFor: adapterSource(home),
+      adapterFor: home.liveAdapterSource(),
       childEnv: childEnv(),
     });
     if (opts.json) printJson(report);

@@ -200,6 +200,25 @@ export class KeywardHome {
     return factory({ account, credentials, tracked }, options);
   }
 
+  /**
+   * A lookup that builds adapters from the vault as it is at each call, reusing one per account key:
+   * a rotation can switch an account's own key midway, and later steps must use the new one.
+   */
+  liveAdapterSource(options: AdapterOptions = {}): (account: string) => Promise<ExchangeAdapter> {
+    const cache = new Map<string, Promise<ExchangeAdapter>>();
+    return async (name) => {
+      const account = this.account(name);
+      const current = (await this.vault()).get(account.credentialsRef)?.apiKey ?? "";
+      const id = `${account.name}|${current}`;
+      let adapter = cache.get(id);
+      if (!adapter) {
+        adapter = this.adapterFor(account.name, options);
+        cache.set(id, adapter);
+      }
+      return adapter;
+    };
+  }
+
   /** Adapters for several accounts at once (engines take a synchronous lookup). */
   async adapters(
     names: readonly string[],
