@@ -12,15 +12,11 @@
  *
  * Prints every measurement and exits 1 if a target is missed. Not part of `npm test`.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { KeywardHome, Secret } from "@keyward/core";
+import { existsSync } from "node:fs";
 import { type ScenarioInput, startSimulator } from "@keyward/simulator";
 import { setupHome, startWebServer } from "@keyward/web";
-import { chromium } from "playwright-core";
+import { CHROMIUM, inChromium, serving } from "./chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const PASSPHRASE = "perf-passphrase";
 const MASTERS = 4;
 const SUBS = 25;
@@ -85,21 +81,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const sim = await startSimulator({ scenario: scenario() });
-  const dir = mkdtempSync(join(tmpdir(), "keyward-perf-"));
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-  try {
+  return inChromium(sim, "keyward-perf-", async (browser, dir) => {
     (
       await setupHome(dir, {
         passphrase: PASSPHRASE,
@@ -116,10 +98,10 @@ async function main(): Promise<number> {
         })),
       })
     ).close();
-    const home = KeywardHome.open(dir, { passphrase: async () => new Secret(PASSPHRASE), actor: "perf" });
     const lines: string[] = [];
-    const server = await startWebServer({ home, port: 0, print: (l) => lines.push(l) });
-    try {
+    const start = (home: Parameters<typeof startWebServer>[0]["home"]) =>
+      startWebServer({ home, port: 0, print: (l) => lines.push(l) });
+    return serving(dir, { passphrase: PASSPHRASE, actor: "perf" }, start, async (server) => {
       const fetchStarted = performance.now();
       await server.ready;
       const fetchMs = performance.now() - fetchStarted;
@@ -234,15 +216,8 @@ async function main(): Promise<number> {
       const ok = Math.max(...loads) < PAGE_LOAD_TARGET_MS && Math.max(...filters) < FILTER_TARGET_MS;
       console.log(ok ? "PASS: every page load < 2 s and every filter < 100 ms" : "FAIL: a target was missed");
       return ok ? 0 : 1;
-    } finally {
-      await server.close();
-      home.close();
-    }
-  } finally {
-    await browser.close();
-    await sim.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+    });
+  });
 }
 
 const inventoryLine = (lines: string[]) =>

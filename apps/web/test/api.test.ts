@@ -18,6 +18,7 @@ import {
   received,
   startDesk,
   statuses,
+  waitFor,
 } from "./helpers.js";
 
 interface Row {
@@ -75,16 +76,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await desk?.close();
 });
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const job = async (id: string) => (await client.get(`/api/revoke/jobs/${id}`)).json<Job>();
 

@@ -11,33 +11,16 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { KeywardHome, Secret } from "@keyward/core";
-import { startSimulator } from "@keyward/simulator";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { loadDemoScenario, startSimulator } from "@keyward/simulator";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_PASSPHRASE, DemoScenario, demoSeed } from "../src/server/demo-seed.js";
+import { CHROMIUM, inChromium, launchChromium, serving } from "../perf/chromium.js";
+import { DEMO_PASSPHRASE, demoSeed } from "../src/server/demo-seed.js";
 import { setupHome, startWebServer } from "../src/server/index.js";
 import { CANARIES, type Desk, KEYS, startDesk, statuses, UI_DIR } from "./helpers.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOT = fileURLToPath(new URL("../../../docs/screenshots/inventory.png", import.meta.url));
 const haveChromium = existsSync(CHROMIUM);
-
-/** The flags this machine needs (see the environment notes): no sandbox as root, no background networking. */
-export const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-export async function launchChromium(): Promise<Browser> {
-  // playwright-core starts Chromium headless with a fresh, temporary --user-data-dir of its own.
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-}
 
 /** Collects what the page received from the Keyward server (not the event stream) and its console errors. */
 function watch(page: Page, origin: string) {
@@ -267,24 +250,18 @@ describe.skipIf(!haveChromium)(
 
 describe.skipIf(!haveChromium)("the README screenshot", () => {
   it("saves the inventory page of the demo desk to docs/screenshots/inventory.png", async () => {
-    const scenarioPath = fileURLToPath(import.meta.resolve("@keyward/simulator/scenarios/demo.json"));
-    const text = readFileSync(scenarioPath, "utf8");
-    const sim = await startSimulator({ scenario: JSON.parse(text), rateScale: 0.05 });
-    const dir = mkdtempSync(join(tmpdir(), "keyward-web-shot-"));
-    const browser = await launchChromium();
-    try {
+    const scenario = loadDemoScenario();
+    const sim = await startSimulator({ scenario, rateScale: 0.05 });
+    await inChromium(sim, "keyward-web-shot-", async (browser, dir) => {
       (
         await setupHome(dir, {
-          ...demoSeed(DemoScenario.parse(JSON.parse(text)), sim.okx, sim.bitfinex),
+          ...demoSeed(scenario, sim),
           workFactor: 10,
         })
       ).close();
-      const home = KeywardHome.open(dir, {
-        passphrase: async () => new Secret(DEMO_PASSPHRASE),
-        actor: "web:demo",
-      });
-      const server = await startWebServer({ home, port: 0, uiDir: UI_DIR, print: () => {} });
-      try {
+      const start = (home: Parameters<typeof startWebServer>[0]["home"]) =>
+        startWebServer({ home, port: 0, uiDir: UI_DIR, print: () => {} });
+      await serving(dir, { passphrase: DEMO_PASSPHRASE, actor: "web:demo" }, start, async (server) => {
         await server.ready;
         const page = await browser.newPage({ viewport: { width: 1440, height: 860 } });
         await page.goto(server.loginUrl());
@@ -297,14 +274,7 @@ describe.skipIf(!haveChromium)("the README screenshot", () => {
         mkdirSync(dirname(SCREENSHOT), { recursive: true });
         await page.screenshot({ path: SCREENSHOT });
         expect(existsSync(SCREENSHOT)).toBe(true);
-      } finally {
-        await server.close();
-        home.close();
-      }
-    } finally {
-      await browser.close();
-      await sim.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+      });
+    });
   });
 });

@@ -332,3 +332,19 @@ export function leaks(bodies: readonly { what: string; body: string }[] = receiv
     CANARIES.filter((c) => body.includes(c)).map((c) => `${what}: ${c}`),
   );
 }
+
+/** Calls `fn` every `intervalMs` until it answers something (not undefined); fails after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  intervalMs = 100,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -20,6 +20,7 @@ import {
   received,
   startDesk,
   statuses,
+  waitFor,
 } from "./helpers.js";
 
 interface Row {
@@ -65,15 +66,8 @@ afterAll(async () => {
 const idOf = (apiKey: string) => keys.find((k) => k.apiKey === apiKey)?.id as string;
 const view = async (id: string) => (await client.get(`/api/rotation/runs/${id}`)).json<RunView>();
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000) =>
+  waitFor(what, fn, timeoutMs, 150);
 
 async function secretOf(home: KeywardHome, keyId: string): Promise<string> {
   const c = (await home.vault()).get(keyRef(keyId));

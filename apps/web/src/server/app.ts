@@ -29,17 +29,18 @@ import {
   isKeywardError,
   type KeywardHome,
   planRevoke,
+  type Selector,
   SelectorSchema,
   selectKeys,
   shortKey,
 } from "@keyward/core";
 import { type Context, Hono } from "hono";
 import { getCookie } from "hono/cookie";
-import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { badRequest, HttpError, parseOr400, toHttpError } from "./http-errors.js";
 import type { InventoryService } from "./inventory-service.js";
-import type { JobEvent, RevokeJobs } from "./revoke-jobs.js";
+import { streamJobEvents } from "./job-events.js";
+import type { RevokeJobs } from "./revoke-jobs.js";
 import type { RotationJobs } from "./rotation-jobs.js";
 import type { SecretGuard } from "./secret-guard.js";
 import {
@@ -71,7 +72,6 @@ export interface AppDeps {
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
-const KEEPALIVE_MS = 15_000;
 
 const TokenSchema = z.string().min(1, "is required").max(200, "is too long");
 const JobIdSchema = z.uuid("is not a job id");
@@ -438,6 +438,28 @@ export function buildApp(deps: AppDeps): Hono {
     return send(c, { checkedAt: new Date().toISOString(), accounts: results });
   });
 
+  // ---- revoke and rotation plans
+
+  /** Lists the keys live, then selects; `notFoundHint` says what to do when a selected key is gone. */
+  const selectLive = async (selector: Selector, notFoundHint: string) => {
+    const snapshot = await inventory.refresh();
+    let keys: ReturnType<typeof selectKeys>;
+    try {
+      keys = selectKeys(snapshot.keys, selector, { maxKeyAgeDays: home.config.settings.maxKeyAgeDays });
+    } catch (error) {
+      if (isKeywardError(error, "KEY_NOT_FOUND")) {
+        throw new HttpError(404, "KEY_NOT_FOUND", error.message, notFoundHint);
+      }
+      throw error;
+    }
+    const accountErrors = snapshot.accounts.flatMap((a) =>
+      a.error
+        ? [{ account: a.account, message: a.error.message, ...(a.error.hint ? { hint: a.error.hint } : {}) }]
+        : [],
+    );
+    return { keys, accountErrors };
+  };
+
   // ---- revoke
 
   app.post("/api/revoke/plan", async (c) => {
@@ -449,27 +471,11 @@ export function buildApp(deps: AppDeps): Hono {
       );
     }
     // Like the CLI: the keys are listed live before planning.
-    const snapshot = await inventory.refresh();
-    let keys: ReturnType<typeof selectKeys>;
-    try {
-      keys = selectKeys(snapshot.keys, selector, { maxKeyAgeDays: home.config.settings.maxKeyAgeDays });
-    } catch (error) {
-      if (isKeywardError(error, "KEY_NOT_FOUND")) {
-        throw new HttpError(
-          404,
-          "KEY_NOT_FOUND",
-          error.message,
-          "Refresh the inventory: the key may be gone already, or its account could not be listed (see the account errors).",
-        );
-      }
-      throw error;
-    }
-    const plan = planRevoke(keys.filter((k) => k.state !== "dead"));
-    const accountErrors = snapshot.accounts.flatMap((a) =>
-      a.error
-        ? [{ account: a.account, message: a.error.message, ...(a.error.hint ? { hint: a.error.hint } : {}) }]
-        : [],
+    const { keys, accountErrors } = await selectLive(
+      selector,
+      "Refresh the inventory: the key may be gone already, or its account could not be listed (see the account errors).",
     );
+    const plan = planRevoke(keys.filter((k) => k.state !== "dead"));
     return send(c, jobs.storePlan(plan, accountErrors));
   });
 
@@ -501,65 +507,7 @@ export function buildApp(deps: AppDeps): Hono {
     return send(c, jobs.stop(id));
   });
 
-  /** Streams a job's events as SSE: replays those after Last-Event-ID, then follows live until it ends. */
-  const streamEvents = (
-    c: Context,
-    job: {
-      events: JobEvent[];
-      subscribe(l: (e: JobEvent) => void): () => void;
-      readonly active: boolean;
-      status?: string;
-    },
-  ) => {
-    const after = parseOr400(
-      z.coerce.number().int().min(0).max(1_000_000),
-      c.req.header("last-event-id") ?? c.req.query("after") ?? "0",
-      "Last-Event-ID",
-    );
-    return streamSSE(c, async (stream) => {
-      const queue: JobEvent[] = job.events.filter((e) => e.seq > after);
-      let wake: (() => void) | undefined;
-      let closed = false;
-      const unsubscribe = job.subscribe((e) => {
-        queue.push(e);
-        wake?.();
-      });
-      stream.onAbort(() => {
-        closed = true;
-        wake?.();
-      });
-      try {
-        while (!closed) {
-          for (let e = queue.shift(); e; e = queue.shift()) {
-            const text = JSON.stringify(e.data);
-            if (await guard.leaks(text)) {
-              deps.log(`BUG: withheld an event (${e.type}) that contained a vault secret`);
-              await stream.writeSSE({ id: String(e.seq), event: "withheld", data: "{}" });
-            } else {
-              await stream.writeSSE({ id: String(e.seq), event: e.type, data: text });
-            }
-          }
-          if (!job.active) {
-            await stream.writeSSE({ event: "end", data: JSON.stringify({ status: job.status ?? "ended" }) });
-            break;
-          }
-          const ticked = await new Promise<boolean>((resolve) => {
-            const timer = setTimeout(() => resolve(false), KEEPALIVE_MS);
-            wake = () => {
-              clearTimeout(timer);
-              resolve(true);
-            };
-          });
-          wake = undefined;
-          if (!ticked && !closed) await stream.write(": keep-alive\n\n");
-        }
-      } finally {
-        unsubscribe();
-      }
-    });
-  };
-
-  app.get("/api/revoke/jobs/:id/events", (c) => streamEvents(c, jobs.get(jobId(c))));
+  app.get("/api/revoke/jobs/:id/events", (c) => streamJobEvents(c, jobs.get(jobId(c)), deps));
 
   // ---- rotation (core's engine; file targets only from the browser)
 
@@ -577,25 +525,9 @@ export function buildApp(deps: AppDeps): Hono {
     if (isEmptySelector(input.selector)) {
       throw badRequest("nothing selected", "Select keys in the inventory first.");
     }
-    const snapshot = await inventory.refresh();
-    let keys: ReturnType<typeof selectKeys>;
-    try {
-      keys = selectKeys(snapshot.keys, input.selector, { maxKeyAgeDays: home.config.settings.maxKeyAgeDays });
-    } catch (error) {
-      if (isKeywardError(error, "KEY_NOT_FOUND")) {
-        throw new HttpError(
-          404,
-          "KEY_NOT_FOUND",
-          error.message,
-          "Refresh the inventory: the key may be gone already.",
-        );
-      }
-      throw error;
-    }
-    const accountErrors = snapshot.accounts.flatMap((a) =>
-      a.error
-        ? [{ account: a.account, message: a.error.message, ...(a.error.hint ? { hint: a.error.hint } : {}) }]
-        : [],
+    const { keys, accountErrors } = await selectLive(
+      input.selector,
+      "Refresh the inventory: the key may be gone already.",
     );
     return send(c, await rotations.plan(keys, input.deliver, input.recipient ?? null, accountErrors));
   });
@@ -626,7 +558,7 @@ export function buildApp(deps: AppDeps): Hono {
 
   app.get("/api/rotation/runs/:id", (c) => send(c, rotations.view(runId(c))));
 
-  app.get("/api/rotation/runs/:id/events", (c) => streamEvents(c, rotations.job(runId(c))));
+  app.get("/api/rotation/runs/:id/events", (c) => streamJobEvents(c, rotations.job(runId(c)), deps));
 
   app.post("/api/rotation/runs/:id/resume", async (c) => {
     const id = runId(c);

@@ -4,25 +4,22 @@
  * `npm run demo:cli`), and the web app over it. Prints the one-time login URL, and the two lines that
  * point the `keyward` command at the same home. Ctrl-C stops everything and deletes the home.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { isKeywardError, KeywardHome, Secret } from "@keyward/core";
-import { startSimulator } from "@keyward/simulator";
-import { DemoScenario, demoSeed, DEMO_PASSPHRASE as PASSPHRASE } from "./demo-seed.js";
+import { loadDemoScenario, startSimulator } from "@keyward/simulator";
+import { demoSeed, DEMO_PASSPHRASE as PASSPHRASE } from "./demo-seed.js";
 import { setupHome } from "./home-setup.js";
 import { startWebServer, type WebServer } from "./server.js";
 
-const SCENARIO = fileURLToPath(import.meta.resolve("@keyward/simulator/scenarios/demo.json"));
 const PORT = Number(process.env.KEYWARD_WEB_PORT ?? 7420);
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
 
 async function main(): Promise<void> {
-  const scenarioText = readFileSync(SCENARIO, "utf8");
-  const scenario = DemoScenario.parse(JSON.parse(scenarioText));
-  const sim = await startSimulator({ scenario: JSON.parse(scenarioText) });
+  const scenario = loadDemoScenario();
+  const sim = await startSimulator({ scenario });
   const dir = mkdtempSync(join(tmpdir(), "keyward-demo-"));
   let server: WebServer | undefined;
   let stopping = false;
@@ -42,7 +39,7 @@ async function main(): Promise<void> {
     );
     say(`Simulator: OKX ${sim.okx}, Bitfinex ${sim.bitfinex}, control ${sim.control}`);
     say(`Setting up a throwaway Keyward home in ${dir} (accounts are probed before they are stored)…`);
-    (await setupHome(dir, demoSeed(scenario, sim.okx, sim.bitfinex))).close();
+    (await setupHome(dir, demoSeed(scenario, sim))).close();
     const home = KeywardHome.open(dir, { passphrase: async () => new Secret(PASSPHRASE), actor: "web:demo" });
     const start = (port: number) => startWebServer({ home, port, extraSecrets: [PASSPHRASE] });
     try {

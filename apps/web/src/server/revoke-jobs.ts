@@ -23,6 +23,9 @@ import {
 } from "@keyward/core";
 import { HttpError } from "./http-errors.js";
 import type { InventoryService } from "./inventory-service.js";
+import { errorInfo, JobEventLog, PlanStore, refuseReadOnly, requireConfirmation } from "./job-events.js";
+
+export type { JobEvent } from "./job-events.js";
 
 export interface PlanView {
   planId: string | null;
@@ -46,12 +49,6 @@ export type ResultView = RevokeKeyResult & { apiKeyShort: string; pending: boole
 
 export type JobStatus = "running" | "waiting" | "finished" | "error";
 
-export interface JobEvent {
-  seq: number;
-  type: string;
-  data: Record<string, unknown>;
-}
-
 export interface JobView {
   id: string;
   status: JobStatus;
@@ -67,12 +64,6 @@ export interface JobView {
   error: { code: string; message: string; hint?: string } | null;
 }
 
-interface StoredPlan {
-  plan: RevokePlan;
-  expiresAt: number;
-  used: boolean;
-}
-
 const PLAN_TTL_MS = 15 * 60_000;
 const MAX_JOBS_KEPT = 20;
 
@@ -82,24 +73,23 @@ const view = (r: RevokeKeyResult): ResultView => ({
   pending: false,
 });
 
-export class RevokeJob {
+export class RevokeJob extends JobEventLog {
   readonly id = randomUUID();
   status: JobStatus = "running";
   readonly startedAt = new Date().toISOString();
   finishedAt: string | null = null;
   manualDeadline: number | null = null;
   error: JobView["error"] = null;
-  readonly events: JobEvent[] = [];
   readonly results = new Map<string, ResultView>();
   readonly checklist = new Map<string, ManualSteps>();
   readonly abort = new AbortController();
-  readonly #listeners = new Set<(e: JobEvent) => void>();
   done: Promise<void> = Promise.resolve();
 
   constructor(
     readonly plan: RevokePlan,
     readonly keys: Map<string, KeyRecord>,
   ) {
+    super();
     for (const { key, method } of plan.items) {
       this.results.set(key.id, {
         id: key.id,
@@ -120,17 +110,6 @@ export class RevokeJob {
 
   get active(): boolean {
     return this.status === "running" || this.status === "waiting";
-  }
-
-  emit(type: string, data: Record<string, unknown>): void {
-    const event = { seq: this.events.length + 1, type, data };
-    this.events.push(event);
-    for (const listener of this.#listeners) listener(event);
-  }
-
-  subscribe(listener: (e: JobEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
   }
 
   /** Counts over the keys whose outcome is known (while running, `total` is less than the plan's). */
@@ -190,17 +169,14 @@ export interface RevokeJobsOptions {
 }
 
 export class RevokeJobs {
-  readonly #plans = new Map<string, StoredPlan>();
+  readonly #plans = new PlanStore<RevokePlan>(PLAN_TTL_MS);
   readonly #jobs = new Map<string, RevokeJob>();
 
   constructor(private readonly options: RevokeJobsOptions) {}
 
   storePlan(plan: RevokePlan, accountErrors: PlanView["accountErrors"]): PlanView {
-    const now = Date.now();
-    for (const [id, p] of this.#plans) if (p.expiresAt <= now || p.used) this.#plans.delete(id);
     const planId = plan.items.length > 0 ? randomUUID() : null;
-    const expiresAt = now + PLAN_TTL_MS;
-    if (planId) this.#plans.set(planId, { plan, expiresAt, used: false });
+    const expiresAt = this.#plans.put(planId, plan);
     const { maxKeyAgeDays } = this.options.home.config.settings;
     return {
       planId,
@@ -242,8 +218,8 @@ export class RevokeJobs {
 
   /** Starts the reviewed plan once the person typed its key count. */
   async start(planId: string, confirm: string): Promise<RevokeJob> {
-    const stored = this.#plans.get(planId);
-    if (!stored || stored.used || stored.expiresAt <= Date.now()) {
+    const plan = this.#plans.get(planId);
+    if (!plan) {
       throw new HttpError(
         409,
         "PLAN_EXPIRED",
@@ -251,15 +227,7 @@ export class RevokeJobs {
         "Review the selection again (Review plan) and confirm the new plan.",
       );
     }
-    const n = String(stored.plan.items.length);
-    if (confirm.trim() !== n) {
-      throw new HttpError(
-        400,
-        "NOT_CONFIRMED",
-        `not confirmed: type ${n} (the number of keys) to revoke them`,
-        "Nothing was revoked. Type the number of keys shown in the plan.",
-      );
-    }
+    requireConfirmation(plan.items.length, confirm, "revoke", "Nothing was revoked.");
     const running = this.active();
     if (running) {
       throw new HttpError(
@@ -271,16 +239,11 @@ export class RevokeJobs {
     }
     const { home } = this.options;
     // Fail closed before touching any exchange: no revoke without an audit trail.
-    if (!home.state().isWritable()) {
-      throw new HttpError(
-        503,
-        "AUDIT_UNAVAILABLE",
-        `the audit log at ${home.paths.state} is read-only`,
-        "Revoking is refused when it cannot be audited. Make the state database writable and try again.",
-      );
-    }
-    stored.used = true;
-    const { plan } = stored;
+    refuseReadOnly(
+      home,
+      "Revoking is refused when it cannot be audited. Make the state database writable and try again.",
+    );
+    this.#plans.markUsed(planId);
     const keys = new Map(plan.items.map((i) => [i.key.id, i.key]));
     const credentials = new Map<string, Credentials>();
     for (const { key } of plan.items) {
@@ -318,15 +281,12 @@ export class RevokeJobs {
         job.emit("finished", { summary: job.summary(), results: job.toView().results });
       } catch (error) {
         // runRevoke throws only when it cannot start (e.g. the audit log refused the "requested" entry).
-        const e = error as { code?: string; message?: string; hint?: string };
         job.status = "error";
         job.finishedAt = new Date().toISOString();
-        job.error = {
-          code: typeof e.code === "string" ? e.code : "INTERNAL",
-          message: e.message ?? String(error),
-          hint:
-            e.hint ?? "Nothing may have been revoked; check the audit log and the inventory, then try again.",
-        };
+        job.error = errorInfo(
+          error,
+          "Nothing may have been revoked; check the audit log and the inventory, then try again.",
+        );
         job.emit("error", { ...job.error });
       } finally {
         this.options.log(`revoke ${job.id}: ${job.status} ${JSON.stringify(job.summary())}`);

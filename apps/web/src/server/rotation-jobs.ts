@@ -20,7 +20,6 @@ import {
   checkTargetSyntax,
   DEFAULT_RUN_OPTIONS,
   describeTarget,
-  type ExchangeAdapter,
   type KeyRecord,
   type KeywardHome,
   type ManualSteps,
@@ -36,7 +35,7 @@ import {
 } from "@keyward/core";
 import { HttpError } from "./http-errors.js";
 import type { InventoryService } from "./inventory-service.js";
-import type { JobEvent } from "./revoke-jobs.js";
+import { errorInfo, JobEventLog, PlanStore, refuseReadOnly, requireConfirmation } from "./job-events.js";
 
 export const WEB_TARGET_KINDS = ["dotenv", "json", "age"] as const;
 
@@ -74,26 +73,15 @@ interface PendingCreate {
   resolve: (value: CredentialsInput | undefined) => void;
 }
 
-export class RotationJob {
-  readonly events: JobEvent[] = [];
+export class RotationJob extends JobEventLog {
   readonly abort = new AbortController();
-  readonly #listeners = new Set<(e: JobEvent) => void>();
   readonly pending = new Map<number, PendingCreate>();
   readonly revokeSteps = new Map<number, ManualSteps>();
   active = true;
   done: Promise<void> = Promise.resolve();
 
-  constructor(readonly runId: string) {}
-
-  emit(type: string, data: Record<string, unknown>): void {
-    const event = { seq: this.events.length + 1, type, data };
-    this.events.push(event);
-    for (const l of this.#listeners) l(event);
-  }
-
-  subscribe(listener: (e: JobEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+  constructor(readonly runId: string) {
+    super();
   }
 }
 
@@ -106,7 +94,7 @@ export interface RotationJobsOptions {
 const PLAN_TTL_MS = 30 * 60_000;
 
 export class RotationJobs {
-  readonly #plans = new Map<string, { plan: RotationPlan; expiresAt: number; used: boolean }>();
+  readonly #plans = new PlanStore<RotationPlan>(PLAN_TTL_MS);
   readonly #jobs = new Map<string, RotationJob>();
 
   constructor(private readonly options: RotationJobsOptions) {}
@@ -155,9 +143,7 @@ export class RotationJobs {
       holdsSecret: (key) => held.has(key.id),
       busy,
     });
-    const now = Date.now();
-    for (const [id, p] of this.#plans) if (p.expiresAt <= now || p.used) this.#plans.delete(id);
-    if (plan.slots.length > 0) this.#plans.set(plan.id, { plan, expiresAt: now + PLAN_TTL_MS, used: false });
+    this.#plans.put(plan.slots.length > 0 ? plan.id : null, plan);
     return {
       plan,
       targets: plan.slots.map((s) => s.deliver.map(describeTarget)),
@@ -168,8 +154,8 @@ export class RotationJobs {
 
   /** Applies a reviewed plan once the person typed its key count. */
   async apply(planId: string, confirm: string, graceMs: number, concurrency: number): Promise<RotationJob> {
-    const stored = this.#plans.get(planId);
-    if (!stored || stored.used || stored.expiresAt <= Date.now()) {
+    const plan = this.#plans.get(planId);
+    if (!plan) {
       throw new HttpError(
         409,
         "PLAN_EXPIRED",
@@ -177,21 +163,13 @@ export class RotationJobs {
         "Review the selection again and confirm the new plan.",
       );
     }
-    const n = String(stored.plan.slots.length);
-    if (confirm.trim() !== n) {
-      throw new HttpError(
-        400,
-        "NOT_CONFIRMED",
-        `not confirmed: type ${n} (the number of keys) to rotate them`,
-        "Nothing was changed. Type the number of keys shown in the plan.",
-      );
-    }
+    requireConfirmation(plan.slots.length, confirm, "rotate", "Nothing was changed.");
     this.#refuseReadOnly();
     // Conflicts (a key in another unfinished rotation, an unknown account) are answered now, not in the run.
-    await checkPlan(stored.plan, { home: this.options.home, journal: this.#journal() });
-    stored.used = true;
+    await checkPlan(plan, { home: this.options.home, journal: this.#journal() });
+    this.#plans.markUsed(planId);
     const options = { ...DEFAULT_RUN_OPTIONS, graceMs, concurrency, checkCmd: null };
-    return this.#start(stored.plan.id, (deps) => applyPlan(stored.plan, options, deps), "applying");
+    return this.#start(plan.id, (deps) => applyPlan(plan, options, deps), "applying");
   }
 
   resume(runId: string): RotationJob {
@@ -331,38 +309,22 @@ export class RotationJobs {
   }
 
   #refuseReadOnly(): void {
-    const { home } = this.options;
-    if (!home.state().isWritable()) {
-      throw new HttpError(
-        503,
-        "AUDIT_UNAVAILABLE",
-        `the audit log at ${home.paths.state} is read-only`,
-        "Rotating is refused when it cannot be journaled and audited. Make the state database writable.",
-      );
-    }
+    refuseReadOnly(
+      this.options.home,
+      "Rotating is refused when it cannot be journaled and audited. Make the state database writable.",
+    );
   }
 
-  /** Adapters built from the vault as it is now (an account's own key may switch during a rotation). */
+  /** The engine's dependencies; adapters follow the vault, as an account's own key may switch midway. */
   #deps(signal: AbortSignal, job?: RotationJob): RotationDeps {
     const { home } = this.options;
-    const cache = new Map<string, Promise<ExchangeAdapter>>();
     const env = { ...process.env };
     delete env.KEYWARD_PASSPHRASE;
     return {
       home,
       journal: this.#journal(),
       audit: home.audit(),
-      adapterFor: async (name) => {
-        const account = home.account(name);
-        const current = (await home.vault()).get(account.credentialsRef)?.apiKey ?? "";
-        const key = `${account.name}|${current}`;
-        let adapter = cache.get(key);
-        if (!adapter) {
-          adapter = home.adapterFor(account.name);
-          cache.set(key, adapter);
-        }
-        return adapter;
-      },
+      adapterFor: home.liveAdapterSource(),
       ...(job
         ? {
             askCredentials: (request: CreateRequest, attempt: number, refused?: string) =>
@@ -411,12 +373,7 @@ export class RotationJobs {
         const report = await run(this.#deps(job.abort.signal, job));
         job.emit("report", { report });
       } catch (error) {
-        const e = error as { code?: string; message?: string; hint?: string };
-        job.emit("error", {
-          code: typeof e.code === "string" ? e.code : "INTERNAL",
-          message: e.message ?? String(error),
-          hint: e.hint ?? "Check the rotation's state on this page; resume or abort it.",
-        });
+        job.emit("error", errorInfo(error, "Check the rotation's state on this page; resume or abort it."));
       } finally {
         job.active = false;
         for (const p of job.pending.values()) p.resolve(undefined);

@@ -5,8 +5,9 @@
  */
 import type { InventoryResponse } from "../server/inventory-service.js";
 import type { JobView, PlanView, ResultView } from "../server/revoke-jobs.js";
+import type { RotationPlanView, RotationRunView } from "../server/rotation-jobs.js";
 
-export type { InventoryResponse, JobView, PlanView, ResultView };
+export type { InventoryResponse, JobView, PlanView, ResultView, RotationPlanView, RotationRunView };
 export type InventoryRowView = InventoryResponse["keys"][number];
 
 export class ApiError extends Error {

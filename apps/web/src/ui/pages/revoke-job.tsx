@@ -1,0 +1,339 @@
+/**
+ * A running (or finished) bulk revoke, followed live (Server-Sent Events): progress, per-key results and
+ * proof of death, and the checklist of manual steps with "Verify now".
+ */
+import { useCallback, useEffect, useRef, useState } from "react";
+import { type ApiError, get, type JobView, post, type ResultView, type VerifyResponse } from "../api.js";
+import { ErrorOrEvidence, LiveLog, ManualStepsList } from "../components/job-parts.js";
+import { ErrorBox, ProgressBar, Spinner, time } from "../components.js";
+import { type EventData, useLiveEvents } from "../hooks/use-live-events.js";
+
+const nameOf = (r: { label: string; apiKeyShort: string }) => r.label || r.apiKeyShort;
+
+type Verify = { busy: boolean; result?: VerifyResponse; error?: ApiError };
+
+const outcomeText = (r: ResultView): string => {
+  if (r.pending) return "in progress";
+  switch (r.outcome) {
+    case "revoked":
+      return "revoked";
+    case "already-revoked":
+      return "already revoked";
+    case "awaiting-manual":
+      return "waiting for a person";
+    default:
+      return "failed";
+  }
+};
+
+const EVENT_TYPES = [
+  "started",
+  "revoked",
+  "failed",
+  "verified",
+  "manual-steps",
+  "manual-waiting",
+  "manual-done",
+  "verify-now",
+  "stopping",
+  "summary",
+  "finished",
+  "error",
+];
+
+function apply(job: JobView, type: string, data: EventData): JobView {
+  const result = data.result as ResultView | undefined;
+  const withResult = (r: ResultView) => ({
+    ...job,
+    results: job.results.map((x) => (x.id === r.id ? r : x)),
+  });
+  switch (type) {
+    case "revoked":
+    case "failed":
+    case "verified":
+    case "manual-done":
+      return result ? withResult(result) : job;
+    case "manual-steps": {
+      if (!result) return job;
+      const next = withResult(result);
+      const steps = data.steps as JobView["checklist"][number]["steps"];
+      return next.checklist.some((c) => c.keyId === result.id)
+        ? next
+        : { ...next, checklist: [...next.checklist, { keyId: result.id, steps }] };
+    }
+    case "manual-waiting":
+      return { ...job, status: "waiting", manualDeadline: data.deadline as number };
+    case "finished":
+      return {
+        ...job,
+        status: "finished",
+        results: data.results as ResultView[],
+        summary: data.summary as JobView["summary"],
+      };
+    case "summary":
+      return { ...job, summary: data.summary as JobView["summary"] };
+    case "error":
+      return { ...job, status: "error", error: data as JobView["error"] };
+    default:
+      return job;
+  }
+}
+
+function describe(type: string, data: EventData): string | undefined {
+  const r = data.result as ResultView | undefined;
+  const who = r ? `${nameOf(r)} (${r.account})` : "";
+  switch (type) {
+    case "started":
+      return `Started: ${data.total} key(s), ${data.byApi} by API, ${data.byPerson} by a person.`;
+    case "revoked":
+      return `${who}: ${r?.outcome === "already-revoked" ? "was already revoked" : "revoked by API"}.`;
+    case "failed":
+      return `${who}: FAILED: ${r?.error?.message ?? "unknown error"}.`;
+    case "verified":
+      return `${who}: ${r?.verified ? "proven dead" : "NOT proven dead"} (${r?.evidence.at(-1) ?? ""}).`;
+    case "manual-steps":
+      return `${who}: only a person can revoke it: see the checklist.`;
+    case "manual-waiting":
+      return `Waiting for ${data.pending} manual revocation(s); probing until ${time(data.deadline as number)}.`;
+    case "manual-done":
+      return `${who}: proven dead after the manual step.`;
+    case "verify-now":
+      return `Verify now: ${data.status} (${data.evidence}).`;
+    case "stopping":
+      return "Stopping: no more waiting for manual steps.";
+    case "finished":
+      return "Finished.";
+    case "error":
+      return `Could not run: ${data.message}`;
+    default:
+      return undefined;
+  }
+}
+
+export function JobPanel({
+  jobId,
+  onDone,
+  startOver,
+}: {
+  jobId: string;
+  onDone: (job: JobView) => void;
+  startOver: () => void;
+}) {
+  const [job, setJob] = useState<JobView | undefined>();
+  const [error, setError] = useState<ApiError | undefined>();
+  const [verify, setVerify] = useState<Record<string, Verify>>({});
+  const doneRef = useRef(onDone);
+  doneRef.current = onDone;
+
+  const refresh = useCallback(async () => {
+    try {
+      setJob(await get<JobView>(`/api/revoke/jobs/${jobId}`));
+    } catch (e) {
+      setError(e as ApiError);
+    }
+  }, [jobId]);
+
+  useEffect(() => {
+    void refresh();
+  }, [refresh]);
+  const { log, live } = useLiveEvents(
+    `/api/revoke/jobs/${jobId}/events`,
+    EVENT_TYPES,
+    (type, data) => {
+      setJob((j) => (j ? apply(j, type, data) : j));
+      return describe(type, data);
+    },
+    () => void refresh(),
+  );
+
+  const active = job?.status === "running" || job?.status === "waiting";
+  useEffect(() => {
+    if (job && !active) doneRef.current(job);
+  }, [job, active]);
+
+  const verifyNow = async (keyId: string) => {
+    setVerify((v) => ({ ...v, [keyId]: { busy: true } }));
+    try {
+      const result = await post<VerifyResponse>(`/api/revoke/jobs/${jobId}/verify`, { keyId });
+      setVerify((v) => ({ ...v, [keyId]: { busy: false, result } }));
+      if (result.recorded) void refresh();
+    } catch (e) {
+      setVerify((v) => ({ ...v, [keyId]: { busy: false, error: e as ApiError } }));
+    }
+  };
+
+  const stop = async () => {
+    try {
+      setJob(await post<JobView>(`/api/revoke/jobs/${jobId}/stop`));
+    } catch (e) {
+      setError(e as ApiError);
+    }
+  };
+
+  if (!job) return error ? <ErrorBox error={error} /> : <Spinner label="Loading the revoke…" />;
+
+  const results = job.results;
+  const apiResults = results.filter((r) => r.method === "api");
+  const apiDone = apiResults.filter((r) => !r.pending).length;
+  const verified = results.filter((r) => r.verified).length;
+  const manual = results.filter((r) => r.method === "manual");
+  const manualDone = manual.filter((r) => r.verified || (r.outcome === "failed" && !r.pending)).length;
+  const failed = results.filter((r) => !r.pending && r.outcome === "failed").length;
+  const waiting = results.filter((r) => r.outcome === "awaiting-manual").length;
+  const byId = new Map(results.map((r) => [r.id, r]));
+
+  return (
+    <section className="revoke job">
+      <div className="page-head">
+        <h1>Revoking {job.total} key(s)</h1>
+        <div className="actions">
+          <span className={`badge status-${job.status}`} data-testid="job-status">
+            {job.status === "running"
+              ? "running"
+              : job.status === "waiting"
+                ? "waiting for manual steps"
+                : job.status === "finished"
+                  ? "finished"
+                  : "could not run"}
+          </span>
+          {active ? <span className="muted">{live ? "live" : "reconnecting…"}</span> : null}
+          {active ? (
+            <button type="button" onClick={() => void stop()}>
+              {job.status === "waiting" ? "Stop waiting" : "Stop"}
+            </button>
+          ) : (
+            <button type="button" className="primary" onClick={startOver}>
+              Back to the inventory
+            </button>
+          )}
+        </div>
+      </div>
+      {error ? <ErrorBox error={error} /> : null}
+      {job.error ? (
+        <ErrorBox
+          error={Object.assign(new Error(job.error.message), { hint: job.error.hint })}
+          title="The revoke could not run"
+        />
+      ) : null}
+
+      <div className="panel">
+        {job.byApi > 0 ? <ProgressBar done={apiDone} total={job.byApi} label="Revoked by API" /> : null}
+        {job.byPerson > 0 ? (
+          <ProgressBar done={manualDone} total={job.byPerson} label="Manual steps proven" />
+        ) : null}
+        <ProgressBar done={verified} total={job.total} label="Proven dead" />
+        <p className="summary" data-testid="job-summary">
+          {verified} of {job.total} proven dead
+          {waiting ? `, ${waiting} waiting for a person` : ""}
+          {failed ? `, ${failed} failed` : ""}
+          {job.status === "waiting" && job.manualDeadline
+            ? ` — probing until ${time(job.manualDeadline)}`
+            : ""}
+          .
+          {!active && job.status === "finished" && verified === job.total
+            ? " Every key is revoked and proven dead."
+            : ""}
+          {!active && waiting > 0
+            ? " Keyward stopped waiting: do the remaining steps, then use Verify now to prove them."
+            : ""}
+          {!active && failed > 0
+            ? " Failed keys are still live: see each one's reason below, fix it, and revoke them again."
+            : ""}
+        </p>
+      </div>
+
+      {job.checklist.length > 0 ? (
+        <section className="panel checklist" aria-label="Manual checklist">
+          <h2>Only a person can revoke these: do each step, Keyward proves the result</h2>
+          <ol>
+            {job.checklist.map(({ keyId, steps }) => {
+              const r = byId.get(keyId);
+              const v = verify[keyId];
+              const done = r?.verified ?? false;
+              return (
+                <li key={keyId} className={done ? "done" : ""} data-key-id={keyId}>
+                  <div className="check-head">
+                    <strong>
+                      {steps.exchange}: revoke “{steps.recognise.label || "(no label)"}” (
+                      {steps.recognise.apiKeyStart}…{steps.recognise.apiKeyEnd})
+                    </strong>{" "}
+                    <span className={`badge ${done ? "ok" : "wait"}`} data-testid="manual-status">
+                      {done
+                        ? "proven dead"
+                        : r?.outcome === "awaiting-manual"
+                          ? "waiting for you"
+                          : r
+                            ? outcomeText(r)
+                            : ""}
+                    </span>
+                  </div>
+                  <ManualStepsList
+                    url={steps.url}
+                    steps={steps.steps}
+                    after={<span className="muted">({steps.recognise.where})</span>}
+                  />
+                  {!done && r?.outcome === "awaiting-manual" ? (
+                    <div className="verify">
+                      <button type="button" onClick={() => void verifyNow(keyId)} disabled={v?.busy}>
+                        {v?.busy ? "Probing…" : "Verify now"}
+                      </button>
+                      {v?.result ? (
+                        <span className={`verify-result ${v.result.status}`}>
+                          {v.result.status === "dead"
+                            ? v.result.recorded
+                              ? "Dead: proven and recorded."
+                              : "Dead: the running revoke records it within seconds."
+                            : v.result.status === "alive"
+                              ? "Still alive: the exchange still accepts this key. Finish the steps above, then verify again."
+                              : `Inconclusive (${v.result.evidence}): try again in a moment.`}
+                        </span>
+                      ) : null}
+                      {v?.error ? <ErrorBox error={v.error} title="Could not verify" /> : null}
+                    </div>
+                  ) : null}
+                </li>
+              );
+            })}
+          </ol>
+        </section>
+      ) : null}
+
+      <div className="panel">
+        <h2>Per-key results</h2>
+        <table className="table results">
+          <thead>
+            <tr>
+              <th>Outcome</th>
+              <th>Proven dead</th>
+              <th>How</th>
+              <th>Exchange</th>
+              <th>Account</th>
+              <th>Label</th>
+              <th>API key</th>
+              <th>Detail</th>
+            </tr>
+          </thead>
+          <tbody>
+            {results.map((r) => (
+              <tr key={r.id} data-key-id={r.id} className={`outcome-${r.pending ? "pending" : r.outcome}`}>
+                <td>{outcomeText(r)}</td>
+                <td data-testid="verified">{r.pending ? "…" : r.verified ? "yes" : "no"}</td>
+                <td>{r.method === "api" ? "API" : "person"}</td>
+                <td>{r.exchange}</td>
+                <td>
+                  {r.account}
+                  {r.subAccount ? ` / ${r.subAccount}` : ""}
+                </td>
+                <td>{r.label || "—"}</td>
+                <td className="mono">{r.apiKeyShort}</td>
+                <ErrorOrEvidence error={r.error} evidence={r.evidence} />
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+
+      <LiveLog log={log} idle="Waiting for events…" />
+    </section>
+  );
+}

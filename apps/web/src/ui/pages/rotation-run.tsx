@@ -1,0 +1,392 @@
+/**
+ * A bulk rotation run, followed live: per-key steps and outcomes, assisted keys' forms for the new key a
+ * person created, the old keys a person must revoke, stop, resume and abort. Secrets typed here go to the
+ * server's vault and are never sent back.
+ */
+import type { AbortReport, SlotRow } from "@keyward/core";
+import { useCallback, useEffect, useRef, useState } from "react";
+import { type ApiError, get, post, type RotationRunView } from "../api.js";
+import { ErrorOrEvidence, LiveLog, ManualStepsList } from "../components/job-parts.js";
+import { ErrorBox, ProgressBar, Spinner, time } from "../components.js";
+import { type EventData, useLiveEvents } from "../hooks/use-live-events.js";
+
+type RunView = RotationRunView;
+type CreateRequest = RunView["createRequests"][number];
+
+const API_STEPS = [
+  "planned",
+  "creating",
+  "created",
+  "verified",
+  "delivering",
+  "delivered",
+  "checked",
+  "revoking",
+  "revoked",
+  "dead",
+  "finished",
+];
+const ASSISTED_STEPS = [
+  "planned",
+  "awaiting-new-key",
+  "created",
+  "verified",
+  "delivering",
+  "delivered",
+  "checked",
+  "awaiting-revoke",
+  "dead",
+  "finished",
+];
+const stepText = (row: SlotRow) => {
+  const steps = row.method === "api" ? API_STEPS : ASSISTED_STEPS;
+  const i = steps.indexOf(row.step);
+  return i < 0 ? row.step : `${row.step} (${i + 1}/${steps.length})`;
+};
+
+const EVENT_TYPES = [
+  "started",
+  "step",
+  "failed",
+  "waiting",
+  "ask-credentials",
+  "create-steps",
+  "refused",
+  "revoke-steps",
+  "grace",
+  "report",
+  "error",
+  "ended",
+];
+
+/** A rotation event as a line of the live log (nothing for those that only refresh the page). */
+function describe(type: string, d: EventData): string | undefined {
+  const slot = d.slot as SlotRow;
+  switch (type) {
+    case "started":
+      return "Started.";
+    case "step":
+      return `${slot.slot}. ${slot.oldLabel || slot.oldApiKey}: ${slot.step}`;
+    case "failed":
+      return `${slot.slot}. FAILED: ${slot.error?.message ?? ""}`;
+    case "waiting":
+      return `${slot.slot}. waiting: ${String(d.reason)}`;
+    case "ask-credentials":
+      return `${(d.request as CreateRequest).slot}. a person must create the new key (see below)`;
+    case "refused":
+      return `${slot.slot}. the key given was refused: ${String(d.reason)}`;
+    case "revoke-steps":
+      return `${slot.slot}. a person must revoke the old key (see below)`;
+    case "grace":
+      return `${slot.slot}. grace period until ${time(String(d.until))}`;
+    case "report":
+      return "Run ended.";
+    case "error":
+      return `Could not run: ${String(d.message)}`;
+    default:
+      return undefined;
+  }
+}
+
+export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
+  const [run, setRun] = useState<RunView | undefined>();
+  const [error, setError] = useState<ApiError | undefined>();
+  const [abortText, setAbortText] = useState("");
+  const [abortReport, setAbortReport] = useState<AbortReport | undefined>();
+  const [busy, setBusy] = useState(false);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+
+  const refresh = useCallback(async () => {
+    try {
+      setRun(await get<RunView>(`/api/rotation/runs/${runId}`));
+    } catch (e) {
+      setError(e as ApiError);
+    }
+  }, [runId]);
+  const soon = useCallback(() => {
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => void refresh(), 120);
+  }, [refresh]);
+
+  useEffect(() => {
+    void refresh();
+  }, [refresh]);
+
+  const running = run?.running ?? false;
+  const { log } = useLiveEvents(
+    running ? `/api/rotation/runs/${runId}/events` : undefined,
+    EVENT_TYPES,
+    (type, data) => {
+      soon();
+      return describe(type, data);
+    },
+    () => void refresh(),
+  );
+
+  const act = async (what: "stop" | "resume" | "abort") => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      if (what === "abort") {
+        setAbortReport(
+          await post<AbortReport>(`/api/rotation/runs/${runId}/abort`, { confirm: abortText.trim() }),
+        );
+        setAbortText("");
+      } else await post(`/api/rotation/runs/${runId}/${what}`);
+      await refresh();
+    } catch (e) {
+      setError(e as ApiError);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (!run) return error ? <ErrorBox error={error} /> : <Spinner label="Loading the rotation…" />;
+  const s = run.report.summary;
+  const outcome = new Map(run.report.slots.map((x) => [x.slot, x.outcome]));
+
+  return (
+    <section className="rotate run">
+      <div className="page-head">
+        <h1>
+          Rotation <span className="mono">{run.id}</span>
+        </h1>
+        <div className="actions">
+          <span
+            className={`badge status-${run.state === "finished" ? "finished" : run.state === "aborted" ? "error" : running ? "running" : "waiting"}`}
+            data-testid="rotation-state"
+          >
+            {run.state}
+            {running ? ", running" : run.state === "active" ? ", paused" : ""}
+          </span>
+          {running ? (
+            <button type="button" onClick={() => void act("stop")} disabled={busy}>
+              Stop (resume later)
+            </button>
+          ) : null}
+          {!running && run.state === "active" ? (
+            <button type="button" className="primary" onClick={() => void act("resume")} disabled={busy}>
+              Resume
+            </button>
+          ) : null}
+          <button type="button" onClick={back}>
+            Back
+          </button>
+        </div>
+      </div>
+      {error ? <ErrorBox error={error} title="Not done" /> : null}
+      <div className="panel">
+        <ProgressBar done={s.finished} total={s.total} label="Rotated" />
+        <p data-testid="rotation-summary">
+          {s.finished} of {s.total} rotated{s.waiting ? `, ${s.waiting} waiting for a person` : ""}
+          {s.failed ? `, ${s.failed} failed (see why below; fix it, then resume)` : ""}
+          {s.aborted ? `, ${s.aborted} aborted` : ""}.
+          {run.state === "finished"
+            ? " Every new key is verified and delivered, and every old key is proven dead."
+            : ""}
+        </p>
+        {run.grace.map((g) => (
+          <div className="muted" key={g.slot}>
+            Key {g.slot}: the old key is revoked after {time(g.until)} (grace period).
+          </div>
+        ))}
+      </div>
+
+      {run.createRequests.map((r) => (
+        <CreateKeyForm key={`${r.slot}-${r.attempt}`} runId={run.id} request={r} onDone={soon} />
+      ))}
+      {run.revokeSteps.map((r) => {
+        const row = run.slots.find((x) => x.slot === r.slot);
+        return (
+          <div className="panel checklist" key={r.slot}>
+            <h2>
+              Key {r.slot}: revoke the OLD key “{row?.oldLabel}” on the exchange
+            </h2>
+            <ManualStepsList url={r.steps.url} steps={r.steps.steps} />
+            <p className="muted">Keyward probes the old key until it is dead, then finishes this key.</p>
+          </div>
+        );
+      })}
+
+      <div className="panel">
+        <h2>Keys</h2>
+        <table className="table results">
+          <thead>
+            <tr>
+              <th>#</th>
+              <th>Outcome</th>
+              <th>Step</th>
+              <th>How</th>
+              <th>Account</th>
+              <th>Old label</th>
+              <th>New label</th>
+              <th>Delivered to</th>
+              <th>Detail</th>
+            </tr>
+          </thead>
+          <tbody>
+            {run.slots.map((row, i) => (
+              <tr
+                key={row.slot}
+                data-slot={row.slot}
+                className={`outcome-${outcome.get(row.slot) === "finished" ? "revoked" : outcome.get(row.slot) === "failed" ? "failed" : "awaiting-manual"}`}
+              >
+                <td>{row.slot}</td>
+                <td data-testid="slot-outcome">{outcome.get(row.slot)}</td>
+                <td>{stepText(row)}</td>
+                <td>{row.method === "api" ? "API" : "person"}</td>
+                <td>
+                  {row.account}
+                  {row.subAccount ? ` / ${row.subAccount}` : ""}
+                </td>
+                <td>{row.oldLabel || "—"}</td>
+                <td className="mono">{row.newLabel}</td>
+                <td className="mono">
+                  {row.delivered.length ? row.delivered.join("; ") : (run.targets[i] ?? []).join("; ")}
+                </td>
+                <ErrorOrEvidence error={row.error} evidence={row.evidence} />
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+
+      {run.state === "active" ? (
+        <div className="panel">
+          <h2>Abort</h2>
+          <p className="muted">
+            Undoes what can be undone: before a key's old key is revoked, the old credentials go back to the
+            targets and the new key is deleted (or you are told how to revoke it). After the revoke nothing
+            can bring the old key back; resume finishes those.
+          </p>
+          <form
+            className="confirm"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void act("abort");
+            }}
+          >
+            <label>
+              Type <strong>abort</strong>:{" "}
+              <input
+                aria-label="Type abort to confirm"
+                value={abortText}
+                onChange={(e) => setAbortText(e.target.value)}
+              />
+            </label>
+            <button type="submit" className="danger" disabled={abortText.trim() !== "abort" || busy}>
+              Abort this rotation
+            </button>
+          </form>
+        </div>
+      ) : null}
+      {abortReport ? (
+        <div className="panel">
+          <h2>Abort: {abortReport.state}</h2>
+          <ul>
+            {abortReport.slots.map((x) => (
+              <li key={x.slot}>
+                {x.slot}. {x.label || "—"}: {x.result}: {x.explanation}
+                {x.steps ? (
+                  <ol className="steps">
+                    {x.steps.steps.map((step) => (
+                      <li key={step}>{step}</li>
+                    ))}
+                  </ol>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      <LiveLog log={log} idle={running ? "Waiting for events…" : "Not running: resume to go on."} />
+    </section>
+  );
+}
+
+function CreateKeyForm({
+  runId,
+  request,
+  onDone,
+}: {
+  runId: string;
+  request: CreateRequest;
+  onDone: () => void;
+}) {
+  const [apiKey, setApiKey] = useState("");
+  const [secret, setSecret] = useState("");
+  const [passphrase, setPassphrase] = useState("");
+  const [error, setError] = useState<ApiError | undefined>();
+  const [sending, setSending] = useState(false);
+  const submit = async () => {
+    setSending(true);
+    setError(undefined);
+    try {
+      await post(`/api/rotation/runs/${runId}/credentials`, {
+        slot: request.slot,
+        apiKey: apiKey.trim(),
+        secret,
+        ...(request.needsPassphrase ? { passphrase } : {}),
+      });
+      setSecret("");
+      setPassphrase("");
+      onDone();
+    } catch (e) {
+      setError(e as ApiError);
+    } finally {
+      setSending(false);
+    }
+  };
+  return (
+    <div className="panel checklist" data-testid="create-request">
+      <h2>
+        Key {request.slot}: create the new key on {request.exchange} (account {request.account})
+      </h2>
+      {request.refused ? <div className="error">The key given was refused: {request.refused}</div> : null}
+      <p>
+        Label <code>{request.label}</code>; permissions: {request.permissionsText}; IP whitelist:{" "}
+        {request.ip === null ? "copy the old key's" : request.ip.join(", ") || "none"}. It replaces “
+        {request.replaces.label}” ({request.replaces.apiKeyStart}…{request.replaces.apiKeyEnd}).
+      </p>
+      <ManualStepsList url={request.steps.url} steps={request.steps.steps} />
+      <form
+        className="confirm"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
+        <input
+          aria-label="New API key"
+          placeholder="API key"
+          value={apiKey}
+          onChange={(e) => setApiKey(e.target.value)}
+          autoComplete="off"
+        />
+        <input
+          aria-label="New API secret"
+          placeholder="API secret"
+          type="password"
+          value={secret}
+          onChange={(e) => setSecret(e.target.value)}
+          autoComplete="off"
+        />
+        {request.needsPassphrase ? (
+          <input
+            aria-label="New API passphrase"
+            placeholder="passphrase"
+            type="password"
+            value={passphrase}
+            onChange={(e) => setPassphrase(e.target.value)}
+            autoComplete="off"
+          />
+        ) : null}
+        <button type="submit" className="primary" disabled={!apiKey.trim() || !secret || sending}>
+          {sending ? "Sending…" : "Give Keyward the new key"}
+        </button>
+        <span className="muted">It goes to Keyward's encrypted vault and is never shown again.</span>
+      </form>
+      {error ? <ErrorBox error={error} title="Not accepted" /> : null}
+    </div>
+  );
+}
