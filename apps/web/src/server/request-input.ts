@@ -1,0 +1,52 @@
+/**
+ * Request bodies and queries, parsed with zod before any route uses them: a bad one is a 4xx naming
+ * what is wrong, never a 500.
+ */
+import type { Context } from "hono";
+import type { z } from "zod";
+import { badRequest, HttpError, parseOr400 } from "./http-errors.js";
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+/** The JSON body, parsed with `schema` (415 if not JSON, 413 if too large, 400 naming the bad field). */
+export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  if (!/^application\/json(;|$)/i.test(c.req.header("content-type") ?? "")) {
+    throw new HttpError(
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+      "send the body as JSON (Content-Type: application/json)",
+      "The Keyward page does this; scripts must too.",
+    );
+  }
+  const tooLarge = () =>
+    new HttpError(
+      413,
+      "TOO_LARGE",
+      `the request body is over ${MAX_BODY_BYTES} bytes`,
+      "Select fewer keys by id, or use a filter.",
+    );
+  if (Number(c.req.header("content-length") ?? 0) > MAX_BODY_BYTES) throw tooLarge();
+  // Read at most the limit, whatever the headers claim (chunked bodies have no length).
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = c.req.raw.body?.getReader();
+  for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) {
+    size += chunk.value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader?.cancel();
+      throw tooLarge();
+    }
+    chunks.push(chunk.value);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    throw badRequest("the body is not valid JSON", "Send one JSON object.");
+  }
+  return parseOr400(schema, json, "body");
+}
+
+/** The query string, parsed with `schema` (400 naming the bad parameter; strict schemas refuse extras). */
+export const parseQuery = <S extends z.ZodType>(c: Context, schema: S): z.output<S> =>
+  parseOr400(schema, c.req.query(), "query");
