@@ -176,4 +176,20 @@ describe.concurrent("revoke", () => {
     }
     expect(revokedKeys(await sim.state())).toEqual(sorted(OKX_SUB_KEYS));
   });
+
+  it("--manual-timeout passes with nobody acting: exit 3, each manual key says what the last probe saw", async ({
+    onTestFinished,
+  }) => {
+    const { home, sim } = await desk({ onTestFinished });
+    const r = await home.run(["revoke", "--all", "--yes", "--manual-timeout", "3s", "--json"]);
+    expect(r.code, show(r)).toBe(3);
+    const report = parseJson<Report>(r);
+    expect(report.summary).toMatchObject({ revoked: 4, awaitingManual: 3, failed: 0 });
+    for (const k of MANUAL_KEYS) {
+      const x = report.results.find((y) => y.apiKey === k.apiKey);
+      expect(x).toMatchObject({ outcome: "awaiting-manual", verified: false });
+      expect(x?.evidence.at(-1) ?? "").toMatch(/deadline passed.*last probe: alive/);
+    }
+    expect(revokedKeys(await sim.state())).toEqual(sorted(OKX_SUB_KEYS));
+  });
 });

@@ -127,7 +127,13 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
   }
   const resultOf = (key: KeyRecord) => results.get(key.id) as RevokeKeyResult;
   /** Manual keys whose death a probe can prove, with whether they were seen alive from here. */
-  const pendingManual: { item: RevokePlanItem; credentials: Credentials; aliveFromHere: boolean }[] = [];
+  const pendingManual: {
+    item: RevokePlanItem;
+    credentials: Credentials;
+    aliveFromHere: boolean;
+    /** What the latest probe said, for the report when the deadline passes. */
+    last?: ProbeResult;
+  }[] = [];
 
   const byAccount = new Map<string, RevokePlanItem[]>();
   for (const item of plan.items)
@@ -292,7 +298,7 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
             deps.audit.append("revoke.verified", key.id, { evidence: result.evidence });
             emit({ type: "manual-done", result });
           } else {
-            still.push(p);
+            still.push({ ...p, last: probe });
           }
         }),
       );
@@ -301,7 +307,9 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
         await sleep(Math.min(deps.manual.pollMs, Math.max(0, deadline - now())), deps.signal);
     }
     for (const p of pending) {
-      resultOf(p.item.key).evidence.push("deadline passed: the key still answers or cannot be proven dead");
+      resultOf(p.item.key).evidence.push(
+        `deadline passed: the key still answers or cannot be proven dead${p.last ? ` (last ${describeProbe(p.last)})` : ""}`,
+      );
     }
   }
 }
