@@ -48,3 +48,13 @@ export function openHome(globals: GlobalOptions): KeywardHome {
 export async function initHome(globals: GlobalOptions) {
   return KeywardHome.init(homeDir(globals), { passphrase: passphraseProvider(true), actor: actor() });
 }
+
+/** Runs a command body with the home open, and closes it whatever happens. */
+export async function withHome<T>(globals: GlobalOptions, fn: (home: KeywardHome) => Promise<T>): Promise<T> {
+  const home = openHome(globals);
+  try {
+    return await fn(home);
+  } finally {
+    home.close();
+  }
+}

@@ -5,12 +5,11 @@ import {
   accountHealth,
   addAccount,
   ExchangeIdSchema,
-  type KeywardHome,
   type NewAccount,
   removeAccount,
   toCredentials,
 } from "@keyward/core";
-import { openHome } from "../context.js";
+import { withHome } from "../context.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
 import { credentialsFromPrompt, credentialsFromStdin } from "../input.js";
 import { err, out, printJson, table } from "../output.js";
@@ -21,15 +20,6 @@ interface AddOptions {
   region?: string;
   credentialsStdin?: boolean;
   json?: boolean;
-}
-
-async function withHome<T>(globals: GlobalOptions, fn: (home: KeywardHome) => Promise<T>): Promise<T> {
-  const home = openHome(globals);
-  try {
-    return await fn(home);
-  } finally {
-    home.close();
-  }
 }
 
 export async function accountAdd(

@@ -1,6 +1,6 @@
 /** `keyward key track|untrack`: keys the exchange API cannot list (every Bitfinex key). */
 import { toCredentials, trackKey, untrackKey } from "@keyward/core";
-import { openHome } from "../context.js";
+import { withHome } from "../context.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
 import { credentialsFromPrompt, credentialsFromStdin } from "../input.js";
 import { err, out, printJson } from "../output.js";
@@ -11,8 +11,7 @@ export async function keyTrack(
   accountName: string,
   opts: { label: string; credentialsStdin?: boolean; json?: boolean },
 ): Promise<ExitCode> {
-  const home = openHome(globals);
-  try {
+  return withHome(globals, async (home) => {
     const account = home.account(accountName);
     if (!opts.label.trim()) throw usageError("--label: must not be empty");
     await home.vault(); // a wrong passphrase fails before anyone types credentials
@@ -39,18 +38,13 @@ export async function keyTrack(
       }
     }
     return EXIT.OK;
-  } finally {
-    home.close();
-  }
+  });
 }
 
 export async function keyUntrack(globals: GlobalOptions, id: string): Promise<ExitCode> {
-  const home = openHome(globals);
-  try {
+  return withHome(globals, async (home) => {
     const { account, label } = await untrackKey(home, id);
     out(`No longer tracking "${label}" of ${account}. The exchange was not touched.`);
     return EXIT.OK;
-  } finally {
-    home.close();
-  }
+  });
 }

@@ -1,6 +1,6 @@
 /** `keyward keys`: the live inventory across all accounts, as a table or JSON. */
 import { inventoryRow } from "@keyward/core";
-import { openHome } from "../context.js";
+import { withHome } from "../context.js";
 import { EXIT, type ExitCode } from "../exit.js";
 import { err, out, printJson, table } from "../output.js";
 import type { GlobalOptions } from "../program.js";
@@ -11,8 +11,7 @@ export async function keys(
   opts: SelectorFlags & { json?: boolean },
 ): Promise<ExitCode> {
   const selector = parseSelector([], opts);
-  const home = openHome(globals);
-  try {
+  return withHome(globals, async (home) => {
     const inventory = await loadInventory(home, selector, !opts.json);
     const { maxKeyAgeDays } = home.config.settings;
     const rows = select(inventory, selector, maxKeyAgeDays).map((k) => inventoryRow(k, { maxKeyAgeDays }));
@@ -65,7 +64,5 @@ export async function keys(
         err(`keyward: ${a.account}: ${a.error?.message}${a.error?.hint ? `\n  hint: ${a.error.hint}` : ""}`);
     }
     return failed.length > 0 ? EXIT.FAILED : EXIT.OK;
-  } finally {
-    home.close();
-  }
+  });
 }

@@ -9,7 +9,7 @@ import {
   runRevoke,
   shortKey,
 } from "@keyward/core";
-import { openHome } from "../context.js";
+import { withHome } from "../context.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
 import { isInteractive, parseDuration, promptText } from "../input.js";
 import { err, out, Progress, printJson, table } from "../output.js";
@@ -85,8 +85,7 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
       "Pass --yes to confirm in scripts.",
     );
   }
-  const home = openHome(globals);
-  try {
+  return withHome(globals, async (home) => {
     // Fail closed before touching any exchange: revoking without an audit trail is refused.
     if (!opts.dryRun && !home.state().isWritable()) {
       throw new KeywardError("AUDIT_UNAVAILABLE", `the audit log at ${home.paths.state} is read-only`, {
@@ -186,7 +185,5 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
     } finally {
       process.off("SIGINT", onSigint);
     }
-  } finally {
-    home.close();
-  }
+  });
 }

@@ -25,7 +25,7 @@ import {
   type SlotRow,
   writePlanFile,
 } from "@keyward/core";
-import { openHome } from "../context.js";
+import { withHome } from "../context.js";
 import { readEnv } from "../env.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
 import { isInteractive, parseDuration } from "../input.js";
@@ -85,8 +85,7 @@ export async function rotatePlan(
   const deliver = opts.deliver ?? [];
   for (const target of deliver) checkTargetSyntax(target);
   const recipient = opts.recipient ? await checkRecipient(opts.recipient) : null;
-  const home = openHome(globals);
-  try {
+  return withHome(globals, async (home) => {
     const inventory = await loadInventory(home, selector, !opts.json);
     for (const a of inventory.accounts.filter((x) => x.error)) {
       err(`keyward: ${a.account}: could not list keys: ${a.error?.message}`);
@@ -125,9 +124,7 @@ export async function rotatePlan(
     }
     if (inventory.accounts.some((a) => a.error)) return EXIT.FAILED;
     return plan.slots.length === 0 && plan.refused.length > 0 ? EXIT.FAILED : EXIT.OK;
-  } finally {
-    home.close();
-  }
+  });
 }
 
 function exitCodeOf(report: RotationReport): ExitCode {
@@ -215,8 +212,7 @@ export async function rotateApply(
 ): Promise<ExitCode> {
   const graceMs = parseDuration(opts.grace, "--grace");
   const plan = await readPlanFile(planPath);
-  const home = openHome(globals);
-  try {
+  return withHome(globals, async (home) => {
     const options = {
       ...DEFAULT_RUN_OPTIONS,
       ...runOptions(opts, home),
@@ -224,9 +220,7 @@ export async function rotateApply(
       checkCmd: opts.checkCmd ?? null,
     };
     return await execute(home, opts, plan.slots.length, (deps) => applyPlan(plan, options, deps));
-  } finally {
-    home.close();
-  }
+  });
 }
 
 /** The run an optional ID names, else the newest active one. */
@@ -257,8 +251,7 @@ export async function rotateResume(
   id: string | undefined,
   opts: RunFlags,
 ): Promise<ExitCode> {
-  const home = openHome(globals);
-  try {
+  return withHome(globals, async (home) => {
     const journal = journalOf(home);
     const run = pickRun(journal, id, "resume");
     if (run.state !== "active") {
@@ -275,9 +268,7 @@ export async function rotateResume(
     };
     home.audit().append("rotation.resumed", run.id, { ...overrides });
     return await execute(home, opts, run.plan.slots.length, (deps) => runRotation(run.id, deps, overrides));
-  } finally {
-    home.close();
-  }
+  });
 }
 
 export async function rotateStatus(
@@ -285,8 +276,7 @@ export async function rotateStatus(
   id: string | undefined,
   opts: { json?: boolean },
 ): Promise<ExitCode> {
-  const home = openHome(globals);
-  try {
+  return withHome(globals, async (home) => {
     const journal = new RotationJournal(home.state(), {
       append: () => {
         throw new KeywardError("INTERNAL", "status does not write");
@@ -314,9 +304,7 @@ export async function rotateStatus(
       });
     } else printStatus(runs);
     return EXIT.OK;
-  } finally {
-    home.close();
-  }
+  });
 }
 
 export async function rotateAbort(
@@ -324,8 +312,7 @@ export async function rotateAbort(
   id: string | undefined,
   opts: { json?: boolean },
 ): Promise<ExitCode> {
-  const home = openHome(globals);
-  try {
+  return withHome(globals, async (home) => {
     refuseReadOnly(home);
     const journal = journalOf(home);
     const run = pickRun(journal, id, "abort");
@@ -345,7 +332,5 @@ export async function rotateAbort(
       out(`\nrotation ${report.runId} is ${report.state}`);
     }
     return report.slots.some((s) => s.result === "not-undone") ? EXIT.FAILED : EXIT.OK;
-  } finally {
-    home.close();
-  }
+  });
 }
