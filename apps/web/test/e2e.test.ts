@@ -79,6 +79,16 @@ describe.skipIf(!haveChromium)(
       await page.goto(printed as string);
       expect(page.url()).toBe(`${origin}/inventory`);
       expect(await page.evaluate(() => document.cookie)).toBe(""); // HttpOnly: not readable by scripts
+      // The session's secret came in the redirect's fragment, now in this tab's sessionStorage only,
+      // and gone from the address bar; without it even a same-origin request with the cookie is refused.
+      expect(await page.evaluate(() => sessionStorage.getItem("keyward.session"))).toMatch(
+        /^[A-Za-z0-9_-]{43}$/,
+      );
+      expect(
+        await page.evaluate(() =>
+          fetch("/api/inventory", { credentials: "same-origin" }).then((r) => r.status),
+        ),
+      ).toBe(401);
 
       // 2. The inventory: every key, counts, risk badges.
       const count = page.getByTestId("shown-count");

@@ -3,7 +3,14 @@
  * inventory as last loaded, and the keys selected for revoke).
  */
 import { useCallback, useEffect, useState } from "react";
-import { type ApiError, get, type InventoryResponse, post, type SessionInfo, setCsrfToken } from "./api.js";
+import {
+  type ApiError,
+  forgetSessionSecret,
+  get,
+  type InventoryResponse,
+  post,
+  type SessionInfo,
+} from "./api.js";
 import { ErrorBox } from "./components.js";
 import { AccountsPage } from "./pages/accounts.js";
 import { AuditPage } from "./pages/audit.js";
@@ -56,10 +63,7 @@ export function App() {
 
   useEffect(() => {
     get<SessionInfo>("/api/session").then(
-      (s) => {
-        setCsrfToken(s.csrfToken);
-        setSession(s);
-      },
+      (s) => setSession(s),
       (e: ApiError) => setSessionError(e),
     );
   }, []);
@@ -145,7 +149,10 @@ export function App() {
           type="button"
           className="link"
           onClick={() => {
-            void post("/api/session/logout").finally(() => window.location.reload());
+            void post("/api/session/logout").finally(() => {
+              forgetSessionSecret();
+              window.location.reload();
+            });
           }}
         >
           Log out
