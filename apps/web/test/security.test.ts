@@ -510,6 +510,49 @@ describe("where the server may listen", () => {
   });
 });
 
+describe("the secret guard", () => {
+  it("fires on real secrets, never on ordinary values that contain a weak passphrase", async () => {
+    // The vault passphrase as `keyward web` and the demo registered it: here words of the home's own
+    // path (/tmp/keyward-web-test-…), once too short to tell from a word, once long but inside the path.
+    const server = await startWebServer({
+      home: desk.home,
+      port: 0,
+      uiDir: UI_DIR,
+      print: () => {},
+      prefetch: false,
+      extraSecrets: ["keyward", "keyward-web-test"],
+    });
+    try {
+      const client = await login(server);
+      for (const path of ["/api/session", "/api/accounts", "/api/audit", "/api/inventory"]) {
+        const res = await client.get(path);
+        expect(res.status, path).toBe(200);
+        expect(res.body, path).not.toMatch(/withheld/);
+      }
+    } finally {
+      await server.close();
+    }
+    // A distinctive value that does stand alone in an answer is still caught: the home's full path
+    // (it is in GET /api/session) registered as if it were a secret.
+    const guarded = await startWebServer({
+      home: desk.home,
+      port: 0,
+      uiDir: UI_DIR,
+      print: () => {},
+      prefetch: false,
+      extraSecrets: [desk.dir],
+    });
+    try {
+      const res = await (await login(guarded)).get("/api/session");
+      expect(res.status).toBe(500);
+      expect(res.body).toMatch(/response withheld/);
+      expect(res.body).not.toContain(desk.dir);
+    } finally {
+      await guarded.close();
+    }
+  });
+});
+
 describe("secrets", () => {
   it("no response this file received carried a canary secret", () => {
     expect(received.length).toBeGreaterThan(50);

@@ -40,7 +40,10 @@ export interface WebServerOptions {
   print?: (line: string) => void;
   /** Fetch the inventory as soon as the server listens, so the first page load is instant. Default true. */
   prefetch?: boolean;
-  /** More values no response may contain (e.g. the vault passphrase), beside the vault's secrets. */
+  /**
+   * More values no response may contain (e.g. the vault passphrase), beside the vault's secrets. Like
+   * those, only distinctive values count (secret-guard.ts), and these match as whole tokens only.
+   */
   extraSecrets?: readonly (Secret | string)[];
 }
 
