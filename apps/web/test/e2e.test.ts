@@ -318,7 +318,12 @@ describe.skipIf(!haveChromium)("npm run demo", () => {
     });
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     onTestFinished(() => {
+      // Passed, the demo was stopped with Ctrl-C and removed its home; failed, it is killed and its
+      // throwaway home (named in its first lines) removed here.
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGKILL");
+      const dir = /throwaway Keyward home in (\/\S+)/.exec(out)?.[1];
+      if (dir?.includes("keyward-demo-")) rmSync(dir, { recursive: true, force: true });
     });
     const browser = await launchChromium();
     onTestFinished(() => browser.close());
