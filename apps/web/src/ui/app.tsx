@@ -108,7 +108,7 @@ export function App() {
             <p>
               Open the login URL that <code>keyward web</code> printed in its terminal. Each URL works once;
               after a login the server prints the next one. Restarting <code>keyward web</code> also prints a
-              new one.
+              new one. A login holds for the browser tab it was opened in (a new tab needs a new URL).
             </p>
           </div>
         ) : (
