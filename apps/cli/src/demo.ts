@@ -12,7 +12,7 @@ import { demoDesk, loadDemoScenario, startSimulator } from "@keyward/simulator";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = join(here, "bin.js");
-const PASSPHRASE = "keyward-demo";
+const PASSPHRASE = "open-sesame-vault";
 
 const scenario = loadDemoScenario();
 const sim = await startSimulator({ scenario });

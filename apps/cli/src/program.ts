@@ -342,7 +342,7 @@ Examples:
     .option("--port <n>", "port to listen on (0: any free port)", "7420")
     .option(
       "--host <address>",
-      "address to listen on; anything but loopback needs --allow-remote and TLS",
+      "address to listen on; anything but loopback needs --allow-remote and TLS; never every interface (0.0.0.0, ::, 0, ::ffff:0.0.0.0…)",
       "127.0.0.1",
     )
     .option("--allow-remote", "allow a non-loopback --host (requires --tls-cert and --tls-key)")
@@ -352,8 +352,11 @@ Examples:
       "after",
       `
 Prints a URL with a one-time login token (it works once; each login prints the next one). The token
-becomes an HttpOnly, SameSite=Strict session cookie. The vault passphrase is asked now (or taken from
-$KEYWARD_PASSPHRASE) and the server holds the opened home until Ctrl-C.
+becomes an HttpOnly, SameSite=Strict session cookie plus a per-session secret that the page keeps in
+this browser tab only; the cookie alone opens nothing. Open the URL in the tab you will use. Runs
+started by \`keyward rotate\` with exec: targets or --check-cmd are resumed and aborted here, never in
+the browser. The vault passphrase is asked now (or taken from $KEYWARD_PASSPHRASE) and the server holds
+the opened home until Ctrl-C.
 
 Examples:
   keyward web

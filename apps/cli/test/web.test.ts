@@ -8,7 +8,7 @@ import { CANARIES, desk, removeTempDirs, runCli, show, startCli } from "./helper
 afterAll(() => removeTempDirs());
 
 describe("keyward web", () => {
-  it("prints a one-time login URL; the token becomes an HttpOnly SameSite=Strict session; Ctrl-C exits 0", async ({
+  it("prints a one-time login URL; the token becomes an HttpOnly SameSite=Strict session and its secret; Ctrl-C exits 0", async ({
     onTestFinished,
   }) => {
     const { home } = await desk({ onTestFinished });
@@ -25,17 +25,24 @@ describe("keyward web", () => {
     const cookie = login.headers.get("set-cookie") ?? "";
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Strict/i);
+    // The session's secret comes once, in the redirect's URL fragment (the page keeps it in sessionStorage).
+    const secret = /#s=([A-Za-z0-9_-]{43})$/.exec(login.headers.get("location") ?? "")?.[1];
+    expect(secret, login.headers.get("location") ?? "").toBeDefined();
     // The token works once.
     expect((await fetch(url as string, { redirect: "manual" })).headers.get("set-cookie") ?? "").toBe("");
 
     const origin = new URL(url as string).origin;
     const session = cookie.split(";")[0] as string;
-    const inventory = await fetch(`${origin}/api/inventory`, { headers: { cookie: session } });
+    const inventory = await fetch(`${origin}/api/inventory`, {
+      headers: { cookie: session, "x-keyward-session": secret as string },
+    });
     expect(inventory.status).toBe(200);
     const text = await inventory.text();
     expect((JSON.parse(text) as { keys: unknown[] }).keys.length).toBeGreaterThan(0);
     for (const canary of CANARIES) expect(text).not.toContain(canary);
     expect((await fetch(`${origin}/api/inventory`)).status).toBe(401);
+    // The cookie alone is no credential.
+    expect((await fetch(`${origin}/api/inventory`, { headers: { cookie: session } })).status).toBe(401);
 
     cli.child.kill("SIGINT");
     const r = await cli.done;
@@ -44,6 +51,7 @@ describe("keyward web", () => {
 
   it.each([
     [["--host", "0.0.0.0"], /0\.0\.0\.0|wildcard|every address/i],
+    [["--host", "::0"], /every interface/i],
     [["--host", "10.1.2.3"], /--allow-remote/],
     [["--host", "10.1.2.3", "--allow-remote"], /--tls-cert|TLS/i],
     [["--port", "http"], /--port/],

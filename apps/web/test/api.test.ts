@@ -422,7 +422,7 @@ describe("malformed requests", () => {
               headers: {
                 cookie: client.cookie,
                 origin: client.origin,
-                "x-csrf-token": client.csrf,
+                "x-keyward-session": client.secret,
                 "content-type": "application/json",
               },
             });

@@ -5,8 +5,11 @@
  * the test performs on the simulator's HTML page), sees both proven dead, and checks the audit log; then
  * rotates an OKX sub-account key from the Rotate page and sees it finish.
  * The suite also saves the README's screenshot of the inventory page (demo scenario) to
- * docs/screenshots/inventory.png.
+ * docs/screenshots/inventory.png, and runs `npm run demo` as the README says (the built
+ * dist/server/demo.js) and opens every page it serves.
+ * Without Chromium every suite here is skipped, and one line says so (perf/chromium.ts).
  */
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -14,15 +17,15 @@ import { fileURLToPath } from "node:url";
 import { loadDemoScenario, startSimulator } from "@keyward/simulator";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM, inChromium, launchChromium, serving } from "../perf/chromium.js";
+import { CHROMIUM, chromiumAvailable, inChromium, launchChromium, serving } from "../perf/chromium.js";
 import { DEMO_PASSPHRASE, demoSeed } from "../src/server/demo-seed.js";
 import { setupHome, startWebServer } from "../src/server/index.js";
-import { CANARIES, type Desk, KEYS, startDesk, statuses, UI_DIR } from "./helpers.js";
+import { CANARIES, type Desk, KEYS, startDesk, statuses, UI_DIR, waitFor } from "./helpers.js";
 
 const SCREENSHOT = fileURLToPath(new URL("../../../docs/screenshots/inventory.png", import.meta.url));
-const haveChromium = existsSync(CHROMIUM);
+const haveChromium = chromiumAvailable();
 
-/** Collects what the page received from the Keyward server (not the event stream) and its console errors. */
+/** Collects what the page received from the Keyward server (not the event stream, not redirects) and its console errors. */
 function watch(page: Page, origin: string) {
   const bodies: { url: string; body: string }[] = [];
   const pending: Promise<void>[] = [];
@@ -30,6 +33,8 @@ function watch(page: Page, origin: string) {
   page.on("response", (res) => {
     if (!res.url().startsWith(origin) || (res.headers()["content-type"] ?? "").includes("event-stream"))
       return;
+    // A redirect has no body (the login's 303); asking for one can wait forever.
+    if (res.status() >= 300 && res.status() < 400) return;
     pending.push(
       res.text().then(
         (body) => void bodies.push({ url: res.url(), body }),
@@ -79,6 +84,20 @@ describe.skipIf(!haveChromium)(
       await page.goto(printed as string);
       expect(page.url()).toBe(`${origin}/inventory`);
       expect(await page.evaluate(() => document.cookie)).toBe(""); // HttpOnly: not readable by scripts
+      // The session's secret came in the redirect's fragment, now in this tab's sessionStorage only,
+      // and gone from the address bar; without it even a same-origin request with the cookie is refused.
+      expect(await page.evaluate(() => sessionStorage.getItem("keyward.session"))).toMatch(
+        /^[A-Za-z0-9_-]{43}$/,
+      );
+      expect(
+        await page.evaluate(() =>
+          // The body is read, so the page's response log (watch) sees it complete.
+          fetch("/api/inventory", { credentials: "same-origin" }).then(async (r) => {
+            await r.text();
+            return r.status;
+          }),
+        ),
+      ).toBe(401);
 
       // 2. The inventory: every key, counts, risk badges.
       const count = page.getByTestId("shown-count");
@@ -276,5 +295,102 @@ describe.skipIf(!haveChromium)("the README screenshot", () => {
         expect(existsSync(SCREENSHOT)).toBe(true);
       });
     });
+  });
+});
+
+describe.skipIf(!haveChromium)("npm run demo", () => {
+  it("serves every page with its real content: nothing is withheld as a secret", async ({
+    onTestFinished,
+  }) => {
+    // Exactly what `npm run demo` runs (apps/web's `demo` script), on any free port.
+    const script = fileURLToPath(new URL("../dist/server/demo.js", import.meta.url));
+    const child = spawn(process.execPath, [script], {
+      cwd: fileURLToPath(new URL("..", import.meta.url)),
+      env: { ...process.env, KEYWARD_WEB_PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => {
+      out += c.toString("utf8");
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      out += c.toString("utf8");
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    onTestFinished(() => {
+      // Passed, the demo was stopped with Ctrl-C and removed its home; failed, it is killed and its
+      // throwaway home (named in its first lines) removed here.
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGKILL");
+      const dir = /throwaway Keyward home in (\/\S+)/.exec(out)?.[1];
+      if (dir?.includes("keyward-demo-")) rmSync(dir, { recursive: true, force: true });
+    });
+    const browser = await launchChromium();
+    onTestFinished(() => browser.close());
+
+    const url = await waitFor(
+      "the demo's login URL",
+      async () => /(http:\/\/127\.0\.0\.1:\d+\/login\?token=[A-Za-z0-9_-]+)/.exec(out)?.[1],
+      45_000,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; the demo printed:\n${out}`);
+    });
+    // The line that points the CLI at the same home (printed once the inventory is in); its
+    // passphrase must be no word of that path (checked below).
+    const home = await waitFor(
+      "the demo's KEYWARD_HOME line",
+      async () => /KEYWARD_HOME=(\S+) KEYWARD_PASSPHRASE=(\S+)/.exec(out) ?? undefined,
+    );
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.setDefaultTimeout(20_000);
+    await page.goto(url);
+    const origin = new URL(url).origin;
+    // The first page either is the app or says what went wrong: it must not be the "withheld" error.
+    await page.locator(".topbar, .login-needed, [role=alert]").first().waitFor();
+    expect((await page.locator("body").textContent()) ?? "").not.toMatch(/withheld|this is a bug/i);
+    const pages: [string, () => Promise<unknown>][] = [
+      [
+        "Inventory",
+        () =>
+          page
+            .getByTestId("shown-count")
+            .filter({ hasText: /^[1-9]\d* of \d+ keys$/ })
+            .waitFor(),
+      ],
+      ["Revoke", () => page.getByRole("heading", { name: "Bulk revoke" }).waitFor()],
+      ["Rotate", () => page.getByRole("heading", { name: "Bulk rotation" }).waitFor()],
+      ["Audit log", () => page.getByTestId("chain-status").filter({ hasText: "Chain intact" }).waitFor()],
+      [
+        "Accounts",
+        () =>
+          page.locator('[data-account="desk-alpha"] [data-testid="health"]', { hasText: "alive" }).waitFor(),
+      ],
+    ];
+    for (const [name, shown] of pages) {
+      await page.getByRole("link", { name, exact: true }).click();
+      await shown();
+      const text = (await page.locator("body").textContent()) ?? "";
+      expect(text, name).not.toMatch(/withheld|this is a bug/i);
+      // The session loaded: the header names the demo's home.
+      expect(text, name).toContain(home?.[1] ?? "?");
+    }
+    // Opened directly (a reload, a bookmark) in the same tab, each page works too.
+    for (const path of ["/inventory", "/revoke", "/rotate", "/audit", "/accounts"]) {
+      await page.goto(`${origin}${path}`);
+      await page.locator(".topbar").waitFor();
+      expect((await page.locator("body").textContent()) ?? "", path).not.toMatch(
+        /withheld|this is a bug|not logged in/i,
+      );
+    }
+    expect(out).not.toMatch(/BUG: withheld/);
+    expect(home?.[1]).toMatch(/keyward-demo-/);
+    expect(home?.[1]).not.toContain(home?.[2]);
+    expect(home?.[2]).toBe(DEMO_PASSPHRASE);
+
+    // Ctrl-C (SIGINT) stops the demo and deletes its throwaway home.
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(existsSync(home?.[1] ?? "/nonexistent")).toBe(false);
   });
 });

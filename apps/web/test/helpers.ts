@@ -222,12 +222,20 @@ export function http(
 export interface Client {
   origin: string;
   cookie: string;
-  csrf: string;
+  /** The session's secret (X-Keyward-Session), as the page keeps it in sessionStorage. */
+  secret: string;
   get(path: string, extra?: RequestOptions): Promise<HttpResponse>;
   post(path: string, body?: unknown, extra?: RequestOptions): Promise<HttpResponse>;
 }
 
-/** Logs in with the server's current one-time URL, as a browser would, and returns a client with the session. */
+/** The session secret in a login redirect's Location (`/inventory#s=…`), or undefined. */
+export const secretOf = (location: string | undefined): string | undefined =>
+  /#s=([A-Za-z0-9_-]+)$/.exec(location ?? "")?.[1];
+
+/**
+ * Logs in with the server's current one-time URL, as a browser would: the cookie from Set-Cookie, the
+ * session's secret from the redirect's fragment. Returns a client that sends both.
+ */
 export async function login(server: WebServer, ca?: string): Promise<Client> {
   const url = new URL(server.loginUrl());
   const tls = ca ? { ca } : {};
@@ -235,21 +243,25 @@ export async function login(server: WebServer, ca?: string): Promise<Client> {
   if (res.status !== 303) throw new Error(`login answered ${res.status}: ${res.body}`);
   const setCookie = res.headers["set-cookie"]?.[0] ?? "";
   const cookie = setCookie.split(";")[0] ?? "";
-  const session = await http(server.origin, "GET", "/api/session", { headers: { cookie }, ...tls });
-  const csrf = session.json<{ csrfToken: string }>().csrfToken;
+  const secret = secretOf(res.headers.location);
+  if (!secret) throw new Error(`login redirect without a session secret: ${res.headers.location}`);
   const origin = server.origin;
   return {
     origin,
     cookie,
-    csrf,
+    secret,
     get: (path, extra = {}) =>
-      http(origin, "GET", path, { ...tls, ...extra, headers: { cookie, ...extra.headers } }),
+      http(origin, "GET", path, {
+        ...tls,
+        ...extra,
+        headers: { cookie, "x-keyward-session": secret, ...extra.headers },
+      }),
     post: (path, body = {}, extra = {}) =>
       http(origin, "POST", path, {
         ...tls,
         ...extra,
         body: body as object,
-        headers: { cookie, origin, "x-csrf-token": csrf, ...extra.headers },
+        headers: { cookie, origin, "x-keyward-session": secret, ...extra.headers },
       }),
   };
 }

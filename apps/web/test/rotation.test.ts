@@ -5,10 +5,17 @@
  * exec targets refused from the browser. The new keys' secrets (read back from the vault) never appear
  * in any response.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type KeywardHome, keyRef } from "@keyward/core";
+import {
+  applyPlan,
+  DEFAULT_RUN_OPTIONS,
+  type KeywardHome,
+  keyRef,
+  RotationJournal,
+  type RotationPlan,
+} from "@keyward/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BFX_ACCOUNT,
@@ -281,6 +288,70 @@ describe("rotation from the browser", () => {
     expect(statuses(await desk.state()).get(KEYS.opsReader.apiKey)).toBe("active");
     const runs = (await client.get("/api/rotation/runs")).json<{ runs: RunView[] }>().runs;
     expect(runs.map((r) => r.id)).toContain(runId);
+  });
+
+  it("never resumes or aborts a run the CLI started with an exec: target or --check-cmd; names the CLI command", async () => {
+    // A plan for bot-2 as the CLI would make it: delivered by a program, checked by another. Each
+    // program leaves a marker file, so running it in the web server's process would show.
+    const planned = (
+      await client.post("/api/rotation/plan", {
+        selector: { ids: [idOf(KEYS.bot2.apiKey)] },
+        deliver: [`dotenv:${dir}/unused.env`],
+      })
+    ).json<{ plan: RotationPlan }>().plan;
+    const delivered = join(dir, "exec-target-ran");
+    const checked = join(dir, "check-cmd-ran");
+    const plan: RotationPlan = {
+      ...planned,
+      slots: planned.slots.map((slot) => ({
+        ...slot,
+        deliver: [{ kind: "exec", command: `cat >/dev/null; touch ${delivered}` }],
+      })),
+    };
+    // `keyward rotate apply` started it and was interrupted before the first step (a stopped signal):
+    // the run is journaled, active, with every step still to do.
+    const { home } = desk;
+    const stopped = new AbortController();
+    stopped.abort();
+    await applyPlan(
+      plan,
+      { ...DEFAULT_RUN_OPTIONS, graceMs: 0, checkCmd: `touch ${checked}` },
+      {
+        home,
+        journal: new RotationJournal(home.state(), home.audit()),
+        audit: home.audit(),
+        adapterFor: home.liveAdapterSource(),
+        childEnv: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+        signal: stopped.signal,
+      },
+    );
+    const before = await view(plan.id);
+    expect(before).toMatchObject({ state: "active", running: false });
+
+    for (const [verb, body] of [
+      ["resume", {}],
+      ["abort", { confirm: "abort" }],
+    ] as const) {
+      const res = await client.post(`/api/rotation/runs/${plan.id}/${verb}`, body);
+      expect(res.status, verb).toBe(409);
+      const error = res.json<{ error: { code: string; message: string; hint: string } }>().error;
+      expect(error.code).toBe("CLI_ONLY");
+      expect(error.message).toMatch(/exec:.*--check-cmd/);
+      expect(error.hint).toContain(`keyward rotate ${verb} ${plan.id}`);
+    }
+    // The page shows the commands instead of its resume and abort buttons.
+    expect((before as RunView & { cliOnly: unknown }).cliOnly).toMatchObject({
+      resume: `keyward rotate resume ${plan.id}`,
+      abort: `keyward rotate abort ${plan.id}`,
+    });
+    // Nothing ran, nothing moved: give a wrongly started run time to reach its programs, then look.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(existsSync(delivered)).toBe(false);
+    expect(existsSync(checked)).toBe(false);
+    const after = await view(plan.id);
+    expect(after).toMatchObject({ state: "active", running: false });
+    expect(after.slots.map((s) => s.step)).toEqual(before.slots.map((s) => s.step));
+    expect(statuses(await desk.state()).get(KEYS.bot2.apiKey)).toBe("active");
   });
 
   it("no response carried a canary or a new key's secret", () => {

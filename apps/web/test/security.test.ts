@@ -1,5 +1,6 @@
 /**
- * The locks, over real HTTP against a server started in-process: session (401), Origin and CSRF (403),
+ * The locks, over real HTTP against a server started in-process: session cookie and session secret
+ * (401; a stolen cookie alone reads and changes nothing), Origin (403),
  * Host (421, DNS rebinding), the one-time login token, login rate limiting, response headers (CSP and
  * friends), where the server may listen, TLS, and that no canary secret is in any response.
  */
@@ -11,7 +12,7 @@ import { join } from "node:path";
 import { isKeywardError } from "@keyward/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkListen, startWebServer } from "../src/server/index.js";
-import { type Desk, http, leaks, login, received, startDesk, statuses, UI_DIR } from "./helpers.js";
+import { type Desk, http, leaks, login, received, secretOf, startDesk, statuses, UI_DIR } from "./helpers.js";
 
 let desk: Desk;
 let base: string;
@@ -62,7 +63,8 @@ describe("the one-time login URL", () => {
 
     const res = await http(base, "GET", new URL(url).pathname + new URL(url).search);
     expect(res.status).toBe(303);
-    expect(res.headers.location).toBe("/inventory");
+    // The session's secret rides in the fragment, which browsers never send to a server.
+    expect(res.headers.location).toMatch(/^\/inventory#s=[A-Za-z0-9_-]{43}$/);
     const cookie = res.headers["set-cookie"]?.[0] ?? "";
     expect(cookie).toMatch(/^keyward_session=[A-Za-z0-9_-]{43}; /);
     expect(cookie).toContain("HttpOnly");
@@ -104,8 +106,61 @@ describe("the one-time login URL", () => {
       headers: { origin: base },
     });
     expect(res.status).toBe(200);
-    expect(res.json<{ csrfToken: string }>().csrfToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(res.json<{ secret: string }>().secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(res.headers["set-cookie"]?.[0]).toContain("HttpOnly");
+  });
+});
+
+describe("a stolen session cookie", () => {
+  // Browsers send cookies for 127.0.0.1 to every port on it and SameSite counts other loopback ports
+  // as the same site: any local dev server the operator opens gets the cookie. Any non-browser client
+  // can then set Origin to the server's own. Without the secret the page keeps in sessionStorage, that
+  // must read nothing and change nothing.
+  it("with a forged Origin reads nothing, learns no secret, and revokes nothing", async () => {
+    const victim = await login(desk.server);
+    const before = await desk.state();
+    const auditBefore = (await victim.get("/api/audit")).json<{ total: number }>().total;
+    const stolen = { cookie: victim.cookie, origin: base };
+    for (const path of GET_ROUTES) {
+      const res = await http(base, "GET", path, { headers: stolen, timeoutMs: 3000 });
+      expect(res.status, path).toBe(401);
+      expect(res.body, path).not.toContain(victim.secret);
+    }
+    for (const secret of ["", "wrong", "A".repeat(43)]) {
+      const res = await http(base, "GET", "/api/session", {
+        headers: { ...stolen, "x-keyward-session": secret },
+      });
+      expect(res.status, secret).toBe(401);
+      expect(res.json<{ error: { code: string } }>().error.code).toBe("SESSION_SECRET");
+    }
+    // The attack as it worked before: take the token from /api/session, plan, execute.
+    const plan = await http(base, "POST", "/api/revoke/plan", { body: { all: true }, headers: stolen });
+    expect(plan.status).toBe(401);
+    for (const [path, body] of POST_ROUTES) {
+      const res = await http(base, "POST", path, { body, headers: stolen });
+      expect(res.status, path).toBe(401);
+    }
+    expect(statuses(await desk.state())).toEqual(statuses(before));
+    expect((await victim.get("/api/audit")).json<{ total: number }>().total).toBe(auditBefore);
+    // The session itself was not harmed: the page (cookie + secret) still works.
+    expect((await victim.get("/api/session")).status).toBe(200);
+  });
+
+  it("the secret is handed out only with the one-time login, never by any route to the cookie", async () => {
+    const client = await login(desk.server);
+    const answers = [
+      await client.get("/api/session"),
+      await http(base, "GET", "/inventory", { headers: { cookie: client.cookie } }),
+      await http(base, "GET", "/", { headers: { cookie: client.cookie } }),
+    ];
+    for (const res of answers) expect(res.body).not.toContain(client.secret);
+    const session = (await client.get("/api/session")).json<Record<string, unknown>>();
+    expect(Object.keys(session).sort()).toEqual(["accounts", "expiresAt", "features", "home"]);
+    // Another session's secret does not open this one.
+    const other = await login(desk.server);
+    const crossed = await client.get("/api/inventory", { headers: { "x-keyward-session": other.secret } });
+    expect(crossed.status).toBe(401);
+    expect(secretOf("/inventory")).toBeUndefined();
   });
 });
 
@@ -136,7 +191,7 @@ describe("without a session", () => {
 });
 
 describe("state-changing requests", () => {
-  it("are refused (403) with a forged or missing Origin, even with session and CSRF token", async () => {
+  it("are refused (403) with a forged or missing Origin, even with session cookie and secret", async () => {
     const client = await login(desk.server);
     const before = await desk.state();
     const auditBefore = (await client.get("/api/audit")).json<{ total: number }>().total;
@@ -159,17 +214,17 @@ describe("state-changing requests", () => {
     expect((await client.get("/api/session")).status).toBe(200);
   });
 
-  it("are refused (403) without the session's CSRF token, or with another session's", async () => {
+  it("are refused (401) without the session's secret, or with another session's", async () => {
     const a = await login(desk.server);
     const b = await login(desk.server);
     for (const [path, body] of POST_ROUTES) {
-      for (const csrf of [undefined, "", "wrong", b.csrf]) {
-        const res = await a.post(path, body, { headers: { "x-csrf-token": csrf } });
-        expect(res.status, `${path} csrf=${csrf}`).toBe(403);
-        expect(res.json<{ error: { code: string } }>().error.code).toBe("CSRF");
+      for (const secret of [undefined, "", "wrong", b.secret]) {
+        const res = await a.post(path, body, { headers: { "x-keyward-session": secret } });
+        expect(res.status, `${path} secret=${secret}`).toBe(401);
+        expect(res.json<{ error: { code: string } }>().error.code).toBe("SESSION_SECRET");
       }
     }
-    // With its own token the same request goes through to validation (here: a plan for every key).
+    // With its own secret the same request goes through to validation (here: a plan for every key).
     const ok = await a.post("/api/revoke/plan", { all: true });
     expect(ok.status).toBe(200);
   });
@@ -200,7 +255,7 @@ describe("the Host header (DNS-rebinding defence)", () => {
     // The refused login did not use up the token.
     expect(desk.server.loginUrl()).toContain(token);
     const ok = await http(base, "GET", "/api/session", {
-      headers: { cookie: client.cookie, host: `127.0.0.1:${port}` },
+      headers: { cookie: client.cookie, "x-keyward-session": client.secret, host: `127.0.0.1:${port}` },
     });
     expect(ok.status).toBe(200);
   });
@@ -255,24 +310,22 @@ describe("response headers", () => {
 });
 
 describe("login rate limiting", () => {
-  it("answers 429 once attempts exceed the limit, even for the right token, until the window passes", async () => {
+  it("throttles wrong tokens only: the right token always logs in, even while the window is full", async () => {
     const server = await startWebServer({
       home: desk.home,
       port: 0,
       uiDir: UI_DIR,
       print: () => {},
       prefetch: false,
-      loginRateLimit: { limit: 5, windowMs: 1500 },
+      loginRateLimit: { limit: 5, windowMs: 60_000 },
     });
     try {
       const path = (t: string) => `/login?token=${t}`;
+      const current = () => new URL(server.loginUrl()).searchParams.get("token") ?? "";
       for (let i = 0; i < 5; i++)
         expect((await http(server.origin, "GET", path(`guess-${i}`))).status).toBe(401);
-      const limited = await http(
-        server.origin,
-        "GET",
-        path(new URL(server.loginUrl()).searchParams.get("token") ?? ""),
-      );
+      // The window is full: more wrong guesses are refused, by link and by JSON alike.
+      const limited = await http(server.origin, "GET", path("guess-5"));
       expect(limited.status).toBe(429);
       expect(Number(limited.headers["retry-after"])).toBeGreaterThan(0);
       const json = await http(server.origin, "POST", "/api/session/login", {
@@ -280,9 +333,54 @@ describe("login rate limiting", () => {
         headers: { origin: server.origin },
       });
       expect(json.status).toBe(429);
-      await new Promise((r) => setTimeout(r, 1600));
+      // The right token still logs in, by link and by JSON.
+      const ok = await http(server.origin, "GET", path(current()));
+      expect(ok.status).toBe(303);
+      expect(secretOf(ok.headers.location)).toBeDefined();
+      const okJson = await http(server.origin, "POST", "/api/session/login", {
+        body: { token: current() },
+        headers: { origin: server.origin },
+      });
+      expect(okJson.status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("navigations from other sites (<img> tags on any page) do not count, so they cannot lock anyone out", async () => {
+    const server = await startWebServer({
+      home: desk.home,
+      port: 0,
+      uiDir: UI_DIR,
+      print: () => {},
+      prefetch: false,
+      loginRateLimit: { limit: 5, windowMs: 60_000 },
+    });
+    try {
+      const path = (t: string) => `/login?token=${t}`;
+      // Ten <img src="http://127.0.0.1:PORT/login?token=x"> on an attacker's page, or on a dev server on
+      // another port of this host (which browsers call same-site).
+      for (const site of ["cross-site", "same-site"]) {
+        for (let i = 0; i < 10; i++) {
+          const res = await http(server.origin, "GET", path(`img-${i}`), {
+            headers: { "sec-fetch-site": site, "sec-fetch-dest": "image", "sec-fetch-mode": "no-cors" },
+          });
+          expect(res.status, `${site} ${i}`).toBe(401);
+        }
+      }
+      // The window is still empty: five wrong guesses of one's own are answered 401, the sixth 429.
+      for (let i = 0; i < 5; i++)
+        expect(
+          (await http(server.origin, "GET", path(`typo-${i}`), { headers: { "sec-fetch-site": "none" } }))
+            .status,
+        ).toBe(401);
+      expect((await http(server.origin, "GET", path("typo-5"))).status).toBe(429);
+      // And the operator's URL, opened from the terminal, logs in.
       const url = new URL(server.loginUrl());
-      expect((await http(server.origin, "GET", url.pathname + url.search)).status).toBe(303);
+      const ok = await http(server.origin, "GET", url.pathname + url.search, {
+        headers: { "sec-fetch-site": "none", "sec-fetch-dest": "document" },
+      });
+      expect(ok.status).toBe(303);
     } finally {
       await server.close();
     }
@@ -304,6 +402,38 @@ describe("where the server may listen", () => {
     expect(check("192.168.1.10", true, true)).not.toThrow();
     expect(check("keyward.internal", true, true)).not.toThrow();
     for (const host of ["0.0.0.0", "::", "[::]"]) expect(check(host, true, true)).toThrow(/every interface/);
+    // Every other spelling the resolver accepts for the unspecified address is refused alike, with or
+    // without --allow-remote and TLS (none of them may reach the loopback or remote rules).
+    for (const host of [
+      "::0",
+      "[::0]",
+      "0",
+      "0.0.0.00",
+      "00000",
+      "0x0",
+      "0.0.0.0.",
+      "0:0::0",
+      "0:0:0:0:0:0:0:0",
+      "::0.0.0.0",
+      "::ffff:0.0.0.0",
+      "[::ffff:0.0.0.0]",
+      "::ffff:0:0",
+      "0.1.2.3",
+    ]) {
+      expect(check(host), host).toThrow(/every interface/);
+      expect(check(host, true, true), host).toThrow(/every interface/);
+    }
+    // Other spellings of loopback are loopback, bound and expected in Host in their canonical form.
+    expect(checkListen({ host: "127.1", port: 0, allowRemote: false, tls: false })).toBe("127.0.0.1");
+    expect(checkListen({ host: "[0:0:0:0:0:0:0:1]", port: 0, allowRemote: false, tls: false })).toBe("::1");
+    expect(check("::ffff:127.0.0.1")).not.toThrow();
+    const refusedWildcard = await startWebServer({
+      home: desk.home,
+      host: "::ffff:0.0.0.0",
+      port: 0,
+      print: () => {},
+    }).catch((e) => e);
+    expect(isKeywardError(refusedWildcard, "CONFIG_INVALID")).toBe(true);
     expect(check("evil host")).toThrow(/not an address/);
     expect(() => checkListen({ host: "127.0.0.1", port: 70_000, allowRemote: false, tls: false })).toThrow(
       /port/,
@@ -376,6 +506,49 @@ describe("where the server may listen", () => {
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the secret guard", () => {
+  it("fires on real secrets, never on ordinary values that contain a weak passphrase", async () => {
+    // The vault passphrase as `keyward web` and the demo registered it: here words of the home's own
+    // path (/tmp/keyward-web-test-…), once too short to tell from a word, once long but inside the path.
+    const server = await startWebServer({
+      home: desk.home,
+      port: 0,
+      uiDir: UI_DIR,
+      print: () => {},
+      prefetch: false,
+      extraSecrets: ["keyward", "keyward-web-test"],
+    });
+    try {
+      const client = await login(server);
+      for (const path of ["/api/session", "/api/accounts", "/api/audit", "/api/inventory"]) {
+        const res = await client.get(path);
+        expect(res.status, path).toBe(200);
+        expect(res.body, path).not.toMatch(/withheld/);
+      }
+    } finally {
+      await server.close();
+    }
+    // A distinctive value that does stand alone in an answer is still caught: the home's full path
+    // (it is in GET /api/session) registered as if it were a secret.
+    const guarded = await startWebServer({
+      home: desk.home,
+      port: 0,
+      uiDir: UI_DIR,
+      print: () => {},
+      prefetch: false,
+      extraSecrets: [desk.dir],
+    });
+    try {
+      const res = await (await login(guarded)).get("/api/session");
+      expect(res.status).toBe(500);
+      expect(res.body).toMatch(/response withheld/);
+      expect(res.body).not.toContain(desk.dir);
+    } finally {
+      await guarded.close();
     }
   });
 });

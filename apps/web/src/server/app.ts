@@ -2,11 +2,12 @@
  * The HTTP surface, composed: security middleware (security-middleware.ts; the order and the reasons
  * are in security.ts), the JSON API (routes/, one file per concern) and the built UI. Every request body
  * and query is parsed with zod before use (request-input.ts); every JSON answer and streamed event
- * passes the secret guard.
+ * passes the secret guard. Every /api/ route but login needs the session cookie and the session's
+ * secret header (security.ts).
  *
- *   GET  /login?token=…                 one-time token → session cookie, then 303 to /inventory
- *   POST /api/session/login {token}     the same, for scripts
- *   GET  /api/session                   {csrfToken, actor, home, expiresAt, features}
+ *   GET  /login?token=…                 one-time token → session cookie, then 303 to /inventory#s=<secret>
+ *   POST /api/session/login {token}     the same, for scripts: {ok, secret}
+ *   GET  /api/session                   {home, expiresAt, accounts, features} (never the secret)
  *   POST /api/session/logout
  *   GET  /api/inventory[?refresh=1]     keys (InventoryRow), per-account errors, counts
  *   GET  /api/accounts                  accounts and their tracked keys (no probes)

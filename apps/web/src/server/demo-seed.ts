@@ -5,7 +5,11 @@
 import { type DemoDesk, demoDesk, type Scenario } from "@keyward/simulator";
 import type { HomeSeed } from "./home-setup.js";
 
-export const DEMO_PASSPHRASE = "keyward-demo";
+/**
+ * The demo vault's passphrase. Not a secret (the demo prints it), and no word of it appears in the
+ * demo's paths (/tmp/keyward-demo-…), account names or labels.
+ */
+export const DEMO_PASSPHRASE = "open-sesame-vault";
 
 export function demoSeed(scenario: Scenario, urls: { okx: string; bitfinex: string }): HomeSeed {
   const desk: DemoDesk = demoDesk(scenario, urls);

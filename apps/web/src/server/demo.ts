@@ -41,7 +41,8 @@ async function main(): Promise<void> {
     say(`Setting up a throwaway Keyward home in ${dir} (accounts are probed before they are stored)…`);
     (await setupHome(dir, demoSeed(scenario, sim))).close();
     const home = KeywardHome.open(dir, { passphrase: async () => new Secret(PASSPHRASE), actor: "web:demo" });
-    const start = (port: number) => startWebServer({ home, port, extraSecrets: [PASSPHRASE] });
+    // The guard watches the vault's secrets; the demo passphrase is printed below, so it is none.
+    const start = (port: number) => startWebServer({ home, port });
     try {
       server = await start(PORT);
     } catch (error) {

@@ -4,6 +4,14 @@
  */
 export { type HomeSeed, type SeedAccount, type SeedTrackedKey, setupHome } from "./home-setup.js";
 export { HttpError } from "./http-errors.js";
-export { checkListen, DEFAULT_HOST, DEFAULT_PORT, isLoopback, type ListenOptions } from "./listen.js";
-export { CONTENT_SECURITY_POLICY, CSRF_HEADER, SESSION_COOKIE } from "./security.js";
+export {
+  checkListen,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  isLoopback,
+  isUnspecified,
+  type ListenOptions,
+  normalizeHost,
+} from "./listen.js";
+export { CONTENT_SECURITY_POLICY, SESSION_COOKIE, SESSION_SECRET_HEADER } from "./security.js";
 export { startWebServer, type WebServer, type WebServerOptions } from "./server.js";

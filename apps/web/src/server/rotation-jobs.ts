@@ -7,7 +7,9 @@
  *
  * From the browser only file targets are allowed (dotenv, json, age): `exec:` targets and the check
  * command run programs on this machine, which a browser session must not be able to do. Use
- * `keyward rotate` for those.
+ * `keyward rotate` for those. That holds for runs started elsewhere too: a run the CLI started with an
+ * `exec:` target or `--check-cmd` is shown here but neither resumed nor aborted (both would run its
+ * programs in this server's process); the page names the CLI command instead.
  */
 import {
   abortRotation,
@@ -64,6 +66,19 @@ export interface RotationRunView {
   revokeSteps: { slot: number; steps: ManualSteps }[];
   /** Slots in their grace period: when the old key is revoked. */
   grace: { slot: number; until: string }[];
+  /**
+   * Set when the run has `exec:` targets or a check command (started with `keyward rotate`): what they
+   * are, and that resume and abort are for the CLI only. Null for runs the browser may drive.
+   */
+  cliOnly: { programs: string[]; resume: string; abort: string } | null;
+}
+
+/** The programs a run would start on this machine (exec targets, the check command), as text. */
+export function localPrograms(run: Pick<RunRow, "plan" | "options">): string[] {
+  const targets = run.plan.slots.flatMap((s) =>
+    s.deliver.filter((t) => t.kind === "exec").map(describeTarget),
+  );
+  return [...new Set(targets), ...(run.options.checkCmd ? ["--check-cmd"] : [])];
 }
 
 interface PendingCreate {
@@ -92,6 +107,12 @@ export interface RotationJobsOptions {
 }
 
 const PLAN_TTL_MS = 30 * 60_000;
+
+function cliOnly(run: RunRow): RotationRunView["cliOnly"] {
+  const programs = localPrograms(run);
+  if (programs.length === 0) return null;
+  return { programs, resume: `keyward rotate resume ${run.id}`, abort: `keyward rotate abort ${run.id}` };
+}
 
 export class RotationJobs {
   readonly #plans = new PlanStore<RotationPlan>(PLAN_TTL_MS);
@@ -174,6 +195,7 @@ export class RotationJobs {
 
   resume(runId: string): RotationJob {
     const run = this.#run(runId);
+    this.#refuseLocalPrograms(run, "resume");
     if (run.state !== "active") {
       throw new HttpError(
         409,
@@ -201,7 +223,8 @@ export class RotationJobs {
 
   /** Undoes what can be undone (core's abortRotation); a run this server drives is stopped first. */
   async abort(runId: string) {
-    this.#run(runId);
+    // Abort puts the old secret back in every target, which for exec: targets runs them.
+    this.#refuseLocalPrograms(this.#run(runId), "abort");
     this.#refuseReadOnly();
     await this.stop(runId);
     const report = await abortRotation(runId, this.#deps(new AbortController().signal));
@@ -270,6 +293,7 @@ export class RotationJobs {
           ? [{ slot: s.slot, until: s.graceUntil }]
           : [],
       ),
+      cliOnly: cliOnly(run),
     };
   }
 
@@ -306,6 +330,18 @@ export class RotationJobs {
         "Open the Rotate page to see the rotations.",
       );
     return run;
+  }
+
+  /** A browser session never runs programs: runs with exec targets or a check command are the CLI's. */
+  #refuseLocalPrograms(run: RunRow, verb: "resume" | "abort"): void {
+    const only = cliOnly(run);
+    if (!only) return;
+    throw new HttpError(
+      409,
+      "CLI_ONLY",
+      `rotation ${run.id} runs programs on this machine (${only.programs.join(", ")}): the browser cannot ${verb} it`,
+      `Run \`${only[verb]}\` in a terminal; a browser session never starts programs.`,
+    );
   }
 
   #refuseReadOnly(): void {

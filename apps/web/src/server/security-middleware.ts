@@ -1,12 +1,12 @@
 /**
  * The request checks, installed before any route so they guard every one, in the order security.ts
  * lists and explains: security headers on every answer, the Host check, the Origin check for state
- * changes, then the session and CSRF token for the API.
+ * changes, then the session cookie and the session's secret for every API request.
  */
 import type { Hono } from "hono";
 import { HttpError } from "./http-errors.js";
 import { failure } from "./responses.js";
-import { CSRF_HEADER, safeEqual, securityHeaders } from "./security.js";
+import { SESSION_SECRET_HEADER, safeEqual, securityHeaders } from "./security.js";
 import type { SessionCookies } from "./session-cookies.js";
 
 export interface SecurityMiddlewareOptions {
@@ -69,7 +69,8 @@ export function installSecurityMiddleware(
     await next();
   });
 
-  // 4 and 5. The session for every API route but login; the CSRF token for state changes.
+  // 4 and 5. The session cookie AND the session's secret for every API route but login, reads
+  // included: the cookie reaches every port on this host, the secret only this origin's page.
   app.use("/api/*", async (c, next) => {
     if (c.req.path === LOGIN_PATH) return next();
     const session = cookies.session(c);
@@ -83,18 +84,16 @@ export function installSecurityMiddleware(
         ),
       );
     }
-    if (changesState(c.req.method)) {
-      const csrf = c.req.header(CSRF_HEADER);
-      if (!csrf || !safeEqual(csrf, session.csrfToken)) {
-        return failure(
-          new HttpError(
-            403,
-            "CSRF",
-            "missing or wrong CSRF token",
-            "Reload the page; it sends the token with every change.",
-          ),
-        );
-      }
+    const secret = c.req.header(SESSION_SECRET_HEADER);
+    if (!secret || !safeEqual(secret, session.secret)) {
+      return failure(
+        new HttpError(
+          401,
+          "SESSION_SECRET",
+          "missing or wrong session secret: the session cookie alone is not enough",
+          "Open the login URL printed by `keyward web` in its terminal; the page keeps the session's secret in this tab only.",
+        ),
+      );
     }
     await next();
   });

@@ -9,17 +9,25 @@
  *      (403), so no other site can post to it.
  *   4. API routes need the session cookie (401). The cookie is HttpOnly, SameSite=Strict (Secure over
  *      TLS); it is only ever issued in exchange for the one-time login token printed in the terminal.
- *   5. State-changing API requests also need the session's CSRF token in `X-CSRF-Token` (403). The token
- *      is random per session, handed out by GET /api/session (readable only same-origin, as CORS is off).
+ *   5. Every API request, reads included, also needs the session's secret in `X-Keyward-Session` (401).
+ *      The cookie alone is not a credential: browsers send cookies for 127.0.0.1 to every port on it,
+ *      and SameSite counts other loopback ports as the same site, so any local dev server the operator
+ *      opens receives it (and a non-browser client can forge any Origin). The secret is handed out once,
+ *      at login: in the redirect's URL fragment (`/inventory#s=…`, which browsers never send to a
+ *      server), from where the page moves it into sessionStorage (origin-scoped) and strips it from the
+ *      address bar. No route ever hands it to a request that only carries the cookie.
  *
- * Failed login attempts are rate-limited (then every attempt is refused for a while); a wrong token is answered the same way whatever it is.
+ * Only wrong login tokens are rate-limited (the right one always logs in, so nobody can lock the
+ * operator out), and cross-site or same-site navigations to /login do not count (ten <img> tags on any
+ * page must not use up the window); a wrong token is answered the same way whatever it is.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 
 export const SESSION_COOKIE = "keyward_session";
 /** With TLS the `__Host-` prefix pins the cookie to this exact origin (Secure, Path=/, no Domain). */
 export const SECURE_SESSION_COOKIE = "__Host-keyward_session";
-export const CSRF_HEADER = "x-csrf-token";
+/** The per-session secret every API request carries (security.ts point 5). */
+export const SESSION_SECRET_HEADER = "x-keyward-session";
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -56,7 +64,8 @@ export function safeEqual(a: string, b: string): boolean {
 }
 
 export interface Session {
-  csrfToken: string;
+  /** Sent by the page in SESSION_SECRET_HEADER with every API request; never readable with the cookie alone. */
+  secret: string;
   createdAt: number;
   expiresAt: number;
   lastSeenAt: number;
@@ -100,7 +109,7 @@ export class SessionStore {
     const id = token();
     const now = this.#now();
     const session: Session = {
-      csrfToken: token(),
+      secret: token(),
       createdAt: now,
       expiresAt: now + this.#ttlMs,
       lastSeenAt: now,
@@ -140,7 +149,9 @@ export class SessionStore {
 /**
  * Failed login attempts in a sliding window, for everyone together (the server is meant for loopback;
  * per-address counting would only help an attacker with many addresses). While `limit` failures lie
- * within `windowMs`, every attempt is refused, the right token included, so guessing cannot go on.
+ * within `windowMs`, wrong tokens are answered 429. The right token is checked first and always logs
+ * in (session-cookies.ts): a limit that refused it would let any page lock the operator out, and a
+ * 256-bit token is not guessable at any rate anyway.
  */
 export class AttemptLimiter {
   readonly #failures: number[] = [];

@@ -10,7 +10,7 @@ import { createAdaptorServer } from "@hono/node-server";
 import { type AdapterOptions, KeywardError, type KeywardHome, type Secret } from "@keyward/core";
 import { buildApp } from "./app.js";
 import { InventoryService } from "./inventory-service.js";
-import { checkListen, DEFAULT_HOST, DEFAULT_PORT, urlHost } from "./listen.js";
+import { checkListen, DEFAULT_HOST, DEFAULT_PORT, isUnspecified, urlHost } from "./listen.js";
 import { RevokeJobs } from "./revoke-jobs.js";
 import { RotationJobs } from "./rotation-jobs.js";
 import { SecretGuard } from "./secret-guard.js";
@@ -40,7 +40,10 @@ export interface WebServerOptions {
   print?: (line: string) => void;
   /** Fetch the inventory as soon as the server listens, so the first page load is instant. Default true. */
   prefetch?: boolean;
-  /** More values no response may contain (e.g. the vault passphrase), beside the vault's secrets. */
+  /**
+   * More values no response may contain (e.g. the vault passphrase), beside the vault's secrets. Like
+   * those, only distinctive values count (secret-guard.ts), and these match as whole tokens only.
+   */
   extraSecrets?: readonly (Secret | string)[];
 }
 
@@ -57,10 +60,15 @@ export interface WebServer {
 }
 
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
-  const host = options.host ?? DEFAULT_HOST;
   const port = options.port ?? DEFAULT_PORT;
   const tls = options.tls;
-  checkListen({ host, port, allowRemote: options.allowRemote ?? false, tls: tls !== undefined });
+  // The canonical form: "127.1" binds as, and is expected in Host as, 127.0.0.1.
+  const host = checkListen({
+    host: options.host ?? DEFAULT_HOST,
+    port,
+    allowRemote: options.allowRemote ?? false,
+    tls: tls !== undefined,
+  });
   const print = options.print ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const log = (line: string) => print(`[keyward web] ${line}`);
 
@@ -123,7 +131,17 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       resolve();
     });
   });
-  const actualPort = (server.address() as AddressInfo).port;
+  const address = server.address() as AddressInfo;
+  if (isUnspecified(address.address)) {
+    // A host name that resolved to a wildcard: never serve on every interface, even for a moment more.
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw new KeywardError(
+      "CONFIG_INVALID",
+      `--host: ${host} resolves to ${address.address}, every interface: refusing to listen there`,
+      { hint: "Name the one address or host name browsers will use (127.0.0.1 by default)." },
+    );
+  }
+  const actualPort = address.port;
   const scheme = tls ? "https" : "http";
   const hostPart = urlHost(host);
   bound.origin = `${scheme}://${hostPart}:${actualPort}`;

@@ -1,7 +1,7 @@
 /**
  * The session cookie: its name (the `__Host-` one over TLS), the session it names, issuing it in
- * exchange for the one-time login token and clearing it at logout. Login attempts go through the
- * rate limiter first, so a blocked window refuses even the right token (see AttemptLimiter).
+ * exchange for the one-time login token and clearing it at logout. The right token always logs in;
+ * only wrong ones go through the rate limiter, and only when they count (see AttemptLimiter).
  */
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
@@ -23,8 +23,11 @@ export type LoginOutcome =
 export interface SessionCookies {
   /** The live session this request's cookie names, if any (refreshing it). */
   session(c: Context): Session | undefined;
-  /** Exchanges a login token for a session cookie, unless rate-limited or wrong. */
-  login(token: string): LoginOutcome;
+  /**
+   * Exchanges a login token for a session cookie. A wrong token is answered 401, or 429 while the
+   * limiter's window is full; `counts: false` (a navigation from another site) leaves the limiter alone.
+   */
+  login(token: string, options?: { counts: boolean }): LoginOutcome;
   /** Ends this request's session; returns the Set-Cookie value that clears the cookie. */
   logout(c: Context): string;
 }
@@ -43,11 +46,13 @@ export function sessionCookies(options: SessionCookieOptions): SessionCookies {
   return {
     session: (c) => sessions.get(getCookie(c, name)),
 
-    login(token) {
-      const wait = loginLimiter.blockedFor();
-      if (wait > 0) return { limited: Math.ceil(wait / 1000) };
+    login(token, { counts } = { counts: true }) {
+      // The right token first: a full window must never lock the operator out.
       const result = sessions.login(token);
       if (!result) {
+        if (!counts) return { wrong: true };
+        const wait = loginLimiter.blockedFor();
+        if (wait > 0) return { limited: Math.ceil(wait / 1000) };
         loginLimiter.fail();
         return { wrong: true };
       }

@@ -1,6 +1,9 @@
 /**
  * The browser's side of the JSON API: same-origin fetch with the session cookie (HttpOnly, so never
- * visible here) and the CSRF token on every change. Errors carry the server's message and hint.
+ * visible here) and the session's secret on every request, reads included (the cookie alone reaches
+ * every port on this host; the secret lives in this origin's sessionStorage only). The login redirect
+ * hands the secret over once, in the URL fragment; adoptSessionSecret moves it into sessionStorage
+ * and strips it from the address bar before anything renders. Errors carry the server's message and hint.
  * The response types are the server's own (type-only imports: nothing of the server is bundled).
  */
 import type { InventoryResponse } from "../server/inventory-service.js";
@@ -21,9 +24,22 @@ export class ApiError extends Error {
   }
 }
 
-let csrfToken: string | undefined;
-export const setCsrfToken = (token: string | undefined) => {
-  csrfToken = token;
+const SECRET_KEY = "keyward.session";
+const SECRET_HEADER = "x-keyward-session";
+
+/** Takes `#s=…` from the address bar (the login redirect) into sessionStorage; call before rendering. */
+export function adoptSessionSecret(): void {
+  const match = /^#s=([A-Za-z0-9_-]{1,200})$/.exec(window.location.hash);
+  if (!match?.[1]) return;
+  sessionStorage.setItem(SECRET_KEY, match[1]);
+  window.history.replaceState(null, "", window.location.pathname + window.location.search);
+}
+
+export const forgetSessionSecret = () => sessionStorage.removeItem(SECRET_KEY);
+
+const secretHeader = (): Record<string, string> => {
+  const secret = sessionStorage.getItem(SECRET_KEY);
+  return secret ? { [SECRET_HEADER]: secret } : {};
 };
 
 async function request<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
@@ -33,10 +49,7 @@ async function request<T>(method: "GET" | "POST", path: string, body?: unknown):
       method,
       credentials: "same-origin",
       cache: "no-store",
-      headers:
-        method === "POST"
-          ? { "content-type": "application/json", ...(csrfToken ? { "x-csrf-token": csrfToken } : {}) }
-          : {},
+      headers: method === "POST" ? { "content-type": "application/json", ...secretHeader() } : secretHeader(),
       ...(method === "POST" ? { body: JSON.stringify(body ?? {}) } : {}),
     });
   } catch {
@@ -65,7 +78,6 @@ export const get = <T>(path: string) => request<T>("GET", path);
 export const post = <T>(path: string, body?: unknown) => request<T>("POST", path, body);
 
 export interface SessionInfo {
-  csrfToken: string;
   expiresAt: string;
   home: string;
   accounts: number;
@@ -123,4 +135,61 @@ export interface VerifyResponse {
   status: "alive" | "dead" | "inconclusive";
   evidence: string;
   recorded: boolean;
+}
+
+export interface StreamHandlers {
+  onOpen(): void;
+  /** One Server-Sent Event; `id` is its sequence number when it has one. */
+  onEvent(type: string, data: string, id: string | undefined): void;
+}
+
+/**
+ * Follows a Server-Sent Events stream with fetch, not EventSource: EventSource cannot send the session's
+ * secret header, and a secret in the URL would end up in logs. Resolves when the stream ends (server
+ * closed it, network error, or `signal` aborted); the caller reconnects with the last id if it wants more.
+ */
+export async function streamEvents(
+  path: string,
+  lastEventId: string | undefined,
+  handlers: StreamHandlers,
+  signal: AbortSignal,
+): Promise<void> {
+  const res = await fetch(path, {
+    credentials: "same-origin",
+    cache: "no-store",
+    headers: {
+      accept: "text/event-stream",
+      ...secretHeader(),
+      ...(lastEventId ? { "last-event-id": lastEventId } : {}),
+    },
+    signal,
+  });
+  if (!res.ok || !res.body) {
+    throw new ApiError(res.status, "HTTP", `the event stream answered HTTP ${res.status}`);
+  }
+  handlers.onOpen();
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value.replace(/\r\n?/g, "\n");
+    for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let type = "message";
+      let id: string | undefined;
+      const data: string[] = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith(":")) continue;
+        const colon = line.indexOf(":");
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const text = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+        if (field === "event") type = text;
+        else if (field === "data") data.push(text);
+        else if (field === "id") id = text;
+      }
+      if (data.length > 0) handlers.onEvent(type, data.join("\n"), id);
+    }
+  }
 }

@@ -3,7 +3,14 @@
  * inventory as last loaded, and the keys selected for revoke).
  */
 import { useCallback, useEffect, useState } from "react";
-import { type ApiError, get, type InventoryResponse, post, type SessionInfo, setCsrfToken } from "./api.js";
+import {
+  type ApiError,
+  forgetSessionSecret,
+  get,
+  type InventoryResponse,
+  post,
+  type SessionInfo,
+} from "./api.js";
 import { ErrorBox } from "./components.js";
 import { AccountsPage } from "./pages/accounts.js";
 import { AuditPage } from "./pages/audit.js";
@@ -56,10 +63,7 @@ export function App() {
 
   useEffect(() => {
     get<SessionInfo>("/api/session").then(
-      (s) => {
-        setCsrfToken(s.csrfToken);
-        setSession(s);
-      },
+      (s) => setSession(s),
       (e: ApiError) => setSessionError(e),
     );
   }, []);
@@ -104,7 +108,7 @@ export function App() {
             <p>
               Open the login URL that <code>keyward web</code> printed in its terminal. Each URL works once;
               after a login the server prints the next one. Restarting <code>keyward web</code> also prints a
-              new one.
+              new one. A login holds for the browser tab it was opened in (a new tab needs a new URL).
             </p>
           </div>
         ) : (
@@ -145,7 +149,10 @@ export function App() {
           type="button"
           className="link"
           onClick={() => {
-            void post("/api/session/logout").finally(() => window.location.reload());
+            void post("/api/session/logout").finally(() => {
+              forgetSessionSecret();
+              window.location.reload();
+            });
           }}
         >
           Log out

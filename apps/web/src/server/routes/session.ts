@@ -1,7 +1,9 @@
 /**
  * Logging in and out. The one-time login token comes from the terminal, either as a link (GET /login,
  * for people) or as JSON (POST /api/session/login, for scripts); both answer a wrong token the same way
- * whatever it is, and both are rate-limited (session-cookies.ts).
+ * whatever it is, and wrong tokens are rate-limited (session-cookies.ts). Either hands out the session's
+ * secret exactly once, to the request that carried the token: the page in the redirect's URL fragment,
+ * a script in the JSON answer. Nothing else ever returns it (security.ts, point 5).
  */
 import type { Hono } from "hono";
 import { z } from "zod";
@@ -18,7 +20,12 @@ export function sessionRoutes(
 ) {
   app.get("/login", (c) => {
     const parsed = z.strictObject({ token: TokenSchema }).safeParse(c.req.query());
-    const result = cookies.login(parsed.success ? parsed.data.token : "");
+    // Navigations started by another site (an <img> or a link on any page, or on another port of this
+    // host, which is "same-site") never count towards the limit: a page must not be able to lock the
+    // operator out. The URL from the terminal arrives with "none"; scripts send no such header.
+    const site = c.req.header("sec-fetch-site");
+    const counts = site !== "cross-site" && site !== "same-site";
+    const result = cookies.login(parsed.success ? parsed.data.token : "", { counts });
     if ("limited" in result) {
       return html(
         429,
@@ -36,10 +43,15 @@ export function sessionRoutes(
         "Login links work once. Use the newest URL printed by <code>keyward web</code> in its terminal, or restart it for a new one.",
       );
     }
-    // Redirect to a URL without the token, so it stays out of history and bookmarks.
+    // Redirect to a URL without the token, so it stays out of history and bookmarks. The session's
+    // secret rides in the fragment, which the browser keeps to itself: the page moves it into
+    // sessionStorage and strips it from the address bar (src/ui/api.ts).
     return new Response(null, {
       status: 303,
-      headers: { location: "/inventory", "set-cookie": result.cookie },
+      headers: {
+        location: `/inventory#s=${result.session.secret}`,
+        "set-cookie": result.cookie,
+      },
     });
   });
 
@@ -67,16 +79,15 @@ export function sessionRoutes(
         ),
       );
     }
-    const res = await send(c, { ok: true, csrfToken: result.session.csrfToken });
+    const res = await send(c, { ok: true, secret: result.session.secret });
     res.headers.set("set-cookie", result.cookie);
     return res;
   });
 
-  // The page reads its CSRF token here: only same-origin scripts can, as CORS is off.
+  // Reached only with the cookie and the secret (security middleware); it never returns the secret.
   app.get("/api/session", (c) => {
     const session = cookies.session(c);
     return send(c, {
-      csrfToken: session?.csrfToken,
       expiresAt: session ? new Date(session.expiresAt).toISOString() : null,
       home: home.paths.dir,
       accounts: home.config.accounts.length,

@@ -164,7 +164,7 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
               Stop (resume later)
             </button>
           ) : null}
-          {!running && run.state === "active" ? (
+          {!running && run.state === "active" && !run.cliOnly ? (
             <button type="button" className="primary" onClick={() => void act("resume")} disabled={busy}>
               Resume
             </button>
@@ -175,6 +175,16 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
         </div>
       </div>
       {error ? <ErrorBox error={error} title="Not done" /> : null}
+      {run.cliOnly && run.state === "active" ? (
+        <div className="panel" data-testid="cli-only">
+          <h2>Resume or abort it from the command line</h2>
+          <p>
+            This rotation runs programs on this machine ({run.cliOnly.programs.join(", ")}); the browser never
+            starts programs. In a terminal: <code>{run.cliOnly.resume}</code> or{" "}
+            <code>{run.cliOnly.abort}</code>.
+          </p>
+        </div>
+      ) : null}
       <div className="panel">
         <ProgressBar done={s.finished} total={s.total} label="Rotated" />
         <p data-testid="rotation-summary">
@@ -251,7 +261,7 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
         </table>
       </div>
 
-      {run.state === "active" ? (
+      {run.state === "active" && !run.cliOnly ? (
         <div className="panel">
           <h2>Abort</h2>
           <p className="muted">
