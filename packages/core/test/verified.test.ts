@@ -28,8 +28,11 @@ import { adapterFor, canariesOf, creds, type OkxSeedKey, seed, seedKey, subName 
 const ADMIN = seedKey("vadmin", "read_only,trade", "127.0.0.1");
 const BOT = seedKey("vbot", "read_only,trade", "127.0.0.1");
 const READER = seedKey("vreader", "read_only", "");
+/** Bound to an IP that is not this machine's: its probe stops at 50110, so OKX's listing speaks for it. */
+const FAR = seedKey("vfar", "read_only,trade", "10.9.9.9");
 const SUB = subName("vsub", 1);
-const ALL: OkxSeedKey[] = [ADMIN, BOT, READER];
+const FAR_SUB = subName("vsub", 2);
+const ALL: OkxSeedKey[] = [ADMIN, BOT, READER, FAR];
 
 const scenario = () => ({
   okx: {
@@ -38,7 +41,10 @@ const scenario = () => ({
         uid: "7001",
         name: "vdesk",
         keys: [seed(ADMIN)],
-        subAccounts: [{ name: SUB, uid: "7101", keys: [seed(BOT), seed(READER)] }],
+        subAccounts: [
+          { name: SUB, uid: "7101", keys: [seed(BOT), seed(READER)] },
+          { name: FAR_SUB, uid: "7102", keys: [seed(FAR)] },
+        ],
       },
     ],
   },
@@ -169,12 +175,14 @@ describe("verified is proven, not claimed", () => {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    async function rotateBot(): Promise<{ report: RotationReport; envFile: string; env: string }> {
+    async function rotateBot(
+      old: OkxSeedKey = BOT,
+    ): Promise<{ report: RotationReport; envFile: string; env: string }> {
       const envFile = join(dir, "bot.env");
       const env = "# the bot's file\nAPI_KEY=old\n";
       writeFileSync(envFile, env, { mode: 0o600 });
       const adapter = await home.adapterFor("vdesk", options());
-      const keys = (await adapter.listKeys()).filter((k) => k.apiKey === BOT.apiKey);
+      const keys = (await adapter.listKeys()).filter((k) => k.apiKey === old.apiKey);
       const plan = buildRotationPlan({
         keys,
         deliver: [`dotenv:${envFile}`],
@@ -237,6 +245,27 @@ describe("verified is proven, not claimed", () => {
       expect(slot?.error?.message).toMatch(/its permissions are read, must be read,trade/);
       expect(await control.keyStatus(BOT.apiKey)).toBe("active");
       expect(readFileSync(envFile, "utf8")).toBe(env);
+    });
+
+    it("a new key bound to other IPs is judged by OKX's listing: other permissions there stop the rotation too", async () => {
+      await control.faults({ exchange: "okx", flawedCreates: 1, flawedCreateShape: "other-permissions" });
+      const { report, envFile, env } = await rotateBot(FAR);
+      const [slot] = report.slots;
+      expect(slot).toMatchObject({ outcome: "failed", step: "created" });
+      expect(slot?.error?.message).toMatch(/its permissions are read, must be read,trade/);
+      expect(await control.keyStatus(FAR.apiKey)).toBe("active");
+      expect(readFileSync(envFile, "utf8")).toBe(env);
+    });
+
+    it("an old key still listed after OKX answered its delete is not taken for dead: the slot stops at revoked", async () => {
+      await control.faults({ exchange: "okx", hollowDeletes: 1 });
+      const { report } = await rotateBot();
+      const [slot] = report.slots;
+      expect(slot).toMatchObject({ outcome: "failed", step: "revoked" });
+      expect(slot?.error?.code).toBe("VERIFICATION_FAILED");
+      expect(slot?.error?.message).toMatch(/could not be proven dead: list: STILL LISTED/);
+      expect(await control.keyStatus(BOT.apiKey)).toBe("active");
+      expect(auditActions()).not.toContain("rotation.old-key-dead");
     });
   });
 });
