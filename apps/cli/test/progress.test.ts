@@ -76,10 +76,10 @@ describe.concurrent("progress", () => {
       expect.objectContaining({ apiKey: KEYS.bfxMm.apiKey, outcome: "revoked", verified: true }),
     ]);
     expect(statuses(await sim.state()).get(KEYS.bfxMm.apiKey)).toBe("revoked");
-  }, 60_000);
+  }, 90_000); // two CLI runs (the second waits for a person) on a loaded machine
 
   it("rotate apply: a line per step of each key (created, verified, delivered, old key revoked, proven dead)", {
-    timeout: 60_000,
+    timeout: 90_000, // two CLI runs, a rotation among them, on a loaded machine
   }, async (context) => {
     const { home, dir } = await rotationDesk(context, 2);
     const planFile = join(dir, "plan.json");
@@ -116,7 +116,7 @@ describe.concurrent("progress", () => {
   });
 
   it("rotate apply --json: stdout is exactly the JSON report; a rotation left waiting names `rotate resume` on stderr", {
-    timeout: 60_000,
+    timeout: 90_000, // two CLI runs, a rotation among them, on a loaded machine
   }, async (context) => {
     const { home, dir } = await rotationDesk(context, 0);
     const planFile = join(dir, "plan.json");

@@ -154,6 +154,18 @@ describe("verified is proven, not claimed", () => {
       }
       expect(report.summary).toMatchObject({ revoked: 2, verified: 0, unverified: 2 });
     });
+
+    it("without the key's secret the listing is the only proof, and the evidence says so", async () => {
+      await control.faults({ exchange: "okx", hollowDeletes: 1, hollowDeleteShape: "unlisted" });
+      const { report } = await revokeSubKeys([]);
+      // The limit of a proof without the secret: an exchange that unlists a live key is believed.
+      for (const key of [BOT, READER]) {
+        expect(resultFor(report, key)?.evidence.slice(-2)).toEqual([
+          "list: no longer listed by the exchange",
+          "probe: none, Keyward holds no secret for this key (the listing is the only proof)",
+        ]);
+      }
+    });
   });
 
   describe("rotation: the old key is revoked only after the new one is proven as asked", () => {
