@@ -187,7 +187,10 @@ Examples:
       `
 Keys that can withdraw go first. Without --yes, keyward asks you to type the number of keys; without a
 terminal and without --yes it refuses. Manual keys get a numbered checklist; keyward then probes them
-until they are dead or the timeout passes.
+until they are dead or the timeout passes, then names the command that waits for the rest again.
+A line per key goes to stderr as it is revoked and proven dead, or NOT proven dead (a key the exchange
+says it revoked that is still listed or still authenticates: exit 1). With --json, stdout is only the
+report; the progress lines show on a terminal only.
 ${EXIT_CODES_HELP}
 
 Examples:
@@ -276,6 +279,9 @@ Assisted keys: Keyward prints exactly which key to create, then asks for its cre
 prompt), or reads them from stdin with --credentials-stdin: {"apiKey","secret"[,"passphrase"]}, or a list
 of such objects each with "slot": N. Credentials whose probe does not show exactly the old key's
 permissions are refused. After the grace period it guides revoking the old key and probes it until dead.
+A line per key and step goes to stderr (new key created, verified, delivered, old key revoked, proven
+dead); with --json, stdout is only the report and the progress lines show on a terminal only. A run left
+waiting or stopped names the \`keyward rotate resume\` command that carries it on.
 ${EXIT_CODES_HELP}
 
 Examples:

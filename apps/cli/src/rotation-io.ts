@@ -17,7 +17,7 @@ import {
 } from "@keyward/core";
 import { usageError } from "./exit.js";
 import { credentialsFromPrompt, isInteractive, promptText, readStdin } from "./input.js";
-import { out, Progress, table } from "./output.js";
+import { err, out, table } from "./output.js";
 
 const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`);
 
@@ -82,44 +82,88 @@ export function printRevokeSteps(slot: SlotRow, steps: ManualSteps, print: (s: s
   print("  Keyward probes the old key until it is dead.");
 }
 
-/** Progress on a terminal; the person's steps always (on stderr with --json, so stdout stays JSON). */
-export function eventPrinter(
-  json: boolean,
-  total: number,
-): { onEvent(e: RotationEvent): void; finish(): void } {
-  const human = json ? (s: string) => process.stderr.write(`${s}\n`) : out;
-  const bar = json ? undefined : new Progress(total, "rotating");
-  // Without a progress bar (not a terminal), a line per slot that stops.
-  const lines = !json && !process.stderr.isTTY;
+/** A slot as a person recognises it in a progress line. */
+const slotName = (slot: SlotRow) => `[slot ${slot.slot}] ${slot.oldLabel || "-"} (${slot.account})`;
+
+/** The progress line for a step just journaled, or undefined for steps that say nothing new. */
+function stepLine(slot: SlotRow, previous: SlotRow | undefined): string | undefined {
+  const name = slotName(slot);
+  const last = slot.evidence.at(-1) ?? "";
+  switch (slot.step) {
+    case "creating":
+      return `${name}: creating the new key "${slot.newLabel}"`;
+    case "created":
+      return `${name}: new key created (${slot.newApiKey ? shortKey(slot.newApiKey) : "?"})`;
+    case "verified":
+      return `${name}: ${last || "new key verified"}`;
+    case "delivering": {
+      const before = previous?.delivered.length ?? 0;
+      const added = slot.delivered.slice(before);
+      return added.length > 0 ? `${name}: delivered to ${added.join(", ")}` : undefined;
+    }
+    case "delivered":
+      return `${name}: delivered to every target`;
+    case "checked":
+      return `${name}: ${last || "checked"}`;
+    case "revoked":
+      return `${name}: old key revoked (${shortKey(slot.oldApiKey)}); proving it dead…`;
+    case "dead":
+      return `${name}: old key proven dead: ${last}`;
+    case "finished":
+      return `${name}: finished`;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * What the run shows while it works: a line per slot step (new key created, verified, delivered, old key
+ * revoked, proven dead) on stderr, so stdout holds only the report (exactly the JSON with --json); with
+ * --json and no terminal (a script) no progress lines. The person's steps always (on stderr with --json).
+ */
+export function eventPrinter(json: boolean): { onEvent(e: RotationEvent): void } {
+  const human = json ? err : out;
+  const progress = !json || process.stderr.isTTY ? err : undefined;
+  const previous = new Map<number, SlotRow>();
   return {
     onEvent(e) {
       switch (e.type) {
-        case "step":
-          if (e.slot.step === "finished") bar?.tick(`${e.slot.oldLabel}: finished`);
+        case "step": {
+          const line = stepLine(e.slot, previous.get(e.slot.slot));
+          previous.set(e.slot.slot, e.slot);
+          if (line) progress?.(line);
           break;
+        }
         case "create-steps":
-          bar?.finish();
           printCreateRequest(e.slot, e.request, human);
           break;
         case "revoke-steps":
-          bar?.finish();
           printRevokeSteps(e.slot, e.steps, human);
           break;
         case "refused":
           human(`  refused the credentials for slot ${e.slot.slot}: ${e.reason}`);
           break;
         case "waiting":
-          if (lines) human(`  slot ${e.slot.slot} (${e.slot.oldLabel}): ${e.reason}`);
+          progress?.(`${slotName(e.slot)}: waiting: ${e.reason}`);
           break;
         case "failed":
-          if (lines) human(`  slot ${e.slot.slot} (${e.slot.oldLabel}) stopped: ${e.slot.error?.message}`);
+          progress?.(`${slotName(e.slot)}: stopped at ${e.slot.step}: ${e.slot.error?.message}`);
           break;
         case "grace":
+          progress?.(
+            `${slotName(e.slot)}: grace period for bots to reload until ${new Date(e.until).toLocaleTimeString()}`,
+          );
           break;
       }
     },
-    finish: () => bar?.finish(),
   };
+}
+
+/** The command that carries a run on (or undoes it), when something is left to do. */
+export function nextCommand(report: RotationReport): string | undefined {
+  const m = report.summary;
+  if (m.failed === 0 && m.waiting === 0 && m.active === 0) return undefined;
+  return `Continue with \`keyward rotate resume ${report.runId}\`; undo with \`keyward rotate abort ${report.runId}\`.`;
 }
 
 export function printReport(report: RotationReport): void {
@@ -141,11 +185,8 @@ export function printReport(report: RotationReport): void {
     `\nrotation ${report.runId}: finished ${m.finished}, waiting for a person ${m.waiting}, failed ${m.failed}, aborted ${m.aborted}` +
       `${m.active ? `, interrupted ${m.active}` : ""} of ${m.total}`,
   );
-  if (m.failed > 0 || m.waiting > 0 || m.active > 0) {
-    out(
-      `Continue with \`keyward rotate resume ${report.runId}\`; undo with \`keyward rotate abort ${report.runId}\`.`,
-    );
-  }
+  const next = nextCommand(report);
+  if (next) out(next);
 }
 
 export function printStatus(runs: { run: RunRow; slots: SlotRow[] }[]): void {

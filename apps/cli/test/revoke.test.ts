@@ -177,6 +177,30 @@ describe.concurrent("revoke", () => {
     expect(revokedKeys(await sim.state())).toEqual(sorted(OKX_SUB_KEYS));
   });
 
+  it("a delete OKX answers 0 while the key lives on: exit 1, --json and the audit log say it is not proven dead", async ({
+    onTestFinished,
+  }) => {
+    const { home, sim } = await desk({ onTestFinished });
+    await sim.faults({ exchange: "okx", hollowDeletes: 1 });
+    const r = await home.run(["revoke", "--label", "bot-1", "--yes", "--json"]);
+    expect(r.code, show(r)).toBe(1);
+    const report = parseJson<Report>(r);
+    expect(report.results).toHaveLength(1);
+    const [bot1] = report.results;
+    expect(bot1).toMatchObject({ label: "bot-1", method: "api", outcome: "revoked", verified: false });
+    expect(bot1?.evidence).toContain("list: STILL LISTED by the exchange");
+    expect(report.summary).toMatchObject({ total: 1, revoked: 1, verified: 0, unverified: 1 });
+    expect(statuses(await sim.state()).get(KEYS.bot1.apiKey)).toBe("active");
+
+    const audit = parseJson<{ action: string; subject: string }[]>(await home.run(["audit", "--json"]));
+    const actions = audit.filter((e) => e.subject === bot1?.id).map((e) => e.action);
+    expect(actions).toContain("revoke.unverified");
+    expect(actions).not.toContain("revoke.verified");
+    // With --json and no terminal, stderr carries no progress, only what is left to do.
+    expect(r.stderr).toMatch(/NOT proven dead: bot-1/);
+    expect(r.stderr).not.toMatch(/revoked by API/);
+  });
+
   it("--manual-timeout passes with nobody acting: exit 3, each manual key says what the last probe saw", async ({
     onTestFinished,
   }) => {

@@ -1,7 +1,7 @@
 /**
  * The JSON API over real HTTP: inventory with counts and per-account errors, account health, a bulk
  * revoke (plan, type-to-confirm, live events over SSE, per-key results, a manual step done on the
- * simulator, "verify now"), the audit log and its chain; malformed requests answer 4xx with a message,
+ * simulator, "verify now", a delete the exchange only pretends to do), the audit log and its chain; malformed requests answer 4xx with a message,
  * never 500; and no response carries a canary secret.
  */
 import { randomUUID } from "node:crypto";
@@ -55,7 +55,7 @@ interface Job {
   status: string;
   results: Result[];
   checklist: { keyId: string; steps: { url: string; steps: string[] } }[];
-  summary: { verified: number; awaitingManual: number; failed: number };
+  summary: { verified: number; unverified: number; awaitingManual: number; failed: number };
 }
 
 let desk: Desk;
@@ -331,6 +331,46 @@ describe("bulk revoke", () => {
   it("lists jobs, newest first", async () => {
     const { jobs } = (await client.get("/api/revoke/jobs")).json<{ jobs: Job[] }>();
     expect(jobs[1]?.id).toBe(jobId);
+  });
+
+  it("a delete the exchange answers 0 while the key lives on: the job result says not proven dead", async () => {
+    const faults = async (method: string, body?: unknown) => {
+      const res = await fetch(`${desk.sim.control}/faults`, {
+        method,
+        headers: { "content-type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      expect(res.status).toBe(200);
+    };
+    await faults("POST", { exchange: "okx", hollowDeletes: 1 });
+    try {
+      const keyId = idOf(KEYS.bot2.apiKey);
+      const plan = (await client.post("/api/revoke/plan", { ids: [keyId] })).json<{ planId: string }>();
+      const started = await client.post("/api/revoke/execute", { planId: plan.planId, confirm: "1" });
+      expect(started.status).toBe(202);
+      const id = started.json<{ jobId: string }>().jobId;
+      const done = await waitFor("the job to finish", async () => {
+        const j = await job(id);
+        return j.status === "finished" ? j : undefined;
+      });
+      expect(done.results[0]).toMatchObject({
+        id: keyId,
+        outcome: "revoked",
+        verified: false,
+        pending: false,
+      });
+      expect(done.results[0]?.evidence).toContain("list: STILL LISTED by the exchange");
+      expect(done.summary).toMatchObject({ verified: 0, unverified: 1, failed: 0 });
+      expect(statuses(await desk.state()).get(KEYS.bot2.apiKey)).toBe("active");
+      const audit = (await client.get("/api/audit")).json<{
+        entries: { action: string; subject: string }[];
+      }>();
+      const actions = audit.entries.filter((e) => e.subject === keyId).map((e) => e.action);
+      expect(actions).toContain("revoke.unverified");
+      expect(actions).not.toContain("revoke.verified");
+    } finally {
+      await faults("DELETE");
+    }
   });
 });
 

@@ -2,7 +2,8 @@
  * Injected failures, set through the control API (`POST /faults`): added latency, a share of 5xx
  * answers, requests that never get an answer, and "apply the next N writes but drop the response"
  * (the request takes effect, the client never hears so), so clients must cope with every way a
- * network fails them.
+ * network fails them. And exchanges that answer "done" without it being true (hollow deletes, flawed
+ * creates), so a client's "verified" has to come from evidence, never from the exchange's word.
  */
 import { z } from "zod";
 
@@ -17,6 +18,21 @@ export const FaultSpecSchema = z.strictObject({
   timeoutRate: z.number().min(0).max(1).default(0),
   /** The next N state-changing requests that take effect are applied, then their connection is cut before the answer. */
   dropResponses: z.number().int().min(0).max(1_000_000).default(0),
+  /**
+   * OKX: the next N sub-account key deletes answer success (code 0) without killing the key. "ignored":
+   * nothing happens, the key stays listed and keeps authenticating; "unlisted": the key leaves the
+   * listing but keeps authenticating (only a probe with its own secret can tell).
+   */
+  hollowDeletes: z.number().int().min(0).max(1_000_000).default(0),
+  hollowDeleteShape: z.enum(["ignored", "unlisted"]).default("ignored"),
+  /**
+   * OKX: the next N sub-account key creates answer as if the key were made as asked, but it is not:
+   * "not-authenticating": it is listed, yet every call with it is refused as an unknown key (50111);
+   * "other-permissions": it was granted other permissions than asked (Trade flipped), which the
+   * create's answer does not show (it echoes the request) but the listing and a probe do.
+   */
+  flawedCreates: z.number().int().min(0).max(1_000_000).default(0),
+  flawedCreateShape: z.enum(["not-authenticating", "other-permissions"]).default("not-authenticating"),
   /** Seed for the pseudo-random choice of which requests fail, so a test run is repeatable. */
   seed: z.number().int().default(1),
   /** Bitfinex: HTTP status of `["error", …]` answers. 400/401 exercise ccxt returning them as data. */
@@ -29,6 +45,8 @@ export type FaultSpec = z.output<typeof FaultSpecSchema>;
 export type ExchangeId = "okx" | "bitfinex";
 
 export type FaultAction = "none" | "error" | "timeout" | "drop";
+export type HollowDelete = FaultSpec["hollowDeleteShape"];
+export type FlawedCreate = FaultSpec["flawedCreateShape"];
 
 /** mulberry32: a tiny seeded PRNG, so "20 % of requests fail" picks the same requests every run. */
 function seededRandom(seed: number): () => number {
@@ -46,6 +64,8 @@ interface ActiveFaults {
   spec: FaultSpec;
   random: () => number;
   dropsLeft: number;
+  hollowDeletesLeft: number;
+  flawedCreatesLeft: number;
 }
 
 export class Faults {
@@ -62,7 +82,13 @@ export class Faults {
   set(spec: FaultSpec): void {
     const targets: ExchangeId[] = spec.exchange ? [spec.exchange] : ["okx", "bitfinex"];
     for (const exchange of targets) {
-      this.#active.set(exchange, { spec, random: seededRandom(spec.seed), dropsLeft: spec.dropResponses });
+      this.#active.set(exchange, {
+        spec,
+        random: seededRandom(spec.seed),
+        dropsLeft: spec.dropResponses,
+        hollowDeletesLeft: spec.hollowDeletes,
+        flawedCreatesLeft: spec.flawedCreates,
+      });
     }
   }
 
@@ -70,8 +96,14 @@ export class Faults {
     return this.#get(exchange).spec;
   }
 
-  view(): Record<ExchangeId, FaultSpec & { dropsLeft: number }> {
-    const v = (e: ExchangeId) => ({ ...this.#get(e).spec, dropsLeft: this.#get(e).dropsLeft });
+  view(): Record<
+    ExchangeId,
+    FaultSpec & { dropsLeft: number; hollowDeletesLeft: number; flawedCreatesLeft: number }
+  > {
+    const v = (e: ExchangeId) => {
+      const { spec, dropsLeft, hollowDeletesLeft, flawedCreatesLeft } = this.#get(e);
+      return { ...spec, dropsLeft, hollowDeletesLeft, flawedCreatesLeft };
+    };
     return { okx: v("okx"), bitfinex: v("bitfinex") };
   }
 
@@ -97,6 +129,22 @@ export class Faults {
     if (!applied || active.dropsLeft <= 0) return false;
     active.dropsLeft--;
     return true;
+  }
+
+  /** Called by a delete about to take effect: how to fake it, or undefined to do it for real. */
+  takeHollowDelete(exchange: ExchangeId): HollowDelete | undefined {
+    const active = this.#get(exchange);
+    if (active.hollowDeletesLeft <= 0) return undefined;
+    active.hollowDeletesLeft--;
+    return active.spec.hollowDeleteShape;
+  }
+
+  /** Called by a create about to take effect: how to spoil the new key, or undefined for none. */
+  takeFlawedCreate(exchange: ExchangeId): FlawedCreate | undefined {
+    const active = this.#get(exchange);
+    if (active.flawedCreatesLeft <= 0) return undefined;
+    active.flawedCreatesLeft--;
+    return active.spec.flawedCreateShape;
   }
 
   #get(exchange: ExchangeId): ActiveFaults {

@@ -24,6 +24,8 @@ const OkxKeyState = z.object({
   lastUsedAt: z.number(),
   status,
   revokedBy: z.enum(["api", "ui", "expiry"]).optional(),
+  unlisted: z.boolean().optional(),
+  refusesAuth: z.boolean().optional(),
   region: OkxRegionSchema,
   ownerUid: z.string(),
   masterUid: z.string(),

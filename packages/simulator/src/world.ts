@@ -24,6 +24,10 @@ export interface OkxKey {
   lastUsedAt: number;
   status: KeyStatus;
   revokedBy?: "api" | "ui" | "expiry";
+  /** Fault (hollow delete, "unlisted"): left out of listings while it still authenticates. */
+  unlisted?: boolean;
+  /** Fault (flawed create, "not-authenticating"): listed, yet every call with it gets 50111. */
+  refusesAuth?: boolean;
   region: OkxRegion;
   /** The UID whose rate buckets the key's calls count against (the sub-account's for sub keys). */
   ownerUid: string;
@@ -260,6 +264,8 @@ export class World {
         ip: k.ip.join(","),
         ts: String(k.ts),
         status: k.status,
+        ...(k.unlisted ? { unlisted: true } : {}),
+        ...(k.refusesAuth ? { refusesAuth: true } : {}),
       };
     };
     return {

@@ -4,6 +4,8 @@ import {
   isEmptySelector,
   KeywardError,
   planRevoke,
+  type RevokeEvent,
+  type RevokeKeyResult,
   type RevokePlan,
   type RevokeReport,
   runRevoke,
@@ -12,7 +14,7 @@ import {
 import { withHome } from "../context.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
 import { isInteractive, parseDuration, promptText } from "../input.js";
-import { err, out, Progress, printJson, table } from "../output.js";
+import { err, out, printJson, table } from "../output.js";
 import type { GlobalOptions } from "../program.js";
 import { loadInventory, parseSelector, type SelectorFlags, select } from "../selection.js";
 
@@ -62,6 +64,52 @@ const planJson = (plan: RevokePlan) => ({
   byPerson: plan.byPerson,
   estimatedApiMs: plan.estimatedApiMs,
 });
+
+/** A key as a person recognises it in a progress line: label, where it lives, the API key's ends. */
+const who = (r: RevokeKeyResult) =>
+  `${r.label || "-"} (${r.exchange} ${r.account}${r.subAccount ? `/${r.subAccount}` : ""}, ${shortKey(r.apiKey)})`;
+
+/**
+ * A line per key as it is revoked and proven dead (or not), so a long run never looks stalled. The
+ * lines go to stderr: stdout holds only the report (exactly the JSON with --json).
+ */
+function progressLine(e: RevokeEvent): string | undefined {
+  switch (e.type) {
+    case "started":
+      return `Revoking ${e.total} key(s): ${e.byApi} by API, ${e.byPerson} by a person on the exchange's site.`;
+    case "revoked":
+      return `  ${e.result.outcome === "already-revoked" ? "already revoked" : "revoked by API"}: ${who(e.result)}; verifying…`;
+    case "failed":
+      return `  FAILED: ${who(e.result)}: ${e.result.error?.message ?? "unknown error"}`;
+    case "verified":
+      return e.result.verified
+        ? `  proven dead: ${who(e.result)}`
+        : `  NOT proven dead: ${who(e.result)}: ${e.result.evidence.join("; ")}`;
+    default:
+      return undefined;
+  }
+}
+
+/** What to run next for keys that are not (yet) proven dead; the manual ones can be checked again. */
+function nextSteps(report: RevokeReport, print: (s: string) => void): void {
+  const waiting = report.results.filter((r) => r.outcome === "awaiting-manual");
+  const unproven = report.results.filter(
+    (r) => (r.outcome === "revoked" || r.outcome === "already-revoked") && !r.verified,
+  );
+  if (unproven.length > 0) {
+    print(
+      `\n${unproven.length} key(s) the exchange said it revoked are NOT proven dead: ${unproven.map(who).join(", ")}. ` +
+        "Treat them as alive: revoke them on the exchange's web site and check that they no longer work.",
+    );
+  }
+  if (waiting.length > 0) {
+    const command = `keyward revoke ${waiting.map((r) => r.id).join(" ")} --yes`;
+    // Run again, it lists the keys live, shows the steps again and probes each key until it is dead.
+    print(
+      `\n${waiting.length} key(s) still wait for a person and are not proven dead. To show their steps again and wait until they are, run:\n  ${command}`,
+    );
+  }
+}
 
 function exitCodeOf(report: RevokeReport): ExitCode {
   const s = report.summary;
@@ -124,8 +172,9 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
     const abort = new AbortController();
     const onSigint = () => abort.abort();
     process.once("SIGINT", onSigint);
-    const bar = opts.json ? undefined : new Progress(plan.byApi, "revoking");
     const human = opts.json ? err : out;
+    // Progress lines on a terminal, and without --json; a script reading --json gets a quiet stderr.
+    const progress = !opts.json || process.stderr.isTTY ? err : undefined;
     let checklist = 0;
     try {
       const report = await runRevoke(plan, {
@@ -139,9 +188,9 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
         manual: { wait: opts.wait, timeoutMs, pollMs: 2000 },
         signal: abort.signal,
         onEvent: (e) => {
-          if (e.type === "revoked" || e.type === "failed") bar?.tick(e.result.label);
+          const line = progress && progressLine(e);
+          if (line) progress?.(line);
           if (e.type === "manual-steps") {
-            bar?.finish();
             checklist++;
             human(
               `\n[${checklist}] ${e.steps.exchange}: revoke "${e.steps.recognise.label}" (${e.steps.recognise.apiKeyStart}…${e.steps.recognise.apiKeyEnd}) on ${e.steps.url}`,
@@ -156,7 +205,6 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
           if (e.type === "manual-done") human(`  verified dead: ${e.result.label} (${e.result.account})`);
         },
       });
-      bar?.finish();
       if (opts.json) printJson(report);
       else {
         out(
@@ -181,6 +229,7 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
             `verified ${s.verified}, unverified ${s.unverified}`,
         );
       }
+      nextSteps(report, human);
       return exitCodeOf(report);
     } finally {
       process.off("SIGINT", onSigint);

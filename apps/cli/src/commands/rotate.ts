@@ -33,6 +33,7 @@ import { err, out, printJson } from "../output.js";
 import type { GlobalOptions } from "../program.js";
 import {
   eventPrinter,
+  nextCommand,
   printPlan,
   printReport,
   printStatus,
@@ -145,7 +146,6 @@ function childEnv(): NodeJS.ProcessEnv {
 async function execute(
   home: KeywardHome,
   opts: RunFlags,
-  total: number,
   run: (deps: RotationDeps) => Promise<RotationReport>,
 ): Promise<ExitCode> {
   refuseReadOnly(home);
@@ -156,7 +156,7 @@ async function execute(
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once("SIGINT", onSigint);
-  const printer = eventPrinter(Boolean(opts.json), total);
+  const printer = eventPrinter(Boolean(opts.json));
   // The create request is printed by the event; the stdin reader needs the slot to match entries.
   const slots = new Map<number, SlotRow>();
   try {
@@ -183,9 +183,12 @@ async function execute(
       childEnv: childEnv(),
       signal: abort.signal,
     });
-    printer.finish();
-    if (opts.json) printJson(report);
-    else printReport(report);
+    if (opts.json) {
+      printJson(report);
+      // The JSON stays exact on stdout; the person still learns what to run next.
+      const next = nextCommand(report);
+      if (next) err(next);
+    } else printReport(report);
     return exitCodeOf(report);
   } finally {
     process.off("SIGINT", onSigint);
@@ -219,7 +222,7 @@ export async function rotateApply(
       graceMs,
       checkCmd: opts.checkCmd ?? null,
     };
-    return await execute(home, opts, plan.slots.length, (deps) => applyPlan(plan, options, deps));
+    return await execute(home, opts, (deps) => applyPlan(plan, options, deps));
   });
 }
 
@@ -267,7 +270,7 @@ export async function rotateResume(
       ...(opts.manualTimeout === undefined ? {} : { manualTimeoutMs: given.manualTimeoutMs }),
     };
     home.audit().append("rotation.resumed", run.id, { ...overrides });
-    return await execute(home, opts, run.plan.slots.length, (deps) => runRotation(run.id, deps, overrides));
+    return await execute(home, opts, (deps) => runRotation(run.id, deps, overrides));
   });
 }
 

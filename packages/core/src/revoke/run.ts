@@ -71,6 +71,9 @@ export interface RevokeDeps {
   now?(): number;
 }
 
+/** Evidence for a key revoked by API whose secret Keyward does not hold. */
+export const NO_PROBE = "probe: none, Keyward holds no secret for this key (the listing is the only proof)";
+
 const describeProbe = (p: ProbeResult): string =>
   p.status === "alive"
     ? `probe: alive (${p.evidence})`
@@ -228,6 +231,9 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
           });
           result.evidence.push(describeProbe(probe));
           proven = proven && probe.status === "dead";
+        } else {
+          // Said plainly: an exchange that drops a key from its list while it still works fools this.
+          result.evidence.push(NO_PROBE);
         }
         result.verified = proven;
         deps.audit.append(proven ? "revoke.verified" : "revoke.unverified", key.id, {

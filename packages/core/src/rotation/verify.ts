@@ -9,6 +9,7 @@ import type { ExchangeAdapter } from "../adapters/interface.js";
 import type { Credentials } from "../domain/credentials.js";
 import type { KeyRecord, ProbeResult, RawPermissions } from "../domain/schemas.js";
 import { KeywardError } from "../errors.js";
+import { NO_PROBE } from "../revoke/run.js";
 import type { SlotContext } from "./context.js";
 import type { PlanSlot } from "./schemas.js";
 
@@ -148,6 +149,8 @@ export async function oldKeyDead(
   } else if (sub === null) {
     evidence.push("Keyward holds no secret for the old key: it cannot be probed");
     dead = false;
+  } else {
+    evidence.push(NO_PROBE);
   }
   return { dead, evidence };
 }

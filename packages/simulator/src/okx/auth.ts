@@ -49,7 +49,7 @@ export function authenticateOkx(raw: RawRequest, options: OkxAuthOptions): OkxAu
   if (!key) return fail(okxError("50111", logKey));
   // A valid key called on another regional host (www vs eea vs us) gets 50119, a known false "dead".
   if (key.region !== options.region) return fail(okxError("50119", logKey));
-  if (key.status !== "active" || options.world.okxKeyExpired(key, options.now)) {
+  if (key.status !== "active" || key.refusesAuth || options.world.okxKeyExpired(key, options.now)) {
     return fail(okxError("50111", logKey));
   }
   const demoHeader = header(raw.headers, "x-simulated-trading") === "1";

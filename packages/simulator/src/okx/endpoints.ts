@@ -4,6 +4,7 @@
  * handler validates parameters.
  */
 import type { HandledReply } from "../exchange-listener.js";
+import type { Faults } from "../faults.js";
 import type { RawRequest } from "../http-kit.js";
 import { isIpOrCidr, splitOkxIps } from "../ip-whitelist.js";
 import type { RateLimits } from "../rate-limiter.js";
@@ -16,6 +17,7 @@ export interface OkxContext {
   world: World;
   now: number;
   params: Record<string, unknown>;
+  faults: Faults;
   changed(): void;
 }
 
@@ -53,7 +55,8 @@ const keyItem = (k: OkxKey) => ({
   ts: String(k.ts),
 });
 
-const activeKeys = (sub: OkxSubAccount) => sub.keys.filter((k) => k.status === "active");
+/** The keys OKX lists (a hollow delete's "unlisted" key is left out although it still authenticates). */
+const activeKeys = (sub: OkxSubAccount) => sub.keys.filter((k) => k.status === "active" && !k.unlisted);
 
 /** `perm` as the API accepts it; read is always granted, so "trade" reads back as "read_only,trade". */
 function parsePerm(perm: string, apiKey: string): string | HandledReply {
@@ -169,6 +172,10 @@ function createSubAccountKey(ctx: OkxContext): HandledReply {
     masterUid: caller.masterUid,
     subAcct: sub.name,
   };
+  // A flawed create (fault): the answer below still says "as asked"; the listing and probes tell the truth.
+  const flaw = ctx.faults.takeFlawedCreate("okx");
+  if (flaw === "not-authenticating") key.refusesAuth = true;
+  if (flaw === "other-permissions") key.perm = perm.includes("trade") ? "read_only" : "read_only,trade";
   sub.keys.push(key);
   ctx.world.okxKeys.set(apiKey, key);
   ctx.changed();
@@ -239,8 +246,13 @@ function deleteSubAccountKey(ctx: OkxContext): HandledReply {
   if (isReply(sub)) return sub;
   const target = findSubKey(ctx, sub);
   if (isReply(target)) return target;
-  target.status = "revoked";
-  target.revokedBy = "api";
+  // A hollow delete (fault) answers success like a real one, while the key keeps authenticating.
+  const hollow = ctx.faults.takeHollowDelete("okx");
+  if (hollow === "unlisted") target.unlisted = true;
+  if (hollow === undefined) {
+    target.status = "revoked";
+    target.revokedBy = "api";
+  }
   ctx.changed();
   return okxOk([{ subAcct: sub.name }], ctx.key.apiKey);
 }

@@ -98,7 +98,7 @@ export function okxListener(deps: OkxServerDeps) {
           return okxError("50002", key.apiKey);
         }
       }
-      return route.handle({ raw, key, world, now, params, changed: deps.changed });
+      return route.handle({ raw, key, world, now, params, faults: deps.faults, changed: deps.changed });
     },
   });
 }
