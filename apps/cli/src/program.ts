@@ -4,6 +4,7 @@
  */
 import { Command, Option } from "commander";
 import type { ExitCode } from "./exit.js";
+import { terminalSafe } from "./output.js";
 
 type Setter = (code: ExitCode) => void;
 
@@ -30,6 +31,8 @@ export function buildProgram(setExit: Setter): Command {
     )
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
+    // Commander's errors echo what was typed (`unknown option '…'`): escaped like every other message.
+    .configureOutput({ writeErr: (text) => process.stderr.write(terminalSafe(text, true)) })
     .addHelpText(
       "after",
       `

@@ -17,7 +17,7 @@ import {
 } from "@keyward/core";
 import { usageError } from "./exit.js";
 import { credentialsFromPrompt, isInteractive, promptText, readStdin } from "./input.js";
-import { out, Progress, table } from "./output.js";
+import { err, out, Progress, table } from "./output.js";
 
 const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`);
 
@@ -87,7 +87,7 @@ export function eventPrinter(
   json: boolean,
   total: number,
 ): { onEvent(e: RotationEvent): void; finish(): void } {
-  const human = json ? (s: string) => process.stderr.write(`${s}\n`) : out;
+  const human = json ? err : out;
   const bar = json ? undefined : new Progress(total, "rotating");
   // Without a progress bar (not a terminal), a line per slot that stops.
   const lines = !json && !process.stderr.isTTY;
