@@ -16,6 +16,8 @@ const USAGE_CODES = new Set([
   "VAULT_MISSING",
   "VAULT_CORRUPT",
   "NOT_SUPPORTED",
+  // The home or a file in it can be changed by another user: fix the permissions, then run again.
+  "HOME_INSECURE",
   // A read-only audit log: revoking is refused before anything happens.
   "AUDIT_UNAVAILABLE",
 ]);
