@@ -121,7 +121,9 @@ describe.skipIf(process.platform === "win32")("home privacy", () => {
     chownSync(config, OTHER_UID, OTHER_UID);
     let error = refusal();
     expect(error.code).toBe("HOME_INSECURE");
-    expect(error.message).toBe(`${config} is owned by uid ${OTHER_UID}, not by the user running Keyward (uid 0)`);
+    expect(error.message).toBe(
+      `${config} is owned by uid ${OTHER_UID}, not by the user running Keyward (uid 0)`,
+    );
     expect(error.hint).toContain(`chown 0 ${config}`);
     chownSync(config, 0, 0);
 
