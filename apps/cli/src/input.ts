@@ -5,6 +5,7 @@
 import { type CredentialsInput, CredentialsInputSchema } from "@keyward/core";
 import type { z } from "zod";
 import { usageError } from "./exit.js";
+import { terminalSafe } from "./output.js";
 
 const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 
@@ -70,13 +71,13 @@ export async function promptSecret(message: string): Promise<string> {
     );
   }
   const { default: password } = await import("@inquirer/password");
-  return password({ message, mask: false }, { output: process.stderr });
+  return password({ message: terminalSafe(message), mask: false }, { output: process.stderr });
 }
 
 export async function promptText(message: string): Promise<string> {
   if (!isInteractive()) throw usageError(`${message}: no terminal to ask on`);
   const { default: input } = await import("@inquirer/input");
-  return input({ message }, { output: process.stderr });
+  return input({ message: terminalSafe(message) }, { output: process.stderr });
 }
 
 /** Credentials from hidden prompts. */

@@ -4,6 +4,7 @@
  */
 import { CommanderError } from "commander";
 import { EXIT, type ExitCode, ExitError } from "./exit.js";
+import { err } from "./output.js";
 import { buildProgram } from "./program.js";
 
 /** KeywardError codes that mean "your input or setup is wrong; nothing was changed". */
@@ -15,6 +16,8 @@ const USAGE_CODES = new Set([
   "VAULT_MISSING",
   "VAULT_CORRUPT",
   "NOT_SUPPORTED",
+  // The home or a file in it can be changed by another user: fix the permissions, then run again.
+  "HOME_INSECURE",
   // A read-only audit log: revoking is refused before anything happens.
   "AUDIT_UNAVAILABLE",
 ]);
@@ -42,8 +45,9 @@ export async function main(argv: string[]): Promise<ExitCode> {
 }
 
 function report(error: unknown): ExitCode {
+  // Messages echo exchange answers, labels and what the user typed: `err` escapes control characters.
   const print = (message: string, hint?: string) => {
-    process.stderr.write(`keyward: ${message}\n${hint ? `  hint: ${hint}\n` : ""}`);
+    err(`keyward: ${message}\n${hint ? `  hint: ${hint}\n` : ""}`);
   };
   if (error instanceof CommanderError) {
     // Commander already printed its message (unknown option, missing argument, …) or the help.

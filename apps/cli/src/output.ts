@@ -1,14 +1,50 @@
-/** Printing: tables for people, JSON for scripts, progress on stderr only when it is a terminal. */
+/**
+ * Printing: tables for people, JSON for scripts, progress on stderr only when it is a terminal.
+ *
+ * Everything a person reads goes through `terminalSafe`: labels, names and error messages come from
+ * exchanges and users, and printed raw, an ESC sequence, a CR or a U+202E in a label could repaint or
+ * reorder the revoke review on screen. JSON is written as is (`printJson`): scripts get the exact bytes.
+ */
+
+/** Every control, format, surrogate, private-use or unassigned character (`\p{C}`: C0, DEL, C1, …). */
+const UNSAFE = /\p{C}/gu;
+/** The same minus `\n`: for text whose line breaks are Keyward's own. */
+const UNSAFE_BUT_NEWLINE = /(?!\n)\p{C}/gu;
+const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+const visible = (c: string): string => {
+  const named = NAMED[c];
+  if (named) return named;
+  const cp = c.codePointAt(0) ?? 0;
+  return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, "0")}` : `\\u{${cp.toString(16)}}`;
+};
+
+/**
+ * Text safe to print on a terminal: each `\p{C}` character becomes a visible escape (`\x1b`, `\r`,
+ * `\u{202e}`). With `keepNewlines`, `\n` stays a line break (for whole messages Keyward composed);
+ * without it (a table cell, one value) a `\n` is escaped too, so a value cannot forge a line.
+ */
+export const terminalSafe = (text: string, keepNewlines = false): string =>
+  text.replace(keepNewlines ? UNSAFE_BUT_NEWLINE : UNSAFE, visible);
+
+const printable = (text: string): string => {
+  const safe = terminalSafe(text, true);
+  return safe.endsWith("\n") ? safe : `${safe}\n`;
+};
 export const out = (text: string): void => {
-  process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+  process.stdout.write(printable(text));
 };
 export const err = (text: string): void => {
-  process.stderr.write(text.endsWith("\n") ? text : `${text}\n`);
+  process.stderr.write(printable(text));
 };
-export const printJson = (value: unknown): void => out(JSON.stringify(value, null, 2));
+export const printJson = (value: unknown): void => {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+};
 
 /** A plain aligned table; the last column may run long. */
-export function table(headers: string[], rows: string[][]): string {
+export function table(headers: string[], rawRows: string[][]): string {
+  // Cells are escaped whole (newlines too): a label must not break the table into forged rows.
+  const rows = rawRows.map((r) => r.map((c) => terminalSafe(c)));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) =>
     cells
@@ -32,7 +68,7 @@ export class Progress {
     const width = 24;
     const filled = Math.round((this.#done / Math.max(1, this.total)) * width);
     process.stderr.write(
-      `\r${this.label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${this.#done}/${this.total} ${note}`
+      `\r${terminalSafe(`${this.label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${this.#done}/${this.total} ${note}`)}`
         .slice(0, 120)
         .padEnd(120),
     );

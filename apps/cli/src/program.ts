@@ -4,6 +4,7 @@
  */
 import { Command, Option } from "commander";
 import type { ExitCode } from "./exit.js";
+import { terminalSafe } from "./output.js";
 
 type Setter = (code: ExitCode) => void;
 
@@ -30,6 +31,8 @@ export function buildProgram(setExit: Setter): Command {
     )
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
+    // Commander's errors echo what was typed (`unknown option '…'`): escaped like every other message.
+    .configureOutput({ writeErr: (text) => process.stderr.write(terminalSafe(text, true)) })
     .addHelpText(
       "after",
       `
@@ -56,7 +59,11 @@ Examples:
   program
     .command("init")
     .description("create the Keyward home: config, encrypted vault and local database")
-    .addHelpText("after", "\nExamples:\n  keyward init\n  KEYWARD_PASSPHRASE=… keyward --home ./kw init")
+    .addHelpText(
+      "after",
+      "\nThe home is made private (folder 0700, files 0600); one owned by another user is refused." +
+        "\n\nExamples:\n  keyward init\n  KEYWARD_PASSPHRASE=… keyward --home ./kw init",
+    )
     .action(run(async () => (await import("./commands/init.js")).init));
 
   const account = program
@@ -76,7 +83,10 @@ Examples:
     .argument("<exchange>", "okx or bitfinex")
     .argument("<name>", "a name for the account, e.g. desk-alpha")
     .addOption(
-      new Option("--endpoint <url>", "API base URL (a proxy, or the local simulator)").conflicts("region"),
+      new Option(
+        "--endpoint <url>",
+        "API base URL (a proxy, or the local simulator): https, or http to localhost/127.0.0.0/8/[::1] only",
+      ).conflicts("region"),
     )
     .addOption(
       new Option("--region <region>", "OKX host: www (okx.com), eea (my.okx.com) or us").choices([
@@ -151,7 +161,10 @@ Examples:
     cmd
       .option("--exchange <exchange>", "only this exchange (okx, bitfinex)")
       .option("--account <name>", "only this account")
-      .option("--label <glob>", "only keys whose label matches, e.g. 'bot-*'")
+      .option(
+        "--label <glob>",
+        "only keys whose label matches: * ? [..] only, case-insensitive, at most 128 characters, e.g. 'bot-*'",
+      )
       .option("--risky", "only keys with a risk flag");
 
   selectors(program.command("keys").description("the key inventory across all accounts, fetched live"))

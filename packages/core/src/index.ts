@@ -67,8 +67,10 @@ export {
   keyRef,
   trackedRef,
 } from "./home/home.js";
+export { checkHomePrivacy, type HomeFiles } from "./home/privacy.js";
 export { type AccountHealth, accountHealth } from "./inventory/account-health.js";
 export { type AccountInventory, fetchInventory, type InventoryDeps } from "./inventory/inventory.js";
+export { compileLabelGlob, labelGlobProblem, MAX_LABEL_GLOB_LENGTH } from "./inventory/label-glob.js";
 export { dangerRank, RISKS, type Risk, type RiskOptions, risksOf } from "./inventory/risk.js";
 export {
   isEmptySelector,

@@ -1,7 +1,6 @@
 /** `keyward audit` and `keyward audit verify`. */
 
-import { join } from "node:path";
-import { AuditLog, STATE_DB_FILE_NAME, StateDatabase } from "@keyward/core";
+import { AuditLog, checkHomePrivacy, homePaths, StateDatabase } from "@keyward/core";
 import { homeDir } from "../context.js";
 import { EXIT, type ExitCode } from "../exit.js";
 import { out, printJson, table } from "../output.js";
@@ -9,7 +8,10 @@ import type { GlobalOptions } from "../program.js";
 
 /** The audit log needs no vault: reading and verifying it never asks for the passphrase. */
 function openAudit(globals: GlobalOptions) {
-  const state = StateDatabase.open(join(homeDir(globals), STATE_DB_FILE_NAME), { readonly: true });
+  const paths = homePaths(homeDir(globals));
+  // A log another user can rewrite proves nothing (its hash chain can be recomputed): refuse it.
+  checkHomePrivacy(paths, { fix: false });
+  const state = StateDatabase.open(paths.state, { readonly: true });
   return { state, log: new AuditLog(state) };
 }
 

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { EXCHANGE_IDS } from "../adapters/registry.js";
+import { endpointProblem } from "../config/endpoint.js";
 
 export const ExchangeIdSchema = z.enum(EXCHANGE_IDS);
 
@@ -21,7 +22,7 @@ export const AccountSchema = z
   .strictObject({
     name: AccountNameSchema,
     exchange: ExchangeIdSchema,
-    /** Base URL override (a proxy, or the local simulator). */
+    /** Base URL override (a proxy, or the local simulator): https, or http to a loopback address. */
     endpoint: z.url({ protocol: /^https?$/ }).optional(),
     /** OKX regional host: www.okx.com, eea.okx.com (my.okx.com), us.okx.com. */
     region: OkxRegionSchema.optional(),
@@ -32,6 +33,9 @@ export const AccountSchema = z
     if (account.region !== undefined && account.exchange !== "okx") {
       ctx.addIssue({ code: "custom", path: ["region"], message: "only OKX accounts have a region" });
     }
+    // Signed requests (key, signature, OKX passphrase) go to the endpoint: https, or loopback only.
+    const problem = account.endpoint === undefined ? undefined : endpointProblem(account.endpoint);
+    if (problem) ctx.addIssue({ code: "custom", path: ["endpoint"], message: problem });
   });
 export type Account = z.infer<typeof AccountSchema>;
 

@@ -17,6 +17,7 @@ import { STATE_DB_FILE_NAME, StateDatabase } from "../store/database.js";
 import { TrackedKeysRepository } from "../store/tracked-keys.js";
 import { writeFileAtomic } from "../vault/atomic-write.js";
 import { VAULT_FILE_NAME, Vault, type VaultOptions } from "../vault/vault.js";
+import { checkHomePrivacy } from "./privacy.js";
 
 export const CONFIG_FILE_NAME = "config.json";
 
@@ -70,6 +71,8 @@ export class KeywardHome {
     const paths = homePaths(dir);
     const created: string[] = [];
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // A folder made earlier under a loose umask (or by hand) is tightened; one another user owns is refused.
+    checkHomePrivacy(paths, { fix: true });
     if (!exists(paths.config)) {
       await writeFileAtomic(paths.config, Buffer.from(`${JSON.stringify(emptyConfig(), null, 2)}\n`));
       created.push(paths.config);
@@ -90,6 +93,8 @@ export class KeywardHome {
   /** Opens an existing home; a missing or invalid config is a clear error naming what to do. */
   static open(dir: string, options: HomeOptions): KeywardHome {
     const paths = homePaths(dir);
+    // Before reading anything: a config another user can write may point an endpoint at them.
+    checkHomePrivacy(paths, { fix: false });
     let text: string;
     try {
       text = readFileSync(paths.config, "utf8");

@@ -2,10 +2,10 @@
  * Which keys a command acts on: ids, exchange, account, a label glob and "risky", combined with AND;
  * `all` must be said explicitly, so an empty selection never means "everything".
  */
-import picomatch from "picomatch";
 import { z } from "zod";
 import { ExchangeIdSchema, type KeyRecord } from "../domain/schemas.js";
 import { KeywardError } from "../errors.js";
+import { compileLabelGlob, LABEL_GLOB_HINT, labelGlobProblem, MAX_LABEL_GLOB_LENGTH } from "./label-glob.js";
 import { type RiskOptions, risksOf } from "./risk.js";
 
 export const SelectorSchema = z.strictObject({
@@ -13,8 +13,16 @@ export const SelectorSchema = z.strictObject({
   ids: z.array(z.string().min(1)).default([]),
   exchange: ExchangeIdSchema.optional(),
   account: z.string().min(1).optional(),
-  /** A glob over labels, e.g. `bot-*` or `{mm,arb}-*`. */
-  label: z.string().min(1).optional(),
+  /** A glob over labels, e.g. `bot-*` or `mm-[12]?`: only `*`, `?` and `[..]` (see label-glob.ts). */
+  label: z
+    .string()
+    .min(1)
+    .max(MAX_LABEL_GLOB_LENGTH, `a label glob is at most ${MAX_LABEL_GLOB_LENGTH} characters`)
+    .superRefine((glob, ctx) => {
+      const problem = labelGlobProblem(glob);
+      if (problem) ctx.addIssue({ code: "custom", message: `${problem}. ${LABEL_GLOB_HINT}` });
+    })
+    .optional(),
   risky: z.boolean().default(false),
   all: z.boolean().default(false),
 });
@@ -26,7 +34,7 @@ export const isEmptySelector = (s: Selector): boolean =>
 
 /** Filters keys by a selector. Ids that match no key are an error: a typo must not revoke less than asked. */
 export function selectKeys(keys: readonly KeyRecord[], selector: Selector, risk: RiskOptions): KeyRecord[] {
-  const matchLabel = selector.label ? picomatch(selector.label, { nocase: true }) : undefined;
+  const matchLabel = selector.label ? compileLabelGlob(selector.label) : undefined;
   for (const id of selector.ids) {
     if (!keys.some((k) => k.id === id || k.apiKey === id)) {
       throw new KeywardError("KEY_NOT_FOUND", `no key with id or API key "${id}"`, {
