@@ -10,6 +10,7 @@ import { execFileSync } from "node:child_process";
 import {
   chmodSync,
   chownSync,
+  existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -435,6 +436,47 @@ describe("delivered files keep their owner and mode (issue 9.11)", () => {
     expect(JSON.parse(readFileSync(real, "utf8")).exchange.secret).toBe(SECRET);
     expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
+
+  // Keyward's user may not give a file away: then the file is left as it was, and the error says why.
+  // Run as another user (4321) in a child process over the built package; root can arrange that.
+  const dist = join(import.meta.dirname, "..", "dist", "index.js");
+  it.runIf(isRoot && existsSync(dist))(
+    "refuses, naming owner and target, when Keyward's user cannot keep the file's owner",
+    async () => {
+      const bots = join(dir, "bots");
+      mkdirSync(bots);
+      chownSync(bots, 4321, 4321); // Keyward's user may write the folder...
+      const file = join(bots, "bot.env");
+      writeFileSync(file, "A=1\n");
+      chownSync(file, 4400, 4400); // ...but the file belongs to the bot's user
+      chmodSync(file, 0o666);
+      chmodSync(dir, 0o711);
+      chmodSync(home, 0o711);
+      const script = `
+        const { deliver, parseTarget, Secret } = await import(process.env.DIST);
+        const vars = { account: "desk", sub: "bots01", label: "bot-1", exchange: "okx", slot: 1 };
+        const target = parseTarget("dotenv:" + process.env.FILE + "#BOT", vars, null);
+        const payload = { credentials: { apiKey: "k", secret: new Secret(process.env.S) }, keyId: "id",
+          exchange: "okx", account: "desk", subAccount: "bots01", label: "bot-1-rot-abc123-1",
+          rotationId: "rot-abc123", slot: 1, replacesKeyId: "old" };
+        try { await deliver(target, payload, { home: process.env.HOME_DIR }); console.log("{}"); }
+        catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, hint: e.hint })); }`;
+      const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+        uid: 4321,
+        gid: 4321,
+        cwd: "/",
+        env: { DIST: dist, FILE: file, HOME_DIR: home, S: SECRET },
+      }).toString("utf8");
+      const error = JSON.parse(out) as { code?: string; message?: string; hint?: string };
+      expect(error.code).toBe("DELIVERY_FAILED");
+      expect(error.message).toContain(`dotenv:${file}#BOT`);
+      expect(error.message).toMatch(/belongs to uid 4400, gid 4400.*cannot give its replacement that owner/);
+      expect(out).not.toContain(SECRET);
+      expect(readFileSync(file, "utf8")).toBe("A=1\n");
+      expect(owner(file)).toEqual({ uid: 4400, gid: 4400, mode: 0o666 });
+      expect(readdirSync(bots)).toEqual(["bot.env"]); // no temp file left
+    },
+  );
 
   it("a new file is 0600 and Keyward's", async () => {
     await deliver(target("dotenv:fresh.env"), payload(), { home });
