@@ -20,7 +20,7 @@ import {
   RotationPlanSchema,
 } from "./schemas.js";
 import { clashKey, describeTarget, parseTarget, type Target } from "./targets/parse.js";
-import { checkedPlace } from "./targets/place.js";
+import { checkedPlace, homeParts } from "./targets/place.js";
 
 export interface PlanInput {
   /** The selected keys, as just listed (live). */
@@ -195,7 +195,7 @@ export async function buildRotationPlan(input: PlanInput): Promise<RotationPlan>
  * applied; the delivery itself checks once more right before writing.
  */
 export async function checkPlaces(slots: readonly PlanSlot[], home: string): Promise<void> {
-  const seen = new Set<string>();
+  const places = new Map<string, string>(); // path → the target it is written for
   for (const slot of slots) {
     for (const target of slot.deliver) {
       const path =
@@ -204,10 +204,18 @@ export async function checkPlaces(slots: readonly PlanSlot[], home: string): Pro
           : target.kind === "age"
             ? target.file
             : null;
-      if (path === null || seen.has(path)) continue;
-      seen.add(path);
-      await checkedPlace(path, describeTarget(target), home, "CONFIG_INVALID");
+      if (path !== null && !places.has(path)) places.set(path, describeTarget(target));
     }
+  }
+  const parts = await homeParts(home);
+  const all = [...places];
+  // A few dozen at a time (a plan for thousands of keys stays quick); the first refusal in plan order wins.
+  for (let i = 0; i < all.length; i += 32) {
+    const results = await Promise.allSettled(
+      all.slice(i, i + 32).map(([path, name]) => checkedPlace(path, name, home, "CONFIG_INVALID", parts)),
+    );
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
 }
 

@@ -96,7 +96,7 @@ export async function resolvePlace(
 }
 
 /** The real paths Keyward's home is made of: its folder, and each of its files (a symlink may lead out). */
-async function homeParts(home: string): Promise<string[]> {
+export async function homeParts(home: string): Promise<string[]> {
   const paths = homePaths(home);
   const files = [paths.config, paths.vault, paths.state, `${paths.state}-wal`, `${paths.state}-shm`];
   const parts: string[] = [];
@@ -117,16 +117,18 @@ const isWithin = (path: string, part: string) =>
 
 /**
  * The place a file target writes, refused when it is (or is inside) Keyward's home. Used when the plan
- * is made (code CONFIG_INVALID) and right before each write (DELIVERY_FAILED).
+ * is made (code CONFIG_INVALID) and right before each write (DELIVERY_FAILED). `parts`: homeParts(home),
+ * when the caller checks many targets.
  */
 export async function checkedPlace(
   path: string,
   target: string,
   home: string,
   code: ErrorCode = "DELIVERY_FAILED",
+  parts?: readonly string[],
 ): Promise<Place> {
   const place = await resolvePlace(path, target, code);
-  for (const part of await homeParts(home)) {
+  for (const part of parts ?? (await homeParts(home))) {
     if (isWithin(place.real, part)) {
       throw refused(
         code,
