@@ -9,12 +9,12 @@
  * value is replaced whole, keeping a trailing `# comment`); a missing one is appended.
  *
  * Values are written single-quoted, the one quoting that sh (`. file`, `set -a`), docker compose,
- * python-dotenv and the npm dotenv package all read literally: no `$`, backtick or backslash
- * expansion. A value it cannot carry is refused, never written another way (double quotes would let
- * `$(…)` and backticks run under `sh`): one with a single quote, a line break or another control
- * character, `${` (python-dotenv expands `${NAME}` whatever the quotes), two backslashes in a row
- * (python-dotenv reads them as one) or a trailing backslash (docker compose and python-dotenv read it
- * as escaping the closing quote).
+ * python-dotenv and the npm dotenv package all read literally, or nearly: no `$VAR`, `$(…)`, backtick
+ * or `\n` expansion in any of them. A value it cannot carry is refused, never written another way
+ * (double quotes would let `$(…)` and backticks run under `sh`): one with a single quote, a line
+ * break or another control character, `${` (python-dotenv expands `${NAME}` whatever the quotes), two
+ * backslashes in a row (python-dotenv reads them as one) or a trailing backslash (docker compose and
+ * python-dotenv read it as escaping the closing quote).
  *
  * The file is replaced atomically, keeping its owner, group and mode (place.ts); a symlink is followed
  * and its target replaced. The `dotenv` package is used to read values back, never to write.
