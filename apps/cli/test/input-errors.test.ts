@@ -100,35 +100,25 @@ describe.concurrent("exit 2, nothing changed", () => {
     await noRequests(d.sim);
   });
 
-  it("a delivery target leading into the home, planned or edited into the plan file", async ({
-    onTestFinished,
-  }) => {
+  // Seven `keyward` runs, each listing the keys and opening the vault: budgeted at 15 s each under load.
+  it("a delivery target leading into the home, planned or edited into the plan file", {
+    timeout: 105_000,
+  }, async ({ onTestFinished }) => {
     const d = await desk({ onTestFinished });
     const bots = tempDir("bots-");
     symlinkSync(d.home.vault, join(bots, "vault-link.env"));
     await changesNothing(d, async () => {
-      for (const target of [
+      const targets = [
         `dotenv:${d.home.vault}`,
         `json:${d.home.config}#/exchange`,
         `dotenv:${bots}/vault-link.env`,
-      ]) {
-        expectUsageError(
-          await d.home.run(["rotate", "plan", "--label", "bot-1", "--deliver", target]),
-          /Keyward's home/,
-        );
-      }
-      // Relative paths are the command line's: against its current directory (the OS temp folder here).
-      expectUsageError(
-        await d.home.run([
-          "rotate",
-          "plan",
-          "--label",
-          "bot-1",
-          "--deliver",
-          `dotenv:${relative(tmpdir(), d.home.vault)}`,
-        ]),
-        /Keyward's home/,
+        // Relative paths are the command line's: against its current directory (the OS temp folder here).
+        `dotenv:${relative(tmpdir(), d.home.vault)}`,
+      ];
+      const runs = await Promise.all(
+        targets.map((target) => d.home.run(["rotate", "plan", "--label", "bot-1", "--deliver", target])),
       );
+      for (const r of runs) expectUsageError(r, /Keyward's home/);
     });
     const planFile = join(bots, "plan.json");
     const planned = await d.home.run([
