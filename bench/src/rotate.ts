@@ -74,10 +74,11 @@ try {
     throw new Error(`expected 20 sub-account keys, listed ${keys.length}`);
   const envFile = join(dir, "bots.env");
   writeFileSync(envFile, "# bench bots\n");
-  const plan = buildRotationPlan({
+  const plan = await buildRotationPlan({
     keys,
     deliver: [`dotenv:${envFile}#{account}_{label}`],
     cwd: dir,
+    home: home.paths.dir,
     isAccountKey: () => false,
     holdsSecret: () => false,
   });

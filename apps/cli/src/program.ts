@@ -254,10 +254,14 @@ Examples:
       `
 Targets (placeholders {account} {sub} {label} {exchange} {slot} make one target serve many keys):
   dotenv:PATH[#PREFIX]  sets PREFIX_API_KEY, PREFIX_API_SECRET and (OKX) PREFIX_API_PASSPHRASE (no prefix:
-                        API_KEY, API_SECRET, API_PASSPHRASE); other lines and comments stay; mode 0600
+                        API_KEY, API_SECRET, API_PASSPHRASE); other lines and comments stay; values are
+                        single-quoted (one with ' \${ a line break or a trailing \\ is refused)
   json:PATH#POINTER     sets apiKey, secret and (OKX) passphrase at the RFC 6901 pointer; the rest stays
   age:DIR               DIR/<account>.<sub>.<label>.age encrypted to --recipient; Keyward cannot read it back
   exec:CMD              runs CMD with sh; the credentials arrive as JSON on its stdin; non-zero fails
+A replaced file keeps its owner, group and mode (a new one is 0600). Relative paths are taken from the
+current directory. Refused: a target leading into Keyward's home (symlinks followed), a symlink in a
+world-writable folder, a placeholder that expands to ".", ".." or nothing in a path.
 
 Examples:
   keyward rotate plan --label 'bot-*' --deliver 'dotenv:/srv/bots/.env#{label}' -o plan.json

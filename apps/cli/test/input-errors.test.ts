@@ -3,7 +3,9 @@
  * neither in the home (config, vault, audit log, tracked keys) nor on the exchanges (/state, no writes).
  * Several of them run the most destructive command there is, `revoke --all --yes`, to show it.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   type Desk,
@@ -14,6 +16,7 @@ import {
   type Sim,
   show,
   snapshotHome,
+  tempDir,
 } from "./helpers.js";
 
 afterAll(() => removeTempDirs());
@@ -95,6 +98,49 @@ describe.concurrent("exit 2, nothing changed", () => {
       });
     }
     await noRequests(d.sim);
+  });
+
+  // Seven `keyward` runs, each listing the keys and opening the vault: budgeted at 15 s each under load.
+  it("a delivery target leading into the home, planned or edited into the plan file", {
+    timeout: 105_000,
+  }, async ({ onTestFinished }) => {
+    const d = await desk({ onTestFinished });
+    const bots = tempDir("bots-");
+    symlinkSync(d.home.vault, join(bots, "vault-link.env"));
+    await changesNothing(d, async () => {
+      const targets = [
+        `dotenv:${d.home.vault}`,
+        `json:${d.home.config}#/exchange`,
+        `dotenv:${bots}/vault-link.env`,
+        // Relative paths are the command line's: against its current directory (the OS temp folder here).
+        `dotenv:${relative(tmpdir(), d.home.vault)}`,
+      ];
+      const runs = await Promise.all(
+        targets.map((target) => d.home.run(["rotate", "plan", "--label", "bot-1", "--deliver", target])),
+      );
+      for (const r of runs) expectUsageError(r, /Keyward's home/);
+    });
+    const planFile = join(bots, "plan.json");
+    const planned = await d.home.run([
+      "rotate",
+      "plan",
+      "--label",
+      "bot-1",
+      "--deliver",
+      `dotenv:${bots}/{label}.env`,
+      "-o",
+      planFile,
+    ]);
+    expect(planned.code, show(planned)).toBe(0);
+    const plan = JSON.parse(readFileSync(planFile, "utf8"));
+    await changesNothing(d, async () => {
+      plan.slots[0].deliver[0].path = d.home.vault;
+      writeFileSync(planFile, JSON.stringify(plan));
+      expectUsageError(await d.home.run(["rotate", "apply", planFile, "--grace", "0s"]), /Keyward's home/);
+      plan.slots[0].deliver[0].path = "vault.age";
+      writeFileSync(planFile, JSON.stringify(plan));
+      expectUsageError(await d.home.run(["rotate", "apply", planFile, "--grace", "0s"]), /absolute path/);
+    });
   });
 
   it("unknown account", async ({ onTestFinished }) => {

@@ -5,7 +5,7 @@
  * exec targets refused from the browser. The new keys' secrets (read back from the vault) never appear
  * in any response.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -125,6 +125,36 @@ describe("rotation from the browser", () => {
     ).toBe(409);
     expect((await client.get("/api/rotation/runs/rot-zzzzzz")).status).toBe(404);
     expect((await client.get("/api/rotation/runs/not-a-run")).status).toBe(400);
+  });
+
+  it("refuses relative paths and any target leading into Keyward's home, before anything is planned", async () => {
+    const homeDir = desk.home.paths.dir;
+    const before = Object.fromEntries(
+      readdirSync(homeDir).map((f) => [
+        f,
+        f.startsWith("state.db") ? "" : readFileSync(join(homeDir, f), "latin1"),
+      ]),
+    );
+    symlinkSync(join(homeDir, "vault.age"), join(dir, "vault-link.env"));
+    const plan = (deliver: string) =>
+      client.post("/api/rotation/plan", { selector: { ids: [idOf(KEYS.bot3.apiKey)] }, deliver: [deliver] });
+    for (const [deliver, why] of [
+      ["dotenv:vault.age", /relative path/], // would resolve against the server's directory: the home
+      ["json:config.json#/x", /relative path/],
+      ["age:drop", /relative path/],
+      [`dotenv:${homeDir}/vault.age`, /Keyward's home/],
+      [`json:${homeDir}/config.json#/exchange`, /Keyward's home/],
+      [`dotenv:${dir}/vault-link.env`, /Keyward's home/],
+    ] as const) {
+      const res = await plan(deliver);
+      expect(res.status, deliver).toBe(400);
+      const error = res.json<{ error: { code: string; message: string } }>().error;
+      expect(error.code).toBe("CONFIG_INVALID");
+      expect(error.message).toMatch(why);
+    }
+    for (const [f, bytes] of Object.entries(before)) {
+      if (bytes) expect(readFileSync(join(homeDir, f), "latin1"), f).toBe(bytes);
+    }
   });
 
   it("rotates an OKX sub-account key by API: plan, confirm, live events, delivered, old key dead", async () => {

@@ -2,7 +2,7 @@
  * Planning a rotation: the method per key, the new key's spec and label, refusals with reasons, target
  * clashes, and the plan file's round trip (zod-validated, no secrets).
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -51,6 +51,7 @@ const input = (keys: KeyRecord[], over: Partial<PlanInput> = {}): PlanInput => (
   keys,
   deliver: ["dotenv:/srv/bots.env#{label}"],
   cwd: dir,
+  home: join(dir, "home"),
   isAccountKey: (k) => k.location === "master",
   holdsSecret: (k) => k.location !== "tracked" || k.label !== "untracked-secret",
   id: "rot-abc123",
@@ -58,8 +59,8 @@ const input = (keys: KeyRecord[], over: Partial<PlanInput> = {}): PlanInput => (
 });
 
 describe("buildRotationPlan", () => {
-  it("plans OKX sub-account keys by API and master and Bitfinex keys as assisted", () => {
-    const plan = buildRotationPlan(
+  it("plans OKX sub-account keys by API and master and Bitfinex keys as assisted", async () => {
+    const plan = await buildRotationPlan(
       input([
         key({ apiKey: "sub-1", label: "bot-1" }),
         key({ apiKey: "master-1", label: "desk-master", subAccount: null, location: "master" }),
@@ -85,8 +86,8 @@ describe("buildRotationPlan", () => {
     expect(plan.estimatedApiMs).toBe(1000);
   });
 
-  it("refuses keys it cannot rotate, with the reason", () => {
-    const plan = buildRotationPlan(
+  it("refuses keys it cannot rotate, with the reason", async () => {
+    const plan = await buildRotationPlan(
       input(
         [
           key({ apiKey: "sub-w", label: "withdrawer", permissions: ["read", "trade", "withdraw"] }),
@@ -106,14 +107,53 @@ describe("buildRotationPlan", () => {
     expect(reasons["sub-busy"]).toMatch(/rot-zzzzzz/);
   });
 
-  it("refuses two keys delivered to the same place, and age targets without a recipient", () => {
+  it("refuses two keys delivered to the same place, and age targets without a recipient", async () => {
     const keys = [key({ apiKey: "a", label: "bot-a" }), key({ apiKey: "b", label: "bot-b" })];
-    expect(() => buildRotationPlan(input(keys, { deliver: ["dotenv:/srv/.env"] }))).toThrow(KeywardError);
-    expect(() =>
+    await expect(buildRotationPlan(input(keys, { deliver: ["dotenv:/srv/.env"] }))).rejects.toThrow(
+      KeywardError,
+    );
+    await expect(
       buildRotationPlan(input(keys, { deliver: ["json:/srv/c.json#/keys/{label}"] })),
-    ).not.toThrow();
-    expect(() => buildRotationPlan(input(keys, { deliver: ["age:/drop"] }))).toThrow(/--recipient/);
-    expect(() => buildRotationPlan(input(keys, { deliver: [] }))).toThrow(/--deliver is required/);
+    ).resolves.toBeDefined();
+    await expect(buildRotationPlan(input(keys, { deliver: ["age:/drop"] }))).rejects.toThrow(/--recipient/);
+    await expect(buildRotationPlan(input(keys, { deliver: [] }))).rejects.toThrow(/--deliver is required/);
+  });
+
+  it("refuses a target that leads into Keyward's home, also through a symlink or a relative path", async () => {
+    const home = join(dir, "home");
+    mkdirSync(home);
+    writeFileSync(join(home, "vault.age"), "vault bytes");
+    writeFileSync(join(home, "config.json"), "{}");
+    symlinkSync(join(home, "vault.age"), join(dir, "bot.env"));
+    const keys = [key({ apiKey: "sub-1", label: "bot-1" })];
+    for (const [deliver, cwd] of [
+      [`dotenv:${home}/vault.age`, dir],
+      [`json:${home}/config.json#/x`, dir],
+      [`dotenv:${home}/{label}.env`, dir],
+      ["dotenv:bot.env", dir],
+      ["dotenv:vault.age", home], // relative, planned from inside the home
+      [`age:${dir}/home/drop`, dir],
+    ] as const) {
+      const error = await buildRotationPlan(input(keys, { deliver: [deliver], cwd, home })).catch((e) => e);
+      expect(error, deliver).toBeInstanceOf(KeywardError);
+      expect(error.code).toBe("CONFIG_INVALID");
+      expect(error.message).toMatch(/Keyward's home/);
+    }
+    expect(readFileSync(join(home, "vault.age"), "utf8")).toBe("vault bytes");
+    // The web plans with no current directory: a relative path is refused, not resolved against the home.
+    await expect(
+      buildRotationPlan(input(keys, { deliver: ["dotenv:vault.age"], cwd: null, home })),
+    ).rejects.toThrow(/relative path/);
+    await expect(
+      buildRotationPlan(input(keys, { deliver: [`dotenv:${dir}/bots/{label}.env`], cwd: null, home })),
+    ).resolves.toBeDefined();
+  });
+
+  it("refuses a key whose label would move its file out of the target's folder", async () => {
+    const keys = [key({ apiKey: "sub-1", label: "bot-1" }), key({ apiKey: "sub-2", label: ".." })];
+    await expect(
+      buildRotationPlan(input(keys, { deliver: ["dotenv:/srv/bots/{label}/.env"] })),
+    ).rejects.toThrow(/\{label\} expands to "\.\."/);
   });
 
   it("labels carry the rotation id, stay within 32 characters and lose an earlier rotation's suffix", () => {
@@ -126,7 +166,7 @@ describe("buildRotationPlan", () => {
   });
 
   it("round-trips through the plan file, which is validated when read", async () => {
-    const plan = buildRotationPlan(input([key({ apiKey: "sub-1", label: "bot-1" })]));
+    const plan = await buildRotationPlan(input([key({ apiKey: "sub-1", label: "bot-1" })]));
     const file = join(dir, "plan.json");
     await writePlanFile(file, plan);
     expect(await readPlanFile(file)).toEqual(plan);

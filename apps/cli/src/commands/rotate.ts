@@ -100,11 +100,13 @@ export async function rotatePlan(
         .busyKeys(keys.map((k) => k.id))
         .map((b) => [b.keyId, b.runId]),
     );
-    const plan = buildRotationPlan({
+    const plan = await buildRotationPlan({
       keys,
       deliver,
       recipient,
+      // Relative targets are the command line's: against the directory keyward runs in.
       cwd: process.cwd(),
+      home: home.paths.dir,
       isAccountKey: (key) => {
         const account = home.config.accounts.find((a) => a.name === key.account);
         return account !== undefined && vault.get(account.credentialsRef)?.apiKey === key.apiKey;

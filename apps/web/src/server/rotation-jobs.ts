@@ -132,7 +132,8 @@ export class RotationJobs {
     accountErrors: RotationPlanView["accountErrors"],
   ): Promise<RotationPlanView> {
     for (const target of deliver) {
-      const kind = checkTargetSyntax(target);
+      // null: relative paths are refused (the server's directory is nobody's choice, and would be the home).
+      const kind = checkTargetSyntax(target, null);
       if (!(WEB_TARGET_KINDS as readonly string[]).includes(kind)) {
         throw new HttpError(
           400,
@@ -152,11 +153,12 @@ export class RotationJobs {
         .busyKeys(keys.map((k) => k.id))
         .map((b) => [b.keyId, b.runId]),
     );
-    const plan = buildRotationPlan({
+    const plan = await buildRotationPlan({
       keys,
       deliver,
       recipient: checkedRecipient,
-      cwd: home.paths.dir,
+      cwd: null,
+      home: home.paths.dir,
       isAccountKey: (key) => {
         const account = home.config.accounts.find((a) => a.name === key.account);
         return account !== undefined && vault.get(account.credentialsRef)?.apiKey === key.apiKey;
@@ -190,7 +192,12 @@ export class RotationJobs {
     await checkPlan(plan, { home: this.options.home, journal: this.#journal() });
     this.#plans.markUsed(planId);
     const options = { ...DEFAULT_RUN_OPTIONS, graceMs, concurrency, checkCmd: null };
-    return this.#start(plan.id, (deps) => applyPlan(plan, options, deps), "applying");
+    const job = this.#start(plan.id, (deps) => applyPlan(plan, options, deps), "applying");
+    // applyPlan checks on disk once more where the targets lead before it journals the run (a symlink
+    // may have been swapped in since the plan): answer once the run is journaled, or the attempt ended.
+    const journal = this.#journal();
+    while (job.active && !journal.run(plan.id)) await new Promise((r) => setTimeout(r, 5));
+    return job;
   }
 
   resume(runId: string): RotationJob {

@@ -163,6 +163,7 @@ async function restoreOld(ctx: SlotContext, row: SlotRow, old: Credentials): Pro
         replacesKeyId: row.newKeyId ?? ctx.plan.old.id,
       },
       {
+        home: ctx.deps.home.paths.dir,
         ...(ctx.run.plan.recipient ? { recipient: ctx.run.plan.recipient } : {}),
         env: ctx.deps.childEnv,
         timeoutMs: ctx.timing.commandTimeoutMs,

@@ -5,6 +5,7 @@
 import { KeywardError } from "../errors.js";
 import type { RotationDeps } from "./context.js";
 import { type RotationReport, runRotation } from "./engine.js";
+import { checkPlaces } from "./plan.js";
 import { type RotationPlan, type RunOptions, RunOptionsSchema } from "./schemas.js";
 import { checkRecipient } from "./targets/age.js";
 
@@ -20,6 +21,8 @@ export async function checkPlan(
     });
   }
   for (const slot of plan.slots) deps.home.account(slot.old.account);
+  // The plan file may have been edited since it was made: where its targets lead is checked again.
+  await checkPlaces(plan.slots, deps.home.paths.dir);
   if (plan.slots.some((s) => s.deliver.some((t) => t.kind === "age")))
     await checkRecipient(plan.recipient ?? undefined);
   const busy = deps.journal.busyKeys(plan.slots.map((s) => s.old.id)).filter((b) => b.runId !== plan.id);

@@ -72,6 +72,7 @@ export async function deliverStep(ctx: SlotContext, row: SlotRow): Promise<StepR
     const name = describeTarget(target);
     if (current.delivered.includes(name)) continue;
     const evidence = await deliver(target, payloadFor(ctx, current, creds), {
+      home: ctx.deps.home.paths.dir,
       ...(ctx.run.plan.recipient ? { recipient: ctx.run.plan.recipient } : {}),
       env: ctx.deps.childEnv,
       timeoutMs: ctx.timing.commandTimeoutMs,

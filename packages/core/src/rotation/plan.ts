@@ -1,8 +1,9 @@
 /**
  * Building a rotation plan from the live inventory: per selected key, how it is rotated (by API, or
  * assisted by a person), what the new key must be (same permissions and IPs; a label carrying the
- * rotation id), where its credentials go, and which keys are refused and why. Pure: the caller lists
- * the keys and says which secrets Keyward holds.
+ * rotation id), where its credentials go, and which keys are refused and why. The caller lists the
+ * keys and says which secrets Keyward holds; the only thing read here is where each file target really
+ * leads (symlinks followed), so that none writes into Keyward's home.
  */
 import { randomInt } from "node:crypto";
 import type { KeyRecord } from "../domain/schemas.js";
@@ -19,6 +20,7 @@ import {
   RotationPlanSchema,
 } from "./schemas.js";
 import { clashKey, describeTarget, parseTarget, type Target } from "./targets/parse.js";
+import { checkedPlace, homeParts } from "./targets/place.js";
 
 export interface PlanInput {
   /** The selected keys, as just listed (live). */
@@ -26,8 +28,13 @@ export interface PlanInput {
   /** `--deliver` values, unexpanded. */
   deliver: readonly string[];
   recipient?: string | null;
-  /** Relative target paths are made absolute against this directory. */
-  cwd: string;
+  /**
+   * Relative target paths are made absolute against this directory; null refuses them (the web server:
+   * a browser has no current directory, and the server's own is Keyward's home).
+   */
+  cwd: string | null;
+  /** Keyward's home folder: a target leading into it (symlinks followed) is refused. */
+  home: string;
   /** Whether the key is the one Keyward manages its account with. */
   isAccountKey(key: KeyRecord): boolean;
   /** Whether Keyward holds the key's secret (so it can probe it). */
@@ -102,7 +109,7 @@ function notesFor(key: KeyRecord, method: PlanSlot["method"], accountKey: boolea
   return notes;
 }
 
-export function buildRotationPlan(input: PlanInput): RotationPlan {
+export async function buildRotationPlan(input: PlanInput): Promise<RotationPlan> {
   const id = input.id ?? newRunId();
   const keys = [...input.keys].sort(
     (a, b) =>
@@ -163,6 +170,7 @@ export function buildRotationPlan(input: PlanInput): RotationPlan {
     });
   }
   checkClashes(slots);
+  await checkPlaces(slots, input.home);
   if (slots.some((s) => s.deliver.some((t) => t.kind === "age")) && !input.recipient) {
     throw new KeywardError("CONFIG_INVALID", "age targets need --recipient AGE_PUBLIC_KEY", {
       hint: "Pass the public key of whoever reads the files: --recipient age1… (from `age-keygen -y key.txt`).",
@@ -179,6 +187,36 @@ export function buildRotationPlan(input: PlanInput): RotationPlan {
     estimatedApiMs: estimateApiMs(slots),
   };
   return RotationPlanSchema.parse(plan);
+}
+
+/**
+ * Where every file target of the plan really leads: into Keyward's home, or through a symlink in a
+ * world-writable folder, is refused (place.ts). Done when the plan is made and again before it is
+ * applied; the delivery itself checks once more right before writing.
+ */
+export async function checkPlaces(slots: readonly PlanSlot[], home: string): Promise<void> {
+  const places = new Map<string, string>(); // path → the target it is written for
+  for (const slot of slots) {
+    for (const target of slot.deliver) {
+      const path =
+        target.kind === "dotenv" || target.kind === "json"
+          ? target.path
+          : target.kind === "age"
+            ? target.file
+            : null;
+      if (path !== null && !places.has(path)) places.set(path, describeTarget(target));
+    }
+  }
+  const parts = await homeParts(home);
+  const all = [...places];
+  // A few dozen at a time (a plan for thousands of keys stays quick); the first refusal in plan order wins.
+  for (let i = 0; i < all.length; i += 32) {
+    const results = await Promise.allSettled(
+      all.slice(i, i + 32).map(([path, name]) => checkedPlace(path, name, home, "CONFIG_INVALID", parts)),
+    );
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
+  }
 }
 
 /** Two keys written to the same variables, JSON object or age file would overwrite each other. */

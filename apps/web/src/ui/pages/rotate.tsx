@@ -144,9 +144,9 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
         </label>
         <p className="muted">
           <code>dotenv:FILE[#PREFIX]</code>, <code>json:FILE#/pointer</code>, <code>age:DIR</code> (with a
-          recipient). Placeholders: <code>{"{account} {sub} {label} {exchange} {slot}"}</code>. Relative paths
-          are under the Keyward home. Programs (<code>exec:</code>) and check commands run only from a
-          terminal: <code>keyward rotate</code>.
+          recipient). Placeholders: <code>{"{account} {sub} {label} {exchange} {slot}"}</code>. Paths are
+          absolute (starting with <code>/</code>) and never inside the Keyward home. Programs (
+          <code>exec:</code>) and check commands run only from a terminal: <code>keyward rotate</code>.
         </p>
         <div className="row">
           <label>

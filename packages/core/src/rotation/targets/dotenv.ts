@@ -6,19 +6,26 @@
  *
  * or API_KEY, API_SECRET, API_PASSPHRASE without a prefix. A variable already in the file is replaced
  * where it stands (every occurrence, so every dotenv reader sees the new value, and a multi-line quoted
- * value is replaced whole, keeping a trailing `# comment`); a missing one is appended. Values are
- * written single-quoted (literal in dotenv, docker compose, python-dotenv and sh).
+ * value is replaced whole, keeping a trailing `# comment`); a missing one is appended.
  *
- * The file is replaced atomically (temp file, fsync, rename) with mode 0600; a symlink is followed and
- * its target replaced. The `dotenv` package is used to read values back, never to write.
+ * Values are written single-quoted, the one quoting that sh (`. file`, `set -a`), docker compose,
+ * python-dotenv and the npm dotenv package all read literally, or nearly: no `$VAR`, `$(…)`, backtick
+ * or `\n` expansion in any of them. A value it cannot carry is refused, never written another way
+ * (double quotes would let `$(…)` and backticks run under `sh`): one with a single quote, a line
+ * break or another control character, `${` (python-dotenv expands `${NAME}` whatever the quotes), two
+ * backslashes in a row (python-dotenv reads them as one) or a trailing backslash (docker compose and
+ * python-dotenv read it as escaping the closing quote).
+ *
+ * The file is replaced atomically, keeping its owner, group and mode (place.ts); a symlink is followed
+ * and its target replaced. The `dotenv` package is used to read values back, never to write.
  */
-import { readFile, readlink, realpath } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { readFile } from "node:fs/promises";
 import { parse } from "dotenv";
 import { KeywardError } from "../../errors.js";
-import { errnoOf, writeFileAtomic } from "../../vault/atomic-write.js";
-import type { Target } from "./parse.js";
+import { errnoOf } from "../../vault/atomic-write.js";
+import { describeTarget, type Target } from "./parse.js";
 import type { DeliveryPayload } from "./payload.js";
+import { checkedPlace, replaceFile } from "./place.js";
 
 type DotenvTarget = Extract<Target, { kind: "dotenv" }>;
 
@@ -35,22 +42,35 @@ export function dotenvNames(prefix: string | null): DotenvNames {
 
 const LINE = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_.-]*)(\s*=\s*)(.*)$/;
 
-/** The value as dotenv writes it literally; throws for a value no quoting keeps intact. */
-function quote(name: string, value: string): string {
-  if (/[\r\n]/.test(value)) throw unquotable(name, "a line break");
-  if (!value.includes("'")) return `'${value}'`;
-  if (!/["\\]/.test(value)) return `"${value}"`;
-  throw unquotable(name, "both quote kinds or a backslash");
+/** What in a value single quotes cannot carry to every reader, or undefined when it is safe. */
+export function dotenvUnsafe(value: string): string | undefined {
+  if (value.includes("'")) return "a single quote";
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (/[\u0000-\u001f\u007f]/.test(value)) return "a line break or another control character";
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text "${" is what is refused
+  if (value.includes("${")) return '"${" (python-dotenv expands ${NAME} even inside single quotes)';
+  if (value.includes("\\\\")) return "two backslashes in a row (python-dotenv reads them as one)";
+  if (value.endsWith("\\")) {
+    return "a trailing backslash (docker compose and python-dotenv read it as escaping the closing quote)";
+  }
+  return undefined;
 }
 
-const unquotable = (name: string, what: string) =>
-  new KeywardError(
-    "DELIVERY_FAILED",
-    `dotenv: the value of ${name} contains ${what}; no dotenv quoting keeps it intact`,
-    {
-      hint: "Deliver this key to a json, age or exec target instead.",
-    },
-  );
+const UNQUOTABLE_HINT =
+  "Deliver this key to a json, age or exec target instead (they carry any value), then run `keyward rotate resume` or `keyward rotate abort`.";
+
+/** The value single-quoted; throws for a value single quotes cannot carry (see dotenvUnsafe). */
+function quote(name: string, value: string): string {
+  const unsafe = dotenvUnsafe(value);
+  if (unsafe) {
+    throw new KeywardError(
+      "DELIVERY_FAILED",
+      `dotenv: the value of ${name} contains ${unsafe}; it cannot be written so that every dotenv reader and sh read it literally`,
+      { hint: UNQUOTABLE_HINT },
+    );
+  }
+  return `'${value}'`;
+}
 
 /**
  * Where the value of a variable ends: for a quoted value, the line holding the closing quote (a value
@@ -106,27 +126,6 @@ export function rewriteDotenv(text: string, values: Record<string, string>): str
   return `${out.join(eol)}${eol}`;
 }
 
-/**
- * The file behind a path, following symlinks (also one whose file does not exist yet), so the atomic
- * rename replaces the file and never the link; the path itself when nothing is there yet.
- */
-export async function realTarget(path: string): Promise<string> {
-  let current = path;
-  for (let hops = 0; hops < 20; hops++) {
-    try {
-      return await realpath(current);
-    } catch (error) {
-      if (errnoOf(error) !== "ENOENT") throw error;
-    }
-    try {
-      current = resolve(dirname(current), await readlink(current));
-    } catch {
-      return current;
-    }
-  }
-  return current;
-}
-
 export async function readText(path: string): Promise<string> {
   try {
     return await readFile(path, "utf8");
@@ -136,7 +135,11 @@ export async function readText(path: string): Promise<string> {
   }
 }
 
-export async function deliverDotenv(target: DotenvTarget, payload: DeliveryPayload): Promise<string> {
+export async function deliverDotenv(
+  target: DotenvTarget,
+  payload: DeliveryPayload,
+  home: string,
+): Promise<string> {
   const names = dotenvNames(target.prefix);
   const { credentials } = payload;
   const values: Record<string, string> = {
@@ -144,10 +147,22 @@ export async function deliverDotenv(target: DotenvTarget, payload: DeliveryPaylo
     [names.secret]: credentials.secret.reveal(),
     ...(credentials.passphrase ? { [names.passphrase]: credentials.passphrase.reveal() } : {}),
   };
-  const file = await realTarget(target.path);
-  const next = rewriteDotenv(await readText(file), values);
-  await writeFileAtomic(file, Buffer.from(next, "utf8"), { mode: 0o600 });
-  return `wrote ${Object.keys(values).join(", ")} in ${file}`;
+  const name = describeTarget(target);
+  for (const [variable, value] of Object.entries(values)) {
+    const unsafe = dotenvUnsafe(value);
+    if (unsafe) {
+      // Names the target, the key and the variable; never the value.
+      throw new KeywardError(
+        "DELIVERY_FAILED",
+        `${name}: the ${variable} of key "${payload.label}" contains ${unsafe}; no quoting keeps it literal for sh, docker compose, python-dotenv and dotenv, so nothing was written`,
+        { hint: UNQUOTABLE_HINT },
+      );
+    }
+  }
+  const { real } = await checkedPlace(target.path, name, home);
+  const next = rewriteDotenv(await readText(real), values);
+  await replaceFile(real, Buffer.from(next, "utf8"), name);
+  return `wrote ${Object.keys(values).join(", ")} in ${real}`;
 }
 
 /** The credentials a dotenv target holds now (for checks and for keeping the old key before an overwrite). */
@@ -155,7 +170,7 @@ export async function readDotenv(
   target: DotenvTarget,
 ): Promise<{ apiKey?: string; secret?: string; passphrase?: string }> {
   const names = dotenvNames(target.prefix);
-  const parsed = parse(await readText(await realTarget(target.path)));
+  const parsed = parse(await readText(target.path));
   return {
     ...(parsed[names.apiKey] === undefined ? {} : { apiKey: parsed[names.apiKey] }),
     ...(parsed[names.secret] === undefined ? {} : { secret: parsed[names.secret] }),

@@ -2,13 +2,14 @@
  * `json:PATH#POINTER`: sets `apiKey`, `secret` and (OKX) `passphrase` in the object the RFC 6901 pointer
  * names (e.g. `/exchange` in a bot's config), creating missing objects on the way; every other member
  * keeps its value and order. The indentation of the file is kept (two spaces for a new file), the file is
- * replaced atomically with mode 0600, and a symlink is followed.
+ * replaced atomically keeping its owner, group and mode (0600 for a new file; place.ts), and a symlink
+ * is followed.
  */
 import { KeywardError } from "../../errors.js";
-import { writeFileAtomic } from "../../vault/atomic-write.js";
-import { readText, realTarget } from "./dotenv.js";
-import type { Target } from "./parse.js";
+import { readText } from "./dotenv.js";
+import { describeTarget, type Target } from "./parse.js";
 import type { DeliveryPayload } from "./payload.js";
+import { checkedPlace, replaceFile } from "./place.js";
 
 type JsonTarget = Extract<Target, { kind: "json" }>;
 type JsonObject = { [key: string]: unknown };
@@ -82,16 +83,21 @@ export function rewriteJson(
   return text === "" || /\r?\n$/.test(text) ? `${body}${eol}` : body;
 }
 
-export async function deliverJson(target: JsonTarget, payload: DeliveryPayload): Promise<string> {
+export async function deliverJson(
+  target: JsonTarget,
+  payload: DeliveryPayload,
+  home: string,
+): Promise<string> {
   const { credentials } = payload;
   const values: Record<string, string> = {
     apiKey: credentials.apiKey,
     secret: credentials.secret.reveal(),
     ...(credentials.passphrase ? { passphrase: credentials.passphrase.reveal() } : {}),
   };
-  const file = await realTarget(target.path);
+  const name = describeTarget(target);
+  const { real: file } = await checkedPlace(target.path, name, home);
   const next = rewriteJson(await readText(file), target.pointer, values, file);
-  await writeFileAtomic(file, Buffer.from(next, "utf8"), { mode: 0o600 });
+  await replaceFile(file, Buffer.from(next, "utf8"), name);
   return `set ${Object.keys(values).join(", ")} at ${target.pointer || "(root)"} in ${file}`;
 }
 
@@ -99,7 +105,7 @@ export async function deliverJson(target: JsonTarget, payload: DeliveryPayload):
 export async function readJson(
   target: JsonTarget,
 ): Promise<{ apiKey?: string; secret?: string; passphrase?: string }> {
-  const text = await readText(await realTarget(target.path));
+  const text = await readText(target.path);
   if (text.trim() === "") return {};
   let node: unknown = JSON.parse(text);
   for (const token of pointerTokens(target.pointer)) {

@@ -13,27 +13,45 @@
  * `{account}`, `{sub}` (the sub-account, or `master`), `{label}` (the key's label without an earlier
  * rotation's suffix), `{exchange}`, `{slot}`. In a dotenv PREFIX they expand upper-case with `_` for
  * anything but letters and digits (`bot-1` → `BOT_1`); in a JSON pointer they are escaped (RFC 6901);
- * in paths and commands anything but letters, digits, `.`, `_` and `-` becomes `_`.
+ * in paths and commands anything but letters, digits, `.`, `_` and `-` becomes `_` (so a value cannot
+ * add `/`, NUL or a control character to a path).
+ *
+ * Placeholders come from the exchange (a key's label is whatever its creator typed), so in a path they
+ * must not move the file: a value that expands to `.`, `..` or nothing is refused (a key labelled `..`
+ * would turn `/srv/bots/{label}/.env` into `/srv/.env`), and the path must stay under the literal text
+ * before the first placeholder. Relative paths are made absolute against the caller's directory; a
+ * caller with none (the web server, whose own directory is Keyward's home) passes `null` and they are
+ * refused. Where a path really leads (symlinks, Keyward's home) is checked on the filesystem, in place.ts.
  */
-import { isAbsolute, join, resolve } from "node:path";
+import { isAbsolute, join, resolve, sep } from "node:path";
 import { z } from "zod";
 import { KeywardError } from "../../errors.js";
+
+/**
+ * Plans hold absolute paths only (parseTarget makes them so): a relative path in an edited plan file
+ * would otherwise be written wherever `rotate apply` happens to run.
+ */
+const AbsolutePath = z
+  .string()
+  .min(1)
+  .refine((p) => isAbsolute(p), "must be an absolute path")
+  .refine((p) => !p.includes("\0"), "must not contain a NUL character");
 
 export const TargetSchema = z.discriminatedUnion("kind", [
   z.strictObject({
     kind: z.literal("dotenv"),
-    path: z.string().min(1),
+    path: AbsolutePath,
     prefix: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
       .nullable(),
   }),
-  z.strictObject({ kind: z.literal("json"), path: z.string().min(1), pointer: z.string() }),
+  z.strictObject({ kind: z.literal("json"), path: AbsolutePath, pointer: z.string() }),
   z.strictObject({
     kind: z.literal("age"),
-    dir: z.string().min(1),
+    dir: AbsolutePath,
     /** The file inside `dir` for this key; set when the plan is made. */
-    file: z.string().min(1),
+    file: AbsolutePath,
   }),
   z.strictObject({ kind: z.literal("exec"), command: z.string().min(1) }),
 ]);
@@ -70,23 +88,60 @@ function expand(text: string, vars: TargetVars, encode: (v: string) => string): 
 /** Whether the target text names a placeholder (so it can serve several keys). */
 export const hasPlaceholder = (text: string): boolean => new RegExp(PLACEHOLDER.source).test(text);
 
-/** Checks a target's form without expanding it (the command line is checked before any key is listed). */
-export function checkTargetSyntax(text: string): TargetKind {
-  return parseTarget(text, { account: "a", sub: "s", label: "l", exchange: "okx", slot: 1 }, "/").kind;
+/**
+ * Checks a target's form without expanding it (the command line is checked before any key is listed).
+ * `cwd` null: relative paths are refused, as parseTarget does.
+ */
+export function checkTargetSyntax(text: string, cwd: string | null = "/"): TargetKind {
+  return parseTarget(text, { account: "a", sub: "s", label: "l", exchange: "okx", slot: 1 }, cwd).kind;
+}
+
+/**
+ * A path with its placeholders expanded, absolute. Refuses a value that would move the file (`.`,
+ * `..`, nothing), and a result that leaves the literal prefix before the first placeholder (a literal
+ * `..` after a placeholder may climb back up to it, not past it).
+ */
+function expandPath(text: string, p: string, vars: TargetVars, cwd: string | null): string {
+  for (const m of p.matchAll(PLACEHOLDER)) {
+    const name = m[1] as keyof TargetVars;
+    const value = forPath(String(vars[name]));
+    if (value === "" || value === "." || value === "..") {
+      throw bad(
+        text,
+        `{${name}} expands to ${JSON.stringify(value)} for this key (${vars.exchange} ${vars.account} "${vars.label}"), which would change the folder the file is in`,
+      );
+    }
+  }
+  const expanded = expand(p, vars, forPath);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (/[\u0000-\u001f\u007f]/.test(expanded)) throw bad(text, "the path contains a control character");
+  if (!isAbsolute(expanded) && cwd === null) {
+    throw bad(text, `"${expanded}" is a relative path; give the full path (starting with /)`);
+  }
+  const absolute = isAbsolute(expanded) ? expanded : resolve(cwd ?? "/", expanded);
+  const first = p.search(new RegExp(PLACEHOLDER.source));
+  if (first >= 0) {
+    const literal = p.slice(0, first);
+    const base = resolve(cwd ?? "/", literal || ".");
+    // A literal ending in "/" (or nothing) names a folder: the result must be inside it.
+    const under = literal === "" || literal.endsWith("/") ? (base.endsWith(sep) ? base : base + sep) : base;
+    if (!resolve(absolute).startsWith(under)) {
+      throw bad(text, `for key "${vars.label}" the path leads to ${resolve(absolute)}, outside ${under}`);
+    }
+  }
+  return absolute;
 }
 
 /**
  * Parses one `--deliver` value for one key: placeholders expanded, relative paths made absolute against
- * `cwd`, then checked. Errors are CONFIG_INVALID naming the value and what is wrong with it.
+ * `cwd` (refused when it is null), then checked. Errors are CONFIG_INVALID naming the value and what is
+ * wrong with it.
  */
-export function parseTarget(text: string, vars: TargetVars, cwd: string): Target {
+export function parseTarget(text: string, vars: TargetVars, cwd: string | null): Target {
   const colon = text.indexOf(":");
   const kind = colon > 0 ? text.slice(0, colon) : "";
   const rest = colon > 0 ? text.slice(colon + 1) : "";
-  const path = (p: string) => {
-    const expanded = expand(p, vars, forPath);
-    return isAbsolute(expanded) ? expanded : resolve(cwd, expanded);
-  };
+  const path = (p: string) => expandPath(text, p, vars, cwd);
   switch (kind) {
     case "dotenv": {
       const hash = rest.lastIndexOf("#");

@@ -16,6 +16,8 @@ export interface DeliveryPayload {
 }
 
 export interface DeliveryOptions {
+  /** Keyward's home: no file target may write in it (checked right before each write). */
+  home: string;
   /** age targets: the X25519 recipient (`age1…`). */
   recipient?: string;
   /** exec targets: the environment of the command (callers strip secrets such as KEYWARD_PASSPHRASE). */
