@@ -195,10 +195,11 @@ describe("verified is proven, not claimed", () => {
       writeFileSync(envFile, env, { mode: 0o600 });
       const adapter = await home.adapterFor("vdesk", options());
       const keys = (await adapter.listKeys()).filter((k) => k.apiKey === old.apiKey);
-      const plan = buildRotationPlan({
+      const plan = await buildRotationPlan({
         keys,
         deliver: [`dotenv:${envFile}`],
         cwd: dir,
+        home: join(dir, "home"),
         isAccountKey: () => false,
         holdsSecret: () => false,
       });
