@@ -68,7 +68,12 @@ export {
   trackedRef,
 } from "./home/home.js";
 export { type AccountHealth, accountHealth } from "./inventory/account-health.js";
-export { type AccountInventory, fetchInventory, type InventoryDeps } from "./inventory/inventory.js";
+export {
+  type AccountInventory,
+  fetchInventory,
+  type InventoryCacheStore,
+  type InventoryDeps,
+} from "./inventory/inventory.js";
 export { dangerRank, RISKS, type Risk, type RiskOptions, risksOf } from "./inventory/risk.js";
 export {
   isEmptySelector,
@@ -79,7 +84,7 @@ export {
 } from "./inventory/selectors.js";
 export { type InventoryRow, inventoryRow } from "./inventory/view.js";
 export { type LogEntry, type LogSink, silentLog } from "./log.js";
-export { planRevoke, type RevokePlan, type RevokePlanItem } from "./revoke/plan.js";
+export { type PlanOptions, planRevoke, type RevokePlan, type RevokePlanItem } from "./revoke/plan.js";
 export {
   type AuditWriter,
   type RevokeDeps,
