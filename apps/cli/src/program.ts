@@ -120,7 +120,7 @@ Examples:
 
   const key = program
     .command("key")
-    .description("keys the exchange API cannot list (every Bitfinex key)")
+    .description("keys the exchange API cannot list (every Bitfinex key, OKX master keys made on okx.com)")
     .addHelpText(
       "after",
       examples(
@@ -162,6 +162,11 @@ Examples:
 Risk flags: withdraw, transfer, no-ip, old (older than settings.maxKeyAgeDays, default 90),
 okx-idle-expiry (OKX trade key without IP binding: expires after 14 idle days), unverified.
 
+An account that cannot be listed (its own key revoked, or its IP binding no longer matching) still shows
+its tracked keys, probed with their own secrets, and its other keys from the last successful listing,
+marked STALE with their age (JSON: "stale": {fetchedAt, ageMs}); only a person can revoke them now.
+Each account says which keys its exchange cannot list at all: track those with \`keyward key track\`.
+
 Examples:
   keyward keys --risky
   keyward keys --exchange okx --label 'mm-*' --json`,
@@ -185,9 +190,12 @@ Examples:
     .addHelpText(
       "after",
       `
-Keys that can withdraw go first. Without --yes, keyward asks you to type the number of keys; without a
-terminal and without --yes it refuses. Manual keys get a numbered checklist; keyward then probes them
-until they are dead or the timeout passes.
+Keys that can withdraw go first; the key Keyward itself uses for an account goes after every other key of
+that account, and the plan warns that Keyward loses access to it. Without --yes, keyward asks you to type
+the number of keys; without a terminal and without --yes it refuses. Manual keys get a numbered checklist
+in the plan's order; keyward then probes them until they are dead or the timeout passes. Keys of an account
+that cannot be listed are taken from its last listing (STALE) and revoked by a person, with probing where
+Keyward holds their secret.
 ${EXIT_CODES_HELP}
 
 Examples:
