@@ -91,13 +91,17 @@ export function InventoryPage({ inventory, selected, setSelected, goRevoke, goRo
           </div>
         </div>
       ))}
-      {data?.accounts
-        .filter((a) => a.unlisted)
-        .map((a) => (
-          <p className="hint unlisted" key={`unlisted-${a.account}`}>
-            <strong>{a.account}:</strong> {a.unlisted}
-          </p>
-        ))}
+      {data?.accounts.some((a) => a.unlisted) ? (
+        <ul className="unlisted" aria-label="Keys the exchanges cannot list">
+          {data.accounts
+            .filter((a) => a.unlisted)
+            .map((a) => (
+              <li key={a.account}>
+                <strong>{a.account}:</strong> {a.unlisted}
+              </li>
+            ))}
+        </ul>
+      ) : null}
       {!data && loading ? (
         <Spinner label="Listing every account's keys at the exchanges' rate limits…" />
       ) : null}
