@@ -120,6 +120,9 @@ describe.concurrent("incident: revoke keeps going when an account's own key dies
       const { home, sim } = await desk({ onTestFinished });
       const first = await home.run(["keys", "--json"]);
       expect(first.code, show(first)).toBe(0);
+      // Revoked (and proven dead) by API while the account still worked: it must not come back as stale.
+      const ops = await home.run(["revoke", "--label", "ops-reader", "--yes", "--json"]);
+      expect(ops.code, show(ops)).toBe(0);
       await sim.uiRevoke("okx", KEYS.okxMaster.apiKey);
 
       const [json, table] = await Promise.all([
@@ -132,7 +135,8 @@ describe.concurrent("incident: revoke keeps going when an account's own key dies
       expect(account?.error?.message).toBeTruthy();
       expect(account?.stale?.fetchedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
       expect(account?.stale?.ageMs).toBeGreaterThanOrEqual(0);
-      for (const k of [KEYS.bot1, KEYS.bot2, KEYS.bot3, KEYS.opsReader]) {
+      expect(inv.keys.map((r) => r.apiKey)).not.toContain(KEYS.opsReader.apiKey);
+      for (const k of [KEYS.bot1, KEYS.bot2, KEYS.bot3]) {
         expect(inv.keys.find((r) => r.apiKey === k.apiKey)).toMatchObject({
           management: "manual",
           stale: { fetchedAt: account?.stale?.fetchedAt },
@@ -176,7 +180,7 @@ describe.concurrent("incident: revoke keeps going when an account's own key dies
         "active",
       ]);
     },
-    budget(4),
+    budget(5),
   );
 });
 

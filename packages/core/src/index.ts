@@ -71,6 +71,7 @@ export { type AccountHealth, accountHealth } from "./inventory/account-health.js
 export {
   type AccountInventory,
   fetchInventory,
+  forgetRevoked,
   type InventoryCacheStore,
   type InventoryDeps,
 } from "./inventory/inventory.js";

@@ -15,7 +15,7 @@ import type { AdapterOptions, ExchangeAdapter, TrackedKey } from "../src/adapter
 import { okxAdapter } from "../src/adapters/okx/adapter.js";
 import type { Credentials } from "../src/domain/credentials.js";
 import type { KeyRecord } from "../src/domain/schemas.js";
-import { fetchInventory } from "../src/inventory/inventory.js";
+import { fetchInventory, forgetRevoked } from "../src/inventory/inventory.js";
 import { inventoryRow } from "../src/inventory/view.js";
 import { planRevoke } from "../src/revoke/plan.js";
 import { type RevokeDeps, type RevokeEvent, runRevoke } from "../src/revoke/run.js";
@@ -299,6 +299,24 @@ describe("revoke keeps going when an account's own key dies (point 7)", () => {
     expect(report.summary).toMatchObject({ revoked: 1, awaitingManual: 1, failed: 0 });
     expect(await w.control.keyStatus(S2.apiKey)).toBe("active"); // nothing but the person revoked anything
     keep([w.audit, w.events]);
+  });
+
+  it("keys proven revoked leave the last listing, so an account that dies later does not show them again", async () => {
+    const w = await world();
+    const [before] = await w.inventory([OKX]);
+    const fetchedAt = w.cache.get(OKX)?.fetchedAt;
+    const s2 = (before?.keys ?? []).filter((k) => k.apiKey === S2.apiKey);
+    const report = keep(await runRevoke(planRevoke(s2), w.deps({ wait: false, timeoutMs: 0, pollMs: 50 })));
+    expect(report.results[0]).toMatchObject({ outcome: "revoked", verified: true });
+    forgetRevoked(w.cache, report.results);
+    expect(w.cache.get(OKX)?.fetchedAt).toBe(fetchedAt); // still the date of that listing
+    expect(w.cache.get(OKX)?.records.map((k) => k.apiKey)).not.toContain(S2.apiKey);
+
+    await w.control.uiRevoke("okx", OWN.apiKey);
+    const [after] = await w.inventory([OKX]);
+    expect(after?.error).toBeDefined();
+    expect(after?.keys.map((k) => k.apiKey)).not.toContain(S2.apiKey);
+    expect(byApiKey(after?.keys ?? [], S1.apiKey)?.stale).toEqual({ fetchedAt });
   });
 
   it("Bitfinex account key revoked first: the tracked keys are still listed live and revoked by a person, probed dead", async () => {

@@ -1,6 +1,7 @@
 /** `keyward revoke`: plan, confirm, revoke in bulk, guide the manual part, prove every key dead. */
 import {
   type Credentials,
+  forgetRevoked,
   isEmptySelector,
   KeywardError,
   planRevoke,
@@ -177,6 +178,8 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
         },
       });
       bar?.finish();
+      // Keys proven dead must not come back from the last listing if their account dies next.
+      forgetRevoked(home.inventoryCache(), report.results);
       if (opts.json) printJson({ ...report, warnings: plan.warnings });
       else {
         out(

@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import {
   type Credentials,
+  forgetRevoked,
   type InventoryRow,
   inventoryRow,
   type KeyRecord,
@@ -281,6 +282,8 @@ export class RevokeJobs {
           onEvent: (e) => job.record(e),
         });
         for (const r of report.results) job.results.set(r.id, view(r));
+        // Keys proven dead must not come back from the last listing if their account dies next.
+        forgetRevoked(home.inventoryCache(), report.results);
         job.status = "finished";
         job.finishedAt = report.finishedAt;
         job.emit("finished", { summary: job.summary(), results: job.toView().results });

@@ -31,7 +31,31 @@ export interface AccountInventory {
 /** Where the last successful inventory of each account is kept (store/inventory-cache.ts). */
 export interface InventoryCacheStore {
   get(account: string): { fetchedAt: string; records: KeyRecord[] } | undefined;
-  put(account: string, records: readonly KeyRecord[]): void;
+  put(account: string, records: readonly KeyRecord[], fetchedAt?: Date): void;
+}
+
+/**
+ * Drops keys proven revoked from the last listing (keeping its date), so that an account that cannot
+ * be listed later does not show them as live keys to revoke again. Only a cache: failures are ignored.
+ */
+export function forgetRevoked(
+  cache: InventoryCacheStore,
+  results: readonly { account: string; apiKey: string; outcome: string; verified: boolean }[],
+): void {
+  const gone = results.filter(
+    (r) => r.verified && (r.outcome === "revoked" || r.outcome === "already-revoked"),
+  );
+  for (const account of new Set(gone.map((r) => r.account))) {
+    try {
+      const cached = cache.get(account);
+      if (!cached) continue;
+      const dead = new Set(gone.filter((r) => r.account === account).map((r) => r.apiKey));
+      const kept = cached.records.filter((k) => !dead.has(k.apiKey));
+      if (kept.length !== cached.records.length) cache.put(account, kept, new Date(cached.fetchedAt));
+    } catch {
+      // A read-only state.db: the next successful listing replaces the cache anyway.
+    }
+  }
 }
 
 export interface InventoryDeps {
