@@ -130,7 +130,7 @@ Examples:
 
   const key = program
     .command("key")
-    .description("keys the exchange API cannot list (every Bitfinex key)")
+    .description("keys the exchange API cannot list (every Bitfinex key, OKX master keys made on okx.com)")
     .addHelpText(
       "after",
       examples(
@@ -175,6 +175,11 @@ Examples:
 Risk flags: withdraw, transfer, no-ip, old (older than settings.maxKeyAgeDays, default 90),
 okx-idle-expiry (OKX trade key without IP binding: expires after 14 idle days), unverified.
 
+An account that cannot be listed (its own key revoked, or its IP binding no longer matching) still shows
+its tracked keys, probed with their own secrets, and its other keys from the last successful listing,
+marked STALE with their age (JSON: "stale": {fetchedAt, ageMs}); only a person can revoke them now.
+Each account says which keys its exchange cannot list at all: track those with \`keyward key track\`.
+
 Examples:
   keyward keys --risky
   keyward keys --exchange okx --label 'mm-*' --json`,
@@ -198,9 +203,12 @@ Examples:
     .addHelpText(
       "after",
       `
-Keys that can withdraw go first. Without --yes, keyward asks you to type the number of keys; without a
-terminal and without --yes it refuses. Manual keys get a numbered checklist; keyward then probes them
-until they are dead or the timeout passes, then names the command that waits for the rest again.
+Keys that can withdraw go first; the key Keyward itself uses for an account goes after every other key of
+that account, and the plan warns that Keyward loses access to it. Without --yes, keyward asks you to type
+the number of keys; without a terminal and without --yes it refuses. Manual keys get a numbered checklist
+in the plan's order; keyward then probes them until they are dead or the timeout passes, then names the
+command that waits for the rest again. Keys of an account that cannot be listed are taken from its last
+listing (STALE) and revoked by a person, with probing where Keyward holds their secret.
 A line per key goes to stderr as it is revoked and proven dead, or NOT proven dead (a key the exchange
 says it revoked that is still listed or still authenticates: exit 1). With --json, stdout is only the
 report; the progress lines show on a terminal only.

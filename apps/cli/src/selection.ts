@@ -68,10 +68,34 @@ export async function loadInventory(
     {
       adapterFor: (name) => adapters.get(name) as ExchangeAdapter,
       onAccountDone: (r) => bar?.tick(r.account),
+      // A successful listing is kept; an account that fails is shown from it (marked stale).
+      cache: home.inventoryCache(),
     },
   );
   bar?.finish();
   return { keys: results.flatMap((r) => r.keys), accounts: results, adapters };
+}
+
+/** "4 min", "2 h", "3 d": how old a stale inventory is. */
+export function age(ms: number): string {
+  const minutes = Math.max(0, Math.round(ms / 60_000));
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} d`;
+}
+
+/** What a person must know about an account that could not be listed, after its error. */
+export function staleNote(a: AccountInventory): string {
+  const shown = a.keys.filter((k) => k.stale).length;
+  const probed = a.keys.length - shown;
+  const parts: string[] = [];
+  if (probed > 0) parts.push(`${probed} key(s) probed with their own secrets`);
+  if (a.stale) {
+    parts.push(
+      `${shown} key(s) from the inventory of ${a.stale.fetchedAt} (${age(a.stale.ageMs)} old), marked stale`,
+    );
+  } else parts.push("no earlier inventory to show the other keys from");
+  return `  showing ${parts.join(" and ")}; only a person can revoke this account's keys until it can be listed again`;
 }
 
 export const select = (inventory: Inventory, selector: Selector, maxKeyAgeDays: number): KeyRecord[] =>

@@ -59,8 +59,18 @@ describe.concurrent("keys", () => {
     const inv = inventory(await home.run(["keys", "--json"]));
 
     expect(inv.accounts).toEqual([
-      { account: OKX_ACCOUNT, exchange: "okx", keys: 5 },
-      { account: BFX_ACCOUNT, exchange: "bitfinex", keys: 2 },
+      {
+        account: OKX_ACCOUNT,
+        exchange: "okx",
+        keys: 5,
+        unlisted: expect.stringMatching(/master account .* not visible by API: track them/),
+      },
+      {
+        account: BFX_ACCOUNT,
+        exchange: "bitfinex",
+        keys: 2,
+        unlisted: expect.stringMatching(/^Bitfinex has no API that lists keys/),
+      },
     ]);
     expect(inv.keys.map((k) => k.apiKey).sort()).toEqual([...KNOWN_TO_KEYWARD].sort());
     // Every key Keyward lists is active on the exchange.

@@ -16,6 +16,7 @@ import {
   login,
   OKX_ACCOUNT,
   received,
+  seed,
   startDesk,
   statuses,
   waitFor,
@@ -30,10 +31,20 @@ interface Row {
   management: string;
   risks: string[];
   state: string;
+  location: string;
+  subAccount: string | null;
+  stale: { fetchedAt: string; ageMs: number } | null;
 }
 interface Inventory {
   keys: Row[];
-  accounts: { account: string; exchange: string; keys: number; error?: { message: string; hint?: string } }[];
+  accounts: {
+    account: string;
+    exchange: string;
+    keys: number;
+    error?: { message: string; hint?: string };
+    stale?: { fetchedAt: string; ageMs: number };
+    unlisted?: string;
+  }[];
   counts: {
     total: number;
     risky: number;
@@ -138,6 +149,7 @@ describe("inventory", () => {
       "management",
       "state",
       "risks",
+      "stale",
     ];
     for (const row of inventory.keys) expect(Object.keys(row).sort()).toEqual([...allowed].sort());
   });
@@ -155,7 +167,19 @@ describe("inventory", () => {
       const okx = inv.accounts.find((a) => a.account === OKX_ACCOUNT);
       expect(okx?.error?.message).toBeTruthy();
       expect(inv.keys.some((k) => k.exchange === "bitfinex")).toBe(true);
-      expect(inv.keys.some((k) => k.exchange === "okx")).toBe(false);
+      // The account's keys are still shown, from the last successful listing, each marked stale.
+      const okxKeys = inv.keys.filter((k) => k.exchange === "okx");
+      expect(okxKeys.map((k) => k.id).sort()).toEqual(
+        inventory.keys
+          .filter((k) => k.exchange === "okx")
+          .map((k) => k.id)
+          .sort(),
+      );
+      expect(okx?.stale?.fetchedAt).toBeTruthy();
+      for (const k of okxKeys) {
+        expect(k.stale?.fetchedAt, k.label).toBe(okx?.stale?.fetchedAt);
+        expect(k.management, k.label).toBe("manual");
+      }
     } finally {
       await fetch(`${desk.sim.control}/faults`, { method: "DELETE" });
     }
@@ -490,6 +514,89 @@ describe("malformed requests", () => {
     const res = await client.post("/api/revoke/plan", { exchange: "kraken" });
     expect(res.json<{ error: { message: string } }>().error.message).toMatch(/^body: exchange: /);
   });
+});
+
+describe("the worst five minutes (issue 10)", () => {
+  let other: Desk;
+  let c: Client;
+  beforeAll(async () => {
+    // The same desk, plus a second OKX master key (made on okx.com) tracked with its secret.
+    other = await startDesk({}, (sim) => {
+      const s = seed(sim);
+      const { apiKey, secretKey: secret, passphrase } = KEYS.okxLegacy;
+      return {
+        ...s,
+        tracked: [
+          ...(s.tracked ?? []),
+          { account: OKX_ACCOUNT, label: "legacy", credentials: { apiKey, secret, passphrase } },
+        ],
+      };
+    });
+    c = await login(other.server);
+  });
+  afterAll(async () => {
+    await other?.close();
+  });
+  const inv = async (refresh = false) =>
+    (await c.get(`/api/inventory${refresh ? "?refresh=1" : ""}`)).json<Inventory>();
+
+  it("a tracked OKX master key is in the inventory; each account says what its exchange cannot list", async () => {
+    const first = await inv();
+    expect(first.keys.find((k) => k.apiKey === KEYS.okxLegacy.apiKey)).toMatchObject({
+      label: "legacy",
+      location: "master",
+      management: "manual",
+      stale: null,
+    });
+    const notes = Object.fromEntries(first.accounts.map((a) => [a.account, a.unlisted]));
+    expect(notes[OKX_ACCOUNT]).toMatch(
+      /master account .* not visible by API: track them with `keyward key track desk-okx/,
+    );
+    expect(notes[BFX_ACCOUNT]).toMatch(/^Bitfinex has no API that lists keys/);
+  });
+
+  it("a plan with Keyward's own key revokes it last and says Keyward loses access", async () => {
+    const first = await inv();
+    const id = (apiKey: string) => first.keys.find((k) => k.apiKey === apiKey)?.id;
+    const res = await c.post("/api/revoke/plan", {
+      ids: [id(KEYS.bfxAccount.apiKey), id(KEYS.bfxMm.apiKey)],
+    });
+    expect(res.status).toBe(200);
+    const plan = res.json<{ items: { accountKey: boolean; key: Row }[]; warnings: string[] }>();
+    expect(plan.items.map((i) => [i.key.apiKey, i.accountKey])).toEqual([
+      [KEYS.bfxMm.apiKey, false],
+      [KEYS.bfxAccount.apiKey, true],
+    ]);
+    expect(plan.warnings).toEqual([expect.stringMatching(/^Keyward loses access to desk-bfx after this/)]);
+  });
+
+  it("the OKX account's own key revoked: its sub-account keys show stale with their age, the tracked master key live; a plan for them is all by hand", async () => {
+    await other.uiRevoke("okx", KEYS.okxMaster.apiKey);
+    const after = await inv(true);
+    const okx = after.accounts.find((a) => a.account === OKX_ACCOUNT);
+    expect(okx?.error?.message).toBeTruthy();
+    expect(okx?.stale?.ageMs).toBeGreaterThanOrEqual(0);
+    const subs = after.keys.filter((k) => k.subAccount !== null);
+    expect(subs.map((k) => k.label).sort()).toEqual(["bot-1", "bot-2", "bot-3", "ops-reader"]);
+    for (const k of subs) expect(k.stale?.fetchedAt, k.label).toBe(okx?.stale?.fetchedAt);
+    expect(after.keys.find((k) => k.apiKey === KEYS.okxLegacy.apiKey)).toMatchObject({
+      state: "active",
+      stale: null,
+    });
+    expect(after.keys.find((k) => k.apiKey === KEYS.okxMaster.apiKey)).toMatchObject({ state: "dead" });
+
+    const res = await c.post("/api/revoke/plan", { account: OKX_ACCOUNT, label: "bot-*" });
+    expect(res.status).toBe(200);
+    const plan = res.json<{
+      byApi: number;
+      byPerson: number;
+      items: { method: string; key: Row }[];
+      accountErrors: unknown[];
+    }>();
+    expect(plan).toMatchObject({ byApi: 0, byPerson: 3 });
+    for (const i of plan.items) expect(i.key.stale, i.key.label).not.toBeNull();
+    expect(plan.accountErrors).toHaveLength(1);
+  }, 60_000);
 });
 
 describe("secrets", () => {

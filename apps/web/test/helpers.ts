@@ -281,10 +281,13 @@ export interface Desk {
   close(): Promise<void>;
 }
 
-export async function startDesk(options: Partial<WebServerOptions> = {}): Promise<Desk> {
+export async function startDesk(
+  options: Partial<WebServerOptions> = {},
+  seedFor: (sim: RunningSimulator) => HomeSeed = seed,
+): Promise<Desk> {
   const sim = await startSimulator({ scenario: scenario(), rateScale: 0.05 });
   const dir = mkdtempSync(join(tmpdir(), "keyward-web-test-"));
-  (await setupHome(dir, seed(sim))).close();
+  (await setupHome(dir, seedFor(sim))).close();
   // Opened again, as `keyward web` opens an existing home.
   const home = KeywardHome.open(dir, { passphrase: async () => new Secret(PASSPHRASE), actor: "web:test" });
   const printed: string[] = [];

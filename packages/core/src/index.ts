@@ -69,7 +69,13 @@ export {
 } from "./home/home.js";
 export { checkHomePrivacy, type HomeFiles } from "./home/privacy.js";
 export { type AccountHealth, accountHealth } from "./inventory/account-health.js";
-export { type AccountInventory, fetchInventory, type InventoryDeps } from "./inventory/inventory.js";
+export {
+  type AccountInventory,
+  fetchInventory,
+  forgetRevoked,
+  type InventoryCacheStore,
+  type InventoryDeps,
+} from "./inventory/inventory.js";
 export { compileLabelGlob, labelGlobProblem, MAX_LABEL_GLOB_LENGTH } from "./inventory/label-glob.js";
 export { dangerRank, RISKS, type Risk, type RiskOptions, risksOf } from "./inventory/risk.js";
 export {
@@ -81,7 +87,7 @@ export {
 } from "./inventory/selectors.js";
 export { type InventoryRow, inventoryRow } from "./inventory/view.js";
 export { type LogEntry, type LogSink, silentLog } from "./log.js";
-export { planRevoke, type RevokePlan, type RevokePlanItem } from "./revoke/plan.js";
+export { type PlanOptions, planRevoke, type RevokePlan, type RevokePlanItem } from "./revoke/plan.js";
 export {
   type AuditWriter,
   type RevokeDeps,

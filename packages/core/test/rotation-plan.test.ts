@@ -107,6 +107,23 @@ describe("buildRotationPlan", () => {
     expect(reasons["sub-busy"]).toMatch(/rot-zzzzzz/);
   });
 
+  it("refuses a key known only from an old listing (its account's own key failed)", async () => {
+    const stale = { fetchedAt: "2026-12-01T10:00:00.000Z" };
+    const plan = await buildRotationPlan(
+      input([
+        key({ apiKey: "sub-stale", label: "stale", stale, actions: { revoke: "manual", create: "manual" } }),
+        key({ apiKey: "sub-ok", label: "fine" }),
+      ]),
+    );
+    expect(plan.slots.map((s) => s.old.apiKey)).toEqual(["sub-ok"]);
+    expect(plan.refused).toEqual([
+      expect.objectContaining({
+        apiKey: "sub-stale",
+        reason: expect.stringMatching(/could not be listed just now .*2026-12-01T10:00:00\.000Z/),
+      }),
+    ]);
+  });
+
   it("refuses two keys delivered to the same place, and age targets without a recipient", async () => {
     const keys = [key({ apiKey: "a", label: "bot-a" }), key({ apiKey: "b", label: "bot-b" })];
     await expect(buildRotationPlan(input(keys, { deliver: ["dotenv:/srv/.env"] }))).rejects.toThrow(

@@ -4,7 +4,7 @@ import { withHome } from "../context.js";
 import { EXIT, type ExitCode } from "../exit.js";
 import { err, out, printJson, table } from "../output.js";
 import type { GlobalOptions } from "../program.js";
-import { loadInventory, parseSelector, type SelectorFlags, select } from "../selection.js";
+import { age, loadInventory, parseSelector, type SelectorFlags, select, staleNote } from "../selection.js";
 
 export async function keys(
   globals: GlobalOptions,
@@ -24,6 +24,8 @@ export async function keys(
           exchange: a.exchange,
           keys: a.keys.length,
           ...(a.error ? { error: a.error } : {}),
+          ...(a.stale ? { stale: a.stale } : {}),
+          ...(a.unlisted ? { unlisted: a.unlisted } : {}),
         })),
       });
     } else {
@@ -40,6 +42,7 @@ export async function keys(
               "PERMISSIONS",
               "IP",
               "REVOKE",
+              "SEEN",
               "RISKS",
             ],
             rows.map((r) => [
@@ -51,6 +54,7 @@ export async function keys(
               r.permissions.join(","),
               r.exchange === "bitfinex" ? "n/a" : r.ip.join(",") || "any",
               r.management,
+              r.stale ? `STALE ${age(r.stale.ageMs)}` : "live",
               r.risks.join(",") || "-",
             ]),
           ),
@@ -60,8 +64,14 @@ export async function keys(
           `\n${rows.length} key(s), ${risky} with risk flags. Ids for revoke: keyward keys --json | jq -r '.keys[].id'`,
         );
       }
-      for (const a of failed)
+      // What the exchange cannot list, per account: such keys exist only if tracked.
+      const notes = inventory.accounts.filter((a) => a.unlisted);
+      if (notes.length > 0) out("");
+      for (const a of notes) out(`${a.account}: ${a.unlisted}`);
+      for (const a of failed) {
         err(`keyward: ${a.account}: ${a.error?.message}${a.error?.hint ? `\n  hint: ${a.error.hint}` : ""}`);
+        err(staleNote(a));
+      }
     }
     return failed.length > 0 ? EXIT.FAILED : EXIT.OK;
   });

@@ -1,6 +1,7 @@
 /** `keyward revoke`: plan, confirm, revoke in bulk, guide the manual part, prove every key dead. */
 import {
   type Credentials,
+  forgetRevoked,
   isEmptySelector,
   KeywardError,
   planRevoke,
@@ -16,7 +17,7 @@ import { EXIT, type ExitCode, usageError } from "../exit.js";
 import { isInteractive, parseDuration, promptText } from "../input.js";
 import { err, out, printJson, table } from "../output.js";
 import type { GlobalOptions } from "../program.js";
-import { loadInventory, parseSelector, type SelectorFlags, select } from "../selection.js";
+import { loadInventory, parseSelector, type SelectorFlags, select, staleNote } from "../selection.js";
 
 interface RevokeOptions extends SelectorFlags {
   dryRun?: boolean;
@@ -28,10 +29,23 @@ interface RevokeOptions extends SelectorFlags {
 
 const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`);
 
+/** Why a plan item needs a second look: Keyward's own key, or a key known only from an old inventory. */
+const noteOf = (item: RevokePlan["items"][number]): string =>
+  [
+    item.accountKey ? "Keyward's own key: last" : "",
+    item.key.stale ? `STALE since ${item.key.stale.fetchedAt}` : "",
+  ]
+    .filter(Boolean)
+    .join("; ");
+
+function printWarnings(plan: RevokePlan, print: (text: string) => void): void {
+  for (const warning of plan.warnings) print(`\nWARNING: ${warning}`);
+}
+
 function printPlan(plan: RevokePlan): void {
   out(
     table(
-      ["#", "HOW", "EXCHANGE", "ACCOUNT", "SUB-ACCOUNT", "LABEL", "API KEY", "PERMISSIONS"],
+      ["#", "HOW", "EXCHANGE", "ACCOUNT", "SUB-ACCOUNT", "LABEL", "API KEY", "PERMISSIONS", "NOTE"],
       plan.items.map((item, i) => [
         String(i + 1),
         item.method === "api" ? "api" : "PERSON",
@@ -41,6 +55,7 @@ function printPlan(plan: RevokePlan): void {
         item.key.label || "-",
         shortKey(item.key.apiKey),
         item.key.permissions.join(","),
+        noteOf(item),
       ]),
     ),
   );
@@ -49,6 +64,7 @@ function printPlan(plan: RevokePlan): void {
       `Keys that can withdraw go first. The API part takes about ${seconds(plan.estimatedApiMs)} at the exchanges' rate limits` +
       `${plan.accounts.length > 1 ? ` (${plan.accounts.length} accounts in parallel)` : ""}, plus verification.`,
   );
+  printWarnings(plan, out);
 }
 
 const planJson = (plan: RevokePlan) => ({
@@ -59,10 +75,13 @@ const planJson = (plan: RevokePlan) => ({
     method: i.method,
     label: i.key.label,
     permissions: i.key.permissions,
+    ...(i.accountKey ? { accountKey: true } : {}),
+    ...(i.key.stale ? { stale: i.key.stale } : {}),
   })),
   byApi: plan.byApi,
   byPerson: plan.byPerson,
   estimatedApiMs: plan.estimatedApiMs,
+  warnings: plan.warnings,
 });
 
 /** A key as a person recognises it in a progress line: label, where it lives, the API key's ends. */
@@ -143,11 +162,12 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
     const inventory = await loadInventory(home, selector, !opts.json);
     for (const a of inventory.accounts.filter((x) => x.error)) {
       err(`keyward: ${a.account}: could not list keys: ${a.error?.message}`);
+      err(staleNote(a));
     }
     const selected = select(inventory, selector, home.config.settings.maxKeyAgeDays).filter(
       (k) => k.state !== "dead",
     );
-    const plan = planRevoke(selected);
+    const plan = planRevoke(selected, { accountKeys: await home.accountKeys() });
     if (plan.items.length === 0) {
       if (opts.json) printJson(opts.dryRun ? planJson(plan) : { results: [], summary: { total: 0 } });
       else out("No keys match; nothing to revoke.");
@@ -158,7 +178,8 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
       else printPlan(plan);
       return EXIT.OK;
     }
-    if (!opts.yes) {
+    if (opts.yes) printWarnings(plan, opts.json ? err : out);
+    else {
       printPlan(plan);
       const typed = await promptText(`Type ${plan.items.length} to revoke these ${plan.items.length} key(s)`);
       if (typed.trim() !== String(plan.items.length)) throw usageError("not confirmed; nothing was revoked");
@@ -205,7 +226,9 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
           if (e.type === "manual-done") human(`  verified dead: ${e.result.label} (${e.result.account})`);
         },
       });
-      if (opts.json) printJson(report);
+      // Keys proven dead must not come back from the last listing if their account dies next.
+      forgetRevoked(home.inventoryCache(), report.results);
+      if (opts.json) printJson({ ...report, warnings: plan.warnings });
       else {
         out(
           `\n${table(

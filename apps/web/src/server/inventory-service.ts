@@ -33,6 +33,10 @@ export interface InventoryResponse {
     keys: number;
     ms: number;
     error?: AccountInventory["error"];
+    /** Keys shown from the last successful listing (the account could not be listed now). */
+    stale?: AccountInventory["stale"];
+    /** What the exchange cannot list for this account (those keys show only if tracked). */
+    unlisted?: string;
   }[];
   counts: {
     total: number;
@@ -79,7 +83,8 @@ export class InventoryService {
         const adapters = await this.adapters();
         const accounts = await fetchInventory(
           this.home.config.accounts.map((a) => ({ name: a.name, exchange: a.exchange })),
-          { adapterFor: (name) => adapters.get(name) as ExchangeAdapter },
+          // A failed account is shown from its last successful listing, marked stale.
+          { adapterFor: (name) => adapters.get(name) as ExchangeAdapter, cache: this.home.inventoryCache() },
         );
         this.#last = {
           fetchedAt: new Date().toISOString(),
@@ -119,6 +124,10 @@ export class InventoryService {
         keys: a.keys.length,
         ms: Math.round(a.ms),
         ...(a.error ? { error: a.error } : {}),
+        ...(a.stale
+          ? { stale: { fetchedAt: a.stale.fetchedAt, ageMs: now - Date.parse(a.stale.fetchedAt) } }
+          : {}),
+        ...(a.unlisted ? { unlisted: a.unlisted } : {}),
       })),
       counts: { total: keys.length, risky, byExchange, byRisk, byManagement },
     };

@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import {
   type Credentials,
+  forgetRevoked,
   type InventoryRow,
   inventoryRow,
   type KeyRecord,
@@ -29,15 +30,18 @@ export type { JobEvent } from "./job-events.js";
 
 export interface PlanView {
   planId: string | null;
-  items: { order: number; method: "api" | "manual"; key: InventoryRow }[];
+  /** `accountKey`: the key Keyward uses for the account (revoked after the account's other keys). */
+  items: { order: number; method: "api" | "manual"; key: InventoryRow; accountKey: boolean }[];
   byApi: number;
   byPerson: number;
   accounts: string[];
   estimatedApiMs: number;
   /** What the person must type to go ahead: the number of keys. */
   confirmWith: string;
-  /** Accounts that could not be listed: their keys cannot be in the plan. */
+  /** Accounts that could not be listed: their keys come from their last listing (stale), by hand. */
   accountErrors: { account: string; message: string; hint?: string }[];
+  /** E.g. "Keyward loses access to <account> after this". */
+  warnings: string[];
   expiresAt: string | null;
 }
 
@@ -184,6 +188,7 @@ export class RevokeJobs {
         order: i + 1,
         method: item.method,
         key: inventoryRow(item.key, { maxKeyAgeDays }),
+        accountKey: item.accountKey === true,
       })),
       byApi: plan.byApi,
       byPerson: plan.byPerson,
@@ -191,6 +196,7 @@ export class RevokeJobs {
       estimatedApiMs: plan.estimatedApiMs,
       confirmWith: String(plan.items.length),
       accountErrors,
+      warnings: plan.warnings,
       expiresAt: planId ? new Date(expiresAt).toISOString() : null,
     };
   }
@@ -276,6 +282,8 @@ export class RevokeJobs {
           onEvent: (e) => job.record(e),
         });
         for (const r of report.results) job.results.set(r.id, view(r));
+        // Keys proven dead must not come back from the last listing if their account dies next.
+        forgetRevoked(home.inventoryCache(), report.results);
         job.status = "finished";
         job.finishedAt = report.finishedAt;
         job.emit("finished", { summary: job.summary(), results: job.toView().results });

@@ -56,4 +56,22 @@ export function ProgressBar({ done, total, label }: { done: number; total: numbe
 }
 
 export const time = (iso: string | number) => new Date(iso).toLocaleTimeString();
+
+/** How old a stale listing is: "4 min", "2 h", "3 d". */
+export function ageText(ms: number): string {
+  const minutes = Math.max(0, Math.round(ms / 60_000));
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} d`;
+}
+
+/** A key the exchange did not list just now, shown from the last successful listing. */
+export function StaleBadge({ stale }: { stale: { fetchedAt: string; ageMs: number } | null }) {
+  if (!stale) return null;
+  return (
+    <span className="badge stale" title={`from the listing of ${dateTime(stale.fetchedAt)}`}>
+      stale {ageText(stale.ageMs)}
+    </span>
+  );
+}
 export const dateTime = (iso: string) => new Date(iso).toLocaleString();

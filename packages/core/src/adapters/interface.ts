@@ -84,8 +84,21 @@ export interface AdapterCapabilities {
 export interface ExchangeAdapter {
   readonly exchange: ExchangeId;
   readonly capabilities: AdapterCapabilities;
+  /**
+   * Which keys of this account the exchange cannot list by API, in one plain sentence the inventory
+   * shows beside the account (e.g. OKX master keys other than Keyward's own), or undefined when the
+   * exchange lists every key. Exchange-specific wording lives here, never in core or the shells.
+   */
+  readonly unlisted?: string;
   /** Every key of the account that the exchange (or the tracked list) knows. */
   listKeys(): Promise<KeyRecord[]>;
+  /**
+   * The account's own key and its tracked keys, each probed with its OWN credentials only: what can
+   * still be known when `listKeys` fails because the account's key died or its IP binding no longer
+   * matches. Records whose probe is not conclusive have state "unknown". Never throws for an exchange's
+   * answer.
+   */
+  listTrackedKeys?(): Promise<KeyRecord[]>;
   /** Revokes by API where possible; otherwise returns the steps a person must take. */
   revokeKey(key: KeyRecord): Promise<RevokeResult>;
   /** What a person must do on the exchange's site for an action the API cannot do. */

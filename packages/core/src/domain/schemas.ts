@@ -81,6 +81,12 @@ export const KeyRecordSchema = z.strictObject({
   state: z.enum(["active", "dead", "unknown"]),
   /** Exchange-specific facts the adapter needs later (e.g. the OKX sub-account UID). */
   meta: z.record(z.string(), z.string()).default({}),
+  /**
+   * Set when the exchange could not list the key just now (the account's own key died, or its IP
+   * binding no longer matches) and the record comes from the last successful inventory, fetched then.
+   * Everything but `state` may be out of date; only a person can act on the key (see inventory.ts).
+   */
+  stale: z.strictObject({ fetchedAt: z.iso.datetime() }).optional(),
 });
 export type KeyRecord = z.infer<typeof KeyRecordSchema>;
 

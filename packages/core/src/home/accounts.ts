@@ -82,6 +82,8 @@ export async function removeAccount(
   for (const t of tracked) if (t.credentialsRef) vault.delete(t.credentialsRef);
   await vault.save();
   for (const t of tracked) home.tracked().remove(account.name, t.apiKey);
+  // A later account of the same name must not be shown this one's keys as stale.
+  home.inventoryCache().delete(account.name);
   home.config.accounts = home.config.accounts.filter((a) => a !== account);
   await home.saveConfig();
   home

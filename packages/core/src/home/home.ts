@@ -14,6 +14,7 @@ import type { Account, KeyRecord } from "../domain/schemas.js";
 import type { Secret } from "../domain/secret.js";
 import { KeywardError } from "../errors.js";
 import { STATE_DB_FILE_NAME, StateDatabase } from "../store/database.js";
+import { InventoryCache } from "../store/inventory-cache.js";
 import { TrackedKeysRepository } from "../store/tracked-keys.js";
 import { writeFileAtomic } from "../vault/atomic-write.js";
 import { VAULT_FILE_NAME, Vault, type VaultOptions } from "../vault/vault.js";
@@ -145,6 +146,22 @@ export class KeywardHome {
 
   tracked(): TrackedKeysRepository {
     return new TrackedKeysRepository(this.state());
+  }
+
+  /** The last successful inventory per account: what a failed account's keys are shown from. */
+  inventoryCache(): InventoryCache {
+    return new InventoryCache(this.state());
+  }
+
+  /** Each account's own API key (account name → API key), for revoke plans: that key goes last. */
+  async accountKeys(): Promise<Map<string, string>> {
+    const vault = await this.vault();
+    const keys = new Map<string, string>();
+    for (const a of this.config.accounts) {
+      const apiKey = vault.get(a.credentialsRef)?.apiKey;
+      if (apiKey) keys.set(a.name, apiKey);
+    }
+    return keys;
   }
 
   /** The audit writer. Every append is checked against every secret in the (opened) vault. */

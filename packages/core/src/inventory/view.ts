@@ -18,6 +18,11 @@ export interface InventoryRow {
   management: "api" | "manual";
   state: KeyRecord["state"];
   risks: Risk[];
+  /**
+   * Not listed by the exchange just now: shown from the inventory fetched at `fetchedAt`, `ageMs` old
+   * (see inventory.ts). null for keys seen live.
+   */
+  stale: { fetchedAt: string; ageMs: number } | null;
 }
 
 export function inventoryRow(key: KeyRecord, risk: RiskOptions): InventoryRow {
@@ -36,5 +41,8 @@ export function inventoryRow(key: KeyRecord, risk: RiskOptions): InventoryRow {
     management: key.actions.revoke,
     state: key.state,
     risks: risksOf(key, risk),
+    stale: key.stale
+      ? { fetchedAt: key.stale.fetchedAt, ageMs: (risk.now ?? Date.now()) - Date.parse(key.stale.fetchedAt) }
+      : null,
   };
 }

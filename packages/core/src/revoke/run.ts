@@ -32,6 +32,10 @@ export interface RevokeKeyResult {
   evidence: string[];
   error?: { code: string; message: string; hint?: string };
   steps?: ManualSteps;
+  /** The key was not listed by the exchange when planned: known from the inventory fetched then. */
+  stale?: { fetchedAt: string };
+  /** The key Keyward uses to reach the account: revoked after every other key of that account. */
+  accountKey?: true;
 }
 
 export interface RevokeSummary {
@@ -114,7 +118,7 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
   emit({ type: "started", total: plan.items.length, byApi: plan.byApi, byPerson: plan.byPerson });
 
   const results = new Map<string, RevokeKeyResult>();
-  for (const { key, method } of plan.items) {
+  for (const { key, method, accountKey } of plan.items) {
     results.set(key.id, {
       id: key.id,
       exchange: key.exchange,
@@ -126,6 +130,8 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
       outcome: "failed",
       verified: false,
       evidence: [],
+      ...(key.stale ? { stale: key.stale } : {}),
+      ...(accountKey ? { accountKey } : {}),
     });
   }
   const resultOf = (key: KeyRecord) => results.get(key.id) as RevokeKeyResult;
@@ -137,6 +143,23 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
     /** What the latest probe said, for the report when the deadline passes. */
     last?: ProbeResult;
   }[] = [];
+
+  // The checklist follows the plan's order (most dangerous first), whichever account is ready first:
+  // each manual key's steps are released in turn, once every manual key before it is settled.
+  const checklist = plan.items.filter((i) => i.method === "manual").map((i) => i.key.id);
+  const settled = new Map<string, (() => void) | null>();
+  let nextStep = 0;
+  const release = (id: string, emitSteps?: () => void): void => {
+    if (!checklist.includes(id)) {
+      emitSteps?.();
+      return;
+    }
+    settled.set(id, emitSteps ?? null);
+    while (nextStep < checklist.length && settled.has(checklist[nextStep] as string)) {
+      settled.get(checklist[nextStep] as string)?.();
+      nextStep++;
+    }
+  };
 
   const byAccount = new Map<string, RevokePlanItem[]>();
   for (const item of plan.items)
@@ -151,16 +174,29 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
         for (const { key } of items) failKey(key, error);
         return;
       }
-      await Promise.all(items.filter((i) => i.method === "api").map((item) => revokeByApi(adapter, item)));
-      await verifyApiRevokes(
-        adapter,
-        items.filter((i) => i.method === "api"),
-      );
-      await Promise.all(
-        items.filter((i) => i.method === "manual").map((item) => prepareManual(adapter, item)),
-      );
+      // The account's own key goes last: revoking it ends Keyward's access to the account, so every
+      // other key is revoked (and, by API, verified by listing) first. Manual steps are prepared
+      // meanwhile, so a person can start on them while the API part runs.
+      const rest = items.filter((i) => !i.accountKey);
+      const api = rest.filter((i) => i.method === "api");
+      await Promise.all([
+        (async () => {
+          await Promise.all(api.map((item) => revokeByApi(adapter, item)));
+          await verifyApiRevokes(adapter, api);
+        })(),
+        ...rest.filter((i) => i.method === "manual").map((item) => prepareManual(adapter, item)),
+      ]);
+      for (const item of items.filter((i) => i.accountKey)) {
+        if (item.method === "manual") await prepareManual(adapter, item);
+        else {
+          await revokeByApi(adapter, item);
+          // Listing needs the key just revoked: its own probe is the only proof left.
+          await verifyApiRevokes(adapter, [item], false);
+        }
+      }
     }),
   );
+  for (const id of checklist) if (!settled.has(id)) release(id);
 
   if (pendingManual.length > 0 && deps.manual.wait) await waitForPeople();
 
@@ -180,6 +216,7 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
     result.error = errorOf(error);
     deps.audit.append("revoke.failed", key.id, { code: result.error.code, message: result.error.message });
     emit({ type: "failed", result });
+    release(key.id);
   }
 
   async function revokeByApi(adapter: ExchangeAdapter, { key }: RevokePlanItem): Promise<void> {
@@ -202,12 +239,16 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
     }
   }
 
-  async function verifyApiRevokes(adapter: ExchangeAdapter, items: RevokePlanItem[]): Promise<void> {
+  async function verifyApiRevokes(
+    adapter: ExchangeAdapter,
+    items: RevokePlanItem[],
+    listable = true,
+  ): Promise<void> {
     const done = items.filter((i) => ["revoked", "already-revoked"].includes(resultOf(i.key).outcome));
     if (done.length === 0) return;
     let listed: KeyRecord[] | undefined;
     try {
-      listed = await adapter.listKeys();
+      if (listable) listed = await adapter.listKeys();
     } catch (error) {
       for (const { key } of done)
         resultOf(key).evidence.push(`list: could not list to confirm (${errorOf(error).message})`);
@@ -230,7 +271,7 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
             ...(key.meta.uid ? { uid: key.meta.uid } : {}),
           });
           result.evidence.push(describeProbe(probe));
-          proven = proven && probe.status === "dead";
+          proven = (proven || !listable) && probe.status === "dead";
         } else {
           // Said plainly: an exchange that drops a key from its list while it still works fools this.
           result.evidence.push(NO_PROBE);
@@ -262,6 +303,7 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
         result.verified = true;
         deps.audit.append("revoke.verified", key.id, { evidence: result.evidence });
         emit({ type: "verified", result });
+        release(key.id);
         return;
       }
       aliveFromHere = baseline.status === "alive";
@@ -274,10 +316,15 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
     }
     result.steps = steps;
     result.outcome = "awaiting-manual";
+    if (key.stale) {
+      result.evidence.push(
+        `not listed by the exchange now: known from the inventory of ${key.stale.fetchedAt}, so only a person can revoke it`,
+      );
+    }
     if (!credentials)
       result.evidence.push("Keyward holds no secret for this key, so it cannot prove the revocation");
     deps.audit.append("revoke.manual-steps", key.id, { url: steps.url });
-    emit({ type: "manual-steps", result, steps });
+    release(key.id, () => emit({ type: "manual-steps", result, steps }));
     if (credentials) pendingManual.push({ item, credentials, aliveFromHere });
   }
 

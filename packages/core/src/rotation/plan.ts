@@ -72,6 +72,10 @@ const planKey = (key: KeyRecord, accountKey: boolean): PlanKey => ({
 
 function refusal(key: KeyRecord, input: PlanInput): string | undefined {
   if (key.state === "dead") return "the key is already dead";
+  // Known only from an old listing: its account's own key failed, so nothing can be created or checked.
+  if (key.stale) {
+    return `its account could not be listed just now (the key is known from the listing of ${key.stale.fetchedAt}): rotate it once the account can be listed again`;
+  }
   const run = input.busy?.get(key.id);
   if (run) return `the key is being rotated by ${run} (see \`keyward rotate status\`)`;
   if (key.actions.create === "api") {

@@ -35,7 +35,10 @@ export function revokeRoutes(
       selector,
       "Refresh the inventory: the key may be gone already, or its account could not be listed (see the account errors).",
     );
-    const plan = planRevoke(keys.filter((k) => k.state !== "dead"));
+    const plan = planRevoke(
+      keys.filter((k) => k.state !== "dead"),
+      { accountKeys: await home.accountKeys() },
+    );
     return send(c, jobs.storePlan(plan, accountErrors));
   });
 

@@ -7,7 +7,7 @@
  */
 import { memo, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { InventoryRowView } from "../api.js";
-import { RiskBadge } from "../components.js";
+import { RiskBadge, StaleBadge } from "../components.js";
 
 const ROW_HEIGHT = 34;
 const OVERSCAN = 12;
@@ -219,6 +219,7 @@ const Row = memo(function Row({
       </span>
       <span className="cell col-risks" role="cell">
         {row.state === "dead" ? <span className="badge dead">revoked</span> : null}
+        <StaleBadge stale={row.stale} />
         {row.risks.map((r) => (
           <RiskBadge key={r} risk={r} />
         ))}

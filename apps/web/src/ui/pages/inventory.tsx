@@ -15,7 +15,7 @@ import {
   NO_FILTERS,
 } from "../components/inventory-filters.js";
 import { compare, InventoryTable, type Sort } from "../components/inventory-table.js";
-import { ErrorBox, Spinner, time } from "../components.js";
+import { ageText, dateTime, ErrorBox, Spinner, time } from "../components.js";
 
 interface Props {
   inventory: InventoryState;
@@ -83,8 +83,25 @@ export function InventoryPage({ inventory, selected, setSelected, goRevoke, goRo
           <div className="hint">
             What to do: {a.error?.hint ?? "Check the account on the Accounts page, then refresh."}
           </div>
+          <div className="hint" data-testid="stale-note">
+            {a.stale
+              ? `Its tracked keys are probed with their own secrets; its other keys are shown from the listing of ${dateTime(a.stale.fetchedAt)} (${ageText(a.stale.ageMs)} old), marked stale.`
+              : "Its tracked keys are probed with their own secrets; there is no earlier listing to show its other keys from."}{" "}
+            Only a person can revoke this account's keys until it can be listed again.
+          </div>
         </div>
       ))}
+      {data?.accounts.some((a) => a.unlisted) ? (
+        <ul className="unlisted" aria-label="Keys the exchanges cannot list">
+          {data.accounts
+            .filter((a) => a.unlisted)
+            .map((a) => (
+              <li key={a.account}>
+                <strong>{a.account}:</strong> {a.unlisted}
+              </li>
+            ))}
+        </ul>
+      ) : null}
       {!data && loading ? (
         <Spinner label="Listing every account's keys at the exchanges' rate limits…" />
       ) : null}

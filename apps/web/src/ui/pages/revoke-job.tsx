@@ -324,7 +324,15 @@ export function JobPanel({
                   {r.account}
                   {r.subAccount ? ` / ${r.subAccount}` : ""}
                 </td>
-                <td>{r.label || "—"}</td>
+                <td>
+                  {r.label || "—"}
+                  {r.stale ? (
+                    <span className="badge stale" title={`known from the listing of ${r.stale.fetchedAt}`}>
+                      stale
+                    </span>
+                  ) : null}
+                  {r.accountKey ? <span className="badge own">Keyward's own key</span> : null}
+                </td>
                 <td className="mono">{r.apiKeyShort}</td>
                 <ErrorOrEvidence error={r.error} evidence={r.evidence} />
               </tr>

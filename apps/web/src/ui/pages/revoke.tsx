@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from "react";
 import { type ApiError, get, type InventoryRowView, type JobView, type PlanView, post } from "../api.js";
 import type { InventoryState } from "../app.js";
 import { ConfirmCountForm } from "../components/job-parts.js";
-import { ErrorBox, RiskBadge, Spinner, time } from "../components.js";
+import { ErrorBox, RiskBadge, Spinner, StaleBadge, time } from "../components.js";
 import { useSelectedRows } from "../hooks/use-selected-rows.js";
 import { JobPanel } from "./revoke-job.js";
 
@@ -149,8 +149,14 @@ export function RevokePage({ inventory, selected, setSelected, goInventory }: Pr
           <h2>2. Review</h2>
           {plan.accountErrors.map((a) => (
             <div className="warning" key={a.account}>
-              {a.account}: could not list keys ({a.message}). Its keys cannot be revoked now.
+              {a.account}: could not list keys ({a.message}). Its keys come from its last listing (marked
+              stale) or from their own probes, and only a person can revoke them.
               {a.hint ? <div className="hint">What to do: {a.hint}</div> : null}
+            </div>
+          ))}
+          {plan.warnings.map((w) => (
+            <div className="warning" role="alert" key={w}>
+              {w}
             </div>
           ))}
           {plan.items.length === 0 ? (
@@ -197,6 +203,8 @@ export function RevokePage({ inventory, selected, setSelected, goInventory }: Pr
                       <td className="mono">{item.key.apiKeyShort}</td>
                       <td>{item.key.permissions.join(", ")}</td>
                       <td>
+                        {item.accountKey ? <span className="badge own">Keyward's own key: last</span> : null}
+                        <StaleBadge stale={item.key.stale} />
                         {item.key.risks.map((r) => (
                           <RiskBadge key={r} risk={r} />
                         ))}

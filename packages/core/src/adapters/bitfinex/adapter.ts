@@ -71,6 +71,7 @@ const ACCOUNT_READ = { scope: "account", ui: '"Account Info" read' };
 class BitfinexAdapter implements ExchangeAdapter {
   readonly exchange = "bitfinex" as const;
   readonly capabilities: AdapterCapabilities = { list: "tracked", createKey: false, modifyKey: false };
+  readonly unlisted: string;
   readonly #context: AdapterContext;
   readonly #base: string;
   readonly #client: BitfinexClient;
@@ -85,6 +86,7 @@ class BitfinexAdapter implements ExchangeAdapter {
       );
     }
     this.#context = context;
+    this.unlisted = `Bitfinex has no API that lists keys: only Keyward's own key and the keys tracked for this account are shown; track every other key with \`keyward key track ${context.account.name} --label LABEL\``;
     this.#base = (context.account.endpoint ?? BITFINEX_API).replace(/\/+$/, "");
     this.#client = new BitfinexClient(this.#base, context.account.name, options);
   }
@@ -95,7 +97,16 @@ class BitfinexAdapter implements ExchangeAdapter {
 
   async listKeys(): Promise<KeyRecord[]> {
     const user = await this.#accountUser();
-    const records = await Promise.all(
+    return this.#probeEntries(user);
+  }
+
+  /** The same keys without `auth/r/info/user`: for when the account's own key no longer answers. */
+  listTrackedKeys(): Promise<KeyRecord[]> {
+    return this.#probeEntries(this.#user);
+  }
+
+  #probeEntries(user: BitfinexUser | undefined): Promise<KeyRecord[]> {
+    return Promise.all(
       this.#entries().map(async (entry) => {
         const probe = entry.credentials
           ? await this.probe(entry.credentials, entry.meta ? { meta: entry.meta } : {})
@@ -103,7 +114,6 @@ class BitfinexAdapter implements ExchangeAdapter {
         return this.#record(entry, user, probe);
       }),
     );
-    return records;
   }
 
   async revokeKey(key: KeyRecord): Promise<{ outcome: "manual"; steps: ManualSteps }> {
@@ -241,7 +251,7 @@ class BitfinexAdapter implements ExchangeAdapter {
     return [...entries.values()];
   }
 
-  #record(entry: Entry, user: BitfinexUser, probe: ProbeAnswer | undefined): KeyRecord {
+  #record(entry: Entry, user: BitfinexUser | undefined, probe: ProbeAnswer | undefined): KeyRecord {
     const alive = probe?.status === "alive" ? probe : undefined;
     const scheme = nonceBook.known(entry.apiKey) ?? schemeFromMeta(entry.meta);
     return {
@@ -262,8 +272,8 @@ class BitfinexAdapter implements ExchangeAdapter {
       state: alive ? "active" : probe?.status === "dead" ? "dead" : "unknown",
       meta: {
         ...entry.meta,
-        accountId: user.id,
-        ...(user.email ? { email: user.email } : {}),
+        ...(user ? { accountId: user.id } : {}),
+        ...(user?.email ? { email: user.email } : {}),
         ...(scheme ? { [NONCE_META]: scheme } : {}),
       },
     };

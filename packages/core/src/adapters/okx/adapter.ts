@@ -21,6 +21,7 @@ import type {
   KeyChange,
   NewKeySpec,
   ProbeOptions,
+  TrackedKey,
 } from "../interface.js";
 import {
   type CallTrace,
@@ -40,6 +41,7 @@ import {
   normalisePerm,
   okxManualSteps,
   permFor,
+  probedRecord,
   restBase,
   splitIps,
   subRecord,
@@ -63,8 +65,11 @@ export const okxAdapter: AdapterFactory = (context, options = {}) => new OkxAdap
 class OkxAdapter implements ExchangeAdapter {
   readonly exchange = "okx" as const;
   readonly capabilities: AdapterCapabilities = { list: "api", createKey: true, modifyKey: true };
+  readonly unlisted: string;
   readonly #account: Account;
   readonly #apiKey: string;
+  readonly #credentials: Credentials;
+  readonly #tracked: readonly TrackedKey[];
   readonly #config: OkxClientConfig;
   readonly #client: OkxClient;
   readonly #probes = new Map<
@@ -82,6 +87,10 @@ class OkxAdapter implements ExchangeAdapter {
     requirePassphrase(credentials, `account "${account.name}"`);
     this.#account = account;
     this.#apiKey = credentials.apiKey;
+    this.#credentials = credentials;
+    this.#tracked = context.tracked ?? [];
+    // account/config shows only the calling key; OKX has no API listing a master account's keys.
+    this.unlisted = `keys created on okx.com for the master account (other than the one Keyward uses) are not visible by API: track them with \`keyward key track ${account.name} --label LABEL\``;
     const base = restBase(account);
     this.#config = {
       base,
@@ -111,7 +120,38 @@ class OkxAdapter implements ExchangeAdapter {
         ),
       ),
     );
-    return [masterRecord(this.#account, this.#apiKey, master), ...perSub.flat()];
+    const listed = [masterRecord(this.#account, this.#apiKey, master), ...perSub.flat()];
+    // Tracked keys the API cannot list (other master keys) are shown too, from their own probes.
+    const seen = new Set(listed.map((k) => k.apiKey));
+    const tracked = await this.#probeTracked(this.#tracked.filter((t) => !seen.has(t.apiKey)));
+    return [...listed, ...tracked];
+  }
+
+  async listTrackedKeys(): Promise<KeyRecord[]> {
+    const own: TrackedKey = { apiKey: this.#apiKey, label: "", credentials: this.#credentials };
+    return this.#probeTracked([own, ...this.#tracked.filter((t) => t.apiKey !== this.#apiKey)]);
+  }
+
+  /** Each key probed with its own credentials (in parallel; the schedulers pace them per UID). */
+  #probeTracked(keys: readonly TrackedKey[]): Promise<KeyRecord[]> {
+    return Promise.all(
+      keys.map(async (t) => {
+        let probe: ProbeResult = {
+          status: "inconclusive",
+          reason: "ambiguous",
+          evidence: "Keyward holds no secret for this key",
+        };
+        if (t.credentials) {
+          try {
+            probe = await this.probe(t.credentials);
+          } catch (error) {
+            const code = isKeywardError(error) ? error.code : "INTERNAL";
+            probe = { status: "inconclusive", reason: "exchange-error", evidence: `probe failed (${code})` };
+          }
+        }
+        return probedRecord(this.#account, t.apiKey, t.label, probe, t.credentials !== undefined);
+      }),
+    );
   }
 
   async revokeKey(key: KeyRecord): Promise<RevokeResult> {

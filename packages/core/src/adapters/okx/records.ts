@@ -10,6 +10,7 @@ import {
   type ManualSteps,
   type OkxRegion,
   type Permission,
+  type ProbeResult,
 } from "../../domain/schemas.js";
 import type { OkxAccountConfig, OkxSubKey } from "./schemas.js";
 
@@ -97,6 +98,40 @@ export function masterRecord(account: Account, apiKey: string, config: OkxAccoun
     probeable: true,
     state: "active",
     meta: { uid: config.uid },
+  };
+}
+
+/**
+ * A key known from its own probe only: a tracked key (OKX lists no master key but the caller's), or
+ * the account's own key when the account can no longer list. `account/config` with the key's own
+ * credentials says whose it is: uid == mainUid is a master key.
+ */
+export function probedRecord(
+  account: Account,
+  apiKey: string,
+  label: string,
+  probe: ProbeResult,
+  probeable: boolean,
+): KeyRecord {
+  const alive = probe.status === "alive" ? probe : undefined;
+  const master = alive?.accountId !== undefined && alive.accountId === alive.masterId;
+  return {
+    id: keyId("okx", account.name, null, apiKey),
+    exchange: "okx",
+    account: account.name,
+    subAccount: null,
+    apiKey,
+    label: label || alive?.label || "",
+    permissions: alive?.permissions ?? [],
+    rawPermissions: alive?.rawPermissions ?? "",
+    ip: alive?.ip ?? [],
+    createdAt: null,
+    location: master ? "master" : "tracked",
+    // Master keys (and any key whose sub-account Keyward cannot name) are revoked on OKX's site.
+    actions: { revoke: "manual", create: "manual" },
+    probeable,
+    state: alive ? "active" : probe.status === "dead" ? "dead" : "unknown",
+    meta: alive?.accountId ? { uid: alive.accountId } : {},
   };
 }
 
