@@ -27,6 +27,12 @@ const visible = (c: string): string => {
 export const terminalSafe = (text: string, keepNewlines = false): string =>
   text.replace(keepNewlines ? UNSAFE_BUT_NEWLINE : UNSAFE, visible);
 
+/**
+ * One value from outside (a label, a name, a step an adapter wrote around a label) inside a line Keyward
+ * composes: escaped whole, newlines included, so it stays on its line and cannot forge the next one.
+ */
+export const field = (value: string): string => terminalSafe(value);
+
 const printable = (text: string): string => {
   const safe = terminalSafe(text, true);
   return safe.endsWith("\n") ? safe : `${safe}\n`;

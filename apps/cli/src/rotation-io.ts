@@ -17,7 +17,7 @@ import {
 } from "@keyward/core";
 import { usageError } from "./exit.js";
 import { credentialsFromPrompt, isInteractive, promptText, readStdin } from "./input.js";
-import { err, out, table } from "./output.js";
+import { err, field, out, table } from "./output.js";
 
 const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`);
 
@@ -32,7 +32,7 @@ export function printPlan(plan: RotationPlan, print: (s: string) => void = out):
           s.old.exchange,
           s.old.account,
           s.old.subAccount ?? (s.old.location === "master" ? "(master)" : "-"),
-          `${s.old.label || "-"} (${shortKey(s.old.apiKey)})`,
+          `${field(s.old.label || "-")} (${shortKey(s.old.apiKey)})`,
           s.new.label,
           s.new.permissions.join(","),
           s.new.ip === null ? "as before" : s.new.ip.join(",") || "any",
@@ -48,7 +48,7 @@ export function printPlan(plan: RotationPlan, print: (s: string) => void = out):
   if (plan.refused.length > 0) {
     print("\nRefused:");
     for (const r of plan.refused)
-      print(`  ${r.exchange} ${r.account} "${r.label}" (${shortKey(r.apiKey)}): ${r.reason}`);
+      print(`  ${r.exchange} ${r.account} "${field(r.label)}" (${shortKey(r.apiKey)}): ${field(r.reason)}`);
   }
   const byApi = plan.slots.filter((s) => s.method === "api").length;
   print(
@@ -59,15 +59,15 @@ export function printPlan(plan: RotationPlan, print: (s: string) => void = out):
 
 export function printCreateRequest(slot: SlotRow, r: CreateRequest, print: (s: string) => void): void {
   print(
-    `\n[slot ${slot.slot}] ${r.exchange} ${r.account}: create a new key to replace "${r.replaces.label}" (${r.replaces.apiKeyStart}…${r.replaces.apiKeyEnd})`,
+    `\n[slot ${slot.slot}] ${r.exchange} ${r.account}: create a new key to replace "${field(r.replaces.label)}" (${r.replaces.apiKeyStart}…${r.replaces.apiKeyEnd})`,
   );
-  print(`    label:       ${r.label}`);
+  print(`    label:       ${field(r.label)}`);
   print(`    permissions: ${r.permissionsText} — exactly these, nothing more`);
   print(
     `    IPs:         ${r.ip === null ? "the same whitelist as the old key (the exchange does not report it)" : r.ip.join(", ") || "none (no binding), as the old key"}`,
   );
   print(`    on:          ${r.steps.url}`);
-  for (const [i, step] of r.steps.steps.entries()) print(`    ${i + 1}. ${step}`);
+  for (const [i, step] of r.steps.steps.entries()) print(`    ${i + 1}. ${field(step)}`);
   print(
     `  Then give Keyward the new key at the prompt, or as JSON on stdin: ` +
       `{"slot":${slot.slot},"apiKey":"…","secret":"…"${r.needsPassphrase ? ',"passphrase":"…"' : ""}} | keyward rotate resume --credentials-stdin`,
@@ -76,14 +76,14 @@ export function printCreateRequest(slot: SlotRow, r: CreateRequest, print: (s: s
 
 export function printRevokeSteps(slot: SlotRow, steps: ManualSteps, print: (s: string) => void): void {
   print(
-    `\n[slot ${slot.slot}] the new key is in place; now revoke the OLD key "${steps.recognise.label}" (${steps.recognise.apiKeyStart}…${steps.recognise.apiKeyEnd}) on ${steps.url}:`,
+    `\n[slot ${slot.slot}] the new key is in place; now revoke the OLD key "${field(steps.recognise.label)}" (${steps.recognise.apiKeyStart}…${steps.recognise.apiKeyEnd}) on ${steps.url}:`,
   );
-  for (const [i, step] of steps.steps.entries()) print(`    ${i + 1}. ${step}`);
+  for (const [i, step] of steps.steps.entries()) print(`    ${i + 1}. ${field(step)}`);
   print("  Keyward probes the old key until it is dead.");
 }
 
 /** A slot as a person recognises it in a progress line. */
-const slotName = (slot: SlotRow) => `[slot ${slot.slot}] ${slot.oldLabel || "-"} (${slot.account})`;
+const slotName = (slot: SlotRow) => `[slot ${slot.slot}] ${field(slot.oldLabel || "-")} (${slot.account})`;
 
 /** The progress line for a step just journaled, or undefined for steps that say nothing new. */
 function stepLine(slot: SlotRow, previous: SlotRow | undefined): string | undefined {
@@ -91,7 +91,7 @@ function stepLine(slot: SlotRow, previous: SlotRow | undefined): string | undefi
   const last = slot.evidence.at(-1) ?? "";
   switch (slot.step) {
     case "creating":
-      return `${name}: creating the new key "${slot.newLabel}"`;
+      return `${name}: creating the new key "${field(slot.newLabel)}"`;
     case "created":
       return `${name}: new key created (${slot.newApiKey ? shortKey(slot.newApiKey) : "?"})`;
     case "verified":
@@ -287,7 +287,7 @@ export function promptCredentials(): (
     const ask = queue.then(async () => {
       if (!isInteractive()) return undefined;
       const go = await promptText(
-        `Slot ${slot.slot}: press Enter once the key "${request.label}" exists (type "later" to stop waiting)`,
+        `Slot ${slot.slot}: press Enter once the key "${field(request.label)}" exists (type "later" to stop waiting)`,
       );
       if (go.trim().toLowerCase() === "later") return undefined;
       return credentialsFromPrompt(request.needsPassphrase);

@@ -3,7 +3,7 @@ import { toCredentials, trackKey, untrackKey } from "@keyward/core";
 import { withHome } from "../context.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
 import { credentialsFromPrompt, credentialsFromStdin } from "../input.js";
-import { err, out, printJson } from "../output.js";
+import { err, field, out, printJson } from "../output.js";
 import type { GlobalOptions } from "../program.js";
 
 export async function keyTrack(
@@ -29,7 +29,7 @@ export async function keyTrack(
         probe: probe.status === "alive" ? { status: "alive", permissions: probe.permissions } : probe,
       });
     } else {
-      out(`Tracking ${id} ("${opts.label}").`);
+      out(`Tracking ${id} ("${field(opts.label)}").`);
       if (probe.status === "alive") out(`  key can: ${probe.permissions.join(", ") || "nothing"}`);
       else if (probe.status === "inconclusive") {
         err(
@@ -44,7 +44,7 @@ export async function keyTrack(
 export async function keyUntrack(globals: GlobalOptions, id: string): Promise<ExitCode> {
   return withHome(globals, async (home) => {
     const { account, label } = await untrackKey(home, id);
-    out(`No longer tracking "${label}" of ${account}. The exchange was not touched.`);
+    out(`No longer tracking "${field(label)}" of ${account}. The exchange was not touched.`);
     return EXIT.OK;
   });
 }

@@ -15,7 +15,7 @@ import {
 import { withHome } from "../context.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
 import { isInteractive, parseDuration, promptText } from "../input.js";
-import { err, out, printJson, table } from "../output.js";
+import { err, field, out, printJson, table } from "../output.js";
 import type { GlobalOptions } from "../program.js";
 import { loadInventory, parseSelector, type SelectorFlags, select, staleNote } from "../selection.js";
 
@@ -86,7 +86,7 @@ const planJson = (plan: RevokePlan) => ({
 
 /** A key as a person recognises it in a progress line: label, where it lives, the API key's ends. */
 const who = (r: RevokeKeyResult) =>
-  `${r.label || "-"} (${r.exchange} ${r.account}${r.subAccount ? `/${r.subAccount}` : ""}, ${shortKey(r.apiKey)})`;
+  `${field(r.label || "-")} (${r.exchange} ${r.account}${r.subAccount ? `/${field(r.subAccount)}` : ""}, ${shortKey(r.apiKey)})`;
 
 /**
  * A line per key as it is revoked and proven dead (or not), so a long run never looks stalled. The
@@ -214,16 +214,17 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
           if (e.type === "manual-steps") {
             checklist++;
             human(
-              `\n[${checklist}] ${e.steps.exchange}: revoke "${e.steps.recognise.label}" (${e.steps.recognise.apiKeyStart}…${e.steps.recognise.apiKeyEnd}) on ${e.steps.url}`,
+              `\n[${checklist}] ${e.steps.exchange}: revoke "${field(e.steps.recognise.label)}" (${e.steps.recognise.apiKeyStart}…${e.steps.recognise.apiKeyEnd}) on ${e.steps.url}`,
             );
-            for (const [i, step] of e.steps.steps.entries()) human(`    ${i + 1}. ${step}`);
+            for (const [i, step] of e.steps.steps.entries()) human(`    ${i + 1}. ${field(step)}`);
           }
           if (e.type === "manual-waiting") {
             human(
               `\nWaiting for ${e.pending} manual revocation(s); probing until they are dead (until ${new Date(e.deadline).toLocaleTimeString()}). Ctrl-C stops waiting.`,
             );
           }
-          if (e.type === "manual-done") human(`  verified dead: ${e.result.label} (${e.result.account})`);
+          if (e.type === "manual-done")
+            human(`  verified dead: ${field(e.result.label)} (${e.result.account})`);
         },
       });
       // Keys proven dead must not come back from the last listing if their account dies next.

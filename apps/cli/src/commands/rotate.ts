@@ -29,7 +29,7 @@ import { withHome } from "../context.js";
 import { readEnv } from "../env.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
 import { isInteractive, parseDuration } from "../input.js";
-import { err, out, printJson } from "../output.js";
+import { err, field, out, printJson } from "../output.js";
 import type { GlobalOptions } from "../program.js";
 import {
   eventPrinter,
@@ -331,7 +331,7 @@ export async function rotateAbort(
     if (opts.json) printJson(report);
     else {
       for (const s of report.slots) {
-        out(`${s.slot}. ${s.label || "-"} (${s.step}): ${s.result}: ${s.explanation}`);
+        out(`${s.slot}. ${field(s.label || "-")} (${s.step}): ${s.result}: ${s.explanation}`);
         if (s.steps) for (const [i, step] of s.steps.steps.entries()) out(`    ${i + 1}. ${step}`);
       }
       out(`\nrotation ${report.runId} is ${report.state}`);
