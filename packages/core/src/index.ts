@@ -32,9 +32,11 @@ export {
   type AuditBreak,
   type AuditEntry,
   type AuditHead,
+  type AuditKey,
   AuditLog,
   type AuditLogOptions,
   type AuditLogWriter,
+  type AuditVerifyOptions,
   type AuditVerifyResult,
   GENESIS_HASH,
 } from "./audit/audit-log.js";
@@ -59,6 +61,7 @@ export { redact, Secret } from "./domain/secret.js";
 export { ERROR_CODES, type ErrorCode, isKeywardError, KeywardError } from "./errors.js";
 export { addAccount, type NewAccount, removeAccount, trackKey, untrackKey } from "./home/accounts.js";
 export {
+  AUDIT_HEAD_FILE_NAME,
   accountRef,
   CONFIG_FILE_NAME,
   type HomeOptions,
@@ -105,6 +108,7 @@ export {
   VAULT_FILE_NAME,
   VAULT_SCRYPT_WORK_FACTOR,
   Vault,
+  type VaultAuditKey,
   type VaultOptions,
   VaultRefSchema,
 } from "./vault/vault.js";
