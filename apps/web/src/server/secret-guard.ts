@@ -24,6 +24,9 @@ export class SecretGuard {
       const c = vault.get(ref);
       return c ? secretsOf(c).map((s) => s.reveal()) : [];
     });
+    // The audit log's HMAC key is a vault secret too.
+    const auditKey = vault.auditKey()?.key.reveal();
+    if (auditKey !== undefined) values.push(auditKey);
     return [...new Set([...values, ...this.#extra])]
       .filter((v) => v.length >= 4)
       .flatMap((v) => {
