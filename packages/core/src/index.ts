@@ -39,6 +39,7 @@ export {
   type AuditVerifyOptions,
   type AuditVerifyResult,
   GENESIS_HASH,
+  hashEntry,
 } from "./audit/audit-log.js";
 export { CanonicalJsonError, canonicalJson, type JsonValue } from "./audit/canonical-json.js";
 export {
