@@ -3,7 +3,13 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AuditLog, type AuditLogOptions, GENESIS_HASH, hashEntry } from "../src/audit/audit-log.js";
+import {
+  type AuditKey,
+  AuditLog,
+  type AuditLogOptions,
+  GENESIS_HASH,
+  hashEntry,
+} from "../src/audit/audit-log.js";
 import { canonicalJson } from "../src/audit/canonical-json.js";
 import { emptyConfig, KeywardError, KeywardHome, Secret, Vault } from "../src/index.js";
 import { StateDatabase } from "../src/store/database.js";
@@ -27,13 +33,29 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The key a vault would hold; keyed from the log's start unless a test keys an older log itself. */
-const KEY = {
-  key: new Secret(randomBytes(32).toString("base64")),
-  keyedAfter: { seq: 0, hash: GENESIS_HASH },
+/**
+ * The key a vault would hold, made by keying the test's log: entry 1 is `audit.keyed`, written by
+ * keyLog() (synchronously, as its persist is) on the first writable connection a test opens.
+ */
+let KEY: AuditKey | undefined;
+beforeEach(() => {
+  KEY = undefined;
+});
+function keyedLog(db: StateDatabase, options: AuditLogOptions = {}): AuditLog {
+  if (KEY === undefined && db.isWritable()) {
+    void new AuditLog(db).keyLog(
+      { action: "audit.keyed", actor: "cli:test", subject: "audit-log" },
+      (key) => {
+        KEY = key;
+      },
+    );
+  }
+  return new AuditLog(db, { key: () => KEY, ...options });
+}
+const theKey = (): AuditKey => {
+  if (KEY === undefined) throw new Error("the test's log is not keyed");
+  return KEY;
 };
-const keyedLog = (db: StateDatabase, options: AuditLogOptions = {}) =>
-  new AuditLog(db, { key: () => KEY, ...options });
 
 /** A deterministic clock: one second per call. */
 const clock = () => {
@@ -81,8 +103,10 @@ describe("AuditLog", () => {
       },
     });
     const second = log.append({ action: "revoke.done", actor: "cli:alice@ops-1", subject: "okx:main:-:abc" });
+    const keyed = log.list()[0];
+    expect(keyed).toMatchObject({ seq: 1, action: "audit.keyed", prevHash: GENESIS_HASH });
 
-    expect(first).toMatchObject({ seq: 1, ts: "2025-06-01T12:00:01.000Z", prevHash: GENESIS_HASH });
+    expect(first).toMatchObject({ seq: 2, ts: "2025-06-01T12:00:01.000Z", prevHash: keyed?.hash });
     expect(GENESIS_HASH).toBe("0".repeat(64));
     expect(first.details).toEqual({
       byApi: 1,
@@ -93,28 +117,29 @@ describe("AuditLog", () => {
     const canonical =
       '{"action":"revoke.requested","actor":"cli:alice@ops-1","details":{"byApi":1,"keys":["okx:main:-:abc"],' +
       '"nested":{"a":[true,null,"x"],"z":1}},"prevHash":"' +
-      GENESIS_HASH +
-      '","seq":1,"subject":"revoke","ts":"2025-06-01T12:00:01.000Z"}';
+      keyed?.hash +
+      '","seq":2,"subject":"revoke","ts":"2025-06-01T12:00:01.000Z"}';
     expect(first.hash).toBe(createHash("sha256").update(canonical).digest("hex"));
-    expect(second).toMatchObject({ seq: 2, prevHash: first.hash, details: {} });
+    expect(second).toMatchObject({ seq: 3, prevHash: first.hash, details: {} });
 
     expect(log.verify()).toEqual({
       ok: true,
-      entries: 2,
-      head: { seq: 2, hash: second.hash },
+      entries: 3,
+      head: { seq: 3, hash: second.hash },
       authenticatedFrom: 1,
       headCopy: false,
     });
-    expect(log.list()).toEqual([first, second]);
+    expect(log.list()).toEqual([keyed, first, second]);
   });
 
   it("lists by time, by seq, newest first and with a limit", () => {
     const log = keyedLog(openDb(), { now: clock() });
     seed(log, 5);
-    expect(log.list({ since: "2025-06-01T12:00:03Z" }).map((e) => e.seq)).toEqual([3, 4, 5]);
-    expect(log.list({ afterSeq: 3 }).map((e) => e.seq)).toEqual([4, 5]);
+    // Entry 1 is audit.keyed, written now (after 2025 by the real clock); 2-6 by the test's clock.
+    expect(log.list({ since: "2025-06-01T12:00:03Z" }).map((e) => e.seq)).toEqual([1, 4, 5, 6]);
+    expect(log.list({ afterSeq: 3 }).map((e) => e.seq)).toEqual([4, 5, 6]);
     expect(log.list({ limit: 2 }).map((e) => e.seq)).toEqual([1, 2]);
-    expect(log.list({ limit: 2, newestFirst: true }).map((e) => e.seq)).toEqual([5, 4]);
+    expect(log.list({ limit: 2, newestFirst: true }).map((e) => e.seq)).toEqual([6, 5]);
     expect(caught(() => log.list({ since: "last tuesday" })).code).toBe("CONFIG_INVALID");
   });
 
@@ -168,7 +193,7 @@ describe("AuditLog", () => {
   it("detects a deleted last entry through the head, and refuses to append over it", () => {
     const db = openDb();
     const log = keyedLog(db);
-    seed(log, 3);
+    seed(log, 2);
     tamper(db, "DELETE FROM audit_log WHERE seq = 3");
     expect(log.verify()).toEqual({ ok: false, entries: 2, brokenAt: 3, reason: "truncated" });
     // Appending would chain past the hole and hide it: refused, fail closed.
@@ -184,7 +209,7 @@ describe("AuditLog", () => {
     const log = keyedLog(db);
     seed(log, 2);
     tamper(db, "UPDATE audit_head SET hash = ?", "f".repeat(64));
-    expect(log.verify()).toMatchObject({ ok: false, brokenAt: 2, reason: "head mismatch" });
+    expect(log.verify()).toMatchObject({ ok: false, brokenAt: 3, reason: "head mismatch" });
     tamper(db, "DELETE FROM audit_head");
     expect(log.verify()).toMatchObject({ ok: false, brokenAt: 1, reason: "head mismatch" });
   });
@@ -202,8 +227,8 @@ describe("AuditLog", () => {
     expect(error.code).toBe("AUDIT_UNAVAILABLE");
     expect(error.hint).toMatch(/must be writable.*destructive actions/);
     // Reading and verifying still work on a frozen log.
-    expect(log.verify()).toMatchObject({ ok: true, entries: 2 });
-    expect(log.list()).toHaveLength(2);
+    expect(log.verify()).toMatchObject({ ok: true, entries: 3 });
+    expect(log.list()).toHaveLength(3);
   });
 
   it("fails closed when the file is write-protected while a process holds it open", () => {
@@ -214,7 +239,7 @@ describe("AuditLog", () => {
     expect(caught(() => seed(log, 1)).code).toBe("AUDIT_UNAVAILABLE");
     chmodSync(path, 0o600);
     seed(log, 1);
-    expect(log.verify()).toMatchObject({ ok: true, entries: 2 });
+    expect(log.verify()).toMatchObject({ ok: true, entries: 3 });
   });
 
   it("fails closed when opened read-only, and when another writer holds the lock too long", () => {
@@ -233,15 +258,15 @@ describe("AuditLog", () => {
       holder.db.exec("ROLLBACK");
     }
     seed(log, 1);
-    expect(log.verify()).toMatchObject({ ok: true, entries: 1 });
+    expect(log.verify()).toMatchObject({ ok: true, entries: 2 });
   });
 
   it("keeps one chain across several connections (processes) appending in turn", () => {
     const a = keyedLog(openDb());
     const b = keyedLog(openDb());
     for (let i = 0; i < 10; i++) seed(i % 2 === 0 ? a : b, 1);
-    expect(a.verify()).toMatchObject({ ok: true, entries: 10 });
-    expect(b.list().map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(a.verify()).toMatchObject({ ok: true, entries: 11 });
+    expect(b.list().map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
   });
 
   it("refuses malformed entries (AUDIT_INVALID) and writes nothing", () => {
@@ -275,7 +300,7 @@ describe("AuditLog", () => {
     ]) {
       log.append({ action, actor: "cli", subject: "s" });
     }
-    expect(log.verify()).toMatchObject({ ok: true, entries: 11 });
+    expect(log.verify()).toMatchObject({ ok: true, entries: 12 });
   });
 
   it("refuses details carrying a secret, a Secret object, or a known secret value", () => {
@@ -300,11 +325,11 @@ describe("AuditLog", () => {
       expect(text).not.toContain(secret.reveal());
       expect(text).not.toContain(fromVault);
     }
-    expect(log.list()).toEqual([]);
+    expect(log.list().map((e) => e.action)).toEqual(["audit.keyed"]);
 
     // The redacted form is fine, and so is an API key (a public identifier).
     append({ secret: "[redacted]", apiKey: "okx-public-api-key", code: "EXCHANGE_AUTH" });
-    expect(log.verify()).toMatchObject({ ok: true, entries: 1 });
+    expect(log.verify()).toMatchObject({ ok: true, entries: 2 });
   });
 
   it("offers the engines' append(action, subject, details) shape with the actor bound", () => {
@@ -314,7 +339,7 @@ describe("AuditLog", () => {
     writer.append("revoke.requested", "revoke", { keys: ["a", "b"] });
     writer.append("revoke.done", "a");
     expect(() => writer.append("revoke.failed", "b", { message: secret.reveal() })).toThrow(KeywardError);
-    expect(log.list().map((e) => [e.actor, e.action, e.subject])).toEqual([
+    expect(log.list({ afterSeq: 1 }).map((e) => [e.actor, e.action, e.subject])).toEqual([
       ["cli:bob@ops-2", "revoke.requested", "revoke"],
       ["cli:bob@ops-2", "revoke.done", "a"],
     ]);
@@ -385,6 +410,8 @@ describe("the keyed audit log", () => {
     tamper(db, "DELETE FROM audit_log");
     tamper(db, "DELETE FROM audit_head");
     expect(log.verify()).toEqual({ ok: false, entries: 0, brokenAt: 1, reason: "emptied" });
+    // Nor is an emptied log silently continued (its next entry would verify as a new log's first).
+    expect(caught(() => seed(log, 1)).code).toBe("AUDIT_UNAVAILABLE");
     // Unkeyed, an empty log is just a new one: that is what the key's keyedAfter adds.
     expect(new AuditLog(db).verify()).toMatchObject({ ok: true, entries: 0 });
   });
@@ -396,7 +423,7 @@ describe("the keyed audit log", () => {
     db.db.exec("DROP TABLE audit_head");
     expect(log.verify()).toEqual({ ok: false, entries: 0, brokenAt: 1, reason: "missing table" });
     expect(caught(() => log.head()).code).toBe("AUDIT_UNAVAILABLE");
-    expect(log.list()).toHaveLength(2);
+    expect(log.list()).toHaveLength(3);
     tamper(db, "DROP TABLE audit_log");
     expect(log.verify()).toEqual({ ok: false, entries: 0, brokenAt: 1, reason: "missing table" });
     expect(caught(() => log.list()).code).toBe("AUDIT_UNAVAILABLE");
@@ -408,12 +435,12 @@ describe("the keyed audit log", () => {
     const log = keyedLog(db);
     seed(log, 3);
     // Same value, other bytes: the hash (over the parsed details) and the MAC still match.
-    tamper(db, "UPDATE audit_log SET details = ? WHERE seq = 2", '{ "n": 2 }');
-    expect(log.verify()).toEqual({ ok: false, entries: 1, brokenAt: 2, reason: "not canonical" });
-    tamper(db, "UPDATE audit_log SET details = ? WHERE seq = 2", '{"n":2,"n":2}');
-    expect(log.verify()).toEqual({ ok: false, entries: 1, brokenAt: 2, reason: "not canonical" });
-    tamper(db, "UPDATE audit_log SET details = ? WHERE seq = 2", '{"n":2}');
-    expect(log.verify()).toMatchObject({ ok: true, entries: 3 });
+    tamper(db, "UPDATE audit_log SET details = ? WHERE seq = 3", '{ "n": 2 }');
+    expect(log.verify()).toEqual({ ok: false, entries: 2, brokenAt: 3, reason: "not canonical" });
+    tamper(db, "UPDATE audit_log SET details = ? WHERE seq = 3", '{"n":2,"n":2}');
+    expect(log.verify()).toEqual({ ok: false, entries: 2, brokenAt: 3, reason: "not canonical" });
+    tamper(db, "UPDATE audit_log SET details = ? WHERE seq = 3", '{"n":2}');
+    expect(log.verify()).toMatchObject({ ok: true, entries: 4 });
   });
 
   it("detects a rollback to an earlier consistent state with an expected head or the head copy", () => {
@@ -425,31 +452,31 @@ describe("the keyed audit log", () => {
     const oldCopy = readFileSync(copy, "utf8");
     seed(log, 2);
     const head = log.head();
-    expect(head).toMatchObject({ seq: 5 });
+    expect(head).toMatchObject({ seq: 6 });
     expect(JSON.parse(readFileSync(copy, "utf8"))).toMatchObject(head ?? {});
     expect(log.verify({ expectHead: head ?? undefined })).toMatchObject({
       ok: true,
-      entries: 5,
+      entries: 6,
       headCopy: true,
     });
     // The log grows past an expected head and still matches it.
     seed(log, 1);
-    expect(log.verify({ expectHead: head ?? undefined })).toMatchObject({ ok: true, entries: 6 });
+    expect(log.verify({ expectHead: head ?? undefined })).toMatchObject({ ok: true, entries: 7 });
 
-    // Put back the state as it was at seq 3: genuine rows, genuine head and MAC.
-    tamper(db, "DELETE FROM audit_log WHERE seq > 3");
+    // Put back the state as it was at seq 4: genuine rows, genuine head and MAC.
+    tamper(db, "DELETE FROM audit_log WHERE seq > 4");
     tamper(db, "UPDATE audit_head SET seq = ?, hash = ?, mac = ?", old.seq, old.hash, old.mac);
     expect(log.verify({ expectHead: head ?? undefined })).toEqual({
       ok: false,
-      entries: 3,
-      brokenAt: 4,
+      entries: 4,
+      brokenAt: 5,
       reason: "rolled back",
     });
     // The copy beside state.db is ahead of it as well.
-    expect(log.verify()).toEqual({ ok: false, entries: 3, brokenAt: 4, reason: "rolled back" });
+    expect(log.verify()).toEqual({ ok: false, entries: 4, brokenAt: 5, reason: "rolled back" });
     // Only a copy rolled back with it hides it from verify() alone: what --expect-head is for.
     writeFileSync(copy, oldCopy);
-    expect(log.verify()).toMatchObject({ ok: true, entries: 3 });
+    expect(log.verify()).toMatchObject({ ok: true, entries: 4 });
 
     // An expected head the log never had (another history): named at its seq.
     expect(log.verify({ expectHead: { seq: 2, hash: "a".repeat(64) } })).toEqual({
@@ -467,7 +494,7 @@ describe("the keyed audit log", () => {
     seed(log, 3);
     const text = JSON.parse(readFileSync(copy, "utf8")) as { seq: number; hash: string; mac: string };
     writeFileSync(copy, JSON.stringify({ ...text, seq: 9 }));
-    expect(log.verify()).toEqual({ ok: false, entries: 3, brokenAt: 4, reason: "head copy mismatch" });
+    expect(log.verify()).toEqual({ ok: false, entries: 4, brokenAt: 5, reason: "head copy mismatch" });
     writeFileSync(copy, "not json");
     expect(log.verify()).toMatchObject({ ok: false, reason: "head copy mismatch" });
   });
@@ -476,7 +503,7 @@ describe("the keyed audit log", () => {
     const db = openDb();
     seed(keyedLog(db), 2);
     expect(caught(() => seed(new AuditLog(db), 1)).code).toBe("AUDIT_UNAVAILABLE");
-    const other = { key: new Secret(randomBytes(32).toString("base64")), keyedAfter: KEY.keyedAfter };
+    const other = { key: new Secret(randomBytes(32).toString("base64")), keyedAfter: theKey().keyedAfter };
     const wrong = new AuditLog(db, { key: () => other });
     expect(wrong.verify()).toEqual({ ok: false, entries: 0, brokenAt: 1, reason: "mac mismatch" });
     expect(caught(() => seed(wrong, 1)).code).toBe("AUDIT_UNAVAILABLE");
@@ -529,6 +556,7 @@ describe("the keyed audit log", () => {
     tamper(db, "DELETE FROM audit_log WHERE seq > 3");
     tamper(db, "UPDATE audit_head SET seq = 3, hash = ?, mac = NULL", prev);
     expect(log.verify()).toEqual({ ok: false, entries: 3, brokenAt: 4, reason: "truncated" });
+    expect(caught(() => seed(log, 1)).code).toBe("AUDIT_UNAVAILABLE");
   });
 
   it("keys nothing when the vault cannot be saved: the entry is rolled back", async () => {
@@ -545,8 +573,8 @@ describe("the keyed audit log", () => {
 
   it("never stores a secret: the key and vault values are refused like any other", () => {
     const canary = "CANARY-audit-secret-0123456789";
-    const log = keyedLog(openDb(), { secrets: () => [canary, KEY.key] });
-    for (const details of [{ m: canary }, { m: `key ${KEY.key.reveal()}` }]) {
+    const log = keyedLog(openDb(), { secrets: () => [canary, theKey().key] });
+    for (const details of [{ m: canary }, { m: `key ${theKey().key.reveal()}` }]) {
       expect(
         caught(() => log.append({ action: "revoke.failed", actor: "cli", subject: "s", details })).code,
       ).toBe("AUDIT_INVALID");
@@ -554,7 +582,7 @@ describe("the keyed audit log", () => {
     seed(log, 2);
     const stored = JSON.stringify(log.list());
     expect(stored).not.toContain(canary);
-    expect(stored).not.toContain(KEY.key.reveal());
+    expect(stored).not.toContain(theKey().key.reveal());
   });
 });
 

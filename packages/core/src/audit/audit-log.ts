@@ -212,7 +212,10 @@ export class AuditLog {
    * lock; if `persist` fails the entry is rolled back and the log stays as it was. Entries already
    * in the log stay un-keyed; the vault pins the last of them (`keyedAfter`).
    */
-  async keyLog(input: AuditAppendInput, persist: (key: AuditKey) => Promise<void>): Promise<AuditEntry> {
+  async keyLog(
+    input: AuditAppendInput,
+    persist: (key: AuditKey) => Promise<void> | void,
+  ): Promise<AuditEntry> {
     const checked = this.#check(input, {});
     if (!this.#state.isWritable()) {
       throw unavailable(`The audit log at ${this.#state.path} is read-only.`);
@@ -230,8 +233,10 @@ export class AuditLog {
           key: new Secret(randomBytes(32).toString("base64")),
           keyedAfter: { seq: head?.seq ?? 0, hash: head?.hash ?? GENESIS_HASH },
         };
-        entry = this.#insert(checked, key);
-        await persist(key);
+        entry = this.#insert(checked, key, true);
+        // A synchronous persist keeps the whole of keyLog synchronous (it runs before the first await).
+        const persisted = persist(key);
+        if (persisted instanceof Promise) await persisted;
         db.exec("COMMIT");
       } finally {
         if (db.inTransaction) db.exec("ROLLBACK");
@@ -271,14 +276,16 @@ export class AuditLog {
     return head;
   }
 
-  #insert(checked: CheckedInput, key: AuditKey): AuditEntry {
+  #insert(checked: CheckedInput, key: AuditKey, keying = false): AuditEntry {
     const head = this.#consistentHead();
     const current = { seq: head?.seq ?? 0, hash: head?.hash ?? GENESIS_HASH, mac: head?.mac ?? null };
-    // Chaining onto a head nobody with the key wrote would launder a forgery: refuse.
+    // Chaining onto a head nobody with the key wrote would launder a forgery: refuse. The head where
+    // keying began is acceptable only to keyLog() itself: once keyed, the log is longer than that, and a
+    // log cut back to it (or emptied) would otherwise be silently continued.
     const authentic =
       current.seq > key.keyedAfter.seq
         ? macMatches(current.mac, headMac(key, current))
-        : current.seq === key.keyedAfter.seq && current.hash === key.keyedAfter.hash;
+        : keying && current.seq === key.keyedAfter.seq && current.hash === key.keyedAfter.hash;
     if (!authentic) {
       throw unavailable(
         `The audit log at ${this.#state.path} is not authentic (its head was not written with the vault's audit key).`,
