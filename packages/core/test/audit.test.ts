@@ -614,7 +614,8 @@ describe("KeywardHome and the audit key", () => {
     }
   });
 
-  it("keys a home made before keying on first open: old entries stay chain-checked, new ones keyed", async () => {
+  /** A home as an older Keyward left it: a vault without a key, schema 2, entries without MACs. */
+  async function legacyHome(): Promise<string> {
     writeFileSync(join(dir, "config.json"), JSON.stringify(emptyConfig()));
     await Vault.create(join(dir, "vault.age"), PASS, { workFactor: 4 });
     const old = openDb({ migrations: MIGRATIONS.slice(0, 2) });
@@ -639,7 +640,11 @@ describe("KeywardHome and the audit key", () => {
       prev = hash;
     }
     old.close();
+    return prev;
+  }
 
+  it("keys a home made before keying on first open: old entries stay chain-checked, new ones keyed", async () => {
+    const prev = await legacyHome();
     const home = KeywardHome.open(dir, options);
     try {
       await home.vault();
@@ -655,6 +660,22 @@ describe("KeywardHome and the audit key", () => {
         seq: 2,
         hash: prev,
       });
+    } finally {
+      home.close();
+    }
+  });
+
+  it("leaves a tampered older log unkeyed: reading works, appending refuses, verify names the break", async () => {
+    await legacyHome();
+    const db = openDb();
+    db.db.prepare("UPDATE audit_head SET seq = 3").run();
+    const home = KeywardHome.open(dir, options);
+    try {
+      await home.vault();
+      expect((await Vault.open(home.paths.vault, PASS)).auditKey()).toBeUndefined();
+      expect(home.auditLog().list()).toHaveLength(2);
+      expect(caught(() => home.audit().append("key.tracked", "k")).code).toBe("AUDIT_UNAVAILABLE");
+      expect(home.auditLog().verify()).toMatchObject({ ok: false, brokenAt: 3, reason: "truncated" });
     } finally {
       home.close();
     }

@@ -126,6 +126,11 @@ export async function auditVerify(
         `  entries ${from}-${result.entries} authenticated with the vault's audit key; 1-${from - 1} were written before keying: hash chain only`,
       );
     } else out("  every entry authenticated with the vault's audit key");
+    if (!result.headCopy) {
+      out(
+        `  no audit-head.json beside state.db: a state.db put back to an older copy shows only with --expect-head`,
+      );
+    }
     if (expected) out(`  contains the expected head ${expected.seq}:${expected.hash.slice(0, 16)}…`);
     else out("  compare with a head you copied elsewhere: keyward audit verify --expect-head SEQ:HASH");
   }

@@ -187,7 +187,7 @@ export class AuditLog {
     if (key === undefined) {
       throw unavailable(
         `The audit log at ${this.#state.path} cannot be written without its key.`,
-        "The audit key is kept in the vault: the home must open its vault before anything is audited (this is a bug in the caller).",
+        "The audit key is kept in the vault and made the first time the vault is opened with a sound, writable audit log: run `keyward audit verify`. (A caller that appends before opening the vault is a bug.)",
       );
     }
     if (!this.#state.isWritable()) {

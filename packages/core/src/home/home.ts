@@ -160,15 +160,21 @@ export class KeywardHome {
     if (vault.auditKey() !== undefined || this.#options.readonlyState) return;
     const state = this.state();
     if (!state.isWritable()) return;
-    await this.auditLog().keyLog(this.#keyedEntry(), async (key) => {
-      vault.setAuditKey(key);
-      try {
-        await vault.save();
-      } catch (error) {
-        vault.setAuditKey(undefined);
-        throw error;
-      }
-    });
+    try {
+      await this.auditLog().keyLog(this.#keyedEntry(), async (key) => {
+        vault.setAuditKey(key);
+        try {
+          await vault.save();
+        } catch (error) {
+          vault.setAuditKey(undefined);
+          throw error;
+        }
+      });
+    } catch (error) {
+      // A log that cannot take the entry (inconsistent, locked) stays unkeyed for now: reading still
+      // works, and every append refuses (no key) until a later open keys it.
+      if (!isKeywardError(error) || error.code !== "AUDIT_UNAVAILABLE") throw error;
+    }
   }
 
   #keyedEntry() {
