@@ -495,8 +495,11 @@ describe("the keyed audit log", () => {
     const text = JSON.parse(readFileSync(copy, "utf8")) as { seq: number; hash: string; mac: string };
     writeFileSync(copy, JSON.stringify({ ...text, seq: 9 }));
     expect(log.verify()).toEqual({ ok: false, entries: 4, brokenAt: 5, reason: "head copy mismatch" });
-    writeFileSync(copy, "not json");
+    writeFileSync(copy, JSON.stringify({ ...text, mac: "0".repeat(64) }));
     expect(log.verify()).toMatchObject({ ok: false, reason: "head copy mismatch" });
+    // Not a head copy at all (as a crash can leave it, unsynced): no copy, which hides nothing.
+    writeFileSync(copy, "");
+    expect(log.verify()).toMatchObject({ ok: true, entries: 4, headCopy: false });
   });
 
   it("refuses to append without the key, and a key that did not write the log does not verify it", () => {

@@ -31,7 +31,7 @@
  * caller can name secret values to check against; an entry mentioning one is refused (AUDIT_INVALID).
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { z } from "zod";
 import { Secret } from "../domain/secret.js";
 import { isKeywardError, KeywardError } from "../errors.js";
@@ -335,10 +335,11 @@ export class AuditLog {
     const text = `${JSON.stringify({ seq: head.seq, hash: head.hash, mac: headMac(key, head) })}\n`;
     const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
     try {
+      // No fsync: a copy lost or torn by a crash only reads as "no copy" (see readHeadCopy), and an
+      // fsync here would double the cost of every append, which synchronous=FULL already pays once.
       const fd = openSync(tmp, "wx", 0o600);
       try {
         writeSync(fd, text);
-        fsyncSync(fd);
       } finally {
         closeSync(fd);
       }
@@ -439,7 +440,7 @@ export class AuditLog {
 
   #verify(
     key: AuditKey | undefined,
-    copy: HeadRow | "missing" | "invalid",
+    copy: HeadRow | "missing",
     expect: AuditHead | undefined,
   ): AuditVerifyResult {
     const head = this.#readHead() ?? null;
@@ -506,10 +507,7 @@ export class AuditLog {
         return fail(count, "head mismatch");
       }
     }
-    if (
-      copy === "invalid" ||
-      (typeof copy === "object" && key !== undefined && !macMatches(copy.mac, headMac(key, copy)))
-    ) {
+    if (typeof copy === "object" && key !== undefined && !macMatches(copy.mac, headMac(key, copy))) {
       return fail(count + 1, "head copy mismatch", count);
     }
     if (typeof copy === "object") {
@@ -604,8 +602,13 @@ const HeadCopySchema = z.strictObject({
   mac: z.string().regex(/^[0-9a-f]{64}$/),
 });
 
-/** The head copy beside state.db: "missing" if there is none (yet), "invalid" if it is not one. */
-function readHeadCopy(path: string): HeadRow | "missing" | "invalid" {
+/**
+ * The head copy beside state.db, or "missing". A file that is not a head copy at all (torn by a crash:
+ * it is written without fsync) counts as missing: deleting the copy is no more use to an attacker than
+ * garbling it, and neither hides anything `--expect-head` would show. A well-formed copy whose MAC or
+ * head does not match is evidence of tampering.
+ */
+function readHeadCopy(path: string): HeadRow | "missing" {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -614,9 +617,9 @@ function readHeadCopy(path: string): HeadRow | "missing" | "invalid" {
   }
   try {
     const parsed = HeadCopySchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : "invalid";
+    return parsed.success ? parsed.data : "missing";
   } catch {
-    return "invalid";
+    return "missing";
   }
 }
 
