@@ -349,21 +349,85 @@ Examples:
 
   const audit = program
     .command("audit")
-    .description("the audit log of every state-changing action (hash-chained)")
+    .description("the audit log of every state-changing action (hash-chained, keyed)")
     .option("--json", "print JSON")
-    .addHelpText("after", examples("keyward audit", "keyward audit --json", "keyward audit verify"))
+    .addHelpText(
+      "after",
+      `
+Lists the entries as stored; it does not open the vault and checks nothing: use \`audit verify\`.
+${examples("keyward audit", "keyward audit --json", "keyward audit verify", "keyward audit head")}`,
+    )
     .action(run(async () => (await import("./commands/audit.js")).auditList));
   audit
     .command("verify")
-    .description("check the hash chain; exits 1 naming the first broken entry")
+    .description("check the chain and its MACs with the vault's key; exits 1 naming the first broken entry")
     .option("--json", "print JSON")
-    .addHelpText("after", examples("keyward audit verify", "keyward audit verify --json"))
+    .option(
+      "--expect-head <SEQ:HASH>",
+      "a head printed earlier by `keyward audit head`: the log must still hold it",
+    )
+    .addHelpText(
+      "after",
+      `
+Opens the vault (the audit key is in it) and state.db read-only; writes nothing. Exit 0: intact;
+1: broken (the first broken entry and why); 2: usage, or the vault cannot be opened.
+
+Every entry is hash-chained to the one before it and carries an HMAC-SHA256 made with a 256-bit key
+kept only in the (age-encrypted) vault; the head (last entry) is recorded with a MAC in state.db and in
+audit-head.json beside it. verify DETECTS, with only state.db (and audit-head.json) in an attacker's hands:
+  - an entry edited, inserted or deleted, even if the chain and head are recomputed (no key, no MAC);
+  - the newest entries deleted, or every entry deleted (keying writes an audit.keyed entry, and the vault
+    records where keying began, so a keyed log is never empty);
+  - stored details that are not the canonical JSON the hash was made over;
+  - a missing state.db, audit table or head (reported as broken, exit 1);
+  - state.db put back to an older copy, while audit-head.json is newer (it is written after each entry);
+  - with --expect-head: any rollback or rewrite behind a head you copied off the machine earlier.
+It CANNOT detect:
+  - anyone who holds the vault passphrase (they have the key: they can rewrite and re-MAC everything);
+  - state.db AND audit-head.json both put back to an older copy, unless you give --expect-head with a
+    head copied after it (copy \`keyward audit head\` to a ticket, chat or another machine regularly);
+  - vault.age replaced with a copy from before the log was keyed;
+  - entries written before keying (homes from older Keyward versions): only their chain is checked, and
+    the vault pins the last of them. Such a home is keyed by the first command that opens its vault
+    with state.db writable; everything after that is authenticated.
+${examples(
+  "keyward audit verify",
+  "keyward audit verify --json",
+  "keyward audit verify --expect-head 42:3f9c0e…   # the line `keyward audit head` printed",
+)}`,
+    )
     .action(
       run(async () => {
         const { auditVerify } = await import("./commands/audit.js");
         // `audit` has a --json of its own, and commander gives it the flag even after `verify`: read both.
         return (globals: GlobalOptions, _opts: { json?: boolean }, command: Command) =>
-          auditVerify(globals, command.optsWithGlobals<{ json?: boolean }>());
+          auditVerify(globals, command.optsWithGlobals<{ json?: boolean; expectHead?: string }>());
+      }),
+    );
+  audit
+    .command("head")
+    .description(
+      "verify the log, then print its head as SEQ:HASH, to copy somewhere an attacker cannot write",
+    )
+    .option("--json", "print JSON: {seq, hash, entries, at}")
+    .addHelpText(
+      "after",
+      `
+Prints one line, SEQ:HASH (sequence number and hash of the newest entry), after verifying the log as
+\`audit verify\` does (exit 1, and no head, if it is broken). Keep it off this machine; later,
+\`keyward audit verify --expect-head SEQ:HASH\` proves the log still holds that entry unchanged, which
+catches a rollback to an earlier, self-consistent state that verify alone cannot.
+${examples(
+  "keyward audit head",
+  "keyward audit head >> /mnt/evidence/keyward-heads.txt",
+  'keyward audit verify --expect-head "$(tail -1 /mnt/evidence/keyward-heads.txt)"',
+)}`,
+    )
+    .action(
+      run(async () => {
+        const { auditHead } = await import("./commands/audit.js");
+        return (globals: GlobalOptions, _opts: { json?: boolean }, command: Command) =>
+          auditHead(globals, command.optsWithGlobals<{ json?: boolean }>());
       }),
     );
 

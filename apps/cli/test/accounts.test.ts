@@ -82,6 +82,7 @@ describe.concurrent("account add", () => {
     ]);
     const audit = parseJson<{ action: string; subject: string }[]>(await home.run(["audit", "--json"]));
     expect(audit.map((e) => `${e.action} ${e.subject}`)).toEqual([
+      "audit.keyed audit-log",
       "account.added desk-okx",
       "account.added desk-legacy",
       "account.added desk-bfx",

@@ -62,6 +62,7 @@ describe("help", () => {
         "account list",
         "account remove",
         "audit",
+        "audit head",
         "audit verify",
         "init",
         "key",

@@ -148,6 +148,8 @@ describe.concurrent("canary secrets appear in no output, audit entry, database c
       run(["audit", "--json"], 0),
       run(["audit", "verify"], 0),
       run(["audit", "verify", "--json"], 0),
+      run(["audit", "head"], 0),
+      run(["audit", "head", "--json"], 0),
     ]);
 
     expect(scan(home, outputs, 1)).toEqual([]);

@@ -32,11 +32,14 @@ export {
   type AuditBreak,
   type AuditEntry,
   type AuditHead,
+  type AuditKey,
   AuditLog,
   type AuditLogOptions,
   type AuditLogWriter,
+  type AuditVerifyOptions,
   type AuditVerifyResult,
   GENESIS_HASH,
+  hashEntry,
 } from "./audit/audit-log.js";
 export { CanonicalJsonError, canonicalJson, type JsonValue } from "./audit/canonical-json.js";
 export {
@@ -59,6 +62,7 @@ export { redact, Secret } from "./domain/secret.js";
 export { ERROR_CODES, type ErrorCode, isKeywardError, KeywardError } from "./errors.js";
 export { addAccount, type NewAccount, removeAccount, trackKey, untrackKey } from "./home/accounts.js";
 export {
+  AUDIT_HEAD_FILE_NAME,
   accountRef,
   CONFIG_FILE_NAME,
   type HomeOptions,
@@ -113,6 +117,7 @@ export {
   VAULT_FILE_NAME,
   VAULT_SCRYPT_WORK_FACTOR,
   Vault,
+  type VaultAuditKey,
   type VaultOptions,
   VaultRefSchema,
 } from "./vault/vault.js";

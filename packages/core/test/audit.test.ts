@@ -1,11 +1,19 @@
-import { createHash } from "node:crypto";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AuditLog, GENESIS_HASH } from "../src/audit/audit-log.js";
-import { KeywardError, Secret } from "../src/index.js";
+import {
+  type AuditKey,
+  AuditLog,
+  type AuditLogOptions,
+  GENESIS_HASH,
+  hashEntry,
+} from "../src/audit/audit-log.js";
+import { canonicalJson } from "../src/audit/canonical-json.js";
+import { emptyConfig, KeywardError, KeywardHome, Secret, Vault } from "../src/index.js";
 import { StateDatabase } from "../src/store/database.js";
+import { MIGRATIONS } from "../src/store/migrations.js";
 
 let dir: string;
 let path: string;
@@ -24,6 +32,30 @@ afterEach(() => {
   for (const db of opened.splice(0)) db.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/**
+ * The key a vault would hold, made by keying the test's log: entry 1 is `audit.keyed`, written by
+ * keyLog() (synchronously, as its persist is) on the first writable connection a test opens.
+ */
+let KEY: AuditKey | undefined;
+beforeEach(() => {
+  KEY = undefined;
+});
+function keyedLog(db: StateDatabase, options: AuditLogOptions = {}): AuditLog {
+  if (KEY === undefined && db.isWritable()) {
+    void new AuditLog(db).keyLog(
+      { action: "audit.keyed", actor: "cli:test", subject: "audit-log" },
+      (key) => {
+        KEY = key;
+      },
+    );
+  }
+  return new AuditLog(db, { key: () => KEY, ...options });
+}
+const theKey = (): AuditKey => {
+  if (KEY === undefined) throw new Error("the test's log is not keyed");
+  return KEY;
+};
 
 /** A deterministic clock: one second per call. */
 const clock = () => {
@@ -58,7 +90,7 @@ function seed(log: AuditLog, n: number): void {
 
 describe("AuditLog", () => {
   it("appends a hash chain whose hashes follow the documented recipe", () => {
-    const log = new AuditLog(openDb(), { now: clock() });
+    const log = keyedLog(openDb(), { now: clock() });
     const first = log.append({
       action: "revoke.requested",
       actor: "cli:alice@ops-1",
@@ -71,8 +103,10 @@ describe("AuditLog", () => {
       },
     });
     const second = log.append({ action: "revoke.done", actor: "cli:alice@ops-1", subject: "okx:main:-:abc" });
+    const keyed = log.list()[0];
+    expect(keyed).toMatchObject({ seq: 1, action: "audit.keyed", prevHash: GENESIS_HASH });
 
-    expect(first).toMatchObject({ seq: 1, ts: "2025-06-01T12:00:01.000Z", prevHash: GENESIS_HASH });
+    expect(first).toMatchObject({ seq: 2, ts: "2025-06-01T12:00:01.000Z", prevHash: keyed?.hash });
     expect(GENESIS_HASH).toBe("0".repeat(64));
     expect(first.details).toEqual({
       byApi: 1,
@@ -83,28 +117,35 @@ describe("AuditLog", () => {
     const canonical =
       '{"action":"revoke.requested","actor":"cli:alice@ops-1","details":{"byApi":1,"keys":["okx:main:-:abc"],' +
       '"nested":{"a":[true,null,"x"],"z":1}},"prevHash":"' +
-      GENESIS_HASH +
-      '","seq":1,"subject":"revoke","ts":"2025-06-01T12:00:01.000Z"}';
+      keyed?.hash +
+      '","seq":2,"subject":"revoke","ts":"2025-06-01T12:00:01.000Z"}';
     expect(first.hash).toBe(createHash("sha256").update(canonical).digest("hex"));
-    expect(second).toMatchObject({ seq: 2, prevHash: first.hash, details: {} });
+    expect(second).toMatchObject({ seq: 3, prevHash: first.hash, details: {} });
 
-    expect(log.verify()).toEqual({ ok: true, entries: 2, head: { seq: 2, hash: second.hash } });
-    expect(log.list()).toEqual([first, second]);
+    expect(log.verify()).toEqual({
+      ok: true,
+      entries: 3,
+      head: { seq: 3, hash: second.hash },
+      authenticatedFrom: 1,
+      headCopy: false,
+    });
+    expect(log.list()).toEqual([keyed, first, second]);
   });
 
   it("lists by time, by seq, newest first and with a limit", () => {
-    const log = new AuditLog(openDb(), { now: clock() });
+    const log = keyedLog(openDb(), { now: clock() });
     seed(log, 5);
-    expect(log.list({ since: "2025-06-01T12:00:03Z" }).map((e) => e.seq)).toEqual([3, 4, 5]);
-    expect(log.list({ afterSeq: 3 }).map((e) => e.seq)).toEqual([4, 5]);
+    // Entry 1 is audit.keyed, written now (after 2025 by the real clock); 2-6 by the test's clock.
+    expect(log.list({ since: "2025-06-01T12:00:03Z" }).map((e) => e.seq)).toEqual([1, 4, 5, 6]);
+    expect(log.list({ afterSeq: 3 }).map((e) => e.seq)).toEqual([4, 5, 6]);
     expect(log.list({ limit: 2 }).map((e) => e.seq)).toEqual([1, 2]);
-    expect(log.list({ limit: 2, newestFirst: true }).map((e) => e.seq)).toEqual([5, 4]);
+    expect(log.list({ limit: 2, newestFirst: true }).map((e) => e.seq)).toEqual([6, 5]);
     expect(caught(() => log.list({ since: "last tuesday" })).code).toBe("CONFIG_INVALID");
   });
 
   it("is append-only: UPDATE and DELETE are refused by the database", () => {
     const db = openDb();
-    seed(new AuditLog(db), 2);
+    seed(keyedLog(db), 2);
     expect(() => db.db.prepare("UPDATE audit_log SET actor = 'x' WHERE seq = 1").run()).toThrow(
       /append-only/,
     );
@@ -113,15 +154,15 @@ describe("AuditLog", () => {
 
   it("detects an edited entry (hash mismatch at that entry)", () => {
     const db = openDb();
-    const log = new AuditLog(db);
+    const log = keyedLog(db);
     seed(log, 4);
     tamper(db, "UPDATE audit_log SET details = ? WHERE seq = 2", '{"n":200}');
     expect(log.verify()).toEqual({ ok: false, entries: 1, brokenAt: 2, reason: "hash mismatch" });
   });
 
-  it("detects an entry edited and re-hashed (prev-hash mismatch at the next entry)", () => {
+  it("detects an entry edited and re-hashed without the key (mac mismatch at that entry)", () => {
     const db = openDb();
-    const log = new AuditLog(db);
+    const log = keyedLog(db);
     seed(log, 4);
     const row = log.list()[1];
     if (row === undefined) throw new Error("no row 2");
@@ -131,12 +172,19 @@ describe("AuditLog", () => {
       Object.fromEntries(Object.entries(body).sort(([a], [b]) => (a < b ? -1 : 1))),
     );
     tamper(db, "UPDATE audit_log SET subject = ?, hash = ? WHERE seq = 2", forged.subject, sha256(canonical));
-    expect(log.verify()).toEqual({ ok: false, entries: 2, brokenAt: 3, reason: "prev-hash mismatch" });
+    expect(log.verify()).toEqual({ ok: false, entries: 1, brokenAt: 2, reason: "mac mismatch" });
+    // Without the key only the chain can be checked: the re-hash shows at the next link.
+    expect(new AuditLog(db).verify()).toEqual({
+      ok: false,
+      entries: 2,
+      brokenAt: 3,
+      reason: "prev-hash mismatch",
+    });
   });
 
   it("detects a deleted middle entry (sequence gap at the missing seq)", () => {
     const db = openDb();
-    const log = new AuditLog(db);
+    const log = keyedLog(db);
     seed(log, 5);
     tamper(db, "DELETE FROM audit_log WHERE seq = 3");
     expect(log.verify()).toEqual({ ok: false, entries: 2, brokenAt: 3, reason: "sequence gap" });
@@ -144,8 +192,8 @@ describe("AuditLog", () => {
 
   it("detects a deleted last entry through the head, and refuses to append over it", () => {
     const db = openDb();
-    const log = new AuditLog(db);
-    seed(log, 3);
+    const log = keyedLog(db);
+    seed(log, 2);
     tamper(db, "DELETE FROM audit_log WHERE seq = 3");
     expect(log.verify()).toEqual({ ok: false, entries: 2, brokenAt: 3, reason: "truncated" });
     // Appending would chain past the hole and hide it: refused, fail closed.
@@ -158,49 +206,49 @@ describe("AuditLog", () => {
 
   it("detects a forged head, and rows added behind append()'s back", () => {
     const db = openDb();
-    const log = new AuditLog(db);
+    const log = keyedLog(db);
     seed(log, 2);
     tamper(db, "UPDATE audit_head SET hash = ?", "f".repeat(64));
-    expect(log.verify()).toMatchObject({ ok: false, brokenAt: 2, reason: "head mismatch" });
+    expect(log.verify()).toMatchObject({ ok: false, brokenAt: 3, reason: "head mismatch" });
     tamper(db, "DELETE FROM audit_head");
     expect(log.verify()).toMatchObject({ ok: false, brokenAt: 1, reason: "head mismatch" });
   });
 
   it("fails closed on a write-protected database file (AUDIT_UNAVAILABLE, even as root)", () => {
     const writable = openDb();
-    seed(new AuditLog(writable), 2);
+    seed(keyedLog(writable), 2);
     writable.close();
     chmodSync(path, 0o444);
 
-    const log = new AuditLog(openDb());
+    const log = keyedLog(openDb());
     const error = caught(() =>
       log.append({ action: "revoke.requested", actor: "cli:test", subject: "revoke" }),
     );
     expect(error.code).toBe("AUDIT_UNAVAILABLE");
     expect(error.hint).toMatch(/must be writable.*destructive actions/);
     // Reading and verifying still work on a frozen log.
-    expect(log.verify()).toMatchObject({ ok: true, entries: 2 });
-    expect(log.list()).toHaveLength(2);
+    expect(log.verify()).toMatchObject({ ok: true, entries: 3 });
+    expect(log.list()).toHaveLength(3);
   });
 
   it("fails closed when the file is write-protected while a process holds it open", () => {
     const db = openDb();
-    const log = new AuditLog(db);
+    const log = keyedLog(db);
     seed(log, 1);
     chmodSync(path, 0o444);
     expect(caught(() => seed(log, 1)).code).toBe("AUDIT_UNAVAILABLE");
     chmodSync(path, 0o600);
     seed(log, 1);
-    expect(log.verify()).toMatchObject({ ok: true, entries: 2 });
+    expect(log.verify()).toMatchObject({ ok: true, entries: 3 });
   });
 
   it("fails closed when opened read-only, and when another writer holds the lock too long", () => {
     openDb().close();
-    const ro = new AuditLog(openDb({ readonly: true }));
+    const ro = keyedLog(openDb({ readonly: true }));
     expect(caught(() => seed(ro, 1)).code).toBe("AUDIT_UNAVAILABLE");
 
     const holder = openDb();
-    const log = new AuditLog(openDb({ busyTimeoutMs: 50 }));
+    const log = keyedLog(openDb({ busyTimeoutMs: 50 }));
     holder.db.exec("BEGIN IMMEDIATE");
     try {
       const error = caught(() => seed(log, 1));
@@ -210,19 +258,19 @@ describe("AuditLog", () => {
       holder.db.exec("ROLLBACK");
     }
     seed(log, 1);
-    expect(log.verify()).toMatchObject({ ok: true, entries: 1 });
+    expect(log.verify()).toMatchObject({ ok: true, entries: 2 });
   });
 
   it("keeps one chain across several connections (processes) appending in turn", () => {
-    const a = new AuditLog(openDb());
-    const b = new AuditLog(openDb());
+    const a = keyedLog(openDb());
+    const b = keyedLog(openDb());
     for (let i = 0; i < 10; i++) seed(i % 2 === 0 ? a : b, 1);
-    expect(a.verify()).toMatchObject({ ok: true, entries: 10 });
-    expect(b.list().map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(a.verify()).toMatchObject({ ok: true, entries: 11 });
+    expect(b.list().map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
   });
 
   it("refuses malformed entries (AUDIT_INVALID) and writes nothing", () => {
-    const log = new AuditLog(openDb());
+    const log = keyedLog(openDb());
     const bad = [
       { action: "Revoke.Requested", actor: "cli", subject: "s" },
       { action: "revoke", actor: "cli", subject: "s" },
@@ -252,13 +300,13 @@ describe("AuditLog", () => {
     ]) {
       log.append({ action, actor: "cli", subject: "s" });
     }
-    expect(log.verify()).toMatchObject({ ok: true, entries: 11 });
+    expect(log.verify()).toMatchObject({ ok: true, entries: 12 });
   });
 
   it("refuses details carrying a secret, a Secret object, or a known secret value", () => {
     const secret = new Secret("sk-LIVE-0123456789abcdef");
     const fromVault = "vault-held-secret-value";
-    const log = new AuditLog(openDb(), { secrets: () => [fromVault] });
+    const log = keyedLog(openDb(), { secrets: () => [fromVault] });
     const append = (details: Record<string, unknown>, subject = "okx:main:-:abc") =>
       log.append({ action: "revoke.failed", actor: "cli", subject, details }, { secrets: [secret] });
 
@@ -277,24 +325,363 @@ describe("AuditLog", () => {
       expect(text).not.toContain(secret.reveal());
       expect(text).not.toContain(fromVault);
     }
-    expect(log.list()).toEqual([]);
+    expect(log.list().map((e) => e.action)).toEqual(["audit.keyed"]);
 
     // The redacted form is fine, and so is an API key (a public identifier).
     append({ secret: "[redacted]", apiKey: "okx-public-api-key", code: "EXCHANGE_AUTH" });
-    expect(log.verify()).toMatchObject({ ok: true, entries: 1 });
+    expect(log.verify()).toMatchObject({ ok: true, entries: 2 });
   });
 
   it("offers the engines' append(action, subject, details) shape with the actor bound", () => {
-    const log = new AuditLog(openDb());
+    const log = keyedLog(openDb());
     const secret = new Secret("bound-secret-value-42");
     const writer = log.writer("cli:bob@ops-2", { secrets: [secret] });
     writer.append("revoke.requested", "revoke", { keys: ["a", "b"] });
     writer.append("revoke.done", "a");
     expect(() => writer.append("revoke.failed", "b", { message: secret.reveal() })).toThrow(KeywardError);
-    expect(log.list().map((e) => [e.actor, e.action, e.subject])).toEqual([
+    expect(log.list({ afterSeq: 1 }).map((e) => [e.actor, e.action, e.subject])).toEqual([
       ["cli:bob@ops-2", "revoke.requested", "revoke"],
       ["cli:bob@ops-2", "revoke.done", "a"],
     ]);
+  });
+});
+
+/** Appends an entry as someone holding state.db but not the key would: valid hash and chain, a guessed MAC. */
+function forge(db: StateDatabase, seq: number, prevHash: string, subject: string): string {
+  const body = {
+    seq,
+    ts: new Date().toISOString(),
+    action: "key.tracked",
+    actor: "cli:test",
+    subject,
+    details: { forged: true },
+    prevHash,
+  };
+  const hash = hashEntry(body);
+  tamper(
+    db,
+    "INSERT INTO audit_log (seq, ts, action, actor, subject, details, prev_hash, hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    seq,
+    body.ts,
+    body.action,
+    body.actor,
+    subject,
+    canonicalJson(body.details),
+    prevHash,
+    hash,
+    randomBytes(32).toString("hex"),
+  );
+  return hash;
+}
+
+const rowHash = (db: StateDatabase, seq: number) =>
+  (db.db.prepare("SELECT hash FROM audit_log WHERE seq = ?").get(seq) as { hash: string }).hash;
+
+describe("the keyed audit log", () => {
+  it("detects the last entries deleted, the chain re-extended and the head rewritten without the key", () => {
+    const db = openDb();
+    const log = keyedLog(db);
+    seed(log, 5);
+    tamper(db, "DELETE FROM audit_log WHERE seq >= 4");
+    const forged = forge(db, 4, rowHash(db, 3), "bfx:main:-:someone-else");
+    tamper(db, "UPDATE audit_head SET seq = 4, hash = ?, mac = ?", forged, "0".repeat(64));
+    expect(log.verify()).toEqual({ ok: false, entries: 3, brokenAt: 4, reason: "mac mismatch" });
+    // The chain alone (today's check) is consistent: only the key shows the forgery.
+    expect(new AuditLog(db).verify()).toMatchObject({ ok: true, entries: 4 });
+    // Nothing is chained onto a forged head.
+    expect(caught(() => seed(log, 1)).code).toBe("AUDIT_UNAVAILABLE");
+  });
+
+  it("detects the last entries deleted and the head moved back to the last one left", () => {
+    const db = openDb();
+    const log = keyedLog(db);
+    seed(log, 5);
+    tamper(db, "DELETE FROM audit_log WHERE seq >= 4");
+    tamper(db, "UPDATE audit_head SET seq = 3, hash = ?", rowHash(db, 3));
+    // The head is named as for any forged head: its MAC is for seq 5, not 3.
+    expect(log.verify()).toEqual({ ok: false, entries: 2, brokenAt: 3, reason: "head mismatch" });
+    expect(caught(() => seed(log, 1)).code).toBe("AUDIT_UNAVAILABLE");
+  });
+
+  it("detects every row deleted (emptied), with or without the head", () => {
+    const db = openDb();
+    const log = keyedLog(db);
+    seed(log, 3);
+    tamper(db, "DELETE FROM audit_log");
+    tamper(db, "DELETE FROM audit_head");
+    expect(log.verify()).toEqual({ ok: false, entries: 0, brokenAt: 1, reason: "emptied" });
+    // Nor is an emptied log silently continued (its next entry would verify as a new log's first).
+    expect(caught(() => seed(log, 1)).code).toBe("AUDIT_UNAVAILABLE");
+    // Unkeyed, an empty log is just a new one: that is what the key's keyedAfter adds.
+    expect(new AuditLog(db).verify()).toMatchObject({ ok: true, entries: 0 });
+  });
+
+  it("reports a dropped table as a broken log, not an error; listing says it is damaged", () => {
+    const db = openDb();
+    const log = keyedLog(db);
+    seed(log, 2);
+    db.db.exec("DROP TABLE audit_head");
+    expect(log.verify()).toEqual({ ok: false, entries: 0, brokenAt: 1, reason: "missing table" });
+    expect(caught(() => log.head()).code).toBe("AUDIT_UNAVAILABLE");
+    expect(log.list()).toHaveLength(3);
+    tamper(db, "DROP TABLE audit_log");
+    expect(log.verify()).toEqual({ ok: false, entries: 0, brokenAt: 1, reason: "missing table" });
+    expect(caught(() => log.list()).code).toBe("AUDIT_UNAVAILABLE");
+    expect(caught(() => seed(log, 1)).code).toBe("AUDIT_UNAVAILABLE");
+  });
+
+  it("requires stored details to be the canonical JSON the hash was made over", () => {
+    const db = openDb();
+    const log = keyedLog(db);
+    seed(log, 3);
+    // Same value, other bytes: the hash (over the parsed details) and the MAC still match.
+    tamper(db, "UPDATE audit_log SET details = ? WHERE seq = 3", '{ "n": 2 }');
+    expect(log.verify()).toEqual({ ok: false, entries: 2, brokenAt: 3, reason: "not canonical" });
+    tamper(db, "UPDATE audit_log SET details = ? WHERE seq = 3", '{"n":2,"n":2}');
+    expect(log.verify()).toEqual({ ok: false, entries: 2, brokenAt: 3, reason: "not canonical" });
+    tamper(db, "UPDATE audit_log SET details = ? WHERE seq = 3", '{"n":2}');
+    expect(log.verify()).toMatchObject({ ok: true, entries: 4 });
+  });
+
+  it("detects a rollback to an earlier consistent state with an expected head or the head copy", () => {
+    const db = openDb();
+    const copy = join(dir, "audit-head.json");
+    const log = keyedLog(db, { headCopyPath: copy });
+    seed(log, 3);
+    const old = db.db.prepare("SELECT seq, hash, mac FROM audit_head").get() as Record<string, unknown>;
+    const oldCopy = readFileSync(copy, "utf8");
+    seed(log, 2);
+    const head = log.head();
+    expect(head).toMatchObject({ seq: 6 });
+    expect(JSON.parse(readFileSync(copy, "utf8"))).toMatchObject(head ?? {});
+    expect(log.verify({ expectHead: head ?? undefined })).toMatchObject({
+      ok: true,
+      entries: 6,
+      headCopy: true,
+    });
+    // The log grows past an expected head and still matches it.
+    seed(log, 1);
+    expect(log.verify({ expectHead: head ?? undefined })).toMatchObject({ ok: true, entries: 7 });
+
+    // Put back the state as it was at seq 4: genuine rows, genuine head and MAC.
+    tamper(db, "DELETE FROM audit_log WHERE seq > 4");
+    tamper(db, "UPDATE audit_head SET seq = ?, hash = ?, mac = ?", old.seq, old.hash, old.mac);
+    expect(log.verify({ expectHead: head ?? undefined })).toEqual({
+      ok: false,
+      entries: 4,
+      brokenAt: 5,
+      reason: "rolled back",
+    });
+    // The copy beside state.db is ahead of it as well.
+    expect(log.verify()).toEqual({ ok: false, entries: 4, brokenAt: 5, reason: "rolled back" });
+    // Only a copy rolled back with it hides it from verify() alone: what --expect-head is for.
+    writeFileSync(copy, oldCopy);
+    expect(log.verify()).toMatchObject({ ok: true, entries: 4 });
+
+    // An expected head the log never had (another history): named at its seq.
+    expect(log.verify({ expectHead: { seq: 2, hash: "a".repeat(64) } })).toEqual({
+      ok: false,
+      entries: 1,
+      brokenAt: 2,
+      reason: "expected head mismatch",
+    });
+  });
+
+  it("detects a head copy edited without the key", () => {
+    const db = openDb();
+    const copy = join(dir, "audit-head.json");
+    const log = keyedLog(db, { headCopyPath: copy });
+    seed(log, 3);
+    const text = JSON.parse(readFileSync(copy, "utf8")) as { seq: number; hash: string; mac: string };
+    writeFileSync(copy, JSON.stringify({ ...text, seq: 9 }));
+    expect(log.verify()).toEqual({ ok: false, entries: 4, brokenAt: 5, reason: "head copy mismatch" });
+    writeFileSync(copy, JSON.stringify({ ...text, mac: "0".repeat(64) }));
+    expect(log.verify()).toMatchObject({ ok: false, reason: "head copy mismatch" });
+    // Not a head copy at all (as a crash can leave it, unsynced): no copy, which hides nothing.
+    writeFileSync(copy, "");
+    expect(log.verify()).toMatchObject({ ok: true, entries: 4, headCopy: false });
+  });
+
+  it("refuses to append without the key, and a key that did not write the log does not verify it", () => {
+    const db = openDb();
+    seed(keyedLog(db), 2);
+    expect(caught(() => seed(new AuditLog(db), 1)).code).toBe("AUDIT_UNAVAILABLE");
+    const other = { key: new Secret(randomBytes(32).toString("base64")), keyedAfter: theKey().keyedAfter };
+    const wrong = new AuditLog(db, { key: () => other });
+    expect(wrong.verify()).toEqual({ ok: false, entries: 0, brokenAt: 1, reason: "mac mismatch" });
+    expect(caught(() => seed(wrong, 1)).code).toBe("AUDIT_UNAVAILABLE");
+  });
+
+  it("keys an older, unkeyed log: its entries keep chain checks, the keyed part is authenticated", async () => {
+    // A home from before keying: schema 2, entries without MACs.
+    const old = openDb({ migrations: MIGRATIONS.slice(0, 2) });
+    let prev = GENESIS_HASH;
+    for (let seq = 1; seq <= 3; seq++) {
+      const body = {
+        seq,
+        ts: new Date().toISOString(),
+        action: "key.tracked",
+        actor: "cli:old",
+        subject: `k${seq}`,
+        details: {},
+        prevHash: prev,
+      };
+      prev = hashEntry(body);
+      old.db
+        .prepare(
+          "INSERT INTO audit_log (seq, ts, action, actor, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, '{}', ?, ?)",
+        )
+        .run(seq, body.ts, body.action, body.actor, body.subject, body.prevHash, prev);
+      old.db
+        .prepare(
+          "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        )
+        .run(seq, prev);
+    }
+    old.close();
+
+    const db = openDb();
+    let saved: typeof KEY | undefined;
+    const keying = new AuditLog(db);
+    const entry = await keying.keyLog(
+      { action: "audit.keyed", actor: "cli:new", subject: "audit-log" },
+      async (key) => {
+        saved = key;
+      },
+    );
+    expect(entry).toMatchObject({ seq: 4, prevHash: prev });
+    expect(saved?.keyedAfter).toEqual({ seq: 3, hash: prev });
+    const log = new AuditLog(db, { key: () => saved });
+    seed(log, 2);
+    expect(log.verify()).toMatchObject({ ok: true, entries: 6, authenticatedFrom: 4 });
+
+    // Deleting the keyed part back to the old head is a truncation, not an old log.
+    tamper(db, "DELETE FROM audit_log WHERE seq > 3");
+    tamper(db, "UPDATE audit_head SET seq = 3, hash = ?, mac = NULL", prev);
+    expect(log.verify()).toEqual({ ok: false, entries: 3, brokenAt: 4, reason: "truncated" });
+    expect(caught(() => seed(log, 1)).code).toBe("AUDIT_UNAVAILABLE");
+  });
+
+  it("keys nothing when the vault cannot be saved: the entry is rolled back", async () => {
+    const db = openDb();
+    const log = new AuditLog(db);
+    await expect(
+      log.keyLog({ action: "audit.keyed", actor: "cli:new", subject: "audit-log" }, async () => {
+        throw new KeywardError("VAULT_CONFLICT", "changed meanwhile");
+      }),
+    ).rejects.toMatchObject({ code: "VAULT_CONFLICT" });
+    expect(log.list()).toEqual([]);
+    expect(log.head()).toBeNull();
+  });
+
+  it("never stores a secret: the key and vault values are refused like any other", () => {
+    const canary = "CANARY-audit-secret-0123456789";
+    const log = keyedLog(openDb(), { secrets: () => [canary, theKey().key] });
+    for (const details of [{ m: canary }, { m: `key ${theKey().key.reveal()}` }]) {
+      expect(
+        caught(() => log.append({ action: "revoke.failed", actor: "cli", subject: "s", details })).code,
+      ).toBe("AUDIT_INVALID");
+    }
+    seed(log, 2);
+    const stored = JSON.stringify(log.list());
+    expect(stored).not.toContain(canary);
+    expect(stored).not.toContain(theKey().key.reveal());
+  });
+});
+
+describe("KeywardHome and the audit key", () => {
+  const PASS = new Secret("home-passphrase-for-tests");
+  const options = { passphrase: async () => PASS, actor: "cli:test", vault: { workFactor: 4 } };
+
+  it("init keys a new log from its first entry; appends need the vault open", async () => {
+    const { home } = await KeywardHome.init(dir, options);
+    try {
+      const log = home.auditLog();
+      expect(log.list().map((e) => [e.seq, e.action])).toEqual([[1, "audit.keyed"]]);
+      expect(log.verify()).toMatchObject({ ok: true, entries: 1, authenticatedFrom: 1, headCopy: true });
+      const key = (await Vault.open(home.paths.vault, PASS)).auditKey();
+      expect(key?.keyedAfter).toEqual({ seq: 0, hash: GENESIS_HASH });
+      expect(readFileSync(home.paths.auditHead, "utf8")).not.toContain(key?.key.reveal() ?? "-");
+    } finally {
+      home.close();
+    }
+    // A new process: before its vault is open it can list, but not append.
+    const again = KeywardHome.open(dir, options);
+    try {
+      expect(caught(() => again.audit().append("key.untracked", "x")).code).toBe("AUDIT_UNAVAILABLE");
+      await again.vault();
+      again.audit().append("key.untracked", "x");
+      expect(again.auditLog().verify()).toMatchObject({ ok: true, entries: 2 });
+    } finally {
+      again.close();
+    }
+  });
+
+  /** A home as an older Keyward left it: a vault without a key, schema 2, entries without MACs. */
+  async function legacyHome(): Promise<string> {
+    writeFileSync(join(dir, "config.json"), JSON.stringify(emptyConfig()));
+    await Vault.create(join(dir, "vault.age"), PASS, { workFactor: 4 });
+    const old = openDb({ migrations: MIGRATIONS.slice(0, 2) });
+    let prev = GENESIS_HASH;
+    for (let seq = 1; seq <= 2; seq++) {
+      const body = {
+        seq,
+        ts: new Date().toISOString(),
+        action: "account.added",
+        actor: "cli:old",
+        subject: `a${seq}`,
+        details: {},
+        prevHash: prev,
+      };
+      const hash = hashEntry(body);
+      old.db
+        .prepare(
+          "INSERT INTO audit_log (seq, ts, action, actor, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, '{}', ?, ?)",
+        )
+        .run(seq, body.ts, body.action, body.actor, body.subject, prev, hash);
+      old.db.prepare("INSERT OR REPLACE INTO audit_head (id, seq, hash) VALUES (1, ?, ?)").run(seq, hash);
+      prev = hash;
+    }
+    old.close();
+    return prev;
+  }
+
+  it("keys a home made before keying on first open: old entries stay chain-checked, new ones keyed", async () => {
+    const prev = await legacyHome();
+    const home = KeywardHome.open(dir, options);
+    try {
+      await home.vault();
+      home.audit().append("key.tracked", "k");
+      expect(
+        home
+          .auditLog()
+          .list()
+          .map((e) => e.action),
+      ).toEqual(["account.added", "account.added", "audit.keyed", "key.tracked"]);
+      expect(home.auditLog().verify()).toMatchObject({ ok: true, entries: 4, authenticatedFrom: 3 });
+      expect((await Vault.open(home.paths.vault, PASS)).auditKey()?.keyedAfter).toEqual({
+        seq: 2,
+        hash: prev,
+      });
+    } finally {
+      home.close();
+    }
+  });
+
+  it("leaves a tampered older log unkeyed: reading works, appending refuses, verify names the break", async () => {
+    await legacyHome();
+    const db = openDb();
+    db.db.prepare("UPDATE audit_head SET seq = 3").run();
+    const home = KeywardHome.open(dir, options);
+    try {
+      await home.vault();
+      expect((await Vault.open(home.paths.vault, PASS)).auditKey()).toBeUndefined();
+      expect(home.auditLog().list()).toHaveLength(2);
+      expect(caught(() => home.audit().append("key.tracked", "k")).code).toBe("AUDIT_UNAVAILABLE");
+      expect(home.auditLog().verify()).toMatchObject({ ok: false, brokenAt: 3, reason: "truncated" });
+    } finally {
+      home.close();
+    }
   });
 });
 

@@ -194,7 +194,7 @@ describe("Vault", () => {
     expect(error.code).toBe("VAULT_CORRUPT");
     expect(`${error.describe()} ${inspect(error)}`).not.toContain(CANARY_SECRET);
 
-    writeFileSync(path, await encryptWith(JSON.stringify({ version: 2, entries: {} }), PASS.reveal()));
+    writeFileSync(path, await encryptWith(JSON.stringify({ version: 3, entries: {} }), PASS.reveal()));
     expect((await caught(Vault.open(path, PASS))).message).toContain("newer Keyward");
   });
 

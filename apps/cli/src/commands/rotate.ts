@@ -151,6 +151,8 @@ async function execute(
   run: (deps: RotationDeps) => Promise<RotationReport>,
 ): Promise<ExitCode> {
   refuseReadOnly(home);
+  // The audit key is in the vault: open it before the journal's first entry.
+  await home.vault();
   const crashAt = readEnv().KEYWARD_TEST_CRASH_AFTER;
   const fromStdin = opts.credentialsStdin ? stdinCredentials() : undefined;
   const fromPrompt = !opts.credentialsStdin && isInteractive() ? promptCredentials() : undefined;
@@ -271,6 +273,7 @@ export async function rotateResume(
       ...(opts.concurrency === undefined ? {} : { concurrency: given.concurrency }),
       ...(opts.manualTimeout === undefined ? {} : { manualTimeoutMs: given.manualTimeoutMs }),
     };
+    await home.vault(); // the audit key is in it
     home.audit().append("rotation.resumed", run.id, { ...overrides });
     return await execute(home, opts, (deps) => runRotation(run.id, deps, overrides));
   });
@@ -319,6 +322,7 @@ export async function rotateAbort(
 ): Promise<ExitCode> {
   return withHome(globals, async (home) => {
     refuseReadOnly(home);
+    await home.vault(); // the audit key is in it
     const journal = journalOf(home);
     const run = pickRun(journal, id, "abort");
     const report = await abortRotation(run.id, {

@@ -71,12 +71,14 @@ export class SecretGuard {
   /** Every distinctive vault secret to look for, as is and JSON-escaped. */
   async needles(): Promise<string[]> {
     const vault = await this.home.vault();
-    return spellings(
-      vault.refs().flatMap((ref) => {
-        const c = vault.get(ref);
-        return c ? secretsOf(c).map((s) => s.reveal()) : [];
-      }),
-    );
+    const values = vault.refs().flatMap((ref) => {
+      const c = vault.get(ref);
+      return c ? secretsOf(c).map((s) => s.reveal()) : [];
+    });
+    // The audit log's HMAC key is a vault secret too.
+    const auditKey = vault.auditKey()?.key.reveal();
+    if (auditKey !== undefined) values.push(auditKey);
+    return spellings(values);
   }
 
   /** True when the text carries a secret. */

@@ -126,7 +126,13 @@ export interface AuditResponse {
   total: number;
   more: boolean;
   chain:
-    | { ok: true; entries: number; head: { seq: number; hash: string } | null }
+    | {
+        ok: true;
+        entries: number;
+        head: { seq: number; hash: string } | null;
+        /** The first entry whose MAC was checked with the vault's audit key; null: not keyed yet. */
+        authenticatedFrom: number | null;
+      }
     | { ok: false; entries: number; brokenAt: number; reason: string };
   head: { seq: number; hash: string } | null;
 }

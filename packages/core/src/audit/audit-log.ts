@@ -1,28 +1,41 @@
 /**
- * The audit log: an append-only, hash-chained record of what Keyward did and was asked to do.
+ * The audit log: an append-only, hash-chained, keyed record of what Keyward did and was asked to do.
  *
  * Each entry's `hash` is sha256 over the canonical JSON of {seq, ts, action, actor, subject, details,
  * prevHash}, and `prevHash` is the previous entry's hash (64 zeros for the first), so editing or
- * deleting an entry breaks the chain at that point. A chain alone cannot show that its NEWEST entries
- * were deleted (the shorter chain is still valid), so every append also records the head (last seq
- * and hash) in `audit_head`, in the same transaction: a head that points past the last row shows the
- * truncation.
+ * deleting an entry breaks the chain at that point. The stored `details` must be exactly the canonical
+ * JSON the hash was made over (otherwise the bytes could change while the hash still matches).
  *
- * What this does not do: stop someone who can write the database from rewriting the whole chain and
- * the head. For that, copy `head()` somewhere they cannot write (a report, a ticket) and compare later.
+ * A chain alone can be rewritten by anyone who can write state.db: change an entry, re-hash everything
+ * after it and the head, and it verifies. So the log is KEYED: each entry also carries `mac`, an
+ * HMAC-SHA256 of its hash under a 256-bit key kept only in the vault (age-encrypted), and the head
+ * (last seq and hash, written in the same transaction as each entry) carries one too. Without the
+ * vault's passphrase nobody can make a MAC, so a forged, re-chained or re-headed log fails `verify()`.
+ * The vault also records where keying began (`keyedAfter`: the head when the key was made, seq 0 for a
+ * new home) and keying appends an `audit.keyed` entry, so a keyed log is never empty: deleting every
+ * row, or the keyed part of an older log, is reported ("emptied", "truncated").
+ *
+ * A MAC cannot show a ROLLBACK: putting back an older state.db (or its older rows and head, all with
+ * genuine MACs) gives a shorter log that verifies. Two things catch that: a copy of the authenticated
+ * head kept beside state.db (`headCopyPath`, written after each outermost append; a state.db behind it
+ * is "rolled back"), and, stronger, a head copied OFF the machine (`keyward audit head`) and given back
+ * to `verify({expectHead})`. Entries written before a home was keyed have no MAC: only their chain is
+ * checked, and the vault pins the last of them by hash.
  *
  * Fail closed: callers append the "…requested" entry BEFORE any destructive exchange call. If the
- * entry cannot be written (database read-only, file write-protected, disk full, locked too long, or
- * head and entries disagree), `append` throws AUDIT_UNAVAILABLE and the caller must not go ahead.
+ * entry cannot be written (no key, database read-only, file write-protected, disk full, locked too
+ * long, or head and entries disagree or are not authentic), `append` throws AUDIT_UNAVAILABLE and the
+ * caller must not go ahead.
  *
  * Entries never carry secrets: details must be plain JSON (a `Secret` object is refused), and the
  * caller can name secret values to check against; an entry mentioning one is refused (AUDIT_INVALID).
  */
-import { createHash } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { z } from "zod";
 import { Secret } from "../domain/secret.js";
 import { isKeywardError, KeywardError } from "../errors.js";
-import type { StateDatabase } from "../store/database.js";
+import { isSqliteError, type StateDatabase } from "../store/database.js";
 import { canonicalJson, type JsonValue } from "./canonical-json.js";
 
 /** prevHash of the first entry. */
@@ -61,34 +74,71 @@ export interface AuditAppendOptions {
   secrets?: Iterable<Secret | string | undefined>;
 }
 
-export interface AuditLogOptions {
-  /** Clock, for tests. */
-  now?: () => Date;
-  /** Secrets every append is checked against, asked for at each append (e.g. all the vault's). */
-  secrets?: () => Iterable<Secret | string | undefined>;
-}
-
 export interface AuditHead {
   seq: number;
   hash: string;
 }
 
+/** The audit log's key, as the vault keeps it: entries after `keyedAfter` must carry a MAC under `key`. */
+export interface AuditKey {
+  /** 32 random bytes, base64. */
+  key: Secret;
+  /** The log's head when the key was made (seq 0 and GENESIS_HASH for a log keyed from its start). */
+  keyedAfter: AuditHead;
+}
+
+export interface AuditLogOptions {
+  /** Clock, for tests. */
+  now?: () => Date;
+  /** Secrets every append is checked against, asked for at each append (e.g. all the vault's). */
+  secrets?: () => Iterable<Secret | string | undefined>;
+  /**
+   * The key, asked for at each append and verify (KeywardHome: from the opened vault). Without one,
+   * `append` refuses and `verify` checks only the hash chain (and says so: `authenticatedFrom` null).
+   */
+  key?: () => AuditKey | undefined;
+  /** Where the copy of the authenticated head lives (KeywardHome: `audit-head.json` in the home). */
+  headCopyPath?: string;
+}
+
 export type AuditBreak =
   | "hash mismatch"
+  | "not canonical"
   | "sequence gap"
   | "prev-hash mismatch"
+  | "mac mismatch"
+  | "keyed-after mismatch"
   | "truncated"
-  | "head mismatch";
+  | "emptied"
+  | "head mismatch"
+  | "head copy mismatch"
+  | "rolled back"
+  | "expected head mismatch"
+  | "missing table";
 
 /**
- * `brokenAt` is the first seq that is not intact: the altered entry (hash mismatch), the first
- * missing one (sequence gap, truncated), the entry whose link to its predecessor is wrong (an entry
- * edited AND re-hashed shows up as a prev-hash mismatch on the next one), or the first entry the head
- * does not account for. `entries` counts the entries checked intact before it.
+ * `brokenAt` is the first seq that is not intact: the altered entry (hash mismatch, not canonical,
+ * mac mismatch: edited, or re-hashed by someone without the key), the first missing one (sequence
+ * gap, truncated, emptied, rolled back), the entry whose link to its predecessor is wrong (prev-hash
+ * mismatch), the entry the vault pinned when keying began (keyed-after mismatch), the first entry the
+ * head, its copy or the expected head does not account for. `entries` counts the entries checked
+ * intact before it. `authenticatedFrom`: the first seq whose MAC was checked (null: no key given);
+ * `headCopy`: whether the head copy beside state.db was found and checked.
  */
 export type AuditVerifyResult =
-  | { ok: true; entries: number; head: AuditHead | null }
+  | {
+      ok: true;
+      entries: number;
+      head: AuditHead | null;
+      authenticatedFrom: number | null;
+      headCopy: boolean;
+    }
   | { ok: false; entries: number; brokenAt: number; reason: AuditBreak };
+
+export interface AuditVerifyOptions {
+  /** A head copied earlier (`keyward audit head`): the log must still contain exactly that entry. */
+  expectHead?: AuditHead;
+}
 
 /** Same shape as the engines' AuditWriter: an actor is bound once, then append(action, subject, details). */
 export interface AuditLogWriter {
@@ -104,6 +154,13 @@ interface Row {
   details: string;
   prev_hash: string;
   hash: string;
+  mac: string | null;
+}
+
+type CheckedInput = Pick<AuditEntry, "action" | "actor" | "subject" | "details">;
+
+interface HeadRow extends AuditHead {
+  mac: string | null;
 }
 
 const TextSchema = z.string().min(1).max(512);
@@ -112,70 +169,183 @@ export class AuditLog {
   readonly #state: StateDatabase;
   readonly #now: () => Date;
   readonly #secrets: (() => Iterable<Secret | string | undefined>) | undefined;
+  readonly #key: (() => AuditKey | undefined) | undefined;
+  readonly #headCopyPath: string | undefined;
 
   constructor(state: StateDatabase, options: AuditLogOptions = {}) {
     this.#state = state;
     this.#now = options.now ?? (() => new Date());
     this.#secrets = options.secrets;
+    this.#key = options.key;
+    this.#headCopyPath = options.headCopyPath;
   }
 
   /** Appends one entry and returns it; throws AUDIT_INVALID or AUDIT_UNAVAILABLE and writes nothing. */
   append(input: AuditAppendInput, options: AuditAppendOptions = {}): AuditEntry {
     const checked = this.#check(input, options);
+    const key = this.#key?.();
+    if (key === undefined) {
+      throw unavailable(
+        `The audit log at ${this.#state.path} cannot be written without its key.`,
+        "The audit key is kept in the vault and made the first time the vault is opened with a sound, writable audit log: run `keyward audit verify`. (A caller that appends before opening the vault is a bug.)",
+      );
+    }
     if (!this.#state.isWritable()) {
       throw unavailable(`The audit log at ${this.#state.path} is read-only.`);
     }
+    // Inside a caller's transaction (the rotation journal) the head copy waits for the next outermost
+    // append: written now, it would run ahead of the database if the caller rolled back.
+    const nested = this.#state.db.inTransaction;
+    let entry: AuditEntry;
     try {
-      return this.#state.transaction(() => {
-        const head = this.#readHead();
-        const last = this.#lastRow();
-        // The head and the newest row must agree before we chain onto them. If they do not, the log
-        // was tampered with (or truncated): appending would bury that, so refuse until a person looks.
-        if (
-          (head?.seq ?? 0) !== (last?.seq ?? 0) ||
-          (head?.hash ?? GENESIS_HASH) !== (last?.hash ?? GENESIS_HASH)
-        ) {
-          throw unavailable(
-            `The audit log at ${this.#state.path} is inconsistent (its head does not match its last entry).`,
-            "Run `keyward audit verify` and investigate: the log may have been tampered with. Keyward refuses destructive actions until the audit log is sound.",
-          );
-        }
-        const body = {
-          seq: (head?.seq ?? 0) + 1,
-          ts: this.#now().toISOString(),
-          ...checked,
-          prevHash: head?.hash ?? GENESIS_HASH,
-        };
-        const entry: AuditEntry = { ...body, hash: hashEntry(body) };
-        this.#state.db
-          .prepare(
-            "INSERT INTO audit_log (seq, ts, action, actor, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-          )
-          .run(
-            entry.seq,
-            entry.ts,
-            entry.action,
-            entry.actor,
-            entry.subject,
-            canonicalJson(entry.details),
-            entry.prevHash,
-            entry.hash,
-          );
-        this.#state.db
-          .prepare(
-            "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-          )
-          .run(entry.seq, entry.hash);
-        return entry;
-      });
+      entry = this.#state.transaction(() => this.#insert(checked, key));
     } catch (error) {
-      if (isKeywardError(error)) throw error;
-      const code = error instanceof Error && "code" in error ? String(error.code) : "unknown error";
+      throw this.#writeError(error);
+    }
+    if (!nested) this.#writeHeadCopy(entry, key);
+    return entry;
+  }
+
+  /**
+   * Keys the log: makes the key, appends `input` (e.g. `audit.keyed`) as the first keyed entry, and
+   * hands the key to `persist` (KeywardHome saves it in the vault), all under the database's write
+   * lock; if `persist` fails the entry is rolled back and the log stays as it was. Entries already
+   * in the log stay un-keyed; the vault pins the last of them (`keyedAfter`).
+   */
+  async keyLog(
+    input: AuditAppendInput,
+    persist: (key: AuditKey) => Promise<void> | void,
+  ): Promise<AuditEntry> {
+    const checked = this.#check(input, {});
+    if (!this.#state.isWritable()) {
+      throw unavailable(`The audit log at ${this.#state.path} is read-only.`);
+    }
+    const db = this.#state.db;
+    let key: AuditKey | undefined;
+    let entry: AuditEntry;
+    try {
+      // A plain BEGIN IMMEDIATE rather than transaction(): the vault is saved (asynchronously) while the
+      // lock is held, so that another process cannot chain onto the head between the two.
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        const head = this.#consistentHead();
+        key = {
+          key: new Secret(randomBytes(32).toString("base64")),
+          keyedAfter: { seq: head?.seq ?? 0, hash: head?.hash ?? GENESIS_HASH },
+        };
+        entry = this.#insert(checked, key, true);
+        // A synchronous persist keeps the whole of keyLog synchronous (it runs before the first await).
+        const persisted = persist(key);
+        if (persisted instanceof Promise) await persisted;
+        db.exec("COMMIT");
+      } finally {
+        if (db.inTransaction) db.exec("ROLLBACK");
+      }
+    } catch (error) {
+      throw this.#writeError(error);
+    }
+    this.#writeHeadCopy(entry, key);
+    return entry;
+  }
+
+  #writeError(error: unknown): KeywardError {
+    if (isKeywardError(error)) return error;
+    const code = error instanceof Error && "code" in error ? String(error.code) : "unknown error";
+    return unavailable(
+      `The audit log at ${this.#state.path} could not be written (${code}).`,
+      undefined,
+      error,
+    );
+  }
+
+  /** The head, checked against the newest row; throws if they disagree. Call inside a write transaction. */
+  #consistentHead(): HeadRow | undefined {
+    const head = this.#readHead();
+    const last = this.#lastRow();
+    // The head and the newest row must agree before we chain onto them. If they do not, the log
+    // was tampered with (or truncated): appending would bury that, so refuse until a person looks.
+    if (
+      (head?.seq ?? 0) !== (last?.seq ?? 0) ||
+      (head?.hash ?? GENESIS_HASH) !== (last?.hash ?? GENESIS_HASH)
+    ) {
       throw unavailable(
-        `The audit log at ${this.#state.path} could not be written (${code}).`,
-        undefined,
-        error,
+        `The audit log at ${this.#state.path} is inconsistent (its head does not match its last entry).`,
+        TAMPERED_HINT,
       );
+    }
+    return head;
+  }
+
+  #insert(checked: CheckedInput, key: AuditKey, keying = false): AuditEntry {
+    const head = this.#consistentHead();
+    const current = { seq: head?.seq ?? 0, hash: head?.hash ?? GENESIS_HASH, mac: head?.mac ?? null };
+    // Chaining onto a head nobody with the key wrote would launder a forgery: refuse. The head where
+    // keying began is acceptable only to keyLog() itself: once keyed, the log is longer than that, and a
+    // log cut back to it (or emptied) would otherwise be silently continued.
+    const authentic =
+      current.seq > key.keyedAfter.seq
+        ? macMatches(current.mac, headMac(key, current))
+        : keying && current.seq === key.keyedAfter.seq && current.hash === key.keyedAfter.hash;
+    if (!authentic) {
+      throw unavailable(
+        `The audit log at ${this.#state.path} is not authentic (its head was not written with the vault's audit key).`,
+        TAMPERED_HINT,
+      );
+    }
+    const body = {
+      seq: current.seq + 1,
+      ts: this.#now().toISOString(),
+      ...checked,
+      prevHash: current.hash,
+    };
+    const entry: AuditEntry = { ...body, hash: hashEntry(body) };
+    this.#state.db
+      .prepare(
+        "INSERT INTO audit_log (seq, ts, action, actor, subject, details, prev_hash, hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        entry.seq,
+        entry.ts,
+        entry.action,
+        entry.actor,
+        entry.subject,
+        canonicalJson(entry.details),
+        entry.prevHash,
+        entry.hash,
+        entryMac(key, entry.hash),
+      );
+    this.#state.db
+      .prepare(
+        "INSERT INTO audit_head (id, seq, hash, mac) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, mac = excluded.mac",
+      )
+      .run(entry.seq, entry.hash, headMac(key, entry));
+    return entry;
+  }
+
+  /**
+   * Best effort, after the commit: the database is the record. A copy that lags (a crash between
+   * commit and copy, or two processes finishing out of order) is fine; one AHEAD of the database
+   * means state.db was rolled back. Written only forwards.
+   */
+  #writeHeadCopy(head: AuditHead, key: AuditKey): void {
+    const path = this.#headCopyPath;
+    if (path === undefined) return;
+    const current = readHeadCopy(path);
+    if (typeof current === "object" && current.seq >= head.seq) return;
+    const text = `${JSON.stringify({ seq: head.seq, hash: head.hash, mac: headMac(key, head) })}\n`;
+    const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    try {
+      // No fsync: a copy lost or torn by a crash only reads as "no copy" (see readHeadCopy), and an
+      // fsync here would double the cost of every append, which synchronous=FULL already pays once.
+      const fd = openSync(tmp, "wx", 0o600);
+      try {
+        writeSync(fd, text);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, path);
+    } catch {
+      rmSync(tmp, { force: true });
     }
   }
 
@@ -215,62 +385,149 @@ export class AuditLog {
       sql += " LIMIT ?";
       params.push(Math.max(0, Math.trunc(query.limit)));
     }
-    return this.#state.db
-      .prepare<(string | number)[], Row>(sql)
-      .all(...params)
-      .map(fromRow);
+    return this.#damaged(() => this.#state.db.prepare<(string | number)[], Row>(sql).all(...params)).map(
+      fromRow,
+    );
   }
 
-  /** The chain's head as recorded with the last append, or null for an empty log. */
+  /** The chain's head as recorded with the last append, or null for an empty log. Not verified. */
   head(): AuditHead | null {
-    return this.#readHead() ?? null;
+    const head = this.#damaged(() => this.#readHead());
+    return head === undefined ? null : { seq: head.seq, hash: head.hash };
   }
 
-  /** Re-checks the whole chain and the head; names the FIRST broken entry. Works read-only. */
-  verify(): AuditVerifyResult {
-    // One read transaction: a concurrent append cannot slip between reading the rows and the head.
-    return this.#state.db.transaction((): AuditVerifyResult => {
-      const head = this.#readHead() ?? null;
-      let expectedSeq = 1;
-      let prevHash = GENESIS_HASH;
-      const fail = (brokenAt: number, reason: AuditBreak): AuditVerifyResult => ({
-        ok: false,
-        entries: expectedSeq - 1,
-        brokenAt,
-        reason,
-      });
-      for (const row of this.#state.db.prepare<[], Row>("SELECT * FROM audit_log ORDER BY seq").iterate()) {
-        if (row.seq !== expectedSeq) return fail(expectedSeq, "sequence gap");
-        let details: unknown;
-        try {
-          details = JSON.parse(row.details);
-        } catch {
-          return fail(row.seq, "hash mismatch");
-        }
-        const body = {
-          seq: row.seq,
-          ts: row.ts,
-          action: row.action,
-          actor: row.actor,
-          subject: row.subject,
-          details,
-          prevHash: row.prev_hash,
-        };
-        if (safeHash(body) !== row.hash) return fail(row.seq, "hash mismatch");
-        if (row.prev_hash !== prevHash) return fail(row.seq, "prev-hash mismatch");
-        prevHash = row.hash;
-        expectedSeq++;
+  /** A missing table or column is a damaged log (AUDIT_UNAVAILABLE naming verify), not an internal error. */
+  #damaged<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      if (isSqliteError(error) && /no such (table|column)/.test(error.message)) {
+        throw new KeywardError(
+          "AUDIT_UNAVAILABLE",
+          `The audit log at ${this.#state.path} is damaged (${error.message}).`,
+          { hint: TAMPERED_HINT },
+        );
       }
-      const count = expectedSeq - 1;
-      if (head === null) return count === 0 ? { ok: true, entries: 0, head } : fail(1, "head mismatch");
+      throw error;
+    }
+  }
+
+  /**
+   * Re-checks the whole chain, every MAC (with a key), the head, its copy and `expectHead`; names the
+   * FIRST broken entry. Works read-only. A missing table is a broken log, not an error.
+   */
+  verify(options: AuditVerifyOptions = {}): AuditVerifyResult {
+    const key = this.#key?.();
+    // Read before the rows: the copy is written after each commit, so read first it cannot be ahead
+    // of the rows read next unless the database really went back.
+    const copy = this.#headCopyPath === undefined ? "missing" : readHeadCopy(this.#headCopyPath);
+    const tables = this.#state.db
+      .prepare<[], { name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('audit_log', 'audit_head')",
+      )
+      .all();
+    if (tables.length !== 2) return { ok: false, entries: 0, brokenAt: 1, reason: "missing table" };
+    try {
+      // One read transaction: a concurrent append cannot slip between reading the rows and the head.
+      return this.#state.db.transaction(() => this.#verify(key, copy, options.expectHead))();
+    } catch (error) {
+      if (isSqliteError(error) && /no such (table|column)/.test(error.message)) {
+        return { ok: false, entries: 0, brokenAt: 1, reason: "missing table" };
+      }
+      throw error;
+    }
+  }
+
+  #verify(
+    key: AuditKey | undefined,
+    copy: HeadRow | "missing",
+    expect: AuditHead | undefined,
+  ): AuditVerifyResult {
+    const head = this.#readHead() ?? null;
+    const keyedAfter = key?.keyedAfter.seq ?? Number.POSITIVE_INFINITY;
+    // The hashes at the seqs something else vouches for: the vault's keyedAfter, the copy, expectHead.
+    const pinned = new Map<number, string>();
+    const wanted = new Set([
+      key?.keyedAfter.seq,
+      typeof copy === "object" ? copy.seq : undefined,
+      expect?.seq,
+    ]);
+    pinned.set(0, GENESIS_HASH);
+    let expectedSeq = 1;
+    let prevHash = GENESIS_HASH;
+    const fail = (brokenAt: number, reason: AuditBreak, entries = expectedSeq - 1): AuditVerifyResult => ({
+      ok: false,
+      entries: Math.min(entries, brokenAt - 1),
+      brokenAt,
+      reason,
+    });
+    for (const row of this.#state.db.prepare<[], Row>("SELECT * FROM audit_log ORDER BY seq").iterate()) {
+      if (row.seq !== expectedSeq) return fail(expectedSeq, "sequence gap");
+      let details: unknown;
+      try {
+        details = JSON.parse(row.details);
+      } catch {
+        return fail(row.seq, "hash mismatch");
+      }
+      const body = {
+        seq: row.seq,
+        ts: row.ts,
+        action: row.action,
+        actor: row.actor,
+        subject: row.subject,
+        details,
+        prevHash: row.prev_hash,
+      };
+      if (safeHash(body) !== row.hash) return fail(row.seq, "hash mismatch");
+      // The hash is over the PARSED details: other bytes that parse the same would go unnoticed.
+      if (safeCanonical(details) !== row.details) return fail(row.seq, "not canonical");
+      if (row.prev_hash !== prevHash) return fail(row.seq, "prev-hash mismatch");
+      if (key !== undefined && row.seq > keyedAfter && !macMatches(row.mac, entryMac(key, row.hash))) {
+        return fail(row.seq, "mac mismatch");
+      }
+      if (row.seq === keyedAfter && row.hash !== key?.keyedAfter.hash) {
+        return fail(row.seq, "keyed-after mismatch");
+      }
+      if (wanted.has(row.seq)) pinned.set(row.seq, row.hash);
+      prevHash = row.hash;
+      expectedSeq++;
+    }
+    const count = expectedSeq - 1;
+    // Keying appends an entry, so a keyed log holds at least keyedAfter + 1 entries.
+    if (key !== undefined && count <= key.keyedAfter.seq) {
+      return count === 0 ? fail(1, "emptied") : fail(count + 1, "truncated");
+    }
+    if (head === null) {
+      if (count !== 0) return fail(1, "head mismatch", 0);
+    } else {
       if (head.seq > count) return fail(count + 1, "truncated");
       if (head.seq < count) return fail(head.seq + 1, "head mismatch");
       if (head.hash !== prevHash) return fail(count, "head mismatch");
-      return { ok: true, entries: count, head };
-    })();
+      if (key !== undefined && head.seq > keyedAfter && !macMatches(head.mac, headMac(key, head))) {
+        return fail(count, "head mismatch");
+      }
+    }
+    if (typeof copy === "object" && key !== undefined && !macMatches(copy.mac, headMac(key, copy))) {
+      return fail(count + 1, "head copy mismatch", count);
+    }
+    if (typeof copy === "object") {
+      if (copy.seq > count) return fail(count + 1, "rolled back");
+      if (pinned.get(copy.seq) !== copy.hash) return fail(copy.seq, "head copy mismatch");
+    }
+    if (expect !== undefined) {
+      if (expect.seq > count) return fail(count + 1, "rolled back");
+      if (pinned.get(expect.seq) !== expect.hash) return fail(expect.seq, "expected head mismatch");
+    }
+    return {
+      ok: true,
+      entries: count,
+      head: head === null ? null : { seq: head.seq, hash: head.hash },
+      authenticatedFrom: key === undefined ? null : key.keyedAfter.seq + 1,
+      headCopy: typeof copy === "object",
+    };
   }
 
-  #check(input: AuditAppendInput, options: AuditAppendOptions) {
+  #check(input: AuditAppendInput, options: AuditAppendOptions): CheckedInput {
     // Only a well-formed action is echoed: nothing the caller passed unchecked goes into the message.
     const actionOk = AuditActionSchema.safeParse(input.action).success;
     const problem = (what: string) =>
@@ -310,8 +567,8 @@ export class AuditLog {
     };
   }
 
-  #readHead(): AuditHead | undefined {
-    return this.#state.db.prepare<[], AuditHead>("SELECT seq, hash FROM audit_head WHERE id = 1").get();
+  #readHead(): HeadRow | undefined {
+    return this.#state.db.prepare<[], HeadRow>("SELECT seq, hash, mac FROM audit_head WHERE id = 1").get();
   }
 
   #lastRow(): AuditHead | undefined {
@@ -323,6 +580,56 @@ export class AuditLog {
 
 export const hashEntry = (body: Omit<AuditEntry, "hash">): string =>
   createHash("sha256").update(canonicalJson(body), "utf8").digest("hex");
+
+/** The entry MAC: HMAC-SHA256 of the entry's hash (which covers its content and, by chaining, all before it). */
+const entryMac = (key: AuditKey, hash: string): string => hmac(key, `keyward-audit-entry-v1\n${hash}`);
+
+/** The head MAC, domain-separated from the entry MAC so an entry's MAC is never a valid head. */
+const headMac = (key: AuditKey, head: AuditHead): string =>
+  hmac(key, `keyward-audit-head-v1\n${head.seq}:${head.hash}`);
+
+const hmac = (key: AuditKey, text: string): string =>
+  createHmac("sha256", Buffer.from(key.key.reveal(), "base64")).update(text, "utf8").digest("hex");
+
+function macMatches(stored: string | null | undefined, expected: string): boolean {
+  if (typeof stored !== "string" || stored.length !== expected.length) return false;
+  return timingSafeEqual(Buffer.from(stored), Buffer.from(expected));
+}
+
+const HeadCopySchema = z.strictObject({
+  seq: z.number().int().min(1),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  mac: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+/**
+ * The head copy beside state.db, or "missing". A file that is not a head copy at all (torn by a crash:
+ * it is written without fsync) counts as missing: deleting the copy is no more use to an attacker than
+ * garbling it, and neither hides anything `--expect-head` would show. A well-formed copy whose MAC or
+ * head does not match is evidence of tampering.
+ */
+function readHeadCopy(path: string): HeadRow | "missing" {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return "missing";
+  }
+  try {
+    const parsed = HeadCopySchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : "missing";
+  } catch {
+    return "missing";
+  }
+}
+
+function safeCanonical(details: unknown): string | null {
+  try {
+    return canonicalJson(details);
+  } catch {
+    return null;
+  }
+}
 
 /** A stored row whose details are no longer plain JSON cannot match any hash append() wrote. */
 function safeHash(body: Omit<AuditEntry, "hash" | "details"> & { details: unknown }): string | null {
@@ -346,6 +653,9 @@ function fromRow(row: Row): AuditEntry {
     hash: row.hash,
   };
 }
+
+const TAMPERED_HINT =
+  "Run `keyward audit verify` and investigate: the log may have been tampered with. Keyward refuses destructive actions until the audit log is sound.";
 
 const unavailable = (message: string, hint?: string, cause?: unknown) =>
   new KeywardError("AUDIT_UNAVAILABLE", message, {

@@ -143,8 +143,9 @@ export async function untrackKey(home: KeywardHome, id: string): Promise<{ accou
       hint: "Run `keyward keys` to see tracked keys and their ids.",
     });
   }
+  // Opened even when no secret is held for the key: the audit key is in the vault.
+  const vault = await home.vault();
   if (row.credentialsRef) {
-    const vault = await home.vault();
     vault.delete(row.credentialsRef);
     await vault.save();
   }

@@ -2,17 +2,22 @@
  * A Keyward home: the folder holding `config.json` (accounts, settings; no secrets), `vault.age`
  * (credentials, encrypted) and `state.db` (tracked keys, audit log, caches, later the rotation
  * journal). Both shells (CLI, web) open a home and build adapters through it.
+ *
+ * The audit log is keyed (see audit/audit-log.ts): its HMAC key lives in the vault, so the home keys
+ * the log the first time it opens a vault that has no key yet (`keyward init`, or the first command
+ * on a home made before keying), and every append needs the vault open. `audit-head.json`, beside
+ * state.db, is the copy of the authenticated head that shows a state.db put back to an older copy.
  */
 import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { AdapterOptions, ExchangeAdapter, TrackedKey } from "../adapters/interface.js";
 import { loadAdapterFactory } from "../adapters/registry.js";
-import { AuditLog, type AuditLogWriter } from "../audit/audit-log.js";
+import { type AuditKey, AuditLog, type AuditLogWriter } from "../audit/audit-log.js";
 import { type Config, emptyConfig, parseConfig } from "../config/config.js";
 import { type Credentials, secretsOf } from "../domain/credentials.js";
 import type { Account, KeyRecord } from "../domain/schemas.js";
 import type { Secret } from "../domain/secret.js";
-import { KeywardError } from "../errors.js";
+import { isKeywardError, KeywardError } from "../errors.js";
 import { STATE_DB_FILE_NAME, StateDatabase } from "../store/database.js";
 import { InventoryCache } from "../store/inventory-cache.js";
 import { TrackedKeysRepository } from "../store/tracked-keys.js";
@@ -21,12 +26,15 @@ import { VAULT_FILE_NAME, Vault, type VaultOptions } from "../vault/vault.js";
 import { checkHomePrivacy } from "./privacy.js";
 
 export const CONFIG_FILE_NAME = "config.json";
+/** The copy of the audit log's authenticated head, beside state.db. */
+export const AUDIT_HEAD_FILE_NAME = "audit-head.json";
 
 export const homePaths = (dir: string) => ({
   dir,
   config: join(dir, CONFIG_FILE_NAME),
   vault: join(dir, VAULT_FILE_NAME),
   state: join(dir, STATE_DB_FILE_NAME),
+  auditHead: join(dir, AUDIT_HEAD_FILE_NAME),
 });
 
 /** Vault references: one per account, one per tracked key whose secret Keyward holds. */
@@ -41,6 +49,8 @@ export interface HomeOptions {
   vault?: VaultOptions;
   /** Who acts, for the audit log (e.g. `cli:alice@host`). */
   actor: string;
+  /** Open state.db read-only (`keyward audit verify`): nothing is written, the log is not keyed. */
+  readonlyState?: boolean;
 }
 
 const exists = (path: string) => {
@@ -81,14 +91,23 @@ export class KeywardHome {
     const home = KeywardHome.open(dir, options);
     if (exists(paths.vault)) await home.vault();
     else {
-      const vault = await Vault.create(paths.vault, await options.passphrase(), options.vault);
+      const stateExisted = exists(paths.state);
+      const passphrase = await options.passphrase();
+      // A new vault is written once, with the audit key in it, while the audit.keyed entry waits under
+      // the database's lock (keyed from the log's first entry, or after what an older state.db holds).
+      let vault: Vault | undefined;
+      await home.auditLog().keyLog(home.#keyedEntry(), async (key) => {
+        vault = await Vault.create(paths.vault, passphrase, options.vault, key);
+      });
+      if (vault === undefined) throw new Error("unreachable: keyLog resolved without persisting");
+      created.push(paths.vault);
+      if (!stateExisted) created.push(paths.state);
       home.#vault = Promise.resolve(vault);
       home.#opened = vault;
-      created.push(paths.vault);
     }
     if (!exists(paths.state)) created.push(paths.state);
     home.state();
-    return { home, created };
+    return { home, created: [...new Set(created)] };
   }
 
   /** Opens an existing home; a missing or invalid config is a clear error naming what to do. */
@@ -119,15 +138,58 @@ export class KeywardHome {
     return new KeywardHome(dir, parseConfig(json, paths.config), options);
   }
 
+  /** Opens the vault (once), keying the audit log if it is not keyed yet and state.db is writable. */
   vault(): Promise<Vault> {
-    this.#vault ??= this.#options
-      .passphrase()
-      .then((p) => Vault.open(this.paths.vault, p, this.#options.vault))
-      .then((v) => {
-        this.#opened = v;
-        return v;
-      });
+    this.#vault ??= (async () => {
+      const passphrase = await this.#options.passphrase();
+      let vault = await Vault.open(this.paths.vault, passphrase, this.#options.vault);
+      try {
+        await this.#keyAudit(vault);
+      } catch (error) {
+        if (!isKeywardError(error) || error.code !== "VAULT_CONFLICT") throw error;
+        // Another process saved the vault meanwhile, perhaps keying the log itself: read it again.
+        vault = await Vault.open(this.paths.vault, passphrase, this.#options.vault);
+        await this.#keyAudit(vault);
+      }
+      this.#opened = vault;
+      return vault;
+    })();
     return this.#vault;
+  }
+
+  /**
+   * Makes the audit key and saves it in the vault, with an `audit.keyed` entry, if the vault has none.
+   * Entries already in the log stay un-keyed (their chain is still checked). Skipped when state.db is
+   * read-only: appends then refuse anyway.
+   */
+  async #keyAudit(vault: Vault): Promise<void> {
+    if (vault.auditKey() !== undefined || this.#options.readonlyState) return;
+    const state = this.state();
+    if (!state.isWritable()) return;
+    try {
+      await this.auditLog().keyLog(this.#keyedEntry(), async (key) => {
+        vault.setAuditKey(key);
+        try {
+          await vault.save();
+        } catch (error) {
+          vault.setAuditKey(undefined);
+          throw error;
+        }
+      });
+    } catch (error) {
+      // A log that cannot take the entry (inconsistent, locked) stays unkeyed for now: reading still
+      // works, and every append refuses (no key) until a later open keys it.
+      if (!isKeywardError(error) || error.code !== "AUDIT_UNAVAILABLE") throw error;
+    }
+  }
+
+  #keyedEntry() {
+    return {
+      action: "audit.keyed",
+      actor: this.#options.actor,
+      subject: "audit-log",
+      details: { mac: "hmac-sha256" },
+    };
   }
 
   /**
@@ -140,7 +202,10 @@ export class KeywardHome {
   }
 
   state(): StateDatabase {
-    this.#state ??= StateDatabase.open(this.paths.state);
+    this.#state ??= StateDatabase.open(
+      this.paths.state,
+      this.#options.readonlyState ? { readonly: true } : {},
+    );
     return this.#state;
   }
 
@@ -164,21 +229,30 @@ export class KeywardHome {
     return keys;
   }
 
-  /** The audit writer. Every append is checked against every secret in the (opened) vault. */
+  /**
+   * The audit writer. Every append is checked against every secret in the (opened) vault, and needs
+   * the vault open: the audit key is in it (an append before `vault()` fails with AUDIT_UNAVAILABLE).
+   */
   audit(): AuditLogWriter {
     return this.auditLog().writer(this.#options.actor);
   }
 
+  /** The audit log, keyed with the opened vault's key (without the vault open: list and head only). */
   auditLog(): AuditLog {
     return new AuditLog(this.state(), {
       secrets: () => {
         const vault = this.#opened;
         if (!vault) return [];
-        return vault.refs().flatMap((ref) => {
-          const c = vault.get(ref);
-          return c ? secretsOf(c) : [];
-        });
+        return [
+          ...vault.refs().flatMap((ref) => {
+            const c = vault.get(ref);
+            return c ? secretsOf(c) : [];
+          }),
+          vault.auditKey()?.key,
+        ];
       },
+      key: (): AuditKey | undefined => this.#opened?.auditKey(),
+      headCopyPath: this.paths.auditHead,
     });
   }
 

@@ -92,4 +92,10 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX rotation_slots_old_key ON rotation_slots (old_key_id);
   `,
+  // 3: the keyed audit log (see audit/audit-log.ts). Each entry and the head carry an HMAC-SHA256 made
+  // with a key only the vault holds; NULL on entries written before the home was keyed.
+  `
+  ALTER TABLE audit_log ADD COLUMN mac TEXT;
+  ALTER TABLE audit_head ADD COLUMN mac TEXT;
+  `,
 ];

@@ -1,7 +1,9 @@
 /**
  * The credential vault: every exchange secret Keyward holds, in one file encrypted at rest with age
  * (passphrase/scrypt mode, so the file also opens with the reference `age -d` tool in an emergency).
- * The plaintext is a JSON document `{version: 1, entries: {[ref]: {apiKey, secret, passphrase?}}}`.
+ * The plaintext is a JSON document `{version: 1, entries: {[ref]: {apiKey, secret, passphrase?}}}`;
+ * version 2 adds `audit: {key, keyedAfter: {seq, hash}}`, the audit log's HMAC key (see
+ * audit/audit-log.ts): kept here, not in state.db, so that whoever can write state.db cannot forge it.
  *
  * In memory the values live as `Secret`s, revealed only to encrypt; nothing here ever puts a secret,
  * the passphrase or decrypted text into an error message or an error's `cause`.
@@ -59,10 +61,28 @@ const EntrySchema = z.strictObject({
   passphrase: z.string().min(1).optional(),
 });
 
-const DocumentSchema = z.strictObject({
-  version: z.literal(1),
-  entries: z.record(VaultRefSchema, EntrySchema),
+const AuditKeySchema = z.strictObject({
+  key: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, "must be 32 bytes, base64"),
+  keyedAfter: z.strictObject({
+    seq: z.number().int().min(0),
+    hash: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
 });
+
+const DocumentSchema = z.strictObject({
+  version: z.union([z.literal(1), z.literal(2)]),
+  entries: z.record(VaultRefSchema, EntrySchema),
+  audit: AuditKeySchema.optional(),
+});
+
+/**
+ * The audit log's HMAC key and where keying began: entries after `keyedAfter` (the log's head when
+ * the key was made; seq 0 for a log keyed from its start) must carry a MAC made with `key`.
+ */
+export interface VaultAuditKey {
+  key: Secret;
+  keyedAfter: { seq: number; hash: string };
+}
 
 export interface VaultOptions {
   /**
@@ -79,6 +99,7 @@ export class Vault {
   readonly path: string;
   #passphrase: Secret;
   readonly #entries: Map<string, Credentials>;
+  #audit: VaultAuditKey | undefined;
   readonly #workFactor: number;
   /** sha256 of the file as this instance last read or wrote it, to notice another writer. */
   #fingerprint: string | null;
@@ -91,16 +112,26 @@ export class Vault {
     entries: Map<string, Credentials>,
     workFactor: number,
     fingerprint: string | null,
+    audit?: VaultAuditKey,
   ) {
     this.path = path;
     this.#passphrase = passphrase;
     this.#entries = entries;
+    this.#audit = audit;
     this.#workFactor = workFactor;
     this.#fingerprint = fingerprint;
   }
 
-  /** Writes a new, empty vault. Refuses (VAULT_EXISTS) if anything already exists at `path`. */
-  static async create(path: string, passphrase: Secret, options: VaultOptions = {}): Promise<Vault> {
+  /**
+   * Writes a new vault, empty but for the audit key if one is given (one encryption instead of two).
+   * Refuses (VAULT_EXISTS) if anything already exists at `path`.
+   */
+  static async create(
+    path: string,
+    passphrase: Secret,
+    options: VaultOptions = {},
+    auditKey?: VaultAuditKey,
+  ): Promise<Vault> {
     if (passphrase.reveal().length === 0) {
       throw new KeywardError("CONFIG_INVALID", "The vault passphrase must not be empty.", {
         hint: "Choose a passphrase of at least 4-5 random words or 10 random characters.",
@@ -115,6 +146,7 @@ export class Vault {
       throw ioError(path, "created", error);
     }
     const vault = new Vault(path, passphrase, new Map(), workFactor, null);
+    if (auditKey !== undefined) vault.setAuditKey(auditKey);
     await vault.#write(true);
     return vault;
   }
@@ -134,14 +166,32 @@ export class Vault {
     }
     const { workFactor } = inspectHeader(bytes, path);
     const plaintext = await decrypt(bytes, passphrase, path);
-    const entries = parseDocument(plaintext, path);
+    const { entries, audit } = parseDocument(plaintext, path);
     return new Vault(
       path,
       passphrase,
       entries,
       options.workFactor === undefined ? workFactor : checkWorkFactor(options.workFactor),
       fingerprint(bytes),
+      audit,
     );
+  }
+
+  /** The audit log's HMAC key, once the log has been keyed (KeywardHome does that on first open). */
+  auditKey(): VaultAuditKey | undefined {
+    return this.#audit === undefined
+      ? undefined
+      : { key: this.#audit.key, keyedAfter: { ...this.#audit.keyedAfter } };
+  }
+
+  /** Sets (or, with undefined, clears) the audit key in memory; `save()` writes it. */
+  setAuditKey(audit: VaultAuditKey | undefined): void {
+    if (audit !== undefined) {
+      const parsed = AuditKeySchema.safeParse({ key: audit.key.reveal(), keyedAfter: audit.keyedAfter });
+      // Only the problem's location: the issue could quote the key.
+      if (!parsed.success) throw new KeywardError("CONFIG_INVALID", "The audit key is not valid.");
+    }
+    this.#audit = audit === undefined ? undefined : { key: audit.key, keyedAfter: { ...audit.keyedAfter } };
   }
 
   get(ref: string): Credentials | undefined {
@@ -201,7 +251,11 @@ export class Vault {
   }
 
   async #write(exclusive: boolean): Promise<void> {
-    const ciphertext = await encrypt(serialise(this.#entries), this.#passphrase, this.#workFactor);
+    const ciphertext = await encrypt(
+      serialise(this.#entries, this.#audit),
+      this.#passphrase,
+      this.#workFactor,
+    );
     if (!exclusive) await this.#assertUnchanged();
     try {
       await writeFileAtomic(this.path, ciphertext, { mode: 0o600, exclusive });
@@ -229,7 +283,7 @@ export class Vault {
   }
 }
 
-function serialise(entries: ReadonlyMap<string, Credentials>): string {
+function serialise(entries: ReadonlyMap<string, Credentials>, audit: VaultAuditKey | undefined): string {
   const out: Record<string, z.infer<typeof EntrySchema>> = {};
   for (const ref of [...entries.keys()].sort()) {
     const c = entries.get(ref);
@@ -247,7 +301,13 @@ function serialise(entries: ReadonlyMap<string, Credentials>): string {
       configurable: true,
     });
   }
-  return JSON.stringify({ version: 1, entries: out });
+  // Version 2 only when it holds an audit key, so an older Keyward says "written by a newer Keyward"
+  // instead of "not a valid vault document".
+  return JSON.stringify(
+    audit === undefined
+      ? { version: 1, entries: out }
+      : { version: 2, entries: out, audit: { key: audit.key.reveal(), keyedAfter: audit.keyedAfter } },
+  );
 }
 
 async function encrypt(plaintext: string, passphrase: Secret, workFactor: number): Promise<Uint8Array> {
@@ -307,7 +367,10 @@ function inspectHeader(bytes: Uint8Array, path: string): { workFactor: number } 
 }
 
 /** Never includes decrypted text: a JSON syntax error message quotes the text it choked on. */
-function parseDocument(plaintext: string, path: string): Map<string, Credentials> {
+function parseDocument(
+  plaintext: string,
+  path: string,
+): { entries: Map<string, Credentials>; audit: VaultAuditKey | undefined } {
   let json: unknown;
   try {
     json = JSON.parse(plaintext);
@@ -315,7 +378,7 @@ function parseDocument(plaintext: string, path: string): Map<string, Credentials
     throw corruptError(path, "its decrypted contents are not JSON");
   }
   const version = typeof json === "object" && json !== null && "version" in json ? json.version : undefined;
-  if (typeof version === "number" && version > 1) {
+  if (typeof version === "number" && version > 2) {
     throw corruptError(path, `it is a version-${version} vault, written by a newer Keyward`);
   }
   const parsed = DocumentSchema.safeParse(json);
@@ -334,7 +397,12 @@ function parseDocument(plaintext: string, path: string): Map<string, Credentials
       ...(e.passphrase === undefined ? {} : { passphrase: new Secret(e.passphrase) }),
     });
   }
-  return entries;
+  const audit = parsed.data.audit;
+  return {
+    entries,
+    audit:
+      audit === undefined ? undefined : { key: new Secret(audit.key), keyedAfter: { ...audit.keyedAfter } },
+  };
 }
 
 function checkWorkFactor(logN: number): number {

@@ -45,10 +45,20 @@ export function AuditPage() {
         chain.ok ? (
           <div className="ok-box" data-testid="chain-status">
             <strong>Chain intact:</strong> {chain.entries} entries, every hash and link checked
+            {chain.authenticatedFrom === null
+              ? " (not keyed yet: no MAC checked)"
+              : chain.authenticatedFrom > 1
+                ? `, MACs from #${chain.authenticatedFrom} on (earlier entries predate keying)`
+                : ", and every MAC with the vault's audit key"}
             {chain.head ? (
               <>
-                ; head #{chain.head.seq} <code>{chain.head.hash.slice(0, 16)}…</code>. Keep a copy of the head
-                somewhere else to detect a rewrite of the whole log later.
+                ; head #{chain.head.seq} <code>{chain.head.hash.slice(0, 16)}…</code>. Copy{" "}
+                <code>
+                  {chain.head.seq}:{chain.head.hash}
+                </code>{" "}
+                (or <code>keyward audit head</code>) somewhere else:{" "}
+                <code>keyward audit verify --expect-head</code> with it later detects a rollback of the whole
+                log.
               </>
             ) : (
               " (empty)."
