@@ -19,8 +19,11 @@ afterAll(() => removeTempDirs());
 
 /** A sub-account key's label: clear the line, return to column 0, print "ALL CLEAR", ring, C1 CSI, RTL. */
 const EVIL_SUB = "bot-1\x1b[2K\rALL CLEAR\x07\u009b31m\u202Eevil\x7f\u200b\nforged-row";
-/** The master key (revoked by a person: its label is in the checklist): an OSC 8 hyperlink and a CR. */
-const EVIL_MASTER = "desk-master\x1b]8;;http://evil.example\x07click\x1b]8;;\x07\r\u202E";
+/**
+ * The master key (revoked by a person: its label is in the checklist and in the adapter's step text): an
+ * OSC 8 hyperlink, a CR, and a newline that would start a forged checklist line.
+ */
+const EVIL_MASTER = "desk-master\x1b]8;;http://evil.example\x07click\x1b]8;;\x07\r\u202E\nforged-row";
 
 /** Any `\p{C}` character but the newline: what must never reach the terminal raw. */
 const RAW_CONTROL = /(?!\n)\p{C}/u;
@@ -65,7 +68,7 @@ describe.concurrent("terminal output (issue 9.8)", () => {
       "bot-1\\x1b[2K\\rALL CLEAR\\x07\\x9b31m\\u{202e}evil\\x7f\\u{200b}\\nforged-row",
     );
     expect(table.stdout).toContain(
-      "desk-master\\x1b]8;;http://evil.example\\x07click\\x1b]8;;\\x07\\r\\u{202e}",
+      "desk-master\\x1b]8;;http://evil.example\\x07click\\x1b]8;;\\x07\\r\\u{202e}\\nforged-row",
     );
 
     const review = await home.run(["revoke", "--label", "bot-1*", "--dry-run"]);
