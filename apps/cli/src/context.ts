@@ -46,7 +46,12 @@ export function openHome(globals: GlobalOptions): KeywardHome {
 }
 
 export async function initHome(globals: GlobalOptions) {
-  return KeywardHome.init(homeDir(globals), { passphrase: passphraseProvider(true), actor: actor() });
+  const workFactor = readEnv().KEYWARD_TEST_VAULT_WORK_FACTOR;
+  return KeywardHome.init(homeDir(globals), {
+    passphrase: passphraseProvider(true),
+    actor: actor(),
+    ...(workFactor === undefined ? {} : { vault: { workFactor } }),
+  });
 }
 
 /** Runs a command body with the home open, and closes it whatever happens. */

@@ -14,6 +14,13 @@ const EnvSchema = z.object({
    * crash at every step. See packages/core/src/rotation/engine.ts.
    */
   KEYWARD_TEST_CRASH_AFTER: z.string().min(1).optional(),
+  /**
+   * TESTS ONLY: the scrypt work factor (log2 N) of a vault `keyward init` creates, instead of the
+   * production default (core's VAULT_SCRYPT_WORK_FACTOR, 16). The end-to-end tests run hundreds of CLI
+   * processes, each opening the vault; at 10 an open costs milliseconds instead of ~0.35 s of CPU. An
+   * existing vault keeps the factor it was written with; `init` says when this is in effect.
+   */
+  KEYWARD_TEST_VAULT_WORK_FACTOR: z.coerce.number().int().min(10).max(20).optional(),
 });
 export type Env = z.infer<typeof EnvSchema>;
 

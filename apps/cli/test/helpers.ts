@@ -47,6 +47,9 @@ export const CANARY_PATTERN = /CANARY-[A-Za-z0-9-]*/;
 /** The vault passphrase of every test home; a canary too (it must never be printed or stored). */
 export const PASSPHRASE = "CANARY-vault-passphrase-6b1f09d2";
 
+/** The scrypt work factor of the vaults the tests' `keyward init` makes (production: 16). */
+export const TEST_VAULT_WORK_FACTOR = 10;
+
 // ---------------------------------------------------------------------------------------------------
 // Spawning the CLI
 
@@ -85,6 +88,9 @@ function childEnv(extra: RunOptions["env"]): NodeJS.ProcessEnv {
   }
   env.NO_COLOR = "1";
   env.KEYWARD_PASSPHRASE = PASSPHRASE;
+  // Vaults made by `keyward init` here cost milliseconds, not ~0.35 s of CPU, per open: hundreds of CLI
+  // processes run side by side. vault.test.ts covers the production work factor.
+  env.KEYWARD_TEST_VAULT_WORK_FACTOR = String(TEST_VAULT_WORK_FACTOR);
   for (const [k, v] of Object.entries(extra ?? {})) {
     if (v === undefined) delete env[k];
     else env[k] = v;

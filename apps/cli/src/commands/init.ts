@@ -1,7 +1,8 @@
 /** `keyward init`: create the home (config, encrypted vault, state database); safe to run again. */
 import { initHome } from "../context.js";
+import { readEnv } from "../env.js";
 import { EXIT, type ExitCode } from "../exit.js";
-import { out } from "../output.js";
+import { err, out } from "../output.js";
 import type { GlobalOptions } from "../program.js";
 
 export async function init(globals: GlobalOptions): Promise<ExitCode> {
@@ -12,6 +13,11 @@ export async function init(globals: GlobalOptions): Promise<ExitCode> {
     else {
       out(`Keyward home ready at ${home.paths.dir}`);
       for (const file of created) out(`  created ${file}`);
+      const testFactor = readEnv().KEYWARD_TEST_VAULT_WORK_FACTOR;
+      if (testFactor !== undefined && created.includes(home.paths.vault))
+        err(
+          `  note: the vault's scrypt work factor is ${testFactor} (KEYWARD_TEST_VAULT_WORK_FACTOR, for tests only)`,
+        );
       out("Next: keyward account add <okx|bitfinex> <name>");
     }
     return EXIT.OK;

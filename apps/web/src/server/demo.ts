@@ -41,8 +41,15 @@ async function main(): Promise<void> {
     say(`Setting up a throwaway Keyward home in ${dir} (accounts are probed before they are stored)…`);
     (await setupHome(dir, demoSeed(scenario, sim))).close();
     const home = KeywardHome.open(dir, { passphrase: async () => new Secret(PASSPHRASE), actor: "web:demo" });
-    // The guard watches the vault's secrets; the demo passphrase is printed below, so it is none.
-    const start = (port: number) => startWebServer({ home, port });
+    // The server's start-up lines (where it serves, the login URL) would land above the instructions:
+    // the demo prints them in its closing block instead. Its log lines (the inventory prefetch, later
+    // each login's next URL) go through as they come. The guard watches the vault's secrets; the demo
+    // passphrase is printed in that block, so it is none.
+    let started = false;
+    const print = (line: string) => {
+      if (started || line.startsWith("[keyward web]")) say(line);
+    };
+    const start = (port: number) => startWebServer({ home, port, print });
     try {
       server = await start(PORT);
     } catch (error) {
@@ -52,15 +59,23 @@ async function main(): Promise<void> {
     }
     await server.ready;
     say(`
+Keyward web is serving the demo desk at ${server.origin}. Open this URL to log in (it works once; each
+login prints the next one):
+
+  ${server.loginUrl()}
+
 Try: select keys with "mm-" in the label and revoke or rotate them (OKX sub-account keys go by API); revoke a
-Bitfinex key and do its manual step on the simulator's page ${sim.bitfinex}/api while Keyward waits.
+Bitfinex key and do its manual step on the simulator's page while Keyward waits.
 Simulated exchange pages: ${sim.okx}/account/my-api and ${sim.bitfinex}/api; state: ${sim.control}/state
 
 The same home from the command line, in another terminal of this repository:
+
   export KEYWARD_HOME=${dir} KEYWARD_PASSPHRASE=${PASSPHRASE}
   npx keyward keys --risky
   npx keyward audit verify
+
 The command-line demo is \`npm run demo:cli\`. Press Ctrl-C to stop (the throwaway home is deleted).`);
+    started = true;
   } catch (error) {
     process.stderr.write(`demo failed: ${(error as Error).message}\n`);
     await stop(1);

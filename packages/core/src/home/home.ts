@@ -274,7 +274,9 @@ export class KeywardHome {
   /** Builds an adapter for an account, with its credentials and its tracked keys from the vault. */
   async adapterFor(name: string, options: AdapterOptions = {}): Promise<ExchangeAdapter> {
     const account = this.account(name);
-    const vault = await this.vault();
+    // Both at once: the vault's scrypt runs off the main thread while the adapter loads (ccxt, the
+    // largest module); one after the other they are most of a command's start-up time.
+    const [vault, factory] = await Promise.all([this.vault(), loadAdapterFactory(account.exchange)]);
     const credentials = vault.get(account.credentialsRef);
     if (!credentials) {
       throw new KeywardError("CONFIG_INVALID", `account "${account.name}" has no credentials in the vault`, {
@@ -292,7 +294,6 @@ export class KeywardHome {
           ...(creds ? { credentials: creds } : {}),
         };
       });
-    const factory = await loadAdapterFactory(account.exchange);
     return factory({ account, credentials, tracked }, options);
   }
 

@@ -20,6 +20,7 @@ import { Secret } from "../domain/secret.js";
 import { KeywardError } from "../errors.js";
 import { errnoOf, writeFileAtomic } from "./atomic-write.js";
 import { encryptOffThread } from "./encrypt-pool.js";
+import { NativeScryptIdentity } from "./scrypt-identity.js";
 
 /** The vault's file name inside the Keyward home. */
 export const VAULT_FILE_NAME = "vault.age";
@@ -323,7 +324,7 @@ async function encrypt(plaintext: string, passphrase: Secret, workFactor: number
 async function decrypt(bytes: Uint8Array, passphrase: Secret, path: string): Promise<string> {
   const { Decrypter } = await import("age-encryption");
   const decrypter = new Decrypter();
-  decrypter.addPassphrase(passphrase.reveal());
+  decrypter.addIdentity(new NativeScryptIdentity(passphrase.reveal()));
   try {
     return await decrypter.decrypt(bytes, "text");
   } catch (error) {

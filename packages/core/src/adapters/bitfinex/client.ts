@@ -16,12 +16,12 @@
  * each has its own connection pool. Per-key serialisation means an instance never has two requests in flight.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import ccxt from "ccxt";
 import { type Credentials, secretsOf } from "../../domain/credentials.js";
 import { shortKey } from "../../domain/schemas.js";
 import type { Secret } from "../../domain/secret.js";
 import { isKeywardError, type KeywardError } from "../../errors.js";
 import type { LogSink } from "../../log.js";
+import ccxt from "../ccxt-modules.js";
 import type { AdapterOptions } from "../interface.js";
 import { withRetry } from "../retry.js";
 import { type BitfinexFailure, type Classified, classify, transientOf } from "./errors.js";

@@ -8,11 +8,11 @@
  * `timeout` stops at response headers (so the dispatcher gets a body timeout too), and its `last_*`
  * fields are shared by concurrent calls (so errors are annotated inside its synchronous handlers).
  */
-import ccxt from "ccxt";
 import type { z } from "zod";
 import { type Credentials, secretsOf } from "../../domain/credentials.js";
 import type { Secret } from "../../domain/secret.js";
 import type { LogSink } from "../../log.js";
+import ccxt from "../ccxt-modules.js";
 import type { AdapterOptions } from "../interface.js";
 import { sharedScheduler } from "../rate-limiter.js";
 import { TransientFailure, withRetry } from "../retry.js";

@@ -9,10 +9,10 @@
  * `last_*` fields are shared by concurrent calls, see notes/ccxt.md §5), and the `"okx {json}"`
  * message is the fallback. ccxt messages themselves are never passed on: they carry bodies and URLs.
  */
-import ccxt from "ccxt";
 import type { InconclusiveReason, ProbeResult } from "../../domain/schemas.js";
 import { redact, type Secret } from "../../domain/secret.js";
 import { type ErrorCode, KeywardError } from "../../errors.js";
+import ccxt from "../ccxt-modules.js";
 import type { TransientKind } from "../retry.js";
 import { OkxErrorBodySchema } from "./schemas.js";
 
