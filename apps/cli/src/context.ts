@@ -27,7 +27,10 @@ export function passphraseProvider(confirm = false): () => Promise<Secret> {
     cached ??= (async () => {
       const fromEnv = readEnv().KEYWARD_PASSPHRASE;
       if (fromEnv) return new Secret(fromEnv);
-      const first = await promptSecret("Vault passphrase");
+      const first = await promptSecret(
+        "Vault passphrase",
+        "Set KEYWARD_PASSPHRASE in the environment (e.g. from your password manager), or run on a terminal.",
+      );
       if (confirm && (await promptSecret("Repeat the passphrase")) !== first) {
         const { usageError } = await import("./exit.js");
         throw usageError(

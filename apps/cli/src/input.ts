@@ -63,13 +63,11 @@ export async function credentialsFromStdin(needsPassphrase: boolean): Promise<Cr
 export const isInteractive = (): boolean => Boolean(process.stdin.isTTY && process.stderr.isTTY);
 
 /** A hidden prompt on the terminal (prompts go to stderr so stdout stays clean for --json). */
-export async function promptSecret(message: string): Promise<string> {
-  if (!isInteractive()) {
-    throw usageError(
-      `${message}: no terminal to ask on`,
-      "Pipe the value as JSON with --credentials-stdin, or set it in the environment.",
-    );
-  }
+export async function promptSecret(
+  message: string,
+  hint = "Pipe the value as JSON with --credentials-stdin.",
+): Promise<string> {
+  if (!isInteractive()) throw usageError(`${message}: no terminal to ask on`, hint);
   const { default: password } = await import("@inquirer/password");
   return password({ message: terminalSafe(message), mask: false }, { output: process.stderr });
 }

@@ -148,7 +148,7 @@ describe.concurrent("revoke", () => {
     const methods = Object.fromEntries(report.results.map((x) => [x.apiKey, x.method]));
     for (const k of OKX_SUB_KEYS) expect(methods[k.apiKey]).toBe("api");
     for (const k of MANUAL_KEYS) expect(methods[k.apiKey]).toBe("manual");
-    expect(r.stderr).toMatch(/verified dead: bfx-mm/);
+    expect(r.stderr).toMatch(/proven dead after the manual step: bfx-mm/);
 
     // Every key Keyward knows is revoked; the keys it does not know are not.
     const state = statuses(await sim.state());

@@ -70,4 +70,13 @@ describe("commands that need no secret do not open the vault", () => {
     expect(keys.code, show(keys)).toBe(2);
     expect(keys.stderr).toContain("not an age-encrypted file");
   });
+
+  it("a command that needs the vault, with no passphrase and no terminal, names KEYWARD_PASSPHRASE", async (context) => {
+    const { home } = await desk(context);
+    const keys = await home.run(["keys"], { env: { KEYWARD_PASSPHRASE: undefined } });
+    expect(keys.code, show(keys)).toBe(2);
+    expect(keys.stderr).toMatch(/Vault passphrase: no terminal to ask on/);
+    expect(keys.stderr).toContain("KEYWARD_PASSPHRASE");
+    expect(keys.stderr).not.toContain("--credentials-stdin");
+  });
 });

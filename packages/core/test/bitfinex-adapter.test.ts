@@ -259,6 +259,31 @@ describe("rate-limit answers (reference §2.4)", () => {
     });
   }
 
+  it("another process spending the IP's budget: waiting requests hold back a window instead of retrying into the block", async () => {
+    await new Promise((r) => setTimeout(r, 350)); // the previous case's window and block
+    // "Another process": an adapter with its own scheduler (a different limit is a different bucket)
+    // spends the simulator's 3 per 300 ms; then ours, which believes it has the window to itself, probes
+    // all six keys at once.
+    const other = adapterFor(tight.bitfinex, TIGHT_ACCOUNT, {
+      rateLimits: { auth: { limit: 3, windowMs: 301 } },
+    });
+    // Ours believes in a looser limit, so all six go out at once.
+    const a = adapterFor(tight.bitfinex, TIGHT_ACCOUNT, {
+      rateLimits: { auth: { limit: 30, windowMs: 300 } },
+      retry: { retries: 8, minTimeoutMs: 40, maxTimeoutMs: 200 },
+    });
+    await Promise.all(TIGHT_KEYS.slice(0, 3).map((k) => other.probe(creds(k))));
+    const since = await tightControl.lastSeq();
+    const results = keep(await Promise.all(TIGHT_KEYS.map((k) => a.probe(creds(k)))));
+    expect(results.map((r) => r.status)).toEqual(TIGHT_KEYS.map(() => "alive"));
+    const limited = (await tightControl.requests(since)).filter((r) => r.status === 429);
+    // The first answer over the limit holds every waiting request back a whole window: the six already
+    // on the wire are refused, and at most one retry per key meets the block's tail (measured: 9).
+    // Before, retries every 40-200 ms ran into the block again and again (measured: 24).
+    expect(limited.length).toBeGreaterThan(0);
+    expect(limited.length).toBeLessThanOrEqual(2 * TIGHT_KEYS.length);
+  });
+
   it("a probe that stays rate-limited is inconclusive; a listing fails with EXCHANGE_RATE_LIMITED", async () => {
     await new Promise((r) => setTimeout(r, 350));
     const a = adapterFor(
@@ -266,7 +291,9 @@ describe("rate-limit answers (reference §2.4)", () => {
       TIGHT_ACCOUNT,
       {
         log: (e) => logs.push(e),
-        rateLimits: { auth: { limit: 100, windowMs: 300 } },
+        // A window of 100 ms: after a rejection the adapter holds back one window (plus margin), still
+        // well inside the simulator's 300 ms block, so the retry is refused too.
+        rateLimits: { auth: { limit: 100, windowMs: 100 } },
         retry: { retries: 1, minTimeoutMs: 5, maxTimeoutMs: 10 },
       },
       [],

@@ -53,4 +53,15 @@ describe("SlidingWindowScheduler slots", () => {
     // The closed slot from t=0 leaves at 100; the one closed at 50 would leave at 150.
     expect(times).toEqual([0, 100]);
   });
+
+  it("saturated: the server's window is full, so nothing starts for one window (plus margin)", async () => {
+    const s = new SlidingWindowScheduler(10, 100, 10, () => Date.now());
+    await s.acquire(); // this process has used 1 of 10
+    s.saturated(); // yet the server said "rate limited": someone else spends the same budget
+    const times = startTimes(s, 3, (x) => x.acquire());
+    await vi.advanceTimersByTimeAsync(100);
+    expect(times).toEqual([]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(times).toEqual([110, 110, 110]);
+  });
 });

@@ -218,13 +218,13 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
             );
             for (const [i, step] of e.steps.steps.entries()) human(`    ${i + 1}. ${field(step)}`);
           }
+          // The answer to the person's step, on stderr like the wait it ends (stdout holds the report).
+          if (e.type === "manual-done") err(`  proven dead after the manual step: ${who(e.result)}`);
           if (e.type === "manual-waiting") {
             human(
               `\nWaiting for ${e.pending} manual revocation(s); probing until they are dead (until ${new Date(e.deadline).toLocaleTimeString()}). Ctrl-C stops waiting.`,
             );
           }
-          if (e.type === "manual-done")
-            human(`  verified dead: ${field(e.result.label)} (${e.result.account})`);
         },
       });
       // Keys proven dead must not come back from the last listing if their account dies next.

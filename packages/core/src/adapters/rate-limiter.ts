@@ -20,6 +20,8 @@ interface Slot {
 
 export class SlidingWindowScheduler {
   readonly #slots: Slot[] = [];
+  /** No request starts before this time: the server said the window is full (see `saturated`). */
+  #pausedUntil = 0;
   readonly #waiting: { open: boolean; resolve: (slot: Slot) => void }[] = [];
   #timer: NodeJS.Timeout | undefined;
 
@@ -58,6 +60,21 @@ export class SlidingWindowScheduler {
     return fn();
   }
 
+  /**
+   * The server answered "rate limited" although this process kept to the limit: someone else on the same
+   * bucket (another Keyward process, a bot on the same IP) is spending it. Treat the server's window as
+   * full from now on, so every request waiting here holds back for a whole window instead of each retry
+   * drawing another rejection (Bitfinex blocks an IP that keeps going, docs/exchanges in the reference).
+   */
+  saturated(): void {
+    this.#pausedUntil = Math.max(this.#pausedUntil, this.now() + this.windowMs + this.marginMs);
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    this.#pump();
+  }
+
   /** How long a request queued now would wait (for progress estimates). */
   get queued(): number {
     return this.#waiting.length;
@@ -74,6 +91,13 @@ export class SlidingWindowScheduler {
     if (this.#timer) return;
     while (this.#waiting.length > 0) {
       const now = this.now();
+      if (now < this.#pausedUntil) {
+        this.#timer = setTimeout(() => {
+          this.#timer = undefined;
+          this.#pump();
+        }, this.#pausedUntil - now);
+        return;
+      }
       const horizon = now - this.windowMs - this.marginMs;
       for (let i = this.#slots.length - 1; i >= 0; i--) {
         const slot = this.#slots[i];

@@ -333,6 +333,7 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
     let pending = [...pendingManual];
     emit({ type: "manual-waiting", pending: pending.length, deadline });
     while (pending.length > 0 && now() < deadline && !deps.signal?.aborted) {
+      const roundStarted = now();
       const still: typeof pending = [];
       await Promise.all(
         pending.map(async (p) => {
@@ -356,8 +357,10 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
         }),
       );
       pending = still;
-      if (pending.length > 0)
-        await sleep(Math.min(deps.manual.pollMs, Math.max(0, deadline - now())), deps.signal);
+      // Rest at least as long as the round took: a round slowed by the exchange's rate limit then uses at
+      // most half of it, leaving the rest to the operator's other commands and bots on the same IP.
+      const rest = Math.max(deps.manual.pollMs, now() - roundStarted);
+      if (pending.length > 0) await sleep(Math.min(rest, Math.max(0, deadline - now())), deps.signal);
     }
     for (const p of pending) {
       resultOf(p.item.key).evidence.push(

@@ -194,7 +194,10 @@ export class BitfinexClient {
   /** Exactly one HTTP request: rate-limit slot, nonce, send, classify, log. */
   async #once(credentials: Credentials, path: BitfinexPath, attempt: number): Promise<Classified> {
     const transport = transportFor(this.base, credentials);
-    await endpointScheduler(this.base, `/v2/${path}`, this.options).acquire();
+    const scheduler = endpointScheduler(this.base, `/v2/${path}`, this.options);
+    // The slot counts until the answer is back, as in the OKX client: the exchange counts the request on
+    // arrival, somewhere in between, and on a busy machine a request that started early can arrive late.
+    const done = await scheduler.acquireSlot();
     const nonce = await nonceBook.next(credentials.apiKey);
     const scheme = nonceBook.scheme(credentials.apiKey);
     transport.nonce = nonce;
@@ -207,6 +210,8 @@ export class BitfinexClient {
       value = await withDeadline(transport.ex[METHODS[path]]({}), this.#timeoutMs + 2_000);
     } catch (error) {
       thrown = error ?? new Error("unknown failure");
+    } finally {
+      done();
     }
     const ms = Math.round(performance.now() - started);
     const seen = answerTo(transport, nonce);
@@ -215,6 +220,9 @@ export class BitfinexClient {
       ...(seen ? { response: { status: seen.status, body: seen.body } } : {}),
       secrets: secretsOf(credentials),
     });
+    // Over the limit although this process kept to it: another process on this IP spends the same
+    // budget. Hold every request back for a window rather than retry into an IP block.
+    if (!result.ok && result.failure.kind === "rate-limited") scheduler.saturated();
     const status = result.ok ? result.status : (result.failure.status ?? seen?.status);
     this.#log({
       level: result.ok ? "debug" : "info",

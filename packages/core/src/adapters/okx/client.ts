@@ -267,10 +267,11 @@ export class OkxClient {
   ): Promise<Attempt<z.output<T>>> {
     const owner: BucketOwner = endpoint.bucket === "publicTime" ? "ip" : this.owner();
     // The slot counts until the answer is back: OKX counts the request on arrival, somewhere in between.
-    const done = await sharedScheduler(
+    const scheduler = sharedScheduler(
       bucketId(this.config.base, owner, endpoint),
       this.config.limits[endpoint.bucket],
-    ).acquireSlot();
+    );
+    const done = await scheduler.acquireSlot();
     this.#ex.options.timeDifference = this.config.clock.offsetMs;
     const started = Date.now();
     let failure: OkxFailure;
@@ -287,6 +288,8 @@ export class OkxClient {
     } finally {
       done();
     }
+    // Over the limit although this process kept to it: another process spends the same UID's budget.
+    if (transientKind(failure) === "rate-limited") scheduler.saturated();
     this.#log(endpoint, started, attempt, failure);
     return { ok: false, failure };
   }
