@@ -492,7 +492,9 @@ describe("delivered files keep their owner and mode (issue 9.11)", () => {
     symlinkSync(real, join(shared, "bot.env"));
     const e = await errorOf(() => deliver(target("dotenv:shared/bot.env"), payload(), { home }));
     expect(e.code).toBe("DELIVERY_FAILED");
-    expect(e.message).toMatch(/bot\.env is a symlink, and .*shared is a folder its group and every user can write to/);
+    expect(e.message).toMatch(
+      /bot\.env is a symlink, and .*shared is a folder its group and every user can write to/,
+    );
     expect(readFileSync(real, "utf8")).toBe("A=1\n");
   });
 });
