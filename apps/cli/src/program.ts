@@ -255,7 +255,7 @@ Examples:
       "where the new credentials go: dotenv:PATH[#PREFIX], json:PATH#POINTER, age:DIR, exec:CMD (repeatable)",
     )
     .option("--recipient <age-public-key>", "age targets: encrypt to this X25519 recipient (age1…)")
-    .option("-o, --output <file>", "write the plan (JSON, no secrets) to this file")
+    .option("-o, --output <file>", "write the plan (JSON, no secrets, mode 0600) to this file")
     .option("--json", "print the plan as JSON (the same document -o writes)")
     .addHelpText(
       "after",
@@ -268,8 +268,10 @@ Targets (placeholders {account} {sub} {label} {exchange} {slot} make one target 
   age:DIR               DIR/<account>.<sub>.<label>.age encrypted to --recipient; Keyward cannot read it back
   exec:CMD              runs CMD with sh; the credentials arrive as JSON on its stdin; non-zero fails
 A replaced file keeps its owner, group and mode (a new one is 0600). Relative paths are taken from the
-current directory. Refused: a target leading into Keyward's home (symlinks followed), a symlink in a
-world-writable folder, a placeholder that expands to ".", ".." or nothing in a path.
+current directory. Refused: a target leading into Keyward's home (symlinks followed), a symlink in (or
+below) a folder another user owns or may write, a file in (or below) a world-writable folder such as /tmp
+or an existing file every user may write, a placeholder that expands to ".", ".." or nothing in a path.
+The plan file is written 0600; \`rotate apply\` refuses one another user owns, may write or could swap.
 
 Examples:
   keyward rotate plan --label 'bot-*' --deliver 'dotenv:/srv/bots/.env#{label}' -o plan.json
@@ -304,6 +306,8 @@ Assisted keys: Keyward prints exactly which key to create, then asks for its cre
 prompt), or reads them from stdin with --credentials-stdin: {"apiKey","secret"[,"passphrase"]}, or a list
 of such objects each with "slot": N. Credentials whose probe does not show exactly the old key's
 permissions are refused. After the grace period it guides revoking the old key and probes it until dead.
+The plan decides what runs and where secrets go, so it must be yours: a plan file another user owns or
+may write, or in a folder another user owns or may write without the sticky bit, is refused (exit 2).
 A line per key and step goes to stderr (new key created, verified, delivered, old key revoked, proven
 dead); with --json, stdout is only the report and the progress lines show on a terminal only. A run left
 waiting or stopped names the \`keyward rotate resume\` command that carries it on.

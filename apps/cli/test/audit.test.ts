@@ -354,7 +354,7 @@ describe("a read-only audit database", () => {
   it("makes revoke --all --yes refuse before touching any exchange", async ({ onTestFinished }) => {
     const { home, sim } = await desk({ onTestFinished });
     const before = { state: await sim.state(), home: snapshotHome(home) };
-    chmodSync(home.state, 0o444);
+    chmodSync(home.state, 0o400); // `chmod a-w` on the private 0600 file
     onTestFinished(() => chmodSync(home.state, 0o600));
 
     const r = await home.run(["revoke", "--all", "--yes"]);

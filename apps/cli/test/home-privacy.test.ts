@@ -98,7 +98,7 @@ describe.concurrent("home privacy (issue 9.9)", () => {
     expectRefused(
       await home.run(["audit"]),
       `${home.state} is writable by its group (mode 0660)`,
-      `chmod go-w ${home.state}`,
+      `chmod go-rwx ${home.state}`,
     );
   });
 
@@ -117,6 +117,54 @@ describe.concurrent("home privacy (issue 9.9)", () => {
       expectRefused(await home.run(["keys"]), `${home.dir} is owned by uid 4242`, "Use a home of your own");
       expectRefused(await home.run(["init"]), `${home.dir} is owned by uid 4242`, "Use a home of your own");
       expect(statSync(home.dir).uid).toBe(4242);
+      expect(await sim.requests()).toEqual([]);
+    },
+  );
+
+  it("a home others may enter, or a vault others may read, is refused; init tightens them (review 5)", async ({
+    onTestFinished,
+  }) => {
+    const { home, sim } = await desk({ onTestFinished });
+    chmodSync(home.dir, 0o755);
+    expectRefused(
+      await home.run(["keys"]),
+      `${home.dir} is open to its group and every user (mode 0755)`,
+      `chmod 700 ${home.dir}`,
+    );
+    chmodSync(home.vault, 0o644);
+    const init = await home.run(["init"]);
+    expect(init.code, show(init)).toBe(0);
+    expect(mode(home.dir)).toBe(0o700);
+    expect(mode(home.vault)).toBe(0o600);
+    chmodSync(home.vault, 0o644);
+    expectRefused(
+      await home.run(["keys"]),
+      `${home.vault} is readable by its group and every user (mode 0644): anyone who can read it can copy it and guess the vault passphrase offline`,
+      `chmod 600 ${home.vault}`,
+    );
+    expect(await sim.requests()).toEqual([]);
+  });
+
+  it.skipIf(!isRoot)(
+    "rotate apply refuses a plan file another user owns or could swap (review 4), before anything runs",
+    async ({ onTestFinished }) => {
+      const { home, sim } = await desk({ onTestFinished });
+      const shared = tempDir("shared-");
+      chownSync(shared, 65534, 65534); // "nobody" owns the folder the plan is in
+      chmodSync(shared, 0o755);
+      const plan = `${shared}/plan.json`;
+      writeFileSync(plan, "{}\n", { mode: 0o600 });
+      expectRefused(
+        await home.run(["rotate", "apply", plan]),
+        `the plan ${plan}: ${shared} belongs to uid 65534, neither root nor Keyward's user (uid 0)`,
+        "make the plan again",
+      );
+      chownSync(plan, 65534, 65534);
+      expectRefused(
+        await home.run(["rotate", "apply", plan]),
+        `the plan ${plan}: owned by uid 65534, not by the user running Keyward (uid 0)`,
+        `chown 0 ${plan}`,
+      );
       expect(await sim.requests()).toEqual([]);
     },
   );

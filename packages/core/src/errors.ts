@@ -15,7 +15,7 @@ export const ERROR_CODES = {
   EXCHANGE_UNAVAILABLE: "the exchange could not be reached or kept failing",
   EXCHANGE_REJECTED: "the exchange refused the request",
   CREATE_OUTCOME_UNKNOWN: "a key creation may or may not have happened",
-  HOME_INSECURE: "the Keyward home or a file in it can be changed by another user",
+  HOME_INSECURE: "the Keyward home, a file in it or a plan file is open to another user",
   VAULT_MISSING: "there is no credential vault yet",
   VAULT_EXISTS: "a credential vault already exists there",
   VAULT_PASSPHRASE: "the vault passphrase is wrong",

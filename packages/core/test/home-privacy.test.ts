@@ -3,7 +3,17 @@
  * write (or owns) is refused by `open` with HOME_INSECURE naming the path and the fix; `init` tightens
  * what the user owns. Account endpoints are https, or plain http to a loopback address only.
  */
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -85,8 +95,91 @@ describe.skipIf(process.platform === "win32")("home privacy", () => {
       expect(error.message).toMatch(/is writable by (its group|every user)/);
       expect(error.hint).toContain(`chmod 700 ${dir}`);
     }
-    chmodSync(dir, 0o750); // readable by the group is allowed: nobody else can change anything
+    chmodSync(dir, 0o700);
     KeywardHome.open(dir, OPTIONS).close();
+  });
+
+  it("open refuses a home other users may list or enter, and a vault, database or head copy they may read (review 5)", async () => {
+    await initHome();
+    for (const m of [0o750, 0o755, 0o701]) {
+      chmodSync(dir, m);
+      const error = refusal();
+      expect(error.code).toBe("HOME_INSECURE");
+      expect(error.message).toMatch(
+        new RegExp(
+          `^${dir} is open to (its group|every user|its group and every user) \\(mode 0${m.toString(8)}\\)`,
+        ),
+      );
+      expect(error.hint).toContain(`chmod 700 ${dir}`);
+    }
+    chmodSync(dir, 0o700);
+    const head = join(dir, "audit-head.json");
+    expect(statSync(head).isFile()).toBe(true); // init keyed the log, so the head copy exists
+    for (const [f, fix, why] of [
+      ["vault.age", "chmod 600", /guess the vault passphrase offline/],
+      ["audit-head.json", "chmod 600", /guess the vault passphrase offline/],
+      ["state.db", "chmod go-rwx", /tracked key, label, rotation and the audit log/],
+    ] as const) {
+      const path = join(dir, f);
+      for (const m of [0o644, 0o640, 0o604]) {
+        chmodSync(path, m);
+        const error = refusal();
+        expect(error.code, f).toBe("HOME_INSECURE");
+        expect(error.message).toMatch(
+          new RegExp(
+            `^${path} is readable by (its group|every user|its group and every user) \\(mode 0${m.toString(8)}\\): `,
+          ),
+        );
+        expect(error.message).toMatch(why);
+        expect(error.hint).toContain(`${fix} ${path}`);
+      }
+      chmodSync(path, 0o600);
+    }
+    // config.json holds no secret: others may read it, not write it.
+    chmodSync(join(dir, "config.json"), 0o644);
+    KeywardHome.open(dir, OPTIONS).close();
+  });
+
+  it("open checks state.db's -journal and -wal too", async () => {
+    await initHome();
+    for (const f of ["state.db-journal", "state.db-wal"]) {
+      const path = join(dir, f);
+      writeFileSync(path, "");
+      chmodSync(path, 0o644);
+      const error = refusal();
+      expect(error.message, f).toMatch(new RegExp(`^${path} is readable by its group and every user`));
+      expect(error.hint).toContain(`chmod go-rwx ${path}`);
+      rmSync(path);
+    }
+  });
+
+  it("init tightens a 0755 home with 0644 files it finds (review 5: the README said so)", async () => {
+    await initHome();
+    chmodSync(dir, 0o755);
+    for (const f of ["vault.age", "state.db", "audit-head.json"]) chmodSync(join(dir, f), 0o644);
+    await initHome();
+    expect(mode(dir)).toBe(0o700);
+    for (const f of ["vault.age", "state.db", "audit-head.json"]) expect(mode(join(dir, f)), f).toBe(0o600);
+    rmSync(root, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    chmodSync(dir, 0o755); // a folder made by hand before `keyward init`
+    await initHome();
+    expect(mode(dir)).toBe(0o700);
+  });
+
+  it("refuses a home file that is a symlink, even one that leads to a private file (review 5)", async () => {
+    await initHome();
+    const config = join(dir, "config.json");
+    const elsewhere = join(root, "elsewhere");
+    mkdirSync(elsewhere, { mode: 0o700 });
+    renameSync(config, join(elsewhere, "config.json"));
+    symlinkSync(join(elsewhere, "config.json"), config);
+    const error = refusal();
+    expect(error.code).toBe("HOME_INSECURE");
+    expect(error.message).toBe(
+      `${config} is a symlink (to ${join(elsewhere, "config.json")}); the home's files must be the files themselves`,
+    );
+    await expect(KeywardHome.init(dir, OPTIONS)).rejects.toSatisfy((e) => isKeywardError(e, "HOME_INSECURE"));
   });
 
   it("open refuses a writable config.json, vault.age or state.db, naming the file and the fix", async () => {
@@ -97,11 +190,11 @@ describe.skipIf(process.platform === "win32")("home privacy", () => {
       const error = refusal();
       expect(error.code, f).toBe("HOME_INSECURE");
       expect(error.message).toBe(`${path} is writable by its group (mode 0620)`);
-      expect(error.hint).toContain(f === "state.db" ? `chmod go-w ${path}` : `chmod 600 ${path}`);
+      expect(error.hint).toContain(f === "state.db" ? `chmod go-rwx ${path}` : `chmod 600 ${path}`);
       chmodSync(path, 0o600);
     }
     // A write-protected ("frozen") state.db is private and still opens, read-only.
-    chmodSync(join(dir, "state.db"), 0o444);
+    chmodSync(join(dir, "state.db"), 0o400); // `chmod a-w` on a private 0600 file
     const home = KeywardHome.open(dir, OPTIONS);
     expect(home.state().readonly).toBe(true);
     home.close();

@@ -194,3 +194,67 @@ describe("buildRotationPlan", () => {
     await expect(readPlanFile(file)).rejects.toThrow(/slots\[0\]\.method/);
   });
 });
+
+describe("a plan file no other user could have changed (review 4)", () => {
+  const isRoot = process.getuid?.() === 0;
+  const NOBODY = 65534; // the other local user
+  const refusal = async (file: string) => {
+    try {
+      await readPlanFile(file);
+    } catch (error) {
+      expect(error).toBeInstanceOf(KeywardError);
+      expect((error as KeywardError).code).toBe("HOME_INSECURE");
+      expect((error as KeywardError).message).toContain(`the plan ${file}`);
+      return (error as KeywardError).message;
+    }
+    throw new Error(`${file} was read`);
+  };
+  const written = async (file: string) => {
+    await writePlanFile(file, await buildRotationPlan(input([key({ apiKey: "sub-1", label: "bot-1" })])));
+    return file;
+  };
+
+  it("is written 0600, and refused once group or other users may write it", async () => {
+    const file = await written(join(dir, "plan.json"));
+    const { statSync, chmodSync } = await import("node:fs");
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    await readPlanFile(file);
+    chmodSync(file, 0o664);
+    expect(await refusal(file)).toMatch(/writable by its group \(mode 0664\)/);
+    chmodSync(file, 0o646);
+    expect(await refusal(file)).toMatch(/writable by every user \(mode 0646\)/);
+    chmodSync(file, 0o644); // others may read it (it holds no secret), not write it
+    await readPlanFile(file);
+  });
+
+  it.runIf(isRoot)(
+    "refuses a plan another user owns, or that sits where another user could swap it",
+    async () => {
+      const { chownSync, chmodSync } = await import("node:fs");
+      // The review's repro: a plan in a folder another user owns, its deliver rewritten to exec:.
+      const shared = join(dir, "shared");
+      mkdirSync(shared, { mode: 0o755 });
+      chownSync(shared, NOBODY, NOBODY);
+      const theirs = await written(join(shared, "plan.json"));
+      expect(await refusal(theirs)).toMatch(/shared belongs to uid 65534/);
+      chownSync(theirs, NOBODY, NOBODY);
+      expect(await refusal(theirs)).toMatch(/owned by uid 65534, not by the user running Keyward \(uid 0\)/);
+      // A folder every user can write to, without the sticky bit: anyone could rename the plan away.
+      const open = join(dir, "open");
+      mkdirSync(open);
+      chmodSync(open, 0o777);
+      expect(await refusal(await written(join(open, "plan.json")))).toMatch(
+        /open is a folder .*every user can write to/,
+      );
+      // A symlink to a private plan, in a folder another user owns: they could point it elsewhere.
+      const mine = await written(join(dir, "mine.json"));
+      symlinkSync(mine, join(shared, "link.json"));
+      expect(await refusal(join(shared, "link.json"))).toMatch(/shared belongs to uid 65534/);
+      // A sticky folder such as /tmp may hold your own plan: nobody else can replace it there.
+      const sticky = join(dir, "sticky");
+      mkdirSync(sticky);
+      chmodSync(sticky, 0o1777);
+      await readPlanFile(await written(join(sticky, "plan.json")));
+    },
+  );
+});

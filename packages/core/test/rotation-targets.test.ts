@@ -449,7 +449,7 @@ describe("delivered files keep their owner and mode (issue 9.11)", () => {
       const file = join(bots, "bot.env");
       writeFileSync(file, "A=1\n");
       chownSync(file, 4400, 4400); // ...but the file belongs to the bot's user
-      chmodSync(file, 0o666);
+      chmodSync(file, 0o644);
       chmodSync(dir, 0o711);
       chmodSync(home, 0o711);
       const script = `
@@ -473,7 +473,7 @@ describe("delivered files keep their owner and mode (issue 9.11)", () => {
       expect(error.message).toMatch(/belongs to uid 4400, gid 4400.*cannot give its replacement that owner/);
       expect(out).not.toContain(SECRET);
       expect(readFileSync(file, "utf8")).toBe("A=1\n");
-      expect(owner(file)).toEqual({ uid: 4400, gid: 4400, mode: 0o666 });
+      expect(owner(file)).toEqual({ uid: 4400, gid: 4400, mode: 0o644 });
       expect(readdirSync(bots)).toEqual(["bot.env"]); // no temp file left
     },
   );
@@ -492,13 +492,149 @@ describe("delivered files keep their owner and mode (issue 9.11)", () => {
     symlinkSync(real, join(shared, "bot.env"));
     const e = await errorOf(() => deliver(target("dotenv:shared/bot.env"), payload(), { home }));
     expect(e.code).toBe("DELIVERY_FAILED");
-    expect(e.message).toMatch(/symlink in .*shared, a folder every user can write to/);
+    expect(e.message).toMatch(
+      /bot\.env is a symlink, and .*shared is a folder its group and every user can write to/,
+    );
     expect(readFileSync(real, "utf8")).toBe("A=1\n");
-    // A real file there is fine: nobody else can replace what the path leads to.
-    rmSync(join(shared, "bot.env"));
-    writeFileSync(join(shared, "bot.env"), "A=1\n");
-    await deliver(target("dotenv:shared/bot.env"), payload(), { home });
   });
+});
+
+/** The other local user of these tests ("nobody"): what they own, Keyward (root) must not trust. */
+const NOBODY = 65534;
+
+describe("a file target never hands the secret to another user (review 3)", () => {
+  const isRoot = process.getuid?.() === 0;
+  const refusal = async (text: string) => {
+    const recipient = await identityToRecipient(await generateX25519Identity());
+    const e = await errorOf(() => deliver(target(text), payload(), { home, recipient }));
+    expect(e.code, text).toBe("DELIVERY_FAILED");
+    expect(e.message, text).toContain(describe_(text));
+    expect(`${e.message} ${e.hint}`).not.toContain(SECRET);
+    expect(`${e.message} ${e.hint}`).not.toContain(PASS);
+    return e.message;
+  };
+  const describe_ = (text: string) => {
+    const t = target(text);
+    return t.kind === "age" ? `age:${t.file}` : `${t.kind}:${(t as { path: string }).path}`;
+  };
+
+  it.runIf(isRoot)(
+    "refuses a file another user made first in a sticky world-writable folder (umask 000: 0666), and leaves it as it was",
+    async () => {
+      const ww = join(dir, "ww");
+      mkdirSync(ww);
+      chmodSync(ww, 0o1777);
+      // As `su nobody -c 'umask 000; : > ww/bot.env'` would leave it.
+      const file = join(ww, "bot.env");
+      writeFileSync(file, "");
+      chownSync(file, NOBODY, NOBODY);
+      chmodSync(file, 0o666);
+      expect(await refusal("dotenv:ww/bot.env")).toMatch(
+        /ww is a folder every user can write to; another user could put a file of their own/,
+      );
+      expect(readFileSync(file, "utf8")).toBe("");
+      expect(statSync(file).uid).toBe(NOBODY);
+      // A name not there yet is refused too (anyone could create it before Keyward does), and so is
+      // a file of Keyward's own there: the folder decides, not who won the race this time.
+      expect(await refusal("json:ww/new.json#/x")).toMatch(/every user can write to/);
+      writeFileSync(join(ww, "mine.env"), "A=1\n", { mode: 0o600 });
+      expect(await refusal("dotenv:ww/mine.env")).toMatch(/every user can write to/);
+      expect(readFileSync(join(ww, "mine.env"), "utf8")).toBe("A=1\n");
+      expect(readdirSync(ww).sort()).toEqual(["bot.env", "mine.env"]); // nothing created, no temp file
+    },
+  );
+
+  it.runIf(isRoot)("refuses a folder on the way that others can rename or have made", async () => {
+    // Below a world-writable folder without the sticky bit: anyone can rename bots/ and put theirs.
+    const open = join(dir, "open");
+    mkdirSync(join(open, "bots"), { recursive: true });
+    chmodSync(open, 0o777);
+    writeFileSync(join(open, "bots", "bot.env"), "A=1\n", { mode: 0o600 });
+    expect(await refusal("dotenv:open/bots/bot.env")).toMatch(
+      /open is a folder every user can write to, without the sticky bit/,
+    );
+    // Below a sticky one (as /tmp): a folder another user made there is theirs, whatever it is called.
+    const sticky = join(dir, "sticky");
+    mkdirSync(join(sticky, "bots"), { recursive: true });
+    chmodSync(sticky, 0o1777);
+    chownSync(join(sticky, "bots"), NOBODY, NOBODY);
+    expect(await refusal("dotenv:sticky/bots/bot.env")).toMatch(
+      /bots belongs to uid 65534 and is in .*sticky, a folder every user can write to/,
+    );
+    expect(await refusal("age:sticky/bots/drop")).toMatch(/belongs to uid 65534/);
+    expect(existsSync(join(sticky, "bots", "drop"))).toBe(false);
+    // Root's own folder there is fine (the sticky bit keeps others from renaming it): as every other
+    // test in this file, under the system's /tmp.
+    mkdirSync(join(sticky, "mine"), { mode: 0o755 });
+    await deliver(target("dotenv:sticky/mine/bot.env"), payload(), { home });
+  });
+
+  it("refuses an existing file every user can write, and leaves it as it was", async () => {
+    const file = join(dir, "loose.env");
+    writeFileSync(file, "A=1\n");
+    chmodSync(file, 0o666);
+    expect(await refusal("dotenv:loose.env")).toMatch(/loose\.env is writable by every user \(mode 0666\)/);
+    expect(readFileSync(file, "utf8")).toBe("A=1\n");
+    // Group write and other read are the bot owner's choice: kept.
+    chmodSync(file, 0o664);
+    await deliver(target("dotenv:loose.env"), payload(), { home });
+    expect(mode(file)).toBe(0o664);
+  });
+});
+
+describe("a symlink only root or Keyward's user can change (review 6)", () => {
+  const isRoot = process.getuid?.() === 0;
+
+  it.runIf(isRoot)(
+    "refuses a bot user's symlink (pointing at a root file) in the bot's own folder; the file is untouched",
+    async () => {
+      const sudoers = join(dir, "sudoers"); // stands for /etc/sudoers
+      writeFileSync(sudoers, "root ALL=(ALL) ALL\n", { mode: 0o440 });
+      const bot = join(dir, "bot");
+      mkdirSync(bot, { mode: 0o755 });
+      chownSync(bot, NOBODY, NOBODY);
+      symlinkSync(sudoers, join(bot, ".env"));
+      const e = await errorOf(() => deliver(target("dotenv:bot/.env"), payload(), { home }));
+      expect(e.code).toBe("DELIVERY_FAILED");
+      expect(e.message).toContain(`dotenv:${join(bot, ".env")}`);
+      expect(e.message).toMatch(
+        /\.env is a symlink, and .*bot belongs to uid 65534, neither root nor Keyward's user/,
+      );
+      expect(e.message).not.toContain(SECRET);
+      expect(readFileSync(sudoers, "utf8")).toBe("root ALL=(ALL) ALL\n");
+      // A real file in the bot's folder is the normal case: written, the bot's owner kept.
+      rmSync(join(bot, ".env"));
+      writeFileSync(join(bot, ".env"), "A=1\n");
+      chownSync(join(bot, ".env"), NOBODY, NOBODY);
+      await deliver(target("dotenv:bot/.env"), payload(), { home });
+      expect(statSync(join(bot, ".env")).uid).toBe(NOBODY);
+    },
+  );
+
+  it.runIf(isRoot)(
+    "refuses a link in root's folder when a folder above it is another user's, or group-writable",
+    async () => {
+      const real = join(dir, "real.env");
+      writeFileSync(real, "A=1\n");
+      const bot = join(dir, "bot");
+      mkdirSync(join(bot, "conf"), { recursive: true });
+      chownSync(bot, NOBODY, NOBODY); // bot/conf stays root's, but the bot could rename it
+      symlinkSync(real, join(bot, "conf", ".env"));
+      const e1 = await errorOf(() => deliver(target("dotenv:bot/conf/.env"), payload(), { home }));
+      expect(e1.message).toMatch(/is a symlink, and .*bot belongs to uid 65534/);
+      const team = join(dir, "team");
+      mkdirSync(team, { mode: 0o775 });
+      chmodSync(team, 0o775);
+      symlinkSync(real, join(team, ".env"));
+      const e2 = await errorOf(() => deliver(target("dotenv:team/.env"), payload(), { home }));
+      expect(e2.message).toMatch(/team is a folder its group can write to/);
+      expect(readFileSync(real, "utf8")).toBe("A=1\n");
+      // The same link in a folder only root can change is followed.
+      symlinkSync(real, join(dir, "link.env"));
+      await deliver(target("dotenv:link.env"), payload(), { home });
+      expect(parse(readFileSync(real, "utf8")).API_SECRET).toBe(SECRET);
+    },
+  );
 });
 
 describe("dotenv values are safe to source (issue 9.12)", () => {

@@ -3,7 +3,7 @@
  * to one file are serialised in this process, so keys sharing a dotenv or JSON file (with different
  * prefixes or pointers) never lose each other's update. Every file target checks, right before it
  * writes, where its path really leads (place.ts): never into Keyward's home, never through a symlink
- * in a world-writable folder.
+ * another user could change, never into a folder every user can write to.
  */
 import { KeyedSerialQueue } from "../../adapters/rate-limiter.js";
 import { deliverAge } from "./age.js";

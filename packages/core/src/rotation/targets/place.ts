@@ -6,8 +6,18 @@
  *   files (config.json, vault.age, state.db, wherever a symlink puts them) is refused, when the plan is
  *   made and again just before each write (the plan file can be edited, a symlink swapped in later).
  *   Without this, `dotenv:<home>/vault.age` "succeeds" and destroys the vault.
- * - A symlink on the way that sits in a folder every user can write to (`/tmp`) is refused: anyone
- *   could point it at a file Keyward's user may write.
+ * - A symlink on the way is followed only when nobody but root and Keyward's user can change it: the
+ *   folder it sits in, and every folder above that, belong to root or Keyward's user and no group or
+ *   other user may write them (a sticky folder such as /tmp may be on the way, not hold the link).
+ *   Otherwise whoever can write that folder (another user's home, a bot's folder, /tmp) could point
+ *   the link at any file Keyward's user may write (/etc/sudoers, when Keyward runs as root).
+ * - A file target is never in, or below, a folder every user can write to: there anyone can create
+ *   the name first, or rename a folder on the way and put their own in its place, and since the
+ *   replacement keeps the file's owner and mode (below), the new secret would be handed to them. A
+ *   sticky world-writable folder (/tmp) may be on the way only when what is in it there belongs to
+ *   root or Keyward's user; it may not be the file's own folder. An existing file every user can
+ *   write is refused too (it is nobody's private file). Group write, and group or other read, are the
+ *   bot owner's choice and are kept (a bot's 0644 file stays 0644).
  * - The replacement keeps the replaced file's owner, group and mode: a bot's 0644 file owned by the
  *   bot's user must not become Keyward's 0600 file, which the bot can no longer read. Owner and mode
  *   are set on the temp file before the rename, so the file never exists with the wrong ones; when
@@ -27,6 +37,8 @@ export interface Place {
   real: string;
   /** Whether `real` exists now. */
   exists: boolean;
+  /** The deepest folder on the way that exists: where the file is (or where creating it starts). */
+  folder: string;
 }
 
 /** Symlink hops before giving up, as the kernel does (ELOOP). */
@@ -70,16 +82,17 @@ export async function resolvePlace(
       if (pending.includes("..")) {
         throw refused(code, target, `${next} does not exist, and ".." follows it`, MOVE_HINT);
       }
-      return { real: join(next, ...pending), exists: false };
+      return { real: join(next, ...pending), exists: false, folder: current };
     }
     if (info.isSymbolicLink()) {
       if (++hops > MAX_HOPS) throw refused(code, target, `too many symlinks at ${next}`, MOVE_HINT);
-      if ((await stat(current)).mode & 0o002) {
+      const open = await folderProblem(current, { writers: 0o022, owners: true });
+      if (open) {
         throw refused(
           code,
           target,
-          `${next} is a symlink in ${current}, a folder every user can write to: anyone could point it elsewhere`,
-          "Point the target at the real file, or keep the link in a folder only trusted users can write.",
+          `${next} is a symlink, and ${open}: another user could point it at any file Keyward's user may write`,
+          "Point the target at the real file, or keep the link in a folder only root or Keyward's user can change.",
         );
       }
       const to = await readlink(next);
@@ -92,13 +105,68 @@ export async function resolvePlace(
     }
     current = next;
   }
-  return { real: current, exists: true };
+  return { real: current, exists: true, folder: dirname(current) };
+}
+
+const isTrustedUid = (uid: number) => uid === 0 || uid === process.getuid?.();
+
+const whoWrites = (mode: number, writers: number) =>
+  [mode & writers & 0o020 ? "its group" : "", mode & writers & 0o002 ? "every user" : ""]
+    .filter(Boolean)
+    .join(" and ");
+
+/**
+ * Why users other than root and Keyward's user could change what a name in `folder` (a real path, no
+ * symlink in it) leads to, or undefined when they cannot. Walks from `/` down: a folder whose `writers`
+ * bits (0o002: every user; 0o022: its group too) are set lets them rename or create entries, unless it
+ * is sticky and the entry below it belongs to root or Keyward's user (a sticky bit protects only the
+ * entries of their owner); `folder` itself must not have them set at all (anyone could create a name
+ * first). With `owners`, every folder must also belong to root or Keyward's user (its owner can chmod
+ * it). Windows (no uids) is not checked.
+ */
+export async function folderProblem(
+  folder: string,
+  rule: { writers: 0o002 | 0o022; owners: boolean; stickyLast?: boolean },
+): Promise<string | undefined> {
+  if (typeof process.getuid !== "function") return undefined;
+  const parts = folder.split(sep).filter((p) => p !== "");
+  let path: string = sep;
+  let above: { path: string; mode: number } | undefined; // the sticky open folder just above, if any
+  for (let i = 0; i <= parts.length; i++) {
+    if (i > 0) path = join(path, parts[i - 1] as string);
+    const st = await stat(path);
+    if (above !== undefined && !isTrustedUid(st.uid)) {
+      return `${path} belongs to uid ${st.uid} and is in ${above.path}, a folder ${whoWrites(above.mode, rule.writers)} can write to: anyone could have made it`;
+    }
+    if (rule.owners && !isTrustedUid(st.uid)) {
+      return `${path} belongs to uid ${st.uid}, neither root nor Keyward's user (uid ${process.getuid()})`;
+    }
+    above = undefined;
+    if ((st.mode & rule.writers) === 0) continue;
+    const sticky = (st.mode & 0o1000) !== 0;
+    if (i === parts.length && !(sticky && rule.stickyLast)) {
+      return `${path} is a folder ${whoWrites(st.mode, rule.writers)} can write to`;
+    }
+    if (!sticky) {
+      return `${path} is a folder ${whoWrites(st.mode, rule.writers)} can write to, without the sticky bit: anyone could rename what is in it`;
+    }
+    above = { path, mode: st.mode };
+  }
+  return undefined;
 }
 
 /** The real paths Keyward's home is made of: its folder, and each of its files (a symlink may lead out). */
 export async function homeParts(home: string): Promise<string[]> {
   const paths = homePaths(home);
-  const files = [paths.config, paths.vault, paths.state, `${paths.state}-wal`, `${paths.state}-shm`];
+  const files = [
+    paths.config,
+    paths.vault,
+    paths.state,
+    `${paths.state}-wal`,
+    `${paths.state}-shm`,
+    `${paths.state}-journal`,
+    paths.auditHead,
+  ];
   const parts: string[] = [];
   for (const p of [home, ...files]) {
     try {
@@ -138,7 +206,32 @@ export async function checkedPlace(
       );
     }
   }
+  const open = await folderProblem(place.folder, { writers: 0o002, owners: false });
+  if (open) {
+    throw refused(
+      code,
+      target,
+      `${open}; another user could put a file of their own at ${place.real}, and the new secret would be handed to them`,
+      SHARED_HINT,
+    );
+  }
+  if (place.exists) await refuseOpenFile(await stat(place.real), place.real, target, code);
   return place;
+}
+
+const SHARED_HINT =
+  "Deliver into a folder only the bot's user (and root or Keyward's user) can write, e.g. the bot's own folder, then plan again (or fix the plan and run `keyward rotate resume`).";
+
+/** A file every user can write is nobody's private file: a secret written there is not the bot's alone. */
+async function refuseOpenFile(st: Stats, file: string, target: string, code: ErrorCode): Promise<void> {
+  if (st.isFile() && st.mode & 0o002) {
+    throw refused(
+      code,
+      target,
+      `${file} is writable by every user (mode ${(st.mode & 0o7777).toString(8).padStart(4, "0")}); the new secret would not be the bot's alone`,
+      `Check who made it, then: chmod o-w ${file} (or deliver elsewhere), and run the rotation again.`,
+    );
+  }
 }
 
 /**
@@ -162,6 +255,8 @@ export async function replaceFile(file: string, data: Uint8Array, target: string
       MOVE_HINT,
     );
   }
+  // Again at the last moment: the file may have been opened up since it was checked.
+  if (old) await refuseOpenFile(old, file, target, "DELIVERY_FAILED");
   const mode = old ? old.mode & 0o777 : 0o600;
   const tmp = tempPathFor(file);
   // "wx": never follow or reuse an existing file at the temp name; 0600 until the owner is right.
