@@ -161,8 +161,23 @@ describe("buildRotationPlan", () => {
     await expect(
       buildRotationPlan(input(keys, { deliver: ["dotenv:vault.age"], cwd: null, home })),
     ).rejects.toThrow(/relative path/);
+    mkdirSync(join(dir, "bots"));
     await expect(
       buildRotationPlan(input(keys, { deliver: [`dotenv:${dir}/bots/{label}.env`], cwd: null, home })),
+    ).resolves.toBeDefined();
+  });
+
+  it("refuses a dotenv or JSON target whose folder does not exist, before any key is created", async () => {
+    const keys = [key({ apiKey: "sub-1", label: "bot-1" })];
+    for (const deliver of [`dotenv:${dir}/nodir/{label}/.env`, `json:${dir}/nodir/cfg.json#/x`]) {
+      const error = await buildRotationPlan(input(keys, { deliver: [deliver] })).catch((e) => e);
+      expect(error, deliver).toBeInstanceOf(KeywardError);
+      expect(error.code).toBe("CONFIG_INVALID");
+      expect(error.message).toMatch(/the folder .*nodir.* does not exist/);
+    }
+    mkdirSync(join(dir, "nodir", "bot-1"), { recursive: true });
+    await expect(
+      buildRotationPlan(input(keys, { deliver: [`dotenv:${dir}/nodir/{label}/.env`] })),
     ).resolves.toBeDefined();
   });
 

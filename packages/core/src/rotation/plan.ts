@@ -6,6 +6,7 @@
  * leads (symlinks followed), so that none writes into Keyward's home.
  */
 import { randomInt } from "node:crypto";
+import { dirname } from "node:path";
 import type { KeyRecord } from "../domain/schemas.js";
 import { KeywardError } from "../errors.js";
 import {
@@ -199,7 +200,10 @@ export async function buildRotationPlan(input: PlanInput): Promise<RotationPlan>
  * applied; the delivery itself checks once more right before writing.
  */
 export async function checkPlaces(slots: readonly PlanSlot[], home: string): Promise<void> {
-  const places = new Map<string, string>(); // path → the target it is written for
+  // path → the target it is written for, and whether its folder must already exist (Keyward writes
+  // dotenv and JSON files, never folders: a missing one is a typo or a bot not set up yet, found here
+  // before any key is created rather than after; an age target makes its drop folder itself).
+  const places = new Map<string, { name: string; needsFolder: boolean }>();
   for (const slot of slots) {
     for (const target of slot.deliver) {
       const path =
@@ -208,7 +212,8 @@ export async function checkPlaces(slots: readonly PlanSlot[], home: string): Pro
           : target.kind === "age"
             ? target.file
             : null;
-      if (path !== null && !places.has(path)) places.set(path, describeTarget(target));
+      if (path !== null && !places.has(path))
+        places.set(path, { name: describeTarget(target), needsFolder: target.kind !== "age" });
     }
   }
   const parts = await homeParts(home);
@@ -216,7 +221,18 @@ export async function checkPlaces(slots: readonly PlanSlot[], home: string): Pro
   // A few dozen at a time (a plan for thousands of keys stays quick); the first refusal in plan order wins.
   for (let i = 0; i < all.length; i += 32) {
     const results = await Promise.allSettled(
-      all.slice(i, i + 32).map(([path, name]) => checkedPlace(path, name, home, "CONFIG_INVALID", parts)),
+      all.slice(i, i + 32).map(async ([path, { name, needsFolder }]) => {
+        const place = await checkedPlace(path, name, home, "CONFIG_INVALID", parts);
+        if (needsFolder && !place.exists && place.folder !== dirname(place.real)) {
+          throw new KeywardError(
+            "CONFIG_INVALID",
+            `${name}: the folder ${dirname(place.real)} does not exist`,
+            {
+              hint: "Check the path; if it is right, create the folder (owned by the bot's user), then plan again.",
+            },
+          );
+        }
+      }),
     );
     const failed = results.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
