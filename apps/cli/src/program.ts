@@ -380,10 +380,14 @@ audit-head.json beside it. verify DETECTS, with only state.db (and audit-head.js
     records where keying began, so a keyed log is never empty);
   - stored details that are not the canonical JSON the hash was made over;
   - a missing state.db, audit table or head (reported as broken, exit 1);
-  - state.db put back to an older copy, while audit-head.json is newer (it is written after each entry);
+  - state.db put back to an older copy, while audit-head.json is newer (it is written after the commit
+    of every entry, rotation steps included, under a MAC of its own that no head row can reuse);
+  - audit-head.json deleted or garbled (on a keyed log it must be there; one that lags behind the log,
+    as a crash right after a commit can leave it, is accepted);
   - with --expect-head: any rollback or rewrite behind a head you copied off the machine earlier.
 It CANNOT detect:
   - anyone who holds the vault passphrase (they have the key: they can rewrite and re-MAC everything);
+  - a rotation's journal tampered with: resume and abort check it themselves (JOURNAL_TAMPERED);
   - state.db AND audit-head.json both put back to an older copy, unless you give --expect-head with a
     head copied after it (copy \`keyward audit head\` to a ticket, chat or another machine regularly);
   - vault.age replaced with a copy from before the log was keyed;
