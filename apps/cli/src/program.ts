@@ -18,6 +18,12 @@ Exit codes:
 /** An "Examples:" section for a command's help. */
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  ${l}`).join("\n")}`;
 
+/** resume and abort act on the journal in state.db: what they refuse, and why. */
+const JOURNAL_CHECK = `The run's journal in state.db is checked first: its plan, options and every key's progress carry a
+MAC under the audit key (vault). A run changed without that key, or journaled by a Keyward from before
+this check, is refused (JOURNAL_TAMPERED, exit 1) and nothing is run or written: revoke or rotate its keys
+by hand, and run \`keyward audit verify\`.`;
+
 export interface GlobalOptions {
   home?: string;
 }
@@ -323,11 +329,13 @@ Examples:
   )
     .addHelpText(
       "after",
-      examples(
-        "keyward rotate resume",
-        "keyward rotate resume rot-k3f9q2 --json",
-        `echo '{"apiKey":"…","secret":"…"}' | keyward rotate resume --credentials-stdin`,
-      ),
+      `
+${JOURNAL_CHECK}
+${examples(
+  "keyward rotate resume",
+  "keyward rotate resume rot-k3f9q2 --json",
+  `echo '{"apiKey":"…","secret":"…"}' | keyward rotate resume --credentials-stdin`,
+)}`,
     )
     .action(run(async () => (await import("./commands/rotate.js")).rotateResume));
   rotate
@@ -344,7 +352,12 @@ Examples:
     )
     .argument("[id]", "the rotation id (default: the unfinished one)")
     .option("--json", "print JSON")
-    .addHelpText("after", examples("keyward rotate abort", "keyward rotate abort rot-k3f9q2 --json"))
+    .addHelpText(
+      "after",
+      `
+${JOURNAL_CHECK}
+${examples("keyward rotate abort", "keyward rotate abort rot-k3f9q2 --json")}`,
+    )
     .action(run(async () => (await import("./commands/rotate.js")).rotateAbort));
 
   const audit = program
