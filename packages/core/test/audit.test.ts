@@ -474,6 +474,11 @@ describe("the keyed audit log", () => {
     });
     // The copy beside state.db is ahead of it as well.
     expect(log.verify()).toEqual({ ok: false, entries: 4, brokenAt: 5, reason: "rolled back" });
+    // And nothing is appended over it (the next copy written would erase the evidence).
+    const behind = caught(() => seed(log, 1));
+    expect(behind.code).toBe("AUDIT_UNAVAILABLE");
+    expect(behind.message).toMatch(/behind its head copy/);
+    expect(log.verify()).toEqual({ ok: false, entries: 4, brokenAt: 5, reason: "rolled back" });
     // Only a copy rolled back with it hides it from verify() alone: what --expect-head is for.
     writeFileSync(copy, oldCopy);
     expect(log.verify()).toMatchObject({ ok: true, entries: 4 });

@@ -306,6 +306,7 @@ export class AuditLog {
         TAMPERED_HINT,
       );
     }
+    this.#refuseBehindCopy(current, key);
     const body = {
       seq: current.seq + 1,
       ts: this.#now().toISOString(),
@@ -334,6 +335,32 @@ export class AuditLog {
       )
       .run(entry.seq, entry.hash, headMac(key, entry));
     return entry;
+  }
+
+  /**
+   * A log behind its own authentic head copy (state.db put back to an older copy, or rewritten) is not
+   * appended to: the copy is written forwards after each append, so going on would soon overwrite the
+   * one piece of evidence `verify` has. (A copy that is missing or not authentic is verify's to report.)
+   */
+  #refuseBehindCopy(current: AuditHead, key: AuditKey): void {
+    const path = this.#headCopyPath;
+    if (path === undefined) return;
+    const copy = readHeadCopy(path);
+    if (copy === "missing" || !macMatches(copy.mac, headCopyMac(key, copy))) return;
+    const held =
+      copy.seq > current.seq
+        ? undefined
+        : copy.seq === current.seq
+          ? current.hash
+          : this.#state.db
+              .prepare<[number], { hash: string }>("SELECT hash FROM audit_log WHERE seq = ?")
+              .get(copy.seq)?.hash;
+    if (held !== copy.hash) {
+      throw unavailable(
+        `The audit log at ${this.#state.path} is behind its head copy (${path}): state.db was put back to an older copy or rewritten.`,
+        "Run `keyward audit verify` (it names where the log breaks). If you restored state.db from a backup on purpose, keep a copy of audit-head.json as evidence and move it aside; Keyward refuses destructive actions until then.",
+      );
+    }
   }
 
   /**
