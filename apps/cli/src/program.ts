@@ -18,6 +18,12 @@ Exit codes:
 /** An "Examples:" section for a command's help. */
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  ${l}`).join("\n")}`;
 
+/** resume and abort act on the journal in state.db: what they refuse, and why. */
+const JOURNAL_CHECK = `The run's journal in state.db is checked first: its plan, options and every key's progress carry a
+MAC under the audit key (vault). A run changed without that key, or journaled by a Keyward from before
+this check, is refused (JOURNAL_TAMPERED, exit 1) and nothing is run or written: revoke or rotate its keys
+by hand, and run \`keyward audit verify\`.`;
+
 export interface GlobalOptions {
   home?: string;
 }
@@ -327,11 +333,13 @@ Examples:
   )
     .addHelpText(
       "after",
-      examples(
-        "keyward rotate resume",
-        "keyward rotate resume rot-k3f9q2 --json",
-        `echo '{"apiKey":"…","secret":"…"}' | keyward rotate resume --credentials-stdin`,
-      ),
+      `
+${JOURNAL_CHECK}
+${examples(
+  "keyward rotate resume",
+  "keyward rotate resume rot-k3f9q2 --json",
+  `echo '{"apiKey":"…","secret":"…"}' | keyward rotate resume --credentials-stdin`,
+)}`,
     )
     .action(run(async () => (await import("./commands/rotate.js")).rotateResume));
   rotate
@@ -348,7 +356,12 @@ Examples:
     )
     .argument("[id]", "the rotation id (default: the unfinished one)")
     .option("--json", "print JSON")
-    .addHelpText("after", examples("keyward rotate abort", "keyward rotate abort rot-k3f9q2 --json"))
+    .addHelpText(
+      "after",
+      `
+${JOURNAL_CHECK}
+${examples("keyward rotate abort", "keyward rotate abort rot-k3f9q2 --json")}`,
+    )
     .action(run(async () => (await import("./commands/rotate.js")).rotateAbort));
 
   const audit = program
@@ -384,10 +397,14 @@ audit-head.json beside it. verify DETECTS, with only state.db (and audit-head.js
     records where keying began, so a keyed log is never empty);
   - stored details that are not the canonical JSON the hash was made over;
   - a missing state.db, audit table or head (reported as broken, exit 1);
-  - state.db put back to an older copy, while audit-head.json is newer (it is written after each entry);
+  - state.db put back to an older copy, while audit-head.json is newer (it is written after the commit
+    of every entry, rotation steps included, under a MAC of its own that no head row can reuse);
+  - audit-head.json deleted or garbled (on a keyed log it must be there; one that lags behind the log,
+    as a crash right after a commit can leave it, is accepted);
   - with --expect-head: any rollback or rewrite behind a head you copied off the machine earlier.
 It CANNOT detect:
   - anyone who holds the vault passphrase (they have the key: they can rewrite and re-MAC everything);
+  - a rotation's journal tampered with: resume and abort check it themselves (JOURNAL_TAMPERED);
   - state.db AND audit-head.json both put back to an older copy, unless you give --expect-head with a
     head copied after it (copy \`keyward audit head\` to a ticket, chat or another machine regularly);
   - vault.age replaced with a copy from before the log was keyed;

@@ -384,6 +384,55 @@ describe("rotation from the browser", () => {
     expect(statuses(await desk.state()).get(KEYS.bot2.apiKey)).toBe("active");
   });
 
+  it("refuses to resume or abort a run whose journal was changed in state.db (409 JOURNAL_TAMPERED)", async () => {
+    const plan = (
+      await client.post("/api/rotation/plan", {
+        selector: { ids: [idOf(KEYS.bot1.apiKey)] },
+        deliver: [`dotenv:${dir}/bot1.env`],
+      })
+    ).json<{ plan: RotationPlan }>().plan;
+    expect(plan.slots).toHaveLength(1);
+    // Journaled and stopped before its first step, as an interrupted apply leaves it.
+    const { home } = desk;
+    const stopped = new AbortController();
+    stopped.abort();
+    await applyPlan(
+      plan,
+      { ...DEFAULT_RUN_OPTIONS, graceMs: 0 },
+      {
+        home,
+        journal: new RotationJournal(home.state(), home.audit()),
+        audit: home.audit(),
+        adapterFor: home.liveAdapterSource(),
+        childEnv: {},
+        signal: stopped.signal,
+      },
+    );
+    // Someone with state.db sends the new secret elsewhere.
+    const elsewhere = join(dir, "elsewhere.env");
+    home
+      .state()
+      .db.prepare(
+        "UPDATE rotation_runs SET plan = json_set(plan, '$.slots[0].deliver[0].path', ?) WHERE id = ?",
+      )
+      .run(elsewhere, plan.id);
+    for (const [verb, body] of [
+      ["resume", {}],
+      ["abort", { confirm: "abort" }],
+    ] as const) {
+      const res = await client.post(`/api/rotation/runs/${plan.id}/${verb}`, body);
+      expect(res.status, verb).toBe(409);
+      const error = res.json<{ error: { code: string; message: string; hint: string } }>().error;
+      expect(error.code).toBe("JOURNAL_TAMPERED");
+      expect(error.message).toContain(`rotation ${plan.id} cannot be trusted`);
+      expect(error.hint).toMatch(/keyward audit verify/);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    expect(existsSync(elsewhere)).toBe(false);
+    expect(statuses(await desk.state()).get(KEYS.bot1.apiKey)).toBe("active");
+    expect((await view(plan.id)).slots.map((s) => s.step)).toEqual(["planned"]);
+  });
+
   it("no response carried a canary or a new key's secret", () => {
     expect(newSecrets).toHaveLength(2);
     expect(leaks()).toEqual([]);

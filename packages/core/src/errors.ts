@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   DELIVERY_FAILED: "a new key could not be delivered to one of its targets",
   VERIFICATION_FAILED: "a key does not match what it must be (permissions, IPs) or could not be proven",
   ROTATION_CONFLICT: "another rotation or process holds the keys or the run",
+  JOURNAL_TAMPERED: "a rotation's journal in state.db is not authentic: it cannot be resumed or aborted",
   INTERNAL: "an internal error",
 } as const;
 

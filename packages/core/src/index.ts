@@ -40,6 +40,7 @@ export {
   type AuditVerifyResult,
   GENESIS_HASH,
   hashEntry,
+  type RecordAuthenticator,
 } from "./audit/audit-log.js";
 export { CanonicalJsonError, canonicalJson, type JsonValue } from "./audit/canonical-json.js";
 export {

@@ -474,6 +474,11 @@ describe("the keyed audit log", () => {
     });
     // The copy beside state.db is ahead of it as well.
     expect(log.verify()).toEqual({ ok: false, entries: 4, brokenAt: 5, reason: "rolled back" });
+    // And nothing is appended over it (the next copy written would erase the evidence).
+    const behind = caught(() => seed(log, 1));
+    expect(behind.code).toBe("AUDIT_UNAVAILABLE");
+    expect(behind.message).toMatch(/behind its head copy/);
+    expect(log.verify()).toEqual({ ok: false, entries: 4, brokenAt: 5, reason: "rolled back" });
     // Only a copy rolled back with it hides it from verify() alone: what --expect-head is for.
     writeFileSync(copy, oldCopy);
     expect(log.verify()).toMatchObject({ ok: true, entries: 4 });
@@ -497,9 +502,82 @@ describe("the keyed audit log", () => {
     expect(log.verify()).toEqual({ ok: false, entries: 4, brokenAt: 5, reason: "head copy mismatch" });
     writeFileSync(copy, JSON.stringify({ ...text, mac: "0".repeat(64) }));
     expect(log.verify()).toMatchObject({ ok: false, reason: "head copy mismatch" });
-    // Not a head copy at all (as a crash can leave it, unsynced): no copy, which hides nothing.
+    // Not a head copy at all: no better than none (it is fsynced before its rename, so no crash leaves it).
     writeFileSync(copy, "");
-    expect(log.verify()).toMatchObject({ ok: true, entries: 4, headCopy: false });
+    expect(log.verify()).toEqual({ ok: false, entries: 4, brokenAt: 5, reason: "head copy missing" });
+  });
+
+  it("treats a missing head copy on a keyed log as a break; a lagging one is accepted", () => {
+    const db = openDb();
+    const copy = join(dir, "audit-head.json");
+    const log = keyedLog(db, { headCopyPath: copy });
+    seed(log, 3);
+    const lagging = readFileSync(copy, "utf8");
+    seed(log, 2);
+    rmSync(copy);
+    // Deleting the copy must not turn the rollback check off: an older state.db put back would verify.
+    expect(log.verify()).toEqual({ ok: false, entries: 6, brokenAt: 7, reason: "head copy missing" });
+    // A crash between a commit and its copy leaves the copy behind the log: that is not a break.
+    writeFileSync(copy, lagging);
+    expect(log.verify()).toMatchObject({ ok: true, entries: 6, headCopy: true });
+    // Without the key (a listing) nothing is claimed either way.
+    rmSync(copy);
+    expect(new AuditLog(db, { headCopyPath: copy }).verify()).toMatchObject({ ok: true, headCopy: false });
+  });
+
+  it("writes the head copy after the outermost commit, also for appends inside a caller's transaction", () => {
+    const db = openDb();
+    const copy = join(dir, "audit-head.json");
+    const log = keyedLog(db, { headCopyPath: copy });
+    seed(log, 2);
+    // As the rotation journal does: its step and the audit entries in one transaction.
+    db.transaction(() => {
+      seed(log, 3);
+      // Not before the commit: rolled back, it would be ahead of the database.
+      expect(JSON.parse(readFileSync(copy, "utf8"))).toMatchObject({ seq: 3 });
+    });
+    expect(JSON.parse(readFileSync(copy, "utf8"))).toMatchObject(log.head() ?? { seq: -1 });
+    expect(log.head()).toMatchObject({ seq: 6 });
+    // A caller's transaction that rolls back leaves the copy where the database is.
+    expect(() =>
+      db.transaction(() => {
+        seed(log, 1);
+        throw new Error("the caller's step failed");
+      }),
+    ).toThrow("the caller's step failed");
+    expect(JSON.parse(readFileSync(copy, "utf8"))).toMatchObject({ seq: 6 });
+    expect(log.verify()).toMatchObject({ ok: true, entries: 6, headCopy: true });
+    // An append in a savepoint that rolls back, inside a transaction that commits: no copy for it.
+    db.transaction(() => {
+      try {
+        db.transaction(() => {
+          seed(log, 1);
+          throw new Error("inner");
+        });
+      } catch {}
+    });
+    expect(JSON.parse(readFileSync(copy, "utf8"))).toMatchObject({ seq: 6 });
+    expect(log.verify()).toMatchObject({ ok: true, entries: 6, headCopy: true });
+  });
+
+  it("never lets the head copy's MAC stand in for the head's: a log cut back to the copy does not verify", () => {
+    const db = openDb();
+    const copy = join(dir, "audit-head.json");
+    const log = keyedLog(db, { headCopyPath: copy });
+    seed(log, 3);
+    const old = JSON.parse(readFileSync(copy, "utf8")) as { seq: number; hash: string; mac: string };
+    expect(old.seq).toBe(4);
+    seed(log, 3);
+    // The attack: cut the log back to the copy's seq and re-head it with the copy's MAC.
+    tamper(db, "DELETE FROM audit_log WHERE seq > ?", old.seq);
+    tamper(db, "UPDATE audit_head SET seq = ?, hash = ?, mac = ?", old.seq, old.hash, old.mac);
+    writeFileSync(copy, JSON.stringify(old));
+    expect(log.verify()).toEqual({ ok: false, entries: 3, brokenAt: 4, reason: "head mismatch" });
+    // And the other way: a head row is not a copy.
+    const head = db.db.prepare("SELECT seq, hash, mac FROM audit_head").get() as Record<string, unknown>;
+    tamper(db, "UPDATE audit_head SET mac = ?", "0".repeat(64));
+    writeFileSync(copy, JSON.stringify(head));
+    expect(log.verify()).toMatchObject({ ok: false, reason: "head mismatch" });
   });
 
   it("refuses to append without the key, and a key that did not write the log does not verify it", () => {

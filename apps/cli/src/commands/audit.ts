@@ -62,6 +62,8 @@ const EXPLAIN: Record<Extract<AuditVerifyResult, { ok: false }>["reason"], strin
   emptied: "every entry was deleted (a keyed log is never empty)",
   "head mismatch": "the recorded head does not match the entries, or was not written with the key",
   "head copy mismatch": "audit-head.json, the copy of the head beside state.db, was altered",
+  "head copy missing":
+    "audit-head.json, the copy of the head beside state.db, is missing or garbled: without it an older state.db put back would go unnoticed; check with --expect-head against a head kept off the machine",
   "rolled back": "the log is shorter than a head recorded earlier: entries from here on were removed",
   "expected head mismatch": "the entry differs from the one in the head you gave: the history was rewritten",
   "missing table": "state.db, or a table of the audit log in it, is missing",
@@ -130,6 +132,7 @@ export async function auditVerify(
       );
     } else out("  every entry authenticated with the vault's audit key");
     if (!result.headCopy) {
+      // Only before keying: a keyed log without its copy is broken ("head copy missing").
       out(
         `  no audit-head.json beside state.db: a state.db put back to an older copy shows only with --expect-head`,
       );

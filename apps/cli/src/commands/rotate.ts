@@ -274,6 +274,8 @@ export async function rotateResume(
       ...(opts.manualTimeout === undefined ? {} : { manualTimeoutMs: given.manualTimeoutMs }),
     };
     await home.vault(); // the audit key is in it
+    // Before anything is recorded or run: a run someone else wrote (JOURNAL_TAMPERED) is not resumed.
+    journal.verifiedRun(run.id);
     home.audit().append("rotation.resumed", run.id, { ...overrides });
     return await execute(home, opts, (deps) => runRotation(run.id, deps, overrides));
   });

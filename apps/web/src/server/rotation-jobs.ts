@@ -212,6 +212,8 @@ export class RotationJobs {
       );
     }
     this.#refuseReadOnly();
+    // Answered now (409 JOURNAL_TAMPERED), not in the run: a run someone else wrote is not resumed.
+    this.#journal().verifiedRun(runId);
     this.options.home.audit().append("rotation.resumed", runId, { from: "web" });
     return this.#start(runId, (deps) => runRotation(runId, deps), "resuming");
   }
@@ -233,6 +235,7 @@ export class RotationJobs {
     // Abort puts the old secret back in every target, which for exec: targets runs them.
     this.#refuseLocalPrograms(this.#run(runId), "abort");
     this.#refuseReadOnly();
+    this.#journal().verifiedRun(runId);
     await this.stop(runId);
     const report = await abortRotation(runId, this.#deps(new AbortController().signal));
     this.options.inventory.refresh().catch(() => {});

@@ -17,8 +17,9 @@
  *
  * A MAC cannot show a ROLLBACK: putting back an older state.db (or its older rows and head, all with
  * genuine MACs) gives a shorter log that verifies. Two things catch that: a copy of the authenticated
- * head kept beside state.db (`headCopyPath`, written after each outermost append; a state.db behind it
- * is "rolled back"), and, stronger, a head copied OFF the machine (`keyward audit head`) and given back
+ * head kept beside state.db (`headCopyPath`, written after the outermost commit of every append, under
+ * its own MAC label; a state.db behind it is "rolled back", and on a keyed log a missing copy is a break
+ * of its own, since deleting it would turn that check off), and, stronger, a head copied OFF the machine (`keyward audit head`) and given back
  * to `verify({expectHead})`. Entries written before a home was keyed have no MAC: only their chain is
  * checked, and the vault pins the last of them by hash.
  *
@@ -31,7 +32,7 @@
  * caller can name secret values to check against; an entry mentioning one is refused (AUDIT_INVALID).
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { z } from "zod";
 import { Secret } from "../domain/secret.js";
 import { isKeywardError, KeywardError } from "../errors.js";
@@ -112,6 +113,7 @@ export type AuditBreak =
   | "emptied"
   | "head mismatch"
   | "head copy mismatch"
+  | "head copy missing"
   | "rolled back"
   | "expected head mismatch"
   | "missing table";
@@ -140,8 +142,20 @@ export interface AuditVerifyOptions {
   expectHead?: AuditHead;
 }
 
+/**
+ * MACs under the audit key for other records in state.db that Keyward acts on and must be able to trust
+ * (the rotation journal: where secrets go, what runs). `label` separates each kind of record from the
+ * others and from the log's own MACs (labels starting `keyward-audit-` are the log's and refused).
+ */
+export interface RecordAuthenticator {
+  /** The MAC of `text` under `label`; AUDIT_UNAVAILABLE without the key (the vault not open). */
+  recordMac(label: string, text: string): string;
+  /** Whether `stored` is that MAC (constant time); AUDIT_UNAVAILABLE without the key. */
+  recordMacMatches(label: string, text: string, stored: string | null | undefined): boolean;
+}
+
 /** Same shape as the engines' AuditWriter: an actor is bound once, then append(action, subject, details). */
-export interface AuditLogWriter {
+export interface AuditLogWriter extends RecordAuthenticator {
   append(action: string, subject: string, details?: Record<string, unknown>): void;
 }
 
@@ -193,16 +207,16 @@ export class AuditLog {
     if (!this.#state.isWritable()) {
       throw unavailable(`The audit log at ${this.#state.path} is read-only.`);
     }
-    // Inside a caller's transaction (the rotation journal) the head copy waits for the next outermost
-    // append: written now, it would run ahead of the database if the caller rolled back.
-    const nested = this.#state.db.inTransaction;
     let entry: AuditEntry;
     try {
       entry = this.#state.transaction(() => this.#insert(checked, key));
     } catch (error) {
       throw this.#writeError(error);
     }
-    if (!nested) this.#writeHeadCopy(entry, key);
+    // After the OUTERMOST commit, also when the caller's transaction holds this append (the rotation
+    // journal's steps): written earlier, the copy would run ahead of the database if the caller rolled
+    // back; never written, it would stay behind every rotation and vouch for a log cut back to it.
+    this.#state.afterCommit(() => this.#writeHeadCopy(entry, key));
     return entry;
   }
 
@@ -292,6 +306,7 @@ export class AuditLog {
         TAMPERED_HINT,
       );
     }
+    this.#refuseBehindCopy(current, key);
     const body = {
       seq: current.seq + 1,
       ts: this.#now().toISOString(),
@@ -323,6 +338,32 @@ export class AuditLog {
   }
 
   /**
+   * A log behind its own authentic head copy (state.db put back to an older copy, or rewritten) is not
+   * appended to: the copy is written forwards after each append, so going on would soon overwrite the
+   * one piece of evidence `verify` has. (A copy that is missing or not authentic is verify's to report.)
+   */
+  #refuseBehindCopy(current: AuditHead, key: AuditKey): void {
+    const path = this.#headCopyPath;
+    if (path === undefined) return;
+    const copy = readHeadCopy(path);
+    if (copy === "missing" || !macMatches(copy.mac, headCopyMac(key, copy))) return;
+    const held =
+      copy.seq > current.seq
+        ? undefined
+        : copy.seq === current.seq
+          ? current.hash
+          : this.#state.db
+              .prepare<[number], { hash: string }>("SELECT hash FROM audit_log WHERE seq = ?")
+              .get(copy.seq)?.hash;
+    if (held !== copy.hash) {
+      throw unavailable(
+        `The audit log at ${this.#state.path} is behind its head copy (${path}): state.db was put back to an older copy or rewritten.`,
+        "Run `keyward audit verify` (it names where the log breaks). If you restored state.db from a backup on purpose, keep a copy of audit-head.json as evidence and move it aside; Keyward refuses destructive actions until then.",
+      );
+    }
+  }
+
+  /**
    * Best effort, after the commit: the database is the record. A copy that lags (a crash between
    * commit and copy, or two processes finishing out of order) is fine; one AHEAD of the database
    * means state.db was rolled back. Written only forwards.
@@ -332,14 +373,25 @@ export class AuditLog {
     if (path === undefined) return;
     const current = readHeadCopy(path);
     if (typeof current === "object" && current.seq >= head.seq) return;
-    const text = `${JSON.stringify({ seq: head.seq, hash: head.hash, mac: headMac(key, head) })}\n`;
+    // Only an entry the database holds: one appended in a savepoint that was rolled back is not.
+    let committed: string | undefined;
+    try {
+      committed = this.#state.db
+        .prepare<[number], { hash: string }>("SELECT hash FROM audit_log WHERE seq = ?")
+        .get(head.seq)?.hash;
+    } catch {
+      return;
+    }
+    if (committed !== head.hash) return;
+    const text = `${JSON.stringify({ seq: head.seq, hash: head.hash, mac: headCopyMac(key, head) })}\n`;
     const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
     try {
-      // No fsync: a copy lost or torn by a crash only reads as "no copy" (see readHeadCopy), and an
-      // fsync here would double the cost of every append, which synchronous=FULL already pays once.
+      // fsync before the rename: a missing or torn copy reads as a break (see readHeadCopy), so a crash
+      // must leave the previous copy (lagging, which is accepted), never an empty file.
       const fd = openSync(tmp, "wx", 0o600);
       try {
         writeSync(fd, text);
+        fsyncSync(fd);
       } finally {
         closeSync(fd);
       }
@@ -353,7 +405,29 @@ export class AuditLog {
   writer(actor: string, options: AuditAppendOptions = {}): AuditLogWriter {
     return {
       append: (action, subject, details) => void this.append({ action, actor, subject, details }, options),
+      recordMac: (label, text) => this.recordMac(label, text),
+      recordMacMatches: (label, text, stored) => this.recordMacMatches(label, text, stored),
     };
+  }
+
+  /** See RecordAuthenticator. */
+  recordMac(label: string, text: string): string {
+    if (!/^keyward-[a-z0-9-]+$/.test(label) || label.startsWith("keyward-audit-")) {
+      throw new KeywardError("INTERNAL", `"${label}" is not a record MAC label`);
+    }
+    const key = this.#key?.();
+    if (key === undefined) {
+      throw unavailable(
+        `Records in ${this.#state.path} cannot be authenticated without the audit key.`,
+        "The audit key is kept in the vault: open it first. (A caller that does not is a bug.)",
+      );
+    }
+    return hmac(key, `${label}\n${text}`);
+  }
+
+  /** See RecordAuthenticator. */
+  recordMacMatches(label: string, text: string, stored: string | null | undefined): boolean {
+    return macMatches(stored, this.recordMac(label, text));
   }
 
   /**
@@ -507,7 +581,13 @@ export class AuditLog {
         return fail(count, "head mismatch");
       }
     }
-    if (typeof copy === "object" && key !== undefined && !macMatches(copy.mac, headMac(key, copy))) {
+    // The copy is written with keying and after every append since: on a keyed log, no copy means it
+    // was deleted (or garbled), which would otherwise turn the rollback check off. A copy that lags (a
+    // crash between a commit and its copy) is accepted below; one ahead of the log is not.
+    if (copy === "missing" && key !== undefined && this.#headCopyPath !== undefined) {
+      return fail(count + 1, "head copy missing", count);
+    }
+    if (typeof copy === "object" && key !== undefined && !macMatches(copy.mac, headCopyMac(key, copy))) {
       return fail(count + 1, "head copy mismatch", count);
     }
     if (typeof copy === "object") {
@@ -588,6 +668,14 @@ const entryMac = (key: AuditKey, hash: string): string => hmac(key, `keyward-aud
 const headMac = (key: AuditKey, head: AuditHead): string =>
   hmac(key, `keyward-audit-head-v1\n${head.seq}:${head.hash}`);
 
+/**
+ * The head copy's MAC (audit-head.json), under its own label: a copy is never a valid head row, nor a
+ * head row a valid copy. (With the head's label, the copy handed out exactly the MAC an attacker needs
+ * to cut the log back to it and re-head it.)
+ */
+const headCopyMac = (key: AuditKey, head: AuditHead): string =>
+  hmac(key, `keyward-audit-head-copy-v1\n${head.seq}:${head.hash}`);
+
 const hmac = (key: AuditKey, text: string): string =>
   createHmac("sha256", Buffer.from(key.key.reveal(), "base64")).update(text, "utf8").digest("hex");
 
@@ -603,10 +691,10 @@ const HeadCopySchema = z.strictObject({
 });
 
 /**
- * The head copy beside state.db, or "missing". A file that is not a head copy at all (torn by a crash:
- * it is written without fsync) counts as missing: deleting the copy is no more use to an attacker than
- * garbling it, and neither hides anything `--expect-head` would show. A well-formed copy whose MAC or
- * head does not match is evidence of tampering.
+ * The head copy beside state.db, or "missing". A file that is not a head copy at all counts as missing
+ * (on a keyed log, a break: garbling the copy must be no more use to an attacker than deleting it). It is
+ * fsynced before it is renamed into place, so a crash leaves the previous copy (lagging: accepted), not a
+ * torn one. A well-formed copy whose MAC or head does not match is evidence of tampering.
  */
 function readHeadCopy(path: string): HeadRow | "missing" {
   let text: string;

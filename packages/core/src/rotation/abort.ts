@@ -39,9 +39,9 @@ export interface AbortReport {
 
 export async function abortRotation(runId: string, deps: RotationDeps): Promise<AbortReport> {
   const { journal } = deps;
-  journal.lock(runId);
+  // Authenticated (JOURNAL_TAMPERED otherwise): abort re-delivers to the plan's targets.
+  const run = journal.lock(runId);
   try {
-    const run = journal.run(runId) as RunRow;
     deps.audit.append("rotation.abort-requested", runId, { state: run.state });
     const store = new CredentialStore(deps.home);
     const results: AbortSlotResult[] = [];

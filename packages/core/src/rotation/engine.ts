@@ -116,9 +116,9 @@ export async function runRotation(
   overrides: Partial<Pick<RunOptions, "concurrency" | "manualTimeoutMs">> = {},
 ): Promise<RotationReport> {
   const { journal } = deps;
-  journal.lock(runId);
+  // Authenticated (JOURNAL_TAMPERED otherwise): the plan and options the steps act on are these.
+  const stored = journal.lock(runId);
   try {
-    const stored = journal.run(runId) as RunRow;
     const run: RunRow = { ...stored, options: { ...stored.options, ...overrides } };
     if (run.state !== "active") return reportOf(run, journal.slots(runId));
     const store = new CredentialStore(deps.home);

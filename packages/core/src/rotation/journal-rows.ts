@@ -24,6 +24,8 @@ export interface SlotDbRow {
   evidence: string;
   error: string | null;
   updated_at: string;
+  /** See journal.ts: HMAC under the audit key; NULL on rows journaled before MACs. */
+  mac: string | null;
 }
 
 export interface RunDbRow {
@@ -35,6 +37,7 @@ export interface RunDbRow {
   options: string;
   lock_pid: number | null;
   lock_host: string | null;
+  mac: string | null;
 }
 
 const parseJson = <T>(text: string | null, fallback: T): T => {

@@ -8,9 +8,22 @@
  * Rows hold identifiers only (key ids, API keys, labels, vault references, target descriptions); the
  * secrets are in the vault. A finished slot keeps the old key's id, API key and label: the "previous"
  * version, as AWS Secrets Manager keeps AWSPREVIOUS.
+ *
+ * AUTHENTICATED: resume and abort act on what these rows say (where each new secret is delivered, the
+ * check command, the age recipient, which vault entry is the new key's secret, which label marks a key
+ * as ours to delete). Whoever can write state.db without the vault's passphrase must not be able to
+ * choose any of that. So each run row carries a MAC (`keyward-rotation-run-v1`) over the canonical JSON
+ * of its id, plan and options, made when the run is journaled, and each slot row one
+ * (`keyward-rotation-slot-v1`) over every field a step acts on, remade by each step; both are HMAC-SHA256
+ * under the audit log's key (vault). `lock()` (every resume, abort and apply) and `slot()` refuse rows
+ * whose MAC does not verify (JOURNAL_TAMPERED), as well as runs journaled before MACs existed (no way
+ * to tell them from forged ones). Not covered, as they choose nothing: the run's state and lock, a
+ * slot's evidence and last error, the timestamps. Reading (status, the web's views) needs no key.
  */
 import { hostname } from "node:os";
-import { KeywardError } from "../errors.js";
+import type { RecordAuthenticator } from "../audit/audit-log.js";
+import { canonicalJson } from "../audit/canonical-json.js";
+import { isKeywardError, KeywardError } from "../errors.js";
 import type { AuditWriter } from "../revoke/run.js";
 import { type StateDatabase, writeOrThrow } from "../store/database.js";
 import { type RunDbRow, runFromRow, type SlotDbRow, slotFromRow } from "./journal-rows.js";
@@ -67,12 +80,22 @@ export type SlotChange = Partial<
 
 const MAX_EVIDENCE = 30;
 
+/** Domain-separation labels of the journal's MACs (see the top of this file). */
+export const RUN_MAC_LABEL = "keyward-rotation-run-v1";
+export const SLOT_MAC_LABEL = "keyward-rotation-slot-v1";
+
+/**
+ * The audit writer the journal appends with; `home.audit()` also authenticates records (the audit key).
+ * A journal without that can read, but not journal a run nor claim one (status's read-only journal).
+ */
+export type JournalAudit = AuditWriter & Partial<RecordAuthenticator>;
+
 export class RotationJournal {
   readonly #state: StateDatabase;
-  readonly #audit: AuditWriter;
+  readonly #audit: JournalAudit;
   readonly #now: () => Date;
 
-  constructor(state: StateDatabase, audit: AuditWriter, now: () => Date = () => new Date()) {
+  constructor(state: StateDatabase, audit: JournalAudit, now: () => Date = () => new Date()) {
     this.#state = state;
     this.#audit = audit;
     this.#now = now;
@@ -91,16 +114,47 @@ export class RotationJournal {
           hint: `See it with \`keyward rotate status\`; continue it with \`keyward rotate resume ${plan.id}\`, or make a new plan.`,
         });
       }
+      const planText = JSON.stringify(plan);
+      const optionsText = JSON.stringify(options);
       this.#state.db
         .prepare(
-          "INSERT INTO rotation_runs (id, created_at, updated_at, state, plan, options) VALUES (?, ?, ?, 'active', ?, ?)",
+          "INSERT INTO rotation_runs (id, created_at, updated_at, state, plan, options, mac) VALUES (?, ?, ?, 'active', ?, ?, ?)",
         )
-        .run(plan.id, at, at, JSON.stringify(plan), JSON.stringify(options));
+        .run(
+          plan.id,
+          at,
+          at,
+          planText,
+          optionsText,
+          this.#auth().recordMac(RUN_MAC_LABEL, runMacText(plan.id, planText, optionsText)),
+        );
       const insert = this.#state.db.prepare(
         `INSERT INTO rotation_slots (run_id, slot, method, exchange, account, sub_account, old_key_id, old_api_key,
-           old_label, new_label, step, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'planned', ?)`,
+           old_label, new_label, step, updated_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?)`,
       );
       for (const s of plan.slots) {
+        const first: SlotRow = {
+          runId: plan.id,
+          slot: s.slot,
+          method: s.method,
+          exchange: s.old.exchange,
+          account: s.old.account,
+          subAccount: s.old.subAccount,
+          oldKeyId: s.old.id,
+          oldApiKey: s.old.apiKey,
+          oldLabel: s.old.label,
+          newLabel: s.new.label,
+          step: "planned",
+          attempt: 0,
+          newKeyId: null,
+          newApiKey: null,
+          newRef: null,
+          delivered: [],
+          graceUntil: null,
+          evidence: [],
+          error: null,
+          updatedAt: at,
+        };
         insert.run(
           plan.id,
           s.slot,
@@ -113,6 +167,7 @@ export class RotationJournal {
           s.old.label,
           s.new.label,
           at,
+          this.#slotMac(first),
         );
       }
       this.#audit.append("rotation.requested", plan.id, {
@@ -153,12 +208,54 @@ export class RotationJournal {
       .map(slotFromRow);
   }
 
+  /**
+   * One slot, as the engine reads it before each step: authenticated (JOURNAL_TAMPERED otherwise) when
+   * the journal can check MACs, i.e. always when it acts.
+   */
   slot(runId: string, slot: number): SlotRow {
     const row = this.#state.db
       .prepare<[string, number], SlotDbRow>("SELECT * FROM rotation_slots WHERE run_id = ? AND slot = ?")
       .get(runId, slot);
     if (!row) throw new KeywardError("INTERNAL", `rotation ${runId} has no slot ${slot}`);
-    return slotFromRow(row);
+    const parsed = slotFromRow(row);
+    if (this.#audit.recordMacMatches) this.#checkSlot(parsed, row.mac);
+    return parsed;
+  }
+
+  /**
+   * The run, authenticated: its plan and options, and every slot (JOURNAL_TAMPERED if any MAC does not
+   * verify, or the run has none). What resume and abort act on; `lock()` checks it too.
+   */
+  verifiedRun(runId: string): RunRow {
+    const row = this.#state.db
+      .prepare<[string], RunDbRow>("SELECT * FROM rotation_runs WHERE id = ?")
+      .get(runId);
+    if (!row) throw new KeywardError("KEY_NOT_FOUND", `no rotation ${runId}`);
+    const auth = this.#auth();
+    if (row.mac === null) {
+      throw tampered(
+        runId,
+        "it has no MAC (journaled by a Keyward from before runs were authenticated, or its MAC was removed)",
+      );
+    }
+    let text: string;
+    try {
+      text = runMacText(runId, row.plan, row.options);
+    } catch {
+      throw tampered(runId, "its plan or options are not JSON");
+    }
+    if (!auth.recordMacMatches(RUN_MAC_LABEL, text, row.mac)) {
+      throw tampered(runId, "its plan or options (delivery targets, check command, recipient) were changed");
+    }
+    const run = runFromRow(row);
+    const slots = this.#state.db
+      .prepare<[string], SlotDbRow>("SELECT * FROM rotation_slots WHERE run_id = ? ORDER BY slot")
+      .all(runId);
+    if (slots.length !== run.plan.slots.length || slots.some((s, i) => s.slot !== i + 1)) {
+      throw tampered(runId, "slots were added or removed");
+    }
+    for (const s of slots) this.#checkSlot(slotFromRow(s), s.mac);
+    return run;
   }
 
   /** Unfinished slots of active runs rotating any of these keys (a key is rotated by one run at a time). */
@@ -208,7 +305,7 @@ export class RotationJournal {
       this.#state.db
         .prepare(
           `UPDATE rotation_slots SET step = ?, attempt = ?, new_key_id = ?, new_api_key = ?, new_ref = ?, delivered = ?,
-             grace_until = ?, evidence = ?, error = NULL, updated_at = ? WHERE run_id = ? AND slot = ?`,
+             grace_until = ?, evidence = ?, error = NULL, updated_at = ?, mac = ? WHERE run_id = ? AND slot = ?`,
         )
         .run(
           next.step,
@@ -220,6 +317,7 @@ export class RotationJournal {
           next.graceUntil,
           JSON.stringify(next.evidence),
           next.updatedAt,
+          this.#slotMac(next),
           runId,
           slot,
         );
@@ -277,10 +375,10 @@ export class RotationJournal {
    * Claims the run for this process. A claim by a live process on this host is refused; one left by a
    * process that died (SIGKILL, power cut) is taken over: that is what resume is for.
    */
-  lock(runId: string): void {
-    this.#write(`claim rotation ${runId}`, () => {
-      const run = this.run(runId);
-      if (!run) throw new KeywardError("KEY_NOT_FOUND", `no rotation ${runId}`);
+  lock(runId: string): RunRow {
+    return this.#write(`claim rotation ${runId}`, () => {
+      // What the caller goes on to act on: authenticated, under the write lock.
+      const run = this.verifiedRun(runId);
       if (run.lockPid !== null && run.lockPid !== process.pid && isAlive(run.lockPid, run.lockHost)) {
         throw new KeywardError(
           "ROTATION_CONFLICT",
@@ -291,6 +389,7 @@ export class RotationJournal {
       this.#state.db
         .prepare("UPDATE rotation_runs SET lock_pid = ?, lock_host = ? WHERE id = ?")
         .run(process.pid, hostname(), runId);
+      return run;
     });
   }
 
@@ -308,7 +407,71 @@ export class RotationJournal {
   #write<T>(what: string, fn: () => T): T {
     return writeOrThrow(this.#state, what, () => this.#state.transaction(fn));
   }
+
+  #auth(): RecordAuthenticator {
+    const { recordMac, recordMacMatches } = this.#audit;
+    if (!recordMac || !recordMacMatches) {
+      throw new KeywardError("INTERNAL", "this rotation journal cannot authenticate runs (read-only use)");
+    }
+    return { recordMac, recordMacMatches };
+  }
+
+  #slotMac(row: SlotRow): string {
+    return this.#auth().recordMac(SLOT_MAC_LABEL, slotMacText(row));
+  }
+
+  #checkSlot(row: SlotRow, mac: string | null): void {
+    let ok: boolean;
+    try {
+      ok = mac !== null && this.#auth().recordMacMatches(SLOT_MAC_LABEL, slotMacText(row), mac);
+    } catch (error) {
+      if (isKeywardError(error)) throw error;
+      ok = false;
+    }
+    if (!ok) {
+      throw tampered(
+        row.runId,
+        `slot ${row.slot} was changed outside Keyward (its step, new key, vault reference or delivered targets)`,
+      );
+    }
+  }
 }
+
+/** What a run's MAC covers: its id, plan and options, as canonical JSON of the stored text. */
+function runMacText(id: string, planText: string, optionsText: string): string {
+  return canonicalJson({ id, plan: JSON.parse(planText), options: JSON.parse(optionsText) });
+}
+
+/**
+ * What a slot's MAC covers: every field a step acts on. Left out, as they decide nothing: evidence, the
+ * last error (a stop writes only that), the timestamp.
+ */
+function slotMacText(row: SlotRow): string {
+  return canonicalJson({
+    runId: row.runId,
+    slot: row.slot,
+    method: row.method,
+    exchange: row.exchange,
+    account: row.account,
+    subAccount: row.subAccount,
+    oldKeyId: row.oldKeyId,
+    oldApiKey: row.oldApiKey,
+    oldLabel: row.oldLabel,
+    newLabel: row.newLabel,
+    step: row.step,
+    attempt: row.attempt,
+    newKeyId: row.newKeyId,
+    newApiKey: row.newApiKey,
+    newRef: row.newRef,
+    delivered: row.delivered,
+    graceUntil: row.graceUntil,
+  });
+}
+
+const tampered = (runId: string, why: string) =>
+  new KeywardError("JOURNAL_TAMPERED", `rotation ${runId} cannot be trusted: ${why}`, {
+    hint: "Keyward will not resume or abort it (it could deliver a secret or run a program someone else chose). Revoke or rotate its keys by hand on the exchange's site (or `keyward revoke`), check the delivery targets, and run `keyward audit verify`: state.db was changed without the vault's key.",
+  });
 
 function withoutEvidence(change: SlotChange): Omit<SlotChange, "evidence"> {
   const { evidence: _evidence, ...rest } = change;

@@ -56,6 +56,7 @@ export class StateDatabase {
   readonly readonly: boolean;
   /** `PRAGMA user_version` after migrating. */
   readonly schemaVersion: number;
+  #afterCommit: (() => void)[] = [];
 
   private constructor(path: string, db: SqliteDatabase, readonly: boolean, schemaVersion: number) {
     this.path = path;
@@ -121,7 +122,30 @@ export class StateDatabase {
 
   /** Runs `fn` in a write transaction (BEGIN IMMEDIATE: take the write lock before reading). */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    if (this.db.inTransaction) return this.db.transaction(fn).immediate();
+    // The outermost transaction: what waits for its commit runs once it is committed, and is dropped
+    // with a rollback (it must never describe something the database does not hold).
+    let result: T;
+    try {
+      result = this.db.transaction(fn).immediate();
+    } catch (error) {
+      this.#afterCommit = [];
+      throw error;
+    }
+    const after = this.#afterCommit;
+    this.#afterCommit = [];
+    for (const task of after) task();
+    return result;
+  }
+
+  /**
+   * Runs `task` once the outermost transaction in progress commits (now, outside one). For work that
+   * must follow the commit, not precede it: the audit log's head copy (audit/audit-log.ts). A task must
+   * not throw.
+   */
+  afterCommit(task: () => void): void {
+    if (this.db.inTransaction) this.#afterCommit.push(task);
+    else task();
   }
 
   close(): void {

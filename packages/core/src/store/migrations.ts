@@ -98,4 +98,12 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE audit_log ADD COLUMN mac TEXT;
   ALTER TABLE audit_head ADD COLUMN mac TEXT;
   `,
+  // 4: the authenticated rotation journal (see rotation/journal.ts). A run's plan and options, and each
+  // slot's fields that decide what a step does, carry an HMAC-SHA256 under the audit key (vault), so
+  // whoever can write state.db cannot choose where a new secret goes or what resume runs. NULL on runs
+  // journaled before: those are refused.
+  `
+  ALTER TABLE rotation_runs ADD COLUMN mac TEXT;
+  ALTER TABLE rotation_slots ADD COLUMN mac TEXT;
+  `,
 ];
