@@ -86,7 +86,7 @@ describe("a rotation against a tamperer of state.db", () => {
     expect(missing.code, show(missing)).toBe(1);
     expect(missing.stdout).toMatch(/BROKEN at entry \d+: head copy missing/);
     expect(missing.stdout).toMatch(/--expect-head/);
-    writeFileSync(copyPath, afterText);
+    writeFileSync(copyPath, afterText, { mode: 0o600 });
     expect((await home.run(["audit", "verify"])).code).toBe(0);
 
     // The repro: cut the log back to the copy from before the rotation and re-head it with its MAC.
@@ -94,7 +94,7 @@ describe("a rotation against a tamperer of state.db", () => {
       db.prepare("DELETE FROM audit_log WHERE seq > ?").run(before.seq);
       db.prepare("UPDATE audit_head SET seq = ?, hash = ?, mac = ?").run(before.seq, before.hash, before.mac);
     });
-    writeFileSync(copyPath, JSON.stringify(before));
+    writeFileSync(copyPath, JSON.stringify(before), { mode: 0o600 });
     const cut = await home.run(["audit", "verify"]);
     expect(cut.code, show(cut)).toBe(1);
     expect(cut.stdout).toMatch(/audit log BROKEN at entry \d+: head mismatch/);
