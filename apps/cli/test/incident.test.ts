@@ -182,6 +182,33 @@ describe.concurrent("incident: revoke keeps going when an account's own key dies
     },
     budget(5),
   );
+
+  it(
+    "a tracked Bitfinex key revoked on the exchange shows dead in a later run and is not offered for revoking again",
+    async ({ onTestFinished }) => {
+      const { home, sim } = await desk({ onTestFinished });
+      const track = await home.run(["key", "track", BFX_ACCOUNT, "--label", "other", "--credentials-stdin"], {
+        input: credentialsJson(KEYS.bfxUntracked),
+      });
+      expect(track.code, show(track)).toBe(0);
+      await sim.uiRevoke("bitfinex", KEYS.bfxUntracked.apiKey);
+
+      // A new process: only what `key track` stored says the key once authenticated from here, and so
+      // that its "apikey: invalid" now means dead (not "maybe an IP it is not whitelisted for").
+      const keys = await home.run(["keys", "--exchange", "bitfinex", "--json"]);
+      expect(keys.code, show(keys)).toBe(0);
+      const row = parseJson<Inventory>(keys).keys.find((r) => r.apiKey === KEYS.bfxUntracked.apiKey);
+      expect(row).toMatchObject({ state: "dead" });
+
+      // A dead key is not offered for revoking again (it was, as a key whose state nobody could tell).
+      const plan = await home.run(["revoke", "--exchange", "bitfinex", "--dry-run", "--json"]);
+      expect(plan.code, show(plan)).toBe(0);
+      const planned = parseJson<Plan>(plan).keys.map((k) => k.label);
+      expect(planned).not.toContain("other");
+      expect(planned).toContain(KEYS.bfxMm.label);
+    },
+    budget(3),
+  );
 });
 
 describe.concurrent("incident: Keyward's own access last; tracked keys never invisible", () => {

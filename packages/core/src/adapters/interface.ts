@@ -44,6 +44,12 @@ export interface AdapterOptions {
   retry?: { retries?: number; minTimeoutMs?: number; maxTimeoutMs?: number };
 }
 
+/**
+ * Key meta set by Keyward once a key authenticated from this machine (e.g. when it was tracked), so a later
+ * process can pass `knownAliveFromHere` from what an earlier one saw: `meta[ALIVE_FROM_HERE_META] === "1"`.
+ */
+export const ALIVE_FROM_HERE_META = "aliveFromHere";
+
 export interface ProbeOptions {
   /** OKX: the UID the key belongs to, so the probe counts against the right rate bucket. */
   uid?: string;
@@ -52,7 +58,10 @@ export interface ProbeOptions {
    * "dead" only then; otherwise they could also mean "this IP is not whitelisted".
    */
   knownAliveFromHere?: boolean;
-  /** Remembered adapter facts about the key (TrackedKey.meta); the probe may return updated ones. */
+  /**
+   * Remembered facts about the key (TrackedKey.meta, carried in KeyRecord.meta); the probe may return
+   * updated ones. `ALIVE_FROM_HERE_META` counts as `knownAliveFromHere` unless that is given.
+   */
   meta?: Record<string, string>;
 }
 

@@ -4,6 +4,7 @@
  * are probed before they are stored, secrets go to the vault only, and every change is audited.
  */
 
+import { ALIVE_FROM_HERE_META } from "../adapters/interface.js";
 import type { ExchangeId } from "../adapters/registry.js";
 import { loadAdapterFactory } from "../adapters/registry.js";
 import type { Credentials } from "../domain/credentials.js";
@@ -124,7 +125,7 @@ export async function trackKey(
   vault.set(ref, credentials);
   await vault.save();
   const meta: Record<string, string> = { ...(probe.meta ?? {}) };
-  if (probe.status === "alive") meta.aliveFromHere = "1";
+  if (probe.status === "alive") meta[ALIVE_FROM_HERE_META] = "1";
   home.tracked().add({ account: account.name, apiKey: credentials.apiKey, label, credentialsRef: ref, meta });
   const id = keyId(account.exchange, account.name, null, credentials.apiKey);
   home.audit().append("key.tracked", id, { label, probe: probe.status });

@@ -296,7 +296,11 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
     let aliveFromHere = false;
     if (credentials) {
       // A baseline probe: "dead" later only counts as proof if the key answered from here before.
-      const baseline = await adapter.probe(credentials, { ...(key.meta.uid ? { uid: key.meta.uid } : {}) });
+      // The key's meta says what an earlier run knew (e.g. that it authenticated from here when tracked).
+      const baseline = await adapter.probe(credentials, {
+        meta: key.meta,
+        ...(key.meta.uid ? { uid: key.meta.uid } : {}),
+      });
       result.evidence.push(`before: ${describeProbe(baseline)}`);
       if (baseline.status === "dead") {
         result.outcome = "already-revoked";

@@ -30,6 +30,7 @@ import type {
   ProbeOptions,
   TrackedKey,
 } from "../interface.js";
+import { ALIVE_FROM_HERE_META } from "../interface.js";
 import { BitfinexClient } from "./client.js";
 import { accountError, probeVerdict } from "./errors.js";
 import { BITFINEX_API } from "./limits.js";
@@ -170,7 +171,8 @@ class BitfinexAdapter implements ExchangeAdapter {
     const apiKey = credentials.apiKey;
     nonceBook.remember(apiKey, schemeFromMeta(options.meta));
     const here = `${this.#base}|${apiKey}`;
-    const knownAlive = options.knownAliveFromHere ?? aliveFromHere.has(here);
+    const knownAlive =
+      options.knownAliveFromHere ?? (aliveFromHere.has(here) || options.meta?.[ALIVE_FROM_HERE_META] === "1");
     const result = await this.#client.call(credentials, "auth/r/permissions");
     const scheme = nonceBook.known(apiKey);
     const meta = scheme ? { meta: { [NONCE_META]: scheme } } : {};
