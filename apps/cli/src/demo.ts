@@ -67,7 +67,8 @@ The simulator keeps running. In another terminal, from this repository:
   export KEYWARD_HOME=${home} KEYWARD_PASSPHRASE=${PASSPHRASE}
   npx keyward keys --risky
   npx keyward revoke --label 'mm-*' --yes          # OKX sub-account keys, by API
-  npx keyward revoke --exchange bitfinex --yes     # guided: revoke on ${sim.bitfinex}/api, Keyward proves it
+  npx keyward revoke --exchange bitfinex --label '*-bfx' --yes   # guided: revoke on ${sim.bitfinex}/api, Keyward proves it
+                                                  # (the tracked keys; Keyward keeps its own access)
   npx keyward audit && npx keyward audit verify
 
 Simulated exchange pages: ${sim.okx}/account/my-api and ${sim.bitfinex}/api; state: ${sim.control}/state
