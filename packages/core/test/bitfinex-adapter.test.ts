@@ -1,7 +1,8 @@
 /**
  * Bitfinex adapter behaviour beyond the shared conformance suite, over real HTTP against the simulator:
- * nonce serialisation and schemes (reference §2.3), the three rate-limit shapes and error arrays that ccxt
- * returns as data (§2.4), records of tracked keys, manual steps, and canaries.
+ * nonce serialisation and schemes (docs/exchanges/bitfinex.md#nonce-rules), the three rate-limit shapes and
+ * error arrays that ccxt returns as data (docs/exchanges/bitfinex.md#error-codes), records of tracked keys,
+ * manual steps, and canaries.
  */
 import { type RunningSimulator, startSimulator } from "@keyward/simulator";
 import ccxt from "ccxt";
@@ -146,7 +147,7 @@ afterAll(async () => {
   await tight?.close();
 });
 
-describe("nonces (reference §2.3)", () => {
+describe("nonces (docs/exchanges/bitfinex.md#nonce-rules)", () => {
   it("200 concurrent probes of a fresh key: all alive, zero 10114, and the key stays in milliseconds", async () => {
     const a = desk();
     const since = await control.lastSeq();
@@ -223,7 +224,7 @@ describe("nonces (reference §2.3)", () => {
   });
 });
 
-describe("rate-limit answers (reference §2.4)", () => {
+describe("rate-limit answers (docs/exchanges/bitfinex.md#rate-limits)", () => {
   const shapes = [
     ["array", "11010"],
     ["err-object", "ERR_RATE_LIMIT"],

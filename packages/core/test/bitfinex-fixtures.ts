@@ -1,8 +1,8 @@
 /**
  * Bitfinex test fixtures: simulator seeds whose secrets are canaries (they must never show up in an error,
  * a result or a log line), credentials for them, and an independent signer that plays "another program
- * using the same key" (a ccxt-style millisecond bot), written from the docs (reference §2.3), not from the
- * adapter.
+ * using the same key" (a ccxt-style millisecond bot), written from the docs
+ * (docs/exchanges/bitfinex.md#nonce-rules), not from the adapter.
  */
 import { createHmac } from "node:crypto";
 import type { ScenarioInput } from "@keyward/simulator";

@@ -37,7 +37,7 @@ export const FaultSpecSchema = z.strictObject({
   seed: z.number().int().default(1),
   /** Bitfinex: HTTP status of `["error", …]` answers. 400/401 exercise ccxt returning them as data. */
   bitfinexErrorStatus: z.union([z.literal(500), z.literal(400), z.literal(401)]).default(500),
-  /** Bitfinex: which of the observed rate-limit answers to give (shared/reference/exchanges.md §2.4). */
+  /** Bitfinex: which of the observed rate-limit answers to give (docs/exchanges/bitfinex.md#rate-limits). */
   bitfinexRateLimitShape: z.enum(["array", "err-object", "null-code"]).default("array"),
 });
 export type FaultSpecInput = z.input<typeof FaultSpecSchema>;

@@ -43,7 +43,10 @@ export class SlidingWindowLimiter {
   }
 }
 
-/** Rate limits per endpoint class. Defaults are the documented ones (shared/reference/exchanges.md §1.3, §2.4). */
+/**
+ * Rate limits per endpoint class. Defaults are the documented ones (docs/exchanges/okx.md#rate-limits,
+ * docs/exchanges/bitfinex.md#rate-limits).
+ */
 export interface RateLimits {
   okx: {
     /** GET users/subaccount/list and GET users/subaccount/apikey: 20 / 2 s per UID, each its own bucket. */

@@ -30,7 +30,10 @@ export interface SimulatorOptions {
   rateLimits?: RateLimits;
   /** Multiply every rate window by this factor (0.1 = ten times faster limits), keeping the counts. */
   rateScale?: number;
-  /** OKX REST timestamp window; 30 s by default (reference §1.1). */
+  /**
+   * OKX REST timestamp window; 30 s by default
+   * (docs/exchanges/okx.md#where-the-exchange-is-silent-what-keyward-and-the-simulator-assume).
+   */
   timestampWindowMs?: number;
   /** Injectable time source (defaults to the wall clock); the control API can advance it. */
   now?: () => number;

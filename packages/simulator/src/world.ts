@@ -11,7 +11,10 @@ export type KeyStatus = "active" | "revoked";
 export interface OkxKey {
   apiKey: string;
   secretKey: string;
-  /** OKX stores passphrases as salted hashes; they cannot be recovered (reference §1.4). */
+  /**
+   * OKX stores passphrases as salted hashes; they cannot be recovered
+   * (docs/exchanges/okx.md#key-limits-and-policy).
+   */
   passphraseSalt: string;
   passphraseHash: string;
   label: string;
@@ -84,7 +87,10 @@ export interface BitfinexToken {
   writePermission: boolean;
 }
 
-/** OKX: trade/withdraw keys without an IP binding expire after 14 days without use (reference §1.4). */
+/**
+ * OKX: trade/withdraw keys without an IP binding expire after 14 days without use
+ * (docs/exchanges/okx.md#key-limits-and-policy).
+ */
 export const OKX_IDLE_EXPIRY_MS = 14 * 24 * 60 * 60 * 1000;
 
 export function hashPassphrase(passphrase: string, salt = randomBytes(16).toString("hex")) {
@@ -249,7 +255,8 @@ export class World {
   }
 
   #dropTokensOf(apiKey: string): void {
-    // Sim choice (reference §2.2): revoking a key kills the tokens made with it.
+    // Sim choice: revoking a key kills the tokens made with it
+    // (docs/exchanges/bitfinex.md#where-the-exchange-is-silent-what-keyward-and-the-simulator-assume).
     for (const [token, t] of this.bitfinexTokens) if (t.apiKey === apiKey) this.bitfinexTokens.delete(token);
   }
 

@@ -1,6 +1,6 @@
 /**
- * Fidelity checklist 18-20 (shared/reference/exchanges.md §6): Bitfinex v2 signing, nonces and scopes,
- * over raw HTTP.
+ * Fidelity checklist 18-20 (docs/exchanges/bitfinex.md#simulator-fidelity-checklist): Bitfinex v2 signing,
+ * nonces and scopes, over raw HTTP.
  */
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";

@@ -1,6 +1,6 @@
 /**
- * Fidelity checklist 21-22 (shared/reference/exchanges.md §6): the Bitfinex key lifecycle, which only
- * the out-of-band control surface drives, and auth tokens, over raw HTTP.
+ * Fidelity checklist 21-22 (docs/exchanges/bitfinex.md#simulator-fidelity-checklist): the Bitfinex key
+ * lifecycle, which only the out-of-band control surface drives, and auth tokens, over raw HTTP.
  */
 import { describe, expect, it } from "vitest";
 import {

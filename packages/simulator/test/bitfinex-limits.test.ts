@@ -1,6 +1,6 @@
 /**
- * Fidelity checklist 23-24 (shared/reference/exchanges.md §6): Bitfinex v2 rate limits and error
- * statuses, over raw HTTP.
+ * Fidelity checklist 23-24 (docs/exchanges/bitfinex.md#simulator-fidelity-checklist): Bitfinex v2 rate limits
+ * and error statuses, over raw HTTP.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_RATE_LIMITS } from "../src/index.js";

@@ -1,4 +1,7 @@
-/** Fidelity checklist 1-6 (shared/reference/exchanges.md §6): OKX request authentication, over raw HTTP. */
+/**
+ * Fidelity checklist 1-6 (docs/exchanges/okx.md#simulator-fidelity-checklist): OKX request authentication,
+ * over raw HTTP.
+ */
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { DEMO_KEY, EEA_MASTER, FROZEN_KEY, MASTER, SUB_OTHER_IP, scenario } from "./fixtures.js";

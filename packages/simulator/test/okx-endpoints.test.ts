@@ -1,4 +1,7 @@
-/** Fidelity checklist 7-9 and 11-17 (shared/reference/exchanges.md §6): OKX key management, over raw HTTP. */
+/**
+ * Fidelity checklist 7-9 and 11-17 (docs/exchanges/okx.md#simulator-fidelity-checklist): OKX key management,
+ * over raw HTTP.
+ */
 import { describe, expect, it } from "vitest";
 import {
   FROZEN_KEY,

@@ -1,7 +1,7 @@
 /**
- * Fidelity checklist 25 (shared/reference/exchanges.md §6): with a state file, key changes, nonces and
- * label sets survive a simulator restart, the saved world wins over any scenario, and the file is
- * private and free of OKX passphrases.
+ * Fidelity checklist 25 (docs/exchanges/bitfinex.md#simulator-fidelity-checklist): with a state file, key
+ * changes, nonces and label sets survive a simulator restart, the saved world wins over any scenario, and the
+ * file is private and free of OKX passphrases.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

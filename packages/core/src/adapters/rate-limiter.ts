@@ -64,7 +64,8 @@ export class SlidingWindowScheduler {
    * The server answered "rate limited" although this process kept to the limit: someone else on the same
    * bucket (another Keyward process, a bot on the same IP) is spending it. Treat the server's window as
    * full from now on, so every request waiting here holds back for a whole window instead of each retry
-   * drawing another rejection (Bitfinex blocks an IP that keeps going, docs/exchanges in the reference).
+   * drawing another rejection (Bitfinex blocks an IP that keeps going,
+   * docs/exchanges/bitfinex.md#rate-limits).
    */
   saturated(): void {
     this.#pausedUntil = Math.max(this.#pausedUntil, this.now() + this.windowMs + this.marginMs);

@@ -46,7 +46,7 @@ export interface PlanInput {
   now?: Date;
 }
 
-/** OKX grants sub-account keys Read and Trade only by API (reference §1.4). */
+/** OKX grants sub-account keys Read and Trade only by API (docs/exchanges/okx.md#key-permissions). */
 const API_GRANTABLE: Readonly<Record<string, readonly string[]>> = { okx: ["read", "trade"] };
 
 /** Spacing of creates (and of deletes) per OKX master: 1 request per second per UID each. */

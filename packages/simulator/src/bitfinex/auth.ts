@@ -11,7 +11,7 @@ import { ipAllowed } from "../ip-whitelist.js";
 import type { BitfinexKey, BitfinexToken, World } from "../world.js";
 import { BFX, bfxError } from "./errors.js";
 
-/** Bitfinex caps nonces at JavaScript's MAX_SAFE_INTEGER (reference §2.3). */
+/** Bitfinex caps nonces at JavaScript's MAX_SAFE_INTEGER (docs/exchanges/bitfinex.md#nonce-rules). */
 const MAX_NONCE = 9007199254740991n;
 
 export type BitfinexAuth =
@@ -58,11 +58,13 @@ export function authenticateBitfinex(
   if (expected.length !== given.length || !timingSafeEqual(expected, given))
     return fail(BFX.digestInvalid, apiKey);
 
-  // Sim choice: a non-whitelisted IP gets the same answer as an unknown key (reference §2.4).
+  // Sim choice: a non-whitelisted IP gets the same answer as an unknown key
+  // (docs/exchanges/bitfinex.md#ip-whitelisting).
   if (!ipAllowed(key.ip, raw.remoteAddress)) return fail(BFX.apikeyInvalid, apiKey);
 
   // Checked after the signature, per key and forever: a key once used with microsecond nonces rejects
-  // every later millisecond nonce, exactly the trap real clients fall into (reference §2.3).
+  // every later millisecond nonce, exactly the trap real clients fall into
+  // (docs/exchanges/bitfinex.md#nonce-rules).
   const value = /^\d{1,16}$/.test(nonce) ? BigInt(nonce) : -1n;
   if (value <= key.lastNonce || value > MAX_NONCE) return fail(BFX.nonceSmall, apiKey);
   key.lastNonce = value;

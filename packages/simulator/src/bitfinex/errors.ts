@@ -1,7 +1,8 @@
 /**
  * Bitfinex v2 error answers: `["error", CODE, "message"]`, normally with HTTP 500
- * (https://docs.bitfinex.com/docs/abbreviations-glossary; reference §2.4). The status is switchable to
- * 400/401 because ccxt returns such answers as data instead of throwing, a gap adapters must cover.
+ * (https://docs.bitfinex.com/docs/abbreviations-glossary; docs/exchanges/bitfinex.md#error-codes). The status
+ * is switchable to 400/401 because ccxt returns such answers as data instead of throwing, a gap adapters must
+ * cover.
  */
 import type { HandledReply } from "../exchange-listener.js";
 import type { FaultSpec } from "../faults.js";

@@ -168,7 +168,8 @@ export function bitfinexListener(deps: BitfinexServerDeps) {
       if (!route || raw.method !== "POST") {
         return { status: 404, body: ["error", 10020, "route: not found"], code: "404", apiKey: apiKeyHeader };
       }
-      // Per IP and endpoint (Sim choice, reference §2.4); a breach blocks the IP there for a while.
+      // Per IP and endpoint (Sim choice, docs/exchanges/bitfinex.md#rate-limits); a breach blocks the IP
+      // there for a while.
       const bucket = `bitfinex:ip:${normaliseAddress(raw.remoteAddress)}:${raw.path}`;
       const until = deps.limiter.blockedUntil(bucket);
       if (until > now) return bfxRateLimited(spec, apiKeyHeader, Math.ceil((until - now) / 1000));

@@ -1,7 +1,8 @@
 /**
  * OKX v5 request authentication, implemented from the server's side and independently of ccxt
  * (https://www.okx.com/docs-v5/en/#overview-rest-authentication). Check order (OKX does not document
- * one; reference §6): headers → timestamp → key / environment / frozen → passphrase → signature → IP.
+ * one; docs/exchanges/okx.md#simulator-fidelity-checklist): headers → timestamp → key / environment / frozen
+ * → passphrase → signature → IP.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { HandledReply } from "../exchange-listener.js";
@@ -18,7 +19,10 @@ export interface OkxAuthOptions {
   world: World;
   region: OkxRegion;
   now: number;
-  /** REST window is undocumented; WS login allows 30 s, which the simulator adopts (reference §1.1). */
+  /**
+   * REST window is undocumented; WS login allows 30 s, which the simulator adopts
+   * (docs/exchanges/okx.md#where-the-exchange-is-silent-what-keyward-and-the-simulator-assume).
+   */
   timestampWindowMs: number;
 }
 
@@ -71,7 +75,8 @@ export function authenticateOkx(raw: RawRequest, options: OkxAuthOptions): OkxAu
     return fail(okxError("50110", logKey, normaliseAddress(raw.remoteAddress)));
   }
 
-  // Only authenticated calls count as use for the 14-day idle expiry (reference §1.4).
+  // Only authenticated calls count as use for the 14-day idle expiry
+  // (docs/exchanges/okx.md#key-limits-and-policy).
   key.lastUsedAt = options.now;
   return { ok: true, key };
 }

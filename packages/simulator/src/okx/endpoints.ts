@@ -1,7 +1,7 @@
 /**
- * OKX v5 key-management endpoints (reference §1.3). Each route declares who may call it and which
- * rate bucket it draws from; the listener enforces those in the documented-or-chosen order before the
- * handler validates parameters.
+ * OKX v5 key-management endpoints (docs/exchanges/okx.md#endpoints-keyward-uses). Each route declares who may
+ * call it and which rate bucket it draws from; the listener enforces those in the documented-or-chosen order
+ * before the handler validates parameters.
  */
 import type { HandledReply } from "../exchange-listener.js";
 import type { Faults } from "../faults.js";
@@ -26,9 +26,12 @@ export interface OkxRoute {
   path: string;
   /** `/users/subaccount/*`: a sub-account's key gets 59500. */
   masterOnly: boolean;
-  /** Writes need a master key bound to IPs (50035; reference §6.8). */
+  /**
+   * Writes need a master key bound to IPs
+   * (50035; docs/exchanges/okx.md#simulator-fidelity-checklist, item 8).
+   */
   ipBoundCaller: boolean;
-  /** Trade permission needed (else 50120; reference §6.9). */
+  /** Trade permission needed (else 50120; docs/exchanges/okx.md#simulator-fidelity-checklist, item 9). */
   needsTrade: boolean;
   limit: keyof Omit<RateLimits["okx"], "publicTime">;
   handle(ctx: OkxContext): HandledReply;
@@ -179,7 +182,8 @@ function createSubAccountKey(ctx: OkxContext): HandledReply {
   sub.keys.push(key);
   ctx.world.okxKeys.set(apiKey, key);
   ctx.changed();
-  // The only answer that ever carries the secret and passphrase (reference §1.3 c).
+  // The only answer that ever carries the secret and passphrase
+  // (docs/exchanges/okx.md#create-a-sub-account-key).
   return okxOk(
     [
       {

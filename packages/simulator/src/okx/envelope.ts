@@ -1,6 +1,7 @@
 /**
  * OKX v5 answers: the `{code, msg, data}` envelope, the error codes the key-management surface uses,
- * and each code's HTTP status (https://www.okx.com/docs-v5/en/#error-code; reference §1.2, §1.5).
+ * and each code's HTTP status (https://www.okx.com/docs-v5/en/#error-code;
+ * docs/exchanges/okx.md#response-envelope-and-http-status).
  */
 import type { HandledReply } from "../exchange-listener.js";
 

@@ -75,7 +75,8 @@ export function okxListener(deps: OkxServerDeps) {
       if (route.masterOnly && key.subAcct !== null) return okxError("59500", key.apiKey);
       if (route.ipBoundCaller && key.ip.length === 0) return okxError("50035", key.apiKey);
       if (route.needsTrade && !key.perm.split(",").includes("trade")) return okxError("50120", key.apiKey);
-      // Private limits count per User ID and endpoint, shared by every key of that UID (reference §1.3).
+      // Private limits count per User ID and endpoint, shared by every key of that UID
+      // (docs/exchanges/okx.md#rate-limits).
       if (
         !deps.limiter.tryTake(
           `okx:uid:${key.ownerUid}:${route.method}:${route.path}`,

@@ -1,13 +1,16 @@
 /**
- * The Bitfinex adapter (shared/reference/exchanges.md §2-§4).
+ * The Bitfinex adapter (docs/exchanges/bitfinex.md).
  *
- * No Bitfinex API lists, creates or revokes keys (§2.1), so this adapter:
+ * No Bitfinex API lists, creates or revokes keys (docs/exchanges/bitfinex.md#what-has-no-api-manual-steps),
+ * so this adapter:
  * - lists the account's own key plus the keys the user told Keyward about (`context.tracked`), each probed
  *   through `auth/r/permissions`, after one `auth/r/info/user` with the account key for the user id and e-mail;
  * - answers every revoke with the steps a person takes on Bitfinex's API Keys page; the engines prove a
- *   revocation by probing the key until it is dead (§4: "probe the old key until 10100 apikey: invalid");
+ *   revocation by probing the key until it is dead (docs/exchanges/bitfinex.md#rotation-flow: probe the old
+ *   key until 10100 apikey: invalid);
  * - probes a key with its own credentials, without ever calling it dead on an answer that could also mean
- *   "not whitelisted for this IP" unless the key was seen alive from here (§2.4, §3).
+ *   "not whitelisted for this IP" unless the key was seen alive from here
+ *   (docs/exchanges/bitfinex.md#ip-whitelisting, docs/exchanges/bitfinex.md#probes).
  *
  * Transport, nonces and rate limits: client.ts, nonce.ts, limits.ts. Raw codes → outcomes: errors.ts only.
  */

@@ -1,6 +1,6 @@
 /**
- * The Bitfinex transport: ccxt signs and sends (HMAC-SHA384 over `/api/v2/<path><nonce><body>`, reference
- * §2.3); this module adds what ccxt does not do safely for us:
+ * The Bitfinex transport: ccxt signs and sends (HMAC-SHA384 over `/api/v2/<path><nonce><body>`,
+ * docs/exchanges/bitfinex.md#signing-and-auth-headers); this module adds what ccxt does not do safely for us:
  *
  * - per-key serialisation and the nonce scheme (nonce.ts): the nonce is generated inside the key's queue
  *   slot, right before the request is signed, and handed to ccxt through `ex.nonce`;
@@ -9,7 +9,7 @@
  *   of the key are not held up by a backoff);
  * - capture of every raw answer (status + body) in ccxt's `onRestResponse` hook, matched to the request by
  *   its nonce, so thrown ccxt errors never need to be trusted or passed on, and error arrays that ccxt
- *   returns as data (HTTP 400/401, ccxt notes §5) are caught;
+ *   returns as data (HTTP 400/401, docs/exchanges/bitfinex.md#error-codes) are caught;
  * - one LogEntry per HTTP request (method, path, code, status, ms, attempt; the key shortened, no secret).
  *
  * ccxt instances are cached process-wide per (secret object, host, API key): building one costs ~3 ms and
@@ -183,7 +183,7 @@ export class BitfinexClient {
           account: this.account,
           path: `/v2/${path}`,
           code: failure.code,
-          detail: `key ${shortKey(apiKey)} rejects millisecond nonces; switched it to microseconds (reference §2.3)`,
+          detail: `key ${shortKey(apiKey)} rejects millisecond nonces; switched it to microseconds (docs/exchanges/bitfinex.md#nonce-rules)`,
         });
         continue;
       }

@@ -1,13 +1,14 @@
 /**
  * THE one place that maps Bitfinex's raw answers to Keyward's outcomes: which answers are worth a
  * retry (TransientFailure), which end a probe and how (ProbeResult), and which fail an account-level
- * call (KeywardError with a hint). Codes and texts: shared/reference/exchanges.md §2.4 and §3.
+ * call (KeywardError with a hint). Codes and texts: docs/exchanges/bitfinex.md#error-codes and
+ * docs/exchanges/bitfinex.md#probes.
  *
  * Inputs are what the transport saw: the value ccxt returned (ccxt returns 400/401 error arrays as data,
- * ccxt notes §5), or what it threw plus the raw status and body the transport captured. Thrown ccxt
- * messages are only a fallback (they lose the code for mapped errors, e.g. "bitfinex nonce: small") and are
- * never passed on: every text that leaves this module is built here, from short exchange texts that are
- * filtered to a safe alphabet and redacted.
+ * docs/exchanges/bitfinex.md#error-codes), or what it threw plus the raw status and body the transport
+ * captured. Thrown ccxt messages are only a fallback (they lose the code for mapped errors, e.g. "bitfinex
+ * nonce: small") and are never passed on: every text that leaves this module is built here, from short
+ * exchange texts that are filtered to a safe alphabet and redacted.
  */
 
 import type { ProbeResult } from "../../domain/schemas.js";
@@ -17,7 +18,10 @@ import { TransientFailure, type TransientKind } from "../retry.js";
 import { ErrorArraySchema, ErrorObjectSchema, isErrorArray } from "./schemas.js";
 
 export type FailureKind =
-  /** 10100 "apikey: invalid": unknown or revoked key, or a non-whitelisted IP (the same answer, §2.4). */
+  /**
+   * 10100 "apikey: invalid": unknown or revoked key, or a non-whitelisted IP (the same answer,
+   * docs/exchanges/bitfinex.md#ip-whitelisting).
+   */
   | "key-invalid"
   /** 10100 "apikey: digest invalid" (or 10111-10113): the key is known, the signature is wrong. */
   | "digest-invalid"
@@ -275,7 +279,8 @@ export function accountError(
 /**
  * How a probe ends on a final failure (after retries). `dead` only on 10100 "apikey: invalid" for a key seen
  * alive from here: Bitfinex answers a request from a non-whitelisted IP exactly as it answers an unknown key
- * (reference §2.4), so without that history the answer cannot tell "revoked" from "not allowed from here".
+ * (docs/exchanges/bitfinex.md#ip-whitelisting), so without that history the answer cannot tell "revoked" from
+ * "not allowed from here".
  */
 export function probeVerdict(
   failure: BitfinexFailure,

@@ -1,18 +1,19 @@
 /**
- * Bitfinex nonces (shared/reference/exchanges.md §2.3, "Nonce rules" and "Trap").
+ * Bitfinex nonces (docs/exchanges/bitfinex.md#nonce-rules, including the millisecond / microsecond trap).
  *
  * Bitfinex accepts a request only if its nonce is strictly greater than the last nonce it saw *for that
  * key*, from any client, forever. So:
  *
  * 1. Every request of one key is serialised process-wide (`keyQueue`, keyed by API key) and gets a strictly
  *    increasing nonce, generated just before it is sent. Concurrent requests with one key would reach the
- *    exchange out of nonce order and draw `10114 nonce: small` (reference §2.3: "parallel use of one key").
+ *    exchange out of nonce order and draw `10114 nonce: small` (docs/exchanges/bitfinex.md#nonce-rules: one
+ *    key per concurrent client).
  *
  * 2. One scheme per key, never mixed. We start in **milliseconds** (`Date.now()`), the scheme ccxt and many
  *    bots send. If Keyward sent a microsecond nonce (`Date.now()*1000`, what Bitfinex's own clients send) to a
  *    key a millisecond bot also uses, the key's last nonce would jump ~1000× and every later request of that
- *    bot would fail with `nonce: small`, permanently (the "trap" in §2.3; ccxt/ccxt#5972). Probing a key must
- *    never break the programs that use it.
+ *    bot would fail with `nonce: small`, permanently (the trap in docs/exchanges/bitfinex.md#nonce-rules;
+ *    ccxt/ccxt#5972). Probing a key must never break the programs that use it.
  *
  * 3. In milliseconds we also never run ahead of the clock: at most one nonce per millisecond, so a bot on the
  *    same key that sends `Date.now()` is not pushed into `nonce: small` by a burst of Keyward probes.
@@ -20,11 +21,11 @@
  * 4. On `10114 nonce: small` with a key whose scheme is not known yet, we first retry once in milliseconds
  *    after a pause of a second (a millisecond bot racing us, or one whose clock runs a little ahead of ours,
  *    explains a single rejection), and only if that is rejected too do we switch the key to
- *    **microseconds** (reference §3: "probe with a high µs nonce"): its last nonce is then more than a second
- *    ahead of our clock in ms, which in practice means it has been used with a larger scheme, and any
- *    millisecond client of it is already locked out, so our switching harms no one. The pause is paid once
- *    per key, as the scheme is remembered (5.). A bot whose clock runs more than a second ahead of ours is the
- *    residual risk.
+ *    **microseconds** (docs/exchanges/bitfinex.md#probes: probe with a high microsecond nonce): its last
+ *    nonce is then more than a second ahead of our clock in ms, which in practice means it has been used with
+ *    a larger scheme, and any millisecond client of it is already locked out, so our switching harms no one.
+ *    The pause is paid once per key, as the scheme is remembered (5.). A bot whose clock runs more than a
+ *    second ahead of ours is the residual risk.
  *
  *    A key known to accept milliseconds (it did so before, here or in an earlier run) is never switched
  *    automatically: the probe ends inconclusive ("nonce") instead, because there the rejections more likely

@@ -1,6 +1,7 @@
 /**
- * Bitfinex `[scope, read, write]` triples (auth/r/permissions, reference §2.2) normalised to Keyward's
- * permissions. The mapping errs towards reporting power: a write that can move money is never hidden.
+ * Bitfinex `[scope, read, write]` triples (auth/r/permissions,
+ * docs/exchanges/bitfinex.md#endpoints-keyward-uses) normalised to Keyward's permissions. The mapping errs
+ * towards reporting power: a write that can move money is never hidden.
  *
  * | Bitfinex scope (flag)          | Keyward permission | Why |
  * |--------------------------------|--------------------|-----|

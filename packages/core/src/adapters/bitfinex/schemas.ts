@@ -1,6 +1,7 @@
 /**
- * Bitfinex v2 answers as zod schemas (shared/reference/exchanges.md §2.2, §2.4). Everything the adapter
- * reads from the exchange goes through one of these; anything else is "an unexpected answer".
+ * Bitfinex v2 answers as zod schemas (docs/exchanges/bitfinex.md#endpoints-keyward-uses,
+ * docs/exchanges/bitfinex.md#error-codes). Everything the adapter reads from the exchange goes through one of
+ * these; anything else is "an unexpected answer".
  */
 import { z } from "zod";
 
@@ -10,8 +11,8 @@ export const PermissionsAnswerSchema = z.array(PermissionTripleSchema);
 export type PermissionTriple = z.infer<typeof PermissionTripleSchema>;
 
 /**
- * `POST /v2/auth/r/info/user`: a positional array; [0] ID, [1] EMAIL, [2] USERNAME, … (reference §2.2).
- * Only the first two are used; the rest may be anything.
+ * `POST /v2/auth/r/info/user`: a positional array; [0] ID, [1] EMAIL, [2] USERNAME, …
+ * (docs/exchanges/bitfinex.md#endpoints-keyward-uses). Only the first two are used; the rest may be anything.
  */
 export const UserInfoAnswerSchema = z.tuple(
   [z.union([z.number().int(), z.string().min(1)]), z.string().nullable().optional()],
@@ -34,6 +35,9 @@ export const ErrorObjectSchema = z.looseObject({
   message: z.string().optional(),
 });
 
-/** ccxt returns 400/401 error arrays as data instead of throwing (ccxt notes §5): always check. */
+/**
+ * ccxt returns 400/401 error arrays as data instead of throwing (docs/exchanges/bitfinex.md#error-codes):
+ * always check.
+ */
 export const isErrorArray = (value: unknown): value is ErrorArray =>
   Array.isArray(value) && value[0] === "error";

@@ -1,7 +1,7 @@
 /**
  * The OKX v5 adapter. OKX lets a master-account key list, create, modify and delete sub-account keys
- * by API; master keys themselves are web-only (reference §1.3-1.4), so they are listed from the
- * calling key's own `account/config` and revoked through manual steps.
+ * by API; master keys themselves are web-only (docs/exchanges/okx.md#what-has-no-api-manual-steps), so they
+ * are listed from the calling key's own `account/config` and revoked through manual steps.
  *
  * Transport, scheduling and retries live in client.ts; what OKX's codes mean lives in errors.ts.
  */

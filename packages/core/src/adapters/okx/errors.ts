@@ -1,7 +1,8 @@
 /**
  * The one place that knows what OKX's answers mean: which are worth retrying, which leave a write's
  * outcome unknown, what a probe concludes from each, and which KeywardError (with which hint) the
- * account's own key gets. Codes: https://www.okx.com/docs-v5/en/#error-code (reference §1.5).
+ * account's own key gets. Codes: https://www.okx.com/docs-v5/en/#error-code
+ * (docs/exchanges/okx.md#error-codes).
  *
  * ccxt's exception class is not trusted on its own: it maps 50119, 50035, 50120 and 59500 to a plain
  * ExchangeError and lets the JSON `code` win over the HTTP status. So the code is read from the raw
@@ -68,7 +69,8 @@ function parseErrorBody(body: unknown): { code: string; msg: string } | undefine
   }
   const parsed = OkxErrorBodySchema.safeParse(json);
   if (!parsed.success || parsed.data.code === "0") return undefined;
-  // Batch-style answers (code 1/2) carry the real reason per item (reference §1.2).
+  // Batch-style answers (code 1/2) carry the real reason per item
+  // (docs/exchanges/okx.md#response-envelope-and-http-status).
   const item = parsed.data.data?.[0];
   if ((parsed.data.code === "1" || parsed.data.code === "2") && item?.sCode) {
     return { code: item.sCode, msg: item.sMsg ?? "" };
@@ -87,7 +89,7 @@ export function extractFailure(error: unknown): OkxFailure {
   };
   const message = typeof e.message === "string" ? e.message : "";
   const status = typeof e.httpStatus === "number" ? e.httpStatus : undefined;
-  // OKX handleErrors throws `"okx " + body` (notes/ccxt.md §5).
+  // OKX handleErrors throws `"okx " + body` (docs/exchanges/okx.md#error-codes).
   const body =
     typeof e.httpBody === "string" ? e.httpBody : message.startsWith("okx {") ? message.slice(4) : "";
   const answer = parseErrorBody(body.trim());
@@ -169,7 +171,9 @@ export function describeFailure(f: OkxFailure, secrets: readonly Secret[] = []):
   }
 }
 
-/** What a probe concludes from OKX's answer to the key's own `account/config` (reference §3). */
+/**
+ * What a probe concludes from OKX's answer to the key's own `account/config` (docs/exchanges/okx.md#probes).
+ */
 const PROBE_BY_CODE: Readonly<Record<string, "dead" | InconclusiveReason>> = {
   "50111": "dead", // Invalid OK-ACCESS-KEY: OKX no longer knows the key
   "50119": "wrong-region", // key doesn't exist on this regional host; a known false "dead"

@@ -6,7 +6,8 @@
  * sub-account list, the key query, create, modify and delete each have their own. So the adapter keys
  * its client-side schedulers the same way (`okx|<base>|uid:<uid>|<METHOD path>`) and shares them
  * process-wide through `sharedScheduler`: two adapter instances using one master draw from one budget.
- * ccxt's own throttle is per instance and a leaky bucket, so it is switched off (reference §1.6).
+ * ccxt's own throttle is per instance and a leaky bucket, so it is switched off
+ * (docs/exchanges/okx.md#rate-limits).
  */
 import type { WindowLimit } from "../rate-limiter.js";
 
@@ -17,7 +18,8 @@ export type OkxLimits = Record<OkxBucket, WindowLimit>;
 
 export const OKX_LIMITS: OkxLimits = {
   /** users/subaccount/list and users/subaccount/apikey (GET): 20 / 2 s per UID each. The list was
-   * documented as 2 / 2 s until Sep 2025 (reference §1.3 a); 20 / 2 s is the current figure. */
+   * documented as 2 / 2 s until Sep 2025 (docs/exchanges/okx.md#rate-limits); 20 / 2 s is the current
+   * figure. */
   read: { limit: 20, windowMs: 2_000 },
   /** create / modify / delete a sub-account key: 1 / s per UID each. */
   write: { limit: 1, windowMs: 1_000 },

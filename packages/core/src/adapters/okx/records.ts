@@ -14,7 +14,9 @@ import {
 } from "../../domain/schemas.js";
 import type { OkxAccountConfig, OkxSubKey } from "./schemas.js";
 
-/** REST hosts per region, as ccxt's okx / myokx / okxus use them (reference §1.1). */
+/**
+ * REST hosts per region, as ccxt's okx / myokx / okxus use them (docs/exchanges/okx.md#regions-and-hosts).
+ */
 const REST_BASE: Readonly<Record<OkxRegion, string>> = {
   www: "https://www.okx.com",
   eea: "https://eea.okx.com",
@@ -59,7 +61,9 @@ export function normalisePerm(perm: string): Permission[] {
   return out;
 }
 
-/** The `perm` to ask for: OKX grants only read_only and trade by API (reference §1.4). */
+/**
+ * The `perm` to ask for: OKX grants only read_only and trade by API (docs/exchanges/okx.md#key-permissions).
+ */
 export const permFor = (permissions: readonly Permission[]): string =>
   permissions.includes("trade") ? "read_only,trade" : "read_only";
 
@@ -187,7 +191,10 @@ export function generatePassphrase(length = 24): string {
   return chars.join("");
 }
 
-/** What a person does on OKX's site: revoke or create a key (master keys have no API, reference §1.4). */
+/**
+ * What a person does on OKX's site: revoke or create a key (master keys have no API,
+ * docs/exchanges/okx.md#what-has-no-api-manual-steps).
+ */
 export function okxManualSteps(account: Account, key: KeyRecord, action: "revoke" | "create"): ManualSteps {
   const url = `${uiBase(account)}${API_PAGE}`;
   const apiKeyStart = key.apiKey.slice(0, 4);

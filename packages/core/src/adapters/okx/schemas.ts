@@ -1,7 +1,8 @@
 /**
  * zod schemas for every OKX answer the adapter reads (https://www.okx.com/docs-v5/en/, REST response
  * format). Objects are non-strict on purpose: OKX adds fields over time, and unknown fields are
- * stripped rather than kept. `code` is a string and `data` always an array (reference §1.2).
+ * stripped rather than kept. `code` is a string and `data` always an array
+ * (docs/exchanges/okx.md#response-envelope-and-http-status).
  */
 import { z } from "zod";
 
