@@ -4,9 +4,12 @@
  * finishes the key. Keyward holds the old secrets here because an earlier rotation made those keys.
  */
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { show } from "./helpers.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { removeTempDirs, show } from "./helpers.js";
 import { okxProbe, rotationDesk, statusOf, targetsFor } from "./rotate-helpers.js";
+
+// The homes and targets these tests make live under one temporary folder per file.
+afterAll(() => removeTempDirs());
 
 const crash = (point: string) => ({ env: { KEYWARD_TEST_CRASH_AFTER: point }, timeoutMs: 40_000 });
 

@@ -7,9 +7,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "dotenv";
-import { describe, expect, it } from "vitest";
-import { BFX_ACCOUNT, KEYS, openDb, type RunResult, show } from "./helpers.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { BFX_ACCOUNT, KEYS, openDb, type RunResult, removeTempDirs, show } from "./helpers.js";
 import { bfxProbe, checkNoSecrets, outputOf, rotationDesk, stateBytes, statusOf } from "./rotate-helpers.js";
+
+// The homes and targets these tests make live under one temporary folder per file.
+afterAll(() => removeTempDirs());
 
 const USER_ID = 7000001;
 

@@ -7,9 +7,12 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
-import { show } from "./helpers.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { removeTempDirs, show } from "./helpers.js";
 import { rotationDesk, statusOf, targetsFor } from "./rotate-helpers.js";
+
+// The homes and targets these tests make live under one temporary folder per file.
+afterAll(() => removeTempDirs());
 
 const BOT = fileURLToPath(new URL("./fixtures/bot.mjs", import.meta.url));
 

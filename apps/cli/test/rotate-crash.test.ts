@@ -10,8 +10,8 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { openDb, type RunResult, show } from "./helpers.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { openDb, type RunResult, removeTempDirs, show } from "./helpers.js";
 import {
   checkNoSecrets,
   checkRotated,
@@ -20,6 +20,9 @@ import {
   stateBytes,
   targetsFor,
 } from "./rotate-helpers.js";
+
+// The homes and targets these tests make live under one temporary folder per file.
+afterAll(() => removeTempDirs());
 
 /** Every point the seam knows, in protocol order (`planned` is journaled by apply). */
 const POINTS = [
