@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { desk, KEYS, parseJson, removeTempDirs, shortKey, show, statuses } from "./helpers.js";
-import { rotationDesk, statusOf } from "./rotate-helpers.js";
+import { planBots, rotationDesk, statusOf } from "./rotate-helpers.js";
 
 afterAll(() => removeTempDirs());
 
@@ -82,19 +82,8 @@ describe.concurrent("progress", () => {
     timeout: 90_000, // two CLI runs, a rotation among them, on a loaded machine
   }, async (context) => {
     const { home, dir } = await rotationDesk(context, 2);
-    const planFile = join(dir, "plan.json");
     const envFile = join(dir, "bots.env");
-    const plan = await home.run([
-      "rotate",
-      "plan",
-      "--label",
-      "rbot-*",
-      "--deliver",
-      `dotenv:${envFile}#{label}`,
-      "-o",
-      planFile,
-    ]);
-    expect(plan.code, show(plan)).toBe(0);
+    const planFile = await planBots(home, dir);
     const r = await home.run(["rotate", "apply", planFile, "--grace", "0s"], { timeoutMs: 50_000 });
     expect(r.code, show(r)).toBe(0);
     for (const label of ["rbot-1", "rbot-2"]) {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { removeTempDirs, show } from "./helpers.js";
-import { rotationDesk, statusOf, targetsFor } from "./rotate-helpers.js";
+import { planBots, rotationDesk, statusOf, targetsFor } from "./rotate-helpers.js";
 
 // The homes and targets these tests make live under one temporary folder per file.
 afterAll(() => removeTempDirs());
@@ -24,18 +24,7 @@ describe("rotate: a bot keeps authenticating", () => {
     const { sim, keys, home, dir } = await rotationDesk(context, 2, 0.02);
     await targetsFor(dir, keys); // writes bots.env with the old keys, as the bot's deployment would
     const envFile = join(dir, "bots.env");
-    const planFile = join(dir, "plan.json");
-    const plan = await home.run([
-      "rotate",
-      "plan",
-      "--label",
-      "rbot-*",
-      "--deliver",
-      `dotenv:${envFile}#{label}`,
-      "-o",
-      planFile,
-    ]);
-    expect(plan.code, show(plan)).toBe(0);
+    const planFile = await planBots(home, dir);
 
     const resultFile = join(dir, "bot-result.json");
     const bot = spawn(process.execPath, [BOT, sim.okx, envFile, "RBOT_1", resultFile], { stdio: "inherit" });

@@ -123,6 +123,26 @@ export async function rotationDesk(
 // ---------------------------------------------------------------------------------------------------
 // Delivery targets
 
+/**
+ * `keyward rotate plan` for the `rbot-*` keys into `dir/bots.env` (a prefix per label), written to
+ * `dir/<name>.json`; asserts the plan was made and returns its path.
+ */
+export async function planBots(home: Home, dir: string, name = "plan"): Promise<string> {
+  const file = join(dir, `${name}.json`);
+  const plan = await home.run([
+    "rotate",
+    "plan",
+    "--label",
+    "rbot-*",
+    "--deliver",
+    `dotenv:${join(dir, "bots.env")}#{label}`,
+    "-o",
+    file,
+  ]);
+  expect(plan.code, show(plan)).toBe(0);
+  return file;
+}
+
 export interface Delivered {
   apiKey?: string;
   secret?: string;

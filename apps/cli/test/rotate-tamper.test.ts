@@ -19,7 +19,7 @@ import {
   removeTempDirs,
   show,
 } from "./helpers.js";
-import { rotationDesk, statusOf } from "./rotate-helpers.js";
+import { planBots, rotationDesk, statusOf } from "./rotate-helpers.js";
 
 afterAll(() => removeTempDirs());
 
@@ -37,19 +37,7 @@ function tamper(home: Home, sql: (db: ReturnType<typeof openDb>) => void): void 
 async function planFor(home: Home, dir: string, name: string): Promise<string> {
   const envFile = join(dir, "bots.env");
   if (!existsSync(envFile)) writeFileSync(envFile, "LOG_LEVEL=info\n", { mode: 0o600 });
-  const file = join(dir, `${name}.json`);
-  const plan = await home.run([
-    "rotate",
-    "plan",
-    "--label",
-    "rbot-*",
-    "--deliver",
-    `dotenv:${envFile}#{label}`,
-    "-o",
-    file,
-  ]);
-  expect(plan.code, show(plan)).toBe(0);
-  return file;
+  return planBots(home, dir, name);
 }
 
 const noCanary = (text: string) => {
