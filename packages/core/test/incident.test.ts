@@ -30,7 +30,13 @@ import {
   seed as bfxSeed,
   tracked as bfxTracked,
 } from "./bitfinex-fixtures.js";
-import { type OkxSeedKey, creds as okxCreds, seed as okxSeed, seedKey } from "./okx-fixtures.js";
+import {
+  type OkxSeedKey,
+  creds as okxCreds,
+  seed as okxSeed,
+  seedKey,
+  simOkxLimits,
+} from "./okx-fixtures.js";
 
 // OKX master account "okx-desk": Keyward's own master key, a second master key made on okx.com (tracked),
 // two sub-account keys; Keyward holds the secret of one of them (as after a rotation).
@@ -108,11 +114,7 @@ async function world() {
   sims.push(sim);
   const control = new SimControl(sim.control);
   const options: AdapterOptions = {
-    rateLimits: {
-      read: sim.rateLimits.okx.read,
-      write: sim.rateLimits.okx.write,
-      config: sim.rateLimits.okx.config,
-    },
+    rateLimits: simOkxLimits(sim),
     retry: { retries: 2, minTimeoutMs: 20, maxTimeoutMs: 100 },
   };
   const account = (name: string, exchange: "okx" | "bitfinex") => ({

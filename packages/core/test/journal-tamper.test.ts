@@ -25,7 +25,7 @@ import { RotationJournal } from "../src/rotation/journal.js";
 import { buildRotationPlan } from "../src/rotation/plan.js";
 import { DEFAULT_RUN_OPTIONS, type RotationPlan } from "../src/rotation/schemas.js";
 import { SimControl } from "../src/testing/index.js";
-import { canariesOf, creds, seed, seedKey, subName } from "./okx-fixtures.js";
+import { canariesOf, creds, seed, seedKey, simOkxLimits, subName } from "./okx-fixtures.js";
 
 const ADMIN = seedKey("jadmin", "read_only,trade", "127.0.0.1");
 const BOT = seedKey("jbot", "read_only,trade", "127.0.0.1");
@@ -50,11 +50,7 @@ let dir: string;
 let home: KeywardHome;
 const PASSPHRASE = "CANARY-journal-vault-passphrase";
 const options = (): AdapterOptions => ({
-  rateLimits: {
-    read: sim.rateLimits.okx.read,
-    write: sim.rateLimits.okx.write,
-    config: sim.rateLimits.okx.config,
-  },
+  rateLimits: simOkxLimits(sim),
   retry: { minTimeoutMs: 20, maxTimeoutMs: 200 },
 });
 

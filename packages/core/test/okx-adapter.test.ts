@@ -21,6 +21,7 @@ import {
   type OkxSeedKey,
   seed,
   seedKey,
+  simOkxLimits,
   subName,
 } from "./okx-fixtures.js";
 
@@ -73,11 +74,7 @@ describe("OKX adapter", () => {
   const record = (value: unknown) => seen.push(typeof value === "string" ? value : JSON.stringify(value));
   const options = (extra: AdapterOptions = {}): AdapterOptions => ({
     log: (e) => logs.push(e),
-    rateLimits: {
-      read: sim.rateLimits.okx.read,
-      write: sim.rateLimits.okx.write,
-      config: sim.rateLimits.okx.config,
-    },
+    rateLimits: simOkxLimits(sim),
     retry: { minTimeoutMs: 20, maxTimeoutMs: 200 },
     ...extra,
   });

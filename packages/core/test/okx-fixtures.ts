@@ -4,6 +4,7 @@
  */
 import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { RunningSimulator } from "@keyward/simulator";
 import type { AdapterOptions, ExchangeAdapter } from "../src/adapters/interface.js";
 import { okxAdapter } from "../src/adapters/okx/adapter.js";
 import type { Credentials } from "../src/domain/credentials.js";
@@ -41,6 +42,15 @@ export const creds = (k: Pick<OkxSeedKey, "apiKey" | "secretKey" | "passphrase">
 
 /** The scenario's JSON form of a key (a creation time a month ago). */
 export const seed = (k: OkxSeedKey) => ({ ...k, ts: String(Date.now() - 30 * 86_400_000) });
+
+/** The simulator's OKX windows, as the adapter's rate-limit buckets: the adapter paces itself at them. */
+export const simOkxLimits = (
+  sim: Pick<RunningSimulator, "rateLimits">,
+): NonNullable<AdapterOptions["rateLimits"]> => ({
+  read: sim.rateLimits.okx.read,
+  write: sim.rateLimits.okx.write,
+  config: sim.rateLimits.okx.config,
+});
 
 export const canariesOf = (keys: readonly OkxSeedKey[]): string[] =>
   keys.flatMap((k) => [k.secretKey, k.passphrase]);

@@ -23,7 +23,16 @@ import { RotationJournal } from "../src/rotation/journal.js";
 import { buildRotationPlan } from "../src/rotation/plan.js";
 import { DEFAULT_RUN_OPTIONS } from "../src/rotation/schemas.js";
 import { SimControl } from "../src/testing/index.js";
-import { adapterFor, canariesOf, creds, type OkxSeedKey, seed, seedKey, subName } from "./okx-fixtures.js";
+import {
+  adapterFor,
+  canariesOf,
+  creds,
+  type OkxSeedKey,
+  seed,
+  seedKey,
+  simOkxLimits,
+  subName,
+} from "./okx-fixtures.js";
 
 const ADMIN = seedKey("vadmin", "read_only,trade", "127.0.0.1");
 const BOT = seedKey("vbot", "read_only,trade", "127.0.0.1");
@@ -61,11 +70,7 @@ describe("verified is proven, not claimed", () => {
   let control: SimControl;
   const seen: string[] = [];
   const options = (): AdapterOptions => ({
-    rateLimits: {
-      read: sim.rateLimits.okx.read,
-      write: sim.rateLimits.okx.write,
-      config: sim.rateLimits.okx.config,
-    },
+    rateLimits: simOkxLimits(sim),
     retry: { minTimeoutMs: 20, maxTimeoutMs: 200 },
   });
 
