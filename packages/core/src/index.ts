@@ -51,6 +51,7 @@ export {
   type Settings,
   SettingsSchema,
 } from "./config/config.js";
+export { endpointProblem, isLoopbackHost } from "./config/endpoint.js";
 export {
   type Credentials,
   type CredentialsInput,

@@ -11,7 +11,7 @@
  * addresses included). A host name that resolves to a wildcard is caught after binding (server.ts).
  */
 import { BlockList, isIP } from "node:net";
-import { KeywardError } from "@keyward/core";
+import { isLoopbackHost, KeywardError } from "@keyward/core";
 
 export interface ListenOptions {
   host: string;
@@ -27,10 +27,6 @@ export const DEFAULT_PORT = 7420;
 const UNSPECIFIED = new BlockList();
 UNSPECIFIED.addSubnet("0.0.0.0", 8, "ipv4");
 UNSPECIFIED.addAddress("::", "ipv6");
-
-const LOOPBACK = new BlockList();
-LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
-LOOPBACK.addAddress("::1", "ipv6");
 
 /**
  * The canonical form of a host: an IP address in any spelling becomes its one textual form (IPv6
@@ -57,11 +53,10 @@ export function isUnspecified(host: string): boolean {
   return h !== undefined && isIP(h) !== 0 && UNSPECIFIED.check(h, family(h));
 }
 
+/** localhost, 127.0.0.0/8 or ::1 in any spelling: the same rule as account endpoints (core's isLoopbackHost). */
 export function isLoopback(host: string): boolean {
   const h = normalizeHost(host);
-  if (h === undefined) return false;
-  if (h === "localhost") return true;
-  return isIP(h) !== 0 && LOOPBACK.check(h, family(h));
+  return h !== undefined && isLoopbackHost(h);
 }
 
 /**
