@@ -18,8 +18,11 @@ export interface TestHome {
   /** The temporary folder: the home is `<dir>/home`, targets and plan files go beside it. */
   dir: string;
   passphrase: string;
-  /** The same home opened again, as a later process (e.g. `rotate resume` after a crash) opens it. */
-  reopen(): KeywardHome;
+  /**
+   * The same home opened again (vault included), as a later process opens it: `rotate resume` after a
+   * crash, for instance.
+   */
+  reopen(): Promise<KeywardHome>;
   /** Closes the home's database and removes the folder. */
   remove(): void;
 }
@@ -40,9 +43,10 @@ export async function makeTestHome(name: string): Promise<TestHome> {
     home,
     dir,
     passphrase,
-    reopen() {
+    async reopen() {
       const again = KeywardHome.open(join(dir, "home"), options);
       opened.push(again);
+      await again.vault();
       return again;
     },
     remove() {
