@@ -29,11 +29,14 @@ import {
   BFX_USER,
   BOT,
   canaries,
+  crashAt,
   dotenvKey,
+  labelledKeys,
   listed,
   MM,
   OKX,
   planFor,
+  rotationActions,
   SUB,
   scenario,
 } from "./engine-world.js";
@@ -75,25 +78,6 @@ afterEach(() => {
 const RUN: RunOptions = { ...DEFAULT_RUN_OPTIONS, graceMs: 0, concurrency: 1 };
 const deps = (h: KeywardHome = home, extra: Partial<RotationDeps> = {}) =>
   rotationDeps(h, adapterOptions(sim), extra);
-
-/** The crash seam: at `point` (its `nth` passage), the database goes away and the process "dies". */
-function crashAt(h: KeywardHome, point: string, nth = 1): Pick<RotationDeps, "crashPoint"> {
-  let passed = 0;
-  return {
-    crashPoint(p) {
-      if (p !== point || ++passed !== nth) return;
-      h.close();
-      throw new Error(`simulated crash after ${p}`);
-    },
-  };
-}
-
-const rotationActions = (h: KeywardHome) =>
-  h
-    .auditLog()
-    .list()
-    .map((e) => e.action)
-    .filter((a) => a.startsWith("rotation."));
 
 /** The sub-account's keys on the simulator: apiKey → status. */
 async function subKeys(): Promise<Map<string, string>> {
@@ -193,11 +177,7 @@ describe("an API rotation (OKX sub-account key)", () => {
 
   it("is write-ahead: creating, delivering and revoking are journaled (with their audit entry) before the exchange or a target is touched; a crash at each is finished by resume", async () => {
     const { plan, envFile, before } = await botPlan();
-    const newLabel = `${BOT.label}-${plan.id}-1`;
-    const labelled = async () =>
-      (await control.state()).okx.accounts
-        .flatMap((a) => a.subAccounts.flatMap((s) => s.keys))
-        .filter((k) => (k as { label?: string }).label === newLabel);
+    const labelled = () => labelledKeys(control, `${BOT.label}-${plan.id}-1`);
 
     // 1. Killed at `creating`: journaled, audited, and no key was asked for yet.
     await expect(applyPlan(plan, RUN, deps(home, crashAt(home, "creating")))).rejects.toThrow();
@@ -237,11 +217,7 @@ describe("an API rotation (OKX sub-account key)", () => {
 
   it("a crash after the exchange answered a create, or a revoke, before it was journaled: resume leaves one new key and no orphan", async () => {
     const { plan, envFile } = await botPlan();
-    const newLabel = `${BOT.label}-${plan.id}-1`;
-    const labelled = async () =>
-      (await control.state()).okx.accounts
-        .flatMap((a) => a.subAccounts.flatMap((s) => s.keys))
-        .filter((k) => (k as { label?: string }).label === newLabel);
+    const labelled = () => labelledKeys(control, `${BOT.label}-${plan.id}-1`);
 
     await expect(applyPlan(plan, RUN, deps(home, crashAt(home, "create-answered")))).rejects.toThrow();
     let h = await t.reopen();

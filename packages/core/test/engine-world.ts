@@ -13,8 +13,10 @@ import { type Credentials, toCredentials } from "../src/domain/credentials.js";
 import type { KeyRecord } from "../src/domain/schemas.js";
 import { addAccount, trackKey } from "../src/home/accounts.js";
 import type { KeywardHome } from "../src/home/home.js";
+import type { RotationDeps } from "../src/rotation/context.js";
 import { buildRotationPlan } from "../src/rotation/plan.js";
 import type { RotationPlan } from "../src/rotation/schemas.js";
+import type { SimControl } from "../src/testing/index.js";
 import {
   ACCOUNT_SCOPES,
   type BfxSeedKey,
@@ -128,4 +130,39 @@ export function dotenvKey(file: string): { apiKey: string; secret: string; crede
       ...(env.API_PASSPHRASE ? { passphrase: env.API_PASSPHRASE } : {}),
     }),
   };
+}
+
+/**
+ * The engine's crash seam, crashing: at `point` (its `nth` passage) the home's database is closed and
+ * the seam throws, so nothing more is journaled, as when the process dies there. The run's promise
+ * rejects; a reopened home resumes or aborts it.
+ */
+export function crashAt(home: KeywardHome, point: string, nth = 1): Pick<RotationDeps, "crashPoint"> {
+  let passed = 0;
+  return {
+    crashPoint(p) {
+      if (p !== point || ++passed !== nth) return;
+      home.close();
+      throw new Error(`simulated crash after ${p}`);
+    },
+  };
+}
+
+/** The home's rotation audit entries, in order. */
+export const rotationActions = (home: KeywardHome): string[] =>
+  home
+    .auditLog()
+    .list()
+    .map((e) => e.action)
+    .filter((a) => a.startsWith("rotation."));
+
+/** OKX sub-account keys on the simulator with this label (a rotation's new keys carry its run id). */
+export async function labelledKeys(
+  control: SimControl,
+  label: string,
+): Promise<{ apiKey: string; status: string }[]> {
+  const state = await control.state();
+  return state.okx.accounts
+    .flatMap((a) => a.subAccounts.flatMap((s) => s.keys))
+    .filter((k) => (k as { label?: string }).label === label);
 }
