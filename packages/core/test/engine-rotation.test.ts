@@ -10,12 +10,16 @@
  * A crash is simulated in-process through the engine's crash seam (`deps.crashPoint`): at the point, the
  * home's database is closed and the seam throws, so nothing more is written, as when the process dies.
  */
+import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { type RunningSimulator, startSimulator } from "@keyward/simulator";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CredentialsInput } from "../src/domain/credentials.js";
+import { isKeywardError } from "../src/errors.js";
 import type { KeywardHome } from "../src/home/home.js";
+import { abortRotation } from "../src/rotation/abort.js";
 import { applyPlan } from "../src/rotation/apply.js";
 import type { CreateRequest, RotationDeps, RotationEvent } from "../src/rotation/context.js";
 import { runRotation } from "../src/rotation/engine.js";
@@ -264,6 +268,44 @@ describe("an API rotation (OKX sub-account key)", () => {
     expect(readFileSync(envFile, "utf8")).toBe(first);
     expect(JSON.parse(readFileSync(out, "utf8"))).toMatchObject({ apiKey: dotenvKey(envFile).apiKey });
     expect(rotationActions(home).filter((a) => a === "rotation.target-written")).toHaveLength(2);
+    expect(await control.keyStatus(BOT.apiKey)).toBe("revoked");
+  });
+});
+
+describe("the journal's claim on a run", () => {
+  it("a run another live process holds is refused, as is a second plan for the same key; a claim left by a dead process is taken over by resume", async () => {
+    const { plan } = await botPlan();
+    await expect(applyPlan(plan, RUN, deps(home, crashAt(home, "verified")))).rejects.toThrow();
+    const h = await t.reopen();
+    // What another `keyward rotate` on this host leaves in state.db while it runs.
+    const claimBy = (pid: number) =>
+      h
+        .state()
+        .db.prepare("UPDATE rotation_runs SET lock_pid = ?, lock_host = ? WHERE id = ?")
+        .run(pid, hostname(), plan.id);
+    const conflict = async (action: Promise<unknown>) => {
+      const error = await action.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isKeywardError(error, "ROTATION_CONFLICT"), String(error)).toBe(true);
+      return (error as Error).message;
+    };
+
+    claimBy(process.ppid); // alive: the process that started this test worker
+    expect(await conflict(runRotation(plan.id, deps(h)))).toMatch(`being run by process ${process.ppid}`);
+    expect(await conflict(abortRotation(plan.id, deps(h)))).toMatch(`being run by process ${process.ppid}`);
+    // A new plan for a key an unfinished run holds is refused before anything is recorded or created.
+    const { plan: second } = await botPlan();
+    expect(await conflict(applyPlan(second, RUN, deps(h)))).toMatch(`is being rotated by ${plan.id}`);
+    expect(deps(h).journal.run(second.id)).toBeUndefined();
+    expect(await control.keyStatus(BOT.apiKey)).toBe("active");
+
+    // The claimant died (SIGKILL, power cut): resume takes the run over and finishes it.
+    const gone = spawnSync("true").pid;
+    claimBy(gone);
+    const report = keep(await runRotation(plan.id, deps(h)));
+    expect(report).toMatchObject({ state: "finished", summary: { finished: 1 } });
     expect(await control.keyStatus(BOT.apiKey)).toBe("revoked");
   });
 });
