@@ -208,8 +208,6 @@ export function transientOf(failure: BitfinexFailure, what: string): TransientFa
   return new TransientFailure(kind, `${what}: ${describe(failure)}${status}`, failure.code);
 }
 
-export const isTransient = (failure: BitfinexFailure): boolean => TRANSIENT[failure.kind] !== undefined;
-
 /**
  * An account-level call (the account's own key) failed with a final answer. `needs` names the scope the
  * endpoint requires, for the permission hint.
