@@ -174,8 +174,10 @@ describe("an API rotation (OKX sub-account key)", () => {
     expect(keys.get(BOT.apiKey)).toBe("revoked");
     expect(keys.get(delivered.apiKey)).toBe("active");
     // Keyward keeps the new key's secret (a later abort or rotation needs it), under the new key's id.
-    const [now] = await listed(home, sim, OKX, [delivered.apiKey]);
-    expect((await home.credentialsForKey(now as never))?.secret.reveal()).toBe(delivered.secret);
+    const [current] = await listed(home, sim, OKX, [delivered.apiKey]);
+    expect(current).toBeDefined();
+    const held = current ? await home.credentialsForKey(current) : undefined;
+    expect(held?.secret.reveal()).toBe(delivered.secret);
     keep(home.state().db.prepare("SELECT * FROM rotation_slots").all());
   });
 
