@@ -557,7 +557,7 @@ describe("manual steps", () => {
   });
 });
 
-describe("classification when no raw answer was captured (thrown ccxt errors, ccxt notes §3 and §5)", () => {
+describe("classification when no raw answer was captured (thrown ccxt errors, docs/ccxt.md#timeouts and #errors-from-the-status-and-body-never-from-ccxts-class)", () => {
   const kind = (thrown: unknown) => {
     const result = classify({ thrown, secrets: [] });
     return result.ok ? "ok" : `${result.failure.kind} ${result.failure.code}`;

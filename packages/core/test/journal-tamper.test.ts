@@ -7,16 +7,14 @@
  * audit log's head copy follows the rotation's entries (they are written inside the journal's
  * transactions).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type RunningSimulator, startSimulator } from "@keyward/simulator";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { AdapterOptions } from "../src/adapters/interface.js";
-import { Secret } from "../src/domain/secret.js";
 import { isKeywardError } from "../src/errors.js";
 import { addAccount } from "../src/home/accounts.js";
-import { accountRef, KeywardHome } from "../src/home/home.js";
+import { accountRef, type KeywardHome } from "../src/home/home.js";
 import { abortRotation } from "../src/rotation/abort.js";
 import { applyPlan } from "../src/rotation/apply.js";
 import type { RotationDeps } from "../src/rotation/context.js";
@@ -26,6 +24,7 @@ import { buildRotationPlan } from "../src/rotation/plan.js";
 import { DEFAULT_RUN_OPTIONS, type RotationPlan } from "../src/rotation/schemas.js";
 import { SimControl } from "../src/testing/index.js";
 import { canariesOf, creds, seed, seedKey, simOkxLimits, subName } from "./okx-fixtures.js";
+import { makeTestHome, rotationDeps, type TestHome } from "./test-home.js";
 
 const ADMIN = seedKey("jadmin", "read_only,trade", "127.0.0.1");
 const BOT = seedKey("jbot", "read_only,trade", "127.0.0.1");
@@ -46,9 +45,9 @@ const scenario = () => ({
 
 let sim: RunningSimulator;
 let control: SimControl;
+let testHome: TestHome;
 let dir: string;
 let home: KeywardHome;
-const PASSPHRASE = "CANARY-journal-vault-passphrase";
 const options = (): AdapterOptions => ({
   rateLimits: simOkxLimits(sim),
   retry: { minTimeoutMs: 20, maxTimeoutMs: 200 },
@@ -63,29 +62,15 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await control.loadScenario(scenario());
-  dir = mkdtempSync(join(tmpdir(), "keyward-journal-"));
-  ({ home } = await KeywardHome.init(join(dir, "home"), {
-    passphrase: async () => new Secret(PASSPHRASE),
-    actor: "test:journal",
-    vault: { workFactor: 10 },
-  }));
+  testHome = await makeTestHome("journal");
+  ({ home, dir } = testHome);
   await addAccount(home, { name: "jdesk", exchange: "okx", endpoint: sim.okx }, creds(ADMIN));
 });
 afterEach(() => {
-  home?.close();
-  rmSync(dir, { recursive: true, force: true });
+  testHome?.remove();
 });
 
-function deps(): RotationDeps {
-  return {
-    home,
-    journal: new RotationJournal(home.state(), home.audit()),
-    audit: home.audit(),
-    adapterFor: home.liveAdapterSource(options()),
-    childEnv: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
-    timing: { verifyDeadlineMs: 5_000, pollMs: 50, stepRetries: 1, stepBackoffMs: 50 },
-  };
-}
+const deps = (): RotationDeps => rotationDeps(home, options());
 
 /** BOT rotated to a dotenv file with a check command that fails: the run stops at `delivered`, active. */
 async function stoppedRun(): Promise<{ plan: RotationPlan; envFile: string }> {
@@ -251,7 +236,8 @@ describe("the rotation journal is authenticated", () => {
       home.state().db.prepare("SELECT * FROM rotation_runs").all(),
       home.state().db.prepare("SELECT * FROM rotation_slots").all(),
     ]);
-    for (const canary of [...canariesOf([ADMIN, BOT]), PASSPHRASE]) expect(rows).not.toContain(canary);
+    for (const canary of [...canariesOf([ADMIN, BOT]), testHome.passphrase])
+      expect(rows).not.toContain(canary);
     const key = (await home.vault()).auditKey()?.key.reveal() ?? "no key";
     expect(rows).not.toContain(key);
   });

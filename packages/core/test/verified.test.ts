@@ -4,22 +4,19 @@
  * dead, and a rotation must never revoke the old key when the new one does not work as asked. Over real
  * HTTP against the in-process simulator, through core's public engines (runRevoke, applyPlan).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type RunningSimulator, startSimulator } from "@keyward/simulator";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { AdapterOptions } from "../src/adapters/interface.js";
 import type { Credentials } from "../src/domain/credentials.js";
 import type { KeyRecord } from "../src/domain/schemas.js";
-import { Secret } from "../src/domain/secret.js";
 import { addAccount } from "../src/home/accounts.js";
-import { KeywardHome } from "../src/home/home.js";
+import type { KeywardHome } from "../src/home/home.js";
 import { planRevoke } from "../src/revoke/plan.js";
 import { type RevokeEvent, type RevokeReport, runRevoke } from "../src/revoke/run.js";
 import { applyPlan } from "../src/rotation/apply.js";
 import type { RotationReport } from "../src/rotation/engine.js";
-import { RotationJournal } from "../src/rotation/journal.js";
 import { buildRotationPlan } from "../src/rotation/plan.js";
 import { DEFAULT_RUN_OPTIONS } from "../src/rotation/schemas.js";
 import { SimControl } from "../src/testing/index.js";
@@ -33,6 +30,7 @@ import {
   simOkxLimits,
   subName,
 } from "./okx-fixtures.js";
+import { makeTestHome, rotationDeps, type TestHome } from "./test-home.js";
 
 const ADMIN = seedKey("vadmin", "read_only,trade", "127.0.0.1");
 const BOT = seedKey("vbot", "read_only,trade", "127.0.0.1");
@@ -174,22 +172,17 @@ describe("verified is proven, not claimed", () => {
   });
 
   describe("rotation: the old key is revoked only after the new one is proven as asked", () => {
+    let testHome: TestHome;
     let dir: string;
     let home: KeywardHome;
-    const PASSPHRASE = "CANARY-verified-vault-passphrase";
 
     beforeEach(async () => {
-      dir = mkdtempSync(join(tmpdir(), "keyward-verified-"));
-      ({ home } = await KeywardHome.init(join(dir, "home"), {
-        passphrase: async () => new Secret(PASSPHRASE),
-        actor: "test:verified",
-        vault: { workFactor: 10 },
-      }));
+      testHome = await makeTestHome("verified");
+      ({ home, dir } = testHome);
       await addAccount(home, { name: "vdesk", exchange: "okx", endpoint: sim.okx }, creds(ADMIN));
     });
     afterEach(() => {
-      home?.close();
-      rmSync(dir, { recursive: true, force: true });
+      testHome?.remove();
     });
 
     async function rotateBot(
@@ -204,24 +197,16 @@ describe("verified is proven, not claimed", () => {
         keys,
         deliver: [`dotenv:${envFile}`],
         cwd: dir,
-        home: join(dir, "home"),
+        home: home.paths.dir,
         isAccountKey: () => false,
         holdsSecret: () => false,
       });
       expect(plan.slots.map((s) => s.method)).toEqual(["api"]);
-      const audit = home.audit();
+      // A flawed key answers "dead" or a mismatch at once; the deadline only bounds a broken run.
       const report = await applyPlan(
         plan,
         { ...DEFAULT_RUN_OPTIONS, graceMs: 0 },
-        {
-          home,
-          journal: new RotationJournal(home.state(), audit),
-          audit,
-          adapterFor: home.liveAdapterSource(options()),
-          childEnv: {},
-          // A flawed key answers "dead" or a mismatch at once; the deadline only bounds a broken run.
-          timing: { verifyDeadlineMs: 5_000, pollMs: 50, stepRetries: 1, stepBackoffMs: 50 },
-        },
+        rotationDeps(home, options()),
       );
       seen.push(JSON.stringify(report));
       return { report, envFile, env };

@@ -54,11 +54,9 @@ export const RawPermissionsSchema = z.union([
 export type RawPermissions = z.infer<typeof RawPermissionsSchema>;
 
 export const KeyLocationSchema = z.enum(["master", "sub-account", "tracked"]);
-export type KeyLocation = z.infer<typeof KeyLocationSchema>;
 
 /** How an action can be done for a key: by API, or by a person on the exchange's web site. */
 export const ActionModeSchema = z.enum(["api", "manual"]);
-export type ActionMode = z.infer<typeof ActionModeSchema>;
 
 export const KeyRecordSchema = z.strictObject({
   /** Stable id: exchange:account:sub-account (or "-"):apiKey. */

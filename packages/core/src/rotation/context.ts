@@ -63,7 +63,7 @@ export interface RotationDeps {
   crashPoint?(point: string): void;
   /** Environment of exec targets and the check command; the shell strips secrets from it. */
   childEnv: NodeJS.ProcessEnv;
-  /** Where check-command and exec-target failures are explained; default nowhere. */
+  /** Overrides of the step timings (verify deadline, polling, retries, command timeout): DEFAULT_TIMING. */
   timing?: Partial<Timing>;
   signal?: AbortSignal;
   now?(): number;

@@ -94,7 +94,6 @@ export const NewKeySpecSchema = z.strictObject({
   /** null: the exchange does not report IP whitelists (Bitfinex), so the person copies the old one. */
   ip: z.array(z.string()).nullable(),
 });
-export type NewKeySpecDoc = z.infer<typeof NewKeySpecSchema>;
 
 export const PlanSlotSchema = z.strictObject({
   slot: z.number().int().positive(),

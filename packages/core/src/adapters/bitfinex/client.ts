@@ -90,7 +90,7 @@ function answerTo(transport: Transport, nonce: number): Transport["seen"] {
   return seen?.nonce === String(nonce) ? seen : undefined;
 }
 
-/** ccxt's timeout covers only the wait for headers (ccxt notes §3); this bounds the whole request. */
+/** ccxt's timeout covers only the wait for headers (docs/ccxt.md#timeouts); this bounds the whole request. */
 async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {

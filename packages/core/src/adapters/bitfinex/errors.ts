@@ -140,7 +140,7 @@ function fromThrown(error: unknown, secrets: readonly Secret[]): BitfinexFailure
   const name = error instanceof Error ? error.name : "";
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown } | null)?.code;
-  // undici errors escape ccxt on a body cut mid-way (ccxt notes §3): UND_ERR_SOCKET, UND_ERR_BODY_TIMEOUT, …
+  // undici errors escape ccxt on a body cut mid-way (docs/ccxt.md#timeouts): UND_ERR_SOCKET, UND_ERR_BODY_TIMEOUT, …
   if (typeof code === "string" && code.startsWith("UND_ERR_")) {
     return code.includes("TIMEOUT")
       ? { kind: "timeout", code: "timeout", text: "the answer timed out" }
@@ -207,8 +207,6 @@ export function transientOf(failure: BitfinexFailure, what: string): TransientFa
   const status = failure.status === undefined ? "" : ` (HTTP ${failure.status})`;
   return new TransientFailure(kind, `${what}: ${describe(failure)}${status}`, failure.code);
 }
-
-export const isTransient = (failure: BitfinexFailure): boolean => TRANSIENT[failure.kind] !== undefined;
 
 /**
  * An account-level call (the account's own key) failed with a final answer. `needs` names the scope the

@@ -4,9 +4,10 @@
  * the scheduler on every attempt), clock resynchronisation after 50102, zod parsing of every answer,
  * safe error extraction, and one log entry per request.
  *
- * ccxt facts relied on here are in notes/ccxt.md: its throttle is per instance (so it is off), its
- * `timeout` stops at response headers (so the dispatcher gets a body timeout too), and its `last_*`
- * fields are shared by concurrent calls (so errors are annotated inside its synchronous handlers).
+ * ccxt facts relied on here are in docs/ccxt.md: its throttle is per instance, so it is off
+ * (docs/ccxt.md#throttling-is-keywards); its `timeout` stops at response headers, so the dispatcher gets
+ * a body timeout too (docs/ccxt.md#timeouts); and its `last_*` fields are shared by concurrent calls, so
+ * errors are annotated inside its synchronous handlers (docs/ccxt.md#concurrency-shared-last-answer-fields).
  */
 import type { z } from "zod";
 import { type Credentials, secretsOf } from "../../domain/credentials.js";
@@ -48,7 +49,8 @@ type CcxtOkx = Record<OkxMethodName, (params: Params) => Promise<unknown>> & {
 
 /**
  * Attaches the HTTP status and raw body to errors thrown by ccxt's response handlers. They run
- * synchronously for the response at hand, so this is safe under concurrency (notes/ccxt.md §5).
+ * synchronously for the response at hand, so this is safe under concurrency
+ * (docs/ccxt.md#concurrency-shared-last-answer-fields).
  */
 function annotateErrors(ex: Record<string, unknown>): void {
   const wrap = (name: "handleErrors" | "handleHttpStatusCode", bodyIndex: number) => {

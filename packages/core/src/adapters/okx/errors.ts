@@ -7,8 +7,9 @@
  * ccxt's exception class is not trusted on its own: it maps 50119, 50035, 50120 and 59500 to a plain
  * ExchangeError and lets the JSON `code` win over the HTTP status. So the code is read from the raw
  * body: the client annotates errors with status and body inside ccxt's synchronous handlers (the
- * `last_*` fields are shared by concurrent calls, see notes/ccxt.md §5), and the `"okx {json}"`
- * message is the fallback. ccxt messages themselves are never passed on: they carry bodies and URLs.
+ * `last_*` fields are shared by concurrent calls, docs/ccxt.md#concurrency-shared-last-answer-fields),
+ * and the `"okx {json}"` message is the fallback (docs/ccxt.md#errors-from-the-status-and-body-never-from-ccxts-class).
+ * ccxt messages themselves are never passed on: they carry bodies and URLs.
  */
 import type { InconclusiveReason, ProbeResult } from "../../domain/schemas.js";
 import { redact, type Secret } from "../../domain/secret.js";

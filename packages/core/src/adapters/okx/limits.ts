@@ -57,9 +57,7 @@ export interface OkxEndpoint {
   write: boolean;
 }
 
-export const OKX_DOCS = "https://www.okx.com/docs-v5/en/";
-
-/** Keyed by a short name; `doc` anchors under https://www.okx.com/docs-v5/en/ describe each. */
+/** Keyed by a short name; each entry's comment names its section of https://www.okx.com/docs-v5/en/ (the anchor). */
 export const OKX_ENDPOINTS = {
   /** #sub-account-rest-api-get-sub-account-list */
   subAccounts: {
