@@ -203,10 +203,13 @@ describe("nonces (docs/exchanges/bitfinex.md#nonce-rules)", () => {
   });
 
   it("a single rejection caused by a racing millisecond bot does not switch the key", async () => {
-    // The bot's last nonce is 30 ms ahead of Keyward's clock: the first millisecond probe is rejected.
-    expect((await botCall(sim.bitfinex, RACED, Date.now() + 30)).status).toBe(200);
+    // The bot's last nonce is 800 ms ahead of Keyward's clock: the first millisecond probe is rejected,
+    // and the retry after RACE_PAUSE_MS (1 s) is past it. The lead is wide and taken last, just before the
+    // probe, so a loaded machine (slow HTTP, a slow first ccxt load) cannot let the clock catch up first.
+    const adapter = desk();
+    expect((await botCall(sim.bitfinex, RACED, Date.now() + 800)).status).toBe(200);
     const since = await control.lastSeq();
-    const result = keep(await desk().probe(creds(RACED)));
+    const result = keep(await adapter.probe(creds(RACED)));
     expect(result.status).toBe("alive");
     expect(result.meta).toEqual({ nonce: "ms" });
     expect((await rowsFor(RACED.apiKey, since)).map((r) => r.code)).toEqual(["10114", "0"]);
