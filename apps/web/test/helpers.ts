@@ -1,7 +1,8 @@
 /**
  * The web tests' desk: the shared test desk's simulator (@keyward/simulator/testing: started in-process,
- * small rateScale, every secret a canary string), a temporary Keyward home set up through core (KeywardHome + vault, accounts probed
- * first, a tracked Bitfinex key), and the web server started in-process on a free port against it.
+ * small rateScale, every secret a canary string), a temporary Keyward home set up through core from the
+ * desk's seed (KeywardHome + vault, accounts probed first, a tracked Bitfinex key), and the web server
+ * started in-process on a free port against it.
  *
  * HTTP goes through node:http (not fetch) so tests control every header, Host and Origin included.
  * Every response body the tests receive is recorded; `CANARIES` lists every secret, and the suites
