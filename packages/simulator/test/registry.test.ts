@@ -85,7 +85,7 @@ describe("the test desk", () => {
     expect(DESK_CANARIES.every((c) => c.startsWith("CANARY-"))).toBe(true);
   });
 
-  it("its seed points each account at its exchange's listener, and its credentials authenticate", async () => {
+  it("its seed points each account at its exchange's listener; its credentials authenticate", async () => {
     expect(desk.seed.accounts.length).toBeGreaterThan(0);
     for (const account of desk.seed.accounts) {
       expect(account.endpoint).toBe(urlOf(desk.running, account.exchange));

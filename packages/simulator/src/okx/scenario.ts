@@ -68,7 +68,10 @@ export const OkxScenarioSchema = z.strictObject({ accounts: z.array(OkxAccountSc
 export type OkxScenario = z.output<typeof OkxScenarioSchema>;
 export type OkxKeySeed = z.output<typeof OkxKeySchema>;
 
-/** Unique UIDs (masters and subs alike), sub-account names and labels per sub-account; no sub-account withdraw. */
+/**
+ * Unique UIDs (masters and subs alike), sub-account names, and labels per sub-account; no sub-account
+ * key may withdraw.
+ */
 export function checkOkxScenario(section: OkxScenario, rules: ScenarioRules): void {
   const seenUids = new Set<string>();
   section.accounts.forEach((account, a) => {

@@ -131,7 +131,7 @@ export const deskCredentials = (key: DeskKey) =>
     ? { apiKey: key.apiKey, secret: key.secretKey, passphrase: key.passphrase }
     : { apiKey: key.apiKey, secret: key.apiSecret };
 
-/** The desk as a Keyward user sets it up against the simulator at `urls`: accounts in order, then tracked keys. */
+/** The desk as a Keyward user sets it up against the simulator at `urls`: accounts, then the tracked key. */
 export function deskSeed(urls: Record<ExchangeId, string>): DemoDesk {
   return {
     accounts: [
