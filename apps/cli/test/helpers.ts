@@ -8,9 +8,11 @@
  *     (KEYWARD_PASSPHRASE set, nothing inherited from the developer's KEYWARD_*) and a hard timeout;
  *     `startCli` also lets a test watch the output while the command runs (manual revoke steps).
  *     Every run, in every test, fails if its stdout or stderr holds a canary (a `CANARY-…` secret).
- *   - `KEYS` / `scenario()`: a small desk whose every secret and passphrase is a canary string.
- *   - `Sim`: the simulator plus its control API (/state, /ui/revoke, /faults, /requests).
- *   - `setupHome`: `keyward init` + `account add` (OKX, Bitfinex) + `key track`, all through the CLI.
+ *   - `KEYS` / `scenario()`: the shared test desk (`@keyward/simulator/testing`, the web suite's too), a
+ *     small desk whose every secret and passphrase is a canary string.
+ *   - `Sim`: the desk's simulator plus its control API (/state, /ui/revoke, /faults, /requests).
+ *   - `setupHome`: `keyward init` + `account add` for each of the desk's accounts + `key track` for its
+ *     tracked key, all through the CLI.
  *     global-setup.ts makes one such home (the template) per run; `desk()` gives a test its own simulator
  *     and a fresh copy of the template pointed at it, so tests run side by side without paying the
  *     set-up (~5 s of CPU: each vault open is an scrypt) again.
@@ -23,13 +25,22 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { DemoDesk, RequestLogEntry, RunningSimulator, ScenarioInput } from "@keyward/simulator";
 import {
-  type RequestLogEntry,
-  type RunningSimulator,
-  type ScenarioInput,
-  startSimulator,
-  type WorldView,
-} from "@keyward/simulator";
+  DESK_ACCOUNTS,
+  DESK_CANARIES,
+  DESK_KEYS,
+  DESK_TRACKED_LABEL,
+  type DeskKey,
+  deskCredentials,
+  deskScenario,
+  type KeyStatus,
+  keyStatuses,
+  revokedKeys,
+  SimulatorClient,
+  startTestDesk,
+  urlOf,
+} from "@keyward/simulator/testing";
 import type BetterSqlite3 from "better-sqlite3";
 import { inject, type TestContext } from "vitest";
 
@@ -197,83 +208,15 @@ export function parseJson<T = unknown>(r: RunResult): T {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The scenario: a small desk, every secret a canary
+// The scenario: the shared test desk (@keyward/simulator/testing), every secret a canary
 
-const DAY = 86_400_000;
-const msAgo = (days: number) => String(Date.now() - days * DAY);
-
-interface OkxSeed {
-  apiKey: string;
-  secretKey: string;
-  passphrase: string;
-  label: string;
-  perm: string;
-  ip: string;
-  ts: string;
-}
-
-const okxKey = (n: number, label: string, perm: string, ip: string, ageDays: number): OkxSeed => ({
-  apiKey: `5e1f0c2a-7d3b-4c1e-9a0f-0000000000${String(n).padStart(2, "0")}`,
-  secretKey: `CANARY-okx-secret-${label}-91f3e7`,
-  passphrase: `CANARY-okx-pass-${label}-2c84a1`,
-  label,
-  perm,
-  ip,
-  ts: msAgo(ageDays),
-});
-
-const bfxKey = (n: number, label: string, permissions: [string, 0 | 1, 0 | 1][], ip: string[]) => ({
-  apiKey: `bfxKey${String(n).padStart(2, "0")}d81c5a0e4b7f93d2a6c1e0b8f47a5d3c9e1b`,
-  apiSecret: `CANARY-bfx-secret-${label}-5d0b7e`,
-  label,
-  permissions,
-  ip,
-  createdAt: "2026-06-01T09:00:00Z",
-});
-
-/**
- * OKX: one master account ("desk-okx" in Keyward) whose IP-bound master key Keyward uses, four sub-account
- * keys (bot-1..3 match `bot-*`; bot-2 has no IP binding, bot-3 is old) and a read-only ops key; a second,
- * risky master key (withdraw, no IP) is only used to add an account that must draw warnings.
- * Bitfinex: one user ("desk-bfx"): Keyward's account key (read-only scopes), a tracked market-making key
- * that can withdraw (whitelisted to 127.0.0.1, so it is provable from here), and a key Keyward never sees.
- */
-export const KEYS = {
-  okxMaster: okxKey(1, "desk-master", "read_only,trade", "127.0.0.1", 20),
-  /** Another master key of the same account: can withdraw, no IP binding (account add must warn). */
-  okxLegacy: okxKey(2, "legacy-master", "read_only,trade,withdraw", "", 200),
-  bot1: okxKey(11, "bot-1", "read_only,trade", "10.0.0.1", 10),
-  bot2: okxKey(12, "bot-2", "read_only,trade", "", 10),
-  bot3: okxKey(13, "bot-3", "read_only,trade", "10.0.0.3", 400),
-  opsReader: okxKey(14, "ops-reader", "read_only", "10.0.0.9", 10),
-  bfxAccount: bfxKey(
-    1,
-    "keyward-reader",
-    [
-      ["account", 1, 0],
-      ["orders", 1, 0],
-      ["wallets", 1, 0],
-      ["withdraw", 0, 0],
-    ],
-    [],
-  ),
-  bfxMm: bfxKey(
-    2,
-    "bfx-mm",
-    [
-      ["orders", 1, 1],
-      ["wallets", 1, 0],
-      ["withdraw", 0, 1],
-    ],
-    ["127.0.0.1"],
-  ),
-  bfxUntracked: bfxKey(3, "bfx-other", [["orders", 1, 1]], []),
-} as const;
+/** The desk's keys (see DESK_KEYS for who is who). */
+export const KEYS = DESK_KEYS;
 
 /** Keyward's names for the two accounts and the tracked key. */
-export const OKX_ACCOUNT = "desk-okx";
-export const BFX_ACCOUNT = "desk-bfx";
-export const TRACKED_LABEL = "bfx-mm";
+export const OKX_ACCOUNT = DESK_ACCOUNTS.okx;
+export const BFX_ACCOUNT = DESK_ACCOUNTS.bitfinex;
+export const TRACKED_LABEL = DESK_TRACKED_LABEL;
 
 /** The OKX sub-account keys (revocable by API) and the keys only a person can revoke. */
 export const OKX_SUB_KEYS = [KEYS.bot1, KEYS.bot2, KEYS.bot3, KEYS.opsReader];
@@ -283,48 +226,13 @@ export const MANUAL_KEYS = [
   { exchange: "bitfinex" as const, apiKey: KEYS.bfxMm.apiKey },
 ];
 
-export function scenario(): ScenarioInput {
-  return {
-    okx: {
-      accounts: [
-        {
-          uid: "300000001",
-          name: "desk",
-          keys: [KEYS.okxMaster, KEYS.okxLegacy],
-          subAccounts: [
-            { name: "deskBots01", uid: "300000101", ts: msAgo(300), keys: [KEYS.bot1, KEYS.bot2] },
-            { name: "deskBots02", uid: "300000102", ts: msAgo(300), keys: [KEYS.bot3] },
-            { name: "deskOps01", uid: "300000103", ts: msAgo(300), keys: [KEYS.opsReader] },
-          ],
-        },
-      ],
-    },
-    bitfinex: {
-      users: [
-        {
-          id: 7000001,
-          email: "ops@desk.example",
-          keys: [KEYS.bfxAccount, KEYS.bfxMm, KEYS.bfxUntracked],
-        },
-      ],
-    },
-  };
-}
+export const scenario = (): ScenarioInput => deskScenario();
 
 /** Every secret in the scenario, plus the vault passphrase. */
-export const CANARIES: string[] = [
-  PASSPHRASE,
-  ...Object.values(KEYS).flatMap((k) =>
-    "secretKey" in k ? [k.secretKey, k.passphrase] : [(k as { apiSecret: string }).apiSecret],
-  ),
-];
+export const CANARIES: string[] = [PASSPHRASE, ...DESK_CANARIES];
 
 /** `{apiKey, secret, passphrase?}` for `--credentials-stdin`. */
-export function credentialsJson(key: (typeof KEYS)[keyof typeof KEYS]): string {
-  return "secretKey" in key
-    ? JSON.stringify({ apiKey: key.apiKey, secret: key.secretKey, passphrase: key.passphrase })
-    : JSON.stringify({ apiKey: key.apiKey, secret: (key as { apiSecret: string }).apiSecret });
-}
+export const credentialsJson = (key: DeskKey): string => JSON.stringify(deskCredentials(key));
 
 /** How a key shows in checklists and tables: first 4 … last 4 characters. */
 export const shortKey = (apiKey: string) => `${apiKey.slice(0, 4)}…${apiKey.slice(-4)}`;
@@ -332,15 +240,21 @@ export const shortKey = (apiKey: string) => `${apiKey.slice(0, 4)}…${apiKey.sl
 // ---------------------------------------------------------------------------------------------------
 // The simulator and its control API
 
-export type { RequestLogEntry };
-export type KeyStatus = "active" | "revoked";
+export type { KeyStatus, RequestLogEntry };
 
-export class Sim {
-  private constructor(readonly running: RunningSimulator) {}
+export class Sim extends SimulatorClient {
+  private constructor(
+    readonly running: RunningSimulator,
+    /** The accounts and the tracked key of the desk, pointed at this simulator. */
+    readonly seed: DemoDesk,
+  ) {
+    super(running.control);
+  }
 
-  /** OKX writes 1 per 50 ms, reads 20 per 100 ms (the CLI still paces itself at OKX's real limits). */
+  /** The desk's simulator (rateScale 0.05, see startTestDesk). */
   static async start(): Promise<Sim> {
-    return new Sim(await startSimulator({ scenario: scenario(), rateScale: 0.05 }));
+    const desk = await startTestDesk();
+    return new Sim(desk.running, desk.seed);
   }
 
   get okx(): string {
@@ -350,57 +264,15 @@ export class Sim {
     return this.running.bitfinex;
   }
 
-  async control<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.running.control}${path}`, {
-      method,
-      ...(body === undefined
-        ? {}
-        : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
-    });
-    const json = (await res.json()) as T;
-    if (!res.ok) throw new Error(`control ${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  }
-
-  state(): Promise<WorldView> {
-    return this.control<WorldView>("GET", "/state");
-  }
-
-  requests(): Promise<RequestLogEntry[]> {
-    return this.control<RequestLogEntry[]>("GET", "/requests");
-  }
-
-  faults(spec: Record<string, unknown>): Promise<unknown> {
-    return this.control("POST", "/faults", spec);
-  }
-
-  /** What a person does on the exchange's web page. */
-  uiRevoke(exchange: "okx" | "bitfinex", apiKey: string): Promise<unknown> {
-    return this.control("POST", "/ui/revoke", { exchange, apiKey });
-  }
-
   close(): Promise<void> {
     return this.running.close();
   }
 }
 
 /** Every key's status in a /state view, by API key. */
-export function statuses(state: WorldView): Map<string, KeyStatus> {
-  const out = new Map<string, KeyStatus>();
-  for (const account of state.okx.accounts) {
-    for (const k of account.keys) out.set(k.apiKey, k.status);
-    for (const sub of account.subAccounts) for (const k of sub.keys) out.set(k.apiKey, k.status);
-  }
-  for (const user of state.bitfinex.users) for (const k of user.keys) out.set(k.apiKey, k.status);
-  return out;
-}
+export const statuses = keyStatuses;
 
-/** The API keys a /state view shows revoked. */
-export const revokedKeys = (state: WorldView): string[] =>
-  [...statuses(state)]
-    .filter(([, s]) => s === "revoked")
-    .map(([k]) => k)
-    .sort();
+export { revokedKeys };
 
 // ---------------------------------------------------------------------------------------------------
 // Keyward homes
@@ -464,19 +336,26 @@ export async function initHome(): Promise<Home> {
 export async function setupHome(sim: Sim): Promise<Home> {
   const home = await initHome();
   // One after the other: each of these saves the vault.
-  await must(home, ["account", "add", "okx", OKX_ACCOUNT, "--endpoint", sim.okx, "--credentials-stdin"], {
-    input: credentialsJson(KEYS.okxMaster),
-  });
-  await must(
-    home,
-    ["account", "add", "bitfinex", BFX_ACCOUNT, "--endpoint", sim.bitfinex, "--credentials-stdin"],
-    {
-      input: credentialsJson(KEYS.bfxAccount),
-    },
-  );
-  await must(home, ["key", "track", BFX_ACCOUNT, "--label", TRACKED_LABEL, "--credentials-stdin"], {
-    input: credentialsJson(KEYS.bfxMm),
-  });
+  for (const account of sim.seed.accounts) {
+    await must(
+      home,
+      [
+        "account",
+        "add",
+        account.exchange,
+        account.name,
+        "--endpoint",
+        account.endpoint,
+        "--credentials-stdin",
+      ],
+      { input: JSON.stringify(account.credentials) },
+    );
+  }
+  for (const key of sim.seed.tracked) {
+    await must(home, ["key", "track", key.account, "--label", key.label, "--credentials-stdin"], {
+      input: JSON.stringify(key.credentials),
+    });
+  }
   return home;
 }
 
@@ -491,8 +370,7 @@ export function cloneHome(templateDir: string, sim: Sim): Home {
   const config = JSON.parse(readFileSync(home.config, "utf8")) as {
     accounts: { exchange: string; endpoint?: string }[];
   };
-  for (const account of config.accounts)
-    account.endpoint = account.exchange === "okx" ? sim.okx : sim.bitfinex;
+  for (const account of config.accounts) account.endpoint = urlOf(sim.running, account.exchange);
   writeFileSync(home.config, `${JSON.stringify(config, null, 2)}\n`);
   return home;
 }

@@ -15,7 +15,8 @@
 import { createHash, createHmac } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type RunningSimulator, startSimulator, type WorldView } from "@keyward/simulator";
+import type { RunningSimulator, WorldView } from "@keyward/simulator";
+import { startTestDesk, urlOf } from "@keyward/simulator/testing";
 import { Decrypter, generateX25519Identity, identityToRecipient } from "age-encryption";
 import { parse } from "dotenv";
 import { expect, inject, type TestContext } from "vitest";
@@ -76,18 +77,9 @@ export async function startRotSim(keys: SubKey[], rateScale = 0.05): Promise<Rot
         })),
     });
   });
-  const running = await startSimulator({ scenario: world, rateScale });
-  const control = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${running.control}${path}`, {
-      method,
-      ...(body === undefined
-        ? {}
-        : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
-    });
-    const json = (await res.json()) as T;
-    if (!res.ok) throw new Error(`control ${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
+  const { running, client } = await startTestDesk({ scenario: world, rateScale });
+  const control = <T>(method: string, path: string, body?: unknown): Promise<T> =>
+    client.control<T>(method, path, body);
   return {
     running,
     okx: running.okx,
@@ -104,7 +96,7 @@ export function homeFor(sim: RotSim): Home {
   const config = JSON.parse(readFileSync(home.config, "utf8")) as {
     accounts: { exchange: string; endpoint?: string }[];
   };
-  for (const a of config.accounts) a.endpoint = a.exchange === "okx" ? sim.okx : sim.bitfinex;
+  for (const a of config.accounts) a.endpoint = urlOf(sim.running, a.exchange);
   writeFileSync(home.config, `${JSON.stringify(config, null, 2)}\n`);
   return home;
 }

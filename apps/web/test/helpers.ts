@@ -1,7 +1,8 @@
 /**
- * The web tests' desk: a simulator started in-process (small rateScale) on a scenario whose every secret
- * is a canary string, a temporary Keyward home set up through core (KeywardHome + vault, accounts probed
- * first, a tracked Bitfinex key), and the web server started in-process on a free port against it.
+ * The web tests' desk: the shared test desk's simulator (@keyward/simulator/testing: started in-process,
+ * small rateScale, every secret a canary string), a temporary Keyward home set up through core from the
+ * desk's seed (KeywardHome + vault, accounts probed first, a tracked Bitfinex key), and the web server
+ * started in-process on a free port against it.
  *
  * HTTP goes through node:http (not fetch) so tests control every header, Host and Origin included.
  * Every response body the tests receive is recorded; `CANARIES` lists every secret, and the suites
@@ -15,12 +16,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KeywardHome, Secret } from "@keyward/core";
+import type { RunningSimulator, ScenarioInput, WorldView } from "@keyward/simulator";
 import {
-  type RunningSimulator,
-  type ScenarioInput,
-  startSimulator,
-  type WorldView,
-} from "@keyward/simulator";
+  DESK_ACCOUNTS,
+  DESK_CANARIES,
+  DESK_KEYS,
+  deskScenario,
+  deskSeed,
+  keyStatuses,
+  startTestDesk,
+} from "@keyward/simulator/testing";
 import {
   type HomeSeed,
   setupHome,
@@ -34,119 +39,27 @@ export const UI_DIR = fileURLToPath(new URL("../dist/ui/", import.meta.url));
 
 export const PASSPHRASE = "CANARY-web-vault-passphrase-4e81a7";
 
-const DAY = 86_400_000;
-const msAgo = (days: number) => String(Date.now() - days * DAY);
+/** The shared test desk's keys (@keyward/simulator/testing; the CLI suite's desk too). */
+export const KEYS = DESK_KEYS;
 
-const okxKey = (n: number, label: string, perm: string, ip: string, ageDays: number) => ({
-  apiKey: `7a1c9e20-3b4d-4f5e-8a6b-0000000000${String(n).padStart(2, "0")}`,
-  secretKey: `CANARY-web-okx-secret-${label}-70c2d9`,
-  passphrase: `CANARY-web-okx-pass-${label}-1b3e5f`,
-  label,
-  perm,
-  ip,
-  ts: msAgo(ageDays),
-});
+export const OKX_ACCOUNT = DESK_ACCOUNTS.okx;
+export const BFX_ACCOUNT = DESK_ACCOUNTS.bitfinex;
 
-const bfxKey = (n: number, label: string, permissions: [string, 0 | 1, 0 | 1][], ip: string[]) => ({
-  apiKey: `webBfx${String(n).padStart(2, "0")}a81c5a0e4b7f93d2a6c1e0b8f47a5d3c9e1b`,
-  apiSecret: `CANARY-web-bfx-secret-${label}-9d0b7e`,
-  label,
-  permissions,
-  ip,
-  createdAt: "2026-06-01T09:00:00Z",
-});
-
-export const KEYS = {
-  okxMaster: okxKey(1, "desk-master", "read_only,trade", "127.0.0.1", 20),
-  okxLegacy: okxKey(2, "legacy-master", "read_only,trade,withdraw", "", 200),
-  bot1: okxKey(11, "bot-1", "read_only,trade", "10.0.0.1", 10),
-  bot2: okxKey(12, "bot-2", "read_only,trade", "", 10),
-  bot3: okxKey(13, "bot-3", "read_only,trade", "10.0.0.3", 400),
-  opsReader: okxKey(14, "ops-reader", "read_only", "10.0.0.9", 10),
-  bfxAccount: bfxKey(
-    1,
-    "keyward-reader",
-    [
-      ["account", 1, 0],
-      ["orders", 1, 0],
-      ["wallets", 1, 0],
-      ["withdraw", 0, 0],
-    ],
-    [],
-  ),
-  bfxMm: bfxKey(
-    2,
-    "bfx-mm",
-    [
-      ["orders", 1, 1],
-      ["wallets", 1, 0],
-      ["withdraw", 0, 1],
-    ],
-    ["127.0.0.1"],
-  ),
-} as const;
-
-export const OKX_ACCOUNT = "desk-okx";
-export const BFX_ACCOUNT = "desk-bfx";
+/** The desk's Bitfinex user, by the id this suite's tests give it (rotation.test.ts creates keys for it). */
+const BFX_USER_ID = 8000001;
 
 export function scenario(): ScenarioInput {
-  return {
-    okx: {
-      accounts: [
-        {
-          uid: "400000001",
-          name: "desk",
-          keys: [KEYS.okxMaster, KEYS.okxLegacy],
-          subAccounts: [
-            { name: "deskBots01", uid: "400000101", ts: msAgo(300), keys: [KEYS.bot1, KEYS.bot2] },
-            { name: "deskBots02", uid: "400000102", ts: msAgo(300), keys: [KEYS.bot3] },
-            { name: "deskOps01", uid: "400000103", ts: msAgo(300), keys: [KEYS.opsReader] },
-          ],
-        },
-      ],
-    },
-    bitfinex: {
-      users: [{ id: 8000001, email: "ops@web-desk.example", keys: [KEYS.bfxAccount, KEYS.bfxMm] }],
-    },
-  };
+  const world = deskScenario();
+  for (const user of world.bitfinex.users) user.id = BFX_USER_ID;
+  return world;
 }
 
 /** Every secret of the scenario, and the vault passphrase. */
-export const CANARIES: string[] = [
-  PASSPHRASE,
-  ...Object.values(KEYS).flatMap((k) => ("secretKey" in k ? [k.secretKey, k.passphrase] : [k.apiSecret])),
-];
+export const CANARIES: string[] = [PASSPHRASE, ...DESK_CANARIES];
 
+/** The desk's accounts and tracked key (deskSeed), in a new vault with a low work factor. */
 export function seed(sim: RunningSimulator): HomeSeed {
-  return {
-    passphrase: PASSPHRASE,
-    workFactor: 10,
-    accounts: [
-      {
-        name: OKX_ACCOUNT,
-        exchange: "okx",
-        endpoint: sim.okx,
-        credentials: {
-          apiKey: KEYS.okxMaster.apiKey,
-          secret: KEYS.okxMaster.secretKey,
-          passphrase: KEYS.okxMaster.passphrase,
-        },
-      },
-      {
-        name: BFX_ACCOUNT,
-        exchange: "bitfinex",
-        endpoint: sim.bitfinex,
-        credentials: { apiKey: KEYS.bfxAccount.apiKey, secret: KEYS.bfxAccount.apiSecret },
-      },
-    ],
-    tracked: [
-      {
-        account: BFX_ACCOUNT,
-        label: "bfx-mm",
-        credentials: { apiKey: KEYS.bfxMm.apiKey, secret: KEYS.bfxMm.apiSecret },
-      },
-    ],
-  };
+  return { passphrase: PASSPHRASE, workFactor: 10, ...deskSeed(sim) };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -285,7 +198,7 @@ export async function startDesk(
   options: Partial<WebServerOptions> = {},
   seedFor: (sim: RunningSimulator) => HomeSeed = seed,
 ): Promise<Desk> {
-  const sim = await startSimulator({ scenario: scenario(), rateScale: 0.05 });
+  const { running: sim, client } = await startTestDesk({ scenario: scenario() });
   const dir = mkdtempSync(join(tmpdir(), "keyward-web-test-"));
   (await setupHome(dir, seedFor(sim))).close();
   // Opened again, as `keyward web` opens an existing home.
@@ -301,25 +214,15 @@ export async function startDesk(
     ...options,
   });
   await server.ready;
-  const control = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${sim.control}${path}`, {
-      method,
-      ...(body === undefined
-        ? {}
-        : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
-    });
-    if (!res.ok) throw new Error(`control ${method} ${path}: ${res.status}`);
-    return res.json();
-  };
   return {
     sim,
     home,
     dir,
     server,
     printed,
-    state: () => control("GET", "/state") as Promise<WorldView>,
+    state: () => client.state(),
     uiRevoke: async (exchange, apiKey) => {
-      await control("POST", "/ui/revoke", { exchange, apiKey });
+      await client.uiRevoke(exchange, apiKey);
     },
     close: async () => {
       await server.close();
@@ -331,15 +234,7 @@ export async function startDesk(
 }
 
 /** The status of every key in a simulator /state view, by API key. */
-export function statuses(state: WorldView): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const a of state.okx.accounts) {
-    for (const k of a.keys) out.set(k.apiKey, k.status);
-    for (const s of a.subAccounts) for (const k of s.keys) out.set(k.apiKey, k.status);
-  }
-  for (const u of state.bitfinex.users) for (const k of u.keys) out.set(k.apiKey, k.status);
-  return out;
-}
+export const statuses: (state: WorldView) => Map<string, string> = keyStatuses;
 
 /** Bodies (with where they came from) that carry any canary. */
 export function leaks(bodies: readonly { what: string; body: string }[] = received): string[] {

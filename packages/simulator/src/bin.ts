@@ -8,30 +8,45 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { formatZodError, parseScenarioText, ScenarioError } from "./scenario.js";
-import { startSimulator } from "./simulator.js";
+import { readyLine, startSimulator } from "./simulator.js";
+import { MODULES } from "./world.js";
+
+/** `--<id>-port`: one per exchange module. */
+const portFlags = MODULES.map((m) => ({ flag: `${m.id}-port`, id: m.id, help: m.portHelp }));
+
+const option = (flag: string, help: string) => `  ${flag.padEnd(23)}${help}`;
 
 const USAGE = `Usage: keyward-sim --scenario FILE [options]
 
-Runs a local simulator of the OKX v5 and Bitfinex v2 API-key management surfaces on 127.0.0.1.
-When ready it prints {"okx":URL,"bitfinex":URL,"control":URL,"okxRegions":{...}} on one line.
+Runs a local simulator of the ${MODULES.map((m) => m.title).join(" and ")} API-key management surfaces on 127.0.0.1.
+When ready it prints ${readyLineShape()} on one line.
 
 Options:
-  --scenario FILE        world to start with (JSON; see the package README)
-  --okx-port N           OKX (www) port, 0 = any free port (default 0)
-  --bitfinex-port N      Bitfinex port (default 0)
-  --control-port N       control API port (default 0)
-  --latency-ms N         latency added to every exchange request (default 0)
-  --rate-scale F         multiply every rate-limit window by F, e.g. 0.1 (default 1)
-  --state-file FILE      persist the world to FILE and reload it on start
-  -h, --help             show this help
+${[
+  option("--scenario FILE", "world to start with (JSON; see the package README)"),
+  ...portFlags.map((p, i) =>
+    option(`--${p.flag} N`, `${p.help}${i === 0 ? ", 0 = any free port" : ""} (default 0)`),
+  ),
+  option("--control-port N", "control API port (default 0)"),
+  option("--latency-ms N", "latency added to every exchange request (default 0)"),
+  option("--rate-scale F", "multiply every rate-limit window by F, e.g. 0.1 (default 1)"),
+  option("--state-file FILE", "persist the world to FILE and reload it on start"),
+  option("-h, --help", "show this help"),
+].join("\n")}
 
 Exit codes: 0 stopped by SIGINT/SIGTERM; 1 could not start; 2 bad arguments or scenario.`;
+
+/** `{"<id>":URL,…,"control":URL,"<extra>":{...},…}`, from the registry. */
+function readyLineShape(): string {
+  const urls = [...MODULES.map((m) => `"${m.id}":URL`), `"control":URL`];
+  const extras = MODULES.flatMap((m) => m.readyLineExtras ?? []).map((name) => `"${name}":{...}`);
+  return `{${[...urls, ...extras].join(",")}}`;
+}
 
 const port = z.coerce.number().int().min(0).max(65535);
 const ArgsSchema = z.object({
   scenario: z.string().min(1, "is required"),
-  "okx-port": port.default(0),
-  "bitfinex-port": port.default(0),
+  ...Object.fromEntries(portFlags.map((p) => [p.flag, port.default(0)])),
   "control-port": port.default(0),
   "latency-ms": z.coerce.number().int().min(0).max(60_000).default(0),
   "rate-scale": z.coerce.number().positive().max(1000).default(1),
@@ -49,8 +64,7 @@ async function main(): Promise<void> {
     ({ values } = parseArgs({
       options: {
         scenario: { type: "string" },
-        "okx-port": { type: "string" },
-        "bitfinex-port": { type: "string" },
+        ...Object.fromEntries(portFlags.map((p) => [p.flag, { type: "string" as const }])),
         "control-port": { type: "string" },
         "latency-ms": { type: "string" },
         "rate-scale": { type: "string" },
@@ -68,7 +82,7 @@ async function main(): Promise<void> {
   }
   const args = ArgsSchema.safeParse({ scenario: "", ...values });
   if (!args.success) fail(`${formatZodError(args.error).replace(/^(\S+):/, "--$1")}\n\n${USAGE}`, 2);
-  const opts = args.data;
+  const opts = args.data as z.output<typeof ArgsSchema> & Record<string, number>;
 
   let text: string;
   try {
@@ -91,8 +105,7 @@ async function main(): Promise<void> {
   try {
     sim = await startSimulator({
       scenario,
-      okxPort: opts["okx-port"],
-      bitfinexPort: opts["bitfinex-port"],
+      ...Object.fromEntries(portFlags.map((p) => [`${p.id}Port`, opts[p.flag]])),
       controlPort: opts["control-port"],
       latencyMs: opts["latency-ms"],
       rateScale: opts["rate-scale"],
@@ -111,9 +124,7 @@ async function main(): Promise<void> {
   // default action kills the process by the signal instead of exiting 0.
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
-  process.stdout.write(
-    `${JSON.stringify({ okx: sim.okx, bitfinex: sim.bitfinex, control: sim.control, okxRegions: sim.okxRegions })}\n`,
-  );
+  process.stdout.write(`${JSON.stringify(readyLine(sim))}\n`);
 }
 
 void main();

@@ -1,10 +1,10 @@
 /**
- * What both exchange listeners share around their own logic: read the raw request, apply injected
+ * What every exchange listener shares around their own logic: read the raw request, apply injected
  * faults (latency, 5xx, no answer, applied-but-dropped), answer, and log the outcome.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Clock } from "./clock.js";
-import type { ExchangeId, Faults } from "./faults.js";
+import type { Faults } from "./faults.js";
 import { BodyTooLargeError, type RawRequest, type Reply, readRaw, send, sleep } from "./http-kit.js";
 import type { RequestLog } from "./request-log.js";
 
@@ -15,7 +15,10 @@ export interface HandledReply extends Reply {
 }
 
 export interface ExchangeListenerOptions {
-  exchange: ExchangeId;
+  /** The module's id: its faults, its request-log entries. */
+  exchange: string;
+  /** The request header carrying the caller's API key, for the request log. */
+  apiKeyHeader: string;
   faults: Faults;
   log: RequestLog;
   clock: Clock;
@@ -62,9 +65,7 @@ export function exchangeListener(options: ExchangeListenerOptions) {
           status,
           ...(fault ? { fault } : {}),
         });
-      const apiKeyHeader = (exchange === "okx" ? raw.headers["ok-access-key"] : raw.headers["bfx-apikey"]) as
-        | string
-        | undefined;
+      const apiKeyHeader = raw.headers[options.apiKeyHeader] as string | undefined;
       const latency = faults.latencyMs(exchange);
       if (latency > 0) await sleep(latency);
       const action = faults.decide(exchange, options.isWrite(raw));

@@ -7,9 +7,11 @@
  */
 import { z } from "zod";
 
-export const FaultSpecSchema = z.strictObject({
-  /** Limit the spec to one exchange; without it the spec applies to both. */
-  exchange: z.enum(["okx", "bitfinex"]).optional(),
+/**
+ * The switches every exchange has. `POST /faults` takes these plus each module's own (`faultFields`,
+ * e.g. how its error answers look); fault-spec.ts puts them together.
+ */
+export const SHARED_FAULT_FIELDS = {
   latencyMs: z.number().int().min(0).max(60_000).default(0),
   /** Share of requests answered with `errorStatus` before they are applied. */
   errorRate: z.number().min(0).max(1).default(0),
@@ -19,30 +21,35 @@ export const FaultSpecSchema = z.strictObject({
   /** The next N state-changing requests that take effect are applied, then their connection is cut before the answer. */
   dropResponses: z.number().int().min(0).max(1_000_000).default(0),
   /**
-   * OKX: the next N sub-account key deletes answer success (code 0) without killing the key. "ignored":
-   * nothing happens, the key stays listed and keeps authenticating; "unlisted": the key leaves the
-   * listing but keeps authenticating (only a probe with its own secret can tell).
+   * For exchanges that delete keys by API (the module calls `takeHollowDelete`): the next N deletes answer
+   * success without killing the key. "ignored": nothing happens, the key stays listed and keeps
+   * authenticating; "unlisted": the key leaves the listing but keeps authenticating (only a probe with its
+   * own secret can tell).
    */
   hollowDeletes: z.number().int().min(0).max(1_000_000).default(0),
   hollowDeleteShape: z.enum(["ignored", "unlisted"]).default("ignored"),
   /**
-   * OKX: the next N sub-account key creates answer as if the key were made as asked, but it is not:
-   * "not-authenticating": it is listed, yet every call with it is refused as an unknown key (50111);
-   * "other-permissions": it was granted other permissions than asked (Trade flipped), which the
-   * create's answer does not show (it echoes the request) but the listing and a probe do.
+   * For exchanges that create keys by API (the module calls `takeFlawedCreate`): the next N creates answer
+   * as if the key were made as asked, but it is not: "not-authenticating": it is listed, yet every call
+   * with it is refused as an unknown key; "other-permissions": it was granted other permissions than asked,
+   * which the create's answer does not show (it echoes the request) but the listing and a probe do.
    */
   flawedCreates: z.number().int().min(0).max(1_000_000).default(0),
   flawedCreateShape: z.enum(["not-authenticating", "other-permissions"]).default("not-authenticating"),
   /** Seed for the pseudo-random choice of which requests fail, so a test run is repeatable. */
   seed: z.number().int().default(1),
-  /** Bitfinex: HTTP status of `["error", …]` answers. 400/401 exercise ccxt returning them as data. */
-  bitfinexErrorStatus: z.union([z.literal(500), z.literal(400), z.literal(401)]).default(500),
-  /** Bitfinex: which of the observed rate-limit answers to give (docs/exchanges/bitfinex.md#rate-limits). */
-  bitfinexRateLimitShape: z.enum(["array", "err-object", "null-code"]).default("array"),
+};
+
+const SharedFaultSpecSchema = z.strictObject({
+  /** Limit the spec to one exchange; without it the spec applies to every exchange. */
+  exchange: z.string().optional(),
+  ...SHARED_FAULT_FIELDS,
 });
-export type FaultSpecInput = z.input<typeof FaultSpecSchema>;
-export type FaultSpec = z.output<typeof FaultSpecSchema>;
-export type ExchangeId = "okx" | "bitfinex";
+/** The shared part of a fault spec; a module reads its own fields from the same object. */
+export type FaultSpec = z.output<typeof SharedFaultSpecSchema>;
+
+/** A module's id (exchanges.ts); this file stays free of the registry so modules can import it. */
+type ExchangeId = string;
 
 export type FaultAction = "none" | "error" | "timeout" | "drop";
 export type HollowDelete = FaultSpec["hollowDeleteShape"];
@@ -71,16 +78,21 @@ interface ActiveFaults {
 export class Faults {
   readonly #active = new Map<ExchangeId, ActiveFaults>();
 
-  constructor(private readonly baseLatencyMs = 0) {
+  /** `exchanges`: every module's id; `schema` parses a whole spec (fault-spec.ts), for the defaults. */
+  constructor(
+    private readonly exchanges: readonly ExchangeId[],
+    private readonly schema: z.ZodType<FaultSpec>,
+    private readonly baseLatencyMs = 0,
+  ) {
     this.reset();
   }
 
   reset(): void {
-    for (const exchange of ["okx", "bitfinex"] as const) this.set(FaultSpecSchema.parse({ exchange }));
+    for (const exchange of this.exchanges) this.set(this.schema.parse({ exchange }));
   }
 
   set(spec: FaultSpec): void {
-    const targets: ExchangeId[] = spec.exchange ? [spec.exchange] : ["okx", "bitfinex"];
+    const targets = spec.exchange ? [spec.exchange] : this.exchanges;
     for (const exchange of targets) {
       this.#active.set(exchange, {
         spec,
@@ -104,7 +116,7 @@ export class Faults {
       const { spec, dropsLeft, hollowDeletesLeft, flawedCreatesLeft } = this.#get(e);
       return { ...spec, dropsLeft, hollowDeletesLeft, flawedCreatesLeft };
     };
-    return { okx: v("okx"), bitfinex: v("bitfinex") };
+    return Object.fromEntries(this.exchanges.map((e) => [e, v(e)]));
   }
 
   latencyMs(exchange: ExchangeId): number {

@@ -6,13 +6,14 @@ export {
   demoDesk,
   loadDemoScenario,
 } from "./demo-desk.js";
-export { type FaultSpec, type FaultSpecInput, FaultSpecSchema } from "./faults.js";
-export { DEFAULT_RATE_LIMITS, type RateLimits, scaleRateLimits, type WindowLimit } from "./rate-limiter.js";
+export type { AnyExchangeModule, ExchangeModule, ModuleContext } from "./exchange-module.js";
+export { EXCHANGE_IDS, EXCHANGES, type ExchangeId, UI_PATHS } from "./exchanges.js";
+export { type FaultSpecInput, FaultSpecSchema } from "./fault-spec.js";
+export type { FaultSpec } from "./faults.js";
+export type { WindowLimit } from "./rate-limiter.js";
+export { DEFAULT_RATE_LIMITS, type RateLimits, scaleRateLimits } from "./rate-limits.js";
 export type { RequestLogEntry } from "./request-log.js";
 export {
-  type BitfinexKeySeed,
-  type OkxKeySeed,
-  type OkxRegion,
   parseScenario,
   parseScenarioText,
   type Scenario,
@@ -26,5 +27,4 @@ export {
   type SimulatorUrls,
   startSimulator,
 } from "./simulator.js";
-export { UI_PATHS } from "./ui-pages.js";
 export type { WorldView } from "./world.js";

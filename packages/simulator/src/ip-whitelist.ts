@@ -28,12 +28,6 @@ export function ipAllowed(whitelist: readonly string[], remoteAddress: string): 
   return list.check(address, family === 4 ? "ipv4" : "ipv6");
 }
 
-export const splitOkxIps = (ip: string): string[] =>
-  ip
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
-
 /** An IPv4/IPv6 address or a CIDR range of one, as exchanges accept in whitelists. */
 export function isIpOrCidr(value: string): boolean {
   const [address, prefix, ...rest] = value.split("/");

@@ -43,55 +43,11 @@ export class SlidingWindowLimiter {
   }
 }
 
-/**
- * Rate limits per endpoint class. Defaults are the documented ones (docs/exchanges/okx.md#rate-limits,
- * docs/exchanges/bitfinex.md#rate-limits).
- */
-export interface RateLimits {
-  okx: {
-    /** GET users/subaccount/list and GET users/subaccount/apikey: 20 / 2 s per UID, each its own bucket. */
-    read: WindowLimit;
-    /** POST create / modify / delete sub-account key: 1 / s per UID, each its own bucket. */
-    write: WindowLimit;
-    /** GET account/config: 5 / 2 s per UID. */
-    config: WindowLimit;
-    /** GET public/time: 10 / 2 s per IP. */
-    publicTime: WindowLimit;
-  };
-  bitfinex: {
-    /** Authenticated endpoints: 90 / min per IP per endpoint (Sim choice: per IP). */
-    auth: WindowLimit;
-    /** After a breach the IP is blocked on that endpoint for this long (v1 docs: 10-60 s). */
-    blockMs: number;
-  };
-}
+/** A duration shrunk by `scale` (never below 1 ms), as `rateScale` shrinks every window and block. */
+export const scaleDuration = (ms: number, scale: number): number => Math.max(1, Math.round(ms * scale));
 
-export const DEFAULT_RATE_LIMITS: RateLimits = {
-  okx: {
-    read: { limit: 20, windowMs: 2000 },
-    write: { limit: 1, windowMs: 1000 },
-    config: { limit: 5, windowMs: 2000 },
-    publicTime: { limit: 10, windowMs: 2000 },
-  },
-  bitfinex: { auth: { limit: 90, windowMs: 60_000 }, blockMs: 60_000 },
-};
-
-/** Shrinks every window (and the block) by `scale`, e.g. 0.1 makes "1 per second" into "1 per 100 ms". */
-export function scaleRateLimits(limits: RateLimits, scale: number): RateLimits {
-  const s = (w: WindowLimit): WindowLimit => ({
-    limit: w.limit,
-    windowMs: Math.max(1, Math.round(w.windowMs * scale)),
-  });
-  return {
-    okx: {
-      read: s(limits.okx.read),
-      write: s(limits.okx.write),
-      config: s(limits.okx.config),
-      publicTime: s(limits.okx.publicTime),
-    },
-    bitfinex: {
-      auth: s(limits.bitfinex.auth),
-      blockMs: Math.max(1, Math.round(limits.bitfinex.blockMs * scale)),
-    },
-  };
-}
+/** Shrinks a window by `scale`, keeping its count: 0.1 makes "1 per second" into "1 per 100 ms". */
+export const scaleWindow = (w: WindowLimit, scale: number): WindowLimit => ({
+  limit: w.limit,
+  windowMs: scaleDuration(w.windowMs, scale),
+});

@@ -2,11 +2,12 @@
 export interface RequestLogEntry {
   seq: number;
   time: string;
-  exchange: "okx" | "bitfinex";
+  /** The exchange module's id. */
+  exchange: string;
   method: string;
   path: string;
   apiKey: string | null;
-  /** OKX `code` ("0" on success), Bitfinex error code ("0" on success), or the fault injected. */
+  /** The exchange's own code ("0" on success), or the fault injected. */
   code: string;
   status: number;
   fault?: "error" | "timeout" | "drop";

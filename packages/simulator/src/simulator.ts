@@ -1,28 +1,26 @@
-/** `startSimulator`: the OKX listeners (one per regional host), the Bitfinex listener and the control API. */
+/** `startSimulator`: every exchange module's listeners (registry order), then the control API. */
 
-import { bitfinexListener } from "./bitfinex/server.js";
 import { OffsetClock } from "./clock.js";
 import { controlListener } from "./control/server.js";
+import type { ModuleContext } from "./exchange-module.js";
+import type { ExchangeId, Exchanges } from "./exchanges.js";
+import { FaultSpecSchema } from "./fault-spec.js";
 import { Faults } from "./faults.js";
 import { type Listening, listen } from "./http-kit.js";
-import { okxListener } from "./okx/server.js";
 import { loadWorld, saveWorld } from "./persistence.js";
-import {
-  DEFAULT_RATE_LIMITS,
-  type RateLimits,
-  SlidingWindowLimiter,
-  scaleRateLimits,
-} from "./rate-limiter.js";
+import { SlidingWindowLimiter } from "./rate-limiter.js";
+import { DEFAULT_RATE_LIMITS, type RateLimits, scaleRateLimits } from "./rate-limits.js";
 import { RequestLog } from "./request-log.js";
-import { type OkxRegion, parseScenario, type ScenarioInput } from "./scenario.js";
-import { World } from "./world.js";
+import { parseScenario, type ScenarioInput } from "./scenario.js";
+import { MODULES, World } from "./world.js";
 
-export interface SimulatorOptions {
+/** `<id>Port`: each exchange's main listener port. */
+export type ExchangePorts = { [Id in ExchangeId as `${Id}Port`]?: number };
+
+export interface SimulatorOptions extends ExchangePorts {
   /** The world to start with (validated here). Ignored when `stateFile` already holds a saved world. */
   scenario?: ScenarioInput;
   /** 0 (the default) picks a free port. Listeners bind to 127.0.0.1 only. */
-  okxPort?: number;
-  bitfinexPort?: number;
   controlPort?: number;
   /** Latency added to every exchange request, on top of any injected by `POST /faults`. */
   latencyMs?: number;
@@ -31,8 +29,8 @@ export interface SimulatorOptions {
   /** Multiply every rate window by this factor (0.1 = ten times faster limits), keeping the counts. */
   rateScale?: number;
   /**
-   * OKX REST timestamp window; 30 s by default
-   * (docs/exchanges/okx.md#where-the-exchange-is-silent-what-keyward-and-the-simulator-assume).
+   * Clock-skew window of exchanges whose signed requests carry a timestamp; 30 s by default (each
+   * exchange's docs page says why, in docs/exchanges/<id>.md "Where the exchange is silent").
    */
   timestampWindowMs?: number;
   /** Injectable time source (defaults to the wall clock); the control API can advance it. */
@@ -41,25 +39,34 @@ export interface SimulatorOptions {
   stateFile?: string;
 }
 
-export interface SimulatorUrls {
-  okx: string;
-  bitfinex: string;
-  control: string;
-  /** The OKX listener of each regional host; `okx` is `www`. */
-  okxRegions: Record<OkxRegion, string>;
-}
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void
+  ? I
+  : never;
 
-export interface RunningSimulator extends SimulatorUrls {
+/** Each exchange's extra ready-line fields (e.g. the URL of every regional host). */
+export type ExchangeUrls = UnionToIntersection<Awaited<ReturnType<Exchanges["start"]>>["urls"]>;
+
+/**
+ * Every listener's URL: one per exchange by its id, the control API, then each exchange's extras.
+ * The ready line of `keyward-sim` prints exactly this, in this order.
+ */
+export type SimulatorUrls = { [Id in ExchangeId]: string } & { control: string } & ExchangeUrls;
+
+export type RunningSimulator = SimulatorUrls & {
   rateLimits: RateLimits;
   close(): Promise<void>;
-}
+};
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const clock = new OffsetClock(options.now);
   const baseLimits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
   const rateLimits = options.rateScale ? scaleRateLimits(baseLimits, options.rateScale) : baseLimits;
   const limiter = new SlidingWindowLimiter();
-  const faults = new Faults(options.latencyMs ?? 0);
+  const faults = new Faults(
+    MODULES.map((m) => m.id),
+    FaultSpecSchema,
+    options.latencyMs ?? 0,
+  );
   const log = new RequestLog();
   const stateFile = options.stateFile;
   let world =
@@ -70,39 +77,34 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   };
   changed();
 
-  const okxDeps = (region: OkxRegion) => ({
-    world: () => world,
-    clock,
-    limiter,
-    limits: rateLimits.okx,
-    faults,
-    log,
-    region,
-    timestampWindowMs: options.timestampWindowMs ?? 30_000,
-    changed,
-  });
   const listeners: Listening[] = [];
+  const track = async (...args: Parameters<typeof listen>) => {
+    const listening = await listen(...args);
+    listeners.push(listening);
+    return listening;
+  };
   try {
-    const okx = await listen(okxListener(okxDeps("www")), options.okxPort ?? 0);
-    listeners.push(okx);
-    const eea = await listen(okxListener(okxDeps("eea")), 0);
-    listeners.push(eea);
-    const us = await listen(okxListener(okxDeps("us")), 0);
-    listeners.push(us);
-    const bitfinex = await listen(
-      bitfinexListener({
-        world: () => world,
+    const urls: Record<string, string> = {};
+    const extras: object[] = [];
+    for (const module of MODULES) {
+      const id = module.id as ExchangeId;
+      const ctx: ModuleContext<unknown, unknown> = {
+        state: () => world.section(id),
         clock,
         limiter,
-        limits: rateLimits.bitfinex,
+        limits: rateLimits[id],
         faults,
         log,
         changed,
-      }),
-      options.bitfinexPort ?? 0,
-    );
-    listeners.push(bitfinex);
-    const control = await listen(
+        port: (options as Record<string, number | undefined>)[`${id}Port`] ?? 0,
+        timestampWindowMs: options.timestampWindowMs ?? 30_000,
+        listen: track,
+      };
+      const started = await module.start(ctx);
+      urls[id] = started.url;
+      extras.push(started.urls);
+    }
+    const control = await track(
       controlListener({
         world: () => world,
         replaceWorld: (next) => {
@@ -117,19 +119,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       }),
       options.controlPort ?? 0,
     );
-    listeners.push(control);
-    return {
-      okx: okx.url,
-      bitfinex: bitfinex.url,
-      control: control.url,
-      okxRegions: { www: okx.url, eea: eea.url, us: us.url },
+    return Object.assign(urls, { control: control.url }, ...extras, {
       rateLimits,
       close: async () => {
         await Promise.all(listeners.map((l) => l.close()));
       },
-    };
+    }) as RunningSimulator;
   } catch (error) {
     await Promise.all(listeners.map((l) => l.close()));
     throw error;
   }
+}
+
+/** The ready line's fields, in order (`keyward-sim` prints them as one JSON line). */
+export function readyLine(sim: SimulatorUrls): Record<string, unknown> {
+  const { rateLimits: _limits, close: _close, ...urls } = sim as RunningSimulator;
+  return urls;
 }

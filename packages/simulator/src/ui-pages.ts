@@ -1,20 +1,18 @@
 /**
  * Stand-ins for what only a person can do on the real sites: an "API management" page per exchange
- * that lists keys and revokes one after a confirmation step (OKX master keys; every Bitfinex key).
- * Served by each exchange's own listener, at the path of the real page.
+ * that lists keys and revokes one after a confirmation step. Each exchange module says where its page
+ * is, what it is called and what its rows show; its own listener serves it, at the path of the real page.
  */
+import type { UiRevokeResult, UiRow } from "./exchange-module.js";
 import type { Reply } from "./http-kit.js";
 import { escapeHtml } from "./http-kit.js";
-import type { World } from "./world.js";
 
-export const UI_PATHS = { okx: "/account/my-api", bitfinex: "/api" } as const;
-
-interface UiRow {
-  owner: string;
-  label: string;
-  apiKey: string;
-  detail: string;
-  status: string;
+/** One exchange's page over its current state. */
+export interface UiPage {
+  path: string;
+  title: string;
+  rows(now: number): UiRow[];
+  revoke(apiKey: string): UiRevokeResult;
 }
 
 const page = (title: string, body: string): Reply => ({
@@ -28,52 +26,10 @@ td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left}code{font-size:
 <body><h1>${escapeHtml(title)}</h1>${body}</body></html>`,
 });
 
-function rows(world: World, exchange: "okx" | "bitfinex", now: number): UiRow[] {
-  if (exchange === "okx") {
-    return world.okxAccounts.flatMap((a) => [
-      ...a.keys.map((k) => {
-        world.okxKeyExpired(k, now);
-        return {
-          owner: `${a.name} (UID ${a.uid}) master`,
-          label: k.label,
-          apiKey: k.apiKey,
-          detail: `${k.perm}; IP ${k.ip.join(",") || "none"}`,
-          status: k.status,
-        };
-      }),
-      ...a.subAccounts.flatMap((s) =>
-        s.keys.map((k) => {
-          world.okxKeyExpired(k, now);
-          return {
-            owner: `${a.name} / ${s.name}`,
-            label: k.label,
-            apiKey: k.apiKey,
-            detail: `${k.perm}; IP ${k.ip.join(",") || "none"}`,
-            status: k.status,
-          };
-        }),
-      ),
-    ]);
-  }
-  return world.bitfinexUsers.flatMap((u) =>
-    u.keys.map((k) => ({
-      owner: `${u.email} (ID ${u.id})`,
-      label: k.label,
-      apiKey: k.apiKey,
-      detail: k.permissions
-        .filter((p) => p[1] || p[2])
-        .map((p) => `${p[0]}:${p[2] ? "rw" : "r"}`)
-        .join(" "),
-      status: k.status,
-    })),
-  );
-}
-
-const TITLES = { okx: "OKX — API management (simulator)", bitfinex: "Bitfinex — API Keys (simulator)" };
-
-export function uiListPage(world: World, exchange: "okx" | "bitfinex", now: number, notice?: string): Reply {
-  const base = UI_PATHS[exchange];
-  const body = rows(world, exchange, now)
+export function uiListPage(ui: UiPage, now: number, notice?: string): Reply {
+  const base = ui.path;
+  const body = ui
+    .rows(now)
     .map(
       (r) => `<tr class="${r.status}" data-api-key="${escapeHtml(r.apiKey)}"><td>${escapeHtml(r.owner)}</td>
 <td>${escapeHtml(r.label)}</td><td><code>${escapeHtml(r.apiKey)}</code></td><td>${escapeHtml(r.detail)}</td>
@@ -81,35 +37,29 @@ export function uiListPage(world: World, exchange: "okx" | "bitfinex", now: numb
     )
     .join("\n");
   return page(
-    TITLES[exchange],
+    ui.title,
     `${notice ? `<p class="notice" role="status">${escapeHtml(notice)}</p>` : ""}
 <table><thead><tr><th>Account</th><th>Label</th><th>API key</th><th>Permissions</th><th></th></tr></thead>
 <tbody>${body}</tbody></table>`,
   );
 }
 
-export function uiConfirmPage(
-  world: World,
-  exchange: "okx" | "bitfinex",
-  apiKey: string,
-  now: number,
-): Reply {
-  const row = rows(world, exchange, now).find((r) => r.apiKey === apiKey);
-  if (!row) return { ...page(TITLES[exchange], "<p>No such API key.</p>"), status: 404 };
+export function uiConfirmPage(ui: UiPage, apiKey: string, now: number): Reply {
+  const row = ui.rows(now).find((r) => r.apiKey === apiKey);
+  if (!row) return { ...page(ui.title, "<p>No such API key.</p>"), status: 404 };
   return page(
-    TITLES[exchange],
+    ui.title,
     `<p>Revoke the key <strong>${escapeHtml(row.label)}</strong> (<code>${escapeHtml(row.apiKey)}</code>) of
 ${escapeHtml(row.owner)}? Programs using it stop working at once.</p>
-<form method="post" action="${UI_PATHS[exchange]}/revoke"><input type="hidden" name="apiKey" value="${escapeHtml(apiKey)}">
+<form method="post" action="${ui.path}/revoke"><input type="hidden" name="apiKey" value="${escapeHtml(apiKey)}">
 <button type="submit" name="confirm" value="yes" id="confirm-revoke">Yes, revoke this key</button>
-<a href="${UI_PATHS[exchange]}">Cancel</a></form>`,
+<a href="${ui.path}">Cancel</a></form>`,
   );
 }
 
 /** Handles the page's GET/POST routes; returns undefined for paths that are not the page's. */
 export function uiRoute(
-  world: World,
-  exchange: "okx" | "bitfinex",
+  ui: UiPage,
   method: string,
   path: string,
   query: string,
@@ -117,18 +67,18 @@ export function uiRoute(
   now: number,
   changed: () => void,
 ): Reply | undefined {
-  const base = UI_PATHS[exchange];
+  const base = ui.path;
   if (method === "GET" && path === base)
-    return uiListPage(world, exchange, now, new URLSearchParams(query).get("notice") ?? undefined);
+    return uiListPage(ui, now, new URLSearchParams(query).get("notice") ?? undefined);
   if (method === "GET" && path === `${base}/revoke`) {
-    return uiConfirmPage(world, exchange, new URLSearchParams(query).get("apiKey") ?? "", now);
+    return uiConfirmPage(ui, new URLSearchParams(query).get("apiKey") ?? "", now);
   }
   if (method === "POST" && path === `${base}/revoke`) {
     const form = new URLSearchParams(body);
     const apiKey = form.get("apiKey") ?? "";
-    if (form.get("confirm") !== "yes") return uiConfirmPage(world, exchange, apiKey, now);
-    const result = world.uiRevoke(exchange, apiKey);
-    if (!result.found) return { ...page(TITLES[exchange], "<p>No such API key.</p>"), status: 404 };
+    if (form.get("confirm") !== "yes") return uiConfirmPage(ui, apiKey, now);
+    const result = ui.revoke(apiKey);
+    if (!result.found) return { ...page(ui.title, "<p>No such API key.</p>"), status: 404 };
     if (!result.alreadyRevoked) changed();
     const notice = result.alreadyRevoked ? "That key was already revoked." : "API key revoked.";
     return { status: 303, body: "", headers: { location: `${base}?notice=${encodeURIComponent(notice)}` } };

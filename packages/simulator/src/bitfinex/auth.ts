@@ -5,11 +5,11 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { HandledReply } from "../exchange-listener.js";
-import type { FaultSpec } from "../faults.js";
 import { header, type RawRequest } from "../http-kit.js";
 import { ipAllowed } from "../ip-whitelist.js";
-import type { BitfinexKey, BitfinexToken, World } from "../world.js";
 import { BFX, bfxError } from "./errors.js";
+import type { BitfinexFaultSpec } from "./faults.js";
+import type { BitfinexKey, BitfinexToken, BitfinexWorld } from "./state.js";
 
 /** Bitfinex caps nonces at JavaScript's MAX_SAFE_INTEGER (docs/exchanges/bitfinex.md#nonce-rules). */
 const MAX_NONCE = 9007199254740991n;
@@ -24,8 +24,8 @@ export function bitfinexSignature(secret: string, payload: string): string {
 
 export function authenticateBitfinex(
   raw: RawRequest,
-  world: World,
-  spec: FaultSpec,
+  world: BitfinexWorld,
+  spec: BitfinexFaultSpec,
   now: number,
 ): BitfinexAuth {
   const fail = (error: readonly [number, string], apiKey: string | null): BitfinexAuth => ({

@@ -5,7 +5,7 @@
  * cover.
  */
 import type { HandledReply } from "../exchange-listener.js";
-import type { FaultSpec } from "../faults.js";
+import type { BitfinexFaultSpec } from "./faults.js";
 
 export const BFX = {
   permissionInvalid: [10001, "api_key: permission invalid"],
@@ -18,7 +18,7 @@ export const BFX = {
 
 export function bfxError(
   error: readonly [number, string],
-  spec: FaultSpec,
+  spec: BitfinexFaultSpec,
   apiKey: string | null,
   message?: string,
 ): HandledReply {
@@ -31,7 +31,11 @@ export function bfxError(
 }
 
 /** The observed rate-limit answers (ccxt/ccxt#6384, #6467, PR #18601); which one is a fault switch. */
-export function bfxRateLimited(spec: FaultSpec, apiKey: string | null, retryAfterS: number): HandledReply {
+export function bfxRateLimited(
+  spec: BitfinexFaultSpec,
+  apiKey: string | null,
+  retryAfterS: number,
+): HandledReply {
   switch (spec.bitfinexRateLimitShape) {
     case "err-object":
       return {

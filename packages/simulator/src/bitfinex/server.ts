@@ -2,26 +2,37 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock.js";
 import { exchangeListener, type HandledReply } from "../exchange-listener.js";
-import type { FaultSpec, Faults } from "../faults.js";
+import type { Faults } from "../faults.js";
 import { normaliseAddress } from "../ip-whitelist.js";
-import type { RateLimits, SlidingWindowLimiter } from "../rate-limiter.js";
+import type { SlidingWindowLimiter } from "../rate-limiter.js";
 import type { RequestLog } from "../request-log.js";
-import { uiRoute } from "../ui-pages.js";
+import { type UiPage, uiRoute } from "../ui-pages.js";
+import { authenticateBitfinex } from "./auth.js";
+import { BFX, bfxError, bfxOk, bfxRateLimited } from "./errors.js";
+import { type BitfinexFaultSpec, bitfinexSpec } from "./faults.js";
+import type { BitfinexRateLimits } from "./rate-limits.js";
 import {
   type BitfinexKey,
   type BitfinexPermission,
   type BitfinexToken,
+  type BitfinexWorld,
   fullPermissions,
-  type World,
-} from "../world.js";
-import { authenticateBitfinex } from "./auth.js";
-import { BFX, bfxError, bfxOk, bfxRateLimited } from "./errors.js";
+} from "./state.js";
+
+/** bitfinex.com's "API Keys" page: every Bitfinex key is revoked there, by a person. */
+export const BITFINEX_UI = { path: "/api", title: "Bitfinex — API Keys (simulator)" } as const;
+
+export const bitfinexUiPage = (world: BitfinexWorld): UiPage => ({
+  ...BITFINEX_UI,
+  rows: () => world.uiRows(),
+  revoke: (apiKey) => world.uiRevoke(apiKey),
+});
 
 export interface BitfinexServerDeps {
-  world(): World;
+  world(): BitfinexWorld;
   clock: Clock;
   limiter: SlidingWindowLimiter;
-  limits: RateLimits["bitfinex"];
+  limits: BitfinexRateLimits;
   faults: Faults;
   log: RequestLog;
   changed(): void;
@@ -43,8 +54,8 @@ interface Ctx {
   key: BitfinexKey;
   token: BitfinexToken | null;
   body: Record<string, unknown>;
-  spec: FaultSpec;
-  world: World;
+  spec: BitfinexFaultSpec;
+  world: BitfinexWorld;
   now: number;
   changed(): void;
 }
@@ -138,6 +149,7 @@ const ROUTES: Record<string, (ctx: Ctx) => HandledReply> = {
 export function bitfinexListener(deps: BitfinexServerDeps) {
   return exchangeListener({
     exchange: "bitfinex",
+    apiKeyHeader: "bfx-apikey",
     faults: deps.faults,
     log: deps.log,
     clock: deps.clock,
@@ -147,11 +159,10 @@ export function bitfinexListener(deps: BitfinexServerDeps) {
       contentType: "text/html",
       body: `<html><body><h1>${status}</h1></body></html>`,
     }),
-    tooLarge: () => bfxError(BFX.params, deps.faults.spec("bitfinex"), null),
+    tooLarge: () => bfxError(BFX.params, bitfinexSpec(deps.faults), null),
     passthrough: (raw) =>
       uiRoute(
-        deps.world(),
-        "bitfinex",
+        bitfinexUiPage(deps.world()),
         raw.method,
         raw.path,
         raw.query,
@@ -161,7 +172,7 @@ export function bitfinexListener(deps: BitfinexServerDeps) {
       ),
     handle(raw) {
       const now = deps.clock.now();
-      const spec = deps.faults.spec("bitfinex");
+      const spec = bitfinexSpec(deps.faults);
       const world = deps.world();
       const apiKeyHeader = (raw.headers["bfx-apikey"] as string | undefined) ?? null;
       const route = ROUTES[raw.path];

@@ -5,12 +5,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import type { OffsetClock } from "../clock.js";
-import { FaultSpecSchema, type Faults } from "../faults.js";
+import { EXCHANGE_IDS, type ExchangeId } from "../exchanges.js";
+import { FaultSpecSchema } from "../fault-spec.js";
+import type { Faults } from "../faults.js";
 import { BodyTooLargeError, type Reply, readRaw, send } from "../http-kit.js";
-import { isIpOrCidr } from "../ip-whitelist.js";
 import type { RequestLog } from "../request-log.js";
 import { formatZodError, parseScenario, ScenarioError } from "../scenario.js";
-import { hashPassphrase, newBitfinexCredentials, newOkxCredentials, World } from "../world.js";
+import { MODULES, World } from "../world.js";
 
 export interface ControlDeps {
   world(): World;
@@ -21,27 +22,14 @@ export interface ControlDeps {
   changed(): void;
 }
 
-const RevokeBody = z.strictObject({ exchange: z.enum(["okx", "bitfinex"]), apiKey: z.string().min(1) });
+const RevokeBody = z.strictObject({ exchange: z.enum(EXCHANGE_IDS), apiKey: z.string().min(1) });
 
-const bit = z.union([z.literal(0), z.literal(1)]);
-/** What a person does on the real site to create a key: Bitfinex keys, and OKX master keys. */
-const CreateBody = z.discriminatedUnion("exchange", [
-  z.strictObject({
-    exchange: z.literal("bitfinex"),
-    userId: z.number().int(),
-    label: z.string().min(1),
-    permissions: z.array(z.tuple([z.string().min(1), bit, bit])),
-    ip: z.array(z.string().refine(isIpOrCidr, "expected an IP address or CIDR range")).max(20).default([]),
-  }),
-  z.strictObject({
-    exchange: z.literal("okx"),
-    uid: z.string().min(1),
-    label: z.string().min(1),
-    perm: z.string().regex(/^(read_only|trade|withdraw)(,(read_only|trade|withdraw))*$/),
-    ip: z.string().default(""),
-    passphrase: z.string().min(1),
-  }),
-]);
+/** What a person does on the real site to create a key, per exchange that lets a person do so. */
+const creators = MODULES.flatMap((m) => (m.uiCreate ? [{ id: m.id, ...m.uiCreate }] : []));
+const CreateBody = z.discriminatedUnion(
+  "exchange",
+  creators.map((c) => c.body) as unknown as [z.ZodObject, ...z.ZodObject[]],
+);
 
 const ClockBody = z.strictObject({ advanceMs: z.number().int() });
 
@@ -105,11 +93,14 @@ export function controlListener(deps: ControlDeps) {
       return json(200, { apiKey: parsed.apiKey, status: "revoked", alreadyRevoked: result.alreadyRevoked });
     },
     "POST /ui/create": (body) => {
-      const parsed = parseJson(CreateBody, body);
+      const parsed = parseJson(CreateBody, body) as Record<string, unknown> | Reply;
       if (isReply(parsed)) return parsed;
-      return parsed.exchange === "bitfinex"
-        ? createBitfinexKey(deps, parsed)
-        : createOkxMasterKey(deps, parsed);
+      const exchange = parsed.exchange as ExchangeId;
+      const creator = creators.find((c) => c.id === exchange);
+      if (!creator) return badRequest(`exchange: no key creation for ${exchange}`);
+      const reply = creator.create(deps.world().section(exchange), parsed, deps.clock.now());
+      if (reply.status === 201) deps.changed();
+      return reply;
     },
     "GET /requests": (_body, query) => json(200, deps.log.list(Number(query.get("since") ?? 0) || 0)),
     "DELETE /requests": () => {
@@ -149,69 +140,4 @@ export function controlListener(deps: ControlDeps) {
       }
     })();
   };
-}
-
-function createBitfinexKey(
-  deps: ControlDeps,
-  body: Extract<z.output<typeof CreateBody>, { exchange: "bitfinex" }>,
-): Reply {
-  const user = deps.world().bitfinexUser(body.userId);
-  if (!user) return json(404, { error: `no bitfinex user ${body.userId}` });
-  const { apiKey, apiSecret } = newBitfinexCredentials();
-  const key = {
-    apiKey,
-    apiSecret,
-    label: body.label,
-    permissions: body.permissions,
-    ip: body.ip,
-    createdAt: new Date(deps.clock.now()).toISOString(),
-    status: "active" as const,
-    userId: user.id,
-    lastNonce: 0n,
-  };
-  user.keys.push(key);
-  deps.world().bitfinexKeys.set(apiKey, key);
-  deps.changed();
-  // Shown once, as on the real site.
-  return json(201, { apiKey, apiSecret });
-}
-
-function createOkxMasterKey(
-  deps: ControlDeps,
-  body: Extract<z.output<typeof CreateBody>, { exchange: "okx" }>,
-): Reply {
-  const world = deps.world();
-  const account = world.okxAccounts.find((a) => a.uid === body.uid);
-  if (!account) return json(404, { error: `no okx account ${body.uid}` });
-  const ips = body.ip
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  if (ips.length > 20 || !ips.every(isIpOrCidr))
-    return badRequest("ip: up to 20 IP addresses or CIDR ranges");
-  const { apiKey, secretKey } = newOkxCredentials();
-  const { salt, hash } = hashPassphrase(body.passphrase);
-  const now = deps.clock.now();
-  const key = {
-    apiKey,
-    secretKey,
-    passphraseSalt: salt,
-    passphraseHash: hash,
-    label: body.label,
-    perm: body.perm,
-    ip: ips,
-    ts: now,
-    demo: false,
-    frozen: false,
-    lastUsedAt: now,
-    status: "active" as const,
-    region: account.region,
-    ownerUid: account.uid,
-    masterUid: account.uid,
-    subAcct: null,
-  };
-  account.keys.push(key);
-  world.okxKeys.set(apiKey, key);
-  deps.changed();
-  return json(201, { apiKey, secretKey, passphrase: body.passphrase });
 }

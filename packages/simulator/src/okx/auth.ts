@@ -8,15 +8,15 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { HandledReply } from "../exchange-listener.js";
 import { header, type RawRequest } from "../http-kit.js";
 import { ipAllowed, normaliseAddress } from "../ip-whitelist.js";
-import type { OkxRegion } from "../scenario.js";
-import { type OkxKey, passphraseMatches, type World } from "../world.js";
 import { okxError } from "./envelope.js";
+import type { OkxRegion } from "./scenario.js";
+import { type OkxKey, type OkxWorld, passphraseMatches } from "./state.js";
 
 /** ISO-8601 UTC with milliseconds, e.g. 2020-12-08T09:08:57.715Z. */
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 export interface OkxAuthOptions {
-  world: World;
+  world: OkxWorld;
   region: OkxRegion;
   now: number;
   /**

@@ -6,15 +6,22 @@
 import type { HandledReply } from "../exchange-listener.js";
 import type { Faults } from "../faults.js";
 import type { RawRequest } from "../http-kit.js";
-import { isIpOrCidr, splitOkxIps } from "../ip-whitelist.js";
-import type { RateLimits } from "../rate-limiter.js";
-import { hashPassphrase, newOkxCredentials, type OkxKey, type OkxSubAccount, type World } from "../world.js";
+import { isIpOrCidr } from "../ip-whitelist.js";
 import { okxError, okxOk } from "./envelope.js";
+import type { OkxRateLimits } from "./rate-limits.js";
+import {
+  hashPassphrase,
+  newOkxCredentials,
+  type OkxKey,
+  type OkxSubAccount,
+  type OkxWorld,
+  splitOkxIps,
+} from "./state.js";
 
 export interface OkxContext {
   raw: RawRequest;
   key: OkxKey;
-  world: World;
+  world: OkxWorld;
   now: number;
   params: Record<string, unknown>;
   faults: Faults;
@@ -33,7 +40,7 @@ export interface OkxRoute {
   ipBoundCaller: boolean;
   /** Trade permission needed (else 50120; docs/exchanges/okx.md#simulator-fidelity-checklist, item 9). */
   needsTrade: boolean;
-  limit: keyof Omit<RateLimits["okx"], "publicTime">;
+  limit: keyof Omit<OkxRateLimits, "publicTime">;
   handle(ctx: OkxContext): HandledReply;
 }
 

@@ -3,20 +3,30 @@ import type { Clock } from "../clock.js";
 import { exchangeListener } from "../exchange-listener.js";
 import type { Faults } from "../faults.js";
 import { normaliseAddress } from "../ip-whitelist.js";
-import type { RateLimits, SlidingWindowLimiter } from "../rate-limiter.js";
+import type { SlidingWindowLimiter } from "../rate-limiter.js";
 import type { RequestLog } from "../request-log.js";
-import type { OkxRegion } from "../scenario.js";
-import { uiRoute } from "../ui-pages.js";
-import type { World } from "../world.js";
+import { type UiPage, uiRoute } from "../ui-pages.js";
 import { authenticateOkx } from "./auth.js";
 import { OKX_ROUTES } from "./endpoints.js";
 import { okxError, okxOk } from "./envelope.js";
+import type { OkxRateLimits } from "./rate-limits.js";
+import type { OkxRegion } from "./scenario.js";
+import type { OkxWorld } from "./state.js";
+
+/** okx.com's "API management" page, where only a person can revoke a master key. */
+export const OKX_UI = { path: "/account/my-api", title: "OKX — API management (simulator)" } as const;
+
+export const okxUiPage = (world: OkxWorld): UiPage => ({
+  ...OKX_UI,
+  rows: (now) => world.uiRows(now),
+  revoke: (apiKey) => world.uiRevoke(apiKey),
+});
 
 export interface OkxServerDeps {
-  world(): World;
+  world(): OkxWorld;
   clock: Clock;
   limiter: SlidingWindowLimiter;
-  limits: RateLimits["okx"];
+  limits: OkxRateLimits;
   faults: Faults;
   log: RequestLog;
   region: OkxRegion;
@@ -29,6 +39,7 @@ const WRITE_PATHS = new Set(OKX_ROUTES.filter((r) => r.method === "POST").map((r
 export function okxListener(deps: OkxServerDeps) {
   return exchangeListener({
     exchange: "okx",
+    apiKeyHeader: "ok-access-key",
     faults: deps.faults,
     log: deps.log,
     clock: deps.clock,
@@ -40,7 +51,15 @@ export function okxListener(deps: OkxServerDeps) {
     }),
     tooLarge: () => okxError("50002", null),
     passthrough: (raw) =>
-      uiRoute(deps.world(), "okx", raw.method, raw.path, raw.query, raw.body, deps.clock.now(), deps.changed),
+      uiRoute(
+        okxUiPage(deps.world()),
+        raw.method,
+        raw.path,
+        raw.query,
+        raw.body,
+        deps.clock.now(),
+        deps.changed,
+      ),
     handle(raw) {
       const now = deps.clock.now();
       const world = deps.world();
