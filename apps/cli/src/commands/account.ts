@@ -2,8 +2,8 @@
 import {
   AccountNameSchema,
   AccountSchema,
-  accountHealth,
   addAccount,
+  checkAccounts,
   ExchangeIdSchema,
   type NewAccount,
   removeAccount,
@@ -123,23 +123,17 @@ export async function accountCheck(
   opts: { json?: boolean },
 ): Promise<ExitCode> {
   return withHome(globals, async (home) => {
-    const accounts = name ? [home.account(name)] : home.config.accounts;
-    const vault = await home.vault();
-    const results = await Promise.all(
-      accounts.map(async (account) => {
-        const credentials = vault.get(account.credentialsRef);
-        if (!credentials)
-          return {
-            account: account.name,
-            exchange: account.exchange,
-            health: null,
-            error: "no credentials in the vault",
-          };
-        const adapter = await home.adapterFor(account.name);
-        const health = accountHealth(account.exchange, await adapter.probe(credentials));
-        return { account: account.name, exchange: account.exchange, health, error: null };
-      }),
-    );
+    const checks = await checkAccounts(home, name ? { account: name } : {});
+    const results = checks.map((r) => {
+      // A probe that threw (not an exchange's answer: probes never throw for those) ends the command.
+      if (r.problem?.kind === "failed") throw r.problem.error;
+      return {
+        account: r.account,
+        exchange: r.exchange,
+        health: r.health,
+        error: r.problem ? "no credentials in the vault" : null,
+      };
+    });
     if (opts.json) printJson(results);
     else {
       out(
