@@ -9,6 +9,8 @@ export {
   type CheckAccountsInput,
   checkAccounts,
 } from "./check-accounts.js";
+export { needsPassphrase } from "./credential-fields.js";
+export { type AccountSummary, listAccounts } from "./list-accounts.js";
 export {
   type InventoryEvent,
   type ListInventoryInput,
