@@ -5,7 +5,9 @@ import {
   addAccount,
   checkAccounts,
   ExchangeIdSchema,
+  listAccounts,
   type NewAccount,
+  needsPassphrase,
   removeAccount,
   toCredentials,
 } from "@keyward/core";
@@ -60,10 +62,10 @@ export async function accountAdd(
       );
     }
     await home.vault(); // a wrong passphrase fails before anyone types credentials
-    const needsPassphrase = exchange.data === "okx";
+    const passphrase = needsPassphrase(exchange.data);
     const input = opts.credentialsStdin
-      ? await credentialsFromStdin(needsPassphrase)
-      : await credentialsFromPrompt(needsPassphrase);
+      ? await credentialsFromStdin(passphrase)
+      : await credentialsFromPrompt(passphrase);
     const { account, health } = await addAccount(
       home,
       {
@@ -90,14 +92,7 @@ export async function accountAdd(
 
 export async function accountList(globals: GlobalOptions, opts: { json?: boolean }): Promise<ExitCode> {
   return withHome(globals, async (home) => {
-    const tracked = home.tracked().list();
-    const rows = home.config.accounts.map((a) => ({
-      name: a.name,
-      exchange: a.exchange,
-      endpoint: a.endpoint ?? null,
-      region: a.region ?? null,
-      trackedKeys: tracked.filter((t) => t.account === a.name).length,
-    }));
+    const rows = listAccounts(home).map(({ tracked, ...a }) => ({ ...a, trackedKeys: tracked.length }));
     if (opts.json) printJson(rows);
     else if (rows.length === 0) out("No accounts yet. Add one: keyward account add <okx|bitfinex> <name>");
     else {

@@ -1,5 +1,5 @@
 /** The keys across every account, the accounts themselves, and their health (live probes). */
-import { checkAccounts, KeywardError, shortKey } from "@keyward/core";
+import { checkAccounts, KeywardError, listAccounts, shortKey } from "@keyward/core";
 import type { Hono } from "hono";
 import { z } from "zod";
 import { toHttpError } from "../http-errors.js";
@@ -21,20 +21,14 @@ export function inventoryRoutes(
   // From the config and tracked keys only: no exchange is asked, so this answers at once.
   app.get("/api/accounts", (c) => {
     parseQuery(c, z.strictObject({}));
-    const tracked = home.tracked().list();
     return send(c, {
-      accounts: home.config.accounts.map((a) => ({
-        name: a.name,
-        exchange: a.exchange,
-        endpoint: a.endpoint ?? null,
-        region: a.region ?? null,
-        tracked: tracked
-          .filter((t) => t.account === a.name)
-          .map((t) => ({
-            label: t.label,
-            apiKeyShort: shortKey(t.apiKey),
-            provable: t.credentialsRef !== null,
-          })),
+      accounts: listAccounts(home).map((a) => ({
+        ...a,
+        tracked: a.tracked.map(({ label, apiKey, provable }) => ({
+          label,
+          apiKeyShort: shortKey(apiKey),
+          provable,
+        })),
       })),
     });
   });
