@@ -1,6 +1,6 @@
 /**
  * The account and inventory use cases both shells call (checkAccounts, listAccounts, listInventory,
- * selectLiveKeys, needsPassphrase), over real HTTP against the in-process simulator, through a home
+ * selectLiveKeys, needsPassphrase, confirmsPlan), over real HTTP against the in-process simulator, through a home
  * set up by core's own operations.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +8,7 @@ import { isKeywardError, KeywardError } from "../src/errors.js";
 import { SelectorSchema } from "../src/inventory/selectors.js";
 import {
   checkAccounts,
+  confirmsPlan,
   type InventoryEvent,
   listAccounts,
   listInventory,
@@ -200,5 +201,12 @@ describe("needsPassphrase", () => {
   it("OKX keys carry a passphrase; Bitfinex keys have none", () => {
     expect(needsPassphrase("okx")).toBe(true);
     expect(needsPassphrase("bitfinex")).toBe(false);
+  });
+});
+
+describe("confirmsPlan", () => {
+  it("only the number of keys confirms a plan (spaces around it are fine)", () => {
+    expect(confirmsPlan(" 2 ", 2)).toBe(true);
+    for (const typed of ["", "y", "yes", "3", "2 keys", "02"]) expect(confirmsPlan(typed, 2)).toBe(false);
   });
 });

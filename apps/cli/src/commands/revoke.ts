@@ -1,5 +1,6 @@
 /** `keyward revoke`: plan, confirm, revoke in bulk, guide the manual part, prove every key dead. */
 import {
+  confirmsPlan,
   isEmptySelector,
   planLiveRevoke,
   type RevokeEvent,
@@ -175,7 +176,7 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
     else {
       printPlan(plan);
       const typed = await promptText(`Type ${plan.items.length} to revoke these ${plan.items.length} key(s)`);
-      if (typed.trim() !== String(plan.items.length)) throw usageError("not confirmed; nothing was revoked");
+      if (!confirmsPlan(typed, plan.items.length)) throw usageError("not confirmed; nothing was revoked");
     }
 
     const human = opts.json ? err : out;

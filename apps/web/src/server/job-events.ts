@@ -3,7 +3,7 @@
  * tabs follow live (Server-Sent Events, replay after Last-Event-ID), the reviewed plans waiting for
  * their type-to-confirm, and the checks made before a plan is run.
  */
-import { type KeywardHome, requireAuditable } from "@keyward/core";
+import { confirmsPlan, type KeywardHome, requireAuditable } from "@keyward/core";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
@@ -63,7 +63,7 @@ export class PlanStore<P> {
 /** The type-to-confirm check: the person typed the plan's number of keys. */
 export function requireConfirmation(keys: number, confirm: string, verb: string, nothingDone: string): void {
   const n = String(keys);
-  if (confirm.trim() !== n) {
+  if (!confirmsPlan(confirm, keys)) {
     throw new HttpError(
       400,
       "NOT_CONFIRMED",

@@ -9,6 +9,7 @@ export {
   type CheckAccountsInput,
   checkAccounts,
 } from "./check-accounts.js";
+export { confirmsPlan } from "./confirm-plan.js";
 export { needsPassphrase } from "./credential-fields.js";
 export { type AccountSummary, listAccounts } from "./list-accounts.js";
 export {
