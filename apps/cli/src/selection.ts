@@ -1,13 +1,14 @@
 /**
- * Shared by `keys` and `revoke`: parse the selector flags, fetch the live inventory of the accounts
- * concerned (in parallel, within rate limits), and select keys.
+ * Shared by `keys`, `revoke` and `rotate plan`: parse the selector flags, show progress while core
+ * lists the accounts concerned live, and describe accounts that could not be listed.
  */
 import {
   type AccountInventory,
-  type ExchangeAdapter,
-  fetchInventory,
+  type InventoryEvent,
   type KeyRecord,
   type KeywardHome,
+  type LiveInventory,
+  listInventory,
   type Selector,
   SelectorSchema,
   selectKeys,
@@ -43,37 +44,32 @@ export function parseSelector(ids: string[], flags: SelectorFlags): Selector {
   return parsed.data;
 }
 
-export interface Inventory {
-  keys: KeyRecord[];
-  accounts: AccountInventory[];
-  adapters: Map<string, ExchangeAdapter>;
+/** A live inventory (core's `listInventory`): keys, per-account results, the adapters that listed them. */
+export type Inventory = LiveInventory;
+
+/**
+ * Drives a progress bar on stderr while accounts are listed (when `show`); `listed` runs once every
+ * account answered, before any key is selected (e.g. to report the accounts that failed).
+ */
+export function listingProgress(
+  show: boolean,
+  listed?: (inventory: LiveInventory) => void,
+): (event: InventoryEvent) => void {
+  let bar: Progress | undefined;
+  return (event) => {
+    if (event.type === "listing")
+      bar = show ? new Progress(event.accounts.length, "listing accounts") : undefined;
+    else if (event.type === "account-done") bar?.tick(event.result.account);
+    else {
+      bar?.finish();
+      listed?.(event.inventory);
+    }
+  };
 }
 
 /** Fetches every key of the accounts the selector can concern. */
-export async function loadInventory(
-  home: KeywardHome,
-  selector: Selector,
-  progress: boolean,
-): Promise<Inventory> {
-  const accounts = home.config.accounts.filter(
-    (a) =>
-      (!selector.exchange || a.exchange === selector.exchange) &&
-      (!selector.account || a.name.toLowerCase() === selector.account.toLowerCase()),
-  );
-  if (selector.account) home.account(selector.account); // unknown account: a clear error, exit 2
-  const adapters = await home.adapters(accounts.map((a) => a.name));
-  const bar = progress ? new Progress(accounts.length, "listing accounts") : undefined;
-  const results = await fetchInventory(
-    accounts.map((a) => ({ name: a.name, exchange: a.exchange })),
-    {
-      adapterFor: (name) => adapters.get(name) as ExchangeAdapter,
-      onAccountDone: (r) => bar?.tick(r.account),
-      // A successful listing is kept; an account that fails is shown from it (marked stale).
-      cache: home.inventoryCache(),
-    },
-  );
-  bar?.finish();
-  return { keys: results.flatMap((r) => r.keys), accounts: results, adapters };
+export function loadInventory(home: KeywardHome, selector: Selector, progress: boolean): Promise<Inventory> {
+  return listInventory(home, { selector, onEvent: listingProgress(progress) });
 }
 
 /** "4 min", "2 h", "3 d": how old a stale inventory is. */

@@ -115,6 +115,7 @@ export {
 export { type CachedInventory, InventoryCache } from "./store/inventory-cache.js";
 export { MIGRATIONS } from "./store/migrations.js";
 export { type TrackedKeyInput, type TrackedKeyRow, TrackedKeysRepository } from "./store/tracked-keys.js";
+export * from "./use-cases/index.js";
 export {
   VAULT_FILE_NAME,
   VAULT_SCRYPT_WORK_FACTOR,

@@ -2,10 +2,12 @@
 import {
   AccountNameSchema,
   AccountSchema,
-  accountHealth,
   addAccount,
+  checkAccounts,
   ExchangeIdSchema,
+  listAccounts,
   type NewAccount,
+  needsPassphrase,
   removeAccount,
   toCredentials,
 } from "@keyward/core";
@@ -60,10 +62,10 @@ export async function accountAdd(
       );
     }
     await home.vault(); // a wrong passphrase fails before anyone types credentials
-    const needsPassphrase = exchange.data === "okx";
+    const passphrase = needsPassphrase(exchange.data);
     const input = opts.credentialsStdin
-      ? await credentialsFromStdin(needsPassphrase)
-      : await credentialsFromPrompt(needsPassphrase);
+      ? await credentialsFromStdin(passphrase)
+      : await credentialsFromPrompt(passphrase);
     const { account, health } = await addAccount(
       home,
       {
@@ -90,14 +92,7 @@ export async function accountAdd(
 
 export async function accountList(globals: GlobalOptions, opts: { json?: boolean }): Promise<ExitCode> {
   return withHome(globals, async (home) => {
-    const tracked = home.tracked().list();
-    const rows = home.config.accounts.map((a) => ({
-      name: a.name,
-      exchange: a.exchange,
-      endpoint: a.endpoint ?? null,
-      region: a.region ?? null,
-      trackedKeys: tracked.filter((t) => t.account === a.name).length,
-    }));
+    const rows = listAccounts(home).map(({ tracked, ...a }) => ({ ...a, trackedKeys: tracked.length }));
     if (opts.json) printJson(rows);
     else if (rows.length === 0) out("No accounts yet. Add one: keyward account add <okx|bitfinex> <name>");
     else {
@@ -123,23 +118,17 @@ export async function accountCheck(
   opts: { json?: boolean },
 ): Promise<ExitCode> {
   return withHome(globals, async (home) => {
-    const accounts = name ? [home.account(name)] : home.config.accounts;
-    const vault = await home.vault();
-    const results = await Promise.all(
-      accounts.map(async (account) => {
-        const credentials = vault.get(account.credentialsRef);
-        if (!credentials)
-          return {
-            account: account.name,
-            exchange: account.exchange,
-            health: null,
-            error: "no credentials in the vault",
-          };
-        const adapter = await home.adapterFor(account.name);
-        const health = accountHealth(account.exchange, await adapter.probe(credentials));
-        return { account: account.name, exchange: account.exchange, health, error: null };
-      }),
-    );
+    const checks = await checkAccounts(home, name ? { account: name } : {});
+    const results = checks.map((r) => {
+      // A probe that threw (not an exchange's answer: probes never throw for those) ends the command.
+      if (r.problem?.kind === "failed") throw r.problem.error;
+      return {
+        account: r.account,
+        exchange: r.exchange,
+        health: r.health,
+        error: r.problem ? "no credentials in the vault" : null,
+      };
+    });
     if (opts.json) printJson(results);
     else {
       out(

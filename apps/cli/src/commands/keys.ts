@@ -1,10 +1,10 @@
 /** `keyward keys`: the live inventory across all accounts, as a table or JSON. */
-import { inventoryRow } from "@keyward/core";
+import { inventoryRow, selectLiveKeys } from "@keyward/core";
 import { withHome } from "../context.js";
 import { EXIT, type ExitCode } from "../exit.js";
 import { err, out, printJson, table } from "../output.js";
 import type { GlobalOptions } from "../program.js";
-import { age, loadInventory, parseSelector, type SelectorFlags, select, staleNote } from "../selection.js";
+import { age, listingProgress, parseSelector, type SelectorFlags, staleNote } from "../selection.js";
 
 export async function keys(
   globals: GlobalOptions,
@@ -12,9 +12,12 @@ export async function keys(
 ): Promise<ExitCode> {
   const selector = parseSelector([], opts);
   return withHome(globals, async (home) => {
-    const inventory = await loadInventory(home, selector, !opts.json);
+    const { keys, inventory } = await selectLiveKeys(home, {
+      selector,
+      onEvent: listingProgress(!opts.json),
+    });
     const { maxKeyAgeDays } = home.config.settings;
-    const rows = select(inventory, selector, maxKeyAgeDays).map((k) => inventoryRow(k, { maxKeyAgeDays }));
+    const rows = keys.map((k) => inventoryRow(k, { maxKeyAgeDays }));
     const failed = inventory.accounts.filter((a) => a.error);
     if (opts.json) {
       printJson({

@@ -1,23 +1,21 @@
 /** `keyward revoke`: plan, confirm, revoke in bulk, guide the manual part, prove every key dead. */
 import {
-  type Credentials,
-  forgetRevoked,
+  confirmsPlan,
   isEmptySelector,
-  KeywardError,
-  planRevoke,
+  planLiveRevoke,
   type RevokeEvent,
   type RevokeKeyResult,
   type RevokePlan,
   type RevokeReport,
-  runRevoke,
   shortKey,
+  startRevoke,
 } from "@keyward/core";
 import { withHome } from "../context.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
 import { isInteractive, parseDuration, promptText } from "../input.js";
 import { err, field, out, printJson, table } from "../output.js";
 import type { GlobalOptions } from "../program.js";
-import { loadInventory, parseSelector, type SelectorFlags, select, staleNote } from "../selection.js";
+import { listingProgress, parseSelector, type SelectorFlags, staleNote } from "../selection.js";
 
 interface RevokeOptions extends SelectorFlags {
   dryRun?: boolean;
@@ -153,21 +151,17 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
     );
   }
   return withHome(globals, async (home) => {
-    // Fail closed before touching any exchange: revoking without an audit trail is refused.
-    if (!opts.dryRun && !home.state().isWritable()) {
-      throw new KeywardError("AUDIT_UNAVAILABLE", `the audit log at ${home.paths.state} is read-only`, {
-        hint: "Revoking is refused when it cannot be audited. Make the state database writable and run again.",
-      });
-    }
-    const inventory = await loadInventory(home, selector, !opts.json);
-    for (const a of inventory.accounts.filter((x) => x.error)) {
-      err(`keyward: ${a.account}: could not list keys: ${a.error?.message}`);
-      err(staleNote(a));
-    }
-    const selected = select(inventory, selector, home.config.settings.maxKeyAgeDays).filter(
-      (k) => k.state !== "dead",
-    );
-    const plan = planRevoke(selected, { accountKeys: await home.accountKeys() });
+    // Refused before any exchange is touched when the audit log cannot be written (unless a dry run).
+    const { plan, inventory } = await planLiveRevoke(home, {
+      selector,
+      refuseUnauditable: !opts.dryRun,
+      onEvent: listingProgress(!opts.json, (listed) => {
+        for (const a of listed.accounts.filter((x) => x.error)) {
+          err(`keyward: ${a.account}: could not list keys: ${a.error?.message}`);
+          err(staleNote(a));
+        }
+      }),
+    });
     if (plan.items.length === 0) {
       if (opts.json) printJson(opts.dryRun ? planJson(plan) : { results: [], summary: { total: 0 } });
       else out("No keys match; nothing to revoke.");
@@ -182,53 +176,42 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
     else {
       printPlan(plan);
       const typed = await promptText(`Type ${plan.items.length} to revoke these ${plan.items.length} key(s)`);
-      if (typed.trim() !== String(plan.items.length)) throw usageError("not confirmed; nothing was revoked");
+      if (!confirmsPlan(typed, plan.items.length)) throw usageError("not confirmed; nothing was revoked");
     }
 
-    const credentials = new Map<string, Credentials>();
-    for (const { key } of plan.items) {
-      const c = await home.credentialsForKey(key);
-      if (c) credentials.set(key.id, c);
-    }
-    const abort = new AbortController();
-    const onSigint = () => abort.abort();
-    process.once("SIGINT", onSigint);
     const human = opts.json ? err : out;
     // Progress lines on a terminal, and without --json; a script reading --json gets a quiet stderr.
     const progress = !opts.json || process.stderr.isTTY ? err : undefined;
     let checklist = 0;
+    const session = startRevoke(home, plan, {
+      // The adapters that listed the keys (their rate-limit windows already hold those requests).
+      adapterFor: async (name) => inventory.adapters.get(name) ?? home.adapterFor(name),
+      manual: { wait: opts.wait, timeoutMs, pollMs: 2000 },
+      onEvent: (e) => {
+        if (e.type === "finished" || e.type === "error" || e.type === "stopping" || e.type === "verify-now")
+          return;
+        const line = progress && progressLine(e);
+        if (line) progress?.(line);
+        if (e.type === "manual-steps") {
+          checklist++;
+          human(
+            `\n[${checklist}] ${e.steps.exchange}: revoke "${field(e.steps.recognise.label)}" (${e.steps.recognise.apiKeyStart}…${e.steps.recognise.apiKeyEnd}) on ${e.steps.url}`,
+          );
+          for (const [i, step] of e.steps.steps.entries()) human(`    ${i + 1}. ${field(step)}`);
+        }
+        // The answer to the person's step, on stderr like the wait it ends (stdout holds the report).
+        if (e.type === "manual-done") err(`  proven dead after the manual step: ${who(e.result)}`);
+        if (e.type === "manual-waiting") {
+          human(
+            `\nWaiting for ${e.pending} manual revocation(s); probing until they are dead (until ${new Date(e.deadline).toLocaleTimeString()}). Ctrl-C stops waiting.`,
+          );
+        }
+      },
+    });
+    const onSigint = () => session.stopWaiting();
+    process.once("SIGINT", onSigint);
     try {
-      const report = await runRevoke(plan, {
-        adapterFor: (name) => {
-          const adapter = inventory.adapters.get(name);
-          if (!adapter) throw new KeywardError("ACCOUNT_NOT_FOUND", `no adapter for account ${name}`);
-          return adapter;
-        },
-        credentialsFor: (key) => credentials.get(key.id),
-        audit: home.audit(),
-        manual: { wait: opts.wait, timeoutMs, pollMs: 2000 },
-        signal: abort.signal,
-        onEvent: (e) => {
-          const line = progress && progressLine(e);
-          if (line) progress?.(line);
-          if (e.type === "manual-steps") {
-            checklist++;
-            human(
-              `\n[${checklist}] ${e.steps.exchange}: revoke "${field(e.steps.recognise.label)}" (${e.steps.recognise.apiKeyStart}…${e.steps.recognise.apiKeyEnd}) on ${e.steps.url}`,
-            );
-            for (const [i, step] of e.steps.steps.entries()) human(`    ${i + 1}. ${field(step)}`);
-          }
-          // The answer to the person's step, on stderr like the wait it ends (stdout holds the report).
-          if (e.type === "manual-done") err(`  proven dead after the manual step: ${who(e.result)}`);
-          if (e.type === "manual-waiting") {
-            human(
-              `\nWaiting for ${e.pending} manual revocation(s); probing until they are dead (until ${new Date(e.deadline).toLocaleTimeString()}). Ctrl-C stops waiting.`,
-            );
-          }
-        },
-      });
-      // Keys proven dead must not come back from the last listing if their account dies next.
-      forgetRevoked(home.inventoryCache(), report.results);
+      const report = await session.finished();
       if (opts.json) printJson({ ...report, warnings: plan.warnings });
       else {
         out(

@@ -7,21 +7,17 @@ import {
   type AccountInventory,
   type AdapterOptions,
   type ExchangeAdapter,
-  fetchInventory,
   type InventoryRow,
   inventoryRow,
-  type KeyRecord,
   type KeywardHome,
+  type LiveInventory,
+  listInventory,
   RISKS,
   type Risk,
 } from "@keyward/core";
 
-export interface InventorySnapshot {
-  fetchedAt: string;
-  ms: number;
-  keys: KeyRecord[];
-  accounts: AccountInventory[];
-}
+/** A live listing of every account (core's `listInventory`). */
+export type InventorySnapshot = LiveInventory;
 
 export interface InventoryResponse {
   fetchedAt: string;
@@ -79,19 +75,8 @@ export class InventoryService {
   refresh(): Promise<InventorySnapshot> {
     this.#inflight ??= (async () => {
       try {
-        const started = performance.now();
-        const adapters = await this.adapters();
-        const accounts = await fetchInventory(
-          this.home.config.accounts.map((a) => ({ name: a.name, exchange: a.exchange })),
-          // A failed account is shown from its last successful listing, marked stale.
-          { adapterFor: (name) => adapters.get(name) as ExchangeAdapter, cache: this.home.inventoryCache() },
-        );
-        this.#last = {
-          fetchedAt: new Date().toISOString(),
-          ms: Math.round(performance.now() - started),
-          keys: accounts.flatMap((a) => a.keys),
-          accounts,
-        };
+        // Every account; a failed one is shown from its last successful listing, marked stale.
+        this.#last = await listInventory(this.home, { adapters: () => this.adapters() });
         return this.#last;
       } finally {
         this.#inflight = undefined;

@@ -3,7 +3,7 @@
  * tabs follow live (Server-Sent Events, replay after Last-Event-ID), the reviewed plans waiting for
  * their type-to-confirm, and the checks made before a plan is run.
  */
-import type { KeywardHome } from "@keyward/core";
+import { confirmsPlan, type KeywardHome, requireAuditable } from "@keyward/core";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
@@ -63,7 +63,7 @@ export class PlanStore<P> {
 /** The type-to-confirm check: the person typed the plan's number of keys. */
 export function requireConfirmation(keys: number, confirm: string, verb: string, nothingDone: string): void {
   const n = String(keys);
-  if (confirm.trim() !== n) {
+  if (!confirmsPlan(confirm, keys)) {
     throw new HttpError(
       400,
       "NOT_CONFIRMED",
@@ -73,11 +73,12 @@ export function requireConfirmation(keys: number, confirm: string, verb: string,
   }
 }
 
-/** Fail closed before touching any exchange: nothing runs without an audit trail. */
+/**
+ * Fail closed before touching any exchange: nothing runs without an audit trail (core's
+ * `requireAuditable`; its AUDIT_UNAVAILABLE answers 503).
+ */
 export function refuseReadOnly(home: KeywardHome, hint: string): void {
-  if (!home.state().isWritable()) {
-    throw new HttpError(503, "AUDIT_UNAVAILABLE", `the audit log at ${home.paths.state} is read-only`, hint);
-  }
+  requireAuditable(home, hint);
 }
 
 /** A job's failure as the browser sees it: the error's code, message and hint, or these defaults. */

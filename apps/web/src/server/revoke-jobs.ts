@@ -1,30 +1,28 @@
 /**
- * Bulk revoke from the browser: plans (what was reviewed is exactly what runs), and jobs that run
- * core's runRevoke in the background and keep every event it emits, so any number of browser tabs can
- * follow one job live (Server-Sent Events), reconnect without losing events (Last-Event-ID), or load
- * its state after a reload. The revoke itself, its ordering, pacing, audit entries and proof of death
- * are all core's; the server adds only the "verify now" probe a person asks for after a manual step.
+ * Bulk revoke from the browser: plans (what was reviewed is exactly what runs), and jobs that each
+ * follow one of core's revoke sessions (`startRevoke`) and keep every event it emits, so any number of
+ * browser tabs can follow one job live (Server-Sent Events), reconnect without losing events
+ * (Last-Event-ID), or load its state after a reload. The revoke itself, its ordering, pacing, audit
+ * entries, proof of death, the wait for people, "stop waiting" and "verify now" are all core's; the
+ * server keeps job ids, the event log, and the HTTP answers.
  */
 import { randomUUID } from "node:crypto";
 import {
-  type Credentials,
-  forgetRevoked,
   type InventoryRow,
   inventoryRow,
-  type KeyRecord,
   type KeywardHome,
   type ManualSteps,
-  type RevokeEvent,
   type RevokeKeyResult,
   type RevokePlan,
+  type RevokeSession,
+  type RevokeSessionEvent,
   type RevokeSummary,
-  runRevoke,
   shortKey,
-  summarise,
+  startRevoke,
 } from "@keyward/core";
 import { HttpError } from "./http-errors.js";
 import type { InventoryService } from "./inventory-service.js";
-import { errorInfo, JobEventLog, PlanStore, refuseReadOnly, requireConfirmation } from "./job-events.js";
+import { errorInfo, JobEventLog, PlanStore, requireConfirmation } from "./job-events.js";
 
 export type { JobEvent } from "./job-events.js";
 
@@ -71,96 +69,92 @@ export interface JobView {
 const PLAN_TTL_MS = 15 * 60_000;
 const MAX_JOBS_KEPT = 20;
 
-const view = (r: RevokeKeyResult): ResultView => ({
+const view = (r: RevokeKeyResult & { pending?: boolean }): ResultView => ({
   ...structuredClone(r),
   apiKeyShort: shortKey(r.apiKey),
-  pending: false,
+  pending: r.pending ?? false,
 });
 
+/** A revoke session with an id and the log of its events as the browser sees them. */
 export class RevokeJob extends JobEventLog {
   readonly id = randomUUID();
-  status: JobStatus = "running";
-  readonly startedAt = new Date().toISOString();
-  finishedAt: string | null = null;
-  manualDeadline: number | null = null;
+  readonly session: RevokeSession;
   error: JobView["error"] = null;
-  readonly results = new Map<string, ResultView>();
-  readonly checklist = new Map<string, ManualSteps>();
-  readonly abort = new AbortController();
-  done: Promise<void> = Promise.resolve();
 
-  constructor(
-    readonly plan: RevokePlan,
-    readonly keys: Map<string, KeyRecord>,
-  ) {
+  /** `start` starts the session with the listener that records its events here. */
+  constructor(start: (onEvent: (event: RevokeSessionEvent) => void) => RevokeSession) {
     super();
-    for (const { key, method } of plan.items) {
-      this.results.set(key.id, {
-        id: key.id,
-        exchange: key.exchange,
-        account: key.account,
-        subAccount: key.subAccount,
-        label: key.label,
-        apiKey: key.apiKey,
-        apiKeyShort: shortKey(key.apiKey),
-        pending: true,
-        method,
-        outcome: "failed",
-        verified: false,
-        evidence: [],
-      });
-    }
+    this.session = start((e) => this.record(e));
   }
 
   get active(): boolean {
-    return this.status === "running" || this.status === "waiting";
+    return this.session.active;
   }
 
-  /** Counts over the keys whose outcome is known (while running, `total` is less than the plan's). */
+  get status(): JobStatus {
+    return this.session.status;
+  }
+
+  /** Settles when the session ends. */
+  get done(): Promise<void> {
+    return this.session.settled;
+  }
+
   summary(): RevokeSummary {
-    return summarise([...this.results.values()].filter((r) => !r.pending));
+    return this.session.summary();
   }
 
   toView(): JobView {
+    const { session } = this;
     return {
       id: this.id,
-      status: this.status,
-      total: this.plan.items.length,
-      byApi: this.plan.byApi,
-      byPerson: this.plan.byPerson,
-      startedAt: this.startedAt,
-      finishedAt: this.finishedAt,
-      manualDeadline: this.manualDeadline,
-      results: this.plan.items.flatMap(({ key }) => this.results.get(key.id) ?? []),
-      checklist: [...this.checklist].map(([keyId, steps]) => ({ keyId, steps })),
+      status: session.status,
+      total: session.plan.items.length,
+      byApi: session.plan.byApi,
+      byPerson: session.plan.byPerson,
+      startedAt: session.startedAt,
+      finishedAt: session.finishedAt,
+      manualDeadline: session.manualDeadline,
+      results: session.results().map(view),
+      checklist: session.checklist(),
       summary: this.summary(),
       error: this.error,
     };
   }
 
-  /** Records one of runRevoke's events (a copy: core keeps mutating its result objects). */
-  record(event: RevokeEvent): void {
+  /** Records one of the session's events (its results are the session's copies: copied again). */
+  record(event: RevokeSessionEvent): void {
     switch (event.type) {
       case "started":
         this.emit("started", { total: event.total, byApi: event.byApi, byPerson: event.byPerson });
         return;
       case "manual-waiting":
-        this.status = "waiting";
-        this.manualDeadline = event.deadline;
         this.emit("manual-waiting", { pending: event.pending, deadline: event.deadline });
         return;
-      case "manual-steps": {
-        const result = view(event.result);
-        this.results.set(result.id, result);
-        this.checklist.set(result.id, event.steps);
-        this.emit("manual-steps", { result, steps: event.steps });
+      case "manual-steps":
+        this.emit("manual-steps", { result: view(event.result), steps: event.steps });
+        return;
+      case "stopping":
+        this.emit("stopping", {});
+        return;
+      case "verify-now": {
+        const { keyId, status, evidence, recorded } = event;
+        if (recorded) this.emit("summary", { summary: this.summary() });
+        this.emit("verify-now", { keyId, status, evidence, recorded });
         return;
       }
-      default: {
-        const result = view(event.result);
-        this.results.set(result.id, result);
-        this.emit(event.type, { result });
-      }
+      case "finished":
+        this.emit("finished", { summary: this.summary(), results: this.toView().results });
+        return;
+      case "error":
+        this.error = errorInfo(
+          event.error,
+          "Nothing may have been revoked; check the audit log and the inventory, then try again.",
+        );
+        this.emit("error", { ...this.error });
+        return;
+      default:
+        this.emit(event.type, { result: view(event.result) });
     }
   }
 }
@@ -243,139 +237,81 @@ export class RevokeJobs {
         "Wait for it to finish, or stop waiting for its manual steps, then start this one.",
       );
     }
-    const { home } = this.options;
-    // Fail closed before touching any exchange: no revoke without an audit trail.
-    refuseReadOnly(
-      home,
-      "Revoking is refused when it cannot be audited. Make the state database writable and try again.",
+    const { home, inventory, manual, log } = this.options;
+    // Refused (AUDIT_UNAVAILABLE, 503) before the plan is used when the audit log cannot be written.
+    const job = new RevokeJob((onEvent) =>
+      startRevoke(home, plan, {
+        adapterFor: async (name) => {
+          const adapter = (await inventory.adapters()).get(name);
+          if (!adapter) throw new HttpError(404, "ACCOUNT_NOT_FOUND", `no account ${name}`);
+          return adapter;
+        },
+        manual: { wait: true, ...manual },
+        onEvent: (e) => {
+          onEvent(e);
+          if (e.type !== "finished" && e.type !== "error") return;
+          log(`revoke ${job.id}: ${job.status} ${JSON.stringify(job.summary())}`);
+          // The inventory changed: fetch it again in the background for the next page load.
+          inventory.refresh().catch(() => {});
+        },
+      }),
     );
     this.#plans.markUsed(planId);
-    const keys = new Map(plan.items.map((i) => [i.key.id, i.key]));
-    const credentials = new Map<string, Credentials>();
-    for (const { key } of plan.items) {
-      const c = await home.credentialsForKey(key);
-      if (c) credentials.set(key.id, c);
-    }
-    const adapters = await this.options.inventory.adapters();
-    const job = new RevokeJob(plan, keys);
     this.#jobs.set(job.id, job);
     while (this.#jobs.size > MAX_JOBS_KEPT) {
       const oldest = [...this.#jobs.values()].find((j) => !j.active);
       if (!oldest) break;
       this.#jobs.delete(oldest.id);
     }
-    this.options.log(
-      `revoke ${job.id}: ${plan.items.length} key(s), ${plan.byApi} by API, ${plan.byPerson} by a person`,
-    );
-    job.done = (async () => {
-      try {
-        const report = await runRevoke(plan, {
-          adapterFor: (name) => {
-            const adapter = adapters.get(name);
-            if (!adapter) throw new HttpError(404, "ACCOUNT_NOT_FOUND", `no account ${name}`);
-            return adapter;
-          },
-          credentialsFor: (key) => credentials.get(key.id),
-          audit: home.audit(),
-          manual: { wait: true, ...this.options.manual },
-          signal: job.abort.signal,
-          onEvent: (e) => job.record(e),
-        });
-        for (const r of report.results) job.results.set(r.id, view(r));
-        // Keys proven dead must not come back from the last listing if their account dies next.
-        forgetRevoked(home.inventoryCache(), report.results);
-        job.status = "finished";
-        job.finishedAt = report.finishedAt;
-        job.emit("finished", { summary: job.summary(), results: job.toView().results });
-      } catch (error) {
-        // runRevoke throws only when it cannot start (e.g. the audit log refused the "requested" entry).
-        job.status = "error";
-        job.finishedAt = new Date().toISOString();
-        job.error = errorInfo(
-          error,
-          "Nothing may have been revoked; check the audit log and the inventory, then try again.",
-        );
-        job.emit("error", { ...job.error });
-      } finally {
-        this.options.log(`revoke ${job.id}: ${job.status} ${JSON.stringify(job.summary())}`);
-        // The inventory changed: fetch it again in the background for the next page load.
-        this.options.inventory.refresh().catch(() => {});
-      }
-    })();
+    log(`revoke ${job.id}: ${plan.items.length} key(s), ${plan.byApi} by API, ${plan.byPerson} by a person`);
     return job;
   }
 
   /** Stops waiting for manual steps (or the API keys not yet revoked); what is done stays done. */
   stop(id: string): JobView {
     const job = this.get(id);
-    if (job.active) {
-      job.abort.abort();
-      job.emit("stopping", {});
-    }
+    job.session.stopWaiting();
     return job.toView();
   }
 
-  /**
-   * "Verify now": probes a key that waits for a person, with its own secret. While the job is still
-   * waiting, core's poll records the death (within its poll interval) and this only reports what the
-   * probe says; once the job has stopped waiting, a "dead" answer is recorded here, as core would.
-   */
+  /** "Verify now" (core's): probes a key that waits for a person, with its own secret. */
   async verifyNow(
     id: string,
     keyId: string,
   ): Promise<{ status: "alive" | "dead" | "inconclusive"; evidence: string; recorded: boolean }> {
-    const job = this.get(id);
-    const key = job.keys.get(keyId);
-    const result = job.results.get(keyId);
-    if (!key || !result) {
-      throw new HttpError(
-        404,
-        "KEY_NOT_FOUND",
-        `key ${keyId} is not part of this revoke`,
-        "Pick a key from the checklist.",
-      );
+    const answer = await this.get(id).session.verifyNow(keyId);
+    switch (answer.outcome) {
+      case "unknown-key":
+        throw new HttpError(
+          404,
+          "KEY_NOT_FOUND",
+          `key ${keyId} is not part of this revoke`,
+          "Pick a key from the checklist.",
+        );
+      case "not-pending": {
+        const { result } = answer;
+        throw new HttpError(
+          409,
+          "NOT_PENDING",
+          `key ${result.label || shortKey(result.apiKey)} is not waiting for a person (it is ${result.outcome}${result.verified ? ", verified" : ""})`,
+          "Nothing to verify: see its result in the table.",
+        );
+      }
+      case "not-provable":
+        throw new HttpError(
+          409,
+          "NOT_PROVABLE",
+          `Keyward holds no secret for ${answer.result.label || shortKey(answer.result.apiKey)}, so it cannot prove it revoked`,
+          "Check on the exchange's page that the key is gone; track the key with its secret next time so Keyward can prove it.",
+        );
+      default:
+        return { status: answer.status, evidence: answer.evidence, recorded: answer.recorded };
     }
-    if (result.outcome !== "awaiting-manual") {
-      throw new HttpError(
-        409,
-        "NOT_PENDING",
-        `key ${result.label || result.apiKeyShort} is not waiting for a person (it is ${result.outcome}${result.verified ? ", verified" : ""})`,
-        "Nothing to verify: see its result in the table.",
-      );
-    }
-    const { home } = this.options;
-    const credentials = await home.credentialsForKey(key);
-    if (!credentials) {
-      throw new HttpError(
-        409,
-        "NOT_PROVABLE",
-        `Keyward holds no secret for ${result.label || result.apiKeyShort}, so it cannot prove it revoked`,
-        "Check on the exchange's page that the key is gone; track the key with its secret next time so Keyward can prove it.",
-      );
-    }
-    const adapter = (await this.options.inventory.adapters()).get(key.account);
-    if (!adapter) throw new HttpError(404, "ACCOUNT_NOT_FOUND", `no account ${key.account}`);
-    const probe = await adapter.probe(credentials, key.meta.uid ? { uid: key.meta.uid } : {});
-    const evidence = probe.status === "inconclusive" ? `${probe.reason}: ${probe.evidence}` : probe.evidence;
-    let recorded = false;
-    if (probe.status === "dead" && !job.active && result.outcome === "awaiting-manual") {
-      const audit = home.audit();
-      result.outcome = "revoked";
-      result.verified = true;
-      result.evidence.push(`after the manual step (verify now): probe: dead (${probe.evidence})`);
-      audit.append("manual.confirmed", key.id, { evidence: probe.evidence });
-      audit.append("revoke.verified", key.id, { evidence: result.evidence });
-      recorded = true;
-      job.emit("manual-done", { result: structuredClone(result) });
-      job.emit("summary", { summary: job.summary() });
-    }
-    job.emit("verify-now", { keyId, status: probe.status, evidence, recorded });
-    return { status: probe.status, evidence, recorded };
   }
 
   /** Stops every job (server shutdown) and waits for them to wind down. */
   async close(): Promise<void> {
-    for (const job of this.#jobs.values()) if (job.active) job.abort.abort();
+    for (const job of this.#jobs.values()) job.session.stopWaiting();
     await Promise.allSettled([...this.#jobs.values()].map((j) => j.done));
   }
 }

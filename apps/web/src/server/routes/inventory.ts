@@ -1,5 +1,5 @@
 /** The keys across every account, the accounts themselves, and their health (live probes). */
-import { type AccountHealth, accountHealth, shortKey } from "@keyward/core";
+import { checkAccounts, KeywardError, listAccounts, shortKey } from "@keyward/core";
 import type { Hono } from "hono";
 import { z } from "zod";
 import { toHttpError } from "../http-errors.js";
@@ -21,20 +21,14 @@ export function inventoryRoutes(
   // From the config and tracked keys only: no exchange is asked, so this answers at once.
   app.get("/api/accounts", (c) => {
     parseQuery(c, z.strictObject({}));
-    const tracked = home.tracked().list();
     return send(c, {
-      accounts: home.config.accounts.map((a) => ({
-        name: a.name,
-        exchange: a.exchange,
-        endpoint: a.endpoint ?? null,
-        region: a.region ?? null,
-        tracked: tracked
-          .filter((t) => t.account === a.name)
-          .map((t) => ({
-            label: t.label,
-            apiKeyShort: shortKey(t.apiKey),
-            provable: t.credentialsRef !== null,
-          })),
+      accounts: listAccounts(home).map((a) => ({
+        ...a,
+        tracked: a.tracked.map(({ label, apiKey, provable }) => ({
+          label,
+          apiKeyShort: shortKey(apiKey),
+          provable,
+        })),
       })),
     });
   });
@@ -42,42 +36,25 @@ export function inventoryRoutes(
   // One account's failed probe is reported in its row; the others still answer.
   app.get("/api/accounts/health", async (c) => {
     const { account } = parseQuery(c, z.strictObject({ account: z.string().min(1).max(64).optional() }));
-    const accounts = account ? [home.account(account)] : home.config.accounts;
-    const vault = await home.vault();
-    const adapters = await inventory.adapters();
-    const results = await Promise.all(
-      accounts.map(async (a) => {
-        const credentials = vault.get(a.credentialsRef);
-        const adapter = adapters.get(a.name);
-        if (!credentials || !adapter) {
-          return {
-            account: a.name,
-            exchange: a.exchange,
-            health: null as AccountHealth | null,
-            error: {
+    const checks = await checkAccounts(home, {
+      ...(account ? { account } : {}),
+      adapterFor: async (name) => {
+        const adapter = (await inventory.adapters()).get(name);
+        if (!adapter) throw new KeywardError("ACCOUNT_NOT_FOUND", `no account ${name}`);
+        return adapter;
+      },
+    });
+    const results = checks.map(({ account: name, exchange, health, problem }) => {
+      if (!problem) return { account: name, exchange, health, error: null };
+      const error =
+        problem.kind === "no-credentials"
+          ? {
               message: "no credentials in the vault for this account",
-              hint: `Remove it and add it again: keyward account remove ${a.name}; keyward account add …`,
-            },
-          };
-        }
-        try {
-          return {
-            account: a.name,
-            exchange: a.exchange,
-            health: accountHealth(a.exchange, await adapter.probe(credentials)),
-            error: null,
-          };
-        } catch (error) {
-          const e = toHttpError(error);
-          return {
-            account: a.name,
-            exchange: a.exchange,
-            health: null,
-            error: { message: e.message, hint: e.hint },
-          };
-        }
-      }),
-    );
+              hint: `Remove it and add it again: keyward account remove ${name}; keyward account add …`,
+            }
+          : toHttpError(problem.error);
+      return { account: name, exchange, health: null, error: { message: error.message, hint: error.hint } };
+    });
     return send(c, { checkedAt: new Date().toISOString(), accounts: results });
   });
 }

@@ -2,12 +2,12 @@
  * Bulk revoke: plan (reviewed in the browser), execute (type-to-confirm), then follow the job, prove
  * keys dead on demand, or stop it.
  */
-import { isEmptySelector, planRevoke, SelectorSchema } from "@keyward/core";
+import { isEmptySelector, planLiveRevoke, SelectorSchema } from "@keyward/core";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { badRequest, parseOr400 } from "../http-errors.js";
 import { streamJobEvents } from "../job-events.js";
-import { selectLive } from "../live-selection.js";
+import { liveListing, notFoundAs404 } from "../live-selection.js";
 import { parseBody, parseQuery } from "../request-input.js";
 import type { RouteContext } from "./route-context.js";
 
@@ -29,15 +29,9 @@ export function revokeRoutes(
       );
     }
     // Like the CLI: the keys are listed live before planning.
-    const { keys, accountErrors } = await selectLive(
-      inventory,
-      home,
-      selector,
+    const { plan, accountErrors } = await notFoundAs404(
+      () => planLiveRevoke(home, liveListing(inventory, selector)),
       "Refresh the inventory: the key may be gone already, or its account could not be listed (see the account errors).",
-    );
-    const plan = planRevoke(
-      keys.filter((k) => k.state !== "dead"),
-      { accountKeys: await home.accountKeys() },
     );
     return send(c, jobs.storePlan(plan, accountErrors));
   });

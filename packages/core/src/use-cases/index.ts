@@ -1,0 +1,37 @@
+/**
+ * The use cases both shells call: the CLI parses flags and formats text, the web server parses
+ * requests and formats JSON/SSE; the workflows themselves live here, once.
+ */
+export {
+  type AccountCheck,
+  type AccountCheckProblem,
+  type AdapterSource,
+  type CheckAccountsInput,
+  checkAccounts,
+} from "./check-accounts.js";
+export { confirmsPlan } from "./confirm-plan.js";
+export { needsPassphrase } from "./credential-fields.js";
+export { type AccountSummary, listAccounts } from "./list-accounts.js";
+export {
+  type InventoryEvent,
+  type ListInventoryInput,
+  type LiveInventory,
+  listInventory,
+} from "./list-inventory.js";
+export { type LiveRevokePlan, type PlanLiveRevokeInput, planLiveRevoke } from "./plan-live-revoke.js";
+export { REVOKE_UNAUDITABLE_HINT, requireAuditable } from "./require-auditable.js";
+export {
+  type AccountError,
+  type LiveSelection,
+  type SelectLiveKeysInput,
+  selectLiveKeys,
+} from "./select-live-keys.js";
+export {
+  RevokeSession,
+  type RevokeSessionEvent,
+  type RevokeSessionResult,
+  type RevokeSessionStatus,
+  type StartRevokeInput,
+  startRevoke,
+  type VerifyNowResult,
+} from "./start-revoke.js";

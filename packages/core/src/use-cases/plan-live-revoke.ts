@@ -1,0 +1,30 @@
+/**
+ * "Plan a revoke": select the keys live, drop the ones already dead, and plan (danger order, each
+ * account's own key last with a warning, time at the rate limits). The plan is what a person reviews
+ * and `startRevoke` runs.
+ */
+import type { KeywardHome } from "../home/home.js";
+import { planRevoke, type RevokePlan } from "../revoke/plan.js";
+import { REVOKE_UNAUDITABLE_HINT, requireAuditable } from "./require-auditable.js";
+import { type LiveSelection, type SelectLiveKeysInput, selectLiveKeys } from "./select-live-keys.js";
+
+export interface PlanLiveRevokeInput extends SelectLiveKeysInput {
+  /** Refuse (AUDIT_UNAVAILABLE) before listing when the audit log cannot be written: the plan is to be run now. */
+  refuseUnauditable?: boolean;
+}
+
+export interface LiveRevokePlan extends LiveSelection {
+  plan: RevokePlan;
+}
+
+export async function planLiveRevoke(home: KeywardHome, input: PlanLiveRevokeInput): Promise<LiveRevokePlan> {
+  const { refuseUnauditable, ...selecting } = input;
+  // Fail closed before touching any exchange: revoking without an audit trail is refused.
+  if (refuseUnauditable) requireAuditable(home, REVOKE_UNAUDITABLE_HINT);
+  const selection = await selectLiveKeys(home, selecting);
+  const plan = planRevoke(
+    selection.keys.filter((k) => k.state !== "dead"),
+    { accountKeys: await home.accountKeys() },
+  );
+  return { ...selection, plan };
+}
