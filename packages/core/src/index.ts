@@ -115,6 +115,46 @@ export {
 export { type CachedInventory, InventoryCache } from "./store/inventory-cache.js";
 export { MIGRATIONS } from "./store/migrations.js";
 export { type TrackedKeyInput, type TrackedKeyRow, TrackedKeysRepository } from "./store/tracked-keys.js";
+export { type AbortRotationInput, abortRotationRun } from "./use-cases/rotation-abort.js";
+export {
+  cliOnly,
+  findRotation,
+  readOnlyJournal,
+  refusePrograms,
+  refuseUnauditedRotation,
+  requireRotation,
+  rotationChildEnv,
+  rotationJournal,
+  runPrograms,
+} from "./use-cases/rotation-common.js";
+export { checkPassphraseRule, passphraseProblem } from "./use-cases/rotation-credentials.js";
+export {
+  checkRotationTargets,
+  FILE_TARGET_KINDS,
+  type PlanRotationInput,
+  planRotation,
+  type RotationTargetsInput,
+} from "./use-cases/rotation-plan.js";
+export {
+  type ApplyRotationInput,
+  applyRotation,
+  type ResumeOutcome,
+  type ResumeRotationInput,
+  resumeRotation,
+} from "./use-cases/rotation-run.js";
+export {
+  type PendingCreate,
+  type RotationHooks,
+  RotationSession,
+  type RotationSessionEvent,
+} from "./use-cases/rotation-session.js";
+export {
+  graceOf,
+  type RotationStatus,
+  rotationStatus,
+  runTargets,
+  statusOf,
+} from "./use-cases/rotation-status.js";
 export {
   VAULT_FILE_NAME,
   VAULT_SCRYPT_WORK_FACTOR,
