@@ -1,15 +1,18 @@
 /**
- * Bulk rotation from the browser, over core's rotation engine (packages/core/src/rotation): plans
- * (reviewed, then applied once), runs driven in the background by applyPlan / runRotation with their
- * events kept for any number of live viewers, resume, stop (pause) and abort. The engine owns the
- * protocol, the journal, delivery and proof; the server only relays events and, for assisted slots,
- * the new key's credentials a person pastes into the page (browser → server only; they go to the vault).
+ * Bulk rotation from the browser, over core's rotation use cases (packages/core/src/use-cases/rotation-*,
+ * the ones `keyward rotate` calls): plans (reviewed, then applied once), runs core's sessions drive in the
+ * background, with their events kept here for any number of live viewers, resume, stop (pause) and
+ * abort. Core owns the workflow (checks, refusals, the journal, delivery, proof, the passphrase rule for
+ * an assisted slot's new key); the server keeps the reviewed plans and the runs it drives, relays
+ * events, and hands over the new key's credentials a person pastes into the page (browser → server
+ * only; they go to the vault).
  *
  * From the browser only file targets are allowed (dotenv, json, age): `exec:` targets and the check
  * command run programs on this machine, which a browser session must not be able to do. Use
  * `keyward rotate` for those. That holds for runs started elsewhere too: a run the CLI started with an
  * `exec:` target or `--check-cmd` is shown here but neither resumed nor aborted (both would run its
- * programs in this server's process); the page names the CLI command instead.
+ * programs in this server's process); the page names the CLI command instead. Core refuses both
+ * (`allowPrograms: false`, TARGET_NOT_ALLOWED and CLI_ONLY).
  */
 import {
   type AbortReport,
@@ -32,8 +35,8 @@ import {
   type RotationSession,
   type RotationSessionEvent,
   type RunRow,
+  readOnlyJournal,
   resumeRotation,
-  rotationJournal,
   rotationStatus,
   runTargets,
   type SlotRow,
@@ -223,7 +226,7 @@ export class RotationJobs {
 
   view(runId: string): RotationRunView {
     const run = this.#run(runId);
-    return this.#view(run, rotationJournal(this.options.home).slots(runId));
+    return this.#view(run, readOnlyJournal(this.options.home).slots(runId));
   }
 
   #view(run: RunRow, slots: SlotRow[]): RotationRunView {
