@@ -216,12 +216,19 @@ describe("apply, status, resume", () => {
   it("applies a plan: the new key delivered, the old one proven dead, every step audited", async () => {
     const plan = await planFor("udesk", [BOT.apiKey], [`dotenv:${dir}/bot.env`]);
     const { events, onEvent } = recorder();
+    let announced: RotationSession | undefined;
     const session = await applyRotation(home, {
       plan,
       options: { ...DEFAULT_RUN_OPTIONS, graceMs: 0 },
       env: {},
       onEvent,
+      // The shell learns of the session before any of its events (the web registers its job here).
+      onStart: (s) => {
+        expect(events).toEqual([]);
+        announced = s;
+      },
     });
+    expect(announced).toBe(session);
     // Resolved once the run is journaled: status shows it at once.
     expect(findRotation(home, plan.id)?.state).toBeDefined();
     const report = await session.done;

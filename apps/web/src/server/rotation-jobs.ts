@@ -142,16 +142,15 @@ export class RotationJobs {
     requireConfirmation(plan.slots.length, confirm, "rotate", "Nothing was changed.");
     this.#refuseRunning(plan.id);
     const job = new RotationJob(plan.id);
-    const session = await applyRotation(this.options.home, {
+    await applyRotation(this.options.home, {
       ...this.#hooks(job),
       plan,
       options: { ...DEFAULT_RUN_OPTIONS, graceMs, concurrency, checkCmd: null },
-      onStart: () => {
+      onStart: (session) => {
         this.#plans.markUsed(planId);
-        this.#begin(job, "applying");
+        this.#begin(job, session, "applying");
       },
     });
-    this.#follow(job, session, "applying");
     return job;
   }
 
@@ -164,7 +163,7 @@ export class RotationJobs {
       runId,
       allowPrograms: false,
       from: "web",
-      onStart: () => this.#begin(job, "resuming"),
+      onStart: (session) => this.#begin(job, session, "resuming"),
     });
     if (outcome.settled) {
       throw new HttpError(
@@ -174,7 +173,6 @@ export class RotationJobs {
         "Start a new rotation from the inventory.",
       );
     }
-    this.#follow(job, outcome.session, "resuming");
     return job;
   }
 
@@ -304,15 +302,14 @@ export class RotationJobs {
     };
   }
 
-  /** The job is this run's from now on: registered, announced. */
-  #begin(job: RotationJob, what: string): void {
+  /**
+   * The job is this run's from now on (before the engine's first event): registered, announced, and
+   * the run's end (report or error) relayed to its viewers.
+   */
+  #begin(job: RotationJob, session: RotationSession, what: string): void {
     this.#jobs.set(job.runId, job);
     this.options.log(`rotation ${job.runId}: ${what}`);
     job.emit("started", { runId: job.runId });
-  }
-
-  /** Relays the run's end (report or error) to the job's viewers. */
-  #follow(job: RotationJob, session: RotationSession, what: string): void {
     job.session = session;
     job.done = (async () => {
       try {

@@ -50,9 +50,9 @@ export interface RotationHooks {
   signal?: AbortSignal;
   /**
    * Called once every check passed (and, for a resume, `rotation.resumed` is audited), right before the
-   * engine starts: the web marks its plan used and announces the run here, before the first step event.
+   * engine starts: the web marks its plan used and registers the session here, before its first event.
    */
-  onStart?(): void;
+  onStart?(session: RotationSession): void;
 }
 
 interface Waiting extends PendingCreate {
@@ -80,8 +80,12 @@ export class RotationSession {
     this.#hooks = hooks;
     if (hooks.signal?.aborted) this.#abort.abort();
     hooks.signal?.addEventListener("abort", () => this.#stop(), { once: true });
-    hooks.onStart?.();
+    let go: () => void = () => {};
+    const started = new Promise<void>((resolve) => {
+      go = resolve;
+    });
     this.done = (async () => {
+      await started;
       try {
         return await run(this.#deps(home));
       } finally {
@@ -91,6 +95,9 @@ export class RotationSession {
     })();
     // Whoever awaits `done` sees a failure; a session nobody awaits must not crash the process.
     this.done.catch(() => {});
+    // The shell learns of the session before the engine's first event (the web registers it here).
+    hooks.onStart?.(this);
+    go();
   }
 
   /** Whether the engine is still running this run here. */
