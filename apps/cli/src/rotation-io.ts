@@ -121,7 +121,10 @@ function stepLine(slot: SlotRow, previous: SlotRow | undefined): string | undefi
  * revoked, proven dead) on stderr, so stdout holds only the report (exactly the JSON with --json); with
  * --json and no terminal (a script) no progress lines. The person's steps always (on stderr with --json).
  */
-export function eventPrinter(json: boolean): { onEvent(e: RotationEvent): void } {
+export function eventPrinter(json: boolean): {
+  onEvent(e: RotationEvent): void;
+  onRefused(slot: number, reason: string): void;
+} {
   const human = json ? err : out;
   const progress = !json || process.stderr.isTTY ? err : undefined;
   const previous = new Map<number, SlotRow>();
@@ -141,7 +144,7 @@ export function eventPrinter(json: boolean): { onEvent(e: RotationEvent): void }
           printRevokeSteps(e.slot, e.steps, human);
           break;
         case "refused":
-          human(`  refused the credentials for slot ${e.slot.slot}: ${e.reason}`);
+          this.onRefused(e.slot.slot, e.reason);
           break;
         case "waiting":
           progress?.(`${slotName(e.slot)}: waiting: ${e.reason}`);
@@ -155,6 +158,10 @@ export function eventPrinter(json: boolean): { onEvent(e: RotationEvent): void }
           );
           break;
       }
+    },
+    /** Credentials refused, by the engine (a probe) or before it (the passphrase rule). */
+    onRefused(slot, reason) {
+      human(`  refused the credentials for slot ${slot}: ${reason}`);
     },
   };
 }

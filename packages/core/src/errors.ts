@@ -29,6 +29,9 @@ export const ERROR_CODES = {
   VERIFICATION_FAILED: "a key does not match what it must be (permissions, IPs) or could not be proven",
   ROTATION_CONFLICT: "another rotation or process holds the keys or the run",
   JOURNAL_TAMPERED: "a rotation's journal in state.db is not authentic: it cannot be resumed or aborted",
+  TARGET_NOT_ALLOWED: "a delivery target that runs programs was given where no program may run",
+  CLI_ONLY: "a rotation runs programs on this machine: only `keyward rotate` may resume or abort it",
+  NOT_WAITING: "no rotation slot is waiting for a new key's credentials now",
   INTERNAL: "an internal error",
 } as const;
 

@@ -4,24 +4,23 @@
  * whatever a crash interrupted; abort undoes what can still be undone.
  */
 import {
-  abortRotation,
-  applyPlan,
-  buildRotationPlan,
+  abortRotationRun,
+  applyRotation,
   type CreateRequest,
   type CredentialsInput,
-  checkRecipient,
-  checkTargetSyntax,
+  checkRotationTargets,
   DEFAULT_RUN_OPTIONS,
   isEmptySelector,
-  KeywardError,
   type KeywardHome,
   planJson,
-  type RotationDeps,
-  RotationJournal,
+  planRotation,
+  type RotationHooks,
   type RotationReport,
+  type RotationSession,
+  readOnlyJournal,
   readPlanFile,
-  reportOf,
-  runRotation,
+  resumeRotation,
+  rotationStatus,
   type SlotRow,
   writePlanFile,
 } from "@keyward/core";
@@ -61,16 +60,6 @@ interface ApplyOptions extends RunFlags {
   checkCmd?: string;
 }
 
-function refuseReadOnly(home: KeywardHome): void {
-  if (!home.state().isWritable()) {
-    throw new KeywardError("AUDIT_UNAVAILABLE", `the audit log at ${home.paths.state} is read-only`, {
-      hint: "Rotating is refused when it cannot be journaled and audited. Make the state database writable and run again.",
-    });
-  }
-}
-
-const journalOf = (home: KeywardHome) => new RotationJournal(home.state(), home.audit());
-
 export async function rotatePlan(
   globals: GlobalOptions,
   ids: string[],
@@ -84,36 +73,16 @@ export async function rotatePlan(
     );
   }
   const deliver = opts.deliver ?? [];
-  for (const target of deliver) checkTargetSyntax(target);
-  const recipient = opts.recipient ? await checkRecipient(opts.recipient) : null;
+  // Relative targets are the command line's: against the directory keyward runs in.
+  const targets = { deliver, cwd: process.cwd(), allowPrograms: true };
+  const recipient = await checkRotationTargets({ ...targets, recipient: opts.recipient ?? null });
   return withHome(globals, async (home) => {
     const inventory = await loadInventory(home, selector, !opts.json);
     for (const a of inventory.accounts.filter((x) => x.error)) {
       err(`keyward: ${a.account}: could not list keys: ${a.error?.message}`);
     }
     const keys = select(inventory, selector, home.config.settings.maxKeyAgeDays);
-    const vault = await home.vault();
-    const held = new Set<string>();
-    for (const key of keys) if (await home.credentialsForKey(key)) held.add(key.id);
-    const busy = new Map(
-      journalOf(home)
-        .busyKeys(keys.map((k) => k.id))
-        .map((b) => [b.keyId, b.runId]),
-    );
-    const plan = await buildRotationPlan({
-      keys,
-      deliver,
-      recipient,
-      // Relative targets are the command line's: against the directory keyward runs in.
-      cwd: process.cwd(),
-      home: home.paths.dir,
-      isAccountKey: (key) => {
-        const account = home.config.accounts.find((a) => a.name === key.account);
-        return account !== undefined && vault.get(account.credentialsRef)?.apiKey === key.apiKey;
-      },
-      holdsSecret: (key) => held.has(key.id),
-      busy,
-    });
+    const plan = await planRotation(home, { ...targets, recipient, keys });
     if (opts.output) await writePlanFile(opts.output, plan);
     if (opts.json) process.stdout.write(planJson(plan));
     else if (keys.length === 0) out("No keys match; nothing to rotate.");
@@ -137,22 +106,11 @@ function exitCodeOf(report: RotationReport): ExitCode {
   return EXIT.OK;
 }
 
-/** The environment of exec targets and the check command: keyward's, without any secret or test seam. */
-function childEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.KEYWARD_PASSPHRASE;
-  delete env.KEYWARD_TEST_CRASH_AFTER;
-  return env;
-}
-
-async function execute(
-  home: KeywardHome,
-  opts: RunFlags,
-  run: (deps: RotationDeps) => Promise<RotationReport>,
-): Promise<ExitCode> {
-  refuseReadOnly(home);
-  // The audit key is in the vault: open it before the journal's first entry.
-  await home.vault();
+/**
+ * How `keyward rotate apply|resume` takes part in a run core's use case drives: the person's new
+ * credentials for assisted slots from a hidden prompt or stdin, progress lines, Ctrl-C as a stop.
+ */
+function runHooks(opts: RunFlags): { hooks: RotationHooks; dispose(): void } {
   const crashAt = readEnv().KEYWARD_TEST_CRASH_AFTER;
   const fromStdin = opts.credentialsStdin ? stdinCredentials() : undefined;
   const fromPrompt = !opts.credentialsStdin && isInteractive() ? promptCredentials() : undefined;
@@ -163,40 +121,48 @@ async function execute(
   const printer = eventPrinter(Boolean(opts.json));
   // The create request is printed by the event; the stdin reader needs the slot to match entries.
   const slots = new Map<number, SlotRow>();
+  const hooks: RotationHooks = {
+    // No prompt and no stdin: "not now" at once, and the slot waits for `rotate resume`.
+    answer: (request: CreateRequest): Promise<CredentialsInput | undefined> => {
+      const slot = slots.get(request.slot);
+      return ask && slot ? ask(request, slot) : Promise.resolve(undefined);
+    },
+    onEvent: (e) => {
+      if (e.type === "ask-credentials") return; // the create request was printed with its steps
+      if (e.type === "credentials-refused") return printer.onRefused(e.slot, e.reason);
+      slots.set(e.slot.slot, e.slot);
+      printer.onEvent(e);
+    },
+    crashPoint: (point) => {
+      if (crashAt !== undefined && point === crashAt) process.kill(process.pid, "SIGKILL");
+    },
+    env: process.env,
+    signal: abort.signal,
+  };
+  return { hooks, dispose: () => process.off("SIGINT", onSigint) };
+}
+
+async function execute(
+  opts: RunFlags,
+  start: (hooks: RotationHooks) => Promise<RotationSession>,
+): Promise<ExitCode> {
+  const { hooks, dispose } = runHooks(opts);
   try {
-    const report = await run({
-      home,
-      journal: journalOf(home),
-      audit: home.audit(),
-      adapterFor: home.liveAdapterSource(),
-      ...(ask
-        ? {
-            askCredentials: (request: CreateRequest): Promise<CredentialsInput | undefined> => {
-              const slot = slots.get(request.slot);
-              return slot ? ask(request, slot) : Promise.resolve(undefined);
-            },
-          }
-        : {}),
-      onEvent: (e) => {
-        if ("slot" in e) slots.set(e.slot.slot, e.slot);
-        printer.onEvent(e);
-      },
-      crashPoint: (point) => {
-        if (crashAt !== undefined && point === crashAt) process.kill(process.pid, "SIGKILL");
-      },
-      childEnv: childEnv(),
-      signal: abort.signal,
-    });
-    if (opts.json) {
-      printJson(report);
-      // The JSON stays exact on stdout; the person still learns what to run next.
-      const next = nextCommand(report);
-      if (next) err(next);
-    } else printReport(report);
-    return exitCodeOf(report);
+    const session = await start(hooks);
+    return finish(await session.done, opts);
   } finally {
-    process.off("SIGINT", onSigint);
+    dispose();
   }
+}
+
+function finish(report: RotationReport, opts: RunFlags): ExitCode {
+  if (opts.json) {
+    printJson(report);
+    // The JSON stays exact on stdout; the person still learns what to run next.
+    const next = nextCommand(report);
+    if (next) err(next);
+  } else printReport(report);
+  return exitCodeOf(report);
 }
 
 function runOptions(opts: RunFlags, home: KeywardHome) {
@@ -226,16 +192,17 @@ export async function rotateApply(
       graceMs,
       checkCmd: opts.checkCmd ?? null,
     };
-    return await execute(home, opts, (deps) => applyPlan(plan, options, deps));
+    return await execute(opts, (hooks) => applyRotation(home, { ...hooks, plan, options }));
   });
 }
 
 /** The run an optional ID names, else the newest active one. */
-function pickRun(journal: RotationJournal, id: string | undefined, what: string) {
+function pickRun(home: KeywardHome, id: string | undefined, what: string): string {
+  const journal = readOnlyJournal(home);
   if (id) {
     const run = journal.run(id);
     if (!run) throw usageError(`no rotation ${id}`, "See them with `keyward rotate status`.");
-    return run;
+    return run.id;
   }
   const active = journal.runs({ active: true });
   const run = active[0];
@@ -250,7 +217,7 @@ function pickRun(journal: RotationJournal, id: string | undefined, what: string)
       `Name one: keyward rotate ${what} ${active[0]?.id}`,
     );
   }
-  return run;
+  return run.id;
 }
 
 export async function rotateResume(
@@ -259,25 +226,24 @@ export async function rotateResume(
   opts: RunFlags,
 ): Promise<ExitCode> {
   return withHome(globals, async (home) => {
-    const journal = journalOf(home);
-    const run = pickRun(journal, id, "resume");
-    if (run.state !== "active") {
-      const report = reportOf(run, journal.slots(run.id));
-      if (opts.json) printJson(report);
-      else printReport(report);
-      return exitCodeOf(report);
-    }
+    const runId = pickRun(home, id, "resume");
     // Options given now replace the journaled ones for this run's remaining work.
     const given = runOptions(opts, home);
     const overrides = {
       ...(opts.concurrency === undefined ? {} : { concurrency: given.concurrency }),
       ...(opts.manualTimeout === undefined ? {} : { manualTimeoutMs: given.manualTimeoutMs }),
     };
-    await home.vault(); // the audit key is in it
-    // Before anything is recorded or run: a run someone else wrote (JOURNAL_TAMPERED) is not resumed.
-    journal.verifiedRun(run.id);
-    home.audit().append("rotation.resumed", run.id, { ...overrides });
-    return await execute(home, opts, (deps) => runRotation(run.id, deps, overrides));
+    const { hooks, dispose } = runHooks(opts);
+    try {
+      const outcome = await resumeRotation(home, { ...hooks, runId, overrides, allowPrograms: true });
+      if (outcome.session) return finish(await outcome.session.done, opts);
+      // Finished or aborted already: its report, nothing run.
+      if (opts.json) printJson(outcome.settled);
+      else printReport(outcome.settled);
+      return exitCodeOf(outcome.settled);
+    } finally {
+      dispose();
+    }
   });
 }
 
@@ -287,32 +253,11 @@ export async function rotateStatus(
   opts: { json?: boolean },
 ): Promise<ExitCode> {
   return withHome(globals, async (home) => {
-    const journal = new RotationJournal(home.state(), {
-      append: () => {
-        throw new KeywardError("INTERNAL", "status does not write");
-      },
-    });
-    const runs = (id ? [journal.run(id)].filter((r) => r !== undefined) : journal.runs({ limit: 20 })).map(
-      (run) => ({
-        run,
-        slots: journal.slots(run.id),
-      }),
-    );
+    const runs = rotationStatus(home, id ? { runId: id } : { limit: 20 });
     if (id && runs.length === 0)
       throw usageError(`no rotation ${id}`, "See them with `keyward rotate status`.");
-    if (opts.json) {
-      printJson({
-        runs: runs.map(({ run, slots }) => ({
-          id: run.id,
-          state: run.state,
-          createdAt: run.createdAt,
-          updatedAt: run.updatedAt,
-          options: run.options,
-          report: reportOf(run, slots),
-          slots,
-        })),
-      });
-    } else printStatus(runs);
+    if (opts.json) printJson({ runs: runs.map((r) => r.status) });
+    else printStatus(runs);
     return EXIT.OK;
   });
 }
@@ -323,17 +268,8 @@ export async function rotateAbort(
   opts: { json?: boolean },
 ): Promise<ExitCode> {
   return withHome(globals, async (home) => {
-    refuseReadOnly(home);
-    await home.vault(); // the audit key is in it
-    const journal = journalOf(home);
-    const run = pickRun(journal, id, "abort");
-    const report = await abortRotation(run.id, {
-      home,
-      journal,
-      audit: home.audit(),
-      adapterFor: home.liveAdapterSource(),
-      childEnv: childEnv(),
-    });
+    const runId = pickRun(home, id, "abort");
+    const report = await abortRotationRun(home, { runId, allowPrograms: true, env: process.env });
     if (opts.json) printJson(report);
     else {
       for (const s of report.slots) {

@@ -3,7 +3,7 @@
  * tabs follow live (Server-Sent Events, replay after Last-Event-ID), the reviewed plans waiting for
  * their type-to-confirm, and the checks made before a plan is run.
  */
-import { confirmsPlan, type KeywardHome, requireAuditable } from "@keyward/core";
+import { confirmsPlan } from "@keyward/core";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
@@ -71,14 +71,6 @@ export function requireConfirmation(keys: number, confirm: string, verb: string,
       `${nothingDone} Type the number of keys shown in the plan.`,
     );
   }
-}
-
-/**
- * Fail closed before touching any exchange: nothing runs without an audit trail (core's
- * `requireAuditable`; its AUDIT_UNAVAILABLE answers 503).
- */
-export function refuseReadOnly(home: KeywardHome, hint: string): void {
-  requireAuditable(home, hint);
 }
 
 /** A job's failure as the browser sees it: the error's code, message and hint, or these defaults. */

@@ -1,45 +1,50 @@
 /**
- * Bulk rotation from the browser, over core's rotation engine (packages/core/src/rotation): plans
- * (reviewed, then applied once), runs driven in the background by applyPlan / runRotation with their
- * events kept for any number of live viewers, resume, stop (pause) and abort. The engine owns the
- * protocol, the journal, delivery and proof; the server only relays events and, for assisted slots,
- * the new key's credentials a person pastes into the page (browser → server only; they go to the vault).
+ * Bulk rotation from the browser, over core's rotation use cases (packages/core/src/use-cases/rotation-*,
+ * the ones `keyward rotate` calls): plans (reviewed, then applied once), runs core's sessions drive in the
+ * background, with their events kept here for any number of live viewers, resume, stop (pause) and
+ * abort. Core owns the workflow (checks, refusals, the journal, delivery, proof, the passphrase rule for
+ * an assisted slot's new key); the server keeps the reviewed plans and the runs it drives, relays
+ * events, and hands over the new key's credentials a person pastes into the page (browser → server
+ * only; they go to the vault).
  *
  * From the browser only file targets are allowed (dotenv, json, age): `exec:` targets and the check
  * command run programs on this machine, which a browser session must not be able to do. Use
  * `keyward rotate` for those. That holds for runs started elsewhere too: a run the CLI started with an
  * `exec:` target or `--check-cmd` is shown here but neither resumed nor aborted (both would run its
- * programs in this server's process); the page names the CLI command instead.
+ * programs in this server's process); the page names the CLI command instead. Core refuses both
+ * (`allowPrograms: false`, TARGET_NOT_ALLOWED and CLI_ONLY).
  */
 import {
-  abortRotation,
-  applyPlan,
-  buildRotationPlan,
+  type AbortReport,
+  abortRotationRun,
+  applyRotation,
   type CreateRequest,
   type CredentialsInput,
-  checkPlan,
-  checkRecipient,
-  checkTargetSyntax,
+  cliOnly,
   DEFAULT_RUN_OPTIONS,
-  describeTarget,
+  findRotation,
+  graceOf,
   type KeyRecord,
+  KeywardError,
   type KeywardHome,
   type ManualSteps,
-  type RotationDeps,
-  type RotationEvent,
-  RotationJournal,
+  planRotation,
+  type RotationHooks,
   type RotationPlan,
   type RotationReport,
+  type RotationSession,
+  type RotationSessionEvent,
   type RunRow,
-  reportOf,
-  runRotation,
+  readOnlyJournal,
+  resumeRotation,
+  rotationStatus,
+  runTargets,
   type SlotRow,
+  statusOf,
 } from "@keyward/core";
 import { HttpError } from "./http-errors.js";
 import type { InventoryService } from "./inventory-service.js";
-import { errorInfo, JobEventLog, PlanStore, refuseReadOnly, requireConfirmation } from "./job-events.js";
-
-export const WEB_TARGET_KINDS = ["dotenv", "json", "age"] as const;
+import { errorInfo, JobEventLog, PlanStore, requireConfirmation } from "./job-events.js";
 
 export interface RotationPlanView {
   plan: RotationPlan;
@@ -73,25 +78,9 @@ export interface RotationRunView {
   cliOnly: { programs: string[]; resume: string; abort: string } | null;
 }
 
-/** The programs a run would start on this machine (exec targets, the check command), as text. */
-export function localPrograms(run: Pick<RunRow, "plan" | "options">): string[] {
-  const targets = run.plan.slots.flatMap((s) =>
-    s.deliver.filter((t) => t.kind === "exec").map(describeTarget),
-  );
-  return [...new Set(targets), ...(run.options.checkCmd ? ["--check-cmd"] : [])];
-}
-
-interface PendingCreate {
-  request: CreateRequest;
-  attempt: number;
-  refused: string | null;
-  resolve: (value: CredentialsInput | undefined) => void;
-}
-
+/** A run this server drives: core's session, and its events kept for any number of live viewers. */
 export class RotationJob extends JobEventLog {
-  readonly abort = new AbortController();
-  readonly pending = new Map<number, PendingCreate>();
-  readonly revokeSteps = new Map<number, ManualSteps>();
+  session: RotationSession | undefined;
   active = true;
   done: Promise<void> = Promise.resolve();
 
@@ -108,21 +97,11 @@ export interface RotationJobsOptions {
 
 const PLAN_TTL_MS = 30 * 60_000;
 
-function cliOnly(run: RunRow): RotationRunView["cliOnly"] {
-  const programs = localPrograms(run);
-  if (programs.length === 0) return null;
-  return { programs, resume: `keyward rotate resume ${run.id}`, abort: `keyward rotate abort ${run.id}` };
-}
-
 export class RotationJobs {
   readonly #plans = new PlanStore<RotationPlan>(PLAN_TTL_MS);
   readonly #jobs = new Map<string, RotationJob>();
 
   constructor(private readonly options: RotationJobsOptions) {}
-
-  #journal(): RotationJournal {
-    return new RotationJournal(this.options.home.state(), this.options.home.audit());
-  }
 
   /** Plans a rotation of the selected keys (listed live) with file targets only. */
   async plan(
@@ -131,45 +110,19 @@ export class RotationJobs {
     recipient: string | null,
     accountErrors: RotationPlanView["accountErrors"],
   ): Promise<RotationPlanView> {
-    for (const target of deliver) {
-      // null: relative paths are refused (the server's directory is nobody's choice, and would be the home).
-      const kind = checkTargetSyntax(target, null);
-      if (!(WEB_TARGET_KINDS as readonly string[]).includes(kind)) {
-        throw new HttpError(
-          400,
-          "TARGET_NOT_ALLOWED",
-          `${kind}: targets run programs on this machine and are not allowed from the browser`,
-          "Deliver to files (dotenv:, json:, age:) here, or run `keyward rotate` in a terminal for exec targets and check commands.",
-        );
-      }
-    }
-    const checkedRecipient = recipient ? await checkRecipient(recipient) : null;
-    const { home } = this.options;
-    const vault = await home.vault();
-    const held = new Set<string>();
-    for (const key of keys) if (await home.credentialsForKey(key)) held.add(key.id);
-    const busy = new Map(
-      this.#journal()
-        .busyKeys(keys.map((k) => k.id))
-        .map((b) => [b.keyId, b.runId]),
-    );
-    const plan = await buildRotationPlan({
+    // cwd null: relative paths are refused (the server's directory is nobody's choice, and would be the
+    // home); no program may run from a browser session.
+    const plan = await planRotation(this.options.home, {
       keys,
       deliver,
-      recipient: checkedRecipient,
+      recipient,
       cwd: null,
-      home: home.paths.dir,
-      isAccountKey: (key) => {
-        const account = home.config.accounts.find((a) => a.name === key.account);
-        return account !== undefined && vault.get(account.credentialsRef)?.apiKey === key.apiKey;
-      },
-      holdsSecret: (key) => held.has(key.id),
-      busy,
+      allowPrograms: false,
     });
     this.#plans.put(plan.slots.length > 0 ? plan.id : null, plan);
     return {
       plan,
-      targets: plan.slots.map((s) => s.deliver.map(describeTarget)),
+      targets: runTargets({ plan }),
       confirmWith: String(plan.slots.length),
       accountErrors,
     };
@@ -187,122 +140,106 @@ export class RotationJobs {
       );
     }
     requireConfirmation(plan.slots.length, confirm, "rotate", "Nothing was changed.");
-    this.#refuseReadOnly();
-    // Conflicts (a key in another unfinished rotation, an unknown account) are answered now, not in the run.
-    await checkPlan(plan, { home: this.options.home, journal: this.#journal() });
-    this.#plans.markUsed(planId);
-    const options = { ...DEFAULT_RUN_OPTIONS, graceMs, concurrency, checkCmd: null };
-    const job = this.#start(plan.id, (deps) => applyPlan(plan, options, deps), "applying");
-    // applyPlan checks on disk once more where the targets lead before it journals the run (a symlink
-    // may have been swapped in since the plan): answer once the run is journaled, or the attempt ended.
-    const journal = this.#journal();
-    while (job.active && !journal.run(plan.id)) await new Promise((r) => setTimeout(r, 5));
+    this.#refuseRunning(plan.id);
+    const job = new RotationJob(plan.id);
+    await applyRotation(this.options.home, {
+      ...this.#hooks(job),
+      plan,
+      options: { ...DEFAULT_RUN_OPTIONS, graceMs, concurrency, checkCmd: null },
+      onStart: (session) => {
+        this.#plans.markUsed(planId);
+        this.#begin(job, session, "applying");
+      },
+    });
     return job;
   }
 
-  resume(runId: string): RotationJob {
-    const run = this.#run(runId);
-    this.#refuseLocalPrograms(run, "resume");
-    if (run.state !== "active") {
+  async resume(runId: string): Promise<RotationJob> {
+    this.#run(runId);
+    this.#refuseRunning(runId);
+    const job = new RotationJob(runId);
+    const outcome = await resumeRotation(this.options.home, {
+      ...this.#hooks(job),
+      runId,
+      allowPrograms: false,
+      from: "web",
+      onStart: (session) => this.#begin(job, session, "resuming"),
+    });
+    if (outcome.settled) {
       throw new HttpError(
         409,
         "RUN_SETTLED",
-        `rotation ${runId} is ${run.state}: nothing to resume`,
+        `rotation ${runId} is ${outcome.settled.state}: nothing to resume`,
         "Start a new rotation from the inventory.",
       );
     }
-    this.#refuseReadOnly();
-    // Answered now (409 JOURNAL_TAMPERED), not in the run: a run someone else wrote is not resumed.
-    this.#journal().verifiedRun(runId);
-    this.options.home.audit().append("rotation.resumed", runId, { from: "web" });
-    return this.#start(runId, (deps) => runRotation(runId, deps), "resuming");
+    return job;
   }
 
   /** Pauses a run this server drives: slots stop at their next step; resume goes on from there. */
   async stop(runId: string): Promise<RotationRunView> {
     const job = this.#jobs.get(runId);
     if (job?.active) {
-      job.abort.abort();
-      for (const p of job.pending.values()) p.resolve(undefined);
+      const stopped = job.session?.stop();
       job.emit("stopping", {});
+      await stopped;
       await job.done;
     }
     return this.view(runId);
   }
 
-  /** Undoes what can be undone (core's abortRotation); a run this server drives is stopped first. */
-  async abort(runId: string) {
-    // Abort puts the old secret back in every target, which for exec: targets runs them.
-    this.#refuseLocalPrograms(this.#run(runId), "abort");
-    this.#refuseReadOnly();
-    this.#journal().verifiedRun(runId);
-    await this.stop(runId);
-    const report = await abortRotation(runId, this.#deps(new AbortController().signal));
+  /** Undoes what can be undone (core's use case); a run this server drives is stopped first. */
+  async abort(runId: string): Promise<AbortReport> {
+    this.#run(runId);
+    const report = await abortRotationRun(this.options.home, {
+      runId,
+      allowPrograms: false,
+      env: process.env,
+      beforeAbort: async () => {
+        await this.stop(runId);
+      },
+    });
     this.options.inventory.refresh().catch(() => {});
     return report;
   }
 
   /** The new key's credentials for an assisted slot, from the person who created it. */
   provideCredentials(runId: string, slot: number, credentials: CredentialsInput): void {
-    const pending = this.#jobs.get(runId)?.pending.get(slot);
-    if (!pending) {
-      throw new HttpError(
-        409,
+    const session = this.#jobs.get(runId)?.session;
+    if (!session) {
+      throw new KeywardError(
         "NOT_WAITING",
         `rotation ${runId} slot ${slot} is not waiting for a new key now`,
-        "If the run stopped waiting, resume it; the page then asks for the key again.",
+        {
+          hint: "If the run stopped waiting, resume it; the page then asks for the key again.",
+        },
       );
     }
-    if (pending.request.needsPassphrase && !credentials.passphrase) {
-      throw new HttpError(
-        400,
-        "BAD_REQUEST",
-        "passphrase: is required for this key",
-        "OKX keys have the passphrase chosen when the key was made.",
-      );
-    }
-    if (!pending.request.needsPassphrase && credentials.passphrase) {
-      throw new HttpError(
-        400,
-        "BAD_REQUEST",
-        "passphrase: this exchange's keys have none",
-        "Leave the passphrase empty.",
-      );
-    }
-    this.#jobs.get(runId)?.pending.delete(slot);
-    pending.resolve(credentials);
+    session.provideCredentials(slot, credentials);
   }
 
   runs(): RotationRunView[] {
-    return this.#journal()
-      .runs({ limit: 20 })
-      .map((run) => this.view(run.id));
+    return rotationStatus(this.options.home, { limit: 20 }).map(({ run, slots }) => this.#view(run, slots));
   }
 
   view(runId: string): RotationRunView {
     const run = this.#run(runId);
-    const slots = this.#journal().slots(runId);
-    const job = this.#jobs.get(runId);
+    return this.#view(run, readOnlyJournal(this.options.home).slots(runId));
+  }
+
+  #view(run: RunRow, slots: SlotRow[]): RotationRunView {
+    const session = this.#jobs.get(run.id)?.session;
     return {
-      id: run.id,
-      state: run.state,
-      createdAt: run.createdAt,
-      updatedAt: run.updatedAt,
-      options: run.options,
-      report: reportOf(run, slots),
-      slots,
-      targets: run.plan.slots.map((s) => s.deliver.map(describeTarget)),
-      running: job?.active ?? false,
-      createRequests: job
-        ? [...job.pending.values()].map((p) => ({ ...p.request, attempt: p.attempt, refused: p.refused }))
-        : [],
-      revokeSteps: job ? [...job.revokeSteps].map(([slot, steps]) => ({ slot, steps })) : [],
-      // From the journal: a resumed slot does not announce its grace period again.
-      grace: slots.flatMap((s) =>
-        s.graceUntil && (s.step === "checked" || s.step === "delivered")
-          ? [{ slot: s.slot, until: s.graceUntil }]
-          : [],
-      ),
+      ...statusOf(run, slots),
+      targets: runTargets(run),
+      running: this.#jobs.get(run.id)?.active ?? false,
+      createRequests: (session?.pendingCreates() ?? []).map((p) => ({
+        ...p.request,
+        attempt: p.attempt,
+        refused: p.refused,
+      })),
+      revokeSteps: session?.revokeSteps() ?? [],
+      grace: graceOf(slots),
       cliOnly: cliOnly(run),
     };
   }
@@ -323,15 +260,12 @@ export class RotationJobs {
 
   async close(): Promise<void> {
     const active = [...this.#jobs.values()].filter((j) => j.active);
-    for (const job of active) {
-      job.abort.abort();
-      for (const p of job.pending.values()) p.resolve(undefined);
-    }
+    for (const job of active) void job.session?.stop();
     await Promise.allSettled(active.map((j) => j.done));
   }
 
   #run(runId: string): RunRow {
-    const run = this.#journal().run(runId);
+    const run = findRotation(this.options.home, runId);
     if (!run)
       throw new HttpError(
         404,
@@ -342,67 +276,8 @@ export class RotationJobs {
     return run;
   }
 
-  /** A browser session never runs programs: runs with exec targets or a check command are the CLI's. */
-  #refuseLocalPrograms(run: RunRow, verb: "resume" | "abort"): void {
-    const only = cliOnly(run);
-    if (!only) return;
-    throw new HttpError(
-      409,
-      "CLI_ONLY",
-      `rotation ${run.id} runs programs on this machine (${only.programs.join(", ")}): the browser cannot ${verb} it`,
-      `Run \`${only[verb]}\` in a terminal; a browser session never starts programs.`,
-    );
-  }
-
-  #refuseReadOnly(): void {
-    refuseReadOnly(
-      this.options.home,
-      "Rotating is refused when it cannot be journaled and audited. Make the state database writable.",
-    );
-  }
-
-  /** The engine's dependencies; adapters follow the vault, as an account's own key may switch midway. */
-  #deps(signal: AbortSignal, job?: RotationJob): RotationDeps {
-    const { home } = this.options;
-    const env = { ...process.env };
-    delete env.KEYWARD_PASSPHRASE;
-    return {
-      home,
-      journal: this.#journal(),
-      audit: home.audit(),
-      adapterFor: home.liveAdapterSource(),
-      ...(job
-        ? {
-            askCredentials: (request: CreateRequest, attempt: number, refused?: string) =>
-              new Promise<CredentialsInput | undefined>((resolve) => {
-                if (signal.aborted) return resolve(undefined);
-                job.pending.set(request.slot, { request, attempt, refused: refused ?? null, resolve });
-                job.emit("ask-credentials", { request, attempt, refused: refused ?? null });
-              }),
-            onEvent: (e: RotationEvent) => this.#record(job, e),
-          }
-        : {}),
-      childEnv: env,
-      signal,
-    };
-  }
-
-  #record(job: RotationJob, e: RotationEvent): void {
-    if (e.type === "revoke-steps") job.revokeSteps.set(e.slot.slot, e.steps);
-    if (
-      e.type === "step" &&
-      (e.slot.step === "dead" || e.slot.step === "finished" || e.slot.step === "aborted")
-    ) {
-      job.revokeSteps.delete(e.slot.slot);
-    }
-    if (e.type === "step" && e.slot.step !== "awaiting-new-key") job.pending.delete(e.slot.slot);
-    const { slot, ...rest } = e;
-    job.emit(e.type, { ...rest, slot });
-  }
-
-  #start(runId: string, run: (deps: RotationDeps) => Promise<RotationReport>, what: string): RotationJob {
-    const existing = this.#jobs.get(runId);
-    if (existing?.active) {
+  #refuseRunning(runId: string): void {
+    if (this.#jobs.get(runId)?.active) {
       throw new HttpError(
         409,
         "ROTATION_RUNNING",
@@ -410,25 +285,44 @@ export class RotationJobs {
         "Follow it on the Rotate page.",
       );
     }
-    const job = new RotationJob(runId);
-    this.#jobs.set(runId, job);
-    this.options.log(`rotation ${runId}: ${what}`);
-    job.emit("started", { runId });
+  }
+
+  /** The session's events, relayed to the job's viewers as they were named and shaped. */
+  #hooks(job: RotationJob): RotationHooks {
+    return {
+      env: process.env,
+      onEvent: (e: RotationSessionEvent) => {
+        if (e.type === "ask-credentials") {
+          job.emit("ask-credentials", { request: e.request, attempt: e.attempt, refused: e.refused });
+        } else if (e.type !== "credentials-refused") {
+          const { slot, ...rest } = e;
+          job.emit(e.type, { ...rest, slot });
+        }
+      },
+    };
+  }
+
+  /**
+   * The job is this run's from now on (before the engine's first event): registered, announced, and
+   * the run's end (report or error) relayed to its viewers.
+   */
+  #begin(job: RotationJob, session: RotationSession, what: string): void {
+    this.#jobs.set(job.runId, job);
+    this.options.log(`rotation ${job.runId}: ${what}`);
+    job.emit("started", { runId: job.runId });
+    job.session = session;
     job.done = (async () => {
       try {
-        const report = await run(this.#deps(job.abort.signal, job));
+        const report = await session.done;
         job.emit("report", { report });
       } catch (error) {
         job.emit("error", errorInfo(error, "Check the rotation's state on this page; resume or abort it."));
       } finally {
         job.active = false;
-        for (const p of job.pending.values()) p.resolve(undefined);
-        job.pending.clear();
         job.emit("ended", {});
-        this.options.log(`rotation ${runId}: ${what} ended`);
+        this.options.log(`rotation ${job.runId}: ${what} ended`);
         this.options.inventory.refresh().catch(() => {});
       }
     })();
-    return job;
   }
 }

@@ -20,6 +20,46 @@ export {
 } from "./list-inventory.js";
 export { type LiveRevokePlan, type PlanLiveRevokeInput, planLiveRevoke } from "./plan-live-revoke.js";
 export { REVOKE_UNAUDITABLE_HINT, requireAuditable } from "./require-auditable.js";
+export { type AbortRotationInput, abortRotationRun } from "./rotation-abort.js";
+export {
+  cliOnly,
+  findRotation,
+  readOnlyJournal,
+  refusePrograms,
+  refuseUnauditedRotation,
+  requireRotation,
+  rotationChildEnv,
+  rotationJournal,
+  runPrograms,
+} from "./rotation-common.js";
+export { checkPassphraseRule, passphraseProblem } from "./rotation-credentials.js";
+export {
+  checkRotationTargets,
+  FILE_TARGET_KINDS,
+  type PlanRotationInput,
+  planRotation,
+  type RotationTargetsInput,
+} from "./rotation-plan.js";
+export {
+  type ApplyRotationInput,
+  applyRotation,
+  type ResumeOutcome,
+  type ResumeRotationInput,
+  resumeRotation,
+} from "./rotation-run.js";
+export {
+  type PendingCreate,
+  type RotationHooks,
+  RotationSession,
+  type RotationSessionEvent,
+} from "./rotation-session.js";
+export {
+  graceOf,
+  type RotationStatus,
+  rotationStatus,
+  runTargets,
+  statusOf,
+} from "./rotation-status.js";
 export {
   type AccountError,
   type LiveSelection,

@@ -72,7 +72,7 @@ export function rotationRoutes(
   app.post("/api/rotation/runs/:id/resume", async (c) => {
     const id = runId(c);
     await parseBody(c, z.strictObject({}));
-    const job = rotations.resume(id);
+    const job = await rotations.resume(id);
     return send(c, { runId: job.runId, run: rotations.view(id) }, 202);
   });
 

@@ -1,0 +1,35 @@
+/**
+ * The passphrase rule for an assisted slot's new key, checked when a person hands the credentials over
+ * (the web's form, the CLI's prompt or stdin), before the engine probes them: a key whose exchange
+ * gives keys a passphrase needs it, and a passphrase for a key that has none is a mistake (most likely
+ * the wrong key, or a value typed into the wrong field), refused rather than stored.
+ */
+import type { CredentialsInput } from "../domain/credentials.js";
+import { KeywardError } from "../errors.js";
+import type { CreateRequest } from "../rotation/context.js";
+
+/** Why these credentials break the passphrase rule, or undefined. */
+export function passphraseProblem(
+  request: Pick<CreateRequest, "needsPassphrase">,
+  credentials: Pick<CredentialsInput, "passphrase">,
+): { message: string; hint: string } | undefined {
+  if (request.needsPassphrase && !credentials.passphrase) {
+    return {
+      message: "passphrase: is required for this key",
+      hint: "OKX keys have the passphrase chosen when the key was made.",
+    };
+  }
+  if (!request.needsPassphrase && credentials.passphrase) {
+    return { message: "passphrase: this exchange's keys have none", hint: "Leave the passphrase empty." };
+  }
+  return undefined;
+}
+
+/** The passphrase rule as an error (CONFIG_INVALID: the input is wrong; nothing was stored). */
+export function checkPassphraseRule(
+  request: Pick<CreateRequest, "needsPassphrase">,
+  credentials: Pick<CredentialsInput, "passphrase">,
+): void {
+  const problem = passphraseProblem(request, credentials);
+  if (problem) throw new KeywardError("CONFIG_INVALID", problem.message, { hint: problem.hint });
+}
