@@ -23,7 +23,10 @@ export async function checkPlan(
   for (const slot of plan.slots) deps.home.account(slot.old.account);
   // The plan file may have been edited since it was made: where its targets lead is checked again.
   await checkPlaces(plan.slots, deps.home.paths.dir);
-  await checkTargetOptions(plan.slots.flatMap((s) => s.deliver), plan);
+  await checkTargetOptions(
+    plan.slots.flatMap((s) => s.deliver),
+    plan,
+  );
   const busy = deps.journal.busyKeys(plan.slots.map((s) => s.old.id)).filter((b) => b.runId !== plan.id);
   if (busy.length > 0) {
     throw new KeywardError(

@@ -188,7 +188,10 @@ export async function buildRotationPlan(input: PlanInput): Promise<RotationPlan>
   checkClashes(slots);
   await checkPlaces(slots, input.home);
   // The options the targets' kinds need (targets/index.ts), given and valid.
-  await checkTargetOptions(slots.flatMap((s) => s.deliver), input);
+  await checkTargetOptions(
+    slots.flatMap((s) => s.deliver),
+    input,
+  );
   const plan: RotationPlan = {
     kind: PLAN_KIND,
     version: 1,

@@ -29,7 +29,6 @@ import { lstat, open, readlink, realpath, rename, stat, unlink } from "node:fs/p
 import { dirname, isAbsolute, join, sep } from "node:path";
 import { KeyedSerialQueue } from "../../adapters/rate-limiter.js";
 import { type ErrorCode, KeywardError } from "../../errors.js";
-import { homePaths } from "../../home/home.js";
 import { errnoOf, fsyncDirectory, tempPathFor } from "../../vault/atomic-write.js";
 
 /** The file a path leads to. */
@@ -166,6 +165,9 @@ export async function folderProblem(
 
 /** The real paths Keyward's home is made of: its folder, and each of its files (a symlink may lead out). */
 export async function homeParts(home: string): Promise<string[]> {
+  // Loaded here, not at the top: the target list is read by `keyward --help`, which must not load the
+  // home's modules (SQLite, the vault).
+  const { homePaths } = await import("../../home/home.js");
   const paths = homePaths(home);
   const files = [
     paths.config,
