@@ -9,7 +9,6 @@ import {
   buildRotationPlan,
   type CreateRequest,
   type CredentialsInput,
-  checkRecipient,
   checkTargetSyntax,
   DEFAULT_RUN_OPTIONS,
   isEmptySelector,
@@ -20,6 +19,7 @@ import {
   RotationJournal,
   type RotationReport,
   readPlanFile,
+  readTargetOptions,
   reportOf,
   runRotation,
   type SlotRow,
@@ -42,9 +42,9 @@ import {
 } from "../rotation-io.js";
 import { loadInventory, parseSelector, type SelectorFlags, select } from "../selection.js";
 
+/** Also each target kind's own options (core's TARGET_OPTIONS), by name; readTargetOptions picks them. */
 interface PlanOptions extends SelectorFlags {
   deliver?: string[];
-  recipient?: string;
   output?: string;
   json?: boolean;
 }
@@ -85,7 +85,7 @@ export async function rotatePlan(
   }
   const deliver = opts.deliver ?? [];
   for (const target of deliver) checkTargetSyntax(target);
-  const recipient = opts.recipient ? await checkRecipient(opts.recipient) : null;
+  const targetOptions = await readTargetOptions({ ...opts });
   return withHome(globals, async (home) => {
     const inventory = await loadInventory(home, selector, !opts.json);
     for (const a of inventory.accounts.filter((x) => x.error)) {
@@ -103,7 +103,7 @@ export async function rotatePlan(
     const plan = await buildRotationPlan({
       keys,
       deliver,
-      recipient,
+      ...targetOptions,
       // Relative targets are the command line's: against the directory keyward runs in.
       cwd: process.cwd(),
       home: home.paths.dir,

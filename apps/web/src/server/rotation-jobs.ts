@@ -5,11 +5,11 @@
  * protocol, the journal, delivery and proof; the server only relays events and, for assisted slots,
  * the new key's credentials a person pastes into the page (browser → server only; they go to the vault).
  *
- * From the browser only file targets are allowed (dotenv, json, age): `exec:` targets and the check
- * command run programs on this machine, which a browser session must not be able to do. Use
- * `keyward rotate` for those. That holds for runs started elsewhere too: a run the CLI started with an
- * `exec:` target or `--check-cmd` is shown here but neither resumed nor aborted (both would run its
- * programs in this server's process); the page names the CLI command instead.
+ * From the browser only the targets whose driver says `webAllowed` (those that write files) are allowed:
+ * targets that run programs on this machine and the check command must not be something a
+ * browser session can start. Use `keyward rotate` for those. That holds for runs started elsewhere too: a
+ * run the CLI started with such a target or `--check-cmd` is shown here but neither resumed nor aborted
+ * (both would run its programs in this server's process); the page names the CLI command instead.
  */
 import {
   abortRotation,
@@ -18,10 +18,11 @@ import {
   type CreateRequest,
   type CredentialsInput,
   checkPlan,
-  checkRecipient,
   checkTargetSyntax,
   DEFAULT_RUN_OPTIONS,
+  DELIVERY_TARGETS,
   describeTarget,
+  isWebAllowed,
   type KeyRecord,
   type KeywardHome,
   type ManualSteps,
@@ -31,15 +32,23 @@ import {
   type RotationPlan,
   type RotationReport,
   type RunRow,
+  readTargetOptions,
   reportOf,
   runRotation,
   type SlotRow,
+  type TargetOptionValues,
 } from "@keyward/core";
 import { HttpError } from "./http-errors.js";
 import type { InventoryService } from "./inventory-service.js";
 import { errorInfo, JobEventLog, PlanStore, refuseReadOnly, requireConfirmation } from "./job-events.js";
 
-export const WEB_TARGET_KINDS = ["dotenv", "json", "age"] as const;
+/** The kinds the browser may use, and those only the CLI may (they run programs), for hints. */
+const WEB_FORMS = DELIVERY_TARGETS.filter((d) => d.webAllowed)
+  .map((d) => `${d.kind}:`)
+  .join(", ");
+const CLI_KINDS = DELIVERY_TARGETS.filter((d) => !d.webAllowed)
+  .map((d) => d.kind)
+  .join(", ");
 
 export interface RotationPlanView {
   plan: RotationPlan;
@@ -67,16 +76,16 @@ export interface RotationRunView {
   /** Slots in their grace period: when the old key is revoked. */
   grace: { slot: number; until: string }[];
   /**
-   * Set when the run has `exec:` targets or a check command (started with `keyward rotate`): what they
-   * are, and that resume and abort are for the CLI only. Null for runs the browser may drive.
+   * Set when the run has targets that run programs or a check command (started with `keyward rotate`):
+   * what they are, and that resume and abort are for the CLI only. Null for runs the browser may drive.
    */
   cliOnly: { programs: string[]; resume: string; abort: string } | null;
 }
 
-/** The programs a run would start on this machine (exec targets, the check command), as text. */
+/** The programs a run would start on this machine (targets not webAllowed, the check command), as text. */
 export function localPrograms(run: Pick<RunRow, "plan" | "options">): string[] {
   const targets = run.plan.slots.flatMap((s) =>
-    s.deliver.filter((t) => t.kind === "exec").map(describeTarget),
+    s.deliver.filter((t) => !isWebAllowed(t)).map(describeTarget),
   );
   return [...new Set(targets), ...(run.options.checkCmd ? ["--check-cmd"] : [])];
 }
@@ -128,22 +137,22 @@ export class RotationJobs {
   async plan(
     keys: readonly KeyRecord[],
     deliver: readonly string[],
-    recipient: string | null,
+    options: TargetOptionValues,
     accountErrors: RotationPlanView["accountErrors"],
   ): Promise<RotationPlanView> {
     for (const target of deliver) {
       // null: relative paths are refused (the server's directory is nobody's choice, and would be the home).
       const kind = checkTargetSyntax(target, null);
-      if (!(WEB_TARGET_KINDS as readonly string[]).includes(kind)) {
+      if (!isWebAllowed({ kind })) {
         throw new HttpError(
           400,
           "TARGET_NOT_ALLOWED",
           `${kind}: targets run programs on this machine and are not allowed from the browser`,
-          "Deliver to files (dotenv:, json:, age:) here, or run `keyward rotate` in a terminal for exec targets and check commands.",
+          `Deliver to files (${WEB_FORMS}) here, or run \`keyward rotate\` in a terminal for ${CLI_KINDS} targets and check commands.`,
         );
       }
     }
-    const checkedRecipient = recipient ? await checkRecipient(recipient) : null;
+    const targetOptions = await readTargetOptions(options);
     const { home } = this.options;
     const vault = await home.vault();
     const held = new Set<string>();
@@ -156,7 +165,7 @@ export class RotationJobs {
     const plan = await buildRotationPlan({
       keys,
       deliver,
-      recipient: checkedRecipient,
+      ...targetOptions,
       cwd: null,
       home: home.paths.dir,
       isAccountKey: (key) => {
@@ -232,7 +241,7 @@ export class RotationJobs {
 
   /** Undoes what can be undone (core's abortRotation); a run this server drives is stopped first. */
   async abort(runId: string) {
-    // Abort puts the old secret back in every target, which for exec: targets runs them.
+    // Abort puts the old secret back in every target, which for targets that run programs runs them.
     this.#refuseLocalPrograms(this.#run(runId), "abort");
     this.#refuseReadOnly();
     this.#journal().verifiedRun(runId);
