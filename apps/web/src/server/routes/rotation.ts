@@ -11,6 +11,7 @@ import {
 } from "@keyward/core";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
+import { deliveryTargetsView } from "../delivery-targets.js";
 import { badRequest, parseOr400 } from "../http-errors.js";
 import { streamJobEvents } from "../job-events.js";
 import { selectLive } from "../live-selection.js";
@@ -30,6 +31,11 @@ export function rotationRoutes(
   ctx: Pick<RouteContext, "home" | "inventory" | "rotations" | "guard" | "log" | "send">,
 ) {
   const { home, inventory, rotations, send } = ctx;
+
+  app.get("/api/rotation/targets", (c) => {
+    parseQuery(c, z.strictObject({}));
+    return send(c, deliveryTargetsView());
+  });
 
   app.post("/api/rotation/plan", async (c) => {
     const input = await parseBody(
