@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Client, type Desk, KEYS, login, startDesk } from "./helpers.js";
 
 interface TargetsView {
-  targets: { kind: string; form: string; text: string }[];
+  targets: { kind: string; form: string; text: string; example: string }[];
   cliOnly: string[];
   options: { name: string; label: string; placeholder: string }[];
   placeholders: string;
@@ -45,7 +45,10 @@ describe("delivery targets in the browser", () => {
     );
     expect(view.cliOnly).toEqual(DELIVERY_TARGETS.filter((d) => !d.webAllowed).map((d) => d.kind));
     expect(view.cliOnly.length).toBeGreaterThan(0); // a kind that runs programs is never offered
-    for (const t of view.targets) expect(t.form.startsWith(`${t.kind}:`)).toBe(true);
+    for (const t of view.targets) {
+      expect(t.form.startsWith(`${t.kind}:`)).toBe(true);
+      expect(t.example.startsWith(`${t.kind}:`)).toBe(true);
+    }
     expect(view.options.map((o) => o.name)).toEqual(
       DELIVERY_TARGETS.filter((d) => d.webAllowed).flatMap((d) => d.options.map((o) => o.name)),
     );

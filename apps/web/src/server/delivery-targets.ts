@@ -8,7 +8,7 @@
 import { DELIVERY_TARGETS, PLACEHOLDERS } from "@keyward/core";
 
 export interface DeliveryTargetsView {
-  targets: { kind: string; form: string; text: string }[];
+  targets: { kind: string; form: string; text: string; example: string }[];
   /** Kinds only the command line may use. */
   cliOnly: string[];
   /** Fields of the plan request, by name, with the form's label and placeholder. */
@@ -19,7 +19,12 @@ export interface DeliveryTargetsView {
 export function deliveryTargetsView(): DeliveryTargetsView {
   const allowed = DELIVERY_TARGETS.filter((d) => d.webAllowed);
   return {
-    targets: allowed.map((d) => ({ kind: d.kind, form: d.usage.form, text: d.usage.text })),
+    targets: allowed.map((d) => ({
+      kind: d.kind,
+      form: d.usage.form,
+      text: d.usage.text,
+      example: d.example,
+    })),
     cliOnly: DELIVERY_TARGETS.filter((d) => !d.webAllowed).map((d) => d.kind),
     options: allowed.flatMap((d) =>
       d.options.map((o) => ({ name: o.name, label: o.label, placeholder: o.placeholder })),

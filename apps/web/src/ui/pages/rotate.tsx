@@ -147,7 +147,7 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
             rows={3}
             value={deliver}
             onChange={(e) => setDeliver(e.target.value)}
-            placeholder="dotenv:/srv/bots/{label}/.env"
+            placeholder={targetKinds?.targets[0]?.example ?? ""}
             spellCheck={false}
           />
         </label>
