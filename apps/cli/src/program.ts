@@ -240,51 +240,22 @@ touched, so \`keyward rotate resume\` finishes a rotation a crash interrupted, a
 revoked before its replacement is verified, delivered and checked. OKX sub-account keys rotate by API;
 Bitfinex keys and OKX master keys are assisted: Keyward says exactly which key to create, checks it, and
 proves the old one dead once a person revoked it.
-${EXIT_CODES_HELP}
-
-Examples:
-  keyward rotate plan --label 'bot-*' --deliver 'dotenv:/srv/{label}/.env' -o plan.json
-  keyward rotate apply plan.json --grace 2m --check-cmd 'systemctl reload trading-bots'
-  keyward rotate status
-  keyward rotate resume
-  keyward rotate abort`,
+${EXIT_CODES_HELP}`,
     );
-  selectors(
+  const rotatePlan = selectors(
     rotate
       .command("plan")
       .description("plan a rotation: method, new key, delivery targets and refused keys per selected key")
       .argument("[ids...]", "key ids from `keyward keys` (or API keys)"),
   )
     .option("--all", "every key of every account")
-    .option(
-      "--deliver <target...>",
-      "where the new credentials go: dotenv:PATH[#PREFIX], json:PATH#POINTER, age:DIR, exec:CMD (repeatable)",
-    )
-    .option("--recipient <age-public-key>", "age targets: encrypt to this X25519 recipient (age1…)")
-    .option("-o, --output <file>", "write the plan (JSON, no secrets, mode 0600) to this file")
-    .option("--json", "print the plan as JSON (the same document -o writes)")
-    .addHelpText(
-      "after",
-      `
-Targets (placeholders {account} {sub} {label} {exchange} {slot} make one target serve many keys):
-  dotenv:PATH[#PREFIX]  sets PREFIX_API_KEY, PREFIX_API_SECRET and (OKX) PREFIX_API_PASSPHRASE (no prefix:
-                        API_KEY, API_SECRET, API_PASSPHRASE); other lines and comments stay; values are
-                        single-quoted (one with ' \${ a line break or a trailing \\ is refused)
-  json:PATH#POINTER     sets apiKey, secret and (OKX) passphrase at the RFC 6901 pointer; the rest stays
-  age:DIR               DIR/<account>.<sub>.<label>.age encrypted to --recipient; Keyward cannot read it back
-  exec:CMD              runs CMD with sh; the credentials arrive as JSON on its stdin; non-zero fails
-A replaced file keeps its owner, group and mode (a new one is 0600). Relative paths are taken from the
-current directory. Refused: a target leading into Keyward's home (symlinks followed), a symlink in (or
-below) a folder another user owns or may write, a file in (or below) a world-writable folder such as /tmp
-or an existing file every user may write, a placeholder that expands to ".", ".." or nothing in a path.
-The plan file is written 0600; \`rotate apply\` refuses one another user owns, may write or could swap.
-
-Examples:
-  keyward rotate plan --label 'bot-*' --deliver 'dotenv:/srv/bots/.env#{label}' -o plan.json
-  keyward rotate plan --account desk-okx --deliver 'json:/etc/bot/{sub}.json#/exchange' --json > plan.json
-  keyward rotate plan --exchange bitfinex --deliver age:/secure/drop --recipient age1qyq… -o plan.json`,
-    )
     .action(run(async () => (await import("./commands/rotate.js")).rotatePlan));
+  // `--deliver`, the target kinds' own options (e.g. a recipient) and the help about targets come from
+  // core's list of delivery targets, loaded only once `rotate` is the command (`keyward --help` must not
+  // load core): added before `rotate` parses anything, its help included.
+  program.hook("preSubcommand", async (_, sub) => {
+    if (sub === rotate) addTargetHelp(rotate, rotatePlan, await import("@keyward/core"));
+  });
   const runFlags = (cmd: Command) =>
     cmd
       .option("--concurrency <n>", `keys in progress at once (default 8)`)
@@ -470,8 +441,8 @@ ${examples(
 Prints a URL with a one-time login token (it works once; each login prints the next one). The token
 becomes an HttpOnly, SameSite=Strict session cookie plus a per-session secret that the page keeps in
 this browser tab only; the cookie alone opens nothing. Open the URL in the tab you will use. Runs
-started by \`keyward rotate\` with exec: targets or --check-cmd are resumed and aborted here, never in
-the browser. The vault passphrase is asked now (or taken from $KEYWARD_PASSPHRASE) and the server holds
+started by \`keyward rotate\` with a target that runs a program or --check-cmd are resumed and aborted
+here, never in the browser. The vault passphrase is asked now (or taken from $KEYWARD_PASSPHRASE) and the server holds
 the opened home until Ctrl-C.
 
 Examples:
@@ -481,4 +452,63 @@ Examples:
     .action(run(async () => (await import("./commands/web.js")).web));
 
   return program;
+}
+
+/** Wraps text to `width` columns, continuation lines indented by `indent`. */
+function wrap(text: string, width: number, indent: string): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.join(`\n${indent}`);
+}
+
+/**
+ * `rotate plan`'s `--deliver`, each target kind's own options, and the help about targets (forms,
+ * what each writes, examples), generated from core's list of delivery targets; and `rotate`'s examples.
+ */
+function addTargetHelp(rotate: Command, plan: Command, core: typeof import("@keyward/core")): void {
+  const { DELIVERY_TARGETS, PLACEHOLDERS, TARGET_EXAMPLE, TARGET_FORMS, TARGET_OPTIONS } = core;
+  plan.option("--deliver <target...>", `where the new credentials go: ${TARGET_FORMS} (repeatable)`);
+  for (const option of TARGET_OPTIONS) plan.option(option.flag, option.help);
+  plan
+    .option("-o, --output <file>", "write the plan (JSON, no secrets, mode 0600) to this file")
+    .option("--json", "print the plan as JSON (the same document -o writes)");
+  const column = Math.max(...DELIVERY_TARGETS.map((d) => d.usage.form.length)) + 4;
+  const usage = DELIVERY_TARGETS.map(
+    (d) => `  ${d.usage.form.padEnd(column - 2)}${wrap(d.usage.text, 106 - column, " ".repeat(column))}`,
+  );
+  const example = (d: (typeof DELIVERY_TARGETS)[number]) =>
+    `  keyward rotate plan --label 'bot-*' --deliver '${d.example}'${d.options
+      .map((o) => ` ${o.flag.split(" ")[0]} ${o.placeholder}`)
+      .join("")} -o plan.json`;
+  plan.addHelpText(
+    "after",
+    `
+Targets (placeholders ${PLACEHOLDERS} make one target serve many keys):
+${usage.join("\n")}
+A replaced file keeps its owner, group and mode (a new one is 0600). Relative paths are taken from the
+current directory. Refused: a target leading into Keyward's home (symlinks followed), a symlink in (or
+below) a folder another user owns or may write, a file in (or below) a world-writable folder such as /tmp
+or an existing file every user may write, a placeholder that expands to ".", ".." or nothing in a path.
+The plan file is written 0600; \`rotate apply\` refuses one another user owns, may write or could swap.
+
+Examples:
+${DELIVERY_TARGETS.map(example).join("\n")}`,
+  );
+  rotate.addHelpText(
+    "after",
+    `
+Examples:
+  keyward rotate plan --label 'bot-*' --deliver '${TARGET_EXAMPLE}' -o plan.json
+  keyward rotate apply plan.json --grace 2m --check-cmd 'systemctl reload trading-bots'
+  keyward rotate status
+  keyward rotate resume
+  keyward rotate abort`,
+  );
 }

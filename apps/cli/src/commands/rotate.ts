@@ -41,9 +41,9 @@ import {
 } from "../rotation-io.js";
 import { loadInventory, parseSelector, type SelectorFlags, select } from "../selection.js";
 
+/** Also each target kind's own options (core's TARGET_OPTIONS), by name; readTargetOptions picks them. */
 interface PlanOptions extends SelectorFlags {
   deliver?: string[];
-  recipient?: string;
   output?: string;
   json?: boolean;
 }
@@ -73,16 +73,17 @@ export async function rotatePlan(
     );
   }
   const deliver = opts.deliver ?? [];
-  // Relative targets are the command line's: against the directory keyward runs in.
-  const targets = { deliver, cwd: process.cwd(), allowPrograms: true };
-  const recipient = await checkRotationTargets({ ...targets, recipient: opts.recipient ?? null });
+  // Relative targets are the command line's: against the directory keyward runs in. The targets' own
+  // options (e.g. a recipient) are the command's flags of the same names.
+  const targets = { deliver, cwd: process.cwd(), allowPrograms: true, options: { ...opts } };
+  await checkRotationTargets(targets);
   return withHome(globals, async (home) => {
     const inventory = await loadInventory(home, selector, !opts.json);
     for (const a of inventory.accounts.filter((x) => x.error)) {
       err(`keyward: ${a.account}: could not list keys: ${a.error?.message}`);
     }
     const keys = select(inventory, selector, home.config.settings.maxKeyAgeDays);
-    const plan = await planRotation(home, { ...targets, recipient, keys });
+    const plan = await planRotation(home, { ...targets, keys });
     if (opts.output) await writePlanFile(opts.output, plan);
     if (opts.json) process.stdout.write(planJson(plan));
     else if (keys.length === 0) out("No keys match; nothing to rotate.");

@@ -16,7 +16,8 @@
  *   POST /api/revoke/execute {planId, confirm}
  *   GET  /api/revoke/jobs, /api/revoke/jobs/:id, /api/revoke/jobs/:id/events (SSE)
  *   POST /api/revoke/jobs/:id/verify {keyId}, /api/revoke/jobs/:id/stop {}
- *   POST /api/rotation/plan {selector, deliver[], recipient?}   core's rotation plan (file targets only)
+ *   GET  /api/rotation/targets          the delivery targets the browser may use, their options (core's list)
+ *   POST /api/rotation/plan {selector, deliver[], <target options>?}   core's rotation plan (file targets only)
  *   POST /api/rotation/apply {planId, confirm, graceSeconds, concurrency?}
  *   GET  /api/rotation/runs, /api/rotation/runs/:id, /api/rotation/runs/:id/events (SSE)
  *   POST /api/rotation/runs/:id/resume {}, /stop {}, /abort {confirm: "abort"},

@@ -7,12 +7,12 @@
  * events, and hands over the new key's credentials a person pastes into the page (browser → server
  * only; they go to the vault).
  *
- * From the browser only file targets are allowed (dotenv, json, age): `exec:` targets and the check
- * command run programs on this machine, which a browser session must not be able to do. Use
- * `keyward rotate` for those. That holds for runs started elsewhere too: a run the CLI started with an
- * `exec:` target or `--check-cmd` is shown here but neither resumed nor aborted (both would run its
- * programs in this server's process); the page names the CLI command instead. Core refuses both
- * (`allowPrograms: false`, TARGET_NOT_ALLOWED and CLI_ONLY).
+ * From the browser only the targets whose driver says `webAllowed` (those that write files) are allowed:
+ * targets that run programs on this machine and the check command must not be something a
+ * browser session can start. Use `keyward rotate` for those. That holds for runs started elsewhere too: a
+ * run the CLI started with such a target or `--check-cmd` is shown here but neither resumed nor aborted
+ * (both would run its programs in this server's process); the page names the CLI command instead.
+ * Core refuses both (`allowPrograms: false`: TARGET_NOT_ALLOWED and CLI_ONLY).
  */
 import {
   type AbortReport,
@@ -41,6 +41,7 @@ import {
   runTargets,
   type SlotRow,
   statusOf,
+  type TargetOptionValues,
 } from "@keyward/core";
 import { HttpError } from "./http-errors.js";
 import type { InventoryService } from "./inventory-service.js";
@@ -72,8 +73,8 @@ export interface RotationRunView {
   /** Slots in their grace period: when the old key is revoked. */
   grace: { slot: number; until: string }[];
   /**
-   * Set when the run has `exec:` targets or a check command (started with `keyward rotate`): what they
-   * are, and that resume and abort are for the CLI only. Null for runs the browser may drive.
+   * Set when the run has targets that run programs or a check command (started with `keyward rotate`):
+   * what they are, and that resume and abort are for the CLI only. Null for runs the browser may drive.
    */
   cliOnly: { programs: string[]; resume: string; abort: string } | null;
 }
@@ -107,7 +108,7 @@ export class RotationJobs {
   async plan(
     keys: readonly KeyRecord[],
     deliver: readonly string[],
-    recipient: string | null,
+    options: TargetOptionValues,
     accountErrors: RotationPlanView["accountErrors"],
   ): Promise<RotationPlanView> {
     // cwd null: relative paths are refused (the server's directory is nobody's choice, and would be the
@@ -115,7 +116,7 @@ export class RotationJobs {
     const plan = await planRotation(this.options.home, {
       keys,
       deliver,
-      recipient,
+      options,
       cwd: null,
       allowPrograms: false,
     });

@@ -6,11 +6,20 @@
  * and strips it from the address bar before anything renders. Errors carry the server's message and hint.
  * The response types are the server's own (type-only imports: nothing of the server is bundled).
  */
+import type { DeliveryTargetsView } from "../server/delivery-targets.js";
 import type { InventoryResponse } from "../server/inventory-service.js";
 import type { JobView, PlanView, ResultView } from "../server/revoke-jobs.js";
 import type { RotationPlanView, RotationRunView } from "../server/rotation-jobs.js";
 
-export type { InventoryResponse, JobView, PlanView, ResultView, RotationPlanView, RotationRunView };
+export type {
+  DeliveryTargetsView,
+  InventoryResponse,
+  JobView,
+  PlanView,
+  ResultView,
+  RotationPlanView,
+  RotationRunView,
+};
 export type InventoryRowView = InventoryResponse["keys"][number];
 
 export class ApiError extends Error {

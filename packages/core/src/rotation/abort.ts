@@ -17,8 +17,7 @@ import { CredentialStore } from "./credential-store.js";
 import { slotContext } from "./engine.js";
 import type { RunRow, SlotRow } from "./journal.js";
 import { PAST_REVOKE } from "./schemas.js";
-import { deliver } from "./targets/index.js";
-import { describeTarget } from "./targets/parse.js";
+import { deliver, describeTarget, targetOptionsOf } from "./targets/index.js";
 import { oldKeyDead, subAccountKeys } from "./verify.js";
 
 export interface AbortSlotResult {
@@ -164,7 +163,7 @@ async function restoreOld(ctx: SlotContext, row: SlotRow, old: Credentials): Pro
       },
       {
         home: ctx.deps.home.paths.dir,
-        ...(ctx.run.plan.recipient ? { recipient: ctx.run.plan.recipient } : {}),
+        ...targetOptionsOf(ctx.run.plan),
         env: ctx.deps.childEnv,
         timeoutMs: ctx.timing.commandTimeoutMs,
       },

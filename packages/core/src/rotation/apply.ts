@@ -7,7 +7,7 @@ import type { RotationDeps } from "./context.js";
 import { type RotationReport, runRotation } from "./engine.js";
 import { checkPlaces } from "./plan.js";
 import { type RotationPlan, type RunOptions, RunOptionsSchema } from "./schemas.js";
-import { checkRecipient } from "./targets/age.js";
+import { checkTargetOptions } from "./targets/index.js";
 
 export async function checkPlan(
   plan: RotationPlan,
@@ -23,8 +23,10 @@ export async function checkPlan(
   for (const slot of plan.slots) deps.home.account(slot.old.account);
   // The plan file may have been edited since it was made: where its targets lead is checked again.
   await checkPlaces(plan.slots, deps.home.paths.dir);
-  if (plan.slots.some((s) => s.deliver.some((t) => t.kind === "age")))
-    await checkRecipient(plan.recipient ?? undefined);
+  await checkTargetOptions(
+    plan.slots.flatMap((s) => s.deliver),
+    plan,
+  );
   const busy = deps.journal.busyKeys(plan.slots.map((s) => s.old.id)).filter((b) => b.runId !== plan.id);
   if (busy.length > 0) {
     throw new KeywardError(

@@ -10,8 +10,7 @@ import { keyRef } from "../home/home.js";
 import type { SlotContext, StepResult } from "./context.js";
 import type { SlotRow } from "./journal.js";
 import { describeShellFailure, runShell } from "./targets/exec.js";
-import { deliver } from "./targets/index.js";
-import { describeTarget } from "./targets/parse.js";
+import { deliver, describeTarget, targetOptionsOf } from "./targets/index.js";
 import type { DeliveryPayload } from "./targets/payload.js";
 import { verifyNewKey } from "./verify.js";
 
@@ -73,7 +72,7 @@ export async function deliverStep(ctx: SlotContext, row: SlotRow): Promise<StepR
     if (current.delivered.includes(name)) continue;
     const evidence = await deliver(target, payloadFor(ctx, current, creds), {
       home: ctx.deps.home.paths.dir,
-      ...(ctx.run.plan.recipient ? { recipient: ctx.run.plan.recipient } : {}),
+      ...targetOptionsOf(ctx.run.plan),
       env: ctx.deps.childEnv,
       timeoutMs: ctx.timing.commandTimeoutMs,
     });

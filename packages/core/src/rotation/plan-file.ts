@@ -4,7 +4,7 @@
  * keys (public identifiers), labels, permissions, IPs, target paths and an age public key. Read back, it
  * is validated with zod and every problem names its field.
  *
- * It says where new secrets go (a target may be `exec:CMD`, run by `rotate apply`), so whoever can change
+ * It says where new secrets go (a target may be a command, run by `rotate apply`), so whoever can change
  * it decides what Keyward runs and where it writes credentials. It is written 0600, and read only when
  * no other user could have changed it: owned by the user running Keyward, writable by nobody else, in a
  * folder (and below folders) that nobody but root and that user could rename or replace it in; a

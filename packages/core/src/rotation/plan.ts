@@ -20,15 +20,26 @@ import {
   type RotationPlan,
   RotationPlanSchema,
 } from "./schemas.js";
-import { clashKey, describeTarget, parseTarget, type Target } from "./targets/parse.js";
+import {
+  CLASH_HINT,
+  checkTargetOptions,
+  clashKey,
+  describeTarget,
+  parseTarget,
+  planTargetOptions,
+  TARGET_EXAMPLE,
+  type Target,
+  type TargetOptionValues,
+  targetPlace,
+} from "./targets/index.js";
 import { checkedPlace, homeParts } from "./targets/place.js";
 
-export interface PlanInput {
+/** What to rotate and where to; the targets' options (each kind's own, targets/index.ts) by name. */
+export interface PlanInput extends TargetOptionValues {
   /** The selected keys, as just listed (live). */
   keys: readonly KeyRecord[];
   /** `--deliver` values, unexpanded. */
   deliver: readonly string[];
-  recipient?: string | null;
   /**
    * Relative target paths are made absolute against this directory; null refuses them (the web server:
    * a browser has no current directory, and the server's own is Keyward's home).
@@ -145,7 +156,7 @@ export async function buildRotationPlan(input: PlanInput): Promise<RotationPlan>
         "CONFIG_INVALID",
         "--deliver is required: where should the new credentials go?",
         {
-          hint: "Name at least one target, e.g. --deliver 'dotenv:/srv/{label}/.env' (see `keyward rotate plan --help`).",
+          hint: `Name at least one target, e.g. --deliver '${TARGET_EXAMPLE}' (see \`keyward rotate plan --help\`).`,
         },
       );
     }
@@ -176,17 +187,17 @@ export async function buildRotationPlan(input: PlanInput): Promise<RotationPlan>
   }
   checkClashes(slots);
   await checkPlaces(slots, input.home);
-  if (slots.some((s) => s.deliver.some((t) => t.kind === "age")) && !input.recipient) {
-    throw new KeywardError("CONFIG_INVALID", "age targets need --recipient AGE_PUBLIC_KEY", {
-      hint: "Pass the public key of whoever reads the files: --recipient age1… (from `age-keygen -y key.txt`).",
-    });
-  }
+  // The options the targets' kinds need (targets/index.ts), given and valid.
+  await checkTargetOptions(
+    slots.flatMap((s) => s.deliver),
+    input,
+  );
   const plan: RotationPlan = {
     kind: PLAN_KIND,
     version: 1,
     id,
     createdAt: (input.now ?? new Date()).toISOString(),
-    recipient: input.recipient ?? null,
+    ...planTargetOptions(input),
     slots,
     refused,
     estimatedApiMs: estimateApiMs(slots),
@@ -200,20 +211,15 @@ export async function buildRotationPlan(input: PlanInput): Promise<RotationPlan>
  * applied; the delivery itself checks once more right before writing.
  */
 export async function checkPlaces(slots: readonly PlanSlot[], home: string): Promise<void> {
-  // path → the target it is written for, and whether its folder must already exist (Keyward writes
-  // dotenv and JSON files, never folders: a missing one is a typo or a bot not set up yet, found here
-  // before any key is created rather than after; an age target makes its drop folder itself).
+  // path → the target it is written for, and whether its folder must already exist (each driver says:
+  // Keyward writes a bot's files, never its folders: a missing one is a typo or a bot not set up yet,
+  // found here before any key is created rather than after; a kind with a drop folder makes it itself).
   const places = new Map<string, { name: string; needsFolder: boolean }>();
   for (const slot of slots) {
     for (const target of slot.deliver) {
-      const path =
-        target.kind === "dotenv" || target.kind === "json"
-          ? target.path
-          : target.kind === "age"
-            ? target.file
-            : null;
-      if (path !== null && !places.has(path))
-        places.set(path, { name: describeTarget(target), needsFolder: target.kind !== "age" });
+      const place = targetPlace(target);
+      if (place && !places.has(place.path))
+        places.set(place.path, { name: describeTarget(target), needsFolder: place.needsFolder });
     }
   }
   const parts = await homeParts(home);
@@ -239,7 +245,7 @@ export async function checkPlaces(slots: readonly PlanSlot[], home: string): Pro
   }
 }
 
-/** Two keys written to the same variables, JSON object or age file would overwrite each other. */
+/** Two keys whose targets have the same clash key (the same variables, JSON object, file) would overwrite each other. */
 function checkClashes(slots: readonly PlanSlot[]): void {
   const owner = new Map<string, PlanSlot>();
   for (const slot of slots) {
@@ -251,9 +257,7 @@ function checkClashes(slots: readonly PlanSlot[]): void {
         throw new KeywardError(
           "CONFIG_INVALID",
           `keys "${other.old.label}" and "${slot.old.label}" would both be delivered to ${describeTarget(target)}`,
-          {
-            hint: "Give each key its own place with a placeholder, e.g. dotenv:/srv/bots/.env#{label} or json:cfg.json#/keys/{label}.",
-          },
+          { hint: CLASH_HINT },
         );
       }
       owner.set(key, slot);

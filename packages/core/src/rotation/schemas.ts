@@ -20,7 +20,7 @@ import {
   PermissionSchema,
   RawPermissionsSchema,
 } from "../domain/schemas.js";
-import { TargetSchema } from "./targets/parse.js";
+import { TargetOptionsShape, TargetSchema } from "./targets/index.js";
 
 export const STEPS = [
   "planned",
@@ -124,8 +124,8 @@ export const RotationPlanSchema = z
     version: z.literal(1),
     id: RunIdSchema,
     createdAt: z.iso.datetime(),
-    /** age targets' recipient (a public key: not a secret). */
-    recipient: z.string().nullable(),
+    /** The targets' options, each kind's own, by name (not secrets; targets/index.ts). */
+    ...TargetOptionsShape,
     slots: z.array(PlanSlotSchema),
     refused: z.array(RefusedKeySchema),
     /** Time the API part takes at the exchanges' write limits (creates and deletes), accounts in parallel. */

@@ -9,3 +9,11 @@ export {
   type Victim,
 } from "./conformance.js";
 export { type RequestLogRow, SimControl } from "./sim-control.js";
+export {
+  type ReadBack,
+  TARGET_CASES,
+  TARGET_TEST_VARS,
+  type TargetCase,
+  type TargetHarness,
+  testTarget,
+} from "./targets.js";

@@ -35,7 +35,6 @@ export {
 export { checkPassphraseRule, passphraseProblem } from "./rotation-credentials.js";
 export {
   checkRotationTargets,
-  FILE_TARGET_KINDS,
   type PlanRotationInput,
   planRotation,
   type RotationTargetsInput,

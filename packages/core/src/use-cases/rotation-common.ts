@@ -8,7 +8,7 @@
 import { KeywardError } from "../errors.js";
 import type { KeywardHome } from "../home/home.js";
 import { RotationJournal, type RunRow } from "../rotation/journal.js";
-import { describeTarget } from "../rotation/targets/parse.js";
+import { describeTarget, isWebAllowed } from "../rotation/targets/index.js";
 import { requireAuditable } from "./require-auditable.js";
 
 /** Fail closed before touching any exchange or file: nothing is rotated without a journal and audit trail. */
@@ -49,10 +49,10 @@ export function requireRotation(journal: RotationJournal, runId: string): RunRow
   return run;
 }
 
-/** The programs a run would start on this machine (exec targets, the check command), as text. */
+/** The programs a run would start on this machine (targets the web may not use, the check command), as text. */
 export function runPrograms(run: Pick<RunRow, "plan" | "options">): string[] {
   const targets = run.plan.slots.flatMap((s) =>
-    s.deliver.filter((t) => t.kind === "exec").map(describeTarget),
+    s.deliver.filter((t) => !isWebAllowed(t)).map(describeTarget),
   );
   return [...new Set(targets), ...(run.options.checkCmd ? ["--check-cmd"] : [])];
 }

@@ -1,7 +1,7 @@
 /**
  * Use case: plan a rotation of keys already selected (listed live by the shell's selection), with the
  * delivery targets given. Checks the targets' syntax (and, where no program may run, refuses targets
- * that run one), the age recipient, then builds the plan: which keys Keyward holds the secret of, which
+ * that run one) and the targets' own options, then builds the plan: which keys Keyward holds the secret of, which
  * are an account's own key, which are busy in another unfinished rotation.
  */
 import type { KeyRecord } from "../domain/schemas.js";
@@ -9,41 +9,48 @@ import { KeywardError } from "../errors.js";
 import type { KeywardHome } from "../home/home.js";
 import { buildRotationPlan } from "../rotation/plan.js";
 import type { RotationPlan } from "../rotation/schemas.js";
-import { checkRecipient } from "../rotation/targets/age.js";
-import { checkTargetSyntax } from "../rotation/targets/parse.js";
+import {
+  checkTargetSyntax,
+  DELIVERY_TARGETS,
+  isWebAllowed,
+  type PlanTargetOptions,
+  readTargetOptions,
+} from "../rotation/targets/index.js";
 import { rotationJournal } from "./rotation-common.js";
-
-/** Targets that only write files; the others (exec:) run programs on this machine. */
-export const FILE_TARGET_KINDS = ["dotenv", "json", "age"] as const;
 
 export interface RotationTargetsInput {
   deliver: readonly string[];
-  /** The age recipient, unchecked; null or undefined when none was given. */
-  recipient?: string | null;
+  /** The targets' own options as given (e.g. the age target's recipient), unchecked; absent when not given. */
+  options?: Readonly<Record<string, unknown>>;
   /** Where relative target paths resolve; null refuses them (the web server's directory is nobody's choice). */
   cwd: string | null;
-  /** false where no program may run (a browser session): exec targets are refused. */
+  /** false where no program may run (a browser session): targets the web may not use are refused. */
   allowPrograms: boolean;
 }
 
+const webKinds = () =>
+  DELIVERY_TARGETS.filter((d) => d.webAllowed)
+    .map((d) => `${d.kind}:`)
+    .join(", ");
+
 /**
- * Checks the targets (syntax, relative paths, programs) and the recipient before anything is listed;
- * returns the recipient as checked, or null. `planRotation` runs it again.
+ * Checks the targets (syntax, relative paths, programs) and their options before anything is listed;
+ * returns the options as checked. `planRotation` runs it again.
  */
-export async function checkRotationTargets(input: RotationTargetsInput): Promise<string | null> {
+export async function checkRotationTargets(input: RotationTargetsInput): Promise<PlanTargetOptions> {
   for (const target of input.deliver) {
     const kind = checkTargetSyntax(target, input.cwd);
-    if (!input.allowPrograms && !(FILE_TARGET_KINDS as readonly string[]).includes(kind)) {
+    if (!input.allowPrograms && !isWebAllowed({ kind })) {
       throw new KeywardError(
         "TARGET_NOT_ALLOWED",
         `${kind}: targets run programs on this machine and are not allowed from the browser`,
         {
-          hint: "Deliver to files (dotenv:, json:, age:) here, or run `keyward rotate` in a terminal for exec targets and check commands.",
+          hint: `Deliver to files (${webKinds()}) here, or run \`keyward rotate\` in a terminal for targets that run programs.`,
         },
       );
     }
   }
-  return input.recipient ? await checkRecipient(input.recipient) : null;
+  return readTargetOptions(input.options ?? {});
 }
 
 export interface PlanRotationInput extends RotationTargetsInput {
@@ -52,7 +59,7 @@ export interface PlanRotationInput extends RotationTargetsInput {
 }
 
 export async function planRotation(home: KeywardHome, input: PlanRotationInput): Promise<RotationPlan> {
-  const recipient = await checkRotationTargets(input);
+  const targetOptions = await checkRotationTargets(input);
   const vault = await home.vault();
   const held = new Set<string>();
   for (const key of input.keys) if (await home.credentialsForKey(key)) held.add(key.id);
@@ -64,7 +71,7 @@ export async function planRotation(home: KeywardHome, input: PlanRotationInput):
   return buildRotationPlan({
     keys: input.keys,
     deliver: input.deliver,
-    recipient,
+    ...targetOptions,
     cwd: input.cwd,
     home: home.paths.dir,
     isAccountKey: (key) => {

@@ -5,7 +5,7 @@
 import type { KeywardHome } from "../home/home.js";
 import { type RotationReport, reportOf } from "../rotation/engine.js";
 import type { RunRow, SlotRow } from "../rotation/journal.js";
-import { describeTarget } from "../rotation/targets/parse.js";
+import { describeTarget } from "../rotation/targets/index.js";
 import { readOnlyJournal } from "./rotation-common.js";
 
 export interface RotationStatus {

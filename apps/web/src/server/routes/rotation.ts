@@ -2,14 +2,26 @@
  * Bulk rotation through core's engine (file delivery targets only from the browser): plan, apply, then
  * follow, resume, stop or abort a run, and hand over the new key for an assisted slot (browser → vault).
  */
-import { CredentialsInputSchema, isEmptySelector, SelectorSchema } from "@keyward/core";
+import {
+  CredentialsInputSchema,
+  isEmptySelector,
+  SelectorSchema,
+  TARGET_OPTIONS,
+  type TargetOptionName,
+} from "@keyward/core";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
+import { deliveryTargetsView } from "../delivery-targets.js";
 import { badRequest, parseOr400 } from "../http-errors.js";
 import { streamJobEvents } from "../job-events.js";
 import { selectLive } from "../live-selection.js";
 import { parseBody, parseQuery } from "../request-input.js";
 import type { RouteContext } from "./route-context.js";
+
+/** Each target kind's own options, by the driver's option name, as optional body fields. */
+const TargetOptionsBody = Object.fromEntries(
+  TARGET_OPTIONS.map((o) => [o.name, z.string().min(1).max(200).nullable().optional()]),
+) as { [K in TargetOptionName]: z.ZodOptional<z.ZodNullable<z.ZodString>> };
 
 const RunIdSchema = z.string().regex(/^rot-[a-z0-9]{6}$/, "is not a rotation id (rot-xxxxxx)");
 const runId = (c: Context): string => parseOr400(RunIdSchema, c.req.param("id"), "path");
@@ -20,13 +32,18 @@ export function rotationRoutes(
 ) {
   const { home, inventory, rotations, send } = ctx;
 
+  app.get("/api/rotation/targets", (c) => {
+    parseQuery(c, z.strictObject({}));
+    return send(c, deliveryTargetsView());
+  });
+
   app.post("/api/rotation/plan", async (c) => {
     const input = await parseBody(
       c,
       z.strictObject({
         selector: SelectorSchema,
         deliver: z.array(z.string().min(1).max(1000)).max(20),
-        recipient: z.string().min(1).max(200).nullable().optional(),
+        ...TargetOptionsBody,
       }),
     );
     if (isEmptySelector(input.selector)) {
@@ -38,7 +55,7 @@ export function rotationRoutes(
       input.selector,
       "Refresh the inventory: the key may be gone already.",
     );
-    return send(c, await rotations.plan(keys, input.deliver, input.recipient ?? null, accountErrors));
+    return send(c, await rotations.plan(keys, input.deliver, input, accountErrors));
   });
 
   app.post("/api/rotation/apply", async (c) => {

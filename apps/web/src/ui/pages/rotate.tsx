@@ -6,6 +6,7 @@
 import { useEffect, useState } from "react";
 import {
   type ApiError,
+  type DeliveryTargetsView,
   get,
   type InventoryRowView,
   post,
@@ -29,7 +30,9 @@ interface Props {
 
 export function RotatePage({ inventory, selected, goInventory }: Props) {
   const [deliver, setDeliver] = useState("");
-  const [recipient, setRecipient] = useState("");
+  const [targetKinds, setTargetKinds] = useState<DeliveryTargetsView | undefined>();
+  /** The target kinds' own options (from the server's list), by name. */
+  const [optionValues, setOptionValues] = useState<Record<string, string>>({});
   const [grace, setGrace] = useState("30");
   const [plan, setPlan] = useState<PlanView | undefined>();
   const [planning, setPlanning] = useState(false);
@@ -38,6 +41,10 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
   const [starting, setStarting] = useState(false);
   const [runId, setRunId] = useState<string | undefined>();
   const [runs, setRuns] = useState<RunView[]>([]);
+
+  useEffect(() => {
+    get<DeliveryTargetsView>("/api/rotation/targets").then(setTargetKinds, (e: ApiError) => setError(e));
+  }, []);
 
   useEffect(() => {
     get<{ runs: RunView[] }>("/api/rotation/runs").then(
@@ -66,7 +73,9 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
         await post<PlanView>("/api/rotation/plan", {
           selector: { ids: [...selected] },
           deliver: targets,
-          recipient: recipient.trim() || null,
+          ...Object.fromEntries(
+            (targetKinds?.options ?? []).map((o) => [o.name, optionValues[o.name]?.trim() || null]),
+          ),
         }),
       );
       setConfirmText("");
@@ -138,26 +147,39 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
             rows={3}
             value={deliver}
             onChange={(e) => setDeliver(e.target.value)}
-            placeholder="dotenv:/srv/bots/{label}/.env"
+            placeholder={targetKinds?.targets[0]?.example ?? ""}
             spellCheck={false}
           />
         </label>
-        <p className="muted">
-          <code>dotenv:FILE[#PREFIX]</code>, <code>json:FILE#/pointer</code>, <code>age:DIR</code> (with a
-          recipient). Placeholders: <code>{"{account} {sub} {label} {exchange} {slot}"}</code>. Paths are
-          absolute (starting with <code>/</code>) and never inside the Keyward home. Programs (
-          <code>exec:</code>) and check commands run only from a terminal: <code>keyward rotate</code>.
-        </p>
+        {targetKinds ? (
+          <div className="muted">
+            <ul className="plain">
+              {targetKinds.targets.map((t) => (
+                <li key={t.kind}>
+                  <code>{t.form}</code>: {t.text}
+                </li>
+              ))}
+            </ul>
+            <p>
+              Placeholders: <code>{targetKinds.placeholders}</code>. Paths are absolute (starting with{" "}
+              <code>/</code>) and never inside the Keyward home. Programs (
+              {targetKinds.cliOnly.map((k) => `${k}:`).join(", ")}) and check commands run only from a
+              terminal: <code>keyward rotate</code>.
+            </p>
+          </div>
+        ) : null}
         <div className="row">
-          <label>
-            age recipient (optional):{" "}
-            <input
-              value={recipient}
-              onChange={(e) => setRecipient(e.target.value)}
-              placeholder="age1…"
-              size={40}
-            />
-          </label>
+          {(targetKinds?.options ?? []).map((o) => (
+            <label key={o.name}>
+              {o.label}:{" "}
+              <input
+                value={optionValues[o.name] ?? ""}
+                onChange={(e) => setOptionValues({ ...optionValues, [o.name]: e.target.value })}
+                placeholder={o.placeholder}
+                size={40}
+              />
+            </label>
+          ))}
           <label>
             Grace before the old key is revoked:{" "}
             <input

@@ -2,7 +2,7 @@
  * `dotenv:PATH[#PREFIX]`: rewrites only the key's variables in a dotenv file and keeps every other line,
  * comment and blank line as it was. The variables are
  *
- *   PREFIX_API_KEY, PREFIX_API_SECRET, PREFIX_API_PASSPHRASE (OKX only)
+ *   PREFIX_API_KEY, PREFIX_API_SECRET, PREFIX_API_PASSPHRASE (only for a key with a passphrase)
  *
  * or API_KEY, API_SECRET, API_PASSPHRASE without a prefix. A variable already in the file is replaced
  * where it stands (every occurrence, so every dotenv reader sees the new value, and a multi-line quoted
@@ -18,16 +18,26 @@
  *
  * The file is replaced atomically, keeping its owner, group and mode (place.ts); a symlink is followed
  * and its target replaced. The `dotenv` package is used to read values back, never to write.
+ * Writes to one file are serialised in this process (place.ts), so keys sharing it never lose an update.
  */
 import { readFile } from "node:fs/promises";
 import { parse } from "dotenv";
+import { z } from "zod";
 import { KeywardError } from "../../errors.js";
 import { errnoOf } from "../../vault/atomic-write.js";
-import { describeTarget, type Target } from "./parse.js";
 import type { DeliveryPayload } from "./payload.js";
-import { checkedPlace, replaceFile } from "./place.js";
+import { checkedPlace, replaceFile, resolvePlace, serialised } from "./place.js";
+import { AbsolutePath, expand, expandPath, forPrefix } from "./placeholders.js";
+import type { DeliveryTarget } from "./target.js";
 
-type DotenvTarget = Extract<Target, { kind: "dotenv" }>;
+const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const DotenvSchema = z.strictObject({
+  kind: z.literal("dotenv"),
+  path: AbsolutePath,
+  prefix: z.string().regex(VARIABLE).nullable(),
+});
+export type DotenvTarget = z.infer<typeof DotenvSchema>;
 
 export interface DotenvNames {
   apiKey: string;
@@ -135,11 +145,10 @@ export async function readText(path: string): Promise<string> {
   }
 }
 
-export async function deliverDotenv(
-  target: DotenvTarget,
-  payload: DeliveryPayload,
-  home: string,
-): Promise<string> {
+const describe = (target: DotenvTarget): string =>
+  `dotenv:${target.path}${target.prefix === null ? "" : `#${target.prefix}`}`;
+
+async function deliverDotenv(target: DotenvTarget, payload: DeliveryPayload, home: string): Promise<string> {
   const names = dotenvNames(target.prefix);
   const { credentials } = payload;
   const values: Record<string, string> = {
@@ -147,7 +156,7 @@ export async function deliverDotenv(
     [names.secret]: credentials.secret.reveal(),
     ...(credentials.passphrase ? { [names.passphrase]: credentials.passphrase.reveal() } : {}),
   };
-  const name = describeTarget(target);
+  const name = describe(target);
   for (const [variable, value] of Object.entries(values)) {
     const unsafe = dotenvUnsafe(value);
     if (unsafe) {
@@ -177,3 +186,36 @@ export async function readDotenv(
     ...(parsed[names.passphrase] === undefined ? {} : { passphrase: parsed[names.passphrase] }),
   };
 }
+
+export const dotenvTarget = {
+  kind: "dotenv",
+  schema: DotenvSchema,
+  usage: {
+    form: "dotenv:PATH[#PREFIX]",
+    text: "sets PREFIX_API_KEY, PREFIX_API_SECRET and (keys with a passphrase) PREFIX_API_PASSPHRASE (no prefix: API_KEY, API_SECRET, API_PASSPHRASE); other lines and comments stay; values are single-quoted (one with ' ${ a line break or a trailing \\ is refused)",
+  },
+  example: "dotenv:/srv/bots/.env#{label}",
+  webAllowed: true,
+  options: [],
+  parse(spec, ctx) {
+    const hash = spec.lastIndexOf("#");
+    const file = hash >= 0 ? spec.slice(0, hash) : spec;
+    const prefix = hash >= 0 ? expand(spec.slice(hash + 1), ctx.vars, forPrefix) : null;
+    if (!file) ctx.fail("path", "the file path is missing");
+    if (prefix !== null && !VARIABLE.test(prefix)) {
+      ctx.fail(
+        "prefix",
+        `the prefix "${prefix}" is not a variable name (letters, digits, _; not starting with a digit)`,
+      );
+    }
+    return { kind: "dotenv", path: expandPath(file, ctx), prefix };
+  },
+  describe,
+  // The same file and prefix: the same variables.
+  clashKey: describe,
+  place: (target) => ({ path: target.path, needsFolder: true }),
+  async deliver(target, payload, options) {
+    const { real } = await resolvePlace(target.path, describe(target));
+    return serialised(real, () => deliverDotenv(target, payload, options.home));
+  },
+} satisfies DeliveryTarget<DotenvTarget, never>;

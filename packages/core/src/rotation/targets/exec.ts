@@ -4,15 +4,20 @@
  * Secrets are never put in the command line or the environment: the environment is the caller's (less
  * KEYWARD_PASSPHRASE, stripped by the engine) plus identifiers only (KEYWARD_KEY_ID, …). The command's
  * output is not shown; on failure its last lines of stderr are, with any secret of the payload redacted.
+ * It runs a program on this machine, so the web server refuses it (`webAllowed: false`): a browser
+ * session must not be able to do that.
  */
 import { spawn } from "node:child_process";
+import { z } from "zod";
 import { secretsOf } from "../../domain/credentials.js";
 import { redact } from "../../domain/secret.js";
 import { KeywardError } from "../../errors.js";
-import type { Target } from "./parse.js";
-import { type DeliveryOptions, type DeliveryPayload, payloadJson } from "./payload.js";
+import { type DeliveryContext, type DeliveryPayload, payloadJson } from "./payload.js";
+import { expand, forPath } from "./placeholders.js";
+import type { DeliveryTarget } from "./target.js";
 
-type ExecTarget = Extract<Target, { kind: "exec" }>;
+const ExecSchema = z.strictObject({ kind: z.literal("exec"), command: z.string().min(1) });
+export type ExecTarget = z.infer<typeof ExecSchema>;
 
 export interface ShellResult {
   code: number | null;
@@ -61,10 +66,10 @@ export function describeShellFailure(result: ShellResult): string {
   return `exited ${result.code}`;
 }
 
-export async function deliverExec(
+async function deliverExec(
   target: ExecTarget,
   payload: DeliveryPayload,
-  options: DeliveryOptions,
+  options: DeliveryContext,
 ): Promise<string> {
   const result = await runShell(target.command, {
     input: `${payloadJson(payload)}\n`,
@@ -86,3 +91,27 @@ export async function deliverExec(
     },
   );
 }
+
+const describe = (target: ExecTarget): string => `exec:${target.command}`;
+
+export const execTarget = {
+  kind: "exec",
+  schema: ExecSchema,
+  usage: {
+    form: "exec:CMD",
+    text: "runs CMD with sh; the credentials arrive as JSON on its stdin; non-zero fails",
+  },
+  example: "exec:/usr/local/bin/install-bot-key",
+  webAllowed: false,
+  options: [],
+  parse(spec, ctx) {
+    const command = expand(spec, ctx.vars, forPath).trim();
+    if (!command) ctx.fail("command", "the command is missing");
+    return { kind: "exec", command };
+  },
+  describe,
+  // A command decides for itself where the credentials go: two keys never clash on it.
+  clashKey: () => undefined,
+  place: () => undefined,
+  deliver: deliverExec,
+} satisfies DeliveryTarget<ExecTarget, never>;

@@ -3,15 +3,18 @@
  * names (e.g. `/exchange` in a bot's config), creating missing objects on the way; every other member
  * keeps its value and order. The indentation of the file is kept (two spaces for a new file), the file is
  * replaced atomically keeping its owner, group and mode (0600 for a new file; place.ts), and a symlink
- * is followed.
+ * is followed. Writes to one file are serialised in this process (place.ts).
  */
+import { z } from "zod";
 import { KeywardError } from "../../errors.js";
 import { readText } from "./dotenv.js";
-import { describeTarget, type Target } from "./parse.js";
 import type { DeliveryPayload } from "./payload.js";
-import { checkedPlace, replaceFile } from "./place.js";
+import { checkedPlace, replaceFile, resolvePlace, serialised } from "./place.js";
+import { AbsolutePath, expand, expandPath, forPointer } from "./placeholders.js";
+import type { DeliveryTarget } from "./target.js";
 
-type JsonTarget = Extract<Target, { kind: "json" }>;
+const JsonSchema = z.strictObject({ kind: z.literal("json"), path: AbsolutePath, pointer: z.string() });
+export type JsonTarget = z.infer<typeof JsonSchema>;
 type JsonObject = { [key: string]: unknown };
 
 const isObject = (v: unknown): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -83,18 +86,16 @@ export function rewriteJson(
   return text === "" || /\r?\n$/.test(text) ? `${body}${eol}` : body;
 }
 
-export async function deliverJson(
-  target: JsonTarget,
-  payload: DeliveryPayload,
-  home: string,
-): Promise<string> {
+const describe = (target: JsonTarget): string => `json:${target.path}#${target.pointer}`;
+
+async function deliverJson(target: JsonTarget, payload: DeliveryPayload, home: string): Promise<string> {
   const { credentials } = payload;
   const values: Record<string, string> = {
     apiKey: credentials.apiKey,
     secret: credentials.secret.reveal(),
     ...(credentials.passphrase ? { passphrase: credentials.passphrase.reveal() } : {}),
   };
-  const name = describeTarget(target);
+  const name = describe(target);
   const { real: file } = await checkedPlace(target.path, name, home);
   const next = rewriteJson(await readText(file), target.pointer, values, file);
   await replaceFile(file, Buffer.from(next, "utf8"), name);
@@ -115,3 +116,39 @@ export async function readJson(
   const pick = (k: string) => (typeof node[k] === "string" ? { [k]: node[k] as string } : {});
   return { ...pick("apiKey"), ...pick("secret"), ...pick("passphrase") };
 }
+
+export const jsonTarget = {
+  kind: "json",
+  schema: JsonSchema,
+  usage: {
+    form: "json:PATH#POINTER",
+    text: "sets apiKey, secret and (keys with a passphrase) passphrase at the RFC 6901 pointer; the rest stays",
+  },
+  example: "json:/srv/bots/config.json#/keys/{label}",
+  webAllowed: true,
+  options: [],
+  parse(spec, ctx) {
+    const hash = spec.lastIndexOf("#");
+    if (hash < 0) ctx.fail("pointer", "a JSON pointer is required after '#', e.g. #/exchange");
+    const file = spec.slice(0, hash);
+    const pointer = expand(spec.slice(hash + 1), ctx.vars, forPointer);
+    if (!file) ctx.fail("path", "the file path is missing");
+    if (pointer !== "" && !pointer.startsWith("/")) {
+      ctx.fail(
+        "pointer",
+        `"${pointer}" is not a JSON pointer (RFC 6901): it must be empty or start with "/"`,
+      );
+    }
+    if (/~[^01]|~$/.test(pointer))
+      ctx.fail("pointer", `"${pointer}" has a "~" not followed by 0 or 1 (RFC 6901)`);
+    return { kind: "json", path: expandPath(file, ctx), pointer };
+  },
+  describe,
+  // The same file and pointer: the same object.
+  clashKey: describe,
+  place: (target) => ({ path: target.path, needsFolder: true }),
+  async deliver(target, payload, options) {
+    const { real } = await resolvePlace(target.path, describe(target));
+    return serialised(real, () => deliverJson(target, payload, options.home));
+  },
+} satisfies DeliveryTarget<JsonTarget, never>;

@@ -15,14 +15,16 @@ export interface DeliveryPayload {
   replacesKeyId: string;
 }
 
-export interface DeliveryOptions {
+/**
+ * What a delivery gets besides the target and the payload: the home, and for commands their environment
+ * and time limit. A driver also gets its own options' values (target.ts; DeliveryOptions in index.ts).
+ */
+export interface DeliveryContext {
   /** Keyward's home: no file target may write in it (checked right before each write). */
   home: string;
-  /** age targets: the X25519 recipient (`age1…`). */
-  recipient?: string;
-  /** exec targets: the environment of the command (callers strip secrets such as KEYWARD_PASSPHRASE). */
+  /** Commands (exec targets): their environment (callers strip secrets such as KEYWARD_PASSPHRASE). */
   env?: NodeJS.ProcessEnv;
-  /** exec targets: how long the command may run. Default 60 s. */
+  /** Commands (exec targets): how long one may run. Default 60 s. */
   timeoutMs?: number;
 }
 

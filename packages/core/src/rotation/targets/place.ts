@@ -27,8 +27,8 @@
 import type { Stats } from "node:fs";
 import { lstat, open, readlink, realpath, rename, stat, unlink } from "node:fs/promises";
 import { dirname, isAbsolute, join, sep } from "node:path";
+import { KeyedSerialQueue } from "../../adapters/rate-limiter.js";
 import { type ErrorCode, KeywardError } from "../../errors.js";
-import { homePaths } from "../../home/home.js";
 import { errnoOf, fsyncDirectory, tempPathFor } from "../../vault/atomic-write.js";
 
 /** The file a path leads to. */
@@ -40,6 +40,14 @@ export interface Place {
   /** The deepest folder on the way that exists: where the file is (or where creating it starts). */
   folder: string;
 }
+
+const files = new KeyedSerialQueue();
+
+/**
+ * Runs `write` after every earlier write to the same file (a real path) in this process has ended, so
+ * keys sharing a dotenv or JSON file (with different prefixes or pointers) never lose each other's update.
+ */
+export const serialised = <T>(file: string, write: () => Promise<T>): Promise<T> => files.run(file, write);
 
 /** Symlink hops before giving up, as the kernel does (ELOOP). */
 const MAX_HOPS = 40;
@@ -157,6 +165,9 @@ export async function folderProblem(
 
 /** The real paths Keyward's home is made of: its folder, and each of its files (a symlink may lead out). */
 export async function homeParts(home: string): Promise<string[]> {
+  // Loaded here, not at the top: the target list is read by `keyward --help`, which must not load the
+  // home's modules (SQLite, the vault).
+  const { homePaths } = await import("../../home/home.js");
   const paths = homePaths(home);
   const files = [
     paths.config,
