@@ -1,11 +1,9 @@
 export type {
-  AdapterCapabilities,
   AdapterContext,
   AdapterFactory,
   AdapterOptions,
   CreatedKey,
   ExchangeAdapter,
-  KeyChange,
   NewKeySpec,
   ProbeOptions,
   TrackedKey,
@@ -20,10 +18,22 @@ export {
   ADAPTERS,
   EXCHANGE_IDS,
   type ExchangeId,
-  type ExchangeInfo,
-  exchangeInfo,
+  EXCHANGE_PROFILES,
+  type ExchangeRisk,
+  accountProbeOptions,
+  exchangeProfile,
   loadAdapterFactory,
 } from "./adapters/registry.js";
+export type {
+  ActionWay,
+  AliveProbe,
+  CredentialField,
+  ExchangeProfile,
+  KeyKindFacts,
+  RegionHost,
+  RiskRule,
+} from "./adapters/profile.js";
+export { needsPassphrase } from "./adapters/profile.js";
 export { TransientFailure, withRetry } from "./adapters/retry.js";
 export {
   AuditActionSchema,

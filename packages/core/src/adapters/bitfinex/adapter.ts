@@ -25,7 +25,6 @@ import {
 } from "../../domain/schemas.js";
 import { KeywardError } from "../../errors.js";
 import type {
-  AdapterCapabilities,
   AdapterContext,
   AdapterFactory,
   AdapterOptions,
@@ -74,7 +73,6 @@ const ACCOUNT_READ = { scope: "account", ui: '"Account Info" read' };
 
 class BitfinexAdapter implements ExchangeAdapter {
   readonly exchange = "bitfinex" as const;
-  readonly capabilities: AdapterCapabilities = { list: "tracked", createKey: false, modifyKey: false };
   readonly unlisted: string;
   readonly #context: AdapterContext;
   readonly #base: string;
