@@ -58,3 +58,5 @@ export function accountProbeOptions(key: {
 }
 
 export const loadAdapterFactory = (id: ExchangeId): Promise<AdapterFactory> => ADAPTERS[id].load();
+
+export { type ExchangeProfile, needsPassphrase } from "./profile.js";
