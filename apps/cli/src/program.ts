@@ -10,7 +10,7 @@ import {
 } from "@keyward/core/exchanges";
 import { Command, Option } from "commander";
 import type { ExitCode } from "./exit.js";
-import { terminalSafe } from "./output.js";
+import { orList, terminalSafe } from "./output.js";
 
 type Setter = (code: ExitCode) => void;
 
@@ -29,10 +29,6 @@ const JOURNAL_CHECK = `The run's journal in state.db is checked first: its plan,
 MAC under the audit key (vault). A run changed without that key, or journaled by a Keyward from before
 this check, is refused (JOURNAL_TAMPERED, exit 1) and nothing is run or written: revoke or rotate its keys
 by hand, and run \`keyward audit verify\`.`;
-
-/** "a, b or c". */
-export const orList = (items: readonly string[]): string =>
-  items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} or ${items.at(-1)}`;
 
 // Help texts name exchanges only through the registry (`@keyward/core/exchanges`, which loads no adapter).
 const [FIRST] = EXCHANGE_PROFILES as [ExchangeProfile, ...ExchangeProfile[]];

@@ -4,7 +4,9 @@ import {
   AccountSchema,
   accountHealth,
   addAccount,
+  EXCHANGE_IDS,
   ExchangeIdSchema,
+  exchangeProfile,
   type NewAccount,
   removeAccount,
   toCredentials,
@@ -60,10 +62,10 @@ export async function accountAdd(
       );
     }
     await home.vault(); // a wrong passphrase fails before anyone types credentials
-    const needsPassphrase = exchange.data === "okx";
+    const profile = exchangeProfile(exchange.data);
     const input = opts.credentialsStdin
-      ? await credentialsFromStdin(needsPassphrase)
-      : await credentialsFromPrompt(needsPassphrase);
+      ? await credentialsFromStdin(profile)
+      : await credentialsFromPrompt(profile);
     const { account, health } = await addAccount(
       home,
       {
@@ -99,7 +101,8 @@ export async function accountList(globals: GlobalOptions, opts: { json?: boolean
       trackedKeys: tracked.filter((t) => t.account === a.name).length,
     }));
     if (opts.json) printJson(rows);
-    else if (rows.length === 0) out("No accounts yet. Add one: keyward account add <okx|bitfinex> <name>");
+    else if (rows.length === 0)
+      out(`No accounts yet. Add one: keyward account add <${EXCHANGE_IDS.join("|")}> <name>`);
     else {
       out(
         table(

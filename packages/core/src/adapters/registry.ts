@@ -26,10 +26,15 @@ export type ExchangeId = keyof typeof ADAPTERS;
 
 export const EXCHANGE_IDS = Object.keys(ADAPTERS) as [ExchangeId, ...ExchangeId[]];
 
-/** The profile of an exchange (an id from a config, a key record or a request, already validated). */
-export const exchangeProfile = (id: ExchangeId): ExchangeProfile => {
-  const entry: RegistryEntry | undefined = ADAPTERS[id];
-  if (!entry) throw new TypeError(`unknown exchange "${String(id)}"`);
+/**
+ * The profile of an exchange: an id from a config, a key record or a request, already validated (an
+ * unknown one is a bug, not an input error).
+ */
+export const exchangeProfile = (id: ExchangeId | (string & {})): ExchangeProfile => {
+  const entry: RegistryEntry | undefined = Object.hasOwn(ADAPTERS, id)
+    ? ADAPTERS[id as ExchangeId]
+    : undefined;
+  if (!entry) throw new TypeError(`unknown exchange "${id}"`);
   return entry.profile;
 };
 
