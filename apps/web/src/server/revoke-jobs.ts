@@ -7,6 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import {
+  accountProbeOptions,
   type Credentials,
   forgetRevoked,
   type InventoryRow,
@@ -355,7 +356,7 @@ export class RevokeJobs {
     }
     const adapter = (await this.options.inventory.adapters()).get(key.account);
     if (!adapter) throw new HttpError(404, "ACCOUNT_NOT_FOUND", `no account ${key.account}`);
-    const probe = await adapter.probe(credentials, key.meta.uid ? { uid: key.meta.uid } : {});
+    const probe = await adapter.probe(credentials, accountProbeOptions(key));
     const evidence = probe.status === "inconclusive" ? `${probe.reason}: ${probe.evidence}` : probe.evidence;
     let recorded = false;
     if (probe.status === "dead" && !job.active && result.outcome === "awaiting-manual") {

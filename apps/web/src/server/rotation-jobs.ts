@@ -22,6 +22,7 @@ import {
   checkTargetSyntax,
   DEFAULT_RUN_OPTIONS,
   describeTarget,
+  exchangeProfile,
   type KeyRecord,
   type KeywardHome,
   type ManualSteps,
@@ -258,7 +259,7 @@ export class RotationJobs {
         400,
         "BAD_REQUEST",
         "passphrase: is required for this key",
-        "OKX keys have the passphrase chosen when the key was made.",
+        `${exchangeProfile(pending.request.exchange).name} keys have the passphrase chosen when the key was made.`,
       );
     }
     if (!pending.request.needsPassphrase && credentials.passphrase) {
