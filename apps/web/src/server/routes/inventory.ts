@@ -1,5 +1,5 @@
 /** The keys across every account, the accounts themselves, and their health (live probes). */
-import { type AccountHealth, accountHealth, shortKey } from "@keyward/core";
+import { type AccountHealth, accountHealth, EXCHANGE_IDS, shortKey } from "@keyward/core";
 import type { Hono } from "hono";
 import { z } from "zod";
 import { toHttpError } from "../http-errors.js";
@@ -23,6 +23,8 @@ export function inventoryRoutes(
     parseQuery(c, z.strictObject({}));
     const tracked = home.tracked().list();
     return send(c, {
+      /** The exchange ids `keyward account add` takes (the UI names no exchange itself). */
+      exchanges: EXCHANGE_IDS,
       accounts: home.config.accounts.map((a) => ({
         name: a.name,
         exchange: a.exchange,
