@@ -8,22 +8,6 @@ export type {
   ProbeOptions,
   TrackedKey,
 } from "./adapters/interface.js";
-export {
-  KeyedSerialQueue,
-  SlidingWindowScheduler,
-  sharedScheduler,
-  type WindowLimit,
-} from "./adapters/rate-limiter.js";
-export {
-  ADAPTERS,
-  EXCHANGE_IDS,
-  type ExchangeId,
-  EXCHANGE_PROFILES,
-  type ExchangeRisk,
-  accountProbeOptions,
-  exchangeProfile,
-  loadAdapterFactory,
-} from "./adapters/registry.js";
 export type {
   ActionWay,
   AliveProbe,
@@ -34,6 +18,22 @@ export type {
   RiskRule,
 } from "./adapters/profile.js";
 export { needsPassphrase } from "./adapters/profile.js";
+export {
+  KeyedSerialQueue,
+  SlidingWindowScheduler,
+  sharedScheduler,
+  type WindowLimit,
+} from "./adapters/rate-limiter.js";
+export {
+  ADAPTERS,
+  accountProbeOptions,
+  EXCHANGE_IDS,
+  EXCHANGE_PROFILES,
+  type ExchangeId,
+  type ExchangeRisk,
+  exchangeProfile,
+  loadAdapterFactory,
+} from "./adapters/registry.js";
 export { TransientFailure, withRetry } from "./adapters/retry.js";
 export {
   AuditActionSchema,

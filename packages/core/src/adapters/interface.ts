@@ -24,7 +24,7 @@ export interface TrackedKey {
   label: string;
   /** Present when Keyward holds the secret (so it can probe the key). */
   credentials?: Credentials;
-  /** Adapter-owned facts remembered between runs (e.g. the Bitfinex nonce scheme a key accepts). */
+  /** Adapter-owned facts remembered between runs (e.g. the nonce scheme a key accepts). */
   meta?: Record<string, string>;
 }
 
@@ -53,8 +53,8 @@ export const ALIVE_FROM_HERE_META = "aliveFromHere";
 
 export interface ProbeOptions {
   /**
-   * The key was seen alive from this machine before. Some answers (Bitfinex `apikey: invalid`) mean
-   * "dead" only then; otherwise they could also mean "this IP is not whitelisted".
+   * The key was seen alive from this machine before. Some answers mean "dead" only then; otherwise they
+   * could also mean "this IP is not whitelisted" (e.g. docs/exchanges/bitfinex.md#probes).
    */
   knownAliveFromHere?: boolean;
   /**

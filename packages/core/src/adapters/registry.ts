@@ -50,10 +50,9 @@ export type ExchangeRisk = {
  * Probe options carrying only the meta that locates a key (its profile's `accountMeta`, e.g. the account
  * whose rate bucket a probe counts against), or none.
  */
-export function accountProbeOptions(key: {
-  exchange: ExchangeId;
-  meta: Readonly<Record<string, string>>;
-}): { meta?: Record<string, string> } {
+export function accountProbeOptions(key: { exchange: ExchangeId; meta: Readonly<Record<string, string>> }): {
+  meta?: Record<string, string>;
+} {
   const picked = Object.fromEntries(
     exchangeProfile(key.exchange)
       .accountMeta.filter((name) => key.meta[name] !== undefined && key.meta[name] !== "")

@@ -57,9 +57,7 @@ export async function subAccountKeys(adapter: ExchangeAdapter, subAccount: strin
  * meta, e.g. a nonce scheme) and whether it answered from here before.
  */
 export const probeOptions = (plan: PlanSlot, old?: { knownAliveFromHere: boolean }) =>
-  old
-    ? { meta: plan.old.meta, knownAliveFromHere: old.knownAliveFromHere }
-    : accountProbeOptions(plan.old);
+  old ? { meta: plan.old.meta, knownAliveFromHere: old.knownAliveFromHere } : accountProbeOptions(plan.old);
 
 /**
  * Probes the new key until it answers: alive and as specified → evidence; alive but different, or dead →

@@ -54,13 +54,13 @@ export interface ConformanceEnv {
   control: SimControl;
   /** Builds an adapter for the seeded account; the suite passes its own log sink and rate limits. */
   makeAdapter(options: AdapterOptions): ExchangeAdapter;
-  /** The simulator's own rate limits, by the adapter's bucket names (e.g. okx read/write/config). */
+  /** The simulator's own rate limits, by the adapter's bucket names (e.g. read/write/config). */
   simulatorLimits: NonNullable<AdapterOptions["rateLimits"]>;
   /** The API keys `listKeys` must return, read from the simulator's /state. */
   expectedApiKeys(): Promise<string[]>;
   /** Distinct keys to revoke, one per case that revokes (at least 4). */
   victims: Victim[];
-  /** The exchange's code for "rate limited" in the simulator's request log (OKX 50011, Bitfinex 11010). */
+  /** The exchange's code for "rate limited" in the simulator's request log (e.g. "50011"). */
   rateLimitCode: string;
   /** Cases that need one: how each probe must answer. Missing ones must be in `skips`. */
   probes: Partial<Record<ProbeCase, ProbeExpectation>>;
