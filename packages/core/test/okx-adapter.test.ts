@@ -1,6 +1,6 @@
 /**
  * OKX-specific behaviour beyond the conformance suite, against the simulator over real HTTP: paging,
- * a throttle shared across adapter instances, creating keys (also when answers get lost), modifying,
+ * a throttle shared across adapter instances, creating keys (also when answers get lost),
  * master-key checks, auth failures with hints, manual steps, and no secret leaking anywhere.
  */
 import { type RunningSimulator, startSimulator } from "@keyward/simulator";
