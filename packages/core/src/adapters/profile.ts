@@ -7,7 +7,14 @@
  * server read profiles, and must not pay for loading an adapter. Rules that need code (risk rules,
  * account warnings, plan notes, permission comparison) are small pure functions.
  */
-import type { KeyLocation, KeyRecord, Permission, ProbeResult, RawPermissions } from "../domain/schemas.js";
+import type {
+  ActionMode,
+  KeyLocation,
+  KeyRecord,
+  Permission,
+  ProbeResult,
+  RawPermissions,
+} from "../domain/schemas.js";
 
 /** How an action on a key is done: by the exchange's API, or by a person on the exchange's site. */
 export type ActionWay = "api" | "person";
@@ -97,3 +104,16 @@ export interface ExchangeProfile<Risk extends string = string> {
 /** Whether keys of this exchange carry a passphrase. */
 export const needsPassphrase = (profile: ExchangeProfile): boolean =>
   profile.credentials.some((f) => f.name === "passphrase");
+
+/**
+ * A record's `actions` for a kind of key, as the profile declares them (so adapters build records from
+ * the one declaration; a kind the profile does not declare is left to a person).
+ */
+export function actionsOf(
+  profile: ExchangeProfile,
+  location: KeyLocation,
+): { revoke: ActionMode; create: ActionMode } {
+  const kind = profile.keys[location];
+  const mode = (way: ActionWay | undefined): ActionMode => (way === "api" ? "api" : "manual");
+  return { revoke: mode(kind?.revoke), create: mode(kind?.create) };
+}

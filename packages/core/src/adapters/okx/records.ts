@@ -11,6 +11,7 @@ import {
   type Permission,
   type ProbeResult,
 } from "../../domain/schemas.js";
+import { actionsOf } from "../profile.js";
 import { OKX_REGIONS, okxProfile } from "./profile.js";
 import type { OkxAccountConfig, OkxSubKey } from "./schemas.js";
 
@@ -84,7 +85,7 @@ export function masterRecord(account: Account, apiKey: string, config: OkxAccoun
     // account/config does not say when the key was made.
     createdAt: null,
     location: "master",
-    actions: { revoke: "manual", create: "manual" },
+    actions: actionsOf(okxProfile, "master"),
     probeable: true,
     state: "active",
     meta: { uid: config.uid },
@@ -118,7 +119,7 @@ export function probedRecord(
     createdAt: null,
     location: master ? "master" : "tracked",
     // Master keys (and any key whose sub-account Keyward cannot name) are revoked on OKX's site.
-    actions: { revoke: "manual", create: "manual" },
+    actions: actionsOf(okxProfile, master ? "master" : "tracked"),
     probeable,
     state: alive ? "active" : probe.status === "dead" ? "dead" : "unknown",
     meta: alive?.accountId ? { uid: alive.accountId } : {},
@@ -145,7 +146,7 @@ export function subRecord(
     ip: splitIps(key.ip),
     createdAt: isoFromMs(key.ts),
     location: "sub-account",
-    actions: { revoke: "api", create: "api" },
+    actions: actionsOf(okxProfile, "sub-account"),
     probeable,
     state: "active",
     meta: subUid === undefined ? {} : { uid: subUid },
