@@ -35,7 +35,7 @@ export async function readStdin(): Promise<string> {
 const fieldList = (error: z.ZodError) =>
   error.issues.map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`).join("; ");
 
-/** The exchanges whose keys have a passphrase, e.g. "OKX". */
+/** The names of the exchanges whose keys have a passphrase (their profiles list the field). */
 const withPassphrase = () =>
   EXCHANGE_PROFILES.filter(needsPassphrase)
     .map((p) => p.name)

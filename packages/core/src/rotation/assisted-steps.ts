@@ -52,8 +52,8 @@ export async function createRequest(ctx: SlotContext, row: SlotRow): Promise<Cre
 
 /**
  * Step 1 of an assisted slot: a baseline probe of the old key first. Some exchanges answer an unknown key
- * and a key not whitelisted for this IP alike (docs/exchanges/bitfinex.md#probes): only a key seen alive
- * from this machine can later be called dead, so this is recorded before the person is asked to do anything.
+ * and a key not whitelisted for this IP alike: only a key seen alive from this machine can later be called
+ * dead (`ProbeOptions.knownAliveFromHere`), so this is recorded before the person is asked to do anything.
  */
 export async function askForKey(ctx: SlotContext, row: SlotRow): Promise<StepResult> {
   const evidence = await baseline(ctx);

@@ -62,8 +62,8 @@ export const probeOptions = (plan: PlanSlot, old?: { knownAliveFromHere: boolean
 /**
  * Probes the new key until it answers: alive and as specified → evidence; alive but different, or dead →
  * VERIFICATION_FAILED. For a sub-account key bound to IPs that exclude this machine the probe answers
- * ip-not-whitelisted only after the key, passphrase and signature checked out (docs/exchanges/okx.md#probes);
- * the master's listing of the key then has to show the specified permissions and IPs.
+ * ip-not-whitelisted only after the key and its signature checked out (the adapter says so only then); the
+ * master's listing of the key then has to show the specified permissions and IPs.
  */
 export async function verifyNewKey(ctx: SlotContext, credentials: Credentials): Promise<string> {
   const deadline = ctx.now() + ctx.timing.verifyDeadlineMs;
