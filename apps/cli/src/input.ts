@@ -2,7 +2,13 @@
  * Everything the user types: durations, credentials (stdin JSON or hidden prompts), confirmations.
  * Secrets never come from argv (they would show in `ps` and shell history).
  */
-import { type CredentialsInput, CredentialsInputSchema } from "@keyward/core";
+import {
+  type CredentialsInput,
+  CredentialsInputSchema,
+  EXCHANGE_PROFILES,
+  type ExchangeProfile,
+  needsPassphrase,
+} from "@keyward/core";
 import type { z } from "zod";
 import { usageError } from "./exit.js";
 import { terminalSafe } from "./output.js";
@@ -29,8 +35,14 @@ export async function readStdin(): Promise<string> {
 const fieldList = (error: z.ZodError) =>
   error.issues.map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`).join("; ");
 
-/** Credentials as JSON on stdin: `{"apiKey","secret","passphrase"?}`. */
-export async function credentialsFromStdin(needsPassphrase: boolean): Promise<CredentialsInput> {
+/** The names of the exchanges whose keys have a passphrase (their profiles list the field). */
+const withPassphrase = () =>
+  EXCHANGE_PROFILES.filter(needsPassphrase)
+    .map((p) => p.name)
+    .join(", ");
+
+/** Credentials as JSON on stdin: the fields the exchange's profile lists, `{"apiKey","secret","passphrase"?}`. */
+export async function credentialsFromStdin(profile: ExchangeProfile): Promise<CredentialsInput> {
   const text = await readStdin();
   let json: unknown;
   try {
@@ -46,16 +58,17 @@ export async function credentialsFromStdin(needsPassphrase: boolean): Promise<Cr
   if (!parsed.success)
     throw usageError(
       `stdin: ${fieldList(parsed.error)}`,
-      'Expected {"apiKey","secret"} (OKX also "passphrase").',
+      `Expected {"apiKey","secret"} (${withPassphrase()} also "passphrase").`,
     );
-  if (needsPassphrase && !parsed.data.passphrase) {
+  const wanted = needsPassphrase(profile);
+  if (wanted && !parsed.data.passphrase) {
     throw usageError(
-      "stdin: passphrase: is required for OKX keys",
-      "OKX keys have the passphrase chosen when the key was made.",
+      `stdin: passphrase: is required for ${profile.name} keys`,
+      `${profile.name} keys have the passphrase chosen when the key was made.`,
     );
   }
-  if (!needsPassphrase && parsed.data.passphrase) {
-    throw usageError("stdin: passphrase: Bitfinex keys have no passphrase", "Leave the field out.");
+  if (!wanted && parsed.data.passphrase) {
+    throw usageError(`stdin: passphrase: ${profile.name} keys have no passphrase`, "Leave the field out.");
   }
   return parsed.data;
 }
@@ -78,12 +91,15 @@ export async function promptText(message: string): Promise<string> {
   return input({ message: terminalSafe(message) }, { output: process.stderr });
 }
 
-/** Credentials from hidden prompts. */
-export async function credentialsFromPrompt(needsPassphrase: boolean): Promise<CredentialsInput> {
-  const apiKey = await promptText("API key");
-  const secret = await promptSecret("API secret");
-  const passphrase = needsPassphrase ? await promptSecret("API passphrase") : undefined;
-  const parsed = CredentialsInputSchema.safeParse({ apiKey, secret, ...(passphrase ? { passphrase } : {}) });
+/** Credentials from prompts: the fields the exchange's profile lists, in its order, secrets hidden. */
+export async function credentialsFromPrompt(profile: ExchangeProfile): Promise<CredentialsInput> {
+  const input: Record<string, string> = {};
+  for (const field of profile.credentials) {
+    const value = field.secret ? await promptSecret(field.prompt) : await promptText(field.prompt);
+    // An empty passphrase is left out (the schema's optional field), as if none had been asked for.
+    if (value !== "" || field.name !== "passphrase") input[field.name] = value;
+  }
+  const parsed = CredentialsInputSchema.safeParse(input);
   if (!parsed.success) throw usageError(`credentials: ${fieldList(parsed.error)}`);
   return parsed.data;
 }

@@ -83,3 +83,7 @@ export class Progress {
     if (this.#tty) process.stderr.write(`${"\r".padEnd(121)}\r`);
   }
 }
+
+/** "a, b or c". */
+export const orList = (items: readonly string[]): string =>
+  items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} or ${items.at(-1)}`;

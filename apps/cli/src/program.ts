@@ -2,9 +2,15 @@
  * The command tree: names, options, help and examples. Each command's implementation is imported
  * only when it runs, so `keyward --help` never loads ccxt, SQLite or the vault.
  */
+import {
+  EXCHANGE_IDS,
+  EXCHANGE_PROFILES,
+  type ExchangeProfile,
+  needsPassphrase,
+} from "@keyward/core/exchanges";
 import { Command, Option } from "commander";
 import type { ExitCode } from "./exit.js";
-import { terminalSafe } from "./output.js";
+import { orList, terminalSafe } from "./output.js";
 
 type Setter = (code: ExitCode) => void;
 
@@ -24,13 +30,44 @@ MAC under the audit key (vault). A run changed without that key, or journaled by
 this check, is refused (JOURNAL_TAMPERED, exit 1) and nothing is run or written: revoke or rotate its keys
 by hand, and run \`keyward audit verify\`.`;
 
+// Help texts name exchanges only through the registry (`@keyward/core/exchanges`, which loads no adapter).
+const [FIRST] = EXCHANGE_PROFILES as [ExchangeProfile, ...ExchangeProfile[]];
+/** An exchange without a passphrase and one whose keys are all tracked, for examples (else the first). */
+const PLAIN = EXCHANGE_PROFILES.find((p) => !needsPassphrase(p)) ?? FIRST;
+const TRACKED = EXCHANGE_PROFILES.find((p) => p.list === "tracked") ?? FIRST;
+const REGIONAL = EXCHANGE_PROFILES.filter((p) => p.regions);
+const REGION_CHOICES = [...new Set(REGIONAL.flatMap((p) => Object.keys(p.regions?.hosts ?? {})))];
+const REGION_EXAMPLE = REGIONAL.flatMap((p) => {
+  const other = Object.keys(p.regions?.hosts ?? {}).find((r) => r !== p.regions?.default);
+  return other ? [`keyward account add ${p.id} desk-alpha --region ${other}`] : [];
+});
+const credentialsJson = (p: ExchangeProfile) => `{${p.credentials.map((f) => `"${f.name}":"…"`).join(",")}}`;
+
+/** Phrases like "<Name> sub-account keys" or "<Name> keys": the kinds of key whose `action` is done that way. */
+function keysDoneBy(action: "create" | "list", way: string): string[] {
+  return EXCHANGE_PROFILES.flatMap((p) => {
+    const kinds = Object.entries(p.keys).filter(([, facts]) => facts?.[action] === way);
+    if (kinds.length === 0) return [];
+    if (kinds.length === Object.keys(p.keys).length)
+      return [`${action === "list" ? "every " : ""}${p.name} key${action === "list" ? "" : "s"}`];
+    const named = kinds.map(([kind]) => kind).filter((k) => k !== "tracked");
+    return named.map((kind) => `${p.name} ${kind} keys`);
+  });
+}
+
+const EXCHANGE_RISKS = EXCHANGE_PROFILES.flatMap((p) =>
+  Object.entries(p.risks).map(([name, rule]) => `${name} (${rule.text})`),
+);
+
 export interface GlobalOptions {
   home?: string;
 }
 
 export function buildProgram(setExit: Setter): Command {
   const program = new Command("keyward")
-    .description("See, revoke and rotate exchange API keys (OKX, Bitfinex) from one place.")
+    .description(
+      `See, revoke and rotate exchange API keys (${EXCHANGE_PROFILES.map((p) => p.name).join(", ")}) from one place.`,
+    )
     .option(
       "--home <dir>",
       "where Keyward keeps its state (default: $KEYWARD_HOME, else the platform's data folder)",
@@ -48,7 +85,7 @@ ${EXIT_CODES_HELP}
 
 Examples:
   keyward init
-  echo '{"apiKey":"…","secret":"…","passphrase":"…"}' | keyward account add okx desk-alpha --credentials-stdin
+  echo '${credentialsJson(FIRST)}' | keyward account add ${FIRST.id} desk-alpha --credentials-stdin
   keyward keys --risky
   keyward revoke --label 'bot-*' --dry-run
   keyward revoke --all --yes --json`,
@@ -77,16 +114,12 @@ Examples:
     .description("manage exchange accounts (their credentials live in the vault)")
     .addHelpText(
       "after",
-      examples(
-        "keyward account add okx desk-alpha --region eea",
-        "keyward account list",
-        "keyward account check desk-alpha",
-      ),
+      examples(...REGION_EXAMPLE.slice(0, 1), "keyward account list", "keyward account check desk-alpha"),
     );
   account
     .command("add")
     .description("add an account: verifies the credentials with a probe, then stores them encrypted")
-    .argument("<exchange>", "okx or bitfinex")
+    .argument("<exchange>", orList(EXCHANGE_IDS))
     .argument("<name>", "a name for the account, e.g. desk-alpha")
     .addOption(
       new Option(
@@ -95,11 +128,13 @@ Examples:
       ).conflicts("region"),
     )
     .addOption(
-      new Option("--region <region>", "OKX host: www (okx.com), eea (my.okx.com) or us").choices([
-        "www",
-        "eea",
-        "us",
-      ]),
+      new Option(
+        "--region <region>",
+        REGIONAL.map(
+          (p) =>
+            `${p.name} host: ${orList(Object.entries(p.regions?.hosts ?? {}).map(([r, h]) => `${r} (${h.site})`))}`,
+        ).join("; "),
+      ).choices(REGION_CHOICES),
     )
     .option(
       "--credentials-stdin",
@@ -110,8 +145,7 @@ Examples:
       "after",
       `
 Examples:
-  keyward account add okx desk-alpha --region eea
-  echo '{"apiKey":"…","secret":"…"}' | keyward account add bitfinex ops --credentials-stdin`,
+${REGION_EXAMPLE.map((l) => `  ${l}\n`).join("")}  echo '${credentialsJson(PLAIN)}' | keyward account add ${PLAIN.id} ops --credentials-stdin`,
     )
     .action(run(async () => (await import("./commands/account.js")).accountAdd));
   account
@@ -136,12 +170,12 @@ Examples:
 
   const key = program
     .command("key")
-    .description("keys the exchange API cannot list (every Bitfinex key, OKX master keys made on okx.com)")
+    .description(`keys the exchange API cannot list (${keysDoneBy("list", "tracked").join(", ")})`)
     .addHelpText(
       "after",
       examples(
         `echo '{"apiKey":"…","secret":"…"}' | keyward key track ops --label mm-bot --credentials-stdin`,
-        "keyward key untrack bitfinex:ops:-:AbCd…",
+        `keyward key untrack ${TRACKED.id}:ops:-:AbCd…`,
       ),
     );
   key
@@ -160,12 +194,12 @@ Examples:
     .command("untrack")
     .description("forget a tracked key (the exchange is not touched)")
     .argument("<id>", "the key id from `keyward keys`, or its API key")
-    .addHelpText("after", examples("keyward key untrack bitfinex:ops:-:AbCd…"))
+    .addHelpText("after", examples(`keyward key untrack ${TRACKED.id}:ops:-:AbCd…`))
     .action(run(async () => (await import("./commands/key.js")).keyUntrack));
 
   const selectors = (cmd: Command) =>
     cmd
-      .option("--exchange <exchange>", "only this exchange (okx, bitfinex)")
+      .option("--exchange <exchange>", `only this exchange (${EXCHANGE_IDS.join(", ")})`)
       .option("--account <name>", "only this account")
       .option(
         "--label <glob>",
@@ -179,7 +213,7 @@ Examples:
       "after",
       `
 Risk flags: withdraw, transfer, no-ip, old (older than settings.maxKeyAgeDays, default 90),
-okx-idle-expiry (OKX trade key without IP binding: expires after 14 idle days), unverified.
+${[...EXCHANGE_RISKS, "unverified"].join(", ")}.
 
 An account that cannot be listed (its own key revoked, or its IP binding no longer matching) still shows
 its tracked keys, probed with their own secrets, and its other keys from the last successful listing,
@@ -188,7 +222,7 @@ Each account says which keys its exchange cannot list at all: track those with \
 
 Examples:
   keyward keys --risky
-  keyward keys --exchange okx --label 'mm-*' --json`,
+  keyward keys --exchange ${FIRST.id} --label 'mm-*' --json`,
     )
     .action(run(async () => (await import("./commands/keys.js")).keys));
 
@@ -222,7 +256,7 @@ ${EXIT_CODES_HELP}
 
 Examples:
   keyward revoke --label 'bot-*' --dry-run
-  keyward revoke okx:desk-alpha:alphaMM01:0b8c… --yes
+  keyward revoke ${FIRST.id}:desk-alpha:alphaMM01:0b8c… --yes
   keyward revoke --all --yes --no-wait --json`,
     )
     .action(run(async () => (await import("./commands/revoke.js")).revoke));
@@ -237,8 +271,8 @@ Examples:
       `
 A rotation is planned, reviewed, then applied. Every step is journaled before an exchange or a file is
 touched, so \`keyward rotate resume\` finishes a rotation a crash interrupted, and the old key is never
-revoked before its replacement is verified, delivered and checked. OKX sub-account keys rotate by API;
-Bitfinex keys and OKX master keys are assisted: Keyward says exactly which key to create, checks it, and
+revoked before its replacement is verified, delivered and checked. ${orList(keysDoneBy("create", "api")).replace(/ or /, " and ")} rotate by API;
+${orList(keysDoneBy("create", "person")).replace(/ or /, " and ")} are assisted: Keyward says exactly which key to create, checks it, and
 proves the old one dead once a person revoked it.
 ${EXIT_CODES_HELP}`,
     );

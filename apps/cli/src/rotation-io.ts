@@ -7,6 +7,7 @@ import {
   type CreateRequest,
   type CredentialsInput,
   describeTarget,
+  exchangeProfile,
   type ManualSteps,
   type RotationEvent,
   type RotationPlan,
@@ -297,7 +298,7 @@ export function promptCredentials(): (
         `Slot ${slot.slot}: press Enter once the key "${field(request.label)}" exists (type "later" to stop waiting)`,
       );
       if (go.trim().toLowerCase() === "later") return undefined;
-      return credentialsFromPrompt(request.needsPassphrase);
+      return credentialsFromPrompt(exchangeProfile(request.exchange));
     });
     queue = ask.catch(() => {});
     return ask;

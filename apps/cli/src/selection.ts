@@ -13,8 +13,9 @@ import {
   SelectorSchema,
   selectKeys,
 } from "@keyward/core";
+import { EXCHANGE_IDS } from "@keyward/core/exchanges";
 import { usageError } from "./exit.js";
-import { Progress } from "./output.js";
+import { orList, Progress } from "./output.js";
 
 export interface SelectorFlags {
   exchange?: string;
@@ -38,7 +39,7 @@ export function parseSelector(ids: string[], flags: SelectorFlags): Selector {
     const field = String(issue?.path[0] ?? "selector");
     throw usageError(
       `--${field}: ${issue?.message ?? "invalid"}`,
-      field === "exchange" ? "Use okx or bitfinex." : undefined,
+      field === "exchange" ? `Use ${orList(EXCHANGE_IDS)}.` : undefined,
     );
   }
   return parsed.data;

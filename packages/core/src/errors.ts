@@ -39,7 +39,7 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 
 export interface KeywardErrorOptions {
   hint?: string;
-  /** The exchange's own code, e.g. OKX "50120" or Bitfinex "10001", for evidence and support. */
+  /** The exchange's own error code (e.g. "50120"), for evidence and support. */
   exchangeCode?: string;
   cause?: unknown;
 }

@@ -1,15 +1,23 @@
 export type {
-  AdapterCapabilities,
   AdapterContext,
   AdapterFactory,
   AdapterOptions,
   CreatedKey,
   ExchangeAdapter,
-  KeyChange,
   NewKeySpec,
   ProbeOptions,
   TrackedKey,
 } from "./adapters/interface.js";
+export type {
+  ActionWay,
+  AliveProbe,
+  CredentialField,
+  ExchangeProfile,
+  KeyKindFacts,
+  RegionHost,
+  RiskRule,
+} from "./adapters/profile.js";
+export { actionsOf, needsPassphrase } from "./adapters/profile.js";
 export {
   KeyedSerialQueue,
   SlidingWindowScheduler,
@@ -18,10 +26,12 @@ export {
 } from "./adapters/rate-limiter.js";
 export {
   ADAPTERS,
+  accountProbeOptions,
   EXCHANGE_IDS,
+  EXCHANGE_PROFILES,
   type ExchangeId,
-  type ExchangeInfo,
-  exchangeInfo,
+  type ExchangeRisk,
+  exchangeProfile,
   loadAdapterFactory,
 } from "./adapters/registry.js";
 export { TransientFailure, withRetry } from "./adapters/retry.js";

@@ -4,6 +4,7 @@
  * set up by core's own operations.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { exchangeProfile, needsPassphrase } from "../src/adapters/registry.js";
 import { isKeywardError, KeywardError } from "../src/errors.js";
 import { SelectorSchema } from "../src/inventory/selectors.js";
 import {
@@ -12,7 +13,6 @@ import {
   type InventoryEvent,
   listAccounts,
   listInventory,
-  needsPassphrase,
   selectLiveKeys,
 } from "../src/use-cases/index.js";
 import { BFX, canariesOf, type Desk, OKX, openDesk, SUB } from "./use-cases-fixtures.js";
@@ -199,8 +199,8 @@ describe("listInventory and selectLiveKeys", () => {
 
 describe("needsPassphrase", () => {
   it("OKX keys carry a passphrase; Bitfinex keys have none", () => {
-    expect(needsPassphrase("okx")).toBe(true);
-    expect(needsPassphrase("bitfinex")).toBe(false);
+    expect(needsPassphrase(exchangeProfile("okx"))).toBe(true);
+    expect(needsPassphrase(exchangeProfile("bitfinex"))).toBe(false);
   });
 });
 

@@ -4,10 +4,11 @@ import {
   AccountSchema,
   addAccount,
   checkAccounts,
+  EXCHANGE_IDS,
   ExchangeIdSchema,
+  exchangeProfile,
   listAccounts,
   type NewAccount,
-  needsPassphrase,
   removeAccount,
   toCredentials,
 } from "@keyward/core";
@@ -62,10 +63,10 @@ export async function accountAdd(
       );
     }
     await home.vault(); // a wrong passphrase fails before anyone types credentials
-    const passphrase = needsPassphrase(exchange.data);
+    const profile = exchangeProfile(exchange.data);
     const input = opts.credentialsStdin
-      ? await credentialsFromStdin(passphrase)
-      : await credentialsFromPrompt(passphrase);
+      ? await credentialsFromStdin(profile)
+      : await credentialsFromPrompt(profile);
     const { account, health } = await addAccount(
       home,
       {
@@ -94,7 +95,8 @@ export async function accountList(globals: GlobalOptions, opts: { json?: boolean
   return withHome(globals, async (home) => {
     const rows = listAccounts(home).map(({ tracked, ...a }) => ({ ...a, trackedKeys: tracked.length }));
     if (opts.json) printJson(rows);
-    else if (rows.length === 0) out("No accounts yet. Add one: keyward account add <okx|bitfinex> <name>");
+    else if (rows.length === 0)
+      out(`No accounts yet. Add one: keyward account add <${EXCHANGE_IDS.join("|")}> <name>`);
     else {
       out(
         table(

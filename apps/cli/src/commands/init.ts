@@ -1,4 +1,5 @@
 /** `keyward init`: create the home (config, encrypted vault, state database); safe to run again. */
+import { EXCHANGE_IDS } from "@keyward/core/exchanges";
 import { initHome } from "../context.js";
 import { readEnv } from "../env.js";
 import { EXIT, type ExitCode } from "../exit.js";
@@ -18,7 +19,7 @@ export async function init(globals: GlobalOptions): Promise<ExitCode> {
         err(
           `  note: the vault's scrypt work factor is ${testFactor} (KEYWARD_TEST_VAULT_WORK_FACTOR, for tests only)`,
         );
-      out("Next: keyward account add <okx|bitfinex> <name>");
+      out(`Next: keyward account add <${EXCHANGE_IDS.join("|")}> <name>`);
     }
     return EXIT.OK;
   } finally {

@@ -1,5 +1,5 @@
-/** `keyward key track|untrack`: keys the exchange API cannot list (every Bitfinex key). */
-import { needsPassphrase, toCredentials, trackKey, untrackKey } from "@keyward/core";
+/** `keyward key track|untrack`: keys the exchange API cannot list (the profile's `keys[...].list`). */
+import { exchangeProfile, toCredentials, trackKey, untrackKey } from "@keyward/core";
 import { withHome } from "../context.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
 import { credentialsFromPrompt, credentialsFromStdin } from "../input.js";
@@ -15,11 +15,9 @@ export async function keyTrack(
     const account = home.account(accountName);
     if (!opts.label.trim()) throw usageError("--label: must not be empty");
     await home.vault(); // a wrong passphrase fails before anyone types credentials
-    const passphrase = needsPassphrase(account.exchange);
+    const profile = exchangeProfile(account.exchange);
     const credentials = toCredentials(
-      opts.credentialsStdin
-        ? await credentialsFromStdin(passphrase)
-        : await credentialsFromPrompt(passphrase),
+      opts.credentialsStdin ? await credentialsFromStdin(profile) : await credentialsFromPrompt(profile),
     );
     const { id, probe } = await trackKey(home, account.name, opts.label, credentials);
     if (opts.json) {

@@ -1,5 +1,5 @@
 /** `keyward keys`: the live inventory across all accounts, as a table or JSON. */
-import { inventoryRow, selectLiveKeys } from "@keyward/core";
+import { exchangeProfile, inventoryRow, selectLiveKeys } from "@keyward/core";
 import { withHome } from "../context.js";
 import { EXIT, type ExitCode } from "../exit.js";
 import { err, out, printJson, table } from "../output.js";
@@ -55,7 +55,7 @@ export async function keys(
               r.label || "-",
               r.apiKeyShort,
               r.permissions.join(","),
-              r.exchange === "bitfinex" ? "n/a" : r.ip.join(",") || "any",
+              exchangeProfile(r.exchange).reportsIpWhitelist ? r.ip.join(",") || "any" : "n/a",
               r.management,
               r.stale ? `STALE ${age(r.stale.ageMs)}` : "live",
               r.risks.join(",") || "-",

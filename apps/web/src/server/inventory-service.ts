@@ -6,6 +6,7 @@
 import {
   type AccountInventory,
   type AdapterOptions,
+  EXCHANGE_PROFILES,
   type ExchangeAdapter,
   type InventoryRow,
   inventoryRow,
@@ -34,6 +35,10 @@ export interface InventoryResponse {
     /** What the exchange cannot list for this account (those keys show only if tracked). */
     unlisted?: string;
   }[];
+  /** What the UI needs to know of each exchange (from its profile): the browser imports no profile. */
+  exchanges: Record<string, { name: string; reportsIpWhitelist: boolean }>;
+  /** Every risk flag and what it means (the shared ones and each exchange's). */
+  risks: Record<Risk, string>;
   counts: {
     total: number;
     risky: number;
@@ -114,6 +119,10 @@ export class InventoryService {
           : {}),
         ...(a.unlisted ? { unlisted: a.unlisted } : {}),
       })),
+      exchanges: Object.fromEntries(
+        EXCHANGE_PROFILES.map((p) => [p.id, { name: p.name, reportsIpWhitelist: p.reportsIpWhitelist }]),
+      ),
+      risks: { ...RISKS },
       counts: { total: keys.length, risky, byExchange, byRisk, byManagement },
     };
   }

@@ -94,6 +94,8 @@ export interface SessionInfo {
 }
 
 export interface AccountsResponse {
+  /** The exchange ids `keyward account add` takes. */
+  exchanges: string[];
   accounts: {
     name: string;
     exchange: string;

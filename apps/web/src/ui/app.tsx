@@ -11,7 +11,7 @@ import {
   post,
   type SessionInfo,
 } from "./api.js";
-import { ErrorBox } from "./components.js";
+import { ErrorBox, learnFacts } from "./components.js";
 import { AccountsPage } from "./pages/accounts.js";
 import { AuditPage } from "./pages/audit.js";
 import { InventoryPage } from "./pages/inventory.js";
@@ -73,6 +73,7 @@ export function App() {
     setInventoryError(undefined);
     try {
       const data = await get<InventoryResponse>(`/api/inventory${refresh ? "?refresh=1" : ""}`);
+      learnFacts(data);
       setInventory(data);
       // Forget selected keys that are gone.
       const ids = new Set(data.keys.map((k) => k.id));

@@ -11,18 +11,32 @@ export function ErrorBox({ error, title }: { error: ApiError | Error; title?: st
   );
 }
 
+/** What each risk flag means: the shared ones here, each exchange's from the server (`learnFacts`). */
 export const RISK_TEXT: Record<string, string> = {
   withdraw: "can withdraw funds",
   transfer: "can move funds between accounts",
   "no-ip": "not bound to any IP address (usable from anywhere)",
   old: "older than the configured maximum age",
-  "okx-idle-expiry": "OKX trade key without IP binding: expires after 14 idle days",
   unverified: "Keyward cannot see its permissions",
 };
+const SHARED_RISKS = new Set(Object.keys(RISK_TEXT));
+
+/** What the UI knows of each exchange, from the server's inventory answer (the browser loads no profile). */
+export const EXCHANGE_FACTS: Record<string, { name: string; reportsIpWhitelist: boolean }> = {};
+
+export function learnFacts(data: {
+  exchanges: typeof EXCHANGE_FACTS;
+  risks: Readonly<Record<string, string>>;
+}): void {
+  Object.assign(EXCHANGE_FACTS, data.exchanges);
+  for (const [risk, text] of Object.entries(data.risks)) if (!SHARED_RISKS.has(risk)) RISK_TEXT[risk] = text;
+}
 
 export function RiskBadge({ risk }: { risk: string }) {
+  // An exchange's own risk flags share one style (styles.css `.risk-exchange`).
+  const kind = SHARED_RISKS.has(risk) ? `risk-${risk}` : `risk-${risk} risk-exchange`;
   return (
-    <span className={`badge risk-${risk}`} title={RISK_TEXT[risk] ?? risk}>
+    <span className={`badge ${kind}`} title={RISK_TEXT[risk] ?? risk}>
       {risk}
     </span>
   );

@@ -1,7 +1,8 @@
 /**
  * The exchange-adapter interface: a small required core (list, revoke, probe) and optional
- * capabilities (create, modify) that engines check before use, as unstorage does with its drivers.
- * One adapter instance serves one Keyward account.
+ * capabilities, declared one way only: the method is present or not (as unstorage does with its
+ * drivers), and engines check before use. What an exchange is (its facts, as data) is its profile
+ * (profile.ts). One adapter instance serves one Keyward account.
  */
 
 import type { Credentials } from "../domain/credentials.js";
@@ -17,13 +18,13 @@ import type { LogSink } from "../log.js";
 import type { WindowLimit } from "./rate-limiter.js";
 import type { ExchangeId } from "./registry.js";
 
-/** A key the user told Keyward about, for exchanges whose API cannot list keys (all of Bitfinex). */
+/** A key the user told Keyward about, for keys the exchange's API cannot list (the profile's `keys[...].list`). */
 export interface TrackedKey {
   apiKey: string;
   label: string;
   /** Present when Keyward holds the secret (so it can probe the key). */
   credentials?: Credentials;
-  /** Adapter-owned facts remembered between runs (e.g. the Bitfinex nonce scheme a key accepts). */
+  /** Adapter-owned facts remembered between runs (e.g. the nonce scheme a key accepts). */
   meta?: Record<string, string>;
 }
 
@@ -51,16 +52,16 @@ export interface AdapterOptions {
 export const ALIVE_FROM_HERE_META = "aliveFromHere";
 
 export interface ProbeOptions {
-  /** OKX: the UID the key belongs to, so the probe counts against the right rate bucket. */
-  uid?: string;
   /**
-   * The key was seen alive from this machine before. Some answers (Bitfinex `apikey: invalid`) mean
-   * "dead" only then; otherwise they could also mean "this IP is not whitelisted".
+   * The key was seen alive from this machine before. Some answers mean "dead" only then; otherwise they
+   * could also mean "this IP is not whitelisted" (e.g. docs/exchanges/bitfinex.md#probes).
    */
   knownAliveFromHere?: boolean;
   /**
-   * Remembered facts about the key (TrackedKey.meta, carried in KeyRecord.meta); the probe may return
-   * updated ones. `ALIVE_FROM_HERE_META` counts as `knownAliveFromHere` unless that is given.
+   * Remembered facts about the key (TrackedKey.meta, carried in KeyRecord.meta), opaque outside its
+   * adapter: exchange-specific probe inputs travel here (e.g. the account id whose rate bucket a probe
+   * counts against). The probe may return updated ones. `ALIVE_FROM_HERE_META` counts as
+   * `knownAliveFromHere` unless that is given.
    */
   meta?: Record<string, string>;
 }
@@ -77,26 +78,12 @@ export interface CreatedKey {
   credentials: Credentials;
 }
 
-export interface KeyChange {
-  label?: string;
-  permissions?: Permission[];
-  ip?: string[];
-}
-
-export interface AdapterCapabilities {
-  /** "api": the exchange lists keys; "tracked": only keys the user registered are known. */
-  list: "api" | "tracked";
-  createKey: boolean;
-  modifyKey: boolean;
-}
-
 export interface ExchangeAdapter {
   readonly exchange: ExchangeId;
-  readonly capabilities: AdapterCapabilities;
   /**
    * Which keys of this account the exchange cannot list by API, in one plain sentence the inventory
-   * shows beside the account (e.g. OKX master keys other than Keyward's own), or undefined when the
-   * exchange lists every key. Exchange-specific wording lives here, never in core or the shells.
+   * shows beside the account, or undefined when the exchange lists every key. Exchange-specific wording
+   * lives here (or in the profile), never in core or the shells.
    */
   readonly unlisted?: string;
   /** Every key of the account that the exchange (or the tracked list) knows. */
@@ -117,10 +104,10 @@ export interface ExchangeAdapter {
     credentials: Credentials,
     options?: ProbeOptions,
   ): Promise<ProbeResult & { meta?: Record<string, string> }>;
+  /** Creates a key by API; present exactly when the profile says some kind of key is created by API. */
   createKey?(spec: NewKeySpec): Promise<CreatedKey>;
-  /** The keys of one sub-account only (OKX: one query instead of listing the whole account). */
+  /** The keys of one sub-account only (one query instead of listing the whole account). */
   listSubAccountKeys?(subAccount: string): Promise<KeyRecord[]>;
-  modifyKey?(key: KeyRecord, change: KeyChange): Promise<KeyRecord>;
 }
 
 export type AdapterFactory = (context: AdapterContext, options?: AdapterOptions) => ExchangeAdapter;

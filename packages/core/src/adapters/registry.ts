@@ -1,31 +1,23 @@
 /**
- * The adapter registry: one explicit map from exchange id to its adapter. The `ExchangeId` type is
- * derived from it, so adding an exchange is adding one entry here (and its folder). Adapters load
- * lazily: ccxt is large, and `keyward --help` must not pay for it.
+ * The exchange registry: one explicit map from exchange id to its profile (facts, as data) and its
+ * adapter. The `ExchangeId` type is derived from it, so adding an exchange is adding one line here (and
+ * its folder). Profiles load at once and import no ccxt; adapters load lazily: ccxt is large, and
+ * `keyward --help` must not pay for it.
  */
+import { bitfinexProfile } from "./bitfinex/profile.js";
 import type { AdapterFactory } from "./interface.js";
-
-export interface ExchangeInfo {
-  /** Human name for messages. */
-  name: string;
-  /** What the exchange's API can do with keys at all (the adapter's capabilities say what it does). */
-  api: { list: boolean; create: boolean; revoke: boolean };
-  /** Regional hosts, when the exchange has them. */
-  regions?: readonly string[];
-}
+import { okxProfile } from "./okx/profile.js";
+import type { ExchangeProfile } from "./profile.js";
 
 interface RegistryEntry {
-  info: ExchangeInfo;
+  profile: ExchangeProfile;
   load(): Promise<AdapterFactory>;
 }
 
 export const ADAPTERS = {
-  okx: {
-    info: { name: "OKX", api: { list: true, create: true, revoke: true }, regions: ["www", "eea", "us"] },
-    load: async () => (await import("./okx/adapter.js")).okxAdapter,
-  },
+  okx: { profile: okxProfile, load: async () => (await import("./okx/adapter.js")).okxAdapter },
   bitfinex: {
-    info: { name: "Bitfinex", api: { list: false, create: false, revoke: false } },
+    profile: bitfinexProfile,
     load: async () => (await import("./bitfinex/adapter.js")).bitfinexAdapter,
   },
 } as const satisfies Record<string, RegistryEntry>;
@@ -34,6 +26,41 @@ export type ExchangeId = keyof typeof ADAPTERS;
 
 export const EXCHANGE_IDS = Object.keys(ADAPTERS) as [ExchangeId, ...ExchangeId[]];
 
-export const exchangeInfo = (id: ExchangeId): ExchangeInfo => ADAPTERS[id].info;
+/**
+ * The profile of an exchange: an id from a config, a key record or a request, already validated (an
+ * unknown one is a bug, not an input error).
+ */
+export const exchangeProfile = (id: ExchangeId | (string & {})): ExchangeProfile => {
+  const entry: RegistryEntry | undefined = Object.hasOwn(ADAPTERS, id)
+    ? ADAPTERS[id as ExchangeId]
+    : undefined;
+  if (!entry) throw new TypeError(`unknown exchange "${id}"`);
+  return entry.profile;
+};
+
+/** Every registered profile, in registry order (help texts, choices, the shared risk list). */
+export const EXCHANGE_PROFILES: readonly ExchangeProfile[] = EXCHANGE_IDS.map(exchangeProfile);
+
+/** The risk flags exchanges add, by name: the union of every profile's `risks`. */
+export type ExchangeRisk = {
+  [K in ExchangeId]: (typeof ADAPTERS)[K]["profile"] extends ExchangeProfile<infer R> ? R : never;
+}[ExchangeId];
+
+/**
+ * Probe options carrying only the meta that locates a key (its profile's `accountMeta`, e.g. the account
+ * whose rate bucket a probe counts against), or none.
+ */
+export function accountProbeOptions(key: { exchange: ExchangeId; meta: Readonly<Record<string, string>> }): {
+  meta?: Record<string, string>;
+} {
+  const picked = Object.fromEntries(
+    exchangeProfile(key.exchange)
+      .accountMeta.filter((name) => key.meta[name] !== undefined && key.meta[name] !== "")
+      .map((name) => [name, key.meta[name] as string]),
+  );
+  return Object.keys(picked).length > 0 ? { meta: picked } : {};
+}
 
 export const loadAdapterFactory = (id: ExchangeId): Promise<AdapterFactory> => ADAPTERS[id].load();
+
+export { type ExchangeProfile, needsPassphrase } from "./profile.js";

@@ -1,6 +1,6 @@
 /**
  * Which account endpoints Keyward may send signed requests to. A request to the endpoint carries the
- * API key and its signature (and, for OKX, the passphrase) in its headers: over plain http anyone on the
+ * API key and its signature (and the passphrase, where the exchange has one) in its headers: over plain http anyone on the
  * path reads them. So endpoints are https, except loopback addresses, where the local simulator (and
  * a local TLS-terminating proxy) listen and no network is crossed.
  */

@@ -5,7 +5,7 @@ import { Secret } from "./secret.js";
 export interface Credentials {
   apiKey: string;
   secret: Secret;
-  /** OKX only: the passphrase chosen when the key was made. */
+  /** Where the exchange's profile lists a `passphrase` field: the one chosen when the key was made. */
   passphrase?: Secret;
 }
 

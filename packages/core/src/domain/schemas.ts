@@ -3,13 +3,10 @@
  * records, probe results and the steps a person must take where an exchange has no API.
  */
 import { z } from "zod";
-import { EXCHANGE_IDS } from "../adapters/registry.js";
+import { EXCHANGE_IDS, EXCHANGE_PROFILES, exchangeProfile } from "../adapters/registry.js";
 import { endpointProblem } from "../config/endpoint.js";
 
 export const ExchangeIdSchema = z.enum(EXCHANGE_IDS);
-
-export const OkxRegionSchema = z.enum(["www", "eea", "us"]);
-export type OkxRegion = z.infer<typeof OkxRegionSchema>;
 
 export const AccountNameSchema = z
   .string()
@@ -24,16 +21,29 @@ export const AccountSchema = z
     exchange: ExchangeIdSchema,
     /** Base URL override (a proxy, or the local simulator): https, or http to a loopback address. */
     endpoint: z.url({ protocol: /^https?$/ }).optional(),
-    /** OKX regional host: www.okx.com, eea.okx.com (my.okx.com), us.okx.com. */
-    region: OkxRegionSchema.optional(),
+    /** Regional host, for exchanges whose profile declares `regions` (checked against them below). */
+    region: z.string().optional(),
     /** Where the account's credentials live in the vault. */
     credentialsRef: z.string().min(1),
   })
   .superRefine((account, ctx) => {
-    if (account.region !== undefined && account.exchange !== "okx") {
-      ctx.addIssue({ code: "custom", path: ["region"], message: "only OKX accounts have a region" });
+    const regions = exchangeProfile(account.exchange).regions;
+    if (account.region !== undefined && !regions) {
+      const regional = EXCHANGE_PROFILES.filter((p) => p.regions).map((p) => p.name);
+      ctx.addIssue({
+        code: "custom",
+        path: ["region"],
+        message: `only ${regional.join(" or ")} accounts have a region`,
+      });
+    } else if (account.region !== undefined && regions && !Object.hasOwn(regions.hosts, account.region)) {
+      const known = Object.keys(regions.hosts);
+      ctx.addIssue({
+        code: "custom",
+        path: ["region"],
+        message: `Invalid option: expected one of ${known.map((r) => JSON.stringify(r)).join("|")}`,
+      });
     }
-    // Signed requests (key, signature, OKX passphrase) go to the endpoint: https, or loopback only.
+    // Signed requests (key, signature, passphrase if any) go to the endpoint: https, or loopback only.
     const problem = account.endpoint === undefined ? undefined : endpointProblem(account.endpoint);
     if (problem) ctx.addIssue({ code: "custom", path: ["endpoint"], message: problem });
   });
@@ -46,7 +56,7 @@ export type Account = z.infer<typeof AccountSchema>;
 export const PermissionSchema = z.enum(["read", "trade", "withdraw", "transfer", "funding", "settings"]);
 export type Permission = z.infer<typeof PermissionSchema>;
 
-/** The permissions exactly as the exchange reports them: OKX's `perm` string or Bitfinex's triples. */
+/** The permissions exactly as the exchange reports them: a string, or `[scope, read, write]` triples. */
 export const RawPermissionsSchema = z.union([
   z.string(),
   z.array(z.tuple([z.string(), z.number(), z.number()])),
@@ -54,9 +64,11 @@ export const RawPermissionsSchema = z.union([
 export type RawPermissions = z.infer<typeof RawPermissionsSchema>;
 
 export const KeyLocationSchema = z.enum(["master", "sub-account", "tracked"]);
+export type KeyLocation = z.infer<typeof KeyLocationSchema>;
 
 /** How an action can be done for a key: by API, or by a person on the exchange's web site. */
 export const ActionModeSchema = z.enum(["api", "manual"]);
+export type ActionMode = z.infer<typeof ActionModeSchema>;
 
 export const KeyRecordSchema = z.strictObject({
   /** Stable id: exchange:account:sub-account (or "-"):apiKey. */
@@ -77,7 +89,7 @@ export const KeyRecordSchema = z.strictObject({
   probeable: z.boolean(),
   /** What the exchange last said of it: listed or probed alive; dead; or not known. */
   state: z.enum(["active", "dead", "unknown"]),
-  /** Exchange-specific facts the adapter needs later (e.g. the OKX sub-account UID). */
+  /** Exchange-specific facts the adapter needs later (e.g. the id of the account a key belongs to); opaque outside it. */
   meta: z.record(z.string(), z.string()).default({}),
   /**
    * Set when the exchange could not list the key just now (the account's own key died, or its IP
@@ -136,9 +148,9 @@ export type ProbeResult =
       /** null when the exchange does not report the key's IP binding. */
       ip: string[] | null;
       label?: string;
-      /** Exchange account id (OKX UID, Bitfinex user id). */
+      /** The exchange's id of the account the key belongs to. */
       accountId?: string;
-      /** OKX: the master UID (equal to accountId for a master key). */
+      /** Where the exchange has master and sub-accounts: the master's id (equal to accountId for a master key). */
       masterId?: string;
       evidence: string;
     }

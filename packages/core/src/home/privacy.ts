@@ -1,7 +1,7 @@
 /**
  * A home must be private to the user who runs Keyward. A local user who can write the home, or a file
  * in it, could swap `config.json` for one whose endpoint is their own listener, and Keyward would send
- * them the account's signed requests (API key, signature, OKX passphrase); or replace `state.db` (the
+ * them the account's signed requests (API key, signature, passphrase); or replace `state.db` (the
  * audit log, tracked keys) or `vault.age`. A local user who can READ `vault.age` can copy it and guess
  * the passphrase offline at leisure, and one who can read `state.db` learns every key, label and
  * rotation. So: the home folder is the user's alone (0700), `vault.age`, `state.db` (with SQLite's

@@ -1,9 +1,13 @@
 /** What a probe of an account's own key means for the user: health and warnings. */
+import { type ExchangeId, exchangeProfile } from "../adapters/registry.js";
 import type { ProbeResult } from "../domain/schemas.js";
 
 export interface AccountHealth {
   status: ProbeResult["status"];
-  /** For OKX: whether the key belongs to the master account (only master keys manage sub-account keys). */
+  /**
+   * Where the exchange has master and sub-accounts: whether the key belongs to the master account (the
+   * profile's `accountKey` says); null elsewhere.
+   */
   master: boolean | null;
   permissions: string[];
   ip: string[] | null;
@@ -11,7 +15,7 @@ export interface AccountHealth {
   evidence: string;
 }
 
-export function accountHealth(exchange: string, probe: ProbeResult): AccountHealth {
+export function accountHealth(exchange: ExchangeId, probe: ProbeResult): AccountHealth {
   if (probe.status !== "alive") {
     return {
       status: probe.status,
@@ -23,28 +27,17 @@ export function accountHealth(exchange: string, probe: ProbeResult): AccountHeal
     };
   }
   const warnings: string[] = [];
-  const master =
-    exchange === "okx" ? probe.accountId !== undefined && probe.accountId === probe.masterId : null;
+  const own = exchangeProfile(exchange).accountKey?.(probe) ?? { master: null, warnings: [] };
   if (probe.permissions.includes("withdraw")) {
     warnings.push("this key can WITHDRAW funds; Keyward needs no withdraw permission: use a key without it");
   }
   if (probe.ip !== null && probe.ip.length === 0) {
     warnings.push("this key is not bound to any IP address: anyone who copies it can use it from anywhere");
   }
-  if (exchange === "okx" && master === false) {
-    warnings.push("not a master-account key: it cannot list, create or revoke sub-account keys");
-  }
-  if (exchange === "okx" && master === true && !probe.permissions.includes("trade")) {
-    warnings.push(
-      "read-only master key: it can list keys but OKX requires Trade permission to create or revoke them",
-    );
-  }
-  if (exchange === "okx" && master === true && probe.ip !== null && probe.ip.length === 0) {
-    warnings.push("OKX only lets IP-bound master keys create or revoke sub-account keys");
-  }
+  warnings.push(...own.warnings);
   return {
     status: "alive",
-    master,
+    master: own.master,
     permissions: probe.permissions,
     ip: probe.ip,
     warnings,

@@ -1,17 +1,25 @@
 /**
  * Risk flags for a key: what makes it dangerous if it leaks, or likely to fail a bot soon.
  */
+import { EXCHANGE_PROFILES, type ExchangeRisk, exchangeProfile } from "../adapters/registry.js";
 import type { KeyRecord } from "../domain/schemas.js";
 
-export const RISKS = {
+const SHARED = {
   withdraw: "can withdraw funds",
   transfer: "can move funds between accounts",
   "no-ip": "not bound to any IP address (usable from anywhere)",
   old: "older than the configured maximum age",
-  "okx-idle-expiry": "OKX trade key without IP binding: expires after 14 days without use",
-  unverified: "Keyward cannot see its permissions (no secret held, or probe inconclusive)",
 } as const;
-export type Risk = keyof typeof RISKS;
+const UNVERIFIED = "Keyward cannot see its permissions (no secret held, or probe inconclusive)";
+
+export type Risk = keyof typeof SHARED | ExchangeRisk | "unverified";
+
+/** Every risk flag and what it means: the shared ones, then each exchange's (its profile's `risks`). */
+export const RISKS: Readonly<Record<Risk, string>> = Object.fromEntries([
+  ...Object.entries(SHARED),
+  ...EXCHANGE_PROFILES.flatMap((p) => Object.entries(p.risks).map(([name, rule]) => [name, rule.text])),
+  ["unverified", UNVERIFIED],
+]) as Record<Risk, string>;
 
 export interface RiskOptions {
   maxKeyAgeDays: number;
@@ -23,18 +31,12 @@ export function risksOf(key: KeyRecord, options: RiskOptions): Risk[] {
   const now = options.now ?? Date.now();
   if (key.permissions.includes("withdraw")) risks.push("withdraw");
   if (key.permissions.includes("transfer")) risks.push("transfer");
-  // Bitfinex does not report a key's IP binding, so "no IP" is only claimed where the exchange says so.
-  if (key.ip.length === 0 && key.exchange !== "bitfinex") risks.push("no-ip");
+  const profile = exchangeProfile(key.exchange);
+  // "No IP" is only claimed where the exchange reports IP bindings (else an empty list means "not known").
+  if (key.ip.length === 0 && profile.reportsIpWhitelist) risks.push("no-ip");
   if (key.createdAt && now - Date.parse(key.createdAt) > options.maxKeyAgeDays * 86_400_000)
     risks.push("old");
-  // https://www.okx.com/docs-v5/en/#overview-api-key-creation: trade/withdraw keys without IPs expire idle.
-  if (
-    key.exchange === "okx" &&
-    key.ip.length === 0 &&
-    key.permissions.some((p) => p === "trade" || p === "withdraw")
-  ) {
-    risks.push("okx-idle-expiry");
-  }
+  for (const [name, rule] of Object.entries(profile.risks)) if (rule.applies(key)) risks.push(name as Risk);
   if (key.state === "unknown") risks.push("unverified");
   return risks;
 }

@@ -2,6 +2,7 @@
  * The revoke plan: what goes by API and what needs a person, in which order (keys that can move money
  * first), and how long the exchanges' rate limits make it take.
  */
+import { exchangeProfile } from "../adapters/registry.js";
 import { type KeyRecord, shortKey } from "../domain/schemas.js";
 import { dangerRank } from "../inventory/risk.js";
 
@@ -27,12 +28,6 @@ export interface PlanOptions {
   /** Each account's own key (account name → API key): the key Keyward reaches the exchange with. */
   accountKeys?: ReadonlyMap<string, string>;
 }
-
-/**
- * Minimum spacing of revoke calls per account, from the documented write limits
- * (OKX: delete-apikey 1 request/s per UID, https://www.okx.com/docs-v5/en/#sub-account-rest-api-delete-the-api-key-of-sub-accounts).
- */
-const REVOKE_SPACING_MS: Record<string, number> = { okx: 1000 };
 
 export function planRevoke(keys: readonly KeyRecord[], options: PlanOptions = {}): RevokePlan {
   const sorted = [...keys].sort(
@@ -77,17 +72,18 @@ export function planRevoke(keys: readonly KeyRecord[], options: PlanOptions = {}
       ({ key }) =>
         `Keyward loses access to ${key.account} after this: the key it uses for the account (${shortKey(key.apiKey)}) is revoked last, after every other key of ${key.account}; add a new key with \`keyward account remove\` and \`keyward account add\` to manage it again.`,
     );
-  const apiPerAccount = new Map<string, { exchange: string; n: number }>();
+  const apiPerAccount = new Map<string, { exchange: KeyRecord["exchange"]; n: number }>();
   for (const item of items) {
     if (item.method !== "api") continue;
     const entry = apiPerAccount.get(item.key.account) ?? { exchange: item.key.exchange, n: 0 };
     entry.n++;
     apiPerAccount.set(item.key.account, entry);
   }
+  // Revoke calls per account go at the exchange's documented write spacing (its profile's).
   const estimatedApiMs = Math.max(
     0,
     ...[...apiPerAccount.values()].map(
-      ({ exchange, n }) => Math.max(0, n - 1) * (REVOKE_SPACING_MS[exchange] ?? 0),
+      ({ exchange, n }) => Math.max(0, n - 1) * exchangeProfile(exchange).writeSpacingMs,
     ),
   );
   return {

@@ -8,6 +8,7 @@
  * log cannot be written, nothing happens.
  */
 import type { ExchangeAdapter } from "../adapters/interface.js";
+import { accountProbeOptions } from "../adapters/registry.js";
 import type { Credentials } from "../domain/credentials.js";
 import type { KeyRecord, ManualSteps, ProbeResult } from "../domain/schemas.js";
 import { isKeywardError } from "../errors.js";
@@ -268,7 +269,7 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
         if (credentials) {
           const probe = await adapter.probe(credentials, {
             knownAliveFromHere: true,
-            ...(key.meta.uid ? { uid: key.meta.uid } : {}),
+            ...accountProbeOptions(key),
           });
           result.evidence.push(describeProbe(probe));
           proven = (proven || !listable) && probe.status === "dead";
@@ -297,10 +298,7 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
     if (credentials) {
       // A baseline probe: "dead" later only counts as proof if the key answered from here before.
       // The key's meta says what an earlier run knew (e.g. that it authenticated from here when tracked).
-      const baseline = await adapter.probe(credentials, {
-        meta: key.meta,
-        ...(key.meta.uid ? { uid: key.meta.uid } : {}),
-      });
+      const baseline = await adapter.probe(credentials, { meta: key.meta });
       result.evidence.push(`before: ${describeProbe(baseline)}`);
       if (baseline.status === "dead") {
         result.outcome = "already-revoked";
@@ -345,7 +343,7 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
           const adapter = deps.adapterFor(key.account);
           const probe = await adapter.probe(p.credentials, {
             knownAliveFromHere: p.aliveFromHere,
-            ...(key.meta.uid ? { uid: key.meta.uid } : {}),
+            ...accountProbeOptions(key),
           });
           if (probe.status === "dead") {
             const result = resultOf(key);

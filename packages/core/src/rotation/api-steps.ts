@@ -1,5 +1,5 @@
 /**
- * The steps only an API rotation has (OKX sub-account keys): create the new key (2), revoke the old key
+ * The steps only an API rotation has (keys the profile says are created by API): create the new key (2), revoke the old key
  * (6) and prove it dead (7).
  *
  * Creating is the one step that cannot simply be repeated: the create's answer is the only place the

@@ -1,9 +1,12 @@
 /**
- * The steps a person does with Keyward's guidance (Bitfinex keys, OKX master keys): create exactly the
+ * The steps a person does with Keyward's guidance (keys the exchange's profile says a person creates and
+ * revokes): create exactly the
  * key asked for and hand over its credentials, which Keyward refuses unless a probe shows exactly the old
  * key's permissions (and IPs, where the exchange reports them); later revoke the old key on the site,
  * which Keyward proves by probing the old key until it is dead or the wait ends.
  */
+import { needsPassphrase } from "../adapters/profile.js";
+import { exchangeProfile } from "../adapters/registry.js";
 import { type Credentials, CredentialsInputSchema, toCredentials } from "../domain/credentials.js";
 import { keyId, shortKey } from "../domain/schemas.js";
 import { KeywardError } from "../errors.js";
@@ -15,27 +18,22 @@ import { describeProbe, oldKeyDead, probeOptions, specMismatch } from "./verify.
 /** Marker in the journal's evidence: the old key answered alive from this machine before the revoke. */
 const ALIVE_MARK = "old key seen alive from here before the revoke";
 
-function permissionsText(ctx: SlotContext): string {
-  const raw = ctx.plan.new.rawPermissions;
-  if (Array.isArray(raw)) {
-    const granted = raw
-      .filter(([, r, w]) => r === 1 || w === 1)
-      .map(([scope, r, w]) => `${scope}: ${r && w ? "read+write" : w ? "write" : "read"}`);
-    const denied = raw.filter(([, r, w]) => r !== 1 && w !== 1).map(([scope]) => scope);
-    return `${granted.join(", ") || "none"}${denied.length ? ` (and nothing on ${denied.join(", ")})` : ""}`;
-  }
-  const names: Record<string, string> = { read: "Read", trade: "Trade", withdraw: "Withdraw" };
-  return ctx.plan.new.permissions.map((p) => names[p] ?? p).join(", ");
-}
+/** The permissions as the exchange's create form names them (its profile says how). */
+const permissionsText = (ctx: SlotContext): string =>
+  exchangeProfile(ctx.plan.old.exchange).describePermissions(
+    ctx.plan.new.permissions,
+    ctx.plan.new.rawPermissions,
+  );
 
 export async function createRequest(ctx: SlotContext, row: SlotRow): Promise<CreateRequest> {
   const adapter = await ctx.adapter();
   const old = ctx.plan.old;
-  // OKX's create steps name the label to give the key; Bitfinex's name the key being replaced (the
-  // request's own `label` says the new one either way).
+  const profile = exchangeProfile(old.exchange);
+  // The create steps name the label to give the key, or the key being replaced where the exchange's form
+  // has no label to insist on (the request's own `label` says the new one either way).
   const record = ctx.oldRecord();
   const steps = adapter.manualSteps(
-    old.exchange === "okx" ? { ...record, label: row.newLabel } : record,
+    profile.createStepsLabel === "new" ? { ...record, label: row.newLabel } : record,
     "create",
   );
   return {
@@ -48,14 +46,14 @@ export async function createRequest(ctx: SlotContext, row: SlotRow): Promise<Cre
     permissionsText: permissionsText(ctx),
     ip: ctx.plan.new.ip,
     replaces: { label: old.label, apiKeyStart: old.apiKey.slice(0, 4), apiKeyEnd: old.apiKey.slice(-4) },
-    needsPassphrase: old.exchange === "okx",
+    needsPassphrase: needsPassphrase(profile),
   };
 }
 
 /**
- * Step 1 of an assisted slot: a baseline probe of the old key first. Only a key seen alive from this
- * machine can later be called dead on Bitfinex's `apikey: invalid` (the same answer as "not whitelisted
- * for this IP"), so this is recorded before the person is asked to do anything.
+ * Step 1 of an assisted slot: a baseline probe of the old key first. Some exchanges answer an unknown key
+ * and a key not whitelisted for this IP alike: only a key seen alive from this machine can later be called
+ * dead (`ProbeOptions.knownAliveFromHere`), so this is recorded before the person is asked to do anything.
  */
 export async function askForKey(ctx: SlotContext, row: SlotRow): Promise<StepResult> {
   const evidence = await baseline(ctx);
@@ -96,7 +94,7 @@ export async function receiveKey(ctx: SlotContext, row: SlotRow): Promise<StepRe
     const problem = !parsed.success
       ? "they are not {apiKey, secret[, passphrase]}"
       : request.needsPassphrase && !parsed.data.passphrase
-        ? "OKX keys need their passphrase"
+        ? `${exchangeProfile(ctx.plan.old.exchange).name} keys need their passphrase`
         : parsed.data.apiKey === ctx.plan.old.apiKey
           ? "that is the old key, not a new one"
           : undefined;

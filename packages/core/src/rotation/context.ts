@@ -21,7 +21,7 @@ export interface CreateRequest {
   steps: ManualSteps;
   label: string;
   permissions: Permission[];
-  /** How the permissions read on the exchange's form (Bitfinex scopes, OKX Read/Trade/Withdraw). */
+  /** How the permissions read on the exchange's form (its profile's `describePermissions`). */
   permissionsText: string;
   /** null: copy the old key's whitelist (the exchange does not report it). */
   ip: string[] | null;

@@ -7,6 +7,7 @@
  */
 import { randomInt } from "node:crypto";
 import { dirname } from "node:path";
+import { exchangeProfile } from "../adapters/registry.js";
 import type { KeyRecord } from "../domain/schemas.js";
 import { KeywardError } from "../errors.js";
 import {
@@ -57,12 +58,6 @@ export interface PlanInput extends TargetOptionValues {
   now?: Date;
 }
 
-/** OKX grants sub-account keys Read and Trade only by API (docs/exchanges/okx.md#key-permissions). */
-const API_GRANTABLE: Readonly<Record<string, readonly string[]>> = { okx: ["read", "trade"] };
-
-/** Spacing of creates (and of deletes) per OKX master: 1 request per second per UID each. */
-const WRITE_SPACING_MS: Readonly<Record<string, number>> = { okx: 1000 };
-
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
 export const newRunId = (): string =>
   `rot-${Array.from({ length: 6 }, () => ALPHABET.charAt(randomInt(ALPHABET.length))).join("")}`;
@@ -91,10 +86,10 @@ function refusal(key: KeyRecord, input: PlanInput): string | undefined {
   const run = input.busy?.get(key.id);
   if (run) return `the key is being rotated by ${run} (see \`keyward rotate status\`)`;
   if (key.actions.create === "api") {
-    const grantable = API_GRANTABLE[key.exchange] ?? [];
-    const extra = key.permissions.filter((p) => !grantable.includes(p));
+    const profile = exchangeProfile(key.exchange);
+    const extra = key.permissions.filter((p) => !profile.apiGrantable.includes(p));
     if (extra.length > 0) {
-      return `${key.exchange.toUpperCase()} cannot grant ${extra.join(", ")} to a new sub-account key by API`;
+      return `${profile.name} cannot grant ${extra.join(", ")} to a new sub-account key by API`;
     }
     return undefined;
   }
@@ -109,12 +104,10 @@ function refusal(key: KeyRecord, input: PlanInput): string | undefined {
 }
 
 function notesFor(key: KeyRecord, method: PlanSlot["method"], accountKey: boolean): string[] {
-  const notes: string[] = [];
-  if (key.exchange === "okx" && key.ip.length === 0 && key.permissions.includes("trade")) {
-    notes.push("no IP binding: OKX expires a trade key without one after 14 days unused");
-  }
-  if (key.exchange === "bitfinex") {
-    notes.push("Bitfinex does not report IP whitelists: give the new key the old key's whitelist");
+  const profile = exchangeProfile(key.exchange);
+  const notes: string[] = profile.planNotes?.(key) ?? [];
+  if (!profile.reportsIpWhitelist) {
+    notes.push(`${profile.name} does not report IP whitelists: give the new key the old key's whitelist`);
   }
   if (accountKey)
     notes.push(
@@ -179,7 +172,7 @@ export async function buildRotationPlan(input: PlanInput): Promise<RotationPlan>
         subAccount: key.subAccount,
         permissions: key.permissions.includes("read") ? key.permissions : ["read", ...key.permissions],
         rawPermissions: key.rawPermissions,
-        ip: key.exchange === "bitfinex" ? null : key.ip,
+        ip: exchangeProfile(key.exchange).reportsIpWhitelist ? key.ip : null,
       },
       deliver,
       notes: notesFor(key, method, accountKey),
@@ -267,7 +260,7 @@ function checkClashes(slots: readonly PlanSlot[]): void {
 
 /** Per account, API creates go at the exchange's write spacing (deletes, on their own limit, alongside). */
 export function estimateApiMs(slots: readonly PlanSlot[]): number {
-  const perAccount = new Map<string, { exchange: string; n: number }>();
+  const perAccount = new Map<string, { exchange: PlanSlot["old"]["exchange"]; n: number }>();
   for (const s of slots) {
     if (s.method !== "api") continue;
     const entry = perAccount.get(s.old.account) ?? { exchange: s.old.exchange, n: 0 };
@@ -276,7 +269,7 @@ export function estimateApiMs(slots: readonly PlanSlot[]): number {
   }
   return Math.max(
     0,
-    ...[...perAccount.values()].map(({ exchange, n }) => n * (WRITE_SPACING_MS[exchange] ?? 0)),
+    ...[...perAccount.values()].map(({ exchange, n }) => n * exchangeProfile(exchange).writeSpacingMs),
   );
 }
 

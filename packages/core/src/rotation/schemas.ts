@@ -5,9 +5,9 @@
  * The protocol, per key (each step is journaled before the exchange or a target is touched):
  *
  *   planned → creating → created → verified → delivering → delivered → checked
- *           → revoking → revoked → dead → finished                           (API: OKX sub-account keys)
+ *           → revoking → revoked → dead → finished                           (API: keys created by API)
  *   planned → awaiting-new-key → created → verified → delivering → delivered → checked
- *           → awaiting-revoke → dead → finished                  (assisted: Bitfinex keys, OKX master keys)
+ *           → awaiting-revoke → dead → finished                  (assisted: keys a person creates)
  *
  * `creating`, `delivering` and `revoking` are the write-ahead records: written before the create, the
  * first write to a target and the revoke, so a crash in the middle is found and reconciled by resume.
@@ -54,7 +54,7 @@ const LABEL_SUFFIX = /-rot-[a-z0-9]{6}-\d+$/;
 /** A label without the suffix an earlier rotation added: `bot-1-rot-k3f9q2-3` → `bot-1`. */
 export const baseLabel = (label: string): string => label.replace(LABEL_SUFFIX, "") || label;
 
-/** OKX documents no label length; Keyward keeps new labels within 32 characters. */
+/** Exchanges do not all document a label length; Keyward keeps new labels within 32 characters. */
 export const MAX_LABEL = 32;
 
 /**
@@ -80,7 +80,7 @@ export const PlanKeySchema = z.strictObject({
   ip: z.array(z.string()),
   /** The key is the one Keyward manages its account with: Keyward itself switches to the new key. */
   accountKey: z.boolean(),
-  /** Adapter facts (OKX sub-account UID, Bitfinex nonce scheme). */
+  /** Adapter facts, opaque to core (e.g. the account a key belongs to, a nonce scheme). */
   meta: z.record(z.string(), z.string()),
 });
 export type PlanKey = z.infer<typeof PlanKeySchema>;
@@ -89,9 +89,9 @@ export const NewKeySpecSchema = z.strictObject({
   label: z.string().min(1).max(64),
   subAccount: z.string().nullable(),
   permissions: z.array(PermissionSchema),
-  /** Bitfinex: the exact scope matrix to tick; OKX: the `perm` string. */
+  /** Exactly as the exchange reports them (e.g. a scope matrix to tick, or a permission string). */
   rawPermissions: RawPermissionsSchema,
-  /** null: the exchange does not report IP whitelists (Bitfinex), so the person copies the old one. */
+  /** null: the exchange does not report IP whitelists (its profile says), so the person copies the old one. */
   ip: z.array(z.string()).nullable(),
 });
 

@@ -1,13 +1,14 @@
 /**
  * Verification, the revoke engine's way: a key is what it must be when a probe with its own secret says
- * so (OKX account/config reports permissions and IPs; Bitfinex auth/r/permissions the scope matrix), and
+ * so (permissions compared as the exchange's profile says, IPs where it reports them), and
  * an old key is dead when the exchange no longer lists it (where it lists keys) and a probe with its
  * secret (where Keyward holds it) answers dead. An inconclusive probe is retried until a deadline and is
  * never taken for success.
  */
 import type { ExchangeAdapter } from "../adapters/interface.js";
+import { accountProbeOptions, exchangeProfile } from "../adapters/registry.js";
 import type { Credentials } from "../domain/credentials.js";
-import type { KeyRecord, ProbeResult, RawPermissions } from "../domain/schemas.js";
+import type { KeyRecord, ProbeResult } from "../domain/schemas.js";
 import { KeywardError } from "../errors.js";
 import { NO_PROBE } from "../revoke/run.js";
 import type { SlotContext } from "./context.js";
@@ -28,28 +29,13 @@ const sameSet = (a: readonly string[], b: readonly string[]) => {
   return x.size === y.size && [...x].every((v) => y.has(v));
 };
 
-/** Bitfinex triples as scope → "read/write" with absent scopes as no access, for exact comparison. */
-function scopeMatrix(raw: RawPermissions): Map<string, string> {
-  const out = new Map<string, string>();
-  if (Array.isArray(raw)) for (const [scope, r, w] of raw) if (r || w) out.set(scope, `${r}${w}`);
-  return out;
-}
-
 /** Why an alive key is not the one the plan asks for, or undefined when it is. */
 export function specMismatch(plan: PlanSlot, probe: Alive): string | undefined {
   const spec = plan.new;
-  if (Array.isArray(spec.rawPermissions)) {
-    const want = scopeMatrix(spec.rawPermissions);
-    const got = scopeMatrix(probe.rawPermissions);
-    const scopes = [...new Set([...want.keys(), ...got.keys()])].sort();
-    const diff = scopes.filter((s) => want.get(s) !== got.get(s));
-    if (diff.length > 0) {
-      const show = (m: Map<string, string>, s: string) => {
-        const v = m.get(s) ?? "00";
-        return v === "11" ? "read+write" : v === "10" ? "read" : v === "01" ? "write" : "none";
-      };
-      return `its permissions differ: ${diff.map((s) => `${s} is ${show(got, s)}, must be ${show(want, s)}`).join("; ")}`;
-    }
+  const { comparePermissions } = exchangeProfile(plan.old.exchange);
+  if (comparePermissions) {
+    const diff = comparePermissions(spec.rawPermissions, probe.rawPermissions);
+    if (diff) return `its permissions differ: ${diff}`;
   } else if (!sameSet(spec.permissions, probe.permissions)) {
     return `its permissions are ${probe.permissions.join(",") || "none"}, must be ${spec.permissions.join(",")}`;
   }
@@ -65,17 +51,19 @@ export async function subAccountKeys(adapter: ExchangeAdapter, subAccount: strin
   return (await adapter.listKeys()).filter((k) => k.subAccount === subAccount);
 }
 
-/** The sub-account UID (OKX rate buckets); for the old key also its remembered facts (Bitfinex nonces). */
-export const probeOptions = (plan: PlanSlot, old?: { knownAliveFromHere: boolean }) => ({
-  ...(plan.old.meta.uid ? { uid: plan.old.meta.uid } : {}),
-  ...(old ? { knownAliveFromHere: old.knownAliveFromHere, meta: plan.old.meta } : {}),
-});
+/**
+ * For the new key, the meta that locates it (the profile's `accountMeta` of the key it replaces, e.g. the
+ * account whose rate bucket it counts against); for the old key all its remembered facts (opaque adapter
+ * meta, e.g. a nonce scheme) and whether it answered from here before.
+ */
+export const probeOptions = (plan: PlanSlot, old?: { knownAliveFromHere: boolean }) =>
+  old ? { meta: plan.old.meta, knownAliveFromHere: old.knownAliveFromHere } : accountProbeOptions(plan.old);
 
 /**
  * Probes the new key until it answers: alive and as specified → evidence; alive but different, or dead →
- * VERIFICATION_FAILED. For an OKX key bound to IPs that exclude this machine, OKX answers 50110 after
- * checking key, passphrase and signature (the simulator's documented order); the master's listing of the
- * key then has to show the specified permissions and IPs.
+ * VERIFICATION_FAILED. For a sub-account key bound to IPs that exclude this machine the probe answers
+ * ip-not-whitelisted only after the key and its signature checked out (the adapter says so only then); the
+ * master's listing of the key then has to show the specified permissions and IPs.
  */
 export async function verifyNewKey(ctx: SlotContext, credentials: Credentials): Promise<string> {
   const deadline = ctx.now() + ctx.timing.verifyDeadlineMs;
@@ -104,7 +92,7 @@ export async function verifyNewKey(ctx: SlotContext, credentials: Credentials): 
         });
         if (wrong)
           throw notAsSpecified(ctx, `the new key ${credentials.apiKey} is not as specified: ${wrong}`);
-        return `new key verified: ${last}; OKX lists it with permissions ${listed.permissions.join(",")} and IPs ${listed.ip.join(",")}`;
+        return `new key verified: ${last}; ${exchangeProfile(ctx.plan.old.exchange).name} lists it with permissions ${listed.permissions.join(",")} and IPs ${listed.ip.join(",")}`;
       }
     }
     if (ctx.now() >= deadline) {
@@ -137,7 +125,7 @@ export async function oldKeyDead(
   const evidence: string[] = [];
   let dead = true;
   const sub = ctx.plan.old.subAccount;
-  if (sub !== null && adapter.capabilities.list === "api") {
+  if (sub !== null && exchangeProfile(ctx.plan.old.exchange).list === "api") {
     const still = (await subAccountKeys(adapter, sub)).some((k) => k.apiKey === ctx.plan.old.apiKey);
     evidence.push(still ? "list: STILL LISTED by the exchange" : "list: no longer listed by the exchange");
     dead = !still;

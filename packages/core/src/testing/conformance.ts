@@ -5,13 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AdapterOptions, ExchangeAdapter } from "../adapters/interface.js";
+import { needsPassphrase } from "../adapters/profile.js";
+import { EXCHANGE_IDS, exchangeProfile } from "../adapters/registry.js";
 import type { Credentials } from "../domain/credentials.js";
-import { KeyRecordSchema, ManualStepsSchema, type ProbeResult } from "../domain/schemas.js";
+import { type KeyLocation, KeyRecordSchema, ManualStepsSchema, type ProbeResult } from "../domain/schemas.js";
 import { isKeywardError } from "../errors.js";
 import type { LogEntry } from "../log.js";
 import type { SimControl } from "./sim-control.js";
 
 export const CONFORMANCE_CASES = [
+  "the profile agrees with the adapter",
   "list matches the seeded state",
   "revoke, then list and probe show the key dead",
   "revoking twice is fine",
@@ -54,13 +57,13 @@ export interface ConformanceEnv {
   control: SimControl;
   /** Builds an adapter for the seeded account; the suite passes its own log sink and rate limits. */
   makeAdapter(options: AdapterOptions): ExchangeAdapter;
-  /** The simulator's own rate limits, by the adapter's bucket names (e.g. okx read/write/config). */
+  /** The simulator's own rate limits, by the adapter's bucket names (e.g. read/write/config). */
   simulatorLimits: NonNullable<AdapterOptions["rateLimits"]>;
   /** The API keys `listKeys` must return, read from the simulator's /state. */
   expectedApiKeys(): Promise<string[]>;
   /** Distinct keys to revoke, one per case that revokes (at least 4). */
   victims: Victim[];
-  /** The exchange's code for "rate limited" in the simulator's request log (OKX 50011, Bitfinex 11010). */
+  /** The exchange's code for "rate limited" in the simulator's request log (e.g. "50011"). */
   rateLimitCode: string;
   /** Cases that need one: how each probe must answer. Missing ones must be in `skips`. */
   probes: Partial<Record<ProbeCase, ProbeExpectation>>;
@@ -109,6 +112,70 @@ export function testAdapter(harness: ConformanceHarness): void {
     });
     afterAll(async () => {
       await env?.close();
+    });
+
+    // The profile is what core, the CLI and the web app believe about the exchange: an adapter that does
+    // something else (creates keys the profile calls manual, lists kinds it does not declare, …) would
+    // make them promise what the adapter cannot do.
+    caseFn("the profile agrees with the adapter", async () => {
+      const a = adapter();
+      expect(EXCHANGE_IDS as readonly string[]).toContain(a.exchange);
+      const profile = exchangeProfile(a.exchange);
+      expect(profile.id).toBe(a.exchange);
+      const kinds = Object.entries(profile.keys) as [
+        KeyLocation,
+        NonNullable<(typeof profile.keys)[KeyLocation]>,
+      ][];
+      expect(kinds.length).toBeGreaterThan(0);
+      // Capabilities are the methods' presence; the profile must say the same.
+      const createsByApi = kinds.some(([, k]) => k.create === "api");
+      expect(typeof a.createKey === "function", "createKey ⇔ a kind created by API").toBe(createsByApi);
+      expect(profile.apiGrantable.length > 0, "apiGrantable ⇔ createKey").toBe(createsByApi);
+      expect(
+        typeof a.listSubAccountKeys === "function",
+        "listSubAccountKeys ⇔ sub-account keys listed by API",
+      ).toBe(profile.keys["sub-account"]?.list === "api");
+      expect(profile.list === "api", "list: api ⇔ a kind listed by API").toBe(
+        kinds.some(([, k]) => k.list === "api"),
+      );
+      if (kinds.some(([, k]) => k.list === "tracked")) expect(a.unlisted, "unlisted sentence").toBeTruthy();
+      const writesByApi = kinds.some(([, k]) => k.create === "api" || k.revoke === "api");
+      expect(profile.writeSpacingMs > 0, "writeSpacingMs ⇔ key writes by API").toBe(writesByApi);
+      if (profile.regions) expect(Object.keys(profile.regions.hosts)).toContain(profile.regions.default);
+      // Every listed key is of a declared kind, with the actions its kind says.
+      const keys = await a.listKeys();
+      record(keys);
+      const mode = (way: "api" | "person") => (way === "api" ? "api" : "manual");
+      for (const key of keys) {
+        const kind = profile.keys[key.location];
+        expect(kind, `${key.location} keys are declared in the profile`).toBeDefined();
+        if (!kind) continue;
+        expect(key.actions).toEqual({ revoke: mode(kind.revoke), create: mode(kind.create) });
+      }
+      for (const name of profile.accountMeta) {
+        expect(
+          keys.some((k) => k.meta[name] !== undefined),
+          `accountMeta "${name}" set on listed keys`,
+        ).toBe(true);
+      }
+      // Credential fields: apiKey and secret always; a passphrase exactly when the probe needs one.
+      const fields = profile.credentials.map((f) => f.name);
+      expect(fields).toEqual(expect.arrayContaining(["apiKey", "secret"]));
+      const victim = env.victims.at(-1);
+      if (!victim) throw new Error("harness provided no victims");
+      const alive = await a.probe(victim.credentials);
+      record(alive);
+      expect(alive.status).toBe("alive");
+      if (alive.status === "alive") expect(alive.ip === null).toBe(!profile.reportsIpWhitelist);
+      expect(victim.credentials.passphrase !== undefined).toBe(needsPassphrase(profile));
+      if (needsPassphrase(profile)) {
+        const { passphrase: _, ...without } = victim.credentials;
+        const refused = await a.probe(without).then(
+          (r) => r.status,
+          (error: unknown) => (isKeywardError(error) ? error.code : "thrown"),
+        );
+        expect(refused, "a probe without the passphrase is refused").not.toBe("alive");
+      }
     });
 
     caseFn("list matches the seeded state", async () => {

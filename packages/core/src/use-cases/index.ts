@@ -10,7 +10,6 @@ export {
   checkAccounts,
 } from "./check-accounts.js";
 export { confirmsPlan } from "./confirm-plan.js";
-export { needsPassphrase } from "./credential-fields.js";
 export { type AccountSummary, listAccounts } from "./list-accounts.js";
 export {
   type InventoryEvent,

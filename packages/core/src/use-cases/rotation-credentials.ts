@@ -4,19 +4,21 @@
  * gives keys a passphrase needs it, and a passphrase for a key that has none is a mistake (most likely
  * the wrong key, or a value typed into the wrong field), refused rather than stored.
  */
+
+import { exchangeProfile } from "../adapters/registry.js";
 import type { CredentialsInput } from "../domain/credentials.js";
 import { KeywardError } from "../errors.js";
 import type { CreateRequest } from "../rotation/context.js";
 
 /** Why these credentials break the passphrase rule, or undefined. */
 export function passphraseProblem(
-  request: Pick<CreateRequest, "needsPassphrase">,
+  request: Pick<CreateRequest, "needsPassphrase" | "exchange">,
   credentials: Pick<CredentialsInput, "passphrase">,
 ): { message: string; hint: string } | undefined {
   if (request.needsPassphrase && !credentials.passphrase) {
     return {
       message: "passphrase: is required for this key",
-      hint: "OKX keys have the passphrase chosen when the key was made.",
+      hint: `${exchangeProfile(request.exchange).name} keys have the passphrase chosen when the key was made.`,
     };
   }
   if (!request.needsPassphrase && credentials.passphrase) {
@@ -27,7 +29,7 @@ export function passphraseProblem(
 
 /** The passphrase rule as an error (CONFIG_INVALID: the input is wrong; nothing was stored). */
 export function checkPassphraseRule(
-  request: Pick<CreateRequest, "needsPassphrase">,
+  request: Pick<CreateRequest, "needsPassphrase" | "exchange">,
   credentials: Pick<CredentialsInput, "passphrase">,
 ): void {
   const problem = passphraseProblem(request, credentials);

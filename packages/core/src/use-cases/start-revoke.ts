@@ -5,7 +5,9 @@
  * follows it from HTTP (any number of tabs, "verify now", "stop waiting"). The session holds the
  * workflow's state: where each key stands, the checklist, whether it waits for a person.
  */
+
 import type { ExchangeAdapter } from "../adapters/interface.js";
+import { accountProbeOptions } from "../adapters/registry.js";
 import type { Credentials } from "../domain/credentials.js";
 import type { KeyRecord, ManualSteps, ProbeResult } from "../domain/schemas.js";
 import { KeywardError } from "../errors.js";
@@ -166,7 +168,7 @@ export class RevokeSession {
     const credentials = await this.home.credentialsForKey(key);
     if (!credentials) return { outcome: "not-provable", result: structuredClone(result) };
     const adapter = await this.#adapterFor(key.account);
-    const probe = await adapter.probe(credentials, key.meta.uid ? { uid: key.meta.uid } : {});
+    const probe = await adapter.probe(credentials, accountProbeOptions(key));
     const evidence = probe.status === "inconclusive" ? `${probe.reason}: ${probe.evidence}` : probe.evidence;
     let recorded = false;
     if (probe.status === "dead" && !this.active && result.outcome === "awaiting-manual") {

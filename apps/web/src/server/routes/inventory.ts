@@ -1,5 +1,5 @@
 /** The keys across every account, the accounts themselves, and their health (live probes). */
-import { checkAccounts, KeywardError, listAccounts, shortKey } from "@keyward/core";
+import { checkAccounts, EXCHANGE_IDS, KeywardError, listAccounts, shortKey } from "@keyward/core";
 import type { Hono } from "hono";
 import { z } from "zod";
 import { toHttpError } from "../http-errors.js";
@@ -22,6 +22,8 @@ export function inventoryRoutes(
   app.get("/api/accounts", (c) => {
     parseQuery(c, z.strictObject({}));
     return send(c, {
+      /** The exchange ids `keyward account add` takes (the UI names no exchange itself). */
+      exchanges: EXCHANGE_IDS,
       accounts: listAccounts(home).map((a) => ({
         ...a,
         tracked: a.tracked.map(({ label, apiKey, provable }) => ({

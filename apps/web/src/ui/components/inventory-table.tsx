@@ -7,7 +7,7 @@
  */
 import { memo, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { InventoryRowView } from "../api.js";
-import { RiskBadge, StaleBadge } from "../components.js";
+import { EXCHANGE_FACTS, RiskBadge, StaleBadge } from "../components.js";
 
 const ROW_HEIGHT = 34;
 const OVERSCAN = 12;
@@ -207,7 +207,7 @@ const Row = memo(function Row({
       <span
         className="cell col-permissions"
         role="cell"
-        title={`IP: ${row.exchange === "bitfinex" ? "not reported" : row.ip.join(", ") || "any"}`}
+        title={`IP: ${EXCHANGE_FACTS[row.exchange]?.reportsIpWhitelist === false ? "not reported" : row.ip.join(", ") || "any"}`}
       >
         {row.permissions.join(", ") || "—"}
       </span>

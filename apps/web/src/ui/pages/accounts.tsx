@@ -41,8 +41,8 @@ export function AccountsPage() {
       {error ? <ErrorBox error={error} title="Could not load the accounts" /> : null}
       {accounts && accounts.accounts.length === 0 ? (
         <div className="panel">
-          No accounts yet. Add one with <code>keyward account add &lt;okx|bitfinex&gt; &lt;name&gt;</code>,
-          then reload.
+          No accounts yet. Add one with{" "}
+          <code>keyward account add &lt;{accounts.exchanges.join("|")}&gt; &lt;name&gt;</code>, then reload.
         </div>
       ) : null}
       {!accounts && !error ? <Spinner label="Loading accounts…" /> : null}

@@ -25,7 +25,6 @@ import {
 } from "../../domain/schemas.js";
 import { KeywardError } from "../../errors.js";
 import type {
-  AdapterCapabilities,
   AdapterContext,
   AdapterFactory,
   AdapterOptions,
@@ -34,11 +33,13 @@ import type {
   TrackedKey,
 } from "../interface.js";
 import { ALIVE_FROM_HERE_META } from "../interface.js";
+import { actionsOf } from "../profile.js";
 import { BitfinexClient } from "./client.js";
 import { accountError, probeVerdict } from "./errors.js";
 import { BITFINEX_API } from "./limits.js";
 import { NONCE_META, nonceBook, schemeFromMeta } from "./nonce.js";
 import { normalisePermissions, SCOPE_UI_NAMES } from "./permissions.js";
+import { bitfinexProfile } from "./profile.js";
 import { PermissionsAnswerSchema, UserInfoAnswerSchema } from "./schemas.js";
 
 /**
@@ -74,7 +75,6 @@ const ACCOUNT_READ = { scope: "account", ui: '"Account Info" read' };
 
 class BitfinexAdapter implements ExchangeAdapter {
   readonly exchange = "bitfinex" as const;
-  readonly capabilities: AdapterCapabilities = { list: "tracked", createKey: false, modifyKey: false };
   readonly unlisted: string;
   readonly #context: AdapterContext;
   readonly #base: string;
@@ -272,7 +272,7 @@ class BitfinexAdapter implements ExchangeAdapter {
       ip: [],
       createdAt: null,
       location: "tracked",
-      actions: { revoke: "manual", create: "manual" },
+      actions: actionsOf(bitfinexProfile, "tracked"),
       probeable: entry.credentials !== undefined,
       state: alive ? "active" : probe?.status === "dead" ? "dead" : "unknown",
       meta: {

@@ -1,6 +1,5 @@
 /**
- * The OKX v5 adapter. OKX lets a master-account key list, create, modify and delete sub-account keys
- * by API; master keys themselves are web-only (docs/exchanges/okx.md#what-has-no-api-manual-steps), so they
+ * The OKX v5 adapter. OKX lets a master-account key list, create and delete sub-account keys by API; master keys themselves are web-only (docs/exchanges/okx.md#what-has-no-api-manual-steps), so they
  * are listed from the calling key's own `account/config` and revoked through manual steps.
  *
  * Transport, scheduling and retries live in client.ts; what OKX's codes mean lives in errors.ts.
@@ -12,13 +11,11 @@ import { shortKey } from "../../domain/schemas.js";
 import { isKeywardError, KeywardError } from "../../errors.js";
 import { silentLog } from "../../log.js";
 import type {
-  AdapterCapabilities,
   AdapterContext,
   AdapterFactory,
   AdapterOptions,
   CreatedKey,
   ExchangeAdapter,
-  KeyChange,
   NewKeySpec,
   ProbeOptions,
   TrackedKey,
@@ -40,22 +37,22 @@ import {
   masterRecord,
   normalisePerm,
   okxManualSteps,
-  permFor,
   probedRecord,
   restBase,
   splitIps,
   subRecord,
-  ungrantable,
 } from "./records.js";
 import {
   AccountConfigSchema,
   DeletedKeySchema,
-  ModifiedKeySchema,
   type OkxAccountConfig,
   type OkxSubAccount,
   SubAccountSchema,
   SubKeySchema,
 } from "./schemas.js";
+
+/** Key meta: the UID of the (sub-)account a key belongs to, set by records.ts. */
+const UID_META = "uid";
 
 /** OKX's page size maximum for users/subaccount/list. */
 const PAGE = 100;
@@ -64,7 +61,6 @@ export const okxAdapter: AdapterFactory = (context, options = {}) => new OkxAdap
 
 class OkxAdapter implements ExchangeAdapter {
   readonly exchange = "okx" as const;
-  readonly capabilities: AdapterCapabilities = { list: "api", createKey: true, modifyKey: true };
   readonly unlisted: string;
   readonly #account: Account;
   readonly #apiKey: string;
@@ -201,7 +197,9 @@ class OkxAdapter implements ExchangeAdapter {
 
   async probe(credentials: Credentials, options: ProbeOptions = {}): Promise<ProbeResult> {
     requirePassphrase(credentials, `the key ${shortKey(credentials.apiKey)}`);
-    const client = this.#probeClient(credentials, options.uid);
+    // The UID the key belongs to (KeyRecord.meta, opaque to the engines), so the probe counts against
+    // the right rate bucket from its first call.
+    const client = this.#probeClient(credentials, options.meta?.[UID_META]);
     const trace = newTrace();
     let config: OkxAccountConfig | undefined;
     try {
@@ -250,41 +248,6 @@ class OkxAdapter implements ExchangeAdapter {
     return (await this.#subKeys(subAccount)).map((k) =>
       subRecord(this.#account, subAccount, undefined, k, false),
     );
-  }
-
-  async modifyKey(key: KeyRecord, change: KeyChange): Promise<KeyRecord> {
-    if (key.location !== "sub-account" || key.subAccount === null) {
-      throw new KeywardError("NOT_SUPPORTED", "OKX master keys can only be changed on OKX's web site", {
-        hint: `Edit the key on ${this.manualSteps(key, "revoke").url}.`,
-      });
-    }
-    const refused = ungrantable(change.permissions ?? []);
-    if (refused.length > 0) {
-      throw new KeywardError("NOT_SUPPORTED", `OKX cannot grant ${refused.join(", ")} to a sub-account key`, {
-        hint: "OKX sub-account keys can have Read and Trade only.",
-      });
-    }
-    const body: Record<string, string> = { subAcct: key.subAccount, apiKey: key.apiKey };
-    if (change.label !== undefined) body.label = change.label;
-    if (change.permissions !== undefined) body.perm = permFor(change.permissions);
-    // Replace semantics: the list sent becomes the whitelist; "" removes the binding.
-    if (change.ip !== undefined) body.ip = change.ip.join(",");
-    if (Object.keys(body).length === 2) return key;
-    await this.#masterOnce();
-    const what = `changing key ${shortKey(key.apiKey)} of sub-account ${key.subAccount}`;
-    // Safe to repeat: the same fields are set again.
-    const [done] = await this.#guard(what, () =>
-      this.#client.call("modifyKey", body, ModifiedKeySchema, { retry: "transient" }),
-    );
-    if (!done) throw this.#unexpected(what);
-    const updated = subRecord(
-      this.#account,
-      key.subAccount,
-      key.meta.uid,
-      { ...done, ts: done.ts ?? "" },
-      key.probeable,
-    );
-    return { ...updated, createdAt: done.ts ? updated.createdAt : key.createdAt };
   }
 
   /** account/config with the account's key; it must be a master key (uid == mainUid). */

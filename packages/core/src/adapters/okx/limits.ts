@@ -43,7 +43,6 @@ export type OkxMethodName =
   | "privateGetUsersSubaccountList"
   | "privateGetUsersSubaccountApikey"
   | "privatePostUsersSubaccountApikey"
-  | "privatePostUsersSubaccountModifyApikey"
   | "privatePostUsersSubaccountDeleteApikey"
   | "privateGetAccountConfig"
   | "publicGetPublicTime";
@@ -81,14 +80,6 @@ export const OKX_ENDPOINTS = {
     path: "/api/v5/users/subaccount/apikey",
     bucket: "write",
     ccxt: "privatePostUsersSubaccountApikey",
-    write: true,
-  },
-  /** #sub-account-rest-api-reset-the-api-key-of-a-sub-account */
-  modifyKey: {
-    method: "POST",
-    path: "/api/v5/users/subaccount/modify-apikey",
-    bucket: "write",
-    ccxt: "privatePostUsersSubaccountModifyApikey",
     write: true,
   },
   /** #sub-account-rest-api-delete-the-api-key-of-sub-accounts */

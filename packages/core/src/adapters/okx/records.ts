@@ -8,39 +8,26 @@ import {
   type KeyRecord,
   keyId,
   type ManualSteps,
-  type OkxRegion,
   type Permission,
   type ProbeResult,
 } from "../../domain/schemas.js";
+import { actionsOf } from "../profile.js";
+import { OKX_REGIONS, okxProfile } from "./profile.js";
 import type { OkxAccountConfig, OkxSubKey } from "./schemas.js";
 
-/**
- * REST hosts per region, as ccxt's okx / myokx / okxus use them (docs/exchanges/okx.md#regions-and-hosts).
- */
-const REST_BASE: Readonly<Record<OkxRegion, string>> = {
-  www: "https://www.okx.com",
-  eea: "https://eea.okx.com",
-  us: "https://us.okx.com",
-};
-
-/**
- * Where a person signs in. EEA customers use my.okx.com (eea.okx.com serves the API) and US customers
- * app.okx.com; the global site is www.okx.com. An endpoint override (a proxy, or the simulator with
- * its stand-in page) is taken to serve the page too.
- */
-const UI_BASE: Readonly<Record<OkxRegion, string>> = {
-  www: "https://www.okx.com",
-  eea: "https://my.okx.com",
-  us: "https://app.okx.com",
+/** The account's regional host (the profile declares them: docs/exchanges/okx.md#regions-and-hosts). */
+const host = (account: Account) => {
+  const { hosts, default: fallback } = OKX_REGIONS;
+  return hosts[(account.region ?? fallback) as keyof typeof hosts] ?? hosts[fallback];
 };
 
 const trimSlash = (url: string) => url.replace(/\/+$/, "");
 
 export const restBase = (account: Account): string =>
-  account.endpoint ? trimSlash(account.endpoint) : REST_BASE[account.region ?? "www"];
+  account.endpoint ? trimSlash(account.endpoint) : host(account).rest;
 
 export const uiBase = (account: Account): string =>
-  account.endpoint ? trimSlash(account.endpoint) : UI_BASE[account.region ?? "www"];
+  account.endpoint ? trimSlash(account.endpoint) : host(account).ui;
 
 /** The API key management page (https://www.okx.com/account/my-api). */
 export const API_PAGE = "/account/my-api";
@@ -67,9 +54,9 @@ export function normalisePerm(perm: string): Permission[] {
 export const permFor = (permissions: readonly Permission[]): string =>
   permissions.includes("trade") ? "read_only,trade" : "read_only";
 
-/** Permissions OKX cannot grant to a sub-account key by API. */
+/** Permissions OKX cannot grant to a sub-account key by API (the profile's `apiGrantable`). */
 export const ungrantable = (permissions: readonly Permission[]): Permission[] =>
-  permissions.filter((p) => p !== "read" && p !== "trade");
+  permissions.filter((p) => !(okxProfile.apiGrantable as readonly Permission[]).includes(p));
 
 /** OKX lists IPs as one comma-separated string; "" means no binding. */
 export const splitIps = (ip: string): string[] =>
@@ -98,7 +85,7 @@ export function masterRecord(account: Account, apiKey: string, config: OkxAccoun
     // account/config does not say when the key was made.
     createdAt: null,
     location: "master",
-    actions: { revoke: "manual", create: "manual" },
+    actions: actionsOf(okxProfile, "master"),
     probeable: true,
     state: "active",
     meta: { uid: config.uid },
@@ -132,7 +119,7 @@ export function probedRecord(
     createdAt: null,
     location: master ? "master" : "tracked",
     // Master keys (and any key whose sub-account Keyward cannot name) are revoked on OKX's site.
-    actions: { revoke: "manual", create: "manual" },
+    actions: actionsOf(okxProfile, master ? "master" : "tracked"),
     probeable,
     state: alive ? "active" : probe.status === "dead" ? "dead" : "unknown",
     meta: alive?.accountId ? { uid: alive.accountId } : {},
@@ -159,7 +146,7 @@ export function subRecord(
     ip: splitIps(key.ip),
     createdAt: isoFromMs(key.ts),
     location: "sub-account",
-    actions: { revoke: "api", create: "api" },
+    actions: actionsOf(okxProfile, "sub-account"),
     probeable,
     state: "active",
     meta: subUid === undefined ? {} : { uid: subUid },

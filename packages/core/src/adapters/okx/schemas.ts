@@ -59,16 +59,6 @@ export const CreatedKeySchema = z.object({
   ts: msString,
 });
 
-/** #sub-account-rest-api-reset-the-api-key-of-a-sub-account */
-export const ModifiedKeySchema = z.object({
-  subAcct: z.string().min(1),
-  apiKey: z.string().min(1),
-  label: z.string(),
-  perm: z.string(),
-  ip: z.string().default(""),
-  ts: msString.optional(),
-});
-
 /** #sub-account-rest-api-delete-the-api-key-of-sub-accounts */
 export const DeletedKeySchema = z.object({ subAcct: z.string() });
 

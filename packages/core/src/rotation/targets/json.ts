@@ -1,5 +1,5 @@
 /**
- * `json:PATH#POINTER`: sets `apiKey`, `secret` and (OKX) `passphrase` in the object the RFC 6901 pointer
+ * `json:PATH#POINTER`: sets `apiKey`, `secret` and (for keys that have one) `passphrase` in the object the RFC 6901 pointer
  * names (e.g. `/exchange` in a bot's config), creating missing objects on the way; every other member
  * keeps its value and order. The indentation of the file is kept (two spaces for a new file), the file is
  * replaced atomically keeping its owner, group and mode (0600 for a new file; place.ts), and a symlink
