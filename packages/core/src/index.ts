@@ -106,14 +106,14 @@ export {
   summarise,
 } from "./revoke/run.js";
 export * from "./rotation/index.js";
+export { type CachedInventory, InventoryCache } from "./store/inventory-cache.js";
 export {
   isWriteProtected,
   STATE_DB_FILE_NAME,
   StateDatabase,
   type StateDatabaseOptions,
-} from "./store/database.js";
-export { type CachedInventory, InventoryCache } from "./store/inventory-cache.js";
-export { MIGRATIONS } from "./store/migrations.js";
+} from "./store/sqlite/database.js";
+export { MIGRATIONS } from "./store/sqlite/migrations.js";
 export { type TrackedKeyInput, type TrackedKeyRow, TrackedKeysRepository } from "./store/tracked-keys.js";
 export {
   VAULT_FILE_NAME,

@@ -12,8 +12,8 @@ import {
 } from "../src/audit/audit-log.js";
 import { canonicalJson } from "../src/audit/canonical-json.js";
 import { emptyConfig, KeywardError, KeywardHome, Secret, Vault } from "../src/index.js";
-import { StateDatabase } from "../src/store/database.js";
-import { MIGRATIONS } from "../src/store/migrations.js";
+import { StateDatabase } from "../src/store/sqlite/database.js";
+import { MIGRATIONS } from "../src/store/sqlite/migrations.js";
 
 let dir: string;
 let path: string;

@@ -19,8 +19,8 @@ import { fetchInventory, forgetRevoked } from "../src/inventory/inventory.js";
 import { inventoryRow } from "../src/inventory/view.js";
 import { planRevoke } from "../src/revoke/plan.js";
 import { type RevokeDeps, type RevokeEvent, runRevoke } from "../src/revoke/run.js";
-import { StateDatabase } from "../src/store/database.js";
 import { InventoryCache } from "../src/store/inventory-cache.js";
+import { StateDatabase } from "../src/store/sqlite/database.js";
 import { SimControl } from "../src/testing/index.js";
 import {
   ACCOUNT_SCOPES,

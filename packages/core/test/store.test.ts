@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type KeyRecord, KeywardError } from "../src/index.js";
-import { StateDatabase } from "../src/store/database.js";
 import { InventoryCache } from "../src/store/inventory-cache.js";
-import { MIGRATIONS } from "../src/store/migrations.js";
+import { StateDatabase } from "../src/store/sqlite/database.js";
+import { MIGRATIONS } from "../src/store/sqlite/migrations.js";
 import { TrackedKeysRepository } from "../src/store/tracked-keys.js";
 
 let dir: string;

@@ -36,7 +36,7 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, write
 import { z } from "zod";
 import { Secret } from "../domain/secret.js";
 import { isKeywardError, KeywardError } from "../errors.js";
-import { isSqliteError, type StateDatabase } from "../store/database.js";
+import { isSqliteError, type StateDatabase } from "../store/sqlite/database.js";
 import { canonicalJson, type JsonValue } from "./canonical-json.js";
 
 /** prevHash of the first entry. */

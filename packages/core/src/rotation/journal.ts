@@ -25,7 +25,7 @@ import type { RecordAuthenticator } from "../audit/audit-log.js";
 import { canonicalJson } from "../audit/canonical-json.js";
 import { isKeywardError, KeywardError } from "../errors.js";
 import type { AuditWriter } from "../revoke/run.js";
-import { type StateDatabase, writeOrThrow } from "../store/database.js";
+import { type StateDatabase, writeOrThrow } from "../store/sqlite/database.js";
 import { type RunDbRow, runFromRow, type SlotDbRow, slotFromRow } from "./journal-rows.js";
 import { type PlanSlot, type RotationPlan, type RunOptions, type Step, TERMINAL } from "./schemas.js";
 

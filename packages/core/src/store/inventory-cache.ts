@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { type KeyRecord, KeyRecordSchema } from "../domain/schemas.js";
-import { type StateDatabase, writeOrThrow } from "./database.js";
+import { type StateDatabase, writeOrThrow } from "./sqlite/database.js";
 
 export interface CachedInventory {
   account: string;

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { AccountNameSchema } from "../domain/schemas.js";
 import { KeywardError } from "../errors.js";
-import { isSqliteError, type StateDatabase, writeOrThrow } from "./database.js";
+import { isSqliteError, type StateDatabase, writeOrThrow } from "./sqlite/database.js";
 
 export interface TrackedKeyRow {
   account: string;

@@ -9,3 +9,9 @@ export {
   type Victim,
 } from "./conformance.js";
 export { type RequestLogRow, SimControl } from "./sim-control.js";
+export {
+  auditRecord,
+  type StateStoreFixture,
+  type StateStoreHarness,
+  testStateStore,
+} from "./state-store-suite.js";

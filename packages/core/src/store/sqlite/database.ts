@@ -16,7 +16,7 @@ import { closeSync, mkdirSync, openSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
-import { KeywardError } from "../errors.js";
+import { KeywardError } from "../../errors.js";
 import { MIGRATIONS } from "./migrations.js";
 
 export type SqliteDatabase = BetterSqlite3.Database;
