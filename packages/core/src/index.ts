@@ -110,10 +110,23 @@ export { type CachedInventory, InventoryCache } from "./store/inventory-cache.js
 export {
   isWriteProtected,
   STATE_DB_FILE_NAME,
-  StateDatabase,
   type StateDatabaseOptions,
 } from "./store/sqlite/database.js";
 export { MIGRATIONS } from "./store/sqlite/migrations.js";
+export { SqliteStateStore } from "./store/sqlite/sqlite-state-store.js";
+export {
+  type AuditHeadRecord,
+  type AuditRecord,
+  type AuditRowQuery,
+  type InventoryCacheRecord,
+  type RunRecord,
+  type RunState,
+  type SlotRecord,
+  type SlotStepUpdate,
+  StateDamagedError,
+  type StateStore,
+  type TrackedKeyRecord,
+} from "./store/state-store.js";
 export { type TrackedKeyInput, type TrackedKeyRow, TrackedKeysRepository } from "./store/tracked-keys.js";
 export {
   VAULT_FILE_NAME,

@@ -104,8 +104,9 @@ describe("verified is proven, not claimed", () => {
         adapterFor: () => adapter,
         credentialsFor: (key: KeyRecord) => secrets.get(key.apiKey),
         audit: {
-          append: (action, subject, details) =>
-            audit.push({ action, subject, ...(details ? { details } : {}) }),
+          append: async (action, subject, details) => {
+            audit.push({ action, subject, ...(details ? { details } : {}) });
+          },
         },
         onEvent: (e) => events.push(e),
         manual: { wait: false, timeoutMs: 0, pollMs: 10 },
@@ -187,8 +188,8 @@ describe("verified is proven, not claimed", () => {
       }));
       await addAccount(home, { name: "vdesk", exchange: "okx", endpoint: sim.okx }, creds(ADMIN));
     });
-    afterEach(() => {
-      home?.close();
+    afterEach(async () => {
+      await home?.close();
       rmSync(dir, { recursive: true, force: true });
     });
 
@@ -227,11 +228,7 @@ describe("verified is proven, not claimed", () => {
       return { report, envFile, env };
     }
 
-    const auditActions = () =>
-      home
-        .auditLog()
-        .list()
-        .map((e) => e.action);
+    const auditActions = async () => (await home.auditLog().list()).map((e) => e.action);
 
     it("without faults the rotation finishes and the old key is dead", async () => {
       const { report, envFile } = await rotateBot();
@@ -250,8 +247,8 @@ describe("verified is proven, not claimed", () => {
       expect(slot?.error?.message).toContain("does not authenticate");
       expect(await control.keyStatus(BOT.apiKey)).toBe("active");
       expect(readFileSync(envFile, "utf8")).toBe(env);
-      expect(auditActions()).not.toContain("rotation.revoking");
-      expect(auditActions()).not.toContain("rotation.new-key-verified");
+      expect(await auditActions()).not.toContain("rotation.revoking");
+      expect(await auditActions()).not.toContain("rotation.new-key-verified");
     });
 
     it("a new key with other permissions than asked stops the rotation: the old key is not revoked", async () => {
@@ -283,7 +280,7 @@ describe("verified is proven, not claimed", () => {
       expect(slot?.error?.code).toBe("VERIFICATION_FAILED");
       expect(slot?.error?.message).toMatch(/could not be proven dead: list: STILL LISTED/);
       expect(await control.keyStatus(BOT.apiKey)).toBe("active");
-      expect(auditActions()).not.toContain("rotation.old-key-dead");
+      expect(await auditActions()).not.toContain("rotation.old-key-dead");
     });
   });
 });

@@ -25,7 +25,9 @@ export async function checkPlan(
   await checkPlaces(plan.slots, deps.home.paths.dir);
   if (plan.slots.some((s) => s.deliver.some((t) => t.kind === "age")))
     await checkRecipient(plan.recipient ?? undefined);
-  const busy = deps.journal.busyKeys(plan.slots.map((s) => s.old.id)).filter((b) => b.runId !== plan.id);
+  const busy = (await deps.journal.busyKeys(plan.slots.map((s) => s.old.id))).filter(
+    (b) => b.runId !== plan.id,
+  );
   if (busy.length > 0) {
     throw new KeywardError(
       "ROTATION_CONFLICT",
@@ -42,7 +44,7 @@ export async function applyPlan(
 ): Promise<RotationReport> {
   const checked = RunOptionsSchema.parse(options);
   await checkPlan(plan, deps);
-  deps.journal.createRun(plan, checked);
+  await deps.journal.createRun(plan, checked);
   deps.crashPoint?.("planned");
   return runRotation(plan.id, deps);
 }

@@ -154,11 +154,12 @@ export interface StateStore {
    */
   snapshot<T>(fn: () => Promise<T>): Promise<T>;
   /**
-   * Runs `task` once the outermost transaction in progress (in this async context) commits, or now
-   * outside one; dropped if it rolls back. For work that must follow the commit: the audit log's head
-   * copy. A task must not throw.
+   * Runs `task` once the outermost transaction in progress (in this async context) commits, before that
+   * transaction's promise resolves; or now, outside one (the promise is the task's). Dropped if the
+   * transaction rolls back. For work that must follow the commit: the audit log's head copy. A task
+   * must not throw.
    */
-  afterCommit(task: () => void): void;
+  afterCommit(task: () => void | Promise<void>): Promise<void>;
   close(): Promise<void>;
 
   // The audit log (audit/audit-log.ts).

@@ -1,3 +1,4 @@
+export { sqliteHandleForTests } from "../store/sqlite/sqlite-state-store.js";
 export {
   CONFORMANCE_CASES,
   type ConformanceCase,

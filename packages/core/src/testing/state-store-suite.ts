@@ -202,19 +202,28 @@ export function testStateStore(harness: StateStoreHarness): void {
       it("after-commit tasks run once the outermost transaction commits, never after a rollback", async () => {
         const { store } = await fresh();
         const seen: string[] = [];
-        store.afterCommit(() => seen.push("outside: now"));
+        await store.afterCommit(() => {
+          seen.push("outside: now");
+        });
         expect(seen).toEqual(["outside: now"]);
         await store.transaction(async () => {
           await store.transaction(async () => {
-            store.afterCommit(() => seen.push("inner"));
+            await store.afterCommit(() => {
+              seen.push("inner");
+            });
           });
           expect(seen).toEqual(["outside: now"]);
-          store.afterCommit(() => seen.push("outer"));
+          await store.afterCommit(async () => {
+            await tick(5);
+            seen.push("outer");
+          });
         });
         expect(seen).toEqual(["outside: now", "inner", "outer"]);
         await store
           .transaction(async () => {
-            store.afterCommit(() => seen.push("rolled back"));
+            await store.afterCommit(() => {
+              seen.push("rolled back");
+            });
             throw new Error("no");
           })
           .catch(() => {});

@@ -40,7 +40,7 @@ interface TxContext {
   open: boolean;
   /** Savepoint counter of nested transactions. */
   depth: number;
-  after: (() => void)[];
+  after: (() => void | Promise<void>)[];
   done: Promise<void>;
 }
 
@@ -266,14 +266,14 @@ export class SqliteStateStore implements StateStore {
       this.#active = undefined;
       release();
     }
-    for (const task of ctx.after) task();
+    for (const task of ctx.after) await task();
     return result;
   }
 
-  afterCommit(task: () => void): void {
+  async afterCommit(task: () => void | Promise<void>): Promise<void> {
     const ctx = this.#tx.getStore();
     if (ctx?.open && ctx === this.#active) ctx.after.push(task);
-    else task();
+    else await task();
   }
 
   async close(): Promise<void> {
