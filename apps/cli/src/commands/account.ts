@@ -90,7 +90,7 @@ export async function accountAdd(
 
 export async function accountList(globals: GlobalOptions, opts: { json?: boolean }): Promise<ExitCode> {
   return withHome(globals, async (home) => {
-    const tracked = home.tracked().list();
+    const tracked = await home.tracked().list();
     const rows = home.config.accounts.map((a) => ({
       name: a.name,
       exchange: a.exchange,

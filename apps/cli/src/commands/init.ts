@@ -22,6 +22,6 @@ export async function init(globals: GlobalOptions): Promise<ExitCode> {
     }
     return EXIT.OK;
   } finally {
-    home.close();
+    await home.close();
   }
 }

@@ -154,7 +154,7 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
   }
   return withHome(globals, async (home) => {
     // Fail closed before touching any exchange: revoking without an audit trail is refused.
-    if (!opts.dryRun && !home.state().isWritable()) {
+    if (!opts.dryRun && !(await home.state().isWritable())) {
       throw new KeywardError("AUDIT_UNAVAILABLE", `the audit log at ${home.paths.state} is read-only`, {
         hint: "Revoking is refused when it cannot be audited. Make the state database writable and run again.",
       });
@@ -228,7 +228,7 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
         },
       });
       // Keys proven dead must not come back from the last listing if their account dies next.
-      forgetRevoked(home.inventoryCache(), report.results);
+      await forgetRevoked(home.inventoryCache(), report.results);
       if (opts.json) printJson({ ...report, warnings: plan.warnings });
       else {
         out(

@@ -61,8 +61,8 @@ interface ApplyOptions extends RunFlags {
   checkCmd?: string;
 }
 
-function refuseReadOnly(home: KeywardHome): void {
-  if (!home.state().isWritable()) {
+async function refuseReadOnly(home: KeywardHome): Promise<void> {
+  if (!(await home.state().isWritable())) {
     throw new KeywardError("AUDIT_UNAVAILABLE", `the audit log at ${home.paths.state} is read-only`, {
       hint: "Rotating is refused when it cannot be journaled and audited. Make the state database writable and run again.",
     });
@@ -96,9 +96,7 @@ export async function rotatePlan(
     const held = new Set<string>();
     for (const key of keys) if (await home.credentialsForKey(key)) held.add(key.id);
     const busy = new Map(
-      journalOf(home)
-        .busyKeys(keys.map((k) => k.id))
-        .map((b) => [b.keyId, b.runId]),
+      (await journalOf(home).busyKeys(keys.map((k) => k.id))).map((b) => [b.keyId, b.runId]),
     );
     const plan = await buildRotationPlan({
       keys,
@@ -150,7 +148,7 @@ async function execute(
   opts: RunFlags,
   run: (deps: RotationDeps) => Promise<RotationReport>,
 ): Promise<ExitCode> {
-  refuseReadOnly(home);
+  await refuseReadOnly(home);
   // The audit key is in the vault: open it before the journal's first entry.
   await home.vault();
   const crashAt = readEnv().KEYWARD_TEST_CRASH_AFTER;
@@ -231,13 +229,13 @@ export async function rotateApply(
 }
 
 /** The run an optional ID names, else the newest active one. */
-function pickRun(journal: RotationJournal, id: string | undefined, what: string) {
+async function pickRun(journal: RotationJournal, id: string | undefined, what: string) {
   if (id) {
-    const run = journal.run(id);
+    const run = await journal.run(id);
     if (!run) throw usageError(`no rotation ${id}`, "See them with `keyward rotate status`.");
     return run;
   }
-  const active = journal.runs({ active: true });
+  const active = await journal.runs({ active: true });
   const run = active[0];
   if (!run)
     throw usageError(
@@ -260,9 +258,9 @@ export async function rotateResume(
 ): Promise<ExitCode> {
   return withHome(globals, async (home) => {
     const journal = journalOf(home);
-    const run = pickRun(journal, id, "resume");
+    const run = await pickRun(journal, id, "resume");
     if (run.state !== "active") {
-      const report = reportOf(run, journal.slots(run.id));
+      const report = reportOf(run, await journal.slots(run.id));
       if (opts.json) printJson(report);
       else printReport(report);
       return exitCodeOf(report);
@@ -275,8 +273,8 @@ export async function rotateResume(
     };
     await home.vault(); // the audit key is in it
     // Before anything is recorded or run: a run someone else wrote (JOURNAL_TAMPERED) is not resumed.
-    journal.verifiedRun(run.id);
-    home.audit().append("rotation.resumed", run.id, { ...overrides });
+    await journal.verifiedRun(run.id);
+    await home.audit().append("rotation.resumed", run.id, { ...overrides });
     return await execute(home, opts, (deps) => runRotation(run.id, deps, overrides));
   });
 }
@@ -292,12 +290,10 @@ export async function rotateStatus(
         throw new KeywardError("INTERNAL", "status does not write");
       },
     });
-    const runs = (id ? [journal.run(id)].filter((r) => r !== undefined) : journal.runs({ limit: 20 })).map(
-      (run) => ({
-        run,
-        slots: journal.slots(run.id),
-      }),
-    );
+    const picked = id
+      ? [await journal.run(id)].filter((r) => r !== undefined)
+      : await journal.runs({ limit: 20 });
+    const runs = await Promise.all(picked.map(async (run) => ({ run, slots: await journal.slots(run.id) })));
     if (id && runs.length === 0)
       throw usageError(`no rotation ${id}`, "See them with `keyward rotate status`.");
     if (opts.json) {
@@ -323,10 +319,10 @@ export async function rotateAbort(
   opts: { json?: boolean },
 ): Promise<ExitCode> {
   return withHome(globals, async (home) => {
-    refuseReadOnly(home);
+    await refuseReadOnly(home);
     await home.vault(); // the audit key is in it
     const journal = journalOf(home);
-    const run = pickRun(journal, id, "abort");
+    const run = await pickRun(journal, id, "abort");
     const report = await abortRotation(run.id, {
       home,
       journal,
