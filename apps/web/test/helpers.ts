@@ -287,7 +287,7 @@ export async function startDesk(
 ): Promise<Desk> {
   const sim = await startSimulator({ scenario: scenario(), rateScale: 0.05 });
   const dir = mkdtempSync(join(tmpdir(), "keyward-web-test-"));
-  (await setupHome(dir, seedFor(sim))).close();
+  await (await setupHome(dir, seedFor(sim))).close();
   // Opened again, as `keyward web` opens an existing home.
   const home = KeywardHome.open(dir, { passphrase: async () => new Secret(PASSPHRASE), actor: "web:test" });
   const printed: string[] = [];
@@ -323,7 +323,7 @@ export async function startDesk(
     },
     close: async () => {
       await server.close();
-      home.close();
+      await home.close();
       await sim.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -74,8 +74,8 @@ export function requireConfirmation(keys: number, confirm: string, verb: string,
 }
 
 /** Fail closed before touching any exchange: nothing runs without an audit trail. */
-export function refuseReadOnly(home: KeywardHome, hint: string): void {
-  if (!home.state().isWritable()) {
+export async function refuseReadOnly(home: KeywardHome, hint: string): Promise<void> {
+  if (!(await home.state().isWritable())) {
     throw new HttpError(503, "AUDIT_UNAVAILABLE", `the audit log at ${home.paths.state} is read-only`, hint);
   }
 }

@@ -245,7 +245,7 @@ export class RevokeJobs {
     }
     const { home } = this.options;
     // Fail closed before touching any exchange: no revoke without an audit trail.
-    refuseReadOnly(
+    await refuseReadOnly(
       home,
       "Revoking is refused when it cannot be audited. Make the state database writable and try again.",
     );
@@ -283,7 +283,7 @@ export class RevokeJobs {
         });
         for (const r of report.results) job.results.set(r.id, view(r));
         // Keys proven dead must not come back from the last listing if their account dies next.
-        forgetRevoked(home.inventoryCache(), report.results);
+        await forgetRevoked(home.inventoryCache(), report.results);
         job.status = "finished";
         job.finishedAt = report.finishedAt;
         job.emit("finished", { summary: job.summary(), results: job.toView().results });
@@ -363,8 +363,8 @@ export class RevokeJobs {
       result.outcome = "revoked";
       result.verified = true;
       result.evidence.push(`after the manual step (verify now): probe: dead (${probe.evidence})`);
-      audit.append("manual.confirmed", key.id, { evidence: probe.evidence });
-      audit.append("revoke.verified", key.id, { evidence: result.evidence });
+      await audit.append("manual.confirmed", key.id, { evidence: probe.evidence });
+      await audit.append("revoke.verified", key.id, { evidence: result.evidence });
       recorded = true;
       job.emit("manual-done", { result: structuredClone(result) });
       job.emit("summary", { summary: job.summary() });

@@ -149,9 +149,7 @@ export class RotationJobs {
     const held = new Set<string>();
     for (const key of keys) if (await home.credentialsForKey(key)) held.add(key.id);
     const busy = new Map(
-      this.#journal()
-        .busyKeys(keys.map((k) => k.id))
-        .map((b) => [b.keyId, b.runId]),
+      (await this.#journal().busyKeys(keys.map((k) => k.id))).map((b) => [b.keyId, b.runId]),
     );
     const plan = await buildRotationPlan({
       keys,
@@ -187,7 +185,7 @@ export class RotationJobs {
       );
     }
     requireConfirmation(plan.slots.length, confirm, "rotate", "Nothing was changed.");
-    this.#refuseReadOnly();
+    await this.#refuseReadOnly();
     // Conflicts (a key in another unfinished rotation, an unknown account) are answered now, not in the run.
     await checkPlan(plan, { home: this.options.home, journal: this.#journal() });
     this.#plans.markUsed(planId);
@@ -196,12 +194,12 @@ export class RotationJobs {
     // applyPlan checks on disk once more where the targets lead before it journals the run (a symlink
     // may have been swapped in since the plan): answer once the run is journaled, or the attempt ended.
     const journal = this.#journal();
-    while (job.active && !journal.run(plan.id)) await new Promise((r) => setTimeout(r, 5));
+    while (job.active && !(await journal.run(plan.id))) await new Promise((r) => setTimeout(r, 5));
     return job;
   }
 
-  resume(runId: string): RotationJob {
-    const run = this.#run(runId);
+  async resume(runId: string): Promise<RotationJob> {
+    const run = await this.#run(runId);
     this.#refuseLocalPrograms(run, "resume");
     if (run.state !== "active") {
       throw new HttpError(
@@ -211,10 +209,10 @@ export class RotationJobs {
         "Start a new rotation from the inventory.",
       );
     }
-    this.#refuseReadOnly();
+    await this.#refuseReadOnly();
     // Answered now (409 JOURNAL_TAMPERED), not in the run: a run someone else wrote is not resumed.
-    this.#journal().verifiedRun(runId);
-    this.options.home.audit().append("rotation.resumed", runId, { from: "web" });
+    await this.#journal().verifiedRun(runId);
+    await this.options.home.audit().append("rotation.resumed", runId, { from: "web" });
     return this.#start(runId, (deps) => runRotation(runId, deps), "resuming");
   }
 
@@ -233,9 +231,9 @@ export class RotationJobs {
   /** Undoes what can be undone (core's abortRotation); a run this server drives is stopped first. */
   async abort(runId: string) {
     // Abort puts the old secret back in every target, which for exec: targets runs them.
-    this.#refuseLocalPrograms(this.#run(runId), "abort");
-    this.#refuseReadOnly();
-    this.#journal().verifiedRun(runId);
+    this.#refuseLocalPrograms(await this.#run(runId), "abort");
+    await this.#refuseReadOnly();
+    await this.#journal().verifiedRun(runId);
     await this.stop(runId);
     const report = await abortRotation(runId, this.#deps(new AbortController().signal));
     this.options.inventory.refresh().catch(() => {});
@@ -273,15 +271,14 @@ export class RotationJobs {
     pending.resolve(credentials);
   }
 
-  runs(): RotationRunView[] {
-    return this.#journal()
-      .runs({ limit: 20 })
-      .map((run) => this.view(run.id));
+  async runs(): Promise<RotationRunView[]> {
+    const runs = await this.#journal().runs({ limit: 20 });
+    return Promise.all(runs.map((run) => this.view(run.id)));
   }
 
-  view(runId: string): RotationRunView {
-    const run = this.#run(runId);
-    const slots = this.#journal().slots(runId);
+  async view(runId: string): Promise<RotationRunView> {
+    const run = await this.#run(runId);
+    const slots = await this.#journal().slots(runId);
     const job = this.#jobs.get(runId);
     return {
       id: run.id,
@@ -307,8 +304,8 @@ export class RotationJobs {
     };
   }
 
-  job(runId: string): RotationJob {
-    this.#run(runId);
+  async job(runId: string): Promise<RotationJob> {
+    await this.#run(runId);
     const job = this.#jobs.get(runId);
     if (!job) {
       throw new HttpError(
@@ -330,8 +327,8 @@ export class RotationJobs {
     await Promise.allSettled(active.map((j) => j.done));
   }
 
-  #run(runId: string): RunRow {
-    const run = this.#journal().run(runId);
+  async #run(runId: string): Promise<RunRow> {
+    const run = await this.#journal().run(runId);
     if (!run)
       throw new HttpError(
         404,
@@ -354,8 +351,8 @@ export class RotationJobs {
     );
   }
 
-  #refuseReadOnly(): void {
-    refuseReadOnly(
+  #refuseReadOnly(): Promise<void> {
+    return refuseReadOnly(
       this.options.home,
       "Rotating is refused when it cannot be journaled and audited. Make the state database writable.",
     );

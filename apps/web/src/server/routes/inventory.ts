@@ -19,9 +19,9 @@ export function inventoryRoutes(
   });
 
   // From the config and tracked keys only: no exchange is asked, so this answers at once.
-  app.get("/api/accounts", (c) => {
+  app.get("/api/accounts", async (c) => {
     parseQuery(c, z.strictObject({}));
-    const tracked = home.tracked().list();
+    const tracked = await home.tracked().list();
     return send(c, {
       accounts: home.config.accounts.map((a) => ({
         name: a.name,
