@@ -7,7 +7,12 @@ import { HttpError } from "./http-errors.js";
 import type { SecretGuard } from "./secret-guard.js";
 
 /** A JSON answer, withheld if it would carry a secret from the vault. */
-export type Send = (c: Context, value: unknown, status?: 200 | 202) => Promise<Response>;
+/** A promise is never a response body (it would serialise as `{}`): awaiting it is the caller's job. */
+export type Send = <T>(
+  c: Context,
+  value: T extends PromiseLike<unknown> ? never : T,
+  status?: 200 | 202,
+) => Promise<Response>;
 
 export function jsonSender(guard: SecretGuard, log: (line: string) => void): Send {
   return async (c, value, status = 200) => {

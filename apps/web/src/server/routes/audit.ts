@@ -6,9 +6,9 @@ import { parseQuery } from "../request-input.js";
 import type { RouteContext } from "./route-context.js";
 
 /** A damaged log (a table dropped) is shown as broken, with whatever can still be read, not as a 503. */
-function readable<T>(fn: () => T, fallback: T): T {
+async function readable<T>(fn: () => Promise<T>, fallback: T): Promise<T> {
   try {
-    return fn();
+    return await fn();
   } catch (error) {
     if (isKeywardError(error) && error.code === "AUDIT_UNAVAILABLE") return fallback;
     throw error;
@@ -16,7 +16,7 @@ function readable<T>(fn: () => T, fallback: T): T {
 }
 
 export function auditRoutes(app: Hono, { home, send }: Pick<RouteContext, "home" | "send">) {
-  app.get("/api/audit", (c) => {
+  app.get("/api/audit", async (c) => {
     const q = parseQuery(
       c,
       z.strictObject({
@@ -26,15 +26,15 @@ export function auditRoutes(app: Hono, { home, send }: Pick<RouteContext, "home"
     );
     // The server holds the vault open, so verify() checks every entry's MAC with the audit key.
     const log = home.auditLog();
-    const all = readable(() => log.list({ newestFirst: true }), []);
+    const all = await readable(() => log.list({ newestFirst: true }), []);
     const older = q.beforeSeq === undefined ? all : all.filter((e) => e.seq < (q.beforeSeq as number));
     const limit = q.limit ?? 200;
     return send(c, {
       entries: older.slice(0, limit),
       total: all.length,
       more: older.length > limit,
-      chain: log.verify(),
-      head: readable(() => log.head(), null),
+      chain: await log.verify(),
+      head: await readable(() => log.head(), null),
     });
   });
 }

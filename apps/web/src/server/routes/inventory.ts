@@ -19,12 +19,12 @@ export function inventoryRoutes(
   });
 
   // From the config and tracked keys only: no exchange is asked, so this answers at once.
-  app.get("/api/accounts", (c) => {
+  app.get("/api/accounts", async (c) => {
     parseQuery(c, z.strictObject({}));
     return send(c, {
       /** The exchange ids `keyward account add` takes (the UI names no exchange itself). */
       exchanges: EXCHANGE_IDS,
-      accounts: listAccounts(home).map((a) => ({
+      accounts: (await listAccounts(home)).map((a) => ({
         ...a,
         tracked: a.tracked.map(({ label, apiKey, provable }) => ({
           label,

@@ -74,23 +74,25 @@ export function rotationRoutes(
       input.graceSeconds * 1000,
       input.concurrency ?? 8,
     );
-    return send(c, { runId: job.runId, run: rotations.view(job.runId) }, 202);
+    return send(c, { runId: job.runId, run: await rotations.view(job.runId) }, 202);
   });
 
   app.get("/api/rotation/runs", async (c) => {
     parseQuery(c, z.strictObject({}));
-    return send(c, { runs: rotations.runs() });
+    return send(c, { runs: await rotations.runs() });
   });
 
-  app.get("/api/rotation/runs/:id", (c) => send(c, rotations.view(runId(c))));
+  app.get("/api/rotation/runs/:id", async (c) => send(c, await rotations.view(runId(c))));
 
-  app.get("/api/rotation/runs/:id/events", (c) => streamJobEvents(c, rotations.job(runId(c)), ctx));
+  app.get("/api/rotation/runs/:id/events", async (c) =>
+    streamJobEvents(c, await rotations.job(runId(c)), ctx),
+  );
 
   app.post("/api/rotation/runs/:id/resume", async (c) => {
     const id = runId(c);
     await parseBody(c, z.strictObject({}));
     const job = await rotations.resume(id);
-    return send(c, { runId: job.runId, run: rotations.view(id) }, 202);
+    return send(c, { runId: job.runId, run: await rotations.view(id) }, 202);
   });
 
   app.post("/api/rotation/runs/:id/stop", async (c) => {
