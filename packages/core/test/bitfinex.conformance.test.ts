@@ -21,6 +21,7 @@ import {
   scenarioOf,
   tracked,
 } from "./bitfinex-fixtures.js";
+import type { SimState } from "./sim-state.js";
 
 const ACCOUNT = bfxKey("keyward-admin", ACCOUNT_SCOPES);
 const VICTIMS = Array.from({ length: 5 }, (_, i) => bfxKey(`victim-${i + 1}`));
@@ -75,7 +76,7 @@ testAdapter({
       makeAdapter: (options) => adapterFor(sim.bitfinex, ACCOUNT, options, trackedKeys),
       simulatorLimits,
       async expectedApiKeys() {
-        const state = await control.state();
+        const state = await control.state<SimState>();
         return state.bitfinex.users
           .flatMap((u) => u.keys)
           .filter((k) => trackedIds.has(k.apiKey) && k.status === "active")

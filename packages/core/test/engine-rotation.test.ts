@@ -46,6 +46,7 @@ import {
   scenario,
 } from "./engine-world.js";
 import { creds as okxCreds } from "./okx-fixtures.js";
+import type { SimState } from "./sim-state.js";
 import { makeTestHome, rotationDeps, type TestHome } from "./test-home.js";
 
 let sim: RunningSimulator;
@@ -86,7 +87,7 @@ const deps = (h: KeywardHome = home, extra: Partial<RotationDeps> = {}) =>
 
 /** The sub-account's keys on the simulator: apiKey → status. */
 async function subKeys(): Promise<Map<string, string>> {
-  const state = await control.state();
+  const state = await control.state<SimState>();
   const sub = state.okx.accounts.flatMap((a) => a.subAccounts).find((s) => s.name === SUB);
   return new Map((sub?.keys ?? []).map((k) => [k.apiKey, k.status]));
 }

@@ -32,6 +32,7 @@ import {
   simOkxLimits,
   subName,
 } from "./okx-fixtures.js";
+import type { SimState } from "./sim-state.js";
 
 export const OKX = "e-okx";
 export const BFX = "e-bfx";
@@ -158,7 +159,7 @@ export async function labelledKeys(
   control: SimControl,
   label: string,
 ): Promise<{ apiKey: string; status: string }[]> {
-  const state = await control.state();
+  const state = await control.state<SimState>();
   return state.okx.accounts
     .flatMap((a) => a.subAccounts.flatMap((s) => s.keys))
     .filter((k) => (k as { label?: string }).label === label);

@@ -24,6 +24,7 @@ import {
   simOkxLimits,
   subName,
 } from "./okx-fixtures.js";
+import type { SimState } from "./sim-state.js";
 
 const BIG = seedKey("big-admin");
 const BIG_SUBS = 130;
@@ -107,7 +108,7 @@ describe("OKX adapter", () => {
     return made;
   };
   const activeWithLabel = async (label: string) => {
-    const state = await control.state();
+    const state = await control.state<SimState>();
     return state.okx.accounts
       .flatMap((a) => a.subAccounts.flatMap((s) => s.keys))
       .filter((k) => k.status === "active" && (k as { label?: string }).label === label);
@@ -228,7 +229,7 @@ describe("OKX adapter", () => {
       expect(error.code).toBe("CREATE_OUTCOME_UNKNOWN");
       expect(error.hint).toContain('"rot-lost"');
       // Both creates took effect; the first one's orphan was deleted, the second one's remains.
-      const state = await control.state();
+      const state = await control.state<SimState>();
       const keys = state.okx.accounts
         .flatMap((a) => a.subAccounts.flatMap((s) => s.keys))
         .filter((k) => (k as { label?: string }).label === "rot-lost");

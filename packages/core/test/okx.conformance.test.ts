@@ -5,6 +5,7 @@
 import { startSimulator } from "@keyward/simulator";
 import { SimControl, testAdapter } from "../src/testing/index.js";
 import { adapterFor, canariesOf, creds, type OkxSeedKey, seed, seedKey, subName } from "./okx-fixtures.js";
+import type { SimState } from "./sim-state.js";
 
 const MASTER = seedKey("admin", "read_only,trade", "127.0.0.1,::1");
 /** A read-only master of the same account: may list, may not delete (50120). */
@@ -83,7 +84,7 @@ testAdapter({
       makeAdapter: (options) => adapterFor(sim.okx, MASTER, options),
       simulatorLimits: { read: limits.read, write: limits.write, config: limits.config },
       async expectedApiKeys() {
-        const state = await control.state();
+        const state = await control.state<SimState>();
         const account = state.okx.accounts.find((a) => a.uid === MASTER_UID);
         if (!account) throw new Error("seeded master missing");
         const subKeys = account.subAccounts.flatMap((s) => s.keys).filter((k) => k.status === "active");

@@ -25,6 +25,7 @@ import type { RotationSession, RotationSessionEvent } from "../src/use-cases/rot
 import { graceOf, rotationStatus } from "../src/use-cases/rotation-status.js";
 import { ACCOUNT_SCOPES, creds as bfxCreds, bfxKey, seed as bfxSeed } from "./bitfinex-fixtures.js";
 import { canariesOf, creds, seed, seedKey, subName } from "./okx-fixtures.js";
+import type { SimState } from "./sim-state.js";
 
 const ADMIN = seedKey("uadmin", "read_only,trade", "127.0.0.1");
 const LEGACY = seedKey("ulegacy", "read_only,trade", "127.0.0.1");
@@ -485,7 +486,7 @@ describe("refusals before anything happens", () => {
         passphrase: async () => new Secret(PASSPHRASE),
         actor: "test:use-cases",
       });
-      const before = await control.state();
+      const before = await control.state<SimState>();
       for (const act of [
         () => applyRotation(home, { plan: other, options: DEFAULT_RUN_OPTIONS, env: {} }),
         () => resumeRotation(home, { runId: plan.id, allowPrograms: true, env: {} }),
@@ -495,7 +496,7 @@ describe("refusals before anything happens", () => {
         expect(error.code).toBe("AUDIT_UNAVAILABLE");
         expect(error.message).toMatch(/is read-only/);
       }
-      expect(await control.state()).toEqual(before);
+      expect(await control.state<SimState>()).toEqual(before);
       expect(await findRotation(home, other.id)).toBeUndefined();
     } finally {
       await home.close();

@@ -1,6 +1,7 @@
 /**
- * Keys the user told Keyward about, for exchanges whose API cannot list keys (all of Bitfinex). A row
- * never holds a secret: `credentialsRef` names the vault entry when Keyward holds the key's secret.
+ * Keys the user told Keyward about, for exchanges whose API cannot list them (the profile's
+ * `list: "tracked"`). A row never holds a secret: `credentialsRef` names the vault entry when Keyward
+ * holds the key's secret.
  */
 import { z } from "zod";
 import { AccountNameSchema } from "../domain/schemas.js";

@@ -24,27 +24,32 @@ export class SimControl {
     return json;
   }
 
-  state(): Promise<{
-    okx: {
-      accounts: {
-        uid: string;
-        keys: { apiKey: string; status: string }[];
-        subAccounts: { name: string; uid: string; keys: { apiKey: string; status: string }[] }[];
-      }[];
-    };
-    bitfinex: { users: { id: number; keys: { apiKey: string; status: string }[] }[] };
-  }> {
+  /**
+   * The simulator's /state view. Its shape is each exchange module's own (packages/simulator), so the
+   * caller names the type it expects: `control.state<SimState>()` in core's tests.
+   */
+  state<T = unknown>(): Promise<T> {
     return this.#call("GET", "/state");
   }
 
-  /** "active", "revoked", or undefined for a key the simulator does not know. */
+  /** "active", "revoked", or undefined for a key the simulator does not know (found anywhere in /state). */
   async keyStatus(apiKey: string): Promise<string | undefined> {
-    const state = await this.state();
-    const all = [
-      ...state.okx.accounts.flatMap((a) => [...a.keys, ...a.subAccounts.flatMap((s) => s.keys)]),
-      ...state.bitfinex.users.flatMap((u) => u.keys),
-    ];
-    return all.find((k) => k.apiKey === apiKey)?.status;
+    let found: string | undefined;
+    const walk = (value: unknown): void => {
+      if (found !== undefined || typeof value !== "object" || value === null) return;
+      if (Array.isArray(value)) {
+        for (const item of value) walk(item);
+        return;
+      }
+      const record = value as Record<string, unknown>;
+      if (record.apiKey === apiKey && typeof record.status === "string") {
+        found = record.status;
+        return;
+      }
+      for (const child of Object.values(record)) walk(child);
+    };
+    walk(await this.state());
+    return found;
   }
 
   uiRevoke(exchange: string, apiKey: string): Promise<unknown> {
