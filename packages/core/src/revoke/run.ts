@@ -76,6 +76,24 @@ export interface RevokeDeps {
   now?(): number;
 }
 
+/** A key's result before the engine has done anything with it: failed, unverified, no evidence yet. */
+export function unfinishedResult({ key, method, accountKey }: RevokePlanItem): RevokeKeyResult {
+  return {
+    id: key.id,
+    exchange: key.exchange,
+    account: key.account,
+    subAccount: key.subAccount,
+    label: key.label,
+    apiKey: key.apiKey,
+    method,
+    outcome: "failed",
+    verified: false,
+    evidence: [],
+    ...(key.stale ? { stale: key.stale } : {}),
+    ...(accountKey ? { accountKey } : {}),
+  };
+}
+
 /** Evidence for a key revoked by API whose secret Keyward does not hold. */
 export const NO_PROBE = "probe: none, Keyward holds no secret for this key (the listing is the only proof)";
 
@@ -119,22 +137,7 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
   emit({ type: "started", total: plan.items.length, byApi: plan.byApi, byPerson: plan.byPerson });
 
   const results = new Map<string, RevokeKeyResult>();
-  for (const { key, method, accountKey } of plan.items) {
-    results.set(key.id, {
-      id: key.id,
-      exchange: key.exchange,
-      account: key.account,
-      subAccount: key.subAccount,
-      label: key.label,
-      apiKey: key.apiKey,
-      method,
-      outcome: "failed",
-      verified: false,
-      evidence: [],
-      ...(key.stale ? { stale: key.stale } : {}),
-      ...(accountKey ? { accountKey } : {}),
-    });
-  }
+  for (const item of plan.items) results.set(item.key.id, unfinishedResult(item));
   const resultOf = (key: KeyRecord) => results.get(key.id) as RevokeKeyResult;
   /** Manual keys whose death a probe can prove, with whether they were seen alive from here. */
   const pendingManual: {

@@ -21,6 +21,7 @@ import {
   type RevokeSummary,
   runRevoke,
   summarise,
+  unfinishedResult,
 } from "../revoke/run.js";
 import type { AdapterSource } from "./check-accounts.js";
 import { REVOKE_UNAUDITABLE_HINT, requireAuditable } from "./require-auditable.js";
@@ -98,20 +99,9 @@ export class RevokeSession {
     private readonly input: StartRevokeInput,
   ) {
     this.#keys = new Map(plan.items.map((i) => [i.key.id, i.key]));
-    for (const { key, method } of plan.items) {
-      this.#pending.add(key.id);
-      this.#results.set(key.id, {
-        id: key.id,
-        exchange: key.exchange,
-        account: key.account,
-        subAccount: key.subAccount,
-        label: key.label,
-        apiKey: key.apiKey,
-        method,
-        outcome: "failed",
-        verified: false,
-        evidence: [],
-      });
+    for (const item of plan.items) {
+      this.#pending.add(item.key.id);
+      this.#results.set(item.key.id, unfinishedResult(item));
     }
     this.settled = this.#run();
   }
