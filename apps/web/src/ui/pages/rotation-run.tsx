@@ -3,7 +3,7 @@
  * person created, the old keys a person must revoke, stop, resume and abort. Secrets typed here go to the
  * server's vault and are never sent back.
  */
-import type { AbortReport, SlotRow } from "@keyward/core";
+import { type AbortReport, type SlotRow, stepsOf } from "@keyward/core/browser";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { type ApiError, get, post, type RotationRunView } from "../api.js";
 import { ErrorOrEvidence, LiveLog, ManualStepsList } from "../components/job-parts.js";
@@ -13,33 +13,8 @@ import { type EventData, useLiveEvents } from "../hooks/use-live-events.js";
 type RunView = RotationRunView;
 type CreateRequest = RunView["createRequests"][number];
 
-const API_STEPS = [
-  "planned",
-  "creating",
-  "created",
-  "verified",
-  "delivering",
-  "delivered",
-  "checked",
-  "revoking",
-  "revoked",
-  "dead",
-  "finished",
-];
-const ASSISTED_STEPS = [
-  "planned",
-  "awaiting-new-key",
-  "created",
-  "verified",
-  "delivering",
-  "delivered",
-  "checked",
-  "awaiting-revoke",
-  "dead",
-  "finished",
-];
 const stepText = (row: SlotRow) => {
-  const steps = row.method === "api" ? API_STEPS : ASSISTED_STEPS;
+  const steps = stepsOf(row.method);
   const i = steps.indexOf(row.step);
   return i < 0 ? row.step : `${row.step} (${i + 1}/${steps.length})`;
 };
