@@ -9,7 +9,7 @@ import { badRequest, HttpError, parseOr400 } from "./http-errors.js";
 const MAX_BODY_BYTES = 64 * 1024;
 
 /** The JSON body, parsed with `schema` (415 if not JSON, 413 if too large, 400 naming the bad field). */
-export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
   if (!/^application\/json(;|$)/i.test(c.req.header("content-type") ?? "")) {
     throw new HttpError(
       415,
@@ -48,7 +48,7 @@ export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Pro
 }
 
 /** The query string, parsed with `schema` (400 naming the bad parameter; strict schemas refuse extras). */
-export const parseQuery = <S extends z.ZodType>(c: Context, schema: S): z.output<S> =>
+const parseQuery = <S extends z.ZodType>(c: Context, schema: S): z.output<S> =>
   parseOr400(schema, c.req.query(), "query");
 
 /*
