@@ -119,7 +119,7 @@ try {
   const rejections = rows.filter((r) => r.code === "50011").length;
   const boundMs = rotationBoundMs(SUBS_PER_MASTER, limits.write);
   const r = ratio(measuredMs, boundMs);
-  home.close();
+  await home.close();
   if (values.json) {
     process.stdout.write(
       `${JSON.stringify({ scale, keys: keys.length, masters: MASTERS.length, measuredMs, boundMs, ratio: r, rejections, target: 1.2 }, null, 2)}\n`,

@@ -63,6 +63,6 @@ export async function withHome<T>(globals: GlobalOptions, fn: (home: KeywardHome
   try {
     return await fn(home);
   } finally {
-    home.close();
+    await home.close();
   }
 }

@@ -81,6 +81,6 @@ export async function serving<S extends Closable, T>(
     return await fn(server);
   } finally {
     await server.close();
-    home.close();
+    await home.close();
   }
 }

@@ -82,7 +82,7 @@ async function main(): Promise<number> {
   }
   const sim = await startSimulator({ scenario: scenario() });
   return inChromium(sim, "keyward-perf-", async (browser, dir) => {
-    (
+    await (
       await setupHome(dir, {
         passphrase: PASSPHRASE,
         workFactor: 10,

@@ -5,7 +5,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { canonicalJson, GENESIS_HASH, hashEntry, Secret, StateDatabase, Vault } from "@keyward/core";
+import { canonicalJson, GENESIS_HASH, hashEntry, Secret, SqliteStateStore, Vault } from "@keyward/core";
+import { sqliteHandleForTests } from "@keyward/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Client, type Desk, login, PASSPHRASE, startDesk } from "./helpers.js";
 
@@ -27,12 +28,12 @@ afterAll(async () => {
 });
 
 /** Another connection to state.db, as a tamperer would open it. */
-function tamper(fn: (db: StateDatabase) => void): void {
-  const db = StateDatabase.open(join(desk.dir, "state.db"));
+async function tamper(fn: (db: SqliteStateStore) => void): Promise<void> {
+  const db = SqliteStateStore.open(join(desk.dir, "state.db"));
   try {
     fn(db);
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -50,10 +51,10 @@ describe("the audit page's chain status", () => {
   it("shows a row forged without the key as broken at that row", async () => {
     const before = (await client.get("/api/audit")).json<AuditAnswer>();
     const seq = before.total + 1;
-    tamper((state) => {
-      const prev = (state.db.prepare("SELECT hash FROM audit_log WHERE seq = ?").get(seq - 1) as
-        | { hash: string }
-        | undefined) ?? { hash: GENESIS_HASH };
+    await tamper((state) => {
+      const prev = (sqliteHandleForTests(state)
+        .prepare("SELECT hash FROM audit_log WHERE seq = ?")
+        .get(seq - 1) as { hash: string } | undefined) ?? { hash: GENESIS_HASH };
       const body = {
         seq,
         ts: new Date().toISOString(),
@@ -64,7 +65,7 @@ describe("the audit page's chain status", () => {
         prevHash: prev.hash,
       };
       const hash = hashEntry(body);
-      state.db
+      sqliteHandleForTests(state)
         .prepare(
           "INSERT INTO audit_log (seq, ts, action, actor, subject, details, prev_hash, hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
@@ -79,14 +80,16 @@ describe("the audit page's chain status", () => {
           hash,
           randomBytes(32).toString("hex"),
         );
-      state.db.prepare("UPDATE audit_head SET seq = ?, hash = ?, mac = ?").run(seq, hash, "0".repeat(64));
+      sqliteHandleForTests(state)
+        .prepare("UPDATE audit_head SET seq = ?, hash = ?, mac = ?")
+        .run(seq, hash, "0".repeat(64));
     });
     const after = (await client.get("/api/audit")).json<AuditAnswer>();
     expect(after.chain).toEqual({ ok: false, entries: seq - 1, brokenAt: seq, reason: "mac mismatch" });
   });
 
   it("shows a dropped head table as a broken log, entries still listed", async () => {
-    tamper((state) => state.db.exec("DROP TABLE audit_head"));
+    await tamper((state) => sqliteHandleForTests(state).exec("DROP TABLE audit_head"));
     const res = await client.get("/api/audit");
     expect(res.status).toBe(200);
     const body = res.json<AuditAnswer>();

@@ -272,7 +272,7 @@ describe.skipIf(!haveChromium)("the README screenshot", () => {
     const scenario = loadDemoScenario();
     const sim = await startSimulator({ scenario, rateScale: 0.05 });
     await inChromium(sim, "keyward-web-shot-", async (browser, dir) => {
-      (
+      await (
         await setupHome(dir, {
           ...demoSeed(scenario, sim),
           workFactor: 10,

@@ -200,7 +200,7 @@ export async function startDesk(
 ): Promise<Desk> {
   const { running: sim, client } = await startTestDesk({ scenario: scenario() });
   const dir = mkdtempSync(join(tmpdir(), "keyward-web-test-"));
-  (await setupHome(dir, seedFor(sim))).close();
+  await (await setupHome(dir, seedFor(sim))).close();
   // Opened again, as `keyward web` opens an existing home.
   const home = KeywardHome.open(dir, { passphrase: async () => new Secret(PASSPHRASE), actor: "web:test" });
   const printed: string[] = [];
@@ -226,7 +226,7 @@ export async function startDesk(
     },
     close: async () => {
       await server.close();
-      home.close();
+      await home.close();
       await sim.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -16,6 +16,7 @@ import {
   RotationJournal,
   type RotationPlan,
 } from "@keyward/core";
+import { sqliteHandleForTests } from "@keyward/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BFX_ACCOUNT,
@@ -410,11 +411,8 @@ describe("rotation from the browser", () => {
     );
     // Someone with state.db sends the new secret elsewhere.
     const elsewhere = join(dir, "elsewhere.env");
-    home
-      .state()
-      .db.prepare(
-        "UPDATE rotation_runs SET plan = json_set(plan, '$.slots[0].deliver[0].path', ?) WHERE id = ?",
-      )
+    sqliteHandleForTests(home.state())
+      .prepare("UPDATE rotation_runs SET plan = json_set(plan, '$.slots[0].deliver[0].path', ?) WHERE id = ?")
       .run(elsewhere, plan.id);
     for (const [verb, body] of [
       ["resume", {}],

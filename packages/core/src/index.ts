@@ -116,14 +116,27 @@ export {
   summarise,
 } from "./revoke/run.js";
 export * from "./rotation/index.js";
+export { type CachedInventory, InventoryCache } from "./store/inventory-cache.js";
 export {
   isWriteProtected,
   STATE_DB_FILE_NAME,
-  StateDatabase,
   type StateDatabaseOptions,
-} from "./store/database.js";
-export { type CachedInventory, InventoryCache } from "./store/inventory-cache.js";
-export { MIGRATIONS } from "./store/migrations.js";
+} from "./store/sqlite/database.js";
+export { MIGRATIONS } from "./store/sqlite/migrations.js";
+export { SqliteStateStore } from "./store/sqlite/sqlite-state-store.js";
+export {
+  type AuditHeadRecord,
+  type AuditRecord,
+  type AuditRowQuery,
+  type InventoryCacheRecord,
+  type RunRecord,
+  type RunState,
+  type SlotRecord,
+  type SlotStepUpdate,
+  StateDamagedError,
+  type StateStore,
+  type TrackedKeyRecord,
+} from "./store/state-store.js";
 export { type TrackedKeyInput, type TrackedKeyRow, TrackedKeysRepository } from "./store/tracked-keys.js";
 export * from "./use-cases/index.js";
 export {

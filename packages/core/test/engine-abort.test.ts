@@ -53,10 +53,10 @@ beforeEach(async () => {
   home = t.home;
   await addDesk(home, sim);
 });
-afterEach(() => {
+afterEach(async () => {
   const text = seen.join("\n");
   seen = [];
-  t.remove();
+  await t.remove();
   for (const canary of [...canaries, t.passphrase]) expect(text).not.toContain(canary);
 });
 
@@ -103,7 +103,7 @@ describe("rotate abort", () => {
         explanation: "nothing had been created",
       }),
     ]);
-    expect(rotationActions(h).slice(-3)).toEqual([
+    expect((await rotationActions(h)).slice(-3)).toEqual([
       "rotation.abort-requested",
       "rotation.aborted",
       "rotation.run-aborted",
@@ -118,7 +118,7 @@ describe("rotate abort", () => {
       summary: { aborted: 1 },
     });
     expect(await control.requests(seq)).toEqual([]);
-    expect(h.auditLog().verify()).toMatchObject({ ok: true });
+    expect(await h.auditLog().verify()).toMatchObject({ ok: true });
   });
 
   it("a create the exchange applied but the journal never recorded: abort finds the key by its label and deletes it", async () => {
@@ -132,14 +132,14 @@ describe("rotate abort", () => {
       explanation: "deleted 1 key(s) a lost create had left",
     });
     expect((await labelledKeys(control, newLabel)).map((k) => k.status)).toEqual(["revoked"]);
-    expect(rotationActions(h)).toContain("rotation.orphan-deleted");
+    expect(await rotationActions(h)).toContain("rotation.orphan-deleted");
     expect(await control.keyStatus(BOT.apiKey)).toBe("active");
   });
 
   it("after the create: the new key is deleted and its secret leaves the vault; the targets and the old key are untouched", async () => {
     const { plan, envFile, h, newLabel } = await crashedAt("verified");
     const [created] = await labelledKeys(control, newLabel);
-    const slot = deps(h).journal.slot(plan.id, 1);
+    const slot = await deps(h).journal.slot(plan.id, 1);
     expect(slot.newApiKey).toBe(created?.apiKey);
     expect((await h.vault()).get(keyRef(slot.newKeyId as string))).toBeDefined();
 
@@ -164,7 +164,7 @@ describe("rotate abort", () => {
     const { plan } = await planOf(previous.apiKey);
     await expect(applyPlan(plan, RUN, deps(home, crashAt(home, "delivering", 2)))).rejects.toThrow();
     const h = await t.reopen();
-    const stuck = deps(h).journal.slot(plan.id, 1);
+    const stuck = await deps(h).journal.slot(plan.id, 1);
     expect(stuck.step).toBe("delivering");
     expect(dotenvKey(envFile).apiKey).toBe(stuck.newApiKey);
 
@@ -178,8 +178,8 @@ describe("rotate abort", () => {
     const adapter = await h.adapterFor(OKX, adapterOptions(sim));
     expect((await adapter.probe(previous.credentials)).status).toBe("alive");
     expect(await control.keyStatus(stuck.newApiKey as string)).toBe("revoked");
-    expect(rotationActions(h)).toContain("rotation.target-restored");
-    expect(h.auditLog().verify()).toMatchObject({ ok: true });
+    expect(await rotationActions(h)).toContain("rotation.target-restored");
+    expect(await h.auditLog().verify()).toMatchObject({ ok: true });
   });
 
   it("from the revoke on: abort refuses and says why, the run stays active, and resume finishes the key", async () => {
@@ -190,8 +190,8 @@ describe("rotate abort", () => {
     expect(report.slots[0]?.explanation).toMatch(
       /cannot be undone: the old key was \(or may have been\) revoked already\. Run `keyward rotate resume`/,
     );
-    expect(rotationActions(h)).toContain("rotation.abort-refused");
-    expect(rotationActions(h)).not.toContain("rotation.aborted");
+    expect(await rotationActions(h)).toContain("rotation.abort-refused");
+    expect(await rotationActions(h)).not.toContain("rotation.aborted");
     const resumed = keep(await runRotation(plan.id, deps(h)));
     expect(resumed).toMatchObject({ state: "finished", summary: { finished: 1 } });
     expect(await control.keyStatus(BOT.apiKey)).toBe("revoked");

@@ -63,10 +63,10 @@ beforeEach(async () => {
   vault.set(keyRef((bot as KeyRecord).id), okxCreds(BOT));
   await vault.save();
 });
-afterEach(() => {
+afterEach(async () => {
   const text = seen.join("\n");
   seen = [];
-  t.remove();
+  await t.remove();
   for (const canary of [...canaries, t.passphrase]) expect(text).not.toContain(canary);
 });
 
@@ -105,8 +105,8 @@ async function revokeDeps(
 const NO_WAIT = { wait: false, timeoutMs: 0, pollMs: 20 };
 const resultFor = (report: RevokeReport, apiKey: string) => report.results.find((r) => r.apiKey === apiKey);
 /** The audit entries of this revoke (from `revoke.requested` on), as [action, subject]. */
-function revokeEntries() {
-  const all = home.auditLog().list();
+async function revokeEntries() {
+  const all = await home.auditLog().list();
   const from = all.findLastIndex((e) => e.action === "revoke.requested");
   return keep(all.slice(from));
 }
@@ -141,7 +141,7 @@ describe("runRevoke", () => {
     for (const k of [BOT, READER]) expect(await control.keyStatus(k.apiKey)).toBe("revoked");
 
     // The audit log: requested (naming every key) before anything else, done then verified per key, finished.
-    const entries = revokeEntries();
+    const entries = await revokeEntries();
     expect(entries[0]).toMatchObject({
       action: "revoke.requested",
       details: { keys: plan.items.map((i) => i.key.id), byApi: 2, byPerson: 0 },
@@ -153,7 +153,7 @@ describe("runRevoke", () => {
       ]);
     }
     expect(entries.at(-1)).toMatchObject({ action: "revoke.finished", details: report.summary });
-    expect(home.auditLog().verify()).toMatchObject({ ok: true });
+    expect(await home.auditLog().verify()).toMatchObject({ ok: true });
 
     // The events: started first with the counts, then each key revoked before it is verified.
     expect(events[0]).toEqual({ type: "started", total: 2, byApi: 2, byPerson: 0 });
@@ -174,14 +174,14 @@ describe("runRevoke", () => {
       expect.stringMatching(/^probe: dead/),
     ]);
     expect(report.summary).toMatchObject({ revoked: 0, alreadyRevoked: 1, verified: 1 });
-    const done = revokeEntries().find((e) => e.action === "revoke.done");
+    const done = (await revokeEntries()).find((e) => e.action === "revoke.done");
     expect(done).toMatchObject({ subject: bot?.id, details: { outcome: "already-revoked" } });
   });
 
   it("fails closed: when the audit log cannot be written it throws AUDIT_UNAVAILABLE before any exchange is touched", async () => {
     const keys = await listed(home, sim, OKX, [BOT.apiKey, READER.apiKey]);
     const deps = await revokeDeps(keys, NO_WAIT);
-    const before = home.auditLog().list().length;
+    const before = (await home.auditLog().list()).length;
     const seq = await control.lastSeq();
     chmodSync(home.paths.state, 0o400);
     try {
@@ -195,7 +195,7 @@ describe("runRevoke", () => {
     }
     expect(await control.requests(seq)).toEqual([]);
     for (const k of [BOT, READER]) expect(await control.keyStatus(k.apiKey)).toBe("active");
-    expect(home.auditLog().list()).toHaveLength(before);
+    expect(await home.auditLog().list()).toHaveLength(before);
   });
 
   it("manual keys (Bitfinex): their steps, then probes until a person has revoked them; the audit log records the confirmation", async () => {
@@ -225,7 +225,7 @@ describe("runRevoke", () => {
     expect(mm?.evidence.at(-1)).toMatch(/^after the manual step: probe: dead/);
     expect(events.map((e) => e.type)).toEqual(["started", "manual-steps", "manual-waiting", "manual-done"]);
     expect(events[0]).toEqual({ type: "started", total: 1, byApi: 0, byPerson: 1 });
-    expect(revokeEntries().map((e) => e.action)).toEqual([
+    expect((await revokeEntries()).map((e) => e.action)).toEqual([
       "revoke.requested",
       "revoke.manual-steps",
       "manual.confirmed",
@@ -283,7 +283,7 @@ describe("runRevoke", () => {
       error: { code: "ACCOUNT_NOT_FOUND" },
     });
     expect(resultFor(report, READER.apiKey)).toMatchObject({ outcome: "revoked", verified: true });
-    expect(revokeEntries().filter((e) => e.action === "revoke.failed")).toEqual([
+    expect((await revokeEntries()).filter((e) => e.action === "revoke.failed")).toEqual([
       expect.objectContaining({
         subject: bfx[0]?.id,
         details: expect.objectContaining({ code: "ACCOUNT_NOT_FOUND" }),

@@ -24,6 +24,7 @@ import { applyPlan } from "../src/rotation/apply.js";
 import type { CreateRequest, RotationDeps, RotationEvent } from "../src/rotation/context.js";
 import { runRotation } from "../src/rotation/engine.js";
 import { DEFAULT_RUN_OPTIONS, type RotationPlan, type RunOptions } from "../src/rotation/schemas.js";
+import { sqliteHandleForTests } from "../src/store/sqlite/sqlite-state-store.js";
 import { SimControl } from "../src/testing/index.js";
 import { creds as bfxCreds } from "./bitfinex-fixtures.js";
 import {
@@ -70,12 +71,12 @@ beforeEach(async () => {
   home = t.home;
   await addDesk(home, sim);
 });
-afterEach(() => {
+afterEach(async () => {
   const text = seen.join("\n");
   const secrets = [...canaries, ...madeSecrets, t.passphrase];
   seen = [];
   madeSecrets = [];
-  t.remove();
+  await t.remove();
   for (const canary of secrets) expect(text).not.toContain(canary);
 });
 
@@ -146,7 +147,7 @@ describe("an API rotation (OKX sub-account key)", () => {
       "finished",
     ]);
     // The audit log tells the same story, in the same order, and verifies.
-    expect(rotationActions(home)).toEqual([
+    expect(await rotationActions(home)).toEqual([
       "rotation.requested",
       "rotation.creating",
       "rotation.new-key-created",
@@ -161,7 +162,7 @@ describe("an API rotation (OKX sub-account key)", () => {
       "rotation.finished",
       "rotation.run-finished",
     ]);
-    expect(home.auditLog().verify()).toMatchObject({ ok: true });
+    expect(await home.auditLog().verify()).toMatchObject({ ok: true });
 
     // Only the key's lines changed; the new key authenticates with what the file holds; the old one is gone.
     const text = readFileSync(envFile, "utf8");
@@ -178,7 +179,7 @@ describe("an API rotation (OKX sub-account key)", () => {
     expect(current).toBeDefined();
     const held = current ? await home.credentialsForKey(current) : undefined;
     expect(held?.secret.reveal()).toBe(delivered.secret);
-    keep(home.state().db.prepare("SELECT * FROM rotation_slots").all());
+    keep(sqliteHandleForTests(home.state()).prepare("SELECT * FROM rotation_slots").all());
   });
 
   it("is write-ahead: creating, delivering and revoking are journaled (with their audit entry) before the exchange or a target is touched; a crash at each is finished by resume", async () => {
@@ -188,23 +189,23 @@ describe("an API rotation (OKX sub-account key)", () => {
     // 1. Killed at `creating`: journaled, audited, and no key was asked for yet.
     await expect(applyPlan(plan, RUN, deps(home, crashAt(home, "creating")))).rejects.toThrow();
     let h = await t.reopen();
-    expect(deps(h).journal.slot(plan.id, 1).step).toBe("creating");
-    expect(rotationActions(h).at(-1)).toBe("rotation.creating");
+    expect((await deps(h).journal.slot(plan.id, 1)).step).toBe("creating");
+    expect((await rotationActions(h)).at(-1)).toBe("rotation.creating");
     expect(await labelled()).toEqual([]);
 
     // 2. Resumed, killed at `delivering`: the new key exists, no target was written yet.
     await expect(runRotation(plan.id, deps(h, crashAt(h, "delivering")))).rejects.toThrow();
     h = await t.reopen();
-    expect(deps(h).journal.slot(plan.id, 1).step).toBe("delivering");
-    expect(rotationActions(h).at(-1)).toBe("rotation.delivering");
+    expect((await deps(h).journal.slot(plan.id, 1)).step).toBe("delivering");
+    expect((await rotationActions(h)).at(-1)).toBe("rotation.delivering");
     expect(readFileSync(envFile, "utf8")).toBe(before);
     expect((await labelled()).map((k) => k.status)).toEqual(["active"]);
 
     // 3. Resumed, killed at `revoking`: the new key is delivered, the old key not yet touched.
     await expect(runRotation(plan.id, deps(h, crashAt(h, "revoking")))).rejects.toThrow();
     h = await t.reopen();
-    expect(deps(h).journal.slot(plan.id, 1).step).toBe("revoking");
-    expect(rotationActions(h).at(-1)).toBe("rotation.revoking");
+    expect((await deps(h).journal.slot(plan.id, 1)).step).toBe("revoking");
+    expect((await rotationActions(h)).at(-1)).toBe("rotation.revoking");
     expect(await control.keyStatus(BOT.apiKey)).toBe("active");
     const delivered = dotenvKey(envFile);
     expect(delivered.apiKey).not.toBe(BOT.apiKey);
@@ -218,7 +219,7 @@ describe("an API rotation (OKX sub-account key)", () => {
       expect.arrayContaining([delivered.apiKey]),
     );
     expect((await labelled()).map((k) => k.status)).toEqual(["active"]);
-    expect(h.auditLog().verify()).toMatchObject({ ok: true });
+    expect(await h.auditLog().verify()).toMatchObject({ ok: true });
   });
 
   it("a crash after the exchange answered a create, or a revoke, before it was journaled: resume leaves one new key and no orphan", async () => {
@@ -228,13 +229,13 @@ describe("an API rotation (OKX sub-account key)", () => {
     await expect(applyPlan(plan, RUN, deps(home, crashAt(home, "create-answered")))).rejects.toThrow();
     let h = await t.reopen();
     // The exchange made the key, the journal does not know it (still `creating`), the vault has no secret.
-    expect(deps(h).journal.slot(plan.id, 1).step).toBe("creating");
+    expect((await deps(h).journal.slot(plan.id, 1)).step).toBe("creating");
     expect((await labelled()).map((k) => k.status)).toEqual(["active"]);
 
     await expect(runRotation(plan.id, deps(h, crashAt(h, "revoke-answered")))).rejects.toThrow();
     h = await t.reopen();
     // The old key is deleted on the exchange; the journal still says `revoking`.
-    expect(deps(h).journal.slot(plan.id, 1).step).toBe("revoking");
+    expect((await deps(h).journal.slot(plan.id, 1)).step).toBe("revoking");
     expect(await control.keyStatus(BOT.apiKey)).toBe("revoked");
 
     const report = keep(await runRotation(plan.id, deps(h)));
@@ -243,7 +244,7 @@ describe("an API rotation (OKX sub-account key)", () => {
     const live = (await labelled()).filter((k) => k.status === "active");
     expect(live.map((k) => k.apiKey)).toEqual([dotenvKey(envFile).apiKey]);
     expect((await probe(OKX, dotenvKey(envFile).credentials)).status).toBe("alive");
-    expect(h.auditLog().verify()).toMatchObject({ ok: true });
+    expect(await h.auditLog().verify()).toMatchObject({ ok: true });
   });
 
   it("a delivery that fails leaves the old key working and the run resumable; resume finishes it without writing a target twice", async () => {
@@ -259,8 +260,8 @@ describe("an API rotation (OKX sub-account key)", () => {
     // The old key was not touched and still authenticates; nothing past delivery was journaled.
     expect(await control.keyStatus(BOT.apiKey)).toBe("active");
     expect((await probe(OKX, okxCreds(BOT))).status).toBe("alive");
-    expect(rotationActions(home)).not.toContain("rotation.revoking");
-    expect(rotationActions(home)).toContain("rotation.failed");
+    expect(await rotationActions(home)).not.toContain("rotation.revoking");
+    expect(await rotationActions(home)).toContain("rotation.failed");
     const first = readFileSync(envFile, "utf8");
     expect(dotenvKey(envFile).apiKey).not.toBe(BOT.apiKey);
 
@@ -269,7 +270,7 @@ describe("an API rotation (OKX sub-account key)", () => {
     expect(resumed).toMatchObject({ state: "finished", summary: { finished: 1, failed: 0 } });
     expect(readFileSync(envFile, "utf8")).toBe(first);
     expect(JSON.parse(readFileSync(out, "utf8"))).toMatchObject({ apiKey: dotenvKey(envFile).apiKey });
-    expect(rotationActions(home).filter((a) => a === "rotation.target-written")).toHaveLength(2);
+    expect((await rotationActions(home)).filter((a) => a === "rotation.target-written")).toHaveLength(2);
     expect(await control.keyStatus(BOT.apiKey)).toBe("revoked");
   });
 });
@@ -281,9 +282,8 @@ describe("the journal's claim on a run", () => {
     const h = await t.reopen();
     // What another `keyward rotate` on this host leaves in state.db while it runs.
     const claimBy = (pid: number) =>
-      h
-        .state()
-        .db.prepare("UPDATE rotation_runs SET lock_pid = ?, lock_host = ? WHERE id = ?")
+      sqliteHandleForTests(h.state())
+        .prepare("UPDATE rotation_runs SET lock_pid = ?, lock_host = ? WHERE id = ?")
         .run(pid, hostname(), plan.id);
     const conflict = async (action: Promise<unknown>) => {
       const error = await action.then(
@@ -300,7 +300,7 @@ describe("the journal's claim on a run", () => {
     // A new plan for a key an unfinished run holds is refused before anything is recorded or created.
     const { plan: second } = await botPlan();
     expect(await conflict(applyPlan(second, RUN, deps(h)))).toMatch(`is being rotated by ${plan.id}`);
-    expect(deps(h).journal.run(second.id)).toBeUndefined();
+    expect(await deps(h).journal.run(second.id)).toBeUndefined();
     expect(await control.keyStatus(BOT.apiKey)).toBe("active");
 
     // The claimant died (SIGKILL, power cut): resume takes the run over and finishes it.
@@ -393,7 +393,7 @@ describe("an assisted rotation (Bitfinex)", () => {
     expect((await probe(BFX, bfxCreds({ apiKey: right.apiKey, apiSecret: right.apiSecret }))).status).toBe(
       "alive",
     );
-    expect(rotationActions(home)).toEqual(
+    expect(await rotationActions(home)).toEqual(
       expect.arrayContaining([
         "rotation.awaiting-new-key",
         "rotation.new-key-refused",
@@ -406,6 +406,6 @@ describe("an assisted rotation (Bitfinex)", () => {
     const keys = await (await home.adapterFor(BFX, adapterOptions(sim))).listKeys();
     expect(keys.map((k) => k.apiKey)).toContain(right.apiKey);
     expect(keys.find((k) => k.apiKey === MM.apiKey)?.state ?? "gone").not.toBe("active");
-    expect(home.auditLog().verify()).toMatchObject({ ok: true });
+    expect(await home.auditLog().verify()).toMatchObject({ ok: true });
   });
 });

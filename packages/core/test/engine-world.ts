@@ -142,19 +142,16 @@ export function crashAt(home: KeywardHome, point: string, nth = 1): Pick<Rotatio
   return {
     crashPoint(p) {
       if (p !== point || ++passed !== nth) return;
-      home.close();
+      // Idle, close() closes the database before it returns its promise: the "process" is gone now.
+      void home.close();
       throw new Error(`simulated crash after ${p}`);
     },
   };
 }
 
 /** The home's rotation audit entries, in order. */
-export const rotationActions = (home: KeywardHome): string[] =>
-  home
-    .auditLog()
-    .list()
-    .map((e) => e.action)
-    .filter((a) => a.startsWith("rotation."));
+export const rotationActions = async (home: KeywardHome): Promise<string[]> =>
+  (await home.auditLog().list()).map((e) => e.action).filter((a) => a.startsWith("rotation."));
 
 /** OKX sub-account keys on the simulator with this label (a rotation's new keys carry its run id). */
 export async function labelledKeys(

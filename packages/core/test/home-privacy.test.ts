@@ -47,13 +47,13 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
 const mode = (path: string) => statSync(path).mode & 0o777;
 
 async function initHome(): Promise<void> {
-  (await KeywardHome.init(dir, OPTIONS)).home.close();
+  await (await KeywardHome.init(dir, OPTIONS)).home.close();
 }
 
 /** Opens the home and returns the error it is refused with. */
 function refusal(): KeywardError {
   try {
-    KeywardHome.open(dir, OPTIONS).close();
+    void KeywardHome.open(dir, OPTIONS).close();
   } catch (error) {
     if (error instanceof KeywardError) return error;
     throw error;
@@ -66,7 +66,7 @@ describe.skipIf(process.platform === "win32")("home privacy", () => {
     await initHome();
     expect(mode(dir)).toBe(0o700);
     for (const f of ["config.json", "vault.age", "state.db"]) expect(mode(join(dir, f)), f).toBe(0o600);
-    KeywardHome.open(dir, OPTIONS).close();
+    await KeywardHome.open(dir, OPTIONS).close();
   });
 
   it("init tightens a home made under a loose umask (0777 folder, 0666 files)", async () => {
@@ -96,7 +96,7 @@ describe.skipIf(process.platform === "win32")("home privacy", () => {
       expect(error.hint).toContain(`chmod 700 ${dir}`);
     }
     chmodSync(dir, 0o700);
-    KeywardHome.open(dir, OPTIONS).close();
+    await KeywardHome.open(dir, OPTIONS).close();
   });
 
   it("open refuses a home other users may list or enter, and a vault, database or head copy they may read (review 5)", async () => {
@@ -137,7 +137,7 @@ describe.skipIf(process.platform === "win32")("home privacy", () => {
     }
     // config.json holds no secret: others may read it, not write it.
     chmodSync(join(dir, "config.json"), 0o644);
-    KeywardHome.open(dir, OPTIONS).close();
+    await KeywardHome.open(dir, OPTIONS).close();
   });
 
   it("open checks state.db's -journal and -wal too", async () => {
@@ -197,7 +197,7 @@ describe.skipIf(process.platform === "win32")("home privacy", () => {
     chmodSync(join(dir, "state.db"), 0o400); // `chmod a-w` on a private 0600 file
     const home = KeywardHome.open(dir, OPTIONS);
     expect(home.state().readonly).toBe(true);
-    home.close();
+    await home.close();
   });
 
   it("open refuses a swapped config.json pointing an endpoint elsewhere (world-writable)", async () => {

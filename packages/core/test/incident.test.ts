@@ -19,8 +19,8 @@ import { fetchInventory, forgetRevoked } from "../src/inventory/inventory.js";
 import { inventoryRow } from "../src/inventory/view.js";
 import { planRevoke } from "../src/revoke/plan.js";
 import { type RevokeDeps, type RevokeEvent, runRevoke } from "../src/revoke/run.js";
-import { StateDatabase } from "../src/store/database.js";
 import { InventoryCache } from "../src/store/inventory-cache.js";
+import { SqliteStateStore } from "../src/store/sqlite/sqlite-state-store.js";
 import { SimControl } from "../src/testing/index.js";
 import {
   ACCOUNT_SCOPES,
@@ -155,7 +155,7 @@ async function world() {
   ]);
   const dir = mkdtempSync(join(tmpdir(), "keyward-incident-"));
   dirs.push(dir);
-  const cache = new InventoryCache(StateDatabase.open(join(dir, "state.db")));
+  const cache = new InventoryCache(SqliteStateStore.open(join(dir, "state.db")));
   /** The secrets Keyward holds: the accounts' own keys, tracked keys, and S1 (created by a rotation). */
   const held = new Map<string, Credentials>([
     [OWN.apiKey, okxCreds(OWN)],
@@ -183,7 +183,11 @@ async function world() {
   const deps = (manual: RevokeDeps["manual"], onEvent?: (e: RevokeEvent) => void): RevokeDeps => ({
     adapterFor: (n) => adapters.get(n) as ExchangeAdapter,
     credentialsFor: (key) => held.get(key.apiKey),
-    audit: { append: (action, subject, details) => audit.push({ action, subject, details }) },
+    audit: {
+      append: async (action, subject, details) => {
+        audit.push({ action, subject, details });
+      },
+    },
     manual,
     onEvent: (e) => {
       events.push(structuredClone(e));
@@ -220,12 +224,9 @@ describe("tracked keys are never invisible (point 9)", () => {
     expect(bfx?.unlisted).toMatch(/Bitfinex has no API that lists keys.*keyward key track bfx-desk/);
     expect(bfx?.keys.map((k) => k.apiKey).sort()).toEqual([ACCT, MM, OTHER].map((k) => k.apiKey).sort());
     // A successful inventory is what a later failure falls back on.
-    expect(
-      w.cache
-        .get(OKX)
-        ?.records.map((k) => k.apiKey)
-        .sort(),
-    ).toEqual(okx?.keys.map((k) => k.apiKey).sort());
+    expect((await w.cache.get(OKX))?.records.map((k) => k.apiKey).sort()).toEqual(
+      okx?.keys.map((k) => k.apiKey).sort(),
+    );
   });
 
   it("an account whose key no longer matches its IP binding still lists its tracked keys, probed with their own secrets", async () => {
@@ -250,7 +251,7 @@ describe("revoke keeps going when an account's own key dies (point 7)", () => {
     const w = await world();
     const [before] = await w.inventory([OKX]);
     expect(before?.error).toBeUndefined();
-    const fetchedAt = w.cache.get(OKX)?.fetchedAt as string;
+    const fetchedAt = (await w.cache.get(OKX))?.fetchedAt as string;
 
     await w.control.uiRevoke("okx", OWN.apiKey); // the first key the operator kills
     const later = Date.parse(fetchedAt) + 5 * 60_000;
@@ -306,13 +307,13 @@ describe("revoke keeps going when an account's own key dies (point 7)", () => {
   it("keys proven revoked leave the last listing, so an account that dies later does not show them again", async () => {
     const w = await world();
     const [before] = await w.inventory([OKX]);
-    const fetchedAt = w.cache.get(OKX)?.fetchedAt;
+    const fetchedAt = (await w.cache.get(OKX))?.fetchedAt;
     const s2 = (before?.keys ?? []).filter((k) => k.apiKey === S2.apiKey);
     const report = keep(await runRevoke(planRevoke(s2), w.deps({ wait: false, timeoutMs: 0, pollMs: 50 })));
     expect(report.results[0]).toMatchObject({ outcome: "revoked", verified: true });
-    forgetRevoked(w.cache, report.results);
-    expect(w.cache.get(OKX)?.fetchedAt).toBe(fetchedAt); // still the date of that listing
-    expect(w.cache.get(OKX)?.records.map((k) => k.apiKey)).not.toContain(S2.apiKey);
+    await forgetRevoked(w.cache, report.results);
+    expect((await w.cache.get(OKX))?.fetchedAt).toBe(fetchedAt); // still the date of that listing
+    expect((await w.cache.get(OKX))?.records.map((k) => k.apiKey)).not.toContain(S2.apiKey);
 
     await w.control.uiRevoke("okx", OWN.apiKey);
     const [after] = await w.inventory([OKX]);

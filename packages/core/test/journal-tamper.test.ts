@@ -22,6 +22,7 @@ import { runRotation } from "../src/rotation/engine.js";
 import { RotationJournal } from "../src/rotation/journal.js";
 import { buildRotationPlan } from "../src/rotation/plan.js";
 import { DEFAULT_RUN_OPTIONS, type RotationPlan } from "../src/rotation/schemas.js";
+import { sqliteHandleForTests } from "../src/store/sqlite/sqlite-state-store.js";
 import { SimControl } from "../src/testing/index.js";
 import { canariesOf, creds, seed, seedKey, simOkxLimits, subName } from "./okx-fixtures.js";
 import { makeTestHome, rotationDeps, type TestHome } from "./test-home.js";
@@ -66,8 +67,8 @@ beforeEach(async () => {
   ({ home, dir } = testHome);
   await addAccount(home, { name: "jdesk", exchange: "okx", endpoint: sim.okx }, creds(ADMIN));
 });
-afterEach(() => {
-  testHome?.remove();
+afterEach(async () => {
+  await testHome?.remove();
 });
 
 const deps = (): RotationDeps => rotationDeps(home, options());
@@ -94,9 +95,8 @@ async function stoppedRun(): Promise<{ plan: RotationPlan; envFile: string }> {
 
 /** The attacker: state.db only, with SQL. */
 const sql = (text: string, ...params: unknown[]) =>
-  home
-    .state()
-    .db.prepare(text)
+  sqliteHandleForTests(home.state())
+    .prepare(text)
     .run(...params);
 
 async function refused(action: Promise<unknown>): Promise<string> {
@@ -114,7 +114,9 @@ describe("the rotation journal is authenticated", () => {
     const { plan } = await stoppedRun();
     const pwned = join(dir, "PWNED");
     const original = (
-      home.state().db.prepare("SELECT options FROM rotation_runs WHERE id = ?").get(plan.id) as {
+      sqliteHandleForTests(home.state())
+        .prepare("SELECT options FROM rotation_runs WHERE id = ?")
+        .get(plan.id) as {
         options: string;
       }
     ).options;
@@ -130,12 +132,7 @@ describe("the rotation journal is authenticated", () => {
     expect(await refused(abortRotation(plan.id, deps()))).toMatch(/cannot be trusted/);
     expect(existsSync(pwned)).toBe(false);
     // Nothing was claimed or recorded for it.
-    expect(
-      home
-        .auditLog()
-        .list()
-        .map((e) => e.action),
-    ).not.toContain("rotation.abort-requested");
+    expect((await home.auditLog().list()).map((e) => e.action)).not.toContain("rotation.abort-requested");
 
     // Put back as Keyward wrote it: resume is allowed again (and the genuine check fails again).
     sql("UPDATE rotation_runs SET options = ? WHERE id = ?", original, plan.id);
@@ -147,7 +144,7 @@ describe("the rotation journal is authenticated", () => {
       result: "not-undone",
       explanation: expect.stringMatching(/old key's secret/),
     });
-    expect(home.auditLog().verify()).toMatchObject({ ok: true });
+    expect(await home.auditLog().verify()).toMatchObject({ ok: true });
   });
 
   it("refuses a run whose delivery targets or recipient were changed", async () => {
@@ -171,9 +168,8 @@ describe("the rotation journal is authenticated", () => {
   it("refuses a slot whose new key's vault reference, step or delivered targets were changed", async () => {
     const { plan, envFile } = await stoppedRun();
     const before = readFileSync(envFile, "utf8");
-    const slot = home
-      .state()
-      .db.prepare("SELECT * FROM rotation_slots WHERE run_id = ?")
+    const slot = sqliteHandleForTests(home.state())
+      .prepare("SELECT * FROM rotation_slots WHERE run_id = ?")
       .get(plan.id) as Record<string, unknown>;
     // Redirect: the account's own (master) key as the "new key", to be delivered into the bot's file.
     sql(
@@ -207,34 +203,36 @@ describe("the rotation journal is authenticated", () => {
 
   it("refuses a run with a slot removed, and a run journaled without a MAC (an older Keyward's)", async () => {
     const { plan } = await stoppedRun();
-    const { mac } = home.state().db.prepare("SELECT mac FROM rotation_runs WHERE id = ?").get(plan.id) as {
+    const { mac } = sqliteHandleForTests(home.state())
+      .prepare("SELECT mac FROM rotation_runs WHERE id = ?")
+      .get(plan.id) as {
       mac: string;
     };
     sql("UPDATE rotation_runs SET mac = NULL WHERE id = ?", plan.id);
     expect(await refused(runRotation(plan.id, deps()))).toMatch(/has no MAC/);
     // The claim every resume, abort and apply makes refuses it.
     const journal = new RotationJournal(home.state(), home.audit());
-    expect(() => journal.lock(plan.id)).toThrow(/cannot be trusted/);
+    await expect(journal.lock(plan.id)).rejects.toThrow(/cannot be trusted/);
     sql("UPDATE rotation_runs SET mac = ? WHERE id = ?", mac, plan.id);
-    expect(journal.verifiedRun(plan.id).id).toBe(plan.id);
+    expect((await journal.verifiedRun(plan.id)).id).toBe(plan.id);
     sql("DELETE FROM rotation_slots WHERE run_id = ?", plan.id);
-    expect(() => journal.verifiedRun(plan.id)).toThrow(/slots were added or removed/);
+    await expect(journal.verifiedRun(plan.id)).rejects.toThrow(/slots were added or removed/);
   });
 
   it("keeps the audit log's head copy at the head after a rotation (its entries are written in the journal's transactions)", async () => {
     await stoppedRun();
-    const head = home.auditLog().head();
+    const head = await home.auditLog().head();
     expect(head?.seq).toBeGreaterThan(5);
     const copy = JSON.parse(readFileSync(home.paths.auditHead, "utf8")) as { seq: number; hash: string };
     expect({ seq: copy.seq, hash: copy.hash }).toEqual(head);
-    expect(home.auditLog().verify()).toMatchObject({ ok: true, headCopy: true });
+    expect(await home.auditLog().verify()).toMatchObject({ ok: true, headCopy: true });
   });
 
   it("carries no secret in the journal's rows or MACs", async () => {
     await stoppedRun();
     const rows = JSON.stringify([
-      home.state().db.prepare("SELECT * FROM rotation_runs").all(),
-      home.state().db.prepare("SELECT * FROM rotation_slots").all(),
+      sqliteHandleForTests(home.state()).prepare("SELECT * FROM rotation_runs").all(),
+      sqliteHandleForTests(home.state()).prepare("SELECT * FROM rotation_slots").all(),
     ]);
     for (const canary of [...canariesOf([ADMIN, BOT]), testHome.passphrase])
       expect(rows).not.toContain(canary);

@@ -24,7 +24,7 @@ export interface TestHome {
    */
   reopen(): Promise<KeywardHome>;
   /** Closes the home's database and removes the folder. */
-  remove(): void;
+  remove(): Promise<void>;
 }
 
 /** `name` tags the folder, the passphrase canary and the audit actor (`test:<name>`). */
@@ -49,8 +49,8 @@ export async function makeTestHome(name: string): Promise<TestHome> {
       await again.vault();
       return again;
     },
-    remove() {
-      for (const h of opened) h.close();
+    async remove() {
+      for (const h of opened) await h.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -93,8 +93,8 @@ describe("checkAccounts", () => {
 });
 
 describe("listAccounts", () => {
-  it("lists each account with its tracked keys and whether Keyward could prove them revoked", () => {
-    const accounts = listAccounts(desk.home);
+  it("lists each account with its tracked keys and whether Keyward could prove them revoked", async () => {
+    const accounts = await listAccounts(desk.home);
     expect(accounts.map((a) => [a.name, a.exchange, a.endpoint])).toEqual([
       [OKX, "okx", desk.sim.okx],
       [BFX, "bitfinex", desk.sim.bitfinex],

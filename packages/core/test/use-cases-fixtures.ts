@@ -89,7 +89,7 @@ export async function openDesk(): Promise<Desk> {
   await addAccount(home, { name: OKX, exchange: "okx", endpoint: sim.okx }, okxCreds(keys.admin));
   await addAccount(home, { name: BFX, exchange: "bitfinex", endpoint: sim.bitfinex }, bfxCreds(keys.acct));
   await trackKey(home, BFX, keys.mm.label, bfxCreds(keys.mm));
-  home.tracked().add({
+  await home.tracked().add({
     account: BFX,
     apiKey: keys.blind.apiKey,
     label: keys.blind.label,
@@ -125,7 +125,7 @@ export async function openDesk(): Promise<Desk> {
     },
     async close() {
       if (frozen) chmodSync(home.paths.state, 0o600);
-      home.close();
+      await home.close();
       await sim.close();
       rmSync(dir, { recursive: true, force: true });
     },
@@ -133,8 +133,5 @@ export async function openDesk(): Promise<Desk> {
 }
 
 /** The audit log's entries, oldest first. */
-export const auditEntries = (home: KeywardHome) =>
-  home
-    .auditLog()
-    .list()
-    .map((e) => ({ action: e.action, subject: e.subject, details: e.details }));
+export const auditEntries = async (home: KeywardHome) =>
+  (await home.auditLog().list()).map((e) => ({ action: e.action, subject: e.subject, details: e.details }));

@@ -23,7 +23,7 @@ beforeEach(async () => {
   desk = await openDesk();
 });
 afterEach(async () => {
-  seen.push(JSON.stringify(auditEntries(desk.home)));
+  seen.push(JSON.stringify(await auditEntries(desk.home)));
   await desk.close();
   const text = seen.join("\n");
   seen = [];
@@ -44,10 +44,13 @@ async function planFor(...apiKeys: string[]) {
 }
 
 /** Starts a session that records its events (copies) and resolves `until(type)` when one arrives. */
-function run(plan: Awaited<ReturnType<typeof planFor>>["plan"], manual = { wait: true, timeoutMs: 30_000 }) {
+async function run(
+  plan: Awaited<ReturnType<typeof planFor>>["plan"],
+  manual = { wait: true, timeoutMs: 30_000 },
+) {
   const events: RevokeSessionEvent[] = [];
   const waiters: { type: string; resolve: () => void }[] = [];
-  const session = startRevoke(desk.home, plan, {
+  const session = await startRevoke(desk.home, plan, {
     adapterFor: desk.adapterFor,
     manual: { pollMs: 50, ...manual },
     onEvent: (e) => {
@@ -113,10 +116,12 @@ describe("the audit log cannot be written (read-only state.db)", () => {
     await expect(
       planLiveRevoke(desk.home, { selector: selector({ all: true }), refuseUnauditable: true }),
     ).rejects.toSatisfy(refused);
-    expect(() => startRevoke(desk.home, plan, { manual: { wait: false, timeoutMs: 0, pollMs: 10 } })).toThrow(
-      expect.objectContaining({ code: "AUDIT_UNAVAILABLE" }),
+    await expect(
+      startRevoke(desk.home, plan, { manual: { wait: false, timeoutMs: 0, pollMs: 10 } }),
+    ).rejects.toThrow(expect.objectContaining({ code: "AUDIT_UNAVAILABLE" }));
+    await expect(requireAuditable(desk.home, "a hint")).rejects.toThrow(
+      expect.objectContaining({ hint: "a hint" }),
     );
-    expect(() => requireAuditable(desk.home, "a hint")).toThrow(expect.objectContaining({ hint: "a hint" }));
     expect(await desk.control.requests(before)).toEqual([]);
 
     const dry = await planLiveRevoke(desk.home, {
@@ -130,7 +135,7 @@ describe("the audit log cannot be written (read-only state.db)", () => {
   it("a log that stops taking entries after the start: the session ends in error, nothing revoked", async () => {
     const { plan } = await planFor(desk.keys.bot.apiKey);
     const before = await desk.control.lastSeq();
-    const r = run(plan);
+    const r = await run(plan);
     desk.freezeState(); // before the session's first step: its "revoke.requested" entry is refused
     await expect(r.session.finished()).rejects.toSatisfy((e) => isKeywardError(e, "AUDIT_UNAVAILABLE"));
     expect(r.session.status).toBe("error");
@@ -143,7 +148,7 @@ describe("the audit log cannot be written (read-only state.db)", () => {
 describe("startRevoke", () => {
   it("revokes by API, proves the key dead, and forgets it from the cached listing", async () => {
     const { plan } = await planFor(desk.keys.bot.apiKey);
-    const r = run(plan);
+    const r = await run(plan);
     expect(r.session.active).toBe(true);
     expect(r.session.results()).toEqual([expect.objectContaining({ pending: true, outcome: "failed" })]);
     const report = await r.session.finished();
@@ -153,21 +158,17 @@ describe("startRevoke", () => {
     expect(r.session.results()).toEqual([expect.objectContaining({ pending: false, verified: true })]);
     expect(r.session.summary()).toMatchObject({ total: 1, revoked: 1, verified: 1 });
     expect(await desk.control.keyStatus(desk.keys.bot.apiKey)).toBe("revoked");
-    const cached =
-      desk.home
-        .inventoryCache()
-        .get(OKX)
-        ?.records.map((k) => k.apiKey) ?? [];
+    const cached = (await desk.home.inventoryCache().get(OKX))?.records.map((k) => k.apiKey) ?? [];
     expect(cached).toContain(desk.keys.reader.apiKey);
     expect(cached).not.toContain(desk.keys.bot.apiKey);
-    expect(auditEntries(desk.home).map((e) => e.action)).toEqual(
+    expect((await auditEntries(desk.home)).map((e) => e.action)).toEqual(
       expect.arrayContaining(["revoke.requested", "revoke.done", "revoke.verified", "revoke.finished"]),
     );
   });
 
   it("waits for a person: verify now while the key works says alive; once revoked on the site, the poll proves it dead", async () => {
     const { plan } = await planFor(desk.keys.mm.apiKey);
-    const r = run(plan);
+    const r = await run(plan);
     await r.until("manual-waiting");
     expect(r.session.status).toBe("waiting");
     expect(r.session.manualDeadline).toBeGreaterThan(Date.now());
@@ -192,17 +193,18 @@ describe("startRevoke", () => {
       "manual-done",
       "finished",
     ]);
-    expect(
-      auditEntries(desk.home)
-        .filter((e) => e.subject === keyId)
-        .map((e) => e.action),
-    ).toEqual(["key.tracked", "revoke.manual-steps", "manual.confirmed", "revoke.verified"]);
+    expect((await auditEntries(desk.home)).filter((e) => e.subject === keyId).map((e) => e.action)).toEqual([
+      "key.tracked",
+      "revoke.manual-steps",
+      "manual.confirmed",
+      "revoke.verified",
+    ]);
   });
 
   it("stop waiting ends the wait; then verify now proves the person's step and records it, once", async () => {
     const { plan } = await planFor(desk.keys.mm.apiKey);
     const keyId = plan.items[0]?.key.id ?? "";
-    const r = run(plan);
+    const r = await run(plan);
     await r.until("manual-waiting");
     expect(r.session.stopWaiting()).toBe(true);
     const report = await r.session.finished();
@@ -219,9 +221,7 @@ describe("startRevoke", () => {
     expect(resultOf(r.session, desk.keys.mm.apiKey)).toMatchObject({ outcome: "revoked", verified: true });
     expect(r.session.summary()).toMatchObject({ verified: 1, awaitingManual: 0 });
     expect(r.types().slice(-3)).toEqual(["verify-now", "manual-done", "verify-now"]);
-    const actions = auditEntries(desk.home)
-      .filter((e) => e.subject === keyId)
-      .map((e) => e.action);
+    const actions = (await auditEntries(desk.home)).filter((e) => e.subject === keyId).map((e) => e.action);
     expect(actions).toEqual(["key.tracked", "revoke.manual-steps", "manual.confirmed", "revoke.verified"]);
 
     // No longer waiting for a person.
@@ -233,7 +233,7 @@ describe("startRevoke", () => {
 
   it("verify now: a key outside the revoke, and a key whose secret Keyward does not hold, are typed answers", async () => {
     const { plan } = await planFor(desk.keys.blind.apiKey);
-    const r = run(plan, { wait: false, timeoutMs: 0 });
+    const r = await run(plan, { wait: false, timeoutMs: 0 });
     const report = await r.session.finished();
     expect(report.results[0]).toMatchObject({ outcome: "awaiting-manual", verified: false });
     const blindId = plan.items[0]?.key.id ?? "";
@@ -248,7 +248,7 @@ describe("startRevoke", () => {
 
   it("events arrive only after startRevoke returned, and every result in them is a copy", async () => {
     const { plan, inventory } = await planFor(desk.keys.bot.apiKey, desk.keys.reader.apiKey);
-    const r = run(plan);
+    const r = await run(plan);
     expect(r.events).toEqual([]);
     await r.session.finished();
     const verified = r.events.filter((e) => e.type === "verified");

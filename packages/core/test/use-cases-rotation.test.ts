@@ -90,9 +90,9 @@ beforeEach(async () => {
     bfxCreds(BFX_ACCOUNT),
   );
 });
-afterEach(() => {
-  seen.push(JSON.stringify(home.auditLog().list()));
-  home?.close();
+afterEach(async () => {
+  seen.push(JSON.stringify(await home.auditLog().list()));
+  await home?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -114,11 +114,7 @@ async function planFor(account: string, apiKeys: string[], deliver: string[]): P
   return plan;
 }
 
-const auditOf = (action: string) =>
-  home
-    .auditLog()
-    .list()
-    .filter((e) => e.action === action);
+const auditOf = async (action: string) => (await home.auditLog().list()).filter((e) => e.action === action);
 
 /** The events of a session, kept for assertions (and the secret check). */
 function recorder() {
@@ -145,10 +141,14 @@ async function caught(fn: () => unknown): Promise<KeywardError> {
   throw new Error("expected a KeywardError");
 }
 
-async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 20_000): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = fn();
+    const value = await fn();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -203,7 +203,7 @@ describe("plan", () => {
     });
     await until(
       "the grace period",
-      () => graceOf(rotationStatus(home, { runId: first.id })[0]?.slots ?? [])[0],
+      async () => graceOf((await rotationStatus(home, { runId: first.id }))[0]?.slots ?? [])[0],
     );
     await session.stop();
     const again = await planFor("udesk", [BOT.apiKey], [`dotenv:${dir}/again.env`]);
@@ -230,13 +230,13 @@ describe("apply, status, resume", () => {
     });
     expect(announced).toBe(session);
     // Resolved once the run is journaled: status shows it at once.
-    expect(findRotation(home, plan.id)?.state).toBeDefined();
+    expect((await findRotation(home, plan.id))?.state).toBeDefined();
     const report = await session.done;
     seen.push(JSON.stringify(report));
     expect(report.summary).toMatchObject({ total: 1, finished: 1, failed: 0 });
     expect(session.active).toBe(false);
     expect(await control.keyStatus(BOT.apiKey)).toBe("revoked");
-    const [status] = rotationStatus(home, { runId: plan.id });
+    const [status] = await rotationStatus(home, { runId: plan.id });
     expect(status?.status).toMatchObject({
       id: plan.id,
       state: "finished",
@@ -250,8 +250,10 @@ describe("apply, status, resume", () => {
     ).toEqual(
       expect.arrayContaining(["creating", "created", "verified", "delivered", "revoked", "dead", "finished"]),
     );
-    expect(auditOf("rotation.requested")).toHaveLength(1);
-    expect(auditOf("rotation.finished").length + auditOf("rotation.old-key-dead").length).toBeGreaterThan(0);
+    expect(await auditOf("rotation.requested")).toHaveLength(1);
+    expect(
+      (await auditOf("rotation.finished")).length + (await auditOf("rotation.old-key-dead")).length,
+    ).toBeGreaterThan(0);
   });
 
   it("resumes a stopped run from where it stood, audits rotation.resumed first, and reports a settled run", async () => {
@@ -266,10 +268,12 @@ describe("apply, status, resume", () => {
     });
     const interrupted = await first.done;
     expect(interrupted.summary).toMatchObject({ total: 1, active: 1 });
-    expect(rotationStatus(home, { runId: plan.id })[0]?.slots.map((s) => s.step)).toEqual(["planned"]);
-    expect(auditOf("rotation.resumed")).toEqual([]);
+    expect((await rotationStatus(home, { runId: plan.id }))[0]?.slots.map((s) => s.step)).toEqual([
+      "planned",
+    ]);
+    expect(await auditOf("rotation.resumed")).toEqual([]);
 
-    let startedAt = -1;
+    let startedAt: Promise<number> = Promise.resolve(-1);
     const outcome = await resumeRotation(home, {
       runId: plan.id,
       allowPrograms: false,
@@ -277,13 +281,14 @@ describe("apply, status, resume", () => {
       overrides: { concurrency: 2 },
       env: {},
       onStart: () => {
-        startedAt = auditOf("rotation.resumed").length;
+        // Read when the engine is handed the run (the store reads at once when no write is open).
+        startedAt = auditOf("rotation.resumed").then((entries) => entries.length);
       },
     });
     expect(outcome.settled).toBeUndefined();
     // rotation.resumed is written before the engine starts, with who resumed and the options given now.
-    expect(startedAt).toBe(1);
-    const [resumed] = auditOf("rotation.resumed");
+    expect(await startedAt).toBe(1);
+    const [resumed] = await auditOf("rotation.resumed");
     expect(resumed).toMatchObject({ subject: plan.id, details: { concurrency: 2, from: "web" } });
     const report = await (outcome.session as RotationSession).done;
     expect(report.summary).toMatchObject({ finished: 1 });
@@ -293,20 +298,20 @@ describe("apply, status, resume", () => {
     const settled = await resumeRotation(home, { runId: plan.id, allowPrograms: true, env: {} });
     expect(settled.session).toBeUndefined();
     expect(settled.settled).toMatchObject({ runId: plan.id, state: "finished" });
-    expect(auditOf("rotation.resumed")).toHaveLength(1);
+    expect(await auditOf("rotation.resumed")).toHaveLength(1);
   });
 
   it("status lists the newest runs, and an unknown id shows nothing", async () => {
-    expect(rotationStatus(home)).toEqual([]);
+    expect(await rotationStatus(home)).toEqual([]);
     const plan = await planFor("udesk", [BOT.apiKey], [`dotenv:${dir}/bot.env`]);
     const stopped = new AbortController();
     stopped.abort();
     await (await applyRotation(home, { plan, options: DEFAULT_RUN_OPTIONS, env: {}, signal: stopped.signal }))
       .done;
-    const runs = rotationStatus(home);
+    const runs = await rotationStatus(home);
     expect(runs.map((r) => r.status.id)).toEqual([plan.id]);
     expect(runs[0]?.status).toMatchObject({ state: "active", report: { summary: { total: 1, active: 1 } } });
-    expect(rotationStatus(home, { runId: "rot-zzzzzz" })).toEqual([]);
+    expect(await rotationStatus(home, { runId: "rot-zzzzzz" })).toEqual([]);
   });
 });
 
@@ -324,9 +329,9 @@ describe("abort", () => {
     });
     await until(
       "the grace period",
-      () => graceOf(rotationStatus(home, { runId: plan.id })[0]?.slots ?? [])[0],
+      async () => graceOf((await rotationStatus(home, { runId: plan.id }))[0]?.slots ?? [])[0],
     );
-    const newApiKey = rotationStatus(home, { runId: plan.id })[0]?.slots[0]?.newApiKey as string;
+    const newApiKey = (await rotationStatus(home, { runId: plan.id }))[0]?.slots[0]?.newApiKey as string;
     let stoppedFirst = false;
     const report = await abortRotationRun(home, {
       runId: plan.id,
@@ -343,7 +348,7 @@ describe("abort", () => {
     expect(await control.keyStatus(BOT.apiKey)).toBe("active");
     expect(await control.keyStatus(newApiKey)).toBe("revoked");
     expect(readFileSync(envFile, "utf8")).toContain(`API_KEY='${BOT.apiKey}'`);
-    expect(auditOf("rotation.abort-requested")).toHaveLength(1);
+    expect(await auditOf("rotation.abort-requested")).toHaveLength(1);
   });
 
   it("never resumes or aborts a run with programs where none may run (CLI_ONLY), and records nothing", async () => {
@@ -374,9 +379,11 @@ describe("abort", () => {
       expect(error.message).toMatch(/exec:.*--check-cmd/);
     }
     expect(existsSync(marker)).toBe(false);
-    expect(auditOf("rotation.resumed")).toEqual([]);
-    expect(auditOf("rotation.abort-requested")).toEqual([]);
-    expect(rotationStatus(home, { runId: plan.id })[0]?.slots.map((s) => s.step)).toEqual(["planned"]);
+    expect(await auditOf("rotation.resumed")).toEqual([]);
+    expect(await auditOf("rotation.abort-requested")).toEqual([]);
+    expect((await rotationStatus(home, { runId: plan.id }))[0]?.slots.map((s) => s.step)).toEqual([
+      "planned",
+    ]);
   });
 });
 
@@ -409,7 +416,7 @@ describe("an assisted slot's new key", () => {
     );
     expect(elsewhere.code).toBe("NOT_WAITING");
     // Nothing reached the engine: no refusal was journaled, nothing is in the vault.
-    expect(auditOf("rotation.new-key-refused")).toEqual([]);
+    expect(await auditOf("rotation.new-key-refused")).toEqual([]);
 
     await session.stop();
     const report = await session.done;
@@ -471,7 +478,7 @@ describe("refusals before anything happens", () => {
       .done;
     const other = await planFor("udesk", [BOT2.apiKey], [`dotenv:${dir}/bot2.env`]);
     const stateFile = home.paths.state;
-    home.close();
+    await home.close();
     chmodSync(stateFile, 0o400);
     try {
       home = KeywardHome.open(join(dir, "home"), {
@@ -489,9 +496,9 @@ describe("refusals before anything happens", () => {
         expect(error.message).toMatch(/is read-only/);
       }
       expect(await control.state()).toEqual(before);
-      expect(findRotation(home, other.id)).toBeUndefined();
+      expect(await findRotation(home, other.id)).toBeUndefined();
     } finally {
-      home.close();
+      await home.close();
       chmodSync(stateFile, 0o600);
       home = KeywardHome.open(join(dir, "home"), {
         passphrase: async () => new Secret(PASSPHRASE),

@@ -102,8 +102,9 @@ describe("verified is proven, not claimed", () => {
         adapterFor: () => adapter,
         credentialsFor: (key: KeyRecord) => secrets.get(key.apiKey),
         audit: {
-          append: (action, subject, details) =>
-            audit.push({ action, subject, ...(details ? { details } : {}) }),
+          append: async (action, subject, details) => {
+            audit.push({ action, subject, ...(details ? { details } : {}) });
+          },
         },
         onEvent: (e) => events.push(e),
         manual: { wait: false, timeoutMs: 0, pollMs: 10 },
@@ -181,8 +182,8 @@ describe("verified is proven, not claimed", () => {
       ({ home, dir } = testHome);
       await addAccount(home, { name: "vdesk", exchange: "okx", endpoint: sim.okx }, creds(ADMIN));
     });
-    afterEach(() => {
-      testHome?.remove();
+    afterEach(async () => {
+      await testHome?.remove();
     });
 
     async function rotateBot(
@@ -212,11 +213,7 @@ describe("verified is proven, not claimed", () => {
       return { report, envFile, env };
     }
 
-    const auditActions = () =>
-      home
-        .auditLog()
-        .list()
-        .map((e) => e.action);
+    const auditActions = async () => (await home.auditLog().list()).map((e) => e.action);
 
     it("without faults the rotation finishes and the old key is dead", async () => {
       const { report, envFile } = await rotateBot();
@@ -235,8 +232,8 @@ describe("verified is proven, not claimed", () => {
       expect(slot?.error?.message).toContain("does not authenticate");
       expect(await control.keyStatus(BOT.apiKey)).toBe("active");
       expect(readFileSync(envFile, "utf8")).toBe(env);
-      expect(auditActions()).not.toContain("rotation.revoking");
-      expect(auditActions()).not.toContain("rotation.new-key-verified");
+      expect(await auditActions()).not.toContain("rotation.revoking");
+      expect(await auditActions()).not.toContain("rotation.new-key-verified");
     });
 
     it("a new key with other permissions than asked stops the rotation: the old key is not revoked", async () => {
@@ -268,7 +265,7 @@ describe("verified is proven, not claimed", () => {
       expect(slot?.error?.code).toBe("VERIFICATION_FAILED");
       expect(slot?.error?.message).toMatch(/could not be proven dead: list: STILL LISTED/);
       expect(await control.keyStatus(BOT.apiKey)).toBe("active");
-      expect(auditActions()).not.toContain("rotation.old-key-dead");
+      expect(await auditActions()).not.toContain("rotation.old-key-dead");
     });
   });
 });

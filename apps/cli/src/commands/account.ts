@@ -93,7 +93,10 @@ export async function accountAdd(
 
 export async function accountList(globals: GlobalOptions, opts: { json?: boolean }): Promise<ExitCode> {
   return withHome(globals, async (home) => {
-    const rows = listAccounts(home).map(({ tracked, ...a }) => ({ ...a, trackedKeys: tracked.length }));
+    const rows = (await listAccounts(home)).map(({ tracked, ...a }) => ({
+      ...a,
+      trackedKeys: tracked.length,
+    }));
     if (opts.json) printJson(rows);
     else if (rows.length === 0)
       out(`No accounts yet. Add one: keyward account add <${EXCHANGE_IDS.join("|")}> <name>`);

@@ -7,7 +7,7 @@ import {
   checkHomePrivacy,
   homePaths,
   KeywardHome,
-  StateDatabase,
+  SqliteStateStore,
 } from "@keyward/core";
 import { homeDir, passphraseProvider } from "../context.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
@@ -19,14 +19,14 @@ function openAudit(globals: GlobalOptions) {
   const paths = homePaths(homeDir(globals));
   // A log another user can rewrite proves nothing (its hash chain can be recomputed): refuse it.
   checkHomePrivacy(paths, { fix: false });
-  const state = StateDatabase.open(paths.state, { readonly: true });
+  const state = SqliteStateStore.open(paths.state, { readonly: true });
   return { state, log: new AuditLog(state) };
 }
 
 export async function auditList(globals: GlobalOptions, opts: { json?: boolean }): Promise<ExitCode> {
   const { state, log } = openAudit(globals);
   try {
-    const entries = log.list();
+    const entries = await log.list();
     if (opts.json) printJson(entries);
     else if (entries.length === 0) out("The audit log is empty.");
     else {
@@ -46,7 +46,7 @@ export async function auditList(globals: GlobalOptions, opts: { json?: boolean }
     }
     return EXIT.OK;
   } finally {
-    state.close();
+    await state.close();
   }
 }
 
@@ -99,9 +99,9 @@ async function verifyHome(
     if (!existsSync(home.paths.state) && vault.auditKey() !== undefined) {
       return { ok: false, entries: 0, brokenAt: 1, reason: "missing table" };
     }
-    return home.auditLog().verify(expectHead === undefined ? {} : { expectHead });
+    return await home.auditLog().verify(expectHead === undefined ? {} : { expectHead });
   } finally {
-    home.close();
+    await home.close();
   }
 }
 

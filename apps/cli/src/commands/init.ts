@@ -23,6 +23,6 @@ export async function init(globals: GlobalOptions): Promise<ExitCode> {
     }
     return EXIT.OK;
   } finally {
-    home.close();
+    await home.close();
   }
 }

@@ -183,7 +183,7 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
     // Progress lines on a terminal, and without --json; a script reading --json gets a quiet stderr.
     const progress = !opts.json || process.stderr.isTTY ? err : undefined;
     let checklist = 0;
-    const session = startRevoke(home, plan, {
+    const session = await startRevoke(home, plan, {
       // The adapters that listed the keys (their rate-limit windows already hold those requests).
       adapterFor: async (name) => inventory.adapters.get(name) ?? home.adapterFor(name),
       manual: { wait: opts.wait, timeoutMs, pollMs: 2000 },

@@ -198,14 +198,14 @@ export async function rotateApply(
 }
 
 /** The run an optional ID names, else the newest active one. */
-function pickRun(home: KeywardHome, id: string | undefined, what: string): string {
+async function pickRun(home: KeywardHome, id: string | undefined, what: string): Promise<string> {
   const journal = readOnlyJournal(home);
   if (id) {
-    const run = journal.run(id);
+    const run = await journal.run(id);
     if (!run) throw usageError(`no rotation ${id}`, "See them with `keyward rotate status`.");
     return run.id;
   }
-  const active = journal.runs({ active: true });
+  const active = await journal.runs({ active: true });
   const run = active[0];
   if (!run)
     throw usageError(
@@ -227,7 +227,7 @@ export async function rotateResume(
   opts: RunFlags,
 ): Promise<ExitCode> {
   return withHome(globals, async (home) => {
-    const runId = pickRun(home, id, "resume");
+    const runId = await pickRun(home, id, "resume");
     // Options given now replace the journaled ones for this run's remaining work.
     const given = runOptions(opts, home);
     const overrides = {
@@ -254,7 +254,7 @@ export async function rotateStatus(
   opts: { json?: boolean },
 ): Promise<ExitCode> {
   return withHome(globals, async (home) => {
-    const runs = rotationStatus(home, id ? { runId: id } : { limit: 20 });
+    const runs = await rotationStatus(home, id ? { runId: id } : { limit: 20 });
     if (id && runs.length === 0)
       throw usageError(`no rotation ${id}`, "See them with `keyward rotate status`.");
     if (opts.json) printJson({ runs: runs.map((r) => r.status) });
@@ -269,7 +269,7 @@ export async function rotateAbort(
   opts: { json?: boolean },
 ): Promise<ExitCode> {
   return withHome(globals, async (home) => {
-    const runId = pickRun(home, id, "abort");
+    const runId = await pickRun(home, id, "abort");
     const report = await abortRotationRun(home, { runId, allowPrograms: true, env: process.env });
     if (opts.json) printJson(report);
     else {

@@ -80,6 +80,6 @@ export async function web(globals: GlobalOptions, opts: WebOptions): Promise<Exi
     await server.close();
     return EXIT.OK;
   } finally {
-    home.close();
+    await home.close();
   }
 }

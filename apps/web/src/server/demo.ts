@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     );
     say(`Simulator: OKX ${sim.okx}, Bitfinex ${sim.bitfinex}, control ${sim.control}`);
     say(`Setting up a throwaway Keyward home in ${dir} (accounts are probed before they are stored)…`);
-    (await setupHome(dir, demoSeed(scenario, sim))).close();
+    await (await setupHome(dir, demoSeed(scenario, sim))).close();
     const home = KeywardHome.open(dir, { passphrase: async () => new Secret(PASSPHRASE), actor: "web:demo" });
     // The server's start-up lines (where it serves, the login URL) would land above the instructions:
     // the demo prints them in its closing block instead. Its log lines (the inventory prefetch, later

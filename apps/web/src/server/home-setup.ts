@@ -56,7 +56,7 @@ export async function setupHome(dir: string, seed: HomeSeed): Promise<KeywardHom
     }
     return home;
   } catch (error) {
-    home.close();
+    await home.close();
     throw error;
   }
 }

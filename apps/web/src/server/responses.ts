@@ -10,11 +10,12 @@ import type { SecretGuard } from "./secret-guard.js";
 /**
  * A JSON answer, withheld if it would carry a secret from the vault. Typed like Hono's `c.json` (the
  * value's JSON shape and the status), so the routes' answers reach the UI's client (`hc<AppType>`) as
- * types; a withheld answer is the 500 error every route may answer.
+ * types; a withheld answer is the 500 error every route may answer. A promise is never a response body
+ * (it would serialise as `{}`): awaiting it is the caller's job.
  */
 export type Send = <T, S extends 200 | 202 = 200>(
   c: Context,
-  value: T,
+  value: T extends PromiseLike<unknown> ? never : T,
   status?: S,
 ) => Promise<Response & TypedResponse<JSONParsed<T>, S, "json">>;
 

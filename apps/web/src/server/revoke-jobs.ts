@@ -78,13 +78,21 @@ const view = (r: RevokeKeyResult & { pending?: boolean }): ResultView => ({
 /** A revoke session with an id and the log of its events as the browser sees them. */
 export class RevokeJob extends JobEventLog {
   readonly id = randomUUID();
-  readonly session: RevokeSession;
+  // Set by `start` before any event: a session's events arrive only after it was handed over.
+  session!: RevokeSession;
   error: JobView["error"] = null;
 
-  /** `start` starts the session with the listener that records its events here. */
-  constructor(start: (onEvent: (event: RevokeSessionEvent) => void) => RevokeSession) {
+  private constructor() {
     super();
-    this.session = start((e) => this.record(e));
+  }
+
+  /** `start` starts the session with the listener that records its events here. */
+  static async start(
+    start: (onEvent: (event: RevokeSessionEvent) => void) => Promise<RevokeSession>,
+  ): Promise<RevokeJob> {
+    const job = new RevokeJob();
+    job.session = await start((e) => job.record(e));
+    return job;
   }
 
   get active(): boolean {
@@ -169,6 +177,7 @@ export interface RevokeJobsOptions {
 export class RevokeJobs {
   readonly #plans = new PlanStore<RevokePlan>(PLAN_TTL_MS);
   readonly #jobs = new Map<string, RevokeJob>();
+  #starting = false;
 
   constructor(private readonly options: RevokeJobsOptions) {}
 
@@ -229,7 +238,7 @@ export class RevokeJobs {
     }
     requireConfirmation(plan.items.length, confirm, "revoke", "Nothing was revoked.");
     const running = this.active();
-    if (running) {
+    if (running || this.#starting) {
       throw new HttpError(
         409,
         "REVOKE_RUNNING",
@@ -239,23 +248,31 @@ export class RevokeJobs {
     }
     const { home, inventory, manual, log } = this.options;
     // Refused (AUDIT_UNAVAILABLE, 503) before the plan is used when the audit log cannot be written.
-    const job = new RevokeJob((onEvent) =>
-      startRevoke(home, plan, {
-        adapterFor: async (name) => {
-          const adapter = (await inventory.adapters()).get(name);
-          if (!adapter) throw new HttpError(404, "ACCOUNT_NOT_FOUND", `no account ${name}`);
-          return adapter;
-        },
-        manual: { wait: true, ...manual },
-        onEvent: (e) => {
-          onEvent(e);
-          if (e.type !== "finished" && e.type !== "error") return;
-          log(`revoke ${job.id}: ${job.status} ${JSON.stringify(job.summary())}`);
-          // The inventory changed: fetch it again in the background for the next page load.
-          inventory.refresh().catch(() => {});
-        },
-      }),
-    );
+    // No second revoke may start while this one awaits its start (the check above and the registration
+    // below are no longer in one synchronous step).
+    this.#starting = true;
+    let job: RevokeJob;
+    try {
+      job = await RevokeJob.start((onEvent) =>
+        startRevoke(home, plan, {
+          adapterFor: async (name) => {
+            const adapter = (await inventory.adapters()).get(name);
+            if (!adapter) throw new HttpError(404, "ACCOUNT_NOT_FOUND", `no account ${name}`);
+            return adapter;
+          },
+          manual: { wait: true, ...manual },
+          onEvent: (e) => {
+            onEvent(e);
+            if (e.type !== "finished" && e.type !== "error") return;
+            log(`revoke ${job.id}: ${job.status} ${JSON.stringify(job.summary())}`);
+            // The inventory changed: fetch it again in the background for the next page load.
+            inventory.refresh().catch(() => {});
+          },
+        }),
+      );
+    } finally {
+      this.#starting = false;
+    }
     this.#plans.markUsed(planId);
     this.#jobs.set(job.id, job);
     while (this.#jobs.size > MAX_JOBS_KEPT) {

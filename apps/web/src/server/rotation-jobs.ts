@@ -156,7 +156,7 @@ export class RotationJobs {
   }
 
   async resume(runId: string): Promise<RotationJob> {
-    this.#run(runId);
+    await this.#run(runId);
     this.#refuseRunning(runId);
     const job = new RotationJob(runId);
     const outcome = await resumeRotation(this.options.home, {
@@ -191,7 +191,7 @@ export class RotationJobs {
 
   /** Undoes what can be undone (core's use case); a run this server drives is stopped first. */
   async abort(runId: string): Promise<AbortReport> {
-    this.#run(runId);
+    await this.#run(runId);
     const report = await abortRotationRun(this.options.home, {
       runId,
       allowPrograms: false,
@@ -219,13 +219,15 @@ export class RotationJobs {
     session.provideCredentials(slot, credentials);
   }
 
-  runs(): RotationRunView[] {
-    return rotationStatus(this.options.home, { limit: 20 }).map(({ run, slots }) => this.#view(run, slots));
+  async runs(): Promise<RotationRunView[]> {
+    return (await rotationStatus(this.options.home, { limit: 20 })).map(({ run, slots }) =>
+      this.#view(run, slots),
+    );
   }
 
-  view(runId: string): RotationRunView {
-    const run = this.#run(runId);
-    return this.#view(run, readOnlyJournal(this.options.home).slots(runId));
+  async view(runId: string): Promise<RotationRunView> {
+    const run = await this.#run(runId);
+    return this.#view(run, await readOnlyJournal(this.options.home).slots(runId));
   }
 
   #view(run: RunRow, slots: SlotRow[]): RotationRunView {
@@ -245,8 +247,8 @@ export class RotationJobs {
     };
   }
 
-  job(runId: string): RotationJob {
-    this.#run(runId);
+  async job(runId: string): Promise<RotationJob> {
+    await this.#run(runId);
     const job = this.#jobs.get(runId);
     if (!job) {
       throw new HttpError(
@@ -265,8 +267,8 @@ export class RotationJobs {
     await Promise.allSettled(active.map((j) => j.done));
   }
 
-  #run(runId: string): RunRow {
-    const run = findRotation(this.options.home, runId);
+  async #run(runId: string): Promise<RunRow> {
+    const run = await findRotation(this.options.home, runId);
     if (!run)
       throw new HttpError(
         404,

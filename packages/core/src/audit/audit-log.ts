@@ -36,7 +36,7 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, write
 import { z } from "zod";
 import { Secret } from "../domain/secret.js";
 import { isKeywardError, KeywardError } from "../errors.js";
-import { isSqliteError, type StateDatabase } from "../store/database.js";
+import { type AuditRecord, StateDamagedError, type StateStore } from "../store/state-store.js";
 import { canonicalJson, type JsonValue } from "./canonical-json.js";
 
 /** prevHash of the first entry. */
@@ -156,19 +156,7 @@ export interface RecordAuthenticator {
 
 /** Same shape as the engines' AuditWriter: an actor is bound once, then append(action, subject, details). */
 export interface AuditLogWriter extends RecordAuthenticator {
-  append(action: string, subject: string, details?: Record<string, unknown>): void;
-}
-
-interface Row {
-  seq: number;
-  ts: string;
-  action: string;
-  actor: string;
-  subject: string;
-  details: string;
-  prev_hash: string;
-  hash: string;
-  mac: string | null;
+  append(action: string, subject: string, details?: Record<string, unknown>): Promise<void>;
 }
 
 type CheckedInput = Pick<AuditEntry, "action" | "actor" | "subject" | "details">;
@@ -180,13 +168,13 @@ interface HeadRow extends AuditHead {
 const TextSchema = z.string().min(1).max(512);
 
 export class AuditLog {
-  readonly #state: StateDatabase;
+  readonly #state: StateStore;
   readonly #now: () => Date;
   readonly #secrets: (() => Iterable<Secret | string | undefined>) | undefined;
   readonly #key: (() => AuditKey | undefined) | undefined;
   readonly #headCopyPath: string | undefined;
 
-  constructor(state: StateDatabase, options: AuditLogOptions = {}) {
+  constructor(state: StateStore, options: AuditLogOptions = {}) {
     this.#state = state;
     this.#now = options.now ?? (() => new Date());
     this.#secrets = options.secrets;
@@ -195,28 +183,28 @@ export class AuditLog {
   }
 
   /** Appends one entry and returns it; throws AUDIT_INVALID or AUDIT_UNAVAILABLE and writes nothing. */
-  append(input: AuditAppendInput, options: AuditAppendOptions = {}): AuditEntry {
+  async append(input: AuditAppendInput, options: AuditAppendOptions = {}): Promise<AuditEntry> {
     const checked = this.#check(input, options);
     const key = this.#key?.();
     if (key === undefined) {
       throw unavailable(
-        `The audit log at ${this.#state.path} cannot be written without its key.`,
+        `The audit log at ${this.#state.location} cannot be written without its key.`,
         "The audit key is kept in the vault and made the first time the vault is opened with a sound, writable audit log: run `keyward audit verify`. (A caller that appends before opening the vault is a bug.)",
       );
     }
-    if (!this.#state.isWritable()) {
-      throw unavailable(`The audit log at ${this.#state.path} is read-only.`);
+    if (!(await this.#state.isWritable())) {
+      throw unavailable(`The audit log at ${this.#state.location} is read-only.`);
     }
     let entry: AuditEntry;
     try {
-      entry = this.#state.transaction(() => this.#insert(checked, key));
+      entry = await this.#state.transaction(() => this.#insert(checked, key));
     } catch (error) {
       throw this.#writeError(error);
     }
     // After the OUTERMOST commit, also when the caller's transaction holds this append (the rotation
     // journal's steps): written earlier, the copy would run ahead of the database if the caller rolled
     // back; never written, it would stay behind every rotation and vouch for a log cut back to it.
-    this.#state.afterCommit(() => this.#writeHeadCopy(entry, key));
+    await this.#state.afterCommit(() => this.#writeHeadCopy(entry, key));
     return entry;
   }
 
@@ -231,51 +219,46 @@ export class AuditLog {
     persist: (key: AuditKey) => Promise<void> | void,
   ): Promise<AuditEntry> {
     const checked = this.#check(input, {});
-    if (!this.#state.isWritable()) {
-      throw unavailable(`The audit log at ${this.#state.path} is read-only.`);
+    if (!(await this.#state.isWritable())) {
+      throw unavailable(`The audit log at ${this.#state.location} is read-only.`);
     }
-    const db = this.#state.db;
-    let key: AuditKey | undefined;
-    let entry: AuditEntry;
+    let keyed: { key: AuditKey; entry: AuditEntry };
     try {
-      // A plain BEGIN IMMEDIATE rather than transaction(): the vault is saved (asynchronously) while the
-      // lock is held, so that another process cannot chain onto the head between the two.
-      db.exec("BEGIN IMMEDIATE");
-      try {
-        const head = this.#consistentHead();
-        key = {
+      // The vault is saved while the transaction holds the write lock, so that another process cannot
+      // chain onto the head between the two.
+      keyed = await this.#state.transaction(async () => {
+        const head = await this.#consistentHead();
+        const key: AuditKey = {
           key: new Secret(randomBytes(32).toString("base64")),
           keyedAfter: { seq: head?.seq ?? 0, hash: head?.hash ?? GENESIS_HASH },
         };
-        entry = this.#insert(checked, key, true);
-        // A synchronous persist keeps the whole of keyLog synchronous (it runs before the first await).
-        const persisted = persist(key);
-        if (persisted instanceof Promise) await persisted;
-        db.exec("COMMIT");
-      } finally {
-        if (db.inTransaction) db.exec("ROLLBACK");
-      }
+        const entry = await this.#insert(checked, key, true);
+        await persist(key);
+        return { key, entry };
+      });
     } catch (error) {
       throw this.#writeError(error);
     }
-    this.#writeHeadCopy(entry, key);
-    return entry;
+    await this.#writeHeadCopy(keyed.entry, keyed.key);
+    return keyed.entry;
   }
 
   #writeError(error: unknown): KeywardError {
-    if (isKeywardError(error)) return error;
-    const code = error instanceof Error && "code" in error ? String(error.code) : "unknown error";
+    // The store's own failures (read-only, locked, disk full: STATE_UNAVAILABLE) are the audit log's.
+    if (isKeywardError(error) && error.code !== "STATE_UNAVAILABLE") return error;
+    const cause = isKeywardError(error) && error.cause !== undefined ? error.cause : error;
+    const code = cause instanceof Error && "code" in cause ? String(cause.code) : "unknown error";
     return unavailable(
-      `The audit log at ${this.#state.path} could not be written (${code}).`,
+      `The audit log at ${this.#state.location} could not be written (${code}).`,
       undefined,
       error,
     );
   }
 
   /** The head, checked against the newest row; throws if they disagree. Call inside a write transaction. */
-  #consistentHead(): HeadRow | undefined {
-    const head = this.#readHead();
-    const last = this.#lastRow();
+  async #consistentHead(): Promise<HeadRow | undefined> {
+    const head = await this.#state.auditHead();
+    const last = await this.#state.lastAudit();
     // The head and the newest row must agree before we chain onto them. If they do not, the log
     // was tampered with (or truncated): appending would bury that, so refuse until a person looks.
     if (
@@ -283,15 +266,15 @@ export class AuditLog {
       (head?.hash ?? GENESIS_HASH) !== (last?.hash ?? GENESIS_HASH)
     ) {
       throw unavailable(
-        `The audit log at ${this.#state.path} is inconsistent (its head does not match its last entry).`,
+        `The audit log at ${this.#state.location} is inconsistent (its head does not match its last entry).`,
         TAMPERED_HINT,
       );
     }
     return head;
   }
 
-  #insert(checked: CheckedInput, key: AuditKey, keying = false): AuditEntry {
-    const head = this.#consistentHead();
+  async #insert(checked: CheckedInput, key: AuditKey, keying = false): Promise<AuditEntry> {
+    const head = await this.#consistentHead();
     const current = { seq: head?.seq ?? 0, hash: head?.hash ?? GENESIS_HASH, mac: head?.mac ?? null };
     // Chaining onto a head nobody with the key wrote would launder a forgery: refuse. The head where
     // keying began is acceptable only to keyLog() itself: once keyed, the log is longer than that, and a
@@ -302,11 +285,11 @@ export class AuditLog {
         : keying && current.seq === key.keyedAfter.seq && current.hash === key.keyedAfter.hash;
     if (!authentic) {
       throw unavailable(
-        `The audit log at ${this.#state.path} is not authentic (its head was not written with the vault's audit key).`,
+        `The audit log at ${this.#state.location} is not authentic (its head was not written with the vault's audit key).`,
         TAMPERED_HINT,
       );
     }
-    this.#refuseBehindCopy(current, key);
+    await this.#refuseBehindCopy(current, key);
     const body = {
       seq: current.seq + 1,
       ts: this.#now().toISOString(),
@@ -314,26 +297,10 @@ export class AuditLog {
       prevHash: current.hash,
     };
     const entry: AuditEntry = { ...body, hash: hashEntry(body) };
-    this.#state.db
-      .prepare(
-        "INSERT INTO audit_log (seq, ts, action, actor, subject, details, prev_hash, hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      )
-      .run(
-        entry.seq,
-        entry.ts,
-        entry.action,
-        entry.actor,
-        entry.subject,
-        canonicalJson(entry.details),
-        entry.prevHash,
-        entry.hash,
-        entryMac(key, entry.hash),
-      );
-    this.#state.db
-      .prepare(
-        "INSERT INTO audit_head (id, seq, hash, mac) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, mac = excluded.mac",
-      )
-      .run(entry.seq, entry.hash, headMac(key, entry));
+    await this.#state.appendAudit(
+      { ...entry, details: canonicalJson(entry.details), mac: entryMac(key, entry.hash) },
+      { seq: entry.seq, hash: entry.hash, mac: headMac(key, entry) },
+    );
     return entry;
   }
 
@@ -342,7 +309,7 @@ export class AuditLog {
    * appended to: the copy is written forwards after each append, so going on would soon overwrite the
    * one piece of evidence `verify` has. (A copy that is missing or not authentic is verify's to report.)
    */
-  #refuseBehindCopy(current: AuditHead, key: AuditKey): void {
+  async #refuseBehindCopy(current: AuditHead, key: AuditKey): Promise<void> {
     const path = this.#headCopyPath;
     if (path === undefined) return;
     const copy = readHeadCopy(path);
@@ -352,12 +319,10 @@ export class AuditLog {
         ? undefined
         : copy.seq === current.seq
           ? current.hash
-          : this.#state.db
-              .prepare<[number], { hash: string }>("SELECT hash FROM audit_log WHERE seq = ?")
-              .get(copy.seq)?.hash;
+          : await this.#state.auditHashAt(copy.seq);
     if (held !== copy.hash) {
       throw unavailable(
-        `The audit log at ${this.#state.path} is behind its head copy (${path}): state.db was put back to an older copy or rewritten.`,
+        `The audit log at ${this.#state.location} is behind its head copy (${path}): state.db was put back to an older copy or rewritten.`,
         "Run `keyward audit verify` (it names where the log breaks). If you restored state.db from a backup on purpose, keep a copy of audit-head.json as evidence and move it aside; Keyward refuses destructive actions until then.",
       );
     }
@@ -368,7 +333,7 @@ export class AuditLog {
    * commit and copy, or two processes finishing out of order) is fine; one AHEAD of the database
    * means state.db was rolled back. Written only forwards.
    */
-  #writeHeadCopy(head: AuditHead, key: AuditKey): void {
+  async #writeHeadCopy(head: AuditHead, key: AuditKey): Promise<void> {
     const path = this.#headCopyPath;
     if (path === undefined) return;
     const current = readHeadCopy(path);
@@ -376,9 +341,7 @@ export class AuditLog {
     // Only an entry the database holds: one appended in a savepoint that was rolled back is not.
     let committed: string | undefined;
     try {
-      committed = this.#state.db
-        .prepare<[number], { hash: string }>("SELECT hash FROM audit_log WHERE seq = ?")
-        .get(head.seq)?.hash;
+      committed = await this.#state.auditHashAt(head.seq);
     } catch {
       return;
     }
@@ -404,7 +367,9 @@ export class AuditLog {
   /** Binds an actor (and secrets to check against) for the engines' `append(action, subject, details)`. */
   writer(actor: string, options: AuditAppendOptions = {}): AuditLogWriter {
     return {
-      append: (action, subject, details) => void this.append({ action, actor, subject, details }, options),
+      append: async (action, subject, details) => {
+        await this.append({ action, actor, subject, details }, options);
+      },
       recordMac: (label, text) => this.recordMac(label, text),
       recordMacMatches: (label, text, stored) => this.recordMacMatches(label, text, stored),
     };
@@ -418,7 +383,7 @@ export class AuditLog {
     const key = this.#key?.();
     if (key === undefined) {
       throw unavailable(
-        `Records in ${this.#state.path} cannot be authenticated without the audit key.`,
+        `Records in ${this.#state.location} cannot be authenticated without the audit key.`,
         "The audit key is kept in the vault: open it first. (A caller that does not is a bug.)",
       );
     }
@@ -434,11 +399,10 @@ export class AuditLog {
    * Entries in seq order (oldest first unless `newestFirst`). `since`: entries at or after this time;
    * `afterSeq`: entries after this seq (to follow the log); `limit`: at most this many.
    */
-  list(
+  async list(
     query: { since?: Date | string; afterSeq?: number; limit?: number; newestFirst?: boolean } = {},
-  ): AuditEntry[] {
-    const where: string[] = [];
-    const params: (string | number)[] = [];
+  ): Promise<AuditEntry[]> {
+    let sinceTs: string | undefined;
     if (query.since !== undefined) {
       const since = new Date(query.since);
       if (Number.isNaN(since.getTime())) {
@@ -447,39 +411,36 @@ export class AuditLog {
         });
       }
       // Stored ts are all toISOString() output, so string order is time order.
-      where.push("ts >= ?");
-      params.push(since.toISOString());
+      sinceTs = since.toISOString();
     }
-    if (query.afterSeq !== undefined) {
-      where.push("seq > ?");
-      params.push(Math.trunc(query.afterSeq));
-    }
-    let sql = `SELECT * FROM audit_log${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY seq ${query.newestFirst ? "DESC" : "ASC"}`;
-    if (query.limit !== undefined) {
-      sql += " LIMIT ?";
-      params.push(Math.max(0, Math.trunc(query.limit)));
-    }
-    return this.#damaged(() => this.#state.db.prepare<(string | number)[], Row>(sql).all(...params)).map(
-      fromRow,
+    const rows = await this.#damaged(() =>
+      this.#state.auditRows({
+        ...(sinceTs === undefined ? {} : { sinceTs }),
+        ...(query.afterSeq === undefined ? {} : { afterSeq: query.afterSeq }),
+        ...(query.limit === undefined ? {} : { limit: query.limit }),
+        ...(query.newestFirst ? { newestFirst: true } : {}),
+      }),
     );
+    return rows.map(fromRow);
   }
 
   /** The chain's head as recorded with the last append, or null for an empty log. Not verified. */
-  head(): AuditHead | null {
-    const head = this.#damaged(() => this.#readHead());
+  async head(): Promise<AuditHead | null> {
+    const head = await this.#damaged(() => this.#state.auditHead());
     return head === undefined ? null : { seq: head.seq, hash: head.hash };
   }
 
   /** A missing table or column is a damaged log (AUDIT_UNAVAILABLE naming verify), not an internal error. */
-  #damaged<T>(fn: () => T): T {
+  async #damaged<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return fn();
+      return await fn();
     } catch (error) {
-      if (isSqliteError(error) && /no such (table|column)/.test(error.message)) {
+      if (error instanceof StateDamagedError) {
+        const detail = error.cause instanceof Error ? error.cause.message : error.message;
         throw new KeywardError(
           "AUDIT_UNAVAILABLE",
-          `The audit log at ${this.#state.path} is damaged (${error.message}).`,
-          { hint: TAMPERED_HINT },
+          `The audit log at ${this.#state.location} is damaged (${detail}).`,
+          { hint: TAMPERED_HINT, cause: error },
         );
       }
       throw error;
@@ -490,24 +451,21 @@ export class AuditLog {
    * Re-checks the whole chain, every MAC (with a key), the head, its copy and `expectHead`; names the
    * FIRST broken entry. Works read-only. A missing table is a broken log, not an error.
    */
-  verify(options: AuditVerifyOptions = {}): AuditVerifyResult {
+  async verify(options: AuditVerifyOptions = {}): Promise<AuditVerifyResult> {
     const key = this.#key?.();
     // Read before the rows: the copy is written after each commit, so read first it cannot be ahead
     // of the rows read next unless the database really went back.
     const copy = this.#headCopyPath === undefined ? "missing" : readHeadCopy(this.#headCopyPath);
-    const tables = this.#state.db
-      .prepare<[], { name: string }>(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('audit_log', 'audit_head')",
-      )
-      .all();
-    if (tables.length !== 2) return { ok: false, entries: 0, brokenAt: 1, reason: "missing table" };
+    const missing: AuditVerifyResult = { ok: false, entries: 0, brokenAt: 1, reason: "missing table" };
     try {
-      // One read transaction: a concurrent append cannot slip between reading the rows and the head.
-      return this.#state.db.transaction(() => this.#verify(key, copy, options.expectHead))();
+      if (!(await this.#state.auditPresent())) return missing;
+      // One snapshot: a concurrent append cannot slip between reading the rows and the head.
+      const [head, rows] = await this.#state.snapshot(
+        async () => [(await this.#state.auditHead()) ?? null, await this.#state.auditRows()] as const,
+      );
+      return this.#verify(key, copy, options.expectHead, head, rows);
     } catch (error) {
-      if (isSqliteError(error) && /no such (table|column)/.test(error.message)) {
-        return { ok: false, entries: 0, brokenAt: 1, reason: "missing table" };
-      }
+      if (error instanceof StateDamagedError) return missing;
       throw error;
     }
   }
@@ -516,8 +474,9 @@ export class AuditLog {
     key: AuditKey | undefined,
     copy: HeadRow | "missing",
     expect: AuditHead | undefined,
+    head: HeadRow | null,
+    rows: readonly AuditRecord[],
   ): AuditVerifyResult {
-    const head = this.#readHead() ?? null;
     const keyedAfter = key?.keyedAfter.seq ?? Number.POSITIVE_INFINITY;
     // The hashes at the seqs something else vouches for: the vault's keyedAfter, the copy, expectHead.
     const pinned = new Map<number, string>();
@@ -535,7 +494,7 @@ export class AuditLog {
       brokenAt,
       reason,
     });
-    for (const row of this.#state.db.prepare<[], Row>("SELECT * FROM audit_log ORDER BY seq").iterate()) {
+    for (const row of rows) {
       if (row.seq !== expectedSeq) return fail(expectedSeq, "sequence gap");
       let details: unknown;
       try {
@@ -550,12 +509,12 @@ export class AuditLog {
         actor: row.actor,
         subject: row.subject,
         details,
-        prevHash: row.prev_hash,
+        prevHash: row.prevHash,
       };
       if (safeHash(body) !== row.hash) return fail(row.seq, "hash mismatch");
       // The hash is over the PARSED details: other bytes that parse the same would go unnoticed.
       if (safeCanonical(details) !== row.details) return fail(row.seq, "not canonical");
-      if (row.prev_hash !== prevHash) return fail(row.seq, "prev-hash mismatch");
+      if (row.prevHash !== prevHash) return fail(row.seq, "prev-hash mismatch");
       if (key !== undefined && row.seq > keyedAfter && !macMatches(row.mac, entryMac(key, row.hash))) {
         return fail(row.seq, "mac mismatch");
       }
@@ -646,16 +605,6 @@ export class AuditLog {
       details: JSON.parse(text) as { [key: string]: JsonValue },
     };
   }
-
-  #readHead(): HeadRow | undefined {
-    return this.#state.db.prepare<[], HeadRow>("SELECT seq, hash, mac FROM audit_head WHERE id = 1").get();
-  }
-
-  #lastRow(): AuditHead | undefined {
-    return this.#state.db
-      .prepare<[], AuditHead>("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-      .get();
-  }
 }
 
 export const hashEntry = (body: Omit<AuditEntry, "hash">): string =>
@@ -728,7 +677,7 @@ function safeHash(body: Omit<AuditEntry, "hash" | "details"> & { details: unknow
   }
 }
 
-function fromRow(row: Row): AuditEntry {
+function fromRow(row: AuditRecord): AuditEntry {
   return {
     seq: row.seq,
     ts: row.ts,
@@ -737,7 +686,7 @@ function fromRow(row: Row): AuditEntry {
     subject: row.subject,
     // The column is CHECKed json_valid and written by append(); verify() is the integrity check.
     details: JSON.parse(row.details) as { [key: string]: JsonValue },
-    prevHash: row.prev_hash,
+    prevHash: row.prevHash,
     hash: row.hash,
   };
 }

@@ -62,7 +62,7 @@ export async function addAccount(
   await vault.save();
   home.config.accounts.push(account);
   await home.saveConfig();
-  home.audit().append("account.added", account.name, {
+  await home.audit().append("account.added", account.name, {
     exchange: account.exchange,
     permissions: health.permissions,
     master: health.master,
@@ -78,16 +78,16 @@ export async function removeAccount(
 ): Promise<{ account: Account; trackedKeys: number }> {
   const account = home.account(name);
   const vault = await home.vault();
-  const tracked = home.tracked().list({ account: account.name });
+  const tracked = await home.tracked().list({ account: account.name });
   vault.delete(account.credentialsRef);
   for (const t of tracked) if (t.credentialsRef) vault.delete(t.credentialsRef);
   await vault.save();
-  for (const t of tracked) home.tracked().remove(account.name, t.apiKey);
+  for (const t of tracked) await home.tracked().remove(account.name, t.apiKey);
   // A later account of the same name must not be shown this one's keys as stale.
-  home.inventoryCache().delete(account.name);
+  await home.inventoryCache().delete(account.name);
   home.config.accounts = home.config.accounts.filter((a) => a !== account);
   await home.saveConfig();
-  home
+  await home
     .audit()
     .append("account.removed", account.name, { exchange: account.exchange, trackedKeys: tracked.length });
   return { account, trackedKeys: tracked.length };
@@ -105,7 +105,7 @@ export async function trackKey(
 ): Promise<{ id: string; probe: ProbeResult }> {
   const account = home.account(accountName);
   if (!label.trim()) throw new KeywardError("CONFIG_INVALID", "label: must not be empty");
-  if (home.tracked().get(account.name, credentials.apiKey)) {
+  if (await home.tracked().get(account.name, credentials.apiKey)) {
     throw new KeywardError("CONFIG_INVALID", `that key is already tracked for "${account.name}"`, {
       hint: "Untrack it first to replace its credentials.",
     });
@@ -126,19 +126,20 @@ export async function trackKey(
   await vault.save();
   const meta: Record<string, string> = { ...(probe.meta ?? {}) };
   if (probe.status === "alive") meta[ALIVE_FROM_HERE_META] = "1";
-  home.tracked().add({ account: account.name, apiKey: credentials.apiKey, label, credentialsRef: ref, meta });
+  await home
+    .tracked()
+    .add({ account: account.name, apiKey: credentials.apiKey, label, credentialsRef: ref, meta });
   const id = keyId(account.exchange, account.name, null, credentials.apiKey);
-  home.audit().append("key.tracked", id, { label, probe: probe.status });
+  await home.audit().append("key.tracked", id, { label, probe: probe.status });
   return { id, probe };
 }
 
 /** Forgets a tracked key by id (`exchange:account:-:apiKey`) or bare API key. */
 export async function untrackKey(home: KeywardHome, id: string): Promise<{ account: string; label: string }> {
   const apiKey = id.split(":").at(-1) ?? id;
-  const row = home
-    .tracked()
-    .list()
-    .find((r) => r.apiKey === apiKey && (id === apiKey || id.includes(`:${r.account}:`)));
+  const row = (await home.tracked().list()).find(
+    (r) => r.apiKey === apiKey && (id === apiKey || id.includes(`:${r.account}:`)),
+  );
   if (!row) {
     throw new KeywardError("KEY_NOT_FOUND", `no tracked key "${id}"`, {
       hint: "Run `keyward keys` to see tracked keys and their ids.",
@@ -150,7 +151,7 @@ export async function untrackKey(home: KeywardHome, id: string): Promise<{ accou
     vault.delete(row.credentialsRef);
     await vault.save();
   }
-  home.tracked().remove(row.account, row.apiKey);
-  home.audit().append("key.untracked", `${row.account}:${row.apiKey}`, { label: row.label });
+  await home.tracked().remove(row.account, row.apiKey);
+  await home.audit().append("key.untracked", `${row.account}:${row.apiKey}`, { label: row.label });
   return { account: row.account, label: row.label };
 }

@@ -18,8 +18,10 @@ import { type Credentials, secretsOf } from "../domain/credentials.js";
 import type { Account, KeyRecord } from "../domain/schemas.js";
 import type { Secret } from "../domain/secret.js";
 import { isKeywardError, KeywardError } from "../errors.js";
-import { STATE_DB_FILE_NAME, StateDatabase } from "../store/database.js";
 import { InventoryCache } from "../store/inventory-cache.js";
+import { STATE_DB_FILE_NAME } from "../store/sqlite/database.js";
+import { SqliteStateStore } from "../store/sqlite/sqlite-state-store.js";
+import type { StateStore } from "../store/state-store.js";
 import { TrackedKeysRepository } from "../store/tracked-keys.js";
 import { writeFileAtomic } from "../vault/atomic-write.js";
 import { VAULT_FILE_NAME, Vault, type VaultOptions } from "../vault/vault.js";
@@ -69,7 +71,7 @@ export class KeywardHome {
   #vault: Promise<Vault> | undefined;
   /** The vault once open: audit appends are checked against its secrets. */
   #opened: Vault | undefined;
-  #state: StateDatabase | undefined;
+  #state: StateStore | undefined;
 
   private constructor(dir: string, config: Config, options: HomeOptions) {
     this.paths = homePaths(dir);
@@ -165,7 +167,7 @@ export class KeywardHome {
   async #keyAudit(vault: Vault): Promise<void> {
     if (vault.auditKey() !== undefined || this.#options.readonlyState) return;
     const state = this.state();
-    if (!state.isWritable()) return;
+    if (!(await state.isWritable())) return;
     try {
       await this.auditLog().keyLog(this.#keyedEntry(), async (key) => {
         vault.setAuditKey(key);
@@ -201,8 +203,9 @@ export class KeywardHome {
     return this.vault();
   }
 
-  state(): StateDatabase {
-    this.#state ??= StateDatabase.open(
+  /** The state store (SQLite, `state.db`), opened on first use. */
+  state(): StateStore {
+    this.#state ??= SqliteStateStore.open(
       this.paths.state,
       this.#options.readonlyState ? { readonly: true } : {},
     );
@@ -283,17 +286,15 @@ export class KeywardHome {
         hint: `Remove the account and add it again: keyward account remove ${account.name}; keyward account add …`,
       });
     }
-    const tracked: TrackedKey[] = this.tracked()
-      .list({ account: account.name })
-      .map((row) => {
-        const creds = row.credentialsRef ? vault.get(row.credentialsRef) : undefined;
-        return {
-          apiKey: row.apiKey,
-          label: row.label,
-          meta: row.meta,
-          ...(creds ? { credentials: creds } : {}),
-        };
-      });
+    const tracked: TrackedKey[] = (await this.tracked().list({ account: account.name })).map((row) => {
+      const creds = row.credentialsRef ? vault.get(row.credentialsRef) : undefined;
+      return {
+        apiKey: row.apiKey,
+        label: row.label,
+        meta: row.meta,
+        ...(creds ? { credentials: creds } : {}),
+      };
+    });
     return factory({ account, credentials, tracked }, options);
   }
 
@@ -333,15 +334,16 @@ export class KeywardHome {
     const account = this.account(key.account);
     const own = vault.get(account.credentialsRef);
     if (own && own.apiKey === key.apiKey) return own;
-    const row = this.tracked().get(account.name, key.apiKey);
+    const row = await this.tracked().get(account.name, key.apiKey);
     if (row?.credentialsRef) return vault.get(row.credentialsRef);
     // Keys a rotation created (or was given) keep their credentials under their key id.
     const rotated = vault.get(keyRef(key.id));
     return rotated && rotated.apiKey === key.apiKey ? rotated : undefined;
   }
 
-  close(): void {
-    this.#state?.close();
+  async close(): Promise<void> {
+    const state = this.#state;
     this.#state = undefined;
+    await state?.close();
   }
 }

@@ -30,28 +30,28 @@ export interface AccountInventory {
 
 /** Where the last successful inventory of each account is kept (store/inventory-cache.ts). */
 export interface InventoryCacheStore {
-  get(account: string): { fetchedAt: string; records: KeyRecord[] } | undefined;
-  put(account: string, records: readonly KeyRecord[], fetchedAt?: Date): void;
+  get(account: string): Promise<{ fetchedAt: string; records: KeyRecord[] } | undefined>;
+  put(account: string, records: readonly KeyRecord[], fetchedAt?: Date): Promise<void>;
 }
 
 /**
  * Drops keys proven revoked from the last listing (keeping its date), so that an account that cannot
  * be listed later does not show them as live keys to revoke again. Only a cache: failures are ignored.
  */
-export function forgetRevoked(
+export async function forgetRevoked(
   cache: InventoryCacheStore,
   results: readonly { account: string; apiKey: string; outcome: string; verified: boolean }[],
-): void {
+): Promise<void> {
   const gone = results.filter(
     (r) => r.verified && (r.outcome === "revoked" || r.outcome === "already-revoked"),
   );
   for (const account of new Set(gone.map((r) => r.account))) {
     try {
-      const cached = cache.get(account);
+      const cached = await cache.get(account);
       if (!cached) continue;
       const dead = new Set(gone.filter((r) => r.account === account).map((r) => r.apiKey));
       const kept = cached.records.filter((k) => !dead.has(k.apiKey));
-      if (kept.length !== cached.records.length) cache.put(account, kept, new Date(cached.fetchedAt));
+      if (kept.length !== cached.records.length) await cache.put(account, kept, new Date(cached.fetchedAt));
     } catch {
       // A read-only state.db: the next successful listing replaces the cache anyway.
     }
@@ -86,7 +86,7 @@ export async function fetchInventory(
         const keys = await adapter.listKeys();
         result = { account: name, exchange, keys, ms: 0 };
         try {
-          deps.cache?.put(name, keys);
+          await deps.cache?.put(name, keys);
         } catch {
           // Only a cache (e.g. a read-only state.db): the live answer stands.
         }
@@ -116,9 +116,9 @@ export async function fetchInventory(
     } catch {
       // Nothing better to show than the cached inventory.
     }
-    let cached: ReturnType<InventoryCacheStore["get"]>;
+    let cached: Awaited<ReturnType<InventoryCacheStore["get"]>>;
     try {
-      cached = deps.cache?.get(account);
+      cached = await deps.cache?.get(account);
     } catch {
       cached = undefined;
     }

@@ -15,7 +15,7 @@ import { isKeywardError } from "../errors.js";
 import type { RevokePlan, RevokePlanItem } from "./plan.js";
 
 export interface AuditWriter {
-  append(action: string, subject: string, details?: Record<string, unknown>): void;
+  append(action: string, subject: string, details?: Record<string, unknown>): Promise<void>;
 }
 
 export type RevokeOutcome = "revoked" | "already-revoked" | "awaiting-manual" | "failed";
@@ -111,7 +111,7 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
   const startedAt = new Date(now()).toISOString();
   const emit = (e: RevokeEvent) => deps.onEvent?.(e);
   // The fail-closed point: if this throws, no exchange has been touched.
-  deps.audit.append("revoke.requested", "revoke", {
+  await deps.audit.append("revoke.requested", "revoke", {
     keys: plan.items.map((i) => i.key.id),
     byApi: plan.byApi,
     byPerson: plan.byPerson,
@@ -172,7 +172,7 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
       try {
         adapter = deps.adapterFor(account);
       } catch (error) {
-        for (const { key } of items) failKey(key, error);
+        for (const { key } of items) await failKey(key, error);
         return;
       }
       // The account's own key goes last: revoking it ends Keyward's access to the account, so every
@@ -208,14 +208,17 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
     startedAt,
     finishedAt: new Date(now()).toISOString(),
   };
-  deps.audit.append("revoke.finished", "revoke", { ...report.summary });
+  await deps.audit.append("revoke.finished", "revoke", { ...report.summary });
   return report;
 
-  function failKey(key: KeyRecord, error: unknown): void {
+  async function failKey(key: KeyRecord, error: unknown): Promise<void> {
     const result = resultOf(key);
     result.outcome = "failed";
     result.error = errorOf(error);
-    deps.audit.append("revoke.failed", key.id, { code: result.error.code, message: result.error.message });
+    await deps.audit.append("revoke.failed", key.id, {
+      code: result.error.code,
+      message: result.error.message,
+    });
     emit({ type: "failed", result });
     release(key.id);
   }
@@ -233,10 +236,10 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
       }
       result.outcome = r.outcome;
       result.evidence.push(r.evidence);
-      deps.audit.append("revoke.done", key.id, { outcome: r.outcome, evidence: r.evidence });
+      await deps.audit.append("revoke.done", key.id, { outcome: r.outcome, evidence: r.evidence });
       emit({ type: "revoked", result });
     } catch (error) {
-      failKey(key, error);
+      await failKey(key, error);
     }
   }
 
@@ -278,7 +281,7 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
           result.evidence.push(NO_PROBE);
         }
         result.verified = proven;
-        deps.audit.append(proven ? "revoke.verified" : "revoke.unverified", key.id, {
+        await deps.audit.append(proven ? "revoke.verified" : "revoke.unverified", key.id, {
           evidence: result.evidence,
         });
         emit({ type: "verified", result });
@@ -303,7 +306,7 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
       if (baseline.status === "dead") {
         result.outcome = "already-revoked";
         result.verified = true;
-        deps.audit.append("revoke.verified", key.id, { evidence: result.evidence });
+        await deps.audit.append("revoke.verified", key.id, { evidence: result.evidence });
         emit({ type: "verified", result });
         release(key.id);
         return;
@@ -325,7 +328,7 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
     }
     if (!credentials)
       result.evidence.push("Keyward holds no secret for this key, so it cannot prove the revocation");
-    deps.audit.append("revoke.manual-steps", key.id, { url: steps.url });
+    await deps.audit.append("revoke.manual-steps", key.id, { url: steps.url });
     release(key.id, () => emit({ type: "manual-steps", result, steps }));
     if (credentials) pendingManual.push({ item, credentials, aliveFromHere });
   }
@@ -350,8 +353,8 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
             result.outcome = "revoked";
             result.verified = true;
             result.evidence.push(`after the manual step: ${describeProbe(probe)}`);
-            deps.audit.append("manual.confirmed", key.id, { evidence: probe.evidence });
-            deps.audit.append("revoke.verified", key.id, { evidence: result.evidence });
+            await deps.audit.append("manual.confirmed", key.id, { evidence: probe.evidence });
+            await deps.audit.append("revoke.verified", key.id, { evidence: result.evidence });
             emit({ type: "manual-done", result });
           } else {
             still.push({ ...p, last: probe });

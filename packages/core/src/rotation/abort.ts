@@ -39,19 +39,23 @@ export interface AbortReport {
 export async function abortRotation(runId: string, deps: RotationDeps): Promise<AbortReport> {
   const { journal } = deps;
   // Authenticated (JOURNAL_TAMPERED otherwise): abort re-delivers to the plan's targets.
-  const run = journal.lock(runId);
+  const run = await journal.lock(runId);
   try {
-    deps.audit.append("rotation.abort-requested", runId, { state: run.state });
+    await deps.audit.append("rotation.abort-requested", runId, { state: run.state });
     const store = new CredentialStore(deps.home);
     const results: AbortSlotResult[] = [];
-    for (const row of journal.slots(runId)) {
+    for (const row of await journal.slots(runId)) {
       const ctx = slotContext(run, row.slot, deps, store);
       const label = ctx.plan.old.label;
       try {
         results.push({ slot: row.slot, label, step: row.step, ...(await abortSlot(ctx, row)) });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        deps.audit.append("rotation.abort-failed", ctx.plan.old.id, { run: runId, slot: row.slot, message });
+        await deps.audit.append("rotation.abort-failed", ctx.plan.old.id, {
+          run: runId,
+          slot: row.slot,
+          message,
+        });
         results.push({
           slot: row.slot,
           label,
@@ -61,13 +65,13 @@ export async function abortRotation(runId: string, deps: RotationDeps): Promise<
         });
       }
     }
-    const slots = journal.slots(runId);
+    const slots = await journal.slots(runId);
     const state = slots.every((s) => s.step === "aborted" || s.step === "finished")
-      ? journal.settle(runId, slots.some((s) => s.step === "aborted") ? "aborted" : undefined)
+      ? await journal.settle(runId, slots.some((s) => s.step === "aborted") ? "aborted" : undefined)
       : "active";
     return { runId, state, slots: results };
   } finally {
-    journal.unlock(runId);
+    await journal.unlock(runId);
   }
 }
 
@@ -123,16 +127,16 @@ async function abortSlot(ctx: SlotContext, row: SlotRow): Promise<Outcome> {
     }
     await ctx.store.put({ [row.newRef ?? keyRef(row.newKeyId as string)]: null });
   }
-  ctx.advance(row, "aborted", { evidence: explanation }, "rotation.aborted", {
+  await ctx.advance(row, "aborted", { evidence: explanation }, "rotation.aborted", {
     newKey: row.newKeyId,
     explanation,
   });
   return { result: "aborted", explanation, ...(steps ? { steps } : {}) };
 }
 
-function cannotUndo(ctx: SlotContext, row: SlotRow, why: string): Outcome {
+async function cannotUndo(ctx: SlotContext, row: SlotRow, why: string): Promise<Outcome> {
   const explanation = `cannot be undone: ${why}. Run \`keyward rotate resume\` to finish this key's rotation.`;
-  ctx.deps.audit.append("rotation.abort-refused", ctx.plan.old.id, {
+  await ctx.deps.audit.append("rotation.abort-refused", ctx.plan.old.id, {
     run: row.runId,
     slot: row.slot,
     step: row.step,
@@ -168,7 +172,7 @@ async function restoreOld(ctx: SlotContext, row: SlotRow, old: Credentials): Pro
         timeoutMs: ctx.timing.commandTimeoutMs,
       },
     );
-    ctx.deps.audit.append("rotation.target-restored", ctx.plan.old.id, {
+    await ctx.deps.audit.append("rotation.target-restored", ctx.plan.old.id, {
       run: row.runId,
       slot: row.slot,
       target: describeTarget(target),
@@ -184,7 +188,7 @@ async function deleteOrphans(ctx: SlotContext, row: SlotRow): Promise<string> {
   const found = (await subAccountKeys(adapter, sub)).filter((k) => k.label === row.newLabel);
   for (const key of found) {
     await adapter.revokeKey(key);
-    ctx.deps.audit.append("rotation.orphan-deleted", key.id, {
+    await ctx.deps.audit.append("rotation.orphan-deleted", key.id, {
       run: row.runId,
       slot: row.slot,
       label: row.newLabel,

@@ -16,8 +16,8 @@ import type { SlotContext, StepResult } from "./context.js";
 import type { SlotRow } from "./journal.js";
 import { oldKeyDead, subAccountKeys } from "./verify.js";
 
-export function planCreate(ctx: SlotContext, row: SlotRow): StepResult {
-  ctx.advance(row, "creating", { attempt: row.attempt + 1 }, "rotation.creating", {
+export async function planCreate(ctx: SlotContext, row: SlotRow): Promise<StepResult> {
+  await ctx.advance(row, "creating", { attempt: row.attempt + 1 }, "rotation.creating", {
     label: row.newLabel,
     attempt: row.attempt + 1,
   });
@@ -37,7 +37,7 @@ export async function createStep(ctx: SlotContext, row: SlotRow): Promise<StepRe
   if (!ctx.freshCreate) {
     const adopted = await reconcile(ctx, row);
     if (adopted) return "next";
-    current = ctx.advance(row, "creating", { attempt: row.attempt + 1 }, "rotation.creating", {
+    current = await ctx.advance(row, "creating", { attempt: row.attempt + 1 }, "rotation.creating", {
       label: row.newLabel,
       attempt: row.attempt + 1,
     });
@@ -58,7 +58,7 @@ export async function createStep(ctx: SlotContext, row: SlotRow): Promise<StepRe
     await adapter.revokeKey(created.record).catch(() => undefined);
     throw error;
   }
-  ctx.advance(
+  await ctx.advance(
     current,
     "created",
     {
@@ -82,7 +82,7 @@ async function reconcile(ctx: SlotContext, row: SlotRow): Promise<boolean> {
     const id = keyId(ctx.plan.old.exchange, ctx.plan.old.account, sub, key.apiKey);
     const saved = await ctx.store.get(keyRef(id));
     if (saved && saved.apiKey === key.apiKey) {
-      ctx.advance(
+      await ctx.advance(
         row,
         "created",
         {
@@ -99,7 +99,7 @@ async function reconcile(ctx: SlotContext, row: SlotRow): Promise<boolean> {
   }
   for (const key of found) {
     const result = await adapter.revokeKey(key);
-    ctx.deps.audit.append("rotation.orphan-deleted", key.id, {
+    await ctx.deps.audit.append("rotation.orphan-deleted", key.id, {
       run: row.runId,
       slot: row.slot,
       label: row.newLabel,
@@ -121,8 +121,8 @@ async function reconcile(ctx: SlotContext, row: SlotRow): Promise<boolean> {
   return false;
 }
 
-export function planRevoke(ctx: SlotContext, row: SlotRow): StepResult {
-  ctx.advance(row, "revoking", {}, "rotation.revoking", { newKey: row.newKeyId });
+export async function planRevoke(ctx: SlotContext, row: SlotRow): Promise<StepResult> {
+  await ctx.advance(row, "revoking", {}, "rotation.revoking", { newKey: row.newKeyId });
   return "next";
 }
 
@@ -147,7 +147,7 @@ export async function revokeStep(ctx: SlotContext, row: SlotRow): Promise<StepRe
       },
     );
   }
-  ctx.advance(row, "revoked", { evidence: result.evidence }, "rotation.old-key-revoked", {
+  await ctx.advance(row, "revoked", { evidence: result.evidence }, "rotation.old-key-revoked", {
     outcome: result.outcome,
     evidence: result.evidence,
   });
@@ -161,7 +161,9 @@ export async function proveDeadStep(ctx: SlotContext, row: SlotRow): Promise<Ste
   for (;;) {
     const { dead, evidence } = await oldKeyDead(ctx, oldCredentials, true);
     if (dead) {
-      ctx.advance(row, "dead", { evidence: evidence.join("; ") }, "rotation.old-key-dead", { evidence });
+      await ctx.advance(row, "dead", { evidence: evidence.join("; ") }, "rotation.old-key-dead", {
+        evidence,
+      });
       return "next";
     }
     if (ctx.now() >= deadline) {

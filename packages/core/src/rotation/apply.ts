@@ -27,7 +27,9 @@ export async function checkPlan(
     plan.slots.flatMap((s) => s.deliver),
     plan,
   );
-  const busy = deps.journal.busyKeys(plan.slots.map((s) => s.old.id)).filter((b) => b.runId !== plan.id);
+  const busy = (await deps.journal.busyKeys(plan.slots.map((s) => s.old.id))).filter(
+    (b) => b.runId !== plan.id,
+  );
   if (busy.length > 0) {
     throw new KeywardError(
       "ROTATION_CONFLICT",
@@ -44,7 +46,7 @@ export async function applyPlan(
 ): Promise<RotationReport> {
   const checked = RunOptionsSchema.parse(options);
   await checkPlan(plan, deps);
-  deps.journal.createRun(plan, checked);
+  await deps.journal.createRun(plan, checked);
   deps.crashPoint?.("planned");
   return runRotation(plan.id, deps);
 }

@@ -57,7 +57,9 @@ export async function createRequest(ctx: SlotContext, row: SlotRow): Promise<Cre
  */
 export async function askForKey(ctx: SlotContext, row: SlotRow): Promise<StepResult> {
   const evidence = await baseline(ctx);
-  ctx.advance(row, "awaiting-new-key", { evidence }, "rotation.awaiting-new-key", { label: row.newLabel });
+  await ctx.advance(row, "awaiting-new-key", { evidence }, "rotation.awaiting-new-key", {
+    label: row.newLabel,
+  });
   return "next";
 }
 
@@ -101,7 +103,7 @@ export async function receiveKey(ctx: SlotContext, row: SlotRow): Promise<StepRe
     const credentials = parsed.success ? toCredentials(parsed.data) : undefined;
     refused = problem ?? (credentials ? await refusal(ctx, credentials) : "unreadable");
     if (refused || !credentials) {
-      ctx.deps.audit.append("rotation.new-key-refused", ctx.plan.old.id, {
+      await ctx.deps.audit.append("rotation.new-key-refused", ctx.plan.old.id, {
         run: row.runId,
         slot: row.slot,
         ...(credentials ? { apiKey: credentials.apiKey } : {}),
@@ -117,7 +119,7 @@ export async function receiveKey(ctx: SlotContext, row: SlotRow): Promise<StepRe
       credentials.apiKey,
     );
     await ctx.store.put({ [keyRef(id)]: credentials });
-    ctx.advance(
+    await ctx.advance(
       row,
       "created",
       {
@@ -145,9 +147,15 @@ async function refusal(ctx: SlotContext, credentials: Credentials): Promise<stri
 export async function askForRevoke(ctx: SlotContext, row: SlotRow): Promise<StepResult> {
   const adapter = await ctx.adapter();
   const evidence = row.evidence.includes(ALIVE_MARK) ? undefined : await baseline(ctx);
-  const next = ctx.advance(row, "awaiting-revoke", evidence ? { evidence } : {}, "rotation.awaiting-revoke", {
-    url: adapter.manualSteps(ctx.oldRecord(), "revoke").url,
-  });
+  const next = await ctx.advance(
+    row,
+    "awaiting-revoke",
+    evidence ? { evidence } : {},
+    "rotation.awaiting-revoke",
+    {
+      url: adapter.manualSteps(ctx.oldRecord(), "revoke").url,
+    },
+  );
   ctx.deps.onEvent?.({
     type: "revoke-steps",
     slot: next,
@@ -172,7 +180,9 @@ export async function awaitRevoke(ctx: SlotContext, row: SlotRow, announce: bool
   for (;;) {
     const { dead, evidence } = await oldKeyDead(ctx, oldCredentials, knownAlive);
     if (dead) {
-      ctx.advance(row, "dead", { evidence: evidence.join("; ") }, "rotation.old-key-dead", { evidence });
+      await ctx.advance(row, "dead", { evidence: evidence.join("; ") }, "rotation.old-key-dead", {
+        evidence,
+      });
       return "next";
     }
     if (ctx.now() >= deadline || ctx.deps.signal?.aborted)

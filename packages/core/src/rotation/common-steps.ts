@@ -50,12 +50,15 @@ export function payloadFor(
 
 export async function verifyStep(ctx: SlotContext, row: SlotRow): Promise<StepResult> {
   const evidence = await verifyNewKey(ctx, await newCredentials(ctx, row));
-  ctx.advance(row, "verified", { evidence }, "rotation.new-key-verified", { newKey: row.newKeyId, evidence });
+  await ctx.advance(row, "verified", { evidence }, "rotation.new-key-verified", {
+    newKey: row.newKeyId,
+    evidence,
+  });
   return "next";
 }
 
-export function startDelivery(ctx: SlotContext, row: SlotRow): StepResult {
-  ctx.advance(row, "delivering", { delivered: [] }, "rotation.delivering", {
+export async function startDelivery(ctx: SlotContext, row: SlotRow): Promise<StepResult> {
+  await ctx.advance(row, "delivering", { delivered: [] }, "rotation.delivering", {
     newKey: row.newKeyId,
     targets: ctx.plan.deliver.map(describeTarget),
   });
@@ -76,7 +79,7 @@ export async function deliverStep(ctx: SlotContext, row: SlotRow): Promise<StepR
       env: ctx.deps.childEnv,
       timeoutMs: ctx.timing.commandTimeoutMs,
     });
-    current = ctx.advance(
+    current = await ctx.advance(
       current,
       "delivering",
       { delivered: [...current.delivered, name], evidence },
@@ -87,7 +90,7 @@ export async function deliverStep(ctx: SlotContext, row: SlotRow): Promise<StepR
       },
     );
   }
-  ctx.advance(current, "delivered", {}, "rotation.delivered", {
+  await ctx.advance(current, "delivered", {}, "rotation.delivered", {
     newKey: row.newKeyId,
     targets: current.delivered,
   });
@@ -141,11 +144,17 @@ export async function checkStep(ctx: SlotContext, row: SlotRow): Promise<StepRes
     check = `\`${cmd}\` exited 0`;
   }
   const graceUntil = new Date(ctx.now() + ctx.run.options.graceMs).toISOString();
-  const next = ctx.advance(row, "checked", { graceUntil, evidence: `check: ${check}` }, "rotation.checked", {
-    newKey: row.newKeyId,
-    check,
-    graceUntil,
-  });
+  const next = await ctx.advance(
+    row,
+    "checked",
+    { graceUntil, evidence: `check: ${check}` },
+    "rotation.checked",
+    {
+      newKey: row.newKeyId,
+      check,
+      graceUntil,
+    },
+  );
   if (ctx.run.options.graceMs > 0) ctx.deps.onEvent?.({ type: "grace", slot: next, until: graceUntil });
   return "next";
 }
@@ -164,24 +173,24 @@ export async function finishStep(ctx: SlotContext, row: SlotRow): Promise<StepRe
   const { home } = ctx.deps;
   const old = ctx.plan.old;
   const tracked = home.tracked();
-  const oldRow = tracked.get(old.account, old.apiKey);
+  const oldRow = await tracked.get(old.account, old.apiKey);
   const changes: Record<string, null> = { [keyRef(old.id)]: null };
   if (oldRow) {
     if (oldRow.credentialsRef) changes[oldRow.credentialsRef] = null;
-    if (row.newApiKey && !tracked.get(old.account, row.newApiKey)) {
-      tracked.add({
+    if (row.newApiKey && !(await tracked.get(old.account, row.newApiKey))) {
+      await tracked.add({
         account: old.account,
         apiKey: row.newApiKey,
         label: row.newLabel,
         credentialsRef: row.newRef,
       });
     }
-    tracked.remove(old.account, old.apiKey);
+    await tracked.remove(old.account, old.apiKey);
   }
   const account = home.config.accounts.find((a) => a.name === old.account);
   if (account && changes[account.credentialsRef] !== undefined) delete changes[account.credentialsRef];
   const vault = await home.vault();
   if (Object.keys(changes).some((ref) => vault.has(ref))) await ctx.store.put(changes);
-  ctx.advance(row, "finished", {}, "rotation.finished", { previous: old.id, current: row.newKeyId });
+  await ctx.advance(row, "finished", {}, "rotation.finished", { previous: old.id, current: row.newKeyId });
   return "next";
 }

@@ -106,7 +106,7 @@ export interface SlotContext {
     change: SlotChange,
     action: string,
     details?: Record<string, unknown>,
-  ): SlotRow;
+  ): Promise<SlotRow>;
   adapter(): Promise<ExchangeAdapter>;
   /** The old key as the adapter wants it. */
   oldRecord(): KeyRecord;

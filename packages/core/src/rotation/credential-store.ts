@@ -75,7 +75,7 @@ export class CredentialStore {
       const own = match(vault.get(account.credentialsRef));
       if (own) return own;
     }
-    const row = this.#home.tracked().get(old.account, old.apiKey);
+    const row = await this.#home.tracked().get(old.account, old.apiKey);
     return row?.credentialsRef ? match(vault.get(row.credentialsRef)) : undefined;
   }
 }

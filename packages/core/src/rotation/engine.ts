@@ -117,12 +117,12 @@ export async function runRotation(
 ): Promise<RotationReport> {
   const { journal } = deps;
   // Authenticated (JOURNAL_TAMPERED otherwise): the plan and options the steps act on are these.
-  const stored = journal.lock(runId);
+  const stored = await journal.lock(runId);
   try {
     const run: RunRow = { ...stored, options: { ...stored.options, ...overrides } };
-    if (run.state !== "active") return reportOf(run, journal.slots(runId));
+    if (run.state !== "active") return reportOf(run, await journal.slots(runId));
     const store = new CredentialStore(deps.home);
-    const pending = journal.slots(runId).filter((s) => !TERMINAL.includes(s.step));
+    const pending = (await journal.slots(runId)).filter((s) => !TERMINAL.includes(s.step));
     let next = 0;
     const worker = async () => {
       while (next < pending.length && !deps.signal?.aborted) {
@@ -131,10 +131,10 @@ export async function runRotation(
       }
     };
     await Promise.all(Array.from({ length: Math.min(run.options.concurrency, pending.length) }, worker));
-    journal.settle(runId);
-    return reportOf(journal.run(runId) as RunRow, journal.slots(runId));
+    await journal.settle(runId);
+    return reportOf((await journal.run(runId)) as RunRow, await journal.slots(runId));
   } finally {
-    journal.unlock(runId);
+    await journal.unlock(runId);
   }
 }
 
@@ -156,8 +156,8 @@ export function slotContext(
     timing,
     now: deps.now ?? Date.now,
     freshCreate: false,
-    advance(row, step, change, action, details) {
-      const next = deps.journal.advance(row.runId, row.slot, step, change, {
+    async advance(row, step, change, action, details) {
+      const next = await deps.journal.advance(row.runId, row.slot, step, change, {
         action,
         subject: plan.old.id,
         ...(details ? { details } : {}),
@@ -183,7 +183,7 @@ async function driveSlot(
   let retries = 0;
   let announcedRevoke = false;
   for (;;) {
-    const row = deps.journal.slot(first.runId, first.slot);
+    const row = await deps.journal.slot(first.runId, first.slot);
     if (TERMINAL.includes(row.step)) return;
     if (deps.signal?.aborted) return;
     try {
@@ -191,7 +191,7 @@ async function driveSlot(
       // askForRevoke (from `checked`) shows the revoke steps; a resumed slot shows them once itself.
       if (row.step === "checked" || row.step === "awaiting-revoke") announcedRevoke = true;
       if (result !== "next") {
-        const stopped = deps.journal.stop(
+        const stopped = await deps.journal.stop(
           row.runId,
           row.slot,
           { code: "WAITING", message: result.wait, step: row.step, waiting: true },
@@ -212,7 +212,7 @@ async function driveSlot(
       const hint = isKeywardError(error)
         ? error.hint
         : "This is a Keyward bug; `keyward rotate resume` retries the step.";
-      const stopped = deps.journal.stop(
+      const stopped = await deps.journal.stop(
         row.runId,
         row.slot,
         { code, message, ...(hint ? { hint } : {}), step: row.step },

@@ -1,9 +1,11 @@
 /**
- * The rotation journal: SQLite tables `rotation_runs` and `rotation_slots` (migration 2). A run is one
- * applied plan; a slot is one key's rotation. Every change of a slot's step is one transaction that also
+ * The rotation journal: runs and slots in the state store (store/state-store.ts; in SQLite the tables
+ * `rotation_runs` and `rotation_slots`, migration 2). A run is one applied plan; a slot is one key's
+ * rotation. Every change of a slot's step is one transaction that also
  * appends the matching `rotation.*` audit entry, so the journal and the audit log never disagree, and a
- * step that cannot be audited is not taken (fail closed). synchronous=FULL makes each commit durable
- * before the caller goes on to touch an exchange or a file: write-ahead.
+ * step that cannot be audited is not taken (fail closed). The store makes each commit durable before it
+ * resolves (SQLite: synchronous=FULL), before the caller goes on to touch an exchange or a file:
+ * write-ahead.
  *
  * Rows hold identifiers only (key ids, API keys, labels, vault references, target descriptions); the
  * secrets are in the vault. A finished slot keeps the old key's id, API key and label: the "previous"
@@ -25,8 +27,8 @@ import type { RecordAuthenticator } from "../audit/audit-log.js";
 import { canonicalJson } from "../audit/canonical-json.js";
 import { isKeywardError, KeywardError } from "../errors.js";
 import type { AuditWriter } from "../revoke/run.js";
-import { type StateDatabase, writeOrThrow } from "../store/database.js";
-import { type RunDbRow, runFromRow, type SlotDbRow, slotFromRow } from "./journal-rows.js";
+import type { SlotRecord, StateStore } from "../store/state-store.js";
+import { runFromRow, slotFromRow } from "./journal-rows.js";
 import { type PlanSlot, type RotationPlan, type RunOptions, type Step, TERMINAL } from "./schemas.js";
 
 export interface SlotError {
@@ -91,47 +93,32 @@ export const SLOT_MAC_LABEL = "keyward-rotation-slot-v1";
 export type JournalAudit = AuditWriter & Partial<RecordAuthenticator>;
 
 export class RotationJournal {
-  readonly #state: StateDatabase;
+  readonly #state: StateStore;
   readonly #audit: JournalAudit;
   readonly #now: () => Date;
 
-  constructor(state: StateDatabase, audit: JournalAudit, now: () => Date = () => new Date()) {
+  constructor(state: StateStore, audit: JournalAudit, now: () => Date = () => new Date()) {
     this.#state = state;
     this.#audit = audit;
     this.#now = now;
   }
 
   get path(): string {
-    return this.#state.path;
+    return this.#state.location;
   }
 
   /** Records the run and every slot at `planned`, with `rotation.requested`, in one transaction. */
-  createRun(plan: RotationPlan, options: RunOptions): void {
+  async createRun(plan: RotationPlan, options: RunOptions): Promise<void> {
     const at = this.#now().toISOString();
-    this.#write("record the rotation", () => {
-      if (this.run(plan.id)) {
+    await this.#write("record the rotation", async () => {
+      if (await this.run(plan.id)) {
         throw new KeywardError("ROTATION_CONFLICT", `rotation ${plan.id} was already applied`, {
           hint: `See it with \`keyward rotate status\`; continue it with \`keyward rotate resume ${plan.id}\`, or make a new plan.`,
         });
       }
       const planText = JSON.stringify(plan);
       const optionsText = JSON.stringify(options);
-      this.#state.db
-        .prepare(
-          "INSERT INTO rotation_runs (id, created_at, updated_at, state, plan, options, mac) VALUES (?, ?, ?, 'active', ?, ?, ?)",
-        )
-        .run(
-          plan.id,
-          at,
-          at,
-          planText,
-          optionsText,
-          this.#auth().recordMac(RUN_MAC_LABEL, runMacText(plan.id, planText, optionsText)),
-        );
-      const insert = this.#state.db.prepare(
-        `INSERT INTO rotation_slots (run_id, slot, method, exchange, account, sub_account, old_key_id, old_api_key,
-           old_label, new_label, step, updated_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?)`,
-      );
+      const slots: SlotRecord[] = [];
       for (const s of plan.slots) {
         const first: SlotRow = {
           runId: plan.id,
@@ -155,22 +142,23 @@ export class RotationJournal {
           error: null,
           updatedAt: at,
         };
-        insert.run(
-          plan.id,
-          s.slot,
-          s.method,
-          s.old.exchange,
-          s.old.account,
-          s.old.subAccount,
-          s.old.id,
-          s.old.apiKey,
-          s.old.label,
-          s.new.label,
-          at,
-          this.#slotMac(first),
-        );
+        slots.push({ ...slotRecordOf(first), mac: this.#slotMac(first) });
       }
-      this.#audit.append("rotation.requested", plan.id, {
+      await this.#state.insertRun(
+        {
+          id: plan.id,
+          createdAt: at,
+          updatedAt: at,
+          state: "active",
+          plan: planText,
+          options: optionsText,
+          lockPid: null,
+          lockHost: null,
+          mac: this.#auth().recordMac(RUN_MAC_LABEL, runMacText(plan.id, planText, optionsText)),
+        },
+        slots,
+      );
+      await this.#audit.append("rotation.requested", plan.id, {
         keys: plan.slots.map((s) => ({
           slot: s.slot,
           key: s.old.id,
@@ -183,39 +171,30 @@ export class RotationJournal {
     });
   }
 
-  run(id: string): RunRow | undefined {
-    const row = this.#state.db
-      .prepare<[string], RunDbRow>("SELECT * FROM rotation_runs WHERE id = ?")
-      .get(id);
+  async run(id: string): Promise<RunRow | undefined> {
+    const row = await this.#state.run(id);
     return row ? runFromRow(row) : undefined;
   }
 
   /** Newest first. */
-  runs(filter: { active?: boolean; limit?: number } = {}): RunRow[] {
-    const where = filter.active ? "WHERE state = 'active'" : "";
-    return this.#state.db
-      .prepare<[number], RunDbRow>(
-        `SELECT * FROM rotation_runs ${where} ORDER BY created_at DESC, id DESC LIMIT ?`,
-      )
-      .all(filter.limit ?? 1000)
-      .map(runFromRow);
+  async runs(filter: { active?: boolean; limit?: number } = {}): Promise<RunRow[]> {
+    const rows = await this.#state.runs({
+      ...(filter.active ? { active: true } : {}),
+      limit: filter.limit ?? 1000,
+    });
+    return rows.map(runFromRow);
   }
 
-  slots(runId: string): SlotRow[] {
-    return this.#state.db
-      .prepare<[string], SlotDbRow>("SELECT * FROM rotation_slots WHERE run_id = ? ORDER BY slot")
-      .all(runId)
-      .map(slotFromRow);
+  async slots(runId: string): Promise<SlotRow[]> {
+    return (await this.#state.slots(runId)).map(slotFromRow);
   }
 
   /**
    * One slot, as the engine reads it before each step: authenticated (JOURNAL_TAMPERED otherwise) when
    * the journal can check MACs, i.e. always when it acts.
    */
-  slot(runId: string, slot: number): SlotRow {
-    const row = this.#state.db
-      .prepare<[string, number], SlotDbRow>("SELECT * FROM rotation_slots WHERE run_id = ? AND slot = ?")
-      .get(runId, slot);
+  async slot(runId: string, slot: number): Promise<SlotRow> {
+    const row = await this.#state.slot(runId, slot);
     if (!row) throw new KeywardError("INTERNAL", `rotation ${runId} has no slot ${slot}`);
     const parsed = slotFromRow(row);
     if (this.#audit.recordMacMatches) this.#checkSlot(parsed, row.mac);
@@ -226,10 +205,8 @@ export class RotationJournal {
    * The run, authenticated: its plan and options, and every slot (JOURNAL_TAMPERED if any MAC does not
    * verify, or the run has none). What resume and abort act on; `lock()` checks it too.
    */
-  verifiedRun(runId: string): RunRow {
-    const row = this.#state.db
-      .prepare<[string], RunDbRow>("SELECT * FROM rotation_runs WHERE id = ?")
-      .get(runId);
+  async verifiedRun(runId: string): Promise<RunRow> {
+    const row = await this.#state.run(runId);
     if (!row) throw new KeywardError("KEY_NOT_FOUND", `no rotation ${runId}`);
     const auth = this.#auth();
     if (row.mac === null) {
@@ -248,9 +225,7 @@ export class RotationJournal {
       throw tampered(runId, "its plan or options (delivery targets, check command, recipient) were changed");
     }
     const run = runFromRow(row);
-    const slots = this.#state.db
-      .prepare<[string], SlotDbRow>("SELECT * FROM rotation_slots WHERE run_id = ? ORDER BY slot")
-      .all(runId);
+    const slots = await this.#state.slots(runId);
     if (slots.length !== run.plan.slots.length || slots.some((s, i) => s.slot !== i + 1)) {
       throw tampered(runId, "slots were added or removed");
     }
@@ -259,21 +234,16 @@ export class RotationJournal {
   }
 
   /** Unfinished slots of active runs rotating any of these keys (a key is rotated by one run at a time). */
-  busyKeys(keyIds: readonly string[]): { keyId: string; runId: string }[] {
+  async busyKeys(keyIds: readonly string[]): Promise<{ keyId: string; runId: string }[]> {
     if (keyIds.length === 0) return [];
-    const rows = this.#state.db
-      .prepare<string[], { old_key_id: string; new_key_id: string | null; run_id: string }>(
-        `SELECT s.old_key_id, s.new_key_id, s.run_id FROM rotation_slots s JOIN rotation_runs r ON r.id = s.run_id
-         WHERE r.state = 'active' AND s.step NOT IN ('finished', 'aborted')`,
-      )
-      .all();
+    const rows = await this.#state.unfinishedSlotKeys(["finished", "aborted"]);
     const wanted = new Set(keyIds);
     return rows.flatMap((r) =>
-      [r.old_key_id, r.new_key_id]
+      [r.oldKeyId, r.newKeyId]
         .filter((k): k is string => k !== null && wanted.has(k))
         .map((keyId) => ({
           keyId,
-          runId: r.run_id,
+          runId: r.runId,
         })),
     );
   }
@@ -288,9 +258,9 @@ export class RotationJournal {
     step: Step,
     change: SlotChange,
     audit: { action: string; subject: string; details?: Record<string, unknown> },
-  ): SlotRow {
-    return this.#write(`journal step ${step} of ${runId}/${slot}`, () => {
-      const current = this.slot(runId, slot);
+  ): Promise<SlotRow> {
+    return this.#write(`journal step ${step} of ${runId}/${slot}`, async () => {
+      const current = await this.slot(runId, slot);
       const evidence = change.evidence
         ? [...current.evidence, change.evidence].slice(-MAX_EVIDENCE)
         : current.evidence;
@@ -302,40 +272,35 @@ export class RotationJournal {
         error: null,
         updatedAt: this.#now().toISOString(),
       };
-      this.#state.db
-        .prepare(
-          `UPDATE rotation_slots SET step = ?, attempt = ?, new_key_id = ?, new_api_key = ?, new_ref = ?, delivered = ?,
-             grace_until = ?, evidence = ?, error = NULL, updated_at = ?, mac = ? WHERE run_id = ? AND slot = ?`,
-        )
-        .run(
-          next.step,
-          next.attempt,
-          next.newKeyId,
-          next.newApiKey,
-          next.newRef,
-          JSON.stringify(next.delivered),
-          next.graceUntil,
-          JSON.stringify(next.evidence),
-          next.updatedAt,
-          this.#slotMac(next),
-          runId,
-          slot,
-        );
-      this.#touchRun(runId, next.updatedAt);
-      this.#audit.append(audit.action, audit.subject, { run: runId, slot, step, ...audit.details });
+      const record = slotRecordOf(next);
+      await this.#state.updateSlotStep({
+        runId,
+        slot,
+        step: record.step,
+        attempt: record.attempt,
+        newKeyId: record.newKeyId,
+        newApiKey: record.newApiKey,
+        newRef: record.newRef,
+        delivered: record.delivered,
+        graceUntil: record.graceUntil,
+        evidence: record.evidence,
+        error: null,
+        updatedAt: record.updatedAt,
+        mac: this.#slotMac(next),
+      });
+      await this.#state.touchRun(runId, next.updatedAt);
+      await this.#audit.append(audit.action, audit.subject, { run: runId, slot, step, ...audit.details });
       return next;
     });
   }
 
   /** Records why a slot stopped (failed, or waits for a person); its step stays for resume. */
-  stop(runId: string, slot: number, error: SlotError, subject: string): SlotRow {
-    return this.#write(`journal the stop of ${runId}/${slot}`, () => {
+  stop(runId: string, slot: number, error: SlotError, subject: string): Promise<SlotRow> {
+    return this.#write(`journal the stop of ${runId}/${slot}`, async () => {
       const at = this.#now().toISOString();
-      this.#state.db
-        .prepare("UPDATE rotation_slots SET error = ?, updated_at = ? WHERE run_id = ? AND slot = ?")
-        .run(JSON.stringify(error), at, runId, slot);
-      this.#touchRun(runId, at);
-      this.#audit.append(error.waiting ? "rotation.waiting" : "rotation.failed", subject, {
+      await this.#state.setSlotError(runId, slot, JSON.stringify(error), at);
+      await this.#state.touchRun(runId, at);
+      await this.#audit.append(error.waiting ? "rotation.waiting" : "rotation.failed", subject, {
         run: runId,
         slot,
         step: error.step,
@@ -347,9 +312,9 @@ export class RotationJournal {
   }
 
   /** Marks the run finished (every slot finished), aborted, or keeps it active. */
-  settle(runId: string, state?: "aborted"): RunRow["state"] {
-    return this.#write(`settle rotation ${runId}`, () => {
-      const slots = this.slots(runId);
+  settle(runId: string, state?: "aborted"): Promise<RunRow["state"]> {
+    return this.#write(`settle rotation ${runId}`, async () => {
+      const slots = await this.slots(runId);
       const next =
         state ??
         (slots.every((s) => TERMINAL.includes(s.step))
@@ -357,12 +322,10 @@ export class RotationJournal {
             ? "finished"
             : "aborted"
           : "active");
-      const run = this.run(runId);
+      const run = await this.run(runId);
       if (run && run.state !== next) {
-        this.#state.db
-          .prepare("UPDATE rotation_runs SET state = ?, updated_at = ? WHERE id = ?")
-          .run(next, this.#now().toISOString(), runId);
-        this.#audit.append(`rotation.run-${next}`, runId, {
+        await this.#state.setRunState(runId, next, this.#now().toISOString());
+        await this.#audit.append(`rotation.run-${next}`, runId, {
           finished: slots.filter((s) => s.step === "finished").length,
           aborted: slots.filter((s) => s.step === "aborted").length,
         });
@@ -375,10 +338,10 @@ export class RotationJournal {
    * Claims the run for this process. A claim by a live process on this host is refused; one left by a
    * process that died (SIGKILL, power cut) is taken over: that is what resume is for.
    */
-  lock(runId: string): RunRow {
-    return this.#write(`claim rotation ${runId}`, () => {
+  lock(runId: string): Promise<RunRow> {
+    return this.#write(`claim rotation ${runId}`, async () => {
       // What the caller goes on to act on: authenticated, under the write lock.
-      const run = this.verifiedRun(runId);
+      const run = await this.verifiedRun(runId);
       if (run.lockPid !== null && run.lockPid !== process.pid && isAlive(run.lockPid, run.lockHost)) {
         throw new KeywardError(
           "ROTATION_CONFLICT",
@@ -386,26 +349,26 @@ export class RotationJournal {
           { hint: "Wait for it to end (or stop it), then run `keyward rotate resume`." },
         );
       }
-      this.#state.db
-        .prepare("UPDATE rotation_runs SET lock_pid = ?, lock_host = ? WHERE id = ?")
-        .run(process.pid, hostname(), runId);
+      await this.#state.lockRun(runId, process.pid, hostname());
       return run;
     });
   }
 
-  unlock(runId: string): void {
-    if (!this.#state.isWritable()) return;
-    this.#state.db
-      .prepare("UPDATE rotation_runs SET lock_pid = NULL, lock_host = NULL WHERE id = ? AND lock_pid = ?")
-      .run(runId, process.pid);
+  async unlock(runId: string): Promise<void> {
+    if (!(await this.#state.isWritable())) return;
+    await this.#state.unlockRun(runId, process.pid);
   }
 
-  #touchRun(runId: string, at: string): void {
-    this.#state.db.prepare("UPDATE rotation_runs SET updated_at = ? WHERE id = ?").run(at, runId);
-  }
-
-  #write<T>(what: string, fn: () => T): T {
-    return writeOrThrow(this.#state, what, () => this.#state.transaction(fn));
+  /** One transaction; refused up front (STATE_UNAVAILABLE, naming `what`) on a read-only store. */
+  async #write<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (!(await this.#state.isWritable())) {
+      throw new KeywardError(
+        "STATE_UNAVAILABLE",
+        `Cannot ${what}: the state database at ${this.#state.location} is read-only.`,
+        { hint: "Restore its write permission (it was opened read-only, or its file has no write bit)." },
+      );
+    }
+    return this.#state.transaction(fn);
   }
 
   #auth(): RecordAuthenticator {
@@ -435,6 +398,16 @@ export class RotationJournal {
       );
     }
   }
+}
+
+/** A slot as the store keeps it (its JSON fields as text), without its MAC. */
+function slotRecordOf(row: SlotRow): Omit<SlotRecord, "mac"> {
+  return {
+    ...row,
+    delivered: JSON.stringify(row.delivered),
+    evidence: JSON.stringify(row.evidence),
+    error: row.error === null ? null : JSON.stringify(row.error),
+  };
 }
 
 /** What a run's MAC covers: its id, plan and options, as canonical JSON of the stored text. */

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { type KeyRecord, KeyRecordSchema } from "../domain/schemas.js";
-import { type StateDatabase, writeOrThrow } from "./database.js";
+import type { StateStore } from "./state-store.js";
 
 export interface CachedInventory {
   account: string;
@@ -16,9 +16,9 @@ export interface CachedInventory {
 const RecordsSchema = z.array(KeyRecordSchema);
 
 export class InventoryCache {
-  readonly #state: StateDatabase;
+  readonly #state: StateStore;
 
-  constructor(state: StateDatabase) {
+  constructor(state: StateStore) {
     this.#state = state;
   }
 
@@ -26,39 +26,28 @@ export class InventoryCache {
    * The account's cached inventory. A cache written by a version whose KeyRecord differs reads as a
    * miss (undefined): it is only a cache, and the next fetch replaces it.
    */
-  get(account: string): CachedInventory | undefined {
-    const row = this.#state.db
-      .prepare<[string], { fetched_at: string; records: string }>(
-        "SELECT fetched_at, records FROM inventory_cache WHERE account = ?",
-      )
-      .get(account);
+  async get(account: string): Promise<CachedInventory | undefined> {
+    const row = await this.#state.cachedInventory(account);
     if (row === undefined) return undefined;
     try {
       const records = RecordsSchema.safeParse(JSON.parse(row.records));
-      return records.success ? { account, fetchedAt: row.fetched_at, records: records.data } : undefined;
+      return records.success ? { account, fetchedAt: row.fetchedAt, records: records.data } : undefined;
     } catch {
       return undefined;
     }
   }
 
   /** Replaces the account's cached inventory. */
-  put(account: string, records: readonly KeyRecord[], fetchedAt: Date = new Date()): void {
-    writeOrThrow(this.#state, "cache the inventory", () => {
-      this.#state.db
-        .prepare(
-          `INSERT INTO inventory_cache (account, fetched_at, records) VALUES (?, ?, ?)
-           ON CONFLICT (account) DO UPDATE SET fetched_at = excluded.fetched_at, records = excluded.records`,
-        )
-        .run(account, fetchedAt.toISOString(), JSON.stringify(records));
+  async put(account: string, records: readonly KeyRecord[], fetchedAt: Date = new Date()): Promise<void> {
+    await this.#state.putCachedInventory({
+      account,
+      fetchedAt: fetchedAt.toISOString(),
+      records: JSON.stringify(records),
     });
   }
 
   /** Forgets an account's inventory (e.g. when the account is removed); false if none was cached. */
-  delete(account: string): boolean {
-    return writeOrThrow(
-      this.#state,
-      "clear the inventory cache",
-      () => this.#state.db.prepare("DELETE FROM inventory_cache WHERE account = ?").run(account).changes > 0,
-    );
+  delete(account: string): Promise<boolean> {
+    return this.#state.deleteCachedInventory(account);
   }
 }

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { AccountNameSchema } from "../domain/schemas.js";
 import { KeywardError } from "../errors.js";
-import { isSqliteError, type StateDatabase, writeOrThrow } from "./database.js";
+import type { StateStore, TrackedKeyRecord } from "./state-store.js";
 
 export interface TrackedKeyRow {
   account: string;
@@ -38,26 +38,15 @@ const InputSchema = z.object({
   meta: MetaSchema.optional(),
 });
 
-interface Row {
-  account: string;
-  api_key: string;
-  label: string;
-  credentials_ref: string | null;
-  meta: string;
-  added_at: string;
-}
-
-const COLUMNS = "account, api_key, label, credentials_ref, meta, added_at";
-
 export class TrackedKeysRepository {
-  readonly #state: StateDatabase;
+  readonly #state: StateStore;
 
-  constructor(state: StateDatabase) {
+  constructor(state: StateStore) {
     this.#state = state;
   }
 
   /** Tracks a key. A key already tracked for the account is an error (untrack it first). */
-  add(input: TrackedKeyInput): TrackedKeyRow {
+  async add(input: TrackedKeyInput): Promise<TrackedKeyRow> {
     const parsed = InputSchema.safeParse(input);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -74,79 +63,44 @@ export class TrackedKeysRepository {
       meta: parsed.data.meta ?? {},
       addedAt: (input.addedAt ?? new Date()).toISOString(),
     };
-    return writeOrThrow(this.#state, "track the key", () => {
-      try {
-        this.#state.db
-          .prepare(`INSERT INTO tracked_keys (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`)
-          .run(row.account, row.apiKey, row.label, row.credentialsRef, JSON.stringify(row.meta), row.addedAt);
-      } catch (error) {
-        if (isSqliteError(error) && error.code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
-          throw new KeywardError(
-            "CONFIG_INVALID",
-            `That key is already tracked for account ${row.account}.`,
-            {
-              hint: "Untrack it first to change its label or credentials.",
-            },
-          );
-        }
-        throw error;
-      }
-      return row;
-    });
+    const added = await this.#state.addTrackedKey({ ...row, meta: JSON.stringify(row.meta) });
+    if (added === "exists") {
+      throw new KeywardError("CONFIG_INVALID", `That key is already tracked for account ${row.account}.`, {
+        hint: "Untrack it first to change its label or credentials.",
+      });
+    }
+    return row;
   }
 
-  get(account: string, apiKey: string): TrackedKeyRow | undefined {
-    const row = this.#state.db
-      .prepare<[string, string], Row>(`SELECT ${COLUMNS} FROM tracked_keys WHERE account = ? AND api_key = ?`)
-      .get(account, apiKey);
+  async get(account: string, apiKey: string): Promise<TrackedKeyRow | undefined> {
+    const row = await this.#state.trackedKey(account, apiKey);
     return row === undefined ? undefined : fromRow(row);
   }
 
   /** All tracked keys, or one account's, oldest first. */
-  list(filter: { account?: string } = {}): TrackedKeyRow[] {
-    const rows =
-      filter.account === undefined
-        ? this.#state.db
-            .prepare<[], Row>(`SELECT ${COLUMNS} FROM tracked_keys ORDER BY account, added_at, api_key`)
-            .all()
-        : this.#state.db
-            .prepare<[string], Row>(
-              `SELECT ${COLUMNS} FROM tracked_keys WHERE account = ? ORDER BY added_at, api_key`,
-            )
-            .all(filter.account);
+  async list(filter: { account?: string } = {}): Promise<TrackedKeyRow[]> {
+    const rows = await this.#state.trackedKeys(
+      filter.account === undefined ? {} : { account: filter.account },
+    );
     return rows.map(fromRow);
   }
 
   /** Untracks a key; false if it was not tracked. */
-  remove(account: string, apiKey: string): boolean {
-    return writeOrThrow(
-      this.#state,
-      "untrack the key",
-      () =>
-        this.#state.db
-          .prepare("DELETE FROM tracked_keys WHERE account = ? AND api_key = ?")
-          .run(account, apiKey).changes > 0,
-    );
+  remove(account: string, apiKey: string): Promise<boolean> {
+    return this.#state.removeTrackedKey(account, apiKey);
   }
 
   /** Replaces a key's meta (callers merge if they mean to); false if the key is not tracked. */
-  updateMeta(account: string, apiKey: string, meta: Record<string, string>): boolean {
+  async updateMeta(account: string, apiKey: string, meta: Record<string, string>): Promise<boolean> {
     const checked = MetaSchema.safeParse(meta);
     if (!checked.success) {
       throw new KeywardError("CONFIG_INVALID", "Tracked-key meta must map strings to strings.");
     }
-    return writeOrThrow(
-      this.#state,
-      "update the key's meta",
-      () =>
-        this.#state.db
-          .prepare("UPDATE tracked_keys SET meta = ? WHERE account = ? AND api_key = ?")
-          .run(JSON.stringify(checked.data), account, apiKey).changes > 0,
-    );
+    return this.#state.setTrackedKeyMeta(account, apiKey, JSON.stringify(checked.data));
   }
 }
 
-function fromRow(row: Row): TrackedKeyRow {
+function fromRow(row: TrackedKeyRecord): TrackedKeyRow {
   // meta is a cache of facts the adapter can learn again; a row whose meta no longer parses (say,
   // written by a newer version) is read with empty meta rather than making the key unusable.
   let meta: Record<string, string> = {};
@@ -155,10 +109,10 @@ function fromRow(row: Row): TrackedKeyRow {
   } catch {}
   return {
     account: row.account,
-    apiKey: row.api_key,
+    apiKey: row.apiKey,
     label: row.label,
-    credentialsRef: row.credentials_ref,
+    credentialsRef: row.credentialsRef,
     meta,
-    addedAt: row.added_at,
+    addedAt: row.addedAt,
   };
 }

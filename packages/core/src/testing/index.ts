@@ -1,3 +1,4 @@
+export { sqliteHandleForTests } from "../store/sqlite/sqlite-state-store.js";
 export {
   CONFORMANCE_CASES,
   type ConformanceCase,
@@ -9,6 +10,12 @@ export {
   type Victim,
 } from "./conformance.js";
 export { type RequestLogRow, SimControl } from "./sim-control.js";
+export {
+  auditRecord,
+  type StateStoreFixture,
+  type StateStoreHarness,
+  testStateStore,
+} from "./state-store-suite.js";
 export {
   type ReadBack,
   TARGET_CASES,

@@ -13,8 +13,8 @@ export interface AccountSummary {
   tracked: { label: string; apiKey: string; provable: boolean }[];
 }
 
-export function listAccounts(home: KeywardHome): AccountSummary[] {
-  const tracked = home.tracked().list();
+export async function listAccounts(home: KeywardHome): Promise<AccountSummary[]> {
+  const tracked = await home.tracked().list();
   return home.config.accounts.map((a) => ({
     name: a.name,
     exchange: a.exchange,

@@ -20,7 +20,7 @@ export interface LiveRevokePlan extends LiveSelection {
 export async function planLiveRevoke(home: KeywardHome, input: PlanLiveRevokeInput): Promise<LiveRevokePlan> {
   const { refuseUnauditable, ...selecting } = input;
   // Fail closed before touching any exchange: revoking without an audit trail is refused.
-  if (refuseUnauditable) requireAuditable(home, REVOKE_UNAUDITABLE_HINT);
+  if (refuseUnauditable) await requireAuditable(home, REVOKE_UNAUDITABLE_HINT);
   const selection = await selectLiveKeys(home, selecting);
   const plan = planRevoke(
     selection.keys.filter((k) => k.state !== "dead"),

@@ -11,8 +11,8 @@ export const REVOKE_UNAUDITABLE_HINT =
   "Revoking is refused when it cannot be audited. Make the state database writable and try again.";
 
 /** Throws AUDIT_UNAVAILABLE (with `hint`: what was refused, what to do) when state.db is read-only. */
-export function requireAuditable(home: KeywardHome, hint: string): void {
-  if (!home.state().isWritable()) {
+export async function requireAuditable(home: KeywardHome, hint: string): Promise<void> {
+  if (!(await home.state().isWritable())) {
     throw new KeywardError("AUDIT_UNAVAILABLE", `the audit log at ${home.paths.state} is read-only`, {
       hint,
     });

@@ -25,11 +25,11 @@ export interface AbortRotationInput {
 
 export async function abortRotationRun(home: KeywardHome, input: AbortRotationInput): Promise<AbortReport> {
   const journal = rotationJournal(home);
-  const run = requireRotation(journal, input.runId);
+  const run = await requireRotation(journal, input.runId);
   if (!input.allowPrograms) refusePrograms(run, "abort");
-  refuseUnauditedRotation(home);
+  await refuseUnauditedRotation(home);
   await home.vault(); // the audit key is in it
-  journal.verifiedRun(run.id);
+  await journal.verifiedRun(run.id);
   await input.beforeAbort?.();
   return abortRotation(run.id, {
     home,

@@ -12,8 +12,8 @@ import { describeTarget, isWebAllowed } from "../rotation/targets/index.js";
 import { requireAuditable } from "./require-auditable.js";
 
 /** Fail closed before touching any exchange or file: nothing is rotated without a journal and audit trail. */
-export function refuseUnauditedRotation(home: KeywardHome): void {
-  requireAuditable(
+export async function refuseUnauditedRotation(home: KeywardHome): Promise<void> {
+  await requireAuditable(
     home,
     "Rotating is refused when it cannot be journaled and audited. Make the state database writable and run again.",
   );
@@ -35,12 +35,12 @@ export const readOnlyJournal = (home: KeywardHome): RotationJournal =>
   });
 
 /** The run an id names, or undefined (each shell words "no such rotation" its own way). */
-export const findRotation = (home: KeywardHome, runId: string): RunRow | undefined =>
+export const findRotation = (home: KeywardHome, runId: string): Promise<RunRow | undefined> =>
   readOnlyJournal(home).run(runId);
 
 /** The run, or CONFIG_INVALID (a use case called with an id its shell did not check). */
-export function requireRotation(journal: RotationJournal, runId: string): RunRow {
-  const run = journal.run(runId);
+export async function requireRotation(journal: RotationJournal, runId: string): Promise<RunRow> {
+  const run = await journal.run(runId);
   if (!run) {
     throw new KeywardError("CONFIG_INVALID", `no rotation ${runId}`, {
       hint: "See them with `keyward rotate status`.",

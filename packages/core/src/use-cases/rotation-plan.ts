@@ -64,9 +64,7 @@ export async function planRotation(home: KeywardHome, input: PlanRotationInput):
   const held = new Set<string>();
   for (const key of input.keys) if (await home.credentialsForKey(key)) held.add(key.id);
   const busy = new Map(
-    rotationJournal(home)
-      .busyKeys(input.keys.map((k) => k.id))
-      .map((b) => [b.keyId, b.runId]),
+    (await rotationJournal(home).busyKeys(input.keys.map((k) => k.id))).map((b) => [b.keyId, b.runId]),
   );
   return buildRotationPlan({
     keys: input.keys,

@@ -26,7 +26,7 @@ export interface ApplyRotationInput extends RotationHooks {
  */
 export async function applyRotation(home: KeywardHome, input: ApplyRotationInput): Promise<RotationSession> {
   const options = RunOptionsSchema.parse(input.options);
-  refuseUnauditedRotation(home);
+  await refuseUnauditedRotation(home);
   // The audit key is in the vault: open it before the journal's first entry.
   await home.vault();
   const journal = rotationJournal(home);
@@ -37,7 +37,7 @@ export async function applyRotation(home: KeywardHome, input: ApplyRotationInput
   );
   // applyPlan checks on disk once more where the targets lead before it journals the run (a symlink may
   // have been swapped in since the plan): answer once the run is journaled, or the attempt ended.
-  while (session.active && !journal.run(input.plan.id)) await new Promise((r) => setTimeout(r, 5));
+  while (session.active && !(await journal.run(input.plan.id))) await new Promise((r) => setTimeout(r, 5));
   return session;
 }
 
@@ -63,15 +63,15 @@ export type ResumeOutcome =
  */
 export async function resumeRotation(home: KeywardHome, input: ResumeRotationInput): Promise<ResumeOutcome> {
   const journal = rotationJournal(home);
-  const run = requireRotation(journal, input.runId);
+  const run = await requireRotation(journal, input.runId);
   if (!input.allowPrograms) refusePrograms(run, "resume");
-  if (run.state !== "active") return { settled: reportOf(run, journal.slots(run.id)) };
-  refuseUnauditedRotation(home);
+  if (run.state !== "active") return { settled: reportOf(run, await journal.slots(run.id)) };
+  await refuseUnauditedRotation(home);
   await home.vault(); // the audit key is in it
   // Before anything is recorded or run: a run someone else wrote (JOURNAL_TAMPERED) is not resumed.
-  journal.verifiedRun(run.id);
+  await journal.verifiedRun(run.id);
   const overrides = input.overrides ?? {};
-  home.audit().append("rotation.resumed", run.id, {
+  await home.audit().append("rotation.resumed", run.id, {
     ...overrides,
     ...(input.from === undefined ? {} : { from: input.from }),
   });

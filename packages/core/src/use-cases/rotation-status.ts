@@ -32,18 +32,20 @@ export function statusOf(run: RunRow, slots: SlotRow[]): RotationStatus {
 }
 
 /** The newest runs (at most `limit`, default 20), or the one `runId` names (none if it names none). */
-export function rotationStatus(
+export async function rotationStatus(
   home: KeywardHome,
   query: { runId?: string; limit?: number } = {},
-): { run: RunRow; slots: SlotRow[]; status: RotationStatus }[] {
+): Promise<{ run: RunRow; slots: SlotRow[]; status: RotationStatus }[]> {
   const journal = readOnlyJournal(home);
   const runs = query.runId
-    ? [journal.run(query.runId)].filter((r) => r !== undefined)
-    : journal.runs({ limit: query.limit ?? 20 });
-  return runs.map((run) => {
-    const slots = journal.slots(run.id);
-    return { run, slots, status: statusOf(run, slots) };
-  });
+    ? [await journal.run(query.runId)].filter((r) => r !== undefined)
+    : await journal.runs({ limit: query.limit ?? 20 });
+  const out: { run: RunRow; slots: SlotRow[]; status: RotationStatus }[] = [];
+  for (const run of runs) {
+    const slots = await journal.slots(run.id);
+    out.push({ run, slots, status: statusOf(run, slots) });
+  }
+  return out;
 }
 
 /** Each slot's targets as text, in slot order. */

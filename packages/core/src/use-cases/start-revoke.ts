@@ -62,10 +62,14 @@ export interface StartRevokeInput {
 
 /**
  * Starts the plan and returns its session at once (nothing has touched an exchange yet). Throws
- * AUDIT_UNAVAILABLE, synchronously, when the audit log cannot be written: nothing is started.
+ * AUDIT_UNAVAILABLE, before the session starts, when the audit log cannot be written: nothing is started.
  */
-export function startRevoke(home: KeywardHome, plan: RevokePlan, input: StartRevokeInput): RevokeSession {
-  requireAuditable(home, REVOKE_UNAUDITABLE_HINT);
+export async function startRevoke(
+  home: KeywardHome,
+  plan: RevokePlan,
+  input: StartRevokeInput,
+): Promise<RevokeSession> {
+  await requireAuditable(home, REVOKE_UNAUDITABLE_HINT);
   return new RevokeSession(home, plan, input);
 }
 
@@ -176,8 +180,8 @@ export class RevokeSession {
       result.outcome = "revoked";
       result.verified = true;
       result.evidence.push(`after the manual step (verify now): probe: dead (${probe.evidence})`);
-      audit.append("manual.confirmed", key.id, { evidence: probe.evidence });
-      audit.append("revoke.verified", key.id, { evidence: result.evidence });
+      await audit.append("manual.confirmed", key.id, { evidence: probe.evidence });
+      await audit.append("revoke.verified", key.id, { evidence: result.evidence });
       recorded = true;
       this.#emit({ type: "manual-done", result: structuredClone(result) });
     }
@@ -256,7 +260,7 @@ export class RevokeSession {
       });
       for (const r of report.results) this.#keep(structuredClone(r));
       // Keys proven dead must not come back from the last listing if their account dies next.
-      forgetRevoked(home.inventoryCache(), report.results);
+      await forgetRevoked(home.inventoryCache(), report.results);
       this.#report = report;
       this.status = "finished";
       this.finishedAt = report.finishedAt;

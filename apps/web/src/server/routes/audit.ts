@@ -6,9 +6,9 @@ import { query } from "../request-input.js";
 import type { RouteContext } from "./route-context.js";
 
 /** A damaged log (a table dropped) is shown as broken, with whatever can still be read, not as a 503. */
-function readable<T>(fn: () => T, fallback: T): T {
+async function readable<T>(fn: () => Promise<T>, fallback: T): Promise<T> {
   try {
-    return fn();
+    return await fn();
   } catch (error) {
     if (isKeywardError(error) && error.code === "AUDIT_UNAVAILABLE") return fallback;
     throw error;
@@ -24,19 +24,19 @@ export function auditRoutes({ home, send }: Pick<RouteContext, "home" | "send">)
         beforeSeq: z.coerce.number().int().min(1).optional(),
       }),
     ),
-    (c) => {
+    async (c) => {
       const q = c.req.valid("query");
       // The server holds the vault open, so verify() checks every entry's MAC with the audit key.
       const log = home.auditLog();
-      const all = readable(() => log.list({ newestFirst: true }), []);
+      const all = await readable(() => log.list({ newestFirst: true }), []);
       const older = q.beforeSeq === undefined ? all : all.filter((e) => e.seq < (q.beforeSeq as number));
       const limit = q.limit ?? 200;
       return send(c, {
         entries: older.slice(0, limit),
         total: all.length,
         more: older.length > limit,
-        chain: log.verify(),
-        head: readable(() => log.head(), null),
+        chain: await log.verify(),
+        head: await readable(() => log.head(), null),
       });
     },
   );

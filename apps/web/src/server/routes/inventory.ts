@@ -22,11 +22,11 @@ export function inventoryRoutes({
       })
 
       // From the config and tracked keys only: no exchange is asked, so this answers at once.
-      .get("/api/accounts", query(z.strictObject({})), (c) => {
+      .get("/api/accounts", query(z.strictObject({})), async (c) => {
         return send(c, {
           /** The exchange ids `keyward account add` takes (the UI names no exchange itself). */
           exchanges: EXCHANGE_IDS,
-          accounts: listAccounts(home).map((a) => ({
+          accounts: (await listAccounts(home)).map((a) => ({
             ...a,
             tracked: a.tracked.map(({ label, apiKey, provable }) => ({
               label,

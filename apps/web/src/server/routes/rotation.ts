@@ -77,22 +77,24 @@ export function rotationRoutes(
           input.graceSeconds * 1000,
           input.concurrency ?? 8,
         );
-        return send(c, { runId: job.runId, run: rotations.view(job.runId) }, 202);
+        return send(c, { runId: job.runId, run: await rotations.view(job.runId) }, 202);
       },
     )
 
-    .get("/api/rotation/runs", query(z.strictObject({})), async (c) => send(c, { runs: rotations.runs() }))
+    .get("/api/rotation/runs", query(z.strictObject({})), async (c) =>
+      send(c, { runs: await rotations.runs() }),
+    )
 
-    .get("/api/rotation/runs/:id", runIdParam, (c) => send(c, rotations.view(c.req.param("id"))))
+    .get("/api/rotation/runs/:id", runIdParam, async (c) => send(c, await rotations.view(c.req.param("id"))))
 
-    .get("/api/rotation/runs/:id/events", runIdParam, (c) =>
-      streamJobEvents(c, rotations.job(c.req.param("id")), ctx),
+    .get("/api/rotation/runs/:id/events", runIdParam, async (c) =>
+      streamJobEvents(c, await rotations.job(c.req.param("id")), ctx),
     )
 
     .post("/api/rotation/runs/:id/resume", runIdParam, jsonBody(z.strictObject({})), async (c) => {
       const id = c.req.param("id");
       const job = await rotations.resume(id);
-      return send(c, { runId: job.runId, run: rotations.view(id) }, 202);
+      return send(c, { runId: job.runId, run: await rotations.view(id) }, 202);
     })
 
     .post("/api/rotation/runs/:id/stop", runIdParam, jsonBody(z.strictObject({})), async (c) =>

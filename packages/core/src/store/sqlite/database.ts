@@ -1,6 +1,7 @@
 /**
- * Keyward's local state database (SQLite via better-sqlite3): the audit log, tracked keys, the
- * inventory cache, and later the rotation journal. It holds no secrets.
+ * Opening Keyward's local state database (SQLite via better-sqlite3): the audit log, the rotation
+ * journal, tracked keys, the inventory cache. It holds no secrets. Only SqliteStateStore
+ * (./sqlite-state-store.ts) uses the connection; everything else goes through the StateStore interface.
  *
  * Opening sets WAL (readers never block the writer), foreign keys, a busy timeout (several `keyward`
  * processes may share the file) and synchronous=FULL (an audit entry written before a revoke must
@@ -16,7 +17,7 @@ import { closeSync, mkdirSync, openSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
-import { KeywardError } from "../errors.js";
+import { KeywardError } from "../../errors.js";
 import { MIGRATIONS } from "./migrations.js";
 
 export type SqliteDatabase = BetterSqlite3.Database;
@@ -56,7 +57,6 @@ export class StateDatabase {
   readonly readonly: boolean;
   /** `PRAGMA user_version` after migrating. */
   readonly schemaVersion: number;
-  #afterCommit: (() => void)[] = [];
 
   private constructor(path: string, db: SqliteDatabase, readonly: boolean, schemaVersion: number) {
     this.path = path;
@@ -120,34 +120,6 @@ export class StateDatabase {
     return !this.readonly && this.db.open && !isWriteProtected(this.path);
   }
 
-  /** Runs `fn` in a write transaction (BEGIN IMMEDIATE: take the write lock before reading). */
-  transaction<T>(fn: () => T): T {
-    if (this.db.inTransaction) return this.db.transaction(fn).immediate();
-    // The outermost transaction: what waits for its commit runs once it is committed, and is dropped
-    // with a rollback (it must never describe something the database does not hold).
-    let result: T;
-    try {
-      result = this.db.transaction(fn).immediate();
-    } catch (error) {
-      this.#afterCommit = [];
-      throw error;
-    }
-    const after = this.#afterCommit;
-    this.#afterCommit = [];
-    for (const task of after) task();
-    return result;
-  }
-
-  /**
-   * Runs `task` once the outermost transaction in progress commits (now, outside one). For work that
-   * must follow the commit, not precede it: the audit log's head copy (audit/audit-log.ts). A task must
-   * not throw.
-   */
-  afterCommit(task: () => void): void {
-    if (this.db.inTransaction) this.#afterCommit.push(task);
-    else task();
-  }
-
   close(): void {
     if (this.db.open) this.db.close();
   }
@@ -189,28 +161,6 @@ const HINT_FILE =
 
 const unavailable = (message: string, hint: string, cause?: unknown) =>
   new KeywardError("STATE_UNAVAILABLE", message, { hint, ...(cause === undefined ? {} : { cause }) });
-
-/**
- * Runs a write, turning SQLite failures (read-only, locked too long, disk full) into STATE_UNAVAILABLE.
- * The repositories use it; the audit log has its own, stricter code.
- */
-export function writeOrThrow<T>(state: StateDatabase, what: string, fn: () => T): T {
-  if (!state.isWritable()) {
-    throw unavailable(
-      `Cannot ${what}: the state database at ${state.path} is read-only.`,
-      "Restore its write permission (it was opened read-only, or its file has no write bit).",
-    );
-  }
-  try {
-    return fn();
-  } catch (error) {
-    if (error instanceof KeywardError) throw error;
-    if (isSqliteError(error)) {
-      throw unavailable(`Cannot ${what}: ${error.message}.`, HINT_FILE, error);
-    }
-    throw error;
-  }
-}
 
 /** better-sqlite3's SqliteError carries SQLite's extended code, e.g. SQLITE_READONLY, SQLITE_FULL. */
 export const isSqliteError = (error: unknown): error is Error & { code: string } =>
