@@ -3,7 +3,9 @@
  * are in security.ts), the JSON API (routes/, one file per concern) and the built UI. Every request body
  * and query is parsed with zod before use (request-input.ts); every JSON answer and streamed event
  * passes the secret guard. Every /api/ route but login needs the session cookie and the session's
- * secret header (security.ts).
+ * secret header (security.ts). Each route group (routes/) is a chain of typed Hono routes whose inputs
+ * are parsed by request-input.ts's middleware and whose answers go through `send`; apiRoutes joins them,
+ * and its type, AppType, is what the UI's client (`hc<AppType>()`, src/ui/api.ts) is checked against.
  *
  *   GET  /login?token=…                 one-time token → session cookie, then 303 to /inventory#s=<secret>
  *   POST /api/session/login {token}     the same, for scripts: {ok, secret}
@@ -61,6 +63,22 @@ export interface AppDeps {
   log: (line: string) => void;
 }
 
+/**
+ * The JSON API as one chain of Hono routes, so its type carries every route's input (the zod-parsed
+ * body and query, request-input.ts) and JSON answer (responses.ts `send`) to the UI's client.
+ */
+export function apiRoutes(ctx: RouteContext) {
+  return new Hono()
+    .route("/", sessionRoutes(ctx))
+    .route("/", inventoryRoutes(ctx))
+    .route("/", revokeRoutes(ctx))
+    .route("/", rotationRoutes(ctx))
+    .route("/", auditRoutes(ctx));
+}
+
+/** The API's routes, inputs and answers as types: the UI's `hc<AppType>()` client (src/ui/api.ts). */
+export type AppType = ReturnType<typeof apiRoutes>;
+
 export function buildApp(deps: AppDeps): Hono {
   const { home, inventory, jobs, rotations, guard, ui, tls, bound } = deps;
   const cookies = sessionCookies(deps);
@@ -112,11 +130,8 @@ export function buildApp(deps: AppDeps): Hono {
     log: deps.log,
     send: jsonSender(guard, deps.log),
   };
-  sessionRoutes(app, ctx);
-  inventoryRoutes(app, ctx);
-  revokeRoutes(app, ctx);
-  rotationRoutes(app, ctx);
-  auditRoutes(app, ctx);
+  // Mounted after the middleware above, so it guards them; errors reach the onError above.
+  app.route("/", apiRoutes(ctx));
   uiRoutes(app, ui);
 
   return app;

@@ -2,14 +2,14 @@
  * Request bodies and queries, parsed with zod before any route uses them: a bad one is a 4xx naming
  * what is wrong, never a 500.
  */
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import { badRequest, HttpError, parseOr400 } from "./http-errors.js";
 
 const MAX_BODY_BYTES = 64 * 1024;
 
 /** The JSON body, parsed with `schema` (415 if not JSON, 413 if too large, 400 naming the bad field). */
-export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
   if (!/^application\/json(;|$)/i.test(c.req.header("content-type") ?? "")) {
     throw new HttpError(
       415,
@@ -48,5 +48,45 @@ export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Pro
 }
 
 /** The query string, parsed with `schema` (400 naming the bad parameter; strict schemas refuse extras). */
-export const parseQuery = <S extends z.ZodType>(c: Context, schema: S): z.output<S> =>
+const parseQuery = <S extends z.ZodType>(c: Context, schema: S): z.output<S> =>
   parseOr400(schema, c.req.query(), "query");
+
+/*
+ * The same parsing as route middleware, so each route's input is a type Hono carries to the UI's
+ * client (`hc<AppType>`, like Hono's own `validator`): the handler reads it with `c.req.valid(…)`.
+ * The checks and their messages are parseBody's and parseQuery's above, unchanged.
+ */
+
+/** The JSON body, parsed with `schema` (see parseBody); in the handler: `c.req.valid("json")`. */
+export const jsonBody =
+  <S extends z.ZodType>(
+    schema: S,
+  ): MiddlewareHandler<object, string, { in: { json: z.input<S> }; out: { json: z.output<S> } }> =>
+  async (c, next) => {
+    c.req.addValidatedData("json", (await parseBody(c, schema)) as object);
+    await next();
+  };
+
+/** What a query schema takes on the wire: every parameter a string. */
+type QueryIn<S extends z.ZodType> = { [K in keyof z.input<S>]?: string };
+
+/** The query string, parsed with `schema` (see parseQuery); in the handler: `c.req.valid("query")`. */
+export const query =
+  <S extends z.ZodType>(
+    schema: S,
+  ): MiddlewareHandler<object, string, { in: { query: QueryIn<S> }; out: { query: z.output<S> } }> =>
+  async (c, next) => {
+    c.req.addValidatedData("query", parseQuery(c, schema) as object);
+    await next();
+  };
+
+/**
+ * The path's `:id`, checked with `schema` before the body is read (a 400 naming "path"); the handler
+ * reads it with `c.req.param("id")`.
+ */
+export const idParam =
+  (schema: z.ZodType<string>): MiddlewareHandler =>
+  async (c, next) => {
+    parseOr400(schema, c.req.param("id"), "path");
+    await next();
+  };

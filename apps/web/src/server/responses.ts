@@ -2,20 +2,25 @@
  * How the server answers: JSON that has passed the secret guard, API errors as `{error}` JSON, and the
  * few plain HTML pages a browser lands on directly (login outcomes, 404). Nothing here is cached.
  */
-import type { Context } from "hono";
+import type { Context, TypedResponse } from "hono";
+import type { JSONParsed } from "hono/utils/types";
 import { HttpError } from "./http-errors.js";
 import type { SecretGuard } from "./secret-guard.js";
 
-/** A JSON answer, withheld if it would carry a secret from the vault. */
-/** A promise is never a response body (it would serialise as `{}`): awaiting it is the caller's job. */
-export type Send = <T>(
+/**
+ * A JSON answer, withheld if it would carry a secret from the vault. Typed like Hono's `c.json` (the
+ * value's JSON shape and the status), so the routes' answers reach the UI's client (`hc<AppType>`) as
+ * types; a withheld answer is the 500 error every route may answer. A promise is never a response body
+ * (it would serialise as `{}`): awaiting it is the caller's job.
+ */
+export type Send = <T, S extends 200 | 202 = 200>(
   c: Context,
   value: T extends PromiseLike<unknown> ? never : T,
-  status?: 200 | 202,
-) => Promise<Response>;
+  status?: S,
+) => Promise<Response & TypedResponse<JSONParsed<T>, S, "json">>;
 
 export function jsonSender(guard: SecretGuard, log: (line: string) => void): Send {
-  return async (c, value, status = 200) => {
+  return (async (c: Context, value: unknown, status: 200 | 202 = 200): Promise<Response> => {
     const text = JSON.stringify(value);
     if (await guard.leaks(text)) {
       log(`BUG: withheld a response to ${c.req.method} ${c.req.path} that contained a vault secret`);
@@ -32,7 +37,7 @@ export function jsonSender(guard: SecretGuard, log: (line: string) => void): Sen
       status,
       headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" },
     });
-  };
+  }) as Send;
 }
 
 /** An API error as JSON. Not passed through the guard: callers that relay foreign messages check first. */

@@ -1,26 +1,15 @@
 /**
- * The browser's side of the JSON API: same-origin fetch with the session cookie (HttpOnly, so never
- * visible here) and the session's secret on every request, reads included (the cookie alone reaches
- * every port on this host; the secret lives in this origin's sessionStorage only). The login redirect
- * hands the secret over once, in the URL fragment; adoptSessionSecret moves it into sessionStorage
- * and strips it from the address bar before anything renders. Errors carry the server's message and hint.
- * The response types are the server's own (type-only imports: nothing of the server is bundled).
+ * The browser's side of the JSON API: Hono's typed client (`hc<AppType>`) over same-origin fetch with the
+ * session cookie (HttpOnly, so never visible here) and the session's secret on every request, reads
+ * included (the cookie alone reaches every port on this host; the secret lives in this origin's
+ * sessionStorage only). The login redirect hands the secret over once, in the URL fragment;
+ * adoptSessionSecret moves it into sessionStorage and strips it from the address bar before anything
+ * renders. Errors carry the server's message and hint.
+ * Each route's input and answer are the server's own types (AppType, a type-only import: nothing of the
+ * server is bundled); shared constants come from `@keyward/core/browser`.
  */
-import type { DeliveryTargetsView } from "../server/delivery-targets.js";
-import type { InventoryResponse } from "../server/inventory-service.js";
-import type { JobView, PlanView, ResultView } from "../server/revoke-jobs.js";
-import type { RotationPlanView, RotationRunView } from "../server/rotation-jobs.js";
-
-export type {
-  DeliveryTargetsView,
-  InventoryResponse,
-  JobView,
-  PlanView,
-  ResultView,
-  RotationPlanView,
-  RotationRunView,
-};
-export type InventoryRowView = InventoryResponse["keys"][number];
+import { type ClientResponse, hc, type InferResponseType } from "hono/client";
+import type { AppType } from "../server/app.js";
 
 export class ApiError extends Error {
   constructor(
@@ -51,16 +40,17 @@ const secretHeader = (): Record<string, string> => {
   return secret ? { [SECRET_HEADER]: secret } : {};
 };
 
-async function request<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
-  let res: Response;
+/** The API, typed from the server's routes; every request carries the session's secret. */
+export const api = hc<AppType>("/", {
+  headers: secretHeader,
+  init: { credentials: "same-origin", cache: "no-store" },
+}).api;
+
+/** One API call's JSON answer; a non-2xx answer becomes an ApiError with the server's message and hint. */
+export async function call<T>(request: Promise<ClientResponse<T>>): Promise<T> {
+  let res: ClientResponse<T>;
   try {
-    res = await fetch(path, {
-      method,
-      credentials: "same-origin",
-      cache: "no-store",
-      headers: method === "POST" ? { "content-type": "application/json", ...secretHeader() } : secretHeader(),
-      ...(method === "POST" ? { body: JSON.stringify(body ?? {}) } : {}),
-    });
+    res = await request;
   } catch {
     throw new ApiError(
       0,
@@ -83,76 +73,22 @@ async function request<T>(method: "GET" | "POST", path: string, body?: unknown):
   return json as T;
 }
 
-export const get = <T>(path: string) => request<T>("GET", path);
-export const post = <T>(path: string, body?: unknown) => request<T>("POST", path, body);
-
-export interface SessionInfo {
-  expiresAt: string;
-  home: string;
-  accounts: number;
-  features: { rotation: boolean };
-}
-
-export interface AccountsResponse {
-  /** The exchange ids `keyward account add` takes. */
-  exchanges: string[];
-  accounts: {
-    name: string;
-    exchange: string;
-    endpoint: string | null;
-    region: string | null;
-    tracked: { label: string; apiKeyShort: string; provable: boolean }[];
-  }[];
-}
-
-export interface HealthResponse {
-  checkedAt: string;
-  accounts: {
-    account: string;
-    exchange: string;
-    health: {
-      status: "alive" | "dead" | "inconclusive";
-      master: boolean | null;
-      permissions: string[];
-      ip: string[] | null;
-      warnings: string[];
-      evidence: string;
-    } | null;
-    error: { message: string; hint?: string } | null;
-  }[];
-}
-
-export interface AuditEntryView {
-  seq: number;
-  ts: string;
-  action: string;
-  actor: string;
-  subject: string;
-  details: Record<string, unknown>;
-  hash: string;
-}
-
-export interface AuditResponse {
-  entries: AuditEntryView[];
-  total: number;
-  more: boolean;
-  chain:
-    | {
-        ok: true;
-        entries: number;
-        head: { seq: number; hash: string } | null;
-        /** The first entry whose MAC was checked with the vault's audit key; null: not keyed yet. */
-        authenticatedFrom: number | null;
-      }
-    | { ok: false; entries: number; brokenAt: number; reason: string };
-  head: { seq: number; hash: string } | null;
-}
-
-export interface VerifyResponse {
-  status: "alive" | "dead" | "inconclusive";
-  evidence: string;
-  recorded: boolean;
-}
+type Api = typeof api;
+export type SessionInfo = InferResponseType<Api["session"]["$get"], 200>;
+export type InventoryResponse = InferResponseType<Api["inventory"]["$get"], 200>;
+export type InventoryRowView = InventoryResponse["keys"][number];
+export type AccountsResponse = InferResponseType<Api["accounts"]["$get"], 200>;
+export type HealthResponse = InferResponseType<Api["accounts"]["health"]["$get"], 200>;
+export type AuditResponse = InferResponseType<Api["audit"]["$get"], 200>;
+export type AuditEntryView = AuditResponse["entries"][number];
+export type PlanView = InferResponseType<Api["revoke"]["plan"]["$post"], 200>;
+export type JobView = InferResponseType<Api["revoke"]["jobs"][":id"]["$get"], 200>;
+export type ResultView = JobView["results"][number];
+export type VerifyResponse = InferResponseType<Api["revoke"]["jobs"][":id"]["verify"]["$post"], 200>;
+export type DeliveryTargetsView = InferResponseType<Api["rotation"]["targets"]["$get"], 200>;
+export type RotationPlanView = InferResponseType<Api["rotation"]["plan"]["$post"], 200>;
+export type RotationRunView = InferResponseType<Api["rotation"]["runs"][":id"]["$get"], 200>;
+export type AbortReportView = InferResponseType<Api["rotation"]["runs"][":id"]["abort"]["$post"], 200>;
 
 export interface StreamHandlers {
   onOpen(): void;

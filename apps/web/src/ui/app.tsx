@@ -5,10 +5,10 @@
 import { useCallback, useEffect, useState } from "react";
 import {
   type ApiError,
+  api,
+  call,
   forgetSessionSecret,
-  get,
   type InventoryResponse,
-  post,
   type SessionInfo,
 } from "./api.js";
 import { ErrorBox, learnFacts } from "./components.js";
@@ -62,7 +62,7 @@ export function App() {
   }, []);
 
   useEffect(() => {
-    get<SessionInfo>("/api/session").then(
+    call(api.session.$get()).then(
       (s) => setSession(s),
       (e: ApiError) => setSessionError(e),
     );
@@ -72,7 +72,7 @@ export function App() {
     setInventoryLoading(true);
     setInventoryError(undefined);
     try {
-      const data = await get<InventoryResponse>(`/api/inventory${refresh ? "?refresh=1" : ""}`);
+      const data = await call(api.inventory.$get({ query: refresh ? { refresh: "1" } : {} }));
       learnFacts(data);
       setInventory(data);
       // Forget selected keys that are gone.
@@ -150,7 +150,7 @@ export function App() {
           type="button"
           className="link"
           onClick={() => {
-            void post("/api/session/logout").finally(() => {
+            void call(api.session.logout.$post({ json: {} })).finally(() => {
               forgetSessionSecret();
               window.location.reload();
             });

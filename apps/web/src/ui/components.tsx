@@ -1,4 +1,5 @@
 /** Small pieces the pages share: error boxes that say what to do, risk badges, progress, time. */
+import { SHARED_RISK_TEXT } from "@keyward/core/browser";
 import type { ApiError } from "./api.js";
 
 export function ErrorBox({ error, title }: { error: ApiError | Error; title?: string }) {
@@ -11,14 +12,8 @@ export function ErrorBox({ error, title }: { error: ApiError | Error; title?: st
   );
 }
 
-/** What each risk flag means: the shared ones here, each exchange's from the server (`learnFacts`). */
-export const RISK_TEXT: Record<string, string> = {
-  withdraw: "can withdraw funds",
-  transfer: "can move funds between accounts",
-  "no-ip": "not bound to any IP address (usable from anywhere)",
-  old: "older than the configured maximum age",
-  unverified: "Keyward cannot see its permissions",
-};
+/** What each risk flag means: the shared ones from core, each exchange's from the server (`learnFacts`). */
+export const RISK_TEXT: Record<string, string> = { ...SHARED_RISK_TEXT };
 const SHARED_RISKS = new Set(Object.keys(RISK_TEXT));
 
 /** What the UI knows of each exchange, from the server's inventory answer (the browser loads no profile). */

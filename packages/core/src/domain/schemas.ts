@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { EXCHANGE_IDS, EXCHANGE_PROFILES, exchangeProfile } from "../adapters/registry.js";
 import { endpointProblem } from "../config/endpoint.js";
+import { PERMISSIONS } from "./permissions.js";
 
 export const ExchangeIdSchema = z.enum(EXCHANGE_IDS);
 
@@ -53,7 +54,7 @@ export type Account = z.infer<typeof AccountSchema>;
  * Permissions normalised across exchanges. `read` is implied by every key that authenticates;
  * the dangerous ones are `withdraw` and `transfer`.
  */
-export const PermissionSchema = z.enum(["read", "trade", "withdraw", "transfer", "funding", "settings"]);
+export const PermissionSchema = z.enum(PERMISSIONS);
 export type Permission = z.infer<typeof PermissionSchema>;
 
 /** The permissions exactly as the exchange reports them: a string, or `[scope, read, write]` triples. */

@@ -3,14 +3,7 @@
  */
 import { EXCHANGE_PROFILES, type ExchangeRisk, exchangeProfile } from "../adapters/registry.js";
 import type { KeyRecord } from "../domain/schemas.js";
-
-const SHARED = {
-  withdraw: "can withdraw funds",
-  transfer: "can move funds between accounts",
-  "no-ip": "not bound to any IP address (usable from anywhere)",
-  old: "older than the configured maximum age",
-} as const;
-const UNVERIFIED = "Keyward cannot see its permissions (no secret held, or probe inconclusive)";
+import { SHARED_RISKS as SHARED, UNVERIFIED_RISK as UNVERIFIED } from "./risk-names.js";
 
 export type Risk = keyof typeof SHARED | ExchangeRisk | "unverified";
 

@@ -20,24 +20,10 @@ import {
   PermissionSchema,
   RawPermissionsSchema,
 } from "../domain/schemas.js";
+import { STEPS } from "./steps.js";
 import { TargetOptionsShape, TargetSchema } from "./targets/index.js";
 
-export const STEPS = [
-  "planned",
-  "creating",
-  "awaiting-new-key",
-  "created",
-  "verified",
-  "delivering",
-  "delivered",
-  "checked",
-  "revoking",
-  "awaiting-revoke",
-  "revoked",
-  "dead",
-  "finished",
-  "aborted",
-] as const;
+export { STEPS };
 export const StepSchema = z.enum(STEPS);
 export type Step = z.infer<typeof StepSchema>;
 

@@ -5,6 +5,7 @@
  * virtualised with fixed-height rows so only the rows in view (plus an overscan) are in the DOM and
  * 2,000 keys stay instant.
  */
+import { riskWeight } from "@keyward/core/browser";
 import { memo, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { InventoryRowView } from "../api.js";
 import { EXCHANGE_FACTS, RiskBadge, StaleBadge } from "../components.js";
@@ -44,15 +45,12 @@ const DAY = 86_400_000;
 const ageDays = (row: InventoryRowView) =>
   row.createdAt ? Math.floor((Date.now() - Date.parse(row.createdAt)) / DAY) : null;
 const where = (row: InventoryRowView) => row.subAccount ?? (row.location === "master" ? "(master)" : "—");
-// Withdraw outranks transfer outranks any number of lesser risks.
-const riskWeight = (row: InventoryRowView) =>
-  (row.risks.includes("withdraw") ? 100 : 0) + (row.risks.includes("transfer") ? 50 : 0) + row.risks.length;
 
 /** Ascending order by one column, as its cells read (sub-account "(master)", permissions joined…). */
 export function compare(key: SortKey): (a: InventoryRowView, b: InventoryRowView) => number {
   switch (key) {
     case "risks":
-      return (a, b) => riskWeight(a) - riskWeight(b);
+      return (a, b) => riskWeight(a.risks) - riskWeight(b.risks);
     case "createdAt":
       return (a, b) => (a.createdAt ?? "").localeCompare(b.createdAt ?? "");
     case "permissions":

@@ -1,6 +1,6 @@
 /** Accounts: where each one is, its tracked keys, and its key's health, permissions and warnings (probed). */
 import { useCallback, useEffect, useState } from "react";
-import { type AccountsResponse, type ApiError, get, type HealthResponse } from "../api.js";
+import { type AccountsResponse, type ApiError, api, call, type HealthResponse } from "../api.js";
 import { ErrorBox, Spinner, time } from "../components.js";
 
 export function AccountsPage() {
@@ -12,7 +12,7 @@ export function AccountsPage() {
   const probe = useCallback(async () => {
     setProbing(true);
     try {
-      setHealth(await get<HealthResponse>("/api/accounts/health"));
+      setHealth(await call(api.accounts.health.$get({ query: {} })));
     } catch (e) {
       setError(e as ApiError);
     } finally {
@@ -21,7 +21,7 @@ export function AccountsPage() {
   }, []);
 
   useEffect(() => {
-    get<AccountsResponse>("/api/accounts").then(setAccounts, (e: ApiError) => setError(e));
+    call(api.accounts.$get({ query: {} })).then(setAccounts, (e: ApiError) => setError(e));
     void probe();
   }, [probe]);
 

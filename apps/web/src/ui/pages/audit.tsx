@@ -1,6 +1,6 @@
 /** The audit log, newest first, with the hash chain's status checked on every load. */
 import { useCallback, useEffect, useState } from "react";
-import { type ApiError, type AuditEntryView, type AuditResponse, get } from "../api.js";
+import { type ApiError, type AuditEntryView, type AuditResponse, api, call } from "../api.js";
 import { dateTime, ErrorBox, Spinner } from "../components.js";
 
 export function AuditPage() {
@@ -13,8 +13,8 @@ export function AuditPage() {
     setLoading(true);
     setError(undefined);
     try {
-      const res = await get<AuditResponse>(
-        `/api/audit?limit=200${beforeSeq ? `&beforeSeq=${beforeSeq}` : ""}`,
+      const res = await call(
+        api.audit.$get({ query: { limit: "200", ...(beforeSeq ? { beforeSeq: String(beforeSeq) } : {}) } }),
       );
       setData(res);
       setEntries((prev) => (beforeSeq ? [...prev, ...res.entries] : res.entries));

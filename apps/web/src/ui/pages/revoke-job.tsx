@@ -3,7 +3,7 @@
  * proof of death, and the checklist of manual steps with "Verify now".
  */
 import { useCallback, useEffect, useRef, useState } from "react";
-import { type ApiError, get, type JobView, post, type ResultView, type VerifyResponse } from "../api.js";
+import { type ApiError, api, call, type JobView, type ResultView, type VerifyResponse } from "../api.js";
 import { ErrorOrEvidence, LiveLog, ManualStepsList } from "../components/job-parts.js";
 import { ErrorBox, ProgressBar, Spinner, time } from "../components.js";
 import { type EventData, useLiveEvents } from "../hooks/use-live-events.js";
@@ -127,7 +127,7 @@ export function JobPanel({
 
   const refresh = useCallback(async () => {
     try {
-      setJob(await get<JobView>(`/api/revoke/jobs/${jobId}`));
+      setJob(await call(api.revoke.jobs[":id"].$get({ param: { id: jobId } })));
     } catch (e) {
       setError(e as ApiError);
     }
@@ -154,7 +154,9 @@ export function JobPanel({
   const verifyNow = async (keyId: string) => {
     setVerify((v) => ({ ...v, [keyId]: { busy: true } }));
     try {
-      const result = await post<VerifyResponse>(`/api/revoke/jobs/${jobId}/verify`, { keyId });
+      const result = await call(
+        api.revoke.jobs[":id"].verify.$post({ param: { id: jobId }, json: { keyId } }),
+      );
       setVerify((v) => ({ ...v, [keyId]: { busy: false, result } }));
       if (result.recorded) void refresh();
     } catch (e) {
@@ -164,7 +166,7 @@ export function JobPanel({
 
   const stop = async () => {
     try {
-      setJob(await post<JobView>(`/api/revoke/jobs/${jobId}/stop`));
+      setJob(await call(api.revoke.jobs[":id"].stop.$post({ param: { id: jobId }, json: {} })));
     } catch (e) {
       setError(e as ApiError);
     }

@@ -4,7 +4,7 @@
  * and the checklist of manual steps with "Verify now".
  */
 import { useEffect, useRef, useState } from "react";
-import { type ApiError, get, type InventoryRowView, type JobView, type PlanView, post } from "../api.js";
+import { type ApiError, api, call, type InventoryRowView, type JobView, type PlanView } from "../api.js";
 import type { InventoryState } from "../app.js";
 import { ConfirmCountForm } from "../components/job-parts.js";
 import { ErrorBox, RiskBadge, Spinner, StaleBadge, time } from "../components.js";
@@ -31,7 +31,7 @@ export function RevokePage({ inventory, selected, setSelected, goInventory }: Pr
 
   // A job already running (another tab, or before a reload) is shown at once.
   useEffect(() => {
-    get<{ jobs: JobView[] }>("/api/revoke/jobs").then(
+    call(api.revoke.jobs.$get({ query: {} })).then(
       ({ jobs }) => {
         setRecent(jobs);
         const active = jobs.find((j) => j.status === "running" || j.status === "waiting");
@@ -57,7 +57,7 @@ export function RevokePage({ inventory, selected, setSelected, goInventory }: Pr
     setPlanning(true);
     setError(undefined);
     try {
-      const p = await post<PlanView>("/api/revoke/plan", { ids: [...selected] });
+      const p = await call(api.revoke.plan.$post({ json: { ids: [...selected] } }));
       planFor.current = selectionKey;
       setPlan(p);
       setConfirmText("");
@@ -73,10 +73,14 @@ export function RevokePage({ inventory, selected, setSelected, goInventory }: Pr
     setStarting(true);
     setError(undefined);
     try {
-      const { jobId: id } = await post<{ jobId: string }>("/api/revoke/execute", {
-        planId: plan.planId,
-        confirm: confirmText,
-      });
+      const { jobId: id } = await call(
+        api.revoke.execute.$post({
+          json: {
+            planId: plan.planId,
+            confirm: confirmText,
+          },
+        }),
+      );
       setJobId(id);
       setPlan(undefined);
       setConfirmText("");

@@ -6,10 +6,10 @@
 import { useEffect, useState } from "react";
 import {
   type ApiError,
+  api,
+  call,
   type DeliveryTargetsView,
-  get,
   type InventoryRowView,
-  post,
   type RotationPlanView,
   type RotationRunView,
 } from "../api.js";
@@ -43,11 +43,11 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
   const [runs, setRuns] = useState<RunView[]>([]);
 
   useEffect(() => {
-    get<DeliveryTargetsView>("/api/rotation/targets").then(setTargetKinds, (e: ApiError) => setError(e));
+    call(api.rotation.targets.$get({ query: {} })).then(setTargetKinds, (e: ApiError) => setError(e));
   }, []);
 
   useEffect(() => {
-    get<{ runs: RunView[] }>("/api/rotation/runs").then(
+    call(api.rotation.runs.$get({ query: {} })).then(
       ({ runs: list }) => {
         setRuns(list);
         const live = list.find((r) => r.running);
@@ -70,13 +70,17 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
     setPlan(undefined);
     try {
       setPlan(
-        await post<PlanView>("/api/rotation/plan", {
-          selector: { ids: [...selected] },
-          deliver: targets,
-          ...Object.fromEntries(
-            (targetKinds?.options ?? []).map((o) => [o.name, optionValues[o.name]?.trim() || null]),
-          ),
-        }),
+        await call(
+          api.rotation.plan.$post({
+            json: {
+              selector: { ids: [...selected] },
+              deliver: targets,
+              ...Object.fromEntries(
+                (targetKinds?.options ?? []).map((o) => [o.name, optionValues[o.name]?.trim() || null]),
+              ),
+            },
+          }),
+        ),
       );
       setConfirmText("");
     } catch (e) {
@@ -91,11 +95,15 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
     setStarting(true);
     setError(undefined);
     try {
-      const res = await post<{ runId: string }>("/api/rotation/apply", {
-        planId: plan.plan.id,
-        confirm: confirmText,
-        graceSeconds: Math.max(0, Math.round(Number(grace) || 0)),
-      });
+      const res = await call(
+        api.rotation.apply.$post({
+          json: {
+            planId: plan.plan.id,
+            confirm: confirmText,
+            graceSeconds: Math.max(0, Math.round(Number(grace) || 0)),
+          },
+        }),
+      );
       setRunId(res.runId);
       setPlan(undefined);
     } catch (e) {
@@ -111,7 +119,7 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
         runId={runId}
         back={() => {
           setRunId(undefined);
-          void get<{ runs: RunView[] }>("/api/rotation/runs").then(({ runs: list }) => setRuns(list));
+          void call(api.rotation.runs.$get({ query: {} })).then(({ runs: list }) => setRuns(list));
           void inventory.load(true);
         }}
       />

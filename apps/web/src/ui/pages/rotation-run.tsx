@@ -3,9 +3,9 @@
  * person created, the old keys a person must revoke, stop, resume and abort. Secrets typed here go to the
  * server's vault and are never sent back.
  */
-import type { AbortReport, SlotRow } from "@keyward/core";
+import { type AbortReport, type SlotRow, stepsOf } from "@keyward/core/browser";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { type ApiError, get, post, type RotationRunView } from "../api.js";
+import { type ApiError, api, call, type RotationRunView } from "../api.js";
 import { ErrorOrEvidence, LiveLog, ManualStepsList } from "../components/job-parts.js";
 import { ErrorBox, ProgressBar, Spinner, time } from "../components.js";
 import { type EventData, useLiveEvents } from "../hooks/use-live-events.js";
@@ -13,33 +13,8 @@ import { type EventData, useLiveEvents } from "../hooks/use-live-events.js";
 type RunView = RotationRunView;
 type CreateRequest = RunView["createRequests"][number];
 
-const API_STEPS = [
-  "planned",
-  "creating",
-  "created",
-  "verified",
-  "delivering",
-  "delivered",
-  "checked",
-  "revoking",
-  "revoked",
-  "dead",
-  "finished",
-];
-const ASSISTED_STEPS = [
-  "planned",
-  "awaiting-new-key",
-  "created",
-  "verified",
-  "delivering",
-  "delivered",
-  "checked",
-  "awaiting-revoke",
-  "dead",
-  "finished",
-];
 const stepText = (row: SlotRow) => {
-  const steps = row.method === "api" ? API_STEPS : ASSISTED_STEPS;
+  const steps = stepsOf(row.method);
   const i = steps.indexOf(row.step);
   return i < 0 ? row.step : `${row.step} (${i + 1}/${steps.length})`;
 };
@@ -98,7 +73,7 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
 
   const refresh = useCallback(async () => {
     try {
-      setRun(await get<RunView>(`/api/rotation/runs/${runId}`));
+      setRun(await call(api.rotation.runs[":id"].$get({ param: { id: runId } })));
     } catch (e) {
       setError(e as ApiError);
     }
@@ -129,10 +104,20 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
     try {
       if (what === "abort") {
         setAbortReport(
-          await post<AbortReport>(`/api/rotation/runs/${runId}/abort`, { confirm: abortText.trim() }),
+          await call(
+            api.rotation.runs[":id"].abort.$post({
+              param: { id: runId },
+              // The server checks the word and says what to type: pass on whatever was typed.
+              json: { confirm: abortText.trim() as "abort" },
+            }),
+          ),
         );
         setAbortText("");
-      } else await post(`/api/rotation/runs/${runId}/${what}`);
+      } else {
+        const run = api.rotation.runs[":id"];
+        const request = { param: { id: runId }, json: {} };
+        await (what === "stop" ? call(run.stop.$post(request)) : call(run.resume.$post(request)));
+      }
       await refresh();
     } catch (e) {
       setError(e as ApiError);
@@ -332,12 +317,17 @@ function CreateKeyForm({
     setSending(true);
     setError(undefined);
     try {
-      await post(`/api/rotation/runs/${runId}/credentials`, {
-        slot: request.slot,
-        apiKey: apiKey.trim(),
-        secret,
-        ...(request.needsPassphrase ? { passphrase } : {}),
-      });
+      await call(
+        api.rotation.runs[":id"].credentials.$post({
+          param: { id: runId },
+          json: {
+            slot: request.slot,
+            apiKey: apiKey.trim(),
+            secret,
+            ...(request.needsPassphrase ? { passphrase } : {}),
+          },
+        }),
+      );
       setSecret("");
       setPassphrase("");
       onDone();

@@ -1,0 +1,55 @@
+/**
+ * The journal's steps, and the order a slot goes through them by method (the protocol is in
+ * schemas.ts). Plain data with no imports, so the browser entry (browser.ts) can carry it.
+ */
+export const STEPS = [
+  "planned",
+  "creating",
+  "awaiting-new-key",
+  "created",
+  "verified",
+  "delivering",
+  "delivered",
+  "checked",
+  "revoking",
+  "awaiting-revoke",
+  "revoked",
+  "dead",
+  "finished",
+  "aborted",
+] as const;
+
+type StepName = (typeof STEPS)[number];
+
+/** A key created and revoked by API, step by step (`aborted` ends a slot off this path). */
+export const API_STEPS: readonly StepName[] = [
+  "planned",
+  "creating",
+  "created",
+  "verified",
+  "delivering",
+  "delivered",
+  "checked",
+  "revoking",
+  "revoked",
+  "dead",
+  "finished",
+];
+
+/** A key a person creates and revokes on the exchange's site, step by step. */
+export const ASSISTED_STEPS: readonly StepName[] = [
+  "planned",
+  "awaiting-new-key",
+  "created",
+  "verified",
+  "delivering",
+  "delivered",
+  "checked",
+  "awaiting-revoke",
+  "dead",
+  "finished",
+];
+
+/** The steps a slot of `method` goes through, in order. */
+export const stepsOf = (method: "api" | "assisted"): readonly StepName[] =>
+  method === "api" ? API_STEPS : ASSISTED_STEPS;
