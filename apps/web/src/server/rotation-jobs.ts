@@ -34,6 +34,7 @@ import {
   type RotationReport,
   type RotationSession,
   type RotationSessionEvent,
+  type RotationStatus,
   type RunRow,
   readOnlyJournal,
   resumeRotation,
@@ -55,14 +56,8 @@ export interface RotationPlanView {
   accountErrors: { account: string; message: string; hint?: string }[];
 }
 
-export interface RotationRunView {
-  id: string;
-  state: RunRow["state"];
-  createdAt: string;
-  updatedAt: string;
-  options: RunRow["options"];
-  report: RotationReport;
-  slots: SlotRow[];
+/** What core's rotationStatus says of a run, and what this server adds. */
+export interface RotationRunView extends RotationStatus {
   targets: string[][];
   /** Whether this server is driving the run now. */
   running: boolean;
@@ -101,6 +96,8 @@ const PLAN_TTL_MS = 30 * 60_000;
 export class RotationJobs {
   readonly #plans = new PlanStore<RotationPlan>(PLAN_TTL_MS);
   readonly #jobs = new Map<string, RotationJob>();
+  /** Runs an apply, resume or abort is starting now (see #reserve). */
+  readonly #starting = new Set<string>();
 
   constructor(private readonly options: RotationJobsOptions) {}
 
@@ -141,31 +138,40 @@ export class RotationJobs {
       );
     }
     requireConfirmation(plan.slots.length, confirm, "rotate", "Nothing was changed.");
-    this.#refuseRunning(plan.id);
-    const job = new RotationJob(plan.id);
-    await applyRotation(this.options.home, {
-      ...this.#hooks(job),
-      plan,
-      options: { ...DEFAULT_RUN_OPTIONS, graceMs, concurrency, checkCmd: null },
-      onStart: (session) => {
-        this.#plans.markUsed(planId);
-        this.#begin(job, session, "applying");
-      },
-    });
-    return job;
+    const release = this.#reserve(plan.id);
+    try {
+      const job = new RotationJob(plan.id);
+      await applyRotation(this.options.home, {
+        ...this.#hooks(job),
+        plan,
+        options: { ...DEFAULT_RUN_OPTIONS, graceMs, concurrency, checkCmd: null },
+        onStart: (session) => {
+          this.#plans.markUsed(planId);
+          this.#begin(job, session, "applying");
+        },
+      });
+      return job;
+    } finally {
+      release();
+    }
   }
 
   async resume(runId: string): Promise<RotationJob> {
     await this.#run(runId);
-    this.#refuseRunning(runId);
+    const release = this.#reserve(runId);
     const job = new RotationJob(runId);
-    const outcome = await resumeRotation(this.options.home, {
-      ...this.#hooks(job),
-      runId,
-      allowPrograms: false,
-      from: "web",
-      onStart: (session) => this.#begin(job, session, "resuming"),
-    });
+    let outcome: Awaited<ReturnType<typeof resumeRotation>>;
+    try {
+      outcome = await resumeRotation(this.options.home, {
+        ...this.#hooks(job),
+        runId,
+        allowPrograms: false,
+        from: "web",
+        onStart: (session) => this.#begin(job, session, "resuming"),
+      });
+    } finally {
+      release();
+    }
     if (outcome.settled) {
       throw new HttpError(
         409,
@@ -192,16 +198,22 @@ export class RotationJobs {
   /** Undoes what can be undone (core's use case); a run this server drives is stopped first. */
   async abort(runId: string): Promise<AbortReport> {
     await this.#run(runId);
-    const report = await abortRotationRun(this.options.home, {
-      runId,
-      allowPrograms: false,
-      env: process.env,
-      beforeAbort: async () => {
-        await this.stop(runId);
-      },
-    });
-    this.options.inventory.refresh().catch(() => {});
-    return report;
+    // A run this server drives is stopped first (beforeAbort), so only a start under way is refused.
+    const release = this.#reserve(runId, { evenIfRunning: true });
+    try {
+      const report = await abortRotationRun(this.options.home, {
+        runId,
+        allowPrograms: false,
+        env: process.env,
+        beforeAbort: async () => {
+          await this.stop(runId);
+        },
+      });
+      this.options.inventory.refresh().catch(() => {});
+      return report;
+    } finally {
+      release();
+    }
   }
 
   /** The new key's credentials for an assisted slot, from the person who created it. */
@@ -277,6 +289,25 @@ export class RotationJobs {
         "Open the Rotate page to see the rotations.",
       );
     return run;
+  }
+
+  /**
+   * Claims a run for one apply, resume or abort until it has started (or failed to): the check and the
+   * claim are one synchronous step, so two requests for one run (a double submit, two tabs) cannot both
+   * pass the check while the first awaits its start. The second answers 409.
+   */
+  #reserve(runId: string, { evenIfRunning = false } = {}): () => void {
+    if (this.#starting.has(runId)) {
+      throw new HttpError(
+        409,
+        "ROTATION_RUNNING",
+        `rotation ${runId} is being started, resumed or aborted here right now`,
+        "Follow it on the Rotate page.",
+      );
+    }
+    if (!evenIfRunning) this.#refuseRunning(runId);
+    this.#starting.add(runId);
+    return () => this.#starting.delete(runId);
   }
 
   #refuseRunning(runId: string): void {

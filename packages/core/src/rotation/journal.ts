@@ -261,6 +261,16 @@ export class RotationJournal {
   ): Promise<SlotRow> {
     return this.#write(`journal step ${step} of ${runId}/${slot}`, async () => {
       const current = await this.slot(runId, slot);
+      // A slot that has ended (aborted, finished) or a run that has is never moved on: an engine still
+      // holding an older read of it (another session of this process, say) must stop, not undo the end.
+      const run = await this.run(runId);
+      if (run?.state !== "active" || (TERMINAL.includes(current.step) && step !== current.step)) {
+        throw new KeywardError(
+          "ROTATION_CONFLICT",
+          `rotation ${runId} slot ${slot} is ${run?.state !== "active" ? `in a run that is ${run?.state ?? "gone"}` : current.step}: not moved to ${step}`,
+          { hint: "Another action ended it while this one ran; see `keyward rotate status`." },
+        );
+      }
       const evidence = change.evidence
         ? [...current.evidence, change.evidence].slice(-MAX_EVIDENCE)
         : current.evidence;
