@@ -476,8 +476,8 @@ Prints a URL with a one-time login token (it works once; each login prints the n
 becomes an HttpOnly, SameSite=Strict session cookie plus a per-session secret that the page keeps in
 this browser tab only; the cookie alone opens nothing. Open the URL in the tab you will use. Runs
 started by \`keyward rotate\` with a target that runs a program or --check-cmd are resumed and aborted
-here, never in the browser. The vault passphrase is asked now (or taken from $KEYWARD_PASSPHRASE) and the server holds
-the opened home until Ctrl-C.
+here, never in the browser. The vault passphrase is asked now (or taken from $KEYWARD_PASSPHRASE) and
+the server holds the opened home until Ctrl-C.
 
 Examples:
   keyward web
@@ -517,10 +517,13 @@ function addTargetHelp(rotate: Command, plan: Command, core: typeof import("@key
   const usage = DELIVERY_TARGETS.map(
     (d) => `  ${d.usage.form.padEnd(column - 2)}${wrap(d.usage.text, 106 - column, " ".repeat(column))}`,
   );
-  const example = (d: (typeof DELIVERY_TARGETS)[number]) =>
-    `  keyward rotate plan --label 'bot-*' --deliver '${d.example}'${d.options
+  // One example per target, each with another way to select keys and to keep the plan.
+  const selections = ["--label 'bot-*'", "--account desk-alpha", `--exchange ${TRACKED.id}`, "--risky"];
+  const keep = ["-o plan.json", "--json > plan.json"];
+  const example = (d: (typeof DELIVERY_TARGETS)[number], i: number) =>
+    `  keyward rotate plan ${selections[i % selections.length]} --deliver '${d.example}'${d.options
       .map((o) => ` ${o.flag.split(" ")[0]} ${o.placeholder}`)
-      .join("")} -o plan.json`;
+      .join("")} ${keep[i % keep.length]}`;
   plan.addHelpText(
     "after",
     `

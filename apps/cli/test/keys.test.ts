@@ -140,6 +140,18 @@ describe.concurrent("keys", () => {
     expect(bfx.accounts.map((a) => a.account)).toEqual([BFX_ACCOUNT]);
   });
 
+  it("the table marks a tracked key the exchange no longer knows DEAD, not live", async ({
+    onTestFinished,
+  }) => {
+    const { sim, home } = await desk({ onTestFinished });
+    await sim.uiRevoke("bitfinex", KEYS.bfxMm.apiKey);
+    const table = await home.run(["keys", "--exchange", "bitfinex"]);
+    expect(table.code, show(table)).toBe(0);
+    const row = table.stdout.split("\n").find((l) => l.includes(` ${KEYS.bfxMm.label} `));
+    expect(row, table.stdout).toMatch(/\sDEAD\s/);
+    expect(row).not.toMatch(/\slive\s/);
+  });
+
   it("--label GLOB and --risky select keys; filters combine with AND", async ({ onTestFinished }) => {
     const { home } = await desk({ onTestFinished });
     const [bots, risky, riskyBfx, riskyBots] = await Promise.all([

@@ -57,7 +57,7 @@ export async function keys(
               r.permissions.join(","),
               exchangeProfile(r.exchange).reportsIpWhitelist ? r.ip.join(",") || "any" : "n/a",
               r.management,
-              r.stale ? `STALE ${age(r.stale.ageMs)}` : "live",
+              r.state === "dead" ? "DEAD" : r.stale ? `STALE ${age(r.stale.ageMs)}` : "live",
               r.risks.join(",") || "-",
             ]),
           ),

@@ -7,7 +7,7 @@
 import { bitfinexProfile } from "./bitfinex/profile.js";
 import type { AdapterFactory } from "./interface.js";
 import { okxProfile } from "./okx/profile.js";
-import type { ExchangeProfile } from "./profile.js";
+import { type ExchangeProfile, needsPassphrase } from "./profile.js";
 
 interface RegistryEntry {
   profile: ExchangeProfile;
@@ -40,6 +40,12 @@ export const exchangeProfile = (id: ExchangeId | (string & {})): ExchangeProfile
 
 /** Every registered profile, in registry order (help texts, choices, the shared risk list). */
 export const EXCHANGE_PROFILES: readonly ExchangeProfile[] = EXCHANGE_IDS.map(exchangeProfile);
+
+/** "(OKX keys)": which keys have a passphrase, for help texts that name the passphrase field. */
+export const withPassphraseNote = (): string => {
+  const names = EXCHANGE_PROFILES.filter(needsPassphrase).map((p) => p.name);
+  return names.length > 0 ? `(${names.join(", ")} keys)` : "(keys with a passphrase)";
+};
 
 /** The risk flags exchanges add, by name: the union of every profile's `risks`. */
 export type ExchangeRisk = {

@@ -83,7 +83,7 @@ export const ageTarget = {
   schema: AgeSchema,
   usage: {
     form: "age:DIR",
-    text: "DIR/<account>.<sub>.<label>.age encrypted to --recipient; Keyward cannot read it back",
+    text: "DIR/<account>.<sub>.<label>.age encrypted to the age recipient (age1…) given with the plan; Keyward cannot read it back",
   },
   example: "age:/secure/drop",
   webAllowed: true,

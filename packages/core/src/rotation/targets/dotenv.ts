@@ -20,9 +20,11 @@
  * and its target replaced. The `dotenv` package is used to read values back, never to write.
  * Writes to one file are serialised in this process (place.ts), so keys sharing it never lose an update.
  */
+
 import { readFile } from "node:fs/promises";
 import { parse } from "dotenv";
 import { z } from "zod";
+import { withPassphraseNote } from "../../adapters/registry.js";
 import { KeywardError } from "../../errors.js";
 import { errnoOf } from "../../vault/atomic-write.js";
 import type { DeliveryPayload } from "./payload.js";
@@ -192,7 +194,7 @@ export const dotenvTarget = {
   schema: DotenvSchema,
   usage: {
     form: "dotenv:PATH[#PREFIX]",
-    text: "sets PREFIX_API_KEY, PREFIX_API_SECRET and (keys with a passphrase) PREFIX_API_PASSPHRASE (no prefix: API_KEY, API_SECRET, API_PASSPHRASE); other lines and comments stay; values are single-quoted (one with ' ${ a line break or a trailing \\ is refused)",
+    text: `sets PREFIX_API_KEY, PREFIX_API_SECRET and ${withPassphraseNote()} PREFIX_API_PASSPHRASE (no prefix: API_KEY, API_SECRET, API_PASSPHRASE); other lines and comments stay; values are single-quoted (one with ' \${ a line break or a trailing \\ is refused)`,
   },
   example: "dotenv:/srv/bots/.env#{label}",
   webAllowed: true,

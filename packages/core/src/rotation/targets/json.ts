@@ -5,7 +5,9 @@
  * replaced atomically keeping its owner, group and mode (0600 for a new file; place.ts), and a symlink
  * is followed. Writes to one file are serialised in this process (place.ts).
  */
+
 import { z } from "zod";
+import { withPassphraseNote } from "../../adapters/registry.js";
 import { KeywardError } from "../../errors.js";
 import { readText } from "./dotenv.js";
 import type { DeliveryPayload } from "./payload.js";
@@ -122,7 +124,7 @@ export const jsonTarget = {
   schema: JsonSchema,
   usage: {
     form: "json:PATH#POINTER",
-    text: "sets apiKey, secret and (keys with a passphrase) passphrase at the RFC 6901 pointer; the rest stays",
+    text: `sets apiKey, secret and ${withPassphraseNote()} passphrase at the RFC 6901 pointer; the rest stays`,
   },
   example: "json:/srv/bots/config.json#/keys/{label}",
   webAllowed: true,
