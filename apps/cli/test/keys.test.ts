@@ -152,6 +152,26 @@ describe.concurrent("keys", () => {
     expect(row).not.toMatch(/\slive\s/);
   });
 
+  it("rotate plan with every selected key refused says there is nothing to apply, not how to apply it", async ({
+    onTestFinished,
+  }) => {
+    const { sim, home } = await desk({ onTestFinished });
+    await sim.uiRevoke("bitfinex", KEYS.bfxMm.apiKey);
+    const plan = await home.run([
+      "rotate",
+      "plan",
+      "--exchange",
+      "bitfinex",
+      "--label",
+      KEYS.bfxMm.label,
+      "--deliver",
+      "dotenv:/srv/never/{label}.env",
+    ]);
+    expect(plan.code, show(plan)).toBe(1);
+    expect(plan.stdout).toMatch(/nothing to apply/);
+    expect(plan.stdout).not.toMatch(/rotate apply/);
+  });
+
   it("--label GLOB and --risky select keys; filters combine with AND", async ({ onTestFinished }) => {
     const { home } = await desk({ onTestFinished });
     const [bots, risky, riskyBfx, riskyBots] = await Promise.all([

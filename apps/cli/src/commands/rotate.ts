@@ -89,11 +89,16 @@ export async function rotatePlan(
     else if (keys.length === 0) out("No keys match; nothing to rotate.");
     else {
       printPlan(plan);
-      out(
-        opts.output
-          ? `\nPlan written to ${opts.output}. Apply it with: keyward rotate apply ${opts.output}`
-          : "\nSave it with -o plan.json (or --json > plan.json), review it, then: keyward rotate apply plan.json",
-      );
+      if (plan.slots.length === 0) {
+        // Nothing to apply: `rotate apply` would refuse this plan ("every selected key was refused").
+        out("\nEvery selected key was refused (reasons above): there is nothing to apply.");
+      } else {
+        out(
+          opts.output
+            ? `\nPlan written to ${opts.output}. Apply it with: keyward rotate apply ${opts.output}`
+            : "\nSave it with -o plan.json (or --json > plan.json), review it, then: keyward rotate apply plan.json",
+        );
+      }
     }
     if (inventory.accounts.some((a) => a.error)) return EXIT.FAILED;
     return plan.slots.length === 0 && plan.refused.length > 0 ? EXIT.FAILED : EXIT.OK;
