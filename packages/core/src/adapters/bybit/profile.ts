@@ -90,14 +90,10 @@ export const bybitProfile: ExchangeProfile<"bybit-expires-soon"> = {
         "Bybit manages keys only for a master key with Account Transfer, Subaccount Transfer or Withdrawal: this key can list keys but not create or revoke them",
       );
     }
-    if (probe.permissions.includes("withdraw")) {
-      warnings.push(
-        "this key can withdraw: Account Transfer or Subaccount Transfer is enough to manage keys",
-      );
-    }
+    // The shared warnings already name withdraw and a missing IP binding; Bybit adds the 90-day expiry.
     if (probe.ip !== null && probe.ip.length === 0) {
       warnings.push(
-        "no IP binding: Bybit expires a key without one after 90 days, and anyone holding it can use it",
+        "Bybit expires a key without an IP binding after 90 days: Keyward loses the account then",
       );
     }
     return { master, warnings };
