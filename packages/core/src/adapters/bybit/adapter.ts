@@ -26,6 +26,7 @@ import {
   BybitClient,
   type BybitClientConfig,
   BybitRejection,
+  ClockOffset,
   newTrace,
   ownerFor,
   rememberUid,
@@ -98,6 +99,7 @@ class BybitAdapter implements ExchangeAdapter {
       timeoutMs: options.timeoutMs ?? 10_000,
       limits: resolveLimits(options.rateLimits),
       retry: options.retry,
+      clock: new ClockOffset(),
     };
     this.#client = new BybitClient(
       this.#config,

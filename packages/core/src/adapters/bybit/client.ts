@@ -66,6 +66,22 @@ export const ownerFor = (base: string, apiKey: string, uid?: string): string => 
   return known ? `uid:${known}` : `key:${apiKey}`;
 };
 
+/**
+ * This machine's clock against Bybit's, for the signing timestamp: ccxt signs with
+ * `milliseconds() - options.timeDifference`, and Bybit refuses a timestamp outside
+ * `server_time - recv_window <= timestamp < server_time + 1000` with 10002
+ * (https://bybit-exchange.github.io/docs/v5/guide). Every answer, a refusal too, carries the server's
+ * `time`, so the refusal itself resynchronises (no extra request). Shared by the clients of one adapter.
+ */
+export class ClockOffset {
+  offsetMs = 0;
+
+  /** From a refusal's server time, sent back at `received`: the request was signed too far off. */
+  resync(serverTime: number, received: number): void {
+    this.offsetMs = received - serverTime;
+  }
+}
+
 export interface BybitClientConfig {
   base: string;
   account: string;
@@ -73,6 +89,7 @@ export interface BybitClientConfig {
   timeoutMs: number;
   limits: BybitLimits;
   retry: AdapterOptions["retry"];
+  clock: ClockOffset;
 }
 
 /** What happened across the attempts of one call. */
@@ -81,9 +98,15 @@ export interface CallTrace {
   ambiguous: boolean;
   last: BybitFailure | undefined;
   attempts: number;
+  resynced: boolean;
 }
 
-export const newTrace = (): CallTrace => ({ ambiguous: false, last: undefined, attempts: 0 });
+export const newTrace = (): CallTrace => ({
+  ambiguous: false,
+  last: undefined,
+  attempts: 0,
+  resynced: false,
+});
 
 export interface CallOptions {
   /**
@@ -155,7 +178,20 @@ export class BybitClient {
       options: this.config.retry,
     };
     return withRetry(retryContext, async (attemptNumber) => {
-      const attempt = await this.#once(endpoint, params, result, attemptNumber);
+      let attempt = await this.#once(endpoint, params, result, attemptNumber);
+      // 10002: the timestamp was outside the window, so the request was not applied: resync once per
+      // call from the refusal's own server time, then send again.
+      if (
+        !attempt.ok &&
+        attempt.failure.kind === "answer" &&
+        attempt.failure.code === "10002" &&
+        attempt.failure.serverTime !== undefined &&
+        !trace.resynced
+      ) {
+        trace.resynced = true;
+        this.config.clock.resync(attempt.failure.serverTime, Date.now());
+        attempt = await this.#once(endpoint, params, result, attemptNumber);
+      }
       if (attempt.ok) return attempt.result;
       const { failure } = attempt;
       trace.last = failure;
@@ -183,6 +219,7 @@ export class BybitClient {
       this.config.limits[endpoint.bucket],
     );
     const done = await scheduler.acquireSlot();
+    this.#ex.options.timeDifference = this.config.clock.offsetMs;
     const started = Date.now();
     let failure: BybitFailure;
     try {

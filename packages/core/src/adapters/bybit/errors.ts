@@ -17,7 +17,7 @@ import { BybitErrorBodySchema } from "./schemas.js";
 
 export type BybitFailure =
   /** Bybit answered with a retCode other than 0 (whatever the HTTP status). */
-  | { kind: "answer"; code: string; msg: string; status: number | undefined }
+  | { kind: "answer"; code: string; msg: string; status: number | undefined; serverTime?: number }
   /** An HTTP error without a Bybit body (a proxy's 502 page; the IP limit's bare 403). */
   | { kind: "http"; status: number }
   | { kind: "timeout" }
@@ -31,7 +31,6 @@ export type BybitFailure =
 const RETRY_NOT_APPLIED: Readonly<Record<string, TransientKind>> = {
   "10006": "rate-limited", // Too many visits (per UID)
   "10018": "rate-limited", // exceeded the IP rate limit
-  "10002": "unavailable", // timestamp outside recv_window: the client resyncs and sends again
 };
 
 /** Worth retrying, but the outcome is unknown: 10000 "server timeout", 10016 "internal server error". */
@@ -53,12 +52,13 @@ const NETWORK_CAUSES = [
   "UND_ERR_CLOSED",
 ];
 
-function parseErrorBody(body: string): { code: string; msg: string } | undefined {
+function parseErrorBody(body: string): { code: string; msg: string; serverTime?: number } | undefined {
   if (!body.startsWith("{")) return undefined;
   try {
     const parsed = BybitErrorBodySchema.safeParse(JSON.parse(body));
     if (!parsed.success || parsed.data.retCode === 0) return undefined;
-    return { code: String(parsed.data.retCode), msg: parsed.data.retMsg };
+    const { retCode, retMsg, time } = parsed.data;
+    return { code: String(retCode), msg: retMsg, ...(time === undefined ? {} : { serverTime: time }) };
   } catch {
     return undefined;
   }

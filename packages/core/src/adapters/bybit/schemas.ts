@@ -14,6 +14,8 @@ export const bybitSuccess = <T extends z.ZodType>(result: T) =>
 export const BybitErrorBodySchema = z.object({
   retCode: z.number().int(),
   retMsg: z.string().optional().default(""),
+  /** The server's clock (epoch ms): every answer carries it, errors too; used to resync after 10002. */
+  time: z.number().optional().catch(undefined),
 });
 
 /** Grants per group; Bybit sends an empty list (or omits the group) for none. */
