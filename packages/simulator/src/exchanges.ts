@@ -5,9 +5,10 @@
  * Adding an exchange: its folder (`<id>/index.ts` exporting an ExchangeModule) and one line here.
  */
 import { bitfinex } from "./bitfinex/index.js";
+import { bybit } from "./bybit/index.js";
 import { okx } from "./okx/index.js";
 
-export const EXCHANGES = [okx, bitfinex] as const;
+export const EXCHANGES = [okx, bitfinex, bybit] as const;
 
 export type Exchanges = (typeof EXCHANGES)[number];
 export type ExchangeId = Exchanges["id"];

@@ -28,6 +28,15 @@ export class SlidingWindowLimiter {
     return true;
   }
 
+  /**
+   * What `bucket` holds in the window ending at `now` (hits, and when the oldest leaves it; `now` when
+   * empty), for exchanges that report their limits in response headers.
+   */
+  usage(bucket: string, { windowMs }: WindowLimit, now: number): { count: number; resetAt: number } {
+    const hits = (this.#hits.get(bucket) ?? []).filter((t) => t > now - windowMs);
+    return { count: hits.length, resetAt: hits.length ? (hits[0] as number) + windowMs : now };
+  }
+
   /** Until when `bucket` is blocked after a breach (0 when it is not). */
   blockedUntil(bucket: string): number {
     return this.#blocked.get(bucket) ?? 0;

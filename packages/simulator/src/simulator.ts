@@ -24,8 +24,11 @@ export interface SimulatorOptions extends ExchangePorts {
   controlPort?: number;
   /** Latency added to every exchange request, on top of any injected by `POST /faults`. */
   latencyMs?: number;
-  /** Replace the documented limits entirely (tests that need other limits). */
-  rateLimits?: RateLimits;
+  /**
+   * Replace the documented limits of the exchanges named (tests that need other limits); an exchange left
+   * out keeps its documented ones, so adding an exchange changes no test that overrides another's.
+   */
+  rateLimits?: Partial<RateLimits>;
   /** Multiply every rate window by this factor (0.1 = ten times faster limits), keeping the counts. */
   rateScale?: number;
   /**
@@ -59,7 +62,7 @@ export type RunningSimulator = SimulatorUrls & {
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const clock = new OffsetClock(options.now);
-  const baseLimits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
+  const baseLimits: RateLimits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
   const rateLimits = options.rateScale ? scaleRateLimits(baseLimits, options.rateScale) : baseLimits;
   const limiter = new SlidingWindowLimiter();
   const faults = new Faults(

@@ -2,7 +2,7 @@
  * The demo's home: the demo desk (packages/simulator/src/demo-desk.ts, the same description the CLI
  * demo runs its commands from), set up through core. Also used by the e2e suite's screenshot.
  */
-import { type DemoDesk, demoDesk, type Scenario } from "@keyward/simulator";
+import { type DemoDesk, demoDesk, type ExchangeId, type Scenario } from "@keyward/simulator";
 import type { HomeSeed } from "./home-setup.js";
 
 /**
@@ -11,7 +11,7 @@ import type { HomeSeed } from "./home-setup.js";
  */
 export const DEMO_PASSPHRASE = "open-sesame-vault";
 
-export function demoSeed(scenario: Scenario, urls: { okx: string; bitfinex: string }): HomeSeed {
+export function demoSeed(scenario: Scenario, urls: Record<ExchangeId, string>): HomeSeed {
   const desk: DemoDesk = demoDesk(scenario, urls);
   return { passphrase: DEMO_PASSPHRASE, accounts: desk.accounts, tracked: desk.tracked, actor: "demo:setup" };
 }
