@@ -2,9 +2,8 @@
  * Bybit's rate limits for the endpoints the adapter calls. Bybit counts private requests per UID per
  * second (https://bybit-exchange.github.io/docs/v5/rate-limit), but its table gives no figure for the
  * `/v5/user/*` key endpoints. Keyward assumes what ccxt's bybit class encodes for them (reads cost 5,
- * writes cost 10 against its 20 ms unit: 10 reads and 5 writes per second) and halves the writes to
- * stay well inside an undocumented limit; the simulator's scenario makes both overridable, and
- * the simulator's docs page records the choice. Buckets are keyed per UID and endpoint, as
+ * writes cost 10 against its 20 ms unit: 10 reads and 5 writes per second), as the simulator does
+ * (its limits are overridable); the Bybit docs page records the choice. Buckets are keyed per UID and endpoint, as
  * OKX's are, and shared process-wide.
  */
 import type { WindowLimit } from "../rate-limiter.js";
@@ -17,8 +16,8 @@ export type BybitLimits = Record<BybitBucket, WindowLimit>;
 export const BYBIT_LIMITS: BybitLimits = {
   /** query-api, query-sub-members, sub-apikeys: ccxt's 10 / s (UNCONFIRMED by Bybit's docs). */
   read: { limit: 10, windowMs: 1_000 },
-  /** create / update / delete a key: ccxt says 5 / s; Keyward assumes 2 / s (UNCONFIRMED). */
-  write: { limit: 2, windowMs: 1_000 },
+  /** create / update / delete a key: ccxt's 5 / s (UNCONFIRMED by Bybit's docs). */
+  write: { limit: 5, windowMs: 1_000 },
 };
 
 export function resolveLimits(overrides?: Record<string, WindowLimit>): BybitLimits {

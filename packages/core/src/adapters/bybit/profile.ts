@@ -69,8 +69,8 @@ export const bybitProfile: ExchangeProfile<"bybit-expires-soon"> = {
   reportsIpWhitelist: true,
   // create-sub-api takes any group, but Keyward creates nothing that moves money.
   apiGrantable: ["read", "trade"],
-  // Keyward's assumed write limit (limits.ts: 2 / s per UID, UNCONFIRMED by Bybit's docs).
-  writeSpacingMs: 500,
+  // Keyward's assumed write limit (limits.ts: 5 / s per UID, ccxt's figure; Bybit's docs give none).
+  writeSpacingMs: 200,
   risks: {
     "bybit-expires-soon": {
       text: `Bybit key that expires within ${EXPIRY_WARNING_DAYS} days (no IP binding: 90 days; or a password change)`,
