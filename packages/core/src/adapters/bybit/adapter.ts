@@ -340,6 +340,13 @@ class BybitAdapter implements ExchangeAdapter {
             },
           );
         }
+        this.#config.log({
+          level: "warn",
+          event: "create-outcome-unknown",
+          exchange: "bybit",
+          account: this.#account.name,
+          detail: `${what}: ${describeFailure(error.failure)}; looking for an orphan`,
+        });
         const orphan = (await this.#subKeys(sub)).find((k) => k.note === spec.label);
         if (orphan) await this.revokeKey(subRecord(this.#account, sub, orphan, false));
       }
