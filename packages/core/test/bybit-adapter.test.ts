@@ -204,3 +204,17 @@ describe("bybit adapter", () => {
     expect(own && (await spare.revokeKey(own)).outcome).toBe("already-revoked");
   });
 });
+
+describe("bybit manual steps", () => {
+  it("name the simulator's stand-in API management page, the key's ends and the sub-account", async () => {
+    const keys = await adapter().listKeys();
+    const bot = keys.find((k) => k.apiKey === BOT.apiKey);
+    const steps = bot ? adapter().manualSteps(bot, "revoke") : undefined;
+    expect(steps?.url).toBe(`${sim.bybit}/app/user/api-management`);
+    expect(steps?.recognise).toMatchObject({ label: "bot", apiKeyStart: "BYAD", apiKeyEnd: "0004" });
+    expect(steps?.steps.join("\n")).toContain("bybot01");
+    const page = await fetch(steps?.url ?? "");
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain(BOT.apiKey.slice(0, 4));
+  });
+});

@@ -2,7 +2,7 @@
  * The one place that knows what Bybit's answers mean: which are worth retrying, which leave a write's
  * outcome unknown, what a probe concludes from each, and which KeywardError (with which hint) the
  * account's own key gets. Codes: https://bybit-exchange.github.io/docs/v5/error
- * (https://bybit-exchange.github.io/docs/v5/error).
+ * (docs/exchanges/bybit.md#response-envelope-and-error-codes).
  *
  * As for OKX, the code is read from the raw status and body (the client annotates ccxt's errors inside
  * its synchronous handlers; `"bybit {json}"` in the message is the fallback), never from ccxt's
@@ -229,7 +229,7 @@ export function toKeywardError(f: BybitFailure, ctx: FailureContext): KeywardErr
     case "answer": {
       const rule = RULES[f.code] ?? {
         code: "EXCHANGE_REJECTED",
-        hint: "Bybit refused the request; look the code up in Bybit's error-code table (https://bybit-exchange.github.io/docs/v5/error).",
+        hint: "Bybit refused the request; look the code up in Bybit's error-code table (docs/exchanges/bybit.md#response-envelope-and-error-codes).",
       };
       return new KeywardError(rule.code, message, { hint: rule.hint, exchangeCode: f.code });
     }

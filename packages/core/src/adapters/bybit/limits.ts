@@ -3,7 +3,7 @@
  * second (https://bybit-exchange.github.io/docs/v5/rate-limit), but its table gives no figure for the
  * `/v5/user/*` key endpoints. Keyward assumes what ccxt's bybit class encodes for them (reads cost 5,
  * writes cost 10 against its 20 ms unit: 10 reads and 5 writes per second), as the simulator does
- * (its limits are overridable); the Bybit docs page records the choice. Buckets are keyed per UID and endpoint, as
+ * (its limits are overridable); docs/exchanges/bybit.md#rate-limits records the choice. Buckets are keyed per UID and endpoint, as
  * OKX's are, and shared process-wide.
  */
 import type { WindowLimit } from "../rate-limiter.js";

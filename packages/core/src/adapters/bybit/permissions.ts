@@ -51,7 +51,7 @@ export function parseCanonical(raw: string): Record<string, string[]> {
 
 /**
  * The normalised permissions. `readOnly` 1 means every grant is read-only, so only `read` (Bybit still
- * reports the groups; https://bybit-exchange.github.io/docs/v5/user/apikey-info). Wallet's Withdraw is `withdraw`; its
+ * reports the groups; docs/exchanges/bybit.md#permissions). Wallet's Withdraw is `withdraw`; its
  * transfer grants are `transfer`; trading groups are `trade`; Earn is `funding`.
  */
 export function normalisePermissions(permissions: BybitPermissions, readOnly: boolean): Permission[] {

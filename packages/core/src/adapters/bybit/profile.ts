@@ -1,6 +1,6 @@
 /**
  * Bybit (v5) as data: what core, the CLI and the web app need to know about it without loading the
- * adapter (Bybit's v5 docs: https://bybit-exchange.github.io/docs/v5/user/apikey-info and its neighbours). The adapter reads its hosts and its records' facts from here too.
+ * adapter (docs/exchanges/bybit.md). The adapter reads its hosts and its records' facts from here too.
  */
 import type { KeyRecord, Permission, RawPermissions } from "../../domain/schemas.js";
 import type { AliveProbe, ExchangeProfile } from "../profile.js";
@@ -8,7 +8,7 @@ import type { AliveProbe, ExchangeProfile } from "../profile.js";
 /** Key meta (set by the adapter's records): when Bybit says the key stops working, as an ISO date-time. */
 export const EXPIRES_META = "expiredAt";
 
-/** A key whose `expiredAt` is this close is flagged (keys without an IP binding live 90 days). */
+/** A key whose `expiredAt` is this close is flagged (docs/exchanges/bybit.md#key-expiry: unbound keys live 90 days). */
 export const EXPIRY_WARNING_DAYS = 14;
 
 const DAY_MS = 86_400_000;
@@ -56,7 +56,7 @@ export const bybitProfile: ExchangeProfile<"bybit-expires-soon"> = {
   regions: BYBIT_REGIONS,
   list: "api",
   // A master key lists, creates and deletes its sub-accounts' keys, and can delete itself
-  // (https://bybit-exchange.github.io/docs/v5/user/rm-master-apikey): the calling master key is listed (query-api) and revoked by
+  // (docs/exchanges/bybit.md#what-has-no-api-manual-steps): the calling master key is listed (query-api) and revoked by
   // API, which the revoke plan always puts last in its account. No endpoint lists or deletes the master's
   // OTHER keys: those are tracked and revoked by a person.
   keys: {

@@ -1,5 +1,6 @@
 /**
- * Bybit keys as Keyward's KeyRecords, and the manual steps for what the API cannot do.
+ * Bybit keys as Keyward's KeyRecords, and the manual steps for what the API cannot do
+ * (docs/exchanges/bybit.md#what-has-no-api-manual-steps).
  */
 import type { Account, KeyRecord, ManualSteps, ProbeResult } from "../../domain/schemas.js";
 import { keyId } from "../../domain/schemas.js";
@@ -19,11 +20,9 @@ const hostOf = (account: Account) =>
 export const restBase = (account: Account): string =>
   (account.endpoint ?? hostOf(account).rest).replace(/\/+$/, "");
 
-/** Where a person manages keys: the simulator's stand-in page when the endpoint is overridden. */
+/** Where a person manages keys (the simulator serves its stand-in page at the same path). */
 const uiPage = (account: Account): string =>
-  account.endpoint
-    ? `${restBase(account)}/ui/api-management`
-    : `${hostOf(account).ui}/app/user/api-management`;
+  `${account.endpoint ? restBase(account) : hostOf(account).ui}/app/user/api-management`;
 
 /** Bybit's "no binding" is `["*"]` (or nothing); Keyward's is an empty list. */
 export const bindingOf = (ips: readonly string[]): string[] => ips.filter((ip) => ip !== "*" && ip !== "");
