@@ -9,7 +9,7 @@ import { bybitAdapter } from "../src/adapters/bybit/adapter.js";
 import type { AdapterOptions, ExchangeAdapter, TrackedKey } from "../src/adapters/interface.js";
 import type { Credentials } from "../src/domain/credentials.js";
 import { Secret } from "../src/domain/secret.js";
-import { isKeywardError, type KeywardError, type LogEntry, risksOf } from "../src/index.js";
+import { exchangeProfile, isKeywardError, type KeywardError, type LogEntry, risksOf } from "../src/index.js";
 import { SimControl } from "../src/testing/index.js";
 
 const DAY = 86_400_000;
@@ -164,6 +164,23 @@ describe("bybit adapter", () => {
         Promise.resolve(),
     );
     expect(withdraw.code).toBe("NOT_SUPPORTED");
+  });
+
+  it("creates a key with the exact grants it is given (a rotation keeps the replaced key's)", async () => {
+    const desk = adapter();
+    const raw = "rw|Spot:SpotTrade";
+    const made = await desk.createKey?.({
+      subAccount: "byspare",
+      label: "rot-exact",
+      permissions: ["read", "trade"],
+      ip: ["127.0.0.1"],
+      rawPermissions: raw,
+    });
+    const listed = (await desk.listSubAccountKeys?.("byspare"))?.find((k) => k.label === "rot-exact");
+    expect(listed?.rawPermissions).toBe(raw);
+    const probe = made ? await desk.probe(made.credentials) : undefined;
+    expect(probe?.status === "alive" ? probe.rawPermissions : undefined).toBe(raw);
+    expect(exchangeProfile("bybit").comparePermissions?.(raw, listed?.rawPermissions ?? "")).toBeUndefined();
   });
 
   it("a create whose answer is lost leaves exactly one key with that label, and working credentials", async () => {

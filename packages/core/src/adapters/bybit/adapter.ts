@@ -33,7 +33,7 @@ import {
 } from "./client.js";
 import { type BybitFailure, describeFailure, probeVerdict, toKeywardError } from "./errors.js";
 import { resolveLimits } from "./limits.js";
-import { normalisePermissions, rawPermissionsOf } from "./permissions.js";
+import { normalisePermissions, parseRaw, rawPermissionsOf } from "./permissions.js";
 import { EXPIRES_META } from "./profile.js";
 import {
   bindingOf,
@@ -300,12 +300,15 @@ class BybitAdapter implements ExchangeAdapter {
       );
     }
     const trade = spec.permissions.includes("trade");
+    // The replaced key's exact grants when given (a rotation keeps them: the profile compares raw
+    // permissions); otherwise the trading grants for "trade".
+    const exact = typeof spec.rawPermissions === "string" ? parseRaw(spec.rawPermissions) : undefined;
     const body = {
       subuid: sub.uid,
       note: spec.label,
-      readOnly: trade ? 0 : 1,
+      readOnly: exact ? (exact.readOnly ? 1 : 0) : trade ? 0 : 1,
       ...(spec.ip.length > 0 ? { ips: spec.ip.join(",") } : {}),
-      permissions: trade ? TRADE_GRANTS : {},
+      permissions: exact ? exact.permissions : trade ? TRADE_GRANTS : {},
     };
     for (let attempt = 1; ; attempt++) {
       const trace = newTrace();

@@ -35,6 +35,15 @@ export function canonicalPermissions(permissions: BybitPermissions): string {
 export const rawPermissionsOf = (permissions: BybitPermissions, readOnly: boolean): string =>
   `${readOnly ? "ro" : "rw"}|${canonicalPermissions(permissions)}`;
 
+/** The inverse of `rawPermissionsOf`, or undefined for a string it did not make. */
+export function parseRaw(
+  raw: string,
+): { readOnly: boolean; permissions: Record<string, string[]> } | undefined {
+  const match = /^(ro|rw)\|(.*)$/s.exec(raw);
+  if (!match) return undefined;
+  return { readOnly: match[1] === "ro", permissions: parseCanonical(match[2] ?? "") };
+}
+
 /** The inverse of `canonicalPermissions` (for creating a key with the same grants as another). */
 export function parseCanonical(raw: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
