@@ -12,6 +12,7 @@ import type {
   ManualSteps,
   Permission,
   ProbeResult,
+  RawPermissions,
   RevokeResult,
 } from "../domain/schemas.js";
 import type { LogSink } from "../log.js";
@@ -71,6 +72,12 @@ export interface NewKeySpec {
   label: string;
   permissions: Permission[];
   ip: string[];
+  /**
+   * The exact grants the new key must have, as the exchange reports them (the replaced key's), for
+   * exchanges whose profile compares raw permissions (`comparePermissions`): there the normalised
+   * `permissions` cannot say which of several equivalent grants to create. Adapters may ignore it.
+   */
+  rawPermissions?: RawPermissions;
 }
 
 export interface CreatedKey {

@@ -5,6 +5,7 @@
  * `keyward --help` must not pay for it.
  */
 import { bitfinexProfile } from "./bitfinex/profile.js";
+import { bybitProfile } from "./bybit/profile.js";
 import type { AdapterFactory } from "./interface.js";
 import { okxProfile } from "./okx/profile.js";
 import { type ExchangeProfile, needsPassphrase } from "./profile.js";
@@ -20,6 +21,7 @@ export const ADAPTERS = {
     profile: bitfinexProfile,
     load: async () => (await import("./bitfinex/adapter.js")).bitfinexAdapter,
   },
+  bybit: { profile: bybitProfile, load: async () => (await import("./bybit/adapter.js")).bybitAdapter },
 } as const satisfies Record<string, RegistryEntry>;
 
 export type ExchangeId = keyof typeof ADAPTERS;

@@ -48,6 +48,7 @@ export async function createStep(ctx: SlotContext, row: SlotRow): Promise<StepRe
     label: current.newLabel,
     permissions: ctx.plan.new.permissions,
     ip: ctx.plan.new.ip ?? [],
+    rawPermissions: ctx.plan.new.rawPermissions,
   });
   ctx.deps.crashPoint?.("create-answered");
   const ref = keyRef(created.record.id);

@@ -1,0 +1,116 @@
+/**
+ * Bybit (v5) as data: what core, the CLI and the web app need to know about it without loading the
+ * adapter (docs/exchanges/bybit.md). The adapter reads its hosts and its records' facts from here too.
+ */
+import type { KeyRecord, Permission, RawPermissions } from "../../domain/schemas.js";
+import type { AliveProbe, ExchangeProfile } from "../profile.js";
+
+/** Key meta (set by the adapter's records): when Bybit says the key stops working, as an ISO date-time. */
+export const EXPIRES_META = "expiredAt";
+
+/** A key whose `expiredAt` is this close is flagged (docs/exchanges/bybit.md#key-expiry: unbound keys live 90 days). */
+export const EXPIRY_WARNING_DAYS = 14;
+
+const DAY_MS = 86_400_000;
+
+/** Days until a key's documented expiry, or undefined when Bybit gave none (IP-bound keys, tracked keys). */
+export function daysToExpiry(key: Pick<KeyRecord, "meta">, now = Date.now()): number | undefined {
+  const at = key.meta[EXPIRES_META];
+  if (!at) return undefined;
+  const ms = Date.parse(at);
+  return Number.isNaN(ms) ? undefined : (ms - now) / DAY_MS;
+}
+
+/**
+ * The live site and testnet (https://bybit-exchange.github.io/docs/v5/guide#authentication): a key made
+ * on one does not exist on the other, so testnet is a region here (`--region testnet`).
+ */
+export const BYBIT_REGIONS = {
+  default: "live",
+  hosts: {
+    live: { rest: "https://api.bybit.com", ui: "https://www.bybit.com", site: "bybit.com" },
+    testnet: {
+      rest: "https://api-testnet.bybit.com",
+      ui: "https://testnet.bybit.com",
+      site: "testnet.bybit.com",
+    },
+  },
+} as const satisfies NonNullable<ExchangeProfile["regions"]>;
+
+/** How Bybit's create form groups the normalised permissions. */
+const FORM_NAMES: Readonly<Partial<Record<Permission, string>>> = {
+  read: "Read-Only",
+  trade: "Read-Write with the trading groups (Contract, Spot, Options, Derivatives, Exchange)",
+  withdraw: "Wallet → Withdrawal",
+  transfer: "Wallet → Account Transfer / Subaccount Transfer",
+  funding: "Earn",
+};
+
+export const bybitProfile: ExchangeProfile<"bybit-expires-soon"> = {
+  id: "bybit",
+  name: "Bybit",
+  credentials: [
+    { name: "apiKey", prompt: "API key", secret: false },
+    { name: "secret", prompt: "API secret", secret: true },
+  ],
+  regions: BYBIT_REGIONS,
+  list: "api",
+  // A master key lists, creates and deletes its sub-accounts' keys, and can delete itself
+  // (docs/exchanges/bybit.md#what-has-no-api-manual-steps): the calling master key is listed (query-api) and revoked by
+  // API, which the revoke plan always puts last in its account. No endpoint lists or deletes the master's
+  // OTHER keys: those are tracked and revoked by a person.
+  keys: {
+    master: { list: "api", create: "person", revoke: "api" },
+    "sub-account": { list: "api", create: "api", revoke: "api" },
+    tracked: { list: "tracked", create: "person", revoke: "person" },
+  },
+  // The UID a key belongs to: requests count against that UID's rate bucket.
+  accountMeta: ["uid"],
+  reportsIpWhitelist: true,
+  // create-sub-api takes any group, but Keyward creates nothing that moves money.
+  apiGrantable: ["read", "trade"],
+  // Keyward's assumed write limit (limits.ts: 5 / s per UID, ccxt's figure; Bybit's docs give none).
+  writeSpacingMs: 200,
+  risks: {
+    "bybit-expires-soon": {
+      text: `Bybit key that expires within ${EXPIRY_WARNING_DAYS} days (no IP binding: 90 days; or a password change)`,
+      applies: (key) => {
+        const days = daysToExpiry(key);
+        return days !== undefined && days < EXPIRY_WARNING_DAYS;
+      },
+    },
+  },
+  accountKey(probe: AliveProbe) {
+    // query-api says whose a key is: a master key has no parent (accountId == masterId).
+    const master = probe.accountId !== undefined && probe.accountId === probe.masterId;
+    const warnings: string[] = [];
+    if (!master) warnings.push("not a master-account key: it cannot list, create or revoke sub-account keys");
+    if (master && !probe.permissions.some((p) => p === "transfer" || p === "withdraw")) {
+      warnings.push(
+        "Bybit manages keys only for a master key with Account Transfer, Subaccount Transfer or Withdrawal: this key can list keys but not create or revoke them",
+      );
+    }
+    // The shared warnings already name withdraw and a missing IP binding; Bybit adds the 90-day expiry.
+    if (probe.ip !== null && probe.ip.length === 0) {
+      warnings.push(
+        "Bybit expires a key without an IP binding after 90 days: Keyward loses the account then",
+      );
+    }
+    return { master, warnings };
+  },
+  planNotes(key: KeyRecord) {
+    const days = daysToExpiry(key);
+    return days !== undefined && days < EXPIRY_WARNING_DAYS
+      ? [`Bybit expires this key in ${Math.max(0, Math.floor(days))} days`]
+      : [];
+  },
+  createStepsLabel: "new",
+  // The exact grants, not the normalised permissions: two "trade" keys may differ in groups.
+  comparePermissions(want: RawPermissions, got: RawPermissions) {
+    return want === got
+      ? undefined
+      : `grants are ${String(got) || "none"}, must be ${String(want) || "none"}`;
+  },
+  describePermissions: (permissions: readonly Permission[]) =>
+    permissions.map((p) => FORM_NAMES[p] ?? p).join(", "),
+};
