@@ -31,7 +31,6 @@ import {
   planRotation,
   type RotationHooks,
   type RotationPlan,
-  type RotationReport,
   type RotationSession,
   type RotationSessionEvent,
   type RotationStatus,
