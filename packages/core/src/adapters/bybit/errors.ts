@@ -8,24 +8,14 @@
  * its synchronous handlers; `"bybit {json}"` in the message is the fallback), never from ccxt's
  * exception class, and ccxt's messages are never passed on: they carry bodies and URLs.
  */
-import type { InconclusiveReason, ProbeResult } from "../../domain/schemas.js";
-import { redact, type Secret } from "../../domain/secret.js";
+import type { InconclusiveReason } from "../../domain/schemas.js";
+import type { Secret } from "../../domain/secret.js";
 import { type ErrorCode, KeywardError } from "../../errors.js";
-import ccxt from "../ccxt-modules.js";
+import { type RestFailure, restFailures } from "../rest-failures.js";
 import type { TransientKind } from "../retry.js";
 import { BybitErrorBodySchema } from "./schemas.js";
 
-export type BybitFailure =
-  /** Bybit answered with a retCode other than 0 (whatever the HTTP status). */
-  | { kind: "answer"; code: string; msg: string; status: number | undefined; serverTime?: number }
-  /** An HTTP error without a Bybit body (a proxy's 502 page; the IP limit's bare 403). */
-  | { kind: "http"; status: number }
-  | { kind: "timeout" }
-  | { kind: "network"; detail: string }
-  /** A 2xx answer whose shape the schemas reject. */
-  | { kind: "malformed"; where: string }
-  /** Not an exchange failure (a bug, a missing credential). */
-  | { kind: "internal"; name: string; message: string };
+export type BybitFailure = RestFailure<{ serverTime?: number }>;
 
 /** Refused before being applied: safe to send again, even a create. */
 const RETRY_NOT_APPLIED: Readonly<Record<string, TransientKind>> = {
@@ -39,19 +29,6 @@ const RETRY_OUTCOME_UNKNOWN: Readonly<Record<string, TransientKind>> = {
   "10016": "unavailable",
 };
 
-const NETWORK_CAUSES = [
-  "other side closed",
-  "socket hang up",
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ENOTFOUND",
-  "ETIMEDOUT",
-  "EAI_AGAIN",
-  "EPIPE",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CLOSED",
-];
-
 function parseErrorBody(body: string): { code: string; msg: string; serverTime?: number } | undefined {
   if (!body.startsWith("{")) return undefined;
   try {
@@ -61,99 +38,6 @@ function parseErrorBody(body: string): { code: string; msg: string; serverTime?:
     return { code: String(retCode), msg: retMsg, ...(time === undefined ? {} : { serverTime: time }) };
   } catch {
     return undefined;
-  }
-}
-
-/** What went wrong, from a ccxt error annotated by the client: no secret and no raw message. */
-export function extractFailure(error: unknown): BybitFailure {
-  const e = (typeof error === "object" && error !== null ? error : {}) as {
-    httpStatus?: unknown;
-    httpBody?: unknown;
-    message?: unknown;
-    code?: unknown;
-    name?: unknown;
-  };
-  const message = typeof e.message === "string" ? e.message : "";
-  const status = typeof e.httpStatus === "number" ? e.httpStatus : undefined;
-  // bybit handleErrors throws `"bybit " + body` (ccxt bybit.js handleErrors).
-  const jsonAt = message.indexOf("{");
-  const body =
-    typeof e.httpBody === "string"
-      ? e.httpBody
-      : message.startsWith("bybit ") && jsonAt >= 0
-        ? message.slice(jsonAt)
-        : "";
-  const answer = parseErrorBody(body.trim());
-  if (answer) return { kind: "answer", ...answer, status };
-  if (status !== undefined) return { kind: "http", status };
-  const statusInMessage = /^bybit (?:GET|POST) \S+ (\d{3}) /.exec(message)?.[1];
-  if (statusInMessage) return { kind: "http", status: Number(statusInMessage) };
-  if (error instanceof ccxt.RequestTimeout) return { kind: "timeout" };
-  const undiciCode = typeof e.code === "string" && e.code.startsWith("UND_ERR_") ? e.code : undefined;
-  if (undiciCode?.endsWith("_TIMEOUT")) return { kind: "timeout" };
-  if (error instanceof ccxt.NetworkError || undiciCode) {
-    const cause = NETWORK_CAUSES.find((c) => message.includes(c) || c === undiciCode);
-    return { kind: "network", detail: cause ?? "connection error" };
-  }
-  const name = typeof e.name === "string" ? e.name : "Error";
-  return { kind: "internal", name, message: error instanceof ccxt.BaseError ? "" : message };
-}
-
-/** The retry class of a failure, or undefined when retrying cannot help. */
-export function transientKind(f: BybitFailure): TransientKind | undefined {
-  switch (f.kind) {
-    case "answer":
-      return RETRY_NOT_APPLIED[f.code] ?? RETRY_OUTCOME_UNKNOWN[f.code];
-    case "http":
-      if (f.status === 429) return "rate-limited";
-      if (f.status === 408) return "timeout";
-      return f.status >= 500 ? "unavailable" : undefined;
-    case "timeout":
-      return "timeout";
-    case "network":
-      return "network";
-    default:
-      return undefined;
-  }
-}
-
-/** Whether a failed write may nevertheless have been applied (lost or cut answers, 5xx, unknown-outcome codes). */
-export function isAmbiguous(f: BybitFailure): boolean {
-  switch (f.kind) {
-    case "timeout":
-    case "network":
-    case "malformed":
-      return true;
-    case "http":
-      return f.status >= 500 || f.status === 408;
-    case "answer":
-      return f.code in RETRY_OUTCOME_UNKNOWN;
-    default:
-      return false;
-  }
-}
-
-const clean = (text: string, secrets: readonly Secret[]) =>
-  redact(text, secrets)
-    .replace(/\p{Cc}/gu, " ")
-    .replace(/"/g, "'")
-    .slice(0, 160);
-
-/** A one-line account of a failure, e.g. `Bybit 10003 "API key is invalid." (HTTP 401)`. */
-export function describeFailure(f: BybitFailure, secrets: readonly Secret[] = []): string {
-  switch (f.kind) {
-    case "answer":
-      return `Bybit ${f.code} "${clean(f.msg, secrets)}"${f.status === undefined ? "" : ` (HTTP ${f.status})`}`;
-    case "http":
-      return `HTTP ${f.status} without a Bybit answer`;
-    case "timeout":
-      return "no answer before the timeout";
-    case "network":
-      return `connection failed (${f.detail})`;
-    case "malformed":
-      return `an answer Keyward does not understand (at ${f.where})`;
-    case "internal":
-      return f.message ? `${f.name}: ${clean(f.message, secrets)}` : f.name;
   }
 }
 
@@ -172,16 +56,20 @@ const PROBE_BY_CODE: Readonly<Record<string, "dead" | InconclusiveReason>> = {
   "10018": "rate-limited",
 };
 
-export function probeVerdict(f: BybitFailure, evidence: string): ProbeResult {
-  let verdict: "dead" | InconclusiveReason;
-  if (f.kind === "answer") verdict = PROBE_BY_CODE[f.code] ?? "exchange-error";
-  else if (f.kind === "timeout" || f.kind === "network") verdict = "network";
-  else if (f.kind === "http" && f.status === 429) verdict = "rate-limited";
-  else verdict = "exchange-error";
-  return verdict === "dead"
-    ? { status: "dead", evidence }
-    : { status: "inconclusive", reason: verdict, evidence };
-}
+export const { extractFailure, transientKind, isAmbiguous, describeFailure, probeVerdict } = restFailures({
+  name: "Bybit",
+  noAnswer: "without a Bybit answer",
+  ccxtId: "bybit",
+  // bybit handleErrors throws `"bybit " + body` (ccxt bybit.js handleErrors).
+  bodyFromMessage: (message) => {
+    const jsonAt = message.indexOf("{");
+    return message.startsWith("bybit ") && jsonAt >= 0 ? message.slice(jsonAt) : "";
+  },
+  parseBody: parseErrorBody,
+  retryNotApplied: RETRY_NOT_APPLIED,
+  retryOutcomeUnknown: RETRY_OUTCOME_UNKNOWN,
+  probeByCode: PROBE_BY_CODE,
+});
 
 interface Rule {
   code: ErrorCode;

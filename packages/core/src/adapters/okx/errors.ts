@@ -11,24 +11,14 @@
  * and the `"okx {json}"` message is the fallback (docs/ccxt.md#errors-from-the-status-and-body-never-from-ccxts-class).
  * ccxt messages themselves are never passed on: they carry bodies and URLs.
  */
-import type { InconclusiveReason, ProbeResult } from "../../domain/schemas.js";
-import { redact, type Secret } from "../../domain/secret.js";
+import type { InconclusiveReason } from "../../domain/schemas.js";
+import type { Secret } from "../../domain/secret.js";
 import { type ErrorCode, KeywardError } from "../../errors.js";
-import ccxt from "../ccxt-modules.js";
+import { type RestFailure, restFailures } from "../rest-failures.js";
 import type { TransientKind } from "../retry.js";
 import { OkxErrorBodySchema } from "./schemas.js";
 
-export type OkxFailure =
-  /** OKX answered with an error code (whatever the HTTP status). */
-  | { kind: "answer"; code: string; msg: string; status: number | undefined }
-  /** An HTTP error without an OKX body (a proxy's 502 page, a 404 from a wrong endpoint). */
-  | { kind: "http"; status: number }
-  | { kind: "timeout" }
-  | { kind: "network"; detail: string }
-  /** A 2xx answer whose shape the schemas reject. */
-  | { kind: "malformed"; where: string }
-  /** Not an exchange failure (a bug, a missing credential). */
-  | { kind: "internal"; name: string; message: string };
+export type OkxFailure = RestFailure;
 
 /** Refused before being applied: safe to send again, even a create. */
 const RETRY_NOT_APPLIED: Readonly<Record<string, TransientKind>> = {
@@ -46,22 +36,8 @@ const RETRY_OUTCOME_UNKNOWN: Readonly<Record<string, TransientKind>> = {
   "50026": "unavailable",
 };
 
-/** Network-level causes worth naming; anything else is "connection error" (messages are not copied). */
-const NETWORK_CAUSES = [
-  "other side closed",
-  "socket hang up",
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ENOTFOUND",
-  "ETIMEDOUT",
-  "EAI_AGAIN",
-  "EPIPE",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CLOSED",
-];
-
-function parseErrorBody(body: unknown): { code: string; msg: string } | undefined {
-  if (typeof body !== "string" || !body.startsWith("{")) return undefined;
+function parseErrorBody(body: string): { code: string; msg: string } | undefined {
+  if (!body.startsWith("{")) return undefined;
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -79,99 +55,6 @@ function parseErrorBody(body: unknown): { code: string; msg: string } | undefine
   return { code: parsed.data.code, msg: parsed.data.msg };
 }
 
-/** Turns whatever a ccxt call threw into a failure description that holds no secret and no raw message. */
-export function extractFailure(error: unknown): OkxFailure {
-  const e = (typeof error === "object" && error !== null ? error : {}) as {
-    httpStatus?: unknown;
-    httpBody?: unknown;
-    message?: unknown;
-    code?: unknown;
-    name?: unknown;
-  };
-  const message = typeof e.message === "string" ? e.message : "";
-  const status = typeof e.httpStatus === "number" ? e.httpStatus : undefined;
-  // OKX handleErrors throws `"okx " + body` (docs/exchanges/okx.md#error-codes).
-  const body =
-    typeof e.httpBody === "string" ? e.httpBody : message.startsWith("okx {") ? message.slice(4) : "";
-  const answer = parseErrorBody(body.trim());
-  if (answer) return { kind: "answer", ...answer, status };
-  if (status !== undefined) return { kind: "http", status };
-  // Fallback for an un-annotated HTTP-status error: "okx GET <url> 502 Bad Gateway <body>".
-  const statusInMessage = /^okx (?:GET|POST) \S+ (\d{3}) /.exec(message)?.[1];
-  if (statusInMessage) return { kind: "http", status: Number(statusInMessage) };
-  if (error instanceof ccxt.RequestTimeout) return { kind: "timeout" };
-  const undiciCode = typeof e.code === "string" && e.code.startsWith("UND_ERR_") ? e.code : undefined;
-  if (undiciCode?.endsWith("_TIMEOUT")) return { kind: "timeout" };
-  if (error instanceof ccxt.NetworkError || undiciCode) {
-    const cause = NETWORK_CAUSES.find((c) => message.includes(c) || c === undiciCode);
-    return { kind: "network", detail: cause ?? "connection error" };
-  }
-  const name = typeof e.name === "string" ? e.name : "Error";
-  // ccxt's own errors quote bodies and URLs; only our own bugs keep their message.
-  return { kind: "internal", name, message: error instanceof ccxt.BaseError ? "" : message };
-}
-
-/** The retry class of a failure, or undefined when retrying cannot help. */
-export function transientKind(f: OkxFailure): TransientKind | undefined {
-  switch (f.kind) {
-    case "answer":
-      return RETRY_NOT_APPLIED[f.code] ?? RETRY_OUTCOME_UNKNOWN[f.code];
-    case "http":
-      if (f.status === 429) return "rate-limited";
-      if (f.status === 408) return "timeout";
-      return f.status >= 500 ? "unavailable" : undefined;
-    case "timeout":
-      return "timeout";
-    case "network":
-      return "network";
-    default:
-      return undefined;
-  }
-}
-
-/**
- * Whether a failed write may nevertheless have been applied: lost or cut answers, 5xx pages (a proxy
- * may fail after forwarding), unparseable successes, and OKX's own "outcome unknown" codes.
- */
-export function isAmbiguous(f: OkxFailure): boolean {
-  switch (f.kind) {
-    case "timeout":
-    case "network":
-    case "malformed":
-      return true;
-    case "http":
-      return f.status >= 500 || f.status === 408;
-    case "answer":
-      return f.code in RETRY_OUTCOME_UNKNOWN;
-    default:
-      return false;
-  }
-}
-
-const clean = (text: string, secrets: readonly Secret[]) =>
-  redact(text, secrets)
-    .replace(/\p{Cc}/gu, " ")
-    .replace(/"/g, "'")
-    .slice(0, 160);
-
-/** A one-line account of a failure for messages, logs and probe evidence, e.g. `OKX 50111 "…" (HTTP 401)`. */
-export function describeFailure(f: OkxFailure, secrets: readonly Secret[] = []): string {
-  switch (f.kind) {
-    case "answer":
-      return `OKX ${f.code} "${clean(f.msg, secrets)}"${f.status === undefined ? "" : ` (HTTP ${f.status})`}`;
-    case "http":
-      return `HTTP ${f.status} without an OKX answer`;
-    case "timeout":
-      return "no answer before the timeout";
-    case "network":
-      return `connection failed (${f.detail})`;
-    case "malformed":
-      return `an answer Keyward does not understand (at ${f.where})`;
-    case "internal":
-      return f.message ? `${f.name}: ${clean(f.message, secrets)}` : f.name;
-  }
-}
-
 /**
  * What a probe concludes from OKX's answer to the key's own `account/config` (docs/exchanges/okx.md#probes).
  */
@@ -187,16 +70,17 @@ const PROBE_BY_CODE: Readonly<Record<string, "dead" | InconclusiveReason>> = {
   "50011": "rate-limited",
 };
 
-export function probeVerdict(f: OkxFailure, evidence: string): ProbeResult {
-  let verdict: "dead" | InconclusiveReason;
-  if (f.kind === "answer") verdict = PROBE_BY_CODE[f.code] ?? "exchange-error";
-  else if (f.kind === "timeout" || f.kind === "network") verdict = "network";
-  else if (f.kind === "http" && f.status === 429) verdict = "rate-limited";
-  else verdict = "exchange-error";
-  return verdict === "dead"
-    ? { status: "dead", evidence }
-    : { status: "inconclusive", reason: verdict, evidence };
-}
+export const { extractFailure, transientKind, isAmbiguous, describeFailure, probeVerdict } = restFailures({
+  name: "OKX",
+  noAnswer: "without an OKX answer",
+  ccxtId: "okx",
+  // OKX handleErrors throws `"okx " + body` (docs/exchanges/okx.md#error-codes).
+  bodyFromMessage: (message) => (message.startsWith("okx {") ? message.slice(4) : ""),
+  parseBody: parseErrorBody,
+  retryNotApplied: RETRY_NOT_APPLIED,
+  retryOutcomeUnknown: RETRY_OUTCOME_UNKNOWN,
+  probeByCode: PROBE_BY_CODE,
+});
 
 interface Rule {
   code: ErrorCode;
