@@ -165,3 +165,22 @@ export function restFailures<A extends object>(table: RestFailureTable<A>) {
 
   return { extractFailure, transientKind, isAmbiguous, describeFailure, probeVerdict };
 }
+
+/** A request's log fields from its failure (none: it succeeded): the exchange's code or the kind, and the HTTP status. */
+export function failureLogFields(failure: RestFailure | undefined): {
+  level: "info" | "debug";
+  code: string;
+  status?: number;
+} {
+  if (!failure) return { level: "debug", code: "0", status: 200 };
+  if (failure.kind === "answer") {
+    return {
+      level: "info",
+      code: failure.code,
+      ...(failure.status === undefined ? {} : { status: failure.status }),
+    };
+  }
+  if (failure.kind === "http")
+    return { level: "info", code: `http-${failure.status}`, status: failure.status };
+  return { level: "info", code: failure.kind };
+}

@@ -7,6 +7,7 @@
  * (docs/ccxt.md#throttling-is-keywards: ccxt's throttle is per instance so it is off; its `last_*` fields are shared, so errors
  * are annotated inside its synchronous handlers).
  */
+
 import type { z } from "zod";
 import { type Credentials, secretsOf } from "../../domain/credentials.js";
 import type { Secret } from "../../domain/secret.js";
@@ -14,6 +15,7 @@ import type { LogSink } from "../../log.js";
 import ccxt from "../ccxt-modules.js";
 import type { AdapterOptions } from "../interface.js";
 import { sharedScheduler } from "../rate-limiter.js";
+import { failureLogFields } from "../rest-failures.js";
 import { TransientFailure, withRetry } from "../retry.js";
 import { type BybitFailure, describeFailure, extractFailure, isAmbiguous, transientKind } from "./errors.js";
 import {
@@ -242,27 +244,13 @@ export class BybitClient {
   }
 
   #log(endpoint: BybitEndpoint, started: number, attempt: number, failure: BybitFailure | undefined): void {
-    let code = "0";
-    let status: number | undefined = 200;
-    if (failure?.kind === "answer") {
-      code = failure.code;
-      status = failure.status;
-    } else if (failure?.kind === "http") {
-      code = `http-${failure.status}`;
-      status = failure.status;
-    } else if (failure) {
-      code = failure.kind;
-      status = undefined;
-    }
     this.config.log({
-      level: failure ? "info" : "debug",
+      ...failureLogFields(failure),
       event: "request",
       exchange: "bybit",
       account: this.config.account,
       method: endpoint.method,
       path: endpoint.path,
-      code,
-      ...(status === undefined ? {} : { status }),
       ms: Date.now() - started,
       attempt,
       detail: this.who,

@@ -9,6 +9,7 @@
  * a body timeout too (docs/ccxt.md#timeouts); and its `last_*` fields are shared by concurrent calls, so
  * errors are annotated inside its synchronous handlers (docs/ccxt.md#concurrency-shared-last-answer-fields).
  */
+
 import type { z } from "zod";
 import { type Credentials, secretsOf } from "../../domain/credentials.js";
 import type { Secret } from "../../domain/secret.js";
@@ -16,6 +17,7 @@ import type { LogSink } from "../../log.js";
 import ccxt from "../ccxt-modules.js";
 import type { AdapterOptions } from "../interface.js";
 import { sharedScheduler } from "../rate-limiter.js";
+import { failureLogFields } from "../rest-failures.js";
 import { TransientFailure, withRetry } from "../retry.js";
 import { describeFailure, extractFailure, isAmbiguous, type OkxFailure, transientKind } from "./errors.js";
 import {
@@ -303,27 +305,13 @@ export class OkxClient {
   }
 
   #log(endpoint: OkxEndpoint, started: number, attempt: number, failure: OkxFailure | undefined): void {
-    let code = "0";
-    let status: number | undefined = 200;
-    if (failure?.kind === "answer") {
-      code = failure.code;
-      status = failure.status;
-    } else if (failure?.kind === "http") {
-      code = `http-${failure.status}`;
-      status = failure.status;
-    } else if (failure) {
-      code = failure.kind;
-      status = undefined;
-    }
     this.config.log({
-      level: failure ? "info" : "debug",
+      ...failureLogFields(failure),
       event: "request",
       exchange: "okx",
       account: this.config.account,
       method: endpoint.method,
       path: endpoint.path,
-      code,
-      ...(status === undefined ? {} : { status }),
       ms: Date.now() - started,
       attempt,
       detail: this.who,
