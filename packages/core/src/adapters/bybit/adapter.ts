@@ -52,11 +52,14 @@ import {
   EmptyResultSchema,
   QueryApiSchema,
   SubKeysPageSchema,
-  SubMembersSchema,
+  SubMembersPageSchema,
 } from "./schemas.js";
 
 /** list-sub-apikeys' page size maximum. */
 const PAGE = 20;
+
+/** page-subuid's page size maximum. */
+const MEMBERS_PAGE = 100;
 
 /** Bybit's grants for the permissions Keyward creates by API (https://bybit-exchange.github.io/docs/v5/user/create-subuid-apikey). */
 const TRADE_GRANTS: Readonly<Record<string, string[]>> = {
@@ -386,34 +389,59 @@ class BybitAdapter implements ExchangeAdapter {
     return this.#master ?? this.#checkMaster();
   }
 
-  /** Every sub-member of the master (query-sub-members answers up to 10,000 in one page). */
+  /**
+   * Every sub-member of the master, paged (page-subuid has no 10,000 cap, unlike query-sub-members:
+   * docs/exchanges/bybit.md#list-sub-members); "0" is its last page's cursor.
+   */
   async #subMembers(): Promise<BybitSubMember[]> {
-    const { subMembers } = await this.#guard("listing sub-accounts", () =>
-      this.#client.call("subMembers", {}, SubMembersSchema, { retry: "transient" }),
+    return this.#allPages(
+      "listing sub-accounts",
+      (cursor) => ({ pageSize: String(MEMBERS_PAGE), ...(cursor ? { nextCursor: cursor } : {}) }),
+      async (what, params) => {
+        const page = await this.#guard(what, () =>
+          this.#client.call("subMembers", params, SubMembersPageSchema, { retry: "transient" }),
+        );
+        return { items: page.subMembers, next: page.nextCursor === "0" ? "" : page.nextCursor };
+      },
+      (member) => member.uid,
     );
-    return subMembers;
   }
 
-  /** Every key of one sub-member, following `nextPageCursor` until Bybit returns none. */
+  /** Every key of one sub-member; "" is its last page's cursor. */
   async #subKeys(sub: BybitSubMember): Promise<BybitSubKey[]> {
-    const all = new Map<string, BybitSubKey>();
+    return this.#allPages(
+      `listing the keys of sub-account ${sub.username}`,
+      (cursor) => ({ subMemberId: sub.uid, limit: String(PAGE), ...(cursor ? { cursor } : {}) }),
+      async (what, params) => {
+        const page = await this.#guard(what, () =>
+          this.#client.call("subKeys", params, SubKeysPageSchema, { retry: "transient" }),
+        );
+        return { items: page.result, next: page.nextPageCursor };
+      },
+      (key) => key.apiKey,
+    );
+  }
+
+  /**
+   * Follows Bybit's opaque cursors until an empty one or an empty page; a cursor seen twice would loop
+   * forever, so it is an unexpected answer. Items are deduplicated (a row may move between pages).
+   */
+  async #allPages<T>(
+    what: string,
+    paramsFor: (cursor: string) => Record<string, string>,
+    fetchPage: (what: string, params: Record<string, string>) => Promise<{ items: T[]; next: string }>,
+    idOf: (item: T) => string,
+  ): Promise<T[]> {
+    const all = new Map<string, T>();
     const cursors = new Set<string>();
     let cursor = "";
     for (;;) {
-      const params: Record<string, string> = {
-        subMemberId: sub.uid,
-        limit: String(PAGE),
-        ...(cursor ? { cursor } : {}),
-      };
-      const page = await this.#guard(`listing the keys of sub-account ${sub.username}`, () =>
-        this.#client.call("subKeys", params, SubKeysPageSchema, { retry: "transient" }),
-      );
-      for (const key of page.result) if (!all.has(key.apiKey)) all.set(key.apiKey, key);
-      if (!page.nextPageCursor || page.result.length === 0) break;
-      if (cursors.has(page.nextPageCursor))
-        throw this.#unexpected(`listing the keys of ${sub.username} (paging did not advance)`);
-      cursors.add(page.nextPageCursor);
-      cursor = page.nextPageCursor;
+      const page = await fetchPage(what, paramsFor(cursor));
+      for (const item of page.items) if (!all.has(idOf(item))) all.set(idOf(item), item);
+      if (!page.next || page.items.length === 0) break;
+      if (cursors.has(page.next)) throw this.#unexpected(`${what} (paging did not advance)`);
+      cursors.add(page.next);
+      cursor = page.next;
     }
     return [...all.values()];
   }

@@ -14,7 +14,7 @@ export type BybitBucket = "read" | "write";
 export type BybitLimits = Record<BybitBucket, WindowLimit>;
 
 export const BYBIT_LIMITS: BybitLimits = {
-  /** query-api, query-sub-members, sub-apikeys: ccxt's 10 / s (UNCONFIRMED by Bybit's docs). */
+  /** query-api, submembers, sub-apikeys: ccxt's 10 / s (UNCONFIRMED by Bybit's docs). */
   read: { limit: 10, windowMs: 1_000 },
   /** create / update / delete a key: ccxt's 5 / s (UNCONFIRMED by Bybit's docs). */
   write: { limit: 5, windowMs: 1_000 },
@@ -30,7 +30,7 @@ export function resolveLimits(overrides?: Record<string, WindowLimit>): BybitLim
 /** The ccxt implicit methods for the endpoints (ccxt `abstract/bybit.d.ts`). */
 export type BybitMethodName =
   | "privateGetV5UserQueryApi"
-  | "privateGetV5UserQuerySubMembers"
+  | "privateGetV5UserSubmembers"
   | "privateGetV5UserSubApikeys"
   | "privatePostV5UserCreateSubApi"
   | "privatePostV5UserDeleteSubApi"
@@ -55,12 +55,15 @@ export const BYBIT_ENDPOINTS = {
     ccxt: "privateGetV5UserQueryApi",
     write: false,
   },
-  /** subuid-list: the master's sub-members (up to 10,000, one page). */
+  /**
+   * page-subuid: the master's sub-members, `pageSize` up to 100, `nextCursor` paging. Not subuid-list
+   * (query-sub-members): that one answers at most 10,000 in one page, and a desk beyond it would lose keys.
+   */
   subMembers: {
     method: "GET",
-    path: "/v5/user/query-sub-members",
+    path: "/v5/user/submembers",
     bucket: "read",
-    ccxt: "privateGetV5UserQuerySubMembers",
+    ccxt: "privateGetV5UserSubmembers",
     write: false,
   },
   /** list-sub-apikeys: one sub-member's keys, `limit` 1-20, cursor paging. */
