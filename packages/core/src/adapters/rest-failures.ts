@@ -62,7 +62,9 @@ const clean = (text: string, secrets: readonly Secret[]) =>
     .replace(/"/g, "'")
     .slice(0, 160);
 
-export function restFailures<A extends object>(table: RestFailureTable<A>) {
+export function restFailures<A extends object>(
+  table: RestFailureTable<A>,
+): RestFailureReader<RestFailure<A>> {
   type Failure = RestFailure<A>;
   const statusPattern = new RegExp(`^${table.ccxtId} (?:GET|POST) \\S+ (\\d{3}) `);
 
@@ -165,6 +167,15 @@ export function restFailures<A extends object>(table: RestFailureTable<A>) {
 
   return { extractFailure, transientKind, isAmbiguous, describeFailure, probeVerdict };
 }
+
+/** An exchange's reading of its failures, as `restFailures` builds it from the exchange's tables. */
+export type RestFailureReader<F extends RestFailure> = {
+  extractFailure(error: unknown): F;
+  transientKind(f: F): TransientKind | undefined;
+  isAmbiguous(f: F): boolean;
+  describeFailure(f: F, secrets?: readonly Secret[]): string;
+  probeVerdict(f: F, evidence: string): ProbeResult;
+};
 
 /** A request's log fields from its failure (none: it succeeded): the exchange's code or the kind, and the HTTP status. */
 export function failureLogFields(failure: RestFailure | undefined): {

@@ -317,7 +317,7 @@ class BybitAdapter implements ExchangeAdapter {
       const trace = newTrace();
       try {
         const created = await this.#client.call("createSubKey", body, CreatedKeySchema, {
-          retry: "not-applied",
+          retry: "unapplied",
           trace,
         });
         const key: BybitSubKey = {

@@ -56,7 +56,7 @@ const PROBE_BY_CODE: Readonly<Record<string, "dead" | InconclusiveReason>> = {
   "10018": "rate-limited",
 };
 
-export const { extractFailure, transientKind, isAmbiguous, describeFailure, probeVerdict } = restFailures({
+export const failures = restFailures({
   name: "Bybit",
   noAnswer: "without a Bybit answer",
   ccxtId: "bybit",
@@ -70,6 +70,7 @@ export const { extractFailure, transientKind, isAmbiguous, describeFailure, prob
   retryOutcomeUnknown: RETRY_OUTCOME_UNKNOWN,
   probeByCode: PROBE_BY_CODE,
 });
+export const { extractFailure, transientKind, isAmbiguous, describeFailure, probeVerdict } = failures;
 
 interface Rule {
   code: ErrorCode;

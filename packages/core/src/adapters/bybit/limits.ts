@@ -7,6 +7,7 @@
  * OKX's are, and shared process-wide.
  */
 import type { WindowLimit } from "../rate-limiter.js";
+import type { RestEndpoint } from "../rest-client.js";
 
 /** Bucket names, as `AdapterOptions.rateLimits` overrides them. */
 export type BybitBucket = "read" | "write";
@@ -36,14 +37,7 @@ export type BybitMethodName =
   | "privatePostV5UserDeleteSubApi"
   | "privatePostV5UserDeleteApi";
 
-export interface BybitEndpoint {
-  method: "GET" | "POST";
-  path: string;
-  bucket: BybitBucket;
-  ccxt: BybitMethodName;
-  /** Whether the request changes state (a lost answer leaves its outcome unknown). */
-  write: boolean;
-}
+export type BybitEndpoint = RestEndpoint<BybitBucket, BybitMethodName>;
 
 /** Each entry's comment names its page under https://bybit-exchange.github.io/docs/v5/user/. */
 export const BYBIT_ENDPOINTS = {
@@ -101,6 +95,3 @@ export const BYBIT_ENDPOINTS = {
 } as const satisfies Record<string, BybitEndpoint>;
 
 export type BybitEndpointName = keyof typeof BYBIT_ENDPOINTS;
-
-export const bucketId = (base: string, owner: string, endpoint: BybitEndpoint): string =>
-  `bybit|${base}|${owner}|${endpoint.method} ${endpoint.path}`;

@@ -70,7 +70,7 @@ const PROBE_BY_CODE: Readonly<Record<string, "dead" | InconclusiveReason>> = {
   "50011": "rate-limited",
 };
 
-export const { extractFailure, transientKind, isAmbiguous, describeFailure, probeVerdict } = restFailures({
+export const failures = restFailures({
   name: "OKX",
   noAnswer: "without an OKX answer",
   ccxtId: "okx",
@@ -81,6 +81,7 @@ export const { extractFailure, transientKind, isAmbiguous, describeFailure, prob
   retryOutcomeUnknown: RETRY_OUTCOME_UNKNOWN,
   probeByCode: PROBE_BY_CODE,
 });
+export const { extractFailure, transientKind, isAmbiguous, describeFailure, probeVerdict } = failures;
 
 interface Rule {
   code: ErrorCode;
