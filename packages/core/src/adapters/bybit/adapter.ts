@@ -5,13 +5,11 @@
  * other keys are tracked. Transport, scheduling and retries live in client.ts; what Bybit's codes mean
  * lives in errors.ts.
  */
-import { createHash } from "node:crypto";
 import type { Credentials } from "../../domain/credentials.js";
 import type { Account, KeyRecord, ManualSteps, ProbeResult, RevokeResult } from "../../domain/schemas.js";
 import { shortKey } from "../../domain/schemas.js";
 import { Secret } from "../../domain/secret.js";
 import { isKeywardError, KeywardError } from "../../errors.js";
-import { silentLog } from "../../log.js";
 import type {
   AdapterContext,
   AdapterFactory,
@@ -22,6 +20,7 @@ import type {
   ProbeOptions,
   TrackedKey,
 } from "../interface.js";
+import { probeClients, probeTrackedKeys, restAccountErrors, restClientConfig } from "../rest-adapter.js";
 import {
   BybitClient,
   type BybitClientConfig,
@@ -78,10 +77,8 @@ class BybitAdapter implements ExchangeAdapter {
   readonly #tracked: readonly TrackedKey[];
   readonly #config: BybitClientConfig;
   readonly #client: BybitClient;
-  readonly #probes = new Map<
-    string,
-    { fingerprint: string; state: { uid: string | undefined }; client: BybitClient }
-  >();
+  readonly #probeClient: (credentials: Credentials, uid: string | undefined) => BybitClient;
+  readonly #errors: ReturnType<typeof restAccountErrors<BybitFailure>>;
   #master: BybitApiInfo | undefined;
 
   constructor(context: AdapterContext, options: AdapterOptions) {
@@ -95,21 +92,35 @@ class BybitAdapter implements ExchangeAdapter {
     this.#tracked = context.tracked ?? [];
     this.unlisted = `the master account's other API keys (not the one Keyward uses) are not visible by API: track them with \`keyward key track ${account.name} --label LABEL\``;
     const base = restBase(account);
-    this.#config = {
+    this.#config = restClientConfig(
+      account.name,
       base,
-      account: account.name,
-      log: options.log ?? silentLog,
-      timeoutMs: options.timeoutMs ?? 10_000,
-      limits: resolveLimits(options.rateLimits),
-      retry: options.retry,
-      clock: new ClockOffset(),
-    };
+      options,
+      resolveLimits(options.rateLimits),
+      new ClockOffset(),
+    );
     this.#client = new BybitClient(
       this.#config,
       credentials,
       () => ownerFor(base, credentials.apiKey),
       "account key",
     );
+    this.#probeClient = probeClients(
+      (keyCredentials, state) =>
+        new BybitClient(
+          this.#config,
+          keyCredentials,
+          () => ownerFor(base, keyCredentials.apiKey, state.uid),
+          `probe ${shortKey(keyCredentials.apiKey)}`,
+        ),
+    );
+    this.#errors = restAccountErrors({
+      name: "Bybit",
+      account: account.name,
+      Rejection: BybitRejection,
+      toKeywardError,
+      secrets: () => this.#client.secrets,
+    });
   }
 
   async listKeys(): Promise<KeyRecord[]> {
@@ -132,24 +143,18 @@ class BybitAdapter implements ExchangeAdapter {
   }
 
   #probeTracked(keys: readonly TrackedKey[]): Promise<KeyRecord[]> {
-    return Promise.all(
-      keys.map(async (t) => {
-        let probe: ProbeResult & { meta?: Record<string, string> } = {
-          status: "inconclusive",
-          reason: "ambiguous",
-          evidence: "Keyward holds no secret for this key",
-        };
-        if (t.credentials) {
-          try {
-            probe = await this.probe(t.credentials);
-          } catch (error) {
-            const code = isKeywardError(error) ? error.code : "INTERNAL";
-            probe = { status: "inconclusive", reason: "exchange-error", evidence: `probe failed (${code})` };
-          }
-        }
-        const own = t.apiKey === this.#apiKey;
-        return probedRecord(this.#account, t.apiKey, t.label, probe, t.credentials !== undefined, own);
-      }),
+    return probeTrackedKeys(
+      keys,
+      (credentials) => this.probe(credentials),
+      (t, probe) =>
+        probedRecord(
+          this.#account,
+          t.apiKey,
+          t.label,
+          probe,
+          t.credentials !== undefined,
+          t.apiKey === this.#apiKey,
+        ),
     );
   }
 
@@ -446,54 +451,15 @@ class BybitAdapter implements ExchangeAdapter {
     return [...all.values()];
   }
 
-  #probeClient(credentials: Credentials, uid: string | undefined): BybitClient {
-    const fingerprint = createHash("sha256").update(credentials.secret.reveal()).digest("hex");
-    const cached = this.#probes.get(credentials.apiKey);
-    if (cached && cached.fingerprint === fingerprint) {
-      if (uid) cached.state.uid = uid;
-      return cached.client;
-    }
-    const base = this.#config.base;
-    const state = { uid };
-    const client = new BybitClient(
-      this.#config,
-      credentials,
-      () => ownerFor(base, credentials.apiKey, state.uid),
-      `probe ${shortKey(credentials.apiKey)}`,
-    );
-    this.#probes.set(credentials.apiKey, { fingerprint, state, client });
-    return client;
-  }
-
-  async #guard<T>(what: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      throw this.#asError(error, what);
-    }
+  #guard<T>(what: string, run: () => Promise<T>): Promise<T> {
+    return this.#errors.guard(what, run);
   }
 
   #asError(error: unknown, what: string): KeywardError {
-    if (isKeywardError(error)) return error;
-    if (error instanceof BybitRejection) {
-      return toKeywardError(error.failure, {
-        what,
-        account: this.#account.name,
-        secrets: this.#client.secrets,
-      });
-    }
-    return new KeywardError("INTERNAL", `Bybit: ${what} for account "${this.#account.name}" failed`, {
-      hint: "This is a Keyward bug; please report it.",
-    });
+    return this.#errors.asError(error, what);
   }
 
   #unexpected(what: string): KeywardError {
-    return new KeywardError(
-      "EXCHANGE_UNAVAILABLE",
-      `Bybit: ${what} for account "${this.#account.name}" failed`,
-      {
-        hint: "Bybit answered in a form Keyward does not know; if it persists, report it with this message.",
-      },
-    );
+    return this.#errors.unexpected(what);
   }
 }

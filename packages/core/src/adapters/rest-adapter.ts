@@ -1,0 +1,132 @@
+/**
+ * Pieces every adapter over the shared REST transport (rest-client.ts) wires the same way: its clients'
+ * configuration from the adapter options, one probe client per key, tracked keys probed with their own
+ * credentials, and failures turned into KeywardErrors in the exchange's words. Functions and small
+ * objects, not a base class: each adapter keeps its exchange's facts and decides what to call.
+ */
+import { createHash } from "node:crypto";
+import type { Credentials } from "../domain/credentials.js";
+import type { KeyRecord, ProbeResult } from "../domain/schemas.js";
+import type { Secret } from "../domain/secret.js";
+import { isKeywardError, KeywardError } from "../errors.js";
+import { silentLog } from "../log.js";
+import type { AdapterOptions, TrackedKey } from "./interface.js";
+import type { RestClientConfig, RestRejection, SigningClock } from "./rest-client.js";
+import type { FailureContext, RestFailure } from "./rest-failures.js";
+
+/** A client's configuration from the adapter's options (the same defaults for every exchange). */
+export function restClientConfig<L, C extends SigningClock>(
+  account: string,
+  base: string,
+  options: AdapterOptions,
+  limits: L,
+  clock: C,
+): RestClientConfig<L> & { clock: C } {
+  return {
+    base,
+    account,
+    log: options.log ?? silentLog,
+    timeoutMs: options.timeoutMs ?? 10_000,
+    limits,
+    retry: options.retry,
+    clock,
+  };
+}
+
+/**
+ * One client per probed key (one ccxt instance each), replaced if the same key comes with other secrets
+ * (e.g. a typo fixed). `make` gets a state whose `uid` the cache updates once the key's UID is known,
+ * so its requests count against the right rate bucket.
+ */
+export function probeClients<C>(make: (credentials: Credentials, state: { uid: string | undefined }) => C) {
+  const cache = new Map<string, { fingerprint: string; state: { uid: string | undefined }; client: C }>();
+  return (credentials: Credentials, uid: string | undefined): C => {
+    const fingerprint = createHash("sha256")
+      .update(`${credentials.secret.reveal()}\u0000${credentials.passphrase?.reveal() ?? ""}`)
+      .digest("hex");
+    const cached = cache.get(credentials.apiKey);
+    if (cached && cached.fingerprint === fingerprint) {
+      if (uid) cached.state.uid = uid;
+      return cached.client;
+    }
+    const state = { uid };
+    const client = make(credentials, state);
+    cache.set(credentials.apiKey, { fingerprint, state, client });
+    return client;
+  };
+}
+
+/**
+ * Each key probed with its own credentials, in parallel (the schedulers pace them per UID); a key whose
+ * secret Keyward does not hold, or whose probe fails, is inconclusive.
+ */
+export function probeTrackedKeys<P extends ProbeResult>(
+  keys: readonly TrackedKey[],
+  probe: (credentials: Credentials) => Promise<P>,
+  record: (key: TrackedKey, probe: P | ProbeResult) => KeyRecord,
+): Promise<KeyRecord[]> {
+  return Promise.all(
+    keys.map(async (t) => {
+      let result: P | ProbeResult = {
+        status: "inconclusive",
+        reason: "ambiguous",
+        evidence: "Keyward holds no secret for this key",
+      };
+      if (t.credentials) {
+        try {
+          result = await probe(t.credentials);
+        } catch (error) {
+          const code = isKeywardError(error) ? error.code : "INTERNAL";
+          result = { status: "inconclusive", reason: "exchange-error", evidence: `probe failed (${code})` };
+        }
+      }
+      return record(t, result);
+    }),
+  );
+}
+
+/**
+ * The account key's failures as KeywardErrors: the exchange's rejections through its `toKeywardError`,
+ * KeywardErrors as they are, anything else a Keyward bug (its message is not copied: it may quote input).
+ */
+export function restAccountErrors<F extends RestFailure>(options: {
+  /** As messages name the exchange: "OKX". */
+  name: string;
+  account: string;
+  Rejection: abstract new (...args: never[]) => RestRejection<F>;
+  toKeywardError(f: F, ctx: FailureContext): KeywardError;
+  secrets: () => readonly Secret[];
+}) {
+  const { name, account } = options;
+  const asError = (error: unknown, what: string): KeywardError => {
+    if (isKeywardError(error)) return error;
+    if (error instanceof options.Rejection) {
+      return options.toKeywardError(error.failure, { what, account, secrets: options.secrets() });
+    }
+    const kind = error instanceof Error ? error.name : "error";
+    return new KeywardError("INTERNAL", `${name}: ${what} for account "${account}" failed (${kind})`, {
+      hint: "This is a Keyward bug; please report it.",
+    });
+  };
+  return {
+    asError,
+    /** Runs `fn`, turning what it throws into a KeywardError about `what`. */
+    async guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+      try {
+        return await fn();
+      } catch (error) {
+        throw asError(error, what);
+      }
+    },
+    /** A successful answer without what it should hold (an empty list, a paging that loops). */
+    unexpected(what: string): KeywardError {
+      return new KeywardError(
+        "EXCHANGE_UNAVAILABLE",
+        `${name}: ${what} for account "${account}": unexpected answer`,
+        {
+          hint: `${name} answered in a form Keyward does not know; if it persists, report it with this message.`,
+        },
+      );
+    },
+  };
+}
