@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Credentials } from "../domain/credentials.js";
-import type { KeyRecord, ProbeResult } from "../domain/schemas.js";
+import { type KeyRecord, type ProbeResult, shortKey } from "../domain/schemas.js";
 import type { Secret } from "../domain/secret.js";
 import { isKeywardError, KeywardError } from "../errors.js";
 import { silentLog } from "../log.js";
@@ -57,32 +57,48 @@ export function probeClients<C>(make: (credentials: Credentials, state: { uid: s
 }
 
 /**
- * Each key probed with its own credentials, in parallel (the schedulers pace them per UID); a key whose
- * secret Keyward does not hold, or whose probe fails, is inconclusive.
+ * The keys an adapter knows from their own probes: the account's own key, and the keys a person tracks
+ * because no API lists them (other master keys). Each is probed with its own credentials, in parallel
+ * (the schedulers pace them per UID); a key whose secret Keyward does not hold, or whose probe fails,
+ * is inconclusive.
  */
-export function probeTrackedKeys<P extends ProbeResult>(
-  keys: readonly TrackedKey[],
-  probe: (credentials: Credentials) => Promise<P>,
-  record: (key: TrackedKey, probe: P | ProbeResult) => KeyRecord,
-): Promise<KeyRecord[]> {
-  return Promise.all(
-    keys.map(async (t) => {
-      let result: P | ProbeResult = {
-        status: "inconclusive",
-        reason: "ambiguous",
-        evidence: "Keyward holds no secret for this key",
-      };
-      if (t.credentials) {
-        try {
-          result = await probe(t.credentials);
-        } catch (error) {
-          const code = isKeywardError(error) ? error.code : "INTERNAL";
-          result = { status: "inconclusive", reason: "exchange-error", evidence: `probe failed (${code})` };
+export function probedKeys<P extends ProbeResult>(spec: {
+  own: TrackedKey;
+  tracked: readonly TrackedKey[];
+  probe(credentials: Credentials): Promise<P>;
+  record(key: TrackedKey, probe: P | ProbeResult): KeyRecord;
+}) {
+  const probeAll = (keys: readonly TrackedKey[]): Promise<KeyRecord[]> =>
+    Promise.all(
+      keys.map(async (t) => {
+        let result: P | ProbeResult = {
+          status: "inconclusive",
+          reason: "ambiguous",
+          evidence: "Keyward holds no secret for this key",
+        };
+        if (t.credentials) {
+          try {
+            result = await spec.probe(t.credentials);
+          } catch (error) {
+            const code = isKeywardError(error) ? error.code : "INTERNAL";
+            result = { status: "inconclusive", reason: "exchange-error", evidence: `probe failed (${code})` };
+          }
         }
-      }
-      return record(t, result);
-    }),
-  );
+        return spec.record(t, result);
+      }),
+    );
+  return {
+    /** The keys the API listed, then the tracked keys it did not list, from their own probes. */
+    async besides(listed: KeyRecord[]): Promise<KeyRecord[]> {
+      const seen = new Set(listed.map((k) => k.apiKey));
+      return [...listed, ...(await probeAll(spec.tracked.filter((t) => !seen.has(t.apiKey))))];
+    },
+    /** The account's own key and every tracked key, each from its own probe (no listing at all). */
+    all(): Promise<KeyRecord[]> {
+      const others = spec.tracked.filter((t) => t.apiKey !== spec.own.apiKey);
+      return probeAll([spec.own, ...others]);
+    },
+  };
 }
 
 /**
@@ -129,4 +145,60 @@ export function restAccountErrors<F extends RestFailure>(options: {
       );
     },
   };
+}
+
+/**
+ * An adapter's transport parts, wired the same way for every REST exchange: the clients' configuration,
+ * the account key's client (its rate buckets the key's UID once known), one client per probed key, and
+ * the account key's failures in the exchange's words.
+ */
+export function restAdapterParts<
+  F extends RestFailure,
+  L,
+  K extends SigningClock,
+  O,
+  C extends { secrets: readonly Secret[] },
+>(spec: {
+  name: string;
+  account: string;
+  base: string;
+  credentials: Credentials;
+  options: AdapterOptions;
+  limits: L;
+  clock: K;
+  Client: new (
+    config: RestClientConfig<L> & { clock: K },
+    credentials: Credentials,
+    owner: () => O,
+    who: string,
+  ) => C;
+  ownerFor(base: string, apiKey: string, uid?: string): O;
+  Rejection: abstract new (...args: never[]) => RestRejection<F>;
+  toKeywardError(f: F, ctx: FailureContext): KeywardError;
+}) {
+  const { base, Client, ownerFor } = spec;
+  const config = restClientConfig(spec.account, base, spec.options, spec.limits, spec.clock);
+  const client = new Client(
+    config,
+    spec.credentials,
+    () => ownerFor(base, spec.credentials.apiKey),
+    "account key",
+  );
+  const probeClient = probeClients(
+    (credentials, state) =>
+      new Client(
+        config,
+        credentials,
+        () => ownerFor(base, credentials.apiKey, state.uid),
+        `probe ${shortKey(credentials.apiKey)}`,
+      ),
+  );
+  const errors = restAccountErrors({
+    name: spec.name,
+    account: spec.account,
+    Rejection: spec.Rejection,
+    toKeywardError: spec.toKeywardError,
+    secrets: () => client.secrets,
+  });
+  return { config, client, probeClient, errors };
 }

@@ -18,9 +18,8 @@ import type {
   ExchangeAdapter,
   NewKeySpec,
   ProbeOptions,
-  TrackedKey,
 } from "../interface.js";
-import { probeClients, probeTrackedKeys, restAccountErrors, restClientConfig } from "../rest-adapter.js";
+import { probedKeys, type restAccountErrors, restAdapterParts } from "../rest-adapter.js";
 import {
   BybitClient,
   type BybitClientConfig,
@@ -73,11 +72,10 @@ class BybitAdapter implements ExchangeAdapter {
   readonly unlisted: string;
   readonly #account: Account;
   readonly #apiKey: string;
-  readonly #credentials: Credentials;
-  readonly #tracked: readonly TrackedKey[];
   readonly #config: BybitClientConfig;
   readonly #client: BybitClient;
   readonly #probeClient: (credentials: Credentials, uid: string | undefined) => BybitClient;
+  readonly #probed: ReturnType<typeof probedKeys>;
   readonly #errors: ReturnType<typeof restAccountErrors<BybitFailure>>;
   #master: BybitApiInfo | undefined;
 
@@ -88,38 +86,38 @@ class BybitAdapter implements ExchangeAdapter {
     }
     this.#account = account;
     this.#apiKey = credentials.apiKey;
-    this.#credentials = credentials;
-    this.#tracked = context.tracked ?? [];
     this.unlisted = `the master account's other API keys (not the one Keyward uses) are not visible by API: track them with \`keyward key track ${account.name} --label LABEL\``;
-    const base = restBase(account);
-    this.#config = restClientConfig(
-      account.name,
-      base,
-      options,
-      resolveLimits(options.rateLimits),
-      new ClockOffset(),
-    );
-    this.#client = new BybitClient(
-      this.#config,
-      credentials,
-      () => ownerFor(base, credentials.apiKey),
-      "account key",
-    );
-    this.#probeClient = probeClients(
-      (keyCredentials, state) =>
-        new BybitClient(
-          this.#config,
-          keyCredentials,
-          () => ownerFor(base, keyCredentials.apiKey, state.uid),
-          `probe ${shortKey(keyCredentials.apiKey)}`,
-        ),
-    );
-    this.#errors = restAccountErrors({
+    const parts = restAdapterParts({
       name: "Bybit",
       account: account.name,
+      base: restBase(account),
+      credentials,
+      options,
+      limits: resolveLimits(options.rateLimits),
+      clock: new ClockOffset(),
+      Client: BybitClient,
+      ownerFor,
       Rejection: BybitRejection,
       toKeywardError,
-      secrets: () => this.#client.secrets,
+    });
+    this.#config = parts.config;
+    this.#client = parts.client;
+    this.#probeClient = parts.probeClient;
+    this.#errors = parts.errors;
+    this.#probed = probedKeys({
+      own: { apiKey: credentials.apiKey, label: "", credentials },
+      tracked: context.tracked ?? [],
+      probe: (keyCredentials) => this.probe(keyCredentials),
+      // Only the account's own key is a "master" record (records.ts#probedRecord).
+      record: (t, probe) =>
+        probedRecord(
+          account,
+          t.apiKey,
+          t.label,
+          probe,
+          t.credentials !== undefined,
+          t.apiKey === credentials.apiKey,
+        ),
     });
   }
 
@@ -132,30 +130,11 @@ class BybitAdapter implements ExchangeAdapter {
       ),
     );
     const listed = [masterRecord(this.#account, master), ...perSub.flat()];
-    const seen = new Set(listed.map((k) => k.apiKey));
-    const tracked = await this.#probeTracked(this.#tracked.filter((t) => !seen.has(t.apiKey)));
-    return [...listed, ...tracked];
+    return this.#probed.besides(listed);
   }
 
   async listTrackedKeys(): Promise<KeyRecord[]> {
-    const own: TrackedKey = { apiKey: this.#apiKey, label: "", credentials: this.#credentials };
-    return this.#probeTracked([own, ...this.#tracked.filter((t) => t.apiKey !== this.#apiKey)]);
-  }
-
-  #probeTracked(keys: readonly TrackedKey[]): Promise<KeyRecord[]> {
-    return probeTrackedKeys(
-      keys,
-      (credentials) => this.probe(credentials),
-      (t, probe) =>
-        probedRecord(
-          this.#account,
-          t.apiKey,
-          t.label,
-          probe,
-          t.credentials !== undefined,
-          t.apiKey === this.#apiKey,
-        ),
-    );
+    return this.#probed.all();
   }
 
   async revokeKey(key: KeyRecord): Promise<RevokeResult> {

@@ -16,9 +16,8 @@ import type {
   ExchangeAdapter,
   NewKeySpec,
   ProbeOptions,
-  TrackedKey,
 } from "../interface.js";
-import { probeClients, probeTrackedKeys, restAccountErrors, restClientConfig } from "../rest-adapter.js";
+import { probedKeys, type restAccountErrors, restAdapterParts } from "../rest-adapter.js";
 import {
   type CallTrace,
   ClockSync,
@@ -63,11 +62,10 @@ class OkxAdapter implements ExchangeAdapter {
   readonly unlisted: string;
   readonly #account: Account;
   readonly #apiKey: string;
-  readonly #credentials: Credentials;
-  readonly #tracked: readonly TrackedKey[];
   readonly #config: OkxClientConfig;
   readonly #client: OkxClient;
   readonly #probeClient: (credentials: Credentials, uid: string | undefined) => OkxClient;
+  readonly #probed: ReturnType<typeof probedKeys>;
   readonly #errors: ReturnType<typeof restAccountErrors<OkxFailure>>;
   /** The account key's own config once it proved to be a master key. */
   #master: OkxAccountConfig | undefined;
@@ -80,40 +78,30 @@ class OkxAdapter implements ExchangeAdapter {
     requirePassphrase(credentials, `account "${account.name}"`);
     this.#account = account;
     this.#apiKey = credentials.apiKey;
-    this.#credentials = credentials;
-    this.#tracked = context.tracked ?? [];
     // account/config shows only the calling key; OKX has no API listing a master account's keys.
     this.unlisted = `keys created on okx.com for the master account (other than the one Keyward uses) are not visible by API: track them with \`keyward key track ${account.name} --label LABEL\``;
-    const base = restBase(account);
-    this.#config = restClientConfig(
-      account.name,
-      base,
-      options,
-      resolveLimits(options.rateLimits),
-      new ClockSync(),
-    );
-    this.#client = new OkxClient(
-      this.#config,
-      credentials,
-      () => ownerFor(base, credentials.apiKey),
-      "account key",
-    );
-    // One ccxt instance per probed key; its UID (once known) picks its rate buckets.
-    this.#probeClient = probeClients(
-      (keyCredentials, state) =>
-        new OkxClient(
-          this.#config,
-          keyCredentials,
-          () => ownerFor(base, keyCredentials.apiKey, state.uid),
-          `probe ${shortKey(keyCredentials.apiKey)}`,
-        ),
-    );
-    this.#errors = restAccountErrors({
+    const parts = restAdapterParts({
       name: "OKX",
       account: account.name,
+      base: restBase(account),
+      credentials,
+      options,
+      limits: resolveLimits(options.rateLimits),
+      clock: new ClockSync(),
+      Client: OkxClient,
+      ownerFor,
       Rejection: OkxRejection,
       toKeywardError,
-      secrets: () => this.#client.secrets,
+    });
+    this.#config = parts.config;
+    this.#client = parts.client;
+    this.#probeClient = parts.probeClient;
+    this.#errors = parts.errors;
+    this.#probed = probedKeys({
+      own: { apiKey: credentials.apiKey, label: "", credentials },
+      tracked: context.tracked ?? [],
+      probe: (keyCredentials) => this.probe(keyCredentials),
+      record: (t, probe) => probedRecord(account, t.apiKey, t.label, probe, t.credentials !== undefined),
     });
   }
 
@@ -130,23 +118,11 @@ class OkxAdapter implements ExchangeAdapter {
     );
     const listed = [masterRecord(this.#account, this.#apiKey, master), ...perSub.flat()];
     // Tracked keys the API cannot list (other master keys) are shown too, from their own probes.
-    const seen = new Set(listed.map((k) => k.apiKey));
-    const tracked = await this.#probeTracked(this.#tracked.filter((t) => !seen.has(t.apiKey)));
-    return [...listed, ...tracked];
+    return this.#probed.besides(listed);
   }
 
   async listTrackedKeys(): Promise<KeyRecord[]> {
-    const own: TrackedKey = { apiKey: this.#apiKey, label: "", credentials: this.#credentials };
-    return this.#probeTracked([own, ...this.#tracked.filter((t) => t.apiKey !== this.#apiKey)]);
-  }
-
-  /** Each key probed with its own credentials (in parallel; the schedulers pace them per UID). */
-  #probeTracked(keys: readonly TrackedKey[]): Promise<KeyRecord[]> {
-    return probeTrackedKeys(
-      keys,
-      (credentials) => this.probe(credentials),
-      (t, probe) => probedRecord(this.#account, t.apiKey, t.label, probe, t.credentials !== undefined),
-    );
+    return this.#probed.all();
   }
 
   async revokeKey(key: KeyRecord): Promise<RevokeResult> {
