@@ -5,26 +5,19 @@
  * beside the API, and the request's parameters (query string or JSON object body). Each exchange's
  * `server.ts` keeps its own checks, codes and envelopes.
  */
-import type { Clock } from "./clock.js";
 import type { ExchangeListenerOptions } from "./exchange-listener.js";
 import type { ModuleContext, UiRevokeResult, UiRow } from "./exchange-module.js";
-import type { Faults } from "./faults.js";
 import type { RawRequest } from "./http-kit.js";
-import type { SlidingWindowLimiter } from "./rate-limiter.js";
-import type { RequestLog } from "./request-log.js";
 import { type UiPage, uiRoute } from "./ui-pages.js";
 
-/** What a REST exchange's listener is given. */
-export interface RestListenerDeps<World, Limits> {
+/** What a REST exchange's listener is given: its module's context, the world read per request. */
+export type RestListenerDeps<World, Limits> = Pick<
+  ModuleContext<World, Limits>,
+  "clock" | "limiter" | "limits" | "faults" | "log" | "changed"
+> & {
   /** The current world (POST /scenario replaces it: read it per request). */
   world(): World;
-  clock: Clock;
-  limiter: SlidingWindowLimiter;
-  limits: Limits;
-  faults: Faults;
-  log: RequestLog;
-  changed(): void;
-}
+};
 
 export const restListenerDeps = <World, Limits>(
   ctx: ModuleContext<World, Limits>,
