@@ -11,8 +11,25 @@ import type { Secret } from "../domain/secret.js";
 import { isKeywardError, KeywardError } from "../errors.js";
 import { silentLog } from "../log.js";
 import type { AdapterOptions, TrackedKey } from "./interface.js";
+import type { WindowLimit } from "./rate-limiter.js";
 import type { RestClientConfig, RestRejection, SigningClock } from "./rest-client.js";
 import type { FailureContext, RestFailure } from "./rest-failures.js";
+
+/**
+ * The exchange's documented limits, each bucket replaced by `AdapterOptions.rateLimits` when given
+ * there (tests shrink them to the simulator's); buckets the exchange does not have are ignored.
+ */
+export function withOverrides<L extends Record<string, WindowLimit>>(
+  defaults: L,
+  overrides: Record<string, WindowLimit> | undefined,
+): L {
+  const out = { ...defaults };
+  for (const bucket of Object.keys(defaults) as (keyof L & string)[]) {
+    const given = overrides?.[bucket];
+    if (given) out[bucket] = given as L[typeof bucket];
+  }
+  return out;
+}
 
 /** A client's configuration from the adapter's options (the same defaults for every exchange). */
 export function restClientConfig<L, C extends SigningClock>(
@@ -154,7 +171,7 @@ export function restAccountErrors<F extends RestFailure>(options: {
  */
 export function restAdapterParts<
   F extends RestFailure,
-  L,
+  L extends Record<string, WindowLimit>,
   K extends SigningClock,
   O,
   C extends { secrets: readonly Secret[] },
@@ -164,6 +181,7 @@ export function restAdapterParts<
   base: string;
   credentials: Credentials;
   options: AdapterOptions;
+  /** The exchange's documented limits; `options.rateLimits` overrides them bucket by bucket. */
   limits: L;
   clock: K;
   Client: new (
@@ -177,7 +195,8 @@ export function restAdapterParts<
   toKeywardError(f: F, ctx: FailureContext): KeywardError;
 }) {
   const { base, Client, ownerFor } = spec;
-  const config = restClientConfig(spec.account, base, spec.options, spec.limits, spec.clock);
+  const limits = withOverrides(spec.limits, spec.options.rateLimits);
+  const config = restClientConfig(spec.account, base, spec.options, limits, spec.clock);
   const client = new Client(
     config,
     spec.credentials,

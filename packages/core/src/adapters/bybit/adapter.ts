@@ -30,7 +30,7 @@ import {
   rememberUid,
 } from "./client.js";
 import { type BybitFailure, describeFailure, probeVerdict, toKeywardError } from "./errors.js";
-import { resolveLimits } from "./limits.js";
+import { BYBIT_LIMITS } from "./limits.js";
 import { normalisePermissions, parseRaw, rawPermissionsOf } from "./permissions.js";
 import { EXPIRES_META } from "./profile.js";
 import {
@@ -93,7 +93,7 @@ class BybitAdapter implements ExchangeAdapter {
       base: restBase(account),
       credentials,
       options,
-      limits: resolveLimits(options.rateLimits),
+      limits: BYBIT_LIMITS,
       clock: new ClockOffset(),
       Client: BybitClient,
       ownerFor,

@@ -21,13 +21,6 @@ export const BYBIT_LIMITS: BybitLimits = {
   write: { limit: 5, windowMs: 1_000 },
 };
 
-export function resolveLimits(overrides?: Record<string, WindowLimit>): BybitLimits {
-  return {
-    read: overrides?.read ?? BYBIT_LIMITS.read,
-    write: overrides?.write ?? BYBIT_LIMITS.write,
-  };
-}
-
 /** The ccxt implicit methods for the endpoints (ccxt `abstract/bybit.d.ts`). */
 export type BybitMethodName =
   | "privateGetV5UserQueryApi"

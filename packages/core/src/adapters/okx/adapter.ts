@@ -30,7 +30,7 @@ import {
 } from "./client.js";
 import { createSubAccountKey } from "./create.js";
 import { describeFailure, type OkxFailure, probeVerdict, toKeywardError } from "./errors.js";
-import { resolveLimits } from "./limits.js";
+import { OKX_LIMITS } from "./limits.js";
 import {
   masterRecord,
   normalisePerm,
@@ -86,7 +86,7 @@ class OkxAdapter implements ExchangeAdapter {
       base: restBase(account),
       credentials,
       options,
-      limits: resolveLimits(options.rateLimits),
+      limits: OKX_LIMITS,
       clock: new ClockSync(),
       Client: OkxClient,
       ownerFor,

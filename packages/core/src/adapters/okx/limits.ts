@@ -30,15 +30,6 @@ export const OKX_LIMITS: OkxLimits = {
   publicTime: { limit: 10, windowMs: 2_000 },
 };
 
-export function resolveLimits(overrides?: Record<string, WindowLimit>): OkxLimits {
-  return {
-    read: overrides?.read ?? OKX_LIMITS.read,
-    write: overrides?.write ?? OKX_LIMITS.write,
-    config: overrides?.config ?? OKX_LIMITS.config,
-    publicTime: overrides?.publicTime ?? OKX_LIMITS.publicTime,
-  };
-}
-
 /** The ccxt implicit methods the adapter uses (ccxt `abstract/okx.d.ts`). */
 export type OkxMethodName =
   | "privateGetUsersSubaccountList"
