@@ -2,12 +2,12 @@
  * The shared adapter conformance suite, run for Bybit against the simulator over real HTTP, with rate
  * windows shrunk twenty times (counts unchanged) so the pacing cases stay fast.
  */
-import { startSimulator } from "@keyward/simulator";
 import { bybitAdapter } from "../src/adapters/bybit/adapter.js";
 import type { AdapterOptions, ExchangeAdapter } from "../src/adapters/interface.js";
 import type { Credentials } from "../src/domain/credentials.js";
 import { Secret } from "../src/domain/secret.js";
-import { SimControl, testAdapter } from "../src/testing/index.js";
+import { testAdapter } from "../src/testing/index.js";
+import { conformanceSimulator, restProbes } from "./rest-conformance-kit.js";
 
 interface BybitSeedKey {
   apiKey: string;
@@ -128,8 +128,7 @@ testAdapter({
     "probe: low nonce": "Bybit authenticates with timestamps, not nonces",
   },
   async setup() {
-    const sim = await startSimulator({ scenario: scenario(), rateScale: 0.05 });
-    const control = new SimControl(sim.control);
+    const { sim, control } = await conformanceSimulator(scenario());
     const limits = sim.rateLimits.bybit;
     const endpoint = sim.bybit;
     return {
@@ -147,35 +146,13 @@ testAdapter({
       victims: VICTIMS.map((v) => ({ apiKey: v.apiKey, label: v.note, credentials: creds(v) })),
       rateLimitCode: "10006",
       probes: {
-        "probe: unknown key": { credentials: creds(UNKNOWN), expect: "dead" },
-        "probe: revoked key": {
-          credentials: creds(TO_REVOKE),
-          expect: "dead",
-          arrange: async (c) => {
-            await c.uiRevoke("bybit", TO_REVOKE.apiKey);
-            return async () => {};
-          },
-        },
-        "probe: wrong secret": {
-          credentials: creds({ apiKey: BOT.apiKey, secret: WRONG.secret }),
-          expect: "inconclusive",
-          reason: "wrong-secret",
-        },
-        "probe: IP not whitelisted": {
-          credentials: creds(ELSEWHERE),
-          expect: "inconclusive",
-          reason: "ip-not-whitelisted",
-        },
-        "probe: skewed clock": {
-          credentials: creds(SKEW),
-          expect: "alive",
-          arrange: async (c) => {
-            await c.advanceClock(60_000);
-            return async () => {
-              await c.advanceClock(-60_000);
-            };
-          },
-        },
+        ...restProbes("bybit", {
+          unknown: creds(UNKNOWN),
+          toRevoke: creds(TO_REVOKE),
+          wrongSecret: creds({ apiKey: BOT.apiKey, secret: WRONG.secret }),
+          elsewhere: creds(ELSEWHERE),
+          skewed: creds(SKEW),
+        }),
       },
       forbiddenCall: (log) => adapterFor(endpoint, READER, { log, rateLimits: { ...limits } }).listKeys(),
       canaries: ALL.map((k) => k.secret),

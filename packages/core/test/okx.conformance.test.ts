@@ -2,9 +2,9 @@
  * The shared adapter conformance suite, run for OKX against the simulator over real HTTP, with rate
  * windows shrunk twenty times (counts unchanged) so the pacing cases stay fast.
  */
-import { startSimulator } from "@keyward/simulator";
-import { SimControl, testAdapter } from "../src/testing/index.js";
+import { testAdapter } from "../src/testing/index.js";
 import { adapterFor, canariesOf, creds, type OkxSeedKey, seed, seedKey, subName } from "./okx-fixtures.js";
+import { conformanceSimulator, restProbes } from "./rest-conformance-kit.js";
 import type { SimState } from "./sim-state.js";
 
 const MASTER = seedKey("admin", "read_only,trade", "127.0.0.1,::1");
@@ -76,8 +76,7 @@ testAdapter({
   exchange: "okx",
   skips: { "probe: low nonce": "OKX authenticates with timestamps, not nonces" },
   async setup() {
-    const sim = await startSimulator({ scenario: scenario(), rateScale: 0.05 });
-    const control = new SimControl(sim.control);
+    const { sim, control } = await conformanceSimulator(scenario());
     const limits = sim.rateLimits.okx;
     return {
       control,
@@ -93,39 +92,17 @@ testAdapter({
       victims: VICTIMS.map((v) => ({ apiKey: v.apiKey, label: v.label, credentials: creds(v) })),
       rateLimitCode: "50011",
       probes: {
-        "probe: unknown key": { credentials: creds(UNKNOWN), expect: "dead" },
-        "probe: revoked key": {
-          credentials: creds(TO_REVOKE),
-          expect: "dead",
-          arrange: async (c) => {
-            await c.uiRevoke("okx", TO_REVOKE.apiKey);
-            return async () => {};
-          },
-        },
-        "probe: wrong secret": {
-          credentials: creds({ ...BOT, secretKey: WRONG.secretKey }),
-          expect: "inconclusive",
-          reason: "wrong-secret",
-        },
+        ...restProbes("okx", {
+          unknown: creds(UNKNOWN),
+          toRevoke: creds(TO_REVOKE),
+          wrongSecret: creds({ ...BOT, secretKey: WRONG.secretKey }),
+          elsewhere: creds(ELSEWHERE),
+          skewed: creds(SKEW),
+        }),
         "probe: wrong passphrase": {
           credentials: creds({ ...BOT, passphrase: WRONG.passphrase }),
           expect: "inconclusive",
           reason: "wrong-passphrase",
-        },
-        "probe: IP not whitelisted": {
-          credentials: creds(ELSEWHERE),
-          expect: "inconclusive",
-          reason: "ip-not-whitelisted",
-        },
-        "probe: skewed clock": {
-          credentials: creds(SKEW),
-          expect: "alive",
-          arrange: async (c) => {
-            await c.advanceClock(60_000);
-            return async () => {
-              await c.advanceClock(-60_000);
-            };
-          },
         },
       },
       forbiddenCall: async (log) => {

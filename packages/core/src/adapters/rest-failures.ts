@@ -7,6 +7,7 @@
  */
 import type { InconclusiveReason, ProbeResult } from "../domain/schemas.js";
 import { redact, type Secret } from "../domain/secret.js";
+import { type ErrorCode, KeywardError } from "../errors.js";
 import ccxt from "./ccxt-modules.js";
 import type { TransientKind } from "./retry.js";
 
@@ -62,7 +63,9 @@ const clean = (text: string, secrets: readonly Secret[]) =>
     .replace(/"/g, "'")
     .slice(0, 160);
 
-export function restFailures<A extends object>(table: RestFailureTable<A>) {
+export function restFailures<A extends object>(
+  table: RestFailureTable<A>,
+): RestFailureReader<RestFailure<A>> {
   type Failure = RestFailure<A>;
   const statusPattern = new RegExp(`^${table.ccxtId} (?:GET|POST) \\S+ (\\d{3}) `);
 
@@ -166,6 +169,15 @@ export function restFailures<A extends object>(table: RestFailureTable<A>) {
   return { extractFailure, transientKind, isAmbiguous, describeFailure, probeVerdict };
 }
 
+/** An exchange's reading of its failures, as `restFailures` builds it from the exchange's tables. */
+export type RestFailureReader<F extends RestFailure> = {
+  extractFailure(error: unknown): F;
+  transientKind(f: F): TransientKind | undefined;
+  isAmbiguous(f: F): boolean;
+  describeFailure(f: F, secrets?: readonly Secret[]): string;
+  probeVerdict(f: F, evidence: string): ProbeResult;
+};
+
 /** A request's log fields from its failure (none: it succeeded): the exchange's code or the kind, and the HTTP status. */
 export function failureLogFields(failure: RestFailure | undefined): {
   level: "info" | "debug";
@@ -183,4 +195,65 @@ export function failureLogFields(failure: RestFailure | undefined): {
   if (failure.kind === "http")
     return { level: "info", code: `http-${failure.status}`, status: failure.status };
   return { level: "info", code: failure.kind };
+}
+
+/** How one of the exchange's codes reads to a person when the account's own key gets it. */
+export interface FailureRule {
+  code: ErrorCode;
+  hint: string;
+}
+
+export interface FailureContext {
+  /** What was being done, e.g. `listing keys` or `revoking key abcd…wxyz`. */
+  what: string;
+  account: string;
+  /** Secrets in play, redacted from anything quoted. */
+  secrets: readonly Secret[];
+}
+
+/** The exchange's words for the KeywardErrors of its account key's failures (its `errors.ts`). */
+export interface KeywardErrorTable {
+  /** As messages name it: "OKX". */
+  name: string;
+  rules: Readonly<Record<string, FailureRule>>;
+  /** The hint for a code without a rule: where to look it up. */
+  unknownCodeHint: string;
+  /** Whether an HTTP error without the exchange's body means "unavailable" (else "rejected": not its API). */
+  httpUnavailable(status: number): boolean;
+  /** The hint for an unavailable HTTP status. */
+  httpUnavailableHint: string;
+}
+
+/** The KeywardError for a failure of a call made with the account's own key, in the exchange's words. */
+export function restKeywardError(
+  table: KeywardErrorTable,
+  describeFailure: (f: RestFailure, secrets: readonly Secret[]) => string,
+  f: RestFailure,
+  ctx: FailureContext,
+): KeywardError {
+  const { name } = table;
+  const message = `${name}: ${ctx.what} for account "${ctx.account}" failed: ${describeFailure(f, ctx.secrets)}`;
+  switch (f.kind) {
+    case "answer": {
+      const rule = table.rules[f.code] ?? { code: "EXCHANGE_REJECTED", hint: table.unknownCodeHint };
+      return new KeywardError(rule.code, message, { hint: rule.hint, exchangeCode: f.code });
+    }
+    case "http":
+      return table.httpUnavailable(f.status)
+        ? new KeywardError("EXCHANGE_UNAVAILABLE", message, { hint: table.httpUnavailableHint })
+        : new KeywardError("EXCHANGE_REJECTED", message, {
+            hint: `The answer did not come from ${name}'s API: check the account's endpoint URL or proxy.`,
+          });
+    case "timeout":
+    case "network":
+      return new KeywardError("EXCHANGE_UNAVAILABLE", message, {
+        hint: `Check the network and ${name}'s status page, then run again.`,
+      });
+    case "malformed":
+      return new KeywardError("EXCHANGE_UNAVAILABLE", message, {
+        hint: `${name} answered in a form Keyward does not know; if it persists, report it with this message.`,
+      });
+    case "internal":
+      return new KeywardError("INTERNAL", message, { hint: "This is a Keyward bug; please report it." });
+  }
 }

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { type DeskPart, defineExchange } from "../exchange-module.js";
+import { restListenerDeps } from "../rest-listener-kit.js";
 import { BYBIT_RATE_LIMITS, scaleBybitRateLimits } from "./rate-limits.js";
 import {
   BybitIpsSchema,
@@ -91,18 +92,7 @@ export const bybit = defineExchange({
   rateLimits: BYBIT_RATE_LIMITS,
   scaleRateLimits: scaleBybitRateLimits,
   async start(ctx) {
-    const listening = await ctx.listen(
-      bybitListener({
-        world: ctx.state,
-        clock: ctx.clock,
-        limiter: ctx.limiter,
-        limits: ctx.limits,
-        faults: ctx.faults,
-        log: ctx.log,
-        changed: ctx.changed,
-      }),
-      ctx.port,
-    );
+    const listening = await ctx.listen(bybitListener(restListenerDeps(ctx)), ctx.port);
     return { url: listening.url, urls: {} };
   },
   /** Each master's first key manages the account; its other keys (which no API lists) are tracked. */

@@ -1,10 +1,6 @@
 /** The Bybit v5 listener: authenticated key management under /v5/user/, and the "API Management" page. */
-import type { Clock } from "../clock.js";
 import { exchangeListener } from "../exchange-listener.js";
-import type { Faults } from "../faults.js";
-import type { SlidingWindowLimiter } from "../rate-limiter.js";
-import type { RequestLog } from "../request-log.js";
-import { type UiPage, uiRoute } from "../ui-pages.js";
+import { type RestListenerDeps, requestParams, restListenerBase } from "../rest-listener-kit.js";
 import { authenticateBybit } from "./auth.js";
 import { BYBIT_ROUTES } from "./endpoints.js";
 import { bybitError } from "./envelope.js";
@@ -17,48 +13,17 @@ export const BYBIT_UI = {
   title: "Bybit — API Management (simulator)",
 } as const;
 
-export const bybitUiPage = (world: BybitWorld): UiPage => ({
-  ...BYBIT_UI,
-  rows: (now) => world.uiRows(now),
-  revoke: (apiKey) => world.uiRevoke(apiKey),
-});
-
-export interface BybitServerDeps {
-  world(): BybitWorld;
-  clock: Clock;
-  limiter: SlidingWindowLimiter;
-  limits: BybitRateLimits;
-  faults: Faults;
-  log: RequestLog;
-  changed(): void;
-}
-
-const WRITE_PATHS = new Set(BYBIT_ROUTES.filter((r) => r.method === "POST").map((r) => r.path));
+export type BybitServerDeps = RestListenerDeps<BybitWorld, BybitRateLimits>;
 
 export function bybitListener(deps: BybitServerDeps) {
   return exchangeListener({
-    exchange: "bybit",
-    apiKeyHeader: "x-bapi-api-key",
-    faults: deps.faults,
-    log: deps.log,
-    clock: deps.clock,
-    isWrite: (raw) => raw.method === "POST" && WRITE_PATHS.has(raw.path),
-    faultReply: (status) => ({
-      status,
-      contentType: "text/html",
-      body: `<html><head><title>${status}</title></head><body><center><h1>${status}</h1></center></body></html>`,
+    ...restListenerBase(deps, {
+      exchange: "bybit",
+      apiKeyHeader: "x-bapi-api-key",
+      routes: BYBIT_ROUTES,
+      ui: BYBIT_UI,
     }),
     tooLarge: () => bybitError(10001, null, deps.clock.now()),
-    passthrough: (raw) =>
-      uiRoute(
-        bybitUiPage(deps.world()),
-        raw.method,
-        raw.path,
-        raw.query,
-        raw.body,
-        deps.clock.now(),
-        deps.changed,
-      ),
     handle(raw) {
       const now = deps.clock.now();
       const world = deps.world();
@@ -84,19 +49,8 @@ export function bybitListener(deps: BybitServerDeps) {
         "x-bapi-limit-reset-timestamp": String(taken ? now : usage.resetAt),
       };
       if (!taken) return bybitError(10006, key.apiKey, now, { headers });
-      let params: Record<string, unknown>;
-      if (raw.method === "GET") {
-        params = Object.fromEntries(new URLSearchParams(raw.query));
-      } else {
-        try {
-          const parsed: unknown = JSON.parse(raw.body || "{}");
-          if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-            return bybitError(10001, key.apiKey, now, { headers });
-          params = parsed as Record<string, unknown>;
-        } catch {
-          return bybitError(10001, key.apiKey, now, { headers });
-        }
-      }
+      const params = requestParams(raw);
+      if (!params) return bybitError(10001, key.apiKey, now, { headers });
       return route.handle({ key, world, now, params, headers, changed: deps.changed });
     },
   });

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { type DeskPart, defineExchange } from "../exchange-module.js";
 import { isIpOrCidr } from "../ip-whitelist.js";
+import { restListenerDeps } from "../rest-listener-kit.js";
 import { OKX_RATE_LIMITS, scaleOkxRateLimits } from "./rate-limits.js";
 import {
   checkOkxScenario,
@@ -95,15 +96,9 @@ export const okx = defineExchange({
   readyLineExtras: ["okxRegions"],
   async start(ctx) {
     const regionDeps = (region: OkxRegion) => ({
-      world: ctx.state,
-      clock: ctx.clock,
-      limiter: ctx.limiter,
-      limits: ctx.limits,
-      faults: ctx.faults,
-      log: ctx.log,
+      ...restListenerDeps(ctx),
       region,
       timestampWindowMs: ctx.timestampWindowMs,
-      changed: ctx.changed,
     });
     // www on the asked port, the other regional hosts on free ports, in this order.
     const urls = {} as Record<OkxRegion, string>;

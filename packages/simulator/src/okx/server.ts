@@ -1,11 +1,7 @@
 /** The OKX v5 listener for one regional host: public time, then authenticated key management. */
-import type { Clock } from "../clock.js";
 import { exchangeListener } from "../exchange-listener.js";
-import type { Faults } from "../faults.js";
 import { normaliseAddress } from "../ip-whitelist.js";
-import type { SlidingWindowLimiter } from "../rate-limiter.js";
-import type { RequestLog } from "../request-log.js";
-import { type UiPage, uiRoute } from "../ui-pages.js";
+import { type RestListenerDeps, requestParams, restListenerBase } from "../rest-listener-kit.js";
 import { authenticateOkx } from "./auth.js";
 import { OKX_ROUTES } from "./endpoints.js";
 import { okxError, okxOk } from "./envelope.js";
@@ -16,50 +12,20 @@ import type { OkxWorld } from "./state.js";
 /** okx.com's "API management" page, where only a person can revoke a master key. */
 export const OKX_UI = { path: "/account/my-api", title: "OKX — API management (simulator)" } as const;
 
-export const okxUiPage = (world: OkxWorld): UiPage => ({
-  ...OKX_UI,
-  rows: (now) => world.uiRows(now),
-  revoke: (apiKey) => world.uiRevoke(apiKey),
-});
-
-export interface OkxServerDeps {
-  world(): OkxWorld;
-  clock: Clock;
-  limiter: SlidingWindowLimiter;
-  limits: OkxRateLimits;
-  faults: Faults;
-  log: RequestLog;
+export interface OkxServerDeps extends RestListenerDeps<OkxWorld, OkxRateLimits> {
   region: OkxRegion;
   timestampWindowMs: number;
-  changed(): void;
 }
-
-const WRITE_PATHS = new Set(OKX_ROUTES.filter((r) => r.method === "POST").map((r) => r.path));
 
 export function okxListener(deps: OkxServerDeps) {
   return exchangeListener({
-    exchange: "okx",
-    apiKeyHeader: "ok-access-key",
-    faults: deps.faults,
-    log: deps.log,
-    clock: deps.clock,
-    isWrite: (raw) => raw.method === "POST" && WRITE_PATHS.has(raw.path),
-    faultReply: (status) => ({
-      status,
-      contentType: "text/html",
-      body: `<html><head><title>${status}</title></head><body><center><h1>${status}</h1></center></body></html>`,
+    ...restListenerBase(deps, {
+      exchange: "okx",
+      apiKeyHeader: "ok-access-key",
+      routes: OKX_ROUTES,
+      ui: OKX_UI,
     }),
     tooLarge: () => okxError("50002", null),
-    passthrough: (raw) =>
-      uiRoute(
-        okxUiPage(deps.world()),
-        raw.method,
-        raw.path,
-        raw.query,
-        raw.body,
-        deps.clock.now(),
-        deps.changed,
-      ),
     handle(raw) {
       const now = deps.clock.now();
       const world = deps.world();
@@ -105,19 +71,8 @@ export function okxListener(deps: OkxServerDeps) {
       ) {
         return okxError("50011", key.apiKey);
       }
-      let params: Record<string, unknown>;
-      if (raw.method === "GET") {
-        params = Object.fromEntries(new URLSearchParams(raw.query));
-      } else {
-        try {
-          const parsed: unknown = JSON.parse(raw.body || "{}");
-          if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-            return okxError("50002", key.apiKey);
-          params = parsed as Record<string, unknown>;
-        } catch {
-          return okxError("50002", key.apiKey);
-        }
-      }
+      const params = requestParams(raw);
+      if (!params) return okxError("50002", key.apiKey);
       return route.handle({ raw, key, world, now, params, faults: deps.faults, changed: deps.changed });
     },
   });

@@ -5,13 +5,11 @@
  * other keys are tracked. Transport, scheduling and retries live in client.ts; what Bybit's codes mean
  * lives in errors.ts.
  */
-import { createHash } from "node:crypto";
 import type { Credentials } from "../../domain/credentials.js";
 import type { Account, KeyRecord, ManualSteps, ProbeResult, RevokeResult } from "../../domain/schemas.js";
 import { shortKey } from "../../domain/schemas.js";
 import { Secret } from "../../domain/secret.js";
 import { isKeywardError, KeywardError } from "../../errors.js";
-import { silentLog } from "../../log.js";
 import type {
   AdapterContext,
   AdapterFactory,
@@ -20,8 +18,8 @@ import type {
   ExchangeAdapter,
   NewKeySpec,
   ProbeOptions,
-  TrackedKey,
 } from "../interface.js";
+import { probedKeys, type restAccountErrors, restAdapterParts } from "../rest-adapter.js";
 import {
   BybitClient,
   type BybitClientConfig,
@@ -32,7 +30,7 @@ import {
   rememberUid,
 } from "./client.js";
 import { type BybitFailure, describeFailure, probeVerdict, toKeywardError } from "./errors.js";
-import { resolveLimits } from "./limits.js";
+import { BYBIT_LIMITS } from "./limits.js";
 import { normalisePermissions, parseRaw, rawPermissionsOf } from "./permissions.js";
 import { EXPIRES_META } from "./profile.js";
 import {
@@ -52,11 +50,14 @@ import {
   EmptyResultSchema,
   QueryApiSchema,
   SubKeysPageSchema,
-  SubMembersSchema,
+  SubMembersPageSchema,
 } from "./schemas.js";
 
 /** list-sub-apikeys' page size maximum. */
 const PAGE = 20;
+
+/** page-subuid's page size maximum. */
+const MEMBERS_PAGE = 100;
 
 /** Bybit's grants for the permissions Keyward creates by API (https://bybit-exchange.github.io/docs/v5/user/create-subuid-apikey). */
 const TRADE_GRANTS: Readonly<Record<string, string[]>> = {
@@ -71,14 +72,11 @@ class BybitAdapter implements ExchangeAdapter {
   readonly unlisted: string;
   readonly #account: Account;
   readonly #apiKey: string;
-  readonly #credentials: Credentials;
-  readonly #tracked: readonly TrackedKey[];
   readonly #config: BybitClientConfig;
   readonly #client: BybitClient;
-  readonly #probes = new Map<
-    string,
-    { fingerprint: string; state: { uid: string | undefined }; client: BybitClient }
-  >();
+  readonly #probeClient: (credentials: Credentials, uid: string | undefined) => BybitClient;
+  readonly #probed: ReturnType<typeof probedKeys>;
+  readonly #errors: ReturnType<typeof restAccountErrors<BybitFailure>>;
   #master: BybitApiInfo | undefined;
 
   constructor(context: AdapterContext, options: AdapterOptions) {
@@ -88,25 +86,39 @@ class BybitAdapter implements ExchangeAdapter {
     }
     this.#account = account;
     this.#apiKey = credentials.apiKey;
-    this.#credentials = credentials;
-    this.#tracked = context.tracked ?? [];
     this.unlisted = `the master account's other API keys (not the one Keyward uses) are not visible by API: track them with \`keyward key track ${account.name} --label LABEL\``;
-    const base = restBase(account);
-    this.#config = {
-      base,
+    const parts = restAdapterParts({
+      name: "Bybit",
       account: account.name,
-      log: options.log ?? silentLog,
-      timeoutMs: options.timeoutMs ?? 10_000,
-      limits: resolveLimits(options.rateLimits),
-      retry: options.retry,
-      clock: new ClockOffset(),
-    };
-    this.#client = new BybitClient(
-      this.#config,
+      base: restBase(account),
       credentials,
-      () => ownerFor(base, credentials.apiKey),
-      "account key",
-    );
+      options,
+      limits: BYBIT_LIMITS,
+      clock: new ClockOffset(),
+      Client: BybitClient,
+      ownerFor,
+      Rejection: BybitRejection,
+      toKeywardError,
+    });
+    this.#config = parts.config;
+    this.#client = parts.client;
+    this.#probeClient = parts.probeClient;
+    this.#errors = parts.errors;
+    this.#probed = probedKeys({
+      own: { apiKey: credentials.apiKey, label: "", credentials },
+      tracked: context.tracked ?? [],
+      probe: (keyCredentials) => this.probe(keyCredentials),
+      // Only the account's own key is a "master" record (records.ts#probedRecord).
+      record: (t, probe) =>
+        probedRecord(
+          account,
+          t.apiKey,
+          t.label,
+          probe,
+          t.credentials !== undefined,
+          t.apiKey === credentials.apiKey,
+        ),
+    });
   }
 
   async listKeys(): Promise<KeyRecord[]> {
@@ -118,36 +130,11 @@ class BybitAdapter implements ExchangeAdapter {
       ),
     );
     const listed = [masterRecord(this.#account, master), ...perSub.flat()];
-    const seen = new Set(listed.map((k) => k.apiKey));
-    const tracked = await this.#probeTracked(this.#tracked.filter((t) => !seen.has(t.apiKey)));
-    return [...listed, ...tracked];
+    return this.#probed.besides(listed);
   }
 
   async listTrackedKeys(): Promise<KeyRecord[]> {
-    const own: TrackedKey = { apiKey: this.#apiKey, label: "", credentials: this.#credentials };
-    return this.#probeTracked([own, ...this.#tracked.filter((t) => t.apiKey !== this.#apiKey)]);
-  }
-
-  #probeTracked(keys: readonly TrackedKey[]): Promise<KeyRecord[]> {
-    return Promise.all(
-      keys.map(async (t) => {
-        let probe: ProbeResult & { meta?: Record<string, string> } = {
-          status: "inconclusive",
-          reason: "ambiguous",
-          evidence: "Keyward holds no secret for this key",
-        };
-        if (t.credentials) {
-          try {
-            probe = await this.probe(t.credentials);
-          } catch (error) {
-            const code = isKeywardError(error) ? error.code : "INTERNAL";
-            probe = { status: "inconclusive", reason: "exchange-error", evidence: `probe failed (${code})` };
-          }
-        }
-        const own = t.apiKey === this.#apiKey;
-        return probedRecord(this.#account, t.apiKey, t.label, probe, t.credentials !== undefined, own);
-      }),
-    );
+    return this.#probed.all();
   }
 
   async revokeKey(key: KeyRecord): Promise<RevokeResult> {
@@ -314,7 +301,7 @@ class BybitAdapter implements ExchangeAdapter {
       const trace = newTrace();
       try {
         const created = await this.#client.call("createSubKey", body, CreatedKeySchema, {
-          retry: "not-applied",
+          retry: "unapplied",
           trace,
         });
         const key: BybitSubKey = {
@@ -386,86 +373,72 @@ class BybitAdapter implements ExchangeAdapter {
     return this.#master ?? this.#checkMaster();
   }
 
-  /** Every sub-member of the master (query-sub-members answers up to 10,000 in one page). */
+  /**
+   * Every sub-member of the master, paged (page-subuid has no 10,000 cap, unlike query-sub-members:
+   * docs/exchanges/bybit.md#list-sub-members); "0" is its last page's cursor.
+   */
   async #subMembers(): Promise<BybitSubMember[]> {
-    const { subMembers } = await this.#guard("listing sub-accounts", () =>
-      this.#client.call("subMembers", {}, SubMembersSchema, { retry: "transient" }),
+    return this.#allPages(
+      "listing sub-accounts",
+      (cursor) => ({ pageSize: String(MEMBERS_PAGE), ...(cursor ? { nextCursor: cursor } : {}) }),
+      async (what, params) => {
+        const page = await this.#guard(what, () =>
+          this.#client.call("subMembers", params, SubMembersPageSchema, { retry: "transient" }),
+        );
+        return { items: page.subMembers, next: page.nextCursor === "0" ? "" : page.nextCursor };
+      },
+      (member) => member.uid,
     );
-    return subMembers;
   }
 
-  /** Every key of one sub-member, following `nextPageCursor` until Bybit returns none. */
+  /** Every key of one sub-member; "" is its last page's cursor. */
   async #subKeys(sub: BybitSubMember): Promise<BybitSubKey[]> {
-    const all = new Map<string, BybitSubKey>();
+    return this.#allPages(
+      `listing the keys of sub-account ${sub.username}`,
+      (cursor) => ({ subMemberId: sub.uid, limit: String(PAGE), ...(cursor ? { cursor } : {}) }),
+      async (what, params) => {
+        const page = await this.#guard(what, () =>
+          this.#client.call("subKeys", params, SubKeysPageSchema, { retry: "transient" }),
+        );
+        return { items: page.result, next: page.nextPageCursor };
+      },
+      (key) => key.apiKey,
+    );
+  }
+
+  /**
+   * Follows Bybit's opaque cursors until an empty one or an empty page; a cursor seen twice would loop
+   * forever, so it is an unexpected answer. Items are deduplicated (a row may move between pages).
+   */
+  async #allPages<T>(
+    what: string,
+    paramsFor: (cursor: string) => Record<string, string>,
+    fetchPage: (what: string, params: Record<string, string>) => Promise<{ items: T[]; next: string }>,
+    idOf: (item: T) => string,
+  ): Promise<T[]> {
+    const all = new Map<string, T>();
     const cursors = new Set<string>();
     let cursor = "";
     for (;;) {
-      const params: Record<string, string> = {
-        subMemberId: sub.uid,
-        limit: String(PAGE),
-        ...(cursor ? { cursor } : {}),
-      };
-      const page = await this.#guard(`listing the keys of sub-account ${sub.username}`, () =>
-        this.#client.call("subKeys", params, SubKeysPageSchema, { retry: "transient" }),
-      );
-      for (const key of page.result) if (!all.has(key.apiKey)) all.set(key.apiKey, key);
-      if (!page.nextPageCursor || page.result.length === 0) break;
-      if (cursors.has(page.nextPageCursor))
-        throw this.#unexpected(`listing the keys of ${sub.username} (paging did not advance)`);
-      cursors.add(page.nextPageCursor);
-      cursor = page.nextPageCursor;
+      const page = await fetchPage(what, paramsFor(cursor));
+      for (const item of page.items) if (!all.has(idOf(item))) all.set(idOf(item), item);
+      if (!page.next || page.items.length === 0) break;
+      if (cursors.has(page.next)) throw this.#unexpected(`${what} (paging did not advance)`);
+      cursors.add(page.next);
+      cursor = page.next;
     }
     return [...all.values()];
   }
 
-  #probeClient(credentials: Credentials, uid: string | undefined): BybitClient {
-    const fingerprint = createHash("sha256").update(credentials.secret.reveal()).digest("hex");
-    const cached = this.#probes.get(credentials.apiKey);
-    if (cached && cached.fingerprint === fingerprint) {
-      if (uid) cached.state.uid = uid;
-      return cached.client;
-    }
-    const base = this.#config.base;
-    const state = { uid };
-    const client = new BybitClient(
-      this.#config,
-      credentials,
-      () => ownerFor(base, credentials.apiKey, state.uid),
-      `probe ${shortKey(credentials.apiKey)}`,
-    );
-    this.#probes.set(credentials.apiKey, { fingerprint, state, client });
-    return client;
-  }
-
-  async #guard<T>(what: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      throw this.#asError(error, what);
-    }
+  #guard<T>(what: string, run: () => Promise<T>): Promise<T> {
+    return this.#errors.guard(what, run);
   }
 
   #asError(error: unknown, what: string): KeywardError {
-    if (isKeywardError(error)) return error;
-    if (error instanceof BybitRejection) {
-      return toKeywardError(error.failure, {
-        what,
-        account: this.#account.name,
-        secrets: this.#client.secrets,
-      });
-    }
-    return new KeywardError("INTERNAL", `Bybit: ${what} for account "${this.#account.name}" failed`, {
-      hint: "This is a Keyward bug; please report it.",
-    });
+    return this.#errors.asError(error, what);
   }
 
   #unexpected(what: string): KeywardError {
-    return new KeywardError(
-      "EXCHANGE_UNAVAILABLE",
-      `Bybit: ${what} for account "${this.#account.name}" failed`,
-      {
-        hint: "Bybit answered in a form Keyward does not know; if it persists, report it with this message.",
-      },
-    );
+    return this.#errors.unexpected(what);
   }
 }

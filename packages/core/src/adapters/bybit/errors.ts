@@ -9,9 +9,15 @@
  * exception class, and ccxt's messages are never passed on: they carry bodies and URLs.
  */
 import type { InconclusiveReason } from "../../domain/schemas.js";
-import type { Secret } from "../../domain/secret.js";
-import { type ErrorCode, KeywardError } from "../../errors.js";
-import { type RestFailure, restFailures } from "../rest-failures.js";
+import type { KeywardError } from "../../errors.js";
+import {
+  type FailureContext,
+  type FailureRule,
+  type KeywardErrorTable,
+  type RestFailure,
+  restFailures,
+  restKeywardError,
+} from "../rest-failures.js";
 import type { TransientKind } from "../retry.js";
 import { BybitErrorBodySchema } from "./schemas.js";
 
@@ -56,7 +62,7 @@ const PROBE_BY_CODE: Readonly<Record<string, "dead" | InconclusiveReason>> = {
   "10018": "rate-limited",
 };
 
-export const { extractFailure, transientKind, isAmbiguous, describeFailure, probeVerdict } = restFailures({
+export const failures = restFailures({
   name: "Bybit",
   noAnswer: "without a Bybit answer",
   ccxtId: "bybit",
@@ -70,17 +76,13 @@ export const { extractFailure, transientKind, isAmbiguous, describeFailure, prob
   retryOutcomeUnknown: RETRY_OUTCOME_UNKNOWN,
   probeByCode: PROBE_BY_CODE,
 });
-
-interface Rule {
-  code: ErrorCode;
-  hint: string;
-}
+export const { extractFailure, transientKind, isAmbiguous, describeFailure, probeVerdict } = failures;
 
 const NEEDS_TRANSFER =
   "Bybit manages keys only for a master key with Account Transfer, Subaccount Transfer or Withdrawal permission: edit the key on Bybit's API management page.";
 
 /** How the account's own key's failures read to a person. */
-const RULES: Readonly<Record<string, Rule>> = {
+const RULES: Readonly<Record<string, FailureRule>> = {
   "10003": {
     code: "EXCHANGE_AUTH",
     hint: "Bybit does not know this API key: it was deleted, expired or mistyped, or it belongs to testnet. Check the key and the account's endpoint.",
@@ -104,41 +106,19 @@ const RULES: Readonly<Record<string, Rule>> = {
   "10005": { code: "EXCHANGE_PERMISSION", hint: NEEDS_TRANSFER },
 };
 
-export interface FailureContext {
-  what: string;
-  account: string;
-  secrets: readonly Secret[];
-}
+const KEYWARD_ERRORS: KeywardErrorTable = {
+  name: "Bybit",
+  rules: RULES,
+  unknownCodeHint:
+    "Bybit refused the request; look the code up in Bybit's error-code table (docs/exchanges/bybit.md#response-envelope-and-error-codes).",
+  // A bare 403 is Bybit's IP rate limit (https://bybit-exchange.github.io/docs/v5/rate-limit).
+  httpUnavailable: (status) => status >= 500 || status === 429 || status === 403,
+  httpUnavailableHint:
+    "Bybit (or a proxy in front of it) is failing or limiting this IP (a 403 means waiting at least 10 minutes): try again later.",
+};
+
+export type { FailureContext };
 
 /** The KeywardError for a failure of a call made with the account's own (master) key. */
-export function toKeywardError(f: BybitFailure, ctx: FailureContext): KeywardError {
-  const message = `Bybit: ${ctx.what} for account "${ctx.account}" failed: ${describeFailure(f, ctx.secrets)}`;
-  switch (f.kind) {
-    case "answer": {
-      const rule = RULES[f.code] ?? {
-        code: "EXCHANGE_REJECTED",
-        hint: "Bybit refused the request; look the code up in Bybit's error-code table (docs/exchanges/bybit.md#response-envelope-and-error-codes).",
-      };
-      return new KeywardError(rule.code, message, { hint: rule.hint, exchangeCode: f.code });
-    }
-    case "http":
-      return f.status >= 500 || f.status === 429 || f.status === 403
-        ? new KeywardError("EXCHANGE_UNAVAILABLE", message, {
-            hint: "Bybit (or a proxy in front of it) is failing or limiting this IP (a 403 means waiting at least 10 minutes): try again later.",
-          })
-        : new KeywardError("EXCHANGE_REJECTED", message, {
-            hint: "The answer did not come from Bybit's API: check the account's endpoint URL or proxy.",
-          });
-    case "timeout":
-    case "network":
-      return new KeywardError("EXCHANGE_UNAVAILABLE", message, {
-        hint: "Check the network and Bybit's status page, then run again.",
-      });
-    case "malformed":
-      return new KeywardError("EXCHANGE_UNAVAILABLE", message, {
-        hint: "Bybit answered in a form Keyward does not know; if it persists, report it with this message.",
-      });
-    case "internal":
-      return new KeywardError("INTERNAL", message, { hint: "This is a Keyward bug; please report it." });
-  }
-}
+export const toKeywardError = (f: BybitFailure, ctx: FailureContext): KeywardError =>
+  restKeywardError(KEYWARD_ERRORS, describeFailure, f, ctx);

@@ -7,6 +7,7 @@
  * OKX's are, and shared process-wide.
  */
 import type { WindowLimit } from "../rate-limiter.js";
+import type { RestEndpoint } from "../rest-client.js";
 
 /** Bucket names, as `AdapterOptions.rateLimits` overrides them. */
 export type BybitBucket = "read" | "write";
@@ -14,36 +15,22 @@ export type BybitBucket = "read" | "write";
 export type BybitLimits = Record<BybitBucket, WindowLimit>;
 
 export const BYBIT_LIMITS: BybitLimits = {
-  /** query-api, query-sub-members, sub-apikeys: ccxt's 10 / s (UNCONFIRMED by Bybit's docs). */
+  /** query-api, submembers, sub-apikeys: ccxt's 10 / s (UNCONFIRMED by Bybit's docs). */
   read: { limit: 10, windowMs: 1_000 },
   /** create / update / delete a key: ccxt's 5 / s (UNCONFIRMED by Bybit's docs). */
   write: { limit: 5, windowMs: 1_000 },
 };
 
-export function resolveLimits(overrides?: Record<string, WindowLimit>): BybitLimits {
-  return {
-    read: overrides?.read ?? BYBIT_LIMITS.read,
-    write: overrides?.write ?? BYBIT_LIMITS.write,
-  };
-}
-
 /** The ccxt implicit methods for the endpoints (ccxt `abstract/bybit.d.ts`). */
 export type BybitMethodName =
   | "privateGetV5UserQueryApi"
-  | "privateGetV5UserQuerySubMembers"
+  | "privateGetV5UserSubmembers"
   | "privateGetV5UserSubApikeys"
   | "privatePostV5UserCreateSubApi"
   | "privatePostV5UserDeleteSubApi"
   | "privatePostV5UserDeleteApi";
 
-export interface BybitEndpoint {
-  method: "GET" | "POST";
-  path: string;
-  bucket: BybitBucket;
-  ccxt: BybitMethodName;
-  /** Whether the request changes state (a lost answer leaves its outcome unknown). */
-  write: boolean;
-}
+export type BybitEndpoint = RestEndpoint<BybitBucket, BybitMethodName>;
 
 /** Each entry's comment names its page under https://bybit-exchange.github.io/docs/v5/user/. */
 export const BYBIT_ENDPOINTS = {
@@ -55,12 +42,15 @@ export const BYBIT_ENDPOINTS = {
     ccxt: "privateGetV5UserQueryApi",
     write: false,
   },
-  /** subuid-list: the master's sub-members (up to 10,000, one page). */
+  /**
+   * page-subuid: the master's sub-members, `pageSize` up to 100, `nextCursor` paging. Not subuid-list
+   * (query-sub-members): that one answers at most 10,000 in one page, and a desk beyond it would lose keys.
+   */
   subMembers: {
     method: "GET",
-    path: "/v5/user/query-sub-members",
+    path: "/v5/user/submembers",
     bucket: "read",
-    ccxt: "privateGetV5UserQuerySubMembers",
+    ccxt: "privateGetV5UserSubmembers",
     write: false,
   },
   /** list-sub-apikeys: one sub-member's keys, `limit` 1-20, cursor paging. */
@@ -98,6 +88,3 @@ export const BYBIT_ENDPOINTS = {
 } as const satisfies Record<string, BybitEndpoint>;
 
 export type BybitEndpointName = keyof typeof BYBIT_ENDPOINTS;
-
-export const bucketId = (base: string, owner: string, endpoint: BybitEndpoint): string =>
-  `bybit|${base}|${owner}|${endpoint.method} ${endpoint.path}`;

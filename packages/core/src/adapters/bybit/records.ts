@@ -5,6 +5,7 @@
 import type { Account, KeyRecord, ManualSteps, ProbeResult } from "../../domain/schemas.js";
 import { keyId } from "../../domain/schemas.js";
 import { actionsOf } from "../profile.js";
+import { keyManualSteps, probedKeyRecord } from "../rest-records.js";
 import { type BybitPermissions, normalisePermissions, rawPermissionsOf } from "./permissions.js";
 import { BYBIT_REGIONS, bybitProfile, EXPIRES_META } from "./profile.js";
 import type { BybitApiInfo, BybitSubKey, BybitSubMember } from "./schemas.js";
@@ -100,38 +101,27 @@ export function probedRecord(
   probeable: boolean,
   own: boolean,
 ): KeyRecord {
-  const alive = probe.status === "alive" ? probe : undefined;
   const location = own ? "master" : "tracked";
-  return {
-    id: keyId("bybit", account.name, null, apiKey),
-    exchange: "bybit",
-    account: account.name,
-    subAccount: null,
-    apiKey,
-    label: label || alive?.label || "",
-    permissions: alive?.permissions ?? [],
-    rawPermissions: alive?.rawPermissions ?? "",
-    ip: alive?.ip ?? [],
-    createdAt: null,
+  return probedKeyRecord(
+    "bybit",
+    bybitProfile,
+    account,
+    { apiKey, label, probeable },
+    probe,
     location,
-    actions: actionsOf(bybitProfile, location),
-    probeable,
-    state: alive ? "active" : probe.status === "dead" ? "dead" : "unknown",
-    meta: probe.meta ?? {},
-  };
+    probe.meta ?? {},
+  );
 }
 
 export function bybitManualSteps(account: Account, key: KeyRecord, action: "revoke" | "create"): ManualSteps {
   const url = uiPage(account);
-  const apiKeyStart = key.apiKey.slice(0, 4);
-  const apiKeyEnd = key.apiKey.slice(-4);
   const sub = key.location === "sub-account" ? key.subAccount : null;
   const who = sub
     ? `the master account that owns sub-account "${sub}" (Keyward account "${account.name}")`
     : `the master account of Keyward account "${account.name}"`;
   const where = sub ? `Sub-accounts → ${sub} → API management` : "Account & Security → API Management";
   const open = `Sign in to Bybit as ${who} and open ${url}${sub ? `, then ${where}` : ""}.`;
-  const steps =
+  return keyManualSteps("bybit", key, action, { url, where }, ({ apiKeyStart, apiKeyEnd }) =>
     action === "revoke"
       ? [
           open,
@@ -144,12 +134,6 @@ export function bybitManualSteps(account: Account, key: KeyRecord, action: "revo
           `Choose "Create New Key" → "System-generated API Keys", name it "${key.label}", give it the same permissions as the key it replaces, and bind it to this machine's IP address (a key without one expires after 90 days).`,
           "Copy the API key and secret at once: Bybit shows the secret only this one time.",
           "Give them to Keyward and probe the new key to confirm it is alive with the expected permissions and IPs.",
-        ];
-  return {
-    exchange: "bybit",
-    action,
-    url,
-    steps,
-    recognise: { label: key.label, apiKeyStart, apiKeyEnd, where },
-  };
+        ],
+  );
 }

@@ -50,18 +50,21 @@ export const QueryApiSchema = z.object({
 });
 export type BybitApiInfo = z.infer<typeof QueryApiSchema>;
 
-/** subuid-list: the master's sub-members. */
-export const SubMembersSchema = z.object({
-  subMembers: z.array(
-    z.object({
-      uid: z.string().min(1),
-      username: z.string(),
-      memberType: z.number().optional(),
-      status: z.number().optional(),
-    }),
-  ),
+/** page-subuid: one page of the master's sub-members; `nextCursor` is "0" (or absent) on the last page. */
+export const SubMembersPageSchema = z.object({
+  subMembers: z
+    .array(
+      z.object({
+        uid: z.string().min(1),
+        username: z.string(),
+        memberType: z.number().optional(),
+        status: z.number().optional(),
+      }),
+    )
+    .default([]),
+  nextCursor: z.string().optional().default("0"),
 });
-export type BybitSubMember = z.infer<typeof SubMembersSchema>["subMembers"][number];
+export type BybitSubMember = z.infer<typeof SubMembersPageSchema>["subMembers"][number];
 
 /** list-sub-apikeys: one page of a sub-member's keys; the secret is masked ("******") and dropped. */
 export const SubKeysPageSchema = z.object({

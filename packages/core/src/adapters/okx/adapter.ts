@@ -4,12 +4,10 @@
  *
  * Transport, scheduling and retries live in client.ts; what OKX's codes mean lives in errors.ts.
  */
-import { createHash } from "node:crypto";
 import type { Credentials } from "../../domain/credentials.js";
 import type { Account, KeyRecord, ManualSteps, ProbeResult, RevokeResult } from "../../domain/schemas.js";
 import { shortKey } from "../../domain/schemas.js";
 import { isKeywardError, KeywardError } from "../../errors.js";
-import { silentLog } from "../../log.js";
 import type {
   AdapterContext,
   AdapterFactory,
@@ -18,8 +16,8 @@ import type {
   ExchangeAdapter,
   NewKeySpec,
   ProbeOptions,
-  TrackedKey,
 } from "../interface.js";
+import { probedKeys, type restAccountErrors, restAdapterParts } from "../rest-adapter.js";
 import {
   type CallTrace,
   ClockSync,
@@ -31,8 +29,8 @@ import {
   rememberUid,
 } from "./client.js";
 import { createSubAccountKey } from "./create.js";
-import { describeFailure, probeVerdict, toKeywardError } from "./errors.js";
-import { resolveLimits } from "./limits.js";
+import { describeFailure, type OkxFailure, probeVerdict, toKeywardError } from "./errors.js";
+import { OKX_LIMITS } from "./limits.js";
 import {
   masterRecord,
   normalisePerm,
@@ -64,14 +62,11 @@ class OkxAdapter implements ExchangeAdapter {
   readonly unlisted: string;
   readonly #account: Account;
   readonly #apiKey: string;
-  readonly #credentials: Credentials;
-  readonly #tracked: readonly TrackedKey[];
   readonly #config: OkxClientConfig;
   readonly #client: OkxClient;
-  readonly #probes = new Map<
-    string,
-    { fingerprint: string; state: { uid: string | undefined }; client: OkxClient }
-  >();
+  readonly #probeClient: (credentials: Credentials, uid: string | undefined) => OkxClient;
+  readonly #probed: ReturnType<typeof probedKeys>;
+  readonly #errors: ReturnType<typeof restAccountErrors<OkxFailure>>;
   /** The account key's own config once it proved to be a master key. */
   #master: OkxAccountConfig | undefined;
 
@@ -83,26 +78,31 @@ class OkxAdapter implements ExchangeAdapter {
     requirePassphrase(credentials, `account "${account.name}"`);
     this.#account = account;
     this.#apiKey = credentials.apiKey;
-    this.#credentials = credentials;
-    this.#tracked = context.tracked ?? [];
     // account/config shows only the calling key; OKX has no API listing a master account's keys.
     this.unlisted = `keys created on okx.com for the master account (other than the one Keyward uses) are not visible by API: track them with \`keyward key track ${account.name} --label LABEL\``;
-    const base = restBase(account);
-    this.#config = {
-      base,
+    const parts = restAdapterParts({
+      name: "OKX",
       account: account.name,
-      log: options.log ?? silentLog,
-      timeoutMs: options.timeoutMs ?? 10_000,
-      limits: resolveLimits(options.rateLimits),
-      retry: options.retry,
-      clock: new ClockSync(),
-    };
-    this.#client = new OkxClient(
-      this.#config,
+      base: restBase(account),
       credentials,
-      () => ownerFor(base, credentials.apiKey),
-      "account key",
-    );
+      options,
+      limits: OKX_LIMITS,
+      clock: new ClockSync(),
+      Client: OkxClient,
+      ownerFor,
+      Rejection: OkxRejection,
+      toKeywardError,
+    });
+    this.#config = parts.config;
+    this.#client = parts.client;
+    this.#probeClient = parts.probeClient;
+    this.#errors = parts.errors;
+    this.#probed = probedKeys({
+      own: { apiKey: credentials.apiKey, label: "", credentials },
+      tracked: context.tracked ?? [],
+      probe: (keyCredentials) => this.probe(keyCredentials),
+      record: (t, probe) => probedRecord(account, t.apiKey, t.label, probe, t.credentials !== undefined),
+    });
   }
 
   async listKeys(): Promise<KeyRecord[]> {
@@ -118,36 +118,11 @@ class OkxAdapter implements ExchangeAdapter {
     );
     const listed = [masterRecord(this.#account, this.#apiKey, master), ...perSub.flat()];
     // Tracked keys the API cannot list (other master keys) are shown too, from their own probes.
-    const seen = new Set(listed.map((k) => k.apiKey));
-    const tracked = await this.#probeTracked(this.#tracked.filter((t) => !seen.has(t.apiKey)));
-    return [...listed, ...tracked];
+    return this.#probed.besides(listed);
   }
 
   async listTrackedKeys(): Promise<KeyRecord[]> {
-    const own: TrackedKey = { apiKey: this.#apiKey, label: "", credentials: this.#credentials };
-    return this.#probeTracked([own, ...this.#tracked.filter((t) => t.apiKey !== this.#apiKey)]);
-  }
-
-  /** Each key probed with its own credentials (in parallel; the schedulers pace them per UID). */
-  #probeTracked(keys: readonly TrackedKey[]): Promise<KeyRecord[]> {
-    return Promise.all(
-      keys.map(async (t) => {
-        let probe: ProbeResult = {
-          status: "inconclusive",
-          reason: "ambiguous",
-          evidence: "Keyward holds no secret for this key",
-        };
-        if (t.credentials) {
-          try {
-            probe = await this.probe(t.credentials);
-          } catch (error) {
-            const code = isKeywardError(error) ? error.code : "INTERNAL";
-            probe = { status: "inconclusive", reason: "exchange-error", evidence: `probe failed (${code})` };
-          }
-        }
-        return probedRecord(this.#account, t.apiKey, t.label, probe, t.credentials !== undefined);
-      }),
-    );
+    return this.#probed.all();
   }
 
   async revokeKey(key: KeyRecord): Promise<RevokeResult> {
@@ -318,28 +293,6 @@ class OkxAdapter implements ExchangeAdapter {
     );
   }
 
-  #probeClient(credentials: Credentials, uid: string | undefined): OkxClient {
-    // One ccxt instance per key, replaced if the same key comes with other secrets (e.g. a typo fixed).
-    const fingerprint = createHash("sha256")
-      .update(`${credentials.secret.reveal()}\u0000${credentials.passphrase?.reveal() ?? ""}`)
-      .digest("hex");
-    const cached = this.#probes.get(credentials.apiKey);
-    if (cached && cached.fingerprint === fingerprint) {
-      if (uid) cached.state.uid = uid;
-      return cached.client;
-    }
-    const base = this.#config.base;
-    const state = { uid };
-    const client = new OkxClient(
-      this.#config,
-      credentials,
-      () => ownerFor(base, credentials.apiKey, state.uid),
-      `probe ${shortKey(credentials.apiKey)}`,
-    );
-    this.#probes.set(credentials.apiKey, { fingerprint, state, client });
-    return client;
-  }
-
   #probeFailure(error: unknown, trace: CallTrace, client: OkxClient): ProbeResult {
     if (error instanceof OkxRejection && error.failure.kind !== "internal") {
       return probeVerdict(error.failure, describeFailure(error.failure, client.secrets));
@@ -355,37 +308,16 @@ class OkxAdapter implements ExchangeAdapter {
     throw this.#asError(error, client.who);
   }
 
-  async #guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      throw this.#asError(error, what);
-    }
+  #guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return this.#errors.guard(what, fn);
   }
 
   #asError(error: unknown, what: string): KeywardError {
-    if (error instanceof KeywardError) return error;
-    if (error instanceof OkxRejection) {
-      return toKeywardError(error.failure, {
-        what,
-        account: this.#account.name,
-        secrets: this.#client.secrets,
-      });
-    }
-    const name = error instanceof Error ? error.name : "error";
-    return new KeywardError("INTERNAL", `OKX: ${what} for account "${this.#account.name}" failed (${name})`, {
-      hint: "This is a Keyward bug; please report it.",
-    });
+    return this.#errors.asError(error, what);
   }
 
   #unexpected(what: string): KeywardError {
-    return new KeywardError(
-      "EXCHANGE_UNAVAILABLE",
-      `OKX: ${what} for account "${this.#account.name}": unexpected empty answer`,
-      {
-        hint: "OKX answered in a form Keyward does not know; if it persists, report it with this message.",
-      },
-    );
+    return this.#errors.unexpected(what);
   }
 }
 

@@ -12,9 +12,15 @@
  * ccxt messages themselves are never passed on: they carry bodies and URLs.
  */
 import type { InconclusiveReason } from "../../domain/schemas.js";
-import type { Secret } from "../../domain/secret.js";
-import { type ErrorCode, KeywardError } from "../../errors.js";
-import { type RestFailure, restFailures } from "../rest-failures.js";
+import type { KeywardError } from "../../errors.js";
+import {
+  type FailureContext,
+  type FailureRule,
+  type KeywardErrorTable,
+  type RestFailure,
+  restFailures,
+  restKeywardError,
+} from "../rest-failures.js";
 import type { TransientKind } from "../retry.js";
 import { OkxErrorBodySchema } from "./schemas.js";
 
@@ -70,7 +76,7 @@ const PROBE_BY_CODE: Readonly<Record<string, "dead" | InconclusiveReason>> = {
   "50011": "rate-limited",
 };
 
-export const { extractFailure, transientKind, isAmbiguous, describeFailure, probeVerdict } = restFailures({
+export const failures = restFailures({
   name: "OKX",
   noAnswer: "without an OKX answer",
   ccxtId: "okx",
@@ -81,18 +87,14 @@ export const { extractFailure, transientKind, isAmbiguous, describeFailure, prob
   retryOutcomeUnknown: RETRY_OUTCOME_UNKNOWN,
   probeByCode: PROBE_BY_CODE,
 });
-
-interface Rule {
-  code: ErrorCode;
-  hint: string;
-}
+export const { extractFailure, transientKind, isAmbiguous, describeFailure, probeVerdict } = failures;
 
 const CHECK_CREDENTIALS = "Check the account's API key, secret and passphrase.";
 const NEEDS_TRADE =
   "The account's API key needs the Trade permission for key management: edit it on OKX's API page (or use a master key that has Read and Trade).";
 
 /** How the account's own key's failures read to a person. */
-const RULES: Readonly<Record<string, Rule>> = {
+const RULES: Readonly<Record<string, FailureRule>> = {
   "50111": {
     code: "EXCHANGE_AUTH",
     hint: "OKX does not know this API key: it was deleted or mistyped, or it lives on another OKX region. Check the key and the account's region.",
@@ -163,43 +165,18 @@ const RULES: Readonly<Record<string, Rule>> = {
   "59508": { code: "EXCHANGE_REJECTED", hint: "The sub-account is suspended: check it on OKX's site." },
 };
 
-export interface FailureContext {
-  /** What was being done, e.g. `listing keys` or `revoking key abcd…wxyz`. */
-  what: string;
-  account: string;
-  /** Secrets in play, redacted from anything quoted. */
-  secrets: readonly Secret[];
-}
+const KEYWARD_ERRORS: KeywardErrorTable = {
+  name: "OKX",
+  rules: RULES,
+  unknownCodeHint:
+    "OKX refused the request; look the code up in OKX's error-code table (https://www.okx.com/docs-v5/en/#error-code).",
+  httpUnavailable: (status) => status >= 500 || status === 429,
+  httpUnavailableHint:
+    "OKX (or a proxy in front of it) is failing: check OKX's status page and try again later.",
+};
+
+export type { FailureContext };
 
 /** The KeywardError for a failure of a call made with the account's own (master) key. */
-export function toKeywardError(f: OkxFailure, ctx: FailureContext): KeywardError {
-  const message = `OKX: ${ctx.what} for account "${ctx.account}" failed: ${describeFailure(f, ctx.secrets)}`;
-  switch (f.kind) {
-    case "answer": {
-      const rule = RULES[f.code] ?? {
-        code: "EXCHANGE_REJECTED",
-        hint: "OKX refused the request; look the code up in OKX's error-code table (https://www.okx.com/docs-v5/en/#error-code).",
-      };
-      return new KeywardError(rule.code, message, { hint: rule.hint, exchangeCode: f.code });
-    }
-    case "http":
-      return f.status >= 500 || f.status === 429
-        ? new KeywardError("EXCHANGE_UNAVAILABLE", message, {
-            hint: "OKX (or a proxy in front of it) is failing: check OKX's status page and try again later.",
-          })
-        : new KeywardError("EXCHANGE_REJECTED", message, {
-            hint: "The answer did not come from OKX's API: check the account's endpoint URL or proxy.",
-          });
-    case "timeout":
-    case "network":
-      return new KeywardError("EXCHANGE_UNAVAILABLE", message, {
-        hint: "Check the network and OKX's status page, then run again.",
-      });
-    case "malformed":
-      return new KeywardError("EXCHANGE_UNAVAILABLE", message, {
-        hint: "OKX answered in a form Keyward does not know; if it persists, report it with this message.",
-      });
-    case "internal":
-      return new KeywardError("INTERNAL", message, { hint: "This is a Keyward bug; please report it." });
-  }
-}
+export const toKeywardError = (f: OkxFailure, ctx: FailureContext): KeywardError =>
+  restKeywardError(KEYWARD_ERRORS, describeFailure, f, ctx);

@@ -10,6 +10,7 @@
  * (docs/exchanges/okx.md#rate-limits).
  */
 import type { WindowLimit } from "../rate-limiter.js";
+import type { RestEndpoint } from "../rest-client.js";
 
 /** Bucket names, as `AdapterOptions.rateLimits` overrides them (tests shrink them with the simulator's). */
 export type OkxBucket = "read" | "write" | "config" | "publicTime";
@@ -29,15 +30,6 @@ export const OKX_LIMITS: OkxLimits = {
   publicTime: { limit: 10, windowMs: 2_000 },
 };
 
-export function resolveLimits(overrides?: Record<string, WindowLimit>): OkxLimits {
-  return {
-    read: overrides?.read ?? OKX_LIMITS.read,
-    write: overrides?.write ?? OKX_LIMITS.write,
-    config: overrides?.config ?? OKX_LIMITS.config,
-    publicTime: overrides?.publicTime ?? OKX_LIMITS.publicTime,
-  };
-}
-
 /** The ccxt implicit methods the adapter uses (ccxt `abstract/okx.d.ts`). */
 export type OkxMethodName =
   | "privateGetUsersSubaccountList"
@@ -47,14 +39,7 @@ export type OkxMethodName =
   | "privateGetAccountConfig"
   | "publicGetPublicTime";
 
-export interface OkxEndpoint {
-  method: "GET" | "POST";
-  path: string;
-  bucket: OkxBucket;
-  ccxt: OkxMethodName;
-  /** Whether the request changes state (a lost answer leaves its outcome unknown). */
-  write: boolean;
-}
+export type OkxEndpoint = RestEndpoint<OkxBucket, OkxMethodName>;
 
 /** Keyed by a short name; each entry's comment names its section of https://www.okx.com/docs-v5/en/ (the anchor). */
 export const OKX_ENDPOINTS = {
@@ -112,9 +97,7 @@ export type OkxEndpointName = keyof typeof OKX_ENDPOINTS;
 
 /**
  * Who a request counts against: `uid:<uid>` once the caller's UID is known, else `key:<apiKey>` (a key
- * belongs to one UID, so this is never looser than the exchange), or `ip` for public endpoints.
+ * belongs to one UID, so this is never looser than the exchange), or `ip` for public endpoints. The
+ * shared transport keys its schedulers `okx|<base>|<owner>|<METHOD path>`.
  */
 export type BucketOwner = `uid:${string}` | `key:${string}` | "ip";
-
-export const bucketId = (base: string, owner: BucketOwner, endpoint: OkxEndpoint): string =>
-  `okx|${base}|${owner}|${endpoint.method} ${endpoint.path}`;

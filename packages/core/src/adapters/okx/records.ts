@@ -12,6 +12,7 @@ import {
   type ProbeResult,
 } from "../../domain/schemas.js";
 import { actionsOf } from "../profile.js";
+import { keyManualSteps, probedKeyRecord } from "../rest-records.js";
 import { OKX_REGIONS, okxProfile } from "./profile.js";
 import type { OkxAccountConfig, OkxSubKey } from "./schemas.js";
 
@@ -106,24 +107,16 @@ export function probedRecord(
 ): KeyRecord {
   const alive = probe.status === "alive" ? probe : undefined;
   const master = alive?.accountId !== undefined && alive.accountId === alive.masterId;
-  return {
-    id: keyId("okx", account.name, null, apiKey),
-    exchange: "okx",
-    account: account.name,
-    subAccount: null,
-    apiKey,
-    label: label || alive?.label || "",
-    permissions: alive?.permissions ?? [],
-    rawPermissions: alive?.rawPermissions ?? "",
-    ip: alive?.ip ?? [],
-    createdAt: null,
-    location: master ? "master" : "tracked",
-    // Master keys (and any key whose sub-account Keyward cannot name) are revoked on OKX's site.
-    actions: actionsOf(okxProfile, master ? "master" : "tracked"),
-    probeable,
-    state: alive ? "active" : probe.status === "dead" ? "dead" : "unknown",
-    meta: alive?.accountId ? { uid: alive.accountId } : {},
-  };
+  // Master keys (and any key whose sub-account Keyward cannot name) are revoked on OKX's site.
+  return probedKeyRecord(
+    "okx",
+    okxProfile,
+    account,
+    { apiKey, label, probeable },
+    probe,
+    master ? "master" : "tracked",
+    alive?.accountId ? { uid: alive.accountId } : {},
+  );
 }
 
 /** A sub-account key as OKX lists it. Keyward holds its secret only if it created the key. */
@@ -184,8 +177,6 @@ export function generatePassphrase(length = 24): string {
  */
 export function okxManualSteps(account: Account, key: KeyRecord, action: "revoke" | "create"): ManualSteps {
   const url = `${uiBase(account)}${API_PAGE}`;
-  const apiKeyStart = key.apiKey.slice(0, 4);
-  const apiKeyEnd = key.apiKey.slice(-4);
   const sub = key.location === "sub-account" ? key.subAccount : null;
   const uid = key.meta.uid ? ` (UID ${key.meta.uid})` : "";
   const who = sub
@@ -193,7 +184,7 @@ export function okxManualSteps(account: Account, key: KeyRecord, action: "revoke
     : `the main account of Keyward account "${account.name}"${uid}`;
   const where = sub ? `Sub-accounts → ${sub} → API management` : "Profile → API keys (My API)";
   const open = `Sign in to OKX as ${who} and open ${url}${sub ? `, then ${where}` : ""}.`;
-  const steps =
+  return keyManualSteps("okx", key, action, { url, where }, ({ apiKeyStart, apiKeyEnd }) =>
     action === "revoke"
       ? [
           open,
@@ -206,12 +197,6 @@ export function okxManualSteps(account: Account, key: KeyRecord, action: "revoke
           `Choose "Create API key", label it "${key.label}", grant ${key.permissions.includes("trade") ? "Read and Trade" : "Read"} only, and bind it to this machine's IP address.`,
           "Choose a passphrase and copy the API key, secret and passphrase at once: OKX shows the secret only this one time.",
           "Give them to Keyward and probe the new key to confirm it is alive with the expected permissions and IPs.",
-        ];
-  return {
-    exchange: "okx",
-    action,
-    url,
-    steps,
-    recognise: { label: key.label, apiKeyStart, apiKeyEnd, where },
-  };
+        ],
+  );
 }

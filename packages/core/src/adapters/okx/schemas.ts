@@ -9,9 +9,9 @@ import { z } from "zod";
 /** Epoch milliseconds as OKX sends them: a decimal string. */
 const msString = z.string().regex(/^\d{1,16}$/, "expected epoch milliseconds as a string");
 
-/** A success envelope around items of one shape. */
-export const okxSuccess = <T extends z.ZodType>(item: T) =>
-  z.object({ code: z.literal("0"), msg: z.string().optional(), data: z.array(item) });
+/** A success envelope around its `data` (the client asks for an array of items of one shape). */
+export const okxSuccess = <T extends z.ZodType>(data: T) =>
+  z.object({ code: z.literal("0"), msg: z.string().optional(), data });
 
 /** An error envelope, as ccxt puts it in `"okx " + body`; batch endpoints nest the real code in sCode. */
 export const OkxErrorBodySchema = z.object({
@@ -78,10 +78,3 @@ export type OkxAccountConfig = z.infer<typeof AccountConfigSchema>;
 
 /** #public-data-rest-api-get-system-time */
 export const PublicTimeSchema = z.object({ ts: msString });
-
-/** Where a response failed to match, as a path only: zod messages are not used (they may quote input). */
-export const issueWhere = (error: z.ZodError): string =>
-  error.issues
-    .slice(0, 3)
-    .map((i) => i.path.map(String).join(".") || "(root)")
-    .join(", ");
