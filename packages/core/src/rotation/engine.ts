@@ -37,6 +37,8 @@ export type SlotOutcome = "finished" | "waiting" | "failed" | "aborted" | "activ
 export interface SlotReport {
   slot: number;
   method: "api" | "assisted";
+  /** An assisted slot whose old key deletes itself by API (the plan slot's `selfRevoke`). */
+  selfRevoke?: true;
   oldKeyId: string;
   label: string;
   newLabel: string;
@@ -82,6 +84,7 @@ export function reportOf(run: RunRow, rows: readonly SlotRow[]): RotationReport 
     return {
       slot: row.slot,
       method: row.method,
+      ...(plan?.selfRevoke ? { selfRevoke: true as const } : {}),
       oldKeyId: row.oldKeyId,
       label: plan?.old.label ?? row.oldLabel,
       newLabel: row.newLabel,
