@@ -275,7 +275,8 @@ A rotation is planned, reviewed, then applied. Every step is journaled before an
 touched, so \`keyward rotate resume\` finishes a rotation a crash interrupted, and the old key is never
 revoked before its replacement is verified, delivered and checked. ${orList(keysDoneBy("create", "api")).replace(/ or /, " and ")} rotate by API;
 ${orList(keysDoneBy("create", "person")).replace(/ or /, " and ")} are assisted: Keyward says exactly which key to create, checks it, and
-proves the old one dead once a person revoked it.
+proves the old one dead once a person revoked it; where the exchange lets the key Keyward uses for an
+account delete itself, Keyward deletes that old key by API with its own secret once it uses the new one.
 ${EXIT_CODES_HELP}`,
     );
   const rotatePlan = selectors(
