@@ -244,7 +244,9 @@ Examples:
       "after",
       `
 Keys that can withdraw go first; the key Keyward itself uses for an account goes after every other key of
-that account, and the plan warns that Keyward loses access to it. Without --yes, keyward asks you to type
+that account, and the plan warns that Keyward loses access to it. Where the exchange revokes that key by
+API (it deletes itself), it is revoked only when named by its id or API key: --all, --account, --exchange,
+--label and --risky leave it out, and the plan says so (JSON: "heldBack"). Without --yes, keyward asks you to type
 the number of keys; without a terminal and without --yes it refuses. Manual keys get a numbered checklist
 in the plan's order; keyward then probes them until they are dead or the timeout passes, then names the
 command that waits for the rest again. Keys of an account that cannot be listed are taken from its last
@@ -273,7 +275,8 @@ A rotation is planned, reviewed, then applied. Every step is journaled before an
 touched, so \`keyward rotate resume\` finishes a rotation a crash interrupted, and the old key is never
 revoked before its replacement is verified, delivered and checked. ${orList(keysDoneBy("create", "api")).replace(/ or /, " and ")} rotate by API;
 ${orList(keysDoneBy("create", "person")).replace(/ or /, " and ")} are assisted: Keyward says exactly which key to create, checks it, and
-proves the old one dead once a person revoked it.
+proves the old one dead once a person revoked it; where the exchange lets the key Keyward uses for an
+account delete itself, Keyward deletes that old key by API with its own secret once it uses the new one.
 ${EXIT_CODES_HELP}`,
     );
   const rotatePlan = selectors(

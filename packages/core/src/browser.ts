@@ -19,4 +19,4 @@ export type { AbortReport, AbortSlotResult } from "./rotation/abort.js";
 export type { SlotOutcome } from "./rotation/engine.js";
 export type { SlotError, SlotRow } from "./rotation/journal.js";
 export type { Step } from "./rotation/schemas.js";
-export { API_STEPS, ASSISTED_STEPS, STEPS, stepsOf } from "./rotation/steps.js";
+export { API_STEPS, ASSISTED_SELF_REVOKE_STEPS, ASSISTED_STEPS, STEPS, stepsOf } from "./rotation/steps.js";

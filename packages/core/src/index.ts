@@ -103,7 +103,13 @@ export {
 } from "./inventory/selectors.js";
 export { type InventoryRow, inventoryRow } from "./inventory/view.js";
 export { type LogEntry, type LogSink, silentLog } from "./log.js";
-export { type PlanOptions, planRevoke, type RevokePlan, type RevokePlanItem } from "./revoke/plan.js";
+export {
+  type HeldBackKey,
+  type PlanOptions,
+  planRevoke,
+  type RevokePlan,
+  type RevokePlanItem,
+} from "./revoke/plan.js";
 export {
   type AuditWriter,
   type RevokeDeps,

@@ -38,7 +38,23 @@ const noteOf = (item: RevokePlan["items"][number]): string =>
 
 function printWarnings(plan: RevokePlan, print: (text: string) => void): void {
   for (const warning of plan.warnings) print(`\nWARNING: ${warning}`);
+  printHeldBack(plan, print);
 }
+
+/** Selected keys the plan leaves out (an account's own key revoked by API, not named), and how to add them. */
+function printHeldBack(plan: RevokePlan, print: (text: string) => void): void {
+  for (const { key, reason } of plan.heldBack)
+    print(`\n${field(reason)}\n  To revoke it on its own: keyward revoke ${field(key.id)}`);
+}
+
+const heldBackJson = (plan: RevokePlan) =>
+  plan.heldBack.map(({ key, reason }) => ({
+    id: key.id,
+    exchange: key.exchange,
+    account: key.account,
+    label: key.label,
+    reason,
+  }));
 
 function printPlan(plan: RevokePlan): void {
   out(
@@ -80,6 +96,7 @@ const planJson = (plan: RevokePlan) => ({
   byPerson: plan.byPerson,
   estimatedApiMs: plan.estimatedApiMs,
   warnings: plan.warnings,
+  heldBack: heldBackJson(plan),
 });
 
 /** A key as a person recognises it in a progress line: label, where it lives, the API key's ends. */
@@ -163,8 +180,14 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
       }),
     });
     if (plan.items.length === 0) {
-      if (opts.json) printJson(opts.dryRun ? planJson(plan) : { results: [], summary: { total: 0 } });
-      else out("No keys match; nothing to revoke.");
+      if (opts.json)
+        printJson(
+          opts.dryRun ? planJson(plan) : { results: [], summary: { total: 0 }, heldBack: heldBackJson(plan) },
+        );
+      else {
+        out(plan.heldBack.length > 0 ? "Nothing else to revoke." : "No keys match; nothing to revoke.");
+        printHeldBack(plan, out);
+      }
       return inventory.accounts.some((a) => a.error) ? EXIT.FAILED : EXIT.OK;
     }
     if (opts.dryRun) {
@@ -212,7 +235,7 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
     process.once("SIGINT", onSigint);
     try {
       const report = await session.finished();
-      if (opts.json) printJson({ ...report, warnings: plan.warnings });
+      if (opts.json) printJson({ ...report, warnings: plan.warnings, heldBack: heldBackJson(plan) });
       else {
         out(
           `\n${table(

@@ -40,6 +40,11 @@ export interface PlanView {
   accountErrors: { account: string; message: string; hint?: string }[];
   /** E.g. "Keyward loses access to <account> after this". */
   warnings: string[];
+  /**
+   * Selected keys the plan leaves out (an account's own key revoked by API that the selection did not
+   * name), each with the plain line saying why and how to include it.
+   */
+  heldBack: { key: InventoryRow; reason: string }[];
   expiresAt: string | null;
 }
 
@@ -200,6 +205,10 @@ export class RevokeJobs {
       confirmWith: String(plan.items.length),
       accountErrors,
       warnings: plan.warnings,
+      heldBack: plan.heldBack.map(({ key, reason }) => ({
+        key: inventoryRow(key, { maxKeyAgeDays }),
+        reason,
+      })),
       expiresAt: planId ? new Date(expiresAt).toISOString() : null,
     };
   }

@@ -111,6 +111,14 @@ export interface ExchangeAdapter {
     credentials: Credentials,
     options?: ProbeOptions,
   ): Promise<ProbeResult & { meta?: Record<string, string> }>;
+  /**
+   * The key these credentials are deletes itself, by API (e.g. Bybit's delete-api). Present exactly when
+   * the profile says the account's own (master) key is revoked by API. It takes the credentials rather
+   * than using the account's: a rotation of the account's own key switches Keyward to the new key before
+   * the old one is deleted, and only the old key's own credentials may delete the old key. A key already
+   * gone is "already-revoked" (or "revoked" when an earlier answer was lost); proof of death is a probe.
+   */
+  revokeSelf?(credentials: Credentials): Promise<RevokeResult>;
   /** Creates a key by API; present exactly when the profile says some kind of key is created by API. */
   createKey?(spec: NewKeySpec): Promise<CreatedKey>;
   /** The keys of one sub-account only (one query instead of listing the whole account). */

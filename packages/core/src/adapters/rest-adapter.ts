@@ -131,10 +131,11 @@ export function restAccountErrors<F extends RestFailure>(options: {
   secrets: () => readonly Secret[];
 }) {
   const { name, account } = options;
-  const asError = (error: unknown, what: string): KeywardError => {
+  // `secrets`: another key's (one that acts with its own credentials, e.g. deleting itself) to redact.
+  const asError = (error: unknown, what: string, secrets = options.secrets()): KeywardError => {
     if (isKeywardError(error)) return error;
     if (error instanceof options.Rejection) {
-      return options.toKeywardError(error.failure, { what, account, secrets: options.secrets() });
+      return options.toKeywardError(error.failure, { what, account, secrets });
     }
     const kind = error instanceof Error ? error.name : "error";
     return new KeywardError("INTERNAL", `${name}: ${what} for account "${account}" failed (${kind})`, {

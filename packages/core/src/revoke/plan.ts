@@ -1,6 +1,12 @@
 /**
  * The revoke plan: what goes by API and what needs a person, in which order (keys that can move money
  * first), and how long the exchanges' rate limits make it take.
+ *
+ * An account's own key (the one Keyward reaches the account with) is revoked last in its account, with a
+ * warning. Where the exchange lets that key be revoked BY API (it deletes itself), one broad selection
+ * must not end Keyward's access to the account in seconds: such a key enters the plan only when the
+ * person named it (its id or API key); otherwise it is held back, and the plan says how to include it.
+ * An own key a person revokes on the site stays in the plan: nothing happens to it until that person acts.
  */
 import { exchangeProfile } from "../adapters/registry.js";
 import { type KeyRecord, shortKey } from "../domain/schemas.js";
@@ -13,8 +19,19 @@ export interface RevokePlanItem {
   accountKey?: true;
 }
 
+/** A selected key the plan leaves out, and the plain line that says why and how to include it. */
+export interface HeldBackKey {
+  key: KeyRecord;
+  reason: string;
+}
+
 export interface RevokePlan {
   items: RevokePlanItem[];
+  /**
+   * Selected keys left out: an account's own key revoked by API that the selection did not name (ids or
+   * API keys). Empty when every selected key is planned.
+   */
+  heldBack: HeldBackKey[];
   byApi: number;
   byPerson: number;
   accounts: string[];
@@ -27,9 +44,28 @@ export interface RevokePlan {
 export interface PlanOptions {
   /** Each account's own key (account name → API key): the key Keyward reaches the exchange with. */
   accountKeys?: ReadonlyMap<string, string>;
+  /**
+   * The ids or API keys the person named (the selector's `ids`). When given, an account's own key whose
+   * revoke is by API is planned only if named here, otherwise held back (`heldBack`). Omitted: the caller
+   * chose every key one by one (an engine test, a program that picked them itself), so all are planned.
+   */
+  named?: readonly string[];
 }
 
-export function planRevoke(keys: readonly KeyRecord[], options: PlanOptions = {}): RevokePlan {
+/** The plain line a held-back key is shown with (CLI and web): why, and how to include it. */
+const heldBackReason = (key: KeyRecord): string =>
+  `Not included: ${shortKey(key.apiKey)}, the key Keyward uses for ${key.account}, which the exchange revokes by API; a broad selection never includes it, since once it is gone Keyward can no longer reach ${key.account}. To revoke it too, name its id: ${key.id}`;
+
+export function planRevoke(selected: readonly KeyRecord[], options: PlanOptions = {}): RevokePlan {
+  const isAccountKey = (k: KeyRecord) => options.accountKeys?.get(k.account) === k.apiKey;
+  const { named } = options;
+  const holds = (k: KeyRecord) =>
+    named !== undefined &&
+    isAccountKey(k) &&
+    k.actions.revoke === "api" &&
+    !named.some((n) => n === k.id || n === k.apiKey);
+  const heldBack = selected.filter(holds).map((key): HeldBackKey => ({ key, reason: heldBackReason(key) }));
+  const keys = selected.filter((k) => !holds(k));
   const sorted = [...keys].sort(
     (a, b) =>
       dangerRank(a) - dangerRank(b) ||
@@ -37,7 +73,6 @@ export function planRevoke(keys: readonly KeyRecord[], options: PlanOptions = {}
       a.account.localeCompare(b.account) ||
       a.label.localeCompare(b.label),
   );
-  const isAccountKey = (k: KeyRecord) => options.accountKeys?.get(k.account) === k.apiKey;
   // Danger order, except that an account's own key waits for the account's last other key: once it is
   // gone, Keyward can no longer list, revoke by API, or verify by listing anything of that account.
   const others = new Map<string, number>();
@@ -88,6 +123,7 @@ export function planRevoke(keys: readonly KeyRecord[], options: PlanOptions = {}
   );
   return {
     items,
+    heldBack,
     byApi: items.filter((i) => i.method === "api").length,
     byPerson: items.filter((i) => i.method === "manual").length,
     accounts: [...new Set(items.map((i) => i.key.account))],

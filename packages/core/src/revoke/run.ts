@@ -180,7 +180,11 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
       }
       // The account's own key goes last: revoking it ends Keyward's access to the account, so every
       // other key is revoked (and, by API, verified by listing) first. Manual steps are prepared
-      // meanwhile, so a person can start on them while the API part runs.
+      // meanwhile, so a person can start on them while the API part runs. Whatever those keys' outcomes
+      // (revoked, failed, unverified, waiting for a person: nothing here waits for the person), an own
+      // key revoked by API is then the last request made with the account's key; after it come only
+      // probes with keys' OWN secrets (its proof of death, and the manual keys' wait), which need no
+      // access to the account (test/bybit-ownkey.test.ts holds this).
       const rest = items.filter((i) => !i.accountKey);
       const api = rest.filter((i) => i.method === "api");
       await Promise.all([

@@ -155,6 +155,69 @@ export async function revokeStep(ctx: SlotContext, row: SlotRow): Promise<StepRe
   return "next";
 }
 
+/**
+ * Step 6 of a `selfRevoke` slot (an account's own key a person created anew): the OLD key deletes itself
+ * by API with its own credentials, which Keyward kept under the old key's id when it switched the account
+ * to the new key at delivery. Never with the account's credentials: those are the new key's by now.
+ * Repeating it is safe: after a lost answer or a crash, the old key's "invalid key" means it is gone, and
+ * the next step proves it by probing.
+ */
+export async function revokeSelfStep(ctx: SlotContext, row: SlotRow): Promise<StepResult> {
+  if (!row.newKeyId || !row.newApiKey || (!row.delivered.length && ctx.plan.deliver.length > 0)) {
+    throw new KeywardError(
+      "INTERNAL",
+      `refusing to revoke ${ctx.plan.old.id}: its replacement was not delivered`,
+    );
+  }
+  const { home } = ctx.deps;
+  const account = home.account(ctx.plan.old.account);
+  const current = (await home.vault()).get(account.credentialsRef);
+  if (current?.apiKey !== row.newApiKey) {
+    // Keyward would be left holding a dead key (or would delete the one it uses): the switch at delivery
+    // is not in the vault (an older copy was put back?). Nothing is deleted.
+    throw new KeywardError(
+      "VAULT_CORRUPT",
+      `refusing to delete ${ctx.plan.old.id}: Keyward does not use its replacement for account ${ctx.plan.old.account}`,
+      {
+        hint: "The vault does not hold the switch to the new key made at delivery. Abort this rotation (`keyward rotate abort`) and rotate again.",
+      },
+    );
+  }
+  const oldCredentials = await ctx.store.oldCredentials(ctx.plan.old);
+  if (!oldCredentials || oldCredentials.apiKey === row.newApiKey) {
+    throw new KeywardError(
+      "VERIFICATION_FAILED",
+      `Keyward no longer holds the secret of ${ctx.plan.old.id}, so the key cannot delete itself`,
+      {
+        hint: "Revoke the old key on the exchange's site; `keyward rotate resume` then cannot prove it dead either: check it is gone there.",
+      },
+    );
+  }
+  const adapter = await ctx.adapter();
+  if (!adapter.revokeSelf) {
+    throw new KeywardError(
+      "NOT_SUPPORTED",
+      `${ctx.plan.old.exchange} cannot delete ${ctx.plan.old.id} by API`,
+      { hint: "Revoke the old key on the exchange's site, then run `keyward rotate resume`." },
+    );
+  }
+  const result = await adapter.revokeSelf(oldCredentials);
+  ctx.deps.crashPoint?.("revoke-answered");
+  if (result.outcome === "manual") {
+    throw new KeywardError(
+      "NOT_SUPPORTED",
+      `${ctx.plan.old.exchange} wants a person to revoke ${ctx.plan.old.id}`,
+      { hint: "Revoke the old key on the exchange's site, then run `keyward rotate resume`." },
+    );
+  }
+  await ctx.advance(row, "revoked", { evidence: result.evidence }, "rotation.old-key-revoked", {
+    outcome: result.outcome,
+    evidence: result.evidence,
+    by: "itself",
+  });
+  return "next";
+}
+
 /** Step 7: not listed any more and (where Keyward holds its secret) a probe says dead. */
 export async function proveDeadStep(ctx: SlotContext, row: SlotRow): Promise<StepResult> {
   const oldCredentials = await ctx.store.oldCredentials(ctx.plan.old);

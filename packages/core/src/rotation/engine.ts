@@ -11,7 +11,14 @@
  * with SIGKILL there when KEYWARD_TEST_CRASH_AFTER names the point (apps/cli/src/env.ts).
  */
 import { isKeywardError, KeywardError } from "../errors.js";
-import { createStep, planCreate, planRevoke, proveDeadStep, revokeStep } from "./api-steps.js";
+import {
+  createStep,
+  planCreate,
+  planRevoke,
+  proveDeadStep,
+  revokeSelfStep,
+  revokeStep,
+} from "./api-steps.js";
 import { askForKey, askForRevoke, awaitRevoke, receiveKey } from "./assisted-steps.js";
 import { checkStep, deliverStep, finishStep, startDelivery, verifyStep, waitGrace } from "./common-steps.js";
 import {
@@ -30,6 +37,8 @@ export type SlotOutcome = "finished" | "waiting" | "failed" | "aborted" | "activ
 export interface SlotReport {
   slot: number;
   method: "api" | "assisted";
+  /** An assisted slot whose old key deletes itself by API (the plan slot's `selfRevoke`). */
+  selfRevoke?: true;
   oldKeyId: string;
   label: string;
   newLabel: string;
@@ -75,6 +84,7 @@ export function reportOf(run: RunRow, rows: readonly SlotRow[]): RotationReport 
     return {
       slot: row.slot,
       method: row.method,
+      ...(plan?.selfRevoke ? { selfRevoke: true as const } : {}),
       oldKeyId: row.oldKeyId,
       label: plan?.old.label ?? row.oldLabel,
       newLabel: row.newLabel,
@@ -227,6 +237,8 @@ async function driveSlot(
 /** One step from wherever the journal says the slot is. */
 async function step(ctx: SlotContext, row: SlotRow, announce: boolean): Promise<StepResult> {
   const api = ctx.plan.method === "api";
+  // An assisted slot whose old key deletes itself by API goes `revoking → revoked` as an API slot does.
+  const selfRevoke = !api && ctx.plan.selfRevoke === true;
   switch (row.step) {
     case "planned":
       return api ? planCreate(ctx, row) : askForKey(ctx, row);
@@ -244,9 +256,9 @@ async function step(ctx: SlotContext, row: SlotRow, announce: boolean): Promise<
       return checkStep(ctx, row);
     case "checked":
       if (!(await waitGrace(ctx, row))) return "next";
-      return api ? planRevoke(ctx, row) : askForRevoke(ctx, row);
+      return api || selfRevoke ? planRevoke(ctx, row) : askForRevoke(ctx, row);
     case "revoking":
-      return revokeStep(ctx, row);
+      return selfRevoke ? revokeSelfStep(ctx, row) : revokeStep(ctx, row);
     case "awaiting-revoke":
       return awaitRevoke(ctx, row, announce);
     case "revoked":

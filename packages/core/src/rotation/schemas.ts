@@ -8,6 +8,10 @@
  *           → revoking → revoked → dead → finished                           (API: keys created by API)
  *   planned → awaiting-new-key → created → verified → delivering → delivered → checked
  *           → awaiting-revoke → dead → finished                  (assisted: keys a person creates)
+ *   planned → awaiting-new-key → created → verified → delivering → delivered → checked
+ *           → revoking → revoked → dead → finished
+ *                       (assisted, `selfRevoke`: the account's own key, created by a person, deleted by
+ *                        API with its OWN credentials once Keyward has switched to the new key)
  *
  * `creating`, `delivering` and `revoking` are the write-ahead records: written before the create, the
  * first write to a target and the revoke, so a crash in the middle is found and reconciled by resume.
@@ -87,6 +91,12 @@ export const PlanSlotSchema = z.strictObject({
   old: PlanKeySchema,
   new: NewKeySpecSchema,
   deliver: z.array(TargetSchema),
+  /**
+   * Assisted slots of an account's own key that the exchange revokes by API (profile: `master.revoke`
+   * "api"; the adapter's `revokeSelf`): once the new key is delivered, the old key is deleted by API with
+   * its own credentials instead of by a person. Absent otherwise (older plans never have it).
+   */
+  selfRevoke: z.literal(true).optional(),
   /** Things the operator should know (no IP binding, …). */
   notes: z.array(z.string()).default([]),
 });

@@ -50,6 +50,24 @@ export const ASSISTED_STEPS: readonly StepName[] = [
   "finished",
 ];
 
-/** The steps a slot of `method` goes through, in order. */
-export const stepsOf = (method: "api" | "assisted"): readonly StepName[] =>
-  method === "api" ? API_STEPS : ASSISTED_STEPS;
+/**
+ * A key a person creates whose old key then deletes itself by API (the plan slot's `selfRevoke`: an
+ * account's own key on an exchange that lets a key delete itself), step by step.
+ */
+export const ASSISTED_SELF_REVOKE_STEPS: readonly StepName[] = [
+  "planned",
+  "awaiting-new-key",
+  "created",
+  "verified",
+  "delivering",
+  "delivered",
+  "checked",
+  "revoking",
+  "revoked",
+  "dead",
+  "finished",
+];
+
+/** The steps a slot of `method` goes through, in order (`selfRevoke`: the plan slot's flag). */
+export const stepsOf = (method: "api" | "assisted", selfRevoke = false): readonly StepName[] =>
+  method === "api" ? API_STEPS : selfRevoke ? ASSISTED_SELF_REVOKE_STEPS : ASSISTED_STEPS;

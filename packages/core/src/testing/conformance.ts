@@ -135,6 +135,10 @@ export function testAdapter(harness: ConformanceHarness): void {
         typeof a.listSubAccountKeys === "function",
         "listSubAccountKeys ⇔ sub-account keys listed by API",
       ).toBe(profile.keys["sub-account"]?.list === "api");
+      // The account's own key deleting itself: what a rotation of it relies on once Keyward has switched.
+      expect(typeof a.revokeSelf === "function", "revokeSelf ⇔ master keys revoked by API").toBe(
+        profile.keys.master?.revoke === "api",
+      );
       expect(profile.list === "api", "list: api ⇔ a kind listed by API").toBe(
         kinds.some(([, k]) => k.list === "api"),
       );

@@ -1,7 +1,9 @@
 /**
  * "Plan a revoke": select the keys live, drop the ones already dead, and plan (danger order, each
- * account's own key last with a warning, time at the rate limits). The plan is what a person reviews
- * and `startRevoke` runs.
+ * account's own key last with a warning, time at the rate limits). An own key the exchange revokes by API
+ * is planned only when the selector names it by id or API key (revoke/plan.ts); otherwise the plan holds
+ * it back and says how to include it (`plan.heldBack`). The plan is what a person reviews and
+ * `startRevoke` runs.
  */
 import type { KeywardHome } from "../home/home.js";
 import { planRevoke, type RevokePlan } from "../revoke/plan.js";
@@ -24,7 +26,7 @@ export async function planLiveRevoke(home: KeywardHome, input: PlanLiveRevokeInp
   const selection = await selectLiveKeys(home, selecting);
   const plan = planRevoke(
     selection.keys.filter((k) => k.state !== "dead"),
-    { accountKeys: await home.accountKeys() },
+    { accountKeys: await home.accountKeys(), named: selecting.selector.ids },
   );
   return { ...selection, plan };
 }

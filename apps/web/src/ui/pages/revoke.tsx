@@ -163,8 +163,17 @@ export function RevokePage({ inventory, selected, setSelected, goInventory }: Pr
               {w}
             </div>
           ))}
+          {plan.heldBack.map((h) => (
+            <div className="warning" data-testid="held-back" key={h.key.id}>
+              {h.reason}
+            </div>
+          ))}
           {plan.items.length === 0 ? (
-            <p>None of the selected keys is still live: nothing to revoke. Refresh the inventory.</p>
+            <p>
+              {plan.heldBack.length > 0
+                ? "Nothing else to revoke."
+                : "None of the selected keys is still live: nothing to revoke. Refresh the inventory."}
+            </p>
           ) : (
             <>
               <p className="plan-summary" data-testid="plan-summary">

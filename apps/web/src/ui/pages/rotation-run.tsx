@@ -13,8 +13,9 @@ import { type EventData, useLiveEvents } from "../hooks/use-live-events.js";
 type RunView = RotationRunView;
 type CreateRequest = RunView["createRequests"][number];
 
-const stepText = (row: SlotRow) => {
-  const steps = stepsOf(row.method);
+/** `selfRevoke`: the slot's old key deletes itself by API (its report says so), a path of its own. */
+const stepText = (row: SlotRow, selfRevoke = false) => {
+  const steps = stepsOf(row.method, selfRevoke);
   const i = steps.indexOf(row.step);
   return i < 0 ? row.step : `${row.step} (${i + 1}/${steps.length})`;
 };
@@ -129,6 +130,7 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
   if (!run) return error ? <ErrorBox error={error} /> : <Spinner label="Loading the rotation…" />;
   const s = run.report.summary;
   const outcome = new Map(run.report.slots.map((x) => [x.slot, x.outcome]));
+  const selfRevoking = new Set(run.report.slots.filter((x) => x.selfRevoke).map((x) => x.slot));
 
   return (
     <section className="rotate run">
@@ -228,7 +230,7 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
               >
                 <td>{row.slot}</td>
                 <td data-testid="slot-outcome">{outcome.get(row.slot)}</td>
-                <td>{stepText(row)}</td>
+                <td>{stepText(row, selfRevoking.has(row.slot))}</td>
                 <td>{row.method === "api" ? "API" : "person"}</td>
                 <td>
                   {row.account}

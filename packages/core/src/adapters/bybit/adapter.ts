@@ -72,6 +72,7 @@ class BybitAdapter implements ExchangeAdapter {
   readonly unlisted: string;
   readonly #account: Account;
   readonly #apiKey: string;
+  readonly #credentials: Credentials;
   readonly #config: BybitClientConfig;
   readonly #client: BybitClient;
   readonly #probeClient: (credentials: Credentials, uid: string | undefined) => BybitClient;
@@ -86,6 +87,7 @@ class BybitAdapter implements ExchangeAdapter {
     }
     this.#account = account;
     this.#apiKey = credentials.apiKey;
+    this.#credentials = credentials;
     this.unlisted = `the master account's other API keys (not the one Keyward uses) are not visible by API: track them with \`keyward key track ${account.name} --label LABEL\``;
     const parts = restAdapterParts({
       name: "Bybit",
@@ -138,7 +140,7 @@ class BybitAdapter implements ExchangeAdapter {
   }
 
   async revokeKey(key: KeyRecord): Promise<RevokeResult> {
-    if (key.location === "master" && key.apiKey === this.#apiKey) return this.#revokeOwnKey(key);
+    if (key.location === "master" && key.apiKey === this.#apiKey) return this.revokeSelf(this.#credentials);
     const uid = key.meta[UID_META];
     if (key.location !== "sub-account" || key.subAccount === null || !uid) {
       return { outcome: "manual", steps: this.manualSteps(key, "revoke") };
@@ -181,28 +183,42 @@ class BybitAdapter implements ExchangeAdapter {
   }
 
   /**
-   * The account's own key deletes itself (delete-api: "invalid immediately"). The revoke run puts it last
-   * in its account and proves it by probing, as nothing can list the account afterwards.
+   * The key these credentials are deletes itself (delete-api: "invalid immediately"): the account's own
+   * key in a revoke (which puts it last in its account and proves it by probing, as nothing can list the
+   * account afterwards), or the OLD own key after a rotation switched Keyward to the new one.
    */
-  async #revokeOwnKey(key: KeyRecord): Promise<RevokeResult> {
-    const what = `revoking the account's own key ${shortKey(key.apiKey)}`;
+  async revokeSelf(credentials: Credentials): Promise<RevokeResult> {
+    const client =
+      credentials.apiKey === this.#apiKey
+        ? this.#client
+        : new BybitClient(
+            this.#config,
+            credentials,
+            () => ownerFor(this.#config.base, credentials.apiKey),
+            `key ${shortKey(credentials.apiKey)} deleting itself`,
+          );
+    const what = `revoking the key ${shortKey(credentials.apiKey)} with its own credentials`;
     const trace = newTrace();
     try {
-      await this.#client.call("deleteOwnKey", {}, EmptyResultSchema, { retry: "transient", trace });
-      return { outcome: "revoked", evidence: `Bybit delete-api answered 0 for ${shortKey(key.apiKey)}` };
+      await client.call("deleteOwnKey", {}, EmptyResultSchema, { retry: "transient", trace });
+      return {
+        outcome: "revoked",
+        evidence: `Bybit delete-api answered 0 for ${shortKey(credentials.apiKey)}`,
+      };
     } catch (error) {
       // 10003 "invalid key": the key is gone (deleted by a lost earlier attempt, or before).
       const failure = error instanceof BybitRejection ? error.failure : undefined;
-      if (failure?.kind !== "answer" || failure.code !== "10003") throw this.#asError(error, what);
+      if (failure?.kind !== "answer" || failure.code !== "10003")
+        throw this.#asError(error, what, client.secrets);
     }
     return trace.ambiguous
       ? {
           outcome: "revoked",
-          evidence: `an earlier answer was lost; Bybit now answers 10003 for ${shortKey(key.apiKey)}`,
+          evidence: `an earlier answer was lost; Bybit now answers 10003 for ${shortKey(credentials.apiKey)}`,
         }
       : {
           outcome: "already-revoked",
-          evidence: `Bybit 10003: the key ${shortKey(key.apiKey)} no longer exists`,
+          evidence: `Bybit 10003: the key ${shortKey(credentials.apiKey)} no longer exists`,
         };
   }
 
@@ -434,8 +450,8 @@ class BybitAdapter implements ExchangeAdapter {
     return this.#errors.guard(what, run);
   }
 
-  #asError(error: unknown, what: string): KeywardError {
-    return this.#errors.asError(error, what);
+  #asError(error: unknown, what: string, secrets?: readonly Secret[]): KeywardError {
+    return this.#errors.asError(error, what, secrets);
   }
 
   #unexpected(what: string): KeywardError {
