@@ -92,11 +92,16 @@ describe("Bybit profile, read by core", () => {
     });
     const plan = planRevoke([own, key(1), tracked, key(2)], {
       accountKeys: new Map([["desk", "own-master"]]),
+      named: ["own-master"],
     });
     expect(plan.items.at(-1)?.key.apiKey).toBe("own-master");
     expect(plan.items.at(-1)?.method).toBe("api");
     expect(plan.items.find((i) => i.key.apiKey === "other-master")?.method).toBe("manual");
     expect(plan.warnings.join("\n")).toMatch(/Keyward loses access to desk/);
+    // Not named (or no names given at all): held back, so no caller ends Keyward's access by omission.
+    const unnamed = planRevoke([own, key(1)], { accountKeys: new Map([["desk", "own-master"]]) });
+    expect(unnamed.items.map((i) => i.key.apiKey)).toEqual(["bybit-key-1"]);
+    expect(unnamed.heldBack.map((h) => h.key.apiKey)).toEqual(["own-master"]);
   });
 
   it("testnet is a region; an unknown region is refused", () => {

@@ -45,9 +45,9 @@ export interface PlanOptions {
   /** Each account's own key (account name → API key): the key Keyward reaches the exchange with. */
   accountKeys?: ReadonlyMap<string, string>;
   /**
-   * The ids or API keys the person named (the selector's `ids`). When given, an account's own key whose
-   * revoke is by API is planned only if named here, otherwise held back (`heldBack`). Omitted: the caller
-   * chose every key one by one (an engine test, a program that picked them itself), so all are planned.
+   * The ids or API keys the person named (the selector's `ids`). An account's own key whose revoke is by
+   * API is planned only if named here, otherwise held back (`heldBack`): omitting this holds it back too,
+   * so a caller that forgets it cannot end Keyward's access to an account.
    */
   named?: readonly string[];
 }
@@ -58,9 +58,8 @@ const heldBackReason = (key: KeyRecord): string =>
 
 export function planRevoke(selected: readonly KeyRecord[], options: PlanOptions = {}): RevokePlan {
   const isAccountKey = (k: KeyRecord) => options.accountKeys?.get(k.account) === k.apiKey;
-  const { named } = options;
+  const named = options.named ?? [];
   const holds = (k: KeyRecord) =>
-    named !== undefined &&
     isAccountKey(k) &&
     k.actions.revoke === "api" &&
     !named.some((n) => n === k.id || n === k.apiKey);
