@@ -54,19 +54,9 @@ export const ASSISTED_STEPS: readonly StepName[] = [
  * A key a person creates whose old key then deletes itself by API (the plan slot's `selfRevoke`: an
  * account's own key on an exchange that lets a key delete itself), step by step.
  */
-export const ASSISTED_SELF_REVOKE_STEPS: readonly StepName[] = [
-  "planned",
-  "awaiting-new-key",
-  "created",
-  "verified",
-  "delivering",
-  "delivered",
-  "checked",
-  "revoking",
-  "revoked",
-  "dead",
-  "finished",
-];
+export const ASSISTED_SELF_REVOKE_STEPS: readonly StepName[] = ASSISTED_STEPS.flatMap((step) =>
+  step === "awaiting-revoke" ? (["revoking", "revoked"] as const) : [step],
+);
 
 /** The steps a slot of `method` goes through, in order (`selfRevoke`: the plan slot's flag). */
 export const stepsOf = (method: "api" | "assisted", selfRevoke = false): readonly StepName[] =>
