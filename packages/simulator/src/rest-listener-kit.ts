@@ -74,18 +74,26 @@ export function restListenerBase<World extends UiWorld, Limits>(
       contentType: "text/html",
       body: `<html><head><title>${status}</title></head><body><center><h1>${status}</h1></center></body></html>`,
     }),
-    passthrough: (raw) =>
-      uiRoute(
-        uiPageOf(spec.ui, deps.world()),
-        raw.method,
-        raw.path,
-        raw.query,
-        raw.body,
-        deps.clock.now(),
-        deps.changed,
-      ),
+    passthrough: uiPassthrough(deps, spec.ui),
   };
 }
+
+/** Serves the exchange's stand-in page at the real page's path, outside the API (no faults, not logged). */
+export const uiPassthrough =
+  <World extends UiWorld>(
+    deps: Pick<RestListenerDeps<World, unknown>, "world" | "clock" | "changed">,
+    ui: { path: string; title: string },
+  ): NonNullable<ExchangeListenerOptions["passthrough"]> =>
+  (raw) =>
+    uiRoute(
+      uiPageOf(ui, deps.world()),
+      raw.method,
+      raw.path,
+      raw.query,
+      raw.body,
+      deps.clock.now(),
+      deps.changed,
+    );
 
 /**
  * A request's parameters: the query string of a GET, the JSON object body of anything else (an empty

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { type DeskPart, defineExchange } from "../exchange-module.js";
 import { isIpOrCidr } from "../ip-whitelist.js";
+import { restListenerDeps } from "../rest-listener-kit.js";
 import { BITFINEX_FAULT_FIELDS } from "./faults.js";
 import { BITFINEX_RATE_LIMITS, scaleBitfinexRateLimits } from "./rate-limits.js";
 import { BitfinexScenarioSchema, checkBitfinexScenario } from "./scenario.js";
@@ -74,18 +75,7 @@ export const bitfinex = defineExchange({
   scaleRateLimits: scaleBitfinexRateLimits,
   faultFields: BITFINEX_FAULT_FIELDS,
   async start(ctx) {
-    const listening = await ctx.listen(
-      bitfinexListener({
-        world: ctx.state,
-        clock: ctx.clock,
-        limiter: ctx.limiter,
-        limits: ctx.limits,
-        faults: ctx.faults,
-        log: ctx.log,
-        changed: ctx.changed,
-      }),
-      ctx.port,
-    );
+    const listening = await ctx.listen(bitfinexListener(restListenerDeps(ctx)), ctx.port);
     return { url: listening.url, urls: {} };
   },
   /**

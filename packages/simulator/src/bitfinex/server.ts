@@ -1,12 +1,8 @@
 /** The Bitfinex v2 listener: per-IP rate limits, authentication, and the key-related endpoints. */
 import { randomUUID } from "node:crypto";
-import type { Clock } from "../clock.js";
 import { exchangeListener, type HandledReply } from "../exchange-listener.js";
-import type { Faults } from "../faults.js";
 import { normaliseAddress } from "../ip-whitelist.js";
-import type { SlidingWindowLimiter } from "../rate-limiter.js";
-import type { RequestLog } from "../request-log.js";
-import { type UiPage, uiRoute } from "../ui-pages.js";
+import { type RestListenerDeps, uiPassthrough } from "../rest-listener-kit.js";
 import { authenticateBitfinex } from "./auth.js";
 import { BFX, bfxError, bfxOk, bfxRateLimited } from "./errors.js";
 import { type BitfinexFaultSpec, bitfinexSpec } from "./faults.js";
@@ -22,21 +18,7 @@ import {
 /** bitfinex.com's "API Keys" page: every Bitfinex key is revoked there, by a person. */
 export const BITFINEX_UI = { path: "/api", title: "Bitfinex — API Keys (simulator)" } as const;
 
-export const bitfinexUiPage = (world: BitfinexWorld): UiPage => ({
-  ...BITFINEX_UI,
-  rows: () => world.uiRows(),
-  revoke: (apiKey) => world.uiRevoke(apiKey),
-});
-
-export interface BitfinexServerDeps {
-  world(): BitfinexWorld;
-  clock: Clock;
-  limiter: SlidingWindowLimiter;
-  limits: BitfinexRateLimits;
-  faults: Faults;
-  log: RequestLog;
-  changed(): void;
-}
+export type BitfinexServerDeps = RestListenerDeps<BitfinexWorld, BitfinexRateLimits>;
 
 /** Token capabilities and the key scope each one needs (https://docs.bitfinex.com/reference/generate-token). */
 const CAP_SCOPES: Record<string, string> = {
@@ -160,16 +142,7 @@ export function bitfinexListener(deps: BitfinexServerDeps) {
       body: `<html><body><h1>${status}</h1></body></html>`,
     }),
     tooLarge: () => bfxError(BFX.params, bitfinexSpec(deps.faults), null),
-    passthrough: (raw) =>
-      uiRoute(
-        bitfinexUiPage(deps.world()),
-        raw.method,
-        raw.path,
-        raw.query,
-        raw.body,
-        deps.clock.now(),
-        deps.changed,
-      ),
+    passthrough: uiPassthrough(deps, BITFINEX_UI),
     handle(raw) {
       const now = deps.clock.now();
       const spec = bitfinexSpec(deps.faults);
