@@ -30,3 +30,25 @@ export const ratio = (measuredMs: number, boundMs: number): number =>
 export function rotationBoundMs(keysPerMaster: number, write: WindowLimit): number {
   return windowBoundMs(keysPerMaster, write);
 }
+
+/**
+ * The time the rate limits allow for one revoke run over several exchanges' accounts at once: each
+ * exchange's part runs in parallel with the others (separate limits), so the run can take no less than
+ * its slowest part, and needs no more than that if nothing but the limits waits. `parts` holds each
+ * part's own bound, computed alone (e.g. windowBoundMs of its API revokes at its write limit; 0 for keys
+ * a person revokes, which no rate limit paces). Returns the max and which part it is.
+ */
+export function incidentBoundMs(parts: Readonly<Record<string, number>>): {
+  boundMs: number;
+  slowest: string;
+} {
+  let slowest = "";
+  let boundMs = 0;
+  for (const [name, ms] of Object.entries(parts)) {
+    if (slowest === "" || ms > boundMs) {
+      slowest = name;
+      boundMs = ms;
+    }
+  }
+  return { boundMs, slowest };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { rotationBoundMs, windowBoundMs } from "../src/bound.js";
+import { incidentBoundMs, rotationBoundMs, windowBoundMs } from "../src/bound.js";
 
 describe("windowBoundMs", () => {
   it("lets the first `limit` requests start at once", () => {
@@ -23,5 +23,24 @@ describe("rotationBoundMs", () => {
     expect(rotationBoundMs(10, { limit: 1, windowMs: 1000 })).toBe(9000);
     expect(rotationBoundMs(1, { limit: 1, windowMs: 1000 })).toBe(0);
     expect(rotationBoundMs(10, { limit: 1, windowMs: 100 })).toBe(900);
+  });
+});
+
+describe("incidentBoundMs", () => {
+  it("is the slowest part's own bound: the exchanges' parts run in parallel under separate limits", () => {
+    // 20 OKX keys at 1/s, 80 Bybit keys at 5/s, tracked Bitfinex keys revoked by a person (no limit).
+    const parts = {
+      okx: windowBoundMs(20, { limit: 1, windowMs: 1000 }),
+      bybit: windowBoundMs(80, { limit: 5, windowMs: 1000 }),
+      bitfinex: 0,
+    };
+    expect(parts).toEqual({ okx: 19_000, bybit: 15_000, bitfinex: 0 });
+    expect(incidentBoundMs(parts)).toEqual({ boundMs: 19_000, slowest: "okx" });
+  });
+
+  it("names the first of equal parts, and is zero when every part is", () => {
+    expect(incidentBoundMs({ okx: 5000, bybit: 5000 })).toEqual({ boundMs: 5000, slowest: "okx" });
+    expect(incidentBoundMs({ bitfinex: 0 })).toEqual({ boundMs: 0, slowest: "bitfinex" });
+    expect(incidentBoundMs({})).toEqual({ boundMs: 0, slowest: "" });
   });
 });
