@@ -98,6 +98,8 @@ export const bybitProfile: ExchangeProfile<"bybit-expires-soon"> = {
     }
     return { master, warnings };
   },
+  accountKeyAdvice:
+    "Bybit creates and revokes keys only for a master-account key holding Account Transfer, Subaccount Transfer or Withdrawal: add a read-write master key with a transfer grant (not Withdrawal), bound to Keyward's IP addresses (Bybit expires an unbound key after 90 days)",
   planNotes(key: KeyRecord) {
     const days = daysToExpiry(key);
     return days !== undefined && days < EXPIRY_WARNING_DAYS
