@@ -74,7 +74,7 @@ login prints the next one):
   ${server.loginUrl()}
 
 Try: select keys with "mm-" in the label and revoke or rotate them (sub-account keys go by API); revoke a
-key whose REVOKE column says "manual" and do its step on the simulator's page while Keyward waits.
+key whose "Revoke by" says "person" and do its step on the simulator's page while Keyward waits.
 Simulated exchange pages: ${EXCHANGE_IDS.map((id) => `${sim[id]}${UI_PATHS[id]}`).join(", ")}; state: ${sim.control}/state
 
 The same home from the command line, in another terminal of this repository:
