@@ -70,7 +70,7 @@ describe("account add bybit", () => {
       { input: JSON.stringify(creds) },
     );
     expect(`${r.stdout}${r.stderr}`).not.toContain(creds.secret);
-    return r;
+    return Object.assign(r, { home });
   };
 
   it("the desk's managing key: master, transfer, IP-bound; no warning, and the note on which key Bybit needs", async () => {
@@ -123,7 +123,7 @@ describe("account add bybit", () => {
     expect(text.stderr).toMatch(/warning: this key is not bound to any IP address/);
     expect(text.stderr).toMatch(/warning: Bybit expires a key without an IP binding after 90 days/);
     // Withdrawal is one of the grants Bybit accepts for managing keys: no "cannot manage" warning.
-    expect(text.stderr).not.toMatch(/can list keys but not create or revoke them/);
+    expect(text.stderr).not.toMatch(/sees no sub-account key and can create or revoke none/);
 
     const json = parseJson<Added>(await add("by-risky-json", creds, true));
     expect(json.health.warnings).toEqual([
@@ -143,12 +143,20 @@ describe("account add bybit", () => {
     const text = await add("by-trader", trader);
     expect(text.code, show(text)).toBe(0);
     expect(text.stderr).toMatch(
-      /warning: Bybit manages keys only for a master key with Account Transfer, Subaccount Transfer or Withdrawal: this key can list keys but not create or revoke them/,
+      /warning: Bybit lists sub-accounts and creates or revokes keys only for a master key with Account Transfer, Subaccount Transfer or Withdrawal: with this key Keyward sees no sub-account key and can create or revoke none/,
     );
+    // What the warning says: Bybit refuses the sub-member list (10005); only the key itself shows.
+    const keys = await text.home.run(["keys", "--json"]);
+    expect(keys.code, show(keys)).toBe(1);
+    const listed = parseJson<{ keys: { apiKey: string }[]; accounts: { error?: { message: string } }[] }>(
+      keys,
+    );
+    expect(listed.accounts[0]?.error?.message).toMatch(/Bybit 10005/);
+    expect(listed.keys.map((k) => k.apiKey)).toEqual([trader.apiKey]);
     const json = parseJson<Added>(await add("by-trader-json", trader, true));
     expect(json.health).toMatchObject({ master: true, permissions: ["read", "trade"] });
     expect(json.health.warnings).toEqual([
-      expect.stringMatching(/can list keys but not create or revoke them/),
+      expect.stringMatching(/sees no sub-account key and can create or revoke none/),
     ]);
 
     const sub = await made({
