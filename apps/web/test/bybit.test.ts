@@ -1,9 +1,14 @@
 /**
  * Bybit beside OKX and Bitfinex in the web app, over HTTP against the shared test desk's simulator: the
- * inventory lists the Bybit master's own key and its sub-accounts' keys with their risks, and a revoke
- * of Bybit sub-account keys goes by API and is proven dead in the simulator's /state. Nothing here
- * mocks Keyward; no response may carry a canary secret (the Bybit secrets are canaries too).
+ * inventory lists the Bybit master's own key and its sub-accounts' keys with their risks; a revoke of
+ * Bybit sub-account keys goes by API and is proven dead in the simulator's /state; a rotation of one
+ * makes its replacement by API with the same grants and IPs, delivers it and retires the old key.
+ * Nothing here mocks Keyward; no response may carry a canary secret (the Bybit secrets are canaries too).
  */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { keyRef } from "@keyward/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BYBIT_ACCOUNT,
@@ -44,6 +49,7 @@ interface Job {
 }
 
 let desk: Desk;
+let dir: string;
 let client: Client;
 let inventory: Inventory;
 const row = (apiKey: string): Row => {
@@ -53,12 +59,14 @@ const row = (apiKey: string): Row => {
 };
 
 beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "keyward-web-bybit-"));
   desk = await startDesk();
   client = await login(desk.server);
   inventory = (await client.get("/api/inventory")).json<Inventory>();
 });
 afterAll(async () => {
   await desk?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe("Bybit in the web app", () => {
@@ -121,6 +129,54 @@ describe("Bybit in the web app", () => {
     const after = (await client.get("/api/inventory?refresh=1")).json<Inventory>();
     const left = after.keys.filter((k) => k.exchange === "bybit").map((k) => k.label);
     expect(left.sort()).toEqual(["bybit-master", "scalp-1"]);
+  });
+
+  it("rotates a Bybit sub-account key by API: the new key has the old one's grants and IPs, is delivered, and the old key is dead", async () => {
+    const plan = await client.post("/api/rotation/plan", {
+      selector: { ids: [row(KEYS.bybitScalp1.apiKey).id] },
+      deliver: [`dotenv:${dir}/{label}.env`],
+    });
+    expect(plan.status).toBe(200);
+    const p = plan.json<{ plan: { id: string; slots: { method: string; new: { label: string } }[] } }>();
+    expect(p.plan.slots.map((sl) => sl.method)).toEqual(["api"]);
+    const newLabel = p.plan.slots[0]?.new.label ?? "";
+    expect(newLabel).toMatch(/^scalp-1-rot-/);
+    const started = await client.post("/api/rotation/apply", {
+      planId: p.plan.id,
+      confirm: "1",
+      graceSeconds: 0,
+    });
+    expect(started.status).toBe(202);
+    const runId = started.json<{ runId: string }>().runId;
+    const run = await waitFor(
+      "the rotation to finish",
+      async () => {
+        const v = (await client.get(`/api/rotation/runs/${runId}`)).json<{
+          state: string;
+          slots: { step: string; newApiKey: string | null; newKeyId: string | null }[];
+        }>();
+        return v.state === "finished" || v.state === "failed" ? v : undefined;
+      },
+      45_000,
+    );
+    expect(run.state).toBe("finished");
+    expect(run.slots[0]?.step).toBe("finished");
+    const newApiKey = run.slots[0]?.newApiKey ?? "";
+
+    const state = await desk.state();
+    expect(statuses(state).get(KEYS.bybitScalp1.apiKey)).toBe("revoked");
+    expect(statuses(state).get(newApiKey)).toBe("active");
+    // The new key, as Bybit shows it: same sub-account, grants, IPs and read-write flag; labelled with the run.
+    const sub = state.bybit?.masters[0]?.subMembers.find((m) => m.username === "deskScalp01");
+    const fresh = sub?.keys.find((k) => k.apiKey === newApiKey);
+    const old = sub?.keys.find((k) => k.apiKey === KEYS.bybitScalp1.apiKey);
+    expect(fresh).toMatchObject({ note: newLabel, readOnly: 0, ips: ["10.0.5.1"] });
+    expect(fresh?.permissions).toEqual(old?.permissions);
+
+    const env = readFileSync(join(dir, `${KEYS.bybitScalp1.note}.env`), "utf8");
+    expect(env).toContain(newApiKey);
+    const creds = (await desk.home.vault()).get(keyRef(run.slots[0]?.newKeyId ?? ""));
+    expect(creds && env.includes(creds.secret.reveal())).toBe(true);
   });
 
   it("no response carried a canary secret", () => {
