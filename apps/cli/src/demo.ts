@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { demoDesk, loadDemoScenario, startSimulator } from "@keyward/simulator";
+import { exchangeProfile } from "@keyward/core/exchanges";
+import { demoDesk, EXCHANGE_IDS, loadDemoScenario, startSimulator, UI_PATHS } from "@keyward/simulator";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = join(here, "bin.js");
@@ -21,6 +22,16 @@ const home = mkdtempSync(join(tmpdir(), "keyward-demo-"));
 const env = { ...process.env, KEYWARD_HOME: home, KEYWARD_PASSPHRASE: PASSPHRASE };
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
+
+// What the demo prints about the desk comes from the desk and the registries, so it names every exchange
+// the simulator has, and only those, without this file naming one.
+const nameOf = (id: string) => exchangeProfile(id).name;
+const accountsPer = EXCHANGE_IDS.flatMap((id) => {
+  const n = desk.accounts.filter((a) => a.exchange === id).length;
+  return n ? [`${n} ${nameOf(id)} account${n === 1 ? "" : "s"}`] : [];
+});
+const listeners = EXCHANGE_IDS.map((id) => `${nameOf(id)} ${sim[id]}`).join(", ");
+const pages = EXCHANGE_IDS.map((id) => `${sim[id]}${UI_PATHS[id]}`).join(", ");
 /** Runs the real CLI as a child (async: the simulator answering it lives in this process). */
 async function keyward(args: string[], input?: unknown): Promise<number> {
   say(`\n$ keyward ${args.join(" ")}${input ? "   # credentials piped as JSON on stdin" : ""}`);
@@ -33,11 +44,11 @@ async function keyward(args: string[], input?: unknown): Promise<number> {
 }
 
 try {
-  say("Keyward demo: a simulated trading desk with two OKX master accounts and two Bitfinex users.");
-  say(`Simulator: OKX ${sim.okx}, Bitfinex ${sim.bitfinex}, control ${sim.control}`);
+  say(`Keyward demo: a simulated trading desk with ${accountsPer.join(", ")}.`);
+  say(`Simulator: ${listeners}, control ${sim.control}`);
   await keyward(["init"]);
-  // OKX: each desk's admin (master, IP-bound, trade) key manages its sub-accounts. Bitfinex: one
-  // read-only key per user for the account, the others tracked (no API lists them).
+  // Each exchange module of the simulator says which demo key manages each account (a master's IP-bound
+  // admin key, a read-only key where no API lists keys) and which keys are tracked (no API lists them).
   for (const account of desk.accounts) {
     await keyward(
       [
@@ -66,12 +77,12 @@ The simulator keeps running. In another terminal, from this repository:
 
   export KEYWARD_HOME=${home} KEYWARD_PASSPHRASE=${PASSPHRASE}
   npx keyward keys --risky
-  npx keyward revoke --label 'mm-*' --yes          # OKX sub-account keys, by API
+  npx keyward revoke --label 'mm-*' --yes          # market-making sub-account keys, by API
   npx keyward revoke --exchange bitfinex --label '*-bfx' --yes   # guided: revoke on ${sim.bitfinex}/api, Keyward proves it
                                                   # (the tracked keys; Keyward keeps its own access)
   npx keyward audit && npx keyward audit verify
 
-Simulated exchange pages: ${sim.okx}/account/my-api and ${sim.bitfinex}/api; state: ${sim.control}/state
+Simulated exchange pages: ${pages}; state: ${sim.control}/state
 Press Ctrl-C to stop (the throwaway home is deleted).`);
 } catch (error) {
   process.stderr.write(`demo failed: ${(error as Error).message}\n`);

@@ -41,6 +41,12 @@ const REGION_EXAMPLE = REGIONAL.flatMap((p) => {
   const other = Object.keys(p.regions?.hosts ?? {}).find((r) => r !== p.regions?.default);
   return other ? [`keyward account add ${p.id} desk-alpha --region ${other}`] : [];
 });
+/** The exchanges with a region named `testnet`, which `--testnet` stands for. */
+const TESTNET = REGIONAL.filter((p) => Object.hasOwn(p.regions?.hosts ?? {}, "testnet"));
+/** What each exchange asks of the key Keyward manages its accounts with (profiles' `accountKeyAdvice`). */
+const ACCOUNT_KEY_ADVICE = EXCHANGE_PROFILES.flatMap((p) =>
+  p.accountKeyAdvice ? [wrap(`${p.accountKeyAdvice}.`, 104, "")] : [],
+);
 const credentialsJson = (p: ExchangeProfile) => `{${p.credentials.map((f) => `"${f.name}":"…"`).join(",")}}`;
 
 /** Phrases like "<Name> sub-account keys" or "<Name> keys": the kinds of key whose `action` is done that way. */
@@ -136,6 +142,12 @@ Examples:
         ).join("; "),
       ).choices(REGION_CHOICES),
     )
+    .addOption(
+      new Option(
+        "--testnet",
+        `the exchange's testnet, same as --region testnet (${TESTNET.length ? `${orList(TESTNET.map((p) => p.name))} only` : "no exchange has one"})`,
+      ).conflicts(["endpoint", "region"]),
+    )
     .option(
       "--credentials-stdin",
       "read {apiKey, secret, passphrase?} as JSON from stdin instead of prompting",
@@ -144,8 +156,11 @@ Examples:
     .addHelpText(
       "after",
       `
+Which key to add: one that cannot withdraw, bound to the IP addresses Keyward runs from; account add
+probes it first and warns when it can withdraw, is not IP-bound, or cannot manage the account's keys.
+${ACCOUNT_KEY_ADVICE.map((l) => `${l}\n`).join("")}
 Examples:
-${REGION_EXAMPLE.map((l) => `  ${l}\n`).join("")}  echo '${credentialsJson(PLAIN)}' | keyward account add ${PLAIN.id} ops --credentials-stdin`,
+${REGION_EXAMPLE.map((l) => `  ${l}\n`).join("")}${TESTNET.map((p) => `  keyward account add ${p.id} desk-test --testnet\n`).join("")}  echo '${credentialsJson(PLAIN)}' | keyward account add ${PLAIN.id} ops --credentials-stdin`,
     )
     .action(run(async () => (await import("./commands/account.js")).accountAdd));
   account

@@ -55,8 +55,8 @@ async function verify(home: Home): Promise<{ text: string; json: Verify; code: n
   return { text: text.stdout, json: parseJson<Verify>(json), code: text.code };
 }
 
-/** The template home's log: audit.keyed (by init), account.added ×2, key.tracked. */
-const ENTRIES = 4;
+/** The template home's log: audit.keyed (by init), account.added ×3 (OKX, Bitfinex, Bybit), key.tracked. */
+const ENTRIES = 5;
 
 /** For tests that run many keyward commands one after another: ~10 s each on a loaded 2-core machine. */
 const COMMANDS_BUDGET = 120_000;
@@ -297,7 +297,7 @@ describe("audit head and --expect-head", () => {
       reason: "rolled back",
     });
     const text = await home.run(["audit", "verify", "--expect-head", later]);
-    expect(text.stdout).toMatch(/BROKEN at entry 5: rolled back/);
+    expect(text.stdout).toMatch(new RegExp(`BROKEN at entry ${ENTRIES + 1}: rolled back`));
 
     // A head from another history (same seq, other hash).
     const other = `${ENTRIES}:${"ab".repeat(32)}`;
@@ -319,6 +319,7 @@ describe("audit head and --expect-head", () => {
     expect(list.code, show(list)).toBe(0);
     expect(parseJson<{ action: string }[]>(list).map((e) => e.action)).toEqual([
       "audit.keyed",
+      "account.added",
       "account.added",
       "account.added",
       "key.tracked",

@@ -213,13 +213,21 @@ export function parseJson<T = unknown>(r: RunResult): T {
 /** The desk's keys (see DESK_KEYS for who is who). */
 export const KEYS = DESK_KEYS;
 
-/** Keyward's names for the two accounts and the tracked key. */
+/** Keyward's names for the three accounts and the tracked key. */
 export const OKX_ACCOUNT = DESK_ACCOUNTS.okx;
 export const BFX_ACCOUNT = DESK_ACCOUNTS.bitfinex;
+export const BYBIT_ACCOUNT = DESK_ACCOUNTS.bybit;
 export const TRACKED_LABEL = DESK_TRACKED_LABEL;
 
 /** The OKX sub-account keys (revocable by API) and the keys only a person can revoke. */
 export const OKX_SUB_KEYS = [KEYS.bot1, KEYS.bot2, KEYS.bot3, KEYS.opsReader];
+/** The Bybit sub-account keys (revocable by API). */
+export const BYBIT_SUB_KEYS = [KEYS.bybitScalp1, KEYS.bybitScalp2, KEYS.bybitReader];
+/**
+ * What `revoke --all` revokes by API: the OKX and Bybit sub-account keys, and the Bybit master key Keyward
+ * manages its account with (Bybit lets a key delete itself; the plan puts it last in its account).
+ */
+export const API_KEYS = [...OKX_SUB_KEYS, ...BYBIT_SUB_KEYS, KEYS.bybitMaster];
 export const MANUAL_KEYS = [
   { exchange: "okx" as const, apiKey: KEYS.okxMaster.apiKey },
   { exchange: "bitfinex" as const, apiKey: KEYS.bfxAccount.apiKey },
@@ -262,6 +270,9 @@ export class Sim extends SimulatorClient {
   }
   get bitfinex(): string {
     return this.running.bitfinex;
+  }
+  get bybit(): string {
+    return this.running.bybit;
   }
 
   close(): Promise<void> {

@@ -1,10 +1,11 @@
 /**
- * `keys`: the live inventory of both accounts, its filters (--exchange, --account, --label GLOB, --risky,
+ * `keys`: the live inventory of every account (OKX, Bitfinex, Bybit), its filters (--exchange, --account, --label GLOB, --risky,
  * combined with AND) and its JSON shape, checked against the simulator's /state.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import {
   BFX_ACCOUNT,
+  BYBIT_ACCOUNT,
   desk,
   KEYS,
   OKX_ACCOUNT,
@@ -51,10 +52,14 @@ const KNOWN_TO_KEYWARD = [
   KEYS.opsReader,
   KEYS.bfxAccount,
   KEYS.bfxMm,
+  KEYS.bybitMaster,
+  KEYS.bybitScalp1,
+  KEYS.bybitScalp2,
+  KEYS.bybitReader,
 ].map((k) => k.apiKey);
 
 describe.concurrent("keys", () => {
-  it("--json lists every key of both accounts, with the documented fields", async ({ onTestFinished }) => {
+  it("--json lists every key of every account, with the documented fields", async ({ onTestFinished }) => {
     const { sim, home } = await desk({ onTestFinished });
     const inv = inventory(await home.run(["keys", "--json"]));
 
@@ -71,6 +76,12 @@ describe.concurrent("keys", () => {
         keys: 2,
         unlisted: expect.stringMatching(/^Bitfinex has no API that lists keys/),
       },
+      {
+        account: BYBIT_ACCOUNT,
+        exchange: "bybit",
+        keys: 4,
+        unlisted: expect.stringMatching(/master account's other API keys .* not visible by API: track them/),
+      },
     ]);
     expect(inv.keys.map((k) => k.apiKey).sort()).toEqual([...KNOWN_TO_KEYWARD].sort());
     // Every key Keyward lists is active on the exchange.
@@ -81,7 +92,7 @@ describe.concurrent("keys", () => {
       expect(k).toEqual(
         expect.objectContaining({
           id: expect.stringMatching(new RegExp(`^${k.exchange}:${k.account}:`)),
-          exchange: expect.stringMatching(/^(okx|bitfinex)$/),
+          exchange: expect.stringMatching(/^(okx|bitfinex|bybit)$/),
           account: expect.any(String),
           apiKey: expect.any(String),
           label: expect.any(String),
@@ -185,6 +196,8 @@ describe.concurrent("keys", () => {
       "bot-2": ["no-ip", "okx-idle-expiry"],
       "bot-3": ["old"],
       "bfx-mm": ["withdraw"],
+      "bybit-master": ["transfer"],
+      "scalp-2": ["bybit-expires-soon", "no-ip"],
     });
     expect(labels(inventory(riskyBfx))).toEqual(["bfx-mm"]);
     expect(labels(inventory(riskyBots))).toEqual(["bot-2", "bot-3"]);

@@ -1,14 +1,15 @@
 /**
- * `revoke`: the plan (--dry-run), revoking by label, and `--all` mixing API keys (OKX sub-account keys)
- * with keys only a person can revoke (the OKX master key, the Bitfinex keys). The test plays that person
- * through the simulator's control API while the CLI waits. Every outcome is checked in /state.
+ * `revoke`: the plan (--dry-run), revoking by label, and `--all` mixing API keys (OKX and Bybit
+ * sub-account keys, Bybit's own master key) with keys only a person can revoke (the OKX master key, the
+ * Bitfinex keys). The test plays that person through the simulator's control API while the CLI waits.
+ * Every outcome is checked in /state.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import {
+  API_KEYS,
   desk,
   KEYS,
   MANUAL_KEYS,
-  OKX_SUB_KEYS,
   parseJson,
   removeTempDirs,
   revokedKeys,
@@ -42,7 +43,7 @@ interface Plan {
 }
 
 const sorted = (keys: readonly { apiKey: string }[]) => keys.map((k) => k.apiKey).sort();
-const ALL_KNOWN = [...OKX_SUB_KEYS, ...MANUAL_KEYS];
+const ALL_KNOWN = [...API_KEYS, ...MANUAL_KEYS];
 
 describe.concurrent("revoke", () => {
   it("with nothing selected: exit 2", async ({ onTestFinished }) => {
@@ -74,16 +75,20 @@ describe.concurrent("revoke", () => {
     expect(text.code, show(text)).toBe(0);
     expect(text.stdout).toMatch(/^#\s+HOW\s+EXCHANGE\s+ACCOUNT/m);
     for (const k of ALL_KNOWN) expect(text.stdout).toContain(shortKey(k.apiKey));
-    expect(text.stdout).toMatch(/7 key\(s\): 4 by API, 3 by a person/);
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `${ALL_KNOWN.length} key\\(s\\): ${API_KEYS.length} by API, ${MANUAL_KEYS.length} by a person`,
+      ),
+    );
 
     expect(json.code, show(json)).toBe(0);
     const plan = parseJson<Plan>(json);
-    expect(plan).toMatchObject({ dryRun: true, byApi: 4, byPerson: 3 });
+    expect(plan).toMatchObject({ dryRun: true, byApi: API_KEYS.length, byPerson: MANUAL_KEYS.length });
     expect(plan.keys.map((k) => k.id.split(":").at(-1)).sort()).toEqual(sorted(ALL_KNOWN));
     // The key that can withdraw goes first.
     expect(plan.keys[0]).toMatchObject({ order: 1, label: "bfx-mm", method: "manual" });
     const methods = Object.fromEntries(plan.keys.map((k) => [k.id.split(":").at(-1), k.method]));
-    for (const k of OKX_SUB_KEYS) expect(methods[k.apiKey]).toBe("api");
+    for (const k of API_KEYS) expect(methods[k.apiKey]).toBe("api");
     for (const k of MANUAL_KEYS) expect(methods[k.apiKey]).toBe("manual");
 
     expect(await sim.state()).toEqual(before.state);
@@ -137,16 +142,16 @@ describe.concurrent("revoke", () => {
 
     const report = parseJson<Report>(r);
     expect(report.summary).toMatchObject({
-      total: 7,
-      revoked: 7,
+      total: ALL_KNOWN.length,
+      revoked: ALL_KNOWN.length,
       awaitingManual: 0,
       failed: 0,
-      verified: 7,
+      verified: ALL_KNOWN.length,
       unverified: 0,
     });
     for (const x of report.results) expect(x, x.label).toMatchObject({ outcome: "revoked", verified: true });
     const methods = Object.fromEntries(report.results.map((x) => [x.apiKey, x.method]));
-    for (const k of OKX_SUB_KEYS) expect(methods[k.apiKey]).toBe("api");
+    for (const k of API_KEYS) expect(methods[k.apiKey]).toBe("api");
     for (const k of MANUAL_KEYS) expect(methods[k.apiKey]).toBe("manual");
     expect(r.stderr).toMatch(/proven dead after the manual step: bfx-mm/);
 
@@ -164,9 +169,15 @@ describe.concurrent("revoke", () => {
     const r = await home.run(["revoke", "--all", "--yes", "--no-wait", "--json"]);
     expect(r.code, show(r)).toBe(3);
     const report = parseJson<Report>(r);
-    expect(report.summary).toMatchObject({ total: 7, revoked: 4, awaitingManual: 3, failed: 0, verified: 4 });
+    expect(report.summary).toMatchObject({
+      total: ALL_KNOWN.length,
+      revoked: API_KEYS.length,
+      awaitingManual: MANUAL_KEYS.length,
+      failed: 0,
+      verified: API_KEYS.length,
+    });
     const byKey = new Map(report.results.map((x) => [x.apiKey, x]));
-    for (const k of OKX_SUB_KEYS) {
+    for (const k of API_KEYS) {
       expect(byKey.get(k.apiKey)).toMatchObject({ method: "api", outcome: "revoked", verified: true });
     }
     for (const k of MANUAL_KEYS) {
@@ -174,7 +185,7 @@ describe.concurrent("revoke", () => {
       expect(x).toMatchObject({ method: "manual", outcome: "awaiting-manual", verified: false });
       expect(x?.steps?.steps.length).toBeGreaterThan(0);
     }
-    expect(revokedKeys(await sim.state())).toEqual(sorted(OKX_SUB_KEYS));
+    expect(revokedKeys(await sim.state())).toEqual(sorted(API_KEYS));
   });
 
   it("a delete OKX answers 0 while the key lives on: exit 1, --json and the audit log say it is not proven dead", async ({
@@ -208,12 +219,16 @@ describe.concurrent("revoke", () => {
     const r = await home.run(["revoke", "--all", "--yes", "--manual-timeout", "3s", "--json"]);
     expect(r.code, show(r)).toBe(3);
     const report = parseJson<Report>(r);
-    expect(report.summary).toMatchObject({ revoked: 4, awaitingManual: 3, failed: 0 });
+    expect(report.summary).toMatchObject({
+      revoked: API_KEYS.length,
+      awaitingManual: MANUAL_KEYS.length,
+      failed: 0,
+    });
     for (const k of MANUAL_KEYS) {
       const x = report.results.find((y) => y.apiKey === k.apiKey);
       expect(x).toMatchObject({ outcome: "awaiting-manual", verified: false });
       expect(x?.evidence.at(-1) ?? "").toMatch(/deadline passed.*last probe: alive/);
     }
-    expect(revokedKeys(await sim.state())).toEqual(sorted(OKX_SUB_KEYS));
+    expect(revokedKeys(await sim.state())).toEqual(sorted(API_KEYS));
   });
 });

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BFX_ACCOUNT,
+  BYBIT_ACCOUNT,
   type Client,
   type Desk,
   http,
@@ -114,7 +115,11 @@ describe("inventory", () => {
   it("lists every key of every account, with risks and counts per exchange, risk and method", () => {
     const labels = inventory.keys.map((k) => k.label);
     expect(labels).toEqual(expect.arrayContaining(["bot-1", "bot-2", "bot-3", "ops-reader", "bfx-mm"]));
-    expect(inventory.accounts.map((a) => a.account).sort()).toEqual([BFX_ACCOUNT, OKX_ACCOUNT]);
+    expect(inventory.accounts.map((a) => a.account).sort()).toEqual([
+      BFX_ACCOUNT,
+      BYBIT_ACCOUNT,
+      OKX_ACCOUNT,
+    ]);
     expect(inventory.accounts.every((a) => !a.error)).toBe(true);
     const { counts } = inventory;
     expect(counts.total).toBe(inventory.keys.length);
@@ -194,7 +199,7 @@ describe("accounts", () => {
     const list = (await client.get("/api/accounts")).json<{
       accounts: { name: string; tracked: { label: string; provable: boolean }[] }[];
     }>();
-    expect(list.accounts.map((a) => a.name)).toEqual([OKX_ACCOUNT, BFX_ACCOUNT]);
+    expect(list.accounts.map((a) => a.name)).toEqual([OKX_ACCOUNT, BFX_ACCOUNT, BYBIT_ACCOUNT]);
     expect(list.accounts[1]?.tracked).toEqual([expect.objectContaining({ label: "bfx-mm", provable: true })]);
     const health = (await client.get("/api/accounts/health")).json<{
       accounts: {
@@ -576,7 +581,7 @@ describe("the worst five minutes (issue 10)", () => {
     const okx = after.accounts.find((a) => a.account === OKX_ACCOUNT);
     expect(okx?.error?.message).toBeTruthy();
     expect(okx?.stale?.ageMs).toBeGreaterThanOrEqual(0);
-    const subs = after.keys.filter((k) => k.subAccount !== null);
+    const subs = after.keys.filter((k) => k.account === OKX_ACCOUNT && k.subAccount !== null);
     expect(subs.map((k) => k.label).sort()).toEqual(["bot-1", "bot-2", "bot-3", "ops-reader"]);
     for (const k of subs) expect(k.stale?.fetchedAt, k.label).toBe(okx?.stale?.fetchedAt);
     expect(after.keys.find((k) => k.apiKey === KEYS.okxLegacy.apiKey)).toMatchObject({

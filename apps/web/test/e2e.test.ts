@@ -1,7 +1,7 @@
 /**
  * The browser, end to end: playwright-core drives Debian's Chromium (/usr/bin/chromium, no browser
  * download) against the server started in-process. A person logs in from the printed URL, sees the
- * inventory, revokes two keys (an OKX sub-account key by API; a tracked Bitfinex key whose manual step
+ * inventory (Bybit's keys beside OKX's and Bitfinex's), revokes two keys (an OKX sub-account key by API; a tracked Bitfinex key whose manual step
  * the test performs on the simulator's HTML page), sees both proven dead, and checks the audit log; then
  * rotates an OKX sub-account key from the Rotate page and sees it finish.
  * The suite also saves the README's screenshot of the inventory page (demo scenario) to
@@ -107,6 +107,9 @@ describe.skipIf(!haveChromium)(
       expect(await page.getByTestId("count-exchange-okx").textContent()).toMatch(/\d+\s*okx/);
       expect(await page.getByTestId("count-risk-withdraw").textContent()).toMatch(/1\s*withdraw/);
       await page.locator(".grid-row", { hasText: "bot-2" }).locator(".risk-no-ip").waitFor();
+      // Bybit beside OKX and Bitfinex: its count, and its own risk on the key near its 90-day expiry.
+      expect(await page.getByTestId("count-exchange-bybit").textContent()).toMatch(/4\s*bybit/);
+      await page.locator(".grid-row", { hasText: "scalp-2" }).locator(".risk-bybit-expires-soon").waitFor();
 
       // 3. Select one OKX sub-account key and the tracked Bitfinex key, through search.
       const search = page.getByLabel("Search keys");
@@ -288,8 +291,10 @@ describe.skipIf(!haveChromium)("the README screenshot", () => {
           .getByTestId("shown-count")
           .filter({ hasText: /^\d+ of \d+ keys$/ })
           .waitFor();
-        await page.getByLabel("Select beta-old-bot-bfx").check();
+        // Two keys near the top of the risk-sorted list (rows out of view are not rendered): the
+        // withdraw-capable keys of Bitfinex and Bybit.
         await page.getByLabel("Select alpha-treasury-bfx").check();
+        await page.getByLabel("Select gamma-treasury").check();
         mkdirSync(dirname(SCREENSHOT), { recursive: true });
         await page.screenshot({ path: SCREENSHOT });
         expect(existsSync(SCREENSHOT)).toBe(true);

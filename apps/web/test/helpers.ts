@@ -44,6 +44,7 @@ export const KEYS = DESK_KEYS;
 
 export const OKX_ACCOUNT = DESK_ACCOUNTS.okx;
 export const BFX_ACCOUNT = DESK_ACCOUNTS.bitfinex;
+export const BYBIT_ACCOUNT = DESK_ACCOUNTS.bybit;
 
 /** The desk's Bitfinex user, by the id this suite's tests give it (rotation.test.ts creates keys for it). */
 const BFX_USER_ID = 8000001;
@@ -190,7 +191,7 @@ export interface Desk {
   /** Lines the server printed (the login URL among them). */
   printed: string[];
   state(): Promise<WorldView>;
-  uiRevoke(exchange: "okx" | "bitfinex", apiKey: string): Promise<void>;
+  uiRevoke(exchange: "okx" | "bitfinex" | "bybit", apiKey: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -5,6 +5,7 @@ import {
   addAccount,
   checkAccounts,
   EXCHANGE_IDS,
+  EXCHANGE_PROFILES,
   ExchangeIdSchema,
   exchangeProfile,
   listAccounts,
@@ -15,12 +16,14 @@ import {
 import { withHome } from "../context.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
 import { credentialsFromPrompt, credentialsFromStdin } from "../input.js";
-import { err, out, printJson, table } from "../output.js";
+import { err, orList, out, printJson, table } from "../output.js";
 import type { GlobalOptions } from "../program.js";
 
 interface AddOptions {
   endpoint?: string;
   region?: string;
+  /** `--region testnet`, for an exchange whose profile has a region of that name. */
+  testnet?: boolean;
   credentialsStdin?: boolean;
   json?: boolean;
 }
@@ -43,7 +46,17 @@ export async function accountAdd(
       "Use 1-64 letters, digits, '.', '_' or '-'.",
     );
   }
-  const region = opts.region as NewAccount["region"];
+  const profile = exchangeProfile(exchange.data);
+  if (opts.testnet && !Object.hasOwn(profile.regions?.hosts ?? {}, "testnet")) {
+    const withTestnet = EXCHANGE_PROFILES.filter((p) => Object.hasOwn(p.regions?.hosts ?? {}, "testnet"));
+    throw usageError(
+      `--testnet: ${profile.name} has no testnet`,
+      withTestnet.length
+        ? `Only ${orList(withTestnet.map((p) => `${p.name} (${p.id})`))} has one here; for ${profile.name}, leave --testnet out or use --endpoint.`
+        : "No exchange Keyward supports has one; use --endpoint.",
+    );
+  }
+  const region = (opts.testnet ? "testnet" : opts.region) as NewAccount["region"];
   const probeCheck = AccountSchema.safeParse({
     name,
     exchange: exchange.data,
@@ -63,7 +76,6 @@ export async function accountAdd(
       );
     }
     await home.vault(); // a wrong passphrase fails before anyone types credentials
-    const profile = exchangeProfile(exchange.data);
     const input = opts.credentialsStdin
       ? await credentialsFromStdin(profile)
       : await credentialsFromPrompt(profile);
@@ -77,7 +89,14 @@ export async function accountAdd(
       },
       toCredentials(input),
     );
-    if (opts.json) printJson({ account: account.name, exchange: account.exchange, health });
+    if (opts.json)
+      printJson({
+        account: account.name,
+        exchange: account.exchange,
+        ...(account.region ? { region: account.region } : {}),
+        health,
+        ...(profile.accountKeyAdvice ? { advice: profile.accountKeyAdvice } : {}),
+      });
     else {
       out(`Added ${account.exchange} account "${account.name}".`);
       out(`  key can: ${health.permissions.join(", ") || "nothing reported"}`);
@@ -86,6 +105,7 @@ export async function accountAdd(
       );
       if (health.master !== null) out(`  master-account key: ${health.master ? "yes" : "no"}`);
       for (const w of health.warnings) err(`  warning: ${w}`);
+      if (profile.accountKeyAdvice) out(`  note: ${profile.accountKeyAdvice}.`);
     }
     return EXIT.OK;
   });

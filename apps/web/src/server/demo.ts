@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isKeywardError, KeywardHome, Secret } from "@keyward/core";
-import { loadDemoScenario, startSimulator } from "@keyward/simulator";
+import { exchangeProfile } from "@keyward/core/exchanges";
+import { EXCHANGE_IDS, loadDemoScenario, startSimulator, UI_PATHS } from "@keyward/simulator";
 import { demoSeed, DEMO_PASSPHRASE as PASSPHRASE } from "./demo-seed.js";
 import { setupHome } from "./home-setup.js";
 import { startWebServer, type WebServer } from "./server.js";
@@ -34,12 +35,20 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void stop(0));
   process.on("SIGTERM", () => void stop(0));
   try {
+    // What the demo says about the desk comes from the desk and the registries: every exchange the
+    // simulator has, and only those, without this file naming one.
+    const seed = demoSeed(scenario, sim);
+    const nameOf = (id: string) => exchangeProfile(id).name;
+    const accountsPer = EXCHANGE_IDS.flatMap((id) => {
+      const n = seed.accounts.filter((a) => a.exchange === id).length;
+      return n ? [`${n} ${nameOf(id)} account${n === 1 ? "" : "s"}`] : [];
+    });
+    say(`Keyward demo: a simulated trading desk (${accountsPer.join(", ")}) in the browser.`);
     say(
-      "Keyward demo: a simulated trading desk (two OKX master accounts, two Bitfinex users) in the browser.",
+      `Simulator: ${EXCHANGE_IDS.map((id) => `${nameOf(id)} ${sim[id]}`).join(", ")}, control ${sim.control}`,
     );
-    say(`Simulator: OKX ${sim.okx}, Bitfinex ${sim.bitfinex}, control ${sim.control}`);
     say(`Setting up a throwaway Keyward home in ${dir} (accounts are probed before they are stored)…`);
-    await (await setupHome(dir, demoSeed(scenario, sim))).close();
+    await (await setupHome(dir, seed)).close();
     const home = KeywardHome.open(dir, { passphrase: async () => new Secret(PASSPHRASE), actor: "web:demo" });
     // The server's start-up lines (where it serves, the login URL) would land above the instructions:
     // the demo prints them in its closing block instead. Its log lines (the inventory prefetch, later
@@ -64,9 +73,9 @@ login prints the next one):
 
   ${server.loginUrl()}
 
-Try: select keys with "mm-" in the label and revoke or rotate them (OKX sub-account keys go by API); revoke a
-Bitfinex key and do its manual step on the simulator's page while Keyward waits.
-Simulated exchange pages: ${sim.okx}/account/my-api and ${sim.bitfinex}/api; state: ${sim.control}/state
+Try: select keys with "mm-" in the label and revoke or rotate them (sub-account keys go by API); revoke a
+key whose "Revoke by" says "person" and do its step on the simulator's page while Keyward waits.
+Simulated exchange pages: ${EXCHANGE_IDS.map((id) => `${sim[id]}${UI_PATHS[id]}`).join(", ")}; state: ${sim.control}/state
 
 The same home from the command line, in another terminal of this repository:
 

@@ -85,6 +85,12 @@ export interface ExchangeProfile<Risk extends string = string> {
    * key (null where the exchange has no such distinction) and the warnings that follow.
    */
   accountKey?(probe: AliveProbe): { master: boolean | null; warnings: string[] };
+  /**
+   * Which key to give Keyward for an account, where the exchange constrains it beyond "no withdraw, bound
+   * to Keyward's IP addresses" (e.g. a permission its key management requires): `account add --help` and
+   * every `account add` say it, so a person picks the right key before the probe warns about it.
+   */
+  accountKeyAdvice?: string;
   /** Notes a rotation plan shows for a key, before the shared ones. */
   planNotes?(key: KeyRecord): string[];
   /**

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { ScenarioRules } from "../exchange-module.js";
 import { isIpOrCidr } from "../ip-whitelist.js";
+import { ScenarioDateTime } from "../scenario-kit.js";
 
 /** The permission groups Bybit's key objects carry (https://bybit-exchange.github.io/docs/v5/user/apikey-info). */
 export const BYBIT_PERMISSION_GROUPS = [
@@ -42,12 +43,13 @@ export const BybitKeySchema = z.strictObject({
   readOnly: z.union([z.literal(0), z.literal(1)]),
   ips: BybitIpsSchema.default(["*"]),
   permissions: BybitPermissionsSchema.default({}),
-  createdAt: z.iso.datetime(),
+  /** ISO, or relative to loading (`now-80d`: scenario-kit's ScenarioDateTime). */
+  createdAt: ScenarioDateTime,
   /**
    * When the key stops working. Absent: 90 days after `createdAt` for a key without an IP binding, never
    * for an IP-bound one; set it to model a password change (docs/exchanges/bybit.md#key-expiry).
    */
-  expiredAt: z.iso.datetime().optional(),
+  expiredAt: ScenarioDateTime.optional(),
 });
 
 const uid = z.string().regex(/^\d{1,20}$/, { message: "expected a numeric UID as a string" });

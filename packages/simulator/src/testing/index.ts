@@ -46,12 +46,34 @@ const bfxKey = (n: number, label: string, permissions: [string, 0 | 1, 0 | 1][],
   createdAt: "2026-06-01T09:00:00Z",
 });
 
+const bybitKey = (
+  n: number,
+  note: string,
+  readOnly: 0 | 1,
+  ips: string[],
+  permissions: Record<string, string[]>,
+  ageDays: number,
+) => ({
+  apiKey: `BYDESK${String(n).padStart(2, "0")}c7e2a94f1b`,
+  secret: `CANARY-bybit-secret-${note}-8a2f4c`,
+  note,
+  readOnly,
+  ips,
+  permissions,
+  createdAt: new Date(Date.now() - ageDays * DAY).toISOString(),
+});
+
+const BYBIT_TRADE = { ContractTrade: ["Order", "Position"], Spot: ["SpotTrade"] };
+
 /**
  * OKX: one master account ("desk-okx" in Keyward) whose IP-bound master key Keyward uses, four sub-account
  * keys (bot-1..3 match `bot-*`; bot-2 has no IP binding, bot-3 is old) and a read-only ops key; a second,
  * risky master key (withdraw, no IP) is only used to add an account that must draw warnings.
  * Bitfinex: one user ("desk-bfx"): Keyward's account key (read-only scopes), a tracked market-making key
  * that can withdraw (whitelisted to 127.0.0.1, so it is provable from here), and a key Keyward never sees.
+ * Bybit: one master ("desk-bybit" in Keyward) whose IP-bound master key with Account Transfer (what Bybit
+ * requires to manage keys) Keyward uses, and two sub-accounts: scalp-1 (IP-bound), scalp-2 (no IP
+ * binding, made 80 days ago: Bybit expires it in 10) and a read-only reader.
  */
 export const DESK_KEYS = {
   okxMaster: okxKey(1, "desk-master", "read_only,trade", "127.0.0.1", 20),
@@ -83,12 +105,23 @@ export const DESK_KEYS = {
     ["127.0.0.1"],
   ),
   bfxUntracked: bfxKey(3, "bfx-other", [["orders", 1, 1]], []),
+  bybitMaster: bybitKey(
+    1,
+    "bybit-master",
+    0,
+    ["127.0.0.1"],
+    { ContractTrade: ["Order", "Position"], Wallet: ["AccountTransfer"] },
+    20,
+  ),
+  bybitScalp1: bybitKey(11, "scalp-1", 0, ["10.0.5.1"], BYBIT_TRADE, 10),
+  bybitScalp2: bybitKey(12, "scalp-2", 0, ["*"], BYBIT_TRADE, 80),
+  bybitReader: bybitKey(13, "by-reader", 1, ["10.0.5.9"], { Spot: ["SpotTrade"] }, 10),
 } as const;
 
 export type DeskKey = (typeof DESK_KEYS)[keyof typeof DESK_KEYS];
 
-/** Keyward's names for the desk's two accounts, and the label of the tracked key. */
-export const DESK_ACCOUNTS = { okx: "desk-okx", bitfinex: "desk-bfx" } as const;
+/** Keyward's names for the desk's three accounts, and the label of the tracked key. */
+export const DESK_ACCOUNTS = { okx: "desk-okx", bitfinex: "desk-bfx", bybit: "desk-bybit" } as const;
 export const DESK_TRACKED_LABEL = "bfx-mm";
 
 /** The desk's world, fresh each call (a test may add to it before starting a simulator on it). */
@@ -117,19 +150,36 @@ export function deskScenario() {
         },
       ],
     },
+    bybit: {
+      masters: [
+        {
+          uid: "390000001",
+          username: "desk",
+          keys: [DESK_KEYS.bybitMaster],
+          subMembers: [
+            {
+              uid: "390000101",
+              username: "deskScalp01",
+              keys: [DESK_KEYS.bybitScalp1, DESK_KEYS.bybitScalp2],
+            },
+            { uid: "390000102", username: "deskRead01", keys: [DESK_KEYS.bybitReader] },
+          ],
+        },
+      ],
+    },
   } satisfies ScenarioInput;
 }
 
 /** Every secret in the desk's scenario. */
 export const DESK_CANARIES: string[] = Object.values(DESK_KEYS).flatMap((k) =>
-  "secretKey" in k ? [k.secretKey, k.passphrase] : [k.apiSecret],
+  "secretKey" in k ? [k.secretKey, k.passphrase] : "apiSecret" in k ? [k.apiSecret] : [k.secret],
 );
 
 /** A desk key's credentials as Keyward takes them (`--credentials-stdin`, a home seed). */
 export const deskCredentials = (key: DeskKey) =>
   "secretKey" in key
     ? { apiKey: key.apiKey, secret: key.secretKey, passphrase: key.passphrase }
-    : { apiKey: key.apiKey, secret: key.apiSecret };
+    : { apiKey: key.apiKey, secret: "apiSecret" in key ? key.apiSecret : key.secret };
 
 /** The desk as a Keyward user sets it up against the simulator at `urls`: accounts, then the tracked key. */
 export function deskSeed(urls: Record<ExchangeId, string>): DemoDesk {
@@ -146,6 +196,12 @@ export function deskSeed(urls: Record<ExchangeId, string>): DemoDesk {
         exchange: "bitfinex",
         endpoint: urls.bitfinex,
         credentials: deskCredentials(DESK_KEYS.bfxAccount),
+      },
+      {
+        name: DESK_ACCOUNTS.bybit,
+        exchange: "bybit",
+        endpoint: urls.bybit,
+        credentials: deskCredentials(DESK_KEYS.bybitMaster),
       },
     ],
     tracked: [

@@ -327,7 +327,7 @@ export function JobPanel({
                   {r.subAccount ? ` / ${r.subAccount}` : ""}
                 </td>
                 <td>
-                  {r.label || "—"}
+                  {r.label || "—"}{" "}
                   {r.stale ? (
                     <span className="badge stale" title={`known from the listing of ${r.stale.fetchedAt}`}>
                       stale

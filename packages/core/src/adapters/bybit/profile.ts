@@ -87,7 +87,7 @@ export const bybitProfile: ExchangeProfile<"bybit-expires-soon"> = {
     if (!master) warnings.push("not a master-account key: it cannot list, create or revoke sub-account keys");
     if (master && !probe.permissions.some((p) => p === "transfer" || p === "withdraw")) {
       warnings.push(
-        "Bybit manages keys only for a master key with Account Transfer, Subaccount Transfer or Withdrawal: this key can list keys but not create or revoke them",
+        "Bybit lists sub-accounts and creates or revokes keys only for a master key with Account Transfer, Subaccount Transfer or Withdrawal: with this key Keyward sees no sub-account key and can create or revoke none",
       );
     }
     // The shared warnings already name withdraw and a missing IP binding; Bybit adds the 90-day expiry.
@@ -98,6 +98,8 @@ export const bybitProfile: ExchangeProfile<"bybit-expires-soon"> = {
     }
     return { master, warnings };
   },
+  accountKeyAdvice:
+    "Bybit creates and revokes keys only for a master-account key holding Account Transfer, Subaccount Transfer or Withdrawal: add a read-write master key with a transfer grant (not Withdrawal), bound to Keyward's IP addresses (Bybit expires an unbound key after 90 days)",
   planNotes(key: KeyRecord) {
     const days = daysToExpiry(key);
     return days !== undefined && days < EXPIRY_WARNING_DAYS
