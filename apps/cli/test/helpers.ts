@@ -224,10 +224,10 @@ export const OKX_SUB_KEYS = [KEYS.bot1, KEYS.bot2, KEYS.bot3, KEYS.opsReader];
 /** The Bybit sub-account keys (revocable by API). */
 export const BYBIT_SUB_KEYS = [KEYS.bybitScalp1, KEYS.bybitScalp2, KEYS.bybitReader];
 /**
- * What `revoke --all` revokes by API: the OKX and Bybit sub-account keys, and the Bybit master key Keyward
- * manages its account with (Bybit lets a key delete itself; the plan puts it last in its account).
+ * What `revoke --all` revokes by API: the OKX and Bybit sub-account keys. Not the Bybit master key Keyward
+ * manages its account with: a key revoked by API that ends Keyward's access is held back unless named.
  */
-export const API_KEYS = [...OKX_SUB_KEYS, ...BYBIT_SUB_KEYS, KEYS.bybitMaster];
+export const API_KEYS = [...OKX_SUB_KEYS, ...BYBIT_SUB_KEYS];
 export const MANUAL_KEYS = [
   { exchange: "okx" as const, apiKey: KEYS.okxMaster.apiKey },
   { exchange: "bitfinex" as const, apiKey: KEYS.bfxAccount.apiKey },

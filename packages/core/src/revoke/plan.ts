@@ -60,9 +60,7 @@ export function planRevoke(selected: readonly KeyRecord[], options: PlanOptions 
   const isAccountKey = (k: KeyRecord) => options.accountKeys?.get(k.account) === k.apiKey;
   const named = options.named ?? [];
   const holds = (k: KeyRecord) =>
-    isAccountKey(k) &&
-    k.actions.revoke === "api" &&
-    !named.some((n) => n === k.id || n === k.apiKey);
+    isAccountKey(k) && k.actions.revoke === "api" && !named.some((n) => n === k.id || n === k.apiKey);
   const heldBack = selected.filter(holds).map((key): HeldBackKey => ({ key, reason: heldBackReason(key) }));
   const keys = selected.filter((k) => !holds(k));
   const sorted = [...keys].sort(
