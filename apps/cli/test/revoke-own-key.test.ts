@@ -1,7 +1,8 @@
 /**
  * `revoke` and an account's own key that the exchange revokes by API (a Bybit master key deletes itself):
  * a broad selection leaves it out and says how to include it (text and --json), naming its id plans it
- * last. Its own simulator with a Bybit master, as the shared test desk has none yet; nothing is revoked.
+ * last. Its own one-account simulator (a Bybit master, one sub-account), so `--all` plans exactly those keys;
+ * nothing is revoked.
  */
 import { type RunningSimulator, startSimulator } from "@keyward/simulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,8 +1,8 @@
 /**
  * The revoke plan's answer for an account's own key that the exchange revokes by API (a Bybit master key
  * deletes itself): a broad selection leaves it out and the answer says so (`heldBack`, with the line the
- * page shows); naming its id plans it last. Its own simulator with a Bybit master, as the shared test desk
- * has none yet; nothing is revoked.
+ * page shows); naming its id plans it last. Its own one-account simulator (a Bybit master, one
+ * sub-account), so a broad selection plans exactly those keys; nothing is revoked.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
