@@ -55,7 +55,9 @@ const TRADER = key("BYOWNTRADE03", "trader", {
   permissions: { ContractTrade: ["Order", "Position"], Spot: ["SpotTrade"] },
 });
 const READER = key("BYOWNREAD004", "reader", { readOnly: 1, permissions: { Spot: ["SpotTrade"] } });
-const CANARIES = [ADMIN, SPARE, TRADER, READER].map((k) => k.secret);
+const OTHER_MASTER_UID = "491000002";
+const OTHER = key("BYOWNOTHER05", "other-admin", { permissions: MANAGE });
+const CANARIES = [ADMIN, SPARE, TRADER, READER, OTHER].map((k) => k.secret);
 
 const scenario = () => ({
   bybit: {
@@ -66,6 +68,8 @@ const scenario = () => ({
         keys: [ADMIN, SPARE],
         subMembers: [{ uid: "491000101", username: SUB, keys: [TRADER, READER] }],
       },
+      // Another firm's master (or the person's other login): a key made there is the wrong key.
+      { uid: OTHER_MASTER_UID, username: "other-desk", keys: [OTHER], subMembers: [] },
     ],
   },
 });
@@ -386,6 +390,48 @@ describe("rotating Bybit keys", () => {
     expect(keys.map((k) => k.apiKey)).not.toContain(ADMIN.apiKey);
     expect(dotenvKey(envFile).apiKey).toBe(newApiKey);
     expect(await h.auditLog().verify()).toMatchObject({ ok: true });
+  });
+
+  it("the master's own key, assisted: a key with the right grants made in ANOTHER master account is refused, nothing is delivered or deleted", async () => {
+    const { plan, envFile } = await masterPlan();
+    const from = await control.lastSeq();
+    const refusals: string[] = [];
+    let wrong: { apiKey: string; secret: string } | undefined;
+    const signedInElsewhere = async (request: CreateRequest, attempt: number) => {
+      if (attempt > 1) return undefined;
+      wrong = await control.uiCreate<{ apiKey: string; secret: string }>({
+        exchange: "bybit",
+        uid: OTHER_MASTER_UID,
+        note: request.label,
+        readOnly: 0,
+        ips: ADMIN.ips,
+        permissions: MANAGE,
+      });
+      madeSecrets.push(wrong.secret);
+      return { apiKey: wrong.apiKey, secret: wrong.secret };
+    };
+    const report = keep(
+      await applyPlan(
+        plan,
+        RUN,
+        deps(home, {
+          askCredentials: signedInElsewhere,
+          onEvent: (e) => {
+            if (e.type === "refused") refusals.push(e.reason);
+          },
+        }),
+      ),
+    );
+    expect(report.state).not.toBe("finished");
+    expect(refusals).toEqual([
+      expect.stringMatching(/belongs to another account \(uid 491000002; .*uid 491000001\)/),
+    ]);
+    // Keyward still uses the old key, the bots' file is untouched, and nothing was deleted.
+    expect((await home.accountKeys()).get(ACCOUNT)).toBe(ADMIN.apiKey);
+    expect(dotenvKey(envFile).apiKey).toBe("");
+    const rows = (await control.requests(from)).filter((r) => r.path === "/v5/user/delete-api");
+    expect(rows).toEqual([]);
+    expect(await control.keyStatus(ADMIN.apiKey)).toBe("active");
   });
 
   it("the master's own key, crashed at `revoking` and again after Bybit answered the delete: resume re-sends it with the old key and finishes", async () => {

@@ -29,10 +29,26 @@ const sameSet = (a: readonly string[], b: readonly string[]) => {
   return x.size === y.size && [...x].every((v) => y.has(v));
 };
 
-/** Why an alive key is not the one the plan asks for, or undefined when it is. */
-export function specMismatch(plan: PlanSlot, probe: Alive): string | undefined {
+/**
+ * Why an alive key is not the one the plan asks for, or undefined when it is. First where it sits: a key
+ * with the right grants in another account or sub-account (a person signed in to the wrong one) would be
+ * delivered to the bots, become Keyward's key for this account, and see the old key revoked. The profile's
+ * `accountMeta` names what locates a key; the probe reports it (the conformance suite checks that).
+ */
+export function specMismatch(
+  plan: PlanSlot,
+  probe: Alive & { meta?: Record<string, string> },
+): string | undefined {
   const spec = plan.new;
-  const { comparePermissions } = exchangeProfile(plan.old.exchange);
+  const { comparePermissions, accountMeta } = exchangeProfile(plan.old.exchange);
+  for (const name of accountMeta) {
+    const want = plan.old.meta[name];
+    if (!want) continue;
+    const got = probe.meta?.[name];
+    if (got !== want) {
+      return `it belongs to another account (${name} ${got ?? "not reported"}; the key it replaces is in ${name} ${want}): create it where the old key is`;
+    }
+  }
   if (comparePermissions) {
     const diff = comparePermissions(spec.rawPermissions, probe.rawPermissions);
     if (diff) return `its permissions differ: ${diff}`;
@@ -89,6 +105,7 @@ export async function verifyNewKey(ctx: SlotContext, credentials: Credentials): 
           rawPermissions: listed.rawPermissions,
           ip: listed.ip,
           evidence: "",
+          meta: listed.meta,
         });
         if (wrong)
           throw notAsSpecified(ctx, `the new key ${credentials.apiKey} is not as specified: ${wrong}`);

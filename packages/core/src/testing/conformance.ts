@@ -171,6 +171,13 @@ export function testAdapter(harness: ConformanceHarness): void {
       record(alive);
       expect(alive.status).toBe("alive");
       if (alive.status === "alive") expect(alive.ip === null).toBe(!profile.reportsIpWhitelist);
+      // A live key says where it sits, as listed keys do: a rotation refuses a replacement from elsewhere.
+      const victimRecord = keys.find((k) => k.apiKey === victim.credentials.apiKey);
+      for (const name of profile.accountMeta) {
+        expect(alive.meta?.[name], `a live probe carries accountMeta "${name}"`).toBeTruthy();
+        if (victimRecord?.meta[name] !== undefined)
+          expect(alive.meta?.[name], `the probe's "${name}" is the listing's`).toBe(victimRecord.meta[name]);
+      }
       expect(victim.credentials.passphrase !== undefined).toBe(needsPassphrase(profile));
       if (needsPassphrase(profile)) {
         const { passphrase: _, ...without } = victim.credentials;

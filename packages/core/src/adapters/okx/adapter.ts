@@ -170,7 +170,10 @@ class OkxAdapter implements ExchangeAdapter {
     return okxManualSteps(this.#account, key, action);
   }
 
-  async probe(credentials: Credentials, options: ProbeOptions = {}): Promise<ProbeResult> {
+  async probe(
+    credentials: Credentials,
+    options: ProbeOptions = {},
+  ): Promise<ProbeResult & { meta?: Record<string, string> }> {
     requirePassphrase(credentials, `the key ${shortKey(credentials.apiKey)}`);
     // The UID the key belongs to (KeyRecord.meta, opaque to the engines), so the probe counts against
     // the right rate bucket from its first call.
@@ -199,6 +202,8 @@ class OkxAdapter implements ExchangeAdapter {
       accountId: config.uid,
       masterId: config.mainUid,
       evidence: `OKX account/config answered 0 for ${shortKey(credentials.apiKey)} (UID ${config.uid})`,
+      // Where the key sits, as its listed record says (records.ts): a rotation compares the two.
+      meta: { [UID_META]: config.uid },
     };
   }
 
