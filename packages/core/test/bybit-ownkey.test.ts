@@ -434,6 +434,43 @@ describe("rotating Bybit keys", () => {
     expect(await control.keyStatus(ADMIN.apiKey)).toBe("active");
   });
 
+  it("a plan edited to call a tracked master key Keyward's own (or one made before the account's key changed) is refused before anything happens", async () => {
+    const envFile = join(t.dir, "keyward-spare.env");
+    writeFileSync(envFile, "# spare\n", { mode: 0o600 });
+    const [spare] = await listed(home, [SPARE.apiKey]);
+    const made = keep(await planFor(home, [spare] as KeyRecord[], [`dotenv:${envFile}`], t.dir));
+    expect(made.slots[0]).toMatchObject({ method: "assisted", old: { accountKey: false } });
+    expect(made.slots[0]?.selfRevoke).toBeUndefined();
+    const [slot] = made.slots;
+    if (!slot) throw new Error("no slot");
+    const edited: RotationPlan = {
+      ...made,
+      slots: [{ ...slot, old: { ...slot.old, accountKey: true }, selfRevoke: true }],
+    };
+    const from = await control.lastSeq();
+    const refused = await applyPlan(edited, RUN, deps(home, { askCredentials: person })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(refused).toMatchObject({
+      code: "CONFIG_INVALID",
+      message: expect.stringMatching(/is out of date for/),
+    });
+    // Nothing was sent to Bybit, Keyward still uses ADMIN.
+    expect(await control.requests(from)).toEqual([]);
+    expect((await home.accountKeys()).get(ACCOUNT)).toBe(ADMIN.apiKey);
+
+    // A plan for ADMIN made before the account's key changed is stale the same way.
+    const { plan: stale } = await masterPlan();
+    const vault = await home.vault();
+    vault.set(home.account(ACCOUNT).credentialsRef, creds(SPARE));
+    await vault.save();
+    await expect(applyPlan(stale, RUN, deps(home, { askCredentials: person }))).rejects.toMatchObject({
+      code: "CONFIG_INVALID",
+    });
+    expect(await control.keyStatus(ADMIN.apiKey)).toBe("active");
+  });
+
   it("the master's own key, crashed at `revoking` and again after Bybit answered the delete: resume re-sends it with the old key and finishes", async () => {
     const { plan } = await masterPlan();
     await expect(

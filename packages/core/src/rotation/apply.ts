@@ -2,6 +2,7 @@
  * `rotate apply`: checks a plan against the journal and the home, records the run (every slot at
  * `planned`, with `rotation.requested`: if that cannot be written, nothing happens), then runs it.
  */
+import { exchangeProfile } from "../adapters/registry.js";
 import { KeywardError } from "../errors.js";
 import type { RotationDeps } from "./context.js";
 import { type RotationReport, runRotation } from "./engine.js";
@@ -21,6 +22,7 @@ export async function checkPlan(
     });
   }
   for (const slot of plan.slots) deps.home.account(slot.old.account);
+  await checkOwnKeys(plan, deps.home);
   // The plan file may have been edited since it was made: where its targets lead is checked again.
   await checkPlaces(plan.slots, deps.home.paths.dir);
   await checkTargetOptions(
@@ -36,6 +38,29 @@ export async function checkPlan(
       `${busy.map((b) => b.keyId).join(", ")} ${busy.length === 1 ? "is" : "are"} being rotated by ${[...new Set(busy.map((b) => b.runId))].join(", ")}`,
       { hint: "Finish or abort that rotation first (`keyward rotate status`)." },
     );
+  }
+}
+
+/**
+ * Whether a slot replaces Keyward's own key for its account (and then whether the old key deletes itself)
+ * decides which key Keyward switches to and which key is deleted by API: both are checked against the home
+ * now, not taken from a file someone may have edited, or made before the account's key changed.
+ */
+async function checkOwnKeys(plan: RotationPlan, home: RotationDeps["home"]): Promise<void> {
+  const accountKeys = await home.accountKeys();
+  for (const slot of plan.slots) {
+    const own = accountKeys.get(slot.old.account) === slot.old.apiKey;
+    const selfRevoke =
+      slot.method === "assisted" &&
+      own &&
+      exchangeProfile(slot.old.exchange).keys[slot.old.location]?.revoke === "api";
+    if (slot.old.accountKey !== own || (slot.selfRevoke ?? false) !== selfRevoke) {
+      throw new KeywardError(
+        "CONFIG_INVALID",
+        `plan ${plan.id} is out of date for ${slot.old.id}: it ${slot.old.accountKey ? "is" : "is not"} Keyward's key for account ${slot.old.account} in the plan, but ${own ? "is" : "is not"} now${(slot.selfRevoke ?? false) !== selfRevoke && slot.old.accountKey === own ? " (and how its old key is revoked differs)" : ""}`,
+        { hint: "Make a new plan with `keyward rotate plan`; a plan file is not to be edited by hand." },
+      );
+    }
   }
 }
 

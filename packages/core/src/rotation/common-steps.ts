@@ -5,6 +5,7 @@
  * point at the new key.
  */
 import type { Credentials } from "../domain/credentials.js";
+import { shortKey } from "../domain/schemas.js";
 import { KeywardError } from "../errors.js";
 import { keyRef } from "../home/home.js";
 import type { SlotContext, StepResult } from "./context.js";
@@ -106,6 +107,17 @@ async function switchAccountKey(ctx: SlotContext, creds: Credentials): Promise<v
   const vault = await ctx.deps.home.vault();
   const current = vault.get(account.credentialsRef);
   if (current?.apiKey === creds.apiKey) return;
+  if (current && current.apiKey !== ctx.plan.old.apiKey) {
+    // Keyward manages the account with a third key (another rotation, an edited or stale plan): replacing
+    // it would drop a working key Keyward may hold nowhere else.
+    throw new KeywardError(
+      "ROTATION_CONFLICT",
+      `refusing to switch account ${account.name} to the new key: Keyward manages it with ${shortKey(current.apiKey)}, not with ${ctx.plan.old.id}`,
+      {
+        hint: "The plan is stale or was edited: `keyward rotate abort` this run, then plan again from `keyward keys`.",
+      },
+    );
+  }
   await ctx.store.put({
     ...(current && current.apiKey === ctx.plan.old.apiKey ? { [keyRef(ctx.plan.old.id)]: current } : {}),
     [account.credentialsRef]: creds,
