@@ -3,6 +3,8 @@
  * follows `nextCursor` to the last page for the inventory, for creating a key and for one sub-account's
  * keys, over real HTTP against the simulator, and never uses the capped `query-sub-members`.
  */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { startSimulator } from "@keyward/simulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bybitAdapter } from "../src/adapters/bybit/adapter.js";
@@ -100,5 +102,63 @@ describe("bybit sub-members beyond one page", () => {
     const listed = (await desk.listSubAccountKeys?.(target)) ?? [];
     expect(listed.map((k) => k.apiKey)).toEqual([made?.credentials.apiKey]);
     expect(await control.keyStatus(made?.credentials.apiKey ?? "")).toBe("active");
+  });
+});
+
+describe("a hostile sub-member list", () => {
+  /**
+   * A server (not the simulator: no real exchange answers so) that answers query-api for the master and
+   * then the same sub-member on every page, each time with a new cursor: listing must end with an error.
+   */
+  it("a page that brings nothing new ends the listing with an unexpected-answer error, not an endless loop", async () => {
+    let pages = 0;
+    const server = createServer((req, res) => {
+      const path = new URL(req.url ?? "/", "http://x").pathname;
+      const ok = (result: unknown) =>
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ retCode: 0, retMsg: "OK", result, retExtInfo: {}, time: Date.now() }));
+      if (path === "/v5/user/query-api") {
+        return ok({
+          id: "1",
+          note: "admin",
+          apiKey: ADMIN.apiKey,
+          readOnly: 0,
+          permissions: { Wallet: ["AccountTransfer"] },
+          ips: ["127.0.0.1"],
+          userID: 777,
+          isMaster: true,
+        });
+      }
+      if (path === "/v5/user/submembers") {
+        pages++;
+        return ok({ subMembers: [{ uid: "778", username: "same" }], nextCursor: `c${pages}` });
+      }
+      if (path === "/v5/user/sub-apikeys") return ok({ result: [], nextPageCursor: "" });
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const hostile = bybitAdapter(
+        {
+          account: {
+            name: "hostile",
+            exchange: "bybit",
+            endpoint: `http://127.0.0.1:${port}`,
+            credentialsRef: "vault:hostile",
+          },
+          credentials: { apiKey: ADMIN.apiKey, secret: new Secret(ADMIN.secret) },
+        },
+        { retry: { retries: 0 } },
+      );
+      await expect(hostile.listKeys()).rejects.toMatchObject({
+        code: "EXCHANGE_UNAVAILABLE",
+        message: expect.stringMatching(/paging did not advance/),
+      });
+      expect(pages).toBe(2);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

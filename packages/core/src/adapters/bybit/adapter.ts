@@ -58,6 +58,11 @@ const PAGE = 20;
 
 /** page-subuid's page size maximum. */
 const MEMBERS_PAGE = 100;
+/**
+ * More pages than a real answer needs: 100,000 sub-members (ten times the most query-sub-members answers,
+ * docs/exchanges/bybit.md#list-sub-members), or 20,000 keys of one sub-member.
+ */
+const MAX_PAGES = 1_000;
 
 /** Bybit's grants for the permissions Keyward creates by API (https://bybit-exchange.github.io/docs/v5/user/create-subuid-apikey). */
 const TRADE_GRANTS: Readonly<Record<string, string[]>> = {
@@ -423,8 +428,10 @@ class BybitAdapter implements ExchangeAdapter {
   }
 
   /**
-   * Follows Bybit's opaque cursors until an empty one or an empty page; a cursor seen twice would loop
-   * forever, so it is an unexpected answer. Items are deduplicated (a row may move between pages).
+   * Follows Bybit's opaque cursors until an empty one or an empty page. Items are deduplicated (a row may
+   * move between pages). A hostile or broken answer must not page forever (listing, and so every revoke
+   * of the account, would never end): a cursor seen twice, a page that brings nothing new, or more pages
+   * than Bybit can have (MAX_PAGES) is an unexpected answer.
    */
   async #allPages<T>(
     what: string,
@@ -435,11 +442,13 @@ class BybitAdapter implements ExchangeAdapter {
     const all = new Map<string, T>();
     const cursors = new Set<string>();
     let cursor = "";
-    for (;;) {
+    for (let pages = 1; ; pages++) {
       const page = await fetchPage(what, paramsFor(cursor));
+      const before = all.size;
       for (const item of page.items) if (!all.has(idOf(item))) all.set(idOf(item), item);
       if (!page.next || page.items.length === 0) break;
-      if (cursors.has(page.next)) throw this.#unexpected(`${what} (paging did not advance)`);
+      if (cursors.has(page.next) || all.size === before || pages >= MAX_PAGES)
+        throw this.#unexpected(`${what} (paging did not advance)`);
       cursors.add(page.next);
       cursor = page.next;
     }
