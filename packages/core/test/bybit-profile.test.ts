@@ -6,7 +6,14 @@
  * bybit.conformance.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { AccountSchema, accountHealth, type KeyRecord, planRevoke, risksOf } from "../src/index.js";
+import {
+  AccountSchema,
+  accountHealth,
+  exchangeProfile,
+  type KeyRecord,
+  planRevoke,
+  risksOf,
+} from "../src/index.js";
 
 const DAY = 86_400_000;
 
@@ -73,6 +80,26 @@ describe("Bybit profile, read by core", () => {
       masterId: "900",
     });
     expect(unbound.warnings.join("\n")).toMatch(/90 days/);
+    // A read-only master holding a transfer grant still cannot manage keys: the warning says what to change.
+    const readOnly = accountHealth("bybit", {
+      ...alive,
+      permissions: ["read"],
+      rawPermissions: "ro|Wallet:AccountTransfer",
+      accountId: "900",
+      masterId: "900",
+    });
+    expect(readOnly.warnings.join("\n")).toMatch(/the key is Read-Only: .*edit it to Read-Write/);
+  });
+
+  it("the create steps name the exact grants to tick, as Bybit's form does, not the normalised permissions", () => {
+    const profile = exchangeProfile("bybit");
+    expect(
+      profile.describePermissions(
+        ["read", "trade", "transfer"],
+        "rw|ContractTrade:Order,Position;Wallet:AccountTransfer",
+      ),
+    ).toBe("Read-Write; Contract: Order, Position; Wallet: Account Transfer");
+    expect(profile.describePermissions(["read"], "ro|Spot:SpotTrade")).toBe("Read-Only; Spot: Spot Trade");
   });
 
   it("revoke plan: the account's own master key by API, last in its account; a tracked master key by hand", () => {

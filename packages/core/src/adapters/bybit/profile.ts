@@ -4,6 +4,7 @@
  */
 import type { KeyRecord, Permission, RawPermissions } from "../../domain/schemas.js";
 import type { AliveProbe, ExchangeProfile } from "../profile.js";
+import { parseRaw } from "./permissions.js";
 
 /** Key meta (set by the adapter's records): when Bybit says the key stops working, as an ISO date-time. */
 export const EXPIRES_META = "expiredAt";
@@ -37,14 +38,26 @@ export const BYBIT_REGIONS = {
   },
 } as const satisfies NonNullable<ExchangeProfile["regions"]>;
 
-/** How Bybit's create form groups the normalised permissions. */
-const FORM_NAMES: Readonly<Partial<Record<Permission, string>>> = {
-  read: "Read-Only",
-  trade: "Read-Write with the trading groups (Contract, Spot, Options, Derivatives, Exchange)",
-  withdraw: "Wallet → Withdrawal",
-  transfer: "Wallet → Account Transfer / Subaccount Transfer",
-  funding: "Earn",
-};
+/** Bybit's create form names some permission groups differently from its API. */
+const GROUP_NAMES: Readonly<Record<string, string>> = { ContractTrade: "Contract", Earn: "Earn" };
+
+/** "SubMemberTransferList" → "Sub Member Transfer List": the form spells grants as words. */
+const words = (grant: string): string => grant.replace(/([a-z])([A-Z])/g, "$1 $2");
+
+/**
+ * The exact grants as the create form shows them, e.g. "Read-Write; Contract: Order, Position; Wallet:
+ * Account Transfer": a person must tick exactly these (the rotation compares the raw grants), so the
+ * normalised permissions ("trade") would send them to the wrong boxes.
+ */
+function describeGrants(raw: RawPermissions): string | undefined {
+  if (typeof raw !== "string") return undefined;
+  const parsed = parseRaw(raw);
+  if (!parsed) return undefined;
+  const groups = Object.entries(parsed.permissions).map(
+    ([group, grants]) => `${GROUP_NAMES[group] ?? group}: ${grants.map(words).join(", ")}`,
+  );
+  return [parsed.readOnly ? "Read-Only" : "Read-Write", ...groups].join("; ");
+}
 
 export const bybitProfile: ExchangeProfile<"bybit-expires-soon"> = {
   id: "bybit",
@@ -85,7 +98,13 @@ export const bybitProfile: ExchangeProfile<"bybit-expires-soon"> = {
     const master = probe.accountId !== undefined && probe.accountId === probe.masterId;
     const warnings: string[] = [];
     if (!master) warnings.push("not a master-account key: it cannot list, create or revoke sub-account keys");
-    if (master && !probe.permissions.some((p) => p === "transfer" || p === "withdraw")) {
+    const grants = typeof probe.rawPermissions === "string" ? parseRaw(probe.rawPermissions) : undefined;
+    if (master && grants?.readOnly) {
+      // Normalised, a read-only key is only "read", whatever its Wallet grants: say what to change.
+      warnings.push(
+        "the key is Read-Only: Bybit lets only a Read-Write master key (with Account Transfer, Subaccount Transfer or Withdrawal) list sub-accounts and create or revoke keys; edit it to Read-Write on Bybit's API management page, so Keyward sees no sub-account key with it until then",
+      );
+    } else if (master && !probe.permissions.some((p) => p === "transfer" || p === "withdraw")) {
       warnings.push(
         "Bybit lists sub-accounts and creates or revokes keys only for a master key with Account Transfer, Subaccount Transfer or Withdrawal: with this key Keyward sees no sub-account key and can create or revoke none",
       );
@@ -113,6 +132,6 @@ export const bybitProfile: ExchangeProfile<"bybit-expires-soon"> = {
       ? undefined
       : `grants are ${String(got) || "none"}, must be ${String(want) || "none"}`;
   },
-  describePermissions: (permissions: readonly Permission[]) =>
-    permissions.map((p) => FORM_NAMES[p] ?? p).join(", "),
+  describePermissions: (permissions: readonly Permission[], raw: RawPermissions) =>
+    describeGrants(raw) ?? permissions.join(", "),
 };
