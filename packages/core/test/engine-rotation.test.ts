@@ -386,6 +386,8 @@ describe("an assisted rotation (Bitfinex)", () => {
     expect(refusals).toEqual([
       expect.stringMatching(/its permissions differ: wallets is read\+write, must be read/),
     ]);
+    // The refused key is alive and untracked: the person is told to delete it.
+    expect(refusals[0]).toMatch(/exists and works: delete it on the exchange's site/);
     expect(deliveredWhenAsked).toBe(right.apiKey);
     expect(report).toMatchObject({ state: "finished", summary: { finished: 1 } });
     expect(report.slots[0]?.evidence.join("\n")).toMatch(/dead/);

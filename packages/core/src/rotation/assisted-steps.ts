@@ -140,7 +140,12 @@ async function refusal(ctx: SlotContext, credentials: Credentials): Promise<stri
   const adapter = await ctx.adapter();
   const probe = await adapter.probe(credentials, probeOptions(ctx.plan));
   if (probe.status !== "alive") return `a probe with them did not show a live key (${describeProbe(probe)})`;
-  return specMismatch(ctx.plan, probe);
+  const wrong = specMismatch(ctx.plan, probe);
+  // The refused key exists and works, and Keyward neither uses nor tracks it: left alone, it would be a
+  // live key nobody knows about.
+  return wrong
+    ? `${wrong}. That key (${shortKey(credentials.apiKey)}) exists and works: delete it on the exchange's site, then create one as asked`
+    : undefined;
 }
 
 /** After the grace period: the revoke steps for the person (and a baseline probe if none was made). */
