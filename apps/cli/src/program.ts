@@ -261,7 +261,8 @@ Examples:
 Keys that can withdraw go first; the key Keyward itself uses for an account goes after every other key of
 that account, and the plan warns that Keyward loses access to it. Where the exchange revokes that key by
 API (it deletes itself), it is revoked only when named by its id or API key: --all, --account, --exchange,
---label and --risky leave it out, and the plan says so (JSON: "heldBack"). Without --yes, keyward asks you to type
+--label and --risky leave it out, and the plan says so (JSON: "heldBack"). Ids with those options narrow the
+selection rather than add to it: revoke it afterwards with \`keyward revoke <id>\`. Without --yes, keyward asks you to type
 the number of keys; without a terminal and without --yes it refuses. Manual keys get a numbered checklist
 in the plan's order; keyward then probes them until they are dead or the timeout passes, then names the
 command that waits for the rest again. Keys of an account that cannot be listed are taken from its last

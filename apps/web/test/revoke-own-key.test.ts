@@ -92,7 +92,7 @@ describe("POST /api/revoke/plan: the account's own key revoked by API", () => {
     const [held] = plan.heldBack;
     expect(held?.key).toMatchObject({ exchange: "bybit", account: "by-desk" });
     expect(held?.key.id).toContain(ADMIN.apiKey);
-    expect(held?.reason).toMatch(/name its id/);
+    expect(held?.reason).toMatch(/revoke it on its own, by its id alone/);
     expect(held?.reason).toContain(held?.key.id);
 
     const named = await client.post("/api/revoke/plan", { ids: [held?.key.id] });

@@ -183,7 +183,7 @@ describe("revoking the account's own key (revoked by API)", () => {
       const [held] = plan.heldBack;
       expect(held?.key.apiKey).toBe(ADMIN.apiKey);
       expect(held?.reason).toContain(held?.key.id);
-      expect(held?.reason).toMatch(/name its id/);
+      expect(held?.reason).toMatch(/revoke it on its own, by its id alone/);
       expect(plan.accounts).toEqual([ACCOUNT]);
     }
     // Named by id (with other keys), or by its API key: planned, after every other key of its account.

@@ -44,7 +44,7 @@ function printWarnings(plan: RevokePlan, print: (text: string) => void): void {
 /** Selected keys the plan leaves out (an account's own key revoked by API, not named), and how to add them. */
 function printHeldBack(plan: RevokePlan, print: (text: string) => void): void {
   for (const { key, reason } of plan.heldBack)
-    print(`\n${field(reason)}\n  To revoke it on its own: keyward revoke ${field(key.id)}`);
+    print(`\n${field(reason)}\n  After this run, on its own: keyward revoke ${field(key.id)}`);
 }
 
 const heldBackJson = (plan: RevokePlan) =>

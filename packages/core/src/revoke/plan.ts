@@ -54,7 +54,7 @@ export interface PlanOptions {
 
 /** The plain line a held-back key is shown with (CLI and web): why, and how to include it. */
 const heldBackReason = (key: KeyRecord): string =>
-  `Not included: ${shortKey(key.apiKey)}, the key Keyward uses for ${key.account}, which the exchange revokes by API; a broad selection never includes it, since once it is gone Keyward can no longer reach ${key.account}. To revoke it too, name its id: ${key.id}`;
+  `Not included: ${shortKey(key.apiKey)}, the key Keyward uses for ${key.account}, which the exchange revokes by API; a broad selection never includes it, since once it is gone Keyward can no longer reach ${key.account}. To revoke it too, revoke it on its own, by its id alone, once this is done (its id: ${key.id}).`;
 
 export function planRevoke(selected: readonly KeyRecord[], options: PlanOptions = {}): RevokePlan {
   const isAccountKey = (k: KeyRecord) => options.accountKeys?.get(k.account) === k.apiKey;
