@@ -89,7 +89,9 @@ function refusal(key: KeyRecord, input: PlanInput): string | undefined {
     const profile = exchangeProfile(key.exchange);
     const extra = key.permissions.filter((p) => !profile.apiGrantable.includes(p));
     if (extra.length > 0) {
-      return `${profile.name} cannot grant ${extra.join(", ")} to a new sub-account key by API`;
+      // Why is the profile's business (an exchange's limit, or Keyward's own rule of creating nothing that
+      // moves money: docs/exchanges/<id>.md); the way forward is the same.
+      return `Keyward cannot grant ${extra.join(", ")} to a new ${profile.name} key by API (it creates only ${profile.apiGrantable.join(", ")} keys there): replace it by hand on the exchange's site (track the new key with \`keyward key track\`, then revoke this one)`;
     }
     return undefined;
   }
