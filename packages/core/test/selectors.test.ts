@@ -8,6 +8,7 @@ import {
   isKeywardError,
   type KeyRecord,
   MAX_LABEL_GLOB_LENGTH,
+  risksOf,
   SelectorSchema,
   selectKeys,
 } from "../src/index.js";
@@ -121,5 +122,20 @@ describe("label globs", () => {
       expect(isKeywardError(error, "CONFIG_INVALID")).toBe(true);
       expect((error as Error).message).toMatch(/^label: .*at most 128/);
     }
+  });
+});
+
+describe("risk flags", () => {
+  it("a dead key flags nothing, though its last facts (withdraw, no IP binding) would, so --risky skips it", () => {
+    const wide = {
+      ...key("sweeper", 1),
+      permissions: ["read", "withdraw"] as KeyRecord["permissions"],
+      ip: [],
+    };
+    expect(risksOf(wide, RISK)).toEqual(expect.arrayContaining(["withdraw", "no-ip"]));
+    const dead = { ...wide, id: "okx:desk:bots01:key-2", apiKey: "key-2", state: "dead" as const };
+    expect(risksOf(dead, RISK)).toEqual([]);
+    const selected = selectKeys([wide, dead], SelectorSchema.parse({ risky: true }), RISK);
+    expect(selected.map((k) => k.apiKey)).toEqual(["key-1"]);
   });
 });

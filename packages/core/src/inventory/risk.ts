@@ -20,6 +20,8 @@ export interface RiskOptions {
 }
 
 export function risksOf(key: KeyRecord, options: RiskOptions): Risk[] {
+  // A dead key can do nothing: its last known (or, from a failed probe, empty) facts flag no risk.
+  if (key.state === "dead") return [];
   const risks: Risk[] = [];
   const now = options.now ?? Date.now();
   if (key.permissions.includes("withdraw")) risks.push("withdraw");
