@@ -30,6 +30,7 @@ interface Row {
   account: string;
   apiKey: string;
   label: string;
+  accountKey?: true;
 }
 interface Inventory {
   keys: Row[];
@@ -130,6 +131,11 @@ async function checkAfterRotation(client: Client, newKey: string): Promise<void>
   expect(account?.stale).toBeUndefined();
   const bybit = inventory.keys.filter((k) => k.account === BYBIT_ACCOUNT).map((k) => k.apiKey);
   expect(bybit).toContain(newKey);
+  // The new key, not the old one, is flagged as the account's own.
+  expect(inventory.keys.filter((k) => k.accountKey).map((k) => k.apiKey)).not.toContain(
+    KEYS.bybitMaster.apiKey,
+  );
+  expect(inventory.keys.find((k) => k.apiKey === newKey)?.accountKey).toBe(true);
   expect(bybit).toEqual(expect.arrayContaining(SUBS));
 
   const answer = await client.post("/api/revoke/plan", { all: true });

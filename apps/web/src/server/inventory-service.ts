@@ -99,10 +99,13 @@ export class InventoryService {
     return this.#inflight;
   }
 
-  view(snapshot: InventorySnapshot): InventoryResponse {
+  async view(snapshot: InventorySnapshot): Promise<InventoryResponse> {
     const { maxKeyAgeDays } = this.home.config.settings;
     const now = Date.now();
-    const keys = snapshot.keys.map((k) => inventoryRow(k, { maxKeyAgeDays, now }));
+    // Each account's own key as the vault holds it now (a rotation may have switched it): the page's bulk
+    // select leaves out the one a revoke plan would hold back, so ticking it stays a deliberate choice.
+    const accountKeys = await this.home.accountKeys();
+    const keys = snapshot.keys.map((k) => inventoryRow(k, { maxKeyAgeDays, now }, accountKeys));
     const byRisk = Object.fromEntries(Object.keys(RISKS).map((r) => [r, 0])) as Record<Risk, number>;
     const byExchange: Record<string, number> = {};
     const byManagement = { api: 0, manual: 0 };

@@ -18,7 +18,7 @@ export function inventoryRoutes({
       .get("/api/inventory", query(z.strictObject({ refresh: BoolParam.optional() })), async (c) => {
         const { refresh } = c.req.valid("query");
         const snapshot = await inventory.get(refresh ?? false);
-        return send(c, inventory.view(snapshot));
+        return send(c, await inventory.view(snapshot));
       })
 
       // From the config and tracked keys only: no exchange is asked, so this answers at once.
