@@ -156,7 +156,15 @@ describe("inventory", () => {
       "risks",
       "stale",
     ];
-    for (const row of inventory.keys) expect(Object.keys(row).sort()).toEqual([...allowed].sort());
+    // Plus `accountKey`, on an account's own key only, and only ever `true` (a flag, no room for a secret).
+    for (const row of inventory.keys) {
+      expect(
+        Object.keys(row)
+          .filter((k) => k !== "accountKey")
+          .sort(),
+      ).toEqual([...allowed].sort());
+      if ("accountKey" in row) expect(row.accountKey).toBe(true);
+    }
   });
 
   it("refresh=1 fetches live; an account that cannot be listed is reported with what to do, the others still show", async () => {

@@ -35,6 +35,7 @@ interface Row {
   location: string;
   management: string;
   risks: string[];
+  accountKey?: true;
 }
 interface Inventory {
   keys: Row[];
@@ -85,6 +86,10 @@ describe("Bybit in the web app", () => {
     expect(master.permissions).toEqual(expect.arrayContaining(["trade", "transfer"]));
     expect(master.risks).toContain("transfer");
     expect(master.ip).toEqual(["127.0.0.1"]);
+    // Flagged as the account's own key (revoked by API): the page's bulk select leaves it out.
+    expect(master.accountKey).toBe(true);
+    for (const k of [KEYS.bybitScalp1, KEYS.bybitScalp2, KEYS.bybitReader])
+      expect(row(k.apiKey).accountKey).toBeUndefined();
     // No IP binding, made 80 days ago: Bybit stops it in 10 days.
     const scalp2 = row(KEYS.bybitScalp2.apiKey);
     expect(scalp2).toMatchObject({ location: "sub-account", subAccount: "deskScalp01", management: "api" });

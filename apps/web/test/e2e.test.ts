@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM, chromiumAvailable, inChromium, launchChromium, serving } from "../perf/chromium.js";
 import { DEMO_PASSPHRASE, demoSeed } from "../src/server/demo-seed.js";
 import { setupHome, startWebServer } from "../src/server/index.js";
-import { CANARIES, type Desk, KEYS, startDesk, statuses, UI_DIR, waitFor } from "./helpers.js";
+import { BYBIT_ACCOUNT, CANARIES, type Desk, KEYS, startDesk, statuses, UI_DIR, waitFor } from "./helpers.js";
 
 const SCREENSHOT = fileURLToPath(new URL("../../../docs/screenshots/inventory.png", import.meta.url));
 const haveChromium = chromiumAvailable();
@@ -229,6 +229,38 @@ describe.skipIf(!haveChromium)(
       } finally {
         await context.close();
         rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("'Select the N shown' leaves out Keyward's own key revoked by API (Bybit's master), says so, and ticking it alone selects it", async () => {
+      const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+      try {
+        const page = await context.newPage();
+        page.setDefaultTimeout(20_000);
+        await page.goto(desk.server.loginUrl());
+        const count = page.getByTestId("shown-count");
+        await count.filter({ hasText: /^\d+ of \d+ keys$/ }).waitFor();
+        await page.getByLabel("Account").selectOption(BYBIT_ACCOUNT);
+        await count.filter({ hasText: /^4 of/ }).waitFor();
+        const note = page.getByTestId("own-keys-note");
+        expect(await note.textContent()).toMatch(
+          /Left out: Keyward’s own key for desk-bybit \(bybit-master\).*Tick it on its own/,
+        );
+        await page.getByRole("button", { name: "Select the 3 shown" }).click();
+        await page.getByText("3 selected").waitFor();
+        expect(await page.getByLabel("Select bybit-master").isChecked()).toBe(false);
+        for (const label of ["scalp-1", "scalp-2", "by-reader"]) {
+          expect(await page.getByLabel(`Select ${label}`).isChecked()).toBe(true);
+        }
+        // Ticked on its own, it is a deliberate choice: selected, and the plan names it (planned last).
+        await page.getByLabel("Select bybit-master").check();
+        await page.getByText("4 selected").waitFor();
+        await page.getByRole("button", { name: "Revoke selected (4)…" }).click();
+        await page.getByRole("button", { name: "Review plan" }).click();
+        expect(await page.getByTestId("plan-summary").textContent()).toMatch(/4 key\(s\): 4 by API/);
+        expect(statuses(await desk.state()).get(KEYS.bybitMaster.apiKey)).toBe("active");
+      } finally {
+        await context.close();
       }
     });
 

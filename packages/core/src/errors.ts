@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   TARGET_NOT_ALLOWED: "a delivery target that runs programs was given where no program may run",
   CLI_ONLY: "a rotation runs programs on this machine: only `keyward rotate` may resume or abort it",
   NOT_WAITING: "no rotation slot is waiting for a new key's credentials now",
+  ACCOUNT_KEY_CHANGED:
+    "the vault holds another own key for an account than a revoke plan or its adapters used",
   INTERNAL: "an internal error",
 } as const;
 

@@ -1,7 +1,8 @@
 /**
  * An account's own key on an exchange that lets a key delete itself (Bybit, over real HTTP against the
  * simulator, with a real home): a revoke plans it only when it is named, and revokes it last in its
- * account even when other keys of the account fail or wait for a person; a rotation replaces a
+ * account even when other keys of the account fail or wait for a person, and is refused when its plan or
+ * adapter knew another own key than the vault now holds (a rotation switched it); a rotation replaces a
  * sub-account key by API (same grants, IPs, read-only flag; the label is the create's idempotency token)
  * and the master key assisted, the OLD key deleting itself by API once Keyward uses the new one, with a
  * crash at the revoke finished by resume and an abort before it putting the old key back.
@@ -255,6 +256,38 @@ describe("revoking the account's own key (revoked by API)", () => {
     ]);
     // The key waiting for a person was probed with its own secret before the own key went.
     expect(requestsOf(rows, SPARE.apiKey).every((r) => r.seq < at)).toBe(true);
+  });
+
+  it("a revoke whose plan or adapter knew another own key than the vault holds now (a rotation switched it) is refused: nothing is revoked", async () => {
+    const [admin, trader] = await listed(home, [ADMIN.apiKey, TRADER.apiKey]);
+    if (!admin || !trader) throw new Error("not listed");
+    const before = await home.accountKeys();
+    const kept = await home.adapterFor(ACCOUNT, options());
+    const named = planRevoke([admin, trader], { accountKeys: before, named: [admin.id] });
+    const broad = planRevoke([trader], { accountKeys: before });
+    // The vault switches the account to another master key, as an assisted rotation does at delivery.
+    const vault = await home.vault();
+    vault.set(home.account(ACCOUNT).credentialsRef, creds(SPARE));
+    await vault.save();
+    const manual = { wait: false, timeoutMs: 0, pollMs: 50 };
+    // The plan calls the old key the account's own, which it is no longer.
+    await expect(
+      startRevoke(home, named, { adapterFor: home.liveAdapterSource(options()), manual }),
+    ).rejects.toMatchObject({
+      code: "ACCOUNT_KEY_CHANGED",
+      hint: expect.stringMatching(/Review the revoke plan/),
+    });
+    // The plan is right, but the adapter was built with the old key before the switch.
+    await expect(startRevoke(home, broad, { adapterFor: async () => kept, manual })).rejects.toMatchObject({
+      code: "ACCOUNT_KEY_CHANGED",
+    });
+    expect(await control.keyStatus(TRADER.apiKey)).toBe("active");
+    expect(await control.keyStatus(ADMIN.apiKey)).toBe("active");
+    // An adapter built from the vault as it is now runs it.
+    const session = await startRevoke(home, broad, { adapterFor: home.liveAdapterSource(options()), manual });
+    expect((await session.finished()).results).toEqual([
+      expect.objectContaining({ apiKey: TRADER.apiKey, outcome: "revoked", verified: true }),
+    ]);
   });
 });
 

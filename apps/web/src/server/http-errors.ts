@@ -64,6 +64,7 @@ const STATUS: Partial<Record<ErrorCode, HttpStatus>> = {
   TARGET_NOT_ALLOWED: 400,
   CLI_ONLY: 409,
   NOT_WAITING: 409,
+  ACCOUNT_KEY_CHANGED: 409,
   INTERNAL: 500,
 };
 

@@ -49,22 +49,31 @@ export interface InventoryResponse {
 }
 
 export class InventoryService {
-  #adapters: Map<string, ExchangeAdapter> | undefined;
   #last: InventorySnapshot | undefined;
   #inflight: Promise<InventorySnapshot> | undefined;
+  /**
+   * Adapters keyed by account and the vault's current key for it (core's live source): a rotation of an
+   * account's own key (from this app, or from the CLI in another process) switches the vault to the new
+   * key, and every later listing, probe and revoke must use it, never an adapter kept with the old one.
+   */
+  readonly #source: (account: string) => Promise<ExchangeAdapter>;
 
   constructor(
     private readonly home: KeywardHome,
-    private readonly adapterOptions: AdapterOptions,
-  ) {}
+    adapterOptions: AdapterOptions,
+  ) {
+    this.#source = home.liveAdapterSource(adapterOptions);
+  }
 
-  /** One adapter per account, built once (the rate-limit schedulers are process-wide anyway). */
+  /** The adapter of one account, built with the key the vault holds for it now. */
+  adapterFor(name: string): Promise<ExchangeAdapter> {
+    return this.#source(name);
+  }
+
+  /** Every account's adapter (the rate-limit schedulers are process-wide, so rebuilding one loses nothing). */
   async adapters(): Promise<Map<string, ExchangeAdapter>> {
-    this.#adapters ??= await this.home.adapters(
-      this.home.config.accounts.map((a) => a.name),
-      this.adapterOptions,
-    );
-    return this.#adapters;
+    const names = this.home.config.accounts.map((a) => a.name);
+    return new Map(await Promise.all(names.map(async (n) => [n, await this.#source(n)] as const)));
   }
 
   get last(): InventorySnapshot | undefined {
@@ -90,10 +99,13 @@ export class InventoryService {
     return this.#inflight;
   }
 
-  view(snapshot: InventorySnapshot): InventoryResponse {
+  async view(snapshot: InventorySnapshot): Promise<InventoryResponse> {
     const { maxKeyAgeDays } = this.home.config.settings;
     const now = Date.now();
-    const keys = snapshot.keys.map((k) => inventoryRow(k, { maxKeyAgeDays, now }));
+    // Each account's own key as the vault holds it now (a rotation may have switched it): the page's bulk
+    // select leaves out the one a revoke plan would hold back, so ticking it stays a deliberate choice.
+    const accountKeys = await this.home.accountKeys();
+    const keys = snapshot.keys.map((k) => inventoryRow(k, { maxKeyAgeDays, now }, accountKeys));
     const byRisk = Object.fromEntries(Object.keys(RISKS).map((r) => [r, 0])) as Record<Risk, number>;
     const byExchange: Record<string, number> = {};
     const byManagement = { api: 0, manual: 0 };

@@ -264,11 +264,7 @@ export class RevokeJobs {
     try {
       job = await RevokeJob.start((onEvent) =>
         startRevoke(home, plan, {
-          adapterFor: async (name) => {
-            const adapter = (await inventory.adapters()).get(name);
-            if (!adapter) throw new HttpError(404, "ACCOUNT_NOT_FOUND", `no account ${name}`);
-            return adapter;
-          },
+          adapterFor: (name) => inventory.adapterFor(name),
           manual: { wait: true, ...manual },
           onEvent: (e) => {
             onEvent(e);

@@ -72,6 +72,8 @@ export class KeywardHome {
   /** The vault once open: audit appends are checked against its secrets. */
   #opened: Vault | undefined;
   #state: StateStore | undefined;
+  /** Each adapter `adapterFor` built, and the account key it was built with (see `adapterKey`). */
+  readonly #builtWith = new WeakMap<ExchangeAdapter, string>();
 
   private constructor(dir: string, config: Config, options: HomeOptions) {
     this.paths = homePaths(dir);
@@ -295,7 +297,18 @@ export class KeywardHome {
         ...(creds ? { credentials: creds } : {}),
       };
     });
-    return factory({ account, credentials, tracked }, options);
+    const adapter = factory({ account, credentials, tracked }, options);
+    this.#builtWith.set(adapter, credentials.apiKey);
+    return adapter;
+  }
+
+  /**
+   * The API key an adapter from `adapterFor` reaches its account with (undefined for an adapter built
+   * elsewhere). Adapters do not expose their credentials; a revoke checks this against the vault's
+   * current key, so an adapter kept from before a rotation of the account's own key is never used.
+   */
+  adapterKey(adapter: ExchangeAdapter): string | undefined {
+    return this.#builtWith.get(adapter);
   }
 
   /**

@@ -23,9 +23,19 @@ export interface InventoryRow {
    * (see inventory.ts). null for keys seen live.
    */
   stale: { fetchedAt: string; ageMs: number } | null;
+  /**
+   * The key Keyward itself uses for its account (given `accountKeys`). With `management: "api"` it is a
+   * key a revoke plan holds back unless it is named (revoke/plan.ts): a shell's bulk selection leaves it out.
+   */
+  accountKey?: true;
 }
 
-export function inventoryRow(key: KeyRecord, risk: RiskOptions): InventoryRow {
+/** `accountKeys`: each account's own API key (`home.accountKeys()`), to flag those rows `accountKey`. */
+export function inventoryRow(
+  key: KeyRecord,
+  risk: RiskOptions,
+  accountKeys?: ReadonlyMap<string, string>,
+): InventoryRow {
   return {
     id: key.id,
     exchange: key.exchange,
@@ -44,5 +54,6 @@ export function inventoryRow(key: KeyRecord, risk: RiskOptions): InventoryRow {
     stale: key.stale
       ? { fetchedAt: key.stale.fetchedAt, ageMs: (risk.now ?? Date.now()) - Date.parse(key.stale.fetchedAt) }
       : null,
+    ...(accountKeys?.get(key.account) === key.apiKey ? { accountKey: true as const } : {}),
   };
 }

@@ -71,8 +71,36 @@ export async function startRevoke(
   input: StartRevokeInput,
 ): Promise<RevokeSession> {
   await requireAuditable(home, REVOKE_UNAUDITABLE_HINT);
-  return new RevokeSession(home, plan, input);
+  // The plan and the adapters must agree with the vault on each account's own key: a plan made, or an
+  // adapter built, before a rotation switched that key would not know the old key for the account's own
+  // (it would neither hold it back nor put it last, and revoking it early cuts off every other key of the
+  // account), and an adapter still holding the old key fails once that key deletes itself.
+  const current = await home.accountKeys();
+  for (const item of plan.items) {
+    const own = current.get(item.key.account) === item.key.apiKey;
+    if (own !== (item.accountKey === true)) throw accountKeyChanged(item.key.account, "the plan was made");
+  }
+  const source = input.adapterFor ?? ((name: string) => home.adapterFor(name));
+  const adapters = new Map<string, ExchangeAdapter>();
+  for (const account of plan.accounts) {
+    const adapter = await source(account);
+    const built = home.adapterKey(adapter);
+    if (built !== undefined && built !== current.get(account)) {
+      throw accountKeyChanged(account, "its adapter was built");
+    }
+    adapters.set(account, adapter);
+  }
+  return new RevokeSession(home, plan, input, adapters);
 }
+
+const accountKeyChanged = (account: string, since: string): KeywardError =>
+  new KeywardError(
+    "ACCOUNT_KEY_CHANGED",
+    `the key Keyward uses for ${account} changed (a rotation switched it) since ${since}: nothing was revoked`,
+    {
+      hint: "Review the revoke plan again: the new plan knows the account's current key (held back or revoked last).",
+    },
+  );
 
 export class RevokeSession {
   status: RevokeSessionStatus = "running";
@@ -97,7 +125,10 @@ export class RevokeSession {
     private readonly home: KeywardHome,
     readonly plan: RevokePlan,
     private readonly input: StartRevokeInput,
+    /** The plan's adapters, already checked against the vault (startRevoke); others are built on use. */
+    adapters: ReadonlyMap<string, ExchangeAdapter> = new Map(),
   ) {
+    for (const [account, adapter] of adapters) this.#adapters.set(account, adapter);
     this.#keys = new Map(plan.items.map((i) => [i.key.id, i.key]));
     for (const item of plan.items) {
       this.#pending.add(item.key.id);

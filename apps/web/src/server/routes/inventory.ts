@@ -1,5 +1,5 @@
 /** The keys across every account, the accounts themselves, and their health (live probes). */
-import { checkAccounts, EXCHANGE_IDS, KeywardError, listAccounts, shortKey } from "@keyward/core";
+import { checkAccounts, EXCHANGE_IDS, listAccounts, shortKey } from "@keyward/core";
 import { Hono } from "hono";
 import { z } from "zod";
 import { toHttpError } from "../http-errors.js";
@@ -18,7 +18,7 @@ export function inventoryRoutes({
       .get("/api/inventory", query(z.strictObject({ refresh: BoolParam.optional() })), async (c) => {
         const { refresh } = c.req.valid("query");
         const snapshot = await inventory.get(refresh ?? false);
-        return send(c, inventory.view(snapshot));
+        return send(c, await inventory.view(snapshot));
       })
 
       // From the config and tracked keys only: no exchange is asked, so this answers at once.
@@ -45,11 +45,7 @@ export function inventoryRoutes({
           const { account } = c.req.valid("query");
           const checks = await checkAccounts(home, {
             ...(account ? { account } : {}),
-            adapterFor: async (name) => {
-              const adapter = (await inventory.adapters()).get(name);
-              if (!adapter) throw new KeywardError("ACCOUNT_NOT_FOUND", `no account ${name}`);
-              return adapter;
-            },
+            adapterFor: (name) => inventory.adapterFor(name),
           });
           const results = checks.map(({ account: name, exchange, health, problem }) => {
             if (!problem) return { account: name, exchange, health, error: null };

@@ -53,7 +53,12 @@ export function InventoryPage({ inventory, selected, setSelected, goRevoke, goRo
       }),
     [setSelected],
   );
-  const allShownSelected = shown.length > 0 && shown.every((r) => selected.has(r.id));
+  // Keyward's own key of an account, where the exchange revokes it by API (it deletes itself): a revoke
+  // plan holds it back unless it is named, and a ticked row is named. The bulk select leaves it out, so
+  // only ticking its own checkbox (a deliberate choice) ends Keyward's access to the account.
+  const ownKeys = useMemo(() => shown.filter((r) => r.accountKey && r.management === "api"), [shown]);
+  const bulk = useMemo(() => shown.filter((r) => !(r.accountKey && r.management === "api")), [shown]);
+  const allShownSelected = bulk.length > 0 && bulk.every((r) => selected.has(r.id));
 
   const failed = data?.accounts.filter((a) => a.error) ?? [];
 
@@ -125,17 +130,26 @@ export function InventoryPage({ inventory, selected, setSelected, goRevoke, goRo
               onClick={() =>
                 setSelected((prev) => {
                   const next = new Set(prev);
-                  for (const r of shown) {
+                  for (const r of bulk) {
                     if (allShownSelected) next.delete(r.id);
                     else next.add(r.id);
                   }
                   return next;
                 })
               }
-              disabled={shown.length === 0}
+              disabled={bulk.length === 0}
             >
-              {allShownSelected ? "Unselect" : "Select"} the {shown.length} shown
+              {allShownSelected ? "Unselect" : "Select"} the {bulk.length} shown
             </button>
+            {ownKeys.length > 0 ? (
+              <span className="muted" data-testid="own-keys-note">
+                Left out: Keyward’s own key{ownKeys.length > 1 ? "s" : ""} for{" "}
+                {[...new Set(ownKeys.map((r) => r.account))].join(", ")} (
+                {ownKeys.map((r) => r.label).join(", ")}); revoking {ownKeys.length > 1 ? "one" : "it"} ends
+                Keyward’s access to the account. Tick {ownKeys.length > 1 ? "each" : "it"} on its own to
+                include it.
+              </span>
+            ) : null}
             {selected.size > 0 ? (
               <>
                 <span className="selected-count">{selected.size} selected</span>
