@@ -274,7 +274,11 @@ describe("runRevoke", () => {
       const keys = await listed(home, sim, BFX, [MM.apiKey, OTHER.apiKey]);
       const stop = new AbortController();
       let rounds = 0;
-      const deps = await revokeDeps(keys, { wait: true, timeoutMs: 60_000, pollMs: 1 }, { signal: stop.signal });
+      const deps = await revokeDeps(
+        keys,
+        { wait: true, timeoutMs: 60_000, pollMs: 1 },
+        { signal: stop.signal },
+      );
       const adapter = deps.adapterFor((keys[0] as KeyRecord).account);
       const probe = adapter.probe.bind(adapter);
       adapter.probe = async (...args) => {
