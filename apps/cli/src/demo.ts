@@ -82,7 +82,8 @@ The simulator keeps running. In another terminal, from this repository:
                                                   # (the tracked keys; Keyward keeps its own access)
   npx keyward audit && npx keyward audit verify
 
-Simulated exchange pages: ${pages}; state: ${sim.control}/state
+Simulated exchange pages, where a person creates and revokes keys (an assisted rotation's new key is made
+there, its secret shown once): ${pages}; state: ${sim.control}/state
 Press Ctrl-C to stop (the throwaway home is deleted).`);
 } catch (error) {
   process.stderr.write(`demo failed: ${(error as Error).message}\n`);

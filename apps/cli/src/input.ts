@@ -5,7 +5,6 @@
 import {
   type CredentialsInput,
   CredentialsInputSchema,
-  EXCHANGE_PROFILES,
   type ExchangeProfile,
   needsPassphrase,
 } from "@keyward/core";
@@ -35,11 +34,12 @@ export async function readStdin(): Promise<string> {
 const fieldList = (error: z.ZodError) =>
   error.issues.map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`).join("; ");
 
-/** The names of the exchanges whose keys have a passphrase (their profiles list the field). */
-const withPassphrase = () =>
-  EXCHANGE_PROFILES.filter(needsPassphrase)
-    .map((p) => p.name)
-    .join(", ");
+/**
+ * The JSON a key of this exchange is sent as, e.g. {"apiKey":"…","secret":"…"}: the fields its profile
+ * lists, so a hint never asks for a passphrase the exchange's keys do not have.
+ */
+const credentialsExample = (profile: ExchangeProfile): string =>
+  `{${profile.credentials.map((f) => `"${f.name}":"…"`).join(",")}}`;
 
 /** Credentials as JSON on stdin: the fields the exchange's profile lists, `{"apiKey","secret","passphrase"?}`. */
 export async function credentialsFromStdin(profile: ExchangeProfile): Promise<CredentialsInput> {
@@ -51,14 +51,14 @@ export async function credentialsFromStdin(profile: ExchangeProfile): Promise<Cr
     // Never echo the input: it holds secrets.
     throw usageError(
       "stdin: not valid JSON",
-      'Send one JSON object, e.g. {"apiKey":"…","secret":"…","passphrase":"…"}.',
+      `Send one JSON object, e.g. ${credentialsExample(profile)} for ${profile.name} keys.`,
     );
   }
   const parsed = CredentialsInputSchema.safeParse(json);
   if (!parsed.success)
     throw usageError(
       `stdin: ${fieldList(parsed.error)}`,
-      `Expected {"apiKey","secret"} (${withPassphrase()} also "passphrase").`,
+      `Expected ${credentialsExample(profile)} for ${profile.name} keys.`,
     );
   const wanted = needsPassphrase(profile);
   if (wanted && !parsed.data.passphrase) {
@@ -85,8 +85,8 @@ export async function promptSecret(
   return password({ message: terminalSafe(message), mask: false }, { output: process.stderr });
 }
 
-export async function promptText(message: string): Promise<string> {
-  if (!isInteractive()) throw usageError(`${message}: no terminal to ask on`);
+export async function promptText(message: string, hint?: string): Promise<string> {
+  if (!isInteractive()) throw usageError(`${message}: no terminal to ask on`, hint);
   const { default: input } = await import("@inquirer/input");
   return input({ message: terminalSafe(message) }, { output: process.stderr });
 }
@@ -94,8 +94,12 @@ export async function promptText(message: string): Promise<string> {
 /** Credentials from prompts: the fields the exchange's profile lists, in its order, secrets hidden. */
 export async function credentialsFromPrompt(profile: ExchangeProfile): Promise<CredentialsInput> {
   const input: Record<string, string> = {};
+  // Without a terminal (a script, a pipe) the way in is stdin: say so, with this exchange's fields.
+  const hint = `Send the credentials as JSON with --credentials-stdin, e.g. ${credentialsExample(profile)}.`;
   for (const field of profile.credentials) {
-    const value = field.secret ? await promptSecret(field.prompt) : await promptText(field.prompt);
+    const value = field.secret
+      ? await promptSecret(field.prompt, hint)
+      : await promptText(field.prompt, hint);
     // An empty passphrase is left out (the schema's optional field), as if none had been asked for.
     if (value !== "" || field.name !== "passphrase") input[field.name] = value;
   }

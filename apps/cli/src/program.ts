@@ -49,17 +49,49 @@ const ACCOUNT_KEY_ADVICE = EXCHANGE_PROFILES.flatMap((p) =>
 );
 const credentialsJson = (p: ExchangeProfile) => `{${p.credentials.map((f) => `"${f.name}":"…"`).join(",")}}`;
 
-/** Phrases like "<Name> sub-account keys" or "<Name> keys": the kinds of key whose `action` is done that way. */
-function keysDoneBy(action: "create" | "list", way: string): string[] {
+/** Phrases like "<Name> sub-account keys" or "<Name> keys": the kinds of key created that way. */
+function keysCreatedBy(way: string): string[] {
   return EXCHANGE_PROFILES.flatMap((p) => {
-    const kinds = Object.entries(p.keys).filter(([, facts]) => facts?.[action] === way);
+    const kinds = Object.entries(p.keys).filter(([, facts]) => facts?.create === way);
     if (kinds.length === 0) return [];
-    if (kinds.length === Object.keys(p.keys).length)
-      return [`${action === "list" ? "every " : ""}${p.name} key${action === "list" ? "" : "s"}`];
+    if (kinds.length === Object.keys(p.keys).length) return [`${p.name} keys`];
     const named = kinds.map(([kind]) => kind).filter((k) => k !== "tracked");
     return named.map((kind) => `${p.name} ${kind} keys`);
   });
 }
+
+/**
+ * What `key track` is for, per exchange: every key where the API lists none; otherwise the kinds a listing
+ * misses. An exchange's `tracked` kind beside a `master` kind is the master keys no API lists: Keyward's
+ * own key for the account is known from its probe (OKX) or listed (Bybit), so the rest are "other than
+ * Keyward's own".
+ */
+function trackedKeyKinds(): string[] {
+  const every: string[] = [];
+  const otherMasters: string[] = [];
+  const kinds: string[] = [];
+  for (const p of EXCHANGE_PROFILES) {
+    const tracked = Object.entries(p.keys).filter(([, facts]) => facts?.list === "tracked");
+    if (tracked.length === 0) continue;
+    if (tracked.length === Object.keys(p.keys).length) every.push(`every ${p.name} key`);
+    else if (p.keys.tracked && p.keys.master) otherMasters.push(p.name);
+    else kinds.push(...tracked.map(([kind]) => `${p.name} ${kind} keys`));
+  }
+  const masters = otherMasters.length
+    ? [
+        `${otherMasters.join(" and ").replace(/ and (?=.* and )/g, ", ")} master keys other than Keyward's own`,
+      ]
+    : [];
+  return [...masters, ...kinds, ...every];
+}
+
+/**
+ * The exchanges where a kind of key a person creates is revoked by API: Keyward's own key of that kind
+ * deletes itself by API once its replacement is delivered (rotation/plan.ts `deletesItself`).
+ */
+const SELF_DELETING = EXCHANGE_PROFILES.filter((p) =>
+  Object.values(p.keys).some((facts) => facts?.create === "person" && facts.revoke === "api"),
+).map((p) => p.name);
 
 const EXCHANGE_RISKS = EXCHANGE_PROFILES.flatMap((p) =>
   Object.entries(p.risks).map(([name, rule]) => `${name} (${rule.text})`),
@@ -185,7 +217,7 @@ ${REGION_EXAMPLE.map((l) => `  ${l}\n`).join("")}${TESTNET.map((p) => `  keyward
 
   const key = program
     .command("key")
-    .description(`keys the exchange API cannot list (${keysDoneBy("list", "tracked").join(", ")})`)
+    .description(`keys the exchange API cannot list (${trackedKeyKinds().join(", ")})`)
     .addHelpText(
       "after",
       examples(
@@ -289,8 +321,8 @@ Examples:
       `
 A rotation is planned, reviewed, then applied. Every step is journaled before an exchange or a file is
 touched, so \`keyward rotate resume\` finishes a rotation a crash interrupted, and the old key is never
-revoked before its replacement is verified, delivered and checked. ${orList(keysDoneBy("create", "api")).replace(/ or /, " and ")} rotate by API;
-${orList(keysDoneBy("create", "person")).replace(/ or /, " and ")} are assisted: Keyward says exactly which key to create, checks it, and
+revoked before its replacement is verified, delivered and checked. ${orList(keysCreatedBy("api")).replace(/ or /, " and ")} rotate by API;
+${orList(keysCreatedBy("person")).replace(/ or /, " and ")} are assisted: Keyward says exactly which key to create, checks it, and
 proves the old one dead once a person revoked it; where the exchange lets the key Keyward uses for an
 account delete itself, Keyward deletes that old key by API with its own secret once it uses the new one.
 ${EXIT_CODES_HELP}`,
@@ -335,7 +367,13 @@ ${EXIT_CODES_HELP}`,
 Assisted keys: Keyward prints exactly which key to create, then asks for its credentials (hidden
 prompt), or reads them from stdin with --credentials-stdin: {"apiKey","secret"[,"passphrase"]}, or a list
 of such objects each with "slot": N. Credentials whose probe does not show exactly the old key's
-permissions are refused. After the grace period it guides revoking the old key and probes it until dead.
+permissions are refused. After the grace period it guides revoking the old key and probes it until dead${
+        SELF_DELETING.length
+          ? `;
+where the exchange lets a key delete itself (${orList(SELF_DELETING)}) and the old key is Keyward's own,
+Keyward deletes it by API with that key instead.`
+          : "."
+      }
 The plan decides what runs and where secrets go, so it must be yours: a plan file another user owns or
 may write, or in a folder another user owns or may write without the sticky bit, is refused (exit 2).
 A line per key and step goes to stderr (new key created, verified, delivered, old key revoked, proven

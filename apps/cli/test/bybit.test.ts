@@ -89,7 +89,8 @@ describe("account add bybit", () => {
     );
     expect(text.stderr).not.toMatch(/warning/);
 
-    const json = await home.run(
+    // The same key again, for --json: in another home, as one home refuses a key it already has.
+    const json = await (await initHome()).run(
       ["account", "add", "bybit", "desk-bybit-2", "--endpoint", sim.bybit, "--credentials-stdin", "--json"],
       { input: credentialsJson(KEYS.bybitMaster) },
     );

@@ -35,6 +35,22 @@ describe("help", () => {
     expect(best).toBeLessThan(600);
   });
 
+  it("texts generated from the exchange profiles: which keys need tracking, and which old keys delete themselves", async () => {
+    const flat = (text: string) => text.replace(/\s+/g, " ");
+    const top = await runCli(["--help"]);
+    expect(top.code, show(top)).toBe(0);
+    // OKX and Bybit list no master key but Keyward's own; Bitfinex lists none.
+    expect(flat(top.stdout)).toContain(
+      "keys the exchange API cannot list (OKX and Bybit master keys other than Keyward's own, every Bitfinex key)",
+    );
+    const apply = await runCli(["rotate", "apply", "--help"]);
+    expect(apply.code, show(apply)).toBe(0);
+    // Bybit's master key (create by a person, revoke by API) deletes itself; OKX's and Bitfinex's do not.
+    expect(flat(apply.stdout)).toContain(
+      "where the exchange lets a key delete itself (Bybit) and the old key is Keyward's own, Keyward deletes it by API with that key instead.",
+    );
+  });
+
   it("every command's --help exits 0 and shows an example", async () => {
     const top = await runCli(["--help"]);
     const seen: string[] = [];

@@ -8,8 +8,11 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
+  BYBIT_ACCOUNT,
+  credentialsJson,
   type Desk,
   desk,
+  KEYS,
   type RequestLogEntry,
   type RunResult,
   removeTempDirs,
@@ -224,5 +227,87 @@ describe.concurrent("exit 2, nothing changed", () => {
       expect(track.stdout + track.stderr).not.toContain(secret);
     });
     await noRequests(d.sim);
+  });
+});
+
+describe.concurrent("credential hints follow the exchange's profile", () => {
+  it("a Bybit add with bad stdin JSON is shown Bybit's fields, no passphrase; an OKX add is shown OKX's", async ({
+    onTestFinished,
+  }) => {
+    const d = await desk({ onTestFinished });
+    await changesNothing(d, async () => {
+      const add = (exchange: string, url: string, input: string) =>
+        d.home.run(["account", "add", exchange, "desk-new", "--endpoint", url, "--credentials-stdin"], {
+          input,
+        });
+      const bybitBad = await add("bybit", d.sim.bybit, '{"apiKey":');
+      expectUsageError(bybitBad, /stdin: not valid JSON/);
+      expect(message(bybitBad).lines[1], show(bybitBad)).toContain(
+        '{"apiKey":"…","secret":"…"} for Bybit keys',
+      );
+      expect(bybitBad.stderr).not.toMatch(/passphrase/);
+      const bybitExtra = await add(
+        "bybit",
+        d.sim.bybit,
+        JSON.stringify({ apiKey: "a", secret: "b", note: "c" }),
+      );
+      expectUsageError(bybitExtra, /stdin: .*"note"/);
+      expect(bybitExtra.stderr).not.toMatch(/passphrase/);
+      const okxBad = await add("okx", d.sim.okx, '{"apiKey":');
+      expect(message(okxBad).lines[1], show(okxBad)).toContain(
+        '{"apiKey":"…","secret":"…","passphrase":"…"}',
+      );
+    });
+  });
+
+  it("credentials a Bybit probe refuses: the hint names the API key and secret, no passphrase", async ({
+    onTestFinished,
+  }) => {
+    const d = await desk({ onTestFinished });
+    const before = snapshotHome(d.home);
+    const r = await d.home.run(
+      ["account", "add", "bybit", "desk-new", "--endpoint", d.sim.bybit, "--credentials-stdin"],
+      { input: JSON.stringify({ apiKey: "BYNOSUCHKEY00", secret: "not-a-secret-of-any-key" }) },
+    );
+    expectUsageError(r, /the credentials did not work/);
+    expect(message(r).lines[1], show(r)).toMatch(/Check the API key and API secret, /);
+    expect(r.stderr).not.toMatch(/passphrase/);
+    expect(snapshotHome(d.home)).toEqual(before);
+  });
+
+  it("key track without a terminal says to use --credentials-stdin, with the exchange's fields", async ({
+    onTestFinished,
+  }) => {
+    const d = await desk({ onTestFinished });
+    await changesNothing(d, async () => {
+      const r = await d.home.run(["key", "track", BYBIT_ACCOUNT, "--label", "x"], { input: "" });
+      expectUsageError(r, /API key: no terminal to ask on/);
+      expect(message(r).lines[1], show(r)).toMatch(
+        /hint: Send the credentials as JSON with --credentials-stdin, e\.g\. \{"apiKey":"…","secret":"…"\}/,
+      );
+    });
+  });
+});
+
+describe.concurrent("one API key, one account", () => {
+  it("account add refuses a key already added under another name (exit 2, naming that account), before probing", async ({
+    onTestFinished,
+  }) => {
+    const d = await desk({ onTestFinished });
+    await changesNothing(d, async () => {
+      const seq = (await d.sim.requests()).at(-1)?.seq ?? 0;
+      const r = await d.home.run(
+        ["account", "add", "bybit", "bybit-again", "--endpoint", d.sim.bybit, "--credentials-stdin"],
+        { input: credentialsJson(KEYS.bybitMaster) },
+      );
+      expectUsageError(r, new RegExp(`this API key is already the key of account "${BYBIT_ACCOUNT}"`));
+      expect(message(r).lines[1], show(r)).toContain(`keyward account remove ${BYBIT_ACCOUNT}`);
+      expect((await d.sim.requests()).filter((q) => q.seq > seq)).toEqual([]);
+      const okx = await d.home.run(
+        ["account", "add", "okx", "okx-again", "--endpoint", d.sim.okx, "--credentials-stdin"],
+        { input: credentialsJson(KEYS.okxMaster) },
+      );
+      expectUsageError(okx, /this API key is already the key of account "desk-okx"/);
+    });
   });
 });

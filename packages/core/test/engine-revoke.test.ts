@@ -264,6 +264,40 @@ describe("runRevoke", () => {
     expect(await control.keyStatus(OTHER.apiKey)).toBe("active");
   });
 
+  it("a long wait for a person (many poll rounds under one signal) leaves no abort listener behind: no MaxListenersExceededWarning", async () => {
+    // Each rest between poll rounds listens on the run's signal; a listener left behind per round made Node
+    // warn of a leak after 11 rounds in the web demo's terminal while a revoke waited.
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      const keys = await listed(home, sim, BFX, [MM.apiKey, OTHER.apiKey]);
+      const stop = new AbortController();
+      let rounds = 0;
+      const deps = await revokeDeps(
+        keys,
+        { wait: true, timeoutMs: 60_000, pollMs: 1 },
+        { signal: stop.signal },
+      );
+      const adapter = deps.adapterFor((keys[0] as KeyRecord).account);
+      const probe = adapter.probe.bind(adapter);
+      adapter.probe = async (...args) => {
+        const result = await probe(...args);
+        // Two keys wait, so two probes a round; stop after well over 11 rounds.
+        if (++rounds >= 2 * 15) stop.abort();
+        return result;
+      };
+      const report = keep(await runRevoke(planRevoke(keys), deps));
+      expect(report.summary).toMatchObject({ awaitingManual: 2 });
+      expect(rounds).toBeGreaterThanOrEqual(30);
+      // A warning is emitted on the next tick: give it one.
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("an account Keyward cannot reach fails only its own keys (each audited); the other accounts' keys are revoked", async () => {
     const okx = await listed(home, sim, OKX, [READER.apiKey]);
     const bfx = await listed(home, sim, BFX, [OTHER.apiKey]);

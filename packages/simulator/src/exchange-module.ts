@@ -11,6 +11,7 @@ import type { Faults } from "./faults.js";
 import type { Listening, Reply } from "./http-kit.js";
 import type { SlidingWindowLimiter } from "./rate-limiter.js";
 import type { RequestLog } from "./request-log.js";
+import type { UiSpec } from "./ui-pages.js";
 
 /** What the module gets to start its listeners with. */
 export interface ModuleContext<State, Limits> {
@@ -27,6 +28,11 @@ export interface ModuleContext<State, Limits> {
   port: number;
   /** Clock-skew window for exchanges whose requests carry a timestamp (SimulatorOptions). */
   timestampWindowMs: number;
+  /**
+   * The control API's `POST /ui/create` for this exchange (the body without `exchange`), for the
+   * stand-in page's create form; absent when the module has no `uiCreate`.
+   */
+  createKey?(body: Record<string, unknown>): Reply;
   /** Listens on loopback; the simulator closes every listener made here on stop (or a failed start). */
   listen(handler: (req: IncomingMessage, res: ServerResponse) => void, port: number): Promise<Listening>;
 }
@@ -112,7 +118,7 @@ export interface ExchangeModule<
     create(state: State, body: Record<string, unknown>, now: number): Reply;
   };
   /** The exchange's "API management" stand-in page, served by its own listener at `path`. */
-  ui: { path: string; title: string; rows(state: State, now: number): UiRow[] };
+  ui: UiSpec & { rows(state: State, now: number): UiRow[] };
 
   /** The documented rate limits, and how `rateScale` shrinks them (windows and blocks, counts kept). */
   rateLimits: Limits;

@@ -7,13 +7,13 @@
  */
 import type { ExchangeListenerOptions } from "./exchange-listener.js";
 import type { ModuleContext, UiRevokeResult, UiRow } from "./exchange-module.js";
-import type { RawRequest } from "./http-kit.js";
-import { type UiPage, uiRoute } from "./ui-pages.js";
+import type { RawRequest, Reply } from "./http-kit.js";
+import { type UiPage, type UiSpec, uiRoute } from "./ui-pages.js";
 
 /** What a REST exchange's listener is given: its module's context, the world read per request. */
 export type RestListenerDeps<World, Limits> = Pick<
   ModuleContext<World, Limits>,
-  "clock" | "limiter" | "limits" | "faults" | "log" | "changed"
+  "clock" | "limiter" | "limits" | "faults" | "log" | "changed" | "createKey"
 > & {
   /** The current world (POST /scenario replaces it: read it per request). */
   world(): World;
@@ -29,6 +29,7 @@ export const restListenerDeps = <World, Limits>(
   faults: ctx.faults,
   log: ctx.log,
   changed: ctx.changed,
+  ...(ctx.createKey ? { createKey: ctx.createKey } : {}),
 });
 
 /** A world whose keys an "API management" page lists and revokes. */
@@ -38,10 +39,15 @@ interface UiWorld {
 }
 
 /** The exchange's "API management" stand-in page over its current world. */
-export const uiPageOf = (ui: { path: string; title: string }, world: UiWorld): UiPage => ({
+export const uiPageOf = (
+  ui: UiSpec,
+  world: UiWorld,
+  createKey?: (body: Record<string, unknown>) => Reply,
+): UiPage => ({
   ...ui,
   rows: (now) => world.uiRows(now),
   revoke: (apiKey) => world.uiRevoke(apiKey),
+  ...(createKey ? { createKey } : {}),
 });
 
 /**
@@ -55,7 +61,7 @@ export function restListenerBase<World extends UiWorld, Limits>(
     exchange: string;
     apiKeyHeader: string;
     routes: readonly { method: string; path: string }[];
-    ui: { path: string; title: string };
+    ui: UiSpec;
   },
 ): Pick<
   ExchangeListenerOptions,
@@ -81,18 +87,19 @@ export function restListenerBase<World extends UiWorld, Limits>(
 /** Serves the exchange's stand-in page at the real page's path, outside the API (no faults, not logged). */
 export const uiPassthrough =
   <World extends UiWorld>(
-    deps: Pick<RestListenerDeps<World, unknown>, "world" | "clock" | "changed">,
-    ui: { path: string; title: string },
+    deps: Pick<RestListenerDeps<World, unknown>, "world" | "clock" | "changed" | "createKey">,
+    ui: UiSpec,
   ): NonNullable<ExchangeListenerOptions["passthrough"]> =>
   (raw) =>
     uiRoute(
-      uiPageOf(ui, deps.world()),
+      uiPageOf(ui, deps.world(), deps.createKey),
       raw.method,
       raw.path,
       raw.query,
       raw.body,
       deps.clock.now(),
       deps.changed,
+      raw.headers,
     );
 
 /**

@@ -2,16 +2,17 @@
 
 import { OffsetClock } from "./clock.js";
 import { controlListener } from "./control/server.js";
-import type { ModuleContext } from "./exchange-module.js";
+import type { ExchangeModule, ModuleContext } from "./exchange-module.js";
 import type { ExchangeId, Exchanges } from "./exchanges.js";
 import { FaultSpecSchema } from "./fault-spec.js";
 import { Faults } from "./faults.js";
-import { type Listening, listen } from "./http-kit.js";
+import { type Listening, listen, type Reply } from "./http-kit.js";
 import { loadWorld, saveWorld } from "./persistence.js";
 import { SlidingWindowLimiter } from "./rate-limiter.js";
 import { DEFAULT_RATE_LIMITS, type RateLimits, scaleRateLimits } from "./rate-limits.js";
 import { RequestLog } from "./request-log.js";
 import { parseScenario, type ScenarioInput } from "./scenario.js";
+import { formatZodError } from "./scenario-kit.js";
 import { MODULES, World } from "./world.js";
 
 /** `<id>Port`: each exchange's main listener port. */
@@ -80,6 +81,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   };
   changed();
 
+  /** The control API's `POST /ui/create` for one module, for its stand-in page's create form. */
+  const uiCreator =
+    (creator: NonNullable<ExchangeModule["uiCreate"]>, id: ExchangeId) =>
+    (body: Record<string, unknown>): Reply => {
+      const parsed = creator.body.safeParse({ ...body, exchange: id });
+      if (!parsed.success) return { status: 400, body: { error: formatZodError(parsed.error) } };
+      return creator.create(world.section(id), parsed.data, clock.now());
+    };
+
   const listeners: Listening[] = [];
   const track = async (...args: Parameters<typeof listen>) => {
     const listening = await listen(...args);
@@ -102,6 +112,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         port: (options as Record<string, number | undefined>)[`${id}Port`] ?? 0,
         timestampWindowMs: options.timestampWindowMs ?? 30_000,
         listen: track,
+        ...(module.uiCreate ? { createKey: uiCreator(module.uiCreate, id) } : {}),
       };
       const started = await module.start(ctx);
       urls[id] = started.url;

@@ -75,7 +75,8 @@ login prints the next one):
 
 Try: select keys with "mm-" in the label and revoke or rotate them (sub-account keys go by API); revoke a
 key whose "Revoke by" says "person" and do its step on the simulator's page while Keyward waits.
-Simulated exchange pages: ${EXCHANGE_IDS.map((id) => `${sim[id]}${UI_PATHS[id]}`).join(", ")}; state: ${sim.control}/state
+Simulated exchange pages, where a person creates and revokes keys (an assisted rotation's new key is made
+there, its secret shown once): ${EXCHANGE_IDS.map((id) => `${sim[id]}${UI_PATHS[id]}`).join(", ")}; state: ${sim.control}/state
 
 The same home from the command line, in another terminal of this repository:
 

@@ -6,7 +6,7 @@
 
 import { ALIVE_FROM_HERE_META } from "../adapters/interface.js";
 import type { ExchangeId } from "../adapters/registry.js";
-import { loadAdapterFactory } from "../adapters/registry.js";
+import { exchangeProfile, loadAdapterFactory } from "../adapters/registry.js";
 import type { Credentials } from "../domain/credentials.js";
 import { type Account, AccountSchema, keyId, type ProbeResult } from "../domain/schemas.js";
 import { KeywardError } from "../errors.js";
@@ -22,6 +22,12 @@ export interface NewAccount {
 
 /** Reasons a probe gives when the exchange could not be asked at all (a failure, not bad input). */
 const UNREACHABLE = new Set(["network", "rate-limited", "exchange-error"]);
+
+/** "API key, API secret and API passphrase": what a person types for a key of this exchange. */
+const credentialNames = (exchange: ExchangeId): string => {
+  const names = exchangeProfile(exchange).credentials.map((f) => f.prompt);
+  return names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : names.join("");
+};
 
 /** Probes the credentials, then stores the account; nothing is stored if they do not work. */
 export async function addAccount(
@@ -44,6 +50,15 @@ export async function addAccount(
     });
   }
   const vault = await home.vault();
+  // One key under two names would be listed twice and revoked twice; the exchange knows it as one key.
+  const twin = home.config.accounts.find(
+    (a) => a.exchange === account.exchange && vault.get(a.credentialsRef)?.apiKey === credentials.apiKey,
+  );
+  if (twin) {
+    throw new KeywardError("CONFIG_INVALID", `this API key is already the key of account "${twin.name}"`, {
+      hint: `Nothing was stored. Use the account "${twin.name}", or remove it first: keyward account remove ${twin.name}`,
+    });
+  }
   const adapter = (await loadAdapterFactory(account.exchange))({ account, credentials, tracked: [] });
   const probe = await adapter.probe(credentials);
   const health = accountHealth(account.exchange, probe);
@@ -54,7 +69,8 @@ export async function addAccount(
       unreachable ? "EXCHANGE_UNAVAILABLE" : "CONFIG_INVALID",
       `the credentials did not work (${probe.status}; ${detail})`,
       {
-        hint: "Nothing was stored. Check the API key, secret (and passphrase), the region or endpoint, and the key's IP whitelist.",
+        // The fields this exchange's keys have (its profile's), so no passphrase is named where there is none.
+        hint: `Nothing was stored. Check the ${credentialNames(account.exchange)}, the region or endpoint, and the key's IP whitelist.`,
       },
     );
   }

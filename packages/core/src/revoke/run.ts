@@ -382,12 +382,22 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
   }
 }
 
+/**
+ * Rests between poll rounds, cut short by the run's signal. The abort listener is removed when the rest
+ * ends: one left behind per round piled up on the one signal of a long wait for a person (Node warned of
+ * a leak after 11 rounds).
+ */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
+    if (signal?.aborted) return resolve();
+    const onAbort = () => {
       clearTimeout(timer);
       resolve();
-    });
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { exchangeListener, type HandledReply } from "../exchange-listener.js";
 import { normaliseAddress } from "../ip-whitelist.js";
 import { type RestListenerDeps, uiPassthrough } from "../rest-listener-kit.js";
+import { listOf, textOf, type UiSpec } from "../ui-pages.js";
 import { authenticateBitfinex } from "./auth.js";
 import { BFX, bfxError, bfxOk, bfxRateLimited } from "./errors.js";
 import { type BitfinexFaultSpec, bitfinexSpec } from "./faults.js";
@@ -15,8 +16,41 @@ import {
   fullPermissions,
 } from "./state.js";
 
-/** bitfinex.com's "API Keys" page: every Bitfinex key is revoked there, by a person. */
-export const BITFINEX_UI = { path: "/api", title: "Bitfinex — API Keys (simulator)" } as const;
+/**
+ * bitfinex.com's "API Keys" page: every Bitfinex key is created and revoked there, by a person. The
+ * buttons say what Keyward's Bitfinex steps tell the person to click ("Revoke", "Create New Key").
+ */
+export const BITFINEX_UI: UiSpec = {
+  path: "/api",
+  title: "Bitfinex — API Keys (simulator)",
+  words: { revoke: "Revoke", create: "Create New Key" },
+  create: {
+    fields: [
+      { name: "userId", label: "User ID", kind: "text", help: "The ID in the Account column." },
+      { name: "label", label: "Label", kind: "text" },
+      {
+        name: "permissions",
+        label: "Permissions",
+        kind: "text",
+        help: "As the Permissions column writes them: scope:r (read) or scope:rw, e.g. account:r orders:rw.",
+      },
+      { name: "ip", label: "IP addresses", kind: "text", help: "Comma-separated; empty: any address." },
+    ],
+    body: (f) => ({
+      userId: Number(textOf(f.get("userId")) || Number.NaN),
+      label: textOf(f.get("label")),
+      permissions: listOf(f.get("permissions")).map((item) => {
+        const [scope = "", mode = "r"] = item.split(":");
+        return [scope, 1, mode === "rw" ? 1 : 0];
+      }),
+      ip: listOf(f.get("ip")),
+    }),
+    shown: (a) => [
+      { label: "API key", value: String(a.apiKey) },
+      { label: "API secret", value: String(a.apiSecret) },
+    ],
+  },
+};
 
 export type BitfinexServerDeps = RestListenerDeps<BitfinexWorld, BitfinexRateLimits>;
 

@@ -1,17 +1,65 @@
 /** The Bybit v5 listener: authenticated key management under /v5/user/, and the "API Management" page. */
 import { exchangeListener } from "../exchange-listener.js";
 import { type RestListenerDeps, requestParams, restListenerBase } from "../rest-listener-kit.js";
+import { listOf, textOf, type UiSpec } from "../ui-pages.js";
 import { authenticateBybit } from "./auth.js";
 import { BYBIT_ROUTES } from "./endpoints.js";
 import { bybitError } from "./envelope.js";
 import type { BybitRateLimits } from "./rate-limits.js";
 import { type BybitWorld, canManageKeys } from "./state.js";
 
-/** bybit.com's "API Management" page, where a person creates master keys and revokes any key. */
-export const BYBIT_UI = {
+/**
+ * bybit.com's "API Management" page, where a person creates master keys and revokes any key. The buttons
+ * say what Keyward's Bybit steps tell the person to choose ("Delete", "Create New Key").
+ */
+export const BYBIT_UI: UiSpec = {
   path: "/app/user/api-management",
   title: "Bybit — API Management (simulator)",
-} as const;
+  words: { revoke: "Delete", create: "Create New Key" },
+  create: {
+    fields: [
+      {
+        name: "uid",
+        label: "Account UID",
+        kind: "text",
+        help: "The master's or a sub-account's UID (Account column).",
+      },
+      { name: "note", label: "API key name", kind: "text" },
+      { name: "readOnly", label: "Read-only", kind: "checkbox" },
+      {
+        name: "permissions",
+        label: "Permissions",
+        kind: "text",
+        help: "As the Permissions column writes them, e.g. Spot:SpotTrade Wallet:AccountTransfer.",
+      },
+      {
+        name: "ips",
+        label: "IP addresses",
+        kind: "text",
+        help: "Comma-separated; empty: no IP binding (the key expires after 90 days).",
+      },
+    ],
+    body: (f) => {
+      const permissions: Record<string, string[]> = {};
+      for (const item of listOf(f.get("permissions"))) {
+        const [group = "", permission = ""] = item.split(":");
+        permissions[group] = [...(permissions[group] ?? []), permission];
+      }
+      const ips = listOf(f.get("ips"));
+      return {
+        uid: textOf(f.get("uid")),
+        note: textOf(f.get("note")),
+        readOnly: f.get("readOnly") ? 1 : 0,
+        ips: ips.length ? ips : ["*"],
+        permissions,
+      };
+    },
+    shown: (a) => [
+      { label: "API Key", value: String(a.apiKey) },
+      { label: "API Secret", value: String(a.secret) },
+    ],
+  },
+};
 
 export type BybitServerDeps = RestListenerDeps<BybitWorld, BybitRateLimits>;
 

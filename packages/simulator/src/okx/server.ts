@@ -2,6 +2,7 @@
 import { exchangeListener } from "../exchange-listener.js";
 import { normaliseAddress } from "../ip-whitelist.js";
 import { type RestListenerDeps, requestParams, restListenerBase } from "../rest-listener-kit.js";
+import { listOf, textOf, type UiSpec } from "../ui-pages.js";
 import { authenticateOkx } from "./auth.js";
 import { OKX_ROUTES } from "./endpoints.js";
 import { okxError, okxOk } from "./envelope.js";
@@ -9,8 +10,46 @@ import type { OkxRateLimits } from "./rate-limits.js";
 import type { OkxRegion } from "./scenario.js";
 import type { OkxWorld } from "./state.js";
 
-/** okx.com's "API management" page, where only a person can revoke a master key. */
-export const OKX_UI = { path: "/account/my-api", title: "OKX — API management (simulator)" } as const;
+/**
+ * okx.com's "API management" page, where only a person creates and revokes a master key. The buttons
+ * say what Keyward's OKX steps tell the person to choose ("Delete", "Create API key").
+ */
+export const OKX_UI: UiSpec = {
+  path: "/account/my-api",
+  title: "OKX — API management (simulator)",
+  words: { revoke: "Delete", create: "Create API key" },
+  create: {
+    fields: [
+      { name: "uid", label: "Master account UID", kind: "text", help: "The UID in the Account column." },
+      { name: "label", label: "API key name", kind: "text" },
+      {
+        name: "perm",
+        label: "Permissions",
+        kind: "text",
+        help: "read_only, trade, withdraw, comma-separated (read_only alone: a read-only key).",
+      },
+      { name: "ip", label: "IP addresses", kind: "text", help: "Comma-separated addresses or CIDR ranges." },
+      {
+        name: "passphrase",
+        label: "Passphrase",
+        kind: "password",
+        help: "Chosen now; give it with the key.",
+      },
+    ],
+    body: (f) => ({
+      uid: textOf(f.get("uid")),
+      label: textOf(f.get("label")),
+      perm: listOf(f.get("perm")).join(","),
+      ip: listOf(f.get("ip")).join(","),
+      passphrase: f.get("passphrase") ?? "",
+    }),
+    // Not the passphrase: the person typed it, and OKX does not show it back.
+    shown: (a) => [
+      { label: "API key", value: String(a.apiKey) },
+      { label: "Secret key", value: String(a.secretKey) },
+    ],
+  },
+};
 
 export interface OkxServerDeps extends RestListenerDeps<OkxWorld, OkxRateLimits> {
   region: OkxRegion;
