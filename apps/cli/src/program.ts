@@ -260,7 +260,8 @@ ${REGION_EXAMPLE.map((l) => `  ${l}\n`).join("")}${TESTNET.map((p) => `  keyward
       "after",
       `
 Risk flags: withdraw, transfer, no-ip, old (older than settings.maxKeyAgeDays, default 90),
-${[...EXCHANGE_RISKS, "unverified"].join(", ")}.
+${[...EXCHANGE_RISKS, "unverified"].join(", ")}. A key the exchange will expire shows the time left after
+its flags ("expires 12d"; JSON: "expiresAt", an ISO date-time or null).
 
 An account that cannot be listed (its own key revoked, or its IP binding no longer matching) still shows
 its tracked keys, probed with their own secrets, and its other keys from the last successful listing,

@@ -19,6 +19,8 @@ import {
 
 afterAll(() => removeTempDirs());
 
+const DAY = 86_400_000;
+
 interface Row {
   id: string;
   exchange: string;
@@ -29,6 +31,7 @@ interface Row {
   permissions: string[];
   ip: string[];
   createdAt: string | null;
+  expiresAt: string | null;
   management: "api" | "manual";
   risks: string[];
 }
@@ -129,6 +132,33 @@ describe.concurrent("keys", () => {
       risks: ["withdraw"],
     });
     expect(byKey.get(KEYS.bfxAccount.apiKey)).toMatchObject({ label: "", management: "manual" });
+  });
+
+  it("each key's expiry: expiresAt in --json (null where none), the time left after the flags in the table", async ({
+    onTestFinished,
+  }) => {
+    const { home } = await desk({ onTestFinished });
+    const [json, table] = await Promise.all([home.run(["keys", "--json"]), home.run(["keys"])]);
+    const byLabel = new Map(inventory(json).keys.map((k) => [k.label, k]));
+    // scalp-2 has no IP binding: Bybit expires it 90 days after it was made (80 days ago).
+    const scalp2 = byLabel.get("scalp-2");
+    expect(scalp2?.createdAt).toBeTruthy();
+    expect(scalp2?.expiresAt).toBe(new Date(Date.parse(scalp2?.createdAt ?? "") + 90 * DAY).toISOString());
+    // Bound Bybit keys, and every OKX and Bitfinex key: no expiry.
+    for (const k of inventory(json).keys) {
+      if (k.label !== "scalp-2") expect(k.expiresAt, k.label).toBeNull();
+    }
+
+    expect(table.code, show(table)).toBe(0);
+    const lines = table.stdout.split("\n");
+    const line = (label: string) => lines.find((l) => l.includes(` ${label} `)) ?? "";
+    // Made 80 days ago: 9 whole days and some hours left.
+    expect(line("scalp-2")).toMatch(/\sno-ip,bybit-expires-soon expires 9d$/);
+    expect(line("scalp-1")).not.toMatch(/expire/);
+    expect(line("bot-2")).toMatch(/\sno-ip,okx-idle-expiry$/);
+    // The note is in the last column (RISKS), after the flags: it widens no other column and no other row.
+    const risksAt = lines[0]?.indexOf("RISKS") ?? -1;
+    expect(line("scalp-2").slice(risksAt)).toBe("no-ip,bybit-expires-soon expires 9d");
   });
 
   it("--exchange and --account narrow the inventory (the table form too)", async ({ onTestFinished }) => {

@@ -150,6 +150,7 @@ describe("inventory", () => {
       "permissions",
       "ip",
       "createdAt",
+      "expiresAt",
       "location",
       "management",
       "state",

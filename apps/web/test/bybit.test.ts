@@ -36,6 +36,8 @@ interface Row {
   management: string;
   risks: string[];
   accountKey?: true;
+  createdAt: string | null;
+  expiresAt: string | null;
 }
 interface Inventory {
   keys: Row[];
@@ -97,6 +99,18 @@ describe("Bybit in the web app", () => {
     expect(inventory.counts.byRisk["bybit-expires-soon"]).toBe(1);
     expect(row(KEYS.bybitScalp1.apiKey).risks).toEqual([]);
     expect(row(KEYS.bybitReader.apiKey).permissions).toEqual(["read"]);
+  });
+
+  it("/api/inventory gives each row its expiry: Bybit's date for a key without an IP binding, null otherwise", () => {
+    // scalp-2: no IP binding, made 80 days ago; Bybit expires it 90 days after it was made.
+    const scalp2 = row(KEYS.bybitScalp2.apiKey);
+    expect(scalp2.createdAt).toBeTruthy();
+    expect(scalp2.expiresAt).toBe(
+      new Date(Date.parse(scalp2.createdAt ?? "") + 90 * 86_400_000).toISOString(),
+    );
+    // Bound Bybit keys and every other exchange's keys: none.
+    for (const k of inventory.keys)
+      if (k.apiKey !== KEYS.bybitScalp2.apiKey) expect(k.expiresAt, k.label).toBeNull();
   });
 
   it("revokes Bybit sub-account keys by API, proven dead; the master key is untouched", async () => {

@@ -110,6 +110,11 @@ describe.skipIf(!haveChromium)(
       // Bybit beside OKX and Bitfinex: its count, and its own risk on the key near its 90-day expiry.
       expect(await page.getByTestId("count-exchange-bybit").textContent()).toMatch(/4\s*bybit/);
       await page.locator(".grid-row", { hasText: "scalp-2" }).locator(".risk-bybit-expires-soon").waitFor();
+      // Beside the flag, the time left (made 80 days ago: 9 whole days), the full date in its title.
+      const expiry = page.locator(".grid-row", { hasText: "scalp-2" }).locator(".expiry");
+      expect(await expiry.textContent()).toBe("expires in 9 d");
+      expect(await expiry.getAttribute("title")).toMatch(/^expires \S/);
+      expect(await page.locator(".grid-row", { hasText: "scalp-1" }).locator(".expiry").count()).toBe(0);
 
       // 3. Select one OKX sub-account key and the tracked Bitfinex key, through search.
       const search = page.getByLabel("Search keys");

@@ -547,6 +547,7 @@ describe("manual steps", () => {
         rawPermissions: [],
         ip: [],
         createdAt: null,
+        expiresAt: null,
         location: "tracked",
         actions: { revoke: "manual", create: "manual" },
         probeable: false,

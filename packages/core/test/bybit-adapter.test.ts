@@ -31,10 +31,12 @@ const ADMIN = key("BYADADMIN001", "admin", { permissions: MANAGE });
 const SPARE_ADMIN = key("BYADADMIN002", "spare-admin", { permissions: MANAGE });
 /** A master key no API lists: Keyward knows it only once it is tracked. */
 const OTHER_MASTER = key("BYADOTHER003", "other-master", { ips: ["*"] });
+/** Sooner than the 90 days of an unbound key: as after a password change. */
+const BOT_EXPIRES = new Date(Date.now() + 5 * DAY).toISOString();
 const BOT = key("BYADBOT00004", "bot", {
   ips: ["*"],
   permissions: { Wallet: ["AccountTransfer"], Spot: ["SpotTrade"] },
-  expiredAt: new Date(Date.now() + 5 * DAY).toISOString(),
+  expiredAt: BOT_EXPIRES,
 });
 const SUB_KEY = key("BYADSUB00005", "sub-as-account");
 
@@ -122,6 +124,29 @@ describe("bybit adapter", () => {
     expect(bot && risksOf(bot, { maxKeyAgeDays: 90 })).toEqual(["transfer", "no-ip", "bybit-expires-soon"]);
     // No secret in any record.
     expect(JSON.stringify(keys)).not.toContain("CANARY");
+  });
+
+  it("gives a key without an IP binding its expiry (expiresAt), a bound key none: listed or probed", async () => {
+    const tracked: TrackedKey = {
+      apiKey: OTHER_MASTER.apiKey,
+      label: "other",
+      credentials: creds(OTHER_MASTER),
+    };
+    const keys = await adapter(ADMIN, [tracked]).listKeys();
+    const byKey = new Map(keys.map((k) => [k.apiKey, k]));
+    // sub-apikeys: the scenario's expiry (a password change, say), to the second.
+    expect(byKey.get(BOT.apiKey)?.expiresAt).toBe(BOT_EXPIRES.replace(/\.\d{3}Z$/, ".000Z"));
+    // Bound keys: Bybit gives none.
+    expect(byKey.get(ADMIN.apiKey)?.expiresAt).toBeNull();
+    expect(byKey.get(SUB_KEY.apiKey)?.expiresAt).toBeNull();
+    // A tracked unbound master key, from its own query-api: 90 days after it was made.
+    expect(byKey.get(OTHER_MASTER.apiKey)?.expiresAt).toBe(
+      new Date(Date.parse(created) + 90 * DAY).toISOString().replace(/\.\d{3}Z$/, ".000Z"),
+    );
+    const probe = await adapter().probe(creds(OTHER_MASTER));
+    expect(probe.status === "alive" && probe.expiresAt).toBe(byKey.get(OTHER_MASTER.apiKey)?.expiresAt);
+    // The date is a field, no longer a meta entry.
+    for (const k of keys) expect(Object.keys(k.meta)).not.toContain("expiredAt");
   });
 
   it("a tracked master key is probed with its own credentials and revoked by a person", async () => {

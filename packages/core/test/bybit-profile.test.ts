@@ -28,6 +28,7 @@ const key = (n: number, over: Partial<KeyRecord> = {}): KeyRecord => ({
   rawPermissions: "rw|Spot:SpotTrade",
   ip: ["10.0.0.1"],
   createdAt: new Date().toISOString(),
+  expiresAt: null,
   location: "sub-account",
   actions: { revoke: "api", create: "api" },
   probeable: false,
@@ -40,15 +41,31 @@ describe("Bybit profile, read by core", () => {
   it("flags a key expiring within 14 days, not one expiring later or without a date", () => {
     const soon = key(1, {
       ip: [],
-      meta: { uid: "901", expiredAt: new Date(Date.now() + 5 * DAY).toISOString() },
+      meta: { uid: "901" },
+      expiresAt: new Date(Date.now() + 5 * DAY).toISOString(),
     });
     const later = key(2, {
       ip: [],
-      meta: { uid: "902", expiredAt: new Date(Date.now() + 60 * DAY).toISOString() },
+      meta: { uid: "902" },
+      expiresAt: new Date(Date.now() + 60 * DAY).toISOString(),
     });
     expect(risksOf(soon, { maxKeyAgeDays: 90 })).toEqual(["no-ip", "bybit-expires-soon"]);
     expect(risksOf(later, { maxKeyAgeDays: 90 })).toEqual(["no-ip"]);
     expect(risksOf(key(3), { maxKeyAgeDays: 90 })).toEqual([]);
+  });
+
+  it("rotation plans note the expiry from expiresAt; a date left in meta by an older version is not read", () => {
+    const profile = exchangeProfile("bybit");
+    const soon = key(4, { ip: [], expiresAt: new Date(Date.now() + 5.5 * DAY).toISOString() });
+    expect(profile.planNotes?.(soon)).toEqual(["Bybit expires this key in 5 days"]);
+    expect(profile.planNotes?.(key(5, { expiresAt: new Date(Date.now() + 60 * DAY).toISOString() }))).toEqual(
+      [],
+    );
+    const legacy = key(6, {
+      ip: [],
+      meta: { uid: "906", expiredAt: new Date(Date.now() + DAY).toISOString() },
+    });
+    expect(risksOf(legacy, { maxKeyAgeDays: 90 })).toEqual(["no-ip"]);
   });
 
   it("account health: a sub-account key is not a master; a master without transfer or withdraw cannot manage keys", () => {

@@ -38,6 +38,7 @@ function key(over: Partial<KeyRecord> & Pick<KeyRecord, "apiKey" | "label">): Ke
     rawPermissions: exchange === "okx" ? "read_only,trade" : [["orders", 1, 1]],
     ip: exchange === "okx" ? ["127.0.0.1"] : [],
     createdAt: null,
+    expiresAt: null,
     location,
     actions: { revoke: api ? "api" : "manual", create: api ? "api" : "manual" },
     probeable: true,

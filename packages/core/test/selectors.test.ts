@@ -24,6 +24,7 @@ const key = (label: string, n = 0): KeyRecord => ({
   rawPermissions: "read_only,trade",
   ip: ["10.0.0.1"],
   createdAt: null,
+  expiresAt: null,
   location: "sub-account",
   actions: { revoke: "api", create: "api" },
   probeable: false,

@@ -212,6 +212,7 @@ describe("InventoryCache", () => {
     rawPermissions: "read_only,trade",
     ip: ["203.0.113.7"],
     createdAt: "2025-01-01T00:00:00.000Z",
+    expiresAt: null,
     location: "master",
     actions: { revoke: "manual", create: "manual" },
     probeable: false,
@@ -240,5 +241,15 @@ describe("InventoryCache", () => {
 
     expect(await cache.delete("main")).toBe(true);
     expect(await cache.delete("main")).toBe(false);
+  });
+
+  it("reads an inventory cached before KeyRecord had expiresAt, with expiresAt null", async () => {
+    const db = openDb();
+    const cache = new InventoryCache(db);
+    const { expiresAt: _, ...old } = record("k1");
+    sqliteHandleForTests(db)
+      .prepare("INSERT INTO inventory_cache (account, fetched_at, records) VALUES (?, ?, ?)")
+      .run("main", "2025-05-05T05:05:05.000Z", JSON.stringify([old]));
+    expect((await cache.get("main"))?.records).toEqual([record("k1")]);
   });
 });

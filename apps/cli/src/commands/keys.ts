@@ -6,6 +6,22 @@ import { err, out, printJson, table } from "../output.js";
 import type { GlobalOptions } from "../program.js";
 import { age, listingProgress, parseSelector, type SelectorFlags, staleNote } from "../selection.js";
 
+const HOUR_MS = 3_600_000;
+
+/**
+ * A key's expiry, compact for the RISKS column (the last one, so it widens no other): "expires 12d",
+ * "expires 5h", "expired"; "" for a key that does not expire. Days are whole days left, rounded down,
+ * so the table never promises more time than there is. The exact date is in `--json` (`expiresAt`).
+ */
+export function expiryNote(expiresAt: string | null, now = Date.now()): string {
+  if (expiresAt === null) return "";
+  const ms = Date.parse(expiresAt) - now;
+  if (Number.isNaN(ms)) return "";
+  if (ms <= 0) return "expired";
+  const hours = Math.floor(ms / HOUR_MS);
+  return hours < 24 ? `expires ${Math.max(1, hours)}h` : `expires ${Math.floor(hours / 24)}d`;
+}
+
 export async function keys(
   globals: GlobalOptions,
   opts: SelectorFlags & { json?: boolean },
@@ -58,7 +74,7 @@ export async function keys(
               exchangeProfile(r.exchange).reportsIpWhitelist ? r.ip.join(",") || "any" : "n/a",
               r.management,
               r.state === "dead" ? "DEAD" : r.stale ? `STALE ${age(r.stale.ageMs)}` : "live",
-              r.risks.join(",") || "-",
+              [r.risks.join(","), expiryNote(r.expiresAt)].filter(Boolean).join(" ") || "-",
             ]),
           ),
         );

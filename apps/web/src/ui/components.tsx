@@ -84,3 +84,27 @@ export function StaleBadge({ stale }: { stale: { fetchedAt: string; ageMs: numbe
   );
 }
 export const dateTime = (iso: string) => new Date(iso).toLocaleString();
+
+/**
+ * The time left before the exchange stops a key ("expires in 10 d", "expires in 5 h", "expired"), with
+ * the full date in the title; nothing for a key that does not expire. Whole days rounded down, as the CLI
+ * and rotation plans count them, so it never promises more time than there is. Whether that is soon
+ * enough to worry is the exchange's risk flag beside it (e.g. within 14 days), not decided here.
+ */
+export function ExpiryNote({ expiresAt }: { expiresAt: string | null }) {
+  if (expiresAt === null) return null;
+  const ms = Date.parse(expiresAt) - Date.now();
+  if (Number.isNaN(ms)) return null;
+  const hours = Math.floor(ms / 3_600_000);
+  const text =
+    ms <= 0
+      ? "expired"
+      : hours < 24
+        ? `expires in ${Math.max(1, hours)} h`
+        : `expires in ${Math.floor(hours / 24)} d`;
+  return (
+    <span className="expiry" title={`${ms <= 0 ? "expired" : "expires"} ${dateTime(expiresAt)}`}>
+      {text}
+    </span>
+  );
+}

@@ -13,7 +13,7 @@ import { actionsOf, type ExchangeProfile } from "./profile.js";
 
 /**
  * A key known from its own probe only (a tracked key, or the account's own key): no sub-account, no
- * creation date, and what the probe saw when the key answered.
+ * creation date, and what the probe saw when the key answered (its expiry too, where the probe tells it).
  */
 export function probedKeyRecord(
   exchange: KeyRecord["exchange"],
@@ -36,6 +36,7 @@ export function probedKeyRecord(
     rawPermissions: alive?.rawPermissions ?? "",
     ip: alive?.ip ?? [],
     createdAt: null,
+    expiresAt: alive?.expiresAt ?? null,
     location,
     actions: actionsOf(profile, location),
     probeable: key.probeable,

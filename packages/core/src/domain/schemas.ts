@@ -84,6 +84,12 @@ export const KeyRecordSchema = z.strictObject({
   /** IP whitelist; empty means "no binding": usable from anywhere. */
   ip: z.array(z.string()),
   createdAt: z.iso.datetime().nullable(),
+  /**
+   * When the exchange says the key stops working (e.g. Bybit's 90 days for a key without an IP binding);
+   * null when it does not expire or the exchange does not say. Defaults to null so an inventory cached
+   * before the field existed still parses (store/inventory-cache.ts treats a parse failure as a miss).
+   */
+  expiresAt: z.iso.datetime().nullable().default(null),
   location: KeyLocationSchema,
   actions: z.strictObject({ revoke: ActionModeSchema, create: ActionModeSchema }),
   /** Whether Keyward holds the key's secret, and so can probe it. */
@@ -153,6 +159,8 @@ export type ProbeResult =
       accountId?: string;
       /** Where the exchange has master and sub-accounts: the master's id (equal to accountId for a master key). */
       masterId?: string;
+      /** When the exchange says the key stops working (ISO date-time), where it says (KeyRecord.expiresAt). */
+      expiresAt?: string;
       evidence: string;
     }
   | { status: "dead"; evidence: string }

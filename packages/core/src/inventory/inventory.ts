@@ -151,7 +151,13 @@ function merge(live: KeyRecord, old: KeyRecord | undefined, stale: KeyRecord["st
   if (live.state === "unknown") return { ...old, probeable, state: "unknown", ...(stale ? { stale } : {}) };
   const facts =
     live.state === "active"
-      ? { permissions: live.permissions, rawPermissions: live.rawPermissions, ip: live.ip }
+      ? {
+          permissions: live.permissions,
+          rawPermissions: live.rawPermissions,
+          ip: live.ip,
+          // The probe's answer is current (an IP binding added since removes the expiry).
+          expiresAt: live.expiresAt,
+        }
       : {};
   return { ...old, ...facts, probeable, state: live.state, meta: { ...old.meta, ...live.meta } };
 }

@@ -13,6 +13,8 @@ export interface InventoryRow {
   permissions: string[];
   ip: string[];
   createdAt: string | null;
+  /** When the exchange says the key stops working (ISO date-time); null: it does not, or not known. */
+  expiresAt: string | null;
   location: KeyRecord["location"];
   /** How the key is revoked: by API, or by a person on the exchange's site. */
   management: "api" | "manual";
@@ -47,6 +49,7 @@ export function inventoryRow(
     permissions: key.permissions,
     ip: key.ip,
     createdAt: key.createdAt,
+    expiresAt: key.expiresAt,
     location: key.location,
     management: key.actions.revoke,
     state: key.state,

@@ -129,6 +129,8 @@ export function oldRecordOf(plan: PlanSlot): KeyRecord {
     rawPermissions: o.rawPermissions,
     ip: o.ip,
     createdAt: null,
+    // A plan carries no expiry: nothing done with the old record (revoke, verify) reads it.
+    expiresAt: null,
     location: o.location,
     actions: { revoke: api ? "api" : "manual", create: api ? "api" : "manual" },
     probeable: false,

@@ -4,6 +4,7 @@
  * lists it in `skips` with the reason, and the suite reports it as skipped.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import type { AdapterOptions, ExchangeAdapter } from "../adapters/interface.js";
 import { needsPassphrase } from "../adapters/profile.js";
 import { EXCHANGE_IDS, exchangeProfile } from "../adapters/registry.js";
@@ -79,6 +80,9 @@ export interface ConformanceHarness {
   setup(): Promise<ConformanceEnv>;
   skips?: Partial<Record<ConformanceCase, string>>;
 }
+
+const isoDateTime = z.iso.datetime();
+const isIsoDateTime = (value: unknown): boolean => isoDateTime.safeParse(value).success;
 
 export function testAdapter(harness: ConformanceHarness): void {
   describe(`${harness.exchange} adapter conformance`, () => {
@@ -170,7 +174,11 @@ export function testAdapter(harness: ConformanceHarness): void {
       const alive = await a.probe(victim.credentials);
       record(alive);
       expect(alive.status).toBe("alive");
-      if (alive.status === "alive") expect(alive.ip === null).toBe(!profile.reportsIpWhitelist);
+      if (alive.status === "alive") {
+        expect(alive.ip === null).toBe(!profile.reportsIpWhitelist);
+        if (alive.expiresAt !== undefined)
+          expect(isIsoDateTime(alive.expiresAt), "probe's expiresAt").toBe(true);
+      }
       // A live key says where it sits, as listed keys do: a rotation refuses a replacement from elsewhere.
       const victimRecord = keys.find((k) => k.apiKey === victim.credentials.apiKey);
       for (const name of profile.accountMeta) {
@@ -192,7 +200,11 @@ export function testAdapter(harness: ConformanceHarness): void {
     caseFn("list matches the seeded state", async () => {
       const keys = await adapter().listKeys();
       record(keys);
-      for (const key of keys) expect(KeyRecordSchema.safeParse(key).success).toBe(true);
+      for (const key of keys) {
+        expect(KeyRecordSchema.safeParse(key).success).toBe(true);
+        // The schema defaults a missing expiresAt to null (old caches): an adapter must set it itself.
+        expect(key.expiresAt === null || isIsoDateTime(key.expiresAt), `${key.label}: expiresAt`).toBe(true);
+      }
       expect(keys.map((k) => k.apiKey).sort()).toEqual((await env.expectedApiKeys()).sort());
       expect(new Set(keys.map((k) => k.id)).size).toBe(keys.length);
       const again = await adapter().listKeys();

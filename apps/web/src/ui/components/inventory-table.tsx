@@ -8,7 +8,7 @@
 import { riskWeight } from "@keyward/core/browser";
 import { memo, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { InventoryRowView } from "../api.js";
-import { EXCHANGE_FACTS, RiskBadge, StaleBadge } from "../components.js";
+import { dateTime, EXCHANGE_FACTS, ExpiryNote, RiskBadge, StaleBadge } from "../components.js";
 
 const ROW_HEIGHT = 34;
 const OVERSCAN = 12;
@@ -215,12 +215,18 @@ const Row = memo(function Row({
       <span className="cell col-createdAt" role="cell" title={row.createdAt ?? "unknown"}>
         {age === null ? "—" : `${age} d`}
       </span>
-      <span className="cell col-risks" role="cell">
+      <span
+        className="cell col-risks"
+        role="cell"
+        // The cell may cut the note off: its title still gives the date.
+        title={row.expiresAt ? `expires ${dateTime(row.expiresAt)}` : undefined}
+      >
         {row.state === "dead" ? <span className="badge dead">revoked</span> : null}
         <StaleBadge stale={row.stale} />
         {row.risks.map((r) => (
           <RiskBadge key={r} risk={r} />
         ))}
+        <ExpiryNote expiresAt={row.expiresAt} />
       </span>
     </div>
   );

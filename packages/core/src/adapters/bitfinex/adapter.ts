@@ -271,6 +271,8 @@ class BitfinexAdapter implements ExchangeAdapter {
       // Bitfinex does not report IP whitelists: [] here means "not known", not "no binding".
       ip: [],
       createdAt: null,
+      // Bitfinex reports no expiry for a key.
+      expiresAt: null,
       location: "tracked",
       actions: actionsOf(bitfinexProfile, "tracked"),
       probeable: entry.credentials !== undefined,

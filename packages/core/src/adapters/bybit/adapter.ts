@@ -32,10 +32,10 @@ import {
 import { type BybitFailure, describeFailure, probeVerdict, toKeywardError } from "./errors.js";
 import { BYBIT_LIMITS } from "./limits.js";
 import { normalisePermissions, parseRaw, rawPermissionsOf } from "./permissions.js";
-import { EXPIRES_META } from "./profile.js";
 import {
   bindingOf,
   bybitManualSteps,
+  isoOrNull,
   masterRecord,
   probedRecord,
   restBase,
@@ -256,9 +256,7 @@ class BybitAdapter implements ExchangeAdapter {
     rememberUid(this.#config.base, credentials.apiKey, info.userID);
     const masterId = info.isMaster ? info.userID : info.parentUid;
     const meta: Record<string, string> = { [UID_META]: info.userID };
-    if (info.expiredAt && !Number.isNaN(Date.parse(info.expiredAt))) {
-      meta[EXPIRES_META] = new Date(Date.parse(info.expiredAt)).toISOString();
-    }
+    const expiresAt = isoOrNull(info.expiredAt);
     return {
       status: "alive",
       permissions: normalisePermissions(info.permissions, info.readOnly === 1),
@@ -267,6 +265,7 @@ class BybitAdapter implements ExchangeAdapter {
       label: info.note,
       accountId: info.userID,
       ...(masterId ? { masterId } : {}),
+      ...(expiresAt ? { expiresAt } : {}),
       evidence: `Bybit query-api answered 0 for ${shortKey(credentials.apiKey)} (UID ${info.userID})`,
       meta,
     };

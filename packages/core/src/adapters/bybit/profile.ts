@@ -6,17 +6,14 @@ import type { KeyRecord, Permission, RawPermissions } from "../../domain/schemas
 import type { AliveProbe, ExchangeProfile } from "../profile.js";
 import { parseRaw } from "./permissions.js";
 
-/** Key meta (set by the adapter's records): when Bybit says the key stops working, as an ISO date-time. */
-export const EXPIRES_META = "expiredAt";
-
-/** A key whose `expiredAt` is this close is flagged (docs/exchanges/bybit.md#key-expiry: unbound keys live 90 days). */
+/** A key whose `expiresAt` (Bybit's `expiredAt`) is this close is flagged (docs/exchanges/bybit.md#key-expiry: unbound keys live 90 days). */
 export const EXPIRY_WARNING_DAYS = 14;
 
 const DAY_MS = 86_400_000;
 
 /** Days until a key's documented expiry, or undefined when Bybit gave none (IP-bound keys, tracked keys). */
-export function daysToExpiry(key: Pick<KeyRecord, "meta">, now = Date.now()): number | undefined {
-  const at = key.meta[EXPIRES_META];
+export function daysToExpiry(key: Pick<KeyRecord, "expiresAt">, now = Date.now()): number | undefined {
+  const at = key.expiresAt;
   if (!at) return undefined;
   const ms = Date.parse(at);
   return Number.isNaN(ms) ? undefined : (ms - now) / DAY_MS;

@@ -7,7 +7,7 @@ import { keyId } from "../../domain/schemas.js";
 import { actionsOf } from "../profile.js";
 import { keyManualSteps, probedKeyRecord } from "../rest-records.js";
 import { type BybitPermissions, normalisePermissions, rawPermissionsOf } from "./permissions.js";
-import { BYBIT_REGIONS, bybitProfile, EXPIRES_META } from "./profile.js";
+import { BYBIT_REGIONS, bybitProfile } from "./profile.js";
 import type { BybitApiInfo, BybitSubKey, BybitSubMember } from "./schemas.js";
 
 /** Key meta: the UID of the (sub-)account a key belongs to; its rate buckets are that UID's. */
@@ -28,16 +28,12 @@ const uiPage = (account: Account): string =>
 /** Bybit's "no binding" is `["*"]` (or nothing); Keyward's is an empty list. */
 export const bindingOf = (ips: readonly string[]): string[] => ips.filter((ip) => ip !== "*" && ip !== "");
 
-const isoOrNull = (at: string | undefined): string | null => {
+/** Bybit's date-times (createdAt; expiredAt, "" for a key that does not expire) as ISO, or null. */
+export const isoOrNull = (at: string | undefined): string | null => {
   if (!at) return null;
   const ms = Date.parse(at);
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 };
-
-function metaOf(uid: string | undefined, expiredAt: string | undefined): Record<string, string> {
-  const iso = isoOrNull(expiredAt);
-  return { ...(uid ? { [UID_META]: uid } : {}), ...(iso ? { [EXPIRES_META]: iso } : {}) };
-}
 
 interface KeyFacts {
   apiKey: string;
@@ -69,11 +65,14 @@ function record(
     rawPermissions: rawPermissionsOf(key.permissions, key.readOnly),
     ip: bindingOf(key.ips),
     createdAt: isoOrNull(key.createdAt),
+    // query-api and sub-apikeys give expiredAt for a key without an IP binding (90 days) or after a
+    // password change (docs/exchanges/bybit.md#key-expiry); empty for a bound key.
+    expiresAt: isoOrNull(key.expiredAt),
     location,
     actions: actionsOf(bybitProfile, location),
     probeable,
     state: "active",
-    meta: metaOf(uid, key.expiredAt),
+    meta: uid ? { [UID_META]: uid } : {},
   };
 }
 

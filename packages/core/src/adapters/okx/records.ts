@@ -85,6 +85,8 @@ export function masterRecord(account: Account, apiKey: string, config: OkxAccoun
     ip: splitIps(config.ip),
     // account/config does not say when the key was made.
     createdAt: null,
+    // OKX gives no expiry date: its idle-expiry of unbound trade keys is the okx-idle-expiry risk.
+    expiresAt: null,
     location: "master",
     actions: actionsOf(okxProfile, "master"),
     probeable: true,
@@ -138,6 +140,8 @@ export function subRecord(
     rawPermissions: key.perm,
     ip: splitIps(key.ip),
     createdAt: isoFromMs(key.ts),
+    // OKX gives no expiry date: its idle-expiry of unbound trade keys is the okx-idle-expiry risk.
+    expiresAt: null,
     location: "sub-account",
     actions: actionsOf(okxProfile, "sub-account"),
     probeable,
