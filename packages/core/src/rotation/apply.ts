@@ -2,11 +2,12 @@
  * `rotate apply`: checks a plan against the journal and the home, records the run (every slot at
  * `planned`, with `rotation.requested`: if that cannot be written, nothing happens), then runs it.
  */
+import { actionsOf } from "../adapters/profile.js";
 import { exchangeProfile } from "../adapters/registry.js";
 import { KeywardError } from "../errors.js";
 import type { RotationDeps } from "./context.js";
 import { type RotationReport, runRotation } from "./engine.js";
-import { checkPlaces } from "./plan.js";
+import { checkPlaces, deletesItself } from "./plan.js";
 import { type RotationPlan, type RunOptions, RunOptionsSchema } from "./schemas.js";
 import { checkTargetOptions } from "./targets/index.js";
 
@@ -50,16 +51,18 @@ async function checkOwnKeys(plan: RotationPlan, home: RotationDeps["home"]): Pro
   const accountKeys = await home.accountKeys();
   for (const slot of plan.slots) {
     const own = accountKeys.get(slot.old.account) === slot.old.apiKey;
-    const selfRevoke =
-      slot.method === "assisted" &&
-      own &&
-      exchangeProfile(slot.old.exchange).keys[slot.old.location]?.revoke === "api";
-    if (slot.old.accountKey !== own || (slot.selfRevoke ?? false) !== selfRevoke) {
-      throw new KeywardError(
-        "CONFIG_INVALID",
-        `plan ${plan.id} is out of date for ${slot.old.id}: it ${slot.old.accountKey ? "is" : "is not"} Keyward's key for account ${slot.old.account} in the plan, but ${own ? "is" : "is not"} now${(slot.selfRevoke ?? false) !== selfRevoke && slot.old.accountKey === own ? " (and how its old key is revoked differs)" : ""}`,
-        { hint: "Make a new plan with `keyward rotate plan`; a plan file is not to be edited by hand." },
+    const revoke = actionsOf(exchangeProfile(slot.old.exchange), slot.old.location).revoke;
+    const stale = (what: string) =>
+      new KeywardError("CONFIG_INVALID", `plan ${plan.id} is out of date for ${slot.old.id}: ${what}`, {
+        hint: "Make a new plan with `keyward rotate plan`; a plan file is not to be edited by hand.",
+      });
+    if (slot.old.accountKey !== own) {
+      throw stale(
+        `it ${slot.old.accountKey ? "is" : "is not"} Keyward's key for account ${slot.old.account} in the plan, but ${own ? "is" : "is not"} now`,
       );
+    }
+    if ((slot.selfRevoke ?? false) !== deletesItself(slot.method, own, revoke)) {
+      throw stale("how its old key is revoked differs from what the exchange does for it");
     }
   }
 }

@@ -109,8 +109,11 @@ function refusal(key: KeyRecord, input: PlanInput): string | undefined {
  * An account's own key that a person creates but the exchange revokes by API: the key deletes itself with
  * its own credentials once the new one is delivered (the adapter's `revokeSelf`), not by a person.
  */
-const deletesItself = (key: KeyRecord, method: PlanSlot["method"], accountKey: boolean): boolean =>
-  method === "assisted" && accountKey && key.actions.revoke === "api";
+export const deletesItself = (
+  method: PlanSlot["method"],
+  accountKey: boolean,
+  revoke: KeyRecord["actions"]["revoke"],
+): boolean => method === "assisted" && accountKey && revoke === "api";
 
 function notesFor(key: KeyRecord, method: PlanSlot["method"], accountKey: boolean): string[] {
   const profile = exchangeProfile(key.exchange);
@@ -122,7 +125,7 @@ function notesFor(key: KeyRecord, method: PlanSlot["method"], accountKey: boolea
     notes.push(
       `Keyward's own key for account ${key.account}: Keyward switches to the new key when it is delivered`,
     );
-  if (deletesItself(key, method, accountKey))
+  if (deletesItself(method, accountKey, key.actions.revoke))
     notes.push(
       "a person creates the new key on the exchange's site; once it is delivered and Keyward uses it, Keyward deletes the old key by API with the old key itself",
     );
@@ -188,7 +191,7 @@ export async function buildRotationPlan(input: PlanInput): Promise<RotationPlan>
         ip: exchangeProfile(key.exchange).reportsIpWhitelist ? key.ip : null,
       },
       deliver,
-      ...(deletesItself(key, method, accountKey) ? { selfRevoke: true as const } : {}),
+      ...(deletesItself(method, accountKey, key.actions.revoke) ? { selfRevoke: true as const } : {}),
       notes: notesFor(key, method, accountKey),
     });
   }
