@@ -193,15 +193,10 @@ class BybitAdapter implements ExchangeAdapter {
    * account afterwards), or the OLD own key after a rotation switched Keyward to the new one.
    */
   async revokeSelf(credentials: Credentials): Promise<RevokeResult> {
+    // Another key than the account's (the old one after a rotation's switch) acts through its per-key
+    // client, the one its probes use: the same credentials, UID bucket and secrets to redact.
     const client =
-      credentials.apiKey === this.#apiKey
-        ? this.#client
-        : new BybitClient(
-            this.#config,
-            credentials,
-            () => ownerFor(this.#config.base, credentials.apiKey),
-            `key ${shortKey(credentials.apiKey)} deleting itself`,
-          );
+      credentials.apiKey === this.#apiKey ? this.#client : this.#probeClient(credentials, undefined);
     const what = `revoking the key ${shortKey(credentials.apiKey)} with its own credentials`;
     const trace = newTrace();
     try {
