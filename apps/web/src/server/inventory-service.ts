@@ -53,8 +53,9 @@ export class InventoryService {
   #inflight: Promise<InventorySnapshot> | undefined;
   /**
    * Adapters keyed by account and the vault's current key for it (core's live source): a rotation of an
-   * account's own key (from this app, or from the CLI in another process) switches the vault to the new
-   * key, and every later listing, probe and revoke must use it, never an adapter kept with the old one.
+   * account's own key from this app switches the vault to the new key, and every later listing, probe
+   * and revoke must use it, never an adapter kept with the old one. (A rotation in another process is
+   * seen only once the vault is read again: SECURITY.md, incident behaviour.)
    */
   readonly #source: (account: string) => Promise<ExchangeAdapter>;
 

@@ -51,8 +51,9 @@ export async function addAccount(
   }
   const vault = await home.vault();
   // One key under two names would be listed twice and revoked twice; the exchange knows it as one key.
+  const accountKeys = await home.accountKeys();
   const twin = home.config.accounts.find(
-    (a) => a.exchange === account.exchange && vault.get(a.credentialsRef)?.apiKey === credentials.apiKey,
+    (a) => a.exchange === account.exchange && accountKeys.get(a.name) === credentials.apiKey,
   );
   if (twin) {
     throw new KeywardError("CONFIG_INVALID", `this API key is already the key of account "${twin.name}"`, {
