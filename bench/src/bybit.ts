@@ -17,6 +17,7 @@ import {
 } from "@keyward/simulator";
 import ccxt from "ccxt";
 import { ratio, windowBoundMs } from "./bound.js";
+import { phaseTable } from "./phase-table.js";
 import { bybitMasterCreds, bybitSection } from "./scenario.js";
 import { lastSeq, rejectionsSince } from "./sim-log.js";
 
@@ -179,14 +180,7 @@ if (values.json) {
     `${JSON.stringify({ bybit: { scale, phases: phases.map((p) => ({ ...p, ratio: ratio(p.measuredMs, p.boundMs) })), target: 1.1 } }, null, 2)}\n`,
   );
 } else {
-  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`.padStart(9);
-  process.stdout.write(`\n${"".padEnd(36)}  measured     bound   ratio  rejections\n`);
-  for (const p of phases) {
-    const r = ratio(p.measuredMs, p.boundMs);
-    process.stdout.write(
-      `${p.name.padEnd(36)} ${s(p.measuredMs)} ${s(p.boundMs)}  ${Number.isNaN(r) ? "   -  " : `${r.toFixed(2)}x`.padStart(6)}  ${Number.isNaN(p.rejections) ? "" : String(p.rejections).padStart(10)}\n`,
-    );
-  }
+  process.stdout.write(phaseTable(phases, 36));
   process.stdout.write(
     `\nkeyward Bybit revoke vs the write-rate bound: ${revokeRatio.toFixed(2)}x (target <= 1.10x), ` +
       `zero rejections: ${one.rejections === 0 ? "yes" : "NO"}\n`,

@@ -33,6 +33,7 @@ import {
 } from "@keyward/core";
 import { DEFAULT_RATE_LIMITS, type ExchangeId, scaleRateLimits, startSimulator } from "@keyward/simulator";
 import { incidentBoundMs, ratio, windowBoundMs } from "./bound.js";
+import { phaseTable } from "./phase-table.js";
 import {
   benchScenario,
   bitfinexCreds,
@@ -212,17 +213,14 @@ try {
       `${JSON.stringify({ incident: { scale, listMs, parts: partRows, measuredMs, boundMs, slowest, ratio: r, rejections, target: TARGET, eventLoop } }, null, 2)}\n`,
     );
   } else {
-    const s = (ms: number) =>
-      Number.isNaN(ms) ? "-".padStart(9) : `${(ms / 1000).toFixed(2)} s`.padStart(9);
-    process.stdout.write(`\n${"".padEnd(44)}  measured     bound   ratio  rejections\n`);
-    for (const p of partRows) {
-      const pr = ratio(p.measuredMs, p.boundMs);
-      process.stdout.write(
-        `${`  ${p.exchange}: ${p.keys} keys ${p.how}`.padEnd(44)} ${s(p.measuredMs)} ${s(p.boundMs)}  ${Number.isFinite(pr) ? `${pr.toFixed(2)}x`.padStart(6) : "   -  "}  ${String(p.rejections).padStart(10)}\n`,
-      );
-    }
     process.stdout.write(
-      `${`keyward, incident: ${expected} keys, 3 exchanges`.padEnd(44)} ${s(measuredMs)} ${s(boundMs)}  ${`${r.toFixed(2)}x`.padStart(6)}  ${String(rejections).padStart(10)}\n`,
+      phaseTable(
+        [
+          ...partRows.map((p) => ({ ...p, name: `  ${p.exchange}: ${p.keys} keys ${p.how}` })),
+          { name: `keyward, incident: ${expected} keys, 3 exchanges`, measuredMs, boundMs, rejections },
+        ],
+        44,
+      ),
     );
     process.stdout.write(
       `\nkeyward incident revoke vs its slowest part's bound (${slowest}): ${r.toFixed(2)}x (target <= ${TARGET.toFixed(2)}x), ` +

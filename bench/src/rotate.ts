@@ -26,6 +26,7 @@ import {
 } from "@keyward/core";
 import { DEFAULT_RATE_LIMITS, scaleRateLimits, startSimulator } from "@keyward/simulator";
 import { ratio, rotationBoundMs } from "./bound.js";
+import { phaseTable } from "./phase-table.js";
 import { benchScenario, masterCreds } from "./scenario.js";
 
 const MASTERS = ["7101", "7102"];
@@ -125,10 +126,18 @@ try {
       `${JSON.stringify({ scale, keys: keys.length, masters: MASTERS.length, measuredMs, boundMs, ratio: r, rejections, target: 1.2 }, null, 2)}\n`,
     );
   } else {
-    const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`.padStart(9);
-    process.stdout.write(`\n${"".padEnd(40)}  measured     bound   ratio  rejections\n`);
     process.stdout.write(
-      `${`keyward, rotate ${keys.length} keys / ${MASTERS.length} masters`.padEnd(40)} ${s(measuredMs)} ${s(boundMs)}  ${`${r.toFixed(2)}x`.padStart(6)}  ${String(rejections).padStart(10)}\n`,
+      phaseTable(
+        [
+          {
+            name: `keyward, rotate ${keys.length} keys / ${MASTERS.length} masters`,
+            measuredMs,
+            boundMs,
+            rejections,
+          },
+        ],
+        40,
+      ),
     );
     process.stdout.write(
       `\nkeyward rotation vs the write-rate bound: ${r.toFixed(2)}x (target <= 1.2x), zero rejections: ${rejections === 0 ? "yes" : "NO"}\n`,

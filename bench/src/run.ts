@@ -14,7 +14,9 @@ import {
 } from "@keyward/simulator";
 import ccxt from "ccxt";
 import { ratio, windowBoundMs } from "./bound.js";
+import { type Phase, phaseTable } from "./phase-table.js";
 import { benchScenario, masterCreds } from "./scenario.js";
+import { lastSeq, rejectionsSince } from "./sim-log.js";
 
 const SUB_ACCOUNTS = 40;
 const KEYS_PER_SUB = 2;
@@ -24,27 +26,8 @@ const { values } = parseArgs({ options: { quick: { type: "boolean" }, json: { ty
 const scale = values.quick ? 0.1 : 1;
 const limits = scaleRateLimits(DEFAULT_RATE_LIMITS, scale).okx;
 
-interface Phase {
-  name: string;
-  measuredMs: number;
-  boundMs: number;
-  rejections: number;
-}
-
 const listBound = windowBoundMs(SUB_ACCOUNTS, limits.read);
 const revokeBound = windowBoundMs(REVOKE, limits.write);
-
-const rejectionsSince = async (sim: RunningSimulator, seq: number) => {
-  const rows = (await (await fetch(`${sim.control}/requests?since=${seq}`)).json()) as {
-    code: string;
-    seq: number;
-  }[];
-  return rows.filter((r) => r.code === "50011").length;
-};
-const lastSeq = async (sim: RunningSimulator) => {
-  const rows = (await (await fetch(`${sim.control}/requests`)).json()) as { seq: number }[];
-  return rows.at(-1)?.seq ?? 0;
-};
 
 async function keywardAdapter(sim: RunningSimulator, uid: string): Promise<ExchangeAdapter> {
   const factory = await loadAdapterFactory("okx");
@@ -177,14 +160,7 @@ if (values.json) {
     `${JSON.stringify({ scale, phases: phases.map((p) => ({ ...p, ratio: ratio(p.measuredMs, p.boundMs) })), twoMastersVsOne: twoVsOne }, null, 2)}\n`,
   );
 } else {
-  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`.padStart(9);
-  process.stdout.write(`\n${"".padEnd(36)}  measured     bound   ratio  rejections\n`);
-  for (const p of phases) {
-    const r = ratio(p.measuredMs, p.boundMs);
-    process.stdout.write(
-      `${p.name.padEnd(36)} ${s(p.measuredMs)} ${s(p.boundMs)}  ${Number.isNaN(r) ? "   -  " : `${r.toFixed(2)}x`.padStart(6)}  ${Number.isNaN(p.rejections) ? "" : String(p.rejections).padStart(10)}\n`,
-    );
-  }
+  process.stdout.write(phaseTable(phases, 36));
   process.stdout.write(
     `\ntwo masters in parallel vs one master: ${twoVsOne.toFixed(2)}x (target <= 1.15x)\n`,
   );
