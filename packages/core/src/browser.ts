@@ -8,6 +8,7 @@
  */
 
 export type { AuditEntry, AuditHead, AuditVerifyResult } from "./audit/audit-log.js";
+export { type TimeLeft, timeLeft } from "./domain/expiry.js";
 export { PERMISSIONS } from "./domain/permissions.js";
 export type { KeyLocation, ManualSteps, Permission } from "./domain/schemas.js";
 export type { AccountHealth } from "./inventory/account-health.js";

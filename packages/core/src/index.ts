@@ -69,6 +69,7 @@ export {
   secretsOf,
   toCredentials,
 } from "./domain/credentials.js";
+export { type TimeLeft, timeLeft } from "./domain/expiry.js";
 export * from "./domain/schemas.js";
 export { redact, Secret } from "./domain/secret.js";
 export { ERROR_CODES, type ErrorCode, isKeywardError, KeywardError } from "./errors.js";

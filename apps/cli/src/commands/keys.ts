@@ -1,12 +1,10 @@
 /** `keyward keys`: the live inventory across all accounts, as a table or JSON. */
-import { exchangeProfile, inventoryRow, selectLiveKeys } from "@keyward/core";
+import { exchangeProfile, inventoryRow, selectLiveKeys, timeLeft } from "@keyward/core";
 import { withHome } from "../context.js";
 import { EXIT, type ExitCode } from "../exit.js";
 import { err, out, printJson, table } from "../output.js";
 import type { GlobalOptions } from "../program.js";
 import { age, listingProgress, parseSelector, type SelectorFlags, staleNote } from "../selection.js";
-
-const HOUR_MS = 3_600_000;
 
 /**
  * A key's expiry, compact for the RISKS column (the last one, so it widens no other): "expires 12d",
@@ -14,12 +12,9 @@ const HOUR_MS = 3_600_000;
  * so the table never promises more time than there is. The exact date is in `--json` (`expiresAt`).
  */
 export function expiryNote(expiresAt: string | null, now = Date.now()): string {
-  if (expiresAt === null) return "";
-  const ms = Date.parse(expiresAt) - now;
-  if (Number.isNaN(ms)) return "";
-  if (ms <= 0) return "expired";
-  const hours = Math.floor(ms / HOUR_MS);
-  return hours < 24 ? `expires ${Math.max(1, hours)}h` : `expires ${Math.floor(hours / 24)}d`;
+  const left = timeLeft(expiresAt, now);
+  if (!left) return "";
+  return left.expired ? "expired" : `expires ${left.amount}${left.unit}`;
 }
 
 export async function keys(

@@ -1,5 +1,5 @@
 /** Small pieces the pages share: error boxes that say what to do, risk badges, progress, time. */
-import { SHARED_RISK_TEXT } from "@keyward/core/browser";
+import { SHARED_RISK_TEXT, timeLeft } from "@keyward/core/browser";
 import type { ApiError } from "./api.js";
 
 export function ErrorBox({ error, title }: { error: ApiError | Error; title?: string }) {
@@ -92,18 +92,11 @@ export const dateTime = (iso: string) => new Date(iso).toLocaleString();
  * enough to worry is the exchange's risk flag beside it (e.g. within 14 days), not decided here.
  */
 export function ExpiryNote({ expiresAt }: { expiresAt: string | null }) {
-  if (expiresAt === null) return null;
-  const ms = Date.parse(expiresAt) - Date.now();
-  if (Number.isNaN(ms)) return null;
-  const hours = Math.floor(ms / 3_600_000);
-  const text =
-    ms <= 0
-      ? "expired"
-      : hours < 24
-        ? `expires in ${Math.max(1, hours)} h`
-        : `expires in ${Math.floor(hours / 24)} d`;
+  const left = timeLeft(expiresAt);
+  if (!left || expiresAt === null) return null;
+  const text = left.expired ? "expired" : `expires in ${left.amount} ${left.unit}`;
   return (
-    <span className="expiry" title={`${ms <= 0 ? "expired" : "expires"} ${dateTime(expiresAt)}`}>
+    <span className="expiry" title={`${left.expired ? "expired" : "expires"} ${dateTime(expiresAt)}`}>
       {text}
     </span>
   );
