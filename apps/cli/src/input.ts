@@ -5,6 +5,7 @@
 import {
   type CredentialsInput,
   CredentialsInputSchema,
+  credentialsExample,
   type ExchangeProfile,
   needsPassphrase,
 } from "@keyward/core";
@@ -33,13 +34,6 @@ export async function readStdin(): Promise<string> {
 
 const fieldList = (error: z.ZodError) =>
   error.issues.map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`).join("; ");
-
-/**
- * The JSON a key of this exchange is sent as, e.g. {"apiKey":"…","secret":"…"}: the fields its profile
- * lists, so a hint never asks for a passphrase the exchange's keys do not have.
- */
-const credentialsExample = (profile: ExchangeProfile): string =>
-  `{${profile.credentials.map((f) => `"${f.name}":"…"`).join(",")}}`;
 
 /** Credentials as JSON on stdin: the fields the exchange's profile lists, `{"apiKey","secret","passphrase"?}`. */
 export async function credentialsFromStdin(profile: ExchangeProfile): Promise<CredentialsInput> {

@@ -3,6 +3,7 @@
  * only when it runs, so `keyward --help` never loads ccxt, SQLite or the vault.
  */
 import {
+  credentialsExample,
   EXCHANGE_IDS,
   EXCHANGE_PROFILES,
   type ExchangeProfile,
@@ -47,7 +48,6 @@ const TESTNET = REGIONAL.filter((p) => Object.hasOwn(p.regions?.hosts ?? {}, "te
 const ACCOUNT_KEY_ADVICE = EXCHANGE_PROFILES.flatMap((p) =>
   p.accountKeyAdvice ? [wrap(`${p.accountKeyAdvice}.`, 104, "")] : [],
 );
-const credentialsJson = (p: ExchangeProfile) => `{${p.credentials.map((f) => `"${f.name}":"…"`).join(",")}}`;
 
 /** Phrases like "<Name> sub-account keys" or "<Name> keys": the kinds of key created that way. */
 function keysCreatedBy(way: string): string[] {
@@ -123,7 +123,7 @@ ${EXIT_CODES_HELP}
 
 Examples:
   keyward init
-  echo '${credentialsJson(FIRST)}' | keyward account add ${FIRST.id} desk-alpha --credentials-stdin
+  echo '${credentialsExample(FIRST)}' | keyward account add ${FIRST.id} desk-alpha --credentials-stdin
   keyward keys --risky
   keyward revoke --label 'bot-*' --dry-run
   keyward revoke --all --yes --json`,
@@ -192,7 +192,7 @@ Which key to add: one that cannot withdraw, bound to the IP addresses Keyward ru
 probes it first and warns when it can withdraw, is not IP-bound, or cannot manage the account's keys.
 ${ACCOUNT_KEY_ADVICE.map((l) => `${l}\n`).join("")}
 Examples:
-${REGION_EXAMPLE.map((l) => `  ${l}\n`).join("")}${TESTNET.map((p) => `  keyward account add ${p.id} desk-test --testnet\n`).join("")}  echo '${credentialsJson(PLAIN)}' | keyward account add ${PLAIN.id} ops --credentials-stdin`,
+${REGION_EXAMPLE.map((l) => `  ${l}\n`).join("")}${TESTNET.map((p) => `  keyward account add ${p.id} desk-test --testnet\n`).join("")}  echo '${credentialsExample(PLAIN)}' | keyward account add ${PLAIN.id} ops --credentials-stdin`,
     )
     .action(run(async () => (await import("./commands/account.js")).accountAdd));
   account

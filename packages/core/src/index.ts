@@ -17,7 +17,7 @@ export type {
   RegionHost,
   RiskRule,
 } from "./adapters/profile.js";
-export { actionsOf, needsPassphrase } from "./adapters/profile.js";
+export { actionsOf, credentialsExample, needsPassphrase } from "./adapters/profile.js";
 export {
   KeyedSerialQueue,
   SlidingWindowScheduler,

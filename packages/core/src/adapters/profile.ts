@@ -107,6 +107,13 @@ export interface ExchangeProfile<Risk extends string = string> {
   describePermissions(permissions: readonly Permission[], raw: RawPermissions): string;
 }
 
+/**
+ * The JSON a key of this exchange is sent as, e.g. {"apiKey":"…","secret":"…"}: the fields its profile
+ * lists, so examples and hints never ask for a passphrase the exchange's keys do not have.
+ */
+export const credentialsExample = (profile: ExchangeProfile): string =>
+  `{${profile.credentials.map((f) => `"${f.name}":"…"`).join(",")}}`;
+
 /** Whether keys of this exchange carry a passphrase. */
 export const needsPassphrase = (profile: ExchangeProfile): boolean =>
   profile.credentials.some((f) => f.name === "passphrase");

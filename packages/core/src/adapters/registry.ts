@@ -71,4 +71,4 @@ export function accountProbeOptions(key: { exchange: ExchangeId; meta: Readonly<
 
 export const loadAdapterFactory = (id: ExchangeId): Promise<AdapterFactory> => ADAPTERS[id].load();
 
-export { type ExchangeProfile, needsPassphrase } from "./profile.js";
+export { credentialsExample, type ExchangeProfile, needsPassphrase } from "./profile.js";
