@@ -8,6 +8,7 @@
 import type { Credentials } from "../domain/credentials.js";
 import type {
   Account,
+  DisableResult,
   KeyRecord,
   ManualSteps,
   Permission,
@@ -36,8 +37,44 @@ export interface AdapterContext {
   tracked?: readonly TrackedKey[];
 }
 
+/**
+ * A one-time code the exchange asks for before a protected call (a second-factor challenge, e.g.
+ * Deribit's TOTP challenge on key management: docs/exchanges/deribit.md). The adapter answers it from
+ * the account's `totpSeed` when the vault holds one, and asks the person otherwise.
+ */
+export interface SecondFactorRequest {
+  /** The Keyward account whose second factor is asked for. */
+  account: string;
+  /** What the exchange is about to do, in words a person recognises: "remove key ab12…9f0c (bot-1)". */
+  action: string;
+  /** Epoch ms after which the exchange refuses an answer (the person must be quicker). */
+  expiresAt: number;
+  /** The previous code was refused (wrong or stale): say so when asking again. */
+  retry?: boolean;
+}
+
+/** How a shell asks a person for a code: the CLI's hidden prompt, the web's code field. */
+export interface SecondFactorPrompt {
+  /** The code the person typed; rejects (KeywardError) when no one can answer or the person cancels. */
+  code(request: SecondFactorRequest): Promise<string>;
+}
+
+/** A second-factor challenge the adapter answered, for the audit log (never carries the code or seed). */
+export interface SecondFactorEvent {
+  account: string;
+  action: string;
+  /** "seed": Keyward computed the code from the vault's seed; "person": a person typed it. */
+  answeredBy: "seed" | "person";
+  /** Whether the exchange accepted the answer. */
+  accepted: boolean;
+}
+
 export interface AdapterOptions {
   log?: LogSink;
+  /** Asks a person for a second-factor code when the account has no seed in the vault. */
+  secondFactor?: SecondFactorPrompt;
+  /** Told of every challenge the adapter answered (core audits it). */
+  onSecondFactor?(event: SecondFactorEvent): void;
   /** Per-request timeout. Default 10 s. */
   timeoutMs?: number;
   /** Replace documented rate limits by bucket name (tests scale them along with the simulator's). */
@@ -119,6 +156,19 @@ export interface ExchangeAdapter {
    * gone is "already-revoked" (or "revoked" when an earlier answer was lost); proof of death is a probe.
    */
   revokeSelf?(credentials: Credentials): Promise<RevokeResult>;
+  /**
+   * The kill switch: the key fails authentication at once, until `enableKey` (e.g. Deribit's
+   * disable_api_key). Present exactly when the profile says some kind of key has `disable: "api"`.
+   */
+  disableKey?(key: KeyRecord): Promise<DisableResult>;
+  /** Undoes `disableKey`; present together with it. */
+  enableKey?(key: KeyRecord): Promise<void>;
+  /**
+   * A new secret for the same key id, the old secret dead at once (e.g. Deribit's reset_api_key): the
+   * returned record is the key as it is now. Present exactly when the profile says some kind of key has
+   * `resetInPlace: "api"`.
+   */
+  resetKey?(key: KeyRecord): Promise<CreatedKey>;
   /** Creates a key by API; present exactly when the profile says some kind of key is created by API. */
   createKey?(spec: NewKeySpec): Promise<CreatedKey>;
   /** The keys of one sub-account only (one query instead of listing the whole account). */

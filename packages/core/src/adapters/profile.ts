@@ -21,11 +21,13 @@ export type ActionWay = "api" | "person";
 
 /** One field of an exchange's credentials, in the order a person is asked for them. */
 export interface CredentialField {
-  name: "apiKey" | "secret" | "passphrase";
+  name: "apiKey" | "secret" | "passphrase" | "totpSeed";
   /** What the prompt says, e.g. "API passphrase". */
   prompt: string;
   /** Asked for with a hidden prompt and kept only in the vault. */
   secret: boolean;
+  /** May be left out (e.g. a TOTP seed: without it a person types each code the exchange asks for). */
+  optional?: boolean;
 }
 
 /** A regional deployment of an exchange: its REST host and the site where a person signs in. */
@@ -42,6 +44,18 @@ export interface KeyKindFacts {
   list: "api" | "tracked";
   create: ActionWay;
   revoke: ActionWay;
+  /**
+   * "api" where the exchange can switch such a key off at once and back on (a kill switch that can be
+   * undone, e.g. Deribit's disable_api_key): the adapter has `disableKey` and `enableKey`, and a revoke
+   * may disable every key first (`--disable-first`) before removing them.
+   */
+  disable?: "api";
+  /**
+   * "api" where the exchange gives such a key a new secret in place, same key id (e.g. Deribit's
+   * reset_api_key): the adapter has `resetKey`; the old secret dies the moment the new one exists, so a
+   * rotation offers it only as an option the person accepts (no grace period).
+   */
+  resetInPlace?: "api";
 }
 
 export type AliveProbe = Extract<ProbeResult, { status: "alive" }>;
@@ -112,11 +126,18 @@ export interface ExchangeProfile<Risk extends string = string> {
  * lists, so examples and hints never ask for a passphrase the exchange's keys do not have.
  */
 export const credentialsExample = (profile: ExchangeProfile): string =>
-  `{${profile.credentials.map((f) => `"${f.name}":"…"`).join(",")}}`;
+  `{${profile.credentials
+    .filter((f) => f.optional !== true)
+    .map((f) => `"${f.name}":"…"`)
+    .join(",")}}`;
+
+/** The fields a key of this exchange may also be sent with (e.g. "totpSeed"), for help texts. */
+export const optionalCredentialFields = (profile: ExchangeProfile): readonly CredentialField[] =>
+  profile.credentials.filter((f) => f.optional === true);
 
 /** Whether keys of this exchange carry a passphrase. */
 export const needsPassphrase = (profile: ExchangeProfile): boolean =>
-  profile.credentials.some((f) => f.name === "passphrase");
+  profile.credentials.some((f) => f.name === "passphrase" && f.optional !== true);
 
 /**
  * A record's `actions` for a kind of key, as the profile declares them (so adapters build records from

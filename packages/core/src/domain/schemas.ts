@@ -94,8 +94,11 @@ export const KeyRecordSchema = z.strictObject({
   actions: z.strictObject({ revoke: ActionModeSchema, create: ActionModeSchema }),
   /** Whether Keyward holds the key's secret, and so can probe it. */
   probeable: z.boolean(),
-  /** What the exchange last said of it: listed or probed alive; dead; or not known. */
-  state: z.enum(["active", "dead", "unknown"]),
+  /**
+   * What the exchange last said of it: listed or probed alive; listed but switched off (it fails
+   * authentication until enabled again, e.g. Deribit's disable_api_key); dead; or not known.
+   */
+  state: z.enum(["active", "disabled", "dead", "unknown"]),
   /** Exchange-specific facts the adapter needs later (e.g. the id of the account a key belongs to); opaque outside it. */
   meta: z.record(z.string(), z.string()).default({}),
   /**
@@ -165,6 +168,12 @@ export type ProbeResult =
     }
   | { status: "dead"; evidence: string }
   | { status: "inconclusive"; reason: InconclusiveReason; evidence: string };
+
+/** What a kill switch did (the adapter's `disableKey`): the key fails authentication until enabled again. */
+export type DisableResult =
+  | { outcome: "disabled"; evidence: string }
+  | { outcome: "already-disabled"; evidence: string }
+  | { outcome: "already-revoked"; evidence: string };
 
 export type RevokeResult =
   | { outcome: "revoked"; evidence: string }
