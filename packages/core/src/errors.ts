@@ -14,6 +14,9 @@ export const ERROR_CODES = {
   EXCHANGE_RATE_LIMITED: "the exchange kept answering 'rate limited'",
   EXCHANGE_UNAVAILABLE: "the exchange could not be reached or kept failing",
   EXCHANGE_REJECTED: "the exchange refused the request",
+  SECOND_FACTOR_REQUIRED:
+    "the exchange asked for a second-factor code and no one could give it (no seed in the vault, no person at a prompt)",
+  SECOND_FACTOR_REFUSED: "the exchange refused the second-factor code (wrong, stale or too late)",
   CREATE_OUTCOME_UNKNOWN: "a key creation may or may not have happened",
   HOME_INSECURE: "the Keyward home, a file in it or a plan file is open to another user",
   VAULT_MISSING: "there is no credential vault yet",
