@@ -196,8 +196,8 @@ describe("Deribit's control API and stand-in page", () => {
   });
 
   it("the stand-in page lists keys with scope, whitelist and state, and shows the simulator-only authenticator", async () => {
-    expect(UI_PATHS.deribit).toBe("/account/api");
-    const page = await httpCall(`${sim().deribit}/account/api`);
+    expect(UI_PATHS.deribit).toBe("/account/BTC/api");
+    const page = await httpCall(`${sim().deribit}/account/BTC/api`);
     expect(page.status).toBe(200);
     expect(page.text).toContain("DRADMIN1");
     expect(page.text).toContain(
@@ -211,7 +211,7 @@ describe("Deribit's control API and stand-in page", () => {
   });
 
   it("the page creates a key (shown once) and removes one after confirming; a cross-site post is refused", async () => {
-    const url = `${sim().deribit}/account/api`;
+    const url = `${sim().deribit}/account/BTC/api`;
     const form = (fields: Record<string, string>, headers: Record<string, string> = {}) => ({
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
