@@ -328,6 +328,53 @@ describe("deribit adapter", () => {
     expect((await a.revokeKey(created.record)).outcome).toBe("revoked");
   });
 
+  it("a lost answer to the call with the code: a removal is reconciled by listing, a creation by its name", async () => {
+    // The fault is set from inside the prompt: after the challenge, before the call that carries the code.
+    let drops = 1;
+    const dropNext = adapter(ADMIN, null, {
+      secondFactor: {
+        code: async () => {
+          if (drops > 0) {
+            drops--;
+            await control.faults({ exchange: "deribit", dropResponses: 1 });
+          }
+          return codeNow();
+        },
+      },
+    });
+    try {
+      const target = await listed(VICTIMS[3]?.client_id ?? "");
+      if (!target) throw new Error("victim not listed");
+      const since = await control.lastSeq();
+      const result = await dropNext.revokeKey(target);
+      expect(result.outcome).toBe("revoked");
+      expect(result.evidence).toContain("lost");
+      expect(await control.keyStatus(target.apiKey)).toBe("revoked");
+      expect((await control.requests(since)).filter((r) => r.fault === "drop")).toHaveLength(1);
+
+      drops = 1;
+      const beforeCreate = await control.lastSeq();
+      const label = "lost-create";
+      const created = await dropNext.createKey?.({
+        subAccount: null as unknown as string,
+        label,
+        permissions: ["read", "trade"],
+        ip: LOOPBACK,
+        rawPermissions: "account:read trade:read_write",
+      });
+      if (!created) throw new Error("no createKey");
+      // The orphan whose secret nobody saw was removed; only the key Keyward holds is left with that name.
+      const named = (await adapter().listKeys()).filter((k) => k.label === label.replace("-", "_"));
+      expect(named.map((k) => k.apiKey)).toEqual([created.credentials.apiKey]);
+      expect((await dropNext.probe(created.credentials)).status).toBe("alive");
+      const dropped = (await control.requests(beforeCreate)).filter((r) => r.fault === "drop");
+      expect(dropped.map((r) => r.path)).toEqual(["/api/v2/private/create_api_key"]);
+      await dropNext.revokeKey(created.record);
+    } finally {
+      await control.resetFaults();
+    }
+  });
+
   it("probes the account's key: alive, a main account's, its scope, user id and whitelist; warns of a read-only scope", async () => {
     const probe = await adapter().probe(creds(ADMIN));
     seen.push(JSON.stringify(probe));
