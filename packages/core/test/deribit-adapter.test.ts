@@ -46,10 +46,15 @@ const TREASURY = key(3, "treasury", "wallet:read_write account:read", {
 const OFF = key(4, "off", "trade:read_write", { enabled: false });
 const VICTIMS = [5, 6, 7, 8].map((id) => key(id, `victim${id}`, "trade:read_write"));
 const ALL = [ADMIN, READER, TREASURY, OFF, ...VICTIMS];
+/** The only key of a second account: Keyward's own, revoked at the end of an incident. */
+const SELF = key(1, "self", "account:read_write");
 
 const scenario = () => ({
   deribit: {
-    accounts: [{ id: 801, username: "desk_ad", type: "main" as const, totpSeed: SEED, keys: ALL }],
+    accounts: [
+      { id: 801, username: "desk_ad", type: "main" as const, totpSeed: SEED, keys: ALL },
+      { id: 802, username: "desk_self", type: "main" as const, totpSeed: SEED, keys: [SELF] },
+    ],
   },
 });
 
@@ -81,11 +86,8 @@ const logs: LogEntry[] = [];
 const events: SecondFactorEvent[] = [];
 const seen: string[] = [];
 
-const adapter = (
-  k = ADMIN,
-  totpSeed: string | undefined = SEED,
-  extra: AdapterOptions = {},
-): ExchangeAdapter =>
+/** `totpSeed` null: the vault holds no seed. */
+const adapter = (k = ADMIN, totpSeed: string | null = SEED, extra: AdapterOptions = {}): ExchangeAdapter =>
   deribitAdapter(
     {
       account: { name: "desk", exchange: "deribit", endpoint: sim.deribit, credentialsRef: "vault:desk" },
@@ -348,7 +350,7 @@ describe("deribit adapter", () => {
       const since = await control.lastSeq();
       const result = await dropNext.revokeKey(target);
       expect(result.outcome).toBe("revoked");
-      expect(result.evidence).toContain("lost");
+      expect(result.outcome === "revoked" && result.evidence).toContain("lost");
       expect(await control.keyStatus(target.apiKey)).toBe("revoked");
       expect((await control.requests(since)).filter((r) => r.fault === "drop")).toHaveLength(1);
 
@@ -396,6 +398,26 @@ describe("deribit adapter", () => {
     expect(off).toMatchObject({ status: "inconclusive", reason: "frozen" });
   });
 
+  it("the account's own key: never disabled (it could not come back), removed by itself, then probed dead", async () => {
+    const a = adapter(SELF);
+    const own = (await a.listKeys()).find((k) => k.apiKey === SELF.client_id);
+    if (!own || !a.disableKey) throw new Error("own key not listed, or no kill switch");
+    expect((await failure(a.disableKey(own))).code).toBe("NOT_SUPPORTED");
+    expect(await control.keyStatus(SELF.client_id)).toBe("active");
+    expect((await a.revokeKey(own)).outcome).toBe("revoked");
+    expect(await control.keyStatus(SELF.client_id)).toBe("revoked");
+    // Its signed calls worked from here with this secret, so its 13004 now means removed.
+    const probe = await a.probe(creds(SELF));
+    seen.push(JSON.stringify(probe));
+    expect(probe.status).toBe("dead");
+    // Another secret for the same Client ID proves nothing.
+    const other = await a.probe({
+      apiKey: SELF.client_id,
+      secret: new Secret("CANARYDRADAPTERNOTTHESECRET"),
+    });
+    expect(other).toMatchObject({ status: "inconclusive", reason: "ambiguous" });
+  });
+
   it("no secret, seed or code appears in any error, record or log line", () => {
     const everything = [
       ...seen,
@@ -403,7 +425,7 @@ describe("deribit adapter", () => {
       ...events.map((e) => JSON.stringify(e)),
     ].join("\n");
     expect(logs.length).toBeGreaterThan(0);
-    for (const k of ALL) expect(everything).not.toContain(k.client_secret);
+    for (const k of [...ALL, SELF]) expect(everything).not.toContain(k.client_secret);
     expect(everything).not.toContain(SEED);
   });
 });
