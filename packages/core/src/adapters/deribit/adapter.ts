@@ -393,12 +393,14 @@ class DeribitAdapter implements ExchangeAdapter {
     for (let attempt = 1; ; attempt++) {
       const trace = newTrace<DeribitFailure>();
       try {
+        // "unapplied" even for the call without a code: were create ever unprotected, a blind retry would
+        // make a second key whose secret nobody sees.
         created = await this.#client.protectedCall(
           "createKey",
           { max_scope: scope, name },
           CreatedKeySchema,
           {
-            retry: "transient",
+            retry: "unapplied",
             trace,
             action,
           },
@@ -514,8 +516,8 @@ class DeribitAdapter implements ExchangeAdapter {
               }
             : { outcome: "already-revoked", evidence: `Deribit 13020: no key ${shortKey(apiKey)}` };
         }
-        // A lost answer: the removal may have happened; the listing decides (once).
-        if (error instanceof DeribitRejection && trace.ambiguous && attempt === 1) {
+        // A lost answer: the removal may have happened; a fresh listing decides (three tries in all).
+        if (error instanceof DeribitRejection && trace.ambiguous && attempt < 3) {
           lost = true;
           continue;
         }
