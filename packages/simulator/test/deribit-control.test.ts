@@ -311,6 +311,25 @@ describe("Deribit faults", () => {
     }
   });
 
+  it("an injected 5xx logs the caller's client id from the Authorization header, never the header or a token", async () => {
+    const token = await tokenFor(sim().deribit, DR_READER);
+    const since = ((await httpCall(`${sim().control}/requests`)).json as RequestLogEntry[]).at(-1)?.seq ?? 0;
+    await control(sim().control, "POST", "/faults", { exchange: "deribit", errorRate: 1 });
+    try {
+      const signed = await deribitCall(sim().deribit, LIST, DR_ADMIN);
+      expect(signed.status).toBe(502);
+      await deribitCall(sim().deribit, LIST, undefined, { auth: { token } });
+    } finally {
+      await control(sim().control, "DELETE", "/faults");
+    }
+    const log = (await httpCall(`${sim().control}/requests?since=${since}`)).json as RequestLogEntry[];
+    expect(log.map((e) => [e.apiKey, e.fault])).toEqual([
+      ["DRADMIN1", "error"],
+      ["DRREAD02", "error"],
+    ]);
+    expect(JSON.stringify(log)).not.toContain(token);
+  });
+
   it('hollow deletes: "ignored" keeps the key, "unlisted" hides it while it still authenticates', async () => {
     const a = await create("hollow_a");
     await control(sim().control, "POST", "/faults", { exchange: "deribit", hollowDeletes: 1 });
