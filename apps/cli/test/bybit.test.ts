@@ -179,7 +179,7 @@ describe("account add bybit", () => {
     });
     expect(okx.code, show(okx)).toBe(2);
     expect(okx.stderr).toMatch(/--testnet: OKX has no testnet/);
-    expect(okx.stderr).toMatch(/Only Bybit \(bybit\) has one/);
+    expect(okx.stderr).toMatch(/Only Bybit \(bybit\) or Deribit \(deribit\) has one/);
     const bfx = await home.run(["account", "add", "bitfinex", "x", "--testnet", "--credentials-stdin"], {
       input: credentialsJson(KEYS.bfxAccount),
     });
@@ -201,7 +201,7 @@ describe("account add bybit", () => {
     expect(snapshotHome(home)).toEqual(before);
     const help = await home.run(["account", "add", "--help"]);
     expect(help.stdout).toMatch(
-      /--testnet\s+the exchange's testnet, same as --region testnet \(Bybit\s+only\)/,
+      /--testnet\s+the exchange's testnet, same as --region testnet \(Bybit\s+or\s+Deribit\s+only\)/,
     );
     expect(help.stdout).toMatch(/keyward account add bybit desk-test --testnet/);
   });

@@ -66,7 +66,13 @@ const scenario = () => ({
   deribit: {
     accounts: [
       { id: 701, username: "desk_conf", type: "main" as const, totpSeed: SEED, keys: MAIN_KEYS.map(seed) },
-      { id: 702, username: "desk_other", type: "main" as const, totpSeed: OTHER_SEED, keys: OTHER_KEYS.map(seed) },
+      {
+        id: 702,
+        username: "desk_other",
+        type: "main" as const,
+        totpSeed: OTHER_SEED,
+        keys: OTHER_KEYS.map(seed),
+      },
     ],
   },
 });
