@@ -303,7 +303,7 @@ export class KeywardHome {
   }
 
   /**
-   * The options with `onSecondFactor` auditing each challenge the adapter answered (`second-factor.answered`:
+   * The options with `onSecondFactor` auditing each challenge the adapter answered (`twofactor.answered`:
    * which account, what for, answered from the vault's seed or by a person, accepted or not; never the
    * code or the seed), before the caller's own hook. The append is awaited by the adapter: if it fails
    * (AUDIT_UNAVAILABLE, …) the call fails, as every audited step does.
@@ -313,7 +313,7 @@ export class KeywardHome {
     return {
       ...options,
       onSecondFactor: async (event) => {
-        await this.audit().append("second-factor.answered", event.account, {
+        await this.audit().append("twofactor.answered", event.account, {
           action: event.action,
           answeredBy: event.answeredBy,
           accepted: event.accepted,
