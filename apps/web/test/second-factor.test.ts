@@ -111,6 +111,14 @@ async function startRevoke(apiKey: string): Promise<string> {
 }
 
 describe("the code field of a running revoke", () => {
+  it("the accounts answer says how each account's challenges are answered (no seed here: a person)", async () => {
+    const accounts = (await client.get("/api/accounts")).json<{
+      accounts: { name: string; secondFactor?: string | null }[];
+    }>().accounts;
+    expect(accounts.find((a) => a.name === ACCOUNT)?.secondFactor).toBe("prompt");
+    expect(accounts.find((a) => a.name === DESK_ACCOUNTS.okx)?.secondFactor).toBeNull();
+  });
+
   it("shows the challenge, takes a code over HTTP, asks again after a refused one, and the revoke goes on", async () => {
     const jobId = await startRevoke(KEYS.deribitOld.apiKey);
     const stream = follow(`/api/revoke/jobs/${jobId}/events`);
