@@ -6,19 +6,24 @@
  * (SECOND_FACTOR_REQUIRED, exit 1, its hint) and with the seed (answered, audited). The seed is not a
  * `CANARY-` string (base32), so every run here is also checked for it by hand.
  */
+import { spawn, spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
 import { DESK_TOTP_SEED, urlOf } from "@keyward/simulator/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  BIN,
   credentialsJson,
   type Home,
   initHome,
   KEYS,
+  PASSPHRASE,
   parseJson,
   type RunResult,
   removeTempDirs,
   Sim,
   show,
   statuses,
+  TEST_VAULT_WORK_FACTOR,
 } from "./helpers.js";
 
 afterAll(() => removeTempDirs());
@@ -118,5 +123,64 @@ describe("the TOTP seed in the CLI", () => {
     const cleared = noSeed(await home.run(["account", "set-seed", ACCOUNT, "--clear"]));
     expect(cleared.code, show(cleared)).toBe(0);
     expect((await home.run(["account", "list"])).stdout).toMatch(/asks for codes/);
+  });
+});
+
+/** util-linux `script` runs a command on a pseudo-terminal: the CLI sees a terminal and prompts. */
+const hasScript = spawnSync("script", ["--version"]).status === 0;
+
+/** `keyward --home DIR args…` on a terminal; `type` writes to it as a person typing. */
+function onTerminal(home: Home, args: string[]) {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith("KEYWARD_") && !k.startsWith("VITEST") && v !== undefined) env[k] = v;
+  }
+  Object.assign(env, {
+    NO_COLOR: "1",
+    KEYWARD_PASSPHRASE: PASSPHRASE,
+    KEYWARD_TEST_VAULT_WORK_FACTOR: String(TEST_VAULT_WORK_FACTOR),
+  });
+  const command = [process.execPath, BIN, "--home", home.dir, ...args].join(" ");
+  const child = spawn("script", ["-qfec", command, "/dev/null"], { cwd: tmpdir(), env });
+  let screen = "";
+  child.stdout.setEncoding("utf8").on("data", (t: string) => {
+    screen += t;
+  });
+  const done = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+  const waitFor = async (pattern: RegExp, from = 0) => {
+    const until = Date.now() + 40_000;
+    while (!pattern.test(screen.slice(from))) {
+      if (Date.now() > until || child.exitCode !== null) throw new Error(`no ${pattern} on:\n${screen}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return {
+    screen: () => screen,
+    waitFor,
+    type: (text: string) => child.stdin.write(text),
+    done,
+  };
+}
+
+describe.skipIf(!hasScript)("the hidden prompt on a terminal", () => {
+  it("asks for the code (exchange, account, action, time left), says when one was refused, and the revoke goes on", async () => {
+    const home = await initHome();
+    expect((await addDeribit(home, credentialsJson(KEYS.deribitAccount))).code).toBe(0);
+    const term = onTerminal(home, ["revoke", "--account", ACCOUNT, "--label", "treasury", "--yes"]);
+    await term.waitFor(
+      /Deribit asks for a two-factor code for desk-deribit to remove key [\s\S]*\(treasury\)[\s\S]*\(\d+ s left\)/,
+    );
+    const right = await sim.totp("desk_deribit");
+    const wrong = String((Number(right) + 1) % 1_000_000).padStart(6, "0");
+    const before = term.screen().length;
+    term.type(`${wrong}\r`);
+    await term.waitFor(/That code was refused/, before);
+    term.type(`${await sim.totp("desk_deribit")}\r`);
+    expect(await term.done, term.screen()).toBe(0);
+    // Hidden: the typed codes never show on the screen.
+    expect(term.screen()).not.toContain(wrong);
+    expect(statuses(await sim.state()).get(KEYS.deribitTreasury.apiKey)).toBe("revoked");
+    const audit = await home.run(["audit", "--json"]);
+    expect(audit.stdout).toMatch(/"answeredBy": ?"person"/);
   });
 });
