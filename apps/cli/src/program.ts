@@ -49,6 +49,7 @@ const SEEDED = EXCHANGE_PROFILES.filter((p) => p.credentials.some((f) => f.name 
 const SEED_HELP = SEEDED.length
   ? `
 ${wrap(`${orList(SEEDED.map((p) => p.name))} asks for a two-factor (TOTP) code before it changes keys. Give the account's TOTP seed as "totpSeed" (the base32 text under the QR code) and Keyward answers those challenges itself, auditing each; leave it out (empty at the prompt) and Keyward asks you for a code at a hidden prompt each time, or fails without a terminal (SECOND_FACTOR_REQUIRED). The seed stays in the vault, is never shown or delivered; set or remove it later with \`keyward account set-seed\`.`, 104, "")}
+  echo '{"apiKey":"…","secret":"…","totpSeed":"…"}' | keyward account add ${SEEDED[0]?.id} desk-delta --credentials-stdin
 `
   : "";
 
