@@ -300,7 +300,10 @@ describe("Vault: an account's TOTP seed (issue 13)", () => {
 
   it("keeps the seed beside the key's credentials, encrypted, and drops it only when the entry is replaced without it", async () => {
     const vault = await Vault.create(path, PASS, FAST);
-    vault.set("account:desk-deribit", { ...creds("deribit-client-1", CANARY_SECRET), totpSeed: new Secret(SEED) });
+    vault.set("account:desk-deribit", {
+      ...creds("deribit-client-1", CANARY_SECRET),
+      totpSeed: new Secret(SEED),
+    });
     await vault.save();
     expect(readFileSync(path).includes(Buffer.from(SEED))).toBe(false);
 
