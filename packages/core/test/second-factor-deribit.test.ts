@@ -146,6 +146,33 @@ describe("Deribit's two-factor challenge, answered around the adapter", () => {
     expect((await keyOf(undefined, DESK_KEYS.deribitBot.apiKey)).key.state).toBe("active");
   });
 
+  it("fails closed: an answer that cannot be audited ends the call (no second code is asked for); the key stays", async () => {
+    // Another process holds state.db's write lock: the audit append waits out the busy timeout and fails.
+    const { default: Database } = await import("better-sqlite3");
+    const lock = new Database(t.home.paths.state);
+    const asked: SecondFactorRequest[] = [];
+    try {
+      lock.exec("BEGIN EXCLUSIVE");
+      const prompt: SecondFactorPrompt = {
+        async code(request) {
+          asked.push(request);
+          return String((Number(totp.generate()) + 1) % 1_000_000).padStart(6, "0"); // refused by Deribit
+        },
+      };
+      const { adapter, key } = await keyOf(prompt, DESK_KEYS.deribitBot.apiKey);
+      const error = await adapter.revokeKey(key).catch((e: unknown) => e);
+      seen.push(JSON.stringify(error), String(error));
+      expect(isKeywardError(error) && ["AUDIT_UNAVAILABLE", "STATE_UNAVAILABLE"].includes(error.code)).toBe(
+        true,
+      );
+      expect(asked).toHaveLength(1);
+    } finally {
+      if (lock.inTransaction) lock.exec("ROLLBACK");
+      lock.close();
+    }
+    expect((await keyOf(undefined, DESK_KEYS.deribitBot.apiKey)).key.state).toBe("active");
+  }, 30_000);
+
   it("a seed set again on the existing account is used from then on; a bad seed is refused and changes nothing", async () => {
     const bad = await setAccountSeed(t.home, ACCOUNT, new Secret("123456")).catch((e: unknown) => e);
     seen.push(JSON.stringify(bad), String(bad));
