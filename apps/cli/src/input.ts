@@ -8,6 +8,7 @@ import {
   credentialsExample,
   type ExchangeProfile,
   needsPassphrase,
+  totpSeedProblem,
 } from "@keyward/core";
 import type { z } from "zod";
 import { usageError } from "./exit.js";
@@ -35,8 +36,40 @@ export async function readStdin(): Promise<string> {
 const fieldList = (error: z.ZodError) =>
   error.issues.map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`).join("; ");
 
-/** Credentials as JSON on stdin: the fields the exchange's profile lists, `{"apiKey","secret","passphrase"?}`. */
-export async function credentialsFromStdin(profile: ExchangeProfile): Promise<CredentialsInput> {
+/**
+ * Where credentials are for: an account (`keyward account add`: its TOTP seed may come along, where the
+ * exchange's profile lists the field) or one key (tracked, or a rotation's new key: never a seed).
+ */
+export interface CredentialsFor {
+  account?: boolean;
+}
+
+/** The seed rule as a usage error (nothing is stored): the profile must list the field; it must be a seed. */
+function checkSeed(
+  profile: ExchangeProfile,
+  input: CredentialsInput,
+  to: CredentialsFor,
+  from: string,
+): void {
+  if (input.totpSeed === undefined) return;
+  if (!to.account) {
+    throw usageError(
+      `${from}totpSeed: belongs to the account, not to one key`,
+      "Leave the field out; store an account's seed with `keyward account set-seed <account>`.",
+    );
+  }
+  const problem = totpSeedProblem(profile, input.totpSeed);
+  if (problem) throw usageError(`${from}${problem.message}`, problem.hint);
+}
+
+/**
+ * Credentials as JSON on stdin: the fields the exchange's profile lists, `{"apiKey","secret","passphrase"?}`
+ * (and, for an account of an exchange that takes one, `"totpSeed"?`).
+ */
+export async function credentialsFromStdin(
+  profile: ExchangeProfile,
+  to: CredentialsFor = {},
+): Promise<CredentialsInput> {
   const text = await readStdin();
   let json: unknown;
   try {
@@ -64,6 +97,7 @@ export async function credentialsFromStdin(profile: ExchangeProfile): Promise<Cr
   if (!wanted && parsed.data.passphrase) {
     throw usageError(`stdin: passphrase: ${profile.name} keys have no passphrase`, "Leave the field out.");
   }
+  checkSeed(profile, parsed.data, to, "stdin: ");
   return parsed.data;
 }
 
@@ -85,19 +119,26 @@ export async function promptText(message: string, hint?: string): Promise<string
   return input({ message: terminalSafe(message) }, { output: process.stderr });
 }
 
-/** Credentials from prompts: the fields the exchange's profile lists, in its order, secrets hidden. */
-export async function credentialsFromPrompt(profile: ExchangeProfile): Promise<CredentialsInput> {
+/**
+ * Credentials from prompts: the fields the exchange's profile lists, in its order, secrets hidden. An
+ * optional field (a TOTP seed) says it may be left empty; the seed is asked for an account only.
+ */
+export async function credentialsFromPrompt(
+  profile: ExchangeProfile,
+  to: CredentialsFor = {},
+): Promise<CredentialsInput> {
   const input: Record<string, string> = {};
   // Without a terminal (a script, a pipe) the way in is stdin: say so, with this exchange's fields.
   const hint = `Send the credentials as JSON with --credentials-stdin, e.g. ${credentialsExample(profile)}.`;
   for (const field of profile.credentials) {
-    const value = field.secret
-      ? await promptSecret(field.prompt, hint)
-      : await promptText(field.prompt, hint);
-    // An empty passphrase is left out (the schema's optional field), as if none had been asked for.
-    if (value !== "" || field.name !== "passphrase") input[field.name] = value;
+    if (field.name === "totpSeed" && !to.account) continue;
+    const prompt = field.optional ? `${field.prompt} (optional: Enter to leave it out)` : field.prompt;
+    const value = field.secret ? await promptSecret(prompt, hint) : await promptText(prompt, hint);
+    // An empty passphrase or optional field is left out (the schema's optional field), as if none had been asked for.
+    if (value !== "" || (field.name !== "passphrase" && !field.optional)) input[field.name] = value;
   }
   const parsed = CredentialsInputSchema.safeParse(input);
   if (!parsed.success) throw usageError(`credentials: ${fieldList(parsed.error)}`);
+  checkSeed(profile, parsed.data, to, "");
   return parsed.data;
 }

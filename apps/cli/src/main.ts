@@ -22,6 +22,14 @@ const USAGE_CODES = new Set([
   "AUDIT_UNAVAILABLE",
 ]);
 
+/**
+ * KeywardError codes that end a command with 1 ("something failed") although the input was right: the
+ * exchange asked for a second-factor code and none could be given (no seed in the vault and no terminal,
+ * or the person let the prompt expire or cancelled it), or it refused the code. The step that asked was
+ * not carried out; steps before it were (a revoke's or rotation's report says which).
+ */
+const SECOND_FACTOR_CODES = new Set(["SECOND_FACTOR_REQUIRED", "SECOND_FACTOR_REFUSED"]);
+
 interface KeywardLike {
   name: string;
   code: string;
@@ -59,6 +67,7 @@ function report(error: unknown): ExitCode {
   }
   if (isKeywardLike(error)) {
     print(error.message, error.hint);
+    if (SECOND_FACTOR_CODES.has(error.code)) return EXIT.FAILED;
     return USAGE_CODES.has(error.code) ? EXIT.USAGE : EXIT.FAILED;
   }
   print(

@@ -37,11 +37,34 @@ const printable = (text: string): string => {
   const safe = terminalSafe(text, true);
   return safe.endsWith("\n") ? safe : `${safe}\n`;
 };
+/**
+ * Lines printed while a hidden prompt is open (a second-factor code asked for in the middle of a revoke
+ * or rotation, whose other keys go on reporting) wait here and are printed once it closes: written at
+ * once, they would garble the prompt line the person is typing into.
+ */
+let held: { stream: NodeJS.WriteStream; text: string }[] | undefined;
+const write = (stream: NodeJS.WriteStream, text: string): void => {
+  if (held) held.push({ stream, text });
+  else stream.write(text);
+};
+
+/** Runs `ask` (a prompt) with `out` and `err` held back until it settles. Prompts must not overlap. */
+export async function withOutputHeld<T>(ask: () => Promise<T>): Promise<T> {
+  held = [];
+  try {
+    return await ask();
+  } finally {
+    const lines = held;
+    held = undefined;
+    for (const { stream, text } of lines) stream.write(text);
+  }
+}
+
 export const out = (text: string): void => {
-  process.stdout.write(printable(text));
+  write(process.stdout, printable(text));
 };
 export const err = (text: string): void => {
-  process.stderr.write(printable(text));
+  write(process.stderr, printable(text));
 };
 export const printJson = (value: unknown): void => {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

@@ -18,7 +18,7 @@ type Setter = (code: ExitCode) => void;
 const EXIT_CODES_HELP = `
 Exit codes:
   0  done (for revoke: every key revoked and verified)
-  1  something failed
+  1  something failed (also: an exchange's second-factor code could not be given or was refused)
   2  usage, configuration or input error; nothing was changed
   3  revoke, rotate: some keys still wait for a person on the exchange's web site`;
 
@@ -44,6 +44,15 @@ const REGION_EXAMPLE = REGIONAL.flatMap((p) => {
 });
 /** The exchanges with a region named `testnet`, which `--testnet` stands for. */
 const TESTNET = REGIONAL.filter((p) => Object.hasOwn(p.regions?.hosts ?? {}, "testnet"));
+/** Exchanges whose profile lists a `totpSeed` field: their key management asks for a second-factor code. */
+const SEEDED = EXCHANGE_PROFILES.filter((p) => p.credentials.some((f) => f.name === "totpSeed"));
+const SEED_HELP = SEEDED.length
+  ? `
+${wrap(`${orList(SEEDED.map((p) => p.name))} asks for a two-factor (TOTP) code before it changes keys. Give the account's TOTP seed as "totpSeed" (the base32 text under the QR code) and Keyward answers those challenges itself, auditing each; leave it out (empty at the prompt) and Keyward asks you for a code at a hidden prompt each time, or fails without a terminal (SECOND_FACTOR_REQUIRED). The seed stays in the vault, is never shown or delivered; set or remove it later with \`keyward account set-seed\`.`, 104, "")}
+  echo '{"apiKey":"…","secret":"…","totpSeed":"…"}' | keyward account add ${SEEDED[0]?.id} desk-delta --credentials-stdin
+`
+  : "";
+
 /** What each exchange asks of the key Keyward manages its accounts with (profiles' `accountKeyAdvice`). */
 const ACCOUNT_KEY_ADVICE = EXCHANGE_PROFILES.flatMap((p) =>
   p.accountKeyAdvice ? [wrap(`${p.accountKeyAdvice}.`, 104, "")] : [],
@@ -182,7 +191,7 @@ Examples:
     )
     .option(
       "--credentials-stdin",
-      "read {apiKey, secret, passphrase?} as JSON from stdin instead of prompting",
+      `read {apiKey, secret, passphrase?${SEEDED.length ? ", totpSeed?" : ""}} as JSON from stdin instead of prompting`,
     )
     .option("--json", "print the result as JSON")
     .addHelpText(
@@ -190,7 +199,7 @@ Examples:
       `
 Which key to add: one that cannot withdraw, bound to the IP addresses Keyward runs from; account add
 probes it first and warns when it can withdraw, is not IP-bound, or cannot manage the account's keys.
-${ACCOUNT_KEY_ADVICE.map((l) => `${l}\n`).join("")}
+${ACCOUNT_KEY_ADVICE.map((l) => `${l}\n`).join("")}${SEED_HELP}
 Examples:
 ${REGION_EXAMPLE.map((l) => `  ${l}\n`).join("")}${TESTNET.map((p) => `  keyward account add ${p.id} desk-test --testnet\n`).join("")}  echo '${credentialsExample(PLAIN)}' | keyward account add ${PLAIN.id} ops --credentials-stdin`,
     )
@@ -208,6 +217,24 @@ ${REGION_EXAMPLE.map((l) => `  ${l}\n`).join("")}${TESTNET.map((p) => `  keyward
     .option("--json", "print JSON")
     .addHelpText("after", examples("keyward account check", "keyward account check desk-alpha --json"))
     .action(run(async () => (await import("./commands/account.js")).accountCheck));
+  account
+    .command("set-seed")
+    .description(
+      "store (or with --clear remove) an account's two-factor TOTP seed, so Keyward answers the exchange's code challenges itself",
+    )
+    .argument("<name>", "the account")
+    .option("--stdin", "read the seed from stdin (one line) instead of a hidden prompt")
+    .option("--clear", "remove the seed from the vault: Keyward asks for a code each time again")
+    .addHelpText(
+      "after",
+      `
+Only for exchanges whose key management asks for a two-factor code${SEEDED.length ? ` (${orList(SEEDED.map((p) => p.name))})` : ""}; refused for
+the others. The seed is the base32 text shown under the QR code when two-factor authentication was set
+up; it stays in the vault (a stolen vault then holds the account's second factor too: see SECURITY.md)
+and is never printed, delivered or sent anywhere but into the codes Keyward computes. Audited, without it.
+${examples("keyward account set-seed desk-deribit", "printf '%s' \"$SEED\" | keyward account set-seed desk-deribit --stdin", "keyward account set-seed desk-deribit --clear")}`,
+    )
+    .action(run(async () => (await import("./commands/account.js")).accountSetSeed));
   account
     .command("remove")
     .description("remove an account and its credentials from Keyward (the exchange is not touched)")

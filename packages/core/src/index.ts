@@ -6,6 +6,9 @@ export type {
   ExchangeAdapter,
   NewKeySpec,
   ProbeOptions,
+  SecondFactorEvent,
+  SecondFactorPrompt,
+  SecondFactorRequest,
   TrackedKey,
 } from "./adapters/interface.js";
 export type {
@@ -17,7 +20,12 @@ export type {
   RegionHost,
   RiskRule,
 } from "./adapters/profile.js";
-export { actionsOf, credentialsExample, needsPassphrase } from "./adapters/profile.js";
+export {
+  actionsOf,
+  credentialsExample,
+  needsPassphrase,
+  optionalCredentialFields,
+} from "./adapters/profile.js";
 export {
   KeyedSerialQueue,
   SlidingWindowScheduler,
@@ -72,8 +80,16 @@ export {
 export { type TimeLeft, timeLeft } from "./domain/expiry.js";
 export * from "./domain/schemas.js";
 export { redact, Secret } from "./domain/secret.js";
+export { normaliseTotpSeed, type SeedProblem, takesTotpSeed, totpSeedProblem } from "./domain/totp-seed.js";
 export { ERROR_CODES, type ErrorCode, isKeywardError, KeywardError } from "./errors.js";
-export { addAccount, type NewAccount, removeAccount, trackKey, untrackKey } from "./home/accounts.js";
+export {
+  addAccount,
+  type NewAccount,
+  removeAccount,
+  setAccountSeed,
+  trackKey,
+  untrackKey,
+} from "./home/accounts.js";
 export {
   AUDIT_HEAD_FILE_NAME,
   accountRef,

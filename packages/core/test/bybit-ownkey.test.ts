@@ -7,7 +7,7 @@
  * and the master key assisted, the OLD key deleting itself by API once Keyward uses the new one, with a
  * crash at the revoke finished by resume and an abort before it putting the old key back.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type RunningSimulator, startSimulator } from "@keyward/simulator";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -423,6 +423,30 @@ describe("rotating Bybit keys", () => {
     expect(keys.map((k) => k.apiKey)).not.toContain(ADMIN.apiKey);
     expect(dotenvKey(envFile).apiKey).toBe(newApiKey);
     expect(await h.auditLog().verify()).toMatchObject({ ok: true });
+  });
+
+  it("the account's TOTP seed (issue 13) follows Keyward to the new own key and is never delivered", async () => {
+    // Generic engine behaviour: the seed is the account's, whatever key Keyward holds for it. Bybit takes no
+    // seed (account add refuses one), so it is put in the vault directly here.
+    const SEED = "CANARYOWNKEYSEEDJBSWY3DPEHPK3PXP";
+    const vault = await home.vault();
+    const ref = home.account(ACCOUNT).credentialsRef;
+    vault.set(ref, { ...creds(ADMIN), totpSeed: new Secret(SEED) });
+    await vault.save();
+    const { plan, envFile } = await masterPlan();
+    const report = keep(await applyPlan(plan, RUN, deps(home, { askCredentials: person })));
+    expect(report).toMatchObject({ state: "finished", summary: { finished: 1, failed: 0 } });
+    const h = await t.reopen();
+    const now = (await h.vault()).get(ref);
+    expect(now?.apiKey).toBe(made?.apiKey);
+    expect(now?.totpSeed?.reveal()).toBe(SEED);
+    // The new key's own entry (what was delivered) has no seed, and the delivered file does not carry it.
+    const v = await h.vault();
+    const newEntries = v.refs().filter((r) => r !== ref && v.get(r)?.apiKey === made?.apiKey);
+    expect(newEntries).toHaveLength(1);
+    expect(v.get(newEntries[0] as string)?.totpSeed).toBeUndefined();
+    expect(readFileSync(envFile, "utf8")).not.toContain(SEED);
+    expect(JSON.stringify(await h.auditLog().list())).not.toContain(SEED);
   });
 
   it("the master's own key, assisted: a key with the right grants made in ANOTHER master account is refused, nothing is delivered or deleted", async () => {

@@ -294,3 +294,48 @@ describe("Vault", () => {
     expect(vault.has("okx:main/sub-1")).toBe(true);
   });
 });
+
+describe("Vault: an account's TOTP seed (issue 13)", () => {
+  const SEED = "CANARYSEEDJBSWY3DPEHPK3PXP";
+
+  it("keeps the seed beside the key's credentials, encrypted, and drops it only when the entry is replaced without it", async () => {
+    const vault = await Vault.create(path, PASS, FAST);
+    vault.set("account:desk-deribit", {
+      ...creds("deribit-client-1", CANARY_SECRET),
+      totpSeed: new Secret(SEED),
+    });
+    await vault.save();
+    expect(readFileSync(path).includes(Buffer.from(SEED))).toBe(false);
+
+    const reopened = await Vault.open(path, PASS);
+    const entry = reopened.get("account:desk-deribit");
+    expect(entry?.totpSeed?.reveal()).toBe(SEED);
+    expect(JSON.stringify(entry)).not.toContain(SEED);
+    expect(inspect(reopened, { depth: 10, showHidden: true })).not.toContain(SEED);
+
+    reopened.set("account:desk-deribit", creds("deribit-client-1", CANARY_SECRET));
+    await reopened.save();
+    expect((await Vault.open(path, PASS)).get("account:desk-deribit")?.totpSeed).toBeUndefined();
+  });
+
+  it("opens a vault written before seeds existed (entries without the field)", async () => {
+    const old = JSON.stringify({ version: 1, entries: { a: { apiKey: "k", secret: CANARY_SECRET } } });
+    writeFileSync(path, await encryptWith(old, PASS.reveal()), { mode: 0o600 });
+    const vault = await Vault.open(path, PASS);
+    expect(vault.get("a")?.secret.reveal()).toBe(CANARY_SECRET);
+    expect(vault.get("a") && "totpSeed" in (vault.get("a") as object)).toBe(false);
+  });
+
+  it("refuses an empty seed", async () => {
+    const vault = await Vault.create(path, PASS, FAST);
+    const error = (() => {
+      try {
+        vault.set("a", { ...creds("k", CANARY_SECRET), totpSeed: new Secret("") });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(isKeywardError(error) && error.code).toBe("CONFIG_INVALID");
+    expect(vault.has("a")).toBe(false);
+  });
+});

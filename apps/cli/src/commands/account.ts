@@ -11,11 +11,14 @@ import {
   listAccounts,
   type NewAccount,
   removeAccount,
+  Secret,
+  setAccountSeed,
+  takesTotpSeed,
   toCredentials,
 } from "@keyward/core";
 import { withHome } from "../context.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
-import { credentialsFromPrompt, credentialsFromStdin } from "../input.js";
+import { credentialsFromPrompt, credentialsFromStdin, promptSecret, readStdin } from "../input.js";
 import { err, orList, out, printJson, table } from "../output.js";
 import type { GlobalOptions } from "../program.js";
 
@@ -77,8 +80,8 @@ export async function accountAdd(
     }
     await home.vault(); // a wrong passphrase fails before anyone types credentials
     const input = opts.credentialsStdin
-      ? await credentialsFromStdin(profile)
-      : await credentialsFromPrompt(profile);
+      ? await credentialsFromStdin(profile, { account: true })
+      : await credentialsFromPrompt(profile, { account: true });
     const { account, health } = await addAccount(
       home,
       {
@@ -113,22 +116,33 @@ export async function accountAdd(
 
 export async function accountList(globals: GlobalOptions, opts: { json?: boolean }): Promise<ExitCode> {
   return withHome(globals, async (home) => {
-    const rows = (await listAccounts(home)).map(({ tracked, ...a }) => ({
+    // How each account's second-factor challenges are answered (opens the vault only if some exchange asks).
+    const rows = (await listAccounts(home, { secondFactor: true })).map(({ tracked, ...a }) => ({
       ...a,
       trackedKeys: tracked.length,
     }));
+    const twoFactor = rows.some((r) => r.secondFactor != null);
     if (opts.json) printJson(rows);
     else if (rows.length === 0)
       out(`No accounts yet. Add one: keyward account add <${EXCHANGE_IDS.join("|")}> <name>`);
     else {
       out(
         table(
-          ["NAME", "EXCHANGE", "WHERE", "TRACKED KEYS"],
+          ["NAME", "EXCHANGE", "WHERE", "TRACKED KEYS", ...(twoFactor ? ["2FA"] : [])],
           rows.map((r) => [
             r.name,
             r.exchange,
             r.endpoint ?? (r.region ? `region ${r.region}` : "default"),
             String(r.trackedKeys),
+            ...(twoFactor
+              ? [
+                  r.secondFactor === "seed"
+                    ? "seed in vault"
+                    : r.secondFactor === "prompt"
+                      ? "asks for codes"
+                      : "-",
+                ]
+              : []),
           ]),
         ),
       );
@@ -183,6 +197,50 @@ export async function accountRemove(globals: GlobalOptions, name: string): Promi
     const { account, trackedKeys } = await removeAccount(home, name);
     out(
       `Removed account "${account.name}" and its ${trackedKeys} tracked key(s) from Keyward. The exchange was not touched.`,
+    );
+    return EXIT.OK;
+  });
+}
+
+/**
+ * `keyward account set-seed <name> [--stdin] [--clear]`: the account's TOTP seed into (or out of) the
+ * vault, its key untouched. The seed comes from a hidden prompt or stdin, never from argv.
+ */
+export async function accountSetSeed(
+  globals: GlobalOptions,
+  name: string,
+  opts: { stdin?: boolean; clear?: boolean },
+): Promise<ExitCode> {
+  if (opts.clear && opts.stdin) throw usageError("--clear and --stdin: choose one");
+  return withHome(globals, async (home) => {
+    const account = home.account(name);
+    const profile = exchangeProfile(account.exchange);
+    if (!opts.clear && !takesTotpSeed(profile)) {
+      throw usageError(
+        `totpSeed: ${profile.name} asks for no second-factor code through its API, so Keyward has no use for a seed`,
+        "Nothing was stored.",
+      );
+    }
+    await home.vault(); // a wrong passphrase fails before anyone types the seed
+    let seed: Secret | undefined;
+    if (!opts.clear) {
+      const text = opts.stdin
+        ? (await readStdin()).trim()
+        : await promptSecret(
+            `TOTP seed for ${account.name} (the base32 text under the QR code)`,
+            `Pipe it on stdin: printf '%s' "$SEED" | keyward account set-seed ${account.name} --stdin`,
+          );
+      if (text === "")
+        throw usageError("totpSeed: is empty", "Nothing was stored. To remove the seed, use --clear.");
+      seed = new Secret(text);
+    }
+    const result = await setAccountSeed(home, account.name, seed);
+    out(
+      result.seed === "stored"
+        ? `Stored the TOTP seed of "${account.name}" in the vault: Keyward answers ${profile.name}'s code challenges itself (each one audited).`
+        : result.seed === "removed"
+          ? `Removed the TOTP seed of "${account.name}" from the vault: Keyward asks for a code each time.`
+          : `"${account.name}" had no TOTP seed in the vault; nothing changed.`,
     );
     return EXIT.OK;
   });

@@ -15,6 +15,7 @@ import { EXIT, type ExitCode, usageError } from "../exit.js";
 import { isInteractive, parseDuration, promptText } from "../input.js";
 import { err, field, out, printJson, table } from "../output.js";
 import type { GlobalOptions } from "../program.js";
+import { secondFactorOptions } from "../second-factor.js";
 import { listingProgress, parseSelector, type SelectorFlags, staleNote } from "../selection.js";
 
 interface RevokeOptions extends SelectorFlags {
@@ -169,8 +170,11 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
   }
   return withHome(globals, async (home) => {
     // Refused before any exchange is touched when the audit log cannot be written (unless a dry run).
+    // Adapters that ask this terminal for a second-factor code when an account has no seed in the vault.
+    const secondFactor = secondFactorOptions(home);
     const { plan, inventory } = await planLiveRevoke(home, {
       selector,
+      adapters: (names) => home.adapters(names, secondFactor),
       refuseUnauditable: !opts.dryRun,
       onEvent: listingProgress(!opts.json, (listed) => {
         for (const a of listed.accounts.filter((x) => x.error)) {
@@ -208,7 +212,7 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
     let checklist = 0;
     const session = await startRevoke(home, plan, {
       // The adapters that listed the keys (their rate-limit windows already hold those requests).
-      adapterFor: async (name) => inventory.adapters.get(name) ?? home.adapterFor(name),
+      adapterFor: async (name) => inventory.adapters.get(name) ?? home.adapterFor(name, secondFactor),
       manual: { wait: opts.wait, timeoutMs, pollMs: 2000 },
       onEvent: (e) => {
         if (e.type === "finished" || e.type === "error" || e.type === "stopping" || e.type === "verify-now")

@@ -39,6 +39,7 @@ import {
   promptCredentials,
   stdinCredentials,
 } from "../rotation-io.js";
+import { secondFactorOptions } from "../second-factor.js";
 import { loadInventory, parseSelector, type SelectorFlags, select } from "../selection.js";
 
 /** Also each target kind's own options (core's TARGET_OPTIONS), by name; readTargetOptions picks them. */
@@ -198,7 +199,9 @@ export async function rotateApply(
       graceMs,
       checkCmd: opts.checkCmd ?? null,
     };
-    return await execute(opts, (hooks) => applyRotation(home, { ...hooks, plan, options }));
+    return await execute(opts, (hooks) =>
+      applyRotation(home, { ...hooks, ...secondFactorOptions(home), plan, options }),
+    );
   });
 }
 
@@ -241,7 +244,13 @@ export async function rotateResume(
     };
     const { hooks, dispose } = runHooks(opts);
     try {
-      const outcome = await resumeRotation(home, { ...hooks, runId, overrides, allowPrograms: true });
+      const outcome = await resumeRotation(home, {
+        ...hooks,
+        ...secondFactorOptions(home),
+        runId,
+        overrides,
+        allowPrograms: true,
+      });
       if (outcome.session) return finish(await outcome.session.done, opts);
       // Finished or aborted already: its report, nothing run.
       if (opts.json) printJson(outcome.settled);
@@ -275,7 +284,12 @@ export async function rotateAbort(
 ): Promise<ExitCode> {
   return withHome(globals, async (home) => {
     const runId = await pickRun(home, id, "abort");
-    const report = await abortRotationRun(home, { runId, allowPrograms: true, env: process.env });
+    const report = await abortRotationRun(home, {
+      runId,
+      allowPrograms: true,
+      env: process.env,
+      ...secondFactorOptions(home),
+    });
     if (opts.json) printJson(report);
     else {
       for (const s of report.slots) {

@@ -24,6 +24,9 @@
  *   GET  /api/rotation/runs, /api/rotation/runs/:id, /api/rotation/runs/:id/events (SSE)
  *   POST /api/rotation/runs/:id/resume {}, /stop {}, /abort {confirm: "abort"},
  *        /credentials {slot, apiKey, secret, passphrase?}   (an assisted slot's new key, browser → vault)
+ *   POST /api/revoke/jobs/:id/second-factor {challengeId, code}, …/second-factor/cancel {challengeId}
+ *   POST /api/rotation/runs/:id/second-factor {challengeId, code}, …/second-factor/cancel {challengeId}
+ *        (a code for an exchange's two-factor challenge shown on the job's page; never logged or echoed)
  *   GET  /api/audit[?limit=&beforeSeq=] entries (newest first) and the chain's status
  */
 import type { KeywardHome } from "@keyward/core";
@@ -38,8 +41,10 @@ import { inventoryRoutes } from "./routes/inventory.js";
 import { revokeRoutes } from "./routes/revoke.js";
 import { rotationRoutes } from "./routes/rotation.js";
 import type { RouteContext } from "./routes/route-context.js";
+import { secondFactorRoutes } from "./routes/second-factor.js";
 import { sessionRoutes } from "./routes/session.js";
 import { uiRoutes } from "./routes/ui.js";
+import type { SecondFactorDesk } from "./second-factor.js";
 import type { SecretGuard } from "./secret-guard.js";
 import type { AttemptLimiter, SessionStore } from "./security.js";
 import { installSecurityMiddleware } from "./security-middleware.js";
@@ -51,6 +56,8 @@ export interface AppDeps {
   inventory: InventoryService;
   jobs: RevokeJobs;
   rotations: RotationJobs;
+  /** Second-factor challenges shown on the jobs' pages, and the codes posted for them. */
+  secondFactor: SecondFactorDesk;
   sessions: SessionStore;
   loginLimiter: AttemptLimiter;
   guard: SecretGuard;
@@ -73,6 +80,7 @@ export function apiRoutes(ctx: RouteContext) {
     .route("/", inventoryRoutes(ctx))
     .route("/", revokeRoutes(ctx))
     .route("/", rotationRoutes(ctx))
+    .route("/", secondFactorRoutes(ctx))
     .route("/", auditRoutes(ctx));
 }
 
@@ -125,6 +133,7 @@ export function buildApp(deps: AppDeps): Hono {
     inventory,
     jobs,
     rotations,
+    secondFactor: deps.secondFactor,
     cookies,
     guard,
     log: deps.log,

@@ -47,6 +47,10 @@ const STATUS: Partial<Record<ErrorCode, HttpStatus>> = {
   EXCHANGE_RATE_LIMITED: 503,
   EXCHANGE_UNAVAILABLE: 502,
   EXCHANGE_REJECTED: 502,
+  // The exchange asked for a two-factor code no one gave (or the person cancelled): a conflict with the
+  // job's state, not a server fault. A code the exchange refused is bad input.
+  SECOND_FACTOR_REQUIRED: 409,
+  SECOND_FACTOR_REFUSED: 400,
   CREATE_OUTCOME_UNKNOWN: 502,
   VAULT_MISSING: 503,
   VAULT_EXISTS: 409,

@@ -46,6 +46,7 @@ import {
 import { HttpError } from "./http-errors.js";
 import type { InventoryService } from "./inventory-service.js";
 import { errorInfo, JobEventLog, PlanStore, requireConfirmation } from "./job-events.js";
+import { rotationTarget, type SecondFactorDesk } from "./second-factor.js";
 
 export interface RotationPlanView {
   plan: RotationPlan;
@@ -88,6 +89,8 @@ export interface RotationJobsOptions {
   home: KeywardHome;
   inventory: InventoryService;
   log: (line: string) => void;
+  /** Where a run's second-factor challenges are shown (its page's code field). */
+  secondFactor?: SecondFactorDesk;
 }
 
 const PLAN_TTL_MS = 30 * 60_000;
@@ -188,6 +191,8 @@ export class RotationJobs {
     if (job?.active) {
       const stopped = job.session?.stop();
       job.emit("stopping", {});
+      // A code field still open would hold the stop until the challenge expires: it fails that step now.
+      this.options.secondFactor?.cancelAll(rotationTarget(job).key);
       await stopped;
       await job.done;
     }
@@ -322,8 +327,10 @@ export class RotationJobs {
 
   /** The session's events, relayed to the job's viewers as they were named and shaped. */
   #hooks(job: RotationJob): RotationHooks {
+    const desk = this.options.secondFactor;
     return {
       env: process.env,
+      ...(desk ? { secondFactor: desk.promptFor(() => rotationTarget(job)) } : {}),
       onEvent: (e: RotationSessionEvent) => {
         if (e.type === "ask-credentials") {
           job.emit("ask-credentials", { request: e.request, attempt: e.attempt, refused: e.refused });

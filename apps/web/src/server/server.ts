@@ -11,8 +11,9 @@ import { type AdapterOptions, KeywardError, type KeywardHome, type Secret } from
 import { buildApp } from "./app.js";
 import { InventoryService } from "./inventory-service.js";
 import { checkListen, DEFAULT_HOST, DEFAULT_PORT, isUnspecified, urlHost } from "./listen.js";
-import { RevokeJobs } from "./revoke-jobs.js";
+import { type RevokeJob, RevokeJobs } from "./revoke-jobs.js";
 import { RotationJobs } from "./rotation-jobs.js";
+import { type ChallengeTarget, revokeTarget, SecondFactorDesk } from "./second-factor.js";
 import { SecretGuard } from "./secret-guard.js";
 import { AttemptLimiter, SessionStore } from "./security.js";
 import { defaultUiDir, StaticUi } from "./static-ui.js";
@@ -76,14 +77,23 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   await home.vault();
   home.state();
   const guard = new SecretGuard(home, options.extraSecrets ?? []);
-  const inventory = new InventoryService(home, options.adapterOptions ?? {});
-  const jobs = new RevokeJobs({
+  // Second-factor challenges of accounts without a seed are shown on the page following the job that
+  // met them (a code field); revokes use the inventory's adapters, and only one revoke runs at a time.
+  const secondFactor = new SecondFactorDesk(home);
+  const inventory: InventoryService = new InventoryService(home, {
+    ...(options.adapterOptions ?? {}),
+    secondFactor: secondFactor.promptFor((): ChallengeTarget | undefined => {
+      const job: RevokeJob | undefined = jobs.active();
+      return job ? revokeTarget(job) : undefined;
+    }),
+  });
+  const jobs: RevokeJobs = new RevokeJobs({
     home,
     inventory,
     manual: { timeoutMs: options.manual?.timeoutMs ?? 15 * 60_000, pollMs: options.manual?.pollMs ?? 2_000 },
     log,
   });
-  const rotations = new RotationJobs({ home, inventory, log });
+  const rotations = new RotationJobs({ home, inventory, log, secondFactor });
   const sessions = new SessionStore(
     options.sessionTtlMs === undefined ? {} : { ttlMs: options.sessionTtlMs },
   );
@@ -95,6 +105,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     inventory,
     jobs,
     rotations,
+    secondFactor,
     sessions,
     loginLimiter: new AttemptLimiter(limit.limit, limit.windowMs),
     guard,

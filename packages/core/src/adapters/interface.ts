@@ -73,8 +73,12 @@ export interface AdapterOptions {
   log?: LogSink;
   /** Asks a person for a second-factor code when the account has no seed in the vault. */
   secondFactor?: SecondFactorPrompt;
-  /** Told of every challenge the adapter answered (core audits it). */
-  onSecondFactor?(event: SecondFactorEvent): void;
+  /**
+   * Told of every challenge the adapter answered (core audits it). The adapter awaits it before it goes
+   * on or reports the call's result, and a rejection fails the call: an answer that could not be audited
+   * must not let the workflow continue (core's audit fails closed).
+   */
+  onSecondFactor?(event: SecondFactorEvent): void | Promise<void>;
   /** Per-request timeout. Default 10 s. */
   timeoutMs?: number;
   /** Replace documented rate limits by bucket name (tests scale them along with the simulator's). */

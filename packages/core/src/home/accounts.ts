@@ -9,6 +9,8 @@ import type { ExchangeId } from "../adapters/registry.js";
 import { exchangeProfile, loadAdapterFactory } from "../adapters/registry.js";
 import type { Credentials } from "../domain/credentials.js";
 import { type Account, AccountSchema, keyId, type ProbeResult } from "../domain/schemas.js";
+import { Secret } from "../domain/secret.js";
+import { normaliseTotpSeed, totpSeedProblem } from "../domain/totp-seed.js";
 import { KeywardError } from "../errors.js";
 import { type AccountHealth, accountHealth } from "../inventory/account-health.js";
 import { accountRef, type KeywardHome, trackedRef } from "./home.js";
@@ -29,11 +31,23 @@ const credentialNames = (exchange: ExchangeId): string => {
   return names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : names.join("");
 };
 
+/**
+ * The account's TOTP seed checked (its exchange takes one, it looks like a seed) and normalised, or an
+ * error naming the field (CONFIG_INVALID: nothing is stored). Credentials without a seed pass as they are.
+ */
+function withCheckedSeed(exchange: ExchangeId, credentials: Credentials): Credentials {
+  const seed = credentials.totpSeed;
+  if (seed === undefined) return credentials;
+  const problem = totpSeedProblem(exchangeProfile(exchange), seed.reveal());
+  if (problem) throw new KeywardError("CONFIG_INVALID", problem.message, { hint: problem.hint });
+  return { ...credentials, totpSeed: new Secret(normaliseTotpSeed(seed.reveal())) };
+}
+
 /** Probes the credentials, then stores the account; nothing is stored if they do not work. */
 export async function addAccount(
   home: KeywardHome,
   input: NewAccount,
-  credentials: Credentials,
+  given: Credentials,
 ): Promise<{ account: Account; health: AccountHealth }> {
   const parsed = AccountSchema.safeParse({ ...input, credentialsRef: accountRef(input.name) });
   if (!parsed.success) {
@@ -44,6 +58,8 @@ export async function addAccount(
     );
   }
   const account = parsed.data;
+  // Before anything else: a seed the exchange has no use for, or one that is not a seed, stores nothing.
+  const credentials = withCheckedSeed(account.exchange, given);
   if (home.config.accounts.some((a) => a.name.toLowerCase() === account.name.toLowerCase())) {
     throw new KeywardError("CONFIG_INVALID", `an account named "${account.name}" already exists`, {
       hint: `Pick another name, or remove it first: keyward account remove ${account.name}`,
@@ -84,8 +100,47 @@ export async function addAccount(
     permissions: health.permissions,
     master: health.master,
     warnings: health.warnings,
+    // Whether Keyward can answer the exchange's second-factor challenge itself (never the seed).
+    ...(credentials.totpSeed === undefined ? {} : { totpSeed: "stored" }),
   });
   return { account, health };
+}
+
+/**
+ * Stores (or, with undefined, removes) the TOTP seed of an account whose exchange takes one, keeping
+ * its key as it is. The seed belongs to the account: a person may set it up after adding the account,
+ * or take it out of the vault to have codes asked for instead. Audited without the seed.
+ */
+export async function setAccountSeed(
+  home: KeywardHome,
+  name: string,
+  seed: Secret | undefined,
+): Promise<{ account: Account; seed: "stored" | "removed" | "none" }> {
+  const account = home.account(name);
+  const vault = await home.vault();
+  const current = vault.get(account.credentialsRef);
+  if (!current) {
+    throw new KeywardError("CONFIG_INVALID", `account "${account.name}" has no credentials in the vault`, {
+      hint: `Remove the account and add it again: keyward account remove ${account.name}; keyward account add …`,
+    });
+  }
+  const { totpSeed: held, ...key } = current;
+  if (seed === undefined) {
+    if (held === undefined) return { account, seed: "none" };
+    await home.audit().append("account.seed-removed", account.name, { exchange: account.exchange });
+    vault.set(account.credentialsRef, key);
+    await vault.save();
+    return { account, seed: "removed" };
+  }
+  const checked = withCheckedSeed(account.exchange, { ...key, totpSeed: seed });
+  // Audited first, like every change: if the entry cannot be written, the vault is not changed.
+  await home.audit().append("account.seed-set", account.name, {
+    exchange: account.exchange,
+    replaced: held !== undefined,
+  });
+  vault.set(account.credentialsRef, checked);
+  await vault.save();
+  return { account, seed: "stored" };
 }
 
 /** Forgets an account, its credentials and its tracked keys (the exchange is not touched). */
@@ -122,6 +177,11 @@ export async function trackKey(
 ): Promise<{ id: string; probe: ProbeResult }> {
   const account = home.account(accountName);
   if (!label.trim()) throw new KeywardError("CONFIG_INVALID", "label: must not be empty");
+  if (credentials.totpSeed !== undefined) {
+    throw new KeywardError("CONFIG_INVALID", "totpSeed: belongs to the account, not to a tracked key", {
+      hint: `Leave the field out: nothing was stored. Store the account's seed with \`keyward account set-seed ${account.name}\`.`,
+    });
+  }
   if (await home.tracked().get(account.name, credentials.apiKey)) {
     throw new KeywardError("CONFIG_INVALID", `that key is already tracked for "${account.name}"`, {
       hint: "Untrack it first to replace its credentials.",

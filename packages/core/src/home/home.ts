@@ -297,9 +297,30 @@ export class KeywardHome {
         ...(creds ? { credentials: creds } : {}),
       };
     });
-    const adapter = factory({ account, credentials, tracked }, options);
+    const adapter = factory({ account, credentials, tracked }, this.#audited(options));
     this.#builtWith.set(adapter, credentials.apiKey);
     return adapter;
+  }
+
+  /**
+   * The options with `onSecondFactor` auditing each challenge the adapter answered (`twofactor.answered`:
+   * which account, what for, answered from the vault's seed or by a person, accepted or not; never the
+   * code or the seed), before the caller's own hook. The append is awaited by the adapter: if it fails
+   * (AUDIT_UNAVAILABLE, …) the call fails, as every audited step does.
+   */
+  #audited(options: AdapterOptions): AdapterOptions {
+    const callerHook = options.onSecondFactor;
+    return {
+      ...options,
+      onSecondFactor: async (event) => {
+        await this.audit().append("twofactor.answered", event.account, {
+          action: event.action,
+          answeredBy: event.answeredBy,
+          accepted: event.accepted,
+        });
+        await callerHook?.(event);
+      },
+    };
   }
 
   /**

@@ -118,9 +118,12 @@ async function switchAccountKey(ctx: SlotContext, creds: Credentials): Promise<v
       },
     );
   }
+  // The TOTP seed belongs to the account, not to the key: it follows the account to its new key. Only
+  // the account's vault entry gets it; the new key's credentials (delivered to targets) never carry it.
+  const seed = current?.totpSeed;
   await ctx.store.put({
     ...(current && current.apiKey === ctx.plan.old.apiKey ? { [keyRef(ctx.plan.old.id)]: current } : {}),
-    [account.credentialsRef]: creds,
+    [account.credentialsRef]: seed === undefined ? creds : { ...creds, totpSeed: seed },
   });
 }
 

@@ -4,6 +4,7 @@
  * (JOURNAL_TAMPERED), and, where programs may not run, for a run with exec targets or a check command
  * (CLI_ONLY): abort puts the old secret back in every target, which for exec: targets runs them.
  */
+import type { SecondFactorPrompt } from "../adapters/interface.js";
 import type { KeywardHome } from "../home/home.js";
 import { type AbortReport, abortRotation } from "../rotation/abort.js";
 import {
@@ -21,6 +22,12 @@ export interface AbortRotationInput {
   env: NodeJS.ProcessEnv;
   /** Once the run may be aborted, before anything is undone: stop a session driving it here. */
   beforeAbort?(): Promise<void>;
+  /**
+   * How a person answers an exchange's second-factor challenge (the CLI's hidden prompt, the web's code
+   * field) when the account has no seed in the vault. Without it such a call fails with
+   * SECOND_FACTOR_REQUIRED. Every answered challenge is audited (home.adapterFor).
+   */
+  secondFactor?: SecondFactorPrompt;
 }
 
 export async function abortRotationRun(home: KeywardHome, input: AbortRotationInput): Promise<AbortReport> {
@@ -35,7 +42,7 @@ export async function abortRotationRun(home: KeywardHome, input: AbortRotationIn
     home,
     journal,
     audit: home.audit(),
-    adapterFor: home.liveAdapterSource(),
+    adapterFor: home.liveAdapterSource(input.secondFactor ? { secondFactor: input.secondFactor } : {}),
     childEnv: rotationChildEnv(input.env),
     signal: new AbortController().signal,
   });

@@ -13,8 +13,15 @@ import type { CreateRequest } from "../rotation/context.js";
 /** Why these credentials break the passphrase rule, or undefined. */
 export function passphraseProblem(
   request: Pick<CreateRequest, "needsPassphrase" | "exchange">,
-  credentials: Pick<CredentialsInput, "passphrase">,
+  credentials: Pick<CredentialsInput, "passphrase" | "totpSeed">,
 ): { message: string; hint: string } | undefined {
+  // A two-factor seed belongs to the account (set with `keyward account set-seed`), never to a new key.
+  if (credentials.totpSeed) {
+    return {
+      message: "totpSeed: belongs to the account, not to a new key",
+      hint: "Leave the seed out of the new key's credentials; the account keeps the seed it has.",
+    };
+  }
   if (request.needsPassphrase && !credentials.passphrase) {
     return {
       message: "passphrase: is required for this key",
@@ -30,7 +37,7 @@ export function passphraseProblem(
 /** The passphrase rule as an error (CONFIG_INVALID: the input is wrong; nothing was stored). */
 export function checkPassphraseRule(
   request: Pick<CreateRequest, "needsPassphrase" | "exchange">,
-  credentials: Pick<CredentialsInput, "passphrase">,
+  credentials: Pick<CredentialsInput, "passphrase" | "totpSeed">,
 ): void {
   const problem = passphraseProblem(request, credentials);
   if (problem) throw new KeywardError("CONFIG_INVALID", problem.message, { hint: problem.hint });

@@ -6,6 +6,7 @@
  * (`provideCredentials`: the web's form, over HTTP). Either way the same passphrase rule applies before
  * the engine probes the key, and "not now" leaves the slot waiting for a resume.
  */
+import type { SecondFactorPrompt } from "../adapters/interface.js";
 import type { CredentialsInput } from "../domain/credentials.js";
 import type { ManualSteps } from "../domain/schemas.js";
 import { KeywardError } from "../errors.js";
@@ -48,6 +49,12 @@ export interface RotationHooks {
   crashPoint?(point: string): void;
   /** Stops the run as `stop()` does (e.g. the CLI's Ctrl-C). */
   signal?: AbortSignal;
+  /**
+   * How a person answers an exchange's second-factor challenge (the CLI's hidden prompt, the web's code
+   * field) when the account has no seed in the vault. Without it such a call fails with
+   * SECOND_FACTOR_REQUIRED. Every answered challenge is audited (home.adapterFor).
+   */
+  secondFactor?: SecondFactorPrompt;
   /**
    * Called once every check passed (and, for a resume, `rotation.resumed` is audited), right before the
    * engine starts: the web marks its plan used and registers the session here, before its first event.
@@ -177,7 +184,9 @@ export class RotationSession {
       home,
       journal: rotationJournal(home),
       audit: home.audit(),
-      adapterFor: home.liveAdapterSource(),
+      adapterFor: home.liveAdapterSource(
+        this.#hooks.secondFactor ? { secondFactor: this.#hooks.secondFactor } : {},
+      ),
       askCredentials: (request, attempt, refused) => this.#ask(request, attempt, refused ?? null),
       onEvent: (e) => this.#record(e),
       ...(this.#hooks.crashPoint ? { crashPoint: this.#hooks.crashPoint } : {}),

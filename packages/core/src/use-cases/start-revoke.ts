@@ -6,7 +6,7 @@
  * workflow's state: where each key stands, the checklist, whether it waits for a person.
  */
 
-import type { ExchangeAdapter } from "../adapters/interface.js";
+import type { ExchangeAdapter, SecondFactorPrompt } from "../adapters/interface.js";
 import { accountProbeOptions } from "../adapters/registry.js";
 import type { Credentials } from "../domain/credentials.js";
 import type { KeyRecord, ManualSteps, ProbeResult } from "../domain/schemas.js";
@@ -59,6 +59,12 @@ export interface StartRevokeInput {
   manual: { wait: boolean; timeoutMs: number; pollMs: number };
   /** Called with every event, after the session's state reflects it. */
   onEvent?(event: RevokeSessionEvent): void;
+  /**
+   * How a person answers an exchange's second-factor challenge (the CLI's hidden prompt, the web's code
+   * field) when the account has no seed in the vault. Without it such a call fails with
+   * SECOND_FACTOR_REQUIRED. Every answered challenge is audited (home.adapterFor).
+   */
+  secondFactor?: SecondFactorPrompt;
 }
 
 /**
@@ -80,7 +86,7 @@ export async function startRevoke(
     const own = current.get(item.key.account) === item.key.apiKey;
     if (own !== (item.accountKey === true)) throw accountKeyChanged(item.key.account, "the plan was made");
   }
-  const source = input.adapterFor ?? ((name: string) => home.adapterFor(name));
+  const source = input.adapterFor ?? defaultSource(home, input);
   const adapters = new Map<string, ExchangeAdapter>();
   for (const account of plan.accounts) {
     const adapter = await source(account);
@@ -92,6 +98,12 @@ export async function startRevoke(
   }
   return new RevokeSession(home, plan, input, adapters);
 }
+
+/** The adapters revoke uses when the shell gives none: the home's, with the shell's second-factor prompt. */
+const defaultSource =
+  (home: KeywardHome, input: Pick<StartRevokeInput, "secondFactor">): AdapterSource =>
+  (name: string) =>
+    home.adapterFor(name, input.secondFactor ? { secondFactor: input.secondFactor } : {});
 
 const accountKeyChanged = (account: string, since: string): KeywardError =>
   new KeywardError(
@@ -218,7 +230,7 @@ export class RevokeSession {
   async #adapterFor(account: string): Promise<ExchangeAdapter> {
     let adapter = this.#adapters.get(account);
     if (!adapter) {
-      adapter = await (this.input.adapterFor ?? ((name: string) => this.home.adapterFor(name)))(account);
+      adapter = await (this.input.adapterFor ?? defaultSource(this.home, this.input))(account);
       this.#adapters.set(account, adapter);
     }
     return adapter;

@@ -1,7 +1,9 @@
 /**
  * The credential vault: every exchange secret Keyward holds, in one file encrypted at rest with age
  * (passphrase/scrypt mode, so the file also opens with the reference `age -d` tool in an emergency).
- * The plaintext is a JSON document `{version: 1, entries: {[ref]: {apiKey, secret, passphrase?}}}`;
+ * The plaintext is a JSON document `{version: 1, entries: {[ref]: {apiKey, secret, passphrase?, totpSeed?}}}`
+ * (`totpSeed`: an account's two-factor seed, where its exchange asks for one; an optional field, so
+ * vaults written before it existed open unchanged);
  * version 2 adds `audit: {key, keyedAfter: {seq, hash}}`, the audit log's HMAC key (see
  * audit/audit-log.ts): kept here, not in state.db, so that whoever can write state.db cannot forge it.
  *
@@ -60,6 +62,7 @@ const EntrySchema = z.strictObject({
   apiKey: z.string().min(1),
   secret: z.string().min(1),
   passphrase: z.string().min(1).optional(),
+  totpSeed: z.string().min(1).optional(),
 });
 
 const AuditKeySchema = z.strictObject({
@@ -215,11 +218,23 @@ export class Vault {
     if (credentials.apiKey.trim().length === 0 || !(credentials.secret instanceof Secret)) {
       throw new KeywardError("CONFIG_INVALID", `Credentials for ${ref} need an API key and a secret.`);
     }
-    if (credentials.secret.reveal().length === 0 || credentials.passphrase?.reveal().length === 0) {
-      throw new KeywardError("CONFIG_INVALID", `Credentials for ${ref} have an empty secret or passphrase.`);
+    if (
+      credentials.secret.reveal().length === 0 ||
+      credentials.passphrase?.reveal().length === 0 ||
+      credentials.totpSeed?.reveal().length === 0
+    ) {
+      throw new KeywardError(
+        "CONFIG_INVALID",
+        `Credentials for ${ref} have an empty secret, passphrase or TOTP seed.`,
+      );
     }
-    const { apiKey, secret, passphrase } = credentials;
-    this.#entries.set(ref, passphrase === undefined ? { apiKey, secret } : { apiKey, secret, passphrase });
+    const { apiKey, secret, passphrase, totpSeed } = credentials;
+    this.#entries.set(ref, {
+      apiKey,
+      secret,
+      ...(passphrase === undefined ? {} : { passphrase }),
+      ...(totpSeed === undefined ? {} : { totpSeed }),
+    });
   }
 
   delete(ref: string): boolean {
@@ -296,6 +311,7 @@ function serialise(entries: ReadonlyMap<string, Credentials>, audit: VaultAuditK
         apiKey: c.apiKey,
         secret: c.secret.reveal(),
         ...(c.passphrase === undefined ? {} : { passphrase: c.passphrase.reveal() }),
+        ...(c.totpSeed === undefined ? {} : { totpSeed: c.totpSeed.reveal() }),
       },
       enumerable: true,
       writable: true,
@@ -396,6 +412,7 @@ function parseDocument(
       apiKey: e.apiKey,
       secret: new Secret(e.secret),
       ...(e.passphrase === undefined ? {} : { passphrase: new Secret(e.passphrase) }),
+      ...(e.totpSeed === undefined ? {} : { totpSeed: new Secret(e.totpSeed) }),
     });
   }
   const audit = parsed.data.audit;

@@ -26,7 +26,8 @@ export function inventoryRoutes({
         return send(c, {
           /** The exchange ids `keyward account add` takes (the UI names no exchange itself). */
           exchanges: EXCHANGE_IDS,
-          accounts: (await listAccounts(home)).map((a) => ({
+          // `secondFactor`: whether the vault holds the account's TOTP seed (never the seed; the vault is open).
+          accounts: (await listAccounts(home, { secondFactor: true })).map((a) => ({
             ...a,
             tracked: a.tracked.map(({ label, apiKey, provable }) => ({
               label,

@@ -9,6 +9,7 @@ import { badRequest } from "../http-errors.js";
 import { streamJobEvents } from "../job-events.js";
 import { liveListing, notFoundAs404 } from "../live-selection.js";
 import { idParam, jsonBody, query } from "../request-input.js";
+import { revokeTarget } from "../second-factor.js";
 import type { RouteContext } from "./route-context.js";
 
 const JobIdSchema = z.uuid("is not a job id");
@@ -16,7 +17,7 @@ const JobIdSchema = z.uuid("is not a job id");
 const jobIdParam = idParam(JobIdSchema);
 
 export function revokeRoutes(
-  ctx: Pick<RouteContext, "home" | "inventory" | "jobs" | "guard" | "log" | "send">,
+  ctx: Pick<RouteContext, "home" | "inventory" | "jobs" | "guard" | "log" | "send" | "secondFactor">,
 ) {
   const { home, inventory, jobs, send } = ctx;
 
@@ -60,9 +61,12 @@ export function revokeRoutes(
       async (c) => send(c, await jobs.verifyNow(c.req.param("id"), c.req.valid("json").keyId)),
     )
 
-    .post("/api/revoke/jobs/:id/stop", jobIdParam, jsonBody(z.strictObject({})), async (c) =>
-      send(c, jobs.stop(c.req.param("id"))),
-    )
+    .post("/api/revoke/jobs/:id/stop", jobIdParam, jsonBody(z.strictObject({})), async (c) => {
+      const job = jobs.get(c.req.param("id"));
+      // A code field still open fails its step now, rather than holding the stop until it expires.
+      ctx.secondFactor.cancelAll(revokeTarget(job).key);
+      return send(c, jobs.stop(job.id));
+    })
 
     .get("/api/revoke/jobs/:id/events", jobIdParam, (c) =>
       streamJobEvents(c, jobs.get(c.req.param("id")), ctx),

@@ -7,6 +7,7 @@ import type { InventoryService } from "../inventory-service.js";
 import type { Send } from "../responses.js";
 import type { RevokeJobs } from "../revoke-jobs.js";
 import type { RotationJobs } from "../rotation-jobs.js";
+import type { SecondFactorDesk } from "../second-factor.js";
 import type { SecretGuard } from "../secret-guard.js";
 import type { SessionCookies } from "../session-cookies.js";
 
@@ -15,6 +16,8 @@ export interface RouteContext {
   inventory: InventoryService;
   jobs: RevokeJobs;
   rotations: RotationJobs;
+  /** Second-factor challenges shown on the jobs' pages (second-factor.ts). */
+  secondFactor: SecondFactorDesk;
   cookies: SessionCookies;
   /** Streamed events pass the guard one by one (job-events.ts), so the routes that stream need it. */
   guard: SecretGuard;

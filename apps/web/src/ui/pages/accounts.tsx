@@ -66,6 +66,16 @@ export function AccountsPage() {
               <dl>
                 <dt>Where</dt>
                 <dd>{a.endpoint ?? (a.region ? `region ${a.region}` : "default")}</dd>
+                {a.secondFactor ? (
+                  <>
+                    <dt>Two-factor codes</dt>
+                    <dd data-testid="second-factor">
+                      {a.secondFactor === "seed"
+                        ? "answered by Keyward (seed in the vault; each answer audited)"
+                        : "asked of you on the job's page (no seed in the vault)"}
+                    </dd>
+                  </>
+                ) : null}
                 {h?.health ? (
                   <>
                     {h.health.master !== null ? (

@@ -5,6 +5,12 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { type ApiError, api, call, type JobView, type ResultView, type VerifyResponse } from "../api.js";
 import { ErrorOrEvidence, LiveLog, ManualStepsList } from "../components/job-parts.js";
+import {
+  applySecondFactorEvent,
+  type Challenge,
+  SECOND_FACTOR_EVENTS,
+  SecondFactorField,
+} from "../components/second-factor.js";
 import { ErrorBox, ProgressBar, Spinner, time } from "../components.js";
 import { type EventData, useLiveEvents } from "../hooks/use-live-events.js";
 
@@ -39,6 +45,7 @@ const EVENT_TYPES = [
   "summary",
   "finished",
   "error",
+  ...SECOND_FACTOR_EVENTS,
 ];
 
 function apply(job: JobView, type: string, data: EventData): JobView {
@@ -122,6 +129,7 @@ export function JobPanel({
   const [job, setJob] = useState<JobView | undefined>();
   const [error, setError] = useState<ApiError | undefined>();
   const [verify, setVerify] = useState<Record<string, Verify>>({});
+  const [challenges, setChallenges] = useState<Challenge[]>([]);
   const doneRef = useRef(onDone);
   doneRef.current = onDone;
 
@@ -140,6 +148,10 @@ export function JobPanel({
     `/api/revoke/jobs/${jobId}/events`,
     EVENT_TYPES,
     (type, data) => {
+      if (SECOND_FACTOR_EVENTS.includes(type)) {
+        setChallenges((open) => applySecondFactorEvent(open, type, data).open);
+        return applySecondFactorEvent([], type, data).line;
+      }
       setJob((j) => (j ? apply(j, type, data) : j));
       return describe(type, data);
     },
@@ -211,6 +223,30 @@ export function JobPanel({
         </div>
       </div>
       {error ? <ErrorBox error={error} /> : null}
+      {active
+        ? challenges.map((c) => (
+            <SecondFactorField
+              key={c.challengeId}
+              challenge={c}
+              send={async (code) => {
+                await call(
+                  api.revoke.jobs[":id"]["second-factor"].$post({
+                    param: { id: jobId },
+                    json: { challengeId: c.challengeId, code },
+                  }),
+                );
+              }}
+              cancel={async () => {
+                await call(
+                  api.revoke.jobs[":id"]["second-factor"].cancel.$post({
+                    param: { id: jobId },
+                    json: { challengeId: c.challengeId },
+                  }),
+                );
+              }}
+            />
+          ))
+        : null}
       {job.error ? (
         <ErrorBox
           error={Object.assign(new Error(job.error.message), { hint: job.error.hint })}

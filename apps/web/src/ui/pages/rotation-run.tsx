@@ -7,6 +7,12 @@ import { type AbortReport, type SlotRow, stepsOf } from "@keyward/core/browser";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { type ApiError, api, call, type RotationRunView } from "../api.js";
 import { ErrorOrEvidence, LiveLog, ManualStepsList } from "../components/job-parts.js";
+import {
+  applySecondFactorEvent,
+  type Challenge,
+  SECOND_FACTOR_EVENTS,
+  SecondFactorField,
+} from "../components/second-factor.js";
 import { ErrorBox, ProgressBar, Spinner, time } from "../components.js";
 import { type EventData, useLiveEvents } from "../hooks/use-live-events.js";
 
@@ -33,6 +39,7 @@ const EVENT_TYPES = [
   "report",
   "error",
   "ended",
+  ...SECOND_FACTOR_EVENTS,
 ];
 
 /** A rotation event as a line of the live log (nothing for those that only refresh the page). */
@@ -70,6 +77,7 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
   const [abortText, setAbortText] = useState("");
   const [abortReport, setAbortReport] = useState<AbortReport | undefined>();
   const [busy, setBusy] = useState(false);
+  const [challenges, setChallenges] = useState<Challenge[]>([]);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
   const refresh = useCallback(async () => {
@@ -93,6 +101,10 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
     running ? `/api/rotation/runs/${runId}/events` : undefined,
     EVENT_TYPES,
     (type, data) => {
+      if (SECOND_FACTOR_EVENTS.includes(type)) {
+        setChallenges((open) => applySecondFactorEvent(open, type, data).open);
+        return applySecondFactorEvent([], type, data).line;
+      }
       soon();
       return describe(type, data);
     },
@@ -162,6 +174,30 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
         </div>
       </div>
       {error ? <ErrorBox error={error} title="Not done" /> : null}
+      {running
+        ? challenges.map((c) => (
+            <SecondFactorField
+              key={c.challengeId}
+              challenge={c}
+              send={async (code) => {
+                await call(
+                  api.rotation.runs[":id"]["second-factor"].$post({
+                    param: { id: runId },
+                    json: { challengeId: c.challengeId, code },
+                  }),
+                );
+              }}
+              cancel={async () => {
+                await call(
+                  api.rotation.runs[":id"]["second-factor"].cancel.$post({
+                    param: { id: runId },
+                    json: { challengeId: c.challengeId },
+                  }),
+                );
+              }}
+            />
+          ))
+        : null}
       {run.cliOnly && run.state === "active" ? (
         <div className="panel" data-testid="cli-only">
           <h2>Resume or abort it from the command line</h2>

@@ -1,0 +1,206 @@
+/**
+ * The web app's code field for an exchange's two-factor challenge (issue 13), over HTTP against the
+ * test desk's simulator (its Deribit module checks codes itself). The Deribit account has no seed in
+ * the vault, so a revoke that removes one of its keys meets the challenge: the job's event stream
+ * says so (`second-factor`), the code is POSTed for that job, a refused code is asked for again
+ * (`retry`), and the job goes on. A code of the wrong shape is a 400 that does not echo it; a closed
+ * challenge is a 409; a cancelled one fails that key's step cleanly.
+ */
+import { DESK_ACCOUNTS, deskCredentials, SimulatorClient, urlOf } from "@keyward/simulator/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type Client,
+  type Desk,
+  KEYS,
+  leaks,
+  login,
+  received,
+  seed,
+  startDesk,
+  statuses,
+  waitFor,
+} from "./helpers.js";
+
+const ACCOUNT = DESK_ACCOUNTS.deribit;
+
+let desk: Desk;
+let client: Client;
+let sim: SimulatorClient;
+
+beforeAll(async () => {
+  desk = await startDesk({}, (running) => {
+    const s = seed(running);
+    // The Deribit account without its TOTP seed: a person types each code.
+    s.accounts.push({
+      name: ACCOUNT,
+      exchange: "deribit",
+      endpoint: urlOf(running, "deribit"),
+      credentials: deskCredentials(KEYS.deribitAccount),
+    });
+    return s;
+  });
+  client = await login(desk.server);
+  sim = new SimulatorClient(desk.sim.control);
+});
+afterAll(async () => {
+  await desk?.close();
+  expect(leaks()).toEqual([]);
+});
+
+interface Row {
+  id: string;
+  apiKey: string;
+}
+interface Challenge {
+  challengeId: string;
+  account: string;
+  exchange: string;
+  action: string;
+  expiresAt: number;
+  retry: boolean;
+}
+interface Job {
+  status: string;
+  results: { apiKey: string; outcome: string; verified: boolean; error?: { code: string } }[];
+}
+
+/** Follows a job's event stream as the page does, keeping every event. */
+function follow(path: string) {
+  const events: { event: string; data: Record<string, unknown> }[] = [];
+  const abort = new AbortController();
+  const done = (async () => {
+    const res = await fetch(`${client.origin}${path}`, {
+      headers: { cookie: client.cookie, "x-keyward-session": client.secret },
+      signal: abort.signal,
+    });
+    const reader = res.body?.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const chunk = await reader?.read();
+      if (!chunk || chunk.done) break;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      const blocks = buffer.split("\n\n");
+      buffer = blocks.pop() ?? "";
+      for (const block of blocks) {
+        const line = (name: string) =>
+          block
+            .split("\n")
+            .find((l) => l.startsWith(`${name}:`))
+            ?.slice(name.length + 1)
+            .trim();
+        const event = line("event");
+        if (event) events.push({ event, data: JSON.parse(line("data") ?? "{}") });
+      }
+    }
+  })().catch(() => {});
+  return { events, stop: () => abort.abort(), done };
+}
+
+const challenges = (events: { event: string; data: Record<string, unknown> }[]) =>
+  events.filter((e) => e.event === "second-factor").map((e) => e.data as unknown as Challenge);
+
+async function startRevoke(apiKey: string): Promise<string> {
+  const inventory = (await client.get("/api/inventory?refresh=1")).json<{ keys: Row[] }>();
+  const id = inventory.keys.find((k) => k.apiKey === apiKey)?.id;
+  expect(id).toBeDefined();
+  const plan = (await client.post("/api/revoke/plan", { ids: [id] })).json<{ planId: string }>();
+  const started = await client.post("/api/revoke/execute", { planId: plan.planId, confirm: "1" });
+  expect(started.status, started.body).toBe(202);
+  return started.json<{ jobId: string }>().jobId;
+}
+
+describe("the code field of a running revoke", () => {
+  it("the accounts answer says how each account's challenges are answered (no seed here: a person)", async () => {
+    const accounts = (await client.get("/api/accounts")).json<{
+      accounts: { name: string; secondFactor?: string | null }[];
+    }>().accounts;
+    expect(accounts.find((a) => a.name === ACCOUNT)?.secondFactor).toBe("prompt");
+    expect(accounts.find((a) => a.name === DESK_ACCOUNTS.okx)?.secondFactor).toBeNull();
+  });
+
+  it("shows the challenge, takes a code over HTTP, asks again after a refused one, and the revoke goes on", async () => {
+    const jobId = await startRevoke(KEYS.deribitOld.apiKey);
+    const stream = follow(`/api/revoke/jobs/${jobId}/events`);
+    const first = await waitFor("the challenge", async () => challenges(stream.events)[0]);
+    expect(first).toMatchObject({ account: ACCOUNT, exchange: "Deribit", retry: false });
+    expect(first.action).toMatch(/remove key/);
+    expect(first.expiresAt).toBeGreaterThan(Date.now());
+
+    // A code of the wrong shape: refused by the server, not echoed, the challenge still open.
+    const shape = await client.post(`/api/revoke/jobs/${jobId}/second-factor`, {
+      challengeId: first.challengeId,
+      code: "12ab56",
+    });
+    expect(shape.status).toBe(400);
+    expect(shape.body).not.toContain("12ab56");
+
+    // A wrong code: accepted by the server, refused by Deribit, asked for again.
+    const right = await sim.totp("desk_deribit");
+    const wrong = String((Number(right) + 1) % 1_000_000).padStart(6, "0");
+    const sent = await client.post(`/api/revoke/jobs/${jobId}/second-factor`, {
+      challengeId: first.challengeId,
+      code: wrong,
+    });
+    expect(sent.status, sent.body).toBe(200);
+    const again = await waitFor("the challenge again", async () => challenges(stream.events)[1]);
+    expect(again).toMatchObject({ account: ACCOUNT, retry: true });
+    expect(again.challengeId).not.toBe(first.challengeId);
+    // The first challenge is closed: a code for it is refused.
+    const closed = await client.post(`/api/revoke/jobs/${jobId}/second-factor`, {
+      challengeId: first.challengeId,
+      code: right,
+    });
+    expect(closed.status).toBe(409);
+
+    const ok = await client.post(`/api/revoke/jobs/${jobId}/second-factor`, {
+      challengeId: again.challengeId,
+      code: await sim.totp("desk_deribit"),
+    });
+    expect(ok.status, ok.body).toBe(200);
+    const job = await waitFor("the revoke to finish", async () => {
+      const j = (await client.get(`/api/revoke/jobs/${jobId}`)).json<Job>();
+      return j.status === "finished" ? j : undefined;
+    });
+    stream.stop();
+    expect(job.results).toEqual([expect.objectContaining({ outcome: "revoked", verified: true })]);
+    expect(statuses(await desk.state()).get(KEYS.deribitOld.apiKey)).toBe("revoked");
+    expect(
+      stream.events.filter((e) => e.event === "second-factor-closed").map((e) => e.data.outcome),
+    ).toEqual(["answered", "answered"]);
+    // Audited: a person answered, refused once, then accepted; no code anywhere in the log.
+    const audit = (await desk.home.auditLog().list()).filter((e) => e.action === "twofactor.answered");
+    expect(audit.map((e) => [e.subject, e.details.answeredBy, e.details.accepted])).toEqual([
+      [ACCOUNT, "person", false],
+      [ACCOUNT, "person", true],
+    ]);
+    const bodies = received.map((r) => r.body).join("\n");
+    expect(JSON.stringify(audit)).not.toContain(wrong);
+    expect(bodies.includes(`"${wrong}"`)).toBe(false);
+  });
+
+  it("a cancelled challenge fails that key's step cleanly (SECOND_FACTOR_REQUIRED); the key stays", async () => {
+    const jobId = await startRevoke(KEYS.deribitBot.apiKey);
+    const stream = follow(`/api/revoke/jobs/${jobId}/events`);
+    const challenge = await waitFor("the challenge", async () => challenges(stream.events)[0]);
+    const cancelled = await client.post(`/api/revoke/jobs/${jobId}/second-factor/cancel`, {
+      challengeId: challenge.challengeId,
+    });
+    expect(cancelled.status, cancelled.body).toBe(200);
+    const job = await waitFor("the revoke to finish", async () => {
+      const j = (await client.get(`/api/revoke/jobs/${jobId}`)).json<Job>();
+      return j.status === "finished" ? j : undefined;
+    });
+    stream.stop();
+    expect(job.results).toEqual([
+      expect.objectContaining({
+        outcome: "failed",
+        error: expect.objectContaining({ code: "SECOND_FACTOR_REQUIRED" }),
+      }),
+    ]);
+    expect(
+      stream.events.some((e) => e.event === "second-factor-closed" && e.data.outcome === "cancelled"),
+    ).toBe(true);
+    expect(statuses(await desk.state()).get(KEYS.deribitBot.apiKey)).toBe("active");
+  });
+});
