@@ -25,8 +25,9 @@ export interface AuditWriter {
 }
 
 /**
- * "disabled": switched off by the exchange's kill switch, but its removal failed (or was stopped): it
- * fails authentication now, yet comes back if enabled; the next run removes it.
+ * "disabled": switched off by the exchange's kill switch (by this run, or listed so already), but its
+ * removal failed (or was stopped): it fails authentication now, yet comes back if enabled; the next run
+ * removes it.
  */
 export type RevokeOutcome = "revoked" | "already-revoked" | "awaiting-manual" | "disabled" | "failed";
 
@@ -60,8 +61,8 @@ export interface RevokeSummary {
   verified: number;
   unverified: number;
   /**
-   * Keys left switched off but not removed (outcome "disabled"). Present only when the revoke used a
-   * kill switch (some key was disabled first), so other revokes' summaries keep their shape.
+   * Keys left switched off but not removed (outcome "disabled"). Present only when some key was switched
+   * off (by this run's kill switch, or listed disabled already), so other revokes' summaries keep their shape.
    */
   disabled?: number;
 }
@@ -256,14 +257,16 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
 
   async function failKey(key: KeyRecord, error: unknown): Promise<void> {
     const result = resultOf(key);
-    // Switched off but not removed: it says so (not "failed": it fails authentication now; not revoked:
-    // enabling it brings it back). The exchange still lists it, as disabled, for the next run to remove.
-    result.outcome = result.disabledFirst ? "disabled" : "failed";
+    // Switched off (by this run, or already when listed) but not removed: it says so (not "failed": it
+    // fails authentication now; not revoked: enabling it brings it back). The exchange still lists it, as
+    // disabled, for the next run to remove.
+    const off = result.disabledFirst === true || key.state === "disabled";
+    result.outcome = off ? "disabled" : "failed";
     result.error = errorOf(error);
     await deps.audit.append("revoke.failed", key.id, {
       code: result.error.code,
       message: result.error.message,
-      ...(result.disabledFirst ? { disabled: true } : {}),
+      ...(off ? { disabled: true } : {}),
     });
     emit({ type: "failed", result });
     release(key.id);
