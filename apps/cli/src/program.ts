@@ -257,7 +257,11 @@ ${REGION_EXAMPLE.map((l) => `  ${l}\n`).join("")}${TESTNET.map((p) => `  keyward
         "--label <glob>",
         "only keys whose label matches: * ? [..] only, case-insensitive, at most 128 characters, e.g. 'bot-*'",
       )
-      .option("--risky", "only keys with a risk flag");
+      .option("--risky", "only keys with a risk flag")
+      .option(
+        "--state <state>",
+        "only keys in this state: active, disabled (switched off on the exchange), dead or unknown",
+      );
 
   selectors(program.command("keys").description("the key inventory across all accounts, fetched live"))
     .option("--json", "print JSON")
@@ -309,7 +313,8 @@ and can be undone; then each key is removed and proven dead. This is the default
 --no-disable-first removes them directly. Keyward's own key for an account is never disabled (it could
 then remove nothing): it is removed last. A key disabled but not removed (its removal failed or was
 stopped) is reported DISABLED (JSON: "outcome": "disabled", "summary.disabled"; exit 1): it fails
-authentication but can be enabled again; run the revoke again to remove it.
+authentication but can be enabled again; run the revoke again to remove it (--state disabled selects
+every key switched off on its exchange).
 Keys that can withdraw go first; the key Keyward itself uses for an account goes after every other key of
 that account, and the plan warns that Keyward loses access to it. Where the exchange revokes that key by
 API (it deletes itself), it is revoked only when named by its id or API key: --all, --account, --exchange,
