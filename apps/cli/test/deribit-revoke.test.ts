@@ -31,7 +31,7 @@ const CANARIES = [ADMIN, BOT, TREASURY].map((k) => k.client_secret);
 const scenario = () => ({
   deribit: {
     accounts: [
-      { id: 731001, username: "dr_cli", type: "main", totpSeed: SEED, keys: [ADMIN, BOT, TREASURY] },
+      { id: 731001, username: "dr_cli", type: "main" as const, totpSeed: SEED, keys: [ADMIN, BOT, TREASURY] },
     ],
   },
 });

@@ -53,7 +53,9 @@ const ALL = [ADMIN, BOT, TREASURY, OLD];
 const CANARIES = [...ALL.map((k) => k.client_secret), SEED];
 
 const scenario = () => ({
-  deribit: { accounts: [{ id: 730001, username: USERNAME, type: "main", totpSeed: SEED, keys: ALL }] },
+  deribit: {
+    accounts: [{ id: 730001, username: USERNAME, type: "main" as const, totpSeed: SEED, keys: ALL }],
+  },
 });
 
 const creds = (k: (typeof ALL)[number]): Credentials =>
