@@ -102,6 +102,11 @@ const SELF_DELETING = EXCHANGE_PROFILES.filter((p) =>
   Object.values(p.keys).some((facts) => facts?.create === "person" && facts.revoke === "api"),
 ).map((p) => p.name);
 
+/** The exchanges with a kill switch for some kind of key (revoke disables such keys first by default). */
+const KILL_SWITCH = EXCHANGE_PROFILES.filter((p) =>
+  Object.values(p.keys).some((facts) => facts?.disable === "api"),
+).map((p) => p.name);
+
 const EXCHANGE_RISKS = EXCHANGE_PROFILES.flatMap((p) =>
   Object.entries(p.risks).map(([name, rule]) => `${name} (${rule.text})`),
 );
@@ -279,7 +284,11 @@ ${examples("keyward account set-seed desk-deribit", "printf '%s' \"$SEED\" | key
         "--label <glob>",
         "only keys whose label matches: * ? [..] only, case-insensitive, at most 128 characters, e.g. 'bot-*'",
       )
-      .option("--risky", "only keys with a risk flag");
+      .option("--risky", "only keys with a risk flag")
+      .option(
+        "--state <state>",
+        "only keys in this state: active, disabled (switched off on the exchange), dead or unknown",
+      );
 
   selectors(program.command("keys").description("the key inventory across all accounts, fetched live"))
     .option("--json", "print JSON")
@@ -288,7 +297,10 @@ ${examples("keyward account set-seed desk-deribit", "printf '%s' \"$SEED\" | key
       `
 Risk flags: withdraw, transfer, no-ip, old (older than settings.maxKeyAgeDays, default 90),
 ${[...EXCHANGE_RISKS, "unverified"].join(", ")}. A key the exchange will expire shows the time left after
-its flags ("expires 12d"; JSON: "expiresAt", an ISO date-time or null).
+its flags ("expires 12d"; JSON: "expiresAt", an ISO date-time or null). A key the exchange lists as
+switched off (its kill switch: it fails authentication until enabled again) shows DISABLED in the SEEN
+column (JSON: "state": "disabled"); it keeps its risk flags, since enabling it brings them back, and
+\`keyward revoke\` removes it like any other key.
 
 An account that cannot be listed (its own key revoked, or its IP binding no longer matching) still shows
 its tracked keys, probed with their own secrets, and its other keys from the last successful listing,
@@ -314,10 +326,22 @@ Examples:
     .option("--yes", "do not ask for confirmation")
     .option("--no-wait", "do not wait for manual steps; report those keys as pending")
     .option("--manual-timeout <duration>", "how long to wait for manual steps, e.g. 15m, 90s", "15m")
+    .option(
+      "--no-disable-first",
+      "where the exchange has a kill switch, remove keys directly instead of disabling them all first",
+    )
     .option("--json", "print a JSON report")
     .addHelpText(
       "after",
       `
+Where the exchange has a kill switch for a key (${orList(KILL_SWITCH) || "no exchange yet"}), every such key is DISABLED first,
+all of an account's before any is removed: the switch takes effect at once, needs no second-factor code
+and can be undone; then each key is removed and proven dead. This is the default (an incident's);
+--no-disable-first removes them directly. Keyward's own key for an account is never disabled (it could
+then remove nothing): it is removed last. A key disabled but not removed (its removal failed or was
+stopped) is reported DISABLED (JSON: "outcome": "disabled", "summary.disabled"; exit 1): it fails
+authentication but can be enabled again; run the revoke again to remove it (--state disabled selects
+every key switched off on its exchange).
 Keys that can withdraw go first; the key Keyward itself uses for an account goes after every other key of
 that account, and the plan warns that Keyward loses access to it. Where the exchange revokes that key by
 API (it deletes itself), it is revoked only when named by its id or API key: --all, --account, --exchange,

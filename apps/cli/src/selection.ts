@@ -6,6 +6,7 @@ import {
   type AccountInventory,
   type InventoryEvent,
   type KeyRecord,
+  KeyRecordSchema,
   type KeywardHome,
   type LiveInventory,
   listInventory,
@@ -22,8 +23,12 @@ export interface SelectorFlags {
   account?: string;
   label?: string;
   risky?: boolean;
+  state?: string;
   all?: boolean;
 }
+
+/** The key states `--state` takes (core's KeyRecord states). */
+const KEY_STATES = KeyRecordSchema.shape.state.options;
 
 export function parseSelector(ids: string[], flags: SelectorFlags): Selector {
   const parsed = SelectorSchema.safeParse({
@@ -32,6 +37,7 @@ export function parseSelector(ids: string[], flags: SelectorFlags): Selector {
     ...(flags.account === undefined ? {} : { account: flags.account }),
     ...(flags.label === undefined ? {} : { label: flags.label }),
     risky: Boolean(flags.risky),
+    ...(flags.state === undefined ? {} : { state: flags.state }),
     all: Boolean(flags.all),
   });
   if (!parsed.success) {
@@ -39,7 +45,11 @@ export function parseSelector(ids: string[], flags: SelectorFlags): Selector {
     const field = String(issue?.path[0] ?? "selector");
     throw usageError(
       `--${field}: ${issue?.message ?? "invalid"}`,
-      field === "exchange" ? `Use ${orList(EXCHANGE_IDS)}.` : undefined,
+      field === "exchange"
+        ? `Use ${orList(EXCHANGE_IDS)}.`
+        : field === "state"
+          ? `Use ${orList(KEY_STATES)}.`
+          : undefined,
     );
   }
   return parsed.data;

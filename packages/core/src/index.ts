@@ -122,6 +122,7 @@ export { type InventoryRow, inventoryRow } from "./inventory/view.js";
 export { type LogEntry, type LogSink, silentLog } from "./log.js";
 export {
   type HeldBackKey,
+  hasKillSwitch,
   type PlanOptions,
   planRevoke,
   type RevokePlan,

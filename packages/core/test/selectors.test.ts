@@ -140,3 +140,21 @@ describe("risk flags", () => {
     expect(selected.map((k) => k.apiKey)).toEqual(["key-1"]);
   });
 });
+
+describe("the disabled state", () => {
+  it("a disabled key keeps its flags (it can be enabled again) but is not 'unverified', so --risky still selects it; --state picks keys by state", () => {
+    const wide = {
+      ...key("sweeper", 1),
+      permissions: ["read", "withdraw"] as KeyRecord["permissions"],
+      ip: [],
+    };
+    const off = { ...wide, id: "okx:desk:bots01:key-2", apiKey: "key-2", state: "disabled" as const };
+    expect(risksOf(off, RISK)).toEqual(risksOf(wide, RISK));
+    expect(risksOf(off, RISK)).not.toContain("unverified");
+    const risky = selectKeys([wide, off], SelectorSchema.parse({ risky: true }), RISK);
+    expect(risky.map((k) => k.apiKey)).toEqual(["key-1", "key-2"]);
+    const disabled = selectKeys([wide, off], SelectorSchema.parse({ state: "disabled" }), RISK);
+    expect(disabled.map((k) => k.apiKey)).toEqual(["key-2"]);
+    expect(SelectorSchema.safeParse({ state: "asleep" }).success).toBe(false);
+  });
+});

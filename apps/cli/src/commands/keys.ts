@@ -68,7 +68,13 @@ export async function keys(
               r.permissions.join(","),
               exchangeProfile(r.exchange).reportsIpWhitelist ? r.ip.join(",") || "any" : "n/a",
               r.management,
-              r.state === "dead" ? "DEAD" : r.stale ? `STALE ${age(r.stale.ageMs)}` : "live",
+              r.state === "dead"
+                ? "DEAD"
+                : r.stale
+                  ? `STALE ${age(r.stale.ageMs)}`
+                  : r.state === "disabled"
+                    ? "DISABLED"
+                    : "live",
               [r.risks.join(","), expiryNote(r.expiresAt)].filter(Boolean).join(" ") || "-",
             ]),
           ),

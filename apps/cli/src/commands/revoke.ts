@@ -24,6 +24,8 @@ interface RevokeOptions extends SelectorFlags {
   wait: boolean;
   manualTimeout: string;
   json?: boolean;
+  /** Commander's `--no-disable-first`: true unless the flag is given. */
+  disableFirst: boolean;
 }
 
 const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`);
@@ -32,6 +34,8 @@ const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100
 const noteOf = (item: RevokePlan["items"][number]): string =>
   [
     item.accountKey ? "Keyward's own key: last" : "",
+    item.disableFirst ? "disabled first" : "",
+    item.key.state === "disabled" ? "already disabled" : "",
     item.key.stale ? `STALE since ${item.key.stale.fetchedAt}` : "",
   ]
     .filter(Boolean)
@@ -79,7 +83,18 @@ function printPlan(plan: RevokePlan): void {
       `Keys that can withdraw go first. The API part takes about ${seconds(plan.estimatedApiMs)} at the exchanges' rate limits` +
       `${plan.accounts.length > 1 ? ` (${plan.accounts.length} accounts in parallel)` : ""}, plus verification.`,
   );
+  const line = disableFirstLine(plan);
+  if (line) out(line);
   printWarnings(plan, out);
+}
+
+/** What the plan does with the exchanges' kill switches, when some selected key has one. */
+function disableFirstLine(plan: RevokePlan): string | undefined {
+  const { available, planned } = plan.disableFirst;
+  if (available === 0) return undefined;
+  return planned > 0
+    ? `${planned} key(s) are disabled first, all of an account's before any is removed (the exchange's kill switch: it takes effect at once and can be undone), then removed; Keyward's own key is never disabled, it is removed last. --no-disable-first removes them directly.`
+    : `${available} key(s) could be disabled first (the exchange's kill switch), but --no-disable-first removes them directly.`;
 }
 
 const planJson = (plan: RevokePlan) => ({
@@ -91,8 +106,11 @@ const planJson = (plan: RevokePlan) => ({
     label: i.key.label,
     permissions: i.key.permissions,
     ...(i.accountKey ? { accountKey: true } : {}),
+    ...(i.disableFirst ? { disableFirst: true } : {}),
+    ...(i.key.state === "disabled" ? { state: i.key.state } : {}),
     ...(i.key.stale ? { stale: i.key.stale } : {}),
   })),
+  disableFirst: plan.disableFirst,
   byApi: plan.byApi,
   byPerson: plan.byPerson,
   estimatedApiMs: plan.estimatedApiMs,
@@ -112,10 +130,14 @@ function progressLine(e: RevokeEvent): string | undefined {
   switch (e.type) {
     case "started":
       return `Revoking ${e.total} key(s): ${e.byApi} by API, ${e.byPerson} by a person on the exchange's site.`;
+    case "disabled":
+      return `  disabled (kill switch): ${who(e.result)}; removing once the account's others are disabled…`;
     case "revoked":
-      return `  ${e.result.outcome === "already-revoked" ? "already revoked" : "revoked by API"}: ${who(e.result)}; verifying…`;
+      return `  ${e.result.outcome === "already-revoked" ? "already revoked" : e.result.disabledFirst ? "removed by API" : "revoked by API"}: ${who(e.result)}; verifying…`;
     case "failed":
-      return `  FAILED: ${who(e.result)}: ${e.result.error?.message ?? "unknown error"}`;
+      return e.result.outcome === "disabled"
+        ? `  DISABLED, NOT REMOVED: ${who(e.result)}: ${e.result.error?.message ?? "unknown error"}`
+        : `  FAILED: ${who(e.result)}: ${e.result.error?.message ?? "unknown error"}`;
     case "verified":
       return e.result.verified
         ? `  proven dead: ${who(e.result)}`
@@ -128,6 +150,14 @@ function progressLine(e: RevokeEvent): string | undefined {
 /** What to run next for keys that are not (yet) proven dead; the manual ones can be checked again. */
 function nextSteps(report: RevokeReport, print: (s: string) => void): void {
   const waiting = report.results.filter((r) => r.outcome === "awaiting-manual");
+  const disabled = report.results.filter((r) => r.outcome === "disabled");
+  if (disabled.length > 0) {
+    // Listed as disabled by the exchange: a new run plans them (no switch needed) and removes them.
+    print(
+      `\n${disabled.length} key(s) are DISABLED but NOT removed: ${disabled.map(who).join(", ")}. They fail authentication now, ` +
+        `but anyone who can manage the account's keys can enable them again. To remove them, run:\n  keyward revoke ${disabled.map((r) => r.id).join(" ")} --yes`,
+    );
+  }
   const unproven = report.results.filter(
     (r) => (r.outcome === "revoked" || r.outcome === "already-revoked") && !r.verified,
   );
@@ -148,7 +178,7 @@ function nextSteps(report: RevokeReport, print: (s: string) => void): void {
 
 function exitCodeOf(report: RevokeReport): ExitCode {
   const s = report.summary;
-  if (s.failed > 0 || s.unverified > 0) return EXIT.FAILED;
+  if (s.failed > 0 || s.unverified > 0 || (s.disabled ?? 0) > 0) return EXIT.FAILED;
   if (s.awaitingManual > 0) return EXIT.AWAITING_MANUAL;
   return EXIT.OK;
 }
@@ -176,6 +206,7 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
       selector,
       adapters: (names) => home.adapters(names, secondFactor),
       refuseUnauditable: !opts.dryRun,
+      disableFirst: opts.disableFirst,
       onEvent: listingProgress(!opts.json, (listed) => {
         for (const a of listed.accounts.filter((x) => x.error)) {
           err(`keyward: ${a.account}: could not list keys: ${a.error?.message}`);
@@ -259,7 +290,8 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
         );
         const s = report.summary;
         out(
-          `\nrevoked ${s.revoked}, already revoked ${s.alreadyRevoked}, awaiting a person ${s.awaitingManual}, failed ${s.failed}; ` +
+          `\nrevoked ${s.revoked}, already revoked ${s.alreadyRevoked}, awaiting a person ${s.awaitingManual}, ` +
+            `${s.disabled === undefined ? "" : `disabled but not removed ${s.disabled}, `}failed ${s.failed}; ` +
             `verified ${s.verified}, unverified ${s.unverified}`,
         );
       }

@@ -14,7 +14,7 @@
  *   GET  /api/inventory[?refresh=1]     keys (InventoryRow), per-account errors, counts
  *   GET  /api/accounts                  accounts and their tracked keys (no probes)
  *   GET  /api/accounts/health[?account=]  probes: health, permissions, warnings
- *   POST /api/revoke/plan {selector}    core's SelectorSchema → the plan to review
+ *   POST /api/revoke/plan {selector, disableFirst?}   core's SelectorSchema (+ the kill-switch option) → the plan to review
  *   POST /api/revoke/execute {planId, confirm}
  *   GET  /api/revoke/jobs, /api/revoke/jobs/:id, /api/revoke/jobs/:id/events (SSE)
  *   POST /api/revoke/jobs/:id/verify {keyId}, /api/revoke/jobs/:id/stop {}

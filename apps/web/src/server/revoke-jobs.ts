@@ -28,8 +28,17 @@ export type { JobEvent } from "./job-events.js";
 
 export interface PlanView {
   planId: string | null;
-  /** `accountKey`: the key Keyward uses for the account (revoked after the account's other keys). */
-  items: { order: number; method: "api" | "manual"; key: InventoryRow; accountKey: boolean }[];
+  /**
+   * `accountKey`: the key Keyward uses for the account (revoked after the account's other keys);
+   * `disableFirst`: switched off by the exchange's kill switch before any key of its account is removed.
+   */
+  items: {
+    order: number;
+    method: "api" | "manual";
+    key: InventoryRow;
+    accountKey: boolean;
+    disableFirst: boolean;
+  }[];
   byApi: number;
   byPerson: number;
   accounts: string[];
@@ -45,6 +54,8 @@ export interface PlanView {
    * name), each with the plain line saying why and how to include it.
    */
   heldBack: { key: InventoryRow; reason: string }[];
+  /** Keys a kill switch could disable first, and how many will be (the page offers the box when available > 0). */
+  disableFirst: { available: number; planned: number };
   expiresAt: string | null;
 }
 
@@ -197,6 +208,7 @@ export class RevokeJobs {
         method: item.method,
         key: inventoryRow(item.key, { maxKeyAgeDays }),
         accountKey: item.accountKey === true,
+        disableFirst: item.disableFirst === true,
       })),
       byApi: plan.byApi,
       byPerson: plan.byPerson,
@@ -209,6 +221,7 @@ export class RevokeJobs {
         key: inventoryRow(key, { maxKeyAgeDays }),
         reason,
       })),
+      disableFirst: plan.disableFirst,
       expiresAt: planId ? new Date(expiresAt).toISOString() : null,
     };
   }

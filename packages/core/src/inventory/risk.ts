@@ -21,6 +21,9 @@ export interface RiskOptions {
 
 export function risksOf(key: KeyRecord, options: RiskOptions): Risk[] {
   // A dead key can do nothing: its last known (or, from a failed probe, empty) facts flag no risk.
+  // A disabled key keeps its flags: it fails authentication now, but anyone who can manage the account's
+  // keys can enable it again, with the same permissions and IP binding. So `--risky` still selects it for
+  // the revoke that removes it. It is not "unverified": the exchange listed it, with its permissions.
   if (key.state === "dead") return [];
   const risks: Risk[] = [];
   const now = options.now ?? Date.now();

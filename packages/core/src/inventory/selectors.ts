@@ -3,7 +3,7 @@
  * `all` must be said explicitly, so an empty selection never means "everything".
  */
 import { z } from "zod";
-import { ExchangeIdSchema, type KeyRecord } from "../domain/schemas.js";
+import { ExchangeIdSchema, type KeyRecord, KeyRecordSchema } from "../domain/schemas.js";
 import { KeywardError } from "../errors.js";
 import { compileLabelGlob, LABEL_GLOB_HINT, labelGlobProblem, MAX_LABEL_GLOB_LENGTH } from "./label-glob.js";
 import { type RiskOptions, risksOf } from "./risk.js";
@@ -24,13 +24,18 @@ export const SelectorSchema = z.strictObject({
     })
     .optional(),
   risky: z.boolean().default(false),
+  /**
+   * Only keys in this state as the exchange lists them, e.g. "disabled": keys switched off but not
+   * removed (an interrupted disable-first revoke), so `keyward revoke --state disabled` finishes them.
+   */
+  state: KeyRecordSchema.shape.state.optional(),
   all: z.boolean().default(false),
 });
 export type SelectorInput = z.input<typeof SelectorSchema>;
 export type Selector = z.output<typeof SelectorSchema>;
 
 export const isEmptySelector = (s: Selector): boolean =>
-  s.ids.length === 0 && !s.exchange && !s.account && !s.label && !s.risky && !s.all;
+  s.ids.length === 0 && !s.exchange && !s.account && !s.label && !s.risky && !s.state && !s.all;
 
 /** Filters keys by a selector. Ids that match no key are an error: a typo must not revoke less than asked. */
 export function selectKeys(keys: readonly KeyRecord[], selector: Selector, risk: RiskOptions): KeyRecord[] {
@@ -48,6 +53,7 @@ export function selectKeys(keys: readonly KeyRecord[], selector: Selector, risk:
       (!selector.exchange || k.exchange === selector.exchange) &&
       (!selector.account || k.account.toLowerCase() === selector.account.toLowerCase()) &&
       (!matchLabel || matchLabel(k.label)) &&
+      (!selector.state || k.state === selector.state) &&
       (!selector.risky || risksOf(k, risk).length > 0),
   );
 }

@@ -7,6 +7,13 @@
  * must not end Keyward's access to the account in seconds: such a key enters the plan only when the
  * person named it (its id or API key); otherwise it is held back, and the plan says how to include it.
  * An own key a person revokes on the site stays in the plan: nothing happens to it until that person acts.
+ *
+ * Disable first (the incident default): where the exchange has a kill switch for a kind of key (its
+ * profile's `disable: "api"`, e.g. Deribit's disable_api_key), every such key the plan revokes by API is
+ * switched off first, all of an account's keys before any is removed: a switch takes effect at once and
+ * needs no second factor, while each removal may wait for one. The account's own key is never switched
+ * off first: a disabled key can make no call, so Keyward could neither remove the others nor itself; it
+ * is removed at its turn, last, which ends it as quickly.
  */
 import { exchangeProfile } from "../adapters/registry.js";
 import { type KeyRecord, shortKey } from "../domain/schemas.js";
@@ -17,6 +24,11 @@ export interface RevokePlanItem {
   method: "api" | "manual";
   /** The key Keyward itself uses to reach this account: revoked after every other key of the account. */
   accountKey?: true;
+  /**
+   * Switched off by the exchange's kill switch (adapter `disableKey`) before any key of its account is
+   * removed, then removed. Never set on an account's own key, nor on a key already disabled.
+   */
+  disableFirst?: true;
 }
 
 /** A selected key the plan leaves out, and the plain line that says why and how to include it. */
@@ -39,6 +51,12 @@ export interface RevokePlan {
   estimatedApiMs: number;
   /** What the person confirming must know, e.g. "Keyward loses access to <account> after this". */
   warnings: string[];
+  /**
+   * The planned keys an exchange's kill switch could disable first (revoked by API, the profile says
+   * `disable: "api"` for their kind, not an account's own key, not disabled already), and how many of them
+   * will be (all of them, unless `disableFirst: false`). Shells offer the option only when `available > 0`.
+   */
+  disableFirst: { available: number; planned: number };
 }
 
 export interface PlanOptions {
@@ -50,7 +68,16 @@ export interface PlanOptions {
    * so a caller that forgets it cannot end Keyward's access to an account.
    */
   named?: readonly string[];
+  /**
+   * Disable every key that has a kill switch before removing any (default true: the incident default; a
+   * switch takes effect at once and can be undone). False removes them directly, as other exchanges' keys.
+   */
+  disableFirst?: boolean;
 }
+
+/** Whether the exchange can switch this key off by API before it is removed (its profile says so). */
+export const hasKillSwitch = (key: KeyRecord): boolean =>
+  key.actions.revoke === "api" && exchangeProfile(key.exchange).keys[key.location]?.disable === "api";
 
 /** The plain line a held-back key is shown with (CLI and web): why, and how to include it. */
 const heldBackReason = (key: KeyRecord): string =>
@@ -91,11 +118,15 @@ export function planRevoke(selected: readonly KeyRecord[], options: PlanOptions 
       deferred.delete(k.account);
     }
   }
+  // A key already switched off needs no switch (the listing says so); an own key is never switched off.
+  const canDisable = (k: KeyRecord) => hasKillSwitch(k) && !isAccountKey(k) && k.state !== "disabled";
+  const disableFirst = options.disableFirst ?? true;
   const items = ordered.map(
     (key): RevokePlanItem => ({
       key,
       method: key.actions.revoke,
       ...(isAccountKey(key) ? { accountKey: true as const } : {}),
+      ...(disableFirst && canDisable(key) ? { disableFirst: true as const } : {}),
     }),
   );
   const warnings = items
@@ -108,7 +139,8 @@ export function planRevoke(selected: readonly KeyRecord[], options: PlanOptions 
   for (const item of items) {
     if (item.method !== "api") continue;
     const entry = apiPerAccount.get(item.key.account) ?? { exchange: item.key.exchange, n: 0 };
-    entry.n++;
+    // A key disabled first costs two writes: the switch, then the removal.
+    entry.n += item.disableFirst ? 2 : 1;
     apiPerAccount.set(item.key.account, entry);
   }
   // Revoke calls per account go at the exchange's documented write spacing (its profile's).
@@ -126,5 +158,9 @@ export function planRevoke(selected: readonly KeyRecord[], options: PlanOptions 
     accounts: [...new Set(items.map((i) => i.key.account))],
     estimatedApiMs,
     warnings,
+    disableFirst: {
+      available: items.filter((i) => canDisable(i.key)).length,
+      planned: items.filter((i) => i.disableFirst).length,
+    },
   };
 }

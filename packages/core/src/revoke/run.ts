@@ -6,11 +6,17 @@
  *
  * Fail closed: the "requested" audit entry is written before any exchange is touched; if the audit
  * log cannot be written, nothing happens.
+ *
+ * Disable first (plan items with `disableFirst`): every such key of an account is switched off by the
+ * exchange's kill switch before any key of that account is removed, then they are removed as usual. A
+ * key switched off whose removal then fails is reported "disabled": not revoked (enabling it brings it
+ * back) and not lost (still listed as disabled, so the next run plans and removes it). A disabled key is
+ * never counted as revoked nor proven dead: only its removal, seen in the listing and its probe, is.
  */
 import type { ExchangeAdapter } from "../adapters/interface.js";
 import { accountProbeOptions } from "../adapters/registry.js";
 import type { Credentials } from "../domain/credentials.js";
-import type { KeyRecord, ManualSteps, ProbeResult } from "../domain/schemas.js";
+import type { DisableResult, KeyRecord, ManualSteps, ProbeResult } from "../domain/schemas.js";
 import { isKeywardError } from "../errors.js";
 import type { RevokePlan, RevokePlanItem } from "./plan.js";
 
@@ -18,7 +24,12 @@ export interface AuditWriter {
   append(action: string, subject: string, details?: Record<string, unknown>): Promise<void>;
 }
 
-export type RevokeOutcome = "revoked" | "already-revoked" | "awaiting-manual" | "failed";
+/**
+ * "disabled": switched off by the exchange's kill switch (by this run, or listed so already), but its
+ * removal failed (or was stopped): it fails authentication now, yet comes back if enabled; the next run
+ * removes it.
+ */
+export type RevokeOutcome = "revoked" | "already-revoked" | "awaiting-manual" | "disabled" | "failed";
 
 export interface RevokeKeyResult {
   id: string;
@@ -37,6 +48,8 @@ export interface RevokeKeyResult {
   stale?: { fetchedAt: string };
   /** The key Keyward uses to reach the account: revoked after every other key of that account. */
   accountKey?: true;
+  /** The exchange's kill switch took effect on it (or it was already off) before its removal was asked. */
+  disabledFirst?: true;
 }
 
 export interface RevokeSummary {
@@ -47,6 +60,11 @@ export interface RevokeSummary {
   failed: number;
   verified: number;
   unverified: number;
+  /**
+   * Keys left switched off but not removed (outcome "disabled"). Present only when some key was switched
+   * off (by this run's kill switch, or listed disabled already), so other revokes' summaries keep their shape.
+   */
+  disabled?: number;
 }
 
 export interface RevokeReport {
@@ -58,6 +76,8 @@ export interface RevokeReport {
 
 export type RevokeEvent =
   | { type: "started"; total: number; byApi: number; byPerson: number }
+  /** The kill switch took effect (the key fails authentication now); its removal comes next. */
+  | { type: "disabled"; result: RevokeKeyResult }
   | { type: "revoked"; result: RevokeKeyResult }
   | { type: "failed"; result: RevokeKeyResult }
   | { type: "verified"; result: RevokeKeyResult }
@@ -121,6 +141,9 @@ export function summarise(results: readonly RevokeKeyResult[]): RevokeSummary {
     failed: count("failed"),
     verified: done.filter((r) => r.verified).length,
     unverified: done.filter((r) => !r.verified).length,
+    ...(results.some((r) => r.disabledFirst || r.outcome === "disabled")
+      ? { disabled: count("disabled") }
+      : {}),
   };
 }
 
@@ -129,10 +152,12 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
   const startedAt = new Date(now()).toISOString();
   const emit = (e: RevokeEvent) => deps.onEvent?.(e);
   // The fail-closed point: if this throws, no exchange has been touched.
+  const disableFirst = plan.items.filter((i) => i.disableFirst).map((i) => i.key.id);
   await deps.audit.append("revoke.requested", "revoke", {
     keys: plan.items.map((i) => i.key.id),
     byApi: plan.byApi,
     byPerson: plan.byPerson,
+    ...(disableFirst.length > 0 ? { disableFirst } : {}),
   });
   emit({ type: "started", total: plan.items.length, byApi: plan.byApi, byPerson: plan.byPerson });
 
@@ -185,11 +210,23 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
       // key revoked by API is then the last request made with the account's key; after it come only
       // probes with keys' OWN secrets (its proof of death, and the manual keys' wait), which need no
       // access to the account (test/bybit-ownkey.test.ts holds this).
+      //
+      // Keys with a kill switch are all switched off before any key of the account is removed: a switch
+      // takes effect at once and needs no second factor, whereas each removal may wait for one. The
+      // account's own key is never among them (plan.ts): switched off, it could remove nothing.
       const rest = items.filter((i) => !i.accountKey);
       const api = rest.filter((i) => i.method === "api");
       await Promise.all([
         (async () => {
-          await Promise.all(api.map((item) => revokeByApi(adapter, item)));
+          const gone = new Set<string>();
+          await Promise.all(
+            api
+              .filter((i) => i.disableFirst)
+              .map(async (item) => {
+                if ((await disableByApi(adapter, item)) === "already-revoked") gone.add(item.key.id);
+              }),
+          );
+          await Promise.all(api.filter((i) => !gone.has(i.key.id)).map((item) => revokeByApi(adapter, item)));
           await verifyApiRevokes(adapter, api);
         })(),
         ...rest.filter((i) => i.method === "manual").map((item) => prepareManual(adapter, item)),
@@ -220,14 +257,59 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
 
   async function failKey(key: KeyRecord, error: unknown): Promise<void> {
     const result = resultOf(key);
-    result.outcome = "failed";
+    // Switched off (by this run, or already when listed) but not removed: it says so (not "failed": it
+    // fails authentication now; not revoked: enabling it brings it back). The exchange still lists it, as
+    // disabled, for the next run to remove.
+    const off = result.disabledFirst === true || key.state === "disabled";
+    result.outcome = off ? "disabled" : "failed";
     result.error = errorOf(error);
     await deps.audit.append("revoke.failed", key.id, {
       code: result.error.code,
       message: result.error.message,
+      ...(off ? { disabled: true } : {}),
     });
     emit({ type: "failed", result });
     release(key.id);
+  }
+
+  /**
+   * The kill switch, before the removal. Returns what the exchange said, or undefined when the key could
+   * not be switched off: its removal is still tried (removing it is the point; the switch only comes
+   * first because it is quicker), and the evidence says the switch failed.
+   */
+  async function disableByApi(
+    adapter: ExchangeAdapter,
+    { key }: RevokePlanItem,
+  ): Promise<DisableResult["outcome"] | undefined> {
+    // A stopped run leaves the rest alone: revokeByApi reports each key as cancelled.
+    if (deps.signal?.aborted) return undefined;
+    const result = resultOf(key);
+    if (!adapter.disableKey) {
+      result.evidence.push("disable: this account's adapter has no kill switch; removed directly");
+      return undefined;
+    }
+    let r: DisableResult;
+    try {
+      r = await adapter.disableKey(key);
+    } catch (error) {
+      const { code, message } = errorOf(error);
+      result.evidence.push(`disable: failed (${message}); removing it anyway`);
+      await deps.audit.append("revoke.disable-failed", key.id, { code, message });
+      return undefined;
+    }
+    result.evidence.push(r.evidence);
+    if (r.outcome === "already-revoked") {
+      // Gone already: nothing to remove (a removal could cost the person a second-factor code).
+      result.outcome = "already-revoked";
+      await deps.audit.append("revoke.done", key.id, { outcome: r.outcome, evidence: r.evidence });
+      emit({ type: "revoked", result });
+      return r.outcome;
+    }
+    result.disabledFirst = true;
+    result.outcome = "disabled";
+    await deps.audit.append("revoke.disabled", key.id, { outcome: r.outcome, evidence: r.evidence });
+    emit({ type: "disabled", result });
+    return r.outcome;
   }
 
   async function revokeByApi(adapter: ExchangeAdapter, { key }: RevokePlanItem): Promise<void> {
@@ -269,9 +351,12 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
         const result = resultOf(key);
         let proven = listed !== undefined;
         if (listed) {
+          // A key listed as disabled is still there: enabling it would bring it back.
           const still = listed.find((k) => k.apiKey === key.apiKey && k.state !== "dead");
           result.evidence.push(
-            still ? "list: STILL LISTED by the exchange" : "list: no longer listed by the exchange",
+            still
+              ? `list: STILL LISTED by the exchange${still.state === "disabled" ? " (disabled, not removed)" : ""}`
+              : "list: no longer listed by the exchange",
           );
           proven = !still;
         }

@@ -13,6 +13,11 @@ import { type LiveSelection, type SelectLiveKeysInput, selectLiveKeys } from "./
 export interface PlanLiveRevokeInput extends SelectLiveKeysInput {
   /** Refuse (AUDIT_UNAVAILABLE) before listing when the audit log cannot be written: the plan is to be run now. */
   refuseUnauditable?: boolean;
+  /**
+   * Where an exchange has a kill switch, disable those keys before removing any (revoke/plan.ts). Default
+   * true, the incident default; the shells' "--no-disable-first" and unticked box pass false.
+   */
+  disableFirst?: boolean;
 }
 
 export interface LiveRevokePlan extends LiveSelection {
@@ -20,13 +25,17 @@ export interface LiveRevokePlan extends LiveSelection {
 }
 
 export async function planLiveRevoke(home: KeywardHome, input: PlanLiveRevokeInput): Promise<LiveRevokePlan> {
-  const { refuseUnauditable, ...selecting } = input;
+  const { refuseUnauditable, disableFirst, ...selecting } = input;
   // Fail closed before touching any exchange: revoking without an audit trail is refused.
   if (refuseUnauditable) await requireAuditable(home, REVOKE_UNAUDITABLE_HINT);
   const selection = await selectLiveKeys(home, selecting);
   const plan = planRevoke(
     selection.keys.filter((k) => k.state !== "dead"),
-    { accountKeys: await home.accountKeys(), named: selecting.selector.ids },
+    {
+      accountKeys: await home.accountKeys(),
+      named: selecting.selector.ids,
+      ...(disableFirst === undefined ? {} : { disableFirst }),
+    },
   );
   return { ...selection, plan };
 }

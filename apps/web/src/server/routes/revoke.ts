@@ -13,6 +13,11 @@ import { revokeTarget } from "../second-factor.js";
 import type { RouteContext } from "./route-context.js";
 
 const JobIdSchema = z.uuid("is not a job id");
+/**
+ * The selection, and whether keys with a kill switch are disabled before any is removed (default true,
+ * as in the CLI: the incident default; the page's box unticked sends false).
+ */
+const PlanRequestSchema = SelectorSchema.extend({ disableFirst: z.boolean().optional() });
 /** The path's job id, checked first (idParam), as before any body is read. */
 const jobIdParam = idParam(JobIdSchema);
 
@@ -22,8 +27,8 @@ export function revokeRoutes(
   const { home, inventory, jobs, send } = ctx;
 
   return new Hono()
-    .post("/api/revoke/plan", jsonBody(SelectorSchema), async (c) => {
-      const selector = c.req.valid("json");
+    .post("/api/revoke/plan", jsonBody(PlanRequestSchema), async (c) => {
+      const { disableFirst, ...selector } = c.req.valid("json");
       if (isEmptySelector(selector)) {
         throw badRequest(
           "nothing selected",
@@ -32,7 +37,11 @@ export function revokeRoutes(
       }
       // Like the CLI: the keys are listed live before planning.
       const { plan, accountErrors } = await notFoundAs404(
-        () => planLiveRevoke(home, liveListing(inventory, selector)),
+        () =>
+          planLiveRevoke(home, {
+            ...liveListing(inventory, selector),
+            ...(disableFirst === undefined ? {} : { disableFirst }),
+          }),
         "Refresh the inventory: the key may be gone already, or its account could not be listed (see the account errors).",
       );
       return send(c, jobs.storePlan(plan, accountErrors));

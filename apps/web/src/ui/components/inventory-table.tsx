@@ -222,6 +222,14 @@ const Row = memo(function Row({
         title={row.expiresAt ? `expires ${dateTime(row.expiresAt)}` : undefined}
       >
         {row.state === "dead" ? <span className="badge dead">revoked</span> : null}
+        {row.state === "disabled" ? (
+          <span
+            className="badge disabled"
+            title="switched off on the exchange: it fails authentication, but can be enabled again; revoke removes it"
+          >
+            disabled
+          </span>
+        ) : null}
         <StaleBadge stale={row.stale} />
         {row.risks.map((r) => (
           <RiskBadge key={r} risk={r} />

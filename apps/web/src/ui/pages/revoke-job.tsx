@@ -27,6 +27,9 @@ const outcomeText = (r: ResultView): string => {
       return "already revoked";
     case "awaiting-manual":
       return "waiting for a person";
+    // Switched off by the kill switch: removal comes next, or (once the run is over) it failed.
+    case "disabled":
+      return r.error ? "DISABLED, not removed" : "disabled, removing…";
     default:
       return "failed";
   }
@@ -34,6 +37,7 @@ const outcomeText = (r: ResultView): string => {
 
 const EVENT_TYPES = [
   "started",
+  "disabled",
   "revoked",
   "failed",
   "verified",
@@ -55,6 +59,7 @@ function apply(job: JobView, type: string, data: EventData): JobView {
     results: job.results.map((x) => (x.id === r.id ? r : x)),
   });
   switch (type) {
+    case "disabled":
     case "revoked":
     case "failed":
     case "verified":
@@ -92,10 +97,14 @@ function describe(type: string, data: EventData): string | undefined {
   switch (type) {
     case "started":
       return `Started: ${data.total} key(s), ${data.byApi} by API, ${data.byPerson} by a person.`;
+    case "disabled":
+      return `${who}: disabled (the exchange's kill switch); removing it once the account's others are disabled.`;
     case "revoked":
-      return `${who}: ${r?.outcome === "already-revoked" ? "was already revoked" : "revoked by API"}.`;
+      return `${who}: ${r?.outcome === "already-revoked" ? "was already revoked" : r?.disabledFirst ? "removed by API" : "revoked by API"}.`;
     case "failed":
-      return `${who}: FAILED: ${r?.error?.message ?? "unknown error"}.`;
+      return r?.outcome === "disabled"
+        ? `${who}: DISABLED but NOT removed: ${r.error?.message ?? "unknown error"}. Run the revoke again to remove it.`
+        : `${who}: FAILED: ${r?.error?.message ?? "unknown error"}.`;
     case "verified":
       return `${who}: ${r?.verified ? "proven dead" : "NOT proven dead"} (${r?.evidence.at(-1) ?? ""}).`;
     case "manual-steps":
@@ -188,12 +197,14 @@ export function JobPanel({
 
   const results = job.results;
   const apiResults = results.filter((r) => r.method === "api");
-  const apiDone = apiResults.filter((r) => !r.pending).length;
+  // A key only switched off so far is not done: its removal is still to come.
+  const apiDone = apiResults.filter((r) => !r.pending && !(r.outcome === "disabled" && !r.error)).length;
   const verified = results.filter((r) => r.verified).length;
   const manual = results.filter((r) => r.method === "manual");
   const manualDone = manual.filter((r) => r.verified || (r.outcome === "failed" && !r.pending)).length;
   const failed = results.filter((r) => !r.pending && r.outcome === "failed").length;
   const waiting = results.filter((r) => r.outcome === "awaiting-manual").length;
+  const disabledOnly = results.filter((r) => r.outcome === "disabled" && r.error).length;
   const byId = new Map(results.map((r) => [r.id, r]));
 
   return (
@@ -264,6 +275,7 @@ export function JobPanel({
           {verified} of {job.total} proven dead
           {waiting ? `, ${waiting} waiting for a person` : ""}
           {failed ? `, ${failed} failed` : ""}
+          {disabledOnly ? `, ${disabledOnly} disabled but not removed` : ""}
           {job.status === "waiting" && job.manualDeadline
             ? ` — probing until ${time(job.manualDeadline)}`
             : ""}
@@ -276,6 +288,9 @@ export function JobPanel({
             : ""}
           {!active && failed > 0
             ? " Failed keys are still live: see each one's reason below, fix it, and revoke them again."
+            : ""}
+          {!active && disabledOnly > 0
+            ? " Disabled keys fail authentication now, but can be enabled again: revoke them again to remove them."
             : ""}
         </p>
       </div>

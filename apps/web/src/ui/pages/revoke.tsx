@@ -28,6 +28,8 @@ export function RevokePage({ inventory, selected, setSelected, goInventory }: Pr
   const [starting, setStarting] = useState(false);
   const [jobId, setJobId] = useState<string | undefined>();
   const [recent, setRecent] = useState<JobView[]>([]);
+  // The incident default, as in the CLI: keys with a kill switch are disabled before any is removed.
+  const [disableFirst, setDisableFirst] = useState(true);
 
   // A job already running (another tab, or before a reload) is shown at once.
   useEffect(() => {
@@ -53,11 +55,14 @@ export function RevokePage({ inventory, selected, setSelected, goInventory }: Pr
 
   const rows = useSelectedRows(inventory, selected);
 
-  const review = async () => {
+  // The box changes what runs, so it asks for a new plan (the reviewed plan is exactly what runs).
+  const review = async (withDisableFirst = disableFirst) => {
     setPlanning(true);
     setError(undefined);
     try {
-      const p = await call(api.revoke.plan.$post({ json: { ids: [...selected] } }));
+      const p = await call(
+        api.revoke.plan.$post({ json: { ids: [...selected], disableFirst: withDisableFirst } }),
+      );
       planFor.current = selectionKey;
       setPlan(p);
       setConfirmText("");
@@ -186,6 +191,29 @@ export function RevokePage({ inventory, selected, setSelected, goInventory }: Pr
                   ? " For each key only a person can revoke, Keyward shows the steps, then probes the key until it is dead."
                   : ""}
               </p>
+              {plan.disableFirst.available > 0 ? (
+                <div className="disable-first">
+                  <label>
+                    <input
+                      type="checkbox"
+                      data-testid="disable-first"
+                      checked={disableFirst}
+                      disabled={planning}
+                      onChange={(e) => {
+                        setDisableFirst(e.target.checked);
+                        void review(e.target.checked);
+                      }}
+                    />{" "}
+                    Disable first: switch off the {plan.disableFirst.available} key(s) the exchange has a kill
+                    switch for, all of an account's before any is removed, then remove them
+                  </label>
+                  <div className="hint">
+                    The switch takes effect at once, needs no two-factor code and can be undone; Keyward's own
+                    key is never disabled (it is removed last). A key disabled but not removed is reported
+                    “disabled”: run the revoke again to remove it.
+                  </div>
+                </div>
+              ) : null}
               <table className="table">
                 <thead>
                   <tr>
@@ -217,6 +245,10 @@ export function RevokePage({ inventory, selected, setSelected, goInventory }: Pr
                       <td>{item.key.permissions.join(", ")}</td>
                       <td>
                         {item.accountKey ? <span className="badge own">Keyward's own key: last</span> : null}
+                        {item.disableFirst ? <span className="badge disabled">disabled first</span> : null}
+                        {item.key.state === "disabled" ? (
+                          <span className="badge disabled">already disabled</span>
+                        ) : null}
                         <StaleBadge stale={item.key.stale} />
                         {item.key.risks.map((r) => (
                           <RiskBadge key={r} risk={r} />
@@ -251,7 +283,8 @@ export function RevokePage({ inventory, selected, setSelected, goInventory }: Pr
               <li key={j.id}>
                 {time(j.startedAt)}: {j.total} key(s), {j.status}; verified {j.summary.verified}
                 {j.summary.awaitingManual ? `, ${j.summary.awaitingManual} waiting for a person` : ""}
-                {j.summary.failed ? `, ${j.summary.failed} failed` : ""}{" "}
+                {j.summary.failed ? `, ${j.summary.failed} failed` : ""}
+                {j.summary.disabled ? `, ${j.summary.disabled} disabled but not removed` : ""}{" "}
                 <button type="button" className="link" onClick={() => setJobId(j.id)}>
                   Show
                 </button>
