@@ -118,9 +118,12 @@ async function switchAccountKey(ctx: SlotContext, creds: Credentials): Promise<v
       },
     );
   }
+  // The TOTP seed belongs to the account, not to the key: it follows the account to its new key. Only
+  // the account's vault entry gets it; the new key's credentials (delivered to targets) never carry it.
+  const seed = current?.totpSeed;
   await ctx.store.put({
     ...(current && current.apiKey === ctx.plan.old.apiKey ? { [keyRef(ctx.plan.old.id)]: current } : {}),
-    [account.credentialsRef]: creds,
+    [account.credentialsRef]: seed === undefined ? creds : { ...creds, totpSeed: seed },
   });
 }
 
@@ -155,7 +158,9 @@ export async function checkStep(ctx: SlotContext, row: SlotRow): Promise<StepRes
     }
     check = `\`${cmd}\` exited 0`;
   }
-  const graceUntil = new Date(ctx.now() + ctx.run.options.graceMs).toISOString();
+  // An in-place reset has no grace: the old secret died at the reset.
+  const graceMs = ctx.plan.reset ? 0 : ctx.run.options.graceMs;
+  const graceUntil = new Date(ctx.now() + graceMs).toISOString();
   const next = await ctx.advance(
     row,
     "checked",
@@ -167,7 +172,7 @@ export async function checkStep(ctx: SlotContext, row: SlotRow): Promise<StepRes
       graceUntil,
     },
   );
-  if (ctx.run.options.graceMs > 0) ctx.deps.onEvent?.({ type: "grace", slot: next, until: graceUntil });
+  if (graceMs > 0) ctx.deps.onEvent?.({ type: "grace", slot: next, until: graceUntil });
   return "next";
 }
 

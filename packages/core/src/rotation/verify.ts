@@ -63,9 +63,12 @@ export function specMismatch(
   return undefined;
 }
 
-/** The keys of the slot's sub-account (one query where the adapter can). */
-export async function subAccountKeys(adapter: ExchangeAdapter, subAccount: string): Promise<KeyRecord[]> {
-  if (adapter.listSubAccountKeys) return adapter.listSubAccountKeys(subAccount);
+/** The keys of the slot's sub-account (one query where the adapter can); null: the account's own keys. */
+export async function subAccountKeys(
+  adapter: ExchangeAdapter,
+  subAccount: string | null,
+): Promise<KeyRecord[]> {
+  if (subAccount !== null && adapter.listSubAccountKeys) return adapter.listSubAccountKeys(subAccount);
   return (await adapter.listKeys()).filter((k) => k.subAccount === subAccount);
 }
 
