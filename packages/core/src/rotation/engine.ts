@@ -139,7 +139,7 @@ export async function runRotation(
     // (Assisted slots keep the plan's order: a person is asked for their keys one by one.)
     const ownKey = (row: SlotRow) => {
       const plan = run.plan.slots[row.slot - 1];
-      return plan?.method === "api" && plan.old.accountKey && plan.reset !== true;
+      return plan?.method === "api" && plan.old.accountKey;
     };
     // An account's own key goes after the account's other keys (as a revoke does it): by the time it is
     // taken up, every other slot of the run has been, and its old key is deleted only once they settle.
@@ -204,7 +204,7 @@ export function slotContext(
 
 /**
  * The slots of each account this process is driving, other than the account's own key: the old account
- * key is deleted by API only when none is left (a step that began with the old key, e.g. a create or a
+ * key is deleted by API (or reset in place) only when none is left (a step that began with the old key, e.g. a create or a
  * listing, must not meet it deleted). A slot that stops (waiting, failed) counts as settled: its next
  * steps, at resume, use whatever key the vault holds by then.
  */
@@ -295,6 +295,11 @@ async function step(
   const reset = ctx.plan.reset === true;
   switch (row.step) {
     case "planned":
+      if (reset && ctx.plan.old.accountKey) {
+        // Resetting Keyward's own key kills the secret every other slot of the account is using: after them.
+        await others.settled(ctx.plan.old.account);
+        if (ctx.deps.signal?.aborted) return "next";
+      }
       return reset ? planReset(ctx, row) : api ? planCreate(ctx, row) : askForKey(ctx, row);
     case "creating":
       return createStep(ctx, row);
