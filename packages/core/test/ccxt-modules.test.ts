@@ -1,5 +1,5 @@
 /**
- * The adapters load only the ccxt modules they use (the OKX, Bitfinex and Bybit classes, the error classes),
+ * The adapters load only the ccxt modules they use (the OKX, Bitfinex, Bybit and Deribit classes, the error classes),
  * not ccxt's entry point with its ~110 exchanges: that import was the largest fixed cost of every command
  * that talks to an exchange. The classes are ccxt's own (the same modules), so `instanceof` still holds.
  */
@@ -16,6 +16,7 @@ describe("ccxt modules", () => {
     expect(lite.okx).toBe(full.okx);
     expect(lite.bitfinex).toBe(full.bitfinex);
     expect(lite.bybit).toBe(full.bybit);
+    expect(lite.deribit).toBe(full.deribit);
     expect(lite.BaseError).toBe(full.BaseError);
     expect(lite.NetworkError).toBe(full.NetworkError);
     expect(lite.RequestTimeout).toBe(full.RequestTimeout);
@@ -24,7 +25,7 @@ describe("ccxt modules", () => {
 
   it("loading the adapters never loads ccxt's entry point or another exchange", () => {
     // NODE_DEBUG=esm makes Node log every module it loads (the built adapters; the test task builds first).
-    const script = `const r = await import(${JSON.stringify(REGISTRY)}); await r.loadAdapterFactory("okx"); await r.loadAdapterFactory("bitfinex"); await r.loadAdapterFactory("bybit");`;
+    const script = `const r = await import(${JSON.stringify(REGISTRY)}); await r.loadAdapterFactory("okx"); await r.loadAdapterFactory("bitfinex"); await r.loadAdapterFactory("bybit"); await r.loadAdapterFactory("deribit");`;
     const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
       encoding: "utf8",
       env: { ...process.env, NODE_DEBUG: "esm" },
@@ -38,6 +39,7 @@ describe("ccxt modules", () => {
     expect(loaded.some((url) => url.endsWith("/ccxt/js/src/okx.js"))).toBe(true);
     expect(loaded.some((url) => url.endsWith("/ccxt/js/src/bitfinex.js"))).toBe(true);
     expect(loaded.some((url) => url.endsWith("/ccxt/js/src/bybit.js"))).toBe(true);
+    expect(loaded.some((url) => url.endsWith("/ccxt/js/src/deribit.js"))).toBe(true);
     expect(loaded.filter((url) => url.endsWith("/ccxt/js/ccxt.js"))).toEqual([]);
     expect(loaded.filter((url) => /\/ccxt\/js\/src\/(binance|kraken|gate)\.js$/.test(url))).toEqual([]);
   });

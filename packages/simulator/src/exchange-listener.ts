@@ -19,6 +19,11 @@ export interface ExchangeListenerOptions {
   exchange: string;
   /** The request header carrying the caller's API key, for the request log. */
   apiKeyHeader: string;
+  /**
+   * For exchanges whose key travels inside another header (Deribit's Authorization): the caller's API key
+   * for the request log, instead of `apiKeyHeader`. Never the header itself (it may carry a token).
+   */
+  apiKeyOf?(raw: RawRequest): string | undefined;
   faults: Faults;
   log: RequestLog;
   clock: Clock;
@@ -65,7 +70,9 @@ export function exchangeListener(options: ExchangeListenerOptions) {
           status,
           ...(fault ? { fault } : {}),
         });
-      const apiKeyHeader = raw.headers[options.apiKeyHeader] as string | undefined;
+      const apiKeyHeader = options.apiKeyOf
+        ? options.apiKeyOf(raw)
+        : (raw.headers[options.apiKeyHeader] as string | undefined);
       const latency = faults.latencyMs(exchange);
       if (latency > 0) await sleep(latency);
       const action = faults.decide(exchange, options.isWrite(raw));

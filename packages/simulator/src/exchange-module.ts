@@ -66,6 +66,8 @@ export interface DeskCredentials {
   apiKey: string;
   secret: string;
   passphrase?: string;
+  /** The account's two-factor seed, where the exchange challenges key management with one (Deribit). */
+  totpSeed?: string;
 }
 
 export interface DeskPart {
@@ -117,6 +119,11 @@ export interface ExchangeModule<
     body: z.ZodObject;
     create(state: State, body: Record<string, unknown>, now: number): Reply;
   };
+  /**
+   * The module's own control-API reads, served at `GET /<id>/<name>` (e.g. Deribit's `totp`: the current
+   * two-factor code of an account, which stands in for the person's authenticator app).
+   */
+  controlRoutes?: Record<string, (state: State, query: URLSearchParams, now: number) => Reply>;
   /** The exchange's "API management" stand-in page, served by its own listener at `path`. */
   ui: UiSpec & { rows(state: State, now: number): UiRow[] };
 

@@ -6,9 +6,10 @@
  */
 import { bitfinex } from "./bitfinex/index.js";
 import { bybit } from "./bybit/index.js";
+import { deribit } from "./deribit/index.js";
 import { okx } from "./okx/index.js";
 
-export const EXCHANGES = [okx, bitfinex, bybit] as const;
+export const EXCHANGES = [okx, bitfinex, bybit, deribit] as const;
 
 export type Exchanges = (typeof EXCHANGES)[number];
 export type ExchangeId = Exchanges["id"];

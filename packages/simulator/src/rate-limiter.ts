@@ -8,9 +8,21 @@ export interface WindowLimit {
   windowMs: number;
 }
 
+/**
+ * A credit bucket (a leaky bucket counted in credits, as Deribit's is): it holds at most `capacity`,
+ * each request costs `cost`, and `refill` credits come back every `perMs`. An empty bucket refuses.
+ */
+export interface CreditLimit {
+  capacity: number;
+  cost: number;
+  refill: number;
+  perMs: number;
+}
+
 export class SlidingWindowLimiter {
   readonly #hits = new Map<string, number[]>();
   readonly #blocked = new Map<string, number>();
+  readonly #credits = new Map<string, { credits: number; at: number }>();
 
   /** Records a hit and returns true if `bucket` is under its limit at `now`; false (unrecorded) otherwise. */
   tryTake(bucket: string, { limit, windowMs }: WindowLimit, now: number): boolean {
@@ -37,6 +49,30 @@ export class SlidingWindowLimiter {
     return { count: hits.length, resetAt: hits.length ? (hits[0] as number) + windowMs : now };
   }
 
+  /**
+   * Takes one request's credits from `bucket` (full when first seen) and returns true, or returns false
+   * (nothing taken) when it holds fewer than the request costs. Exchanges that count credits, not hits,
+   * share this limiter so `reset()` (a new scenario) empties them too.
+   */
+  tryTakeCredits(bucket: string, { capacity, cost, refill, perMs }: CreditLimit, now: number): boolean {
+    const held = this.#credits.get(bucket) ?? { credits: capacity, at: now };
+    const elapsed = Math.max(0, now - held.at);
+    const credits = Math.min(capacity, held.credits + (elapsed * refill) / perMs);
+    if (credits < cost) {
+      this.#credits.set(bucket, { credits, at: now });
+      return false;
+    }
+    this.#credits.set(bucket, { credits: credits - cost, at: now });
+    return true;
+  }
+
+  /** The credits `bucket` holds at `now` (full when never used). */
+  credits(bucket: string, { capacity, refill, perMs }: CreditLimit, now: number): number {
+    const held = this.#credits.get(bucket);
+    if (!held) return capacity;
+    return Math.min(capacity, held.credits + (Math.max(0, now - held.at) * refill) / perMs);
+  }
+
   /** Until when `bucket` is blocked after a breach (0 when it is not). */
   blockedUntil(bucket: string): number {
     return this.#blocked.get(bucket) ?? 0;
@@ -49,6 +85,7 @@ export class SlidingWindowLimiter {
   reset(): void {
     this.#hits.clear();
     this.#blocked.clear();
+    this.#credits.clear();
   }
 }
 
@@ -59,4 +96,10 @@ export const scaleDuration = (ms: number, scale: number): number => Math.max(1, 
 export const scaleWindow = (w: WindowLimit, scale: number): WindowLimit => ({
   limit: w.limit,
   windowMs: scaleDuration(w.windowMs, scale),
+});
+
+/** Refills a credit bucket faster by `scale` (0.1: ten times the credits per ms), keeping its size and costs. */
+export const scaleCredits = (c: CreditLimit, scale: number): CreditLimit => ({
+  ...c,
+  perMs: scaleDuration(c.perMs, scale),
 });

@@ -8,7 +8,7 @@
 import type { ExchangeListenerOptions } from "./exchange-listener.js";
 import type { ModuleContext, UiRevokeResult, UiRow } from "./exchange-module.js";
 import type { RawRequest, Reply } from "./http-kit.js";
-import { type UiPage, type UiSpec, uiRoute } from "./ui-pages.js";
+import { type UiPage, type UiPanel, type UiSpec, uiRoute } from "./ui-pages.js";
 
 /** What a REST exchange's listener is given: its module's context, the world read per request. */
 export type RestListenerDeps<World, Limits> = Pick<
@@ -36,6 +36,8 @@ export const restListenerDeps = <World, Limits>(
 interface UiWorld {
   uiRows(now: number): UiRow[];
   uiRevoke(apiKey: string): UiRevokeResult;
+  /** A box beside the keys (ui-pages.ts UiPanel), for the exchanges that have one. */
+  uiPanel?(now: number): UiPanel;
 }
 
 /** The exchange's "API management" stand-in page over its current world. */
@@ -47,6 +49,7 @@ export const uiPageOf = (
   ...ui,
   rows: (now) => world.uiRows(now),
   revoke: (apiKey) => world.uiRevoke(apiKey),
+  ...(world.uiPanel ? { panel: (now: number) => world.uiPanel?.(now) as UiPanel } : {}),
   ...(createKey ? { createKey } : {}),
 });
 

@@ -51,9 +51,20 @@ export interface UiSpec {
   create?: UiCreateForm;
 }
 
+/**
+ * A box of label/value lines under the keys, for what a person needs beside the page on this exchange
+ * (Deribit: the simulator-only authenticator showing each account's current two-factor code).
+ */
+export interface UiPanel {
+  title: string;
+  note: string;
+  items: { label: string; value: string }[];
+}
+
 /** One exchange's page over its current state. */
 export interface UiPage extends UiSpec {
   rows(now: number): UiRow[];
+  panel?(now: number): UiPanel;
   revoke(apiKey: string): UiRevokeResult;
   /** The control API's /ui/create for this exchange (the body without `exchange`): 201 with the new key. */
   createKey?(body: Record<string, unknown>): Reply;
@@ -78,16 +89,23 @@ export function uiListPage(ui: UiPage, now: number, notice?: string): Reply {
     .map(
       (r) => `<tr class="${r.status}" data-api-key="${escapeHtml(r.apiKey)}"><td>${escapeHtml(r.owner)}</td>
 <td>${escapeHtml(r.label)}</td><td><code>${escapeHtml(r.apiKey)}</code></td><td>${escapeHtml(r.detail)}</td>
-<td>${r.status === "active" ? `<a href="${base}/revoke?apiKey=${encodeURIComponent(r.apiKey)}">${escapeHtml(ui.words.revoke)}</a>` : "revoked"}</td></tr>`,
+<td>${r.status !== "revoked" ? `<a href="${base}/revoke?apiKey=${encodeURIComponent(r.apiKey)}">${escapeHtml(ui.words.revoke)}</a>` : "revoked"}</td></tr>`,
     )
     .join("\n");
   const create =
     ui.create && ui.createKey ? `<p><a href="${base}/create">${escapeHtml(ui.words.create)}</a></p>` : "";
+  const panel = ui.panel?.(now);
+  const aside = panel
+    ? `<section id="panel" aria-label="${escapeHtml(panel.title)}"><h2>${escapeHtml(panel.title)}</h2>
+<p class="help">${escapeHtml(panel.note)}</p><table>${panel.items
+        .map((i) => `<tr><th>${escapeHtml(i.label)}</th><td><code>${escapeHtml(i.value)}</code></td></tr>`)
+        .join("\n")}</table></section>`
+    : "";
   return page(
     ui.title,
     `${notice ? `<p class="notice" role="status">${escapeHtml(notice)}</p>` : ""}${create}
 <table><thead><tr><th>Account</th><th>Label</th><th>API key</th><th>Permissions</th><th></th></tr></thead>
-<tbody>${body}</tbody></table>`,
+<tbody>${body}</tbody></table>${aside}`,
   );
 }
 

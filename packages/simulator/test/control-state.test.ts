@@ -177,6 +177,7 @@ describe("control API", () => {
         bitfinex: { users: [{ id: 777, email: "new@example.com", keys: [] }] },
         // A scenario without a bybit section gives an empty one.
         bybit: { masters: [] },
+        deribit: { accounts: [] },
       });
       // The old keys are gone from the exchanges too; the new one works.
       const old = await okxCall(sim().okx, MASTER, { path: CONFIG });

@@ -113,6 +113,12 @@ export interface ExchangeProfile<Risk extends string = string> {
    */
   createStepsLabel: "new" | "replaced";
   /**
+   * The label a key created by API with `label` carries on the exchange, where the exchange constrains
+   * labels (e.g. Deribit's key names: at most 16 letters, digits or underscores): a rotation looks for its
+   * new key by this after a crash. Identity where absent.
+   */
+  storedLabel?(label: string): string;
+  /**
    * Why a key's raw permissions are not the wanted ones, or undefined when they match exactly; without
    * it the normalised permissions are compared as sets.
    */

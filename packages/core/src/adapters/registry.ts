@@ -6,6 +6,7 @@
  */
 import { bitfinexProfile } from "./bitfinex/profile.js";
 import { bybitProfile } from "./bybit/profile.js";
+import { deribitProfile } from "./deribit/profile.js";
 import type { AdapterFactory } from "./interface.js";
 import { okxProfile } from "./okx/profile.js";
 import { type ExchangeProfile, needsPassphrase } from "./profile.js";
@@ -22,6 +23,10 @@ export const ADAPTERS = {
     load: async () => (await import("./bitfinex/adapter.js")).bitfinexAdapter,
   },
   bybit: { profile: bybitProfile, load: async () => (await import("./bybit/adapter.js")).bybitAdapter },
+  deribit: {
+    profile: deribitProfile,
+    load: async () => (await import("./deribit/adapter.js")).deribitAdapter,
+  },
 } as const satisfies Record<string, RegistryEntry>;
 
 export type ExchangeId = keyof typeof ADAPTERS;

@@ -29,6 +29,11 @@ export interface RestEndpoint<B extends string = string, M extends string = stri
   ccxt: M;
   /** Whether the request changes state (a lost answer leaves its outcome unknown). */
   write: boolean;
+  /**
+   * Endpoints with the same pool share one bucket per owner instead of one per endpoint: for exchanges
+   * whose limit is one budget for every method (Deribit's credits, docs/exchanges/deribit.md#rate-limits).
+   */
+  pool?: string;
 }
 
 /** The slice of a ccxt exchange instance the transport touches. */
@@ -296,7 +301,7 @@ export class RestTransport<
   ): Promise<Attempt<z.output<T>, F>> {
     // The slot counts until the answer is back: the exchange counts the request somewhere in between.
     const scheduler = sharedScheduler(
-      `${this.exchange.id}|${this.config.base}|${this.owner(endpoint)}|${endpoint.method} ${endpoint.path}`,
+      `${this.exchange.id}|${this.config.base}|${this.owner(endpoint)}|${endpoint.pool ?? `${endpoint.method} ${endpoint.path}`}`,
       this.config.limits[endpoint.bucket] as WindowLimit,
     );
     const done = await scheduler.acquireSlot();

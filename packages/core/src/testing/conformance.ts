@@ -31,6 +31,8 @@ export const CONFORMANCE_CASES = [
   "probe: skewed clock",
   "probe: low nonce",
   "a key whose permissions forbid the call gets a clear error",
+  "kill switch: a disabled key fails its probe until enabled again",
+  "reset in place: the old secret dies at once, the new one works",
   "no secret appears in any error, result or log line",
 ] as const;
 export type ConformanceCase = (typeof CONFORMANCE_CASES)[number];
@@ -62,7 +64,10 @@ export interface ConformanceEnv {
   simulatorLimits: NonNullable<AdapterOptions["rateLimits"]>;
   /** The API keys `listKeys` must return, read from the simulator's /state. */
   expectedApiKeys(): Promise<string[]>;
-  /** Distinct keys to revoke, one per case that revokes (at least 4). */
+  /**
+   * Distinct keys to revoke, one per case that revokes (at least 4; one more for each of the kill switch
+   * and the reset in place where the adapter has them).
+   */
   victims: Victim[];
   /** The exchange's code for "rate limited" in the simulator's request log (e.g. "50011"). */
   rateLimitCode: string;
@@ -105,8 +110,20 @@ export function testAdapter(harness: ConformanceHarness): void {
       if (!v) throw new Error("harness provided too few victims");
       return v;
     };
+    // Cases of an optional capability run for every adapter whose profile declares it, and only then.
+    const declared = Object.values(exchangeProfile(harness.exchange).keys);
+    const lacking: Partial<Record<ConformanceCase, string>> = {
+      ...(declared.some((k) => k?.disable === "api")
+        ? {}
+        : { "kill switch: a disabled key fails its probe until enabled again": "no kill switch by API" }),
+      ...(declared.some((k) => k?.resetInPlace === "api")
+        ? {}
+        : { "reset in place: the old secret dies at once, the new one works": "no reset in place by API" }),
+    };
+    /** Secrets the suite itself obtained (a reset's new secret): checked like the harness's canaries. */
+    const obtained: string[] = [];
     const caseFn = (name: ConformanceCase, fn: () => Promise<void>, timeout?: number) => {
-      const skip = harness.skips?.[name];
+      const skip = harness.skips?.[name] ?? lacking[name];
       if (skip) it.skip(`${name} — skipped: ${skip}`, () => {});
       else it(name, fn, timeout);
     };
@@ -142,6 +159,13 @@ export function testAdapter(harness: ConformanceHarness): void {
       // The account's own key deleting itself: what a rotation of it relies on once Keyward has switched.
       expect(typeof a.revokeSelf === "function", "revokeSelf ⇔ master keys revoked by API").toBe(
         profile.keys.master?.revoke === "api",
+      );
+      expect(
+        typeof a.disableKey === "function" && typeof a.enableKey === "function",
+        "disableKey and enableKey ⇔ a kind disabled by API",
+      ).toBe(kinds.some(([, k]) => k.disable === "api"));
+      expect(typeof a.resetKey === "function", "resetKey ⇔ a kind reset in place by API").toBe(
+        kinds.some(([, k]) => k.resetInPlace === "api"),
       );
       expect(profile.list === "api", "list: api ⇔ a kind listed by API").toBe(
         kinds.some(([, k]) => k.list === "api"),
@@ -383,6 +407,54 @@ export function testAdapter(harness: ConformanceHarness): void {
       }
     });
 
+    caseFn("kill switch: a disabled key fails its probe until enabled again", async () => {
+      const a = adapter();
+      const victim = nextVictim();
+      const key = (await a.listKeys()).find((k) => k.apiKey === victim.apiKey);
+      if (!key || !a.disableKey || !a.enableKey) throw new Error("victim not listed, or no kill switch");
+      expect((await a.probe(victim.credentials)).status).toBe("alive");
+      const disabled = await a.disableKey(key);
+      record(disabled);
+      expect(disabled.outcome).toBe("disabled");
+      // Switched off, not gone: it must not pass for alive, and must not be called dead either.
+      const off = await a.probe(victim.credentials, { knownAliveFromHere: true });
+      record(off);
+      expect(off.status).toBe("inconclusive");
+      const listed = (await a.listKeys()).find((k) => k.apiKey === victim.apiKey);
+      expect(listed?.state).toBe("disabled");
+      expect(await env.control.keyStatus(victim.apiKey)).not.toBe("revoked");
+      const again = await a.disableKey(key);
+      record(again);
+      expect(again.outcome).toBe("already-disabled");
+      await a.enableKey(key);
+      const on = await a.probe(victim.credentials);
+      record(on);
+      expect(on.status).toBe("alive");
+      expect((await a.listKeys()).find((k) => k.apiKey === victim.apiKey)?.state).toBe("active");
+    });
+
+    caseFn("reset in place: the old secret dies at once, the new one works", async () => {
+      const a = adapter();
+      const victim = nextVictim();
+      const key = (await a.listKeys()).find((k) => k.apiKey === victim.apiKey);
+      if (!key || !a.resetKey) throw new Error("victim not listed, or no reset in place");
+      expect((await a.probe(victim.credentials)).status).toBe("alive");
+      const reset = await a.resetKey(key);
+      obtained.push(reset.credentials.secret.reveal());
+      record(reset.record);
+      // The same key: same API key and record id, a new secret.
+      expect(reset.credentials.apiKey).toBe(victim.apiKey);
+      expect(reset.record.id).toBe(key.id);
+      expect(KeyRecordSchema.safeParse(reset.record).success).toBe(true);
+      expect(reset.credentials.secret.reveal()).not.toBe(victim.credentials.secret.reveal());
+      const old = await a.probe(victim.credentials, { knownAliveFromHere: true });
+      record(old);
+      expect(old.status).not.toBe("alive");
+      const fresh = await a.probe(reset.credentials);
+      record(fresh);
+      expect(fresh.status).toBe("alive");
+    });
+
     caseFn("no secret appears in any error, result or log line", async () => {
       // Provoke failures whose messages could carry request details.
       const broken = adapter({ retry: { retries: 1, minTimeoutMs: 5, maxTimeoutMs: 10 } });
@@ -401,7 +473,7 @@ export function testAdapter(harness: ConformanceHarness): void {
       }
       const everything = [...seen, ...logs.map((l) => JSON.stringify(l))].join("\n");
       expect(logs.length).toBeGreaterThan(0);
-      for (const canary of env.canaries) expect(everything).not.toContain(canary);
+      for (const canary of [...env.canaries, ...obtained]) expect(everything).not.toContain(canary);
     });
   });
 }

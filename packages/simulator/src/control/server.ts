@@ -33,6 +33,15 @@ const CreateBody = z.discriminatedUnion(
 
 const ClockBody = z.strictObject({ advanceMs: z.number().int() });
 
+/** Each module's own reads (`controlRoutes`), at `GET /<id>/<name>`. */
+const moduleRoutes = MODULES.flatMap((m) =>
+  Object.entries(m.controlRoutes ?? {}).map(([name, handle]) => ({
+    id: m.id,
+    path: `/${m.id}/${name}`,
+    handle,
+  })),
+);
+
 const json = (status: number, body: unknown): Reply => ({ status, body });
 const badRequest = (message: string): Reply => json(400, { error: message });
 
@@ -66,6 +75,7 @@ export function controlListener(deps: ControlDeps) {
           "DELETE /faults",
           "GET /clock",
           "POST /clock",
+          ...moduleRoutes.map((r) => `GET ${r.path}`),
         ],
       }),
     "GET /state": () => json(200, deps.world().view(deps.clock.now())),
@@ -126,6 +136,10 @@ export function controlListener(deps: ControlDeps) {
       return json(200, { now: deps.clock.now(), offsetMs: deps.clock.offsetMs });
     },
   };
+  for (const r of moduleRoutes) {
+    routes[`GET ${r.path}`] = (_body, query) =>
+      r.handle(deps.world().section(r.id as ExchangeId), query, deps.clock.now());
+  }
 
   return (req: IncomingMessage, res: ServerResponse): void => {
     void (async () => {

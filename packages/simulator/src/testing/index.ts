@@ -63,6 +63,23 @@ const bybitKey = (
   createdAt: new Date(Date.now() - ageDays * DAY).toISOString(),
 });
 
+const deribitKey = (id: number, name: string, maxScope: string, ipWhitelist: string[], ageDays: number) => ({
+  id,
+  apiKey: `DRDESK${String(id).padStart(2, "0")}`,
+  secret: `CANARY-deribit-secret-${name}-3e9b71`,
+  name,
+  max_scope: maxScope,
+  ip_whitelist: ipWhitelist,
+  timestamp: Date.now() - ageDays * DAY,
+});
+
+/**
+ * The Deribit desk account's two-factor seed (base32, RFC 4648: only A-Z and 2-7, so it cannot carry the
+ * `CANARY-` prefix; it is recognisable by its own `CANARY` start). It must never appear in any output:
+ * suites add it to their canaries beside DESK_CANARIES.
+ */
+export const DESK_TOTP_SEED = "CANARYDERIBITSEEDTOTP234567QRSTU";
+
 const BYBIT_TRADE = { ContractTrade: ["Order", "Position"], Spot: ["SpotTrade"] };
 
 /**
@@ -74,6 +91,11 @@ const BYBIT_TRADE = { ContractTrade: ["Order", "Position"], Spot: ["SpotTrade"] 
  * Bybit: one master ("desk-bybit" in Keyward) whose IP-bound master key with Account Transfer (what Bybit
  * requires to manage keys) Keyward uses, and two sub-accounts: scalp-1 (IP-bound), scalp-2 (no IP
  * binding, made 80 days ago: Bybit expires it in 10) and a read-only reader.
+ * Deribit: one main account ("desk-deribit" in Keyward; two-factor seed DESK_TOTP_SEED) whose IP-bound key
+ * with `account:read_write` (what managing keys needs) Keyward uses, and three more keys the API lists:
+ * bot_1 (trade:read_write, no IP whitelist), treasury (wallet:read_write: can withdraw) and bot_old (made
+ * 400 days ago). No desk key starts disabled (every desk key seeds active): a test disables one by API
+ * (`private/disable_api_key` needs no code).
  */
 export const DESK_KEYS = {
   okxMaster: okxKey(1, "desk-master", "read_only,trade", "127.0.0.1", 20),
@@ -116,12 +138,35 @@ export const DESK_KEYS = {
   bybitScalp1: bybitKey(11, "scalp-1", 0, ["10.0.5.1"], BYBIT_TRADE, 10),
   bybitScalp2: bybitKey(12, "scalp-2", 0, ["*"], BYBIT_TRADE, 80),
   bybitReader: bybitKey(13, "by-reader", 1, ["10.0.5.9"], { Spot: ["SpotTrade"] }, 10),
+  deribitAccount: deribitKey(1, "keyward", "account:read_write trade:read wallet:none", ["127.0.0.1"], 20),
+  deribitBot: deribitKey(2, "bot_1", "account:read trade:read_write wallet:none", [], 10),
+  deribitTreasury: deribitKey(3, "treasury", "account:read wallet:read_write", ["10.0.7.1"], 30),
+  deribitOld: deribitKey(4, "bot_old", "trade:read_write", ["10.0.7.2"], 400),
 } as const;
 
 export type DeskKey = (typeof DESK_KEYS)[keyof typeof DESK_KEYS];
 
 /** Keyward's names for the desk's three accounts, and the label of the tracked key. */
-export const DESK_ACCOUNTS = { okx: "desk-okx", bitfinex: "desk-bfx", bybit: "desk-bybit" } as const;
+export const DESK_ACCOUNTS = {
+  okx: "desk-okx",
+  bitfinex: "desk-bfx",
+  bybit: "desk-bybit",
+  deribit: "desk-deribit",
+} as const;
+
+/** The desk's Deribit account id (the user id `private/get_account_summary` gives). */
+export const DESK_DERIBIT_ACCOUNT_ID = 410001;
+
+/** A desk Deribit key as the scenario's `deribit` section spells it. */
+const deribitSeed = (k: ReturnType<typeof deribitKey>) => ({
+  id: k.id,
+  client_id: k.apiKey,
+  client_secret: k.secret,
+  name: k.name,
+  max_scope: k.max_scope,
+  ip_whitelist: [...k.ip_whitelist],
+  timestamp: k.timestamp,
+});
 export const DESK_TRACKED_LABEL = "bfx-mm";
 
 /** The desk's world, fresh each call (a test may add to it before starting a simulator on it). */
@@ -164,6 +209,22 @@ export function deskScenario() {
             },
             { uid: "390000102", username: "deskRead01", keys: [DESK_KEYS.bybitReader] },
           ],
+        },
+      ],
+    },
+    deribit: {
+      accounts: [
+        {
+          id: DESK_DERIBIT_ACCOUNT_ID,
+          username: "desk_deribit",
+          type: "main" as const,
+          totpSeed: DESK_TOTP_SEED,
+          keys: [
+            DESK_KEYS.deribitAccount,
+            DESK_KEYS.deribitBot,
+            DESK_KEYS.deribitTreasury,
+            DESK_KEYS.deribitOld,
+          ].map(deribitSeed),
         },
       ],
     },
@@ -257,13 +318,26 @@ export class SimulatorClient {
     return this.control("POST", "/ui/revoke", { exchange, apiKey });
   }
 
+  /**
+   * The current two-factor code of a Deribit account (by its username on the exchange), as the person's
+   * authenticator app would show it: what a test types when Keyward asks for a code.
+   */
+  async totp(username: string): Promise<string> {
+    const answer = await this.control<{ code: string }>(
+      "GET",
+      `/deribit/totp?username=${encodeURIComponent(username)}`,
+    );
+    return answer.code;
+  }
+
   /** What a person does on the exchange's web page to make a key; the secret is in the answer, once. */
   uiCreate<T = Record<string, string>>(body: { exchange: string } & Record<string, unknown>): Promise<T> {
     return this.control<T>("POST", "/ui/create", body);
   }
 }
 
-export type KeyStatus = "active" | "revoked";
+/** "disabled": switched off (Deribit's disable_api_key), failing authentication until enabled again. */
+export type KeyStatus = "active" | "disabled" | "revoked";
 
 /**
  * Every key's status in a /state view, by API key: every object in the view with an `apiKey` and a
@@ -278,7 +352,10 @@ export function keyStatuses(state: WorldView): Map<string, KeyStatus> {
     }
     if (typeof value !== "object" || value === null) return;
     const record = value as Record<string, unknown>;
-    if (typeof record.apiKey === "string" && (record.status === "active" || record.status === "revoked")) {
+    if (
+      typeof record.apiKey === "string" &&
+      (record.status === "active" || record.status === "disabled" || record.status === "revoked")
+    ) {
       out.set(record.apiKey, record.status);
       return;
     }
