@@ -28,6 +28,7 @@ import {
 import { parse } from "dotenv";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { AdapterOptions } from "../src/adapters/interface.js";
+import { exchangeProfile } from "../src/adapters/registry.js";
 import { type Credentials, toCredentials } from "../src/domain/credentials.js";
 import type { KeyRecord } from "../src/domain/schemas.js";
 import { addAccount } from "../src/home/accounts.js";
@@ -122,7 +123,10 @@ async function planOf(apiKeys: string[], resetInPlace = false): Promise<{ plan: 
 }
 
 /** What the dotenv file holds for a prefix (KEYWARD, BOT_1). */
-function delivered(env: string, prefix: string): { apiKey: string; secret: string; credentials: Credentials } {
+function delivered(
+  env: string,
+  prefix: string,
+): { apiKey: string; secret: string; credentials: Credentials } {
   const vars = parse(readFileSync(env, "utf8"));
   const apiKey = vars[`${prefix}_API_KEY`] ?? "";
   const secret = vars[`${prefix}_API_SECRET`] ?? "";
@@ -132,8 +136,9 @@ function delivered(env: string, prefix: string): { apiKey: string; secret: strin
 
 const statuses = async () => keyStatuses(await desk.client.state());
 
+/** A probe of a key that answered from here before (a wrong secret for it then means dead). */
 async function probe(h: KeywardHome, credentials: Credentials) {
-  return (await h.adapterFor(ACCOUNT, options())).probe(credentials);
+  return (await h.adapterFor(ACCOUNT, options())).probe(credentials, { knownAliveFromHere: true });
 }
 
 async function vaultAccountKey(h: KeywardHome): Promise<Credentials | undefined> {
@@ -149,7 +154,9 @@ describe("Keyward's own Deribit key rotated by API", () => {
     expect(own?.notes.join(" ")).toMatch(/deletes the old key with the new one/);
 
     const events: RotationEvent[] = [];
-    const report = keep(await applyPlan(plan, RUN, deps(home, { onEvent: (e) => events.push(structuredClone(e)) })));
+    const report = keep(
+      await applyPlan(plan, RUN, deps(home, { onEvent: (e) => events.push(structuredClone(e)) })),
+    );
     keep(events);
     expect(report).toMatchObject({ state: "finished", summary: { total: 2, finished: 2, failed: 0 } });
 
@@ -165,9 +172,9 @@ describe("Keyward's own Deribit key rotated by API", () => {
     expect(s.get(BOT.apiKey)).toBe("revoked");
     expect(s.get(newOwn.apiKey)).toBe("active");
     expect(s.get(newBot.apiKey)).toBe("active");
-    expect(
-      (await probe(home, toCredentials({ apiKey: OWN.apiKey, secret: OWN.secret }))).status,
-    ).toBe("dead");
+    expect((await probe(home, toCredentials({ apiKey: OWN.apiKey, secret: OWN.secret }))).status).toBe(
+      "dead",
+    );
     // Same scope and IP whitelist as the key it replaces (as the exchange lists it now).
     const [after] = await listedNow(home, [newOwn.apiKey]);
     const [before] = [plan.slots.find((x) => x.old.apiKey === OWN.apiKey)?.old];
@@ -214,9 +221,8 @@ describe("Keyward's own Deribit key rotated by API", () => {
     const live = [...(await statuses())].filter(([, st]) => st === "active").map(([k]) => k);
     expect(live).toContain(newOwn.apiKey);
     const listedKeys = await (await h.adapterFor(ACCOUNT, options())).listKeys();
-    expect(listedKeys.filter((k) => k.label === plan.slots[0]?.new.label).map((k) => k.apiKey)).toEqual([
-      newOwn.apiKey,
-    ]);
+    const name = exchangeProfile("deribit").storedLabel?.(plan.slots[0]?.new.label ?? "");
+    expect(listedKeys.filter((k) => k.label === name).map((k) => k.apiKey)).toEqual([newOwn.apiKey]);
     expect(await h.auditLog().verify()).toMatchObject({ ok: true });
   });
 
@@ -249,7 +255,9 @@ describe("an in-place reset (Deribit reset_api_key)", () => {
 
     const events: RotationEvent[] = [];
     const run = { ...RUN, graceMs: 60_000 }; // no grace applies to a reset: the test would time out
-    const report = keep(await applyPlan(plan, run, deps(home, { onEvent: (e) => events.push(structuredClone(e)) })));
+    const report = keep(
+      await applyPlan(plan, run, deps(home, { onEvent: (e) => events.push(structuredClone(e)) })),
+    );
     keep(events);
     expect(report).toMatchObject({ state: "finished", summary: { finished: 1 } });
     expect(report.slots[0]).toMatchObject({ reset: true, newKeyId: slot?.old.id });
@@ -260,7 +268,11 @@ describe("an in-place reset (Deribit reset_api_key)", () => {
     expect(now.apiKey).toBe(BOT.apiKey);
     expect(now.secret).not.toBe(BOT.secret);
     expect((await probe(home, now.credentials)).status).toBe("alive");
-    expect((await probe(home, toCredentials({ apiKey: BOT.apiKey, secret: BOT.secret }))).status).toBe("dead");
+    // The key lives on (same id); its old secret is refused.
+    expect(await probe(home, toCredentials({ apiKey: BOT.apiKey, secret: BOT.secret }))).toMatchObject({
+      status: "inconclusive",
+      reason: "wrong-secret",
+    });
     expect((await statuses()).get(BOT.apiKey)).toBe("active");
     expect(await rotationActions(home)).toContain("rotation.key-reset");
     expect(await rotationActions(home)).not.toContain("rotation.revoking");
@@ -284,7 +296,9 @@ describe("an in-place reset (Deribit reset_api_key)", () => {
     await expect(applyPlan(plan, RUN, deps(home, crashAt(home, "reset-answered")))).rejects.toThrow();
     const h = await t.reopen();
     expect((await deps(h).journal.slot(plan.id, 1)).step).toBe("resetting");
-    expect((await probe(h, toCredentials({ apiKey: BOT.apiKey, secret: BOT.secret }))).status).toBe("dead");
+    expect(await probe(h, toCredentials({ apiKey: BOT.apiKey, secret: BOT.secret }))).toMatchObject({
+      reason: "wrong-secret",
+    });
     const report = keep(await runRotation(plan.id, deps(h)));
     expect(report).toMatchObject({ state: "finished", summary: { finished: 1 } });
     expect((await probe(h, delivered(env, "BOT_1").credentials)).status).toBe("alive");

@@ -18,7 +18,7 @@ import { slotContext } from "./engine.js";
 import type { RunRow, SlotRow } from "./journal.js";
 import { PAST_REVOKE } from "./schemas.js";
 import { deliver, describeTarget, targetOptionsOf } from "./targets/index.js";
-import { oldKeyDead, subAccountKeys } from "./verify.js";
+import { listedNewLabel, oldKeyDead, subAccountKeys } from "./verify.js";
 
 export interface AbortSlotResult {
   slot: number;
@@ -194,7 +194,9 @@ async function restoreOld(ctx: SlotContext, row: SlotRow, old: Credentials): Pro
 async function deleteOrphans(ctx: SlotContext, row: SlotRow): Promise<string> {
   const sub = ctx.plan.new.subAccount;
   const adapter = await ctx.adapter();
-  const found = (await subAccountKeys(adapter, sub)).filter((k) => k.label === row.newLabel);
+  const found = (await subAccountKeys(adapter, sub)).filter(
+    (k) => k.label === listedNewLabel(ctx, row.newLabel),
+  );
   for (const key of found) {
     await adapter.revokeKey(key);
     await ctx.deps.audit.append("rotation.orphan-deleted", key.id, {

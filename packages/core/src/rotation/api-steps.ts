@@ -14,7 +14,7 @@ import { KeywardError } from "../errors.js";
 import { keyRef } from "../home/home.js";
 import type { SlotContext, StepResult } from "./context.js";
 import type { SlotRow } from "./journal.js";
-import { oldKeyDead, subAccountKeys } from "./verify.js";
+import { listedNewLabel, oldKeyDead, subAccountKeys } from "./verify.js";
 
 export async function planCreate(ctx: SlotContext, row: SlotRow): Promise<StepResult> {
   await ctx.advance(row, "creating", { attempt: row.attempt + 1 }, "rotation.creating", {
@@ -79,7 +79,9 @@ export async function createStep(ctx: SlotContext, row: SlotRow): Promise<StepRe
 async function reconcile(ctx: SlotContext, row: SlotRow): Promise<boolean> {
   const adapter = await ctx.adapter();
   const sub = ctx.plan.new.subAccount;
-  const found = (await subAccountKeys(adapter, sub)).filter((k) => k.label === row.newLabel);
+  const found = (await subAccountKeys(adapter, sub)).filter(
+    (k) => k.label === listedNewLabel(ctx, row.newLabel),
+  );
   for (const key of found) {
     const id = keyId(ctx.plan.old.exchange, ctx.plan.old.account, sub, key.apiKey);
     const saved = await ctx.store.get(keyRef(id));
@@ -109,7 +111,9 @@ async function reconcile(ctx: SlotContext, row: SlotRow): Promise<boolean> {
     });
   }
   if (found.length > 0) {
-    const left = (await subAccountKeys(adapter, sub)).filter((k) => k.label === row.newLabel);
+    const left = (await subAccountKeys(adapter, sub)).filter(
+      (k) => k.label === listedNewLabel(ctx, row.newLabel),
+    );
     if (left.length > 0) {
       throw new KeywardError(
         "EXCHANGE_UNAVAILABLE",

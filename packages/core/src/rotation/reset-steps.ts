@@ -4,7 +4,7 @@
  * reconcile and no revoke: `resetting` is journaled before the reset, the new secret is stored in the
  * vault (and, for Keyward's own account key, made the account's key in the same save) before anything
  * else sees it, then the slot goes the common way (verify, deliver, check) and finishes once a probe
- * with the old secret, where Keyward holds it, says dead.
+ * with the old secret, where Keyward holds it, is refused (dead, or "wrong secret" for the key it was).
  *
  * The dangerous window is between the exchange's answer and the vault save: a crash there loses the
  * only copy of the new secret while the old one is already dead. Resume at `resetting` then finds no
@@ -149,7 +149,13 @@ export async function finishResetStep(ctx: SlotContext, row: SlotRow): Promise<S
     for (;;) {
       const probe = await adapter.probe(oldCreds, probeOptions(ctx.plan, { knownAliveFromHere: true }));
       evidence = `old secret: ${describeProbe(probe)}`;
+      // The key lives on under its id: what must be dead is the secret. The exchange refusing it for a key
+      // it still knows ("wrong-secret") proves that as well as "dead" (no such key) does.
       if (probe.status === "dead") break;
+      if (probe.status === "inconclusive" && probe.reason === "wrong-secret") {
+        evidence = `old secret: refused by the exchange (${describeProbe(probe)})`;
+        break;
+      }
       if (probe.status === "alive" || ctx.now() >= deadline) {
         throw new KeywardError(
           "VERIFICATION_FAILED",
