@@ -62,11 +62,12 @@ function keysCreatedBy(way: string): string[] {
 
 /** Phrases like "<Name> master keys": the kinds of key an exchange gives a new secret in place by API. */
 function keysResetInPlace(): string[] {
-  return EXCHANGE_PROFILES.flatMap((p) =>
-    Object.entries(p.keys)
-      .filter(([, facts]) => facts?.resetInPlace === "api")
-      .map(([kind]) => (kind === "master" ? `${p.name} account keys` : `${p.name} ${kind} keys`)),
-  );
+  return EXCHANGE_PROFILES.flatMap((p) => {
+    const kinds = Object.entries(p.keys).filter(([, facts]) => facts?.resetInPlace === "api");
+    if (kinds.length === 0) return [];
+    if (kinds.length === Object.keys(p.keys).length) return [`${p.name} keys`];
+    return kinds.map(([kind]) => `${p.name} ${kind} keys`);
+  });
 }
 const RESETTABLE = keysResetInPlace();
 
