@@ -13,6 +13,7 @@ import {
   startSimulator,
 } from "../src/index.js";
 import { bybitCall, envelope, retCode } from "./bybit-helpers.js";
+import { deribitCall, type KeyObject, resultOf } from "./deribit-helpers.js";
 
 const DAY = 86_400_000;
 
@@ -101,5 +102,50 @@ describe("the demo scenario's Bybit desk", () => {
     );
     expect(retCode(r)).toBe(0);
     expect(envelope<{ result: unknown[] }>(r).result.result).toHaveLength(sub?.keys.length ?? -1);
+  });
+});
+
+describe("the demo scenario's Deribit desk", () => {
+  const scenario = loadDemoScenario();
+  const account = scenario.deribit?.accounts[0];
+  let sim: RunningSimulator;
+  beforeAll(async () => {
+    sim = await startSimulator({ scenario });
+  });
+  afterAll(async () => {
+    await sim?.close();
+  });
+
+  it("one main account: a trading key without a whitelist, a withdraw key, an old key, a disabled key", () => {
+    expect(scenario.deribit?.accounts).toHaveLength(1);
+    expect(account?.type).toBe("main");
+    const keys = account?.keys ?? [];
+    expect(keys.some((k) => k.max_scope.includes("trade:read_write") && k.ip_whitelist.length === 0)).toBe(
+      true,
+    );
+    expect(keys.some((k) => k.max_scope.includes("wallet:read_write"))).toBe(true);
+    expect(keys.some((k) => Date.now() - k.timestamp > 365 * DAY)).toBe(true);
+    expect(keys.some((k) => !k.enabled)).toBe(true);
+  });
+
+  it("the desk manages it with its IP-bound account:read_write key and the account's seed; the API lists every key", async () => {
+    const desk = demoDesk(scenario, sim);
+    const accounts = desk.accounts.filter((a) => a.exchange === "deribit");
+    expect(accounts).toHaveLength(1);
+    const [own] = account?.keys ?? [];
+    expect(accounts[0]).toMatchObject({
+      name: "desk-deribit",
+      endpoint: sim.deribit,
+      credentials: { apiKey: own?.client_id, secret: own?.client_secret, totpSeed: account?.totpSeed },
+    });
+    expect(own?.max_scope).toContain("account:read_write");
+    expect(own?.ip_whitelist).toContain("127.0.0.1");
+    // Nothing tracked: list_api_keys shows every key of the account.
+    expect(desk.tracked.filter((t) => t.account === "desk-deribit")).toEqual([]);
+    const r = await deribitCall(sim.deribit, "private/list_api_keys", {
+      apiKey: own?.client_id ?? "",
+      secret: own?.client_secret ?? "",
+    });
+    expect(resultOf<KeyObject[]>(r).map((k) => k.client_id)).toEqual(account?.keys.map((k) => k.client_id));
   });
 });

@@ -18,7 +18,7 @@ import type { DeribitAccount, DeribitWorld } from "./state.js";
  * Deribit steps tell the person to choose ("Remove", "Add new key").
  */
 export const DERIBIT_UI: UiSpec = {
-  path: "/account/api",
+  path: "/account/BTC/api",
   title: "Deribit — Account › API (simulator)",
   words: { revoke: "Remove", create: "Add new key" },
   create: {

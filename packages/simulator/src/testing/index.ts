@@ -264,6 +264,13 @@ export function deskSeed(urls: Record<ExchangeId, string>): DemoDesk {
         endpoint: urls.bybit,
         credentials: deskCredentials(DESK_KEYS.bybitMaster),
       },
+      {
+        name: DESK_ACCOUNTS.deribit,
+        exchange: "deribit",
+        endpoint: urls.deribit,
+        // The account's two-factor seed goes with its key: Keyward answers the challenge itself.
+        credentials: { ...deskCredentials(DESK_KEYS.deribitAccount), totpSeed: DESK_TOTP_SEED },
+      },
     ],
     tracked: [
       {

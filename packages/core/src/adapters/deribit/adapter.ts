@@ -6,6 +6,7 @@
  * challenge from the vault's TOTP seed or a person's code. Transport, scheduling and retries live in
  * client.ts; what Deribit's codes mean lives in errors.ts.
  */
+import { createHash } from "node:crypto";
 import type { Credentials } from "../../domain/credentials.js";
 import type {
   Account,
@@ -70,11 +71,14 @@ export const MAX_KEYS = 8;
 const SUMMARY_PARAMS = { currency: "BTC" } as const;
 
 /**
- * Keys that authenticated from this process, by REST base and Client ID: a later 13004 for such a key is
- * not a wrong secret (the same secret worked), so it is removed or disabled (docs/exchanges/deribit.md#probes).
- * Engines pass what they remember across runs as `ProbeOptions.knownAliveFromHere`.
+ * Keys that authenticated from this process, by REST base, Client ID and a hash of the secret: a later
+ * 13004 for the same credentials is not a wrong secret (the same secret worked), so the key is removed or
+ * disabled (docs/exchanges/deribit.md#probes). The account's own key counts once its signed calls
+ * succeeded. Engines pass what they remember across runs as `ProbeOptions.knownAliveFromHere`.
  */
 const aliveFromHere = new Set<string>();
+const hereOf = (base: string, credentials: Credentials): string =>
+  `${base}|${credentials.apiKey}|${createHash("sha256").update(credentials.secret.reveal()).digest("hex")}`;
 
 type ProbeAnswer = ProbeResult & { meta?: Record<string, string> };
 
@@ -89,6 +93,8 @@ class DeribitAdapter implements ExchangeAdapter {
   readonly #probeClient: (credentials: Credentials, uid: string | undefined) => DeribitClient;
   readonly #errors: ReturnType<typeof restAccountErrors<DeribitFailure>>;
   readonly #probed: ReturnType<typeof probedKeys>;
+  /** The account key's entry in `aliveFromHere`. */
+  readonly #here: string;
   /** The account's user id, from the account key's get_account_summary. */
   #userId: string | undefined;
   /**
@@ -107,6 +113,7 @@ class DeribitAdapter implements ExchangeAdapter {
     this.#account = account;
     this.#apiKey = credentials.apiKey;
     this.#base = restBase(account);
+    this.#here = hereOf(this.#base, credentials);
     // The seed is the account's: every client of this adapter (the per-key ones too) answers with it.
     const tfa: SecondFactorSource = {
       account: account.name,
@@ -184,6 +191,16 @@ class DeribitAdapter implements ExchangeAdapter {
 
   /** The kill switch (disable_api_key): the key fails authentication at once, until enableKey. */
   async disableKey(key: KeyRecord): Promise<DisableResult> {
+    if (key.apiKey === this.#apiKey) {
+      // A disabled key cannot authenticate, so it could neither remove nor enable anything again.
+      throw new KeywardError(
+        "NOT_SUPPORTED",
+        `Deribit: Keyward does not disable the key it uses for account "${this.#account.name}" (${shortKey(key.apiKey)})`,
+        {
+          hint: "Disabled, that key could no longer remove or re-enable any key of the account: revoke it instead, after the account's other keys.",
+        },
+      );
+    }
     const listed = await this.#find(key.apiKey);
     if (!listed) {
       return { outcome: "already-revoked", evidence: `Deribit no longer lists ${shortKey(key.apiKey)}` };
@@ -291,7 +308,7 @@ class DeribitAdapter implements ExchangeAdapter {
    */
   async probe(credentials: Credentials, options: ProbeOptions = {}): Promise<ProbeAnswer> {
     const client = this.#probeClient(credentials, options.meta?.[USER_META]);
-    const here = `${this.#base}|${credentials.apiKey}`;
+    const here = hereOf(this.#base, credentials);
     const knownAlive =
       options.knownAliveFromHere ?? (aliveFromHere.has(here) || options.meta?.[ALIVE_FROM_HERE_META] === "1");
     const trace = newTrace<DeribitFailure>();
@@ -376,12 +393,14 @@ class DeribitAdapter implements ExchangeAdapter {
     for (let attempt = 1; ; attempt++) {
       const trace = newTrace<DeribitFailure>();
       try {
+        // "unapplied" even for the call without a code: were create ever unprotected, a blind retry would
+        // make a second key whose secret nobody sees.
         created = await this.#client.protectedCall(
           "createKey",
           { max_scope: scope, name },
           CreatedKeySchema,
           {
-            retry: "transient",
+            retry: "unapplied",
             trace,
             action,
           },
@@ -497,8 +516,8 @@ class DeribitAdapter implements ExchangeAdapter {
               }
             : { outcome: "already-revoked", evidence: `Deribit 13020: no key ${shortKey(apiKey)}` };
         }
-        // A lost answer: the removal may have happened; the listing decides (once).
-        if (error instanceof DeribitRejection && trace.ambiguous && attempt === 1) {
+        // A lost answer: the removal may have happened; a fresh listing decides (three tries in all).
+        if (error instanceof DeribitRejection && trace.ambiguous && attempt < 3) {
           lost = true;
           continue;
         }
@@ -523,6 +542,7 @@ class DeribitAdapter implements ExchangeAdapter {
       this.#client.call("listKeys", {}, ApiKeyListSchema, { retry: "transient" }),
     );
     this.#listed = new Map(keys.map((k) => [k.client_id, k]));
+    aliveFromHere.add(this.#here);
     return keys;
   }
 
@@ -533,6 +553,7 @@ class DeribitAdapter implements ExchangeAdapter {
       this.#client.call("accountSummary", SUMMARY_PARAMS, AccountSummarySchema, { retry: "transient" }),
     );
     rememberUid(this.#base, this.#apiKey, summary.id);
+    aliveFromHere.add(this.#here);
     this.#userId = summary.id;
     return summary.id;
   }

@@ -3,8 +3,8 @@
  * method and every program trading on it (docs/exchanges/deribit.md#rate-limits): each request costs 500
  * credits, the bucket holds 50,000 and refills 10,000 a second. The bucket's level is not Keyward's to
  * know (the account's bots spend it too), so Keyward never counts on its burst: it paces at the refill
- * rate, 20 requests a second per account, with bursts of at most 10 (10 in any 500 ms), one `credits`
- * pool for every endpoint. A 10028 is retried after a back-off but must not happen in a normal run.
+ * rate, 20 requests in any second per account (a burst of at most 20: a fifth of the bucket), one
+ * `credits` pool for every endpoint. A 10028 is retried after a back-off but must not happen in a normal run.
  * ccxt's own throttle is off (rest-client.ts).
  */
 import type { WindowLimit } from "../rate-limiter.js";
@@ -17,7 +17,7 @@ export type DeribitLimits = Record<DeribitBucket, WindowLimit>;
 
 export const DERIBIT_LIMITS: DeribitLimits = {
   /** 10,000 credits a second / 500 a request = 20 a second (figures UNCONFIRMED secondary). */
-  credits: { limit: 10, windowMs: 500 },
+  credits: { limit: 20, windowMs: 1_000 },
 };
 
 /** The ccxt implicit methods (ccxt deribit.js's api list; `edit_api_key` is added by client.ts). */
