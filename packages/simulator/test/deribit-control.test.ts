@@ -16,6 +16,16 @@ import {
   UI_PATHS,
 } from "../src/index.js";
 import {
+  DESK_ACCOUNTS,
+  DESK_CANARIES,
+  DESK_KEYS,
+  DESK_TOTP_SEED,
+  deskDeribitAccount,
+  keyStatuses,
+  startTestDesk,
+  type TestDesk,
+} from "../src/testing/index.js";
+import {
   DR_ADMIN,
   DR_READER,
   DR_TRADER,
@@ -387,5 +397,46 @@ describe("Deribit with a state file", () => {
     } finally {
       await second.close();
     }
+  });
+});
+
+describe("the test desk's Deribit account", () => {
+  let desk: TestDesk;
+  beforeAll(async () => {
+    desk = await startTestDesk();
+  });
+  afterAll(async () => {
+    await desk?.close();
+  });
+
+  it("deskDeribitAccount: desk-deribit, its key authenticates and lists the desk's keys; the seed is a canary and base32", async () => {
+    const account = deskDeribitAccount(desk.running);
+    expect(account).toMatchObject({
+      name: DESK_ACCOUNTS.deribit,
+      exchange: "deribit",
+      endpoint: desk.running.deribit,
+      credentials: { apiKey: DESK_KEYS.deribitAccount.apiKey, totpSeed: DESK_TOTP_SEED },
+    });
+    expect(deskDeribitAccount(desk.running, { totpSeed: false }).credentials).not.toHaveProperty("totpSeed");
+    expect(DESK_TOTP_SEED).toMatch(/^CANARY[A-Z2-7]+$/);
+    expect(DESK_CANARIES).toContain(DESK_KEYS.deribitAccount.secret);
+    const creds = { apiKey: account.credentials.apiKey, secret: account.credentials.secret };
+    const keys = resultOf<KeyObject[]>(await deribitCall(desk.running.deribit, LIST, creds));
+    expect(keys.map((k) => k.name)).toEqual(["keyward", "bot_1", "treasury", "bot_old"]);
+    // The client's authenticator code is the seed's.
+    const code = await desk.client.totp("desk_deribit");
+    expect([totpCode(DESK_TOTP_SEED, Date.now()), totpCode(DESK_TOTP_SEED, Date.now() - 30_000)]).toContain(
+      code,
+    );
+    // Not in deskSeed: the suites' whole-desk expectations do not include it.
+    expect(desk.seed.accounts.map((a) => a.exchange)).not.toContain("deribit");
+  });
+
+  it("keyStatuses reads a disabled Deribit key as disabled", async () => {
+    const creds = { apiKey: DESK_KEYS.deribitAccount.apiKey, secret: DESK_KEYS.deribitAccount.secret };
+    await deribitCall(desk.running.deribit, "private/disable_api_key", creds, {
+      params: { id: DESK_KEYS.deribitBot.id },
+    });
+    expect(keyStatuses(await desk.client.state()).get(DESK_KEYS.deribitBot.apiKey)).toBe("disabled");
   });
 });

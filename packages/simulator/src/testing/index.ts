@@ -6,7 +6,8 @@
  *     string (`CANARY-…`, listed in `DESK_CANARIES`), so any of them in any output is caught.
  *   - `deskSeed(urls)`: the desk as a Keyward user sets it up: the accounts to add (name, exchange,
  *     endpoint, credentials) and the key to track. Each shell makes its home from it its own way (the
- *     CLI through its commands, the web app through core).
+ *     CLI through its commands, the web app through core). `deskDeribitAccount(urls)`: the Deribit
+ *     account (with `DESK_TOTP_SEED`), for the tests that add it.
  *   - `startTestDesk()`: the simulator on that scenario (small `rateScale`), its control-API client and
  *     the seed pointed at it.
  *   - `SimulatorClient`, `keyStatuses`, `revokedKeys`, `urlOf`: the control API and the `/state` view,
@@ -242,6 +243,25 @@ export const deskCredentials = (key: DeskKey) =>
     ? { apiKey: key.apiKey, secret: key.secretKey, passphrase: key.passphrase }
     : { apiKey: key.apiKey, secret: "apiSecret" in key ? key.apiSecret : key.secret };
 
+/**
+ * The desk's Deribit account as a Keyward user adds it: its key, with the account's two-factor seed so
+ * Keyward answers the challenge itself (leave `totpSeed` out to be asked for a code). Not (yet) part of
+ * `deskSeed`: the suites' whole-desk expectations (every key, every risk, every audit entry) are written
+ * for OKX, Bitfinex and Bybit; a test that needs Deribit adds this account to its seed.
+ */
+export const deskDeribitAccount = (
+  urls: Record<ExchangeId, string>,
+  options: { totpSeed?: boolean } = {},
+): DemoDesk["accounts"][number] => ({
+  name: DESK_ACCOUNTS.deribit,
+  exchange: "deribit",
+  endpoint: urls.deribit,
+  credentials: {
+    ...deskCredentials(DESK_KEYS.deribitAccount),
+    ...(options.totpSeed === false ? {} : { totpSeed: DESK_TOTP_SEED }),
+  },
+});
+
 /** The desk as a Keyward user sets it up against the simulator at `urls`: accounts, then the tracked key. */
 export function deskSeed(urls: Record<ExchangeId, string>): DemoDesk {
   return {
@@ -263,13 +283,6 @@ export function deskSeed(urls: Record<ExchangeId, string>): DemoDesk {
         exchange: "bybit",
         endpoint: urls.bybit,
         credentials: deskCredentials(DESK_KEYS.bybitMaster),
-      },
-      {
-        name: DESK_ACCOUNTS.deribit,
-        exchange: "deribit",
-        endpoint: urls.deribit,
-        // The account's two-factor seed goes with its key: Keyward answers the challenge itself.
-        credentials: { ...deskCredentials(DESK_KEYS.deribitAccount), totpSeed: DESK_TOTP_SEED },
       },
     ],
     tracked: [
