@@ -199,6 +199,16 @@ describe("Keyward's own Deribit key rotated by API", () => {
     let h = await t.reopen();
     expect((await deps(h).journal.slot(plan.id, 1)).step).toBe("creating");
 
+    // Between the create and the switch: the exchange made a key whose secret nobody saved (an orphan
+    // resume must delete), then, created again, the key is journaled but Keyward has not switched yet.
+    await expect(runRotation(plan.id, deps(h, crashAt(h, "create-answered")))).rejects.toThrow();
+    h = await t.reopen();
+    expect((await deps(h).journal.slot(plan.id, 1)).step).toBe("creating");
+    await expect(runRotation(plan.id, deps(h, crashAt(h, "created")))).rejects.toThrow();
+    h = await t.reopen();
+    expect((await deps(h).journal.slot(plan.id, 1)).step).toBe("created");
+    expect((await vaultAccountKey(h))?.apiKey).toBe(OWN.apiKey);
+
     // The second `delivering` record is written after Keyward switched and wrote the first target.
     await expect(runRotation(plan.id, deps(h, crashAt(h, "delivering", 2)))).rejects.toThrow();
     h = await t.reopen();
@@ -293,8 +303,16 @@ describe("an in-place reset (Deribit reset_api_key)", () => {
 
   it("a crash after the exchange reset a key but before its secret was saved: resume resets it again and delivers a working secret", async () => {
     const { plan, env } = await planOf([BOT.apiKey], true);
-    await expect(applyPlan(plan, RUN, deps(home, crashAt(home, "reset-answered")))).rejects.toThrow();
-    const h = await t.reopen();
+    // Killed at the write-ahead record: nothing was reset yet.
+    await expect(applyPlan(plan, RUN, deps(home, crashAt(home, "resetting")))).rejects.toThrow();
+    let h = await t.reopen();
+    expect((await deps(h).journal.slot(plan.id, 1)).step).toBe("resetting");
+    expect(await probe(h, toCredentials({ apiKey: BOT.apiKey, secret: BOT.secret }))).toMatchObject({
+      status: "alive",
+    });
+    // Killed between the exchange's answer and the vault save: the new secret is lost.
+    await expect(runRotation(plan.id, deps(h, crashAt(h, "reset-answered")))).rejects.toThrow();
+    h = await t.reopen();
     expect((await deps(h).journal.slot(plan.id, 1)).step).toBe("resetting");
     expect(await probe(h, toCredentials({ apiKey: BOT.apiKey, secret: BOT.secret }))).toMatchObject({
       reason: "wrong-secret",
