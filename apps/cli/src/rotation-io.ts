@@ -99,8 +99,12 @@ function stepLine(slot: SlotRow, previous: SlotRow | undefined): string | undefi
   switch (slot.step) {
     case "creating":
       return `${name}: creating the new key "${field(slot.newLabel)}"`;
+    case "resetting":
+      return `${name}: resetting the key's secret in place (the old secret dies now)`;
     case "created":
-      return `${name}: new key created (${slot.newApiKey ? shortKey(slot.newApiKey) : "?"})`;
+      return slot.newKeyId === slot.oldKeyId
+        ? `${name}: new secret for the same key (${shortKey(slot.oldApiKey)}); delivering it…`
+        : `${name}: new key created (${slot.newApiKey ? shortKey(slot.newApiKey) : "?"})`;
     case "verified":
       return `${name}: ${last || "new key verified"}`;
     case "delivering": {
@@ -117,7 +121,7 @@ function stepLine(slot: SlotRow, previous: SlotRow | undefined): string | undefi
     case "dead":
       return `${name}: old key proven dead: ${last}`;
     case "finished":
-      return `${name}: finished`;
+      return slot.newKeyId === slot.oldKeyId ? `${name}: finished: ${last}` : `${name}: finished`;
     default:
       return undefined;
   }
