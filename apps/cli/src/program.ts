@@ -69,6 +69,17 @@ function keysCreatedBy(way: string): string[] {
   });
 }
 
+/** Phrases like "<Name> master keys": the kinds of key an exchange gives a new secret in place by API. */
+function keysResetInPlace(): string[] {
+  return EXCHANGE_PROFILES.flatMap((p) => {
+    const kinds = Object.entries(p.keys).filter(([, facts]) => facts?.resetInPlace === "api");
+    if (kinds.length === 0) return [];
+    if (kinds.length === Object.keys(p.keys).length) return [`${p.name} keys`];
+    return kinds.map(([kind]) => `${p.name} ${kind} keys`);
+  });
+}
+const RESETTABLE = keysResetInPlace();
+
 /**
  * What `key track` is for, per exchange: every key where the API lists none; otherwise the kinds a listing
  * misses. An exchange's `tracked` kind beside a `master` kind is the master keys no API lists: Keyward's
@@ -377,6 +388,17 @@ revoked before its replacement is verified, delivered and checked. ${orList(keys
 ${orList(keysCreatedBy("person")).replace(/ or /, " and ")} are assisted: Keyward says exactly which key to create, checks it, and
 proves the old one dead once a person revoked it; where the exchange lets the key Keyward uses for an
 account delete itself, Keyward deletes that old key by API with its own secret once it uses the new one.
+Where the exchange creates the account's own keys by API, Keyward's own key is rotated by API too: the new
+key is created in the account, delivered, Keyward switches to it, and after the grace period (once the
+account's other keys in the run are done) the new key deletes the old one.${
+        RESETTABLE.length
+          ? `
+\`rotate plan --reset-in-place\` instead gives each key a new secret under the SAME key id where the
+exchange can (${orList(RESETTABLE)}): the old secret dies the moment the new one exists, so there is no
+grace period and whatever uses the key fails until the delivery lands; \`rotate apply\` then needs
+--reset-in-place again to accept that.`
+          : ""
+      }
 ${EXIT_CODES_HELP}`,
     );
   const rotatePlan = selectors(
@@ -386,6 +408,10 @@ ${EXIT_CODES_HELP}`,
       .argument("[ids...]", "key ids from `keyward keys` (or API keys)"),
   )
     .option("--all", "every key of every account")
+    .option(
+      "--reset-in-place",
+      "a new secret for the same key id instead of a new key, where the exchange can; the old secret dies at once (no grace); other keys are refused",
+    )
     .action(run(async () => (await import("./commands/rotate.js")).rotatePlan));
   // `--deliver`, the target kinds' own options (e.g. a recipient) and the help about targets come from
   // core's list of delivery targets, loaded only once `rotate` is the command (`keyward --help` must not
@@ -413,6 +439,10 @@ ${EXIT_CODES_HELP}`,
       "--check-cmd <cmd>",
       "run after delivery with KEYWARD_KEY_ID set (never the secret); non-zero stops",
     )
+    .option(
+      "--reset-in-place",
+      "accept the plan's in-place resets: each such key's old secret dies the moment its new one exists, with no grace period",
+    )
     .addHelpText(
       "after",
       `
@@ -433,8 +463,13 @@ dead); with --json, stdout is only the report and the progress lines show on a t
 waiting or stopped names the \`keyward rotate resume\` command that carries it on.
 ${EXIT_CODES_HELP}
 
+A plan made with --reset-in-place is applied only with --reset-in-place again (exit 2 otherwise): such a
+key keeps its id and gets a new secret, its old secret dies at once, it is delivered, checked, and
+finished once a probe with the old secret says dead; no grace period applies to it.
+
 Examples:
   keyward rotate apply plan.json
+  keyward rotate apply plan.json --reset-in-place
   keyward rotate apply plan.json --grace 2m --check-cmd './check-bots.sh' --concurrency 4 --json
   echo '{"slot":1,"apiKey":"…","secret":"…"}' | keyward rotate apply plan.json --credentials-stdin`,
     )

@@ -29,7 +29,7 @@ export function printPlan(plan: RotationPlan, print: (s: string) => void = out):
         ["#", "HOW", "EXCHANGE", "ACCOUNT", "SUB-ACCOUNT", "KEY", "NEW LABEL", "PERMISSIONS", "IP"],
         plan.slots.map((s) => [
           String(s.slot),
-          s.method === "api" ? "api" : "PERSON",
+          s.reset ? "RESET" : s.method === "api" ? "api" : "PERSON",
           s.old.exchange,
           s.old.account,
           s.old.subAccount ?? (s.old.location === "master" ? "(master)" : "-"),
@@ -50,6 +50,12 @@ export function printPlan(plan: RotationPlan, print: (s: string) => void = out):
     print("\nRefused:");
     for (const r of plan.refused)
       print(`  ${r.exchange} ${r.account} "${field(r.label)}" (${shortKey(r.apiKey)}): ${field(r.reason)}`);
+  }
+  const reset = plan.slots.filter((s) => s.reset).length;
+  if (reset > 0) {
+    print(
+      `\nIN-PLACE RESET of ${reset} key(s): each keeps its id and gets a new secret; its OLD SECRET DIES THE MOMENT THE NEW ONE EXISTS. There is no grace period: whatever uses it fails until the delivery lands. Applying needs --reset-in-place to accept this.`,
+    );
   }
   const byApi = plan.slots.filter((s) => s.method === "api").length;
   print(
@@ -93,8 +99,12 @@ function stepLine(slot: SlotRow, previous: SlotRow | undefined): string | undefi
   switch (slot.step) {
     case "creating":
       return `${name}: creating the new key "${field(slot.newLabel)}"`;
+    case "resetting":
+      return `${name}: resetting the key's secret in place (the old secret dies now)`;
     case "created":
-      return `${name}: new key created (${slot.newApiKey ? shortKey(slot.newApiKey) : "?"})`;
+      return slot.newKeyId === slot.oldKeyId
+        ? `${name}: new secret for the same key (${shortKey(slot.oldApiKey)}); delivering it…`
+        : `${name}: new key created (${slot.newApiKey ? shortKey(slot.newApiKey) : "?"})`;
     case "verified":
       return `${name}: ${last || "new key verified"}`;
     case "delivering": {
@@ -111,7 +121,7 @@ function stepLine(slot: SlotRow, previous: SlotRow | undefined): string | undefi
     case "dead":
       return `${name}: old key proven dead: ${last}`;
     case "finished":
-      return `${name}: finished`;
+      return slot.newKeyId === slot.oldKeyId ? `${name}: finished: ${last}` : `${name}: finished`;
     default:
       return undefined;
   }

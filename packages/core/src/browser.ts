@@ -20,4 +20,11 @@ export type { AbortReport, AbortSlotResult } from "./rotation/abort.js";
 export type { SlotOutcome } from "./rotation/engine.js";
 export type { SlotError, SlotRow } from "./rotation/journal.js";
 export type { Step } from "./rotation/schemas.js";
-export { API_STEPS, ASSISTED_SELF_REVOKE_STEPS, ASSISTED_STEPS, STEPS, stepsOf } from "./rotation/steps.js";
+export {
+  API_STEPS,
+  ASSISTED_SELF_REVOKE_STEPS,
+  ASSISTED_STEPS,
+  RESET_STEPS,
+  STEPS,
+  stepsOf,
+} from "./rotation/steps.js";

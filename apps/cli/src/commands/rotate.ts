@@ -45,6 +45,7 @@ import { loadInventory, parseSelector, type SelectorFlags, select } from "../sel
 /** Also each target kind's own options (core's TARGET_OPTIONS), by name; readTargetOptions picks them. */
 interface PlanOptions extends SelectorFlags {
   deliver?: string[];
+  resetInPlace?: boolean;
   output?: string;
   json?: boolean;
 }
@@ -59,6 +60,8 @@ interface RunFlags {
 interface ApplyOptions extends RunFlags {
   grace: string;
   checkCmd?: string;
+  /** Accepts the plan's in-place resets (no grace); a plan with any is refused without it. */
+  resetInPlace?: boolean;
 }
 
 export async function rotatePlan(
@@ -84,20 +87,25 @@ export async function rotatePlan(
       err(`keyward: ${a.account}: could not list keys: ${a.error?.message}`);
     }
     const keys = select(inventory, selector, home.config.settings.maxKeyAgeDays);
-    const plan = await planRotation(home, { ...targets, keys });
+    const plan = await planRotation(home, {
+      ...targets,
+      keys,
+      ...(opts.resetInPlace ? { resetInPlace: true } : {}),
+    });
     if (opts.output) await writePlanFile(opts.output, plan);
     if (opts.json) process.stdout.write(planJson(plan));
     else if (keys.length === 0) out("No keys match; nothing to rotate.");
     else {
       printPlan(plan);
+      const accept = plan.slots.some((s) => s.reset) ? " --reset-in-place" : "";
       if (plan.slots.length === 0) {
         // Nothing to apply: `rotate apply` would refuse this plan ("every selected key was refused").
         out("\nEvery selected key was refused (reasons above): there is nothing to apply.");
       } else {
         out(
           opts.output
-            ? `\nPlan written to ${opts.output}. Apply it with: keyward rotate apply ${opts.output}`
-            : "\nSave it with -o plan.json (or --json > plan.json), review it, then: keyward rotate apply plan.json",
+            ? `\nPlan written to ${opts.output}. Apply it with: keyward rotate apply ${opts.output}${accept}`
+            : `\nSave it with -o plan.json (or --json > plan.json), review it, then: keyward rotate apply plan.json${accept}`,
         );
       }
     }
@@ -199,8 +207,9 @@ export async function rotateApply(
       graceMs,
       checkCmd: opts.checkCmd ?? null,
     };
+    const acceptReset = opts.resetInPlace === true;
     return await execute(opts, (hooks) =>
-      applyRotation(home, { ...hooks, ...secondFactorOptions(home), plan, options }),
+      applyRotation(home, { ...hooks, ...secondFactorOptions(home), plan, options, acceptReset }),
     );
   });
 }

@@ -109,6 +109,7 @@ export class RotationJobs {
     deliver: readonly string[],
     options: TargetOptionValues,
     accountErrors: RotationPlanView["accountErrors"],
+    resetInPlace = false,
   ): Promise<RotationPlanView> {
     // cwd null: relative paths are refused (the server's directory is nobody's choice, and would be the
     // home); no program may run from a browser session.
@@ -118,6 +119,7 @@ export class RotationJobs {
       options,
       cwd: null,
       allowPrograms: false,
+      ...(resetInPlace ? { resetInPlace: true } : {}),
     });
     this.#plans.put(plan.slots.length > 0 ? plan.id : null, plan);
     return {
@@ -128,8 +130,17 @@ export class RotationJobs {
     };
   }
 
-  /** Applies a reviewed plan once the person typed its key count. */
-  async apply(planId: string, confirm: string, graceMs: number, concurrency: number): Promise<RotationJob> {
+  /**
+   * Applies a reviewed plan once the person typed its key count (and, for a plan with in-place resets,
+   * ticked that the old secrets die at once: `acceptReset`; core refuses it otherwise).
+   */
+  async apply(
+    planId: string,
+    confirm: string,
+    graceMs: number,
+    concurrency: number,
+    acceptReset = false,
+  ): Promise<RotationJob> {
     const plan = this.#plans.get(planId);
     if (!plan) {
       throw new HttpError(
@@ -147,6 +158,7 @@ export class RotationJobs {
         ...this.#hooks(job),
         plan,
         options: { ...DEFAULT_RUN_OPTIONS, graceMs, concurrency, checkCmd: null },
+        acceptReset,
         onStart: (session) => {
           this.#plans.markUsed(planId);
           this.#begin(job, session, "applying");

@@ -109,7 +109,12 @@ export interface ProbeOptions {
 }
 
 export interface NewKeySpec {
-  subAccount: string;
+  /**
+   * The sub-account to create the key in; null: the account itself (a key beside Keyward's own, where the
+   * profile says `keys.master.create` is "api", e.g. Deribit). Adapters that create keys only in
+   * sub-accounts refuse null (NOT_SUPPORTED).
+   */
+  subAccount: string | null;
   label: string;
   permissions: Permission[];
   ip: string[];

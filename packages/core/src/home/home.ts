@@ -8,6 +8,7 @@
  * on a home made before keying), and every append needs the vault open. `audit-head.json`, beside
  * state.db, is the copy of the authenticated head that shows a state.db put back to an older copy.
  */
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { AdapterOptions, ExchangeAdapter, TrackedKey } from "../adapters/interface.js";
@@ -340,8 +341,13 @@ export class KeywardHome {
     const cache = new Map<string, Promise<ExchangeAdapter>>();
     return async (name) => {
       const account = this.account(name);
-      const current = (await this.vault()).get(account.credentialsRef)?.apiKey ?? "";
-      const id = `${account.name}|${current}`;
+      const creds = (await this.vault()).get(account.credentialsRef);
+      // The secret counts too: an in-place reset keeps the API key and changes only the secret (a
+      // fingerprint, so the cache's keys hold no secret).
+      const secret = creds
+        ? createHash("sha256").update(creds.secret.reveal()).digest("hex").slice(0, 16)
+        : "";
+      const id = `${account.name}|${creds?.apiKey ?? ""}|${secret}`;
       let adapter = cache.get(id);
       if (!adapter) {
         adapter = this.adapterFor(account.name, options);

@@ -18,7 +18,7 @@ import { slotContext } from "./engine.js";
 import type { RunRow, SlotRow } from "./journal.js";
 import { PAST_REVOKE } from "./schemas.js";
 import { deliver, describeTarget, targetOptionsOf } from "./targets/index.js";
-import { oldKeyDead, subAccountKeys } from "./verify.js";
+import { listedNewLabel, oldKeyDead, subAccountKeys } from "./verify.js";
 
 export interface AbortSlotResult {
   slot: number;
@@ -87,6 +87,9 @@ async function abortSlot(ctx: SlotContext, row: SlotRow): Promise<Outcome> {
   }
   if (PAST_REVOKE.includes(row.step))
     return cannotUndo(ctx, row, "the old key was (or may have been) revoked already");
+  // An in-place reset killed the old secret the moment the exchange made the new one.
+  if (ctx.plan.reset && row.step !== "planned")
+    return cannotUndo(ctx, row, "the key was (or may have been) reset in place: its old secret is dead");
   if (row.step === "awaiting-revoke") {
     const old = await ctx.store.oldCredentials(ctx.plan.old);
     const { dead } = await oldKeyDead(ctx, old, true);
@@ -119,7 +122,14 @@ async function abortSlot(ctx: SlotContext, row: SlotRow): Promise<Outcome> {
       label: row.newLabel,
     };
     if (ctx.plan.method === "api") {
-      const result = await adapter.revokeKey(record);
+      // The new key as the exchange lists it (its own adapter facts), never the old key's record with the
+      // new key's id: an adapter that identifies keys by a fact in meta would delete the OLD key.
+      const listed = (await subAccountKeys(adapter, ctx.plan.new.subAccount)).find(
+        (k) => k.apiKey === row.newApiKey,
+      );
+      const result = listed
+        ? await adapter.revokeKey(listed)
+        : { outcome: "already-revoked" as const, evidence: "no longer listed by the exchange" };
       explanation = `${delivered ? "the old secret is back in every target; " : ""}the new key was deleted (${result.outcome === "manual" ? "by a person" : result.evidence})`;
     } else {
       steps = adapter.manualSteps(record, "revoke");
@@ -183,9 +193,10 @@ async function restoreOld(ctx: SlotContext, row: SlotRow, old: Credentials): Pro
 /** A crash at `creating` may have left a key with the label: delete it (its secret was never kept). */
 async function deleteOrphans(ctx: SlotContext, row: SlotRow): Promise<string> {
   const sub = ctx.plan.new.subAccount;
-  if (sub === null) return "nothing had been created";
   const adapter = await ctx.adapter();
-  const found = (await subAccountKeys(adapter, sub)).filter((k) => k.label === row.newLabel);
+  const found = (await subAccountKeys(adapter, sub)).filter(
+    (k) => k.label === listedNewLabel(ctx, row.newLabel),
+  );
   for (const key of found) {
     await adapter.revokeKey(key);
     await ctx.deps.audit.append("rotation.orphan-deleted", key.id, {

@@ -14,7 +14,7 @@ import { KeywardError } from "../errors.js";
 import { keyRef } from "../home/home.js";
 import type { SlotContext, StepResult } from "./context.js";
 import type { SlotRow } from "./journal.js";
-import { oldKeyDead, subAccountKeys } from "./verify.js";
+import { listedNewLabel, oldKeyDead, subAccountKeys } from "./verify.js";
 
 export async function planCreate(ctx: SlotContext, row: SlotRow): Promise<StepResult> {
   await ctx.advance(row, "creating", { attempt: row.attempt + 1 }, "rotation.creating", {
@@ -27,8 +27,9 @@ export async function planCreate(ctx: SlotContext, row: SlotRow): Promise<StepRe
 
 export async function createStep(ctx: SlotContext, row: SlotRow): Promise<StepResult> {
   const adapter = await ctx.adapter();
+  // null: the account itself (its own keys, where the profile says they are created by API).
   const sub = ctx.plan.new.subAccount;
-  if (!adapter.createKey || sub === null) {
+  if (!adapter.createKey) {
     throw new KeywardError("NOT_SUPPORTED", `${ctx.plan.old.exchange} cannot create this key by API`, {
       hint: "Make a new plan: Keyward will plan it as an assisted rotation.",
     });
@@ -77,8 +78,10 @@ export async function createStep(ctx: SlotContext, row: SlotRow): Promise<StepRe
 /** After a crash at `creating`: adopt our key if its secret was saved, else delete every orphan. */
 async function reconcile(ctx: SlotContext, row: SlotRow): Promise<boolean> {
   const adapter = await ctx.adapter();
-  const sub = ctx.plan.new.subAccount as string;
-  const found = (await subAccountKeys(adapter, sub)).filter((k) => k.label === row.newLabel);
+  const sub = ctx.plan.new.subAccount;
+  const found = (await subAccountKeys(adapter, sub)).filter(
+    (k) => k.label === listedNewLabel(ctx, row.newLabel),
+  );
   for (const key of found) {
     const id = keyId(ctx.plan.old.exchange, ctx.plan.old.account, sub, key.apiKey);
     const saved = await ctx.store.get(keyRef(id));
@@ -108,7 +111,9 @@ async function reconcile(ctx: SlotContext, row: SlotRow): Promise<boolean> {
     });
   }
   if (found.length > 0) {
-    const left = (await subAccountKeys(adapter, sub)).filter((k) => k.label === row.newLabel);
+    const left = (await subAccountKeys(adapter, sub)).filter(
+      (k) => k.label === listedNewLabel(ctx, row.newLabel),
+    );
     if (left.length > 0) {
       throw new KeywardError(
         "EXCHANGE_UNAVAILABLE",
@@ -136,6 +141,9 @@ export async function revokeStep(ctx: SlotContext, row: SlotRow): Promise<StepRe
       `refusing to revoke ${ctx.plan.old.id}: its replacement was not delivered`,
     );
   }
+  if (ctx.plan.old.accountKey) await usesNewKey(ctx, row);
+  // For the account's own key this adapter is the NEW key's (the vault switched at delivery): the new
+  // key deletes the old one.
   const adapter = await ctx.adapter();
   const result = await adapter.revokeKey(ctx.oldRecord());
   ctx.deps.crashPoint?.("revoke-answered");
@@ -169,20 +177,7 @@ export async function revokeSelfStep(ctx: SlotContext, row: SlotRow): Promise<St
       `refusing to revoke ${ctx.plan.old.id}: its replacement was not delivered`,
     );
   }
-  const { home } = ctx.deps;
-  const account = home.account(ctx.plan.old.account);
-  const current = (await home.vault()).get(account.credentialsRef);
-  if (current?.apiKey !== row.newApiKey) {
-    // Keyward would be left holding a dead key (or would delete the one it uses): the switch at delivery
-    // is not in the vault (an older copy was put back?). Nothing is deleted.
-    throw new KeywardError(
-      "VAULT_CORRUPT",
-      `refusing to delete ${ctx.plan.old.id}: Keyward does not use its replacement for account ${ctx.plan.old.account}`,
-      {
-        hint: "The vault does not hold the switch to the new key made at delivery. Abort this rotation (`keyward rotate abort`) and rotate again.",
-      },
-    );
-  }
+  await usesNewKey(ctx, row);
   const oldCredentials = await ctx.store.oldCredentials(ctx.plan.old);
   if (!oldCredentials || oldCredentials.apiKey === row.newApiKey) {
     throw new KeywardError(
@@ -216,6 +211,24 @@ export async function revokeSelfStep(ctx: SlotContext, row: SlotRow): Promise<St
     by: "itself",
   });
   return "next";
+}
+
+/** Before the account's own old key is deleted: Keyward must already use its replacement. */
+async function usesNewKey(ctx: SlotContext, row: SlotRow): Promise<void> {
+  const { home } = ctx.deps;
+  const account = home.account(ctx.plan.old.account);
+  const current = (await home.vault()).get(account.credentialsRef);
+  if (current?.apiKey !== row.newApiKey) {
+    // Keyward would be left holding a dead key (or would delete the one it uses): the switch at delivery
+    // is not in the vault (an older copy was put back?). Nothing is deleted.
+    throw new KeywardError(
+      "VAULT_CORRUPT",
+      `refusing to delete ${ctx.plan.old.id}: Keyward does not use its replacement for account ${ctx.plan.old.account}`,
+      {
+        hint: "The vault does not hold the switch to the new key made at delivery. Abort this rotation (`keyward rotate abort`) and rotate again.",
+      },
+    );
+  }
 }
 
 /** Step 7: not listed any more and (where Keyward holds its secret) a probe says dead. */

@@ -64,7 +64,27 @@ async function checkOwnKeys(plan: RotationPlan, home: RotationDeps["home"]): Pro
     if ((slot.selfRevoke ?? false) !== deletesItself(slot.method, own, revoke)) {
       throw stale("how its old key is revoked differs from what the exchange does for it");
     }
+    if (slot.reset && exchangeProfile(slot.old.exchange).keys[slot.old.location]?.resetInPlace !== "api") {
+      throw stale("it is planned as an in-place reset, which the exchange does not do for such keys");
+    }
   }
+}
+
+/**
+ * A plan with in-place resets (`rotate plan --reset-in-place`) is applied only when the person says
+ * again that they accept it: each such key's old secret dies the moment its new one exists, with no
+ * grace period, so whatever uses it fails until the delivery lands.
+ */
+export function checkResetAccepted(plan: RotationPlan, accepted: boolean): void {
+  const reset = plan.slots.filter((s) => s.reset);
+  if (reset.length === 0 || accepted) return;
+  throw new KeywardError(
+    "CONFIG_INVALID",
+    `plan ${plan.id} resets ${reset.length === 1 ? "a key" : `${reset.length} keys`} in place (${reset.map((s) => s.old.label || s.old.id).join(", ")}): the old secret dies the moment the new one exists, with no grace period`,
+    {
+      hint: "Whatever uses such a key fails until the new secret is delivered to it. If you accept that, apply again with --reset-in-place (the web: tick the in-place reset box); otherwise make a plan without --reset-in-place.",
+    },
+  );
 }
 
 export async function applyPlan(

@@ -158,7 +158,9 @@ export async function checkStep(ctx: SlotContext, row: SlotRow): Promise<StepRes
     }
     check = `\`${cmd}\` exited 0`;
   }
-  const graceUntil = new Date(ctx.now() + ctx.run.options.graceMs).toISOString();
+  // An in-place reset has no grace: the old secret died at the reset.
+  const graceMs = ctx.plan.reset ? 0 : ctx.run.options.graceMs;
+  const graceUntil = new Date(ctx.now() + graceMs).toISOString();
   const next = await ctx.advance(
     row,
     "checked",
@@ -170,7 +172,7 @@ export async function checkStep(ctx: SlotContext, row: SlotRow): Promise<StepRes
       graceUntil,
     },
   );
-  if (ctx.run.options.graceMs > 0) ctx.deps.onEvent?.({ type: "grace", slot: next, until: graceUntil });
+  if (graceMs > 0) ctx.deps.onEvent?.({ type: "grace", slot: next, until: graceUntil });
   return "next";
 }
 

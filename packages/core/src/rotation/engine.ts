@@ -30,6 +30,7 @@ import {
 } from "./context.js";
 import { CredentialStore } from "./credential-store.js";
 import type { RunRow, SlotRow } from "./journal.js";
+import { finishResetStep, planReset, resetStep } from "./reset-steps.js";
 import { type RunOptions, TERMINAL } from "./schemas.js";
 
 export type SlotOutcome = "finished" | "waiting" | "failed" | "aborted" | "active";
@@ -39,6 +40,8 @@ export interface SlotReport {
   method: "api" | "assisted";
   /** An assisted slot whose old key deletes itself by API (the plan slot's `selfRevoke`). */
   selfRevoke?: true;
+  /** The key got a new secret in place (the plan slot's `reset`): no new key, no grace. */
+  reset?: true;
   oldKeyId: string;
   label: string;
   newLabel: string;
@@ -85,6 +88,7 @@ export function reportOf(run: RunRow, rows: readonly SlotRow[]): RotationReport 
       slot: row.slot,
       method: row.method,
       ...(plan?.selfRevoke ? { selfRevoke: true as const } : {}),
+      ...(plan?.reset ? { reset: true as const } : {}),
       oldKeyId: row.oldKeyId,
       label: plan?.old.label ?? row.oldLabel,
       newLabel: row.newLabel,
@@ -132,12 +136,28 @@ export async function runRotation(
     const run: RunRow = { ...stored, options: { ...stored.options, ...overrides } };
     if (run.state !== "active") return reportOf(run, await journal.slots(runId));
     const store = new CredentialStore(deps.home);
-    const pending = (await journal.slots(runId)).filter((s) => !TERMINAL.includes(s.step));
+    // (Assisted slots keep the plan's order: a person is asked for their keys one by one.)
+    const ownKey = (row: SlotRow) => {
+      const plan = run.plan.slots[row.slot - 1];
+      return plan?.method === "api" && plan.old.accountKey;
+    };
+    // An account's own key goes after the account's other keys (as a revoke does it): by the time it is
+    // taken up, every other slot of the run has been, and its old key is deleted only once they settle.
+    const pending = (await journal.slots(runId))
+      .filter((s) => !TERMINAL.includes(s.step))
+      .sort((a, b) => Number(ownKey(a)) - Number(ownKey(b)));
+    const others = new AccountSlots();
     let next = 0;
     const worker = async () => {
       while (next < pending.length && !deps.signal?.aborted) {
         const row = pending[next++] as SlotRow;
-        await driveSlot(run, row, deps, store);
+        const own = ownKey(row);
+        if (!own) others.start(row.account);
+        try {
+          await driveSlot(run, row, deps, store, others);
+        } finally {
+          if (!own) others.end(row.account);
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(run.options.concurrency, pending.length) }, worker));
@@ -182,11 +202,39 @@ export function slotContext(
   };
 }
 
+/**
+ * The slots of each account this process is driving, other than the account's own key: the old account
+ * key is deleted by API (or reset in place) only when none is left (a step that began with the old key, e.g. a create or a
+ * listing, must not meet it deleted). A slot that stops (waiting, failed) counts as settled: its next
+ * steps, at resume, use whatever key the vault holds by then.
+ */
+class AccountSlots {
+  readonly #count = new Map<string, number>();
+  readonly #waiters = new Map<string, (() => void)[]>();
+  start(account: string): void {
+    this.#count.set(account, (this.#count.get(account) ?? 0) + 1);
+  }
+  end(account: string): void {
+    const left = (this.#count.get(account) ?? 1) - 1;
+    this.#count.set(account, left);
+    if (left > 0) return;
+    for (const wake of this.#waiters.get(account) ?? []) wake();
+    this.#waiters.delete(account);
+  }
+  settled(account: string): Promise<void> {
+    if ((this.#count.get(account) ?? 0) === 0) return Promise.resolve();
+    return new Promise((resolve) =>
+      this.#waiters.set(account, [...(this.#waiters.get(account) ?? []), resolve]),
+    );
+  }
+}
+
 async function driveSlot(
   run: RunRow,
   first: SlotRow,
   deps: RotationDeps,
   store: CredentialStore,
+  others: AccountSlots,
 ): Promise<void> {
   const ctx = slotContext(run, first.slot, deps, store);
   const { plan, timing } = ctx;
@@ -197,7 +245,7 @@ async function driveSlot(
     if (TERMINAL.includes(row.step)) return;
     if (deps.signal?.aborted) return;
     try {
-      const result = await step(ctx, row, !announcedRevoke);
+      const result = await step(ctx, row, !announcedRevoke, others);
       // askForRevoke (from `checked`) shows the revoke steps; a resumed slot shows them once itself.
       if (row.step === "checked" || row.step === "awaiting-revoke") announcedRevoke = true;
       if (result !== "next") {
@@ -235,15 +283,28 @@ async function driveSlot(
 }
 
 /** One step from wherever the journal says the slot is. */
-async function step(ctx: SlotContext, row: SlotRow, announce: boolean): Promise<StepResult> {
+async function step(
+  ctx: SlotContext,
+  row: SlotRow,
+  announce: boolean,
+  others: AccountSlots,
+): Promise<StepResult> {
   const api = ctx.plan.method === "api";
   // An assisted slot whose old key deletes itself by API goes `revoking → revoked` as an API slot does.
   const selfRevoke = !api && ctx.plan.selfRevoke === true;
+  const reset = ctx.plan.reset === true;
   switch (row.step) {
     case "planned":
-      return api ? planCreate(ctx, row) : askForKey(ctx, row);
+      if (reset && ctx.plan.old.accountKey) {
+        // Resetting Keyward's own key kills the secret every other slot of the account is using: after them.
+        await others.settled(ctx.plan.old.account);
+        if (ctx.deps.signal?.aborted) return "next";
+      }
+      return reset ? planReset(ctx, row) : api ? planCreate(ctx, row) : askForKey(ctx, row);
     case "creating":
       return createStep(ctx, row);
+    case "resetting":
+      return resetStep(ctx, row);
     case "awaiting-new-key":
       return receiveKey(ctx, row);
     case "created":
@@ -255,7 +316,13 @@ async function step(ctx: SlotContext, row: SlotRow, announce: boolean): Promise<
     case "delivered":
       return checkStep(ctx, row);
     case "checked":
+      // No grace and no revoke: the old secret died at the reset; prove it and finish.
+      if (reset) return finishResetStep(ctx, row);
       if (!(await waitGrace(ctx, row))) return "next";
+      if (api && ctx.plan.old.accountKey) {
+        await others.settled(ctx.plan.old.account);
+        if (ctx.deps.signal?.aborted) return "next";
+      }
       return api || selfRevoke ? planRevoke(ctx, row) : askForRevoke(ctx, row);
     case "revoking":
       return selfRevoke ? revokeSelfStep(ctx, row) : revokeStep(ctx, row);

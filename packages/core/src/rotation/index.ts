@@ -1,6 +1,6 @@
 /** Bulk rotation (issue 5): plan, journal, engine, abort, delivery targets. */
 export { type AbortReport, type AbortSlotResult, abortRotation } from "./abort.js";
-export { applyPlan, checkPlan } from "./apply.js";
+export { applyPlan, checkPlan, checkResetAccepted } from "./apply.js";
 export {
   type CreateRequest,
   DEFAULT_TIMING,

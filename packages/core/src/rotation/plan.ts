@@ -52,6 +52,12 @@ export interface PlanInput extends TargetOptionValues {
   isAccountKey(key: KeyRecord): boolean;
   /** Whether Keyward holds the key's secret (so it can probe it). */
   holdsSecret(key: KeyRecord): boolean;
+  /**
+   * Give keys a new secret in place (same key id) instead of a new key, where the exchange can (profile
+   * `keys[kind].resetInPlace`); the person accepts that the old secret dies at once (no grace). Keys whose
+   * exchange cannot are refused, saying why.
+   */
+  resetInPlace?: boolean;
   /** Keys already in an unfinished rotation: key id → run id. */
   busy?: ReadonlyMap<string, string>;
   id?: string;
@@ -79,12 +85,24 @@ const planKey = (key: KeyRecord, accountKey: boolean): PlanKey => ({
 
 function refusal(key: KeyRecord, input: PlanInput): string | undefined {
   if (key.state === "dead") return "the key is already dead";
+  // A new (enabled) key with its grants, or a new secret, would quietly undo someone's kill switch.
+  if (key.state === "disabled") {
+    return "the key is switched off on the exchange (disabled): revoke it (`keyward revoke`), or enable it on the exchange first if it is still wanted";
+  }
   // Known only from an old listing: its account's own key failed, so nothing can be created or checked.
   if (key.stale) {
     return `its account could not be listed just now (the key is known from the listing of ${key.stale.fetchedAt}): rotate it once the account can be listed again`;
   }
   const run = input.busy?.get(key.id);
   if (run) return `the key is being rotated by ${run} (see \`keyward rotate status\`)`;
+  if (input.resetInPlace) {
+    const profile = exchangeProfile(key.exchange);
+    if (profile.keys[key.location]?.resetInPlace !== "api") {
+      return `${profile.name} cannot give ${key.location === "master" ? "an account's own" : key.location} keys a new secret in place by API (no reset that keeps the key id): plan without --reset-in-place to replace it with a new key`;
+    }
+    // Nothing is created: the key keeps its grants, so the limits on what Keyward creates do not apply.
+    return undefined;
+  }
   if (key.actions.create === "api") {
     const profile = exchangeProfile(key.exchange);
     const extra = key.permissions.filter((p) => !profile.apiGrantable.includes(p));
@@ -115,15 +133,42 @@ export const deletesItself = (
   revoke: KeyRecord["actions"]["revoke"],
 ): boolean => method === "assisted" && accountKey && revoke === "api";
 
-function notesFor(key: KeyRecord, method: PlanSlot["method"], accountKey: boolean): string[] {
+/** What the person accepts with an in-place reset: the plan states it, apply asks for it again. */
+export const RESET_NOTE =
+  "in-place reset: the same key id gets a new secret and the OLD SECRET DIES THE MOMENT THE NEW ONE EXISTS: there is no grace period, whatever uses the key fails until the new secret is delivered to it";
+
+function notesFor(
+  key: KeyRecord,
+  method: PlanSlot["method"],
+  accountKey: boolean,
+  reset: boolean,
+  holdsSecret: boolean,
+): string[] {
   const profile = exchangeProfile(key.exchange);
   const notes: string[] = profile.planNotes?.(key) ?? [];
+  if (reset) {
+    notes.push(RESET_NOTE);
+    if (accountKey)
+      notes.push(
+        `Keyward's own key for account ${key.account}: Keyward stores the new secret and uses it the moment the exchange returns it`,
+      );
+    notes.push(
+      holdsSecret
+        ? "the old secret is proven dead by a probe with it"
+        : "Keyward does not hold the old secret, so it cannot probe it: its death rests on the exchange's reset",
+    );
+    return notes;
+  }
   if (!profile.reportsIpWhitelist) {
     notes.push(`${profile.name} does not report IP whitelists: give the new key the old key's whitelist`);
   }
   if (accountKey)
     notes.push(
       `Keyward's own key for account ${key.account}: Keyward switches to the new key when it is delivered`,
+    );
+  if (accountKey && method === "api")
+    notes.push(
+      "Keyward creates the new key in the account itself; after the grace period it deletes the old key with the new one, once the account's other keys in this run are done",
     );
   if (deletesItself(method, accountKey, key.actions.revoke))
     notes.push(
@@ -170,7 +215,9 @@ export async function buildRotationPlan(input: PlanInput): Promise<RotationPlan>
       );
     }
     const slot = slots.length + 1;
-    const method: PlanSlot["method"] = key.actions.create === "api" ? "api" : "assisted";
+    const reset = input.resetInPlace === true;
+    // A reset is done by API whatever way the key was created (the profile's `resetInPlace`, checked above).
+    const method: PlanSlot["method"] = reset || key.actions.create === "api" ? "api" : "assisted";
     const vars = {
       account: key.account,
       sub: key.subAccount ?? "master",
@@ -184,15 +231,18 @@ export async function buildRotationPlan(input: PlanInput): Promise<RotationPlan>
       method,
       old: planKey(key, accountKey),
       new: {
-        label: newLabel(key.label, id, slot),
+        // A reset keeps the key, and so its label.
+        label: reset && key.label ? key.label.slice(0, 64) : newLabel(key.label, id, slot),
         subAccount: key.subAccount,
-        permissions: key.permissions.includes("read") ? key.permissions : ["read", ...key.permissions],
+        permissions:
+          reset || key.permissions.includes("read") ? key.permissions : ["read", ...key.permissions],
         rawPermissions: key.rawPermissions,
         ip: exchangeProfile(key.exchange).reportsIpWhitelist ? key.ip : null,
       },
       deliver,
       ...(deletesItself(method, accountKey, key.actions.revoke) ? { selfRevoke: true as const } : {}),
-      notes: notesFor(key, method, accountKey),
+      ...(reset ? { reset: true as const } : {}),
+      notes: notesFor(key, method, accountKey, reset, input.holdsSecret(key)),
     });
   }
   checkClashes(slots);

@@ -12,9 +12,18 @@
  *           → revoking → revoked → dead → finished
  *                       (assisted, `selfRevoke`: the account's own key, created by a person, deleted by
  *                        API with its OWN credentials once Keyward has switched to the new key)
+ *   planned → resetting → created → verified → delivering → delivered → checked → finished
+ *                       (`reset`: a new secret for the same key id, by API; the old secret dies at the
+ *                        reset, so there is no grace and no revoke; `finished` once a probe with the old
+ *                        secret says dead)
  *
- * `creating`, `delivering` and `revoking` are the write-ahead records: written before the create, the
- * first write to a target and the revoke, so a crash in the middle is found and reconciled by resume.
+ * An API slot of the account's own key (`accountKey`, the profile's `master.create` "api") goes the API
+ * way: the new key is created in the account itself (`new.subAccount` null), Keyward switches to it at
+ * delivery, and the old key is deleted by API with the NEW key, once every other slot of the account in
+ * this process has settled (engine.ts).
+ *
+ * `creating`, `resetting`, `delivering` and `revoking` are the write-ahead records: written before the
+ * create, the reset, the first write to a target and the revoke, so a crash in the middle is found and reconciled by resume.
  * `aborted` ends a slot that `rotate abort` undid.
  */
 import { z } from "zod";
@@ -97,6 +106,13 @@ export const PlanSlotSchema = z.strictObject({
    * its own credentials instead of by a person. Absent otherwise (older plans never have it).
    */
   selfRevoke: z.literal(true).optional(),
+  /**
+   * The key gets a new secret in place (same key id; the adapter's `resetKey`, profile
+   * `keys[kind].resetInPlace` "api") instead of a new key: planned only when the person asked for it
+   * (`--reset-in-place`), as the old secret dies the moment the new one exists (no grace period), and
+   * applied only when they confirm it again. Absent otherwise (older plans never have it).
+   */
+  reset: z.literal(true).optional(),
   /** Things the operator should know (no IP binding, …). */
   notes: z.array(z.string()).default([]),
 });

@@ -5,6 +5,7 @@
 export const STEPS = [
   "planned",
   "creating",
+  "resetting",
   "awaiting-new-key",
   "created",
   "verified",
@@ -58,6 +59,32 @@ export const ASSISTED_SELF_REVOKE_STEPS: readonly StepName[] = ASSISTED_STEPS.fl
   step === "awaiting-revoke" ? (["revoking", "revoked"] as const) : [step],
 );
 
-/** The steps a slot of `method` goes through, in order (`selfRevoke`: the plan slot's flag). */
-export const stepsOf = (method: "api" | "assisted", selfRevoke = false): readonly StepName[] =>
-  method === "api" ? API_STEPS : selfRevoke ? ASSISTED_SELF_REVOKE_STEPS : ASSISTED_STEPS;
+/**
+ * A key given a new secret in place (the plan slot's `reset`: same key id), step by step. No grace and no
+ * revoke: the old secret dies the moment the new one exists; `finished` is journaled once a probe with the
+ * old secret (where Keyward holds it) says it is dead.
+ */
+export const RESET_STEPS: readonly StepName[] = [
+  "planned",
+  "resetting",
+  "created",
+  "verified",
+  "delivering",
+  "delivered",
+  "checked",
+  "finished",
+];
+
+/** The steps a slot of `method` goes through, in order (`selfRevoke`, `reset`: the plan slot's flags). */
+export const stepsOf = (
+  method: "api" | "assisted",
+  selfRevoke = false,
+  reset = false,
+): readonly StepName[] =>
+  reset
+    ? RESET_STEPS
+    : method === "api"
+      ? API_STEPS
+      : selfRevoke
+        ? ASSISTED_SELF_REVOKE_STEPS
+        : ASSISTED_STEPS;

@@ -63,9 +63,19 @@ export function specMismatch(
   return undefined;
 }
 
-/** The keys of the slot's sub-account (one query where the adapter can). */
-export async function subAccountKeys(adapter: ExchangeAdapter, subAccount: string): Promise<KeyRecord[]> {
-  if (adapter.listSubAccountKeys) return adapter.listSubAccountKeys(subAccount);
+/**
+ * The label the slot's new key carries on the exchange (the profile's `storedLabel`, e.g. Deribit's
+ * 16-character names): how a crash's orphan is recognised in a listing.
+ */
+export const listedNewLabel = (ctx: SlotContext, label: string): string =>
+  exchangeProfile(ctx.plan.old.exchange).storedLabel?.(label) ?? label;
+
+/** The keys of the slot's sub-account (one query where the adapter can); null: the account's own keys. */
+export async function subAccountKeys(
+  adapter: ExchangeAdapter,
+  subAccount: string | null,
+): Promise<KeyRecord[]> {
+  if (subAccount !== null && adapter.listSubAccountKeys) return adapter.listSubAccountKeys(subAccount);
   return (await adapter.listKeys()).filter((k) => k.subAccount === subAccount);
 }
 
@@ -144,7 +154,11 @@ export async function oldKeyDead(
   const evidence: string[] = [];
   let dead = true;
   const sub = ctx.plan.old.subAccount;
-  if (sub !== null && exchangeProfile(ctx.plan.old.exchange).list === "api") {
+  const profile = exchangeProfile(ctx.plan.old.exchange);
+  // An account-level key the exchange lists by API (e.g. every Deribit key of the account): where Keyward
+  // never held its secret, the listing is the proof there is.
+  const listedInAccount = sub === null && profile.keys[ctx.plan.old.location]?.list === "api";
+  if ((sub !== null && profile.list === "api") || (listedInAccount && !oldCredentials)) {
     const still = (await subAccountKeys(adapter, sub)).some((k) => k.apiKey === ctx.plan.old.apiKey);
     evidence.push(still ? "list: STILL LISTED by the exchange" : "list: no longer listed by the exchange");
     dead = !still;
@@ -153,7 +167,7 @@ export async function oldKeyDead(
     const probe = await adapter.probe(oldCredentials, probeOptions(ctx.plan, { knownAliveFromHere }));
     evidence.push(describeProbe(probe));
     dead = dead && probe.status === "dead";
-  } else if (sub === null) {
+  } else if (sub === null && !listedInAccount) {
     evidence.push("Keyward holds no secret for the old key: it cannot be probed");
     dead = false;
   } else {

@@ -56,6 +56,8 @@ export async function checkRotationTargets(input: RotationTargetsInput): Promise
 export interface PlanRotationInput extends RotationTargetsInput {
   /** The selected keys, listed live. */
   keys: readonly KeyRecord[];
+  /** Plan in-place resets (same key id, new secret, no grace) where the exchange has them; refuse the rest. */
+  resetInPlace?: boolean;
 }
 
 export async function planRotation(home: KeywardHome, input: PlanRotationInput): Promise<RotationPlan> {
@@ -78,5 +80,6 @@ export async function planRotation(home: KeywardHome, input: PlanRotationInput):
     },
     holdsSecret: (key) => held.has(key.id),
     busy,
+    ...(input.resetInPlace ? { resetInPlace: true } : {}),
   });
 }

@@ -4,7 +4,7 @@
  * open the vault (the audit key is in it) and hand back a `RotationSession` driving the run here.
  */
 import type { KeywardHome } from "../home/home.js";
-import { applyPlan, checkPlan } from "../rotation/apply.js";
+import { applyPlan, checkPlan, checkResetAccepted } from "../rotation/apply.js";
 import { type RotationReport, reportOf, runRotation } from "../rotation/engine.js";
 import { type RotationPlan, type RunOptions, RunOptionsSchema } from "../rotation/schemas.js";
 import {
@@ -18,6 +18,11 @@ import { type RotationHooks, RotationSession } from "./rotation-session.js";
 export interface ApplyRotationInput extends RotationHooks {
   plan: RotationPlan;
   options: RunOptions;
+  /**
+   * The person accepts the plan's in-place resets (no grace: the old secret dies at once); a plan with
+   * any is refused without it (CONFIG_INVALID).
+   */
+  acceptReset?: boolean;
 }
 
 /**
@@ -26,6 +31,7 @@ export interface ApplyRotationInput extends RotationHooks {
  */
 export async function applyRotation(home: KeywardHome, input: ApplyRotationInput): Promise<RotationSession> {
   const options = RunOptionsSchema.parse(input.options);
+  checkResetAccepted(input.plan, input.acceptReset === true);
   await refuseUnauditedRotation(home);
   // The audit key is in the vault: open it before the journal's first entry.
   await home.vault();

@@ -41,6 +41,8 @@ export function rotationRoutes(
         z.strictObject({
           selector: SelectorSchema,
           deliver: z.array(z.string().min(1).max(1000)).max(20),
+          /** A new secret for the same key id where the exchange can (no grace); the rest refused. */
+          resetInPlace: z.boolean().optional(),
           ...TargetOptionsBody,
         }),
       ),
@@ -55,7 +57,10 @@ export function rotationRoutes(
           input.selector,
           "Refresh the inventory: the key may be gone already.",
         );
-        return send(c, await rotations.plan(keys, input.deliver, input, accountErrors));
+        return send(
+          c,
+          await rotations.plan(keys, input.deliver, input, accountErrors, input.resetInPlace === true),
+        );
       },
     )
 
@@ -67,6 +72,8 @@ export function rotationRoutes(
           confirm: z.string().max(20, "is too long"),
           graceSeconds: z.number().int().min(0).max(86_400),
           concurrency: z.number().int().min(1).max(64).optional(),
+          /** Accepts the plan's in-place resets (old secrets die at once); required when it has any. */
+          acceptReset: z.boolean().optional(),
         }),
       ),
       async (c) => {
@@ -76,6 +83,7 @@ export function rotationRoutes(
           input.confirm,
           input.graceSeconds * 1000,
           input.concurrency ?? 8,
+          input.acceptReset === true,
         );
         return send(c, { runId: job.runId, run: await rotations.view(job.runId) }, 202);
       },

@@ -34,6 +34,10 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
   /** The target kinds' own options (from the server's list), by name. */
   const [optionValues, setOptionValues] = useState<Record<string, string>>({});
   const [grace, setGrace] = useState("30");
+  /** Plan in-place resets (same key id, new secret, no grace) instead of new keys. */
+  const [resetInPlace, setResetInPlace] = useState(false);
+  /** The person accepts the reviewed plan's in-place resets (asked only when it has any). */
+  const [acceptReset, setAcceptReset] = useState(false);
   const [plan, setPlan] = useState<PlanView | undefined>();
   const [planning, setPlanning] = useState(false);
   const [error, setError] = useState<ApiError | undefined>();
@@ -75,6 +79,7 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
             json: {
               selector: { ids: [...selected] },
               deliver: targets,
+              ...(resetInPlace ? { resetInPlace: true } : {}),
               ...Object.fromEntries(
                 (targetKinds?.options ?? []).map((o) => [o.name, optionValues[o.name]?.trim() || null]),
               ),
@@ -83,6 +88,7 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
         ),
       );
       setConfirmText("");
+      setAcceptReset(false);
     } catch (e) {
       setError(e as ApiError);
     } finally {
@@ -101,6 +107,7 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
             planId: plan.plan.id,
             confirm: confirmText,
             graceSeconds: Math.max(0, Math.round(Number(grace) || 0)),
+            ...(acceptReset ? { acceptReset: true } : {}),
           },
         }),
       );
@@ -112,6 +119,8 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
       setStarting(false);
     }
   };
+
+  const resetCount = plan?.plan.slots.filter((s) => s.reset).length ?? 0;
 
   if (runId) {
     return (
@@ -199,6 +208,16 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
             />{" "}
             s
           </label>
+          <label>
+            <input
+              type="checkbox"
+              aria-label="In-place reset"
+              checked={resetInPlace}
+              onChange={(e) => setResetInPlace(e.target.checked)}
+            />{" "}
+            In-place reset: a new secret for the same key id instead of a new key, where the exchange can. The
+            old secret dies at once (no grace period); other keys are refused.
+          </label>
         </div>
         <div className="actions">
           <button
@@ -254,7 +273,7 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
                       <td>{s.slot}</td>
                       <td>
                         <span className={`badge how-${s.method === "api" ? "api" : "manual"}`}>
-                          {s.method === "api" ? "API" : "PERSON"}
+                          {s.reset ? "RESET" : s.method === "api" ? "API" : "PERSON"}
                         </span>
                       </td>
                       <td>
@@ -272,6 +291,24 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
                   ))}
                 </tbody>
               </table>
+              {resetCount > 0 ? (
+                <div className="warning" data-testid="reset-warning">
+                  <p>
+                    In-place reset of {resetCount} key(s): each keeps its id and gets a new secret. The OLD
+                    SECRET DIES THE MOMENT THE NEW ONE EXISTS: there is no grace period, and whatever uses the
+                    key fails until the new secret is delivered to it.
+                  </p>
+                  <label>
+                    <input
+                      type="checkbox"
+                      aria-label="Accept in-place reset"
+                      checked={acceptReset}
+                      onChange={(e) => setAcceptReset(e.target.checked)}
+                    />{" "}
+                    I accept that the old secrets die at once
+                  </label>
+                </div>
+              ) : null}
               <ConfirmCountForm
                 confirmWith={plan.confirmWith}
                 verb="rotate"

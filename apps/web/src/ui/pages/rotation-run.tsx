@@ -19,9 +19,12 @@ import { type EventData, useLiveEvents } from "../hooks/use-live-events.js";
 type RunView = RotationRunView;
 type CreateRequest = RunView["createRequests"][number];
 
-/** `selfRevoke`: the slot's old key deletes itself by API (its report says so), a path of its own. */
-const stepText = (row: SlotRow, selfRevoke = false) => {
-  const steps = stepsOf(row.method, selfRevoke);
+/**
+ * `selfRevoke`: the slot's old key deletes itself by API; `reset`: the key gets a new secret in place (its
+ * report says so); each a path of its own.
+ */
+const stepText = (row: SlotRow, selfRevoke = false, reset = false) => {
+  const steps = stepsOf(row.method, selfRevoke, reset);
   const i = steps.indexOf(row.step);
   return i < 0 ? row.step : `${row.step} (${i + 1}/${steps.length})`;
 };
@@ -143,6 +146,7 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
   const s = run.report.summary;
   const outcome = new Map(run.report.slots.map((x) => [x.slot, x.outcome]));
   const selfRevoking = new Set(run.report.slots.filter((x) => x.selfRevoke).map((x) => x.slot));
+  const resetting = new Set(run.report.slots.filter((x) => x.reset).map((x) => x.slot));
 
   return (
     <section className="rotate run">
@@ -266,7 +270,7 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
               >
                 <td>{row.slot}</td>
                 <td data-testid="slot-outcome">{outcome.get(row.slot)}</td>
-                <td>{stepText(row, selfRevoking.has(row.slot))}</td>
+                <td>{stepText(row, selfRevoking.has(row.slot), resetting.has(row.slot))}</td>
                 <td>{row.method === "api" ? "API" : "person"}</td>
                 <td>
                   {row.account}

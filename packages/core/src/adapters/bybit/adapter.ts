@@ -281,6 +281,12 @@ class BybitAdapter implements ExchangeAdapter {
         },
       );
     }
+    if (spec.subAccount === null) {
+      // Bybit's create-sub-api makes sub-account keys only; the master's own keys are made on its site.
+      throw new KeywardError("NOT_SUPPORTED", "Bybit creates keys by API only in sub-accounts", {
+        hint: "Create the master account's key on Bybit's site (an assisted rotation plans that).",
+      });
+    }
     await this.#masterOnce();
     const what = `creating key "${spec.label}" in sub-account ${spec.subAccount}`;
     const sub = (await this.#subMembers()).find((m) => m.username === spec.subAccount);

@@ -45,6 +45,12 @@ interface NewKey {
 type Outcome = { created: NewKey } | { created: undefined; failure: OkxFailure };
 
 export async function createSubAccountKey(deps: CreateDeps, spec: NewKeySpec): Promise<CreatedKey> {
+  if (spec.subAccount === null) {
+    // OKX's API creates keys in sub-accounts only; the master account's keys are made on its site.
+    throw new KeywardError("NOT_SUPPORTED", "OKX creates keys by API only in sub-accounts", {
+      hint: "Create the master account's key on OKX's site (an assisted rotation plans that).",
+    });
+  }
   const refused = ungrantable(spec.permissions);
   if (refused.length > 0) {
     throw new KeywardError(
@@ -56,14 +62,15 @@ export async function createSubAccountKey(deps: CreateDeps, spec: NewKeySpec): P
     );
   }
   await deps.checkMaster();
-  const what = `creating key "${spec.label}" in sub-account ${spec.subAccount}`;
-  const sub = await deps.subAccount(spec.subAccount, what);
+  const subAccount = spec.subAccount;
+  const what = `creating key "${spec.label}" in sub-account ${subAccount}`;
+  const sub = await deps.subAccount(subAccount, what);
   // A key already carrying the label would be taken for our orphan after a lost answer: refuse first.
-  const clash = (await deps.subKeys(spec.subAccount)).find((k) => k.label === spec.label);
+  const clash = (await deps.subKeys(subAccount)).find((k) => k.label === spec.label);
   if (clash) {
     throw new KeywardError(
       "CONFIG_INVALID",
-      `OKX sub-account ${spec.subAccount} already has a key labelled "${spec.label}" (${shortKey(clash.apiKey)})`,
+      `OKX sub-account ${subAccount} already has a key labelled "${spec.label}" (${shortKey(clash.apiKey)})`,
       { hint: "Choose another label, or revoke that key first." },
     );
   }
@@ -77,14 +84,14 @@ export async function createSubAccountKey(deps: CreateDeps, spec: NewKeySpec): P
     account: deps.account.name,
     detail: `${what}: ${describeFailure(first.failure)}; looking for an orphan`,
   });
-  const orphan = (await deps.subKeys(spec.subAccount)).find((k) => k.label === spec.label);
+  const orphan = (await deps.subKeys(subAccount)).find((k) => k.label === spec.label);
   if (orphan) {
     try {
-      await deps.revoke(subRecord(deps.account, spec.subAccount, sub.uid, orphan, false));
+      await deps.revoke(subRecord(deps.account, subAccount, sub.uid, orphan, false));
     } catch (error) {
       const cause = deps.asError(error, what);
       throw new KeywardError(cause.code, `${cause.message} (while deleting the orphan of a lost create)`, {
-        hint: `Sub-account ${spec.subAccount} has a key labelled "${spec.label}" (${shortKey(orphan.apiKey)}) whose secret nobody saw: revoke it, then create again.`,
+        hint: `Sub-account ${subAccount} has a key labelled "${spec.label}" (${shortKey(orphan.apiKey)}) whose secret nobody saw: revoke it, then create again.`,
         ...(cause.exchangeCode === undefined ? {} : { exchangeCode: cause.exchangeCode }),
       });
     }
@@ -95,7 +102,7 @@ export async function createSubAccountKey(deps: CreateDeps, spec: NewKeySpec): P
     "CREATE_OUTCOME_UNKNOWN",
     `OKX: ${what} for account "${deps.account.name}": twice no answer (${describeFailure(second.failure)})`,
     {
-      hint: `A key labelled "${spec.label}" may now exist in sub-account ${spec.subAccount} without Keyward holding its secret: list the keys, revoke any key with that label, then create again.`,
+      hint: `A key labelled "${spec.label}" may now exist in sub-account ${subAccount} without Keyward holding its secret: list the keys, revoke any key with that label, then create again.`,
     },
   );
 }
@@ -104,7 +111,7 @@ export async function createSubAccountKey(deps: CreateDeps, spec: NewKeySpec): P
 async function createOnce(deps: CreateDeps, spec: NewKeySpec, what: string): Promise<Outcome> {
   const passphrase = generatePassphrase();
   const body: Record<string, string> = {
-    subAcct: spec.subAccount,
+    subAcct: spec.subAccount as string, // not null: createSubAccountKey refused that
     label: spec.label,
     passphrase,
     perm: permFor(spec.permissions),
@@ -139,7 +146,7 @@ function done(deps: CreateDeps, spec: NewKeySpec, sub: OkxSubAccount, key: NewKe
     });
   }
   return {
-    record: subRecord(deps.account, spec.subAccount, sub.uid, key, true),
+    record: subRecord(deps.account, sub.subAcct, sub.uid, key, true),
     credentials: { apiKey: key.apiKey, secret: key.secretKey, passphrase: key.passphrase },
   };
 }
