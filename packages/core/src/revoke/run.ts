@@ -12,11 +12,13 @@
  * key switched off whose removal then fails is reported "disabled": not revoked (enabling it brings it
  * back) and not lost (still listed as disabled, so the next run plans and removes it). A disabled key is
  * never counted as revoked nor proven dead: only its removal, seen in the listing and its probe, is.
+ * The switching itself lives in kill-switch.ts; the report's types and result helpers in report.ts.
  */
 import type { ExchangeAdapter } from "../adapters/interface.js";
 import { accountProbeOptions } from "../adapters/registry.js";
 import type { Credentials } from "../domain/credentials.js";
-import type { DisableResult, KeyRecord, ManualSteps, ProbeResult } from "../domain/schemas.js";
+import type { KeyRecord, ManualSteps, ProbeResult } from "../domain/schemas.js";
+import { killSwitchPass } from "./kill-switch.js";
 import type { RevokePlan, RevokePlanItem } from "./plan.js";
 import {
   describeProbe,
@@ -127,14 +129,12 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
       const api = rest.filter((i) => i.method === "api");
       await Promise.all([
         (async () => {
-          const gone = new Set<string>();
-          await Promise.all(
-            api
-              .filter((i) => i.disableFirst)
-              .map(async (item) => {
-                if ((await disableByApi(adapter, item)) === "already-revoked") gone.add(item.key.id);
-              }),
-          );
+          const gone = await killSwitchPass(adapter, api, {
+            audit: deps.audit,
+            signal: deps.signal,
+            emit,
+            resultOf,
+          });
           await Promise.all(api.filter((i) => !gone.has(i.key.id)).map((item) => revokeByApi(adapter, item)));
           await verifyApiRevokes(adapter, api);
         })(),
@@ -179,46 +179,6 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
     });
     emit({ type: "failed", result });
     release(key.id);
-  }
-
-  /**
-   * The kill switch, before the removal. Returns what the exchange said, or undefined when the key could
-   * not be switched off: its removal is still tried (removing it is the point; the switch only comes
-   * first because it is quicker), and the evidence says the switch failed.
-   */
-  async function disableByApi(
-    adapter: ExchangeAdapter,
-    { key }: RevokePlanItem,
-  ): Promise<DisableResult["outcome"] | undefined> {
-    // A stopped run leaves the rest alone: revokeByApi reports each key as cancelled.
-    if (deps.signal?.aborted) return undefined;
-    const result = resultOf(key);
-    if (!adapter.disableKey) {
-      result.evidence.push("disable: this account's adapter has no kill switch; removed directly");
-      return undefined;
-    }
-    let r: DisableResult;
-    try {
-      r = await adapter.disableKey(key);
-    } catch (error) {
-      const { code, message } = errorOf(error);
-      result.evidence.push(`disable: failed (${message}); removing it anyway`);
-      await deps.audit.append("revoke.disable-failed", key.id, { code, message });
-      return undefined;
-    }
-    result.evidence.push(r.evidence);
-    if (r.outcome === "already-revoked") {
-      // Gone already: nothing to remove (a removal could cost the person a second-factor code).
-      result.outcome = "already-revoked";
-      await deps.audit.append("revoke.done", key.id, { outcome: r.outcome, evidence: r.evidence });
-      emit({ type: "revoked", result });
-      return r.outcome;
-    }
-    result.disabledFirst = true;
-    result.outcome = "disabled";
-    await deps.audit.append("revoke.disabled", key.id, { outcome: r.outcome, evidence: r.evidence });
-    emit({ type: "disabled", result });
-    return r.outcome;
   }
 
   async function revokeByApi(adapter: ExchangeAdapter, { key }: RevokePlanItem): Promise<void> {
