@@ -177,8 +177,10 @@ describe("deribit adapter", () => {
     seen.push(JSON.stringify(result));
     expect(result.outcome).toBe("revoked");
     expect(await control.keyStatus(victim.apiKey)).toBe("revoked");
+    const action = expect.stringContaining("remove key");
     expect(events).toEqual([
-      { account: "desk", action: expect.stringContaining("remove key"), answeredBy: "seed", accepted: true },
+      { account: "desk", action, answeredBy: "seed", phase: "answering" },
+      { account: "desk", action, answeredBy: "seed", phase: "answered", accepted: true },
     ]);
     // The challenge, then the call with the code.
     const removes = (await control.requests(since)).filter((r) => r.path.endsWith("/remove_api_key"));
@@ -208,7 +210,10 @@ describe("deribit adapter", () => {
     expect(asked[0]?.retry).toBeUndefined();
     // Deribit gives a minute to answer.
     expect(asked[0]?.expiresAt).toBeGreaterThanOrEqual(before + 55_000);
-    expect(events.map((e) => [e.answeredBy, e.accepted])).toEqual([["person", true]]);
+    expect(events.map((e) => [e.phase, e.answeredBy, e.phase === "answered" && e.accepted])).toEqual([
+      ["answering", "person", false],
+      ["answered", "person", true],
+    ]);
     for (const code of typed) expect(JSON.stringify(logs)).not.toContain(`"${code}"`);
   });
 
@@ -227,7 +232,7 @@ describe("deribit adapter", () => {
     });
     expect((await wrongThenRight.revokeKey(victim)).outcome).toBe("revoked");
     expect(asked.map((r) => r.retry === true)).toEqual([false, true]);
-    expect(events.map((e) => e.accepted)).toEqual([false, true]);
+    expect(events.map((e) => e.phase === "answered" && e.accepted)).toEqual([false, false, false, true]);
 
     events.length = 0;
     const target = await listed(VICTIMS[3]?.client_id ?? "");
@@ -244,7 +249,11 @@ describe("deribit adapter", () => {
     const error = await failure(alwaysWrong.revokeKey(target));
     expect(error.code).toBe("SECOND_FACTOR_REFUSED");
     expect(tries).toBe(3);
-    expect(events.map((e) => e.accepted)).toEqual([false, false, false]);
+    expect(events.filter((e) => e.phase === "answered").map((e) => e.accepted)).toEqual([
+      false,
+      false,
+      false,
+    ]);
     expect(await control.keyStatus(target.apiKey)).toBe("active");
   });
 
@@ -281,7 +290,8 @@ describe("deribit adapter", () => {
     expect(error.code).toBe("SECOND_FACTOR_REFUSED");
     expect(error.hint).toMatch(/clock/);
     expect(events).toEqual([
-      { account: "desk", action: expect.any(String), answeredBy: "seed", accepted: false },
+      { account: "desk", action: expect.any(String), answeredBy: "seed", phase: "answering" },
+      { account: "desk", action: expect.any(String), answeredBy: "seed", phase: "answered", accepted: false },
     ]);
     expect(await control.keyStatus(target.apiKey)).toBe("active");
     expect([...seen, JSON.stringify(logs)].join("\n")).not.toContain(otherSeed);

@@ -59,24 +59,40 @@ export interface SecondFactorPrompt {
   code(request: SecondFactorRequest): Promise<string>;
 }
 
-/** A second-factor challenge the adapter answered, for the audit log (never carries the code or seed). */
-export interface SecondFactorEvent {
+/**
+ * A second-factor challenge the adapter answers, for the audit log (never carries the code or seed): told
+ * twice per code, before it is sent (`answering`) and with the exchange's verdict (`answered`).
+ */
+export type SecondFactorEvent = {
   account: string;
   action: string;
   /** "seed": Keyward computed the code from the vault's seed; "person": a person typed it. */
   answeredBy: "seed" | "person";
-  /** Whether the exchange accepted the answer. */
-  accepted: boolean;
-}
+} & (
+  | {
+      /** The code is about to be sent: the protected call happens only if this event is recorded. */
+      phase: "answering";
+    }
+  | {
+      /** The exchange has answered the code. */
+      phase: "answered";
+      /** Whether the exchange accepted the answer (then the protected call was executed). */
+      accepted: boolean;
+    }
+);
 
 export interface AdapterOptions {
   log?: LogSink;
   /** Asks a person for a second-factor code when the account has no seed in the vault. */
   secondFactor?: SecondFactorPrompt;
   /**
-   * Told of every challenge the adapter answered (core audits it). The adapter awaits it before it goes
-   * on or reports the call's result, and a rejection fails the call: an answer that could not be audited
-   * must not let the workflow continue (core's audit fails closed).
+   * Told of every challenge the adapter answers (core audits it), awaited each time. Before a code is sent
+   * (`answering`) a rejection fails the call with nothing sent: a protected call that could not be audited
+   * must not happen (core's audit fails closed). After the exchange accepted the code (`answered`,
+   * `accepted: true`) the call has happened and its result (a new key's secret) exists nowhere else: a
+   * rejection then is logged (warn, no secret) and the result is returned all the same; the workflow's
+   * next audited step fails closed with the result already in hand. After a refused code a rejection
+   * fails the call (nothing happened at the exchange).
    */
   onSecondFactor?(event: SecondFactorEvent): void | Promise<void>;
   /** Per-request timeout. Default 10 s. */

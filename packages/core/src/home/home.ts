@@ -304,21 +304,29 @@ export class KeywardHome {
   }
 
   /**
-   * The options with `onSecondFactor` auditing each challenge the adapter answered (`twofactor.answered`:
-   * which account, what for, answered from the vault's seed or by a person, accepted or not; never the
-   * code or the seed), before the caller's own hook. The append is awaited by the adapter: if it fails
-   * (AUDIT_UNAVAILABLE, …) the call fails, as every audited step does.
+   * The options with `onSecondFactor` auditing each code the adapter answers a challenge with, before the
+   * caller's own hook: `twofactor.answering` before the code is sent, `twofactor.answered` with the
+   * exchange's verdict (which account, what for, answered from the vault's seed or by a person, accepted
+   * or not; never the code or the seed). The adapter awaits the append: if `twofactor.answering` cannot be
+   * written (AUDIT_UNAVAILABLE, …) the code is not sent, as every audited step fails closed. A failed
+   * `twofactor.answered` after an accepted code does not discard the exchange's answer (the protected
+   * call has happened; AdapterOptions.onSecondFactor): the entry before it records the attempt, and the
+   * workflow's next audited step fails closed.
    */
   #audited(options: AdapterOptions): AdapterOptions {
     const callerHook = options.onSecondFactor;
     return {
       ...options,
       onSecondFactor: async (event) => {
-        await this.audit().append("twofactor.answered", event.account, {
-          action: event.action,
-          answeredBy: event.answeredBy,
-          accepted: event.accepted,
-        });
+        const details = { action: event.action, answeredBy: event.answeredBy };
+        if (event.phase === "answering") {
+          await this.audit().append("twofactor.answering", event.account, details);
+        } else {
+          await this.audit().append("twofactor.answered", event.account, {
+            ...details,
+            accepted: event.accepted,
+          });
+        }
         await callerHook?.(event);
       },
     };

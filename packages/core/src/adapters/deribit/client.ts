@@ -78,7 +78,11 @@ export interface SecondFactorSource {
   account: string;
   seed: Secret | undefined;
   prompt: SecondFactorPrompt | undefined;
-  /** Awaited after every answer (core audits it); its rejection fails the call (fail closed). */
+  /**
+   * Awaited before each code is sent and after Deribit's answer to it (core audits both). A rejection
+   * before sending fails the call with nothing sent (fail closed); after an accepted code it is logged
+   * and the result returned (AdapterOptions.onSecondFactor).
+   */
   onEvent: ((event: SecondFactorEvent) => void | Promise<void>) | undefined;
 }
 
@@ -237,7 +241,10 @@ export class DeribitClient {
    * with `authorization_data` (a code from the account's seed, or typed by a person) and the `challenge`.
    * A refused code (13003) ends the challenge: a person is asked again (with `retry`) against a fresh
    * challenge, up to PERSON_ATTEMPTS codes; a code from the seed is not retried (the seed or the clock
-   * is wrong). Each answer is told to `onSecondFactor`, never with the code.
+   * is wrong). Each code is told to `onSecondFactor` (never the code itself) before it is sent, so a
+   * failed audit stops the call before it happens, and again with Deribit's verdict. Once Deribit has
+   * accepted a code its result is never discarded: a reset's or a create's new secret exists nowhere
+   * else, and the old secret of a reset is already dead (AdapterOptions.onSecondFactor).
    */
   async protectedCall<T extends z.ZodType>(
     name: DeribitEndpointName,
@@ -259,6 +266,8 @@ export class DeribitClient {
       const { code, answeredBy } = await this.#code({ action, expiresAt, retry });
       const tfa = this.#config.tfa;
       const answer = { ...params, authorization_data: code, challenge: first.challenge };
+      // Fail closed before the call happens: its rejection (the audit could not be written) ends it here.
+      await tfa.onEvent?.({ account: tfa.account, action, answeredBy, phase: "answering" });
       let answered: unknown;
       try {
         // With a code the call is executed: a lost answer leaves it unknown (the trace says so), and
@@ -270,7 +279,7 @@ export class DeribitClient {
           error.failure.kind === "answer" &&
           error.failure.code === CODES.TFA_REQUIRED;
         if (!refused) throw error;
-        await tfa.onEvent?.({ account: tfa.account, action, answeredBy, accepted: false });
+        await tfa.onEvent?.({ account: tfa.account, action, answeredBy, phase: "answered", accepted: false });
         if (answeredBy === "seed") {
           throw new KeywardError(
             "SECOND_FACTOR_REFUSED",
@@ -296,13 +305,26 @@ export class DeribitClient {
       }
       if (isChallenge(answered)) {
         // A challenge answered with another challenge: not an answer Deribit documents.
-        await tfa.onEvent?.({ account: tfa.account, action, answeredBy, accepted: false });
+        await tfa.onEvent?.({ account: tfa.account, action, answeredBy, phase: "answered", accepted: false });
         throw new DeribitRejection(
           { kind: "malformed", where: "security_key_authorization_required" },
           `${name}: a second challenge after a code`,
         );
       }
-      await tfa.onEvent?.({ account: tfa.account, action, answeredBy, accepted: true });
+      try {
+        await tfa.onEvent?.({ account: tfa.account, action, answeredBy, phase: "answered", accepted: true });
+      } catch (error) {
+        // The call has happened: its result (a new secret, whose old one is dead) must reach the caller,
+        // whose next audited step fails closed with it saved. The error names no secret (KeywardError).
+        this.#config.log({
+          level: "warn",
+          event: "second-factor.unaudited",
+          exchange: "deribit",
+          account: tfa.account,
+          ...(error instanceof KeywardError ? { code: error.code } : {}),
+          detail: `${action}: Deribit accepted the code, but the answer could not be audited (${error instanceof KeywardError ? error.message : error instanceof Error ? error.name : "error"}); the result is returned`,
+        });
+      }
       return answered as z.output<T>;
     }
   }
