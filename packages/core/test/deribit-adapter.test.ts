@@ -340,6 +340,45 @@ describe("deribit adapter", () => {
     expect((await a.revokeKey(created.record)).outcome).toBe("revoked");
   });
 
+  it("a new key whose IP whitelist cannot be set, nor the key removed (codes cancelled), is disabled and named in the error", async () => {
+    const { KeywardError } = await import("../src/errors.js");
+    let asked = 0;
+    // The person answers the create's code, then cancels the edit's (the IP whitelist) and the removal's.
+    const a = adapter(ADMIN, null, {
+      secondFactor: {
+        code: async () => {
+          asked++;
+          if (asked === 1) return codeNow();
+          throw new KeywardError("SECOND_FACTOR_REQUIRED", "the prompt was cancelled");
+        },
+      },
+    });
+    const label = "stray-k3f9q2-1";
+    const error = await failure(
+      a.createKey?.({
+        subAccount: null as unknown as string,
+        label,
+        permissions: ["read", "trade"],
+        ip: LOOPBACK,
+        rawPermissions: "trade:read_write account:read",
+      }) ?? Promise.resolve(),
+    );
+    seen.push(JSON.stringify(error), String(error), error.hint ?? "");
+    expect(asked).toBe(3);
+    const stray = (await adapter().listKeys()).find(
+      (k) => k.label === exchangeProfile("deribit").storedLabel?.(label),
+    );
+    if (!stray) throw new Error("the stray key is not listed");
+    // Unusable: disabled (disable_api_key takes no code), and the error names it, never its secret.
+    expect(await control.keyStatus(stray.apiKey)).toBe("disabled");
+    expect(error.code).toBe("SECOND_FACTOR_REQUIRED");
+    expect(error.message).toContain(stray.apiKey);
+    expect(error.message).toContain(`"${stray.label}"`);
+    expect(error.message).toMatch(/disabled/);
+    expect(error.hint).toMatch(/keyward rotate resume.*keyward rotate abort/);
+    expect((await adapter().revokeKey(stray)).outcome).toBe("revoked");
+  });
+
   it("a lost answer to the call with the code: a removal is reconciled by listing, a creation by its name", async () => {
     // The fault is set from inside the prompt: after the challenge, before the call that carries the code.
     let drops = 1;

@@ -2,7 +2,8 @@
  * Creating a key of the Deribit account by API. The name (deribitName of the label) is the idempotency
  * token: it is checked free first, so after a lost answer a key found with it is ours, and is removed (its
  * secret was never seen) before one retry. Then edit_api_key sets the IP whitelist (create_api_key takes
- * none) and the exact scope, and the answer is checked; a key that cannot be made right is removed.
+ * none) and the exact scope, and the answer is checked; a key that cannot be made right is removed, or
+ * disabled and named in the error when its removal fails too (strayKey).
  */
 import type { Credentials } from "../../domain/credentials.js";
 import type { Account, Permission, RevokeResult } from "../../domain/schemas.js";
@@ -124,11 +125,51 @@ export async function createDeribitKey(deps: CreateDeps, spec: NewKeySpec): Prom
     if (wrong) throw errors.unexpected(`${what} (${wrong})`);
   } catch (error) {
     // A key Keyward cannot make right must not live on: remove it (its secret is known only here).
-    await deps.remove(described.client_id, name).catch(() => undefined);
-    throw error;
+    const removal = await deps.remove(described.client_id, name).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (removal === undefined) throw error;
+    throw await strayKey(deps, described, error, removal);
   }
   deps.remember(final);
   return { record: keyRecord(account, final, deps.userId(), true), credentials };
+}
+
+/**
+ * The new key could not be made right (its IP whitelist is not set: a full-scope key usable from anywhere)
+ * and its removal failed too, e.g. a second code the person could not give. disable_api_key takes no code
+ * (docs/exchanges/deribit.md#the-two-factor-challenge), so the key is disabled: it cannot authenticate
+ * until enabled. The error names the key left behind (Client ID and name, never its secret) and how it
+ * goes: a rotation's resume or abort deletes every key with the slot's label (rotation/api-steps.ts).
+ */
+async function strayKey(
+  deps: CreateDeps,
+  key: DeribitKey,
+  error: unknown,
+  removal: unknown,
+): Promise<KeywardError> {
+  const disabled = await deps.client
+    .protectedCall("disableKey", { id: key.id }, ApiKeySchema, {
+      retry: "transient",
+      action: `disable new key "${key.name}" (${key.client_id}), which could not be set up or removed`,
+    })
+    .then(
+      (after) => !after.enabled,
+      () => false,
+    );
+  const why = (e: unknown) => (e instanceof KeywardError ? e.message : "an unexpected error");
+  const left = `new key "${key.name}" (Client ID ${key.client_id}) is left on account "${deps.account.name}", ${disabled ? "disabled" : "STILL ENABLED, with no IP whitelist"}: removing it failed (${why(removal)})`;
+  return new KeywardError(
+    error instanceof KeywardError ? error.code : "INTERNAL",
+    `${why(error)}; the ${left}`,
+    {
+      hint: `\`keyward rotate resume\` or \`keyward rotate abort\` removes it (a key with the rotation's label whose secret the vault does not hold is deleted); else remove key "${key.name}" (${key.client_id}) on Deribit's API page.`,
+      ...(error instanceof KeywardError && error.exchangeCode !== undefined
+        ? { exchangeCode: error.exchangeCode }
+        : {}),
+    },
+  );
 }
 
 /** The exact scope to create: the replaced key's (rawPermissions), else the one for the permissions. */
