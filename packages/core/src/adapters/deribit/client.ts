@@ -7,7 +7,7 @@
  * clock resynchronisation from a 13009's own server time, the `client_signature` proof a probe sends to
  * public/auth, and the two-factor challenge loop (docs/exchanges/deribit.md#the-two-factor-challenge).
  */
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { Secret as OtpSecret, TOTP } from "otpauth";
 import { z } from "zod";
 import { type Credentials, secretsOf } from "../../domain/credentials.js";
@@ -129,6 +129,8 @@ export class DeribitClient {
   readonly #transport: RestTransport<DeribitFailure, DeribitEndpoint, DeribitLimits>;
   readonly #config: DeribitClientConfig;
   readonly #credentials: Credentials;
+  /** ccxt's own HMAC helper on this key's instance: the only HMAC code is ccxt's (public/auth's proof too). */
+  readonly #hmac: (payload: string, secret: string) => string;
 
   constructor(
     config: DeribitClientConfig,
@@ -153,7 +155,12 @@ export class DeribitClient {
       milliseconds: () => number;
       nonce: () => string;
       request: (path: string, api: string, method: string, params: object) => Promise<unknown>;
+      hmac: (request: unknown, secret: unknown, hash: typeof ccxt.sha256, digest?: "hex") => string;
+      encode: (text: string) => unknown;
     };
+    // As ccxt's deribit.js sign() does: `this.hmac(this.encode(auth), this.encode(this.secret), sha256)`.
+    this.#hmac = (payload, secret) =>
+      instance.hmac(instance.encode(payload), instance.encode(secret), ccxt.sha256, "hex");
     // ccxt signs with its own milliseconds() and uses them as the nonce too: two calls of one key in the
     // same millisecond would share a nonce. The signing time follows Deribit's clock; the nonce is random.
     instance.milliseconds = () => config.clock.now();
@@ -205,7 +212,8 @@ export class DeribitClient {
   /**
    * public/auth with `grant_type=client_signature`: proves the key without sending its secret
    * (HMAC-SHA256 of `timestamp\nnonce\ndata` with the secret, https://docs.deribit.com/api-reference/authentication/public-auth;
-   * ccxt has no such grant). Only the granted scope is read; the tokens are stripped by the schema.
+   * ccxt has no such grant, so it is signed with ccxt's own `hmac` and SHA-256, as ccxt signs Deribit's
+   * requests: no HMAC code of Keyward's in an adapter). Only the granted scope is read; the tokens are stripped by the schema.
    */
   async auth(options: CallOptions<DeribitFailure>): Promise<z.output<typeof AuthSchema>> {
     const generation = this.#config.clock.generation;
@@ -222,9 +230,7 @@ export class DeribitClient {
     const timestamp = String(this.#config.clock.now());
     const nonce = randomBytes(12).toString("hex");
     const data = "";
-    const signature = createHmac("sha256", this.#credentials.secret.reveal())
-      .update(`${timestamp}\n${nonce}\n${data}`)
-      .digest("hex");
+    const signature = this.#hmac(`${timestamp}\n${nonce}\n${data}`, this.#credentials.secret.reveal());
     return {
       grant_type: "client_signature",
       client_id: this.#credentials.apiKey,
