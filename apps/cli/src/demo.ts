@@ -82,8 +82,8 @@ The simulator keeps running. In another terminal, from this repository:
                                                   # (the tracked keys; Keyward keeps its own access)
   npx keyward revoke --exchange deribit --label 'bot_*' --yes   # Deribit: kill switch first, then removal behind its
                                                   # two-factor challenge, answered from the vault's TOTP seed
-  npx keyward rotate plan --account desk-deribit --label 'keyward*' -o "$KEYWARD_HOME/own.json"
-  npx keyward rotate apply "$KEYWARD_HOME/own.json"   # Keyward's own Deribit key, rotated by API
+  npx keyward rotate plan --account desk-deribit --label 'keyward*' -o ~/deribit-own-plan.json
+  npx keyward rotate apply ~/deribit-own-plan.json   # Keyward's own Deribit key, rotated by API
   npx keyward audit && npx keyward audit verify
 
 Simulated exchange pages, where a person creates and revokes keys (an assisted rotation's new key is made

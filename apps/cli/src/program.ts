@@ -337,6 +337,12 @@ Examples:
     .option("--yes", "do not ask for confirmation")
     .option("--no-wait", "do not wait for manual steps; report those keys as pending")
     .option("--manual-timeout <duration>", "how long to wait for manual steps, e.g. 15m, 90s", "15m")
+    // Both spellings: --disable-first is the default (the incident default the docs name), so a script
+    // may say it; --no-disable-first turns it off.
+    .option(
+      "--disable-first",
+      "where the exchange has a kill switch, disable every such key first, then remove them (the default)",
+    )
     .option(
       "--no-disable-first",
       "where the exchange has a kill switch, remove keys directly instead of disabling them all first",
@@ -603,7 +609,7 @@ ${examples(
 
   program
     .command("web")
-    .description("serve the web app (inventory, bulk revoke, audit log, accounts) on this machine")
+    .description("serve the web app (inventory, bulk revoke, rotation, audit log, accounts) on this machine")
     .option("--port <n>", "port to listen on (0: any free port)", "7420")
     .option(
       "--host <address>",

@@ -122,8 +122,14 @@ describe("revoke --disable-first (the default where the exchange has a kill swit
     expect(direct.keys.some((k) => k.disableFirst)).toBe(false);
     expect(direct.disableFirst).toEqual({ available: 2, planned: 0 });
 
+    // The default may also be said: --disable-first plans the same as no flag.
+    const said = await home.run(["revoke", "--account", "dr-cli", "--disable-first", "--dry-run", "--json"]);
+    expect(said.code, show(said)).toBe(0);
+    expect(parseJson<DryRun>(said).disableFirst).toEqual({ available: 2, planned: 2 });
+
     const help = await home.run(["revoke", "--help"]);
     expect(help.stdout).toContain("--no-disable-first");
+    expect(help.stdout).toContain("--disable-first ");
     expect(help.stdout).toMatch(/Deribit\), every such key is DISABLED first/);
     for (const r of [on, text, off]) for (const c of CANARIES) expect(r.stdout + r.stderr).not.toContain(c);
   });

@@ -24,8 +24,8 @@ interface RevokeOptions extends SelectorFlags {
   wait: boolean;
   manualTimeout: string;
   json?: boolean;
-  /** Commander's `--no-disable-first`: true unless the flag is given. */
-  disableFirst: boolean;
+  /** `--disable-first` / `--no-disable-first`; unset when neither is given (then on). */
+  disableFirst?: boolean;
 }
 
 const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`);
@@ -206,7 +206,8 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
       selector,
       adapters: (names) => home.adapters(names, secondFactor),
       refuseUnauditable: !opts.dryRun,
-      disableFirst: opts.disableFirst,
+      // Neither flag given: the default, on (commander leaves it unset when both spellings are defined).
+      disableFirst: opts.disableFirst !== false,
       onEvent: listingProgress(!opts.json, (listed) => {
         for (const a of listed.accounts.filter((x) => x.error)) {
           err(`keyward: ${a.account}: could not list keys: ${a.error?.message}`);

@@ -347,7 +347,7 @@ export class DeribitClient {
         "SECOND_FACTOR_REQUIRED",
         `Deribit asks for account "${tfa.account}"'s two-factor code to ${request.action}, and no one can give it here`,
         {
-          hint: `Either add the account's TOTP seed to its credentials (keyward account add deribit ${tfa.account} --credentials-stdin with {"apiKey","secret","totpSeed"}), or run this where a person can type the code (a terminal, or the web app).`,
+          hint: `Either store the account's TOTP seed (keyward account set-seed ${tfa.account}), or run this where a person can type the code (a terminal, or the web app).`,
         },
       );
     }
