@@ -44,7 +44,7 @@ export function deribitName(label: string): string {
   return `${plain.slice(0, NAME_MAX - 9) || "key"}_${digest}`;
 }
 
-export const deribitProfile: ExchangeProfile<never> = {
+export const deribitProfile: ExchangeProfile<"deribit-manages-keys"> = {
   id: "deribit",
   name: "Deribit",
   credentials: [
@@ -75,7 +75,16 @@ export const deribitProfile: ExchangeProfile<never> = {
   // One request per 50 ms: the credits limit's sustained pace (limits.ts, docs/exchanges/deribit.md#rate-limits).
   writeSpacingMs: 50,
   // The shared flags already say what Deribit's keys risk: withdraw (wallet:read_write), no IP whitelist, old.
-  risks: {},
+  risks: {
+    // account:read_write creates, changes, resets and removes every key of the account (behind the 2FA
+    // challenge, docs/exchanges/deribit.md#key-management-by-api): a leaked one is worth any other key.
+    // Keyward's own key needs it and is flagged too: it is exactly as dangerous if it leaks.
+    "deribit-manages-keys": {
+      text: "Deribit key with account:read_write: it can create, reset and remove every key of the account",
+      applies: (key) =>
+        typeof key.rawPermissions === "string" && levelOf(key.rawPermissions, "account") === "read_write",
+    },
+  },
   accountKey(probe: AliveProbe) {
     const master = probe.accountId === undefined ? null : probe.masterId === probe.accountId;
     const warnings: string[] = [];
