@@ -50,12 +50,18 @@ export class SlidingWindowLimiter {
   }
 
   /**
-   * Takes one request's credits from `bucket` (full when first seen) and returns true, or returns false
+   * Takes one request's credits from `bucket` (full when first seen, unless `initial` says otherwise) and returns true, or returns false
    * (nothing taken) when it holds fewer than the request costs. Exchanges that count credits, not hits,
    * share this limiter so `reset()` (a new scenario) empties them too.
    */
-  tryTakeCredits(bucket: string, { capacity, cost, refill, perMs }: CreditLimit, now: number): boolean {
-    const held = this.#credits.get(bucket) ?? { credits: capacity, at: now };
+  tryTakeCredits(
+    bucket: string,
+    { capacity, cost, refill, perMs }: CreditLimit,
+    now: number,
+    /** What the bucket holds when first seen (a scenario's drained account); full by default. */
+    initial = capacity,
+  ): boolean {
+    const held = this.#credits.get(bucket) ?? { credits: Math.min(capacity, initial), at: now };
     const elapsed = Math.max(0, now - held.at);
     const credits = Math.min(capacity, held.credits + (elapsed * refill) / perMs);
     if (credits < cost) {

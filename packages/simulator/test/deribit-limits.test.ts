@@ -85,6 +85,28 @@ describe("Deribit credits", () => {
     }
   });
 
+  it("a scenario account's `credits` is its bucket at its first request (bots spent the rest); others start full", async () => {
+    const T = Date.now();
+    const scenario = deribitScenario();
+    const main = scenario.deribit?.accounts?.[0];
+    if (main) main.credits = 1000;
+    const sim = await startSimulator({ scenario, now: () => T });
+    const summary = (creds: typeof DR_ADMIN) =>
+      deribitCall(sim.deribit, SUMMARY, creds, { params: { currency: "BTC" }, ts: T });
+    try {
+      expect((await summary(DR_ADMIN)).status).toBe(200);
+      expect((await summary(DR_READER)).status).toBe(200);
+      expect(errorCode(await summary(DR_ADMIN))).toBe(10028);
+      const sub = await Promise.all(Array.from({ length: 100 }, () => summary(DR_SUB)));
+      expect(sub.every((r) => r.status === 200)).toBe(true);
+      // A new scenario starts the buckets again.
+      await httpCall(`${sim.control}/scenario`, { method: "POST", body: JSON.stringify(scenario) });
+      expect((await summary(DR_ADMIN)).status).toBe(200);
+    } finally {
+      await sim.close();
+    }
+  });
+
   it("rateScale refills faster, keeping the bucket's size and costs", async () => {
     const scaled = await startSimulator({ scenario: deribitScenario(), rateScale: 0.01 });
     try {

@@ -48,6 +48,11 @@ export const DeribitAccountSchema = z.strictObject({
     .min(16, { message: "expected a base32 seed of at least 16 characters (80 bits)" })
     .refine(isBase32Seed, { message: "expected base32 (A-Z, 2-7)" }),
   keys: z.array(DeribitKeySchema).default([]),
+  /**
+   * The account's credit bucket at its first request (then it refills as usual): less than full models
+   * bots that already spent the account's credits. Absent: full.
+   */
+  credits: z.number().int().nonnegative().optional(),
 });
 
 export const DeribitScenarioSchema = z.strictObject({ accounts: z.array(DeribitAccountSchema).default([]) });

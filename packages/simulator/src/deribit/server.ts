@@ -98,7 +98,12 @@ const WRITES = new Set(DERIBIT_METHODS.filter((m) => m.write).map((m) => `/api/v
 export function deribitListener(deps: DeribitServerDeps) {
   /** Per account and all its keys together; an empty bucket is 10028. */
   const takeCredits = (account: DeribitAccount, now: number) =>
-    deps.limiter.tryTakeCredits(`deribit:account:${account.id}`, deps.limits.credits, now);
+    deps.limiter.tryTakeCredits(
+      `deribit:account:${account.id}`,
+      deps.limits.credits,
+      now,
+      account.startCredits ?? deps.limits.credits.capacity,
+    );
 
   return exchangeListener({
     ...restListenerBase(deps, { exchange: "deribit", apiKeyHeader: "", routes: [], ui: DERIBIT_UI }),

@@ -42,6 +42,8 @@ export interface DeribitAccount {
   type: "main" | "subaccount";
   totpSeed: string;
   keys: DeribitKey[];
+  /** The credit bucket's level at the account's first request (the scenario's `credits`); full when absent. */
+  startCredits?: number;
 }
 
 export interface DeribitToken {
@@ -89,6 +91,7 @@ export class DeribitWorld {
       username: a.username,
       type: a.type,
       totpSeed: a.totpSeed.toUpperCase(),
+      ...(a.credits === undefined ? {} : { startCredits: a.credits }),
       keys: a.keys.map((k) => ({
         id: k.id,
         clientId: k.client_id,
@@ -242,6 +245,7 @@ export const DeribitPersisted = z.object({
         type: z.enum(["main", "subaccount"]),
         totpSeed: z.string(),
         keys: z.array(PersistedKey),
+        startCredits: z.number().optional(),
       }),
     )
     // State files written before Deribit existed have no such field.
