@@ -80,6 +80,10 @@ The simulator keeps running. In another terminal, from this repository:
   npx keyward revoke --label 'mm-*' --yes          # market-making sub-account keys, by API
   npx keyward revoke --exchange bitfinex --label '*-bfx' --yes   # guided: revoke on ${sim.bitfinex}/api, Keyward proves it
                                                   # (the tracked keys; Keyward keeps its own access)
+  npx keyward revoke --exchange deribit --label 'bot_*' --yes   # Deribit: kill switch first, then removal behind its
+                                                  # two-factor challenge, answered from the vault's TOTP seed
+  npx keyward rotate plan --account desk-deribit --label 'keyward*' -o "$KEYWARD_HOME/own.json"
+  npx keyward rotate apply "$KEYWARD_HOME/own.json"   # Keyward's own Deribit key, rotated by API
   npx keyward audit && npx keyward audit verify
 
 Simulated exchange pages, where a person creates and revokes keys (an assisted rotation's new key is made

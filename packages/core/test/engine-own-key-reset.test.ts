@@ -288,6 +288,21 @@ describe("an in-place reset (Deribit reset_api_key)", () => {
     expect(await rotationActions(home)).not.toContain("rotation.revoking");
   });
 
+  it("a key bound to IPs that exclude this machine: the new secret is vouched for by the account's listing (its probe may only say ip-not-whitelisted) and delivered", async () => {
+    const OLD = DESK_KEYS.deribitOld; // whitelisted to 10.0.7.2 only
+    const { plan, env } = await planOf([OLD.apiKey], true);
+    const report = keep(await applyPlan(plan, RUN, deps()));
+    expect(report).toMatchObject({ state: "finished", summary: { finished: 1 } });
+    expect(report.slots[0]?.evidence.join(" ")).toMatch(
+      /ip-not-whitelisted.*Deribit lists it with permissions/,
+    );
+    const now = delivered(env, "BOT_OLD");
+    expect(now.apiKey).toBe(OLD.apiKey);
+    expect(now.secret).not.toBe(OLD.secret);
+    expect((await probe(home, now.credentials)).status).toBe("inconclusive");
+    expect((await statuses()).get(OLD.apiKey)).toBe("active");
+  });
+
   it("Keyward's own key reset in place: the vault holds the new secret at once, the old one is proven dead by a probe", async () => {
     const { plan, env } = await planOf([OWN.apiKey], true);
     const report = keep(await applyPlan(plan, RUN, deps()));

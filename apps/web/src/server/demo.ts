@@ -75,6 +75,10 @@ login prints the next one):
 
 Try: select keys with "mm-" in the label and revoke or rotate them (sub-account keys go by API); revoke a
 key whose "Revoke by" says "person" and do its step on the simulator's page while Keyward waits.
+Deribit's keys are disabled first (a kill switch), then removed behind its two-factor challenge, which
+Keyward answers from the vault's TOTP seed. To type the codes yourself in the page's code field, run
+\`npx keyward account set-seed desk-deribit --clear\` (with the export below) and read the codes from the
+authenticator on the simulator's Deribit page.
 Simulated exchange pages, where a person creates and revokes keys (an assisted rotation's new key is made
 there, its secret shown once): ${EXCHANGE_IDS.map((id) => `${sim[id]}${UI_PATHS[id]}`).join(", ")}; state: ${sim.control}/state
 

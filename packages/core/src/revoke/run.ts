@@ -12,78 +12,40 @@
  * key switched off whose removal then fails is reported "disabled": not revoked (enabling it brings it
  * back) and not lost (still listed as disabled, so the next run plans and removes it). A disabled key is
  * never counted as revoked nor proven dead: only its removal, seen in the listing and its probe, is.
+ * The switching itself lives in kill-switch.ts; the report's types and result helpers in report.ts.
  */
 import type { ExchangeAdapter } from "../adapters/interface.js";
 import { accountProbeOptions } from "../adapters/registry.js";
 import type { Credentials } from "../domain/credentials.js";
-import type { DisableResult, KeyRecord, ManualSteps, ProbeResult } from "../domain/schemas.js";
-import { isKeywardError } from "../errors.js";
+import type { KeyRecord, ManualSteps, ProbeResult } from "../domain/schemas.js";
+import { killSwitchPass } from "./kill-switch.js";
 import type { RevokePlan, RevokePlanItem } from "./plan.js";
+import {
+  describeProbe,
+  errorOf,
+  NO_PROBE,
+  type RevokeEvent,
+  type RevokeKeyResult,
+  type RevokeReport,
+  summarise,
+  unfinishedResult,
+} from "./report.js";
+
+// The report's types and helpers, still importable from here.
+export {
+  NO_PROBE,
+  type RevokeEvent,
+  type RevokeKeyResult,
+  type RevokeOutcome,
+  type RevokeReport,
+  type RevokeSummary,
+  summarise,
+  unfinishedResult,
+} from "./report.js";
 
 export interface AuditWriter {
   append(action: string, subject: string, details?: Record<string, unknown>): Promise<void>;
 }
-
-/**
- * "disabled": switched off by the exchange's kill switch (by this run, or listed so already), but its
- * removal failed (or was stopped): it fails authentication now, yet comes back if enabled; the next run
- * removes it.
- */
-export type RevokeOutcome = "revoked" | "already-revoked" | "awaiting-manual" | "disabled" | "failed";
-
-export interface RevokeKeyResult {
-  id: string;
-  exchange: string;
-  account: string;
-  subAccount: string | null;
-  label: string;
-  apiKey: string;
-  method: "api" | "manual";
-  outcome: RevokeOutcome;
-  verified: boolean;
-  evidence: string[];
-  error?: { code: string; message: string; hint?: string };
-  steps?: ManualSteps;
-  /** The key was not listed by the exchange when planned: known from the inventory fetched then. */
-  stale?: { fetchedAt: string };
-  /** The key Keyward uses to reach the account: revoked after every other key of that account. */
-  accountKey?: true;
-  /** The exchange's kill switch took effect on it (or it was already off) before its removal was asked. */
-  disabledFirst?: true;
-}
-
-export interface RevokeSummary {
-  total: number;
-  revoked: number;
-  alreadyRevoked: number;
-  awaitingManual: number;
-  failed: number;
-  verified: number;
-  unverified: number;
-  /**
-   * Keys left switched off but not removed (outcome "disabled"). Present only when some key was switched
-   * off (by this run's kill switch, or listed disabled already), so other revokes' summaries keep their shape.
-   */
-  disabled?: number;
-}
-
-export interface RevokeReport {
-  results: RevokeKeyResult[];
-  summary: RevokeSummary;
-  startedAt: string;
-  finishedAt: string;
-}
-
-export type RevokeEvent =
-  | { type: "started"; total: number; byApi: number; byPerson: number }
-  /** The kill switch took effect (the key fails authentication now); its removal comes next. */
-  | { type: "disabled"; result: RevokeKeyResult }
-  | { type: "revoked"; result: RevokeKeyResult }
-  | { type: "failed"; result: RevokeKeyResult }
-  | { type: "verified"; result: RevokeKeyResult }
-  | { type: "manual-steps"; result: RevokeKeyResult; steps: ManualSteps }
-  | { type: "manual-waiting"; pending: number; deadline: number }
-  | { type: "manual-done"; result: RevokeKeyResult };
 
 export interface RevokeDeps {
   adapterFor(account: string): ExchangeAdapter;
@@ -94,57 +56,6 @@ export interface RevokeDeps {
   manual: { wait: boolean; timeoutMs: number; pollMs: number };
   signal?: AbortSignal;
   now?(): number;
-}
-
-/** A key's result before the engine has done anything with it: failed, unverified, no evidence yet. */
-export function unfinishedResult({ key, method, accountKey }: RevokePlanItem): RevokeKeyResult {
-  return {
-    id: key.id,
-    exchange: key.exchange,
-    account: key.account,
-    subAccount: key.subAccount,
-    label: key.label,
-    apiKey: key.apiKey,
-    method,
-    outcome: "failed",
-    verified: false,
-    evidence: [],
-    ...(key.stale ? { stale: key.stale } : {}),
-    ...(accountKey ? { accountKey } : {}),
-  };
-}
-
-/** Evidence for a key revoked by API whose secret Keyward does not hold. */
-export const NO_PROBE = "probe: none, Keyward holds no secret for this key (the listing is the only proof)";
-
-const describeProbe = (p: ProbeResult): string =>
-  p.status === "alive"
-    ? `probe: alive (${p.evidence})`
-    : p.status === "dead"
-      ? `probe: dead (${p.evidence})`
-      : `probe: inconclusive, ${p.reason} (${p.evidence})`;
-
-function errorOf(error: unknown): NonNullable<RevokeKeyResult["error"]> {
-  if (isKeywardError(error))
-    return { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
-  return { code: "INTERNAL", message: error instanceof Error ? error.message : String(error) };
-}
-
-export function summarise(results: readonly RevokeKeyResult[]): RevokeSummary {
-  const count = (o: RevokeOutcome) => results.filter((r) => r.outcome === o).length;
-  const done = results.filter((r) => r.outcome === "revoked" || r.outcome === "already-revoked");
-  return {
-    total: results.length,
-    revoked: count("revoked"),
-    alreadyRevoked: count("already-revoked"),
-    awaitingManual: count("awaiting-manual"),
-    failed: count("failed"),
-    verified: done.filter((r) => r.verified).length,
-    unverified: done.filter((r) => !r.verified).length,
-    ...(results.some((r) => r.disabledFirst || r.outcome === "disabled")
-      ? { disabled: count("disabled") }
-      : {}),
-  };
 }
 
 export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<RevokeReport> {
@@ -218,14 +129,12 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
       const api = rest.filter((i) => i.method === "api");
       await Promise.all([
         (async () => {
-          const gone = new Set<string>();
-          await Promise.all(
-            api
-              .filter((i) => i.disableFirst)
-              .map(async (item) => {
-                if ((await disableByApi(adapter, item)) === "already-revoked") gone.add(item.key.id);
-              }),
-          );
+          const gone = await killSwitchPass(adapter, api, {
+            audit: deps.audit,
+            signal: deps.signal,
+            emit,
+            resultOf,
+          });
           await Promise.all(api.filter((i) => !gone.has(i.key.id)).map((item) => revokeByApi(adapter, item)));
           await verifyApiRevokes(adapter, api);
         })(),
@@ -270,46 +179,6 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
     });
     emit({ type: "failed", result });
     release(key.id);
-  }
-
-  /**
-   * The kill switch, before the removal. Returns what the exchange said, or undefined when the key could
-   * not be switched off: its removal is still tried (removing it is the point; the switch only comes
-   * first because it is quicker), and the evidence says the switch failed.
-   */
-  async function disableByApi(
-    adapter: ExchangeAdapter,
-    { key }: RevokePlanItem,
-  ): Promise<DisableResult["outcome"] | undefined> {
-    // A stopped run leaves the rest alone: revokeByApi reports each key as cancelled.
-    if (deps.signal?.aborted) return undefined;
-    const result = resultOf(key);
-    if (!adapter.disableKey) {
-      result.evidence.push("disable: this account's adapter has no kill switch; removed directly");
-      return undefined;
-    }
-    let r: DisableResult;
-    try {
-      r = await adapter.disableKey(key);
-    } catch (error) {
-      const { code, message } = errorOf(error);
-      result.evidence.push(`disable: failed (${message}); removing it anyway`);
-      await deps.audit.append("revoke.disable-failed", key.id, { code, message });
-      return undefined;
-    }
-    result.evidence.push(r.evidence);
-    if (r.outcome === "already-revoked") {
-      // Gone already: nothing to remove (a removal could cost the person a second-factor code).
-      result.outcome = "already-revoked";
-      await deps.audit.append("revoke.done", key.id, { outcome: r.outcome, evidence: r.evidence });
-      emit({ type: "revoked", result });
-      return r.outcome;
-    }
-    result.disabledFirst = true;
-    result.outcome = "disabled";
-    await deps.audit.append("revoke.disabled", key.id, { outcome: r.outcome, evidence: r.evidence });
-    emit({ type: "disabled", result });
-    return r.outcome;
   }
 
   async function revokeByApi(adapter: ExchangeAdapter, { key }: RevokePlanItem): Promise<void> {

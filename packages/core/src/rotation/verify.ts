@@ -87,11 +87,16 @@ export async function subAccountKeys(
 export const probeOptions = (plan: PlanSlot, old?: { knownAliveFromHere: boolean }) =>
   old ? { meta: plan.old.meta, knownAliveFromHere: old.knownAliveFromHere } : accountProbeOptions(plan.old);
 
+/** Whether the exchange lists keys where the slot's key sits by API, so its listing can vouch for a new key. */
+const listedByApi = (plan: PlanSlot): boolean =>
+  exchangeProfile(plan.old.exchange).keys[plan.old.location]?.list === "api";
+
 /**
  * Probes the new key until it answers: alive and as specified → evidence; alive but different, or dead →
- * VERIFICATION_FAILED. For a sub-account key bound to IPs that exclude this machine the probe answers
- * ip-not-whitelisted only after the key and its signature checked out (the adapter says so only then); the
- * master's listing of the key then has to show the specified permissions and IPs.
+ * VERIFICATION_FAILED. For a key bound to IPs that exclude this machine the probe answers
+ * ip-not-whitelisted only after the key and its signature checked out (the adapter says so only then); where
+ * the exchange lists keys of that kind by API (the profile's `keys[location].list`: a sub-account's keys, or
+ * an account's own where its API manages them), the listing then has to show the specified permissions and IPs.
  */
 export async function verifyNewKey(ctx: SlotContext, credentials: Credentials): Promise<string> {
   const deadline = ctx.now() + ctx.timing.verifyDeadlineMs;
@@ -106,7 +111,7 @@ export async function verifyNewKey(ctx: SlotContext, credentials: Credentials): 
       return `new key verified: ${last}`;
     }
     if (probe.status === "dead") throw notAsSpecified(ctx, `the new key does not authenticate (${last})`);
-    if (probe.reason === "ip-not-whitelisted" && ctx.plan.old.subAccount !== null) {
+    if (probe.reason === "ip-not-whitelisted" && listedByApi(ctx.plan)) {
       const listed = (await subAccountKeys(adapter, ctx.plan.old.subAccount)).find(
         (k) => k.apiKey === credentials.apiKey,
       );
@@ -126,7 +131,9 @@ export async function verifyNewKey(ctx: SlotContext, credentials: Credentials): 
     }
     if (ctx.now() >= deadline) {
       throw new KeywardError("VERIFICATION_FAILED", `the new key could not be verified in time: ${last}`, {
-        hint: "The exchange kept answering inconclusively; run `keyward rotate resume` to try again. The old key was not touched.",
+        hint: ctx.plan.reset
+          ? "The exchange kept answering inconclusively. The old secret is already dead (reset in place): run `keyward rotate resume` soon to verify and deliver the new one."
+          : "The exchange kept answering inconclusively; run `keyward rotate resume` to try again. The old key was not touched.",
       });
     }
     await ctx.sleep(ctx.timing.pollMs);

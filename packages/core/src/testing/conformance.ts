@@ -12,6 +12,7 @@ import type { Credentials } from "../domain/credentials.js";
 import { type KeyLocation, KeyRecordSchema, ManualStepsSchema, type ProbeResult } from "../domain/schemas.js";
 import { isKeywardError } from "../errors.js";
 import type { LogEntry } from "../log.js";
+import { capabilityCases, lackedCapabilities } from "./conformance-capabilities.js";
 import type { SimControl } from "./sim-control.js";
 
 export const CONFORMANCE_CASES = [
@@ -110,16 +111,8 @@ export function testAdapter(harness: ConformanceHarness): void {
       if (!v) throw new Error("harness provided too few victims");
       return v;
     };
-    // Cases of an optional capability run for every adapter whose profile declares it, and only then.
-    const declared = Object.values(exchangeProfile(harness.exchange).keys);
-    const lacking: Partial<Record<ConformanceCase, string>> = {
-      ...(declared.some((k) => k?.disable === "api")
-        ? {}
-        : { "kill switch: a disabled key fails its probe until enabled again": "no kill switch by API" }),
-      ...(declared.some((k) => k?.resetInPlace === "api")
-        ? {}
-        : { "reset in place: the old secret dies at once, the new one works": "no reset in place by API" }),
-    };
+    // Cases of an optional capability run only where the profile declares it (conformance-capabilities.ts).
+    const lacking = lackedCapabilities(harness.exchange);
     /** Secrets the suite itself obtained (a reset's new secret): checked like the harness's canaries. */
     const obtained: string[] = [];
     const caseFn = (name: ConformanceCase, fn: () => Promise<void>, timeout?: number) => {
@@ -407,53 +400,8 @@ export function testAdapter(harness: ConformanceHarness): void {
       }
     });
 
-    caseFn("kill switch: a disabled key fails its probe until enabled again", async () => {
-      const a = adapter();
-      const victim = nextVictim();
-      const key = (await a.listKeys()).find((k) => k.apiKey === victim.apiKey);
-      if (!key || !a.disableKey || !a.enableKey) throw new Error("victim not listed, or no kill switch");
-      expect((await a.probe(victim.credentials)).status).toBe("alive");
-      const disabled = await a.disableKey(key);
-      record(disabled);
-      expect(disabled.outcome).toBe("disabled");
-      // Switched off, not gone: it must not pass for alive, and must not be called dead either.
-      const off = await a.probe(victim.credentials, { knownAliveFromHere: true });
-      record(off);
-      expect(off.status).toBe("inconclusive");
-      const listed = (await a.listKeys()).find((k) => k.apiKey === victim.apiKey);
-      expect(listed?.state).toBe("disabled");
-      expect(await env.control.keyStatus(victim.apiKey)).not.toBe("revoked");
-      const again = await a.disableKey(key);
-      record(again);
-      expect(again.outcome).toBe("already-disabled");
-      await a.enableKey(key);
-      const on = await a.probe(victim.credentials);
-      record(on);
-      expect(on.status).toBe("alive");
-      expect((await a.listKeys()).find((k) => k.apiKey === victim.apiKey)?.state).toBe("active");
-    });
-
-    caseFn("reset in place: the old secret dies at once, the new one works", async () => {
-      const a = adapter();
-      const victim = nextVictim();
-      const key = (await a.listKeys()).find((k) => k.apiKey === victim.apiKey);
-      if (!key || !a.resetKey) throw new Error("victim not listed, or no reset in place");
-      expect((await a.probe(victim.credentials)).status).toBe("alive");
-      const reset = await a.resetKey(key);
-      obtained.push(reset.credentials.secret.reveal());
-      record(reset.record);
-      // The same key: same API key and record id, a new secret.
-      expect(reset.credentials.apiKey).toBe(victim.apiKey);
-      expect(reset.record.id).toBe(key.id);
-      expect(KeyRecordSchema.safeParse(reset.record).success).toBe(true);
-      expect(reset.credentials.secret.reveal()).not.toBe(victim.credentials.secret.reveal());
-      const old = await a.probe(victim.credentials, { knownAliveFromHere: true });
-      record(old);
-      expect(old.status).not.toBe("alive");
-      const fresh = await a.probe(reset.credentials);
-      record(fresh);
-      expect(fresh.status).toBe("alive");
-    });
+    // The kill switch and the reset in place, in this order (conformance-capabilities.ts).
+    capabilityCases({ env: () => env, adapter: () => adapter(), nextVictim, record, obtained, caseFn });
 
     caseFn("no secret appears in any error, result or log line", async () => {
       // Provoke failures whose messages could carry request details.

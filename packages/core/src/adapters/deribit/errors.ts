@@ -73,7 +73,7 @@ function parseErrorBody(
 /**
  * What a probe concludes from a code by itself. 13004 (invalid_credentials) is NOT here: Deribit gives it
  * for an unknown or removed key, a wrong secret and a disabled key alike, so the adapter decides it with
- * more evidence (adapter.ts#probe, docs/exchanges/deribit.md#probes). 13009 is decided by its reason.
+ * more evidence (probe.ts, docs/exchanges/deribit.md#probes). 13009 is decided by its reason.
  */
 const PROBE_BY_CODE: Readonly<Record<string, "dead" | InconclusiveReason>> = {
   "10028": "rate-limited",
