@@ -13,7 +13,13 @@
  * first account's requests as the simulator logged them (time, method, code).
  */
 import { parseArgs } from "node:util";
-import { type ExchangeAdapter, loadAdapterFactory, toCredentials } from "@keyward/core";
+import {
+  DERIBIT_LIMITS,
+  type ExchangeAdapter,
+  loadAdapterFactory,
+  type RateLimit,
+  toCredentials,
+} from "@keyward/core";
 import {
   DEFAULT_RATE_LIMITS,
   type RunningSimulator,
@@ -60,8 +66,12 @@ const totalBound = windowBoundMs(LIST_REQUESTS + REVOKE_REQUESTS, interval);
 /** The bucket is empty after the listing: the first disable waits one interval too. */
 const revokeBound = totalBound - listBound;
 
-/** Keyward's own pacing (core's DERIBIT_LIMITS: 20 in any second per account), scaled with the simulator. */
-const keywardCredits = { limit: 20, windowMs: 1000 * scale };
+/**
+ * Keyward's own pacing (core's DERIBIT_LIMITS: one request per refill interval, 5% slower, per account):
+ * no override at the documented limit; with --quick, the same pace scaled with the simulator.
+ */
+const keywardCredits: RateLimit | undefined =
+  scale === 1 ? undefined : { intervalMs: DERIBIT_LIMITS.credits.intervalMs * scale };
 
 /**
  * A second Keyward row with the adapter's `rateLimits` override set to the refill rate itself (1 request
@@ -73,7 +83,7 @@ const smoothCredits = interval;
 async function keywardAdapter(
   sim: RunningSimulator,
   id: number,
-  pacing: { limit: number; windowMs: number },
+  pacing: RateLimit | undefined,
 ): Promise<ExchangeAdapter> {
   const factory = await loadAdapterFactory("deribit");
   return factory(
@@ -81,7 +91,7 @@ async function keywardAdapter(
       account: { name: `bench-${id}`, exchange: "deribit", endpoint: sim.deribit, credentialsRef: "bench" },
       credentials: toCredentials(deribitCreds(id)),
     },
-    { rateLimits: { credits: pacing } },
+    pacing ? { rateLimits: { credits: pacing } } : {},
   );
 }
 
@@ -102,7 +112,7 @@ const slowest = (ts: readonly Timing[]): Timing => ({
 async function keywardAccount(
   sim: RunningSimulator,
   id: number,
-  pacing: { limit: number; windowMs: number },
+  pacing: RateLimit | undefined,
 ): Promise<Timing> {
   const adapter = await keywardAdapter(sim, id, pacing);
   const t0 = performance.now();
@@ -214,7 +224,7 @@ log(
     `${LIST_REQUESTS + REVOKE_REQUESTS} requests an account; Keyward's own key stays`,
 );
 
-const keywardRun = (pacing: { limit: number; windowMs: number }) =>
+const keywardRun = (pacing: RateLimit | undefined) =>
   withSim(async (sim) => slowest(await Promise.all(ids.map((id) => keywardAccount(sim, id, pacing)))));
 log(`running: keyward, ${ACCOUNTS} accounts ...`);
 const one = await keywardRun(keywardCredits);
