@@ -164,8 +164,9 @@ export class SlidingWindowScheduler implements RateScheduler {
  * the run's later requests are spaced from their starts, so a round trip is paid once a run, not every
  * interval. Spacing them from the first one's send instead lets a first request delayed on its way (a
  * new connection, a busy event loop) land just before the second: a 10028.
- * The interval should carry the exchange's own safety factor (its `limits.ts` says why); `marginMs` only
- * covers timer and millisecond-clock rounding.
+ * The interval should carry the exchange's own safety factor for network jitter (its `limits.ts` says
+ * why), so `marginMs` defaults to 0: timers never fire early and a start waits until the millisecond
+ * clock reads at least the due time, so rounding only ever lengthens an interval.
  */
 export class PacedScheduler implements RateScheduler {
   /** The earliest start of the next request. */
@@ -177,7 +178,7 @@ export class PacedScheduler implements RateScheduler {
 
   constructor(
     readonly intervalMs: number,
-    readonly marginMs = 1,
+    readonly marginMs = 0,
     private readonly now: () => number = Date.now,
   ) {}
 
