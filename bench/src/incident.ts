@@ -26,10 +26,12 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import {
   addAccount,
+  DERIBIT_LIMITS,
   type ExchangeAdapter,
   KeywardHome,
   listInventory,
   planLiveRevoke,
+  type RateLimit,
   type RevokeReport,
   Secret,
   SelectorSchema,
@@ -73,8 +75,12 @@ const rateLimitsOf = (exchange: ExchangeId) =>
         typeof e[1] === "object" && "windowMs" in e[1],
     ),
   );
-/** Deribit's limit is a credit bucket, not a window: the adapter's own pacing (20 a second), scaled. */
-const deribitPacing = { credits: { limit: 20, windowMs: 1000 * scale } };
+/**
+ * Deribit's limit is a credit bucket, not a window: the adapter's own pace (core's DERIBIT_LIMITS, one
+ * request per refill interval +5%), scaled with the simulator (`{}`: the default, at the documented limit).
+ */
+const deribitPacing: Record<string, RateLimit> =
+  scale === 1 ? {} : { credits: { intervalMs: DERIBIT_LIMITS.credits.intervalMs * scale } };
 
 const okxKeys = OKX.subAccounts * OKX.keysPerSub;
 const bybitKeys = BYBIT.subMembers * BYBIT.keysPerSub;
