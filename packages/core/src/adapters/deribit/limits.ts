@@ -6,9 +6,10 @@
  * counts on a burst: it paces at the refill rate, one request every 500 / 10,000 s = 50 ms per account,
  * made 5% slower (52.5 ms) so that the spread of network delays between two requests of a run (a few ms
  * at most, against a margin that grows by 2.5 ms with every request) and a server clock that refills a
- * little slower than ours do not turn into a 10028. A window of 20 in any second (before) allowed a burst
- * of 20, which a drained bucket refuses. One `credits` pool for every endpoint, one scheduler per account
- * (client.ts joins the key's first requests to its user id's). A 10028 is retried after a back-off but
+ * little slower than ours do not turn into a 10028; a run's first request, whose delay no factor covers,
+ * holds the next start until its answer (PacedScheduler in rate-limiter.ts). A window of 20 in any second
+ * (before) allowed a burst of 20, which a drained bucket refuses. One `credits` pool for every endpoint,
+ * one scheduler per account (client.ts joins the key's first requests to its user id's). A 10028 is retried after a back-off but
  * must not happen in a normal run. ccxt's own throttle is off (rest-client.ts).
  */
 import type { PaceLimit, RateLimit } from "../rate-limiter.js";
