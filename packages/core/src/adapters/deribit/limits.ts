@@ -9,8 +9,8 @@
  * little slower than ours do not turn into a 10028; a run's first request, whose delay no factor covers,
  * holds the next start until its answer (PacedScheduler in rate-limiter.ts). A window of 20 in any second
  * (before) allowed a burst of 20, which a drained bucket refuses. One `credits` pool for every endpoint,
- * one scheduler per account (client.ts joins the key's first requests to its user id's). A 10028 is retried after a back-off but
- * must not happen in a normal run. ccxt's own throttle is off (rest-client.ts).
+ * one scheduler per account (client.ts joins the key's first requests to its user id's). A 10028 is
+ * retried after a back-off but must not happen in a normal run. ccxt's own throttle is off (rest-client.ts).
  */
 import type { PaceLimit, RateLimit } from "../rate-limiter.js";
 import type { RestEndpoint } from "../rest-client.js";
