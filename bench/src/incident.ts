@@ -1,10 +1,16 @@
 /**
  * `npm run bench` (incident part; alone: `npm run bench:incident -w @keyward/bench`): one revoke run over
- * three exchanges at once, as `keyward revoke --yes` runs it after a leak: every key of one OKX master
- * (10 sub-accounts x 2 keys), of one Bybit master (10 sub-accounts x 8 keys) and the Bitfinex keys
- * Keyward tracks (5), but not the three keys Keyward itself uses for the accounts. Planned with core's
- * planLiveRevoke and run with startRevoke (audit log, API revokes at each exchange's write limit, proof of
- * death by listing and probing, manual steps, probing until the people are done), in a real Keyward home.
+ * four exchanges at once, as `keyward revoke --yes` runs it after a leak: every key of one OKX master
+ * (10 sub-accounts x 2 keys), of one Bybit master (10 sub-accounts x 8 keys), of one Deribit account
+ * (7 bot keys) and the Bitfinex keys Keyward tracks (5), but not the four keys Keyward itself uses for the
+ * accounts. Planned with core's planLiveRevoke and run with startRevoke (audit log, API revokes at each
+ * exchange's write limit, Deribit's keys disabled first and their removals' two-factor challenge answered
+ * from the account's TOTP seed, proof of death by listing and probing, manual steps, probing until the
+ * people are done), in a real Keyward home.
+ *
+ * The Deribit account's credit bucket starts full (its bots left it alone: deribit.ts measures the
+ * drained case): its part's ~25 requests fit the bucket's 100-request burst, so its bound is 0 like a
+ * person's, and the run's bound stays its slowest API part's (OKX's).
  *
  * Bitfinex has no API to revoke a key, so its part is a person's: the bench plays the person through the
  * simulator's control API (`POST /ui/revoke`, the "Revoke" button of its API-keys page) as soon as the
@@ -20,10 +26,12 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import {
   addAccount,
+  DERIBIT_LIMITS,
   type ExchangeAdapter,
   KeywardHome,
   listInventory,
   planLiveRevoke,
+  type RateLimit,
   type RevokeReport,
   Secret,
   SelectorSchema,
@@ -40,6 +48,8 @@ import {
   bitfinexSection,
   bybitMasterCreds,
   bybitSection,
+  deribitCreds,
+  deribitSection,
   masterCreds,
 } from "./scenario.js";
 import { isRateLimitRejection, lastSeq, requestsSince } from "./sim-log.js";
@@ -47,6 +57,7 @@ import { isRateLimitRejection, lastSeq, requestsSince } from "./sim-log.js";
 const OKX = { uid: "7201", subAccounts: 10, keysPerSub: 2 };
 const BYBIT = { uid: "8201", subMembers: 10, keysPerSub: 8 };
 const BITFINEX = { user: 3_141_201, tracked: 5 };
+const DERIBIT = { id: 9201, bots: 7 };
 const TARGET = 1.05;
 
 const { values } = parseArgs({ options: { quick: { type: "boolean" }, json: { type: "boolean" } } });
@@ -60,9 +71,16 @@ const log = (s: string) => {
 const rateLimitsOf = (exchange: ExchangeId) =>
   Object.fromEntries(
     Object.entries(limits[exchange]).filter(
-      (e): e is [string, { limit: number; windowMs: number }] => typeof e[1] === "object",
+      (e): e is [string, { limit: number; windowMs: number }] =>
+        typeof e[1] === "object" && "windowMs" in e[1],
     ),
   );
+/**
+ * Deribit's limit is a credit bucket, not a window: the adapter's own pace (core's DERIBIT_LIMITS, one
+ * request per refill interval +5%), scaled with the simulator (`{}`: the default, at the documented limit).
+ */
+const deribitPacing: Record<string, RateLimit> =
+  scale === 1 ? {} : { credits: { intervalMs: DERIBIT_LIMITS.credits.intervalMs * scale } };
 
 const okxKeys = OKX.subAccounts * OKX.keysPerSub;
 const bybitKeys = BYBIT.subMembers * BYBIT.keysPerSub;
@@ -70,6 +88,8 @@ const parts: Record<string, { keys: number; boundMs: number; how: string }> = {
   okx: { keys: okxKeys, boundMs: windowBoundMs(okxKeys, limits.okx.write), how: "by API" },
   bybit: { keys: bybitKeys, boundMs: windowBoundMs(bybitKeys, limits.bybit.write), how: "by API" },
   bitfinex: { keys: BITFINEX.tracked, boundMs: 0, how: "by a person" },
+  // 3 requests a key (disable, remove's challenge and answer) plus listings: inside a full bucket's burst.
+  deribit: { keys: DERIBIT.bots, boundMs: 0, how: "by API, disabled first" },
 };
 const { boundMs, slowest } = incidentBoundMs(
   Object.fromEntries(Object.entries(parts).map(([id, p]) => [id, p.boundMs])),
@@ -81,6 +101,7 @@ const sim = await startSimulator({
     okx: benchScenario([OKX]).okx,
     bybit: bybitSection([BYBIT]),
     bitfinex: bitfinexSection(BITFINEX.user, BITFINEX.tracked),
+    deribit: deribitSection([DERIBIT]),
   },
   rateScale: scale,
 });
@@ -108,6 +129,11 @@ try {
     { name: "bitfinex-desk", exchange: "bitfinex", endpoint: sim.bitfinex },
     toCredentials(bitfinexCreds(BITFINEX.user, 0)),
   );
+  await addAccount(
+    home,
+    { name: "deribit-desk", exchange: "deribit", endpoint: sim.deribit },
+    toCredentials(deribitCreds(DERIBIT.id)),
+  );
   for (let k = 1; k <= BITFINEX.tracked; k++)
     await trackKey(home, "bitfinex-desk", `bot-${k}`, toCredentials(bitfinexCreds(BITFINEX.user, k)));
 
@@ -115,7 +141,10 @@ try {
   for (const account of home.config.accounts)
     adapters.set(
       account.name,
-      await home.adapterFor(account.name, { rateLimits: rateLimitsOf(account.exchange as ExchangeId) }),
+      await home.adapterFor(account.name, {
+        rateLimits:
+          account.exchange === "deribit" ? deribitPacing : rateLimitsOf(account.exchange as ExchangeId),
+      }),
     );
 
   // `keyward revoke` lists live, then plans; the bench selects every key but the accounts' own by id.
@@ -129,7 +158,7 @@ try {
     list: async () => inventory,
     refuseUnauditable: true,
   });
-  const expected = okxKeys + bybitKeys + BITFINEX.tracked;
+  const expected = okxKeys + bybitKeys + BITFINEX.tracked + DERIBIT.bots;
   if (
     plan.items.length !== expected ||
     plan.byPerson !== BITFINEX.tracked ||
@@ -140,11 +169,11 @@ try {
     );
 
   log(
-    `Keyward incident bench: one revoke run over OKX, Bybit and Bitfinex at ${scale === 1 ? "the documented" : "10x faster"} limits ` +
+    `Keyward incident bench: one revoke run over OKX, Bybit, Deribit and Bitfinex at ${scale === 1 ? "the documented" : "10x faster"} limits ` +
       `(OKX writes ${limits.okx.write.limit}/${limits.okx.write.windowMs} ms, Bybit writes ${limits.bybit.write.limit}/${limits.bybit.write.windowMs} ms per UID)`,
   );
   log(
-    `work: revoke ${okxKeys} OKX sub-account keys and ${bybitKeys} Bybit sub-account keys by API, ${BITFINEX.tracked} tracked Bitfinex keys by a person; the accounts' own keys stay`,
+    `work: revoke ${okxKeys} OKX sub-account keys, ${bybitKeys} Bybit sub-account keys and ${DERIBIT.bots} Deribit keys (disabled first) by API, ${BITFINEX.tracked} tracked Bitfinex keys by a person; the accounts' own keys stay`,
   );
   log(`running: listed the keys in ${(listMs / 1000).toFixed(2)} s; revoking ...`);
 
@@ -217,7 +246,7 @@ try {
       phaseTable(
         [
           ...partRows.map((p) => ({ ...p, name: `  ${p.exchange}: ${p.keys} keys ${p.how}` })),
-          { name: `keyward, incident: ${expected} keys, 3 exchanges`, measuredMs, boundMs, rejections },
+          { name: `keyward, incident: ${expected} keys, 4 exchanges`, measuredMs, boundMs, rejections },
         ],
         44,
       ),

@@ -127,3 +127,57 @@ export function bitfinexSection(user: number, keys: number): NonNullable<Scenari
     ],
   };
 }
+
+/** A Deribit account: Keyward's key (id 1) beside `bots` bot keys (Deribit allows 8 keys an account). */
+export interface DeribitAccountSpec {
+  id: number;
+  bots: number;
+  /** The credit bucket at the account's first request (the simulator's `credits`); absent: full. */
+  credits?: number;
+}
+
+/** A base32 seed per account (RFC 4648 alphabet, 32 characters): the two-factor codes come from it. */
+export const deribitSeed = (id: number) =>
+  `BENCHSEED${String(id).replace(/\d/g, (d) => "ABCDEFGHIJ"[Number(d)] as string)}`.padEnd(32, "A");
+
+/**
+ * The Deribit key Keyward manages an account with: `account:read_write` (remove and disable need it),
+ * no trade or wallet access, IP-whitelisted to this machine.
+ */
+export const deribitCreds = (id: number) => ({
+  apiKey: `benchderibit${id}`,
+  secret: `benchderibitsecret${id}`.padEnd(43, "0"),
+  totpSeed: deribitSeed(id),
+});
+
+export function deribitSection(accounts: DeribitAccountSpec[]): NonNullable<ScenarioInput["deribit"]> {
+  return {
+    accounts: accounts.map((a) => ({
+      id: a.id,
+      username: `bench_${a.id}`,
+      type: "subaccount" as const,
+      totpSeed: deribitSeed(a.id),
+      ...(a.credits === undefined ? {} : { credits: a.credits }),
+      keys: [
+        {
+          id: 1,
+          client_id: deribitCreds(a.id).apiKey,
+          client_secret: deribitCreds(a.id).secret,
+          name: "keyward",
+          max_scope: "account:read_write trade:none wallet:none",
+          ip_whitelist: ["127.0.0.1"],
+          timestamp: "now-30d",
+        },
+        ...Array.from({ length: a.bots }, (_, b) => ({
+          id: b + 2,
+          client_id: `benchderibit${a.id}bot${b}`,
+          client_secret: `benchderibitbot${a.id}x${b}`.padEnd(43, "0"),
+          name: `bot_${b}`,
+          max_scope: "account:read trade:read_write",
+          ip_whitelist: ["10.0.0.1"],
+          timestamp: "now-30d",
+        })),
+      ],
+    })),
+  };
+}

@@ -1,7 +1,8 @@
 /**
  * What the simulator's request log (`GET /requests`) says about a benchmark: how many requests the
  * exchanges refused for their rate limit. Each exchange says it with its own code (OKX 50011, Bybit 10006,
- * Bitfinex 11010 or ERR_RATE_LIMIT, per the fault switch): docs/exchanges/<id>.md#rate-limits.
+ * Bitfinex 11010 or ERR_RATE_LIMIT, per the fault switch, Deribit 10028):
+ * docs/exchanges/<id>.md#rate-limits.
  */
 import type { RequestLogEntry, RunningSimulator } from "@keyward/simulator";
 
@@ -9,6 +10,7 @@ export const RATE_LIMIT_CODES: Readonly<Record<string, readonly string[]>> = {
   okx: ["50011"],
   bybit: ["10006"],
   bitfinex: ["11010", "ERR_RATE_LIMIT"],
+  deribit: ["10028"],
 };
 
 export const isRateLimitRejection = (e: Pick<RequestLogEntry, "exchange" | "code">): boolean =>

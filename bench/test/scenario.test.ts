@@ -6,6 +6,9 @@ import {
   bitfinexSection,
   bybitMasterCreds,
   bybitSection,
+  deribitCreds,
+  deribitSection,
+  deribitSeed,
 } from "../src/scenario.js";
 
 describe("benchmark worlds", () => {
@@ -43,5 +46,26 @@ describe("benchmark worlds", () => {
         ]),
       }),
     ).not.toThrow();
+  });
+
+  it("the Deribit bench's accounts: Keyward's key and 7 bot keys each (Deribit's 8), distinct seeds, a drained bucket", () => {
+    const ids = Array.from({ length: 12 }, (_, a) => 9101 + a);
+    const scenario = parseScenario({
+      deribit: deribitSection(ids.map((id) => ({ id, bots: 7, credits: 500 }))),
+    });
+    const accounts = scenario.deribit?.accounts ?? [];
+    expect(accounts).toHaveLength(12);
+    expect(new Set(ids.map(deribitSeed)).size).toBe(12);
+    for (const account of accounts) {
+      expect(account.keys).toHaveLength(8);
+      expect(account.credits).toBe(500);
+      expect(account.keys[0]).toEqual(
+        expect.objectContaining({
+          client_id: deribitCreds(account.id).apiKey,
+          max_scope: "account:read_write trade:none wallet:none",
+          ip_whitelist: ["127.0.0.1"],
+        }),
+      );
+    }
   });
 });

@@ -1,3 +1,5 @@
+/** Deribit's pace, for the bench to scale with the simulator. */
+export { DERIBIT_LIMITS } from "./adapters/deribit/limits.js";
 export type {
   AdapterContext,
   AdapterFactory,
@@ -28,6 +30,10 @@ export {
 } from "./adapters/profile.js";
 export {
   KeyedSerialQueue,
+  PacedScheduler,
+  type PaceLimit,
+  type RateLimit,
+  type RateScheduler,
   SlidingWindowScheduler,
   sharedScheduler,
   type WindowLimit,

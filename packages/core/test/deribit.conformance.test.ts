@@ -116,8 +116,8 @@ testAdapter({
     const control = new SimControl(sim.control);
     const { credits } = sim.rateLimits.deribit;
     const endpoint = sim.deribit;
-    // The adapter's pace (limits.ts: the refill rate, 20 in any second) in the simulator's scaled time.
-    const simulatorLimits = { credits: { limit: credits.refill / credits.cost, windowMs: credits.perMs } };
+    // The adapter's pace (limits.ts: one request per refill interval) in the simulator's scaled time.
+    const simulatorLimits = { credits: { intervalMs: (credits.cost * credits.perMs) / credits.refill } };
     return {
       control,
       makeAdapter: (options) => adapterFor(endpoint, MASTER, SEED, options),

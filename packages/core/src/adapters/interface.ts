@@ -17,7 +17,7 @@ import type {
   RevokeResult,
 } from "../domain/schemas.js";
 import type { LogSink } from "../log.js";
-import type { WindowLimit } from "./rate-limiter.js";
+import type { RateLimit } from "./rate-limiter.js";
 import type { ExchangeId } from "./registry.js";
 
 /** A key the user told Keyward about, for keys the exchange's API cannot list (the profile's `keys[...].list`). */
@@ -97,8 +97,11 @@ export interface AdapterOptions {
   onSecondFactor?(event: SecondFactorEvent): void | Promise<void>;
   /** Per-request timeout. Default 10 s. */
   timeoutMs?: number;
-  /** Replace documented rate limits by bucket name (tests scale them along with the simulator's). */
-  rateLimits?: Record<string, WindowLimit>;
+  /**
+   * Replace documented rate limits by bucket name (tests scale them along with the simulator's): a
+   * sliding window (`{limit, windowMs}`) or a pace (`{intervalMs}`), whichever kind the bucket had.
+   */
+  rateLimits?: Record<string, RateLimit>;
   /** Retries of rate-limited, 5xx and network failures. Default 5, from 200 ms to 5 s. */
   retry?: { retries?: number; minTimeoutMs?: number; maxTimeoutMs?: number };
 }

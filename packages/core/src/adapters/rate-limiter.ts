@@ -4,6 +4,10 @@
  * window (what ccxt and most limiter libraries do) lets bursts straddle a window edge and trips a
  * sliding-window server, so this schedules against a log of recent start times instead.
  *
+ * A second kind, a pace (`PaceLimit`: one request every `intervalMs`, no burst), is for servers that
+ * count with a bucket whose level Keyward cannot know (Deribit's credits, shared with the account's bots:
+ * docs/exchanges/deribit.md#rate-limits): assumed empty, such a bucket allows exactly its refill rate.
+ *
  * Schedulers are shared process-wide by bucket id: OKX counts per User ID, so every adapter instance
  * that uses one master must draw from the same scheduler.
  */
@@ -12,13 +16,32 @@ export interface WindowLimit {
   windowMs: number;
 }
 
+/** At most one request start every `intervalMs`, never a burst (see `PacedScheduler`). */
+export interface PaceLimit {
+  intervalMs: number;
+}
+
+/** Either kind, as exchanges' `limits.ts` tables and `AdapterOptions.rateLimits` give them. */
+export type RateLimit = WindowLimit | PaceLimit;
+
+export const isPace = (limit: RateLimit): limit is PaceLimit => "intervalMs" in limit;
+
+/** What callers of a scheduler use, whichever kind it is. */
+export interface RateScheduler {
+  acquire(): Promise<void>;
+  acquireSlot(): Promise<() => void>;
+  schedule<T>(fn: () => Promise<T>): Promise<T>;
+  saturated(): void;
+  readonly queued: number;
+}
+
 interface Slot {
   at: number;
   /** Taken with `acquireSlot` and not yet done: counts as taken "now". */
   open: boolean;
 }
 
-export class SlidingWindowScheduler {
+export class SlidingWindowScheduler implements RateScheduler {
   readonly #slots: Slot[] = [];
   /** No request starts before this time: the server said the window is full (see `saturated`). */
   #pausedUntil = 0;
@@ -130,21 +153,146 @@ export class SlidingWindowScheduler {
   }
 }
 
-const shared = new Map<string, SlidingWindowScheduler>();
+/**
+ * One request start every `intervalMs`, with no burst after an idle spell: the model of a leaky (credit)
+ * bucket that others may have emptied. Such a bucket, holding one request's cost when a run's first
+ * request arrives, refuses none of the run's requests if the k-th arrives no sooner than k intervals
+ * after that first one (each needs its cost refilled); a request that reaches the server late spends
+ * nothing sooner. So what must be known is when the FIRST one arrived: at the latest when its answer
+ * came back. A request that starts with nothing pacing it (the scheduler idle for an interval) is such a
+ * first one, and holds the next start until its answer is back plus an interval (`acquireSlot`'s `done`);
+ * the run's later requests are spaced from their starts, so a round trip is paid once a run, not every
+ * interval. Spacing them from the first one's send instead lets a first request delayed on its way (a
+ * new connection, a busy event loop) land just before the second: a 10028.
+ * The interval should carry the exchange's own safety factor for network jitter (its `limits.ts` says
+ * why), so `marginMs` defaults to 0: timers never fire early and a start waits until the millisecond
+ * clock reads at least the due time, so rounding only ever lengthens an interval.
+ */
+export class PacedScheduler implements RateScheduler {
+  /** The earliest start of the next request. */
+  #next = 0;
+  /** A run's first request is on its way: nothing starts until its answer (its `done`). */
+  #firstOpen = false;
+  readonly #waiting: { queuedAt: number; resolve: (first: boolean) => void }[] = [];
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly intervalMs: number,
+    readonly marginMs = 0,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Resolves when a request may start now. Without a `done`, a run's first request is paced from its start. */
+  async acquire(): Promise<void> {
+    const first = await this.#take();
+    if (first) this.#close();
+  }
+
+  /** Like `acquire`; call `done` once the answer is back (also on failure): it ends a run's first request. */
+  async acquireSlot(): Promise<() => void> {
+    const first = await this.#take();
+    if (!first) return () => {};
+    let closed = false;
+    return () => {
+      if (closed) return;
+      closed = true;
+      this.#next = Math.max(this.#next, this.now() + this.intervalMs + this.marginMs);
+      this.#close();
+    };
+  }
+
+  async schedule<T>(fn: () => Promise<T>): Promise<T> {
+    await this.acquire();
+    return fn();
+  }
+
+  /**
+   * The server refused although the pace was kept: someone else spends the same bucket. The next request
+   * waits a whole interval from now (the refused one spent nothing, and the bucket needs one request's
+   * cost back); retries back off on top of that.
+   */
+  saturated(): void {
+    this.#next = Math.max(this.#next, this.now() + this.intervalMs + this.marginMs);
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    this.#pump();
+  }
+
+  get queued(): number {
+    return this.#waiting.length;
+  }
+
+  #take(): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.#waiting.push({ queuedAt: this.now(), resolve });
+      this.#pump();
+    });
+  }
+
+  #close(): void {
+    this.#firstOpen = false;
+    this.#pump();
+  }
+
+  #pump(): void {
+    if (this.#timer) return;
+    while (this.#waiting.length > 0 && !this.#firstOpen) {
+      const now = this.now();
+      if (now < this.#next) {
+        this.#timer = setTimeout(() => {
+          this.#timer = undefined;
+          this.#pump();
+        }, this.#next - now);
+        return;
+      }
+      const next = this.#waiting.shift();
+      if (!next) return;
+      // Queued when nothing paced it: the bucket may have been drained meanwhile, this one starts a run.
+      const first = next.queuedAt >= this.#next;
+      this.#firstOpen = first;
+      this.#next = now + this.intervalMs + this.marginMs;
+      next.resolve(first);
+    }
+  }
+}
+
+const shared = new Map<string, RateScheduler>();
 
 /**
  * The process-wide scheduler for a bucket (e.g. `okx|https://www.okx.com|uid:123|POST …/delete-apikey`).
  * Keyed by the limit too: two callers that disagree on a bucket's limit (only tests do) must not wipe
  * each other's history.
  */
-export function sharedScheduler(bucket: string, limit: WindowLimit): SlidingWindowScheduler {
-  const id = `${bucket}|${limit.limit}/${limit.windowMs}`;
+export function sharedScheduler(bucket: string, limit: WindowLimit): SlidingWindowScheduler;
+export function sharedScheduler(bucket: string, limit: RateLimit): RateScheduler;
+export function sharedScheduler(bucket: string, limit: RateLimit): RateScheduler {
+  const id = isPace(limit)
+    ? `${bucket}|pace ${limit.intervalMs}`
+    : `${bucket}|${limit.limit}/${limit.windowMs}`;
   let scheduler = shared.get(id);
   if (!scheduler) {
-    scheduler = new SlidingWindowScheduler(limit.limit, limit.windowMs);
+    scheduler = isPace(limit)
+      ? new PacedScheduler(limit.intervalMs)
+      : new SlidingWindowScheduler(limit.limit, limit.windowMs);
     shared.set(id, scheduler);
   }
   return scheduler;
+}
+
+/**
+ * Makes every bucket whose id starts with `to` use the scheduler of the same bucket under `from`, where
+ * `to` has none yet: for an owner learnt after its first requests (a key's user id, known from its first
+ * answer), so the requests before and after share one history instead of two that together overrun the
+ * owner's limit. A bucket `to` already has keeps its own scheduler (its history is the older one).
+ */
+export function shareSchedulers(from: string, to: string): void {
+  for (const [id, scheduler] of [...shared]) {
+    if (!id.startsWith(from)) continue;
+    const alias = to + id.slice(from.length);
+    if (!shared.has(alias)) shared.set(alias, scheduler);
+  }
 }
 
 /** Per-key serial queues: Bitfinex nonces must arrive in order, so one request per key at a time. */

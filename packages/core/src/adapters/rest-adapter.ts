@@ -11,7 +11,7 @@ import type { Secret } from "../domain/secret.js";
 import { isKeywardError, KeywardError } from "../errors.js";
 import { silentLog } from "../log.js";
 import type { AdapterOptions, TrackedKey } from "./interface.js";
-import type { WindowLimit } from "./rate-limiter.js";
+import type { RateLimit } from "./rate-limiter.js";
 import type { RestClientConfig, RestRejection, SigningClock } from "./rest-client.js";
 import type { FailureContext, RestFailure } from "./rest-failures.js";
 
@@ -19,9 +19,9 @@ import type { FailureContext, RestFailure } from "./rest-failures.js";
  * The exchange's documented limits, each bucket replaced by `AdapterOptions.rateLimits` when given
  * there (tests shrink them to the simulator's); buckets the exchange does not have are ignored.
  */
-export function withOverrides<L extends Record<string, WindowLimit>>(
+export function withOverrides<L extends Record<string, RateLimit>>(
   defaults: L,
-  overrides: Record<string, WindowLimit> | undefined,
+  overrides: Record<string, RateLimit> | undefined,
 ): L {
   const out = { ...defaults };
   for (const bucket of Object.keys(defaults) as (keyof L & string)[]) {
@@ -172,7 +172,7 @@ export function restAccountErrors<F extends RestFailure>(options: {
  */
 export function restAdapterParts<
   F extends RestFailure,
-  L extends Record<string, WindowLimit>,
+  L extends Record<string, RateLimit>,
   K extends SigningClock,
   O,
   C extends { secrets: readonly Secret[] },

@@ -16,7 +16,7 @@ import type { z } from "zod";
 import type { Secret } from "../domain/secret.js";
 import type { LogSink } from "../log.js";
 import type { AdapterOptions } from "./interface.js";
-import { sharedScheduler, type WindowLimit } from "./rate-limiter.js";
+import { type RateLimit, sharedScheduler, shareSchedulers } from "./rate-limiter.js";
 import { failureLogFields, type RestFailure, type RestFailureReader } from "./rest-failures.js";
 import { TransientFailure, withRetry } from "./retry.js";
 
@@ -138,6 +138,15 @@ export function uidRegistry() {
   };
 }
 
+/**
+ * The transport's bucket ids start `<exchange>|<base>|<owner>|`: once a key's owner is learnt (its UID),
+ * the buckets its requests used under `key:<apiKey>` become the UID's too, where the UID has none yet, so
+ * the requests before and after draw on one history (rate-limiter.ts `shareSchedulers`).
+ */
+export function shareOwnerSchedulers(exchange: string, base: string, from: string, to: string): void {
+  shareSchedulers(`${exchange}|${base}|${from}|`, `${exchange}|${base}|${to}|`);
+}
+
 /** What happened across the attempts of one call (the adapter reads it to judge writes and probes). */
 export interface CallTrace<F extends RestFailure = RestFailure> {
   /** Some attempt of a write failed in a way that may have applied it (lost answer, timeout, 5xx). */
@@ -231,7 +240,7 @@ export type Attempt<T, F> = { ok: true; value: T } | { ok: false; failure: F };
 export class RestTransport<
   F extends RestFailure,
   E extends RestEndpoint,
-  L extends Record<string, WindowLimit>,
+  L extends Record<string, RateLimit>,
 > {
   #ready: Promise<void> | undefined;
 
@@ -300,9 +309,10 @@ export class RestTransport<
     attempt: number,
   ): Promise<Attempt<z.output<T>, F>> {
     // The slot counts until the answer is back: the exchange counts the request somewhere in between.
+    // The id's prefix is shareOwnerSchedulers' too.
     const scheduler = sharedScheduler(
       `${this.exchange.id}|${this.config.base}|${this.owner(endpoint)}|${endpoint.pool ?? `${endpoint.method} ${endpoint.path}`}`,
-      this.config.limits[endpoint.bucket] as WindowLimit,
+      this.config.limits[endpoint.bucket] as RateLimit,
     );
     const done = await scheduler.acquireSlot();
     this.ex.options.timeDifference = this.config.clock.offsetMs;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { AdapterOptions, ExchangeAdapter } from "../adapters/interface.js";
 import { needsPassphrase } from "../adapters/profile.js";
+import { isPace } from "../adapters/rate-limiter.js";
 import { EXCHANGE_IDS, exchangeProfile } from "../adapters/registry.js";
 import type { Credentials } from "../domain/credentials.js";
 import { type KeyLocation, KeyRecordSchema, ManualStepsSchema, type ProbeResult } from "../domain/schemas.js";
@@ -319,7 +320,7 @@ export function testAdapter(harness: ConformanceHarness): void {
         const loose = Object.fromEntries(
           Object.entries(env.simulatorLimits).map(([bucket, l]) => [
             bucket,
-            { limit: l.limit * 5, windowMs: l.windowMs },
+            isPace(l) ? { intervalMs: l.intervalMs / 5 } : { limit: l.limit * 5, windowMs: l.windowMs },
           ]),
         );
         const a = adapter({ rateLimits: loose, retry: { retries: 8, minTimeoutMs: 50, maxTimeoutMs: 400 } });
@@ -348,7 +349,12 @@ export function testAdapter(harness: ConformanceHarness): void {
       "bursts at the documented pace never draw a rate-limit rejection",
       async () => {
         await new Promise((r) =>
-          setTimeout(r, Math.max(...Object.values(env.simulatorLimits).map((l) => l.windowMs)) + 50),
+          setTimeout(
+            r,
+            Math.max(
+              ...Object.values(env.simulatorLimits).map((l) => (isPace(l) ? l.intervalMs : l.windowMs)),
+            ) + 50,
+          ),
         );
         const a = adapter();
         const since = await env.control.lastSeq();

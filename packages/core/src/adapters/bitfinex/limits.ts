@@ -5,7 +5,7 @@
  * process-wide scheduler per (host, endpoint) is shared by every key and every adapter instance.
  */
 import type { AdapterOptions } from "../interface.js";
-import { type SlidingWindowScheduler, sharedScheduler, type WindowLimit } from "../rate-limiter.js";
+import { type RateScheduler, sharedScheduler, type WindowLimit } from "../rate-limiter.js";
 
 /** The real API host for authenticated calls (docs/exchanges/bitfinex.md#signing-and-auth-headers). */
 export const BITFINEX_API = "https://api.bitfinex.com";
@@ -16,10 +16,6 @@ export const DEFAULT_AUTH_LIMIT: WindowLimit = { limit: 90, windowMs: 60_000 };
 /** The bucket name callers (and tests) override in `AdapterOptions.rateLimits`. */
 export const AUTH_BUCKET = "auth";
 
-export function endpointScheduler(
-  base: string,
-  path: string,
-  options: AdapterOptions,
-): SlidingWindowScheduler {
+export function endpointScheduler(base: string, path: string, options: AdapterOptions): RateScheduler {
   return sharedScheduler(`bitfinex|${base}|${path}`, options.rateLimits?.[AUTH_BUCKET] ?? DEFAULT_AUTH_LIMIT);
 }

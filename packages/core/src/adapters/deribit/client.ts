@@ -23,6 +23,7 @@ import {
   type RestExchange,
   RestRejection,
   RestTransport,
+  shareOwnerSchedulers,
   uidRegistry,
 } from "../rest-client.js";
 import { CODES, type DeribitFailure, failures } from "./errors.js";
@@ -35,8 +36,21 @@ import {
 } from "./limits.js";
 import { AuthSchema, ChallengeSchema, deribitSuccess } from "./schemas.js";
 
-/** User ids learnt from get_account_summary, so a key's requests draw on its account's credits. */
-export const { rememberUid, ownerFor } = uidRegistry();
+const uids = uidRegistry();
+
+/** Whose credits a key's requests draw on: its account's user id once known, else the key. */
+export const ownerFor = uids.ownerFor;
+
+/**
+ * A user id learnt from get_account_summary (or a probe's auth), so a key's requests draw on its
+ * account's credits. The key's first requests were scheduled under `key:<apiKey>`; its scheduler becomes
+ * the account's (unless the account has one already), so the next request keeps the pace after them
+ * instead of starting a second, empty history (a listing sent 28 ms after the summary met a 10028).
+ */
+export function rememberUid(base: string, apiKey: string, uid: string): void {
+  uids.rememberUid(base, apiKey, uid);
+  shareOwnerSchedulers(DERIBIT.id, base, `key:${apiKey}`, `uid:${uid}`);
+}
 
 /** The adapter reads a call's trace to judge writes and probes. */
 export { type CallTrace, newTrace } from "../rest-client.js";

@@ -2,23 +2,33 @@
  * Deribit's rate limit: a credit-based leaky bucket per (sub)account, shared by all of its keys, every
  * method and every program trading on it (docs/exchanges/deribit.md#rate-limits): each request costs 500
  * credits, the bucket holds 50,000 and refills 10,000 a second. The bucket's level is not Keyward's to
- * know (the account's bots spend it too), so Keyward never counts on its burst: it paces at the refill
- * rate, 20 requests in any second per account (a burst of at most 20: a fifth of the bucket), one
- * `credits` pool for every endpoint. A 10028 is retried after a back-off but must not happen in a normal run.
- * ccxt's own throttle is off (rest-client.ts).
+ * know (the account's bots spend it too, and may leave it empty), so Keyward assumes it empty and never
+ * counts on a burst: it paces at the refill rate, one request every 500 / 10,000 s = 50 ms per account,
+ * made 5% slower (52.5 ms) so that the spread of network delays between two requests of a run (a few ms
+ * at most, against a margin that grows by 2.5 ms with every request) and a server clock that refills a
+ * little slower than ours do not turn into a 10028; a run's first request, whose delay no factor covers,
+ * holds the next start until its answer (PacedScheduler in rate-limiter.ts). A window of 20 in any second
+ * (before) allowed a burst of 20, which a drained bucket refuses. One `credits` pool for every endpoint,
+ * one scheduler per account (client.ts joins the key's first requests to its user id's). A 10028 is
+ * retried after a back-off but must not happen in a normal run. ccxt's own throttle is off (rest-client.ts).
  */
-import type { WindowLimit } from "../rate-limiter.js";
+import type { PaceLimit, RateLimit } from "../rate-limiter.js";
 import type { RestEndpoint } from "../rest-client.js";
 
-/** Bucket names, as `AdapterOptions.rateLimits` overrides them. */
+/** Bucket names, as `AdapterOptions.rateLimits` overrides them (with a pace, or a window in tests). */
 export type DeribitBucket = "credits";
 
-export type DeribitLimits = Record<DeribitBucket, WindowLimit>;
+export type DeribitLimits = Record<DeribitBucket, RateLimit>;
 
-export const DERIBIT_LIMITS: DeribitLimits = {
-  /** 10,000 credits a second / 500 a request = 20 a second (figures UNCONFIRMED secondary). */
-  credits: { limit: 20, windowMs: 1_000 },
-};
+/** The refill rate's interval, 500 credits / 10,000 a second (figures UNCONFIRMED secondary). */
+export const DERIBIT_REFILL_INTERVAL_MS = (500 * 1_000) / 10_000;
+
+/** The safety factor on the refill interval (see above). */
+export const DERIBIT_PACE_FACTOR = 1.05;
+
+export const DERIBIT_LIMITS = {
+  credits: { intervalMs: DERIBIT_REFILL_INTERVAL_MS * DERIBIT_PACE_FACTOR } satisfies PaceLimit,
+} satisfies DeribitLimits;
 
 /** The ccxt implicit methods (ccxt deribit.js's api list; `edit_api_key` is added by client.ts). */
 export type DeribitMethodName =
