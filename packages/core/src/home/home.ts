@@ -15,6 +15,7 @@ import type { AdapterOptions, ExchangeAdapter, TrackedKey } from "../adapters/in
 import { loadAdapterFactory } from "../adapters/registry.js";
 import { type AuditKey, AuditLog, type AuditLogWriter } from "../audit/audit-log.js";
 import { type Config, emptyConfig, parseConfig } from "../config/config.js";
+import type { AccountKeyUse } from "../domain/account-keys.js";
 import { type Credentials, secretsOf } from "../domain/credentials.js";
 import type { Account, KeyRecord } from "../domain/schemas.js";
 import type { Secret } from "../domain/secret.js";
@@ -231,6 +232,21 @@ export class KeywardHome {
     for (const a of this.config.accounts) {
       const apiKey = vault.get(a.credentialsRef)?.apiKey;
       if (apiKey) keys.set(a.name, apiKey);
+    }
+    return keys;
+  }
+
+  /**
+   * Each account's own key with its exchange (account name → API key and exchange): revoke plans ask
+   * whether ANY Keyward account uses a listed key (domain/account-keys.ts), since two Keyward accounts
+   * can reach one exchange account.
+   */
+  async accountKeyUses(): Promise<Map<string, AccountKeyUse>> {
+    const vault = await this.vault();
+    const keys = new Map<string, AccountKeyUse>();
+    for (const a of this.config.accounts) {
+      const apiKey = vault.get(a.credentialsRef)?.apiKey;
+      if (apiKey) keys.set(a.name, { apiKey, exchange: a.exchange });
     }
     return keys;
   }
