@@ -401,7 +401,14 @@ describe("a key another Keyward account uses on the same Deribit account", () =>
         })
       ).finished(),
     );
-    expect(done.summary).toMatchObject({ revoked: 2, failed: 0 });
+    // Both proven dead: desk-monitor's key by dr-desk's listing and by its own probe, dr-desk's by its probe.
+    expect(done.summary).toMatchObject({ revoked: 2, failed: 0, verified: 2 });
+    expect(byKey(done, BOT)?.evidence).toEqual(
+      expect.arrayContaining([
+        "list: no longer listed by the exchange",
+        expect.stringMatching(/^probe: dead/),
+      ]),
+    );
     const removed = (await writes(from)).filter((c) => c.method !== "disable_api_key");
     expect(removed.every((c) => c.method === "remove_api_key" && c.caller === ADMIN.client_id)).toBe(true);
     expect((await writes(from)).some((c) => c.method === "disable_api_key")).toBe(false);

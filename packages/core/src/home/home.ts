@@ -388,8 +388,12 @@ export class KeywardHome {
   async credentialsForKey(key: KeyRecord): Promise<Credentials | undefined> {
     const vault = await this.vault();
     const account = this.account(key.account);
-    const own = vault.get(account.credentialsRef);
-    if (own && own.apiKey === key.apiKey) return own;
+    // The account's own key, or the key another Keyward account on the same exchange uses (two Keyward
+    // accounts can reach one exchange account, whose listing shows both their keys).
+    for (const a of [account, ...this.config.accounts.filter((o) => o.exchange === account.exchange)]) {
+      const own = vault.get(a.credentialsRef);
+      if (own && own.apiKey === key.apiKey) return own;
+    }
     const row = await this.tracked().get(account.name, key.apiKey);
     if (row?.credentialsRef) return vault.get(row.credentialsRef);
     // Keys a rotation created (or was given) keep their credentials under their key id.

@@ -31,6 +31,12 @@ export interface RevokePlanItem {
   /** The key Keyward itself uses to reach this account: revoked after every other key of the account. */
   accountKey?: true;
   /**
+   * With `accountKey`: the Keyward accounts that use the key (its own account, or others on the same
+   * exchange account). When the listing account is not among them, its key still works after this one
+   * is gone, so the revoke is also verified by listing.
+   */
+  accountKeyOf?: string[];
+  /**
    * Switched off by the exchange's kill switch (adapter `disableKey`) before any key of its account is
    * removed, then removed. Never set on an account's own key, nor on a key already disabled.
    */
@@ -156,7 +162,7 @@ export function planRevoke(selected: readonly KeyRecord[], options: PlanOptions 
     (key): RevokePlanItem => ({
       key,
       method: key.actions.revoke,
-      ...(isAccountKey(key) ? { accountKey: true as const } : {}),
+      ...(isAccountKey(key) ? { accountKey: true as const, accountKeyOf: usersOf(key) } : {}),
       ...(disableFirst && canDisable(key) ? { disableFirst: true as const } : {}),
     }),
   );
