@@ -6,6 +6,9 @@
  * (`retry`), and the job goes on. A code of the wrong shape is a 400 that does not echo it; a closed
  * challenge is a 409; a cancelled one fails that key's step cleanly.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DESK_ACCOUNTS, deskCredentials, SimulatorClient, urlOf } from "@keyward/simulator/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -206,5 +209,90 @@ describe("the code field of a running revoke", () => {
       stream.events.some((e) => e.event === "second-factor-closed" && e.data.outcome === "cancelled"),
     ).toBe(true);
     expect(statuses(await desk.state()).get(KEYS.deribitBot.apiKey)).toBe("disabled");
+  });
+});
+
+describe("the code field of a rotation's abort", () => {
+  const OWN_ID = `deribit:${ACCOUNT}:-:${KEYS.deribitAccount.apiKey}`;
+
+  /** Answers every challenge the stream shows (with the code the account's authenticator shows now). */
+  async function answerAll(
+    runId: string,
+    events: { event: string; data: Record<string, unknown> }[],
+    done: Set<string>,
+  ) {
+    for (const c of challenges(events)) {
+      if (done.has(c.challengeId)) continue;
+      done.add(c.challengeId);
+      const ok = await client.post(`/api/rotation/runs/${runId}/second-factor`, {
+        challengeId: c.challengeId,
+        code: await sim.totp("desk_deribit"),
+      });
+      expect(ok.status, ok.body).toBe(200);
+    }
+  }
+
+  it("an abort of Deribit's own-key rotation shows the code field; with the code posted it deletes the new key and the old key is Keyward's again", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "keyward-web-abort-"));
+    try {
+      const before = new Set(statuses(await desk.state()).keys());
+      const planned = await client.post("/api/rotation/plan", {
+        selector: { ids: [OWN_ID] },
+        deliver: [`dotenv:${dir}/{label}.env`],
+      });
+      expect(planned.status, planned.body).toBe(200);
+      const planId = planned.json<{ plan: { id: string; slots: unknown[] } }>().plan.id;
+      const applied = await client.post("/api/rotation/apply", { planId, confirm: "1", graceSeconds: 600 });
+      expect(applied.status, applied.body).toBe(202);
+      const runId = applied.json<{ runId: string }>().runId;
+
+      // The run makes the new key and switches Keyward to it, then waits out the grace period.
+      const run = follow(`/api/rotation/runs/${runId}/events`);
+      const answered = new Set<string>();
+      await waitFor("the grace period", async () => {
+        await answerAll(runId, run.events, answered);
+        return run.events.find((e) => e.event === "grace");
+      });
+      run.stop();
+      const made = [...statuses(await desk.state())].filter(([k, st]) => !before.has(k) && st === "active");
+      expect(made).toHaveLength(1);
+      const newKey = made[0]?.[0] as string;
+      expect((await desk.home.accountKeys()).get(ACCOUNT)).toBe(newKey);
+
+      // Abort: the new key's delete meets the challenge, shown on the run's page.
+      const aborting = client.post(`/api/rotation/runs/${runId}/abort`, { confirm: "abort" });
+      const stream = follow(`/api/rotation/runs/${runId}/events?after=0`);
+      const challenge = await waitFor("the abort's challenge", async () =>
+        challenges(stream.events).find((c) => !answered.has(c.challengeId)),
+      );
+      expect(challenge).toMatchObject({ account: ACCOUNT, exchange: "Deribit" });
+      expect(challenge.action).toMatch(/remove key/);
+      // Not yet done: Keyward still reaches the account with the new key, as the journal says.
+      expect((await desk.home.accountKeys()).get(ACCOUNT)).toBe(newKey);
+      const ok = await client.post(`/api/rotation/runs/${runId}/second-factor`, {
+        challengeId: challenge.challengeId,
+        code: await sim.totp("desk_deribit"),
+      });
+      expect(ok.status, ok.body).toBe(200);
+      const report = await aborting;
+      stream.stop();
+      expect(report.status, report.body).toBe(200);
+      expect(report.json<{ state: string; slots: { result: string }[] }>()).toMatchObject({
+        state: "aborted",
+        slots: [{ result: "aborted" }],
+      });
+      const after = statuses(await desk.state());
+      expect(after.get(newKey)).toBe("revoked");
+      expect(after.get(KEYS.deribitAccount.apiKey)).toBe("active");
+      expect((await desk.home.accountKeys()).get(ACCOUNT)).toBe(KEYS.deribitAccount.apiKey);
+      // The old key works: the account lists again.
+      const inventory = (await client.get("/api/inventory?refresh=1")).json<{
+        keys: { apiKey: string }[];
+        accounts: { name: string; ok?: boolean; error?: unknown }[];
+      }>();
+      expect(inventory.keys.some((k) => k.apiKey === KEYS.deribitAccount.apiKey)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -76,6 +76,7 @@ export {
   SettingsSchema,
 } from "./config/config.js";
 export { endpointProblem, isLoopbackHost } from "./config/endpoint.js";
+export { type AccountKeys, type AccountKeyUse, accountsUsing } from "./domain/account-keys.js";
 export {
   type Credentials,
   type CredentialsInput,

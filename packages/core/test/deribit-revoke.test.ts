@@ -15,10 +15,14 @@ import type { KeyRecord } from "../src/domain/schemas.js";
 import { KeywardError } from "../src/errors.js";
 import { addAccount } from "../src/home/accounts.js";
 import { type KeywardHome, keyRef } from "../src/home/home.js";
+import { SelectorSchema } from "../src/inventory/selectors.js";
 import { inventoryRow } from "../src/inventory/view.js";
 import { planRevoke } from "../src/revoke/plan.js";
 import { type RevokeDeps, type RevokeEvent, type RevokeReport, runRevoke } from "../src/revoke/run.js";
 import { type RequestLogRow, SimControl } from "../src/testing/index.js";
+import { planLiveRevoke } from "../src/use-cases/plan-live-revoke.js";
+import { planRotation } from "../src/use-cases/rotation-plan.js";
+import { startRevoke } from "../src/use-cases/start-revoke.js";
 import { makeTestHome, type TestHome } from "./test-home.js";
 
 const DAY = 86_400_000;
@@ -331,5 +335,98 @@ describe("revoke with disable first (Deribit's kill switch)", () => {
       unverified: 0,
     });
     for (const r of report.results) expect(r.disabledFirst).toBeUndefined();
+  });
+});
+
+describe("a key another Keyward account uses on the same Deribit account", () => {
+  /** desk-monitor reaches the same Deribit account with the bot key: dr-desk lists it among its own. */
+  const MONITOR = "desk-monitor";
+  const listing = () => ({ adapters: (names: readonly string[]) => home.adapters(names, options(person)) });
+  const plan = async (selector: Record<string, unknown>) =>
+    keep(await planLiveRevoke(home, { selector: SelectorSchema.parse(selector), ...listing() }));
+
+  beforeEach(async () => {
+    await addAccount(home, { name: MONITOR, exchange: "deribit", endpoint: sim.deribit }, creds(BOT));
+  });
+
+  it("a broad revoke holds it back (never disabled); named, it is revoked after the others, before dr-desk's own key, with a warning naming desk-monitor", async () => {
+    for (const broad of [
+      { account: ACCOUNT },
+      { account: ACCOUNT, label: "*" },
+      { account: ACCOUNT, risky: true },
+    ]) {
+      const { plan: broadPlan } = await plan(broad);
+      expect(broadPlan.items.map((i) => i.key.apiKey)).not.toContain(BOT.client_id);
+      const held = broadPlan.heldBack.find((h) => h.key.apiKey === BOT.client_id);
+      expect(held?.reason).toContain(`the key Keyward uses for ${MONITOR}`);
+      expect(broadPlan.warnings).toEqual([]);
+    }
+    // Run the broad one: desk-monitor's key is neither switched off nor removed, and still works.
+    const { plan: broad } = await plan({ account: ACCOUNT });
+    const since = await control.lastSeq();
+    const session = await startRevoke(home, broad, {
+      adapterFor: home.liveAdapterSource(options(person)),
+      manual: { wait: false, timeoutMs: 0, pollMs: 20 },
+    });
+    const report = keep(await session.finished());
+    expect(report.summary).toMatchObject({ revoked: 2, failed: 0 });
+    expect(byKey(report, BOT)).toBeUndefined();
+    const calls = await writes(since);
+    expect(calls.filter((c) => c.method === "disable_api_key")).toHaveLength(2);
+    expect(await control.keyStatus(BOT.client_id)).toBe("active");
+    expect(await control.keyStatus(ADMIN.client_id)).toBe("active");
+    const monitor = await home.adapterFor(MONITOR, options(person));
+    expect((await monitor.probe(creds(BOT))).status).toBe("alive");
+
+    // Named (with dr-desk's own key): planned as an own key, never disabled first, after every other
+    // key and before dr-desk's own key (which revokes it); the warning names desk-monitor.
+    const { inventory } = await plan({ account: ACCOUNT });
+    const id = (k: (typeof ALL)[number]) =>
+      inventory.keys.find((r) => r.apiKey === k.client_id)?.id as string;
+    const { plan: named } = await plan({ ids: [id(ADMIN), id(BOT)] });
+    expect(named.heldBack).toEqual([]);
+    expect(named.items.map((i) => i.key.apiKey)).toEqual([BOT.client_id, ADMIN.client_id]);
+    expect(named.items.every((i) => i.accountKey && !i.disableFirst)).toBe(true);
+    expect(named.disableFirst.available).toBe(0);
+    expect(named.warnings).toEqual([
+      expect.stringMatching(new RegExp(`^Keyward loses access to ${MONITOR} after this`)),
+      expect.stringMatching(new RegExp(`^Keyward loses access to ${ACCOUNT} after this`)),
+    ]);
+    const from = await control.lastSeq();
+    const done = keep(
+      await (
+        await startRevoke(home, named, {
+          adapterFor: home.liveAdapterSource(options(person)),
+          manual: { wait: false, timeoutMs: 0, pollMs: 20 },
+        })
+      ).finished(),
+    );
+    // Both proven dead: desk-monitor's key by dr-desk's listing and by its own probe, dr-desk's by its probe.
+    expect(done.summary).toMatchObject({ revoked: 2, failed: 0, verified: 2 });
+    expect(byKey(done, BOT)?.evidence).toEqual(
+      expect.arrayContaining([
+        "list: no longer listed by the exchange",
+        expect.stringMatching(/^probe: dead/),
+      ]),
+    );
+    const removed = (await writes(from)).filter((c) => c.method !== "disable_api_key");
+    expect(removed.every((c) => c.method === "remove_api_key" && c.caller === ADMIN.client_id)).toBe(true);
+    expect((await writes(from)).some((c) => c.method === "disable_api_key")).toBe(false);
+    for (const k of [BOT, ADMIN]) expect(await control.keyStatus(k.client_id)).toBe("revoked");
+  });
+
+  it("rotation refuses it from dr-desk: switching dr-desk's vault entry would leave desk-monitor with the dead key", async () => {
+    const { inventory } = await plan({ account: ACCOUNT });
+    const bot = inventory.keys.find((k) => k.apiKey === BOT.client_id) as KeyRecord;
+    const rotation = keep(
+      await planRotation(home, { keys: [bot], deliver: [], cwd: t.dir, allowPrograms: true }),
+    );
+    expect(rotation.slots).toEqual([]);
+    expect(rotation.refused).toEqual([
+      expect.objectContaining({
+        apiKey: BOT.client_id,
+        reason: expect.stringContaining(`Keyward uses for ${MONITOR}`),
+      }),
+    ]);
   });
 });

@@ -31,6 +31,7 @@ import type { AdapterOptions } from "../src/adapters/interface.js";
 import { exchangeProfile } from "../src/adapters/registry.js";
 import { type Credentials, toCredentials } from "../src/domain/credentials.js";
 import type { KeyRecord } from "../src/domain/schemas.js";
+import { KeywardError } from "../src/errors.js";
 import { addAccount } from "../src/home/accounts.js";
 import type { KeywardHome } from "../src/home/home.js";
 import { abortRotation } from "../src/rotation/abort.js";
@@ -251,6 +252,39 @@ describe("Keyward's own Deribit key rotated by API", () => {
     expect(s.get(OWN.apiKey)).toBe("active");
     expect(s.get(newOwn.apiKey)).toBe("revoked");
     // Keyward manages the account with the old key again.
+    expect((await listedNow(h, [OWN.apiKey, BOT.apiKey])).length).toBe(2);
+  });
+
+  it("abort whose delete gets no second-factor code leaves the new key Keyward's (vault and journal agree); with the code it finishes", async () => {
+    const { plan, env } = await planOf([OWN.apiKey]);
+    await expect(applyPlan(plan, RUN, deps(home, crashAt(home, "checked")))).rejects.toThrow();
+    const h = await t.reopen();
+    const newOwn = delivered(env, "KEYWARD");
+    // No one types the code (the account has no seed in the vault): the exchange refuses the delete.
+    const nobody: AdapterOptions = {
+      retry: { minTimeoutMs: 20, maxTimeoutMs: 200 },
+      secondFactor: {
+        code: async () => {
+          throw new KeywardError("SECOND_FACTOR_REQUIRED", "no one can type a code here");
+        },
+      },
+    };
+    const refused = keep(await abortRotation(plan.id, rotationDeps(h, nobody)));
+    expect(refused).toMatchObject({ state: "active", slots: [{ result: "not-undone" }] });
+    // Nothing half-done: the journal still says "checked", and the vault still reaches the account with
+    // the new key (which is alive), not the old one.
+    expect((await vaultAccountKey(h))?.apiKey).toBe(newOwn.apiKey);
+    expect((await statuses()).get(newOwn.apiKey)).toBe("active");
+    expect((await listedNow(h, [OWN.apiKey, newOwn.apiKey])).length).toBe(2);
+
+    // Again, with the code given: the new key deletes itself, then the old key is Keyward's again.
+    const done = keep(await abortRotation(plan.id, deps(h)));
+    expect(done).toMatchObject({ state: "aborted", slots: [{ result: "aborted" }] });
+    expect((await vaultAccountKey(h))?.apiKey).toBe(OWN.apiKey);
+    expect(delivered(env, "KEYWARD").apiKey).toBe(OWN.apiKey);
+    const s = await statuses();
+    expect(s.get(newOwn.apiKey)).toBe("revoked");
+    expect(s.get(OWN.apiKey)).toBe("active");
     expect((await listedNow(h, [OWN.apiKey, BOT.apiKey])).length).toBe(2);
   });
 });

@@ -105,7 +105,7 @@ export class InventoryService {
     const now = Date.now();
     // Each account's own key as the vault holds it now (a rotation may have switched it): the page's bulk
     // select leaves out the one a revoke plan would hold back, so ticking it stays a deliberate choice.
-    const accountKeys = await this.home.accountKeys();
+    const accountKeys = await this.home.accountKeyUses();
     const keys = snapshot.keys.map((k) => inventoryRow(k, { maxKeyAgeDays, now }, accountKeys));
     const byRisk = Object.fromEntries(Object.keys(RISKS).map((r) => [r, 0])) as Record<Risk, number>;
     const byExchange: Record<string, number> = {};

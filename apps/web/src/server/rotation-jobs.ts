@@ -211,23 +211,52 @@ export class RotationJobs {
     return this.view(runId);
   }
 
-  /** Undoes what can be undone (core's use case); a run this server drives is stopped first. */
+  /**
+   * Undoes what can be undone (core's use case); a run this server drives is stopped first. While it
+   * runs, the run's job is active again (its page follows the events), so a second-factor challenge the
+   * abort meets (Deribit's delete of the new key on an account without a seed) shows the run page's code
+   * field, as the CLI's abort asks at its prompt; Stop cancels it, and that slot is left as it was.
+   */
   async abort(runId: string): Promise<AbortReport> {
     await this.#run(runId);
     // A run this server drives is stopped first (beforeAbort), so only a start under way is refused.
     const release = this.#reserve(runId, { evenIfRunning: true });
+    const desk = this.options.secondFactor;
+    let job: RotationJob | undefined;
+    let ended = (): void => {};
     try {
       const report = await abortRotationRun(this.options.home, {
         runId,
         allowPrograms: false,
         env: process.env,
+        ...(desk ? { secondFactor: desk.promptFor(() => (job ? rotationTarget(job) : undefined)) } : {}),
         beforeAbort: async () => {
           await this.stop(runId);
+          // The stopped run's job (its events stay), or a new one: the page follows it while this runs.
+          job = this.#jobs.get(runId) ?? new RotationJob(runId);
+          this.#jobs.set(runId, job);
+          job.session = undefined;
+          job.active = true;
+          job.done = new Promise<void>((resolve) => {
+            ended = resolve;
+          });
+          job.emit("aborting", { runId });
+          this.options.log(`rotation ${runId}: aborting`);
         },
       });
+      job?.emit("aborted", { report });
       this.options.inventory.refresh().catch(() => {});
       return report;
+    } catch (error) {
+      job?.emit("error", errorInfo(error, "Check the rotation's state on this page; abort it again."));
+      throw error;
     } finally {
+      if (job) {
+        job.active = false;
+        job.emit("ended", {});
+        this.options.log(`rotation ${runId}: aborting ended`);
+      }
+      ended();
       release();
     }
   }

@@ -15,6 +15,7 @@ import type { AdapterOptions, ExchangeAdapter, TrackedKey } from "../adapters/in
 import { loadAdapterFactory } from "../adapters/registry.js";
 import { type AuditKey, AuditLog, type AuditLogWriter } from "../audit/audit-log.js";
 import { type Config, emptyConfig, parseConfig } from "../config/config.js";
+import type { AccountKeyUse } from "../domain/account-keys.js";
 import { type Credentials, secretsOf } from "../domain/credentials.js";
 import type { Account, KeyRecord } from "../domain/schemas.js";
 import type { Secret } from "../domain/secret.js";
@@ -236,6 +237,21 @@ export class KeywardHome {
   }
 
   /**
+   * Each account's own key with its exchange (account name → API key and exchange): revoke plans ask
+   * whether ANY Keyward account uses a listed key (domain/account-keys.ts), since two Keyward accounts
+   * can reach one exchange account.
+   */
+  async accountKeyUses(): Promise<Map<string, AccountKeyUse>> {
+    const vault = await this.vault();
+    const keys = new Map<string, AccountKeyUse>();
+    for (const a of this.config.accounts) {
+      const apiKey = vault.get(a.credentialsRef)?.apiKey;
+      if (apiKey) keys.set(a.name, { apiKey, exchange: a.exchange });
+    }
+    return keys;
+  }
+
+  /**
    * The audit writer. Every append is checked against every secret in the (opened) vault, and needs
    * the vault open: the audit key is in it (an append before `vault()` fails with AUDIT_UNAVAILABLE).
    */
@@ -380,8 +396,12 @@ export class KeywardHome {
   async credentialsForKey(key: KeyRecord): Promise<Credentials | undefined> {
     const vault = await this.vault();
     const account = this.account(key.account);
-    const own = vault.get(account.credentialsRef);
-    if (own && own.apiKey === key.apiKey) return own;
+    // The account's own key, or the key another Keyward account on the same exchange uses (two Keyward
+    // accounts can reach one exchange account, whose listing shows both their keys).
+    for (const a of [account, ...this.config.accounts.filter((o) => o.exchange === account.exchange)]) {
+      const own = vault.get(a.credentialsRef);
+      if (own && own.apiKey === key.apiKey) return own;
+    }
     const row = await this.tracked().get(account.name, key.apiKey);
     if (row?.credentialsRef) return vault.get(row.credentialsRef);
     // Keys a rotation created (or was given) keep their credentials under their key id.

@@ -1,4 +1,5 @@
 /** The inventory as the shells show it: one flat, JSON-safe row per key, with its risk flags. */
+import { type AccountKeys, accountsUsing } from "../domain/account-keys.js";
 import { type KeyRecord, shortKey } from "../domain/schemas.js";
 import { type Risk, type RiskOptions, risksOf } from "./risk.js";
 
@@ -32,12 +33,8 @@ export interface InventoryRow {
   accountKey?: true;
 }
 
-/** `accountKeys`: each account's own API key (`home.accountKeys()`), to flag those rows `accountKey`. */
-export function inventoryRow(
-  key: KeyRecord,
-  risk: RiskOptions,
-  accountKeys?: ReadonlyMap<string, string>,
-): InventoryRow {
+/** `accountKeys`: each account's own key (`home.accountKeyUses()`), to flag those rows `accountKey`. */
+export function inventoryRow(key: KeyRecord, risk: RiskOptions, accountKeys?: AccountKeys): InventoryRow {
   return {
     id: key.id,
     exchange: key.exchange,
@@ -57,6 +54,7 @@ export function inventoryRow(
     stale: key.stale
       ? { fetchedAt: key.stale.fetchedAt, ageMs: (risk.now ?? Date.now()) - Date.parse(key.stale.fetchedAt) }
       : null,
-    ...(accountKeys?.get(key.account) === key.apiKey ? { accountKey: true as const } : {}),
+    // Any Keyward account's key, as a revoke plan counts it (revoke/plan.ts).
+    ...(accountsUsing(key, accountKeys).length > 0 ? { accountKey: true as const } : {}),
   };
 }

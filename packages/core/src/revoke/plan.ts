@@ -3,7 +3,12 @@
  * first), and how long the exchanges' rate limits make it take.
  *
  * An account's own key (the one Keyward reaches the account with) is revoked last in its account, with a
- * warning. Where the exchange lets that key be revoked BY API (it deletes itself), one broad selection
+ * warning. "Own key" means a key ANY Keyward account uses (same API key, same exchange;
+ * domain/account-keys.ts): two Keyward accounts can reach one exchange account, which lists both their
+ * keys under each, so a key listed under `dr-desk` may be the one `desk-monitor` uses. Such a key gets
+ * every rule below, and the warning names the Keyward account that loses access; within its exchange
+ * account it goes after the other keys and before the listing account's own key (which must stay alive
+ * to revoke it). Where the exchange lets that key be revoked BY API (it deletes itself), one broad selection
  * must not end Keyward's access to the account in seconds: such a key enters the plan only when the
  * person named it (its id or API key); otherwise it is held back, and the plan says how to include it.
  * An own key a person revokes on the site stays in the plan: nothing happens to it until that person acts.
@@ -16,6 +21,7 @@
  * is removed at its turn, last, which ends it as quickly.
  */
 import { exchangeProfile } from "../adapters/registry.js";
+import { type AccountKeys, accountsUsing } from "../domain/account-keys.js";
 import { type KeyRecord, shortKey } from "../domain/schemas.js";
 import { dangerRank } from "../inventory/risk.js";
 
@@ -24,6 +30,12 @@ export interface RevokePlanItem {
   method: "api" | "manual";
   /** The key Keyward itself uses to reach this account: revoked after every other key of the account. */
   accountKey?: true;
+  /**
+   * With `accountKey`: the Keyward accounts that use the key (its own account, or others on the same
+   * exchange account). When the listing account is not among them, its key still works after this one
+   * is gone, so the revoke is also verified by listing.
+   */
+  accountKeyOf?: string[];
   /**
    * Switched off by the exchange's kill switch (adapter `disableKey`) before any key of its account is
    * removed, then removed. Never set on an account's own key, nor on a key already disabled.
@@ -60,8 +72,11 @@ export interface RevokePlan {
 }
 
 export interface PlanOptions {
-  /** Each account's own key (account name → API key): the key Keyward reaches the exchange with. */
-  accountKeys?: ReadonlyMap<string, string>;
+  /**
+   * Each account's own key (account name → API key, with its exchange: `home.accountKeyUses()`): the key
+   * Keyward reaches the exchange with. A key any of them uses is an own key, whichever account listed it.
+   */
+  accountKeys?: AccountKeys;
   /**
    * The ids or API keys the person named (the selector's `ids`). An account's own key whose revoke is by
    * API is planned only if named here, otherwise held back (`heldBack`): omitting this holds it back too,
@@ -79,16 +94,23 @@ export interface PlanOptions {
 export const hasKillSwitch = (key: KeyRecord): boolean =>
   key.actions.revoke === "api" && exchangeProfile(key.exchange).keys[key.location]?.disable === "api";
 
+/** "dr-desk", "dr-desk and desk-monitor": the Keyward accounts a key's revoke cuts off. */
+const names = (accounts: readonly string[]): string =>
+  accounts.length <= 1 ? (accounts[0] ?? "") : `${accounts.slice(0, -1).join(", ")} and ${accounts.at(-1)}`;
+
 /** The plain line a held-back key is shown with (CLI and web): why, and how to include it. */
-const heldBackReason = (key: KeyRecord): string =>
-  `Not included: ${shortKey(key.apiKey)}, the key Keyward uses for ${key.account}, which the exchange revokes by API; a broad selection never includes it, since once it is gone Keyward can no longer reach ${key.account}. To revoke it too, revoke it on its own, by its id alone, once this is done (its id: ${key.id}).`;
+const heldBackReason = (key: KeyRecord, users: readonly string[]): string =>
+  `Not included: ${shortKey(key.apiKey)}, the key Keyward uses for ${names(users)}, which the exchange revokes by API; a broad selection never includes it, since once it is gone Keyward can no longer reach ${names(users)}. To revoke it too, revoke it on its own, by its id alone, once this is done (its id: ${key.id}).`;
 
 export function planRevoke(selected: readonly KeyRecord[], options: PlanOptions = {}): RevokePlan {
-  const isAccountKey = (k: KeyRecord) => options.accountKeys?.get(k.account) === k.apiKey;
+  const usersOf = (k: KeyRecord) => accountsUsing(k, options.accountKeys);
+  const isAccountKey = (k: KeyRecord) => usersOf(k).length > 0;
   const named = options.named ?? [];
   const holds = (k: KeyRecord) =>
     isAccountKey(k) && k.actions.revoke === "api" && !named.some((n) => n === k.id || n === k.apiKey);
-  const heldBack = selected.filter(holds).map((key): HeldBackKey => ({ key, reason: heldBackReason(key) }));
+  const heldBack = selected
+    .filter(holds)
+    .map((key): HeldBackKey => ({ key, reason: heldBackReason(key, usersOf(key)) }));
   const keys = selected.filter((k) => !holds(k));
   const sorted = [...keys].sort(
     (a, b) =>
@@ -101,11 +123,15 @@ export function planRevoke(selected: readonly KeyRecord[], options: PlanOptions 
   // gone, Keyward can no longer list, revoke by API, or verify by listing anything of that account.
   const others = new Map<string, number>();
   for (const k of sorted) if (!isAccountKey(k)) others.set(k.account, (others.get(k.account) ?? 0) + 1);
+  // An account can hold several own keys (its own, and keys other Keyward accounts use): they wait
+  // together, the listing account's own key last, since it is the one that revokes the others.
   const ordered: KeyRecord[] = [];
-  const deferred = new Map<string, KeyRecord>();
+  const deferred = new Map<string, KeyRecord[]>();
+  const ownLast = (keys: KeyRecord[]) =>
+    [...keys].sort((a, b) => Number(usersOf(a).includes(a.account)) - Number(usersOf(b).includes(b.account)));
   for (const k of sorted) {
     if (isAccountKey(k)) {
-      if (others.get(k.account)) deferred.set(k.account, k);
+      if (others.get(k.account)) deferred.set(k.account, [...(deferred.get(k.account) ?? []), k]);
       else ordered.push(k);
       continue;
     }
@@ -114,9 +140,20 @@ export function planRevoke(selected: readonly KeyRecord[], options: PlanOptions 
     others.set(k.account, left);
     const own = deferred.get(k.account);
     if (left === 0 && own) {
-      ordered.push(own);
+      ordered.push(...own);
       deferred.delete(k.account);
     }
+  }
+  // Within an account, the own keys keep their places but the listing account's own key takes the last.
+  const places = new Map<string, number[]>();
+  ordered.forEach((k, i) => {
+    if (isAccountKey(k)) places.set(k.account, [...(places.get(k.account) ?? []), i]);
+  });
+  for (const at of places.values()) {
+    const keys = ownLast(at.map((i) => ordered[i] as KeyRecord));
+    at.forEach((i, n) => {
+      ordered[i] = keys[n] as KeyRecord;
+    });
   }
   // A key already switched off needs no switch (the listing says so); an own key is never switched off.
   const canDisable = (k: KeyRecord) => hasKillSwitch(k) && !isAccountKey(k) && k.state !== "disabled";
@@ -125,16 +162,20 @@ export function planRevoke(selected: readonly KeyRecord[], options: PlanOptions 
     (key): RevokePlanItem => ({
       key,
       method: key.actions.revoke,
-      ...(isAccountKey(key) ? { accountKey: true as const } : {}),
+      ...(isAccountKey(key) ? { accountKey: true as const, accountKeyOf: usersOf(key) } : {}),
       ...(disableFirst && canDisable(key) ? { disableFirst: true as const } : {}),
     }),
   );
   const warnings = items
     .filter((i) => i.accountKey)
-    .map(
-      ({ key }) =>
-        `Keyward loses access to ${key.account} after this: the key it uses for the account (${shortKey(key.apiKey)}) is revoked last, after every other key of ${key.account}; add a new key with \`keyward account remove\` and \`keyward account add\` to manage it again.`,
-    );
+    .map(({ key }) => {
+      const users = usersOf(key);
+      const own = users.includes(key.account);
+      const lost = users.length === 1 ? "the account" : "them";
+      return own
+        ? `Keyward loses access to ${names(users)} after this: the key it uses for ${lost} (${shortKey(key.apiKey)}) is revoked last, after every other key of ${key.account}; add a new key with \`keyward account remove\` and \`keyward account add\` to manage it again.`
+        : `Keyward loses access to ${names(users)} after this: the key it uses for ${lost} (${shortKey(key.apiKey)}) is a key of the same exchange account as ${key.account}, revoked after every other key of ${key.account}; add a new key with \`keyward account remove\` and \`keyward account add\` to use ${names(users)} again.`;
+    });
   const apiPerAccount = new Map<string, { exchange: KeyRecord["exchange"]; n: number }>();
   for (const item of items) {
     if (item.method !== "api") continue;

@@ -144,8 +144,10 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
         if (item.method === "manual") await prepareManual(adapter, item);
         else {
           await revokeByApi(adapter, item);
-          // Listing needs the key just revoked: its own probe is the only proof left.
-          await verifyApiRevokes(adapter, [item], false);
+          // Listing needs the key just revoked: its own probe is the only proof left. Unless the key is
+          // another Keyward account's (plan.ts): the listing account's key still lists.
+          const listable = item.accountKeyOf !== undefined && !item.accountKeyOf.includes(item.key.account);
+          await verifyApiRevokes(adapter, [item], listable);
         }
       }
     }),

@@ -1,8 +1,10 @@
 /**
  * `rotate abort`: undoes what can be undone, slot by slot. Before the old key's revoke (step 6) the old
- * key still works, so the old secret goes back to every target that may hold the new one (and Keyward's
- * own account key back to the old one), then the new key is deleted (API) or a person is told to revoke
- * it (assisted), and its secret leaves the vault. From the revoke on, nothing can bring the old key back:
+ * key still works, so the old secret goes back to every target that may hold the new one, then the new
+ * key is deleted (API) or a person is told to revoke it (assisted), its secret leaves the vault, and only
+ * then is Keyward's own account key switched back to the old one. That order keeps the vault and the
+ * journal agreeing when the delete fails (e.g. Deribit asks for a second-factor code and none is given):
+ * the new key is still the account's key, as the journal says, and a retry deletes it with that key. From the revoke on, nothing can bring the old key back:
  * abort says so and leaves the slot for `rotate resume` to finish.
  *
  * Re-delivering needs the old secret. Keyward holds it for keys it made or was given (its own account
@@ -106,7 +108,7 @@ async function abortSlot(ctx: SlotContext, row: SlotRow): Promise<Outcome> {
         "Keyward does not hold the old key's secret, so it cannot put it back in the targets; the new key stays in place and the old key alive",
       );
     }
-    await restoreOld(ctx, row, old);
+    await restoreTargets(ctx, row, old);
   }
   let explanation = "nothing had been created";
   let steps: ManualSteps | undefined;
@@ -137,6 +139,11 @@ async function abortSlot(ctx: SlotContext, row: SlotRow): Promise<Outcome> {
     }
     await ctx.store.put({ [row.newRef ?? keyRef(row.newKeyId as string)]: null });
   }
+  // Keyward's account key goes back to the old one only now, once the new key is deleted (or a person
+  // was told to): a delete the exchange refused (no second-factor code) leaves the vault as the journal
+  // says, the new key still Keyward's, and a retry deletes it with that key; restoring first would hand
+  // the account back to the old key while the journal still says the new one.
+  if (delivered && ctx.plan.old.accountKey) await restoreAccountKey(ctx, row);
   await ctx.advance(row, "aborted", { evidence: explanation }, "rotation.aborted", {
     newKey: row.newKeyId,
     explanation,
@@ -155,12 +162,19 @@ async function cannotUndo(ctx: SlotContext, row: SlotRow, why: string): Promise<
   return { result: "not-undone", explanation };
 }
 
-/** The old secret back into every target, and Keyward's account key back to the old one. */
-async function restoreOld(ctx: SlotContext, row: SlotRow, old: Credentials): Promise<void> {
-  if (ctx.plan.old.accountKey) {
-    const account = ctx.deps.home.account(ctx.plan.old.account);
-    await ctx.store.put({ [account.credentialsRef]: old });
-  }
+/** Keyward's account key back to the old one (its secret, and the seed the vault keeps with it). */
+async function restoreAccountKey(ctx: SlotContext, row: SlotRow): Promise<void> {
+  const old = await ctx.store.oldCredentials(ctx.plan.old);
+  if (!old) throw new Error(`the old key's secret for slot ${row.slot} is no longer in the vault`);
+  const account = ctx.deps.home.account(ctx.plan.old.account);
+  await ctx.store.put({ [account.credentialsRef]: old });
+}
+
+/**
+ * The old secret back into every target (Keyward's own account key is switched back separately, after
+ * the new key is deleted: restoreAccountKey). Safe to repeat: a retry delivers the same old secret.
+ */
+async function restoreTargets(ctx: SlotContext, row: SlotRow, old: Credentials): Promise<void> {
   for (const target of ctx.plan.deliver) {
     await deliver(
       target,

@@ -50,6 +50,13 @@ export interface PlanInput extends TargetOptionValues {
   home: string;
   /** Whether the key is the one Keyward manages its account with. */
   isAccountKey(key: KeyRecord): boolean;
+  /**
+   * The OTHER Keyward accounts that use this key (not the one it was listed under): two Keyward accounts
+   * can reach one exchange account, which lists both their keys under each. Such a key is refused: a
+   * rotation switches only the listing account's key in the vault, so the other account would be left
+   * holding the dead old key (domain/account-keys.ts).
+   */
+  usedByOtherAccounts?(key: KeyRecord): readonly string[];
   /** Whether Keyward holds the key's secret (so it can probe it). */
   holdsSecret(key: KeyRecord): boolean;
   /**
@@ -92,6 +99,11 @@ function refusal(key: KeyRecord, input: PlanInput): string | undefined {
   // Known only from an old listing: its account's own key failed, so nothing can be created or checked.
   if (key.stale) {
     return `its account could not be listed just now (the key is known from the listing of ${key.stale.fetchedAt}): rotate it once the account can be listed again`;
+  }
+  const others = input.usedByOtherAccounts?.(key) ?? [];
+  if (others.length > 0) {
+    const who = others.join(", ");
+    return `it is the key Keyward uses for ${who} (another Keyward account on the same exchange account), and rotating it from ${key.account} would leave ${who} with the dead old key: rotate it from ${who} itself (\`keyward rotate plan --account ${others[0]}\`), or replace it by hand and re-add ${who} (\`keyward account remove\`, \`keyward account add\`)`;
   }
   const run = input.busy?.get(key.id);
   if (run) return `the key is being rotated by ${run} (see \`keyward rotate status\`)`;

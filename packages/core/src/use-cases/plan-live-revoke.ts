@@ -32,7 +32,7 @@ export async function planLiveRevoke(home: KeywardHome, input: PlanLiveRevokeInp
   const plan = planRevoke(
     selection.keys.filter((k) => k.state !== "dead"),
     {
-      accountKeys: await home.accountKeys(),
+      accountKeys: await home.accountKeyUses(),
       named: selecting.selector.ids,
       ...(disableFirst === undefined ? {} : { disableFirst }),
     },

@@ -4,6 +4,7 @@
  * that run one) and the targets' own options, then builds the plan: which keys Keyward holds the secret of, which
  * are an account's own key, which are busy in another unfinished rotation.
  */
+import { accountsUsing } from "../domain/account-keys.js";
 import type { KeyRecord } from "../domain/schemas.js";
 import { KeywardError } from "../errors.js";
 import type { KeywardHome } from "../home/home.js";
@@ -63,6 +64,7 @@ export interface PlanRotationInput extends RotationTargetsInput {
 export async function planRotation(home: KeywardHome, input: PlanRotationInput): Promise<RotationPlan> {
   const targetOptions = await checkRotationTargets(input);
   const vault = await home.vault();
+  const uses = await home.accountKeyUses();
   const held = new Set<string>();
   for (const key of input.keys) if (await home.credentialsForKey(key)) held.add(key.id);
   const busy = new Map(
@@ -78,6 +80,7 @@ export async function planRotation(home: KeywardHome, input: PlanRotationInput):
       const account = home.config.accounts.find((a) => a.name === key.account);
       return account !== undefined && vault.get(account.credentialsRef)?.apiKey === key.apiKey;
     },
+    usedByOtherAccounts: (key) => accountsUsing(key, uses).filter((a) => a !== key.account),
     holdsSecret: (key) => held.has(key.id),
     busy,
     ...(input.resetInPlace ? { resetInPlace: true } : {}),

@@ -8,6 +8,7 @@
 
 import type { ExchangeAdapter, SecondFactorPrompt } from "../adapters/interface.js";
 import { accountProbeOptions } from "../adapters/registry.js";
+import { accountsUsing } from "../domain/account-keys.js";
 import type { Credentials } from "../domain/credentials.js";
 import type { KeyRecord, ManualSteps, ProbeResult } from "../domain/schemas.js";
 import { KeywardError } from "../errors.js";
@@ -81,9 +82,10 @@ export async function startRevoke(
   // adapter built, before a rotation switched that key would not know the old key for the account's own
   // (it would neither hold it back nor put it last, and revoking it early cuts off every other key of the
   // account), and an adapter still holding the old key fails once that key deletes itself.
-  const current = await home.accountKeys();
+  // "Own" is any Keyward account's key (revoke/plan.ts), as the plan counts it.
+  const current = await home.accountKeyUses();
   for (const item of plan.items) {
-    const own = current.get(item.key.account) === item.key.apiKey;
+    const own = accountsUsing(item.key, current).length > 0;
     if (own !== (item.accountKey === true)) throw accountKeyChanged(item.key.account, "the plan was made");
   }
   const source = input.adapterFor ?? defaultSource(home, input);
@@ -91,7 +93,7 @@ export async function startRevoke(
   for (const account of plan.accounts) {
     const adapter = await source(account);
     const built = home.adapterKey(adapter);
-    if (built !== undefined && built !== current.get(account)) {
+    if (built !== undefined && built !== current.get(account)?.apiKey) {
       throw accountKeyChanged(account, "its adapter was built");
     }
     adapters.set(account, adapter);

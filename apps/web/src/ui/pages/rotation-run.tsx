@@ -40,6 +40,8 @@ const EVENT_TYPES = [
   "revoke-steps",
   "grace",
   "report",
+  "aborting",
+  "aborted",
   "error",
   "ended",
   ...SECOND_FACTOR_EVENTS,
@@ -67,6 +69,10 @@ function describe(type: string, d: EventData): string | undefined {
       return `${slot.slot}. grace period until ${time(String(d.until))}`;
     case "report":
       return "Run ended.";
+    case "aborting":
+      return "Aborting.";
+    case "aborted":
+      return "Abort ended.";
     case "error":
       return `Could not run: ${String(d.message)}`;
     default:
@@ -100,8 +106,14 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
   }, [refresh]);
 
   const running = run?.running ?? false;
+  // While an abort is posted the page follows the run's events too: the abort may meet a second-factor
+  // challenge (deleting the new key) whose code field shows here. Its own URL (after=0 replays the same
+  // events), so that a stream the stopped run ended is followed again.
+  const [aborting, setAborting] = useState(false);
+  const events = `/api/rotation/runs/${runId}/events`;
+  const following = running || aborting;
   const { log } = useLiveEvents(
-    running ? `/api/rotation/runs/${runId}/events` : undefined,
+    aborting ? `${events}?after=0` : running ? events : undefined,
     EVENT_TYPES,
     (type, data) => {
       if (SECOND_FACTOR_EVENTS.includes(type)) {
@@ -119,6 +131,7 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
     setError(undefined);
     try {
       if (what === "abort") {
+        setAborting(true);
         setAbortReport(
           await call(
             api.rotation.runs[":id"].abort.$post({
@@ -139,6 +152,7 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
       setError(e as ApiError);
     } finally {
       setBusy(false);
+      setAborting(false);
     }
   };
 
@@ -178,7 +192,7 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
         </div>
       </div>
       {error ? <ErrorBox error={error} title="Not done" /> : null}
-      {running
+      {following
         ? challenges.map((c) => (
             <SecondFactorField
               key={c.challengeId}
