@@ -262,7 +262,7 @@ describe("deribit adapter", () => {
     if (!target) throw new Error("victim not listed");
     const error = await failure(adapter(ADMIN, null).revokeKey(target));
     expect(error.code).toBe("SECOND_FACTOR_REQUIRED");
-    expect(error.hint).toContain("totpSeed");
+    expect(error.hint).toContain("keyward account set-seed");
     expect(error.hint).toContain("type the code");
     expect(await control.keyStatus(target.apiKey)).toBe("active");
     // A prompt that cannot answer (no one there) ends the call with its own error, as it is.
