@@ -154,6 +154,9 @@ describe("deribit adapter", () => {
       "no-ip",
       "old",
     ]);
+    // account:read_write manages every key of the account: flagged, Keyward's own key too.
+    expect(admin && risksOf(admin, { maxKeyAgeDays: 90 })).toContain("deribit-manages-keys");
+    expect(treasury && risksOf(treasury, { maxKeyAgeDays: 90 })).not.toContain("deribit-manages-keys");
     expect(keys.find((k) => k.apiKey === OFF.client_id)?.state).toBe("disabled");
     expect(admin?.createdAt).toBe(new Date(ADMIN.timestamp).toISOString());
     // list_api_keys answers every key's client_secret: none survives the schema.
