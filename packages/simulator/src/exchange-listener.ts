@@ -49,6 +49,11 @@ export function exchangeListener(options: ExchangeListenerOptions) {
         else res.destroy();
         return;
       }
+      // Browsers ask every origin for an icon: an empty answer, so the stand-in pages show no console error.
+      if (raw.method === "GET" && raw.path === "/favicon.ico") {
+        send(res, { status: 204, body: "", contentType: "image/x-icon" });
+        return;
+      }
       const direct = options.passthrough?.(raw);
       if (direct) {
         send(res, direct);

@@ -1,5 +1,6 @@
 /** The "API management" web pages of both exchanges, over real HTTP against a running simulator. */
 import { describe, expect, it } from "vitest";
+import { EXCHANGE_IDS } from "../src/index.js";
 import {
   bfxKeys,
   bfxStatus,
@@ -111,6 +112,14 @@ describe("API management pages", () => {
       const r = await httpCall(`${p.url()}/revoke`, form({ apiKey: "no-such-key", confirm: "yes" }));
       expect(r.status).toBe(404);
     });
+  });
+
+  it("answers a browser's /favicon.ico with an empty 204 on every exchange (no console error on the pages)", async () => {
+    for (const id of EXCHANGE_IDS) {
+      const r = await fetch(`${sim()[id]}/favicon.ico`);
+      expect(r.status, id).toBe(204);
+      expect(await r.text()).toBe("");
+    }
   });
 
   it("HTML-escapes labels and keys", async () => {
