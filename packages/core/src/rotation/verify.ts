@@ -10,18 +10,15 @@ import { accountProbeOptions, exchangeProfile } from "../adapters/registry.js";
 import type { Credentials } from "../domain/credentials.js";
 import type { KeyRecord, ProbeResult } from "../domain/schemas.js";
 import { KeywardError } from "../errors.js";
+import { describeProbe } from "../revoke/report.js";
 import { NO_PROBE } from "../revoke/run.js";
 import type { SlotContext } from "./context.js";
 import type { PlanSlot } from "./schemas.js";
 
 type Alive = Extract<ProbeResult, { status: "alive" }>;
 
-export const describeProbe = (p: ProbeResult): string =>
-  p.status === "alive"
-    ? `probe: alive (${p.evidence})`
-    : p.status === "dead"
-      ? `probe: dead (${p.evidence})`
-      : `probe: inconclusive, ${p.reason} (${p.evidence})`;
+// One wording of a probe's answer for revoke and rotation evidence (revoke/report.ts).
+export { describeProbe };
 
 const sameSet = (a: readonly string[], b: readonly string[]) => {
   const x = new Set(a);
