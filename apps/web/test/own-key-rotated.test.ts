@@ -50,7 +50,14 @@ interface PlanAnswer {
 }
 interface Job {
   status: string;
-  results: { id: string; outcome: string; verified: boolean; method: string; evidence: string[] }[];
+  results: {
+    id: string;
+    outcome: string;
+    verified: boolean;
+    method: string;
+    evidence: string[];
+    pending?: boolean;
+  }[];
 }
 
 const SUBS = [KEYS.bybitScalp1, KEYS.bybitScalp2, KEYS.bybitReader].map((k) => k.apiKey);
@@ -159,7 +166,8 @@ async function checkAfterRotation(client: Client, newKey: string): Promise<void>
     async () => {
       const job = (await client.get(`/api/revoke/jobs/${jobId}`)).json<Job>();
       const done = job.results.filter(
-        (r) => bybitIds.has(r.id) && r.outcome !== "pending" && r.outcome !== "planned",
+        // `pending`: no event about the key yet (its outcome field is a placeholder until one arrives).
+        (r) => bybitIds.has(r.id) && !r.pending && r.outcome !== "pending" && r.outcome !== "planned",
       );
       return job.status !== "running" || done.length === bybitIds.size ? job : undefined;
     },

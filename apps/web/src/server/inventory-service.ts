@@ -54,8 +54,8 @@ export class InventoryService {
   /**
    * Adapters keyed by account and the vault's current key for it (core's live source): a rotation of an
    * account's own key from this app switches the vault to the new key, and every later listing, probe
-   * and revoke must use it, never an adapter kept with the old one. (A rotation in another process is
-   * seen only once the vault is read again: SECURITY.md, incident behaviour.)
+   * and revoke must use it, never an adapter kept with the old one. The home follows the vault file, so
+   * a rotation or a seed removed in another process counts too (SECURITY.md, incident behaviour).
    */
   readonly #source: (account: string) => Promise<ExchangeAdapter>;
 

@@ -10,6 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, statSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { AdapterOptions, ExchangeAdapter, TrackedKey } from "../adapters/interface.js";
 import { loadAdapterFactory } from "../adapters/registry.js";
@@ -71,6 +72,10 @@ export class KeywardHome {
   config: Config;
   readonly #options: HomeOptions;
   #vault: Promise<Vault> | undefined;
+  /** The running check of `vault()` against the file, shared by concurrent callers. */
+  #checking: Promise<Vault> | undefined;
+  /** The vault file's stat when it was last found to match the open vault (see `vault()`). */
+  #seen: string | undefined;
   /** The vault once open: audit appends are checked against its secrets. */
   #opened: Vault | undefined;
   #state: StateStore | undefined;
@@ -144,23 +149,79 @@ export class KeywardHome {
     return new KeywardHome(dir, parseConfig(json, paths.config), options);
   }
 
-  /** Opens the vault (once), keying the audit log if it is not keyed yet and state.db is writable. */
+  /**
+   * The vault as it is on disk now, keying the audit log if it is not keyed yet and state.db is writable.
+   * Opened (decrypted) once; every later call stats the file and, only when that changed, reads and hashes
+   * it: a file another process saved (the CLI's `account set-seed --clear`, a rotation, a key removed) is
+   * decrypted again with the passphrase the open vault holds, so a long-lived home (the web server) never
+   * answers a challenge from a removed seed or reaches an account with a replaced key (SECURITY.md). Saves
+   * use atomic rename (vault/atomic-write.ts), so a read sees the old file or the new one, never half of
+   * one. An instance from before such a re-read refuses to save (VAULT_CONFLICT), as it would in another
+   * process. A file that cannot be read again (removed, passphrase changed) fails the call: the old
+   * contents are not used.
+   */
   vault(): Promise<Vault> {
-    this.#vault ??= (async () => {
-      const passphrase = await this.#options.passphrase();
-      let vault = await Vault.open(this.paths.vault, passphrase, this.#options.vault);
-      try {
-        await this.#keyAudit(vault);
-      } catch (error) {
-        if (!isKeywardError(error) || error.code !== "VAULT_CONFLICT") throw error;
-        // Another process saved the vault meanwhile, perhaps keying the log itself: read it again.
-        vault = await Vault.open(this.paths.vault, passphrase, this.#options.vault);
-        await this.#keyAudit(vault);
-      }
-      this.#opened = vault;
+    if (this.#vault === undefined) {
+      const opening = this.#openVault(async () =>
+        Vault.open(this.paths.vault, await this.#options.passphrase(), this.#options.vault),
+      );
+      this.#vault = opening;
+      return opening;
+    }
+    // Concurrent callers share one check (and at most one re-read).
+    this.#checking ??= this.#currentVault(this.#vault).finally(() => {
+      this.#checking = undefined;
+    });
+    return this.#checking;
+  }
+
+  async #openVault(read: () => Promise<Vault>): Promise<Vault> {
+    // Stat before reading: a save in between shows as a changed stat next time, never the reverse.
+    const seen = await this.#vaultStat();
+    let vault = await read();
+    try {
+      await this.#keyAudit(vault);
+    } catch (error) {
+      if (!isKeywardError(error) || error.code !== "VAULT_CONFLICT") throw error;
+      // Another process saved the vault meanwhile, perhaps keying the log itself: read it again.
+      vault = await vault.reread(this.#options.vault);
+      await this.#keyAudit(vault);
+    }
+    this.#seen = seen;
+    this.#opened = vault;
+    return vault;
+  }
+
+  async #currentVault(opened: Promise<Vault>): Promise<Vault> {
+    const vault = await opened;
+    const stat = await this.#vaultStat();
+    if (stat !== undefined && stat === this.#seen) return vault;
+    // The stat changed: this home's own save, or another process's. The hash tells which (no decryption).
+    if (await vault.isCurrent()) {
+      this.#seen = stat;
       return vault;
-    })();
-    return this.#vault;
+    }
+    if (this.#vault !== opened) return this.#vault ?? this.vault(); // reopened meanwhile
+    const reading = this.#openVault(() => vault.reread(this.#options.vault));
+    this.#vault = reading;
+    // A failed re-read is not kept: the next call tries again (and nothing uses the old contents).
+    reading.catch(() => {
+      if (this.#vault === reading) {
+        this.#vault = undefined;
+        this.#opened = undefined;
+      }
+    });
+    return reading;
+  }
+
+  /** The vault file's identity and version (inode, size, mtime, ctime in ns), or undefined if missing. */
+  async #vaultStat(): Promise<string | undefined> {
+    try {
+      const s = await stat(this.paths.vault, { bigint: true });
+      return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -204,6 +265,7 @@ export class KeywardHome {
    */
   reopenVault(): Promise<Vault> {
     this.#vault = undefined;
+    this.#checking = undefined;
     return this.vault();
   }
 
@@ -358,20 +420,33 @@ export class KeywardHome {
   }
 
   /**
-   * A lookup that builds adapters from the vault as it is at each call, reusing one per account key:
-   * a rotation can switch an account's own key midway, and later steps must use the new one.
+   * A lookup that builds adapters from the vault as it is at each call (`vault()` follows the file), reusing
+   * one per set of account credentials: a rotation can switch an account's own key midway, and later steps
+   * must use the new one; a seed set or cleared (here or by another process) must change how a challenge
+   * is answered.
    */
   liveAdapterSource(options: AdapterOptions = {}): (account: string) => Promise<ExchangeAdapter> {
     const cache = new Map<string, Promise<ExchangeAdapter>>();
     return async (name) => {
       const account = this.account(name);
       const creds = (await this.vault()).get(account.credentialsRef);
-      // The secret counts too: an in-place reset keeps the API key and changes only the secret (a
-      // fingerprint, so the cache's keys hold no secret).
-      const secret = creds
-        ? createHash("sha256").update(creds.secret.reveal()).digest("hex").slice(0, 16)
+      // Every credential field counts: an in-place reset keeps the API key and changes only the secret, and
+      // `account set-seed [--clear]` changes only the TOTP seed. A fingerprint, so the cache's keys hold
+      // no secret (absent fields hash as absent, not as empty).
+      const fingerprint = creds
+        ? createHash("sha256")
+            .update(
+              JSON.stringify([
+                creds.apiKey,
+                creds.secret.reveal(),
+                creds.passphrase?.reveal() ?? null,
+                creds.totpSeed?.reveal() ?? null,
+              ]),
+            )
+            .digest("hex")
+            .slice(0, 32)
         : "";
-      const id = `${account.name}|${creds?.apiKey ?? ""}|${secret}`;
+      const id = `${account.name}|${fingerprint}`;
       let adapter = cache.get(id);
       if (!adapter) {
         adapter = this.adapterFor(account.name, options);

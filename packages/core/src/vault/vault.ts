@@ -181,6 +181,27 @@ export class Vault {
     );
   }
 
+  /**
+   * Whether the file is still the one this instance last read or wrote (a read and a hash, no
+   * decryption): false once another process (or another instance) saved it, or it is gone.
+   */
+  async isCurrent(): Promise<boolean> {
+    try {
+      return fingerprint(await readFile(this.path)) === this.#fingerprint;
+    } catch (error) {
+      if (errnoOf(error) === "ENOENT") return false;
+      throw ioError(this.path, "read", error);
+    }
+  }
+
+  /**
+   * Opens the file again as it is now, with the passphrase this instance holds (a long-lived holder,
+   * the web server, sees another process's saves without asking for the passphrase again).
+   */
+  reread(options: VaultOptions = {}): Promise<Vault> {
+    return Vault.open(this.path, this.#passphrase, options);
+  }
+
   /** The audit log's HMAC key, once the log has been keyed (KeywardHome does that on first open). */
   auditKey(): VaultAuditKey | undefined {
     return this.#audit === undefined
