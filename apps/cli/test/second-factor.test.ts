@@ -87,6 +87,17 @@ describe("the TOTP seed in the CLI", () => {
     expect(bad.code, show(bad)).toBe(2);
     expect(bad.stderr).toMatch(/totpSeed: is not base32/);
     expect(bad.stderr).not.toContain("123456");
+    // The stdin hint names the optional field; a wrong secret's hint never names the seed (no probe uses it).
+    const notJson = await addDeribit(home, "{");
+    expect(notJson.code, show(notJson)).toBe(2);
+    expect(notJson.stderr).toContain('{"apiKey":"…","secret":"…"} (optional: "totpSeed")');
+    const wrong = await addDeribit(
+      home,
+      JSON.stringify({ apiKey: KEYS.deribitAccount.apiKey, secret: "CANARY-wrong-secret-0000" }),
+    );
+    expect(wrong.code, show(wrong)).not.toBe(0);
+    expect(wrong.stderr).toMatch(/Check the Client ID and Client Secret,/);
+    expect(wrong.stderr).not.toMatch(/TOTP seed/);
     const list = await home.run(["account", "list", "--json"]);
     expect(parseJson(list)).toEqual([]);
   });
