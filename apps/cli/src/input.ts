@@ -8,6 +8,7 @@ import {
   credentialsExample,
   type ExchangeProfile,
   needsPassphrase,
+  optionalCredentialFields,
   totpSeedProblem,
 } from "@keyward/core";
 import type { z } from "zod";
@@ -44,6 +45,17 @@ export interface CredentialsFor {
   account?: boolean;
 }
 
+/**
+ * The JSON example for hints, with the optional fields it may carry: `{"apiKey":"…","secret":"…"}
+ * (optional: "totpSeed")` for a Deribit account. A seed belongs to an account, never to one key.
+ */
+function stdinExample(profile: ExchangeProfile, to: CredentialsFor): string {
+  const optional = optionalCredentialFields(profile).filter((f) => to.account || f.name !== "totpSeed");
+  return optional.length === 0
+    ? credentialsExample(profile)
+    : `${credentialsExample(profile)} (optional: ${optional.map((f) => `"${f.name}"`).join(", ")})`;
+}
+
 /** The seed rule as a usage error (nothing is stored): the profile must list the field; it must be a seed. */
 function checkSeed(
   profile: ExchangeProfile,
@@ -78,14 +90,14 @@ export async function credentialsFromStdin(
     // Never echo the input: it holds secrets.
     throw usageError(
       "stdin: not valid JSON",
-      `Send one JSON object, e.g. ${credentialsExample(profile)} for ${profile.name} keys.`,
+      `Send one JSON object, e.g. ${stdinExample(profile, to)} for ${profile.name} keys.`,
     );
   }
   const parsed = CredentialsInputSchema.safeParse(json);
   if (!parsed.success)
     throw usageError(
       `stdin: ${fieldList(parsed.error)}`,
-      `Expected ${credentialsExample(profile)} for ${profile.name} keys.`,
+      `Expected ${stdinExample(profile, to)} for ${profile.name} keys.`,
     );
   const wanted = needsPassphrase(profile);
   if (wanted && !parsed.data.passphrase) {
@@ -129,7 +141,7 @@ export async function credentialsFromPrompt(
 ): Promise<CredentialsInput> {
   const input: Record<string, string> = {};
   // Without a terminal (a script, a pipe) the way in is stdin: say so, with this exchange's fields.
-  const hint = `Send the credentials as JSON with --credentials-stdin, e.g. ${credentialsExample(profile)}.`;
+  const hint = `Send the credentials as JSON with --credentials-stdin, e.g. ${stdinExample(profile, to)}.`;
   for (const field of profile.credentials) {
     if (field.name === "totpSeed" && !to.account) continue;
     const prompt = field.optional ? `${field.prompt} (optional: Enter to leave it out)` : field.prompt;

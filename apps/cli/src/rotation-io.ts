@@ -4,6 +4,7 @@
  * JSON on stdin). Secrets are read, handed to the engine, and never printed.
  */
 import {
+  apiDuration,
   type CreateRequest,
   type CredentialsInput,
   describeTarget,
@@ -19,8 +20,6 @@ import {
 import { usageError } from "./exit.js";
 import { credentialsFromPrompt, isInteractive, promptText, readStdin } from "./input.js";
 import { err, field, out, table } from "./output.js";
-
-const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`);
 
 export function printPlan(plan: RotationPlan, print: (s: string) => void = out): void {
   if (plan.slots.length > 0) {
@@ -60,7 +59,9 @@ export function printPlan(plan: RotationPlan, print: (s: string) => void = out):
   const byApi = plan.slots.filter((s) => s.method === "api").length;
   print(
     `\nRotation ${plan.id}: ${plan.slots.length} key(s), ${byApi} by API, ${plan.slots.length - byApi} with a person; ` +
-      `${plan.refused.length} refused. The API part takes about ${seconds(plan.estimatedApiMs)} at the exchanges' write limits, plus the grace period.`,
+      `${plan.refused.length} refused. The API part takes ${apiDuration(plan.estimatedApiMs)} at the exchanges' write limits` +
+      // A reset has no grace period (its old secret dies at once): only new keys wait for one.
+      `${reset < plan.slots.length ? ", plus the grace period" : ""}.`,
   );
 }
 

@@ -193,7 +193,7 @@ describe.concurrent("keys", () => {
     expect(row).not.toMatch(/\slive\s/);
   });
 
-  it("rotate plan with every selected key refused says there is nothing to apply, not how to apply it", async ({
+  it("rotate plan with every selected key refused says there is nothing to apply, not how to apply it (exit 2: the input was refused, nothing changed)", async ({
     onTestFinished,
   }) => {
     const { sim, home } = await desk({ onTestFinished });
@@ -208,7 +208,7 @@ describe.concurrent("keys", () => {
       "--deliver",
       "dotenv:/srv/never/{label}.env",
     ]);
-    expect(plan.code, show(plan)).toBe(1);
+    expect(plan.code, show(plan)).toBe(2);
     expect(plan.stdout).toMatch(/nothing to apply/);
     expect(plan.stdout).not.toMatch(/rotate apply/);
   });

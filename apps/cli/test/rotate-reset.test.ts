@@ -65,6 +65,10 @@ describe("rotate plan --reset-in-place", () => {
     expect(r.stdout).toMatch(/\bRESET\b/);
     expect(r.stdout).toMatch(/OLD SECRET DIES THE MOMENT THE NEW ONE EXISTS/);
     expect(r.stdout).toMatch(/no grace period/);
+    // A plan of resets only: no grace period promised after the API part, whose estimate is never "0 ms".
+    expect(r.stdout).not.toMatch(/plus the grace period/);
+    expect(r.stdout).not.toMatch(/about \d+ ms/);
+    expect(r.stdout).toMatch(/The API part takes under a second/);
     expect(r.stdout).toContain(`keyward rotate apply ${planFile} --reset-in-place`);
     const plan = JSON.parse(readFileSync(planFile, "utf8")) as {
       slots: { reset?: boolean; notes: string[]; old: { id: string } }[];
@@ -96,7 +100,8 @@ describe("rotate plan --reset-in-place", () => {
       "--deliver",
       `dotenv:${join(tempDir("reset-okx-"), "bot.env")}`,
     ]);
-    expect(r.code, show(r)).toBe(1);
+    // Every key refused: the input is refused, nothing changed (exit 2, as README's exit codes say).
+    expect(r.code, show(r)).toBe(2);
     expect(r.stdout).toMatch(/OKX cannot give sub-account keys a new secret in place by API/);
     expect(r.stdout).toMatch(/plan without --reset-in-place/);
   });

@@ -59,6 +59,12 @@ describe("the TOTP seed in the CLI", () => {
     const home = await initHome();
     const added = await addDeribit(home, withSeed(DESK_TOTP_SEED));
     expect(added.code, show(added)).toBe(0);
+    // The seed given is said, as `account list` says it; the advice to give one is not.
+    expect(added.stdout).toMatch(/^ {2}2FA: seed in vault$/m);
+    expect(added.stdout).not.toMatch(/give its account's TOTP seed/);
+    const dry = noSeed(await home.run(["revoke", "--account", ACCOUNT, "--label", "bot_*", "--dry-run"]));
+    expect(dry.code, show(dry)).toBe(0);
+    expect(dry.stdout).not.toMatch(/holds no TOTP seed/);
     const list = noSeed(await home.run(["account", "list"]));
     expect(list.stdout).toMatch(/2FA/);
     expect(list.stdout).toMatch(/desk-deribit\s+deribit.*seed in vault/);
@@ -81,6 +87,17 @@ describe("the TOTP seed in the CLI", () => {
     expect(bad.code, show(bad)).toBe(2);
     expect(bad.stderr).toMatch(/totpSeed: is not base32/);
     expect(bad.stderr).not.toContain("123456");
+    // The stdin hint names the optional field; a wrong secret's hint never names the seed (no probe uses it).
+    const notJson = await addDeribit(home, "{");
+    expect(notJson.code, show(notJson)).toBe(2);
+    expect(notJson.stderr).toContain('{"apiKey":"…","secret":"…"} (optional: "totpSeed")');
+    const wrong = await addDeribit(
+      home,
+      JSON.stringify({ apiKey: KEYS.deribitAccount.apiKey, secret: "CANARY-wrong-secret-0000" }),
+    );
+    expect(wrong.code, show(wrong)).not.toBe(0);
+    expect(wrong.stderr).toMatch(/Check the Client ID and Client Secret,/);
+    expect(wrong.stderr).not.toMatch(/TOTP seed/);
     const list = await home.run(["account", "list", "--json"]);
     expect(parseJson(list)).toEqual([]);
   });
@@ -89,7 +106,22 @@ describe("the TOTP seed in the CLI", () => {
     const home = await initHome();
     const added = await addDeribit(home, credentialsJson(KEYS.deribitAccount));
     expect(added.code, show(added)).toBe(0);
+    expect(added.stdout).not.toMatch(/seed in vault/);
+    expect(added.stdout).toMatch(/note: .*give its account's TOTP seed as totpSeed/);
     expect((await home.run(["account", "list"])).stdout).toMatch(/asks for codes/);
+
+    // The dry run says codes will be needed, one line for the account, in text and in --json.
+    const dry = noSeed(await home.run(["revoke", "--account", ACCOUNT, "--label", "bot_*", "--dry-run"]));
+    expect(dry.code, show(dry)).toBe(0);
+    const lines = dry.stdout.split("\n").filter((l) => l.includes("holds no TOTP seed"));
+    expect(lines, dry.stdout).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /desk-deribit holds no TOTP seed: each removal asks for a two-factor code \(\d+ key\(s\)\); with no one to type them \(no terminal, a script\) they end DISABLED, not removed/,
+    );
+    const dryJson = parseJson<{ warnings: string[] }>(
+      noSeed(await home.run(["revoke", "--account", ACCOUNT, "--label", "bot_*", "--dry-run", "--json"])),
+    );
+    expect(dryJson.warnings.filter((w) => w.startsWith("desk-deribit holds no TOTP seed"))).toHaveLength(1);
 
     const args = ["revoke", "--account", ACCOUNT, "--label", "bot_old", "--yes", "--json"];
     const refused = noSeed(await home.run(args));
@@ -97,14 +129,16 @@ describe("the TOTP seed in the CLI", () => {
     const report = parseJson<{ results: { outcome: string; error?: { code: string; hint?: string } }[] }>(
       refused,
     );
+    // Disabled first (the kill switch asks for no code), then its removal met the challenge: DISABLED, as
+    // the dry run said.
     expect(report.results).toEqual([
       expect.objectContaining({
-        outcome: "failed",
+        outcome: "disabled",
         error: expect.objectContaining({ code: "SECOND_FACTOR_REQUIRED" }),
       }),
     ]);
     expect(report.results[0]?.error?.hint).toMatch(/totpSeed|terminal/);
-    expect(statuses(await sim.state()).get(KEYS.deribitOld.apiKey)).toBe("active");
+    expect(statuses(await sim.state()).get(KEYS.deribitOld.apiKey)).toBe("disabled");
 
     // The seed stored for this account from stdin (its key untouched).
     const set = noSeed(

@@ -118,6 +118,10 @@ describe.skipIf(!chromiumAvailable())(`in the browser (skipped only when ${CHROM
       // The two live keys are switched off first; the one already disabled needs no switch.
       await plan.locator(".badge.disabled", { hasText: "disabled first" }).nth(1).waitFor();
       expect(await plan.locator(".badge.disabled", { hasText: "disabled first" }).count()).toBe(2);
+      // What will be done sits beside how (the method), not among the key's risks.
+      expect(
+        await plan.locator("td:nth-child(2) .badge.disabled", { hasText: "disabled first" }).count(),
+      ).toBe(2);
       expect(await plan.locator(".badge.disabled", { hasText: "already disabled" }).count()).toBe(1);
 
       await box.uncheck();

@@ -122,6 +122,15 @@ describe("the code field of a running revoke", () => {
     expect(accounts.find((a) => a.name === DESK_ACCOUNTS.okx)?.secondFactor).toBeNull();
   });
 
+  it("the revoke plan warns, in one line, that each removal will ask for a code (no seed in the vault)", async () => {
+    const inventory = (await client.get("/api/inventory?refresh=1")).json<{ keys: Row[] }>();
+    const id = inventory.keys.find((k) => k.apiKey === KEYS.deribitOld.apiKey)?.id;
+    const plan = (await client.post("/api/revoke/plan", { ids: [id] })).json<{ warnings: string[] }>();
+    expect(plan.warnings.filter((w) => w.includes("holds no TOTP seed"))).toEqual([
+      `${ACCOUNT} holds no TOTP seed: each removal asks for a two-factor code (1 key(s)); with no one to type them (no terminal, a script) they end DISABLED, not removed`,
+    ]);
+  });
+
   it("shows the challenge, takes a code over HTTP, asks again after a refused one, and the revoke goes on", async () => {
     const jobId = await startRevoke(KEYS.deribitOld.apiKey);
     const stream = follow(`/api/revoke/jobs/${jobId}/events`);

@@ -8,6 +8,7 @@
  */
 
 export type { AuditEntry, AuditHead, AuditVerifyResult } from "./audit/audit-log.js";
+export { apiDuration } from "./domain/duration.js";
 export { type TimeLeft, timeLeft } from "./domain/expiry.js";
 export { PERMISSIONS } from "./domain/permissions.js";
 export type { KeyLocation, ManualSteps, Permission } from "./domain/schemas.js";
@@ -24,6 +25,7 @@ export {
   API_STEPS,
   ASSISTED_SELF_REVOKE_STEPS,
   ASSISTED_STEPS,
+  OLD_SECRET_NOT_PROBED,
   RESET_STEPS,
   STEPS,
   stepsOf,

@@ -84,6 +84,7 @@ export {
   secretsOf,
   toCredentials,
 } from "./domain/credentials.js";
+export { apiDuration } from "./domain/duration.js";
 export { type TimeLeft, timeLeft } from "./domain/expiry.js";
 export * from "./domain/schemas.js";
 export { redact, Secret } from "./domain/secret.js";

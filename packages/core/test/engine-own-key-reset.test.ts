@@ -176,6 +176,16 @@ describe("Keyward's own Deribit key rotated by API", () => {
     expect((await probe(home, toCredentials({ apiKey: OWN.apiKey, secret: OWN.secret }))).status).toBe(
       "dead",
     );
+    // The plan named each new key as Deribit stores it (16 characters at most), the label's start kept,
+    // and said so.
+    const names = new Map(
+      (await listedNow(home, [newOwn.apiKey, newBot.apiKey])).map((k) => [k.apiKey, k.label]),
+    );
+    const bot = plan.slots.find((s) => s.old.apiKey === BOT.apiKey);
+    expect(names.get(newOwn.apiKey)).toBe(own?.new.label);
+    expect(names.get(newBot.apiKey)).toBe(bot?.new.label);
+    expect(own?.new.label).toMatch(/^keyward_[0-9a-f]{8}$/);
+    expect(own?.notes.join(" ")).toContain(`Deribit stores the new key as "${own?.new.label}"`);
     // Same scope and IP whitelist as the key it replaces (as the exchange lists it now).
     const [after] = await listedNow(home, [newOwn.apiKey]);
     const [before] = [plan.slots.find((x) => x.old.apiKey === OWN.apiKey)?.old];

@@ -108,7 +108,10 @@ export async function accountAdd(
       );
       if (health.master !== null) out(`  master-account key: ${health.master ? "yes" : "no"}`);
       for (const w of health.warnings) err(`  warning: ${w}`);
-      if (profile.accountKeyAdvice) out(`  note: ${profile.accountKeyAdvice}.`);
+      // The seed given is said as `account list` says it; the advice (which asks for the seed) only without one.
+      const seeded = input.totpSeed !== undefined;
+      if (seeded) out("  2FA: seed in vault");
+      if (profile.accountKeyAdvice && !seeded) out(`  note: ${profile.accountKeyAdvice}.`);
     }
     return EXIT.OK;
   });

@@ -1,5 +1,6 @@
 /** `keyward revoke`: plan, confirm, revoke in bulk, guide the manual part, prove every key dead. */
 import {
+  apiDuration,
   confirmsPlan,
   isEmptySelector,
   planLiveRevoke,
@@ -27,8 +28,6 @@ interface RevokeOptions extends SelectorFlags {
   /** `--disable-first` / `--no-disable-first`; unset when neither is given (then on). */
   disableFirst?: boolean;
 }
-
-const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`);
 
 /** Why a plan item needs a second look: Keyward's own key, or a key known only from an old inventory. */
 const noteOf = (item: RevokePlan["items"][number]): string =>
@@ -80,7 +79,7 @@ function printPlan(plan: RevokePlan): void {
   );
   out(
     `\n${plan.items.length} key(s): ${plan.byApi} by API, ${plan.byPerson} by a person on the exchange's site. ` +
-      `Keys that can withdraw go first. The API part takes about ${seconds(plan.estimatedApiMs)} at the exchanges' rate limits` +
+      `Keys that can withdraw go first. The API part takes ${apiDuration(plan.estimatedApiMs)} at the exchanges' rate limits` +
       `${plan.accounts.length > 1 ? ` (${plan.accounts.length} accounts in parallel)` : ""}, plus verification.`,
   );
   const line = disableFirstLine(plan);

@@ -110,7 +110,9 @@ export async function rotatePlan(
       }
     }
     if (inventory.accounts.some((a) => a.error)) return EXIT.FAILED;
-    return plan.slots.length === 0 && plan.refused.length > 0 ? EXIT.FAILED : EXIT.OK;
+    // Every selected key refused: the input was refused and nothing changed (README's exit codes: 2), as
+    // `rotate apply` refuses such a plan (CONFIG_INVALID).
+    return plan.slots.length === 0 && plan.refused.length > 0 ? EXIT.USAGE : EXIT.OK;
   });
 }
 

@@ -27,7 +27,10 @@ const UNREACHABLE = new Set(["network", "rate-limited", "exchange-error"]);
 
 /** "API key, API secret and API passphrase": what a person types for a key of this exchange. */
 const credentialNames = (exchange: ExchangeId): string => {
-  const names = exchangeProfile(exchange).credentials.map((f) => f.prompt);
+  // The probe signs with the key alone: the account's TOTP seed plays no part in a refused key.
+  const names = exchangeProfile(exchange)
+    .credentials.filter((f) => f.name !== "totpSeed")
+    .map((f) => f.prompt);
   return names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : names.join("");
 };
 

@@ -238,13 +238,24 @@ export async function buildRotationPlan(input: PlanInput): Promise<RotationPlan>
       slot,
     };
     const deliver: Target[] = input.deliver.map((text) => parseTarget(text, vars, input.cwd));
+    // The name the exchange will store (its `storedLabel`, e.g. Deribit's 16 characters): the plan, the
+    // progress and the journal show the key as it will be listed, and an orphan is recognised by it.
+    const profile = exchangeProfile(key.exchange);
+    const wanted = newLabel(key.label, id, slot);
+    const label = reset && key.label ? key.label.slice(0, 64) : (profile.storedLabel?.(wanted) ?? wanted);
+    const notes = notesFor(key, method, accountKey, reset, input.holdsSecret(key));
+    if (!reset && label !== wanted) {
+      notes.push(
+        `${profile.name} stores the new key as "${label}", not "${wanted}": its key names are short, so the name is the label's start and a hash unique to this rotation and slot`,
+      );
+    }
     slots.push({
       slot,
       method,
       old: planKey(key, accountKey),
       new: {
         // A reset keeps the key, and so its label.
-        label: reset && key.label ? key.label.slice(0, 64) : newLabel(key.label, id, slot),
+        label,
         subAccount: key.subAccount,
         permissions:
           reset || key.permissions.includes("read") ? key.permissions : ["read", ...key.permissions],
@@ -254,7 +265,7 @@ export async function buildRotationPlan(input: PlanInput): Promise<RotationPlan>
       deliver,
       ...(deletesItself(method, accountKey, key.actions.revoke) ? { selfRevoke: true as const } : {}),
       ...(reset ? { reset: true as const } : {}),
-      notes: notesFor(key, method, accountKey, reset, input.holdsSecret(key)),
+      notes,
     });
   }
   checkClashes(slots);

@@ -18,6 +18,7 @@ import { keyRef } from "../home/home.js";
 import { newCredentials } from "./common-steps.js";
 import type { SlotContext, StepResult } from "./context.js";
 import type { SlotRow } from "./journal.js";
+import { OLD_SECRET_NOT_PROBED } from "./steps.js";
 import { describeProbe, probeOptions } from "./verify.js";
 
 /** Where a reset's new secret waits until the slot finishes (not the key's own ref: that holds the old one). */
@@ -142,7 +143,7 @@ export async function finishResetStep(ctx: SlotContext, row: SlotRow): Promise<S
   const old = ctx.plan.old;
   const creds = await newCredentials(ctx, row);
   const oldCreds = (await ctx.store.get(keyRef(old.id))) as Credentials | undefined;
-  let evidence = "Keyward did not hold the old secret: it could not be probed";
+  let evidence = OLD_SECRET_NOT_PROBED;
   if (oldCreds && oldCreds.apiKey === old.apiKey && oldCreds.secret.reveal() !== creds.secret.reveal()) {
     const adapter = await ctx.adapter();
     const deadline = ctx.now() + ctx.timing.verifyDeadlineMs;

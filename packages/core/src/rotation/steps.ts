@@ -88,3 +88,9 @@ export const stepsOf = (
       : selfRevoke
         ? ASSISTED_SELF_REVOKE_STEPS
         : ASSISTED_STEPS;
+
+/**
+ * A reset slot's evidence when Keyward did not hold the old secret: nothing was probed, so a page must not
+ * say that slot's old secret is proven dead (its death rests on the exchange's reset).
+ */
+export const OLD_SECRET_NOT_PROBED = "Keyward did not hold the old secret: it could not be probed";

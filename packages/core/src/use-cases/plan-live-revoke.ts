@@ -5,8 +5,11 @@
  * it back and says how to include it (`plan.heldBack`). The plan is what a person reviews and
  * `startRevoke` runs.
  */
+import { exchangeProfile } from "../adapters/registry.js";
+import { takesTotpSeed } from "../domain/totp-seed.js";
 import type { KeywardHome } from "../home/home.js";
 import { planRevoke, type RevokePlan } from "../revoke/plan.js";
+import { listAccounts } from "./list-accounts.js";
 import { REVOKE_UNAUDITABLE_HINT, requireAuditable } from "./require-auditable.js";
 import { type LiveSelection, type SelectLiveKeysInput, selectLiveKeys } from "./select-live-keys.js";
 
@@ -37,5 +40,38 @@ export async function planLiveRevoke(home: KeywardHome, input: PlanLiveRevokeInp
       ...(disableFirst === undefined ? {} : { disableFirst }),
     },
   );
-  return { ...selection, plan };
+  return {
+    ...selection,
+    plan: { ...plan, warnings: [...plan.warnings, ...(await codeWarnings(home, plan))] },
+  };
+}
+
+/**
+ * One line per account whose exchange asks for a two-factor code before it removes a key (its profile
+ * takes a `totpSeed`) and whose vault entry holds no seed: each removal by API then waits for a person to
+ * type a code, and a run with no one to type it (no terminal, a script) cannot remove those keys. Keys
+ * switched off first by the kill switch end disabled (the switch asks for no code), the others fail.
+ */
+async function codeWarnings(home: KeywardHome, plan: RevokePlan): Promise<string[]> {
+  const byApi = plan.items.filter(
+    (i) => i.method === "api" && takesTotpSeed(exchangeProfile(i.key.exchange)),
+  );
+  if (byApi.length === 0) return [];
+  const accounts = await listAccounts(home, { secondFactor: true });
+  return accounts
+    .filter((a) => a.secondFactor === "prompt")
+    .flatMap((a) => {
+      const items = byApi.filter((i) => i.key.account === a.name);
+      if (items.length === 0) return [];
+      const disabled = items.filter((i) => i.disableFirst).length;
+      const without =
+        disabled === items.length
+          ? "they end DISABLED, not removed"
+          : disabled === 0
+            ? "they are not removed (SECOND_FACTOR_REQUIRED)"
+            : `the ${disabled} disabled first end DISABLED, not removed, the others are not removed (SECOND_FACTOR_REQUIRED)`;
+      return [
+        `${a.name} holds no TOTP seed: each removal asks for a two-factor code (${items.length} key(s)); with no one to type them (no terminal, a script) ${without}`,
+      ];
+    });
 }

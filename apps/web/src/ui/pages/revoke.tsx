@@ -3,6 +3,7 @@
  * of keys to confirm, then follow the run live (Server-Sent Events): per-key results, proof of death,
  * and the checklist of manual steps with "Verify now".
  */
+import { apiDuration } from "@keyward/core/browser";
 import { useEffect, useRef, useState } from "react";
 import { type ApiError, api, call, type InventoryRowView, type JobView, type PlanView } from "../api.js";
 import type { InventoryState } from "../app.js";
@@ -17,8 +18,6 @@ interface Props {
   setSelected: (update: (prev: ReadonlySet<string>) => ReadonlySet<string>) => void;
   goInventory: () => void;
 }
-
-const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`);
 
 export function RevokePage({ inventory, selected, setSelected, goInventory }: Props) {
   const [plan, setPlan] = useState<PlanView | undefined>();
@@ -184,7 +183,7 @@ export function RevokePage({ inventory, selected, setSelected, goInventory }: Pr
               <p className="plan-summary" data-testid="plan-summary">
                 {plan.items.length} key(s): <strong>{plan.byApi} by API</strong>,{" "}
                 <strong>{plan.byPerson} by a person</strong> on the exchange's site. Keys that can withdraw go
-                first. The API part takes about {seconds(plan.estimatedApiMs)} at the exchanges' rate limits
+                first. The API part takes {apiDuration(plan.estimatedApiMs)} at the exchanges' rate limits
                 {plan.accounts.length > 1 ? ` (${plan.accounts.length} accounts in parallel)` : ""}, plus
                 verification.
                 {plan.byPerson > 0
@@ -236,6 +235,8 @@ export function RevokePage({ inventory, selected, setSelected, goInventory }: Pr
                         <span className={`badge how-${item.method}`}>
                           {item.method === "api" ? "API" : "PERSON"}
                         </span>
+                        {/* What will be done to the key, so beside how: not a risk of the key. */}
+                        {item.disableFirst ? <span className="badge disabled">disabled first</span> : null}
                       </td>
                       <td>{item.key.exchange}</td>
                       <td>{item.key.account}</td>
@@ -245,7 +246,6 @@ export function RevokePage({ inventory, selected, setSelected, goInventory }: Pr
                       <td>{item.key.permissions.join(", ")}</td>
                       <td>
                         {item.accountKey ? <span className="badge own">Keyward's own key: last</span> : null}
-                        {item.disableFirst ? <span className="badge disabled">disabled first</span> : null}
                         {item.key.state === "disabled" ? (
                           <span className="badge disabled">already disabled</span>
                         ) : null}

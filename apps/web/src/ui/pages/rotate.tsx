@@ -244,8 +244,14 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
             {plan.plan.slots.length} key(s) to rotate:{" "}
             {plan.plan.slots.filter((s) => s.method === "api").length} by API,{" "}
             {plan.plan.slots.filter((s) => s.method === "assisted").length} with a person
-            {plan.plan.refused.length ? `; ${plan.plan.refused.length} refused` : ""}. The old key is revoked
-            only after the new one is verified and delivered, and the grace period is over.
+            {plan.plan.refused.length ? `; ${plan.plan.refused.length} refused` : ""}.
+            {/* A reset has no new key to wait for and no grace: its old secret dies at once. */}
+            {resetCount < plan.plan.slots.length
+              ? " The old key is revoked only after the new one is verified and delivered, and the grace period is over."
+              : ""}
+            {resetCount > 0
+              ? ` ${resetCount === plan.plan.slots.length ? "Each key gets" : `${resetCount} key(s) get`} a new secret in place: the old secret dies at once, with no grace period.`
+              : ""}
           </p>
           {plan.plan.refused.map((r) => (
             <div className="warning" key={r.id}>

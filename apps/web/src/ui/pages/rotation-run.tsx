@@ -3,7 +3,7 @@
  * person created, the old keys a person must revoke, stop, resume and abort. Secrets typed here go to the
  * server's vault and are never sent back.
  */
-import { type AbortReport, type SlotRow, stepsOf } from "@keyward/core/browser";
+import { type AbortReport, OLD_SECRET_NOT_PROBED, type SlotRow, stepsOf } from "@keyward/core/browser";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { type ApiError, api, call, type RotationRunView } from "../api.js";
 import { ErrorOrEvidence, LiveLog, ManualStepsList } from "../components/job-parts.js";
@@ -54,7 +54,8 @@ function describe(type: string, d: EventData): string | undefined {
     case "started":
       return "Started.";
     case "step":
-      return `${slot.slot}. ${slot.oldLabel || slot.oldApiKey}: ${slot.step}`;
+      // A reset's `created` is a new secret for the same key, not a new key.
+      return `${slot.slot}. ${slot.oldLabel || slot.oldApiKey}: ${slot.step === "created" && slot.newKeyId === slot.oldKeyId ? "new secret" : slot.step}`;
     case "failed":
       return `${slot.slot}. FAILED: ${slot.error?.message ?? ""}`;
     case "waiting":
@@ -78,6 +79,18 @@ function describe(type: string, d: EventData): string | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * What a finished run proved: new keys or (a reset's) new secrets verified and delivered; old ones proven
+ * dead, except a reset's old secret Keyward did not hold, which nothing probed.
+ */
+function finishedText(slots: readonly SlotRow[], resets: number): string {
+  const what = resets === 0 ? "key" : resets === slots.length ? "secret" : "key or secret";
+  const unprobed = slots.filter((r) => r.evidence.includes(OLD_SECRET_NOT_PROBED)).length;
+  return unprobed === 0
+    ? ` Every new ${what} is verified and delivered, and every old ${what} is proven dead.`
+    : ` Every new ${what} is verified and delivered. ${unprobed} old secret(s) were not probed (Keyward did not hold them): their death rests on the exchange's reset; any other old ${what} is proven dead.`;
 }
 
 export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
@@ -232,9 +245,7 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
           {s.finished} of {s.total} rotated{s.waiting ? `, ${s.waiting} waiting for a person` : ""}
           {s.failed ? `, ${s.failed} failed (see why below; fix it, then resume)` : ""}
           {s.aborted ? `, ${s.aborted} aborted` : ""}.
-          {run.state === "finished"
-            ? " Every new key is verified and delivered, and every old key is proven dead."
-            : ""}
+          {run.state === "finished" ? finishedText(run.slots, resetting.size) : ""}
         </p>
         {run.grace.map((g) => (
           <div className="muted" key={g.slot}>

@@ -52,8 +52,8 @@ export const deribitProfile: ExchangeProfile<"deribit-manages-keys"> = {
     { name: "secret", prompt: "Client Secret", secret: true },
     {
       name: "totpSeed",
-      prompt:
-        "TOTP seed of the account's two-factor authentication (optional: without it Keyward asks for each code)",
+      // The CLI's prompt adds "(optional: Enter to leave it out)" to an optional field: not said twice here.
+      prompt: "TOTP seed of the account's two-factor authentication; without it Keyward asks for each code",
       secret: true,
       optional: true,
     },
