@@ -359,7 +359,9 @@ describe("a key another Keyward account uses on the same Deribit account", () =>
       expect(broadPlan.items.map((i) => i.key.apiKey)).not.toContain(BOT.client_id);
       const held = broadPlan.heldBack.find((h) => h.key.apiKey === BOT.client_id);
       expect(held?.reason).toContain(`the key Keyward uses for ${MONITOR}`);
-      expect(broadPlan.warnings).toEqual([]);
+      // No "loses access" warning: desk-monitor's key is not in the plan. (dr-desk holds no seed here, so
+      // the plan does say each removal asks for a code.)
+      expect(broadPlan.warnings.filter((w) => !w.includes("holds no TOTP seed"))).toEqual([]);
     }
     // Run the broad one: desk-monitor's key is neither switched off nor removed, and still works.
     const { plan: broad } = await plan({ account: ACCOUNT });
