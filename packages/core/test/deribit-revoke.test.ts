@@ -393,6 +393,9 @@ describe("a key another Keyward account uses on the same Deribit account", () =>
     expect(named.warnings).toEqual([
       expect.stringMatching(new RegExp(`^Keyward loses access to ${MONITOR} after this`)),
       expect.stringMatching(new RegExp(`^Keyward loses access to ${ACCOUNT} after this`)),
+      expect.stringMatching(
+        new RegExp(`^${ACCOUNT} holds no TOTP seed: each removal asks for a two-factor code`),
+      ),
     ]);
     const from = await control.lastSeq();
     const done = keep(
