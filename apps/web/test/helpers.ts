@@ -142,6 +142,48 @@ export interface Client {
   post(path: string, body?: unknown, extra?: RequestOptions): Promise<HttpResponse>;
 }
 
+/** One event of a job's SSE stream: its name and JSON payload. */
+export interface StreamEvent {
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Follows a job's event stream while it runs, as the page does, keeping every event as it arrives (the
+ * tests read `events` while the job waits, e.g. for a two-factor code); `stop` closes the stream.
+ */
+export function followEvents(client: Client, path: string): { events: StreamEvent[]; stop(): void } {
+  const events: StreamEvent[] = [];
+  const abort = new AbortController();
+  void (async () => {
+    const res = await fetch(`${client.origin}${path}`, {
+      headers: { cookie: client.cookie, "x-keyward-session": client.secret },
+      signal: abort.signal,
+    });
+    const reader = res.body?.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const chunk = await reader?.read();
+      if (!chunk || chunk.done) break;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      const blocks = buffer.split("\n\n");
+      buffer = blocks.pop() ?? "";
+      for (const block of blocks) {
+        const line = (name: string) =>
+          block
+            .split("\n")
+            .find((l) => l.startsWith(`${name}:`))
+            ?.slice(name.length + 1)
+            .trim();
+        const event = line("event");
+        if (event) events.push({ event, data: JSON.parse(line("data") ?? "{}") });
+      }
+    }
+  })().catch(() => {});
+  return { events, stop: () => abort.abort() };
+}
+
 /** The session secret in a login redirect's Location (`/inventory#s=…`), or undefined. */
 export const secretOf = (location: string | undefined): string | undefined =>
   /#s=([A-Za-z0-9_-]+)$/.exec(location ?? "")?.[1];

@@ -14,10 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Client,
   type Desk,
+  followEvents,
   KEYS,
   leaks,
   login,
   received,
+  type StreamEvent,
   seed,
   startDesk,
   statuses,
@@ -67,40 +69,10 @@ interface Job {
   results: { apiKey: string; outcome: string; verified: boolean; error?: { code: string } }[];
 }
 
-/** Follows a job's event stream as the page does, keeping every event. */
-function follow(path: string) {
-  const events: { event: string; data: Record<string, unknown> }[] = [];
-  const abort = new AbortController();
-  const done = (async () => {
-    const res = await fetch(`${client.origin}${path}`, {
-      headers: { cookie: client.cookie, "x-keyward-session": client.secret },
-      signal: abort.signal,
-    });
-    const reader = res.body?.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for (;;) {
-      const chunk = await reader?.read();
-      if (!chunk || chunk.done) break;
-      buffer += decoder.decode(chunk.value, { stream: true });
-      const blocks = buffer.split("\n\n");
-      buffer = blocks.pop() ?? "";
-      for (const block of blocks) {
-        const line = (name: string) =>
-          block
-            .split("\n")
-            .find((l) => l.startsWith(`${name}:`))
-            ?.slice(name.length + 1)
-            .trim();
-        const event = line("event");
-        if (event) events.push({ event, data: JSON.parse(line("data") ?? "{}") });
-      }
-    }
-  })().catch(() => {});
-  return { events, stop: () => abort.abort(), done };
-}
+/** Follows a job's event stream (helpers.ts), with this file's logged-in client. */
+const follow = (path: string) => followEvents(client, path);
 
-const challenges = (events: { event: string; data: Record<string, unknown> }[]) =>
+const challenges = (events: StreamEvent[]) =>
   events.filter((e) => e.event === "second-factor").map((e) => e.data as unknown as Challenge);
 
 async function startRevoke(apiKey: string): Promise<string> {
@@ -227,7 +199,7 @@ describe("the code field of a rotation's abort", () => {
   /** Answers every challenge the stream shows (with the code the account's authenticator shows now). */
   async function answerAll(
     runId: string,
-    events: { event: string; data: Record<string, unknown> }[],
+    events: StreamEvent[],
     done: Set<string>,
   ) {
     for (const c of challenges(events)) {

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Client,
   type Desk,
+  followEvents,
   KEYS,
   leaks,
   login,
@@ -69,38 +70,8 @@ interface Job {
   results: { apiKey: string; outcome: string; verified: boolean }[];
 }
 
-/** Follows a job's event stream as the page does, keeping every event name and payload. */
-function follow(path: string) {
-  const events: { event: string; data: Record<string, unknown> }[] = [];
-  const abort = new AbortController();
-  void (async () => {
-    const res = await fetch(`${client.origin}${path}`, {
-      headers: { cookie: client.cookie, "x-keyward-session": client.secret },
-      signal: abort.signal,
-    });
-    const reader = res.body?.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for (;;) {
-      const chunk = await reader?.read();
-      if (!chunk || chunk.done) break;
-      buffer += decoder.decode(chunk.value, { stream: true });
-      const blocks = buffer.split("\n\n");
-      buffer = blocks.pop() ?? "";
-      for (const block of blocks) {
-        const line = (name: string) =>
-          block
-            .split("\n")
-            .find((l) => l.startsWith(`${name}:`))
-            ?.slice(name.length + 1)
-            .trim();
-        const event = line("event");
-        if (event) events.push({ event, data: JSON.parse(line("data") ?? "{}") });
-      }
-    }
-  })().catch(() => {});
-  return { events, stop: () => abort.abort() };
-}
+/** Follows a job's event stream (helpers.ts), with this file's logged-in client. */
+const follow = (path: string) => followEvents(client, path);
 
 async function startRevoke(apiKey: string): Promise<string> {
   const inventory = (await client.get("/api/inventory?refresh=1")).json<{ keys: Row[] }>();
