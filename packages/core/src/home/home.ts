@@ -289,13 +289,7 @@ export class KeywardHome {
 
   /** Each account's own API key (account name → API key), for revoke plans: that key goes last. */
   async accountKeys(): Promise<Map<string, string>> {
-    const vault = await this.vault();
-    const keys = new Map<string, string>();
-    for (const a of this.config.accounts) {
-      const apiKey = vault.get(a.credentialsRef)?.apiKey;
-      if (apiKey) keys.set(a.name, apiKey);
-    }
-    return keys;
+    return new Map([...(await this.accountKeyUses())].map(([name, use]) => [name, use.apiKey]));
   }
 
   /**
