@@ -197,11 +197,7 @@ describe("the code field of a rotation's abort", () => {
   const OWN_ID = `deribit:${ACCOUNT}:-:${KEYS.deribitAccount.apiKey}`;
 
   /** Answers every challenge the stream shows (with the code the account's authenticator shows now). */
-  async function answerAll(
-    runId: string,
-    events: StreamEvent[],
-    done: Set<string>,
-  ) {
+  async function answerAll(runId: string, events: StreamEvent[], done: Set<string>) {
     for (const c of challenges(events)) {
       if (done.has(c.challengeId)) continue;
       done.add(c.challengeId);
