@@ -10,6 +10,7 @@ import {
   needsPassphrase,
 } from "@keyward/core/exchanges";
 import { Command, Option } from "commander";
+import { registerCheck } from "./check-command.js";
 import type { ExitCode } from "./exit.js";
 import { orList, terminalSafe } from "./output.js";
 
@@ -635,6 +636,7 @@ Examples:
     )
     .action(run(async () => (await import("./commands/web.js")).web));
 
+  registerCheck(program, run);
   return program;
 }
 

@@ -128,6 +128,29 @@ export {
 } from "./inventory/selectors.js";
 export { type InventoryRow, inventoryRow } from "./inventory/view.js";
 export { type LogEntry, type LogSink, silentLog } from "./log.js";
+// Task "check": the policy `keyward check` and the web's Check page apply (policy/, use-cases/check-policy.ts).
+export {
+  type Evaluation,
+  evaluatePolicy,
+  type Finding,
+  type PolicyInput,
+  sortFindings,
+} from "./policy/evaluate.js";
+export {
+  defaultPolicy,
+  FIXED_RULES,
+  loadPolicy,
+  POLICY_FILE_NAME,
+  POLICY_RULE_NAMES,
+  POLICY_RULES,
+  type Policy,
+  type PolicyContext,
+  PolicySchema,
+  parsePolicy,
+  policyFor,
+  type Severity,
+} from "./policy/policy.js";
+export { escapeLabelValue, policyMetrics } from "./policy/prometheus.js";
 export {
   type HeldBackKey,
   hasKillSwitch,
@@ -170,7 +193,14 @@ export {
   type TrackedKeyRecord,
 } from "./store/state-store.js";
 export { type TrackedKeyInput, type TrackedKeyRow, TrackedKeysRepository } from "./store/tracked-keys.js";
+export {
+  type CheckPolicyInput,
+  checkPolicy,
+  homePolicy,
+  type PolicyReport,
+} from "./use-cases/check-policy.js";
 export * from "./use-cases/index.js";
+export { type AtomicWriteOptions, writeFileAtomic } from "./vault/atomic-write.js";
 export {
   VAULT_FILE_NAME,
   VAULT_SCRYPT_WORK_FACTOR,
