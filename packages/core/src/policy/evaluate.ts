@@ -116,7 +116,7 @@ export function evaluatePolicy(
         ...base,
         severity: FIXED_RULES["ignore-expired"],
         rule: "ignore-expired",
-        message: `ignored until ${ignore.until} ("${ignore.reason}"): no longer ignored`,
+        message: `no longer ignored: its ignore ended ${ignore.until} ("${ignore.reason}")`,
       });
     for (const f of found) {
       const severity = applied.rules[f.rule] ?? "warning";
