@@ -198,6 +198,7 @@ export {
   checkPolicy,
   homePolicy,
   type PolicyReport,
+  policySummary,
 } from "./use-cases/check-policy.js";
 export * from "./use-cases/index.js";
 export { type AtomicWriteOptions, writeFileAtomic } from "./vault/atomic-write.js";

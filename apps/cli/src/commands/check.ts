@@ -7,6 +7,7 @@ import {
   homePolicy,
   type PolicyReport,
   policyMetrics,
+  policySummary,
   writeFileAtomic,
 } from "@keyward/core";
 import { withHome } from "../context.js";
@@ -24,8 +25,6 @@ export interface CheckOptions {
 
 /** Every line fits a 120-column terminal; the whole message is in --json. */
 const WIDTH = 120;
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /** What a finding is about: "okx desk-alpha/alphaArb01 arb-bot 36c0…83b0", or the account alone. */
 function subject(f: Finding): string {
@@ -46,19 +45,8 @@ export function findingLines(findings: readonly Finding[]): string[] {
   });
 }
 
-/** The last line: "ok: 12 keys in 3 accounts meet the policy (2 warnings)", or what failed. */
-export function summaryLine(report: PolicyReport): string {
-  const { error, warning, ignored } = report.counts;
-  const scope = `${plural(report.keys, "key")} in ${plural(report.accounts, "account")}`;
-  const extra = [warning ? plural(warning, "warning") : "", ignored ? `${ignored} ignored` : ""].filter(
-    Boolean,
-  );
-  if (error === 0) return `ok: ${scope} meet the policy${extra.length ? ` (${extra.join(", ")})` : ""}`;
-  return `FAILED: ${plural(error, "error")}${extra.length ? `, ${extra.join(", ")}` : ""} (${scope}, policy: ${report.policy})`;
-}
-
 export function textReport(report: PolicyReport): string {
-  return [...findingLines(report.findings), summaryLine(report)].join("\n");
+  return [...findingLines(report.findings), policySummary(report)].join("\n");
 }
 
 export async function check(globals: GlobalOptions, opts: CheckOptions): Promise<ExitCode> {

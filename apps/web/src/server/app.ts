@@ -28,6 +28,7 @@
  *   POST /api/rotation/runs/:id/second-factor {challengeId, code}, …/second-factor/cancel {challengeId}
  *        (a code for an exchange's two-factor challenge shown on the job's page; never logged or echoed)
  *   GET  /api/audit[?limit=&beforeSeq=] entries (newest first) and the chain's status
+ *   GET  /api/check                     the policy check (home's policy.json): findings, counts, summary
  */
 import type { KeywardHome } from "@keyward/core";
 import { Hono } from "hono";
@@ -37,6 +38,7 @@ import { failure, html, jsonSender } from "./responses.js";
 import type { RevokeJobs } from "./revoke-jobs.js";
 import type { RotationJobs } from "./rotation-jobs.js";
 import { auditRoutes } from "./routes/audit.js";
+import { checkRoutes } from "./routes/check.js";
 import { inventoryRoutes } from "./routes/inventory.js";
 import { revokeRoutes } from "./routes/revoke.js";
 import { rotationRoutes } from "./routes/rotation.js";
@@ -81,7 +83,8 @@ export function apiRoutes(ctx: RouteContext) {
     .route("/", revokeRoutes(ctx))
     .route("/", rotationRoutes(ctx))
     .route("/", secondFactorRoutes(ctx))
-    .route("/", auditRoutes(ctx));
+    .route("/", auditRoutes(ctx))
+    .route("/", checkRoutes(ctx));
 }
 
 /** The API's routes, inputs and answers as types: the UI's `hc<AppType>()` client (src/ui/api.ts). */

@@ -81,6 +81,7 @@ export type AccountsResponse = InferResponseType<Api["accounts"]["$get"], 200>;
 export type HealthResponse = InferResponseType<Api["accounts"]["health"]["$get"], 200>;
 export type AuditResponse = InferResponseType<Api["audit"]["$get"], 200>;
 export type AuditEntryView = AuditResponse["entries"][number];
+export type CheckResponse = InferResponseType<Api["check"]["$get"], 200>;
 export type PlanView = InferResponseType<Api["revoke"]["plan"]["$post"], 200>;
 export type JobView = InferResponseType<Api["revoke"]["jobs"][":id"]["$get"], 200>;
 export type ResultView = JobView["results"][number];

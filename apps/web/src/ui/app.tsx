@@ -14,6 +14,7 @@ import {
 import { ErrorBox, learnFacts } from "./components.js";
 import { AccountsPage } from "./pages/accounts.js";
 import { AuditPage } from "./pages/audit.js";
+import { CheckPage } from "./pages/check.js";
 import { InventoryPage } from "./pages/inventory.js";
 import { RevokePage } from "./pages/revoke.js";
 import { RotatePage } from "./pages/rotate.js";
@@ -24,6 +25,7 @@ const PAGES = [
   { path: "/rotate", title: "Rotate" },
   { path: "/audit", title: "Audit log" },
   { path: "/accounts", title: "Accounts" },
+  { path: "/check", title: "Check" },
 ] as const;
 type PagePath = (typeof PAGES)[number]["path"];
 
@@ -182,6 +184,7 @@ export function App() {
         )}
         {page === "/audit" && <AuditPage />}
         {page === "/accounts" && <AccountsPage />}
+        {page === "/check" && <CheckPage />}
       </main>
     </div>
   );

@@ -93,3 +93,19 @@ export async function checkPolicy(home: KeywardHome, input: CheckPolicyInput): P
     complete: inventory.accounts.every((a) => !a.error),
   };
 }
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/**
+ * The report in one line, as both shells say it: "ok: 12 keys in 3 accounts meet the policy
+ * (2 warnings)", or "FAILED: 1 error, 2 warnings (12 keys in 3 accounts, policy: defaults)".
+ */
+export function policySummary(report: Pick<PolicyReport, "counts" | "keys" | "accounts" | "policy">): string {
+  const { error, warning, ignored } = report.counts;
+  const scope = `${plural(report.keys, "key")} in ${plural(report.accounts, "account")}`;
+  const extra = [warning ? plural(warning, "warning") : "", ignored ? `${ignored} ignored` : ""].filter(
+    Boolean,
+  );
+  if (error === 0) return `ok: ${scope} meet the policy${extra.length ? ` (${extra.join(", ")})` : ""}`;
+  return `FAILED: ${plural(error, "error")}${extra.length ? `, ${extra.join(", ")}` : ""} (${scope}, policy: ${report.policy})`;
+}
