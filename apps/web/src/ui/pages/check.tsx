@@ -35,8 +35,8 @@ function FindingList({ title, findings }: { title: string; findings: FindingView
           </tr>
         </thead>
         <tbody>
-          {findings.map((f, i) => (
-            <tr key={`${f.rule}:${f.keyId ?? f.account}:${i}`} data-rule={f.rule}>
+          {findings.map((f) => (
+            <tr key={`${f.rule}:${f.keyId ?? f.account}:${f.message}`} data-rule={f.rule}>
               <td>
                 <span className={`badge ${severity === "error" ? "health-error" : "risk-old"}`}>
                   {f.rule}
