@@ -47,10 +47,11 @@ Rules (each "error", "warning" or "off" in the policy; default in brackets):
   old [warning]              older than maxKeyAgeDays (default: settings.maxKeyAgeDays)
   expiring [warning]         expires within expiringWithinDays (default 14), or has expired
   dead-tracked [error]       a tracked key no longer authenticates
-  account-unhealthy [error]  an account's own key is dead, cannot be probed, or lacks what managing keys needs
+  account-unhealthy [error]  an account's own key is dead, cannot be probed, or cannot manage keys
   unverified [warning]       Keyward cannot see a key's permissions
-  ${EXCHANGE_RULES.map((r) => `${r} [warning]`).join(", ")}
-Always on: unreachable (error), ignore-expired (warning: an ignore past its "until" date, no longer applied).
+  each exchange's own risk flags [warning]: ${EXCHANGE_RULES.join(", ")}
+Always on: unreachable (error: an account that cannot be listed), ignore-expired (warning: an ignore
+past its "until" date, which no longer applies).
 Overrides per exchange and per account (an account's wins), and ignores (a key id and a reason): see the
 README's "Policy check" section and docs/policy.example.json. A policy another user may write is refused.
 
@@ -66,7 +67,7 @@ Examples:
   keyward check
   keyward check --policy ./policy.json --json
   keyward check --format prometheus -o /var/lib/node_exporter/textfile/keyward.prom
-  crontab: */15 * * * * . $HOME/.keyward.env && keyward check --format prometheus -o /var/lib/node_exporter/textfile/keyward.prom`,
+  . ~/.keyward.env && keyward check --format prometheus -o /var/lib/node_exporter/keyward.prom   (cron)`,
     )
     .action(run(async () => (await import("./commands/check.js")).check));
 }
