@@ -312,6 +312,26 @@ describe.concurrent("check", () => {
     expect(readdirSync(dir)).toEqual(["keyward.prom"]); // no temp file left behind
   });
 
+  it("a tracked key revoked on the exchange's site is a dead-tracked error, no longer a withdraw one", async ({
+    onTestFinished,
+  }) => {
+    const { sim, home } = await desk({ onTestFinished });
+    await sim.uiRevoke("bitfinex", KEYS.bfxMm.apiKey);
+    const r = await home.run(["check", "--json"]);
+    expect(r.code, show(r)).toBe(1);
+    const json = parseJson<Report>(r);
+    expect(json.findings).toContainEqual(
+      expect.objectContaining({
+        severity: "error",
+        rule: "dead-tracked",
+        account: BFX_ACCOUNT,
+        label: "bfx-mm",
+        message: "tracked, but no longer authenticates",
+      }),
+    );
+    expect(rulesOf(json)).not.toContain("error withdraw bfx-mm");
+  });
+
   it("an account that cannot be reached is an error finding, not a crash; the others are still checked", {
     timeout: 120_000,
   }, async ({ onTestFinished }) => {
