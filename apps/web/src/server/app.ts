@@ -38,6 +38,7 @@ import type { RevokeJobs } from "./revoke-jobs.js";
 import type { RotationJobs } from "./rotation-jobs.js";
 import { auditRoutes } from "./routes/audit.js";
 import { inventoryRoutes } from "./routes/inventory.js";
+import { keyCreateRoutes } from "./routes/key-create.js";
 import { revokeRoutes } from "./routes/revoke.js";
 import { rotationRoutes } from "./routes/rotation.js";
 import type { RouteContext } from "./routes/route-context.js";
@@ -81,7 +82,8 @@ export function apiRoutes(ctx: RouteContext) {
     .route("/", revokeRoutes(ctx))
     .route("/", rotationRoutes(ctx))
     .route("/", secondFactorRoutes(ctx))
-    .route("/", auditRoutes(ctx));
+    .route("/", auditRoutes(ctx))
+    .route("/", keyCreateRoutes(ctx));
 }
 
 /** The API's routes, inputs and answers as types: the UI's `hc<AppType>()` client (src/ui/api.ts). */

@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const PAGES = ["/", "/inventory", "/revoke", "/rotate", "/audit", "/accounts"] as const;
+export const PAGES = ["/", "/inventory", "/revoke", "/rotate", "/audit", "/accounts", "/new-key"] as const;
 
 const TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",

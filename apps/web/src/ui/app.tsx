@@ -15,6 +15,7 @@ import { ErrorBox, learnFacts } from "./components.js";
 import { AccountsPage } from "./pages/accounts.js";
 import { AuditPage } from "./pages/audit.js";
 import { InventoryPage } from "./pages/inventory.js";
+import { NewKeyPage } from "./pages/new-key.js";
 import { RevokePage } from "./pages/revoke.js";
 import { RotatePage } from "./pages/rotate.js";
 
@@ -24,6 +25,7 @@ const PAGES = [
   { path: "/rotate", title: "Rotate" },
   { path: "/audit", title: "Audit log" },
   { path: "/accounts", title: "Accounts" },
+  { path: "/new-key", title: "New key" },
 ] as const;
 type PagePath = (typeof PAGES)[number]["path"];
 
@@ -182,6 +184,7 @@ export function App() {
         )}
         {page === "/audit" && <AuditPage />}
         {page === "/accounts" && <AccountsPage />}
+        {page === "/new-key" && <NewKeyPage />}
       </main>
     </div>
   );

@@ -19,7 +19,9 @@ export {
   type CreateKeyShell,
   createdKeySecret,
   createKey,
+  type PreparedKeyCreate,
   planKeyCreate,
+  prepareKeyCreate,
 } from "./key-create.js";
 export { type AccountSummary, listAccounts } from "./list-accounts.js";
 export {

@@ -243,28 +243,33 @@ const intentOf = (slot: PlanSlot): string =>
     deliver: slot.deliver,
   });
 
-export interface CreateKeyResult {
+export interface PreparedKeyCreate {
   plan: RotationPlan;
   warnings: string[];
   /** An unfinished create of the same key (same label, same intent) is continued instead. */
   resumed: boolean;
-  /** Drives the run; `done` gives the report. Absent when the key was created before (then `settled`). */
-  session?: RotationSession;
+  /** The run that creates the key (the unfinished one when `resumed`). */
+  runId: string;
+  /**
+   * Starts (or continues) the run: the session drives it (`done` gives the report); undefined when the
+   * run had already ended. `from`: who continues it, for the `rotation.resumed` entry (`web`).
+   */
+  start(hooks: RotationHooks, from?: string): Promise<RotationSession | undefined>;
 }
 
 const OPTIONS: RunOptions = { ...DEFAULT_RUN_OPTIONS, graceMs: 0, checkCmd: null, concurrency: 1 };
 
 /**
- * Creates the key (or continues the unfinished create of the same label and intent). Refused before
- * any change when the label is used by another unfinished create with another intent, or by a key the
- * exchange already lists there (it would be taken for a crash's orphan and deleted).
+ * Checks everything (planKeyCreate) and finds the run that is to create the key, so a shell knows the
+ * run's id before it starts it. Refused before any change when the label is used by another unfinished
+ * create with another intent, or by a key the exchange already lists there (it would be taken for a
+ * crash's orphan and deleted).
  */
-export async function createKey(
+export async function prepareKeyCreate(
   home: KeywardHome,
   raw: CreateKeyInput,
   shell: CreateKeyShell,
-  hooks: RotationHooks,
-): Promise<CreateKeyResult> {
+): Promise<PreparedKeyCreate> {
   const { plan, warnings } = await planKeyCreate(home, raw, shell);
   const slot = plan.slots[0] as PlanSlot;
   const journal = readOnlyJournal(home);
@@ -277,16 +282,20 @@ export async function createKey(
         `Finish it exactly as it was asked (\`keyward rotate resume ${run.id}\`) or give this key another label.`,
       );
     }
-    const outcome = await resumeRotation(home, {
-      ...hooks,
-      runId: run.id,
-      allowPrograms: shell.allowPrograms,
-    });
     return {
       plan: run.plan,
       warnings,
       resumed: true,
-      ...(outcome.session ? { session: outcome.session } : {}),
+      runId: run.id,
+      async start(hooks, from) {
+        const outcome = await resumeRotation(home, {
+          ...hooks,
+          runId: run.id,
+          allowPrograms: shell.allowPrograms,
+          ...(from === undefined ? {} : { from }),
+        });
+        return outcome.session;
+      },
     };
   }
   const adapter = await home.adapterFor(slot.old.account);
@@ -297,8 +306,30 @@ export async function createKey(
       "The label is how Keyward finds its new key after a crash: give this key a label no key there has.",
     );
   }
-  const session = await applyRotation(home, { ...hooks, plan, options: OPTIONS });
-  return { plan, warnings, resumed: false, session };
+  return {
+    plan,
+    warnings,
+    resumed: false,
+    runId: plan.id,
+    start: (hooks) => applyRotation(home, { ...hooks, plan, options: OPTIONS }),
+  };
+}
+
+export interface CreateKeyResult extends Omit<PreparedKeyCreate, "start"> {
+  /** Drives the run; `done` gives the report. Absent when the run had already ended. */
+  session?: RotationSession;
+}
+
+/** prepareKeyCreate, then the run started with the shell's hooks. */
+export async function createKey(
+  home: KeywardHome,
+  raw: CreateKeyInput,
+  shell: CreateKeyShell,
+  hooks: RotationHooks,
+): Promise<CreateKeyResult> {
+  const { start, ...prepared } = await prepareKeyCreate(home, raw, shell);
+  const session = await start(hooks);
+  return { ...prepared, ...(session ? { session } : {}) };
 }
 
 /** The created key's credentials, for `--show-secret-once` (the shell shows them once, on a terminal). */
