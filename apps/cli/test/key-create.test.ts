@@ -7,9 +7,10 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { KeywardHome, Secret } from "@keyward/core";
 import { parse } from "dotenv";
 import { afterAll, describe, expect, it } from "vitest";
-import { OKX_ACCOUNT, openDb, type RunResult, removeTempDirs, show } from "./helpers.js";
+import { OKX_ACCOUNT, openDb, PASSPHRASE, type RunResult, removeTempDirs, show } from "./helpers.js";
 import { checkNoSecrets, okxProbe, outputOf, rotationDesk, stateBytes } from "./rotate-helpers.js";
 
 afterAll(() => removeTempDirs());
@@ -92,7 +93,19 @@ describe("key create", () => {
       perm: "read_only,trade",
       ip: "127.0.0.1",
     });
-    // The vault holds it: the inventory knows Keyward holds the key's secret.
+    // The vault holds it under the key's id (as a rotated key's), where inventory and probes find it.
+    const opened = KeywardHome.open(home.dir, {
+      passphrase: async () => new Secret(PASSPHRASE),
+      actor: "test",
+    });
+    try {
+      const held = (await opened.vault()).get(`key:${report.keyId}`);
+      expect(held?.apiKey).toBe(delivered.dotenv.apiKey);
+      expect(held?.secret.reveal()).toBe(delivered.dotenv.secret);
+    } finally {
+      await opened.close();
+    }
+    // The inventory lists it.
     const keys = await home.run(["keys", "--json"], { timeoutMs: 60_000 });
     runs.push(keys);
     expect(keys.code, show(keys)).toBe(0);
