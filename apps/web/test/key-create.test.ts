@@ -101,6 +101,25 @@ describe("POST /api/keys/create", () => {
   });
 });
 
+describe("POST /api/keys/create, as every state-changing route", () => {
+  it("is refused with a forged or missing Origin (403) and without the session's secret (401); nothing is created", async () => {
+    const before = (await (await fetch(`${desk.sim.control}/requests`)).json()) as unknown[];
+    for (const origin of ["http://evil.example", "null", undefined]) {
+      const res = await client.post("/api/keys/create", body("csrf-1"), { headers: { origin } });
+      expect(res.status, `from ${origin}`).toBe(403);
+      expect(res.json<{ error: { code: string } }>().error.code).toBe("FORBIDDEN_ORIGIN");
+    }
+    for (const secret of [undefined, "wrong"]) {
+      const res = await client.post("/api/keys/create", body("csrf-2"), {
+        headers: { "x-keyward-session": secret },
+      });
+      expect(res.status, `secret=${secret}`).toBe(401);
+    }
+    const after = (await (await fetch(`${desk.sim.control}/requests`)).json()) as unknown[];
+    expect(after.length).toBe(before.length);
+  });
+});
+
 describe.skipIf(!chromiumAvailable())(`the New key page (skipped only when ${CHROMIUM} is missing)`, () => {
   let browser: Browser;
   beforeAll(async () => {

@@ -3,6 +3,7 @@
  * (stderr), second-factor prompt and Ctrl-C; the report on stdout (`--json`: never the secret).
  */
 import {
+  type CreateKeyInput,
   createdKeySecret,
   createKey,
   planKeyCreate,
@@ -45,7 +46,7 @@ export async function keyCreate(
     account: accountName,
     subAccount: opts.sub ?? null,
     label: opts.label,
-    permissions: opts.perm as never,
+    permissions: opts.perm as CreateKeyInput["permissions"],
     ip: Array.isArray(opts.ip) ? opts.ip : [],
     noIp: opts.ip === false,
     allowWithdraw: opts.allowWithdraw === true,
