@@ -5,12 +5,13 @@
  * else; a crash right after the exchange answered the create, then the same command again, ends with
  * exactly one working key with the label; every refusal exits 2 before any request.
  */
+import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KeywardHome, Secret } from "@keyward/core";
 import { parse } from "dotenv";
 import { afterAll, describe, expect, it } from "vitest";
-import { OKX_ACCOUNT, openDb, PASSPHRASE, type RunResult, removeTempDirs, show } from "./helpers.js";
+import { BIN, OKX_ACCOUNT, openDb, PASSPHRASE, type RunResult, removeTempDirs, show } from "./helpers.js";
 import { checkNoSecrets, okxProbe, outputOf, rotationDesk, stateBytes } from "./rotate-helpers.js";
 
 afterAll(() => removeTempDirs());
@@ -222,5 +223,44 @@ describe("key create", () => {
     expect(dry.code, show(dry)).toBe(0);
     expect(dry.stdout).toMatch(/Nothing was created/);
     expect((await sim.control<unknown[]>("GET", "/requests")).length).toBe(before);
+  });
+
+  it.concurrent("--show-secret-once on a terminal prints the secret once (the one delivered) and audits that it was shown", {
+    timeout: 90_000,
+  }, async (context) => {
+    const { sim, home, dir } = await rotationDesk(context, 2);
+    const t = targets(dir, "mm-once");
+    const args = [
+      "--home",
+      home.dir,
+      "key",
+      "create",
+      OKX_ACCOUNT,
+      "--sub",
+      SUB,
+      "--label",
+      "mm-once",
+      "--perm",
+      "read",
+      ...t.args,
+      "--show-secret-once",
+    ];
+    const env: NodeJS.ProcessEnv = { NO_COLOR: "1", KEYWARD_PASSPHRASE: PASSPHRASE };
+    for (const [k, v] of Object.entries(process.env))
+      if (!k.startsWith("KEYWARD_") && !k.startsWith("VITEST")) env[k] ??= v;
+    // `script` gives the command a terminal (a pty) for stdin and stdout, as a person's shell would.
+    const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+    const output = await new Promise<string>((resolve, reject) =>
+      execFile("script", ["-qec", quoted, "/dev/null"], { env, timeout: 60_000 }, (error, stdout) =>
+        error ? reject(new Error(`${error.message}\n${stdout}`)) : resolve(stdout),
+      ),
+    );
+    const delivered = t.read();
+    expect(delivered.dotenv.apiKey).toBe((await liveWithLabel(sim, "mm-once"))[0]?.apiKey);
+    const secret = delivered.dotenv.secret ?? "-";
+    expect(output.split(secret).length - 1, output).toBe(1);
+    const { actions, all } = auditActions(home);
+    expect(actions).toContain("key.secret-shown");
+    expect(all).not.toContain(secret);
   });
 });
