@@ -12,6 +12,7 @@ import {
 import { Command, Option } from "commander";
 import { registerCheck } from "./check-command.js";
 import type { ExitCode } from "./exit.js";
+import { registerKeyCreate } from "./key-create-command.js";
 import { orList, terminalSafe } from "./output.js";
 
 type Setter = (code: ExitCode) => void;
@@ -287,6 +288,7 @@ ${examples("keyward account set-seed desk-deribit", "printf '%s' \"$SEED\" | key
     .argument("<id>", "the key id from `keyward keys`, or its API key")
     .addHelpText("after", examples(`keyward key untrack ${TRACKED.id}:ops:-:AbCd…`))
     .action(run(async () => (await import("./commands/key.js")).keyUntrack));
+  registerKeyCreate(key, run);
 
   const selectors = (cmd: Command) =>
     cmd

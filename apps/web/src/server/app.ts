@@ -40,6 +40,7 @@ import type { RotationJobs } from "./rotation-jobs.js";
 import { auditRoutes } from "./routes/audit.js";
 import { checkRoutes } from "./routes/check.js";
 import { inventoryRoutes } from "./routes/inventory.js";
+import { keyCreateRoutes } from "./routes/key-create.js";
 import { revokeRoutes } from "./routes/revoke.js";
 import { rotationRoutes } from "./routes/rotation.js";
 import type { RouteContext } from "./routes/route-context.js";
@@ -84,7 +85,8 @@ export function apiRoutes(ctx: RouteContext) {
     .route("/", rotationRoutes(ctx))
     .route("/", secondFactorRoutes(ctx))
     .route("/", auditRoutes(ctx))
-    .route("/", checkRoutes(ctx));
+    .route("/", checkRoutes(ctx))
+    .route("/", keyCreateRoutes(ctx));
 }
 
 /** The API's routes, inputs and answers as types: the UI's `hc<AppType>()` client (src/ui/api.ts). */

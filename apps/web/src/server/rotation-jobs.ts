@@ -18,6 +18,7 @@ import {
   type AbortReport,
   abortRotationRun,
   applyRotation,
+  type CreateKeyInput,
   type CreateRequest,
   type CredentialsInput,
   cliOnly,
@@ -29,6 +30,7 @@ import {
   type KeywardHome,
   type ManualSteps,
   planRotation,
+  prepareKeyCreate,
   type RotationHooks,
   type RotationPlan,
   type RotationSession,
@@ -164,6 +166,27 @@ export class RotationJobs {
           this.#begin(job, session, "applying");
         },
       });
+      return job;
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * `key create` from the browser (routes/key-create.ts): core's prepareKeyCreate (no program may run,
+   * relative paths refused), then the run followed like an applied one; an unfinished create of the same
+   * label and intent is continued.
+   */
+  async createKey(input: CreateKeyInput): Promise<RotationJob> {
+    const prepared = await prepareKeyCreate(this.options.home, input, { cwd: null, allowPrograms: false });
+    const release = this.#reserve(prepared.runId);
+    try {
+      const job = new RotationJob(prepared.runId);
+      const what = prepared.resumed ? "continuing a key create" : "creating a key";
+      await prepared.start(
+        { ...this.#hooks(job), onStart: (session) => this.#begin(job, session, what) },
+        "web",
+      );
       return job;
     } finally {
       release();

@@ -7,7 +7,16 @@ import { readFile } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const PAGES = ["/", "/inventory", "/revoke", "/rotate", "/audit", "/accounts", "/check"] as const;
+export const PAGES = [
+  "/",
+  "/inventory",
+  "/revoke",
+  "/rotate",
+  "/new-key",
+  "/check",
+  "/audit",
+  "/accounts",
+] as const;
 
 const TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",

@@ -1,5 +1,5 @@
 /**
- * The shell: session check, navigation between the four pages, and the state they share (the
+ * The shell: session check, navigation between the pages, and the state they share (the
  * inventory as last loaded, and the keys selected for revoke).
  */
 import { useCallback, useEffect, useState } from "react";
@@ -16,6 +16,7 @@ import { AccountsPage } from "./pages/accounts.js";
 import { AuditPage } from "./pages/audit.js";
 import { CheckPage } from "./pages/check.js";
 import { InventoryPage } from "./pages/inventory.js";
+import { NewKeyPage } from "./pages/new-key.js";
 import { RevokePage } from "./pages/revoke.js";
 import { RotatePage } from "./pages/rotate.js";
 
@@ -23,9 +24,10 @@ const PAGES = [
   { path: "/inventory", title: "Inventory" },
   { path: "/revoke", title: "Revoke" },
   { path: "/rotate", title: "Rotate" },
+  { path: "/new-key", title: "New key" },
+  { path: "/check", title: "Check" },
   { path: "/audit", title: "Audit log" },
   { path: "/accounts", title: "Accounts" },
-  { path: "/check", title: "Check" },
 ] as const;
 type PagePath = (typeof PAGES)[number]["path"];
 
@@ -185,6 +187,7 @@ export function App() {
         {page === "/audit" && <AuditPage />}
         {page === "/accounts" && <AccountsPage />}
         {page === "/check" && <CheckPage />}
+        {page === "/new-key" && <NewKeyPage />}
       </main>
     </div>
   );

@@ -34,7 +34,8 @@ export function payloadFor(
   ctx: SlotContext,
   row: SlotRow,
   credentials: Credentials,
-  replaces = ctx.plan.old.id,
+  // A key create replaces no key (its `old` is only where the key goes).
+  replaces = ctx.plan.create ? "" : ctx.plan.old.id,
 ): DeliveryPayload {
   return {
     credentials,

@@ -28,6 +28,7 @@ import {
   type SlotContext,
   type StepResult,
 } from "./context.js";
+import { createAction, finishCreateStep } from "./create-steps.js";
 import { CredentialStore } from "./credential-store.js";
 import type { RunRow, SlotRow } from "./journal.js";
 import { finishResetStep, planReset, resetStep } from "./reset-steps.js";
@@ -42,6 +43,8 @@ export interface SlotReport {
   selfRevoke?: true;
   /** The key got a new secret in place (the plan slot's `reset`): no new key, no grace. */
   reset?: true;
+  /** A new key that replaces none (the plan slot's `create`: `keyward key create`). */
+  create?: true;
   oldKeyId: string;
   label: string;
   newLabel: string;
@@ -89,6 +92,7 @@ export function reportOf(run: RunRow, rows: readonly SlotRow[]): RotationReport 
       method: row.method,
       ...(plan?.selfRevoke ? { selfRevoke: true as const } : {}),
       ...(plan?.reset ? { reset: true as const } : {}),
+      ...(plan?.create ? { create: true as const } : {}),
       oldKeyId: row.oldKeyId,
       label: plan?.old.label ?? row.oldLabel,
       newLabel: row.newLabel,
@@ -188,7 +192,7 @@ export function slotContext(
     freshCreate: false,
     async advance(row, step, change, action, details) {
       const next = await deps.journal.advance(row.runId, row.slot, step, change, {
-        action,
+        action: plan.create ? createAction(action) : action,
         subject: plan.old.id,
         ...(details ? { details } : {}),
       });
@@ -314,7 +318,8 @@ async function step(
     case "delivering":
       return deliverStep(ctx, row);
     case "delivered":
-      return checkStep(ctx, row);
+      // A key create replaces no key: no check, no grace, no revoke.
+      return ctx.plan.create ? finishCreateStep(ctx, row) : checkStep(ctx, row);
     case "checked":
       // No grace and no revoke: the old secret died at the reset; prove it and finish.
       if (reset) return finishResetStep(ctx, row);

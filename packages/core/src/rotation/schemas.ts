@@ -113,6 +113,13 @@ export const PlanSlotSchema = z.strictObject({
    * applied only when they confirm it again. Absent otherwise (older plans never have it).
    */
   reset: z.literal(true).optional(),
+  /**
+   * A new key and nothing replaced (`keyward key create`): `old` then only says where the key goes (its
+   * id and API key are `new:<label>`, never a real key), the steps end at `delivered → finished` (no
+   * check, grace or revoke), and the label the person chose is the create's idempotency token. Absent
+   * otherwise (older plans never have it).
+   */
+  create: z.literal(true).optional(),
   /** Things the operator should know (no IP binding, …). */
   notes: z.array(z.string()).default([]),
 });

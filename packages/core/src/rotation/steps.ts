@@ -75,19 +75,36 @@ export const RESET_STEPS: readonly StepName[] = [
   "finished",
 ];
 
-/** The steps a slot of `method` goes through, in order (`selfRevoke`, `reset`: the plan slot's flags). */
+/**
+ * A new key that replaces none (the plan slot's `create`: `keyward key create`), step by step: no check,
+ * grace or revoke, as there is no old key.
+ */
+export const CREATE_STEPS: readonly StepName[] = [
+  "planned",
+  "creating",
+  "created",
+  "verified",
+  "delivering",
+  "delivered",
+  "finished",
+];
+
+/** The steps a slot of `method` goes through, in order (`selfRevoke`, `reset`, `create`: the plan slot's flags). */
 export const stepsOf = (
   method: "api" | "assisted",
   selfRevoke = false,
   reset = false,
+  create = false,
 ): readonly StepName[] =>
-  reset
-    ? RESET_STEPS
-    : method === "api"
-      ? API_STEPS
-      : selfRevoke
-        ? ASSISTED_SELF_REVOKE_STEPS
-        : ASSISTED_STEPS;
+  create
+    ? CREATE_STEPS
+    : reset
+      ? RESET_STEPS
+      : method === "api"
+        ? API_STEPS
+        : selfRevoke
+          ? ASSISTED_SELF_REVOKE_STEPS
+          : ASSISTED_STEPS;
 
 /**
  * A reset slot's evidence when Keyward did not hold the old secret: nothing was probed, so a page must not

@@ -48,7 +48,12 @@ export function specMismatch(
       return `it belongs to another account (${name} ${got}; the key it replaces is in ${name} ${want}): create it where the old key is`;
     }
   }
-  if (comparePermissions) {
+  // A key create asks for permissions, not an exact raw form (it copies no old key's): those are compared.
+  const exact = !(
+    spec.rawPermissions === "" ||
+    (Array.isArray(spec.rawPermissions) && !spec.rawPermissions.length)
+  );
+  if (comparePermissions && exact) {
     const diff = comparePermissions(spec.rawPermissions, probe.rawPermissions);
     if (diff) return `its permissions differ: ${diff}`;
   } else if (!sameSet(spec.permissions, probe.permissions)) {

@@ -10,6 +10,19 @@ export {
   checkAccounts,
 } from "./check-accounts.js";
 export { confirmsPlan } from "./confirm-plan.js";
+// Task "create": `keyward key create` and the web's "New key" form.
+export {
+  type CreateKeyInput,
+  CreateKeyInputSchema,
+  type CreateKeyPlan,
+  type CreateKeyResult,
+  type CreateKeyShell,
+  createdKeySecret,
+  createKey,
+  type PreparedKeyCreate,
+  planKeyCreate,
+  prepareKeyCreate,
+} from "./key-create.js";
 export { type AccountSummary, listAccounts } from "./list-accounts.js";
 export {
   type InventoryEvent,

@@ -23,8 +23,8 @@ type CreateRequest = RunView["createRequests"][number];
  * `selfRevoke`: the slot's old key deletes itself by API; `reset`: the key gets a new secret in place (its
  * report says so); each a path of its own.
  */
-const stepText = (row: SlotRow, selfRevoke = false, reset = false) => {
-  const steps = stepsOf(row.method, selfRevoke, reset);
+const stepText = (row: SlotRow, selfRevoke = false, reset = false, create = false) => {
+  const steps = stepsOf(row.method, selfRevoke, reset, create);
   const i = steps.indexOf(row.step);
   return i < 0 ? row.step : `${row.step} (${i + 1}/${steps.length})`;
 };
@@ -174,6 +174,8 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
   const outcome = new Map(run.report.slots.map((x) => [x.slot, x.outcome]));
   const selfRevoking = new Set(run.report.slots.filter((x) => x.selfRevoke).map((x) => x.slot));
   const resetting = new Set(run.report.slots.filter((x) => x.reset).map((x) => x.slot));
+  // A key create (`key create`, the New key page): no check, grace or revoke steps.
+  const creating = new Set(run.report.slots.filter((x) => x.create).map((x) => x.slot));
 
   return (
     <section className="rotate run">
@@ -295,7 +297,9 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
               >
                 <td>{row.slot}</td>
                 <td data-testid="slot-outcome">{outcome.get(row.slot)}</td>
-                <td>{stepText(row, selfRevoking.has(row.slot), resetting.has(row.slot))}</td>
+                <td>
+                  {stepText(row, selfRevoking.has(row.slot), resetting.has(row.slot), creating.has(row.slot))}
+                </td>
                 <td>{row.method === "api" ? "API" : "person"}</td>
                 <td>
                   {row.account}

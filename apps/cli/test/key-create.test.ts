@@ -1,0 +1,266 @@
+/**
+ * Issue 14, key creation: `keyward key create` through the built binary against the simulator. A key
+ * created in an OKX sub-account is listed by the exchange with the asked permissions and IPs, its secret
+ * is in the targets (a probe signed here proves it), in the vault (the inventory probes it) and nowhere
+ * else; a crash right after the exchange answered the create, then the same command again, ends with
+ * exactly one working key with the label; every refusal exits 2 before any request.
+ */
+import { execFile } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { KeywardHome, Secret } from "@keyward/core";
+import { parse } from "dotenv";
+import { afterAll, describe, expect, it } from "vitest";
+import { BIN, OKX_ACCOUNT, openDb, PASSPHRASE, type RunResult, removeTempDirs, show } from "./helpers.js";
+import { checkNoSecrets, okxProbe, outputOf, rotationDesk, stateBytes } from "./rotate-helpers.js";
+
+afterAll(() => removeTempDirs());
+
+const SUB = "rotbots01";
+
+type Desk = Awaited<ReturnType<typeof rotationDesk>>;
+
+const liveWithLabel = async (sim: Desk["sim"], label: string) =>
+  (await sim.state()).okx.accounts
+    .flatMap((a) => a.subAccounts.flatMap((s) => s.keys.map((k) => ({ ...k, sub: s.name }))))
+    .filter((k) => k.label === label && k.status === "active");
+
+function targets(dir: string, label: string) {
+  const envFile = join(dir, "bot.env");
+  const jsonFile = join(dir, "bot.json");
+  writeFileSync(envFile, "LOG_LEVEL=info\n", { mode: 0o600 });
+  writeFileSync(jsonFile, `${JSON.stringify({ bots: {} })}\n`, { mode: 0o600 });
+  return {
+    args: ["--deliver", `dotenv:${envFile}`, "--deliver", `json:${jsonFile}#/bots/${label}`],
+    read() {
+      const env = parse(readFileSync(envFile, "utf8"));
+      const json = JSON.parse(readFileSync(jsonFile, "utf8")) as {
+        bots: Record<string, { apiKey?: string; secret?: string; passphrase?: string }>;
+      };
+      return {
+        dotenv: { apiKey: env.API_KEY, secret: env.API_SECRET, passphrase: env.API_PASSPHRASE },
+        json: json.bots[label] ?? {},
+      };
+    },
+  };
+}
+
+const auditActions = (home: Desk["home"]) => {
+  const db = openDb(home.state, { readonly: true });
+  const rows = db.prepare("SELECT action FROM audit_log").all() as { action: string }[];
+  const all = JSON.stringify(db.prepare("SELECT * FROM audit_log").all());
+  db.close();
+  return { actions: rows.map((r) => r.action), all };
+};
+
+describe("key create", () => {
+  it.concurrent("creates an OKX sub-account key: listed as asked, delivered, in the vault, audited, secret nowhere else", {
+    timeout: 90_000,
+  }, async (context) => {
+    const { sim, home, dir } = await rotationDesk(context, 2);
+    const t = targets(dir, "mm-new-1");
+    const runs: RunResult[] = [];
+    const r = await home.run(
+      [
+        "key",
+        "create",
+        OKX_ACCOUNT,
+        "--sub",
+        SUB,
+        "--label",
+        "mm-new-1",
+        "--perm",
+        "read,trade",
+        "--ip",
+        "127.0.0.1",
+        ...t.args,
+        "--json",
+      ],
+      { timeoutMs: 60_000 },
+    );
+    runs.push(r);
+    expect(r.code, show(r)).toBe(0);
+    const report = JSON.parse(r.stdout) as { outcome: string; keyId: string; label: string };
+    expect(report).toMatchObject({ outcome: "finished", label: "mm-new-1" });
+    const live = await liveWithLabel(sim, "mm-new-1");
+    expect(live).toHaveLength(1);
+    expect(live[0]).toMatchObject({ sub: SUB, perm: "read_only,trade", ip: "127.0.0.1" });
+    expect(report.keyId).toContain(live[0]?.apiKey);
+    const delivered = t.read();
+    expect(delivered.dotenv.apiKey).toBe(live[0]?.apiKey);
+    expect(delivered.json).toEqual(expect.objectContaining(delivered.dotenv));
+    expect(await okxProbe(sim.okx, delivered.dotenv)).toEqual({
+      code: "0",
+      perm: "read_only,trade",
+      ip: "127.0.0.1",
+    });
+    // The vault holds it under the key's id (as a rotated key's), where inventory and probes find it.
+    const opened = KeywardHome.open(home.dir, {
+      passphrase: async () => new Secret(PASSPHRASE),
+      actor: "test",
+    });
+    try {
+      const held = (await opened.vault()).get(`key:${report.keyId}`);
+      expect(held?.apiKey).toBe(delivered.dotenv.apiKey);
+      expect(held?.secret.reveal()).toBe(delivered.dotenv.secret);
+    } finally {
+      await opened.close();
+    }
+    // The inventory lists it.
+    const keys = await home.run(["keys", "--json"], { timeoutMs: 60_000 });
+    runs.push(keys);
+    expect(keys.code, show(keys)).toBe(0);
+    expect(keys.stdout).toContain(live[0]?.apiKey);
+    const { actions, all } = auditActions(home);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        "key.creating",
+        "key.created",
+        "key.verified",
+        "key.delivered",
+        "key.finished",
+      ]),
+    );
+    const status = await home.run(["rotate", "status", "--json"]);
+    runs.push(status);
+    checkNoSecrets({ "stdout/stderr": outputOf(runs), "the audit log": all, "state.db": stateBytes(home) }, [
+      delivered.dotenv.secret ?? "",
+      delivered.dotenv.passphrase ?? "",
+    ]);
+    expect((await home.run(["audit", "verify"])).code).toBe(0);
+  });
+
+  it.concurrent("killed right after the exchange answered the create, the same command again leaves exactly one working key", {
+    timeout: 90_000,
+  }, async (context) => {
+    const { sim, home, dir } = await rotationDesk(context, 2);
+    const t = targets(dir, "mm-crash");
+    const args = [
+      "key",
+      "create",
+      OKX_ACCOUNT,
+      "--sub",
+      SUB,
+      "--label",
+      "mm-crash",
+      "--perm",
+      "read,trade",
+      "--ip",
+      "127.0.0.1",
+      ...t.args,
+    ];
+    const crashed = await home.run(args, {
+      env: { KEYWARD_TEST_CRASH_AFTER: "create-answered" },
+      timeoutMs: 60_000,
+    });
+    expect(crashed.signal, show(crashed)).toBe("SIGKILL");
+    // The secret the exchange answered with was lost with the process: that key is an orphan.
+    const orphan = await liveWithLabel(sim, "mm-crash");
+    expect(orphan).toHaveLength(1);
+    // The same label with another intent is refused, not mixed up with the unfinished create.
+    const other = await home.run([...args.slice(0, 8), "read", "--ip", "127.0.0.1", ...t.args]);
+    expect(other.code, show(other)).toBe(2);
+    expect(other.stderr).toMatch(/unfinished key create/);
+    const again = await home.run(args, { timeoutMs: 60_000 });
+    expect(again.code, show(again)).toBe(0);
+    expect(again.stderr).toMatch(/Continuing the unfinished create/);
+    const live = await liveWithLabel(sim, "mm-crash");
+    expect(live).toHaveLength(1);
+    expect(live[0]?.apiKey).not.toBe(orphan[0]?.apiKey);
+    const delivered = t.read();
+    expect(delivered.dotenv.apiKey).toBe(live[0]?.apiKey);
+    expect(await okxProbe(sim.okx, delivered.dotenv)).toMatchObject({ code: "0" });
+    expect(auditActions(home).actions).toContain("rotation.orphan-deleted");
+    // A third run: the label now names a live key, so it is refused rather than duplicated.
+    const third = await home.run(args, { timeoutMs: 60_000 });
+    expect(third.code, show(third)).toBe(2);
+    expect(await liveWithLabel(sim, "mm-crash")).toHaveLength(1);
+  });
+
+  it.concurrent("refuses, exit 2 and no request: person-created kind, withdraw, trade without IP, bad label, no target, secret to a pipe", {
+    timeout: 90_000,
+  }, async (context) => {
+    const { sim, home, dir } = await rotationDesk(context, 2);
+    const t = targets(dir, "x");
+    const base = ["key", "create", OKX_ACCOUNT];
+    const cases: [string[], RegExp][] = [
+      [[...base, "--label", "m1", "--perm", "read", ...t.args], /only by a person[\s\S]*keyward key track/],
+      [
+        [...base, "--sub", SUB, "--label", "w1", "--perm", "read,withdraw", "--ip", "127.0.0.1", ...t.args],
+        /--allow-withdraw/,
+      ],
+      [[...base, "--sub", SUB, "--label", "t1", "--perm", "read,trade", ...t.args], /--no-ip/],
+      [[...base, "--sub", SUB, "--label", "bad label!", "--perm", "read", ...t.args], /label "bad label!"/],
+      [
+        [...base, "--sub", SUB, "--label", "ip1", "--perm", "read", "--ip", "300.1.1.1", ...t.args],
+        /not an IP address/,
+      ],
+      [[...base, "--sub", SUB, "--label", "n1", "--perm", "read"], /--deliver/],
+      [
+        [...base, "--sub", SUB, "--label", "s1", "--perm", "read", "--show-secret-once"],
+        /only on a terminal/,
+      ],
+    ];
+    const before = (await sim.control<unknown[]>("GET", "/requests")).length;
+    for (const [args, message] of cases) {
+      const r = await home.run(args);
+      expect(r.code, show(r)).toBe(2);
+      expect(r.stderr, show(r)).toMatch(message);
+    }
+    expect((await sim.control<unknown[]>("GET", "/requests")).length).toBe(before);
+    const dry = await home.run([
+      ...base,
+      "--sub",
+      SUB,
+      "--label",
+      "d1",
+      "--perm",
+      "read,trade",
+      "--no-ip",
+      ...t.args,
+      "--dry-run",
+    ]);
+    expect(dry.code, show(dry)).toBe(0);
+    expect(dry.stdout).toMatch(/Nothing was created/);
+    expect((await sim.control<unknown[]>("GET", "/requests")).length).toBe(before);
+  });
+
+  it.concurrent("--show-secret-once on a terminal prints the secret once (the one delivered) and audits that it was shown", {
+    timeout: 90_000,
+  }, async (context) => {
+    const { sim, home, dir } = await rotationDesk(context, 2);
+    const t = targets(dir, "mm-once");
+    const args = [
+      "--home",
+      home.dir,
+      "key",
+      "create",
+      OKX_ACCOUNT,
+      "--sub",
+      SUB,
+      "--label",
+      "mm-once",
+      "--perm",
+      "read",
+      ...t.args,
+      "--show-secret-once",
+    ];
+    const env: NodeJS.ProcessEnv = { NO_COLOR: "1", KEYWARD_PASSPHRASE: PASSPHRASE };
+    for (const [k, v] of Object.entries(process.env))
+      if (!k.startsWith("KEYWARD_") && !k.startsWith("VITEST")) env[k] ??= v;
+    // `script` gives the command a terminal (a pty) for stdin and stdout, as a person's shell would.
+    const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+    const output = await new Promise<string>((resolve, reject) =>
+      execFile("script", ["-qec", quoted, "/dev/null"], { env, timeout: 60_000 }, (error, stdout) =>
+        error ? reject(new Error(`${error.message}\n${stdout}`)) : resolve(stdout),
+      ),
+    );
+    const delivered = t.read();
+    expect(delivered.dotenv.apiKey).toBe((await liveWithLabel(sim, "mm-once"))[0]?.apiKey);
+    const secret = delivered.dotenv.secret ?? "-";
+    expect(output.split(secret).length - 1, output).toBe(1);
+    const { actions, all } = auditActions(home);
+    expect(actions).toContain("key.secret-shown");
+    expect(all).not.toContain(secret);
+  });
+});
