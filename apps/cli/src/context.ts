@@ -29,7 +29,10 @@ export function passphraseProvider(confirm = false): () => Promise<Secret> {
       if (fromEnv) return new Secret(fromEnv);
       const first = await promptSecret(
         "Vault passphrase",
-        "Set KEYWARD_PASSPHRASE in the environment (e.g. from your password manager), or run on a terminal.",
+        // Named so a script knows what to set, and how without the passphrase on a command line.
+        "Set KEYWARD_PASSPHRASE in the environment, read from a file only you can read (mode 0600), e.g. " +
+          'KEYWARD_PASSPHRASE="$(cat ~/.keyward-passphrase)" keyward …, or from your password manager; never ' +
+          "type it on the command line. Or run on a terminal, where Keyward asks for it.",
       );
       if (confirm && (await promptSecret("Repeat the passphrase")) !== first) {
         const { usageError } = await import("./exit.js");

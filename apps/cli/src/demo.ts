@@ -34,7 +34,9 @@ const listeners = EXCHANGE_IDS.map((id) => `${nameOf(id)} ${sim[id]}`).join(", "
 const pages = EXCHANGE_IDS.map((id) => `${sim[id]}${UI_PATHS[id]}`).join(", ");
 /** Runs the real CLI as a child (async: the simulator answering it lives in this process). */
 async function keyward(args: string[], input?: unknown): Promise<number> {
-  say(`\n$ keyward ${args.join(" ")}${input ? "   # credentials piped as JSON on stdin" : ""}`);
+  say(
+    `\n$ keyward ${args.join(" ")}${input ? "   # the demo writes the credentials to stdin itself; you: the hidden prompt, or < key.json (mode 0600)" : ""}`,
+  );
   const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["pipe", "inherit", "inherit"] });
   child.stdin.end(input === undefined ? "" : JSON.stringify(input));
   const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? 1)));

@@ -14,6 +14,7 @@ import { registerCheck } from "./check-command.js";
 import type { ExitCode } from "./exit.js";
 import { registerKeyCreate } from "./key-create-command.js";
 import { orList, terminalSafe } from "./output.js";
+import { KEYWARD_VERSION } from "./version.js";
 
 type Setter = (code: ExitCode) => void;
 
@@ -26,6 +27,10 @@ Exit codes:
 
 /** An "Examples:" section for a command's help. */
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  ${l}`).join("\n")}`;
+
+/** How to give credentials from a file without them ever being on a command line or in shell history. */
+const CREDENTIALS_FILE_NOTE = `Create such a file with mode 0600 (\`umask 077\` first, then an editor, not \`echo\`), and delete it once
+Keyward has the key: typing the JSON into \`echo\` would leave the secret in your shell history.`;
 
 /** resume and abort act on the journal in state.db: what they refuse, and why. */
 const JOURNAL_CHECK = `The run's journal in state.db is checked first: its plan, options and every key's progress carry a
@@ -51,7 +56,7 @@ const SEEDED = EXCHANGE_PROFILES.filter((p) => p.credentials.some((f) => f.name 
 const SEED_HELP = SEEDED.length
   ? `
 ${wrap(`${orList(SEEDED.map((p) => p.name))} asks for a two-factor (TOTP) code before it changes keys. Give the account's TOTP seed as "totpSeed" (the base32 text under the QR code) and Keyward answers those challenges itself, auditing each; leave it out (empty at the prompt) and Keyward asks you for a code at a hidden prompt each time, or fails without a terminal (SECOND_FACTOR_REQUIRED). The seed stays in the vault, is never shown or delivered; set or remove it later with \`keyward account set-seed\`.`, 104, "")}
-  echo '{"apiKey":"…","secret":"…","totpSeed":"…"}' | keyward account add ${SEEDED[0]?.id} desk-delta --credentials-stdin
+  keyward account add ${SEEDED[0]?.id} desk-delta     # hidden prompts, the seed last (empty: none)
 `
   : "";
 
@@ -137,6 +142,8 @@ export function buildProgram(setExit: Setter): Command {
       "--home <dir>",
       "where Keyward keeps its state (default: $KEYWARD_HOME, else the platform's data folder)",
     )
+    // The version comes from package.json, read without loading core (see version.ts).
+    .version(KEYWARD_VERSION, "-V, --version", "print the version and exit")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     // Commander's errors echo what was typed (`unknown option '…'`): escaped like every other message.
@@ -144,13 +151,15 @@ export function buildProgram(setExit: Setter): Command {
     .addHelpText(
       "after",
       `
-Secrets are never taken from the command line: Keyward prompts for them on the terminal, or reads
-JSON from stdin with --credentials-stdin. The vault passphrase comes from $KEYWARD_PASSPHRASE or a prompt.
+Secrets are never taken from the command line: Keyward prompts for them on the terminal (hidden), or
+reads JSON from stdin with --credentials-stdin, redirected from a file. ${CREDENTIALS_FILE_NOTE}
+The vault passphrase comes from $KEYWARD_PASSPHRASE or a prompt.
 ${EXIT_CODES_HELP}
 
 Examples:
   keyward init
-  echo '${credentialsExample(FIRST)}' | keyward account add ${FIRST.id} desk-alpha --credentials-stdin
+  keyward account add ${FIRST.id} desk-alpha                 # asks for the credentials at hidden prompts
+  keyward account add ${PLAIN.id} ops --credentials-stdin < ops-key.json
   keyward keys --risky
   keyward revoke --label 'bot-*' --dry-run
   keyward revoke --all --yes --json`,
@@ -170,7 +179,7 @@ Examples:
     .addHelpText(
       "after",
       "\nThe home is made private (folder 0700, files 0600); one owned by another user is refused." +
-        "\n\nExamples:\n  keyward init\n  KEYWARD_PASSPHRASE=… keyward --home ./kw init",
+        "\n\nExamples:\n  keyward init\n  keyward --home ./kw init",
     )
     .action(run(async () => (await import("./commands/init.js")).init));
 
@@ -218,8 +227,11 @@ Examples:
 Which key to add: one that cannot withdraw, bound to the IP addresses Keyward runs from; account add
 probes it first and warns when it can withdraw, is not IP-bound, or cannot manage the account's keys.
 ${ACCOUNT_KEY_ADVICE.map((l) => `${l}\n`).join("")}${SEED_HELP}
+With --credentials-stdin, stdin is one JSON object such as ${credentialsExample(PLAIN)}.
+${CREDENTIALS_FILE_NOTE}
+
 Examples:
-${REGION_EXAMPLE.map((l) => `  ${l}\n`).join("")}${TESTNET.map((p) => `  keyward account add ${p.id} desk-test --testnet\n`).join("")}  echo '${credentialsExample(PLAIN)}' | keyward account add ${PLAIN.id} ops --credentials-stdin`,
+${REGION_EXAMPLE.map((l) => `  ${l}\n`).join("")}${TESTNET.map((p) => `  keyward account add ${p.id} desk-test --testnet\n`).join("")}  keyward account add ${PLAIN.id} ops --credentials-stdin < ops-key.json`,
     )
     .action(run(async () => (await import("./commands/account.js")).accountAdd));
   account
@@ -250,7 +262,7 @@ Only for exchanges whose key management asks for a two-factor code${SEEDED.lengt
 the others. The seed is the base32 text shown under the QR code when two-factor authentication was set
 up; it stays in the vault (a stolen vault then holds the account's second factor too: see SECURITY.md)
 and is never printed, delivered or sent anywhere but into the codes Keyward computes. Audited, without it.
-${examples("keyward account set-seed desk-deribit", "printf '%s' \"$SEED\" | keyward account set-seed desk-deribit --stdin", "keyward account set-seed desk-deribit --clear")}`,
+${examples("keyward account set-seed desk-deribit", "keyward account set-seed desk-deribit --stdin < seed.txt   # a 0600 file, deleted afterwards", "keyward account set-seed desk-deribit --clear")}`,
     )
     .action(run(async () => (await import("./commands/account.js")).accountSetSeed));
   account
@@ -266,7 +278,7 @@ ${examples("keyward account set-seed desk-deribit", "printf '%s' \"$SEED\" | key
     .addHelpText(
       "after",
       examples(
-        `echo '{"apiKey":"…","secret":"…"}' | keyward key track ops --label mm-bot --credentials-stdin`,
+        "keyward key track ops --label mm-bot   # asks for the key's credentials at hidden prompts",
         `keyward key untrack ${TRACKED.id}:ops:-:AbCd…`,
       ),
     );
@@ -279,7 +291,7 @@ ${examples("keyward account set-seed desk-deribit", "printf '%s' \"$SEED\" | key
     .option("--json", "print JSON")
     .addHelpText(
       "after",
-      `\nExample:\n  echo '{"apiKey":"…","secret":"…"}' | keyward key track ops --label mm-bot --credentials-stdin`,
+      `\n${CREDENTIALS_FILE_NOTE}\n${examples("keyward key track ops --label mm-bot", "keyward key track ops --label mm-bot --credentials-stdin < mm-bot-key.json")}`,
     )
     .action(run(async () => (await import("./commands/key.js")).keyTrack));
   key
@@ -480,7 +492,7 @@ Examples:
   keyward rotate apply plan.json
   keyward rotate apply plan.json --reset-in-place
   keyward rotate apply plan.json --grace 2m --check-cmd './check-bots.sh' --concurrency 4 --json
-  echo '{"slot":1,"apiKey":"…","secret":"…"}' | keyward rotate apply plan.json --credentials-stdin`,
+  keyward rotate apply plan.json --credentials-stdin < new-keys.json   # [{"slot":1,"apiKey",…}], a 0600 file`,
     )
     .action(run(async () => (await import("./commands/rotate.js")).rotateApply));
   runFlags(
@@ -496,7 +508,7 @@ ${JOURNAL_CHECK}
 ${examples(
   "keyward rotate resume",
   "keyward rotate resume rot-k3f9q2 --json",
-  `echo '{"apiKey":"…","secret":"…"}' | keyward rotate resume --credentials-stdin`,
+  "keyward rotate resume --credentials-stdin < new-key.json   # a 0600 file, deleted afterwards",
 )}`,
     )
     .action(run(async () => (await import("./commands/rotate.js")).rotateResume));
@@ -510,13 +522,16 @@ ${examples(
   rotate
     .command("abort")
     .description(
-      "undo a rotation where possible: before the old key's revoke, the old secret goes back and the new key goes",
+      "undo a rotation: where the old key is not revoked yet, its secret goes back to every target and the new key is deleted",
     )
     .argument("[id]", "the rotation id (default: the unfinished one)")
     .option("--json", "print JSON")
     .addHelpText(
       "after",
       `
+For each key whose old key is not revoked yet, the old secret is delivered back to every target (where
+Keyward holds it) and the new key is deleted on the exchange. A key past that point (its old key already
+revoked, or an in-place reset already sent) cannot be undone: abort says so and leaves it for \`rotate resume\`.
 ${JOURNAL_CHECK}
 ${examples("keyward rotate abort", "keyward rotate abort rot-k3f9q2 --json")}`,
     )
@@ -629,7 +644,8 @@ Prints a URL with a one-time login token (it works once; each login prints the n
 becomes an HttpOnly, SameSite=Strict session cookie plus a per-session secret that the page keeps in
 this browser tab only; the cookie alone opens nothing. Open the URL in the tab you will use. Runs
 started by \`keyward rotate\` with a target that runs a program or --check-cmd are resumed and aborted
-here, never in the browser. The vault passphrase is asked now (or taken from $KEYWARD_PASSPHRASE) and
+here, never in the browser: a browser session must not be able to run commands on this machine, so the
+web app offers only the delivery targets that run no program. The vault passphrase is asked now (or taken from $KEYWARD_PASSPHRASE) and
 the server holds the opened home until Ctrl-C.
 
 Examples:

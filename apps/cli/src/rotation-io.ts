@@ -77,8 +77,10 @@ export function printCreateRequest(slot: SlotRow, r: CreateRequest, print: (s: s
   print(`    on:          ${r.steps.url}`);
   for (const [i, step] of r.steps.steps.entries()) print(`    ${i + 1}. ${field(step)}`);
   print(
-    `  Then give Keyward the new key at the prompt, or as JSON on stdin: ` +
-      `{"slot":${slot.slot},"apiKey":"…","secret":"…"${r.needsPassphrase ? ',"passphrase":"…"' : ""}} | keyward rotate resume --credentials-stdin`,
+    // A file redirect, never `echo '{…}' |`: a secret typed into a shell stays in its history.
+    `  Then give Keyward the new key at the prompt, or from a file only you can read (mode 0600, deleted ` +
+      `afterwards) holding {"slot":${slot.slot},"apiKey":"…","secret":"…"${r.needsPassphrase ? ',"passphrase":"…"' : ""}}: ` +
+      "keyward rotate resume --credentials-stdin < new-key.json",
   );
 }
 

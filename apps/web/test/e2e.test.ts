@@ -4,15 +4,15 @@
  * inventory (Bybit's keys beside OKX's and Bitfinex's), revokes two keys (an OKX sub-account key by API; a tracked Bitfinex key whose manual step
  * the test performs on the simulator's HTML page), sees both proven dead, and checks the audit log; then
  * rotates an OKX sub-account key from the Rotate page and sees it finish.
- * The suite also saves the README's screenshot of the inventory page (demo scenario) to
- * docs/screenshots/inventory.png, and runs `npm run demo` as the README says (the built
+ * The suite also saves the README's screenshots of every page of the demo desk (screenshots.ts) to
+ * docs/screenshots/<page>.png, and runs `npm run demo` as the README says (the built
  * dist/server/demo.js) and opens every page it serves.
  * Without Chromium every suite here is skipped, and one line says so (perf/chromium.ts).
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadDemoScenario, startSimulator } from "@keyward/simulator";
 import type { Browser, Page } from "playwright-core";
@@ -21,6 +21,7 @@ import { CHROMIUM, chromiumAvailable, inChromium, launchChromium, serving } from
 import { DEMO_PASSPHRASE, demoSeed } from "../src/server/demo-seed.js";
 import { setupHome, startWebServer } from "../src/server/index.js";
 import { BYBIT_ACCOUNT, CANARIES, type Desk, KEYS, startDesk, statuses, UI_DIR, waitFor } from "./helpers.js";
+import { SCREENSHOT_VIEWPORT, saveScreenshot, screenshotPath } from "./screenshots.js";
 
 const SCREENSHOT = fileURLToPath(new URL("../../../docs/screenshots/inventory.png", import.meta.url));
 const haveChromium = chromiumAvailable();
@@ -307,8 +308,8 @@ describe.skipIf(!haveChromium)(
   },
 );
 
-describe.skipIf(!haveChromium)("the README screenshot", () => {
-  it("saves the inventory page of the demo desk to docs/screenshots/inventory.png", async () => {
+describe.skipIf(!haveChromium)("the README screenshots", () => {
+  it("saves every page of the demo desk to docs/screenshots/<page>.png (inventory, revoke plan, finished revoke, rotate, audit, accounts)", async () => {
     const scenario = loadDemoScenario();
     const sim = await startSimulator({ scenario, rateScale: 0.05 });
     await inChromium(sim, "keyward-web-shot-", async (browser, dir) => {
@@ -322,19 +323,60 @@ describe.skipIf(!haveChromium)("the README screenshot", () => {
         startWebServer({ home, port: 0, uiDir: UI_DIR, print: () => {} });
       await serving(dir, { passphrase: DEMO_PASSPHRASE, actor: "web:demo" }, start, async (server) => {
         await server.ready;
-        const page = await browser.newPage({ viewport: { width: 1440, height: 860 } });
+        const page = await browser.newPage({ viewport: SCREENSHOT_VIEWPORT });
+        page.setDefaultTimeout(20_000);
         await page.goto(server.loginUrl());
-        await page
-          .getByTestId("shown-count")
-          .filter({ hasText: /^\d+ of \d+ keys$/ })
-          .waitFor();
+        const count = page.getByTestId("shown-count");
+        await count.filter({ hasText: /^\d+ of \d+ keys$/ }).waitFor();
         // Two keys near the top of the risk-sorted list (rows out of view are not rendered): the
         // withdraw-capable keys of Bitfinex and Bybit.
         await page.getByLabel("Select alpha-treasury-bfx").check();
         await page.getByLabel("Select gamma-treasury").check();
-        mkdirSync(dirname(SCREENSHOT), { recursive: true });
-        await page.screenshot({ path: SCREENSHOT });
-        expect(existsSync(SCREENSHOT)).toBe(true);
+        expect(existsSync(await saveScreenshot(page, "inventory"))).toBe(true);
+        expect(SCREENSHOT).toBe(screenshotPath("inventory"));
+
+        // The revoke plan of those two (one by a person, one by API), reviewed but not run.
+        await page.getByRole("button", { name: "Revoke selected (2)…" }).click();
+        await page.getByRole("button", { name: "Review plan" }).click();
+        await page.getByTestId("plan-summary").waitFor();
+        await saveScreenshot(page, "revoke-plan");
+
+        // A finished revoke: two market-making sub-account keys, by API, proven dead.
+        await page.getByRole("link", { name: "Inventory", exact: true }).click();
+        await page.getByLabel("Select alpha-treasury-bfx").uncheck();
+        await page.getByLabel("Select gamma-treasury").uncheck();
+        const search = page.getByLabel("Search keys");
+        for (const label of ["mm-bot-1", "mm-bot-2"]) {
+          await search.fill(label);
+          await page.getByLabel(`Select ${label}`).check();
+        }
+        await search.fill("");
+        await page.getByRole("button", { name: "Revoke selected (2)…" }).click();
+        await page.getByRole("button", { name: "Review plan" }).click();
+        await page.getByLabel("Type the number of keys to confirm").fill("2");
+        await page.getByRole("button", { name: "Revoke 2 keys" }).click();
+        await page.getByTestId("job-status").filter({ hasText: "finished" }).waitFor();
+        await page.getByTestId("job-title").filter({ hasText: "Revoked 2 keys" }).waitFor();
+        await saveScreenshot(page, "revoke-done");
+
+        // Rotate (one bot key selected, its plan form), the audit log, the accounts.
+        await page.getByRole("button", { name: "Back to the inventory" }).click();
+        await count.filter({ hasText: /^\d+ of \d+ keys$/ }).waitFor();
+        await search.fill("arb-bot");
+        await page.getByLabel("Select arb-bot").check();
+        await search.fill("");
+        await page.getByRole("button", { name: "Rotate selected (1)…" }).click();
+        await page.getByRole("heading", { name: "Bulk rotation" }).waitFor();
+        await saveScreenshot(page, "rotate");
+        await page.getByRole("link", { name: "Audit log", exact: true }).click();
+        await page.getByTestId("chain-status").filter({ hasText: "Chain intact" }).waitFor();
+        await saveScreenshot(page, "audit");
+        await page.getByRole("link", { name: "Accounts", exact: true }).click();
+        await page.locator('[data-account="desk-alpha"] [data-testid="health-summary"]').waitFor();
+        await saveScreenshot(page, "accounts");
+        for (const name of ["inventory", "revoke-plan", "revoke-done", "rotate", "audit", "accounts"]) {
+          expect(existsSync(screenshotPath(name)), name).toBe(true);
+        }
       });
     });
   });

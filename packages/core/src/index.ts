@@ -110,6 +110,8 @@ export {
 } from "./home/home.js";
 export { checkHomePrivacy, type HomeFiles } from "./home/privacy.js";
 export { type AccountHealth, accountHealth } from "./inventory/account-health.js";
+// Task polish: an account key's probe in words ("healthy: master key, read+trade, bound to 1 IP").
+export { accountHealthWords } from "./inventory/health-words.js";
 export {
   type AccountInventory,
   fetchInventory,

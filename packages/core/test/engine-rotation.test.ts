@@ -11,6 +11,7 @@
  * home's database is closed and the seam throws, so nothing more is written, as when the process dies.
  */
 import { spawnSync } from "node:child_process";
+import { getEventListeners } from "node:events";
 import { readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -410,5 +411,79 @@ describe("an assisted rotation (Bitfinex)", () => {
     expect(keys.map((k) => k.apiKey)).toContain(right.apiKey);
     expect(keys.find((k) => k.apiKey === MM.apiKey)?.state ?? "gone").not.toBe("active");
     expect(await home.auditLog().verify()).toMatchObject({ ok: true });
+  });
+  it("a long wait for a person to revoke the old key (many poll rounds under one signal) emits no MaxListenersExceededWarning", async () => {
+    // Each rest between poll rounds listens on the run's signal: one listener left behind per round would
+    // make Node warn of a leak after 11 rounds while a rotation waits for a person.
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      const envFile = join(t.dir, "mm.env");
+      const plan = await planFor(
+        home,
+        await listed(home, sim, BFX, [MM.apiKey]),
+        [`dotenv:${envFile}`],
+        t.dir,
+      );
+      const right = await control.uiCreate<{ apiKey: string; apiSecret: string }>({
+        exchange: "bitfinex",
+        userId: BFX_USER,
+        label: plan.slots[0]?.new.label as string,
+        permissions: [
+          ["orders", 1, 1],
+          ["wallets", 1, 0],
+          ["withdraw", 0, 1],
+        ],
+        ip: ["127.0.0.1"],
+      });
+      madeSecrets.push(right.apiSecret);
+      const stop = new AbortController();
+      let probes = 0;
+      let waiting = false;
+      let listenersAtStop = -1;
+      const base = deps(home, {
+        askCredentials: async () => ({ apiKey: right.apiKey, secret: right.apiSecret }),
+        onEvent: (e) => {
+          // Nobody revokes the old key: the run polls it until stopped.
+          if (e.type === "revoke-steps") waiting = true;
+        },
+        signal: stop.signal,
+        timing: { verifyDeadlineMs: 5_000, pollMs: 1, stepRetries: 1, stepBackoffMs: 50 },
+      });
+      const report = keep(
+        await applyPlan(
+          plan,
+          { ...RUN, manualTimeoutMs: 60_000 },
+          {
+            ...base,
+            adapterFor: async (account) => {
+              const adapter = await base.adapterFor(account);
+              const probe = adapter.probe.bind(adapter);
+              adapter.probe = async (...args) => {
+                const result = await probe(...args);
+                // About ten probes a round (the old key is probed on each host and kind): 15+ rounds.
+                if (waiting && ++probes === 150) {
+                  listenersAtStop = getEventListeners(stop.signal, "abort").length;
+                  stop.abort();
+                }
+                return result;
+              };
+              return adapter;
+            },
+          },
+        ),
+      );
+      expect(report.slots[0]).toMatchObject({ step: "awaiting-revoke" });
+      expect(probes).toBeGreaterThanOrEqual(150);
+      // Only the rest under way listens (and none of the earlier rests): nothing piles up on the signal.
+      expect(listenersAtStop).toBeGreaterThanOrEqual(0);
+      expect(listenersAtStop).toBeLessThanOrEqual(1);
+      // A warning is emitted on the next tick: give it one.
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
   });
 });

@@ -5,6 +5,7 @@
  * start (e.g. port in use), 2 bad arguments or scenario.
  */
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { formatZodError, parseScenarioText, ScenarioError } from "./scenario.js";
@@ -31,6 +32,7 @@ ${[
   option("--latency-ms N", "latency added to every exchange request (default 0)"),
   option("--rate-scale F", "multiply every rate-limit window by F, e.g. 0.1 (default 1)"),
   option("--state-file FILE", "persist the world to FILE and reload it on start"),
+  option("-V, --version", "print the version and exit"),
   option("-h, --help", "show this help"),
 ].join("\n")}
 
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
         "rate-scale": { type: "string" },
         "state-file": { type: "string" },
         help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
       },
       strict: true,
     }));
@@ -78,6 +81,12 @@ async function main(): Promise<void> {
   }
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (values.version) {
+    // From package.json (src/ and dist/ are both one level below it): the simulator is not started.
+    const pkg = createRequire(import.meta.url)("../package.json") as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
     return;
   }
   const args = ArgsSchema.safeParse({ scenario: "", ...values });

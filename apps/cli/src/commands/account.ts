@@ -175,18 +175,13 @@ export async function accountCheck(
     else {
       out(
         table(
-          ["ACCOUNT", "EXCHANGE", "HEALTH", "PERMISSIONS", "WARNINGS"],
+          // What the probe found in words (core's accountHealthWords); the raw evidence is in --json.
+          ["ACCOUNT", "EXCHANGE", "HEALTH", "WARNINGS"],
           results.map((r) => [
             r.account,
             r.exchange,
-            r.health ? r.health.status : "error",
-            r.health?.permissions.join(",") ?? "",
-            r.error ??
-              (r.health?.warnings.length
-                ? r.health.warnings.join("; ")
-                : r.health?.status === "alive"
-                  ? ""
-                  : (r.health?.evidence ?? "")),
+            r.health ? r.health.summary : `error: ${r.error}`,
+            r.health?.warnings.join("; ") ?? "",
           ]),
         ),
       );

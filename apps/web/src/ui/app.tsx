@@ -12,6 +12,7 @@ import {
   type SessionInfo,
 } from "./api.js";
 import { ErrorBox, learnFacts } from "./components.js";
+import { useRevokeJobEnd } from "./hooks/use-revoke-job-end.js";
 import { AccountsPage } from "./pages/accounts.js";
 import { AuditPage } from "./pages/audit.js";
 import { CheckPage } from "./pages/check.js";
@@ -51,6 +52,8 @@ export function App() {
   const [inventoryLoading, setInventoryLoading] = useState(false);
   const [inventoryError, setInventoryError] = useState<ApiError | undefined>();
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  // The Revoke badge counts the selection: a job's done keys leave it when the job ends (hook's comment).
+  const followRevokeJob = useRevokeJobEnd(setSelected);
 
   const navigate = useCallback((path: PagePath) => {
     if (window.location.pathname !== path) window.history.pushState(null, "", path);
@@ -179,6 +182,7 @@ export function App() {
             selected={selected}
             setSelected={setSelected}
             goInventory={() => navigate("/inventory")}
+            followJob={followRevokeJob}
           />
         )}
         {page === "/rotate" && (

@@ -1,6 +1,7 @@
 /** What a probe of an account's own key means for the user: health and warnings. */
 import { type ExchangeId, exchangeProfile } from "../adapters/registry.js";
 import type { ProbeResult } from "../domain/schemas.js";
+import { accountHealthWords } from "./health-words.js";
 
 export interface AccountHealth {
   status: ProbeResult["status"];
@@ -12,6 +13,9 @@ export interface AccountHealth {
   permissions: string[];
   ip: string[] | null;
   warnings: string[];
+  /** What the probe found, in words: "healthy: master key, read+trade, bound to 1 IP" (health-words.ts). */
+  summary: string;
+  /** The exchange's raw answer, for whoever wants the detail (the web's "raw evidence", `--json`). */
   evidence: string;
 }
 
@@ -23,6 +27,7 @@ export function accountHealth(exchange: ExchangeId, probe: ProbeResult): Account
       permissions: [],
       ip: null,
       warnings: [],
+      summary: accountHealthWords(probe, null),
       evidence: probe.status === "inconclusive" ? `${probe.reason}: ${probe.evidence}` : probe.evidence,
     };
   }
@@ -41,6 +46,7 @@ export function accountHealth(exchange: ExchangeId, probe: ProbeResult): Account
     permissions: probe.permissions,
     ip: probe.ip,
     warnings,
+    summary: accountHealthWords(probe, own.master),
     evidence: probe.evidence,
   };
 }

@@ -48,21 +48,53 @@ export function ConfirmCountForm({
   );
 }
 
-/** The exchange's page for a manual step (with anything to add after the link) and its steps. */
-export function ManualStepsList({ url, steps, after }: { url: string; steps: string[]; after?: ReactNode }) {
+/**
+ * The exchange's page for a manual step (with where on it the key is listed) and its steps. The page's
+ * URL is shown once: as a link inside the step that names it ("Open … (account menu → API Keys)"), or,
+ * when no step does, on a line of its own above them; `where` is shown without it ("in the list of API
+ * keys", not the URL a third time).
+ */
+export function ManualStepsList({ url, steps, where }: { url: string; steps: string[]; where?: string }) {
+  const link = (
+    <a href={url} target="_blank" rel="noopener noreferrer">
+      {url}
+    </a>
+  );
+  const named = steps.some((s) => s.includes(url));
+  const place = where
+    ?.replace(url, "")
+    .replace(/^[\s,;:]+/, "")
+    .trim();
+  const placeNote = place ? <span className="muted">({place})</span> : null;
   return (
     <>
-      <div>
-        Page:{" "}
-        <a href={url} target="_blank" rel="noopener noreferrer">
-          {url}
-        </a>
-        {after ? <> {after}</> : null}
-      </div>
+      {named ? (
+        placeNote ? (
+          <div>{placeNote}</div>
+        ) : null
+      ) : (
+        <div>
+          Page: {link}
+          {placeNote ? <> {placeNote}</> : null}
+        </div>
+      )}
       <ol className="steps">
-        {steps.map((s) => (
-          <li key={s}>{s}</li>
-        ))}
+        {steps.map((s) => {
+          const at = s.indexOf(url);
+          return (
+            <li key={s}>
+              {at < 0 ? (
+                s
+              ) : (
+                <>
+                  {s.slice(0, at)}
+                  {link}
+                  {s.slice(at + url.length)}
+                </>
+              )}
+            </li>
+          );
+        })}
       </ol>
     </>
   );

@@ -63,6 +63,11 @@ export function AccountsPage() {
                   <span className="badge">probing…</span>
                 ) : null}
               </header>
+              {h?.health ? (
+                <p className={`health-summary health-${h.health.status}`} data-testid="health-summary">
+                  {h.health.summary}
+                </p>
+              ) : null}
               <dl>
                 <dt>Where</dt>
                 <dd>{a.endpoint ?? (a.region ? `region ${a.region}` : "default")}</dd>
@@ -93,7 +98,13 @@ export function AccountsPage() {
                         : h.health.ip.join(", ") || "none"}
                     </dd>
                     <dt>Evidence</dt>
-                    <dd className="muted">{h.health.evidence}</dd>
+                    <dd className="muted">
+                      {/* The exchange's raw answer, one click away: the summary above says it in words. */}
+                      <details>
+                        <summary>raw evidence</summary>
+                        <code>{h.health.evidence}</code>
+                      </details>
+                    </dd>
                   </>
                 ) : null}
                 <dt>Tracked keys</dt>
@@ -112,7 +123,7 @@ export function AccountsPage() {
               ))}
               {h?.health && h.health.status !== "alive" ? (
                 <div className="error">
-                  The account's key is {h.health.status}.
+                  {h.health.summary}.
                   <div className="hint">
                     What to do: check the key on the exchange (it may be revoked, expired or not whitelisted
                     for this machine's IP), then replace it: keyward account remove {a.name}; keyward account

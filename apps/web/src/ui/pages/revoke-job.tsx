@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { type ApiError, api, call, type JobView, type ResultView, type VerifyResponse } from "../api.js";
 import { ErrorOrEvidence, LiveLog, ManualStepsList } from "../components/job-parts.js";
+import { revokeTitle, useDocumentTitle } from "../components/job-title.js";
 import {
   applySecondFactorEvent,
   type Challenge,
@@ -126,6 +127,20 @@ function describe(type: string, data: EventData): string | undefined {
   }
 }
 
+/** The job's counts for its title: how many keys ended which way. */
+function countsOf(job: JobView) {
+  const over = job.results.filter((r) => !r.pending);
+  return {
+    total: job.total,
+    proven: over.filter((r) => r.verified).length,
+    waiting: over.filter((r) => r.outcome === "awaiting-manual").length,
+    failed: over.filter((r) => r.outcome === "failed").length,
+    disabledOnly: over.filter((r) => r.outcome === "disabled" && r.error).length,
+    unproven: over.filter((r) => !r.verified && (r.outcome === "revoked" || r.outcome === "already-revoked"))
+      .length,
+  };
+}
+
 export function JobPanel({
   jobId,
   onDone,
@@ -193,6 +208,9 @@ export function JobPanel({
     }
   };
 
+  const title = job ? revokeTitle(job.status, countsOf(job)) : "Revoke";
+  useDocumentTitle(title);
+
   if (!job) return error ? <ErrorBox error={error} /> : <Spinner label="Loading the revoke…" />;
 
   const results = job.results;
@@ -210,7 +228,7 @@ export function JobPanel({
   return (
     <section className="revoke job">
       <div className="page-head">
-        <h1>Revoking {job.total} key(s)</h1>
+        <h1 data-testid="job-title">{title}</h1>
         <div className="actions">
           <span className={`badge status-${job.status}`} data-testid="job-status">
             {job.status === "running"
@@ -320,11 +338,7 @@ export function JobPanel({
                             : ""}
                     </span>
                   </div>
-                  <ManualStepsList
-                    url={steps.url}
-                    steps={steps.steps}
-                    after={<span className="muted">({steps.recognise.where})</span>}
-                  />
+                  <ManualStepsList url={steps.url} steps={steps.steps} where={steps.recognise.where} />
                   {!done && r?.outcome === "awaiting-manual" ? (
                     <div className="verify">
                       <button type="button" onClick={() => void verifyNow(keyId)} disabled={v?.busy}>

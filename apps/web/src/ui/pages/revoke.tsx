@@ -9,6 +9,7 @@ import { type ApiError, api, call, type InventoryRowView, type JobView, type Pla
 import type { InventoryState } from "../app.js";
 import { ConfirmCountForm } from "../components/job-parts.js";
 import { ErrorBox, RiskBadge, Spinner, StaleBadge, time } from "../components.js";
+import { withoutDone } from "../hooks/use-revoke-job-end.js";
 import { useSelectedRows } from "../hooks/use-selected-rows.js";
 import { JobPanel } from "./revoke-job.js";
 
@@ -16,10 +17,12 @@ interface Props {
   inventory: InventoryState;
   selected: ReadonlySet<string>;
   setSelected: (update: (prev: ReadonlySet<string>) => ReadonlySet<string>) => void;
+  /** The shell follows a started job to its end, to clear the selection even after this page is left. */
+  followJob?: (jobId: string) => void;
   goInventory: () => void;
 }
 
-export function RevokePage({ inventory, selected, setSelected, goInventory }: Props) {
+export function RevokePage({ inventory, selected, setSelected, goInventory, followJob }: Props) {
   const [plan, setPlan] = useState<PlanView | undefined>();
   const [planning, setPlanning] = useState(false);
   const [error, setError] = useState<ApiError | undefined>();
@@ -36,11 +39,15 @@ export function RevokePage({ inventory, selected, setSelected, goInventory }: Pr
       ({ jobs }) => {
         setRecent(jobs);
         const active = jobs.find((j) => j.status === "running" || j.status === "waiting");
-        if (active) setJobId(active.id);
+        if (active) {
+          setJobId(active.id);
+          followJob?.(active.id);
+        }
       },
       (e: ApiError) => setError(e),
     );
-  }, []);
+    // followJob is the shell's state setter: stable, so this still runs once, on mount.
+  }, [followJob]);
 
   // A plan is for one selection: changing the selection asks for a new review.
   const selectionKey = [...selected].sort().join("\n");
@@ -86,6 +93,7 @@ export function RevokePage({ inventory, selected, setSelected, goInventory }: Pr
         }),
       );
       setJobId(id);
+      followJob?.(id);
       setPlan(undefined);
       setConfirmText("");
     } catch (e) {
@@ -99,12 +107,7 @@ export function RevokePage({ inventory, selected, setSelected, goInventory }: Pr
     return (
       <JobPanel
         jobId={jobId}
-        onDone={(job) => {
-          const done = new Set(
-            job.results.filter((r) => r.outcome !== "failed" && !r.pending).map((r) => r.id),
-          );
-          setSelected((prev) => new Set([...prev].filter((id) => !done.has(id))));
-        }}
+        onDone={(job) => setSelected((prev) => withoutDone(prev, job))}
         startOver={() => {
           setJobId(undefined);
           void inventory.load(true);

@@ -7,6 +7,7 @@ import { type AbortReport, OLD_SECRET_NOT_PROBED, type SlotRow, stepsOf } from "
 import { useCallback, useEffect, useRef, useState } from "react";
 import { type ApiError, api, call, type RotationRunView } from "../api.js";
 import { ErrorOrEvidence, LiveLog, ManualStepsList } from "../components/job-parts.js";
+import { rotationTitle, useDocumentTitle } from "../components/job-title.js";
 import {
   applySecondFactorEvent,
   type Challenge,
@@ -169,6 +170,9 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
     }
   };
 
+  const title = run ? rotationTitle(run.state, running, run.report.summary) : "Rotation";
+  useDocumentTitle(title);
+
   if (!run) return error ? <ErrorBox error={error} /> : <Spinner label="Loading the rotation…" />;
   const s = run.report.summary;
   const outcome = new Map(run.report.slots.map((x) => [x.slot, x.outcome]));
@@ -180,8 +184,8 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
   return (
     <section className="rotate run">
       <div className="page-head">
-        <h1>
-          Rotation <span className="mono">{run.id}</span>
+        <h1 data-testid="job-title">
+          {title} <span className="mono muted">{run.id}</span>
         </h1>
         <div className="actions">
           <span

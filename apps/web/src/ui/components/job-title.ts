@@ -1,0 +1,76 @@
+/**
+ * A bulk job's title, for its page's h1 and the browser tab: what is happening while it runs ("Revoking 4
+ * keys"), what happened once it is over ("Revoked 3 keys; 1 failed"), with every key that did not end
+ * well counted in words, so a tab left in the background says how the job ended.
+ */
+import { useEffect } from "react";
+
+const keys = (n: number) => `${n} key${n === 1 ? "" : "s"}`;
+
+/** "1 failed, 2 waiting for a person": the non-zero parts, in order. */
+const partsOf = (parts: [number, string][]) =>
+  parts
+    .filter(([n]) => n > 0)
+    .map(([n, words]) => `${n} ${words}`)
+    .join(", ");
+
+export interface RevokeCounts {
+  total: number;
+  /** Revoked (or already revoked) and proven dead. */
+  proven: number;
+  waiting: number;
+  failed: number;
+  disabledOnly: number;
+  /** Revoked but not proven dead (still listed or still answering). */
+  unproven: number;
+}
+
+/** The revoke job's title: "Revoking 4 keys" while it runs, "Revoked 3 keys; 1 failed" once over. */
+export function revokeTitle(status: "running" | "waiting" | "finished" | "error", c: RevokeCounts): string {
+  if (status === "running" || status === "waiting") return `Revoking ${keys(c.total)}`;
+  if (status === "error") return `The revoke of ${keys(c.total)} could not run`;
+  const rest = partsOf([
+    [c.unproven, "not proven dead"],
+    [c.waiting, "waiting for a person"],
+    [c.disabledOnly, "disabled, not removed"],
+    [c.failed, "failed"],
+  ]);
+  return `Revoked ${keys(c.proven)}${rest ? `; ${rest}` : ""}`;
+}
+
+export interface RotationCounts {
+  total: number;
+  finished: number;
+  waiting: number;
+  failed: number;
+  aborted: number;
+}
+
+/** The rotation's title: "Rotating 4 keys", "Rotated 3 keys; 1 failed", "Rotation aborted: …". */
+export function rotationTitle(
+  state: "active" | "finished" | "aborted",
+  running: boolean,
+  c: RotationCounts,
+): string {
+  const rest = partsOf([
+    [c.waiting, "waiting for a person"],
+    [c.failed, "failed"],
+    [c.aborted, "undone"],
+  ]);
+  if (state === "aborted") return `Rotation aborted: ${keys(c.finished)} rotated${rest ? `, ${rest}` : ""}`;
+  if (state === "active" && running) return `Rotating ${keys(c.total)}`;
+  if (state === "active")
+    return `Rotation paused: ${keys(c.finished)} of ${c.total} rotated${rest ? `, ${rest}` : ""}`;
+  return `Rotated ${keys(c.finished)}${rest ? `; ${rest}` : ""}`;
+}
+
+/** Shows `title` in the browser tab while the page is open, then puts the app's title back. */
+export function useDocumentTitle(title: string): void {
+  useEffect(() => {
+    const before = document.title;
+    document.title = `${title} — Keyward`;
+    return () => {
+      document.title = before;
+    };
+  }, [title]);
+}
