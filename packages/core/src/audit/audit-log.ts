@@ -37,6 +37,8 @@ import { z } from "zod";
 import { Secret } from "../domain/secret.js";
 import { isKeywardError, KeywardError } from "../errors.js";
 import { type AuditRecord, StateDamagedError, type StateStore } from "../store/state-store.js";
+import { type AuditPage, type AuditQuery, queryAudit } from "./audit-query.js";
+import { fromAuditRow } from "./audit-row.js";
 import { canonicalJson, type JsonValue } from "./canonical-json.js";
 
 /** prevHash of the first entry. */
@@ -421,7 +423,34 @@ export class AuditLog {
         ...(query.newestFirst ? { newestFirst: true } : {}),
       }),
     );
-    return rows.map(fromRow);
+    return rows.map(fromAuditRow);
+  }
+
+  /**
+   * One page of the entries matching an operator's filters, newest first (see audit-query.ts). Throws
+   * AuditQueryError naming the field that is wrong (a time that is not one).
+   */
+  async page(query: AuditQuery = {}): Promise<AuditPage> {
+    return this.#damaged(() => queryAudit(this.#state, query, this.#now()));
+  }
+
+  /**
+   * A text that is the same for two calls only when `verify(options)` would answer the same: the
+   * store's change stamp (moved by every write, this process's or another's: a tamperer's too), the
+   * head copy's text, the key's presence and `expectHead`. Undefined when it cannot be told (then verify).
+   */
+  async verifyStamp(options: AuditVerifyOptions = {}): Promise<string | undefined> {
+    try {
+      const key = this.#key?.();
+      return JSON.stringify([
+        await this.#state.auditVersion(),
+        this.#headCopyPath === undefined ? "" : readFileText(this.#headCopyPath),
+        key === undefined ? null : key.keyedAfter,
+        options.expectHead ?? null,
+      ]);
+    } catch {
+      return undefined;
+    }
   }
 
   /** The chain's head as recorded with the last append, or null for an empty log. Not verified. */
@@ -677,20 +706,6 @@ function safeHash(body: Omit<AuditEntry, "hash" | "details"> & { details: unknow
   }
 }
 
-function fromRow(row: AuditRecord): AuditEntry {
-  return {
-    seq: row.seq,
-    ts: row.ts,
-    action: row.action,
-    actor: row.actor,
-    subject: row.subject,
-    // The column is CHECKed json_valid and written by append(); verify() is the integrity check.
-    details: JSON.parse(row.details) as { [key: string]: JsonValue },
-    prevHash: row.prevHash,
-    hash: row.hash,
-  };
-}
-
 const TAMPERED_HINT =
   "Run `keyward audit verify` and investigate: the log may have been tampered with. Keyward refuses destructive actions until the audit log is sound.";
 
@@ -701,3 +716,29 @@ const unavailable = (message: string, hint?: string, cause?: unknown) =>
       "The audit log must be writable: Keyward refuses destructive actions (revoke, rotate) it cannot record first. Restore write permission on the state database, free disk space, or retry when no other keyward process holds it.",
     ...(cause === undefined ? {} : { cause }),
   });
+
+function readFileText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * `verify()` again only when the log may have changed since the last call (`verifyStamp`): a page load of
+ * a 100k-entry log must not re-hash and re-MAC every entry. Keep one per home (the web server does).
+ */
+export function cachedAuditVerifier(): (
+  log: AuditLog,
+  options?: AuditVerifyOptions,
+) => Promise<AuditVerifyResult> {
+  let last: { stamp: string; result: AuditVerifyResult } | undefined;
+  return async (log, options = {}) => {
+    const stamp = await log.verifyStamp(options);
+    if (stamp !== undefined && last?.stamp === stamp) return last.result;
+    const result = await log.verify(options);
+    last = stamp === undefined ? undefined : { stamp, result };
+    return result;
+  };
+}

@@ -150,7 +150,11 @@ export function testStateStore(harness: StateStoreHarness): void {
         const kinds: [string, string, string][] = [
           ["account.added", "desk-alpha", '{"exchange":"okx"}'],
           ["key.tracked", "okx:desk-alpha:alphaMM01:KEYAAAA1", '{"label":"mm-bot-1"}'],
-          ["revoke.requested", "revoke", '{"keys":["okx:desk-alpha:alphaMM01:KEYAAAA1","bitfinex:bfx-main:-:KEYBBBB2"]}'],
+          [
+            "revoke.requested",
+            "revoke",
+            '{"keys":["okx:desk-alpha:alphaMM01:KEYAAAA1","bitfinex:bfx-main:-:KEYBBBB2"]}',
+          ],
           ["revoke.done", "okx:desk-alpha:alphaMM01:KEYAAAA1", '{"outcome":"revoked"}'],
           ["revoke.unverified", "bitfinex:bfx-main:-:KEYBBBB2", "{}"],
           ["key.untracked", "bfx-main:KEYBBBB2", '{"label":"Spot 100%_x"}'],

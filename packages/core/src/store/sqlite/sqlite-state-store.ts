@@ -16,8 +16,8 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { resolve } from "node:path";
 import { KeywardError } from "../../errors.js";
 import {
-  type AuditHeadRecord,
   type AuditFilterQuery,
+  type AuditHeadRecord,
   type AuditRecord,
   type AuditRowQuery,
   type InventoryCacheRecord,
