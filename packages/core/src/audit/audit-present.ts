@@ -265,11 +265,7 @@ export async function auditLabels(
   const labels = emptyAuditLabels();
   for (const a of accounts) labels.accounts.set(a.name, a.exchange);
   const wanted = new Map<string, string>(); // apiKey -> account
-  const learn = (e: AuditEntry) => {
-    const key = parseAuditKeyRef(e.subject);
-    const label = stringField(e.details.label);
-    if (key && label && !labels.keys.has(key.apiKey)) labels.keys.set(key.apiKey, label);
-  };
+  const learn = (e: AuditEntry) => learnLabels(labels, e.subject, e.details);
   for (const e of entries) {
     learn(e);
     const exchange = stringField(e.details.exchange);
@@ -301,21 +297,30 @@ export async function auditLabels(
       // A cache that does not parse names nothing; the inventory reports it.
     }
   }
-  // One pass over the entries that name keys (a few per key ever tracked), newest first.
-  const still = new Set(missing());
-  for (const row of await state.auditRows({ actionArea: "key", newestFirst: true })) {
-    if (still.size === 0) break;
-    const key = parseAuditKeyRef(row.subject);
-    if (!key || !still.has(key.apiKey)) continue;
+  // One pass over the newest entries that give labels (key.tracked, key.untracked, revoke.requested).
+  const rows = await state.auditRows({ search: '"label', newestFirst: true, limit: 5000 });
+  for (const row of rows) {
+    if (missing().length === 0) break;
     try {
-      const label = stringField((JSON.parse(row.details) as Record<string, JsonValue>).label);
-      if (label) {
-        labels.keys.set(key.apiKey, label);
-        still.delete(key.apiKey);
-      }
+      learnLabels(labels, row.subject, JSON.parse(row.details) as Record<string, JsonValue>);
     } catch {
       // verify() reports a row whose details do not parse.
     }
   }
   return labels;
+}
+
+/** Labels an entry gives: its own key's (`label`), or its run's keys' (`labels`: key id → label). */
+function learnLabels(labels: AuditLabels, subject: string, details: Record<string, JsonValue>): void {
+  const set = (ref: string, label: JsonValue | undefined) => {
+    const key = parseAuditKeyRef(ref);
+    if (key && typeof label === "string" && label !== "" && !labels.keys.has(key.apiKey)) {
+      labels.keys.set(key.apiKey, label);
+    }
+  };
+  set(subject, details.label);
+  const many = details.labels;
+  if (many && typeof many === "object" && !Array.isArray(many)) {
+    for (const [ref, label] of Object.entries(many)) set(ref, label);
+  }
 }
