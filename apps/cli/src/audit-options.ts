@@ -10,7 +10,7 @@ export function auditListOptions(audit: Command, examples: (...lines: string[]) 
     .option("--since <TIME>", "at or after: an ISO date or time, or a duration back from now (24h, 7d)")
     .option("--until <TIME>", "at or before: as --since")
     .option("--search <TEXT>", "text anywhere in the action, actor, subject or details (any case)")
-    .option("--limit <N>", "at most N entries, newest first (default 50, at most 1000)")
+    .option("--limit <N>", "at most N entries, newest first (default 50, at most 5000)")
     .option("--before <SEQ>", "only entries older than SEQ (the footer gives it for the next page)")
     .option("--details", "each entry's details, one field a line, under its row")
     .option(

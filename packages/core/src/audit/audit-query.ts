@@ -15,7 +15,7 @@ import { fromAuditRow } from "./audit-row.js";
 
 /** The page size when none is asked for. */
 export const AUDIT_PAGE_DEFAULT = 50;
-export const AUDIT_PAGE_MAX = 1000;
+export const AUDIT_PAGE_MAX = 5000;
 
 const Text = z.string().trim().min(1).max(200);
 
