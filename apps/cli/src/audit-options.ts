@@ -20,10 +20,11 @@ export function auditListOptions(audit: Command, examples: (...lines: string[]) 
     .addHelpText(
       "after",
       `
-Newest first, a page at a time (the footer names the command for older entries). Subjects are told as
-people know them (label · account/sub · short key); outcomes in the words of the revoke summary (an
-unproven revoke is "unverified", with why). The full entries, hashes included, are in --json.
---account and --exchange also find the entries of a revoke or rotation run that name one of its keys.
+Newest first, a page at a time (the footer names the command for older entries). Subjects are
+told as people know them (label · account/sub · short key); outcomes in the words of the revoke
+summary (an unproven revoke is "unverified", with why). The full entries, hashes included, are in
+--json. --account and --exchange also find the entries of a revoke or rotation run that name one of
+its keys.
 
 Lists the entries as stored; it does not open the vault and checks nothing: use \`audit verify\`.
 ${examples(
