@@ -297,8 +297,12 @@ export async function auditLabels(
       // A cache that does not parse names nothing; the inventory reports it.
     }
   }
-  // One pass over the newest entries that give labels (key.tracked, key.untracked, revoke.requested).
-  const rows = await state.auditRows({ search: '"label', newestFirst: true, limit: 5000 });
+  // The newest entries that give labels (key.tracked, key.untracked, revoke.requested), by exact action:
+  // cheaper in the store than a text search over every entry.
+  const rows = [
+    ...(await state.auditRows({ actionArea: "key", newestFirst: true, limit: 2000 })),
+    ...(await state.auditRows({ action: "revoke.requested", newestFirst: true, limit: 2000 })),
+  ];
   for (const row of rows) {
     if (missing().length === 0) break;
     try {
