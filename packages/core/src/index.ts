@@ -67,6 +67,7 @@ export {
   hashEntry,
   type RecordAuthenticator,
 } from "./audit/audit-log.js";
+// Audit log views (task: audit): an operator's query, paged in the store, and entries in words.
 export {
   AUDIT_ACTION_WORDS,
   type AuditEntryView,
@@ -84,7 +85,6 @@ export {
   REVOKE_OUTCOME_WORDS,
   VERIFIED_WORDS,
 } from "./audit/audit-present.js";
-// Audit log views (task: audit): an operator's query, paged in the store, and entries in words.
 export {
   AUDIT_PAGE_DEFAULT,
   AUDIT_PAGE_MAX,
