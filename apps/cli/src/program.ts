@@ -10,6 +10,7 @@ import {
   needsPassphrase,
 } from "@keyward/core/exchanges";
 import { Command, Option } from "commander";
+import { auditListOptions } from "./audit-options.js";
 import { registerCheck } from "./check-command.js";
 import type { ExitCode } from "./exit.js";
 import { registerKeyCreate } from "./key-create-command.js";
@@ -540,14 +541,8 @@ ${examples("keyward rotate abort", "keyward rotate abort rot-k3f9q2 --json")}`,
   const audit = program
     .command("audit")
     .description("the audit log of every state-changing action (hash-chained, keyed)")
-    .option("--json", "print JSON")
-    .addHelpText(
-      "after",
-      `
-Lists the entries as stored; it does not open the vault and checks nothing: use \`audit verify\`.
-${examples("keyward audit", "keyward audit --json", "keyward audit verify", "keyward audit head")}`,
-    )
-    .action(run(async () => (await import("./commands/audit.js")).auditList));
+    .action(run(async () => (await import("./commands/audit-list.js")).auditList));
+  auditListOptions(audit, examples);
   audit
     .command("verify")
     .description("check the chain and its MACs with the vault's key; exits 1 naming the first broken entry")

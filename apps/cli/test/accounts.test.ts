@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { Secret, Vault } from "@keyward/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  auditEntries,
   credentialsJson,
   initHome,
   KEYS,
@@ -80,7 +81,7 @@ describe.concurrent("account add", () => {
       expect.objectContaining({ name: "desk-legacy", exchange: "okx" }),
       expect.objectContaining({ name: "desk-bfx", exchange: "bitfinex", endpoint: sim.bitfinex }),
     ]);
-    const audit = parseJson<{ action: string; subject: string }[]>(await home.run(["audit", "--json"]));
+    const audit = auditEntries<{ action: string; subject: string }>(await home.run(["audit", "--json"]));
     expect(audit.map((e) => `${e.action} ${e.subject}`)).toEqual([
       "audit.keyed audit-log",
       "account.added desk-okx",

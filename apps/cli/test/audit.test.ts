@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { canonicalJson, Secret, Vault } from "@keyward/core";
 import { afterAll, describe, expect, it } from "vitest";
 import {
+  auditEntries,
   BFX_ACCOUNT,
   desk,
   type Home,
@@ -317,7 +318,7 @@ describe("audit head and --expect-head", () => {
     const noPass = { env: { KEYWARD_PASSPHRASE: undefined } };
     const list = await home.run(["audit", "--json"], noPass);
     expect(list.code, show(list)).toBe(0);
-    expect(parseJson<{ action: string }[]>(list).map((e) => e.action)).toEqual([
+    expect(auditEntries<{ action: string }>(list).map((e) => e.action)).toEqual([
       "audit.keyed",
       "account.added",
       "account.added",

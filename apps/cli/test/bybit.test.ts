@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  auditEntries,
   BYBIT_ACCOUNT,
   credentialsJson,
   desk,
@@ -304,7 +305,7 @@ describe.concurrent("Bybit keys and revoke", () => {
     const deletes = (await sim.requests()).filter((q) => q.path === "/v5/user/delete-sub-api");
     expect(deletes.length).toBeGreaterThanOrEqual(2);
 
-    const audit = parseJson<{ action: string; subject: string }[]>(await home.run(["audit", "--json"]));
+    const audit = auditEntries<{ action: string; subject: string }>(await home.run(["audit", "--json"]));
     const verified = audit.filter((e) => e.action === "revoke.verified").map((e) => e.subject);
     expect(verified.sort()).toEqual(
       [KEYS.bybitScalp1, KEYS.bybitScalp2]

@@ -207,6 +207,11 @@ export function parseJson<T = unknown>(r: RunResult): T {
   }
 }
 
+/** `keyward audit --json`'s entries, oldest first (it prints a page newest first, with total and next). */
+export function auditEntries<T = unknown>(r: RunResult): T[] {
+  return [...parseJson<{ entries: T[] }>(r).entries].reverse();
+}
+
 // ---------------------------------------------------------------------------------------------------
 // The scenario: the shared test desk (@keyward/simulator/testing), every secret a canary
 

@@ -7,6 +7,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import {
   API_KEYS,
+  auditEntries,
   desk,
   KEYS,
   MANUAL_KEYS,
@@ -115,7 +116,7 @@ describe.concurrent("revoke", () => {
     expect(deletes.map((q) => q.code)).toEqual(["0", "0", "0"]);
 
     // The audit log tells the story: requested (before any call), done and verified per key, finished.
-    const audit = parseJson<{ action: string; subject: string; details: { keys?: string[] } }[]>(
+    const audit = auditEntries<{ action: string; subject: string; details: { keys?: string[] } }>(
       await home.run(["audit", "--json"]),
     );
     const revokeEntries = audit.filter((e) => e.action.startsWith("revoke."));
@@ -203,7 +204,7 @@ describe.concurrent("revoke", () => {
     expect(report.summary).toMatchObject({ total: 1, revoked: 1, verified: 0, unverified: 1 });
     expect(statuses(await sim.state()).get(KEYS.bot1.apiKey)).toBe("active");
 
-    const audit = parseJson<{ action: string; subject: string }[]>(await home.run(["audit", "--json"]));
+    const audit = auditEntries<{ action: string; subject: string }>(await home.run(["audit", "--json"]));
     const actions = audit.filter((e) => e.subject === bot1?.id).map((e) => e.action);
     expect(actions).toContain("revoke.unverified");
     expect(actions).not.toContain("revoke.verified");

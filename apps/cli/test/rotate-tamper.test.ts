@@ -10,6 +10,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
+  auditEntries,
   CANARIES,
   type Home,
   KEYS,
@@ -117,7 +118,7 @@ describe("a rotation against a tamperer of state.db", () => {
     expect(existsSync(pwned)).toBe(false);
     // Nothing was recorded as resumed or aborted; status still shows the run (it needs no vault).
     const log = await home.run(["audit", "--json"]);
-    const actions = parseJson<{ action: string }[]>(log).map((e) => e.action);
+    const actions = auditEntries<{ action: string }>(log).map((e) => e.action);
     expect(actions).not.toContain("rotation.resumed");
     expect(actions).not.toContain("rotation.abort-requested");
     expect((await statusOf(home))[0]?.state).toBe("active");

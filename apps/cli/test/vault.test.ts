@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { VAULT_SCRYPT_WORK_FACTOR } from "@keyward/core";
 import { afterAll, describe, expect, it } from "vitest";
 import {
+  auditEntries,
   desk,
   Home,
   OKX_ACCOUNT,
@@ -53,7 +54,7 @@ describe("commands that need no secret do not open the vault", () => {
 
     const audit = await home.run(["audit", "--json"], noSecrets);
     expect(audit.code, show(audit)).toBe(0);
-    expect(parseJson<{ action: string }[]>(audit).map((e) => e.action)).toContain("account.added");
+    expect(auditEntries<{ action: string }>(audit).map((e) => e.action)).toContain("account.added");
     const auditText = await home.run(["audit"], noSecrets);
     expect(auditText.code, show(auditText)).toBe(0);
 

@@ -62,10 +62,40 @@ export {
   type AuditLogWriter,
   type AuditVerifyOptions,
   type AuditVerifyResult,
+  cachedAuditVerifier,
   GENESIS_HASH,
   hashEntry,
   type RecordAuthenticator,
 } from "./audit/audit-log.js";
+// Audit log views (task: audit): an operator's query, paged in the store, and entries in words.
+export {
+  AUDIT_ACTION_WORDS,
+  type AuditEntryView,
+  type AuditFieldView,
+  type AuditLabels,
+  type AuditSubjectView,
+  type AuditTone,
+  auditFields,
+  auditLabels,
+  auditOutcome,
+  auditSubject,
+  emptyAuditLabels,
+  plainText,
+  presentAuditEntry,
+  REVOKE_OUTCOME_WORDS,
+  VERIFIED_WORDS,
+} from "./audit/audit-present.js";
+export {
+  AUDIT_PAGE_DEFAULT,
+  AUDIT_PAGE_MAX,
+  type AuditPage,
+  type AuditQuery,
+  AuditQueryError,
+  AuditQuerySchema,
+  auditFilters,
+  parseAuditTime,
+  queryAudit,
+} from "./audit/audit-query.js";
 export { CanonicalJsonError, canonicalJson, type JsonValue } from "./audit/canonical-json.js";
 export {
   type Config,
@@ -181,6 +211,7 @@ export {
 } from "./store/sqlite/database.js";
 export { MIGRATIONS } from "./store/sqlite/migrations.js";
 export { SqliteStateStore } from "./store/sqlite/sqlite-state-store.js";
+export type { AuditFilterQuery } from "./store/state-store.js";
 export {
   type AuditHeadRecord,
   type AuditRecord,

@@ -1,4 +1,4 @@
-/** `keyward audit`, `keyward audit verify` and `keyward audit head`. */
+/** `keyward audit verify` and `keyward audit head` (the listing, `keyward audit`, is in audit-list.ts). */
 
 import { existsSync } from "node:fs";
 import {
@@ -11,43 +11,16 @@ import {
 } from "@keyward/core";
 import { homeDir, passphraseProvider } from "../context.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
-import { out, printJson, table } from "../output.js";
+import { out, printJson } from "../output.js";
 import type { GlobalOptions } from "../program.js";
 
 /** The plain listing needs no vault: it never asks for the passphrase (and verifies nothing). */
-function openAudit(globals: GlobalOptions) {
+export function openAudit(globals: GlobalOptions) {
   const paths = homePaths(homeDir(globals));
   // A log another user can rewrite proves nothing (its hash chain can be recomputed): refuse it.
   checkHomePrivacy(paths, { fix: false });
   const state = SqliteStateStore.open(paths.state, { readonly: true });
   return { state, log: new AuditLog(state) };
-}
-
-export async function auditList(globals: GlobalOptions, opts: { json?: boolean }): Promise<ExitCode> {
-  const { state, log } = openAudit(globals);
-  try {
-    const entries = await log.list();
-    if (opts.json) printJson(entries);
-    else if (entries.length === 0) out("The audit log is empty.");
-    else {
-      out(
-        table(
-          ["SEQ", "TIME", "ACTION", "ACTOR", "SUBJECT", "DETAILS"],
-          entries.map((e) => [
-            String(e.seq),
-            e.ts,
-            e.action,
-            e.actor,
-            e.subject,
-            JSON.stringify(e.details).slice(0, 120),
-          ]),
-        ),
-      );
-    }
-    return EXIT.OK;
-  } finally {
-    await state.close();
-  }
 }
 
 /** What each break means, for people (the JSON carries the reason alone). */

@@ -27,7 +27,8 @@
  *   POST /api/revoke/jobs/:id/second-factor {challengeId, code}, …/second-factor/cancel {challengeId}
  *   POST /api/rotation/runs/:id/second-factor {challengeId, code}, …/second-factor/cancel {challengeId}
  *        (a code for an exchange's two-factor challenge shown on the job's page; never logged or echoed)
- *   GET  /api/audit[?limit=&beforeSeq=] entries (newest first) and the chain's status
+ *   GET  /api/audit[?action=&account=&exchange=&key=&since=&until=&search=&limit=&beforeSeq=]
+ *        a page of entries (newest first, filtered in the store) and the chain's status
  *   GET  /api/check                     the policy check (home's policy.json): findings, counts, summary
  */
 import type { KeywardHome } from "@keyward/core";

@@ -31,16 +31,31 @@
  * Entries never carry secrets: details must be plain JSON (a `Secret` object is refused), and the
  * caller can name secret values to check against; an entry mentioning one is refused (AUDIT_INVALID).
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { z } from "zod";
 import { Secret } from "../domain/secret.js";
 import { isKeywardError, KeywardError } from "../errors.js";
-import { type AuditRecord, StateDamagedError, type StateStore } from "../store/state-store.js";
+import { StateDamagedError, type StateStore } from "../store/state-store.js";
+import {
+  entryMac,
+  GENESIS_HASH,
+  type HeadRow,
+  hashEntry,
+  headCopyMac,
+  headMac,
+  hmac,
+  macMatches,
+  readFileText,
+  readHeadCopy,
+} from "./audit-chain.js";
+import { type AuditPage, type AuditQuery, queryAudit } from "./audit-query.js";
+import { fromAuditRow } from "./audit-row.js";
+import { verifyChain } from "./audit-verify.js";
 import { canonicalJson, type JsonValue } from "./canonical-json.js";
 
-/** prevHash of the first entry. */
-export const GENESIS_HASH = "0".repeat(64);
+export { GENESIS_HASH, hashEntry } from "./audit-chain.js";
+export { cachedAuditVerifier } from "./audit-verify.js";
 
 /** `area.verb`, e.g. `key.tracked`, `revoke.requested`, `rotation.new-key-created`. */
 export const AuditActionSchema = z
@@ -160,10 +175,6 @@ export interface AuditLogWriter extends RecordAuthenticator {
 }
 
 type CheckedInput = Pick<AuditEntry, "action" | "actor" | "subject" | "details">;
-
-interface HeadRow extends AuditHead {
-  mac: string | null;
-}
 
 const TextSchema = z.string().min(1).max(512);
 
@@ -421,7 +432,34 @@ export class AuditLog {
         ...(query.newestFirst ? { newestFirst: true } : {}),
       }),
     );
-    return rows.map(fromRow);
+    return rows.map(fromAuditRow);
+  }
+
+  /**
+   * One page of the entries matching an operator's filters, newest first (see audit-query.ts). Throws
+   * AuditQueryError naming the field that is wrong (a time that is not one).
+   */
+  async page(query: AuditQuery = {}): Promise<AuditPage> {
+    return this.#damaged(() => queryAudit(this.#state, query, this.#now()));
+  }
+
+  /**
+   * A text that is the same for two calls only when `verify(options)` would answer the same: the
+   * store's change stamp (moved by every write, this process's or another's: a tamperer's too), the
+   * head copy's text, the key's presence and `expectHead`. Undefined when it cannot be told (then verify).
+   */
+  async verifyStamp(options: AuditVerifyOptions = {}): Promise<string | undefined> {
+    try {
+      const key = this.#key?.();
+      return JSON.stringify([
+        await this.#state.auditVersion(),
+        this.#headCopyPath === undefined ? "" : readFileText(this.#headCopyPath),
+        key === undefined ? null : key.keyedAfter,
+        options.expectHead ?? null,
+      ]);
+    } catch {
+      return undefined;
+    }
   }
 
   /** The chain's head as recorded with the last append, or null for an empty log. Not verified. */
@@ -463,107 +501,11 @@ export class AuditLog {
       const [head, rows] = await this.#state.snapshot(
         async () => [(await this.#state.auditHead()) ?? null, await this.#state.auditRows()] as const,
       );
-      return this.#verify(key, copy, options.expectHead, head, rows);
+      return verifyChain(key, copy, options.expectHead, head, rows, this.#headCopyPath !== undefined);
     } catch (error) {
       if (error instanceof StateDamagedError) return missing;
       throw error;
     }
-  }
-
-  #verify(
-    key: AuditKey | undefined,
-    copy: HeadRow | "missing",
-    expect: AuditHead | undefined,
-    head: HeadRow | null,
-    rows: readonly AuditRecord[],
-  ): AuditVerifyResult {
-    const keyedAfter = key?.keyedAfter.seq ?? Number.POSITIVE_INFINITY;
-    // The hashes at the seqs something else vouches for: the vault's keyedAfter, the copy, expectHead.
-    const pinned = new Map<number, string>();
-    const wanted = new Set([
-      key?.keyedAfter.seq,
-      typeof copy === "object" ? copy.seq : undefined,
-      expect?.seq,
-    ]);
-    pinned.set(0, GENESIS_HASH);
-    let expectedSeq = 1;
-    let prevHash = GENESIS_HASH;
-    const fail = (brokenAt: number, reason: AuditBreak, entries = expectedSeq - 1): AuditVerifyResult => ({
-      ok: false,
-      entries: Math.min(entries, brokenAt - 1),
-      brokenAt,
-      reason,
-    });
-    for (const row of rows) {
-      if (row.seq !== expectedSeq) return fail(expectedSeq, "sequence gap");
-      let details: unknown;
-      try {
-        details = JSON.parse(row.details);
-      } catch {
-        return fail(row.seq, "hash mismatch");
-      }
-      const body = {
-        seq: row.seq,
-        ts: row.ts,
-        action: row.action,
-        actor: row.actor,
-        subject: row.subject,
-        details,
-        prevHash: row.prevHash,
-      };
-      if (safeHash(body) !== row.hash) return fail(row.seq, "hash mismatch");
-      // The hash is over the PARSED details: other bytes that parse the same would go unnoticed.
-      if (safeCanonical(details) !== row.details) return fail(row.seq, "not canonical");
-      if (row.prevHash !== prevHash) return fail(row.seq, "prev-hash mismatch");
-      if (key !== undefined && row.seq > keyedAfter && !macMatches(row.mac, entryMac(key, row.hash))) {
-        return fail(row.seq, "mac mismatch");
-      }
-      if (row.seq === keyedAfter && row.hash !== key?.keyedAfter.hash) {
-        return fail(row.seq, "keyed-after mismatch");
-      }
-      if (wanted.has(row.seq)) pinned.set(row.seq, row.hash);
-      prevHash = row.hash;
-      expectedSeq++;
-    }
-    const count = expectedSeq - 1;
-    // Keying appends an entry, so a keyed log holds at least keyedAfter + 1 entries.
-    if (key !== undefined && count <= key.keyedAfter.seq) {
-      return count === 0 ? fail(1, "emptied") : fail(count + 1, "truncated");
-    }
-    if (head === null) {
-      if (count !== 0) return fail(1, "head mismatch", 0);
-    } else {
-      if (head.seq > count) return fail(count + 1, "truncated");
-      if (head.seq < count) return fail(head.seq + 1, "head mismatch");
-      if (head.hash !== prevHash) return fail(count, "head mismatch");
-      if (key !== undefined && head.seq > keyedAfter && !macMatches(head.mac, headMac(key, head))) {
-        return fail(count, "head mismatch");
-      }
-    }
-    // The copy is written with keying and after every append since: on a keyed log, no copy means it
-    // was deleted (or garbled), which would otherwise turn the rollback check off. A copy that lags (a
-    // crash between a commit and its copy) is accepted below; one ahead of the log is not.
-    if (copy === "missing" && key !== undefined && this.#headCopyPath !== undefined) {
-      return fail(count + 1, "head copy missing", count);
-    }
-    if (typeof copy === "object" && key !== undefined && !macMatches(copy.mac, headCopyMac(key, copy))) {
-      return fail(count + 1, "head copy mismatch", count);
-    }
-    if (typeof copy === "object") {
-      if (copy.seq > count) return fail(count + 1, "rolled back");
-      if (pinned.get(copy.seq) !== copy.hash) return fail(copy.seq, "head copy mismatch");
-    }
-    if (expect !== undefined) {
-      if (expect.seq > count) return fail(count + 1, "rolled back");
-      if (pinned.get(expect.seq) !== expect.hash) return fail(expect.seq, "expected head mismatch");
-    }
-    return {
-      ok: true,
-      entries: count,
-      head: head === null ? null : { seq: head.seq, hash: head.hash },
-      authenticatedFrom: key === undefined ? null : key.keyedAfter.seq + 1,
-      headCopy: typeof copy === "object",
-    };
   }
 
   #check(input: AuditAppendInput, options: AuditAppendOptions): CheckedInput {
@@ -605,90 +547,6 @@ export class AuditLog {
       details: JSON.parse(text) as { [key: string]: JsonValue },
     };
   }
-}
-
-export const hashEntry = (body: Omit<AuditEntry, "hash">): string =>
-  createHash("sha256").update(canonicalJson(body), "utf8").digest("hex");
-
-/** The entry MAC: HMAC-SHA256 of the entry's hash (which covers its content and, by chaining, all before it). */
-const entryMac = (key: AuditKey, hash: string): string => hmac(key, `keyward-audit-entry-v1\n${hash}`);
-
-/** The head MAC, domain-separated from the entry MAC so an entry's MAC is never a valid head. */
-const headMac = (key: AuditKey, head: AuditHead): string =>
-  hmac(key, `keyward-audit-head-v1\n${head.seq}:${head.hash}`);
-
-/**
- * The head copy's MAC (audit-head.json), under its own label: a copy is never a valid head row, nor a
- * head row a valid copy. (With the head's label, the copy handed out exactly the MAC an attacker needs
- * to cut the log back to it and re-head it.)
- */
-const headCopyMac = (key: AuditKey, head: AuditHead): string =>
-  hmac(key, `keyward-audit-head-copy-v1\n${head.seq}:${head.hash}`);
-
-const hmac = (key: AuditKey, text: string): string =>
-  createHmac("sha256", Buffer.from(key.key.reveal(), "base64")).update(text, "utf8").digest("hex");
-
-function macMatches(stored: string | null | undefined, expected: string): boolean {
-  if (typeof stored !== "string" || stored.length !== expected.length) return false;
-  return timingSafeEqual(Buffer.from(stored), Buffer.from(expected));
-}
-
-const HeadCopySchema = z.strictObject({
-  seq: z.number().int().min(1),
-  hash: z.string().regex(/^[0-9a-f]{64}$/),
-  mac: z.string().regex(/^[0-9a-f]{64}$/),
-});
-
-/**
- * The head copy beside state.db, or "missing". A file that is not a head copy at all counts as missing
- * (on a keyed log, a break: garbling the copy must be no more use to an attacker than deleting it). It is
- * fsynced before it is renamed into place, so a crash leaves the previous copy (lagging: accepted), not a
- * torn one. A well-formed copy whose MAC or head does not match is evidence of tampering.
- */
-function readHeadCopy(path: string): HeadRow | "missing" {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    return "missing";
-  }
-  try {
-    const parsed = HeadCopySchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : "missing";
-  } catch {
-    return "missing";
-  }
-}
-
-function safeCanonical(details: unknown): string | null {
-  try {
-    return canonicalJson(details);
-  } catch {
-    return null;
-  }
-}
-
-/** A stored row whose details are no longer plain JSON cannot match any hash append() wrote. */
-function safeHash(body: Omit<AuditEntry, "hash" | "details"> & { details: unknown }): string | null {
-  try {
-    return hashEntry(body as Omit<AuditEntry, "hash">);
-  } catch {
-    return null;
-  }
-}
-
-function fromRow(row: AuditRecord): AuditEntry {
-  return {
-    seq: row.seq,
-    ts: row.ts,
-    action: row.action,
-    actor: row.actor,
-    subject: row.subject,
-    // The column is CHECKed json_valid and written by append(); verify() is the integrity check.
-    details: JSON.parse(row.details) as { [key: string]: JsonValue },
-    prevHash: row.prevHash,
-    hash: row.hash,
-  };
 }
 
 const TAMPERED_HINT =

@@ -66,6 +66,8 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
   const disableFirst = plan.items.filter((i) => i.disableFirst).map((i) => i.key.id);
   await deps.audit.append("revoke.requested", "revoke", {
     keys: plan.items.map((i) => i.key.id),
+    // So the audit views can name a key by its label after it is gone from every listing.
+    labels: Object.fromEntries(plan.items.filter((i) => i.key.label).map((i) => [i.key.id, i.key.label])),
     byApi: plan.byApi,
     byPerson: plan.byPerson,
     ...(disableFirst.length > 0 ? { disableFirst } : {}),

@@ -50,11 +50,40 @@ export interface AuditHeadRecord {
   mac: string | null;
 }
 
-export interface AuditRowQuery {
+/**
+ * Which entries a reader wants (audit/audit-query.ts turns an operator's filters into this). Every
+ * filter given must match (AND); text is compared literally (no wildcards), and case-sensitively except
+ * `search`. How the subject filters match, since a subject is a key id (`exchange:account:sub:apiKey`),
+ * an untracked key (`account:apiKey`), an account name, or a run (`revoke`, `rot-…`) whose details name
+ * the keys it concerns:
+ * - `account`: the subject is the account, or a key id or `account:apiKey` of that account, or the
+ *   details hold a key id of that account (a run's `keys`) or `"account":` that name.
+ * - `exchange`: the subject is a key id on that exchange, or the details hold `"exchange":` that id or
+ *   a key id on it.
+ * - `apiKey`: the subject ends with `:apiKey` (a key id or an untracked key), or the details hold a
+ *   key id ending with it.
+ */
+export interface AuditFilterQuery {
   /** Entries whose `ts` (ISO 8601, UTC) is at or after this one. */
   sinceTs?: string;
+  /** Entries whose `ts` is at or before this one. */
+  untilTs?: string;
+  /** Entries whose action is exactly this. */
+  action?: string;
+  /** Entries whose action is this area (`revoke`: `revoke.requested`, `revoke.done`, …). */
+  actionArea?: string;
+  account?: string;
+  exchange?: string;
+  apiKey?: string;
+  /** Case-insensitive text anywhere in the action, actor, subject or details (as stored JSON). */
+  search?: string;
+}
+
+export interface AuditRowQuery extends AuditFilterQuery {
   /** Entries after this seq. */
   afterSeq?: number;
+  /** Entries before this seq (paging newest first: the last seq of the previous page). */
+  beforeSeq?: number;
   limit?: number;
   /** Seq order, newest first instead of oldest first. */
   newestFirst?: boolean;
@@ -174,6 +203,13 @@ export interface StateStore {
   auditHashAt(seq: number): Promise<string | undefined>;
   /** Entries in seq order. */
   auditRows(query?: AuditRowQuery): Promise<AuditRecord[]>;
+  /** How many entries match the filters (for "showing 50 of 312"). */
+  auditCount(query?: AuditFilterQuery): Promise<number>;
+  /**
+   * A value that changes whenever the audit log may have changed, written by this store or another
+   * process (the web caches `verify()` on it). Equal values: nothing was written in between.
+   */
+  auditVersion(): Promise<string>;
 
   // The rotation journal (rotation/journal.ts).
   /** Inserts a run and its slots (one atomic write). */

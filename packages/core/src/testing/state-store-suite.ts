@@ -144,6 +144,73 @@ export function testStateStore(harness: StateStoreHarness): void {
         expect(await store.auditHashAt(9)).toBeUndefined();
       });
 
+      it("filters and pages entries in the store, newest first, and counts what a filter matches", async () => {
+        const { store } = await fresh();
+        // The subjects audit entries really have: accounts, key ids, untracked keys, runs.
+        const kinds: [string, string, string][] = [
+          ["account.added", "desk-alpha", '{"exchange":"okx"}'],
+          ["key.tracked", "okx:desk-alpha:alphaMM01:KEYAAAA1", '{"label":"mm-bot-1"}'],
+          [
+            "revoke.requested",
+            "revoke",
+            '{"keys":["okx:desk-alpha:alphaMM01:KEYAAAA1","bitfinex:bfx-main:-:KEYBBBB2"]}',
+          ],
+          ["revoke.done", "okx:desk-alpha:alphaMM01:KEYAAAA1", '{"outcome":"revoked"}'],
+          ["revoke.unverified", "bitfinex:bfx-main:-:KEYBBBB2", "{}"],
+          ["key.untracked", "bfx-main:KEYBBBB2", '{"label":"Spot 100%_x"}'],
+          ["account.added", "desk", '{"exchange":"bitfinex"}'],
+          ["rotation.requested", "rot-1", '{"keys":[{"key":"okx:desk-beta:-:KEYCCCC3"}]}'],
+          ["revokes.other", "x", "{}"],
+        ];
+        let prev = "0".repeat(64);
+        for (const [i, [action, subject, details]] of kinds.entries()) {
+          const r = { ...auditRecord(i + 1, prev), action, subject, details };
+          await store.appendAudit(r, headOf(r));
+          prev = r.hash;
+        }
+        const seqs = async (q: Parameters<StateStore["auditRows"]>[0]) =>
+          (await store.auditRows({ newestFirst: true, ...q })).map((r) => r.seq);
+        expect(await seqs({ action: "revoke.done" })).toEqual([4]);
+        expect(await seqs({ actionArea: "revoke" })).toEqual([5, 4, 3]);
+        expect(await seqs({ account: "desk-alpha" })).toEqual([4, 3, 2, 1]);
+        expect(await seqs({ account: "bfx-main" })).toEqual([6, 5, 3]);
+        expect(await seqs({ account: "desk" })).toEqual([7]);
+        expect(await seqs({ account: "desk-beta" })).toEqual([8]);
+        expect(await seqs({ exchange: "bitfinex" })).toEqual([7, 5, 3]);
+        expect(await seqs({ exchange: "okx" })).toEqual([8, 4, 3, 2, 1]);
+        expect(await seqs({ apiKey: "KEYBBBB2" })).toEqual([6, 5, 3]);
+        expect(await seqs({ apiKey: "KEYAAAA1", actionArea: "revoke" })).toEqual([4, 3]);
+        expect(await seqs({ search: "MM-BOT" })).toEqual([2]);
+        expect(await seqs({ search: "100%_" })).toEqual([6]);
+        expect(await seqs({ search: "100%x" })).toEqual([]);
+        const ts = (seq: number) => auditRecord(seq).ts;
+        expect(await seqs({ sinceTs: ts(7) })).toEqual([9, 8, 7]);
+        expect(await seqs({ untilTs: ts(2) })).toEqual([2, 1]);
+        expect(await seqs({ sinceTs: ts(3), untilTs: ts(4), account: "desk-alpha" })).toEqual([4, 3]);
+        // Keyset paging: each page starts below the last seq of the one before.
+        expect(await seqs({ account: "desk-alpha", limit: 2 })).toEqual([4, 3]);
+        expect(await seqs({ account: "desk-alpha", limit: 2, beforeSeq: 3 })).toEqual([2, 1]);
+        expect(await seqs({ account: "desk-alpha", limit: 2, beforeSeq: 1 })).toEqual([]);
+        expect(await store.auditCount({ account: "desk-alpha" })).toBe(4);
+        expect(await store.auditCount({ actionArea: "revoke", exchange: "okx" })).toBe(2);
+        expect(await store.auditCount({ search: "nothing like it" })).toBe(0);
+        expect(await store.auditCount()).toBe(kinds.length);
+      });
+
+      it("auditVersion changes when this store or another writes to the log, not when nothing does", async () => {
+        const f = await fresh();
+        const a = auditRecord(1);
+        const v0 = await f.store.auditVersion();
+        expect(await f.store.auditVersion()).toBe(v0);
+        await f.store.appendAudit(a, headOf(a));
+        const v1 = await f.store.auditVersion();
+        expect(v1).not.toBe(v0);
+        const other = await f.another();
+        const b = auditRecord(2, a.hash);
+        await other.appendAudit(b, headOf(b));
+        expect(await f.store.auditVersion()).not.toBe(v1);
+      });
+
       it("keeps details byte for byte", async () => {
         const { store } = await fresh();
         const r = { ...auditRecord(1), details: '{"a":[1,2],"b":"\\u00e9 x","c":{"d":null}}' };

@@ -1,7 +1,23 @@
-/** The audit log, newest first and paged by sequence number, with the chain's status (MACs included). */
-import { isKeywardError } from "@keyward/core";
+/**
+ * The audit log, a page at a time: filtered and paged in the store (core's queryAudit: the route never
+ * loads the whole log), each entry with core's words for it (`view`: the same subjects and outcome
+ * words as the CLI), and the chain's status (MACs included), verified again only when the log changed
+ * (core's cachedAuditVerifier: a page load of a 100k-entry log must not re-hash it every time).
+ */
+import {
+  AUDIT_PAGE_MAX,
+  type AuditPage,
+  type AuditQuery,
+  AuditQueryError,
+  AuditQuerySchema,
+  auditLabels,
+  cachedAuditVerifier,
+  isKeywardError,
+  presentAuditEntry,
+} from "@keyward/core";
 import { Hono } from "hono";
 import { z } from "zod";
+import { badRequest, describeIssues } from "../http-errors.js";
 import { query } from "../request-input.js";
 import type { RouteContext } from "./route-context.js";
 
@@ -15,29 +31,65 @@ async function readable<T>(fn: () => Promise<T>, fallback: T): Promise<T> {
   }
 }
 
+/** The page's default size: the web shows more than a terminal. */
+const WEB_PAGE = 200;
+
+/** Query text; an empty parameter (a cleared filter field) is no filter. */
+const param = z
+  .string()
+  .max(200)
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+const AuditParams = z.strictObject({
+  action: param,
+  account: param,
+  exchange: param,
+  key: param,
+  since: param,
+  until: param,
+  search: param,
+  limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).optional(),
+  beforeSeq: z.coerce.number().int().min(1).optional(),
+});
+
+/** The parameters as core's query, or a 400 naming the one that is wrong. */
+function auditQuery(params: z.output<typeof AuditParams>): AuditQuery {
+  const defined = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
+  const parsed = AuditQuerySchema.safeParse({ limit: WEB_PAGE, ...defined });
+  if (!parsed.success) throw badRequest(`query: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
 export function auditRoutes({ home, send }: Pick<RouteContext, "home" | "send">) {
-  return new Hono().get(
-    "/api/audit",
-    query(
-      z.strictObject({
-        limit: z.coerce.number().int().min(1).max(5000).optional(),
-        beforeSeq: z.coerce.number().int().min(1).optional(),
-      }),
-    ),
-    async (c) => {
-      const q = c.req.valid("query");
-      // The server holds the vault open, so verify() checks every entry's MAC with the audit key.
-      const log = home.auditLog();
-      const all = await readable(() => log.list({ newestFirst: true }), []);
-      const older = q.beforeSeq === undefined ? all : all.filter((e) => e.seq < (q.beforeSeq as number));
-      const limit = q.limit ?? 200;
-      return send(c, {
-        entries: older.slice(0, limit),
-        total: all.length,
-        more: older.length > limit,
-        chain: await log.verify(),
-        head: await readable(() => log.head(), null),
-      });
-    },
-  );
+  const verify = cachedAuditVerifier();
+  return new Hono().get("/api/audit", query(AuditParams), async (c) => {
+    const q = auditQuery(c.req.valid("query"));
+    // The server holds the vault open, so verify() checks every entry's MAC with the audit key.
+    const log = home.auditLog();
+    const empty: AuditPage = { entries: [], total: 0, next: null };
+    const page = await readable(async () => {
+      try {
+        return await log.page(q);
+      } catch (error) {
+        if (error instanceof AuditQueryError) throw badRequest(`query: ${error.field}: ${error.message}`);
+        throw error;
+      }
+    }, empty);
+    const labels = await readable(
+      () => auditLabels(home.state(), page.entries, home.config.accounts),
+      undefined,
+    );
+    return send(c, {
+      entries: page.entries.map((e) => ({
+        ...e,
+        ...(labels === undefined ? {} : { view: presentAuditEntry(e, labels) }),
+      })),
+      total: page.total,
+      more: page.next !== null,
+      next: page.next,
+      chain: await verify(log),
+      head: await readable(() => log.head(), null),
+    });
+  });
 }

@@ -16,6 +16,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { resolve } from "node:path";
 import { KeywardError } from "../../errors.js";
 import {
+  type AuditFilterQuery,
   type AuditHeadRecord,
   type AuditRecord,
   type AuditRowQuery,
@@ -347,17 +348,29 @@ export class SqliteStateStore implements StateStore {
     );
   }
 
+  auditCount(query: AuditFilterQuery = {}): Promise<number> {
+    const { where, params } = auditWhere(query);
+    const sql = `SELECT count(*) AS n FROM audit_log${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`;
+    return this.#run(() => this.#db.prepare<(string | number)[], { n: number }>(sql).get(...params)?.n ?? 0);
+  }
+
+  auditVersion(): Promise<string> {
+    // data_version moves when ANOTHER connection commits; total_changes counts this connection's own.
+    return this.#run(
+      () =>
+        `${this.#db.pragma("data_version", { simple: true })}:${this.#db.prepare("SELECT total_changes() AS n").pluck().get()}`,
+    );
+  }
+
   auditRows(query: AuditRowQuery = {}): Promise<AuditRecord[]> {
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (query.sinceTs !== undefined) {
-      // Stored ts are all toISOString() output, so string order is time order.
-      where.push("ts >= ?");
-      params.push(query.sinceTs);
-    }
+    const { where, params } = auditWhere(query);
     if (query.afterSeq !== undefined) {
       where.push("seq > ?");
       params.push(Math.trunc(query.afterSeq));
+    }
+    if (query.beforeSeq !== undefined) {
+      where.push("seq < ?");
+      params.push(Math.trunc(query.beforeSeq));
     }
     let sql = `SELECT * FROM audit_log${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY seq ${query.newestFirst ? "DESC" : "ASC"}`;
     if (query.limit !== undefined) {
@@ -712,4 +725,55 @@ function trackedRecord(r: TrackedDbRow): TrackedKeyRecord {
     meta: r.meta,
     addedAt: r.added_at,
   };
+}
+
+/**
+ * The WHERE clauses of the audit filters (see AuditFilterQuery for what each matches). Literal
+ * comparisons use instr() and substr(), not LIKE, so a `%` or `_` in a name is just a character.
+ */
+function auditWhere(q: AuditFilterQuery): { where: string[]; params: (string | number)[] } {
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  // Stored ts are all toISOString() output, so string order is time order.
+  if (q.sinceTs !== undefined) {
+    where.push("ts >= ?");
+    params.push(q.sinceTs);
+  }
+  if (q.untilTs !== undefined) {
+    where.push("ts <= ?");
+    params.push(q.untilTs);
+  }
+  if (q.action !== undefined) {
+    where.push("action = ?");
+    params.push(q.action);
+  }
+  if (q.actionArea !== undefined) {
+    where.push("substr(action, 1, length(?)) = ?");
+    params.push(`${q.actionArea}.`, `${q.actionArea}.`);
+  }
+  if (q.account !== undefined) {
+    const a = q.account;
+    // A key id: exchange ids hold no colon, so the account is what follows the first one.
+    where.push(
+      "(subject = ? OR substr(subject, 1, length(?)) = ?" +
+        " OR substr(subject, instr(subject, ':') + 1, length(?)) = ?" +
+        " OR instr(details, ?) > 0 OR instr(details, ?) > 0)",
+    );
+    params.push(a, `${a}:`, `${a}:`, `${a}:`, `${a}:`, `:${a}:`, `"account":${JSON.stringify(a)}`);
+  }
+  if (q.exchange !== undefined) {
+    const e = q.exchange;
+    where.push("(substr(subject, 1, length(?)) = ? OR instr(details, ?) > 0 OR instr(details, ?) > 0)");
+    params.push(`${e}:`, `${e}:`, `"${e}:`, `"exchange":${JSON.stringify(e)}`);
+  }
+  if (q.apiKey !== undefined) {
+    const k = q.apiKey;
+    where.push("(substr(subject, -length(?)) = ? OR instr(details, ?) > 0)");
+    params.push(`:${k}`, `:${k}`, `:${k}"`);
+  }
+  if (q.search !== undefined && q.search !== "") {
+    where.push("instr(lower(action || ' ' || actor || ' ' || subject || ' ' || details), lower(?)) > 0");
+    params.push(q.search);
+  }
+  return { where, params };
 }
