@@ -10,6 +10,7 @@ import {
   needsPassphrase,
 } from "@keyward/core/exchanges";
 import { Command, Option } from "commander";
+import { registerAccountSetLabel } from "./commands/account-label-command.js";
 import type { ExitCode } from "./exit.js";
 import { orList, terminalSafe } from "./output.js";
 
@@ -209,6 +210,10 @@ Examples:
       "--credentials-stdin",
       `read {apiKey, secret, passphrase?${SEEDED.length ? ", totpSeed?" : ""}} as JSON from stdin instead of prompting`,
     )
+    .option(
+      "--label <text>",
+      "the key's label on the exchange's page, where its API lists none (not a secret)",
+    )
     .option("--json", "print the result as JSON")
     .addHelpText(
       "after",
@@ -251,6 +256,7 @@ and is never printed, delivered or sent anywhere but into the codes Keyward comp
 ${examples("keyward account set-seed desk-deribit", "printf '%s' \"$SEED\" | keyward account set-seed desk-deribit --stdin", "keyward account set-seed desk-deribit --clear")}`,
     )
     .action(run(async () => (await import("./commands/account.js")).accountSetSeed));
+  registerAccountSetLabel(account, run);
   account
     .command("remove")
     .description("remove an account and its credentials from Keyward (the exchange is not touched)")
