@@ -7,7 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { desk, type RunResult, removeTempDirs, show } from "./helpers.js";
+import { BFX_ACCOUNT, credentialsJson, desk, KEYS, type RunResult, removeTempDirs, show } from "./helpers.js";
 
 afterAll(() => removeTempDirs());
 
@@ -33,12 +33,17 @@ describe("CLI tables fit 120 columns", () => {
     const dir = mkdtempSync(join(tmpdir(), "kw-width-"));
     const plan = join(dir, "plan.json");
     const runs: [string, RunResult][] = [];
-    const run = async (args: string[], codes = [0]) => {
-      const r = await home.run(args);
+    const run = async (args: string[], codes = [0], input?: string) => {
+      const r = await home.run(args, input === undefined ? {} : { input });
       expect(codes, `${args.join(" ")}${show(r)}`).toContain(r.code);
       runs.push([args.join(" "), r]);
       return r;
     };
+    await run(
+      ["key", "track", BFX_ACCOUNT, "--label", KEYS.bfxUntracked.label, "--credentials-stdin"],
+      [0],
+      credentialsJson(KEYS.bfxUntracked),
+    );
     await run(["keys"]);
     await run(["account", "list"]);
     await run(["account", "check"], [0, 1]);
@@ -58,7 +63,9 @@ describe("CLI tables fit 120 columns", () => {
     await run(["rotate", "status"], [0, 1]);
     await run(["revoke", "--all", "--yes", "--no-wait"], [0, 1, 3]);
     await run(["keys"], [0, 1]);
-    const wide = runs.flatMap(([args, r]) => tooWide(r, args.startsWith("keys")).map((line) => `keyward ${args}: ${line}`));
+    const wide = runs.flatMap(([args, r]) =>
+      tooWide(r, args.startsWith("keys")).map((line) => `keyward ${args}: ${line}`),
+    );
     expect(wide, runs.map(([args, r]) => `keyward ${args}${show(r)}`).join("\n")).toEqual([]);
   }, 120_000);
 });
