@@ -38,7 +38,9 @@ export async function keys(
     const { maxKeyAgeDays } = home.config.settings;
     // Labels people gave their accounts' own keys, shown where the exchange lists none.
     const given = keyLabelsOf(home.config.accounts);
-    const rows = keys.map((k) => inventoryRow(k, { maxKeyAgeDays }, undefined, given));
+    // Keyward's own keys (any account's) are marked as such, as in the web app.
+    const accountKeys = await home.accountKeyUses();
+    const rows = keys.map((k) => inventoryRow(k, { maxKeyAgeDays }, accountKeys, given));
     const failed = inventory.accounts.filter((a) => a.error);
     if (opts.json) {
       printJson({
@@ -85,7 +87,9 @@ export async function keys(
                   : r.state === "disabled"
                     ? "DISABLED"
                     : "live",
-              [r.risks.join(","), expiryNote(r.expiresAt)].filter(Boolean).join(" ") || "-",
+              [r.risks.join(","), expiryNote(r.expiresAt), r.accountKey ? "(Keyward's key)" : ""]
+                .filter(Boolean)
+                .join(" ") || "-",
             ]),
             { fit: true },
           ),
