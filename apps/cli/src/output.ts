@@ -79,14 +79,6 @@ export const tableWidth = (): number => {
   return columns && columns >= 60 ? columns : 120;
 };
 
-/** "abcdefgh" in 6 → "ab…fgh": both ends kept, since labels differ at either end (bot-1, bot-2). */
-const elide = (text: string, width: number): string => {
-  const chars = [...text];
-  if (chars.length <= width) return text;
-  const head = Math.ceil((width - 1) / 2);
-  return `${chars.slice(0, head).join("")}…${chars.slice(chars.length - (width - 1 - head)).join("")}`;
-};
-
 /** Words of `text` in lines of at most `width` characters (a longer word is cut). */
 export function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
@@ -115,31 +107,23 @@ export const paragraph = (text: string, indent = 2, width = tableWidth()): strin
     .join("\n");
 
 /**
- * A plain aligned table; the last column may run long. With `fit`, no line is wider than `tableWidth()`:
- * a last-column cell that does not fit goes to its own indented line(s) under its row (it is the detail:
- * notes, evidence, risks), and if the other columns alone are too wide, their widest cells are shortened
- * in the middle (the whole values are in --json).
+ * A plain aligned table; the last column may run long. With `fit`, a last-column cell that does not fit
+ * `tableWidth()` goes to its own indented line(s) under its row (it is the detail: notes, evidence,
+ * risks; the whole of it is in --json too). The other cells are never shortened: a label, a permission
+ * or an escaped control character cut out of a revoke review would hide what is revoked, so an
+ * exceptionally long label still widens its column.
  */
 export function table(headers: string[], rawRows: string[][], options: { fit?: boolean } = {}): string {
   // Cells are escaped whole (newlines too): a label must not break the table into forged rows.
   const rows = rawRows.map((r) => r.map((c) => terminalSafe(c)));
-  const len = (c: string) => [...c].length;
-  const widths = headers.map((h, i) => Math.max(len(h), ...rows.map((r) => len(r[i] ?? ""))));
+  const len = (c: string) => c.length;
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const max = options.fit ? tableWidth() : Number.POSITIVE_INFINITY;
   const last = headers.length - 1;
-  const prefix = () => widths.slice(0, last).reduce((a, w) => a + w + 2, 0);
-  // The fixed columns leave the detail at least 16 columns; shorten the widest of them until they do.
-  while (prefix() + Math.min(widths[last] ?? 0, 16) > max) {
-    let widest = 0;
-    for (let i = 1; i < last; i++) if ((widths[i] ?? 0) > (widths[widest] ?? 0)) widest = i;
-    const floor = len(headers[widest] ?? "") + 1;
-    if ((widths[widest] ?? 0) <= Math.max(floor, 6)) break;
-    widths[widest] = (widths[widest] ?? 0) - 1;
-  }
-  const pad = (c: string, w: number) => c + " ".repeat(Math.max(0, w - len(c)));
+  const prefix = widths.slice(0, last).reduce((a, w) => a + w + 2, 0);
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (i === cells.length - 1 ? c : pad(elide(c, widths[i] ?? 0), widths[i] ?? 0)))
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
       .join("  ")
       .trimEnd();
   const body = rows.flatMap((r) => {
@@ -148,7 +132,7 @@ export function table(headers: string[], rawRows: string[][], options: { fit?: b
     const detail = r[last] ?? "";
     return [line([...r.slice(0, last), ""]), ...wrap(detail, max - 4).map((l) => `    ${l}`)];
   });
-  const rule = widths.map((w, i) => "-".repeat(i === last ? Math.min(w, Math.max(4, max - prefix())) : w));
+  const rule = widths.map((w, i) => "-".repeat(i === last ? Math.min(w, Math.max(4, max - prefix)) : w));
   return [line(headers), line(rule), ...body].join("\n");
 }
 

@@ -279,7 +279,9 @@ describe.concurrent("Bybit keys and revoke", () => {
     expect(dry.code, show(dry)).toBe(0);
     for (const k of [KEYS.bybitScalp1, KEYS.bybitScalp2]) {
       expect(dry.stdout).toMatch(
-        new RegExp(`api\\s+bybit\\s+${BYBIT_ACCOUNT}\\s+deskScalp01\\s+${k.note}\\s+${shortKey(k.apiKey)}`),
+        new RegExp(
+          `by API\\s+bybit\\s+${BYBIT_ACCOUNT}\\s+deskScalp01\\s+${k.note}\\s+${shortKey(k.apiKey)}`,
+        ),
       );
     }
     expect(dry.stdout).toMatch(/2 key\(s\): 2 by API, 0 by a person/);
