@@ -70,17 +70,70 @@ export const printJson = (value: unknown): void => {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 };
 
-/** A plain aligned table; the last column may run long. */
-export function table(headers: string[], rawRows: string[][]): string {
+/**
+ * How wide a table may be: the terminal's width when stdout is one, else 120 columns (pipes, logs, CI
+ * and tests get tables that fit a 120-column terminal whatever the widest label is).
+ */
+export const tableWidth = (): number => {
+  const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
+  return columns && columns >= 60 ? columns : 120;
+};
+
+/** Words of `text` in lines of at most `width` characters (a longer word is cut). */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/ +/)) {
+    const next = line ? `${line} ${word}` : word;
+    if ([...next].length <= width) line = next;
+    else {
+      if (line) lines.push(line);
+      let rest = word;
+      while ([...rest].length > width) {
+        lines.push([...rest].slice(0, width).join(""));
+        rest = [...rest].slice(width).join("");
+      }
+      line = rest;
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/** A paragraph wrapped to the table width, continuation lines indented by `indent` spaces. */
+export const paragraph = (text: string, indent = 2, width = tableWidth()): string =>
+  wrap(text, width - indent)
+    .map((l, i) => (i === 0 ? l : `${" ".repeat(indent)}${l}`))
+    .join("\n");
+
+/**
+ * A plain aligned table; the last column may run long. With `fit`, a last-column cell that does not fit
+ * `tableWidth()` goes to its own indented line(s) under its row (it is the detail: notes, evidence,
+ * risks; the whole of it is in --json too). The other cells are never shortened: a label, a permission
+ * or an escaped control character cut out of a revoke review would hide what is revoked, so an
+ * exceptionally long label still widens its column.
+ */
+export function table(headers: string[], rawRows: string[][], options: { fit?: boolean } = {}): string {
   // Cells are escaped whole (newlines too): a label must not break the table into forged rows.
   const rows = rawRows.map((r) => r.map((c) => terminalSafe(c)));
+  const len = (c: string) => c.length;
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const max = options.fit ? tableWidth() : Number.POSITIVE_INFINITY;
+  const last = headers.length - 1;
+  const prefix = widths.slice(0, last).reduce((a, w) => a + w + 2, 0);
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
       .join("  ")
       .trimEnd();
-  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+  const body = rows.flatMap((r) => {
+    const whole = line(r);
+    if (len(whole) <= max) return [whole];
+    const detail = r[last] ?? "";
+    return [line([...r.slice(0, last), ""]), ...wrap(detail, max - 4).map((l) => `    ${l}`)];
+  });
+  const rule = widths.map((w, i) => "-".repeat(i === last ? Math.min(w, Math.max(4, max - prefix)) : w));
+  return [line(headers), line(rule), ...body].join("\n");
 }
 
 /** A one-line progress bar on a TTY; silent otherwise (logs and CI stay clean). */

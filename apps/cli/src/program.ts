@@ -12,6 +12,7 @@ import {
 import { Command, Option } from "commander";
 import { auditListOptions } from "./audit-options.js";
 import { registerCheck } from "./check-command.js";
+import { registerAccountSetLabel } from "./commands/account-label-command.js";
 import type { ExitCode } from "./exit.js";
 import { registerKeyCreate } from "./key-create-command.js";
 import { orList, terminalSafe } from "./output.js";
@@ -221,6 +222,10 @@ Examples:
       "--credentials-stdin",
       `read {apiKey, secret, passphrase?${SEEDED.length ? ", totpSeed?" : ""}} as JSON from stdin instead of prompting`,
     )
+    .option(
+      "--label <text>",
+      "the key's label on the exchange's page, where its API lists none (not a secret)",
+    )
     .option("--json", "print the result as JSON")
     .addHelpText(
       "after",
@@ -266,6 +271,7 @@ and is never printed, delivered or sent anywhere but into the codes Keyward comp
 ${examples("keyward account set-seed desk-deribit", "keyward account set-seed desk-deribit --stdin < seed.txt   # a 0600 file, deleted afterwards", "keyward account set-seed desk-deribit --clear")}`,
     )
     .action(run(async () => (await import("./commands/account.js")).accountSetSeed));
+  registerAccountSetLabel(account, run);
   account
     .command("remove")
     .description("remove an account and its credentials from Keyward (the exchange is not touched)")

@@ -9,6 +9,7 @@ import {
   type CredentialsInput,
   describeTarget,
   exchangeProfile,
+  howWord,
   type ManualSteps,
   type RotationEvent,
   type RotationPlan,
@@ -28,7 +29,7 @@ export function printPlan(plan: RotationPlan, print: (s: string) => void = out):
         ["#", "HOW", "EXCHANGE", "ACCOUNT", "SUB-ACCOUNT", "KEY", "NEW LABEL", "PERMISSIONS", "IP"],
         plan.slots.map((s) => [
           String(s.slot),
-          s.reset ? "RESET" : s.method === "api" ? "api" : "PERSON",
+          s.reset ? "RESET" : howWord(s.method === "api" ? "api" : "manual"),
           s.old.exchange,
           s.old.account,
           s.old.subAccount ?? (s.old.location === "master" ? "(master)" : "-"),
@@ -37,6 +38,7 @@ export function printPlan(plan: RotationPlan, print: (s: string) => void = out):
           s.new.permissions.join(","),
           s.new.ip === null ? "as before" : s.new.ip.join(",") || "any",
         ]),
+        { fit: true },
       ),
     );
     print("\nDelivery:");
@@ -199,6 +201,7 @@ export function printReport(report: RotationReport): void {
         s.newLabel,
         s.error ? `${s.error.message}${s.error.hint ? ` (${s.error.hint})` : ""}` : (s.evidence.at(-1) ?? ""),
       ]),
+      { fit: true },
     )}`,
   );
   const m = report.summary;
@@ -237,6 +240,7 @@ export function printStatus(runs: { run: RunRow; slots: SlotRow[] }[]): void {
           String(s.delivered.length),
           s.error?.message ?? "",
         ]),
+        { fit: true },
       ),
     );
   }

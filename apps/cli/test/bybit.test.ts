@@ -231,16 +231,24 @@ describe.concurrent("Bybit keys and revoke", () => {
       home.run(["keys", "--exchange", "bybit", "--json"]),
     ]);
     expect(table.code, show(table)).toBe(0);
-    const line = (label: string) => table.stdout.split("\n").find((l) => l.includes(` ${label} `)) ?? "";
+    // A row and, when its detail does not fit 120 columns, the indented line under it.
+    const lines = table.stdout.split("\n");
+    const line = (label: string) => {
+      const i = lines.findIndex((l) => l.includes(` ${label} `));
+      const next = lines[i + 1] ?? "";
+      return i < 0 ? "" : `${lines[i]}${next.startsWith("    ") ? ` ${next.trim()}` : ""}`;
+    };
     expect(line("bybit-master")).toMatch(
       new RegExp(
-        `^bybit\\s+${BYBIT_ACCOUNT}\\s+\\(master\\)\\s+bybit-master\\s+${shortKey(KEYS.bybitMaster.apiKey)}\\s+read,trade,transfer\\s+127\\.0\\.0\\.1\\s+api\\s+live\\s+transfer`,
+        `^bybit\\s+${BYBIT_ACCOUNT}\\s+\\(master\\)\\s+bybit-master\\s+${shortKey(KEYS.bybitMaster.apiKey)}\\s+read,trade,transfer\\s+127\\.0\\.0\\.1\\s+by API\\s+live\\s+transfer`,
       ),
     );
     expect(line("scalp-2")).toMatch(
-      /deskScalp01\s+scalp-2\s+\S+\s+read,trade\s+any\s+api\s+live\s+no-ip,bybit-expires-soon/,
+      /deskScalp01\s+scalp-2\s+\S+\s+read,trade\s+any\s+by API\s+live\s+no-ip,bybit-expires-soon/,
     );
-    expect(line("by-reader")).toMatch(/deskRead01\s+by-reader\s+\S+\s+read\s+10\.0\.5\.9\s+api\s+live\s+-/);
+    expect(line("by-reader")).toMatch(
+      /deskRead01\s+by-reader\s+\S+\s+read\s+10\.0\.5\.9\s+by API\s+live\s+-/,
+    );
     expect(table.stdout).toMatch(/4 key\(s\), 2 with risk flags/);
     expect(table.stdout).not.toMatch(/^(okx|bitfinex)\s/m);
 
@@ -272,7 +280,9 @@ describe.concurrent("Bybit keys and revoke", () => {
     expect(dry.code, show(dry)).toBe(0);
     for (const k of [KEYS.bybitScalp1, KEYS.bybitScalp2]) {
       expect(dry.stdout).toMatch(
-        new RegExp(`api\\s+bybit\\s+${BYBIT_ACCOUNT}\\s+deskScalp01\\s+${k.note}\\s+${shortKey(k.apiKey)}`),
+        new RegExp(
+          `by API\\s+bybit\\s+${BYBIT_ACCOUNT}\\s+deskScalp01\\s+${k.note}\\s+${shortKey(k.apiKey)}`,
+        ),
       );
     }
     expect(dry.stdout).toMatch(/2 key\(s\): 2 by API, 0 by a person/);

@@ -38,7 +38,7 @@ describe("rotate: assisted (Bitfinex)", () => {
     ]);
     runs.push(plan);
     expect(plan.code, show(plan)).toBe(0);
-    expect(plan.stdout).toContain("PERSON");
+    expect(plan.stdout).toContain("by a person");
     const planDoc = JSON.parse(readFileSync(planFile, "utf8")) as {
       slots: { method: string; new: { label: string; rawPermissions: [string, number, number][] } }[];
     };

@@ -16,6 +16,7 @@ export type { AccountHealth } from "./inventory/account-health.js";
 export type { Risk } from "./inventory/risk.js";
 export { riskWeight, SHARED_RISK_TEXT, type SharedRisk } from "./inventory/risk-names.js";
 export type { InventoryRow } from "./inventory/view.js";
+export { HOW_WORDS, howWord } from "./inventory/words.js";
 export type { RevokeKeyResult, RevokeOutcome, RevokeSummary } from "./revoke/run.js";
 export type { AbortReport, AbortSlotResult } from "./rotation/abort.js";
 export type { SlotOutcome } from "./rotation/engine.js";

@@ -117,6 +117,7 @@ export {
 export { apiDuration } from "./domain/duration.js";
 export { type TimeLeft, timeLeft } from "./domain/expiry.js";
 export * from "./domain/schemas.js";
+export { KeyLabelTextSchema } from "./domain/schemas.js";
 export { redact, Secret } from "./domain/secret.js";
 export { normaliseTotpSeed, type SeedProblem, takesTotpSeed, totpSeedProblem } from "./domain/totp-seed.js";
 export { ERROR_CODES, type ErrorCode, isKeywardError, KeywardError } from "./errors.js";
@@ -124,6 +125,7 @@ export {
   addAccount,
   type NewAccount,
   removeAccount,
+  setAccountKeyLabel,
   setAccountSeed,
   trackKey,
   untrackKey,
@@ -158,7 +160,9 @@ export {
   SelectorSchema,
   selectKeys,
 } from "./inventory/selectors.js";
-export { type InventoryRow, inventoryRow } from "./inventory/view.js";
+export { type GivenKeyLabels, type InventoryRow, inventoryRow, keyLabelsOf } from "./inventory/view.js";
+// Task inventory (issue 14): one pair of words for "by API" / "by a person", and given key labels.
+export { HOW_HEADER, HOW_WORDS, howWord } from "./inventory/words.js";
 export { type LogEntry, type LogSink, silentLog } from "./log.js";
 // Task "check": the policy `keyward check` and the web's Check page apply (policy/, use-cases/check-policy.ts).
 export {

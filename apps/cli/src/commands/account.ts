@@ -19,7 +19,7 @@ import {
 import { withHome } from "../context.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
 import { credentialsFromPrompt, credentialsFromStdin, promptSecret, readStdin } from "../input.js";
-import { err, orList, out, printJson, table } from "../output.js";
+import { err, field, orList, out, printJson, table } from "../output.js";
 import type { GlobalOptions } from "../program.js";
 
 interface AddOptions {
@@ -28,6 +28,8 @@ interface AddOptions {
   /** `--region testnet`, for an exchange whose profile has a region of that name. */
   testnet?: boolean;
   credentialsStdin?: boolean;
+  /** The key's name on the exchange's page, for exchanges whose API does not list it. */
+  label?: string;
   json?: boolean;
 }
 
@@ -89,6 +91,7 @@ export async function accountAdd(
         exchange: exchange.data,
         ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
         ...(region ? { region } : {}),
+        ...(opts.label !== undefined ? { label: opts.label } : {}),
       },
       toCredentials(input),
     );
@@ -97,11 +100,13 @@ export async function accountAdd(
         account: account.name,
         exchange: account.exchange,
         ...(account.region ? { region: account.region } : {}),
+        ...(account.keyLabel ? { label: account.keyLabel.text } : {}),
         health,
         ...(profile.accountKeyAdvice ? { advice: profile.accountKeyAdvice } : {}),
       });
     else {
       out(`Added ${account.exchange} account "${account.name}".`);
+      if (account.keyLabel) out(`  key label: ${field(account.keyLabel.text)}`);
       out(`  key can: ${health.permissions.join(", ") || "nothing reported"}`);
       out(
         `  IP binding: ${health.ip === null ? "not reported by the exchange" : health.ip.join(", ") || "none"}`,
@@ -131,10 +136,11 @@ export async function accountList(globals: GlobalOptions, opts: { json?: boolean
     else {
       out(
         table(
-          ["NAME", "EXCHANGE", "WHERE", "TRACKED KEYS", ...(twoFactor ? ["2FA"] : [])],
+          ["NAME", "EXCHANGE", "KEY LABEL", "WHERE", "TRACKED KEYS", ...(twoFactor ? ["2FA"] : [])],
           rows.map((r) => [
             r.name,
             r.exchange,
+            r.keyLabel ?? "-",
             r.endpoint ?? (r.region ? `region ${r.region}` : "default"),
             String(r.trackedKeys),
             ...(twoFactor
@@ -183,6 +189,7 @@ export async function accountCheck(
             r.health ? r.health.summary : `error: ${r.error}`,
             r.health?.warnings.join("; ") ?? "",
           ]),
+          { fit: true },
         ),
       );
     }

@@ -1,8 +1,16 @@
 /** `keyward keys`: the live inventory across all accounts, as a table or JSON. */
-import { exchangeProfile, inventoryRow, selectLiveKeys, timeLeft } from "@keyward/core";
+import {
+  exchangeProfile,
+  HOW_HEADER,
+  howWord,
+  inventoryRow,
+  keyLabelsOf,
+  selectLiveKeys,
+  timeLeft,
+} from "@keyward/core";
 import { withHome } from "../context.js";
 import { EXIT, type ExitCode } from "../exit.js";
-import { err, out, printJson, table } from "../output.js";
+import { err, out, paragraph, printJson, table } from "../output.js";
 import type { GlobalOptions } from "../program.js";
 import { age, listingProgress, parseSelector, type SelectorFlags, staleNote } from "../selection.js";
 
@@ -28,7 +36,11 @@ export async function keys(
       onEvent: listingProgress(!opts.json),
     });
     const { maxKeyAgeDays } = home.config.settings;
-    const rows = keys.map((k) => inventoryRow(k, { maxKeyAgeDays }));
+    // Labels people gave their accounts' own keys, shown where the exchange lists none.
+    const given = keyLabelsOf(home.config.accounts);
+    // Keyward's own keys (any account's) are marked as such, as in the web app.
+    const accountKeys = await home.accountKeyUses();
+    const rows = keys.map((k) => inventoryRow(k, { maxKeyAgeDays }, accountKeys, given));
     const failed = inventory.accounts.filter((a) => a.error);
     if (opts.json) {
       printJson({
@@ -55,7 +67,7 @@ export async function keys(
               "API KEY",
               "PERMISSIONS",
               "IP",
-              "REVOKE",
+              HOW_HEADER,
               "SEEN",
               "RISKS",
             ],
@@ -67,7 +79,7 @@ export async function keys(
               r.apiKeyShort,
               r.permissions.join(","),
               exchangeProfile(r.exchange).reportsIpWhitelist ? r.ip.join(",") || "any" : "n/a",
-              r.management,
+              howWord(r.management),
               r.state === "dead"
                 ? "DEAD"
                 : r.stale
@@ -75,8 +87,11 @@ export async function keys(
                   : r.state === "disabled"
                     ? "DISABLED"
                     : "live",
-              [r.risks.join(","), expiryNote(r.expiresAt)].filter(Boolean).join(" ") || "-",
+              [r.risks.join(","), expiryNote(r.expiresAt), r.accountKey ? "(Keyward's key)" : ""]
+                .filter(Boolean)
+                .join(" ") || "-",
             ]),
+            { fit: true },
           ),
         );
         const risky = rows.filter((r) => r.risks.length > 0).length;
@@ -87,7 +102,7 @@ export async function keys(
       // What the exchange cannot list, per account: such keys exist only if tracked.
       const notes = inventory.accounts.filter((a) => a.unlisted);
       if (notes.length > 0) out("");
-      for (const a of notes) out(`${a.account}: ${a.unlisted}`);
+      for (const a of notes) out(paragraph(`${a.account}: ${a.unlisted}`));
       for (const a of failed) {
         err(`keyward: ${a.account}: ${a.error?.message}${a.error?.hint ? `\n  hint: ${a.error.hint}` : ""}`);
         err(staleNote(a));

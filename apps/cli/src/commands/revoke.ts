@@ -2,6 +2,7 @@
 import {
   apiDuration,
   confirmsPlan,
+  howWord,
   isEmptySelector,
   planLiveRevoke,
   type RevokeEvent,
@@ -66,7 +67,7 @@ function printPlan(plan: RevokePlan): void {
       ["#", "HOW", "EXCHANGE", "ACCOUNT", "SUB-ACCOUNT", "LABEL", "API KEY", "PERMISSIONS", "NOTE"],
       plan.items.map((item, i) => [
         String(i + 1),
-        item.method === "api" ? "api" : "PERSON",
+        howWord(item.method),
         item.key.exchange,
         item.key.account,
         item.key.subAccount ?? (item.key.location === "master" ? "(master)" : "-"),
@@ -75,6 +76,7 @@ function printPlan(plan: RevokePlan): void {
         item.key.permissions.join(","),
         noteOf(item),
       ]),
+      { fit: true },
     ),
   );
   out(
@@ -286,6 +288,7 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
                 ? `${r.error.message}${r.error.hint ? ` (${r.error.hint})` : ""}`
                 : (r.evidence.at(-1) ?? ""),
             ]),
+            { fit: true },
           )}`,
         );
         const s = report.summary;

@@ -24,6 +24,8 @@ export interface SeedAccount {
   exchange: ExchangeId | (string & {});
   endpoint: string;
   credentials: CredentialsInput;
+  /** The key's label on the exchange's page, where its API lists none (`account add --label`). */
+  label?: string;
 }
 
 export interface SeedTrackedKey {
@@ -52,7 +54,12 @@ export async function setupHome(dir: string, seed: HomeSeed): Promise<KeywardHom
     for (const a of seed.accounts) {
       await addAccount(
         home,
-        { name: a.name, exchange: ExchangeIdSchema.parse(a.exchange), endpoint: a.endpoint },
+        {
+          name: a.name,
+          exchange: ExchangeIdSchema.parse(a.exchange),
+          endpoint: a.endpoint,
+          ...(a.label === undefined ? {} : { label: a.label }),
+        },
         toCredentials(CredentialsInputSchema.parse(a.credentials)),
       );
     }

@@ -11,6 +11,7 @@ import {
   type InventoryRow,
   inventoryRow,
   type KeywardHome,
+  keyLabelsOf,
   type LiveInventory,
   listInventory,
   RISKS,
@@ -106,7 +107,9 @@ export class InventoryService {
     // Each account's own key as the vault holds it now (a rotation may have switched it): the page's bulk
     // select leaves out the one a revoke plan would hold back, so ticking it stays a deliberate choice.
     const accountKeys = await this.home.accountKeyUses();
-    const keys = snapshot.keys.map((k) => inventoryRow(k, { maxKeyAgeDays, now }, accountKeys));
+    // Labels people gave their accounts' own keys (`account add --label`), where the exchange lists none.
+    const given = keyLabelsOf(this.home.config.accounts);
+    const keys = snapshot.keys.map((k) => inventoryRow(k, { maxKeyAgeDays, now }, accountKeys, given));
     const byRisk = Object.fromEntries(Object.keys(RISKS).map((r) => [r, 0])) as Record<Risk, number>;
     const byExchange: Record<string, number> = {};
     const byManagement = { api: 0, manual: 0 };

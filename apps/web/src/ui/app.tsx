@@ -37,6 +37,18 @@ const currentPage = (): PagePath => {
   return found?.path ?? "/inventory";
 };
 
+const SELECTION_KEY = "keyward.selectedKeys";
+
+/** The key ids selected before a reload of this tab (sessionStorage), or none. */
+function storedSelection(): ReadonlySet<string> {
+  try {
+    const ids: unknown = JSON.parse(window.sessionStorage.getItem(SELECTION_KEY) ?? "[]");
+    return new Set(Array.isArray(ids) ? ids.filter((id): id is string => typeof id === "string") : []);
+  } catch {
+    return new Set();
+  }
+}
+
 export interface InventoryState {
   data: InventoryResponse | undefined;
   loading: boolean;
@@ -51,9 +63,18 @@ export function App() {
   const [inventory, setInventory] = useState<InventoryResponse | undefined>();
   const [inventoryLoading, setInventoryLoading] = useState(false);
   const [inventoryError, setInventoryError] = useState<ApiError | undefined>();
-  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [selected, setSelected] = useState<ReadonlySet<string>>(storedSelection);
   // The Revoke badge counts the selection: a job's done keys leave it when the job ends (hook's comment).
   const followRevokeJob = useRevokeJobEnd(setSelected);
+  // The selection survives a reload of the tab (key ids are not secrets); ids no longer in the inventory
+  // are dropped when it loads, as for a refresh.
+  useEffect(() => {
+    try {
+      window.sessionStorage.setItem(SELECTION_KEY, JSON.stringify([...selected]));
+    } catch {
+      // Storage refused (private mode, quota): the selection lives as long as the page, as before.
+    }
+  }, [selected]);
 
   const navigate = useCallback((path: PagePath) => {
     if (window.location.pathname !== path) window.history.pushState(null, "", path);
@@ -64,6 +85,7 @@ export function App() {
   useEffect(() => {
     if (window.location.pathname === "/") window.history.replaceState(null, "", "/inventory");
     const onPop = () => setPage(currentPage());
+    // (the inventory page follows its own view in the query string on popstate)
     window.addEventListener("popstate", onPop);
     return () => window.removeEventListener("popstate", onPop);
   }, []);

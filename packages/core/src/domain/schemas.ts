@@ -16,6 +16,17 @@ export const AccountNameSchema = z
     "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
   );
 
+/**
+ * The name a person gave a key on the exchange's page, for exchanges whose API does not return it
+ * (`keyward account add --label`). Shown in tables and pages, so: one line, no control characters.
+ */
+export const KeyLabelTextSchema = z
+  .string()
+  .trim()
+  .min(1, "give a label of 1-64 characters")
+  .max(64, "use at most 64 characters")
+  .refine((s) => !/\p{C}/u.test(s), "control or format characters are not allowed");
+
 export const AccountSchema = z
   .strictObject({
     name: AccountNameSchema,
@@ -26,6 +37,12 @@ export const AccountSchema = z
     region: z.string().optional(),
     /** Where the account's credentials live in the vault. */
     credentialsRef: z.string().min(1),
+    /**
+     * The label the account's own key has on the exchange's page, where the exchange does not list it.
+     * Tied to that key's API key (not a secret): after a rotation switches the account to a new key it
+     * no longer matches, so the old key's name is never shown for the new one.
+     */
+    keyLabel: z.strictObject({ text: KeyLabelTextSchema, apiKey: z.string().min(1) }).optional(),
   })
   .superRefine((account, ctx) => {
     const regions = exchangeProfile(account.exchange).regions;

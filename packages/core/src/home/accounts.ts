@@ -8,7 +8,13 @@ import { ALIVE_FROM_HERE_META } from "../adapters/interface.js";
 import type { ExchangeId } from "../adapters/registry.js";
 import { exchangeProfile, loadAdapterFactory } from "../adapters/registry.js";
 import type { Credentials } from "../domain/credentials.js";
-import { type Account, AccountSchema, keyId, type ProbeResult } from "../domain/schemas.js";
+import {
+  type Account,
+  AccountSchema,
+  KeyLabelTextSchema,
+  keyId,
+  type ProbeResult,
+} from "../domain/schemas.js";
 import { Secret } from "../domain/secret.js";
 import { normaliseTotpSeed, totpSeedProblem } from "../domain/totp-seed.js";
 import { KeywardError } from "../errors.js";
@@ -20,6 +26,20 @@ export interface NewAccount {
   exchange: ExchangeId;
   endpoint?: string;
   region?: "www" | "eea" | "us";
+  /**
+   * The name the account's key has on the exchange's page, for exchanges that do not list it: shown in
+   * the inventory for that key (not a secret; checked by KeyLabelTextSchema).
+   */
+  label?: string;
+}
+
+/** A label checked by KeyLabelTextSchema, or CONFIG_INVALID naming what is wrong. */
+function checkedLabel(label: string): string {
+  const parsed = KeyLabelTextSchema.safeParse(label);
+  if (parsed.success) return parsed.data;
+  throw new KeywardError("CONFIG_INVALID", `label: ${parsed.error.issues[0]?.message ?? "invalid"}`, {
+    hint: "Nothing was stored. Give the key's name as the exchange's page shows it, on one line.",
+  });
 }
 
 /** Reasons a probe gives when the exchange could not be asked at all (a failure, not bad input). */
@@ -52,7 +72,9 @@ export async function addAccount(
   input: NewAccount,
   given: Credentials,
 ): Promise<{ account: Account; health: AccountHealth }> {
-  const parsed = AccountSchema.safeParse({ ...input, credentialsRef: accountRef(input.name) });
+  const { label, ...fields } = input;
+  const text = label === undefined ? undefined : checkedLabel(label);
+  const parsed = AccountSchema.safeParse({ ...fields, credentialsRef: accountRef(input.name) });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new KeywardError(
@@ -60,7 +82,7 @@ export async function addAccount(
       `${String(issue?.path[0] ?? "account")}: ${issue?.message ?? "invalid"}`,
     );
   }
-  const account = parsed.data;
+  const account: Account = parsed.data;
   // Before anything else: a seed the exchange has no use for, or one that is not a seed, stores nothing.
   const credentials = withCheckedSeed(account.exchange, given);
   if (home.config.accounts.some((a) => a.name.toLowerCase() === account.name.toLowerCase())) {
@@ -94,6 +116,7 @@ export async function addAccount(
       },
     );
   }
+  if (text !== undefined) account.keyLabel = { text, apiKey: credentials.apiKey };
   vault.set(account.credentialsRef, credentials);
   await vault.save();
   home.config.accounts.push(account);
@@ -144,6 +167,34 @@ export async function setAccountSeed(
   vault.set(account.credentialsRef, checked);
   await vault.save();
   return { account, seed: "stored" };
+}
+
+/**
+ * Sets (or, with undefined, clears) the label of the account's own key, as the exchange's page names it.
+ * It is tied to the key the vault holds for the account now: a rotation that switches the account to a
+ * new key leaves it behind (it named the old key), and it is set again for the new one. Audited.
+ */
+export async function setAccountKeyLabel(
+  home: KeywardHome,
+  name: string,
+  label: string | undefined,
+): Promise<{ account: Account; label: string | undefined }> {
+  const account = home.account(name);
+  const text = label === undefined ? undefined : checkedLabel(label);
+  const apiKey = (await home.accountKeyUses()).get(account.name)?.apiKey;
+  if (!apiKey) {
+    throw new KeywardError("CONFIG_INVALID", `account "${account.name}" has no credentials in the vault`, {
+      hint: `Remove the account and add it again: keyward account remove ${account.name}; keyward account add …`,
+    });
+  }
+  await home.audit().append("account.label-set", account.name, {
+    exchange: account.exchange,
+    ...(text === undefined ? { cleared: true } : { label: text }),
+  });
+  if (text === undefined) delete account.keyLabel;
+  else account.keyLabel = { text, apiKey };
+  await home.saveConfig();
+  return { account, label: text };
 }
 
 /** Forgets an account, its credentials and its tracked keys (the exchange is not touched). */

@@ -1,6 +1,6 @@
 /** The inventory as the shells show it: one flat, JSON-safe row per key, with its risk flags. */
 import { type AccountKeys, accountsUsing } from "../domain/account-keys.js";
-import { type KeyRecord, shortKey } from "../domain/schemas.js";
+import { type Account, type KeyRecord, shortKey } from "../domain/schemas.js";
 import { type Risk, type RiskOptions, risksOf } from "./risk.js";
 
 export interface InventoryRow {
@@ -31,10 +31,37 @@ export interface InventoryRow {
    * key a revoke plan holds back unless it is named (revoke/plan.ts): a shell's bulk selection leaves it out.
    */
   accountKey?: true;
+  /**
+   * The label comes from the account's config (`keyward account add --label`, `account set-label`): the
+   * exchange lists none for this key, and a person gave the name it has on the exchange's page.
+   */
+  labelGiven?: true;
 }
 
-/** `accountKeys`: each account's own key (`home.accountKeyUses()`), to flag those rows `accountKey`. */
-export function inventoryRow(key: KeyRecord, risk: RiskOptions, accountKeys?: AccountKeys): InventoryRow {
+/** Labels given for accounts' own keys, by exchange and API key (see `keyLabelsOf`). */
+export type GivenKeyLabels = ReadonlyMap<string, string>;
+const labelSlot = (exchange: string, apiKey: string): string => `${exchange}\u0000${apiKey}`;
+
+/** The labels people gave their accounts' own keys (`account.keyLabel`), for `inventoryRow`. */
+export function keyLabelsOf(accounts: readonly Pick<Account, "exchange" | "keyLabel">[]): GivenKeyLabels {
+  const labels = new Map<string, string>();
+  for (const a of accounts)
+    if (a.keyLabel) labels.set(labelSlot(a.exchange, a.keyLabel.apiKey), a.keyLabel.text);
+  return labels;
+}
+
+/**
+ * `accountKeys`: each account's own key (`home.accountKeyUses()`), to flag those rows `accountKey`.
+ * `givenLabels`: labels people gave (`keyLabelsOf(config.accounts)`), shown where the exchange lists none.
+ */
+export function inventoryRow(
+  key: KeyRecord,
+  risk: RiskOptions,
+  accountKeys?: AccountKeys,
+  givenLabels?: GivenKeyLabels,
+): InventoryRow {
+  // Only where the exchange gave no label: its own word for the key is the truth when it has one.
+  const given = key.label ? undefined : givenLabels?.get(labelSlot(key.exchange, key.apiKey));
   return {
     id: key.id,
     exchange: key.exchange,
@@ -42,7 +69,7 @@ export function inventoryRow(key: KeyRecord, risk: RiskOptions, accountKeys?: Ac
     subAccount: key.subAccount,
     apiKey: key.apiKey,
     apiKeyShort: shortKey(key.apiKey),
-    label: key.label,
+    label: given ?? key.label,
     permissions: key.permissions,
     ip: key.ip,
     createdAt: key.createdAt,
@@ -56,5 +83,6 @@ export function inventoryRow(key: KeyRecord, risk: RiskOptions, accountKeys?: Ac
       : null,
     // Any Keyward account's key, as a revoke plan counts it (revoke/plan.ts).
     ...(accountsUsing(key, accountKeys).length > 0 ? { accountKey: true as const } : {}),
+    ...(given ? { labelGiven: true as const } : {}),
   };
 }

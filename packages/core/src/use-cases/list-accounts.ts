@@ -11,6 +11,8 @@ export interface AccountSummary {
   exchange: string;
   endpoint: string | null;
   region: string | null;
+  /** The label given for the account's own key (`account add --label`, `account set-label`), or null. */
+  keyLabel: string | null;
   /** `provable`: Keyward holds the key's secret, so a probe can prove it revoked. */
   tracked: { label: string; apiKey: string; provable: boolean }[];
   /**
@@ -41,6 +43,7 @@ export async function listAccounts(
     exchange: a.exchange,
     endpoint: a.endpoint ?? null,
     region: a.region ?? null,
+    keyLabel: a.keyLabel?.text ?? null,
     tracked: tracked
       .filter((t) => t.account === a.name)
       .map((t) => ({ label: t.label, apiKey: t.apiKey, provable: t.credentialsRef !== null })),

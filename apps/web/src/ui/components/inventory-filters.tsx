@@ -2,6 +2,8 @@
  * The inventory's filters: what they are, how rows are matched (in memory, per keystroke), and the two
  * bars that set them: the counts (each a one-click filter) and the search box with its selects.
  */
+
+import { howWord } from "@keyward/core/browser";
 import type { Dispatch, SetStateAction } from "react";
 import type { InventoryResponse, InventoryRowView } from "../api.js";
 import { RISK_TEXT, RiskBadge } from "../components.js";
@@ -25,6 +27,8 @@ export interface Indexed {
 export const indexForSearch = (row: InventoryRowView): Indexed => ({
   row,
   text: [
+    // The whole id too: a link into the inventory (`/inventory?q=<key id>`, the Check page's) lands on one key.
+    row.id,
     row.exchange,
     row.account,
     row.subAccount ?? "",
@@ -33,6 +37,8 @@ export const indexForSearch = (row: InventoryRowView): Indexed => ({
     row.permissions.join(" "),
     row.risks.join(" "),
     row.management,
+    howWord(row.management),
+    row.ip.join(" "),
     row.state,
   ]
     .join(" ")

@@ -5,7 +5,7 @@
  * virtualised with fixed-height rows so only the rows in view (plus an overscan) are in the DOM and
  * 2,000 keys stay instant.
  */
-import { riskWeight } from "@keyward/core/browser";
+import { howWord, riskWeight } from "@keyward/core/browser";
 import { memo, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { InventoryRowView } from "../api.js";
 import { dateTime, EXCHANGE_FACTS, ExpiryNote, RiskBadge, StaleBadge } from "../components.js";
@@ -20,6 +20,7 @@ export type SortKey =
   | "label"
   | "apiKey"
   | "permissions"
+  | "ip"
   | "management"
   | "risks"
   | "createdAt";
@@ -36,7 +37,8 @@ const COLUMNS: { key: SortKey; title: string }[] = [
   { key: "label", title: "Label" },
   { key: "apiKey", title: "API key" },
   { key: "permissions", title: "Permissions" },
-  { key: "management", title: "Revoke by" },
+  { key: "ip", title: "IP binding" },
+  { key: "management", title: "How" },
   { key: "createdAt", title: "Age" },
   { key: "risks", title: "Risks" },
 ];
@@ -45,6 +47,12 @@ const DAY = 86_400_000;
 const ageDays = (row: InventoryRowView) =>
   row.createdAt ? Math.floor((Date.now() - Date.parse(row.createdAt)) / DAY) : null;
 const where = (row: InventoryRowView) => row.subAccount ?? (row.location === "master" ? "(master)" : "—");
+/** As the CLI's IP column: the addresses, "any" when the exchange reports none, "n/a" where it reports none at all. */
+export const ipText = (row: InventoryRowView): string =>
+  EXCHANGE_FACTS[row.exchange]?.reportsIpWhitelist === false ? "n/a" : row.ip.join(", ") || "any";
+/** Two addresses at most in the cell; the whole list is in its title. */
+const ipShort = (row: InventoryRowView): string =>
+  row.ip.length > 2 ? `${row.ip.slice(0, 2).join(", ")} +${row.ip.length - 2}` : ipText(row);
 
 /** Ascending order by one column, as its cells read (sub-account "(master)", permissions joined…). */
 export function compare(key: SortKey): (a: InventoryRowView, b: InventoryRowView) => number {
@@ -57,6 +65,8 @@ export function compare(key: SortKey): (a: InventoryRowView, b: InventoryRowView
       return (a, b) => a.permissions.join(",").localeCompare(b.permissions.join(","));
     case "subAccount":
       return (a, b) => where(a).localeCompare(where(b));
+    case "ip":
+      return (a, b) => ipText(a).localeCompare(ipText(b));
     default:
       return (a, b) => String(a[key]).localeCompare(String(b[key]));
   }
@@ -196,21 +206,31 @@ const Row = memo(function Row({
       <span className="cell col-subAccount" role="cell">
         {where(row)}
       </span>
-      <span className="cell col-label" role="cell" title={row.label}>
+      <span
+        className="cell col-label"
+        role="cell"
+        title={
+          row.labelGiven ? `${row.label} (given at account add: the exchange lists no label)` : row.label
+        }
+      >
+        {row.accountKey ? (
+          <span className="badge own-key" title="the key Keyward itself uses for an account">
+            Keyward’s key
+          </span>
+        ) : null}
         {row.label || <span className="muted">(no label)</span>}
       </span>
       <span className="cell col-apiKey mono" role="cell" title={row.id}>
         {row.apiKeyShort}
       </span>
-      <span
-        className="cell col-permissions"
-        role="cell"
-        title={`IP: ${EXCHANGE_FACTS[row.exchange]?.reportsIpWhitelist === false ? "not reported" : row.ip.join(", ") || "any"}`}
-      >
+      <span className="cell col-permissions" role="cell">
         {row.permissions.join(", ") || "—"}
       </span>
+      <span className="cell col-ip mono" role="cell" title={`IP binding: ${ipText(row)}`}>
+        {ipShort(row)}
+      </span>
       <span className={`cell col-management ${row.management}`} role="cell">
-        {row.management === "api" ? "API" : "person"}
+        {howWord(row.management)}
       </span>
       <span className="cell col-createdAt" role="cell" title={row.createdAt ?? "unknown"}>
         {age === null ? "—" : `${age} d`}

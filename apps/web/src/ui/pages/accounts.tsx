@@ -71,6 +71,14 @@ export function AccountsPage() {
               <dl>
                 <dt>Where</dt>
                 <dd>{a.endpoint ?? (a.region ? `region ${a.region}` : "default")}</dd>
+                {a.keyLabel ? (
+                  <>
+                    <dt>Key label</dt>
+                    <dd data-testid="key-label" title="given at account add: the exchange lists no label">
+                      {a.keyLabel}
+                    </dd>
+                  </>
+                ) : null}
                 {a.secondFactor ? (
                   <>
                     <dt>Two-factor codes</dt>

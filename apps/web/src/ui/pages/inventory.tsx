@@ -3,7 +3,7 @@
  * server sent (sorted once per sort change, filtered per keystroke); the table renders only the rows
  * in view (components/inventory-table.tsx), so 2,000 keys stay instant.
  */
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import type { InventoryState } from "../app.js";
 import {
   type Filters,
@@ -14,7 +14,7 @@ import {
   indexForSearch,
   NO_FILTERS,
 } from "../components/inventory-filters.js";
-import { compare, InventoryTable, type Sort } from "../components/inventory-table.js";
+import { compare, InventoryTable, type Sort, type SortKey } from "../components/inventory-table.js";
 import { ageText, dateTime, ErrorBox, Spinner, time } from "../components.js";
 
 interface Props {
@@ -25,10 +25,78 @@ interface Props {
   goRotate: () => void;
 }
 
+const DEFAULT_SORT: Sort = { key: "risks", dir: -1 };
+const SORT_KEYS: readonly SortKey[] = [
+  "exchange",
+  "account",
+  "subAccount",
+  "label",
+  "apiKey",
+  "permissions",
+  "ip",
+  "management",
+  "risks",
+  "createdAt",
+];
+const FILTER_PARAMS = {
+  search: "q",
+  exchange: "exchange",
+  account: "account",
+  risk: "risk",
+  method: "how",
+} as const;
+
+/**
+ * The view in the page's URL (`?q=bot&exchange=okx&risk=any&how=api&sort=label&dir=asc`): a link shows
+ * the same view, a reload keeps it, back and forward step through the views. Values outside what the page
+ * knows fall back to the default (a hand-edited URL is input like any other).
+ */
+function viewFromUrl(): { filters: Filters; sort: Sort } {
+  const q = new URLSearchParams(window.location.search);
+  const filters = { ...NO_FILTERS };
+  for (const [field, param] of Object.entries(FILTER_PARAMS) as [keyof Filters, string][])
+    filters[field] = (q.get(param) ?? "").slice(0, 200);
+  const key = q.get("sort") as SortKey | null;
+  const sort: Sort =
+    key && SORT_KEYS.includes(key) ? { key, dir: q.get("dir") === "asc" ? 1 : -1 } : DEFAULT_SORT;
+  return { filters, sort };
+}
+
+function urlOf(filters: Filters, sort: Sort): string {
+  const q = new URLSearchParams();
+  for (const [field, param] of Object.entries(FILTER_PARAMS) as [keyof Filters, string][])
+    if (filters[field]) q.set(param, filters[field]);
+  if (sort.key !== DEFAULT_SORT.key || sort.dir !== DEFAULT_SORT.dir) {
+    q.set("sort", sort.key);
+    q.set("dir", sort.dir === 1 ? "asc" : "desc");
+  }
+  const query = q.toString();
+  return `${window.location.pathname}${query ? `?${query}` : ""}`;
+}
+
 export function InventoryPage({ inventory, selected, setSelected, goRevoke, goRotate }: Props) {
   const { data, loading, error, load } = inventory;
-  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
-  const [sort, setSort] = useState<Sort>({ key: "risks", dir: -1 });
+  const [filters, setFilters] = useState<Filters>(() => viewFromUrl().filters);
+  const [sort, setSort] = useState<Sort>(() => viewFromUrl().sort);
+
+  // The view goes into the URL: typing in the search box replaces the entry (one history entry per search,
+  // not per keystroke); a select, a count or a sort pushes one, so back returns to the view before it.
+  useEffect(() => {
+    const url = urlOf(filters, sort);
+    if (url === `${window.location.pathname}${window.location.search}`) return;
+    const typing = viewFromUrl().filters.search !== filters.search;
+    if (typing) window.history.replaceState(null, "", url);
+    else window.history.pushState(null, "", url);
+  }, [filters, sort]);
+  useEffect(() => {
+    const onPop = () => {
+      const view = viewFromUrl();
+      setFilters(view.filters);
+      setSort(view.sort);
+    };
+    window.addEventListener("popstate", onPop);
+    return () => window.removeEventListener("popstate", onPop);
+  }, []);
 
   const sorted = useMemo<Indexed[]>(() => {
     const rows = (data?.keys ?? []).map(indexForSearch);

@@ -2,6 +2,7 @@
  * A running (or finished) bulk revoke, followed live (Server-Sent Events): progress, per-key results and
  * proof of death, and the checklist of manual steps with "Verify now".
  */
+import { howWord } from "@keyward/core/browser";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { type ApiError, api, call, type JobView, type ResultView, type VerifyResponse } from "../api.js";
 import { ErrorOrEvidence, LiveLog, ManualStepsList } from "../components/job-parts.js";
@@ -385,7 +386,7 @@ export function JobPanel({
               <tr key={r.id} data-key-id={r.id} className={`outcome-${r.pending ? "pending" : r.outcome}`}>
                 <td>{outcomeText(r)}</td>
                 <td data-testid="verified">{r.pending ? "…" : r.verified ? "yes" : "no"}</td>
-                <td>{r.method === "api" ? "API" : "person"}</td>
+                <td>{howWord(r.method)}</td>
                 <td>{r.exchange}</td>
                 <td>
                   {r.account}

@@ -3,7 +3,7 @@
  * of keys to confirm, then follow the run live (Server-Sent Events): per-key results, proof of death,
  * and the checklist of manual steps with "Verify now".
  */
-import { apiDuration } from "@keyward/core/browser";
+import { apiDuration, howWord } from "@keyward/core/browser";
 import { useEffect, useRef, useState } from "react";
 import { type ApiError, api, call, type InventoryRowView, type JobView, type PlanView } from "../api.js";
 import type { InventoryState } from "../app.js";
@@ -235,9 +235,7 @@ export function RevokePage({ inventory, selected, setSelected, goInventory, foll
                     <tr key={item.key.id} data-key-id={item.key.id}>
                       <td>{item.order}</td>
                       <td>
-                        <span className={`badge how-${item.method}`}>
-                          {item.method === "api" ? "API" : "PERSON"}
-                        </span>
+                        <span className={`badge how-${item.method}`}>{howWord(item.method)}</span>
                         {/* What will be done to the key, so beside how: not a risk of the key. */}
                         {item.disableFirst ? <span className="badge disabled">disabled first</span> : null}
                       </td>
@@ -322,7 +320,7 @@ function SelectionTable({ rows }: { rows: InventoryRowView[] }) {
             <td>{k.subAccount ?? (k.location === "master" ? "(master)" : "—")}</td>
             <td>{k.label || "—"}</td>
             <td className="mono">{k.apiKeyShort}</td>
-            <td>{k.management === "api" ? "API" : "person"}</td>
+            <td>{howWord(k.management)}</td>
           </tr>
         ))}
         {rows.length > 200 ? (

@@ -3,6 +3,7 @@
  * number of keys, then follow the run live; assisted keys ask here for the new key a person created;
  * stop, resume and abort. Secrets typed here go to the server's vault and are never sent back.
  */
+import { howWord } from "@keyward/core/browser";
 import { useEffect, useState } from "react";
 import {
   type ApiError,
@@ -279,7 +280,7 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
                       <td>{s.slot}</td>
                       <td>
                         <span className={`badge how-${s.method === "api" ? "api" : "manual"}`}>
-                          {s.reset ? "RESET" : s.method === "api" ? "API" : "PERSON"}
+                          {s.reset ? "RESET" : howWord(s.method === "api" ? "api" : "manual")}
                         </span>
                       </td>
                       <td>

@@ -3,7 +3,13 @@
  * person created, the old keys a person must revoke, stop, resume and abort. Secrets typed here go to the
  * server's vault and are never sent back.
  */
-import { type AbortReport, OLD_SECRET_NOT_PROBED, type SlotRow, stepsOf } from "@keyward/core/browser";
+import {
+  type AbortReport,
+  howWord,
+  OLD_SECRET_NOT_PROBED,
+  type SlotRow,
+  stepsOf,
+} from "@keyward/core/browser";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { type ApiError, api, call, type RotationRunView } from "../api.js";
 import { ErrorOrEvidence, LiveLog, ManualStepsList } from "../components/job-parts.js";
@@ -304,7 +310,7 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
                 <td>
                   {stepText(row, selfRevoking.has(row.slot), resetting.has(row.slot), creating.has(row.slot))}
                 </td>
-                <td>{row.method === "api" ? "API" : "person"}</td>
+                <td>{howWord(row.method === "api" ? "api" : "manual")}</td>
                 <td>
                   {row.account}
                   {row.subAccount ? ` / ${row.subAccount}` : ""}
