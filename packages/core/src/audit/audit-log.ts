@@ -30,38 +30,25 @@
  *
  * Entries never carry secrets: details must be plain JSON (a `Secret` object is refused), and the
  * caller can name secret values to check against; an entry mentioning one is refused (AUDIT_INVALID).
+ *
+ * This file holds the log's types and AuditLog, which composes the parts: appending and its checks
+ * (audit-append.ts), the chain's hashes, MACs and head copy (audit-chain.ts), verifying
+ * (audit-verify.ts), reading and paging for an operator (audit-query.ts, audit-row.ts).
  */
-import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { z } from "zod";
-import { Secret } from "../domain/secret.js";
-import { isKeywardError, KeywardError } from "../errors.js";
+
+import type { Secret } from "../domain/secret.js";
+import { KeywardError } from "../errors.js";
 import { StateDamagedError, type StateStore } from "../store/state-store.js";
-import {
-  entryMac,
-  GENESIS_HASH,
-  type HeadRow,
-  hashEntry,
-  headCopyMac,
-  headMac,
-  hmac,
-  macMatches,
-  readFileText,
-  readHeadCopy,
-} from "./audit-chain.js";
+import { type AppendContext, appendEntry, keyAuditLog, TAMPERED_HINT, unavailable } from "./audit-append.js";
+import { hmac, macMatches, readFileText, readHeadCopy } from "./audit-chain.js";
 import { type AuditPage, type AuditQuery, queryAudit } from "./audit-query.js";
 import { fromAuditRow } from "./audit-row.js";
 import { verifyChain } from "./audit-verify.js";
-import { canonicalJson, type JsonValue } from "./canonical-json.js";
+import type { JsonValue } from "./canonical-json.js";
 
+export { AuditActionSchema } from "./audit-append.js";
 export { GENESIS_HASH, hashEntry } from "./audit-chain.js";
 export { cachedAuditVerifier } from "./audit-verify.js";
-
-/** `area.verb`, e.g. `key.tracked`, `revoke.requested`, `rotation.new-key-created`. */
-export const AuditActionSchema = z
-  .string()
-  .max(64)
-  .regex(/^[a-z]+(\.[a-z-]+)+$/, "must look like area.verb (lower case, e.g. revoke.requested)");
 
 export interface AuditEntry {
   seq: number;
@@ -174,49 +161,33 @@ export interface AuditLogWriter extends RecordAuthenticator {
   append(action: string, subject: string, details?: Record<string, unknown>): Promise<void>;
 }
 
-type CheckedInput = Pick<AuditEntry, "action" | "actor" | "subject" | "details">;
-
-const TextSchema = z.string().min(1).max(512);
-
 export class AuditLog {
   readonly #state: StateStore;
   readonly #now: () => Date;
-  readonly #secrets: (() => Iterable<Secret | string | undefined>) | undefined;
   readonly #key: (() => AuditKey | undefined) | undefined;
   readonly #headCopyPath: string | undefined;
+  readonly #append: AppendContext;
 
   constructor(state: StateStore, options: AuditLogOptions = {}) {
     this.#state = state;
     this.#now = options.now ?? (() => new Date());
-    this.#secrets = options.secrets;
     this.#key = options.key;
     this.#headCopyPath = options.headCopyPath;
+    this.#append = {
+      state,
+      now: this.#now,
+      secrets: options.secrets,
+      key: options.key,
+      headCopyPath: options.headCopyPath,
+    };
   }
 
-  /** Appends one entry and returns it; throws AUDIT_INVALID or AUDIT_UNAVAILABLE and writes nothing. */
+  /**
+   * Appends one entry and returns it; throws AUDIT_INVALID or AUDIT_UNAVAILABLE and writes nothing.
+   * The checks and the write are audit-append.ts's.
+   */
   async append(input: AuditAppendInput, options: AuditAppendOptions = {}): Promise<AuditEntry> {
-    const checked = this.#check(input, options);
-    const key = this.#key?.();
-    if (key === undefined) {
-      throw unavailable(
-        `The audit log at ${this.#state.location} cannot be written without its key.`,
-        "The audit key is kept in the vault and made the first time the vault is opened with a sound, writable audit log: run `keyward audit verify`. (A caller that appends before opening the vault is a bug.)",
-      );
-    }
-    if (!(await this.#state.isWritable())) {
-      throw unavailable(`The audit log at ${this.#state.location} is read-only.`);
-    }
-    let entry: AuditEntry;
-    try {
-      entry = await this.#state.transaction(() => this.#insert(checked, key));
-    } catch (error) {
-      throw this.#writeError(error);
-    }
-    // After the OUTERMOST commit, also when the caller's transaction holds this append (the rotation
-    // journal's steps): written earlier, the copy would run ahead of the database if the caller rolled
-    // back; never written, it would stay behind every rotation and vouch for a log cut back to it.
-    await this.#state.afterCommit(() => this.#writeHeadCopy(entry, key));
-    return entry;
+    return appendEntry(this.#append, input, options);
   }
 
   /**
@@ -229,150 +200,7 @@ export class AuditLog {
     input: AuditAppendInput,
     persist: (key: AuditKey) => Promise<void> | void,
   ): Promise<AuditEntry> {
-    const checked = this.#check(input, {});
-    if (!(await this.#state.isWritable())) {
-      throw unavailable(`The audit log at ${this.#state.location} is read-only.`);
-    }
-    let keyed: { key: AuditKey; entry: AuditEntry };
-    try {
-      // The vault is saved while the transaction holds the write lock, so that another process cannot
-      // chain onto the head between the two.
-      keyed = await this.#state.transaction(async () => {
-        const head = await this.#consistentHead();
-        const key: AuditKey = {
-          key: new Secret(randomBytes(32).toString("base64")),
-          keyedAfter: { seq: head?.seq ?? 0, hash: head?.hash ?? GENESIS_HASH },
-        };
-        const entry = await this.#insert(checked, key, true);
-        await persist(key);
-        return { key, entry };
-      });
-    } catch (error) {
-      throw this.#writeError(error);
-    }
-    await this.#writeHeadCopy(keyed.entry, keyed.key);
-    return keyed.entry;
-  }
-
-  #writeError(error: unknown): KeywardError {
-    // The store's own failures (read-only, locked, disk full: STATE_UNAVAILABLE) are the audit log's.
-    if (isKeywardError(error) && error.code !== "STATE_UNAVAILABLE") return error;
-    const cause = isKeywardError(error) && error.cause !== undefined ? error.cause : error;
-    const code = cause instanceof Error && "code" in cause ? String(cause.code) : "unknown error";
-    return unavailable(
-      `The audit log at ${this.#state.location} could not be written (${code}).`,
-      undefined,
-      error,
-    );
-  }
-
-  /** The head, checked against the newest row; throws if they disagree. Call inside a write transaction. */
-  async #consistentHead(): Promise<HeadRow | undefined> {
-    const head = await this.#state.auditHead();
-    const last = await this.#state.lastAudit();
-    // The head and the newest row must agree before we chain onto them. If they do not, the log
-    // was tampered with (or truncated): appending would bury that, so refuse until a person looks.
-    if (
-      (head?.seq ?? 0) !== (last?.seq ?? 0) ||
-      (head?.hash ?? GENESIS_HASH) !== (last?.hash ?? GENESIS_HASH)
-    ) {
-      throw unavailable(
-        `The audit log at ${this.#state.location} is inconsistent (its head does not match its last entry).`,
-        TAMPERED_HINT,
-      );
-    }
-    return head;
-  }
-
-  async #insert(checked: CheckedInput, key: AuditKey, keying = false): Promise<AuditEntry> {
-    const head = await this.#consistentHead();
-    const current = { seq: head?.seq ?? 0, hash: head?.hash ?? GENESIS_HASH, mac: head?.mac ?? null };
-    // Chaining onto a head nobody with the key wrote would launder a forgery: refuse. The head where
-    // keying began is acceptable only to keyLog() itself: once keyed, the log is longer than that, and a
-    // log cut back to it (or emptied) would otherwise be silently continued.
-    const authentic =
-      current.seq > key.keyedAfter.seq
-        ? macMatches(current.mac, headMac(key, current))
-        : keying && current.seq === key.keyedAfter.seq && current.hash === key.keyedAfter.hash;
-    if (!authentic) {
-      throw unavailable(
-        `The audit log at ${this.#state.location} is not authentic (its head was not written with the vault's audit key).`,
-        TAMPERED_HINT,
-      );
-    }
-    await this.#refuseBehindCopy(current, key);
-    const body = {
-      seq: current.seq + 1,
-      ts: this.#now().toISOString(),
-      ...checked,
-      prevHash: current.hash,
-    };
-    const entry: AuditEntry = { ...body, hash: hashEntry(body) };
-    await this.#state.appendAudit(
-      { ...entry, details: canonicalJson(entry.details), mac: entryMac(key, entry.hash) },
-      { seq: entry.seq, hash: entry.hash, mac: headMac(key, entry) },
-    );
-    return entry;
-  }
-
-  /**
-   * A log behind its own authentic head copy (state.db put back to an older copy, or rewritten) is not
-   * appended to: the copy is written forwards after each append, so going on would soon overwrite the
-   * one piece of evidence `verify` has. (A copy that is missing or not authentic is verify's to report.)
-   */
-  async #refuseBehindCopy(current: AuditHead, key: AuditKey): Promise<void> {
-    const path = this.#headCopyPath;
-    if (path === undefined) return;
-    const copy = readHeadCopy(path);
-    if (copy === "missing" || !macMatches(copy.mac, headCopyMac(key, copy))) return;
-    const held =
-      copy.seq > current.seq
-        ? undefined
-        : copy.seq === current.seq
-          ? current.hash
-          : await this.#state.auditHashAt(copy.seq);
-    if (held !== copy.hash) {
-      throw unavailable(
-        `The audit log at ${this.#state.location} is behind its head copy (${path}): state.db was put back to an older copy or rewritten.`,
-        "Run `keyward audit verify` (it names where the log breaks). If you restored state.db from a backup on purpose, keep a copy of audit-head.json as evidence and move it aside; Keyward refuses destructive actions until then.",
-      );
-    }
-  }
-
-  /**
-   * Best effort, after the commit: the database is the record. A copy that lags (a crash between
-   * commit and copy, or two processes finishing out of order) is fine; one AHEAD of the database
-   * means state.db was rolled back. Written only forwards.
-   */
-  async #writeHeadCopy(head: AuditHead, key: AuditKey): Promise<void> {
-    const path = this.#headCopyPath;
-    if (path === undefined) return;
-    const current = readHeadCopy(path);
-    if (typeof current === "object" && current.seq >= head.seq) return;
-    // Only an entry the database holds: one appended in a savepoint that was rolled back is not.
-    let committed: string | undefined;
-    try {
-      committed = await this.#state.auditHashAt(head.seq);
-    } catch {
-      return;
-    }
-    if (committed !== head.hash) return;
-    const text = `${JSON.stringify({ seq: head.seq, hash: head.hash, mac: headCopyMac(key, head) })}\n`;
-    const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-    try {
-      // fsync before the rename: a missing or torn copy reads as a break (see readHeadCopy), so a crash
-      // must leave the previous copy (lagging, which is accepted), never an empty file.
-      const fd = openSync(tmp, "wx", 0o600);
-      try {
-        writeSync(fd, text);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, path);
-    } catch {
-      rmSync(tmp, { force: true });
-    }
+    return keyAuditLog(this.#append, input, persist);
   }
 
   /** Binds an actor (and secrets to check against) for the engines' `append(action, subject, details)`. */
@@ -507,55 +335,4 @@ export class AuditLog {
       throw error;
     }
   }
-
-  #check(input: AuditAppendInput, options: AuditAppendOptions): CheckedInput {
-    // Only a well-formed action is echoed: nothing the caller passed unchecked goes into the message.
-    const actionOk = AuditActionSchema.safeParse(input.action).success;
-    const problem = (what: string) =>
-      new KeywardError(
-        "AUDIT_INVALID",
-        `Audit entry ${actionOk ? input.action : "(unnamed)"} refused: ${what}.`,
-        {
-          hint: "This is a bug in the caller: audit entries carry identifiers and outcomes, never secrets.",
-        },
-      );
-    if (!actionOk) throw problem("the action must look like area.verb");
-    if (!TextSchema.safeParse(input.actor).success) throw problem("the actor must be 1-512 characters");
-    if (!TextSchema.safeParse(input.subject).success) throw problem("the subject must be 1-512 characters");
-    let text: string;
-    try {
-      const details = input.details ?? {};
-      if (typeof details !== "object" || details === null || Array.isArray(details))
-        throw new Error("is not an object");
-      text = canonicalJson(details, "details");
-    } catch (error) {
-      throw problem(error instanceof Error ? error.message : "details are not plain JSON");
-    }
-    // Compared as JSON text, so a secret with quotes or backslashes is found in its escaped form too.
-    // Values shorter than 4 characters are skipped (as redact() does): they would match by chance.
-    const haystacks = [text, JSON.stringify(input.actor), JSON.stringify(input.subject)];
-    for (const s of [...(options.secrets ?? []), ...(this.#secrets?.() ?? [])]) {
-      const value = s instanceof Secret ? s.reveal() : s;
-      if (value === undefined || value.length < 4) continue;
-      const needle = JSON.stringify(value).slice(1, -1);
-      if (haystacks.some((h) => h.includes(needle))) throw problem("it contains a secret value");
-    }
-    return {
-      action: input.action,
-      actor: input.actor,
-      subject: input.subject,
-      details: JSON.parse(text) as { [key: string]: JsonValue },
-    };
-  }
 }
-
-const TAMPERED_HINT =
-  "Run `keyward audit verify` and investigate: the log may have been tampered with. Keyward refuses destructive actions until the audit log is sound.";
-
-const unavailable = (message: string, hint?: string, cause?: unknown) =>
-  new KeywardError("AUDIT_UNAVAILABLE", message, {
-    hint:
-      hint ??
-      "The audit log must be writable: Keyward refuses destructive actions (revoke, rotate) it cannot record first. Restore write permission on the state database, free disk space, or retry when no other keyward process holds it.",
-    ...(cause === undefined ? {} : { cause }),
-  });
