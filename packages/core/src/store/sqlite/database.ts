@@ -1,7 +1,8 @@
 /**
  * Opening Keyward's local state database (SQLite via better-sqlite3): the audit log, the rotation
  * journal, tracked keys, the inventory cache. It holds no secrets. Only SqliteStateStore
- * (./sqlite-state-store.ts) uses the connection; everything else goes through the StateStore interface.
+ * (./sqlite-state-store.ts) and the files it composes in this folder (connection.ts, audit-sql.ts,
+ * journal-sql.ts, keys-sql.ts) use the connection; everything else goes through the StateStore interface.
  *
  * Opening sets WAL (readers never block the writer), foreign keys, a busy timeout (several `keyward`
  * processes may share the file) and synchronous=FULL (an audit entry written before a revoke must
