@@ -29,7 +29,7 @@ afterAll(async () => {
 
 /** Starts the demo and resolves with what it printed once it says the simulator keeps running. */
 function startDemo(home: string): Promise<string> {
-  const env = { ...process.env, HOME: home };
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
   for (const k of Object.keys(env)) if (k.startsWith("KEYWARD_")) delete env[k];
   demo = spawn(process.execPath, [DEMO], { env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
@@ -57,7 +57,7 @@ function bash(
   home: string,
   onOutput?: (all: string) => void,
 ): Promise<Ran> {
-  const env = { ...process.env, HOME: home };
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
   for (const k of Object.keys(env)) if (k.startsWith("KEYWARD_")) delete env[k];
   const child = spawn("bash", ["-c", `set -e\n${exportLine}\n${line}`], {
     cwd: REPO,

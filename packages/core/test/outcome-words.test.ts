@@ -43,7 +43,7 @@ const entry = (action: string, details: Record<string, unknown>): AuditEntry =>
     actor: "cli:test",
     subject: "s",
     details,
-  }) as AuditEntry;
+  }) as unknown as AuditEntry;
 
 describe("outcome words", () => {
   const verified = result({ label: "a", verified: true, evidence: ["probe: dead (401)"] });
