@@ -61,6 +61,8 @@ try {
         "--endpoint",
         account.endpoint,
         "--credentials-stdin",
+        // Where the exchange's API lists no labels (Bitfinex), the person names the key: the inventory shows it.
+        ...(account.label ? ["--label", account.label] : []),
       ],
       account.credentials,
     );
@@ -79,6 +81,7 @@ The simulator keeps running. In another terminal, from this repository:
 
   export KEYWARD_HOME=${home} KEYWARD_PASSPHRASE=${PASSPHRASE}
   npx keyward keys --risky
+  npx keyward check                                # exits 1 here: the demo desk breaks the default policy on purpose
   npx keyward revoke --label 'mm-*' --yes          # market-making sub-account keys, by API
   npx keyward revoke --exchange bitfinex --label '*-bfx' --yes   # guided: revoke on ${sim.bitfinex}/api, Keyward proves it
                                                   # (the tracked keys; Keyward keeps its own access)
@@ -86,6 +89,9 @@ The simulator keeps running. In another terminal, from this repository:
                                                   # two-factor challenge, answered from the vault's TOTP seed
   npx keyward rotate plan --account desk-deribit --label 'keyward*' -o ~/deribit-own-plan.json
   npx keyward rotate apply ~/deribit-own-plan.json   # Keyward's own Deribit key, rotated by API
+  mkdir -p -m 700 ~/keyward-demo-keys              # a private folder for the new key's credentials
+  npx keyward key create desk-alpha --sub alphaMM01 --label mm-bot-3 --perm read,trade --ip 127.0.0.1 --deliver dotenv:$HOME/keyward-demo-keys/mm-bot-3.env
+  npx keyward audit --action revoke --limit 5
   npx keyward audit && npx keyward audit verify
 
 Simulated exchange pages, where a person creates and revokes keys (an assisted rotation's new key is made

@@ -26,8 +26,9 @@ const creatable = (): string[] =>
       .map(([kind]) => (kind === "master" ? `${p.name} account keys` : `${p.name} ${kind} keys`)),
   );
 
-export function registerKeyCreate(key: Command, run: Run): void {
-  key
+/** Registers `key create`; returns it so program.ts can add the target kinds' own options from core. */
+export function registerKeyCreate(key: Command, run: Run): Command {
+  return key
     .command("create")
     .description(
       `create a key by API (${creatable().join(", ")}), its secret straight into the vault and targets`,
@@ -62,7 +63,8 @@ Kinds created only by a person (e.g. OKX master keys, Bitfinex): create them on 
 Examples:
   keyward key create desk-alpha --sub alphaMM01 --label mm-bot-2 --perm read,trade --ip 203.0.113.7 --deliver 'dotenv:./bots/mm-bot-2.env'
   keyward key create desk-alpha --sub alphaMM01 --label reporter --perm read --deliver 'json:./bots/reporter.json#/okx' --json
-  keyward key create desk-alpha --sub alphaMM01 --label mm-bot-3 --perm read,trade --ip 203.0.113.0/24 --dry-run`,
+  keyward key create desk-alpha --sub alphaMM01 --label mm-bot-3 --perm read,trade --ip 203.0.113.0/24 --dry-run
+  keyward key create desk-alpha --sub alphaMM01 --label mm-bot-4 --perm read,trade --ip 203.0.113.7 --deliver 'age:/secure/drop' --recipient age1…`,
     )
     .action(run(async () => (await import("./commands/key-create.js")).keyCreate));
 }

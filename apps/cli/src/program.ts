@@ -307,7 +307,7 @@ ${examples("keyward account set-seed desk-deribit", "keyward account set-seed de
     .argument("<id>", "the key id from `keyward keys`, or its API key")
     .addHelpText("after", examples(`keyward key untrack ${TRACKED.id}:ops:-:AbCd…`))
     .action(run(async () => (await import("./commands/key.js")).keyUntrack));
-  registerKeyCreate(key, run);
+  const keyCreate = registerKeyCreate(key, run);
 
   const selectors = (cmd: Command) =>
     cmd
@@ -442,10 +442,11 @@ ${EXIT_CODES_HELP}`,
     )
     .action(run(async () => (await import("./commands/rotate.js")).rotatePlan));
   // `--deliver`, the target kinds' own options (e.g. a recipient) and the help about targets come from
-  // core's list of delivery targets, loaded only once `rotate` is the command (`keyward --help` must not
-  // load core): added before `rotate` parses anything, its help included.
+  // core's list of delivery targets, loaded only once `rotate` (or `key`, for `key create`) is the command
+  // (`keyward --help` must not load core): added before it parses anything, its help included.
   program.hook("preSubcommand", async (_, sub) => {
     if (sub === rotate) addTargetHelp(rotate, rotatePlan, await import("@keyward/core"));
+    if (sub === key) addTargetOptions(keyCreate, await import("@keyward/core"));
   });
   const runFlags = (cmd: Command) =>
     cmd
@@ -673,6 +674,27 @@ function wrap(text: string, width: number, indent: string): string {
   return lines.join(`\n${indent}`);
 }
 
+/** One help line per target kind (`age:DIR  …`), wrapped under its form. */
+function targetUsage(core: typeof import("@keyward/core")): string[] {
+  const { DELIVERY_TARGETS } = core;
+  const column = Math.max(...DELIVERY_TARGETS.map((d) => d.usage.form.length)) + 4;
+  return DELIVERY_TARGETS.map(
+    (d) => `  ${d.usage.form.padEnd(column - 2)}${wrap(d.usage.text, 106 - column, " ".repeat(column))}`,
+  );
+}
+
+/**
+ * `key create`'s target kinds' own options (e.g. `--recipient` for `age:`) and the targets' forms, from
+ * the same list as `rotate plan`'s, so every target `rotate plan` takes, `key create` takes too.
+ */
+function addTargetOptions(create: Command, core: typeof import("@keyward/core")): void {
+  for (const option of core.TARGET_OPTIONS) create.option(option.flag, option.help);
+  create.addHelpText(
+    "after",
+    `\nTargets (as \`rotate plan --deliver\`; see \`keyward rotate plan --help\`):\n${targetUsage(core).join("\n")}`,
+  );
+}
+
 /**
  * `rotate plan`'s `--deliver`, each target kind's own options, and the help about targets (forms,
  * what each writes, examples), generated from core's list of delivery targets; and `rotate`'s examples.
@@ -684,10 +706,7 @@ function addTargetHelp(rotate: Command, plan: Command, core: typeof import("@key
   plan
     .option("-o, --output <file>", "write the plan (JSON, no secrets, mode 0600) to this file")
     .option("--json", "print the plan as JSON (the same document -o writes)");
-  const column = Math.max(...DELIVERY_TARGETS.map((d) => d.usage.form.length)) + 4;
-  const usage = DELIVERY_TARGETS.map(
-    (d) => `  ${d.usage.form.padEnd(column - 2)}${wrap(d.usage.text, 106 - column, " ".repeat(column))}`,
-  );
+  const usage = targetUsage(core);
   // One example per target, each with another way to select keys and to keep the plan.
   const selections = ["--label 'bot-*'", "--account desk-alpha", `--exchange ${TRACKED.id}`, "--risky"];
   const keep = ["-o plan.json", "--json > plan.json"];

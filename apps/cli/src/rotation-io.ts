@@ -17,6 +17,7 @@ import {
   type RunRow,
   type SlotRow,
   shortKey,
+  ROTATION_OUTCOME_WORDS as W,
 } from "@keyward/core";
 import { usageError } from "./exit.js";
 import { credentialsFromPrompt, isInteractive, promptText, readStdin } from "./input.js";
@@ -206,7 +207,7 @@ export function printReport(report: RotationReport): void {
   );
   const m = report.summary;
   out(
-    `\nrotation ${report.runId}: finished ${m.finished}, waiting for a person ${m.waiting}, failed ${m.failed}, aborted ${m.aborted}` +
+    `\nrotation ${report.runId}: ${W.finished} ${m.finished}, ${W.waiting} ${m.waiting}, ${W.failed} ${m.failed}, ${W.aborted} ${m.aborted}` +
       `${m.active ? `, interrupted ${m.active}` : ""} of ${m.total}`,
   );
   const next = nextCommand(report);

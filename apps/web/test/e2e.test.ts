@@ -309,7 +309,7 @@ describe.skipIf(!haveChromium)(
 );
 
 describe.skipIf(!haveChromium)("the README screenshots", () => {
-  it("saves every page of the demo desk to docs/screenshots/<page>.png (inventory, revoke plan, finished revoke, rotate, audit, accounts)", async () => {
+  it("saves every page of the demo desk to docs/screenshots/<page>.png (inventory, revoke plan, finished revoke, rotate, audit, accounts, check, new key)", async () => {
     const scenario = loadDemoScenario();
     const sim = await startSimulator({ scenario, rateScale: 0.05 });
     await inChromium(sim, "keyward-web-shot-", async (browser, dir) => {
@@ -374,7 +374,34 @@ describe.skipIf(!haveChromium)("the README screenshots", () => {
         await page.getByRole("link", { name: "Accounts", exact: true }).click();
         await page.locator('[data-account="desk-alpha"] [data-testid="health-summary"]').waitFor();
         await saveScreenshot(page, "accounts");
-        for (const name of ["inventory", "revoke-plan", "revoke-done", "rotate", "audit", "accounts"]) {
+
+        // Check: the demo desk breaks the default policy on purpose, so it says FAILED with its findings.
+        await page.getByRole("link", { name: "Check", exact: true }).click();
+        await page
+          .getByTestId("check-summary")
+          .filter({ hasText: /^FAILED: / })
+          .waitFor();
+        await saveScreenshot(page, "check");
+
+        // New key: the form filled for a market-making key in an OKX sub-account (not sent).
+        await page.getByRole("link", { name: "New key" }).click();
+        await page.getByLabel("Account", { exact: true }).selectOption("desk-alpha");
+        await page.getByLabel("Sub-account").fill("alphaMM01");
+        await page.getByLabel("Label", { exact: true }).fill("mm-bot-3");
+        await page.getByLabel("Permission trade").check();
+        await page.getByLabel("IP addresses").fill("203.0.113.7");
+        await page.getByLabel("Delivery targets").fill("dotenv:/srv/bots/mm-bot-3.env");
+        await saveScreenshot(page, "new-key");
+        for (const name of [
+          "inventory",
+          "revoke-plan",
+          "revoke-done",
+          "rotate",
+          "audit",
+          "accounts",
+          "check",
+          "new-key",
+        ]) {
           expect(existsSync(screenshotPath(name)), name).toBe(true);
         }
       });

@@ -10,6 +10,17 @@
 export type { AuditEntry, AuditHead, AuditVerifyResult } from "./audit/audit-log.js";
 export { apiDuration } from "./domain/duration.js";
 export { type TimeLeft, timeLeft } from "./domain/expiry.js";
+export {
+  PROVEN_WORDS,
+  REVOKE_OUTCOME_WORDS,
+  ROTATION_OUTCOME_WORDS,
+  revokeResultWords,
+  revokeSummaryWords,
+  unprovenReason,
+  VERIFIED_WORDS,
+  verifiedWord,
+  WAITING_WORDS,
+} from "./domain/outcome-words.js";
 export { PERMISSIONS } from "./domain/permissions.js";
 export type { KeyLocation, ManualSteps, Permission } from "./domain/schemas.js";
 export type { AccountHealth } from "./inventory/account-health.js";

@@ -82,8 +82,6 @@ export {
   emptyAuditLabels,
   plainText,
   presentAuditEntry,
-  REVOKE_OUTCOME_WORDS,
-  VERIFIED_WORDS,
 } from "./audit/audit-present.js";
 export {
   AUDIT_PAGE_DEFAULT,
@@ -116,6 +114,18 @@ export {
 } from "./domain/credentials.js";
 export { apiDuration } from "./domain/duration.js";
 export { type TimeLeft, timeLeft } from "./domain/expiry.js";
+export {
+  PROVEN_WORDS,
+  REVOKE_OUTCOME_WORDS,
+  type RevokeCountsIn,
+  ROTATION_OUTCOME_WORDS,
+  revokeResultWords,
+  revokeSummaryWords,
+  unprovenReason,
+  VERIFIED_WORDS,
+  verifiedWord,
+  WAITING_WORDS,
+} from "./domain/outcome-words.js";
 export * from "./domain/schemas.js";
 export { KeyLabelTextSchema } from "./domain/schemas.js";
 export { redact, Secret } from "./domain/secret.js";

@@ -10,8 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type AuditKey, AuditLog, cachedAuditVerifier } from "../src/audit/audit-log.js";
-import { auditLabels, presentAuditEntry, REVOKE_OUTCOME_WORDS } from "../src/audit/audit-present.js";
+import { auditLabels, presentAuditEntry } from "../src/audit/audit-present.js";
 import { AuditQueryError, parseAuditTime } from "../src/audit/audit-query.js";
+import { REVOKE_OUTCOME_WORDS } from "../src/domain/outcome-words.js";
 import { SqliteStateStore, sqliteHandleForTests } from "../src/store/sqlite/sqlite-state-store.js";
 
 let dir: string;

@@ -16,7 +16,14 @@ export const DEMO_SCENARIO_PATH = fileURLToPath(new URL("../scenarios/demo.json"
 export type DemoCredentials = DeskCredentials;
 
 export interface DemoDesk {
-  accounts: { name: string; exchange: ExchangeId; endpoint: string; credentials: DemoCredentials }[];
+  accounts: {
+    name: string;
+    exchange: ExchangeId;
+    endpoint: string;
+    credentials: DemoCredentials;
+    /** The account key's label where the exchange's API lists none (given at `account add --label`). */
+    label?: string;
+  }[];
   tracked: { account: string; label: string; credentials: DemoCredentials }[];
 }
 
@@ -38,6 +45,7 @@ export function demoDesk(scenario: Scenario, urls: Record<ExchangeId, string>): 
         exchange: id,
         endpoint: a.endpoint,
         credentials: a.credentials,
+        ...(a.label === undefined ? {} : { label: a.label }),
       })),
     );
     desk.tracked.push(...part.tracked);

@@ -71,7 +71,8 @@ export interface DeskCredentials {
 }
 
 export interface DeskPart {
-  accounts: { name: string; endpoint: string; credentials: DeskCredentials }[];
+  /** `label`: the account key's label on the exchange's page, where its API lists none (`account add --label`). */
+  accounts: { name: string; endpoint: string; credentials: DeskCredentials; label?: string }[];
   tracked: { account: string; label: string; credentials: DeskCredentials }[];
 }
 

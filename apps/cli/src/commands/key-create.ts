@@ -4,11 +4,13 @@
  */
 import {
   type CreateKeyInput,
+  type CreateKeyShell,
   createdKeySecret,
   createKey,
   planKeyCreate,
   type RotationHooks,
   type RotationReport,
+  TARGET_OPTIONS,
 } from "@keyward/core";
 import { withHome } from "../context.js";
 import { readEnv } from "../env.js";
@@ -29,6 +31,14 @@ interface KeyCreateOptions {
   showSecretOnce?: boolean;
   dryRun?: boolean;
   json?: boolean;
+}
+
+/** The flags named after a target option (`--recipient` → recipient), as given. */
+function targetOptionsOf(opts: KeyCreateOptions): NonNullable<CreateKeyShell["targetOptions"]> {
+  const given = opts as unknown as Record<string, unknown>;
+  return Object.fromEntries(
+    TARGET_OPTIONS.flatMap((o) => (typeof given[o.name] === "string" ? [[o.name, given[o.name]]] : [])),
+  ) as NonNullable<CreateKeyShell["targetOptions"]>;
 }
 
 export async function keyCreate(
@@ -53,7 +63,9 @@ export async function keyCreate(
     deliver: opts.deliver ?? [],
     showSecretOnce: opts.showSecretOnce === true,
   };
-  const shell = { cwd: process.cwd(), allowPrograms: true };
+  // The target kinds' own options (e.g. an age recipient) are the command's flags of the same names,
+  // added from core's list of them (program.ts), as `rotate plan` has them.
+  const shell = { cwd: process.cwd(), allowPrograms: true, targetOptions: targetOptionsOf(opts) };
   return withHome(globals, async (home) => {
     if (opts.dryRun) {
       const { plan, warnings } = await planKeyCreate(home, input, shell);

@@ -4,13 +4,18 @@ import {
   confirmsPlan,
   howWord,
   isEmptySelector,
+  PROVEN_WORDS,
   planLiveRevoke,
+  REVOKE_OUTCOME_WORDS,
   type RevokeEvent,
   type RevokeKeyResult,
   type RevokePlan,
   type RevokeReport,
+  revokeSummaryWords,
   shortKey,
   startRevoke,
+  verifiedWord,
+  WAITING_WORDS,
 } from "@keyward/core";
 import { withHome } from "../context.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
@@ -134,15 +139,15 @@ function progressLine(e: RevokeEvent): string | undefined {
     case "disabled":
       return `  disabled (kill switch): ${who(e.result)}; removing once the account's others are disabled…`;
     case "revoked":
-      return `  ${e.result.outcome === "already-revoked" ? "already revoked" : e.result.disabledFirst ? "removed by API" : "revoked by API"}: ${who(e.result)}; verifying…`;
+      return `  ${e.result.outcome === "already-revoked" ? REVOKE_OUTCOME_WORDS["already-revoked"] : e.result.disabledFirst ? "removed by API" : "revoked by API"}: ${who(e.result)}; verifying…`;
     case "failed":
       return e.result.outcome === "disabled"
         ? `  DISABLED, NOT REMOVED: ${who(e.result)}: ${e.result.error?.message ?? "unknown error"}`
         : `  FAILED: ${who(e.result)}: ${e.result.error?.message ?? "unknown error"}`;
     case "verified":
       return e.result.verified
-        ? `  proven dead: ${who(e.result)}`
-        : `  NOT proven dead: ${who(e.result)}: ${e.result.evidence.join("; ")}`;
+        ? `  ${PROVEN_WORDS.yes}: ${who(e.result)}`
+        : `  ${PROVEN_WORDS.no}: ${who(e.result)}: ${e.result.evidence.join("; ")}`;
     default:
       return undefined;
   }
@@ -164,7 +169,7 @@ function nextSteps(report: RevokeReport, print: (s: string) => void): void {
   );
   if (unproven.length > 0) {
     print(
-      `\n${unproven.length} key(s) the exchange said it revoked are NOT proven dead: ${unproven.map(who).join(", ")}. ` +
+      `\n${unproven.length} key(s) the exchange said it revoked are ${PROVEN_WORDS.no}: ${unproven.map(who).join(", ")}. ` +
         "Treat them as alive: revoke them on the exchange's web site and check that they no longer work.",
     );
   }
@@ -172,7 +177,7 @@ function nextSteps(report: RevokeReport, print: (s: string) => void): void {
     const command = `keyward revoke ${waiting.map((r) => r.id).join(" ")} --yes`;
     // Run again, it lists the keys live, shows the steps again and probes each key until it is dead.
     print(
-      `\n${waiting.length} key(s) still wait for a person and are not proven dead. To show their steps again and wait until they are, run:\n  ${command}`,
+      `\n${waiting.length} key(s) are still ${WAITING_WORDS}, so not proven dead. To show their steps again and wait until they are, run:\n  ${command}`,
     );
   }
 }
@@ -278,8 +283,9 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
           `\n${table(
             ["OUTCOME", "VERIFIED", "EXCHANGE", "ACCOUNT", "LABEL", "API KEY", "DETAIL"],
             report.results.map((r) => [
-              r.outcome,
-              r.verified ? "yes" : "no",
+              REVOKE_OUTCOME_WORDS[r.outcome],
+              // Only a revoked key has a proof to show; one waiting for a person or failed is not revoked.
+              r.outcome === "revoked" || r.outcome === "already-revoked" ? verifiedWord(r) : "-",
               r.exchange,
               r.account,
               r.label || "-",
@@ -292,11 +298,7 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
           )}`,
         );
         const s = report.summary;
-        out(
-          `\nrevoked ${s.revoked}, already revoked ${s.alreadyRevoked}, awaiting a person ${s.awaitingManual}, ` +
-            `${s.disabled === undefined ? "" : `disabled but not removed ${s.disabled}, `}failed ${s.failed}; ` +
-            `verified ${s.verified}, unverified ${s.unverified}`,
-        );
+        out(`\n${revokeSummaryWords(s)}`);
       }
       nextSteps(report, human);
       return exitCodeOf(report);

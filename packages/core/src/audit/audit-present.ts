@@ -1,14 +1,21 @@
 /**
  * Audit entries for people, in the same words in the CLI and the web: a subject as the key's label,
  * account and short key (`mm-bot-1 · desk-alpha/alphaMM01 · 40c4…fc04`) rather than a raw id, details as
- * named fields, and each action's outcome in the words the revoke and rotation views use (an
- * unverified revoke is "unverified", with why: never "verified").
+ * named fields, and each action's outcome in the words the revoke and rotation views use
+ * (domain/outcome-words.ts: an unverified revoke is "unverified", with why: never "verified").
  *
  * Labels come first from the log itself (key.tracked and key.untracked carry them), so a revoked key,
  * gone from every exchange listing, keeps its name; then from tracked keys and the inventory cache
  * (`auditLabels`). Everything shown is plain text with control characters replaced: labels come from
  * exchanges and may be hostile (the web escapes HTML as React does; the CLI's terminalSafe is a second net).
  */
+import {
+  REVOKE_OUTCOME_WORDS,
+  revokeSummaryWords,
+  unprovenReason,
+  VERIFIED_WORDS,
+  WAITING_WORDS,
+} from "../domain/outcome-words.js";
 import { shortKey } from "../domain/schemas.js";
 import type { RevokeOutcome } from "../revoke/report.js";
 import type { StateStore } from "../store/state-store.js";
@@ -17,18 +24,6 @@ import type { JsonValue } from "./canonical-json.js";
 
 /** How an outcome should look: ok (green), warn (needs a look), bad (failed), info (neutral). */
 export type AuditTone = "ok" | "warn" | "bad" | "info";
-
-/** A revoke's per-key outcome in words: the revoke summary's words, and the audit log's. */
-export const REVOKE_OUTCOME_WORDS: Record<RevokeOutcome, string> = {
-  revoked: "revoked",
-  "already-revoked": "already revoked",
-  "awaiting-manual": "awaiting a person",
-  disabled: "disabled but not removed",
-  failed: "failed",
-};
-
-/** Whether a revoked key was proven dead, in the revoke summary's words ("verified 2, unverified 1"). */
-export const VERIFIED_WORDS = { yes: "verified", no: "unverified" } as const;
 
 /**
  * Each action's outcome word (actions not named here show their verb: `rotation.run-finished` → "run
@@ -50,7 +45,7 @@ export const AUDIT_ACTION_WORDS: Readonly<Record<string, { word: string; tone: A
   "account.removed": { word: "account removed", tone: "info" },
   "rotation.requested": { word: "rotation requested", tone: "info" },
   "rotation.failed": { word: "failed", tone: "bad" },
-  "rotation.waiting": { word: "waiting for a person", tone: "warn" },
+  "rotation.waiting": { word: WAITING_WORDS, tone: "warn" },
   "rotation.abort-failed": { word: "abort failed", tone: "bad" },
   "rotation.abort-refused": { word: "abort refused", tone: "bad" },
   "rotation.new-key-refused": { word: "new key refused", tone: "bad" },
@@ -165,16 +160,7 @@ export function auditOutcome(entry: AuditEntry): { word: string; tone: AuditTone
   }
   if (entry.action === "revoke.unverified") {
     // Why it is not proven: the last probe's status, in the probe's own words.
-    const last = evidenceOf(entry).at(-1) ?? "";
-    const why = /^(before: )?probe: (inconclusive|alive|none)/.exec(last)?.[2];
-    const reason =
-      why === "inconclusive"
-        ? "probe inconclusive"
-        : why === "alive"
-          ? "probe: still alive"
-          : why === "none"
-            ? "no probe"
-            : undefined;
+    const reason = unprovenReason(evidenceOf(entry));
     return { word: reason ? `${VERIFIED_WORDS.no} (${reason})` : VERIFIED_WORDS.no, tone: "warn" };
   }
   const known = AUDIT_ACTION_WORDS[entry.action];
@@ -233,7 +219,15 @@ function summaryOf(entry: AuditEntry, labels: AuditLabels): string {
   if (entry.action === "revoke.finished" && typeof d.total === "number") {
     const n = (k: string) => Number(d[k] ?? 0);
     parts.push(
-      `revoked ${n("revoked")}, already revoked ${n("alreadyRevoked")}, awaiting a person ${n("awaitingManual")}, failed ${n("failed")}; verified ${n("verified")}, unverified ${n("unverified")}`,
+      revokeSummaryWords({
+        revoked: n("revoked"),
+        alreadyRevoked: n("alreadyRevoked"),
+        awaitingManual: n("awaitingManual"),
+        failed: n("failed"),
+        verified: n("verified"),
+        unverified: n("unverified"),
+        ...(d.disabled === undefined ? {} : { disabled: n("disabled") }),
+      }),
     );
   }
   for (const k of ["label", "probe", "message", "step", "state"] as const) {

@@ -93,6 +93,8 @@ export const bitfinex = defineExchange({
         name,
         endpoint,
         credentials: { apiKey: accountKey.apiKey, secret: accountKey.apiSecret },
+        // Bitfinex's API lists no labels: the person gives the key's at `account add --label`.
+        ...(accountKey.label ? { label: accountKey.label } : {}),
       });
       for (const key of others) {
         desk.tracked.push({

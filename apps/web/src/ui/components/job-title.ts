@@ -3,6 +3,7 @@
  * keys"), what happened once it is over ("Revoked 3 keys; 1 failed"), with every key that did not end
  * well counted in words, so a tab left in the background says how the job ended.
  */
+import { PROVEN_WORDS, REVOKE_OUTCOME_WORDS, ROTATION_OUTCOME_WORDS } from "@keyward/core/browser";
 import { useEffect } from "react";
 
 const keys = (n: number) => `${n} key${n === 1 ? "" : "s"}`;
@@ -30,10 +31,10 @@ export function revokeTitle(status: "running" | "waiting" | "finished" | "error"
   if (status === "running" || status === "waiting") return `Revoking ${keys(c.total)}`;
   if (status === "error") return `The revoke of ${keys(c.total)} could not run`;
   const rest = partsOf([
-    [c.unproven, "not proven dead"],
-    [c.waiting, "waiting for a person"],
-    [c.disabledOnly, "disabled, not removed"],
-    [c.failed, "failed"],
+    [c.unproven, PROVEN_WORDS.no.toLowerCase()],
+    [c.waiting, REVOKE_OUTCOME_WORDS["awaiting-manual"]],
+    [c.disabledOnly, REVOKE_OUTCOME_WORDS.disabled],
+    [c.failed, REVOKE_OUTCOME_WORDS.failed],
   ]);
   return `Revoked ${keys(c.proven)}${rest ? `; ${rest}` : ""}`;
 }
@@ -53,8 +54,8 @@ export function rotationTitle(
   c: RotationCounts,
 ): string {
   const rest = partsOf([
-    [c.waiting, "waiting for a person"],
-    [c.failed, "failed"],
+    [c.waiting, ROTATION_OUTCOME_WORDS.waiting],
+    [c.failed, ROTATION_OUTCOME_WORDS.failed],
     [c.aborted, "undone"],
   ]);
   if (state === "aborted") return `Rotation aborted: ${keys(c.finished)} rotated${rest ? `, ${rest}` : ""}`;

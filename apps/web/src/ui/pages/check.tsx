@@ -25,7 +25,7 @@ function FindingList({ title, findings }: { title: string; findings: FindingView
       <h2>
         {title} ({findings.length})
       </h2>
-      <table>
+      <table className="table compact">
         <thead>
           <tr>
             <th>Rule</th>
@@ -44,7 +44,7 @@ function FindingList({ title, findings }: { title: string; findings: FindingView
               </td>
               <td>{subject(f)}</td>
               <td>{f.message}</td>
-              <td>
+              <td className="nowrap">
                 {f.keyId ? <a href={`/inventory?q=${encodeURIComponent(f.keyId)}`}>in inventory</a> : null}
               </td>
             </tr>

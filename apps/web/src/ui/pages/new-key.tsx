@@ -154,7 +154,7 @@ export function NewKeyPage() {
               checked={noIp}
               onChange={(e) => setNoIp(e.target.checked)}
             />{" "}
-            No IP binding (a trade key then works from anywhere; `keyward check` flags it)
+            No IP binding (a trade key then works from anywhere; <code>keyward check</code> flags it)
           </label>
         </div>
         <label className="block">

@@ -2,7 +2,13 @@
  * A running (or finished) bulk revoke, followed live (Server-Sent Events): progress, per-key results and
  * proof of death, and the checklist of manual steps with "Verify now".
  */
-import { howWord } from "@keyward/core/browser";
+import {
+  howWord,
+  PROVEN_WORDS,
+  REVOKE_OUTCOME_WORDS,
+  revokeResultWords,
+  WAITING_WORDS,
+} from "@keyward/core/browser";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { type ApiError, api, call, type JobView, type ResultView, type VerifyResponse } from "../api.js";
 import { ErrorOrEvidence, LiveLog, ManualStepsList } from "../components/job-parts.js";
@@ -20,21 +26,15 @@ const nameOf = (r: { label: string; apiKeyShort: string }) => r.label || r.apiKe
 
 type Verify = { busy: boolean; result?: VerifyResponse; error?: ApiError };
 
+/**
+ * In core's words (the CLI's and the audit log's): "revoked, verified", "revoked, unverified (probe
+ * inconclusive)", "waiting for a person". Only a key switched off whose removal is still coming has a
+ * word of its own here, as the CLI's progress line does.
+ */
 const outcomeText = (r: ResultView): string => {
   if (r.pending) return "in progress";
-  switch (r.outcome) {
-    case "revoked":
-      return "revoked";
-    case "already-revoked":
-      return "already revoked";
-    case "awaiting-manual":
-      return "waiting for a person";
-    // Switched off by the kill switch: removal comes next, or (once the run is over) it failed.
-    case "disabled":
-      return r.error ? "DISABLED, not removed" : "disabled, removing…";
-    default:
-      return "failed";
-  }
+  if (r.outcome === "disabled" && !r.error) return "disabled, removing…";
+  return revokeResultWords(r);
 };
 
 const EVENT_TYPES = [
@@ -102,19 +102,19 @@ function describe(type: string, data: EventData): string | undefined {
     case "disabled":
       return `${who}: disabled (the exchange's kill switch); removing it once the account's others are disabled.`;
     case "revoked":
-      return `${who}: ${r?.outcome === "already-revoked" ? "was already revoked" : r?.disabledFirst ? "removed by API" : "revoked by API"}.`;
+      return `${who}: ${r?.outcome === "already-revoked" ? `was ${REVOKE_OUTCOME_WORDS["already-revoked"]}` : r?.disabledFirst ? "removed by API" : "revoked by API"}.`;
     case "failed":
       return r?.outcome === "disabled"
         ? `${who}: DISABLED but NOT removed: ${r.error?.message ?? "unknown error"}. Run the revoke again to remove it.`
         : `${who}: FAILED: ${r?.error?.message ?? "unknown error"}.`;
     case "verified":
-      return `${who}: ${r?.verified ? "proven dead" : "NOT proven dead"} (${r?.evidence.at(-1) ?? ""}).`;
+      return `${who}: ${r?.verified ? PROVEN_WORDS.yes : PROVEN_WORDS.no} (${r?.evidence.at(-1) ?? ""}).`;
     case "manual-steps":
       return `${who}: only a person can revoke it: see the checklist.`;
     case "manual-waiting":
       return `Waiting for ${data.pending} manual revocation(s); probing until ${time(data.deadline as number)}.`;
     case "manual-done":
-      return `${who}: proven dead after the manual step.`;
+      return `${who}: ${PROVEN_WORDS.yes} after the manual step.`;
     case "verify-now":
       return `Verify now: ${data.status} (${data.evidence}).`;
     case "stopping":
@@ -291,10 +291,10 @@ export function JobPanel({
         ) : null}
         <ProgressBar done={verified} total={job.total} label="Proven dead" />
         <p className="summary" data-testid="job-summary">
-          {verified} of {job.total} proven dead
-          {waiting ? `, ${waiting} waiting for a person` : ""}
-          {failed ? `, ${failed} failed` : ""}
-          {disabledOnly ? `, ${disabledOnly} disabled but not removed` : ""}
+          {verified} of {job.total} {PROVEN_WORDS.yes}
+          {waiting ? `, ${waiting} ${WAITING_WORDS}` : ""}
+          {failed ? `, ${failed} ${REVOKE_OUTCOME_WORDS.failed}` : ""}
+          {disabledOnly ? `, ${disabledOnly} ${REVOKE_OUTCOME_WORDS.disabled}` : ""}
           {job.status === "waiting" && job.manualDeadline
             ? ` — probing until ${time(job.manualDeadline)}`
             : ""}
@@ -331,7 +331,7 @@ export function JobPanel({
                     </strong>{" "}
                     <span className={`badge ${done ? "ok" : "wait"}`} data-testid="manual-status">
                       {done
-                        ? "proven dead"
+                        ? PROVEN_WORDS.yes
                         : r?.outcome === "awaiting-manual"
                           ? "waiting for you"
                           : r

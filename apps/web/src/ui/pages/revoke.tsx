@@ -3,7 +3,13 @@
  * of keys to confirm, then follow the run live (Server-Sent Events): per-key results, proof of death,
  * and the checklist of manual steps with "Verify now".
  */
-import { apiDuration, howWord } from "@keyward/core/browser";
+import {
+  apiDuration,
+  howWord,
+  REVOKE_OUTCOME_WORDS,
+  VERIFIED_WORDS,
+  WAITING_WORDS,
+} from "@keyward/core/browser";
 import { useEffect, useRef, useState } from "react";
 import { type ApiError, api, call, type InventoryRowView, type JobView, type PlanView } from "../api.js";
 import type { InventoryState } from "../app.js";
@@ -282,10 +288,10 @@ export function RevokePage({ inventory, selected, setSelected, goInventory, foll
           <ul className="plain">
             {recent.map((j) => (
               <li key={j.id}>
-                {time(j.startedAt)}: {j.total} key(s), {j.status}; verified {j.summary.verified}
-                {j.summary.awaitingManual ? `, ${j.summary.awaitingManual} waiting for a person` : ""}
-                {j.summary.failed ? `, ${j.summary.failed} failed` : ""}
-                {j.summary.disabled ? `, ${j.summary.disabled} disabled but not removed` : ""}{" "}
+                {time(j.startedAt)}: {j.total} key(s), {j.status}; {VERIFIED_WORDS.yes} {j.summary.verified}
+                {j.summary.awaitingManual ? `, ${j.summary.awaitingManual} ${WAITING_WORDS}` : ""}
+                {j.summary.failed ? `, ${j.summary.failed} ${REVOKE_OUTCOME_WORDS.failed}` : ""}
+                {j.summary.disabled ? `, ${j.summary.disabled} ${REVOKE_OUTCOME_WORDS.disabled}` : ""}{" "}
                 <button type="button" className="link" onClick={() => setJobId(j.id)}>
                   Show
                 </button>

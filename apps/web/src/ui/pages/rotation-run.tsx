@@ -7,6 +7,7 @@ import {
   type AbortReport,
   howWord,
   OLD_SECRET_NOT_PROBED,
+  ROTATION_OUTCOME_WORDS,
   type SlotRow,
   stepsOf,
 } from "@keyward/core/browser";
@@ -254,9 +255,12 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
       <div className="panel">
         <ProgressBar done={s.finished} total={s.total} label="Rotated" />
         <p data-testid="rotation-summary">
-          {s.finished} of {s.total} rotated{s.waiting ? `, ${s.waiting} waiting for a person` : ""}
-          {s.failed ? `, ${s.failed} failed (see why below; fix it, then resume)` : ""}
-          {s.aborted ? `, ${s.aborted} aborted` : ""}.
+          {s.finished} of {s.total} rotated
+          {s.waiting ? `, ${s.waiting} ${ROTATION_OUTCOME_WORDS.waiting}` : ""}
+          {s.failed
+            ? `, ${s.failed} ${ROTATION_OUTCOME_WORDS.failed} (see why below; fix it, then resume)`
+            : ""}
+          {s.aborted ? `, ${s.aborted} ${ROTATION_OUTCOME_WORDS.aborted}` : ""}.
           {run.state === "finished" ? finishedText(run.slots, resetting.size) : ""}
         </p>
         {run.grace.map((g) => (
