@@ -160,7 +160,7 @@ export {
   SelectorSchema,
   selectKeys,
 } from "./inventory/selectors.js";
-export { type GivenKeyLabels, type InventoryRow, inventoryRow, keyLabelsOf } from "./inventory/view.js";
+export { type GivenKeyLabels, type InventoryRow, inventoryRow, keyLabelsOf, keyWhere } from "./inventory/view.js";
 // Task inventory (issue 14): one pair of words for "by API" / "by a person", and given key labels.
 export { HOW_HEADER, HOW_WORDS, howWord } from "./inventory/words.js";
 export { type LogEntry, type LogSink, silentLog } from "./log.js";
