@@ -7,9 +7,12 @@ import {
   apiDuration,
   type CreateRequest,
   type CredentialsInput,
+  createdKeyText,
   describeTarget,
   exchangeProfile,
   howWord,
+  isCreateStandIn,
+  keyWhere,
   type ManualSteps,
   type RotationEvent,
   type RotationPlan,
@@ -17,6 +20,7 @@ import {
   type RunRow,
   type SlotRow,
   shortKey,
+  slotKeyText,
 } from "@keyward/core";
 import { usageError } from "./exit.js";
 import { credentialsFromPrompt, isInteractive, promptText, readStdin } from "./input.js";
@@ -26,14 +30,12 @@ export function printPlan(plan: RotationPlan, print: (s: string) => void = out):
   if (plan.slots.length > 0) {
     print(
       table(
-        ["#", "HOW", "EXCHANGE", "ACCOUNT", "SUB-ACCOUNT", "KEY", "NEW LABEL", "PERMISSIONS", "IP"],
+        ["#", "HOW", "ACCOUNT", "KEY", "NEW LABEL", "PERMISSIONS", "IP"],
         plan.slots.map((s) => [
           String(s.slot),
           s.reset ? "RESET" : howWord(s.method === "api" ? "api" : "manual"),
-          s.old.exchange,
-          s.old.account,
-          s.old.subAccount ?? (s.old.location === "master" ? "(master)" : "-"),
-          `${field(s.old.label || "-")} (${shortKey(s.old.apiKey)})`,
+          keyWhere(s.old),
+          slotKeyText(s.old.label, s.old.apiKey),
           s.new.label,
           s.new.permissions.join(","),
           s.new.ip === null ? "as before" : s.new.ip.join(",") || "any",
@@ -95,7 +97,8 @@ export function printRevokeSteps(slot: SlotRow, steps: ManualSteps, print: (s: s
 }
 
 /** A slot as a person recognises it in a progress line. */
-const slotName = (slot: SlotRow) => `[slot ${slot.slot}] ${field(slot.oldLabel || "-")} (${slot.account})`;
+const slotName = (slot: SlotRow) =>
+  `[slot ${slot.slot}] ${field(isCreateStandIn(slot.oldApiKey) ? createdKeyText(slot.oldLabel) : slot.oldLabel || "-")} (${slot.account})`;
 
 /** The progress line for a step just journaled, or undefined for steps that say nothing new. */
 function stepLine(slot: SlotRow, previous: SlotRow | undefined): string | undefined {
@@ -197,7 +200,7 @@ export function printReport(report: RotationReport): void {
         String(s.slot),
         s.outcome,
         s.step,
-        s.label || "-",
+        s.create ? createdKeyText(s.label) : s.label || "-",
         s.newLabel,
         s.error ? `${s.error.message}${s.error.hint ? ` (${s.error.hint})` : ""}` : (s.evidence.at(-1) ?? ""),
       ]),
@@ -235,7 +238,7 @@ export function printStatus(runs: { run: RunRow; slots: SlotRow[] }[]): void {
               : s.step === "aborted"
                 ? "aborted"
                 : "-",
-          `${s.oldLabel || "-"} (${shortKey(s.oldApiKey)})`,
+          slotKeyText(s.oldLabel, s.oldApiKey),
           s.newApiKey ? `${s.newLabel} (${shortKey(s.newApiKey)})` : s.newLabel,
           String(s.delivered.length),
           s.error?.message ?? "",
