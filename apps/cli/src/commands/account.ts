@@ -19,7 +19,7 @@ import {
 import { withHome } from "../context.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
 import { credentialsFromPrompt, credentialsFromStdin, promptSecret, readStdin } from "../input.js";
-import { err, field, orList, out, printJson, table } from "../output.js";
+import { err, field, orList, out, paragraph, printJson, table } from "../output.js";
 import type { GlobalOptions } from "../program.js";
 
 interface AddOptions {
@@ -112,11 +112,11 @@ export async function accountAdd(
         `  IP binding: ${health.ip === null ? "not reported by the exchange" : health.ip.join(", ") || "none"}`,
       );
       if (health.master !== null) out(`  master-account key: ${health.master ? "yes" : "no"}`);
-      for (const w of health.warnings) err(`  warning: ${w}`);
+      for (const w of health.warnings) err(`  ${paragraph(`warning: ${w}`, 4)}`);
       // The seed given is said as `account list` says it; the advice (which asks for the seed) only without one.
       const seeded = input.totpSeed !== undefined;
       if (seeded) out("  2FA: seed in vault");
-      if (profile.accountKeyAdvice && !seeded) out(`  note: ${profile.accountKeyAdvice}.`);
+      if (profile.accountKeyAdvice && !seeded) out(`  ${paragraph(`note: ${profile.accountKeyAdvice}.`, 4)}`);
     }
     return EXIT.OK;
   });
