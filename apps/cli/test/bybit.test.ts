@@ -85,7 +85,8 @@ describe("account add bybit", () => {
     expect(text.stdout).toMatch(/key can: read, trade, transfer/);
     expect(text.stdout).toMatch(/IP binding: 127\.0\.0\.1/);
     expect(text.stdout).toMatch(/master-account key: yes/);
-    expect(text.stdout).toMatch(
+    // The note is wrapped at 120 columns: read as one line.
+    expect(text.stdout.replace(/\s+/g, " ")).toMatch(
       /note: Bybit creates and revokes keys only for a master-account key holding Account Transfer, Subaccount Transfer or Withdrawal/,
     );
     expect(text.stderr).not.toMatch(/warning/);
