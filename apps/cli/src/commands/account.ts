@@ -112,7 +112,7 @@ export async function accountAdd(
         `  IP binding: ${health.ip === null ? "not reported by the exchange" : health.ip.join(", ") || "none"}`,
       );
       if (health.master !== null) out(`  master-account key: ${health.master ? "yes" : "no"}`);
-      for (const w of health.warnings) err(`  ${paragraph(`warning: ${w}`, 4)}`);
+      for (const w of health.warnings) err(`  warning: ${w}`);
       // The seed given is said as `account list` says it; the advice (which asks for the seed) only without one.
       const seeded = input.totpSeed !== undefined;
       if (seeded) out("  2FA: seed in vault");
