@@ -2,6 +2,8 @@
  * `keyward key create`'s command tree: options, help and examples (the implementation is
  * commands/key-create.ts, loaded only when it runs).
  */
+
+import { PERMISSIONS } from "@keyward/core/browser";
 import { EXCHANGE_PROFILES } from "@keyward/core/exchanges";
 import type { Command } from "commander";
 import type { ExitCode } from "./exit.js";
@@ -37,12 +39,19 @@ export function registerKeyCreate(key: Command, run: Run): Command {
     .option("--sub <name>", "the sub-account to create it in (without: the account itself)")
     .requiredOption(
       "--label <label>",
-      "the new key's label: unique where it is created (it finds the key after a crash)",
+      "the new key's label, unique in the (sub-)account: Keyward finds the key by it after a crash",
     )
-    .requiredOption("--perm <list>", "permissions, comma-separated, e.g. read,trade", collect)
+    .requiredOption(
+      "--perm <list>",
+      `permissions, comma-separated, from ${PERMISSIONS.join(", ")} (e.g. read,trade)`,
+      collect,
+    )
     .option("--ip <list>", "IP addresses or CIDR ranges to bind the key to, comma-separated", collect)
     .option("--no-ip", "no IP binding for a trade key (refused without it; `keyward check` flags such keys)")
-    .option("--deliver <target...>", "where the secret goes, as `rotate plan --deliver` (repeatable)")
+    .option(
+      "--deliver <target...>",
+      "where the secret goes: dotenv:PATH[#PREFIX], json:PATH#POINTER, age:DIR or exec:CMD, as for `rotate plan` (repeatable)",
+    )
     .option("--allow-withdraw", "accept the withdraw permission (refused without it)")
     .option("--show-secret-once", "print the secret once at the end (only to a terminal, never with --json)")
     .option("--dry-run", "check everything and show what would be created; no request is made")
@@ -50,10 +59,13 @@ export function registerKeyCreate(key: Command, run: Run): Command {
     .addHelpText(
       "after",
       `
-The create is journaled like a rotation (id rot-…, MAC'd): the label is the idempotency token. If it is
-interrupted, run the SAME command again (or \`keyward rotate resume <id>\`): a key found with the label
-whose secret was lost is deleted and created anew, never left behind. The same label with other
-permissions, IPs or targets is refused. \`keyward rotate status\` lists creates too.
+Each step is written to the rotation journal before it is taken (the create gets a run id, rot-…), so a
+crash leaves nothing behind: if the command is interrupted, run the SAME command again (or
+\`keyward rotate resume <id>\`). A key already made with the label whose secret was lost is deleted and
+made anew. The same label with other permissions, IPs or targets is refused while that create is
+unfinished. \`keyward rotate status\` lists creates too, as "(new) LABEL".
+A target Keyward refuses (a folder other users can write, a path into Keyward's home) is checked before
+any key is made: fix it, then run the same \`keyward key create\` again.
 The secret goes only into the vault and the --deliver targets; it is never printed, except once with
 --show-secret-once on a terminal. Without a target, --show-secret-once is required: Keyward cannot
 hand out an existing secret later (a rotation would make a new key).

@@ -128,8 +128,9 @@ export function table(headers: string[], rawRows: string[][], options: { fit?: b
       .trimEnd();
   const body = rows.flatMap((r) => {
     const whole = line(r);
-    if (len(whole) <= max) return [whole];
     const detail = r[last] ?? "";
+    // No line of its own for a detail that says nothing: the row stands as it is.
+    if (len(whole) <= max || detail.trim() === "" || detail.trim() === "-") return [whole];
     return [line([...r.slice(0, last), ""]), ...wrap(detail, max - 4).map((l) => `    ${l}`)];
   });
   const rule = widths.map((w, i) => "-".repeat(i === last ? Math.min(w, Math.max(4, max - prefix)) : w));

@@ -281,7 +281,9 @@ ${examples("keyward account set-seed desk-deribit", "keyward account set-seed de
 
   const key = program
     .command("key")
-    .description(`keys the exchange API cannot list (${trackedKeyKinds().join(", ")})`)
+    .description(
+      `track keys the exchange API cannot list (${trackedKeyKinds().join(", ")}), or create a key by API`,
+    )
     .addHelpText(
       "after",
       examples(
@@ -547,7 +549,9 @@ ${examples("keyward rotate abort", "keyward rotate abort rot-k3f9q2 --json")}`,
 
   const audit = program
     .command("audit")
-    .description("the audit log of every state-changing action (hash-chained, keyed)")
+    .description(
+      "the audit log: every action that changed a key, an account or the vault (tamper-evident: `audit verify`)",
+    )
     .action(run(async () => (await import("./commands/audit-list.js")).auditList));
   auditListOptions(audit, examples);
   audit

@@ -7,9 +7,12 @@ import {
   apiDuration,
   type CreateRequest,
   type CredentialsInput,
+  createdKeyText,
   describeTarget,
   exchangeProfile,
   howWord,
+  isCreateStandIn,
+  keyWhere,
   type ManualSteps,
   type RotationEvent,
   type RotationPlan,
@@ -18,53 +21,57 @@ import {
   type SlotRow,
   shortKey,
   ROTATION_OUTCOME_WORDS as W,
+  slotKeyText,
 } from "@keyward/core";
 import { usageError } from "./exit.js";
 import { credentialsFromPrompt, isInteractive, promptText, readStdin } from "./input.js";
-import { err, field, out, table } from "./output.js";
+import { err, field, out, paragraph, table } from "./output.js";
 
 export function printPlan(plan: RotationPlan, print: (s: string) => void = out): void {
   if (plan.slots.length > 0) {
     print(
       table(
-        ["#", "HOW", "EXCHANGE", "ACCOUNT", "SUB-ACCOUNT", "KEY", "NEW LABEL", "PERMISSIONS", "IP"],
+        // The new label (long: it carries the run id) is under Delivery, so a row fits 120 columns.
+        ["#", "HOW", "ACCOUNT", "KEY", "PERMISSIONS", "IP"],
         plan.slots.map((s) => [
           String(s.slot),
           s.reset ? "RESET" : howWord(s.method === "api" ? "api" : "manual"),
-          s.old.exchange,
-          s.old.account,
-          s.old.subAccount ?? (s.old.location === "master" ? "(master)" : "-"),
-          `${field(s.old.label || "-")} (${shortKey(s.old.apiKey)})`,
-          s.new.label,
+          keyWhere(s.old),
+          slotKeyText(s.old.label, s.old.apiKey),
           s.new.permissions.join(","),
           s.new.ip === null ? "as before" : s.new.ip.join(",") || "any",
         ]),
         { fit: true },
       ),
     );
-    print("\nDelivery:");
+    print("\nDelivery (the new key's label: where its secret goes):");
     for (const s of plan.slots) {
-      print(`  ${s.slot}. ${s.deliver.map(describeTarget).join("\n     ") || "(Keyward itself only)"}`);
-      for (const note of s.notes) print(`     note: ${note}`);
+      print(`  ${s.slot}. ${field(s.new.label)}:`);
+      print(`     ${s.deliver.map(describeTarget).join("\n     ") || "(Keyward itself only)"}`);
+      for (const note of s.notes) print(`     ${paragraph(`note: ${note}`, 11)}`);
     }
   }
   if (plan.refused.length > 0) {
     print("\nRefused:");
     for (const r of plan.refused)
-      print(`  ${r.exchange} ${r.account} "${field(r.label)}" (${shortKey(r.apiKey)}): ${field(r.reason)}`);
+      print(
+        `  ${paragraph(`${r.exchange} ${r.account} "${field(r.label)}" (${shortKey(r.apiKey)}): ${field(r.reason)}`, 4)}`,
+      );
   }
   const reset = plan.slots.filter((s) => s.reset).length;
   if (reset > 0) {
     print(
-      `\nIN-PLACE RESET of ${reset} key(s): each keeps its id and gets a new secret; its OLD SECRET DIES THE MOMENT THE NEW ONE EXISTS. There is no grace period: whatever uses it fails until the delivery lands. Applying needs --reset-in-place to accept this.`,
+      `\n${paragraph(`IN-PLACE RESET of ${reset} key(s): each keeps its id and gets a new secret; its OLD SECRET DIES THE MOMENT THE NEW ONE EXISTS. There is no grace period: whatever uses it fails until the delivery lands. Applying needs --reset-in-place to accept this.`)}`,
     );
   }
   const byApi = plan.slots.filter((s) => s.method === "api").length;
   print(
-    `\nRotation ${plan.id}: ${plan.slots.length} key(s), ${byApi} by API, ${plan.slots.length - byApi} with a person; ` +
-      `${plan.refused.length} refused. The API part takes ${apiDuration(plan.estimatedApiMs)} at the exchanges' write limits` +
-      // A reset has no grace period (its old secret dies at once): only new keys wait for one.
-      `${reset < plan.slots.length ? ", plus the grace period" : ""}.`,
+    `\n${paragraph(
+      `Rotation ${plan.id}: ${plan.slots.length} key(s), ${byApi} by API, ${plan.slots.length - byApi} with a person; ` +
+        `${plan.refused.length} refused. The API part takes ${apiDuration(plan.estimatedApiMs)} at the exchanges' write limits` +
+        // A reset has no grace period (its old secret dies at once): only new keys wait for one.
+        `${reset < plan.slots.length ? ", plus the grace period" : ""}.`,
+    )}`,
   );
 }
 
@@ -96,7 +103,8 @@ export function printRevokeSteps(slot: SlotRow, steps: ManualSteps, print: (s: s
 }
 
 /** A slot as a person recognises it in a progress line. */
-const slotName = (slot: SlotRow) => `[slot ${slot.slot}] ${field(slot.oldLabel || "-")} (${slot.account})`;
+const slotName = (slot: SlotRow) =>
+  `[slot ${slot.slot}] ${field(isCreateStandIn(slot.oldApiKey) ? createdKeyText(slot.oldLabel) : slot.oldLabel || "-")} (${slot.account})`;
 
 /** The progress line for a step just journaled, or undefined for steps that say nothing new. */
 function stepLine(slot: SlotRow, previous: SlotRow | undefined): string | undefined {
@@ -198,7 +206,7 @@ export function printReport(report: RotationReport): void {
         String(s.slot),
         s.outcome,
         s.step,
-        s.label || "-",
+        s.create ? createdKeyText(s.label) : s.label || "-",
         s.newLabel,
         s.error ? `${s.error.message}${s.error.hint ? ` (${s.error.hint})` : ""}` : (s.evidence.at(-1) ?? ""),
       ]),
@@ -236,7 +244,7 @@ export function printStatus(runs: { run: RunRow; slots: SlotRow[] }[]): void {
               : s.step === "aborted"
                 ? "aborted"
                 : "-",
-          `${s.oldLabel || "-"} (${shortKey(s.oldApiKey)})`,
+          slotKeyText(s.oldLabel, s.oldApiKey),
           s.newApiKey ? `${s.newLabel} (${shortKey(s.newApiKey)})` : s.newLabel,
           String(s.delivered.length),
           s.error?.message ?? "",

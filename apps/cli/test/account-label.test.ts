@@ -66,11 +66,9 @@ describe("account add --label", () => {
 
     const table = await home.run(["keys"]);
     const line = table.stdout.split("\n").find((l) => l.includes(shortKey(KEYS.bfxAccount.apiKey)));
-    expect(line).toMatch(new RegExp(`bitfinex\\s+desk-bfx\\s+-\\s+${GIVEN}\\s+`));
+    expect(line).toMatch(new RegExp(`^bitfinex desk-bfx\\s+${GIVEN}\\s+`));
     expect(line).toContain("by a person");
-    expect(table.stdout).toMatch(
-      /^EXCHANGE\s+ACCOUNT\s+SUB-ACCOUNT\s+LABEL\s+API KEY\s+PERMISSIONS\s+IP\s+HOW\s/m,
-    );
+    expect(table.stdout).toMatch(/^ACCOUNT\s+LABEL\s+API KEY\s+PERMISSIONS\s+IP\s+NOTES$/m);
 
     const list = await home.run(["account", "list"]);
     expect(list.stdout).toMatch(new RegExp(`desk-bfx\\s+bitfinex\\s+${GIVEN}\\s`));

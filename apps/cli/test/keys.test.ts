@@ -161,10 +161,10 @@ describe.concurrent("keys", () => {
     expect(line("scalp-2")).toMatch(/\sno-ip,bybit-expires-soon expires 9d$/);
     expect(line("scalp-1")).not.toMatch(/expire/);
     expect(line("bot-2")).toMatch(/\sno-ip,okx-idle-expiry$/);
-    // The note is in the last column (RISKS, or the indented line under a row too wide for it), after the
+    // The note is in the last column (NOTES, or the indented line under a row too wide for it), after the
     // flags: it widens no other column and no other row.
     const row = lines.find((l) => l.includes(" scalp-2 ")) ?? "";
-    const risksAt = lines[0]?.indexOf("RISKS") ?? -1;
+    const risksAt = lines[0]?.indexOf("NOTES") ?? -1;
     const detail = row.length > risksAt ? row.slice(risksAt) : (lines[lines.indexOf(row) + 1] ?? "").trim();
     expect(detail).toBe("no-ip,bybit-expires-soon expires 9d");
   });
@@ -176,7 +176,7 @@ describe.concurrent("keys", () => {
       home.run(["keys", "--account", BFX_ACCOUNT.toUpperCase(), "--json"]), // account names: any case
     ]);
     expect(table.code, show(table)).toBe(0);
-    expect(table.stdout).toMatch(/^EXCHANGE\s+ACCOUNT\s+SUB-ACCOUNT\s+LABEL\s+API KEY/m);
+    expect(table.stdout).toMatch(/^ACCOUNT\s+LABEL\s+API KEY\s+PERMISSIONS\s+IP\s+NOTES$/m);
     for (const k of [KEYS.okxMaster, KEYS.bot1, KEYS.bot2, KEYS.bot3, KEYS.opsReader]) {
       expect(table.stdout).toContain(shortKey(k.apiKey));
     }

@@ -107,13 +107,17 @@ describe("the TOTP seed in the CLI", () => {
     const added = await addDeribit(home, credentialsJson(KEYS.deribitAccount));
     expect(added.code, show(added)).toBe(0);
     expect(added.stdout).not.toMatch(/seed in vault/);
-    expect(added.stdout).toMatch(/note: .*give its account's TOTP seed as totpSeed/);
+    // Notes and warnings are wrapped at 120 columns: each read as one line (continuations rejoined).
+    const unwrapped = (text: string) => text.replace(/\n {2,}/g, " ");
+    expect(unwrapped(added.stdout)).toMatch(/note: .*give its account's TOTP seed as totpSeed/);
     expect((await home.run(["account", "list"])).stdout).toMatch(/asks for codes/);
 
     // The dry run says codes will be needed, one line for the account, in text and in --json.
     const dry = noSeed(await home.run(["revoke", "--account", ACCOUNT, "--label", "bot_*", "--dry-run"]));
     expect(dry.code, show(dry)).toBe(0);
-    const lines = dry.stdout.split("\n").filter((l) => l.includes("holds no TOTP seed"));
+    const lines = unwrapped(dry.stdout)
+      .split("\n")
+      .filter((l) => l.includes("holds no TOTP seed"));
     expect(lines, dry.stdout).toHaveLength(1);
     expect(lines[0]).toMatch(
       /desk-deribit holds no TOTP seed: each removal asks for a two-factor code \(\d+ key\(s\)\); with no one to type them \(no terminal, a script\) they end DISABLED, not removed/,

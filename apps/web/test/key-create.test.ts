@@ -156,6 +156,9 @@ describe.skipIf(!chromiumAvailable())(`the New key page (skipped only when ${CHR
     expect(live).toHaveLength(1);
     expect(parse(readFileSync(join(dir, "web-form-1.env"), "utf8")).API_KEY).toBe(live[0]?.apiKey);
     expect(page.url()).toBe(`${desk.server.origin}/new-key`);
+    // The run's table names the slot as the key being made, never by the run's stand-in id "new:…".
+    await page.getByRole("cell", { name: "(new) web-form-1", exact: true }).waitFor();
+    expect(await page.locator("body").textContent()).not.toMatch(/new:/);
     await context.close();
   });
 });

@@ -30,6 +30,7 @@ export type { InventoryRow } from "./inventory/view.js";
 export { HOW_WORDS, howWord } from "./inventory/words.js";
 export type { RevokeKeyResult, RevokeOutcome, RevokeSummary } from "./revoke/run.js";
 export type { AbortReport, AbortSlotResult } from "./rotation/abort.js";
+export { createdKeyText, isCreateStandIn, slotKeyText } from "./rotation/create-stand-in.js";
 export type { SlotOutcome } from "./rotation/engine.js";
 export type { SlotError, SlotRow } from "./rotation/journal.js";
 export type { Step } from "./rotation/schemas.js";

@@ -170,7 +170,13 @@ export {
   SelectorSchema,
   selectKeys,
 } from "./inventory/selectors.js";
-export { type GivenKeyLabels, type InventoryRow, inventoryRow, keyLabelsOf } from "./inventory/view.js";
+export {
+  type GivenKeyLabels,
+  type InventoryRow,
+  inventoryRow,
+  keyLabelsOf,
+  keyWhere,
+} from "./inventory/view.js";
 // Task inventory (issue 14): one pair of words for "by API" / "by a person", and given key labels.
 export { HOW_HEADER, HOW_WORDS, howWord } from "./inventory/words.js";
 export { type LogEntry, type LogSink, silentLog } from "./log.js";
@@ -216,6 +222,13 @@ export {
   runRevoke,
   summarise,
 } from "./revoke/run.js";
+export {
+  CREATE_STAND_IN_PREFIX,
+  createdKeyText,
+  createStandIn,
+  isCreateStandIn,
+  slotKeyText,
+} from "./rotation/create-stand-in.js";
 export * from "./rotation/index.js";
 export { type CachedInventory, InventoryCache } from "./store/inventory-cache.js";
 export {

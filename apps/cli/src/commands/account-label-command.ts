@@ -16,7 +16,7 @@ export function registerAccountSetLabel(account: Command, run: Runner): void {
   account
     .command("set-label")
     .description("set (or with --clear remove) the label the account's own key has on the exchange's page")
-    .argument("<name>", "the account")
+    .argument("<name>", "the account, as `keyward account list` names it")
     .argument("[label]", "the key's name as the exchange's page shows it (1-64 characters, one line)")
     .option("--clear", "remove the label")
     .addHelpText(

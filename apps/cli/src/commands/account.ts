@@ -19,7 +19,7 @@ import {
 import { withHome } from "../context.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
 import { credentialsFromPrompt, credentialsFromStdin, promptSecret, readStdin } from "../input.js";
-import { err, field, orList, out, printJson, table } from "../output.js";
+import { err, field, orList, out, paragraph, printJson, table } from "../output.js";
 import type { GlobalOptions } from "../program.js";
 
 interface AddOptions {
@@ -116,7 +116,7 @@ export async function accountAdd(
       // The seed given is said as `account list` says it; the advice (which asks for the seed) only without one.
       const seeded = input.totpSeed !== undefined;
       if (seeded) out("  2FA: seed in vault");
-      if (profile.accountKeyAdvice && !seeded) out(`  note: ${profile.accountKeyAdvice}.`);
+      if (profile.accountKeyAdvice && !seeded) out(`  ${paragraph(`note: ${profile.accountKeyAdvice}.`, 4)}`);
     }
     return EXIT.OK;
   });

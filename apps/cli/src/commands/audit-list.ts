@@ -102,15 +102,19 @@ function filterArgs(opts: AuditListOptions): string {
   return args.join(" ");
 }
 
+/**
+ * The table: the subject whole (it is what the operator reads: never cut), the outcome in what is left
+ * of 120 columns. Its summary is shortened to fit; when not even the outcome word fits beside a long
+ * subject, the outcome goes on an indented line under its row (`table({ fit })`). --details and --json
+ * have everything.
+ */
 function printTable(rows: { entry: AuditEntry; view: AuditEntryView }[], details: boolean): void {
   const cells = rows.map(({ entry, view }) => [
     String(entry.seq),
     localTime(entry.ts),
     entry.action,
-    cut(terminalSafe(view.subject.text), 46),
-    [view.outcome.word, view.summary].filter((x) => x).join("; "),
+    terminalSafe(view.subject.text),
   ]);
-  // The last column takes what is left of 120 columns; long detail is for --details or --json.
   const used = [0, 1, 2, 3].reduce(
     (sum, i) =>
       sum +
@@ -118,20 +122,29 @@ function printTable(rows: { entry: AuditEntry; view: AuditEntryView }[], details
       2,
     0,
   );
-  for (const c of cells) c[4] = cut(terminalSafe(c[4] ?? ""), WIDTH - used);
-  const lines = table(["SEQ", "TIME", "ACTION", "SUBJECT", "OUTCOME"], cells).split("\n");
+  rows.forEach(({ view }, i) => {
+    const word = terminalSafe(view.outcome.word);
+    const whole = [word, terminalSafe(view.summary)].filter((x) => x).join("; ");
+    // Beside the row, cut to what is left (the word itself never cut); under it, the width of a line.
+    const room = word.length <= WIDTH - used ? WIDTH - used : WIDTH - 4;
+    cells[i]?.push(cut(whole, Math.max(room, word.length)));
+  });
+  const lines = table(["SEQ", "TIME", "ACTION", "SUBJECT", "OUTCOME"], cells, { fit: true }).split("\n");
   if (!details) {
     out(lines.join("\n"));
     return;
   }
   const [head, rule, ...body] = lines;
   out(`${head}\n${rule}`);
+  // A row is its line and any indented outcome line under it; its details follow.
+  let row = -1;
   body.forEach((line, i) => {
     out(line);
-    const row = rows[i];
-    if (!row) return;
-    out(`    actor: ${terminalSafe(row.entry.actor)}`);
-    for (const f of row.view.fields) out(`    ${terminalSafe(f.name)}: ${terminalSafe(f.value)}`);
+    if (!line.startsWith(" ")) row++;
+    const entry = rows[row];
+    if (!entry || body[i + 1]?.startsWith(" ")) return;
+    out(`    actor: ${terminalSafe(entry.entry.actor)}`);
+    for (const f of entry.view.fields) out(`    ${terminalSafe(f.name)}: ${terminalSafe(f.value)}`);
   });
 }
 

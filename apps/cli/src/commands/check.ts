@@ -5,6 +5,7 @@ import {
   checkPolicy,
   type Finding,
   homePolicy,
+  keyWhere,
   type PolicyReport,
   policyMetrics,
   policySummary,
@@ -28,7 +29,7 @@ const WIDTH = 120;
 
 /** What a finding is about: "okx desk-alpha/alphaArb01 arb-bot 36c0…83b0", or the account alone. */
 function subject(f: Finding): string {
-  const where = `${f.exchange} ${f.account}${f.subAccount ? `/${f.subAccount}` : ""}`;
+  const where = keyWhere(f);
   if (!f.keyId) return where;
   return [where, f.label, f.apiKeyShort].filter(Boolean).join(" ");
 }

@@ -1,10 +1,11 @@
 /** `keyward keys`: the live inventory across all accounts, as a table or JSON. */
 import {
   exchangeProfile,
-  HOW_HEADER,
   howWord,
+  type InventoryRow,
   inventoryRow,
   keyLabelsOf,
+  keyWhere,
   selectLiveKeys,
   timeLeft,
 } from "@keyward/core";
@@ -23,6 +24,32 @@ export function expiryNote(expiresAt: string | null, now = Date.now()): string {
   const left = timeLeft(expiresAt, now);
   if (!left) return "";
   return left.expired ? "expired" : `expires ${left.amount}${left.unit}`;
+}
+
+/**
+ * The NOTES column: only what sets a key apart, so the common row fits 120 columns with it. Its state
+ * when it is not simply live (DEAD, STALE, DISABLED: first, it matters most), "by a person" when only a
+ * person can revoke it (revoked by API is the rule), its risk flags and expiry, and Keyward's own key.
+ * Empty for a live, unflagged key revoked by API; everything is in --json (`state`, `management`, ...).
+ */
+export function keyNotes(r: InventoryRow, now = Date.now()): string {
+  const state =
+    r.state === "dead"
+      ? "DEAD"
+      : r.stale
+        ? `STALE ${age(r.stale.ageMs)}`
+        : r.state === "disabled"
+          ? "DISABLED"
+          : "";
+  return [
+    state,
+    r.management === "manual" ? howWord("manual") : "",
+    r.risks.join(","),
+    expiryNote(r.expiresAt, now),
+    r.accountKey ? "(Keyward's key)" : "",
+  ]
+    .filter(Boolean)
+    .join(" ");
 }
 
 export async function keys(
@@ -59,37 +86,14 @@ export async function keys(
       else {
         out(
           table(
-            [
-              "EXCHANGE",
-              "ACCOUNT",
-              "SUB-ACCOUNT",
-              "LABEL",
-              "API KEY",
-              "PERMISSIONS",
-              "IP",
-              HOW_HEADER,
-              "SEEN",
-              "RISKS",
-            ],
+            ["ACCOUNT", "LABEL", "API KEY", "PERMISSIONS", "IP", "NOTES"],
             rows.map((r) => [
-              r.exchange,
-              r.account,
-              r.subAccount ?? (r.location === "master" ? "(master)" : "-"),
+              keyWhere(r),
               r.label || "-",
               r.apiKeyShort,
               r.permissions.join(","),
               exchangeProfile(r.exchange).reportsIpWhitelist ? r.ip.join(",") || "any" : "n/a",
-              howWord(r.management),
-              r.state === "dead"
-                ? "DEAD"
-                : r.stale
-                  ? `STALE ${age(r.stale.ageMs)}`
-                  : r.state === "disabled"
-                    ? "DISABLED"
-                    : "live",
-              [r.risks.join(","), expiryNote(r.expiresAt), r.accountKey ? "(Keyward's key)" : ""]
-                .filter(Boolean)
-                .join(" ") || "-",
+              keyNotes(r),
             ]),
             { fit: true },
           ),

@@ -20,7 +20,7 @@ import {
 import { withHome } from "../context.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
 import { isInteractive, parseDuration, promptText } from "../input.js";
-import { err, field, out, printJson, table } from "../output.js";
+import { err, field, out, paragraph, printJson, table } from "../output.js";
 import type { GlobalOptions } from "../program.js";
 import { secondFactorOptions } from "../second-factor.js";
 import { listingProgress, parseSelector, type SelectorFlags, staleNote } from "../selection.js";
@@ -47,14 +47,15 @@ const noteOf = (item: RevokePlan["items"][number]): string =>
     .join("; ");
 
 function printWarnings(plan: RevokePlan, print: (text: string) => void): void {
-  for (const warning of plan.warnings) print(`\nWARNING: ${warning}`);
+  // Prose wraps at the table width (120 columns off a terminal), as the tables above it do.
+  for (const warning of plan.warnings) print(`\n${paragraph(`WARNING: ${warning}`)}`);
   printHeldBack(plan, print);
 }
 
 /** Selected keys the plan leaves out (an account's own key revoked by API, not named), and how to add them. */
 function printHeldBack(plan: RevokePlan, print: (text: string) => void): void {
   for (const { key, reason } of plan.heldBack)
-    print(`\n${field(reason)}\n  After this run, on its own: keyward revoke ${field(key.id)}`);
+    print(`\n${paragraph(field(reason))}\n  After this run, on its own: keyward revoke ${field(key.id)}`);
 }
 
 const heldBackJson = (plan: RevokePlan) =>
@@ -85,12 +86,14 @@ function printPlan(plan: RevokePlan): void {
     ),
   );
   out(
-    `\n${plan.items.length} key(s): ${plan.byApi} by API, ${plan.byPerson} by a person on the exchange's site. ` +
-      `Keys that can withdraw go first. The API part takes ${apiDuration(plan.estimatedApiMs)} at the exchanges' rate limits` +
-      `${plan.accounts.length > 1 ? ` (${plan.accounts.length} accounts in parallel)` : ""}, plus verification.`,
+    `\n${paragraph(
+      `${plan.items.length} key(s): ${plan.byApi} by API, ${plan.byPerson} by a person on the exchange's site. ` +
+        `Keys that can withdraw go first. The API part takes ${apiDuration(plan.estimatedApiMs)} at the exchanges' rate limits` +
+        `${plan.accounts.length > 1 ? ` (${plan.accounts.length} accounts in parallel)` : ""}, plus verification.`,
+    )}`,
   );
   const line = disableFirstLine(plan);
-  if (line) out(line);
+  if (line) out(paragraph(line));
   printWarnings(plan, out);
 }
 
@@ -160,8 +163,10 @@ function nextSteps(report: RevokeReport, print: (s: string) => void): void {
   if (disabled.length > 0) {
     // Listed as disabled by the exchange: a new run plans them (no switch needed) and removes them.
     print(
-      `\n${disabled.length} key(s) are DISABLED but NOT removed: ${disabled.map(who).join(", ")}. They fail authentication now, ` +
-        `but anyone who can manage the account's keys can enable them again. To remove them, run:\n  keyward revoke ${disabled.map((r) => r.id).join(" ")} --yes`,
+      `\n${paragraph(
+        `${disabled.length} key(s) are DISABLED but NOT removed: ${disabled.map(who).join(", ")}. They fail authentication now, ` +
+          "but anyone who can manage the account's keys can enable them again. To remove them, run:",
+      )}\n  keyward revoke ${disabled.map((r) => r.id).join(" ")} --yes`,
     );
   }
   const unproven = report.results.filter(
@@ -169,15 +174,17 @@ function nextSteps(report: RevokeReport, print: (s: string) => void): void {
   );
   if (unproven.length > 0) {
     print(
-      `\n${unproven.length} key(s) the exchange said it revoked are ${PROVEN_WORDS.no}: ${unproven.map(who).join(", ")}. ` +
-        "Treat them as alive: revoke them on the exchange's web site and check that they no longer work.",
+      `\n${paragraph(
+        `${unproven.length} key(s) the exchange said it revoked are ${PROVEN_WORDS.no}: ${unproven.map(who).join(", ")}. ` +
+          "Treat them as alive: revoke them on the exchange's web site and check that they no longer work.",
+      )}`,
     );
   }
   if (waiting.length > 0) {
     const command = `keyward revoke ${waiting.map((r) => r.id).join(" ")} --yes`;
     // Run again, it lists the keys live, shows the steps again and probes each key until it is dead.
     print(
-      `\n${waiting.length} key(s) are still ${WAITING_WORDS}, so not proven dead. To show their steps again and wait until they are, run:\n  ${command}`,
+      `\n${paragraph(`${waiting.length} key(s) are still ${WAITING_WORDS}, so not proven dead. To show their steps again and wait until they are, run:`)}\n  ${command}`,
     );
   }
 }

@@ -9,6 +9,7 @@ import {
   type CreateRequest,
   type CredentialsInput,
   checkRotationTargets,
+  createdKeyText,
   DEFAULT_RUN_OPTIONS,
   isEmptySelector,
   type KeywardHome,
@@ -304,7 +305,8 @@ export async function rotateAbort(
     if (opts.json) printJson(report);
     else {
       for (const s of report.slots) {
-        out(`${s.slot}. ${field(s.label || "-")} (${s.step}): ${s.result}: ${s.explanation}`);
+        const name = s.create ? createdKeyText(s.label) : s.label || "-";
+        out(`${s.slot}. ${field(name)} (${s.step}): ${s.result}: ${s.explanation}`);
         if (s.steps) for (const [i, step] of s.steps.steps.entries()) out(`    ${i + 1}. ${step}`);
       }
       out(`\nrotation ${report.runId} is ${report.state}`);

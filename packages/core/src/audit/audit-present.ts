@@ -18,6 +18,7 @@ import {
 } from "../domain/outcome-words.js";
 import { shortKey } from "../domain/schemas.js";
 import type { RevokeOutcome } from "../revoke/report.js";
+import { createdKeyText } from "../rotation/create-stand-in.js";
 import type { StateStore } from "../store/state-store.js";
 import type { AuditEntry } from "./audit-log.js";
 import type { JsonValue } from "./canonical-json.js";
@@ -123,8 +124,28 @@ export function keyText(key: ParsedKey, labels: AuditLabels): string {
 
 const ACCOUNT_AREAS = new Set(["account", "twofactor"]);
 
+/**
+ * A key create's stand-in id (`okx:desk-alpha:alphaMM01:new:mm-bot-3`: no key exists yet) as the
+ * creation it is: `(new) mm-bot-3 · desk-alpha/alphaMM01`, never a key named "new:…".
+ */
+function createdSubject(subject: string): AuditSubjectView | undefined {
+  const m = /^([^:]+):([^:]+):([^:]+):new:(.+)$/.exec(subject);
+  if (!m) return undefined;
+  const [, exchange = "", account = "", sub = "", label = ""] = m;
+  const where = sub === "-" ? account : `${account}/${sub}`;
+  return {
+    kind: "key",
+    text: plainText(`${createdKeyText(label)} · ${where}`),
+    account: plainText(account),
+    exchange: plainText(exchange),
+    label: plainText(label),
+  };
+}
+
 export function auditSubject(entry: AuditEntry, labels: AuditLabels): AuditSubjectView {
   const area = entry.action.split(".")[0] ?? "";
+  const created = ACCOUNT_AREAS.has(area) ? undefined : createdSubject(entry.subject);
+  if (created) return created;
   const key = ACCOUNT_AREAS.has(area) ? undefined : parseAuditKeyRef(entry.subject);
   if (key) {
     const label = labels.keys.get(key.apiKey);

@@ -131,8 +131,8 @@ export const keyId = (exchange: string, account: string, subAccount: string | nu
   `${exchange}:${account}:${subAccount ?? "-"}:${apiKey}`;
 
 /** How a person recognises a key on an exchange page without Keyward showing the whole key. */
-export const shortKey = (apiKey: string): string =>
-  apiKey.length <= 10 ? apiKey : `${apiKey.slice(0, 4)}…${apiKey.slice(-4)}`;
+// In a file of its own so browser code (core/browser.ts) can take it without zod.
+export { shortKey } from "./short-key.js";
 
 export const ManualStepsSchema = z.strictObject({
   exchange: ExchangeIdSchema,

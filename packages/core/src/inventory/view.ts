@@ -38,6 +38,14 @@ export interface InventoryRow {
   labelGiven?: true;
 }
 
+/**
+ * Where a key (or an account) is, in one short phrase the shells share: `okx desk-alpha/alphaMM01`,
+ * `bitfinex alpha-desk-bfx` (no sub-account: the account itself). The `keys` table's ACCOUNT column and
+ * `keyward check`'s findings print it, so an operator reads the same words in both.
+ */
+export const keyWhere = (key: { exchange: string; account: string; subAccount?: string | null }): string =>
+  `${key.exchange} ${key.account}${key.subAccount ? `/${key.subAccount}` : ""}`;
+
 /** Labels given for accounts' own keys, by exchange and API key (see `keyLabelsOf`). */
 export type GivenKeyLabels = ReadonlyMap<string, string>;
 const labelSlot = (exchange: string, apiKey: string): string => `${exchange}\u0000${apiKey}`;

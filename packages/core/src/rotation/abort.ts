@@ -25,6 +25,8 @@ import { listedNewLabel, oldKeyDead, subAccountKeys } from "./verify.js";
 export interface AbortSlotResult {
   slot: number;
   label: string;
+  /** The slot is a key create's (`keyward key create`): `label` names the key being made. */
+  create?: true;
   step: SlotRow["step"];
   result: "aborted" | "not-undone" | "already-done";
   explanation: string;
@@ -49,8 +51,10 @@ export async function abortRotation(runId: string, deps: RotationDeps): Promise<
     for (const row of await journal.slots(runId)) {
       const ctx = slotContext(run, row.slot, deps, store);
       const label = ctx.plan.old.label;
+      // A key create's slot: its label is the key being created, not an old key (views say "(new)").
+      const create = ctx.plan.create ? { create: true as const } : {};
       try {
-        results.push({ slot: row.slot, label, step: row.step, ...(await abortSlot(ctx, row)) });
+        results.push({ slot: row.slot, label, ...create, step: row.step, ...(await abortSlot(ctx, row)) });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         await deps.audit.append("rotation.abort-failed", ctx.plan.old.id, {
@@ -61,6 +65,7 @@ export async function abortRotation(runId: string, deps: RotationDeps): Promise<
         results.push({
           slot: row.slot,
           label,
+          ...create,
           step: row.step,
           result: "not-undone",
           explanation: `abort failed: ${message}; run \`keyward rotate abort ${runId}\` again`,

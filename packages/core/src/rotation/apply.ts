@@ -10,6 +10,7 @@ import { type RotationReport, runRotation } from "./engine.js";
 import { checkPlaces, deletesItself } from "./plan.js";
 import { type RotationPlan, type RunOptions, RunOptionsSchema } from "./schemas.js";
 import { checkTargetOptions } from "./targets/index.js";
+import { KEY_CREATE_NEXT_STEP, ROTATION_NEXT_STEP } from "./targets/place.js";
 
 export async function checkPlan(
   plan: RotationPlan,
@@ -25,7 +26,9 @@ export async function checkPlan(
   for (const slot of plan.slots) deps.home.account(slot.old.account);
   await checkOwnKeys(plan, deps.home);
   // The plan file may have been edited since it was made: where its targets lead is checked again.
-  await checkPlaces(plan.slots, deps.home.paths.dir);
+  // A key create's plan is its command's own (no plan file to fix): its refusals say to run it again.
+  const creates = plan.slots.every((s) => s.create);
+  await checkPlaces(plan.slots, deps.home.paths.dir, creates ? KEY_CREATE_NEXT_STEP : ROTATION_NEXT_STEP);
   await checkTargetOptions(
     plan.slots.flatMap((s) => s.deliver),
     plan,

@@ -33,7 +33,7 @@ import {
   type TargetOptionValues,
   targetPlace,
 } from "./targets/index.js";
-import { checkedPlace, homeParts } from "./targets/place.js";
+import { checkedPlace, homeParts, ROTATION_NEXT_STEP } from "./targets/place.js";
 
 /** What to rotate and where to; the targets' options (each kind's own, targets/index.ts) by name. */
 export interface PlanInput extends TargetOptionValues {
@@ -293,7 +293,11 @@ export async function buildRotationPlan(input: PlanInput): Promise<RotationPlan>
  * world-writable folder, is refused (place.ts). Done when the plan is made and again before it is
  * applied; the delivery itself checks once more right before writing.
  */
-export async function checkPlaces(slots: readonly PlanSlot[], home: string): Promise<void> {
+export async function checkPlaces(
+  slots: readonly PlanSlot[],
+  home: string,
+  nextStep: string = ROTATION_NEXT_STEP,
+): Promise<void> {
   // path → the target it is written for, and whether its folder must already exist (each driver says:
   // Keyward writes a bot's files, never its folders: a missing one is a typo or a bot not set up yet,
   // found here before any key is created rather than after; a kind with a drop folder makes it itself).
@@ -311,13 +315,13 @@ export async function checkPlaces(slots: readonly PlanSlot[], home: string): Pro
   for (let i = 0; i < all.length; i += 32) {
     const results = await Promise.allSettled(
       all.slice(i, i + 32).map(async ([path, { name, needsFolder }]) => {
-        const place = await checkedPlace(path, name, home, "CONFIG_INVALID", parts);
+        const place = await checkedPlace(path, name, home, "CONFIG_INVALID", parts, nextStep);
         if (needsFolder && !place.exists && place.folder !== dirname(place.real)) {
           throw new KeywardError(
             "CONFIG_INVALID",
             `${name}: the folder ${dirname(place.real)} does not exist`,
             {
-              hint: "Check the path; if it is right, create the folder (owned by the bot's user), then plan again.",
+              hint: `Check the path; if it is right, create the folder (owned by the bot's user), ${nextStep === ROTATION_NEXT_STEP ? "then plan again" : nextStep}.`,
             },
           );
         }

@@ -14,6 +14,7 @@
  * only with `allowWithdraw`), the IPs (addresses or CIDR ranges; a trade key without any only with
  * `noIp`, as `keyward check` flags it), the targets (the rotation's kinds and checks).
  */
+
 import { isIP } from "node:net";
 import { z } from "zod";
 import { exchangeProfile } from "../adapters/registry.js";
@@ -22,6 +23,7 @@ import type { Credentials } from "../domain/credentials.js";
 import { type KeyLocation, keyId, type Permission, PermissionSchema } from "../domain/schemas.js";
 import { KeywardError } from "../errors.js";
 import type { KeywardHome } from "../home/home.js";
+import { createStandIn } from "../rotation/create-stand-in.js";
 import type { RotationReport } from "../rotation/engine.js";
 import { newRunId } from "../rotation/plan.js";
 import {
@@ -189,7 +191,7 @@ export async function planKeyCreate(
     exchange: account.exchange,
     slot: 1,
   };
-  const pseudo = `new:${label}`;
+  const pseudo = createStandIn(label);
   const slot: PlanSlot = {
     slot: 1,
     method: "api",

@@ -5,7 +5,9 @@
  */
 import {
   type AbortReport,
+  createdKeyText,
   howWord,
+  isCreateStandIn,
   OLD_SECRET_NOT_PROBED,
   ROTATION_OUTCOME_WORDS,
   type SlotRow,
@@ -63,7 +65,7 @@ function describe(type: string, d: EventData): string | undefined {
       return "Started.";
     case "step":
       // A reset's `created` is a new secret for the same key, not a new key.
-      return `${slot.slot}. ${slot.oldLabel || slot.oldApiKey}: ${slot.step === "created" && slot.newKeyId === slot.oldKeyId ? "new secret" : slot.step}`;
+      return `${slot.slot}. ${isCreateStandIn(slot.oldApiKey) ? createdKeyText(slot.oldLabel) : slot.oldLabel || slot.oldApiKey}: ${slot.step === "created" && slot.newKeyId === slot.oldKeyId ? "new secret" : slot.step}`;
     case "failed":
       return `${slot.slot}. FAILED: ${slot.error?.message ?? ""}`;
     case "waiting":
@@ -319,7 +321,7 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
                   {row.account}
                   {row.subAccount ? ` / ${row.subAccount}` : ""}
                 </td>
-                <td>{row.oldLabel || "—"}</td>
+                <td>{creating.has(row.slot) ? createdKeyText(row.oldLabel) : row.oldLabel || "—"}</td>
                 <td className="mono">{row.newLabel}</td>
                 <td className="mono">
                   {row.delivered.length ? row.delivered.join("; ") : (run.targets[i] ?? []).join("; ")}

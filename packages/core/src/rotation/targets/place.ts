@@ -55,8 +55,16 @@ const MAX_HOPS = 40;
 const refused = (code: ErrorCode, target: string, why: string, hint: string) =>
   new KeywardError(code, `${target}: ${why}`, { hint });
 
-const MOVE_HINT =
-  "Deliver to a path outside Keyward's home whose folders only trusted users can write, then plan again (or fix the plan and run `keyward rotate resume`).";
+/**
+ * What to do once a refused target is fixed, ending each refusal's hint. A rotation's (the default):
+ * plan again or resume. A key create gives its own (`KEY_CREATE_NEXT_STEP`): it has no plan to fix.
+ */
+export const ROTATION_NEXT_STEP = "then plan again (or fix the plan and run `keyward rotate resume`)";
+/** A key create's next step: its command again (an unfinished create with the same label is continued). */
+export const KEY_CREATE_NEXT_STEP = "then run the same `keyward key create` again with that target";
+
+const moveHint = (next: string) =>
+  `Deliver to a path outside Keyward's home whose folders only trusted users can write, ${next}.`;
 
 /**
  * Follows a path one component at a time, as the kernel would, so every symlink on the way is seen:
@@ -67,7 +75,9 @@ export async function resolvePlace(
   path: string,
   target: string,
   code: ErrorCode = "DELIVERY_FAILED",
+  nextStep: string = ROTATION_NEXT_STEP,
 ): Promise<Place> {
+  const MOVE_HINT = moveHint(nextStep);
   if (!isAbsolute(path)) throw refused(code, target, `"${path}" is not an absolute path`, MOVE_HINT);
   const pending = path.split(sep);
   let current: string = sep;
@@ -205,15 +215,16 @@ export async function checkedPlace(
   home: string,
   code: ErrorCode = "DELIVERY_FAILED",
   parts?: readonly string[],
+  nextStep: string = ROTATION_NEXT_STEP,
 ): Promise<Place> {
-  const place = await resolvePlace(path, target, code);
+  const place = await resolvePlace(path, target, code, nextStep);
   for (const part of parts ?? (await homeParts(home))) {
     if (isWithin(place.real, part)) {
       throw refused(
         code,
         target,
         `it leads to ${place.real}, in Keyward's home (${home}); writing there would destroy Keyward's own configuration, vault or audit log`,
-        MOVE_HINT,
+        moveHint(nextStep),
       );
     }
   }
@@ -223,24 +234,30 @@ export async function checkedPlace(
       code,
       target,
       `${open}; another user could put a file of their own at ${place.real}, and the new secret would be handed to them`,
-      SHARED_HINT,
+      sharedHint(nextStep),
     );
   }
-  if (place.exists) await refuseOpenFile(await stat(place.real), place.real, target, code);
+  if (place.exists) await refuseOpenFile(await stat(place.real), place.real, target, code, nextStep);
   return place;
 }
 
-const SHARED_HINT =
-  "Deliver into a folder only the bot's user (and root or Keyward's user) can write, e.g. the bot's own folder, then plan again (or fix the plan and run `keyward rotate resume`).";
+const sharedHint = (next: string) =>
+  `Deliver into a folder only the bot's user (and root or Keyward's user) can write, e.g. the bot's own folder, ${next}.`;
 
 /** A file every user can write is nobody's private file: a secret written there is not the bot's alone. */
-async function refuseOpenFile(st: Stats, file: string, target: string, code: ErrorCode): Promise<void> {
+async function refuseOpenFile(
+  st: Stats,
+  file: string,
+  target: string,
+  code: ErrorCode,
+  next: string,
+): Promise<void> {
   if (st.isFile() && st.mode & 0o002) {
     throw refused(
       code,
       target,
       `${file} is writable by every user (mode ${(st.mode & 0o7777).toString(8).padStart(4, "0")}); the new secret would not be the bot's alone`,
-      `Check who made it, then: chmod o-w ${file} (or deliver elsewhere), and run the rotation again.`,
+      `Check who made it, then: chmod o-w ${file} (or deliver elsewhere), ${next === ROTATION_NEXT_STEP ? "and run the rotation again" : next}.`,
     );
   }
 }
@@ -263,11 +280,11 @@ export async function replaceFile(file: string, data: Uint8Array, target: string
       "DELIVERY_FAILED",
       target,
       `${file} is ${old.isSymbolicLink() ? "a symlink that appeared while delivering" : "not a regular file"}`,
-      MOVE_HINT,
+      moveHint(ROTATION_NEXT_STEP),
     );
   }
   // Again at the last moment: the file may have been opened up since it was checked.
-  if (old) await refuseOpenFile(old, file, target, "DELIVERY_FAILED");
+  if (old) await refuseOpenFile(old, file, target, "DELIVERY_FAILED", ROTATION_NEXT_STEP);
   const mode = old ? old.mode & 0o777 : 0o600;
   const tmp = tempPathFor(file);
   // "wx": never follow or reuse an existing file at the temp name; 0600 until the owner is right.
