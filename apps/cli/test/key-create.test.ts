@@ -12,7 +12,16 @@ import { join } from "node:path";
 import { KeywardHome, Secret } from "@keyward/core";
 import { parse } from "dotenv";
 import { afterAll, describe, expect, it } from "vitest";
-import { BIN, KEYS, OKX_ACCOUNT, openDb, PASSPHRASE, type RunResult, removeTempDirs, show } from "./helpers.js";
+import {
+  BIN,
+  KEYS,
+  OKX_ACCOUNT,
+  openDb,
+  PASSPHRASE,
+  type RunResult,
+  removeTempDirs,
+  show,
+} from "./helpers.js";
 import { checkNoSecrets, okxProbe, outputOf, rotationDesk, stateBytes } from "./rotate-helpers.js";
 
 afterAll(() => removeTempDirs());
@@ -229,7 +238,10 @@ describe("key create", () => {
       ...t.args,
     ];
     // (a) Keyward journals `creating` and dies before its create request.
-    const crashed = await home.run(args, { env: { KEYWARD_TEST_CRASH_AFTER: "creating" }, timeoutMs: 60_000 });
+    const crashed = await home.run(args, {
+      env: { KEYWARD_TEST_CRASH_AFTER: "creating" },
+      timeoutMs: 60_000,
+    });
     expect(crashed.signal, show(crashed)).toBe("SIGKILL");
     expect(await liveWithLabel(sim, "mm-shared")).toHaveLength(0);
     // (b) A colleague makes their own key with that label there (other permissions and IPs).

@@ -15,7 +15,10 @@ const swapped = vi.hoisted(() => new Map<string, string>());
 vi.mock("node:fs", async (importOriginal) => {
   const real = await importOriginal<typeof import("node:fs")>();
   const lstatSync = ((path: string, ...rest: unknown[]) =>
-    (real.lstatSync as (...a: unknown[]) => unknown)(swapped.get(String(path)) ?? path, ...rest)) as typeof real.lstatSync;
+    (real.lstatSync as (...a: unknown[]) => unknown)(
+      swapped.get(String(path)) ?? path,
+      ...rest,
+    )) as typeof real.lstatSync;
   return { ...real, lstatSync, default: { ...real, lstatSync } };
 });
 
@@ -46,13 +49,19 @@ describe.skipIf(process.platform === "win32")("loadPolicy: the file", () => {
     const link = join(dir, "link.json");
     symlinkSync(target, link);
     expect(() => loadPolicy(link, CONTEXT, { required: true })).toThrow(
-      expect.objectContaining({ code: "HOME_INSECURE", message: `${link} is a symlink; the policy must be the file itself` }),
+      expect.objectContaining({
+        code: "HOME_INSECURE",
+        message: `${link} is a symlink; the policy must be the file itself`,
+      }),
     );
   });
 
   it("a file its group may write is refused; a missing one is the defaults or an error when required", () => {
     expect(() => loadPolicy(file("group.json", STRICT, 0o620), CONTEXT, { required: true })).toThrow(
-      expect.objectContaining({ code: "HOME_INSECURE", message: expect.stringMatching(/writable by its group/) }),
+      expect.objectContaining({
+        code: "HOME_INSECURE",
+        message: expect.stringMatching(/writable by its group/),
+      }),
     );
     const missing = join(dir, "missing.json");
     expect(loadPolicy(missing, CONTEXT, { required: false }).maxKeyAgeDays).toBe(90);

@@ -233,7 +233,5 @@ async function deleteOrphans(ctx: SlotContext, row: SlotRow): Promise<string> {
     });
   }
   const done = deleted ? `deleted ${deleted} key(s) a lost create had left` : "no key had been created";
-  return kept.length
-    ? `${done}; left alone, as Keyward cannot prove it made them: ${kept.join("; ")}`
-    : done;
+  return kept.length ? `${done}; left alone, as Keyward cannot prove it made them: ${kept.join("; ")}` : done;
 }

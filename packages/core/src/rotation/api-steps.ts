@@ -118,7 +118,8 @@ export function notOurOrphan(ctx: SlotContext, row: SlotRow, key: KeyRecord): st
       : sameSet(spec.permissions, key.permissions)
         ? undefined
         : `${key.permissions.join(",") || "none"}, not ${spec.permissions.join(",") || "none"}`;
-  if (permissionsDiffer) return `its permissions differ from the ones Keyward asked for (${permissionsDiffer})`;
+  if (permissionsDiffer)
+    return `its permissions differ from the ones Keyward asked for (${permissionsDiffer})`;
   const ip = spec.ip ?? [];
   if (!sameSet(ip, key.ip)) {
     return `its IP whitelist (${key.ip.join(",") || "no binding"}) is not the one Keyward asked for (${ip.join(",") || "no binding"})`;
