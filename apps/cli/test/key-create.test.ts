@@ -6,12 +6,22 @@
  * exactly one working key with the label; every refusal exits 2 before any request.
  */
 import { execFile } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KeywardHome, Secret } from "@keyward/core";
 import { parse } from "dotenv";
 import { afterAll, describe, expect, it } from "vitest";
-import { BIN, OKX_ACCOUNT, openDb, PASSPHRASE, type RunResult, removeTempDirs, show } from "./helpers.js";
+import {
+  BIN,
+  KEYS,
+  OKX_ACCOUNT,
+  openDb,
+  PASSPHRASE,
+  type RunResult,
+  removeTempDirs,
+  show,
+} from "./helpers.js";
 import { checkNoSecrets, okxProbe, outputOf, rotationDesk, stateBytes } from "./rotate-helpers.js";
 
 afterAll(() => removeTempDirs());
@@ -52,6 +62,37 @@ const auditActions = (home: Desk["home"]) => {
   db.close();
   return { actions: rows.map((r) => r.action), all };
 };
+
+/** A colleague makes a key in a sub-account with the master key, by a signed request as a script would. */
+async function okxCreateSubKey(
+  base: string,
+  spec: { sub: string; label: string; perm: string; ip: string },
+): Promise<{ code: string; apiKey?: string }> {
+  const path = "/api/v5/users/subaccount/apikey";
+  const body = JSON.stringify({
+    subAcct: spec.sub,
+    label: spec.label,
+    passphrase: "Colleague-pass-1!",
+    perm: spec.perm,
+    ip: spec.ip,
+  });
+  const ts = new Date().toISOString();
+  const master = KEYS.okxMaster;
+  const sign = createHmac("sha256", master.secretKey).update(`${ts}POST${path}${body}`).digest("base64");
+  const res = await fetch(`${base}${path}`, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      "OK-ACCESS-KEY": master.apiKey,
+      "OK-ACCESS-SIGN": sign,
+      "OK-ACCESS-TIMESTAMP": ts,
+      "OK-ACCESS-PASSPHRASE": master.passphrase,
+    },
+    body,
+  });
+  const answer = (await res.json()) as { code: string; data?: { apiKey: string }[] };
+  return { code: answer.code, ...(answer.data?.[0] ? { apiKey: answer.data[0].apiKey } : {}) };
+}
 
 describe("key create", () => {
   it.concurrent("creates an OKX sub-account key: listed as asked, delivered, in the vault, audited, secret nowhere else", {
@@ -175,6 +216,74 @@ describe("key create", () => {
     const third = await home.run(args, { timeoutMs: 60_000 });
     expect(third.code, show(third)).toBe(2);
     expect(await liveWithLabel(sim, "mm-crash")).toHaveLength(1);
+  });
+
+  it.concurrent("stopped at `creating`, a colleague's key with the same label is left alone: no orphan delete, a clear stop, resumable", {
+    timeout: 90_000,
+  }, async (context) => {
+    const { sim, home, dir } = await rotationDesk(context, 2);
+    const t = targets(dir, "mm-shared");
+    const args = [
+      "key",
+      "create",
+      OKX_ACCOUNT,
+      "--sub",
+      SUB,
+      "--label",
+      "mm-shared",
+      "--perm",
+      "read,trade",
+      "--ip",
+      "127.0.0.1",
+      ...t.args,
+    ];
+    // (a) Keyward journals `creating` and dies before its create request.
+    const crashed = await home.run(args, {
+      env: { KEYWARD_TEST_CRASH_AFTER: "creating" },
+      timeoutMs: 60_000,
+    });
+    expect(crashed.signal, show(crashed)).toBe("SIGKILL");
+    expect(await liveWithLabel(sim, "mm-shared")).toHaveLength(0);
+    // (b) A colleague makes their own key with that label there (other permissions and IPs).
+    const colleague = await okxCreateSubKey(sim.okx, {
+      sub: SUB,
+      label: "mm-shared",
+      perm: "read_only",
+      ip: "10.0.0.7",
+    });
+    expect(colleague.code).toBe("0");
+    // (c) The same command again, as the operator is told: the colleague's key is not Keyward's orphan.
+    const again = await home.run(args, { timeoutMs: 60_000 });
+    expect(again.code, show(again)).not.toBe(0);
+    const output = `${again.stdout}\n${again.stderr}`;
+    expect(output).toMatch(/mm-shared/);
+    expect(output).toMatch(/cannot prove it made/);
+    expect(output).toMatch(/permissions differ/);
+    const theirs = colleague.apiKey ?? "-";
+    expect(output).toContain(`${theirs.slice(0, 4)}…${theirs.slice(-4)}`);
+    expect(output).toMatch(/revoke it yourself/);
+    expect(output).toMatch(/another label/);
+    const live = await liveWithLabel(sim, "mm-shared");
+    expect(live.map((k) => k.apiKey)).toEqual([colleague.apiKey]);
+    expect(live[0]).toMatchObject({ perm: "read_only", ip: "10.0.0.7" });
+    const { actions } = auditActions(home);
+    expect(actions).not.toContain("rotation.orphan-deleted");
+    expect(actions).toContain("rotation.failed");
+    // State consistent: the slot is still at `creating`, stopped with the reason, nothing created.
+    const status = await home.run(["rotate", "status", "--json"]);
+    expect(status.code, show(status)).toBe(0);
+    expect(status.stdout).toMatch(/"step": ?"creating"/);
+    expect(status.stdout).toMatch(/ROTATION_CONFLICT/);
+    // Resumable: once the colleague's key is out of the way (they revoke it), the same command finishes.
+    await sim.control("POST", "/ui/revoke", { exchange: "okx", apiKey: colleague.apiKey });
+    const resumed = await home.run(args, { timeoutMs: 60_000 });
+    expect(resumed.code, show(resumed)).toBe(0);
+    const mine = await liveWithLabel(sim, "mm-shared");
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ perm: "read_only,trade", ip: "127.0.0.1" });
+    expect(t.read().dotenv.apiKey).toBe(mine[0]?.apiKey);
+    expect(auditActions(home).actions).not.toContain("rotation.orphan-deleted");
+    expect((await home.run(["audit", "verify"])).code).toBe(0);
   });
 
   it.concurrent("refuses, exit 2 and no request: person-created kind, withdraw, trade without IP, bad label, no target, secret to a pipe", {

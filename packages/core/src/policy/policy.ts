@@ -5,7 +5,7 @@
  * config.json: schema → normalise → rules, and every problem names the field to fix. An unknown rule
  * name is an error: a typo must never silently switch a check off.
  */
-import { lstatSync, readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import { z } from "zod";
 import { EXCHANGE_PROFILES } from "../adapters/registry.js";
 import { formatZodIssues } from "../config/zod-format.js";
@@ -210,42 +210,66 @@ export function policyFor(
  * Reads a policy file. `required`: a missing file is an error (an explicit `--policy`); else the
  * defaults apply. Like the home's files, a policy another user may change is refused (they could turn
  * every rule off and hide a withdraw key from the nightly check), and so is a symlink.
+ *
+ * The file is opened once (O_NOFOLLOW: a symlink fails the open itself), its owner and mode are checked
+ * on that descriptor and the policy is read from it: whoever can write the parent folder cannot swap
+ * the file between the check and the read.
  */
 export function loadPolicy(path: string, context: PolicyContext, options: { required: boolean }): Policy {
-  let st: ReturnType<typeof lstatSync>;
+  const posix = process.platform !== "win32" && typeof process.getuid === "function";
+  let fd: number;
   try {
-    st = lstatSync(path);
-  } catch {
-    if (options.required)
-      throw new KeywardError("CONFIG_INVALID", `${path}: no such policy file`, {
-        hint: "Give an existing file to --policy, or leave it out to use $KEYWARD_HOME/policy.json or the defaults.",
-      });
-    return defaultPolicy(context);
+    fd = openSync(path, constants.O_RDONLY | (posix ? constants.O_NOFOLLOW : 0));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (posix && code === "ELOOP") throw symlinkRefused(path);
+    if (code === "ENOENT" || code === "ENOTDIR") {
+      if (options.required)
+        throw new KeywardError("CONFIG_INVALID", `${path}: no such policy file`, {
+          hint: "Give an existing file to --policy, or leave it out to use $KEYWARD_HOME/policy.json or the defaults.",
+        });
+      return defaultPolicy(context);
+    }
+    throw invalid(path, `not valid JSON (${(error as Error).message})`);
   }
-  if (process.platform !== "win32" && typeof process.getuid === "function") {
-    if (st.isSymbolicLink())
-      throw new KeywardError("HOME_INSECURE", `${path} is a symlink; the policy must be the file itself`, {
-        hint: "Whoever can change the link could change which policy applies. Copy the file itself there.",
-      });
-    const uid = process.getuid();
-    if (st.uid !== uid && st.uid !== 0)
-      throw new KeywardError(
-        "HOME_INSECURE",
-        `${path} is owned by uid ${st.uid}, not by the user running Keyward (uid ${uid})`,
-        { hint: `Another user could change the policy. Check the file, then: chown ${uid} ${path}` },
-      );
-    if ((st.mode & 0o022) !== 0)
-      throw new KeywardError(
-        "HOME_INSECURE",
-        `${path} is writable by ${st.mode & 0o002 ? "every user" : "its group"} (mode ${(st.mode & 0o7777).toString(8).padStart(4, "0")})`,
-        { hint: `Another local user could switch checks off. Make it private: chmod 600 ${path}` },
-      );
+  let text: string;
+  try {
+    if (posix) {
+      const st = fstatSync(fd);
+      // O_NOFOLLOW already refused a symlink; a descriptor's stat is never one (kept for clarity).
+      if (st.isSymbolicLink()) throw symlinkRefused(path);
+      const uid = (process.getuid as () => number)();
+      if (st.uid !== uid && st.uid !== 0)
+        throw new KeywardError(
+          "HOME_INSECURE",
+          `${path} is owned by uid ${st.uid}, not by the user running Keyward (uid ${uid})`,
+          { hint: `Another user could change the policy. Check the file, then: chown ${uid} ${path}` },
+        );
+      if ((st.mode & 0o022) !== 0)
+        throw new KeywardError(
+          "HOME_INSECURE",
+          `${path} is writable by ${st.mode & 0o002 ? "every user" : "its group"} (mode ${(st.mode & 0o7777).toString(8).padStart(4, "0")})`,
+          { hint: `Another local user could switch checks off. Make it private: chmod 600 ${path}` },
+        );
+    }
+    try {
+      text = readFileSync(fd, "utf8");
+    } catch (error) {
+      throw invalid(path, `not valid JSON (${(error as Error).message})`);
+    }
+  } finally {
+    closeSync(fd);
   }
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, "utf8"));
+    json = JSON.parse(text);
   } catch (error) {
     throw invalid(path, `not valid JSON (${(error as Error).message})`);
   }
   return parsePolicy(json, path, context);
 }
+
+const symlinkRefused = (path: string) =>
+  new KeywardError("HOME_INSECURE", `${path} is a symlink; the policy must be the file itself`, {
+    hint: "Whoever can change the link could change which policy applies. Copy the file itself there.",
+  });

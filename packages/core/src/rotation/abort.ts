@@ -12,8 +12,9 @@
  * in place and says so, rather than leave the targets holding a dead key.
  */
 import type { Credentials } from "../domain/credentials.js";
-import type { ManualSteps } from "../domain/schemas.js";
+import { type ManualSteps, shortKey } from "../domain/schemas.js";
 import { keyRef } from "../home/home.js";
+import { notOurOrphan } from "./api-steps.js";
 import type { RotationDeps, SlotContext } from "./context.js";
 import { CredentialStore } from "./credential-store.js";
 import { slotContext } from "./engine.js";
@@ -209,20 +210,33 @@ async function restoreTargets(ctx: SlotContext, row: SlotRow, old: Credentials):
   }
 }
 
-/** A crash at `creating` may have left a key with the label: delete it (its secret was never kept). */
+/**
+ * A crash at `creating` may have left a key with the label: delete it (its secret was never kept), but
+ * only a key provably made by this slot's create (api-steps.ts's rule, `notOurOrphan`); any other key
+ * with the label (a colleague's, say) is left alone and named in the evidence.
+ */
 async function deleteOrphans(ctx: SlotContext, row: SlotRow): Promise<string> {
   const sub = ctx.plan.new.subAccount;
   const adapter = await ctx.adapter();
   const found = (await subAccountKeys(adapter, sub)).filter(
     (k) => k.label === listedNewLabel(ctx, row.newLabel),
   );
+  const kept: string[] = [];
+  let deleted = 0;
   for (const key of found) {
+    const why = notOurOrphan(ctx, row, key);
+    if (why !== undefined) {
+      kept.push(`${shortKey(key.apiKey)}: ${why}`);
+      continue;
+    }
     await adapter.revokeKey(key);
+    deleted++;
     await ctx.deps.audit.append("rotation.orphan-deleted", key.id, {
       run: row.runId,
       slot: row.slot,
       label: row.newLabel,
     });
   }
-  return found.length ? `deleted ${found.length} key(s) a lost create had left` : "no key had been created";
+  const done = deleted ? `deleted ${deleted} key(s) a lost create had left` : "no key had been created";
+  return kept.length ? `${done}; left alone, as Keyward cannot prove it made them: ${kept.join("; ")}` : done;
 }

@@ -5,11 +5,25 @@
  * Creating is the one step that cannot simply be repeated: the create's answer is the only place the
  * secret appears. So `creating` (with the label, the idempotency token) is journaled first, and a slot
  * found at `creating` is reconciled before any new create: a key with the label whose secret the vault
- * holds is adopted (the crash fell between saving the secret and journaling `created`); any other key
- * with the label is an orphan nobody can use, and is deleted and proven gone; then `creating` is
- * journaled again (the next attempt) and the key created anew.
+ * holds is adopted (the crash fell between saving the secret and journaling `created`); then `creating`
+ * is journaled again (the next attempt) and the key created anew.
+ *
+ * A listed key with the label whose secret the vault does not hold is deleted as this run's orphan (nobody
+ * can use it) ONLY when it is provably the one an earlier attempt of this slot made (`isOurOrphan`):
+ *  - its permissions are exactly the plan's new key's (raw ones where the profile compares those) and its
+ *    IP whitelist is exactly the plan's (empty: no binding), and
+ *  - where the exchange reports a creation time, it was created at or after the slot's `creating` record
+ *    was journaled, less ORPHAN_CLOCK_SKEW_MS (the exchange's clock against this machine's). The time is
+ *    the slot row's `updatedAt`: the `creating` write itself, or a later stop recorded at that step (a
+ *    later time only makes the rule stricter), never earlier.
+ * The label alone proves nothing: for `keyward key create` it is a person's own label, and a colleague may
+ * make a key with it while a run is stopped. Any other key with the label is NOT touched: the slot stops
+ * (ROTATION_CONFLICT, audited as `rotation.failed`, still at `creating`, resumable) naming the key, its
+ * label and why it is not taken for ours; the person revokes it (if it is an orphan after all) and resumes,
+ * or makes the create with another label.
  */
-import { keyId } from "../domain/schemas.js";
+import { exchangeProfile } from "../adapters/registry.js";
+import { type KeyRecord, keyId, shortKey } from "../domain/schemas.js";
 import { KeywardError } from "../errors.js";
 import { keyRef } from "../home/home.js";
 import type { SlotContext, StepResult } from "./context.js";
@@ -75,7 +89,54 @@ export async function createStep(ctx: SlotContext, row: SlotRow): Promise<StepRe
   return "next";
 }
 
-/** After a crash at `creating`: adopt our key if its secret was saved, else delete every orphan. */
+/**
+ * How far the exchange's clock may be behind this machine's when the creation time of a key an attempt
+ * made is compared with the time its `creating` record was journaled (see the top of this file).
+ */
+export const ORPHAN_CLOCK_SKEW_MS = 60_000;
+
+const sameSet = (a: readonly string[], b: readonly string[]) => {
+  const x = new Set(a);
+  const y = new Set(b);
+  return x.size === y.size && [...x].every((v) => y.has(v));
+};
+
+/**
+ * Why a listed key with the slot's label is not provably the orphan of an earlier attempt of this slot,
+ * or undefined when it is (see the top of this file).
+ */
+export function notOurOrphan(ctx: SlotContext, row: SlotRow, key: KeyRecord): string | undefined {
+  const spec = ctx.plan.new;
+  const { comparePermissions } = exchangeProfile(ctx.plan.old.exchange);
+  const exact = !(
+    spec.rawPermissions === "" ||
+    (Array.isArray(spec.rawPermissions) && !spec.rawPermissions.length)
+  );
+  const permissionsDiffer =
+    comparePermissions && exact
+      ? comparePermissions(spec.rawPermissions, key.rawPermissions)
+      : sameSet(spec.permissions, key.permissions)
+        ? undefined
+        : `${key.permissions.join(",") || "none"}, not ${spec.permissions.join(",") || "none"}`;
+  if (permissionsDiffer)
+    return `its permissions differ from the ones Keyward asked for (${permissionsDiffer})`;
+  const ip = spec.ip ?? [];
+  if (!sameSet(ip, key.ip)) {
+    return `its IP whitelist (${key.ip.join(",") || "no binding"}) is not the one Keyward asked for (${ip.join(",") || "no binding"})`;
+  }
+  if (key.createdAt !== null) {
+    const since = Date.parse(row.updatedAt) - ORPHAN_CLOCK_SKEW_MS;
+    if (Date.parse(key.createdAt) < since) {
+      return `it was created at ${key.createdAt}, before this run's create attempt (journaled at ${row.updatedAt})`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * After a crash or a retry at `creating`: adopt our key if its secret was saved, else delete the keys
+ * provably made by an earlier attempt; a key with the label that is not is left alone and stops the slot.
+ */
 async function reconcile(ctx: SlotContext, row: SlotRow): Promise<boolean> {
   const adapter = await ctx.adapter();
   const sub = ctx.plan.new.subAccount;
@@ -101,7 +162,14 @@ async function reconcile(ctx: SlotContext, row: SlotRow): Promise<boolean> {
       return true;
     }
   }
+  const orphans: KeyRecord[] = [];
+  const foreign: { key: KeyRecord; why: string }[] = [];
   for (const key of found) {
+    const why = notOurOrphan(ctx, row, key);
+    if (why === undefined) orphans.push(key);
+    else foreign.push({ key, why });
+  }
+  for (const key of orphans) {
     const result = await adapter.revokeKey(key);
     await ctx.deps.audit.append("rotation.orphan-deleted", key.id, {
       run: row.runId,
@@ -110,9 +178,23 @@ async function reconcile(ctx: SlotContext, row: SlotRow): Promise<boolean> {
       outcome: result.outcome,
     });
   }
-  if (found.length > 0) {
+  if (foreign.length > 0) {
+    const where = `${ctx.plan.old.account}${sub ? `/${sub}` : ""}`;
+    const which = foreign
+      .map(({ key, why }) => `${shortKey(key.apiKey)} ("${key.label}"): ${why}`)
+      .join("; ");
+    throw new KeywardError(
+      "ROTATION_CONFLICT",
+      `a key labelled "${row.newLabel}" in ${where} that Keyward cannot prove it made was left alone: ${which}`,
+      {
+        hint: `If it is indeed an orphan of this run, revoke it yourself on the exchange and run \`keyward rotate resume ${row.runId}\`; if it is someone else's, abort this run (\`keyward rotate abort ${row.runId}\`) and make the create with another label.`,
+      },
+    );
+  }
+  if (orphans.length > 0) {
+    const gone = new Set(orphans.map((k) => k.apiKey));
     const left = (await subAccountKeys(adapter, sub)).filter(
-      (k) => k.label === listedNewLabel(ctx, row.newLabel),
+      (k) => k.label === listedNewLabel(ctx, row.newLabel) && gone.has(k.apiKey),
     );
     if (left.length > 0) {
       throw new KeywardError(

@@ -6,7 +6,10 @@
  * verified by a probe with its own secret, delivered to the targets, `finished`. A crash anywhere is
  * finished by running the same create again (or `keyward rotate resume`): a key found with the label
  * whose secret was lost is revoked and created anew (the `creating` reconciliation of rotation/api-steps.ts,
- * audited `rotation.orphan-deleted`), never left behind.
+ * audited `rotation.orphan-deleted`), never left behind: only a key provably made by this create (the
+ * permissions and IPs asked for, made after `creating` was journaled); any other key with the label,
+ * someone else's, stops the create untouched. That rule also covers a continued create, which does not
+ * repeat the "label already taken" check below.
  *
  * Everything the person typed is checked before any request: the kind of key (a person-created kind is
  * refused with what to do instead), the label (as the exchange stores it: a label it would change could
