@@ -20,8 +20,8 @@ import {
   type RunRow,
   type SlotRow,
   shortKey,
-  ROTATION_OUTCOME_WORDS as W,
   slotKeyText,
+  ROTATION_OUTCOME_WORDS as W,
 } from "@keyward/core";
 import { usageError } from "./exit.js";
 import { credentialsFromPrompt, isInteractive, promptText, readStdin } from "./input.js";
