@@ -77,7 +77,38 @@ describe("an operator's query", () => {
     expect(byKey.entries.map((e) => e.seq)).toEqual([9, 7, 6, 5, 3]);
     expect((await log.page({ key: KEY_ID, action: "revoke.done" })).entries.map((e) => e.seq)).toEqual([6]);
     expect((await log.page({ exchange: "bitfinex" })).entries.map((e) => e.seq)).toEqual([8, 5, 4]);
-    expect((await log.page({ search: "MM-BOT-1" })).total).toBe(2);
+    // A search matches what people see: the entries about a key shown with the label, not only those
+    // whose text holds it (6 and 7 name the key by id alone; 5, the run, names no label).
+    const byLabel = await log.page({ search: "MM-BOT-1" });
+    expect(byLabel.entries.map((e) => e.seq)).toEqual([9, 7, 6, 3]);
+    expect(byLabel.total).toBe(4);
+    const paged = await log.page({ search: "mm-bot-1", limit: 2, beforeSeq: 7 });
+    expect([paged.entries.map((e) => e.seq), paged.total, paged.next]).toEqual([[6, 3], 4, null]);
+  });
+
+  it("finds a key's entries by a label only tracked keys or the inventory cache know", async () => {
+    const { log, db } = await seeded();
+    const bfx = "bfxKEYaaaaaaaaaaaaaaaaaaaaaaaa0001";
+    expect((await log.page({ search: "funding-bot" })).total).toBe(0);
+    await db.addTrackedKey({
+      account: "bfx-main",
+      apiKey: bfx,
+      label: "Funding-Bot",
+      credentialsRef: null,
+      meta: "{}",
+      addedAt: "2026-01-01T00:00:00.000Z",
+    });
+    expect((await log.page({ search: "funding-bot" })).entries.map((e) => e.seq)).toEqual([8, 4]);
+    // An account's cached inventory (found by the account's own entries): key 40c4… as "quoter".
+    expect((await log.page({ search: "quoter" })).total).toBe(0);
+    await db.putCachedInventory({
+      account: "desk-alpha",
+      fetchedAt: "2026-01-01T00:00:00.000Z",
+      records: JSON.stringify([{ apiKey: "40c43a42-1111-2222-3333-9a8b7c6dfc04", label: "Quoter A" }]),
+    });
+    expect((await log.page({ search: "quoter", action: "revoke" })).entries.map((e) => e.seq)).toEqual([
+      7, 6,
+    ]);
   });
 
   it("takes ISO and relative times, and names the field a bad time is in", async () => {
