@@ -174,6 +174,41 @@ describe("entries in words", () => {
   });
 });
 
+describe("outcome and summary", () => {
+  it("say a rotation step once: the step the action's word already names is left out of the summary", async () => {
+    const { log, db } = await seeded();
+    const step = async (action: string, details: Record<string, unknown>) => {
+      await log.append({
+        action,
+        actor: "cli:ops@desk",
+        subject: KEY_ID,
+        details: { run: "rot-1", slot: 1, ...details },
+      });
+    };
+    await step("rotation.new-key-verified", { step: "verified", label: "mm-bot-2" });
+    await step("rotation.delivered", { step: "delivered" });
+    await step("rotation.checked", { step: "checked" });
+    await step("rotation.finished", { step: "finished" });
+    await step("rotation.failed", { step: "delivering", message: "target refused" });
+    await step("rotation.waiting", { step: "awaiting-revoke" });
+    const { entries } = await log.page({ action: "rotation" });
+    const labels = await auditLabels(db, entries);
+    // As the CLI's OUTCOME column shows it: the word, then the summary.
+    const lines = entries.map((e) => {
+      const v = presentAuditEntry(e, labels);
+      return [v.outcome.word, v.summary].filter((x) => x).join("; ");
+    });
+    expect(lines).toEqual([
+      "waiting for a person; awaiting-revoke",
+      "failed; target refused; delivering",
+      "finished",
+      "checked",
+      "delivered",
+      "new key verified; mm-bot-2",
+    ]);
+  });
+});
+
 describe("the cached verify", () => {
   it("answers from cache while nothing is written, and verifies again after another connection's write", async () => {
     const { log, db } = await seeded();

@@ -222,8 +222,11 @@ export function auditFields(entry: AuditEntry, labels: AuditLabels): AuditFieldV
   return fields;
 }
 
-/** The short line for a table row: what matters most after the outcome word. */
-function summaryOf(entry: AuditEntry, labels: AuditLabels): string {
+/**
+ * The short line for a table row: what matters most after the outcome word, without what the word
+ * already says (a rotation step's `step: "delivered"` after "delivered").
+ */
+function summaryOf(entry: AuditEntry, labels: AuditLabels, word: string): string {
   const d = entry.details;
   const parts: string[] = [];
   if (Array.isArray(d.keys)) parts.push(`${d.keys.length} key${d.keys.length === 1 ? "" : "s"}`);
@@ -238,7 +241,13 @@ function summaryOf(entry: AuditEntry, labels: AuditLabels): string {
   }
   for (const k of ["label", "probe", "message", "step", "state"] as const) {
     const v = d[k];
-    if (typeof v === "string") parts.push(k === "probe" ? `probe: ${plainText(v)}` : plainText(v));
+    if (typeof v !== "string") continue;
+    const said = word.toLowerCase();
+    if (k === "step" || k === "state") {
+      const text = v.toLowerCase().replaceAll("-", " ");
+      if (said === text || said.endsWith(` ${text}`)) continue;
+    }
+    parts.push(k === "probe" ? `probe: ${plainText(v)}` : plainText(v));
   }
   if (Array.isArray(d.permissions)) parts.push(valueText(d.permissions, labels));
   const ev = evidenceOf(entry).at(-1);
@@ -248,7 +257,7 @@ function summaryOf(entry: AuditEntry, labels: AuditLabels): string {
 
 export function presentAuditEntry(entry: AuditEntry, labels: AuditLabels): AuditEntryView {
   const outcome = auditOutcome(entry);
-  const summary = summaryOf(entry, labels);
+  const summary = summaryOf(entry, labels, outcome.word);
   return { subject: auditSubject(entry, labels), outcome, summary, fields: auditFields(entry, labels) };
 }
 
