@@ -5,9 +5,10 @@
  * revoke view uses (unverified says why, never "verified"), hostile labels made plain, and the cached
  * verify that notices a write by another connection.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type AuditKey, AuditLog, cachedAuditVerifier } from "../src/audit/audit-log.js";
 import { auditLabels, presentAuditEntry, REVOKE_OUTCOME_WORDS } from "../src/audit/audit-present.js";
@@ -109,6 +110,19 @@ describe("an operator's query", () => {
     expect((await log.page({ search: "quoter", action: "revoke" })).entries.map((e) => e.seq)).toEqual([
       7, 6,
     ]);
+  });
+
+  it("--key takes a key id or a whole API key, as the README's example gives it; a prefix matches nothing", async () => {
+    const { log } = await seeded();
+    const readme = readFileSync(fileURLToPath(new URL("../../../README.md", import.meta.url)), "utf8");
+    const examples = [...readme.matchAll(/^keyward audit .*--key (\S+)/gm)].map((m) => m[1] ?? "");
+    expect(examples.length).toBeGreaterThan(0);
+    for (const key of examples) {
+      expect(key).not.toContain("…");
+      expect((await log.page({ key })).entries.map((e) => e.seq)).toEqual([9, 7, 6, 5, 3]);
+    }
+    expect((await log.page({ key: "40c43a42" })).total).toBe(0);
+    expect((await log.page({ key: "40c43a42-1111-2222-3333-9a8b7c6dfc04" })).total).toBe(5);
   });
 
   it("takes ISO and relative times, and names the field a bad time is in", async () => {
