@@ -88,6 +88,32 @@ describe("keyward audit", () => {
     }
   });
 
+  it("--search finds a revoked key's entries by the label they are shown with", {
+    timeout: BUDGET,
+  }, async ({ onTestFinished }) => {
+    const { home } = await desk({ onTestFinished });
+    const revoke = await home.run(["revoke", "--label", "bot-1", "--yes", "--json"]);
+    expect(revoke.code, show(revoke)).toBe(0);
+    const [json, table] = await Promise.all([
+      home.run(["audit", "--search", "bot-1", "--json"]),
+      home.run(["audit", "--search", "bot-1"]),
+    ]);
+    expect(json.code, show(json)).toBe(0);
+    expect(table.code, show(table)).toBe(0);
+    const found = parseJson<AuditJson>(json);
+    const ofBot1 = found.entries.filter((e) => e.subject.endsWith(`:${KEYS.bot1.apiKey}`));
+    // revoke.done and revoke.verified name the key by id alone: found by its label, as they are shown.
+    expect(ofBot1.map((e) => e.action).sort()).toEqual(["revoke.done", "revoke.verified"]);
+    for (const e of ofBot1) expect(e.view.subject.text).toMatch(/^bot-1 · /);
+    expect(found.entries.map((e) => e.action)).toContain("revoke.requested");
+    expect(found.total).toBe(found.entries.length);
+    for (const e of ofBot1)
+      expect(table.stdout).toMatch(new RegExp(`^${e.seq}  .*${e.action.replace(".", "\\.")}`, "m"));
+    for (const r of [revoke, json, table]) {
+      for (const canary of CANARIES) expect(r.stdout + r.stderr).not.toContain(canary);
+    }
+  });
+
   it("a time, exchange or number that is not one exits 2 naming its flag", {
     timeout: BUDGET,
   }, async ({ onTestFinished }) => {

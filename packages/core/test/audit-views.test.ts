@@ -5,9 +5,10 @@
  * revoke view uses (unverified says why, never "verified"), hostile labels made plain, and the cached
  * verify that notices a write by another connection.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type AuditKey, AuditLog, cachedAuditVerifier } from "../src/audit/audit-log.js";
 import { auditLabels, presentAuditEntry } from "../src/audit/audit-present.js";
@@ -78,7 +79,51 @@ describe("an operator's query", () => {
     expect(byKey.entries.map((e) => e.seq)).toEqual([9, 7, 6, 5, 3]);
     expect((await log.page({ key: KEY_ID, action: "revoke.done" })).entries.map((e) => e.seq)).toEqual([6]);
     expect((await log.page({ exchange: "bitfinex" })).entries.map((e) => e.seq)).toEqual([8, 5, 4]);
-    expect((await log.page({ search: "MM-BOT-1" })).total).toBe(2);
+    // A search matches what people see: the entries about a key shown with the label, not only those
+    // whose text holds it (6 and 7 name the key by id alone; 5, the run, names no label).
+    const byLabel = await log.page({ search: "MM-BOT-1" });
+    expect(byLabel.entries.map((e) => e.seq)).toEqual([9, 7, 6, 3]);
+    expect(byLabel.total).toBe(4);
+    const paged = await log.page({ search: "mm-bot-1", limit: 2, beforeSeq: 7 });
+    expect([paged.entries.map((e) => e.seq), paged.total, paged.next]).toEqual([[6, 3], 4, null]);
+  });
+
+  it("finds a key's entries by a label only tracked keys or the inventory cache know", async () => {
+    const { log, db } = await seeded();
+    const bfx = "bfxKEYaaaaaaaaaaaaaaaaaaaaaaaa0001";
+    expect((await log.page({ search: "funding-bot" })).total).toBe(0);
+    await db.addTrackedKey({
+      account: "bfx-main",
+      apiKey: bfx,
+      label: "Funding-Bot",
+      credentialsRef: null,
+      meta: "{}",
+      addedAt: "2026-01-01T00:00:00.000Z",
+    });
+    expect((await log.page({ search: "funding-bot" })).entries.map((e) => e.seq)).toEqual([8, 4]);
+    // An account's cached inventory (found by the account's own entries): key 40c4… as "quoter".
+    expect((await log.page({ search: "quoter" })).total).toBe(0);
+    await db.putCachedInventory({
+      account: "desk-alpha",
+      fetchedAt: "2026-01-01T00:00:00.000Z",
+      records: JSON.stringify([{ apiKey: "40c43a42-1111-2222-3333-9a8b7c6dfc04", label: "Quoter A" }]),
+    });
+    expect((await log.page({ search: "quoter", action: "revoke" })).entries.map((e) => e.seq)).toEqual([
+      7, 6,
+    ]);
+  });
+
+  it("--key takes a key id or a whole API key, as the README's example gives it; a prefix matches nothing", async () => {
+    const { log } = await seeded();
+    const readme = readFileSync(fileURLToPath(new URL("../../../README.md", import.meta.url)), "utf8");
+    const examples = [...readme.matchAll(/^keyward audit .*--key (\S+)/gm)].map((m) => m[1] ?? "");
+    expect(examples.length).toBeGreaterThan(0);
+    for (const key of examples) {
+      expect(key).not.toContain("…");
+      expect((await log.page({ key })).entries.map((e) => e.seq)).toEqual([9, 7, 6, 5, 3]);
+    }
+    expect((await log.page({ key: "40c43a42" })).total).toBe(0);
+    expect((await log.page({ key: "40c43a42-1111-2222-3333-9a8b7c6dfc04" })).total).toBe(5);
   });
 
   it("takes ISO and relative times, and names the field a bad time is in", async () => {
@@ -141,6 +186,41 @@ describe("entries in words", () => {
     const untracked = all.entries.find((e) => e.action === "key.untracked");
     if (!untracked) throw new Error("no untracked entry");
     expect(presentAuditEntry(untracked, allLabels).subject.text).toBe("mm-bot-1 · desk-alpha · 40c4…fc04");
+  });
+});
+
+describe("outcome and summary", () => {
+  it("say a rotation step once: the step the action's word already names is left out of the summary", async () => {
+    const { log, db } = await seeded();
+    const step = async (action: string, details: Record<string, unknown>) => {
+      await log.append({
+        action,
+        actor: "cli:ops@desk",
+        subject: KEY_ID,
+        details: { run: "rot-1", slot: 1, ...details },
+      });
+    };
+    await step("rotation.new-key-verified", { step: "verified", label: "mm-bot-2" });
+    await step("rotation.delivered", { step: "delivered" });
+    await step("rotation.checked", { step: "checked" });
+    await step("rotation.finished", { step: "finished" });
+    await step("rotation.failed", { step: "delivering", message: "target refused" });
+    await step("rotation.waiting", { step: "awaiting-revoke" });
+    const { entries } = await log.page({ action: "rotation" });
+    const labels = await auditLabels(db, entries);
+    // As the CLI's OUTCOME column shows it: the word, then the summary.
+    const lines = entries.map((e) => {
+      const v = presentAuditEntry(e, labels);
+      return [v.outcome.word, v.summary].filter((x) => x).join("; ");
+    });
+    expect(lines).toEqual([
+      "waiting for a person; awaiting-revoke",
+      "failed; target refused; delivering",
+      "finished",
+      "checked",
+      "delivered",
+      "new key verified; mm-bot-2",
+    ]);
   });
 });
 

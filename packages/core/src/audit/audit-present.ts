@@ -229,8 +229,11 @@ export function auditFields(entry: AuditEntry, labels: AuditLabels): AuditFieldV
   return fields;
 }
 
-/** The short line for a table row: what matters most after the outcome word. */
-function summaryOf(entry: AuditEntry, labels: AuditLabels): string {
+/**
+ * The short line for a table row: what matters most after the outcome word, without what the word
+ * already says (a rotation step's `step: "delivered"` after "delivered").
+ */
+function summaryOf(entry: AuditEntry, labels: AuditLabels, word: string): string {
   const d = entry.details;
   const parts: string[] = [];
   if (Array.isArray(d.keys)) parts.push(`${d.keys.length} key${d.keys.length === 1 ? "" : "s"}`);
@@ -253,7 +256,13 @@ function summaryOf(entry: AuditEntry, labels: AuditLabels): string {
   }
   for (const k of ["label", "probe", "message", "step", "state"] as const) {
     const v = d[k];
-    if (typeof v === "string") parts.push(k === "probe" ? `probe: ${plainText(v)}` : plainText(v));
+    if (typeof v !== "string") continue;
+    const said = word.toLowerCase();
+    if (k === "step" || k === "state") {
+      const text = v.toLowerCase().replaceAll("-", " ");
+      if (said === text || said.endsWith(` ${text}`)) continue;
+    }
+    parts.push(k === "probe" ? `probe: ${plainText(v)}` : plainText(v));
   }
   if (Array.isArray(d.permissions)) parts.push(valueText(d.permissions, labels));
   const ev = evidenceOf(entry).at(-1);
@@ -263,7 +272,7 @@ function summaryOf(entry: AuditEntry, labels: AuditLabels): string {
 
 export function presentAuditEntry(entry: AuditEntry, labels: AuditLabels): AuditEntryView {
   const outcome = auditOutcome(entry);
-  const summary = summaryOf(entry, labels);
+  const summary = summaryOf(entry, labels, outcome.word);
   return { subject: auditSubject(entry, labels), outcome, summary, fields: auditFields(entry, labels) };
 }
 
@@ -280,7 +289,7 @@ export async function auditLabels(
   const labels = emptyAuditLabels();
   for (const a of accounts) labels.accounts.set(a.name, a.exchange);
   const wanted = new Map<string, string>(); // apiKey -> account
-  const learn = (e: AuditEntry) => learnLabels(labels, e.subject, e.details);
+  const learn = (e: AuditEntry) => learnLabels(labels, e.action, e.subject, e.details);
   for (const e of entries) {
     learn(e);
     const exchange = stringField(e.details.exchange);
@@ -312,16 +321,17 @@ export async function auditLabels(
       // A cache that does not parse names nothing; the inventory reports it.
     }
   }
-  // The newest entries that give labels (key.tracked, key.untracked, revoke.requested), by exact action:
-  // cheaper in the store than a text search over every entry.
+  // The newest entries that give labels (key.tracked, key.untracked, revoke.requested, a rotation's new
+  // key), by exact action: cheaper in the store than a text search over every entry.
   const rows = [
     ...(await state.auditRows({ actionArea: "key", newestFirst: true, limit: 2000 })),
     ...(await state.auditRows({ action: "revoke.requested", newestFirst: true, limit: 2000 })),
+    ...(await state.auditRows({ action: "rotation.new-key-created", newestFirst: true, limit: 2000 })),
   ];
   for (const row of rows) {
     if (missing().length === 0) break;
     try {
-      learnLabels(labels, row.subject, JSON.parse(row.details) as Record<string, JsonValue>);
+      learnLabels(labels, row.action, row.subject, JSON.parse(row.details) as Record<string, JsonValue>);
     } catch {
       // verify() reports a row whose details do not parse.
     }
@@ -329,17 +339,80 @@ export async function auditLabels(
   return labels;
 }
 
-/** Labels an entry gives: its own key's (`label`), or its run's keys' (`labels`: key id → label). */
-function learnLabels(labels: AuditLabels, subject: string, details: Record<string, JsonValue>): void {
-  const set = (ref: string, label: JsonValue | undefined) => {
-    const key = parseAuditKeyRef(ref);
-    if (key && typeof label === "string" && label !== "" && !labels.keys.has(key.apiKey)) {
-      labels.keys.set(key.apiKey, label);
-    }
+/**
+ * The API keys whose label holds `text` (in any case), from every place the views take labels from:
+ * the log's own entries that name labels, tracked keys, the inventory caches. What a search matches
+ * besides the entries' text, so a key's entries are found by the label they are shown with.
+ */
+export async function keysLabelled(state: StateStore, text: string, max = 500): Promise<string[]> {
+  const needle = text.toLowerCase();
+  const found = new Set<string>();
+  const take = (apiKey: string | undefined, label: string | undefined) => {
+    if (apiKey && label?.toLowerCase().includes(needle)) found.add(apiKey);
   };
-  set(subject, details.label);
+  // An entry that gives a label holds it in its details: the text search finds those entries.
+  for (const row of await state.auditRows({ search: text, newestFirst: true, limit: 2000 })) {
+    try {
+      const details = JSON.parse(row.details) as Record<string, JsonValue>;
+      for (const [ref, label] of labelsGiven(row.action, row.subject, details)) {
+        take(parseAuditKeyRef(ref)?.apiKey, label);
+      }
+    } catch {
+      // verify() reports a row whose details do not parse.
+    }
+  }
+  const accounts = new Set<string>();
+  for (const t of await state.trackedKeys()) {
+    take(t.apiKey, t.label);
+    accounts.add(t.account);
+  }
+  for (const row of await state.auditRows({ actionArea: "account", newestFirst: true, limit: 2000 })) {
+    accounts.add(row.subject);
+  }
+  for (const account of accounts) {
+    const cached = await state.cachedInventory(account);
+    if (!cached) continue;
+    try {
+      for (const r of JSON.parse(cached.records) as { apiKey?: string; label?: string }[])
+        take(r.apiKey, r.label);
+    } catch {
+      // A cache that does not parse names nothing; the inventory reports it.
+    }
+  }
+  return [...found].slice(0, max);
+}
+
+/**
+ * The labels an entry gives, as [key ref, label]: its own key's (`label`), or its run's keys' (`labels`:
+ * key id → label). An entry naming a `newKey` (a rotation's, a key create's) is about the old key or
+ * the place the key goes, but its `label` is the new key's; other rotation entries' `label` is too.
+ */
+function labelsGiven(
+  action: string,
+  subject: string,
+  details: Record<string, JsonValue>,
+): [string, string][] {
+  const given: [string, string][] = [];
+  const add = (ref: JsonValue | undefined, label: JsonValue | undefined) => {
+    if (typeof ref === "string" && typeof label === "string" && label !== "") given.push([ref, label]);
+  };
+  if (details.newKey !== undefined) add(details.newKey, details.label);
+  else if (!action.startsWith("rotation.")) add(subject, details.label);
   const many = details.labels;
   if (many && typeof many === "object" && !Array.isArray(many)) {
-    for (const [ref, label] of Object.entries(many)) set(ref, label);
+    for (const [ref, label] of Object.entries(many)) add(ref, label);
+  }
+  return given;
+}
+
+function learnLabels(
+  labels: AuditLabels,
+  action: string,
+  subject: string,
+  details: Record<string, JsonValue>,
+): void {
+  for (const [ref, label] of labelsGiven(action, subject, details)) {
+    const key = parseAuditKeyRef(ref);
+    if (key && !labels.keys.has(key.apiKey)) labels.keys.set(key.apiKey, label);
   }
 }

@@ -11,6 +11,7 @@ import { z } from "zod";
 import { ExchangeIdSchema } from "../domain/schemas.js";
 import type { AuditFilterQuery, StateStore } from "../store/state-store.js";
 import type { AuditEntry } from "./audit-log.js";
+import { keysLabelled } from "./audit-present.js";
 import { fromAuditRow } from "./audit-row.js";
 
 /** The page size when none is asked for. */
@@ -125,6 +126,8 @@ export async function queryAudit(
   now: Date = new Date(),
 ): Promise<AuditPage> {
   const filters = auditFilters(q, now);
+  // Search what people see: a key's entries match the label they are shown with (audit-present.ts).
+  if (filters.search !== undefined) filters.searchKeys = await keysLabelled(state, filters.search);
   const limit = q.limit ?? AUDIT_PAGE_DEFAULT;
   // One more than the page: whether an older page exists, without a second query.
   const rows = await state.auditRows({

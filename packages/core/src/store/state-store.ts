@@ -77,6 +77,11 @@ export interface AuditFilterQuery {
   apiKey?: string;
   /** Case-insensitive text anywhere in the action, actor, subject or details (as stored JSON). */
   search?: string;
+  /**
+   * With `search`: also the entries whose subject is one of these API keys' (a key id or an untracked
+   * key's `account:apiKey`, ending `:apiKey`), the keys whose label holds the text (audit-query.ts).
+   */
+  searchKeys?: string[];
 }
 
 export interface AuditRowQuery extends AuditFilterQuery {

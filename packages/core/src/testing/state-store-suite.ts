@@ -183,6 +183,13 @@ export function testStateStore(harness: StateStoreHarness): void {
         expect(await seqs({ search: "MM-BOT" })).toEqual([2]);
         expect(await seqs({ search: "100%_" })).toEqual([6]);
         expect(await seqs({ search: "100%x" })).toEqual([]);
+        // With the keys whose label holds the text: also the entries about them (by id or account:apiKey).
+        expect(await seqs({ search: "MM-BOT", searchKeys: ["KEYAAAA1"] })).toEqual([4, 2]);
+        expect(await seqs({ search: "spot", searchKeys: ["KEYBBBB2"] })).toEqual([6, 5]);
+        const both = ["KEYBBBB2", "KEYAAAA1"];
+        expect(await seqs({ search: "spot", searchKeys: both, limit: 2 })).toEqual([6, 5]);
+        expect(await store.auditCount({ search: "spot", searchKeys: both })).toBe(4);
+        expect(await seqs({ search: "nothing like it", searchKeys: [] })).toEqual([]);
         const ts = (seq: number) => auditRecord(seq).ts;
         expect(await seqs({ sinceTs: ts(7) })).toEqual([9, 8, 7]);
         expect(await seqs({ untilTs: ts(2) })).toEqual([2, 1]);

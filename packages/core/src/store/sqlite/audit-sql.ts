@@ -170,8 +170,11 @@ function auditWhere(q: AuditFilterQuery): { where: string[]; params: (string | n
     params.push(`:${k}`, `:${k}`, `:${k}"`);
   }
   if (q.search !== undefined && q.search !== "") {
-    where.push("instr(lower(action || ' ' || actor || ' ' || subject || ' ' || details), lower(?)) > 0");
+    const text = "instr(lower(action || ' ' || actor || ' ' || subject || ' ' || details), lower(?)) > 0";
+    const keys = q.searchKeys ?? [];
+    where.push(`(${[text, ...keys.map(() => "substr(subject, -length(?)) = ?")].join(" OR ")})`);
     params.push(q.search);
+    for (const k of keys) params.push(`:${k}`, `:${k}`);
   }
   return { where, params };
 }
