@@ -17,6 +17,7 @@ export {
   type SlotOutcome,
   type SlotReport,
 } from "./engine.js";
+export { createdWords, VERIFIED_BY_LISTING } from "./steps.js";
 export { RotationJournal, type RunRow, type SlotError, type SlotRow } from "./journal.js";
 export { buildRotationPlan, estimateApiMs, newRunId, type PlanInput } from "./plan.js";
 export { parsePlan, planJson, readPlanFile, writePlanFile } from "./plan-file.js";
