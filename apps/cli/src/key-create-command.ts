@@ -41,7 +41,10 @@ export function registerKeyCreate(key: Command, run: Run): void {
     .requiredOption("--perm <list>", "permissions, comma-separated, e.g. read,trade", collect)
     .option("--ip <list>", "IP addresses or CIDR ranges to bind the key to, comma-separated", collect)
     .option("--no-ip", "no IP binding for a trade key (refused without it; `keyward check` flags such keys)")
-    .option("--deliver <target...>", "where the secret goes, as `rotate plan --deliver` (repeatable; not needed with --dry-run)")
+    .option(
+      "--deliver <target...>",
+      "where the secret goes, as `rotate plan --deliver` (repeatable; not needed with --dry-run)",
+    )
     .option("--allow-withdraw", "accept the withdraw permission (refused without it)")
     .option("--show-secret-once", "print the secret once at the end (only to a terminal, never with --json)")
     .option("--dry-run", "check everything and show what would be created; no request is made")

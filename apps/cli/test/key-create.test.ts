@@ -157,7 +157,9 @@ describe("key create", () => {
     const planned = await home.run([...base, "--label", "mm-far", "--deliver", `dotenv:${rel}`, "--dry-run"]);
     expect(planned.code, show(planned)).toBe(0);
     expect(planned.stdout).toContain(absolute);
-    const r = await home.run([...base, "--label", "mm-far", "--deliver", `dotenv:${rel}`], { timeoutMs: 60_000 });
+    const r = await home.run([...base, "--label", "mm-far", "--deliver", `dotenv:${rel}`], {
+      timeoutMs: 60_000,
+    });
     expect(r.code, show(r)).toBe(0);
     const words = "verified by the exchange's listing (probe inconclusive: not whitelisted for this IP)";
     expect(r.stdout).toContain(`: ${words}, and delivered.`);

@@ -177,7 +177,10 @@ describe.skipIf(!chromiumAvailable())(`the New key page (skipped only when ${CHR
     expect(parse(readFileSync(join(dir, "web-form-1.env"), "utf8")).API_KEY).toBe(live[0]?.apiKey);
     expect(page.url()).toBe(`${desk.server.origin}/new-key`);
     // It reads as a key create: created, not rotated; no old key, nothing "proven dead".
-    await page.getByTestId("job-title").filter({ hasText: /^Created 1 key/ }).waitFor();
+    await page
+      .getByTestId("job-title")
+      .filter({ hasText: /^Created 1 key/ })
+      .waitFor();
     expect(await page.title()).toBe("Created 1 key — Keyward");
     const summary = await page.getByTestId("rotation-summary").innerText();
     expect(summary).toBe("1 of 1 created. The new key is verified and delivered.");

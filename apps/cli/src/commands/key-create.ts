@@ -117,8 +117,11 @@ export async function keyCreate(
         return code;
       }
       if (code === EXIT.OK) {
-        out(`Created ${slot?.newKeyId} ("${field(slot?.newLabel ?? "")}"): ${createdWords(slot?.evidence ?? [])}.`);
-        for (const target of result.plan.slots[0]?.deliver ?? []) out(`  delivered to ${describeTarget(target)}`);
+        out(
+          `Created ${slot?.newKeyId} ("${field(slot?.newLabel ?? "")}"): ${createdWords(slot?.evidence ?? [])}.`,
+        );
+        for (const target of result.plan.slots[0]?.deliver ?? [])
+          out(`  delivered to ${describeTarget(target)}`);
         if (opts.showSecretOnce) {
           const creds = await createdKeySecret(home, report);
           if (creds) {

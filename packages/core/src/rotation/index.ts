@@ -17,7 +17,6 @@ export {
   type SlotOutcome,
   type SlotReport,
 } from "./engine.js";
-export { createdWords, VERIFIED_BY_LISTING } from "./steps.js";
 export { RotationJournal, type RunRow, type SlotError, type SlotRow } from "./journal.js";
 export { buildRotationPlan, estimateApiMs, newRunId, type PlanInput } from "./plan.js";
 export { parsePlan, planJson, readPlanFile, writePlanFile } from "./plan-file.js";
@@ -36,6 +35,7 @@ export {
   STEPS,
   type Step,
 } from "./schemas.js";
+export { createdWords, VERIFIED_BY_LISTING } from "./steps.js";
 export {
   ageTarget,
   CLASH_HINT,
