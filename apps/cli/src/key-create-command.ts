@@ -50,7 +50,7 @@ export function registerKeyCreate(key: Command, run: Run): Command {
     .option("--no-ip", "no IP binding for a trade key (refused without it; `keyward check` flags such keys)")
     .option(
       "--deliver <target...>",
-      "where the secret goes: dotenv:PATH[#PREFIX], json:PATH#POINTER, age:DIR or exec:CMD, as for `rotate plan` (repeatable)",
+      "where the secret goes: dotenv:PATH[#PREFIX], json:PATH#POINTER, age:DIR or exec:CMD, as for `rotate plan` (repeatable; not needed with --dry-run)",
     )
     .option("--allow-withdraw", "accept the withdraw permission (refused without it)")
     .option("--show-secret-once", "print the secret once at the end (only to a terminal, never with --json)")
@@ -72,11 +72,14 @@ hand out an existing secret later (a rotation would make a new key).
 Kinds created only by a person (e.g. OKX master keys, Bitfinex): create them on the exchange's site, then
 \`keyward key track\`.
 
+A relative target path is taken from the working directory and shown in full; the folder must exist.
+--dry-run needs no target (it says a real run needs one).
+
 Examples:
-  keyward key create desk-alpha --sub alphaMM01 --label mm-bot-2 --perm read,trade --ip 203.0.113.7 --deliver 'dotenv:./bots/mm-bot-2.env'
+  mkdir -p bots
+  keyward key create desk-alpha --sub alphaMM01 --label mm-bot-5 --perm read,trade --ip 203.0.113.7 --deliver 'dotenv:./bots/mm-bot-5.env'
   keyward key create desk-alpha --sub alphaMM01 --label reporter --perm read --deliver 'json:./bots/reporter.json#/okx' --json
-  keyward key create desk-alpha --sub alphaMM01 --label mm-bot-3 --perm read,trade --ip 203.0.113.0/24 --dry-run
-  keyward key create desk-alpha --sub alphaMM01 --label mm-bot-4 --perm read,trade --ip 203.0.113.7 --deliver 'age:/secure/drop' --recipient age1…`,
+  keyward key create desk-alpha --sub alphaMM01 --label mm-bot-6 --perm read,trade --ip 203.0.113.0/24 --dry-run`,
     )
     .action(run(async () => (await import("./commands/key-create.js")).keyCreate));
 }

@@ -8,7 +8,8 @@
 import { execFile } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
 import { KeywardHome, Secret } from "@keyward/core";
 import { parse } from "dotenv";
 import { afterAll, describe, expect, it } from "vitest";
@@ -160,8 +161,15 @@ describe("key create", () => {
         "key.verified",
         "key.delivered",
         "key.finished",
+        // The run itself reads as a create too: not `rotation.requested` / `rotation.run-finished`.
+        "key.create-requested",
+        "key.create-finished",
       ]),
     );
+    expect(actions).not.toContain("rotation.requested");
+    expect(actions).not.toContain("rotation.run-finished");
+    // A probe proved this one (it is bound to this machine's IP): plain "verified".
+    expect(JSON.stringify(report)).toMatch(/new key verified: probe: alive/);
     const status = await home.run(["rotate", "status", "--json"]);
     runs.push(status);
     checkNoSecrets({ "stdout/stderr": outputOf(runs), "the audit log": all, "state.db": stateBytes(home) }, [
@@ -169,6 +177,48 @@ describe("key create", () => {
       delivered.dotenv.passphrase ?? "",
     ]);
     expect((await home.run(["audit", "verify"])).code).toBe(0);
+  });
+
+  it.concurrent("bound to other IPs: verified by the exchange's listing and said so; a relative --deliver path is made absolute; --dry-run needs no target", {
+    timeout: 90_000,
+  }, async (context) => {
+    const { sim, home, dir } = await rotationDesk(context, 2);
+    const base = ["key", "create", OKX_ACCOUNT, "--sub", SUB, "--perm", "read,trade", "--ip", "203.0.113.7"];
+    const before = (await sim.control<unknown[]>("GET", "/requests")).length;
+    // --dry-run plans and checks without a target, and says a real run needs one; nothing is sent.
+    const dry = await home.run([...base, "--label", "mm-dry", "--dry-run"]);
+    expect(dry.code, show(dry)).toBe(0);
+    expect(dry.stdout).toMatch(/a real run needs at least one --deliver target/);
+    expect(dry.stdout).toMatch(/Nothing was created/);
+    expect((await sim.control<unknown[]>("GET", "/requests")).length).toBe(before);
+    // The CLI runs in tmpdir(): the target is given relative to it, and written where it resolves.
+    const absolute = join(dir, "far.env");
+    const rel = relative(tmpdir(), absolute);
+    expect(rel.startsWith("/")).toBe(false);
+    const planned = await home.run([...base, "--label", "mm-far", "--deliver", `dotenv:${rel}`, "--dry-run"]);
+    expect(planned.code, show(planned)).toBe(0);
+    expect(planned.stdout).toContain(absolute);
+    const r = await home.run([...base, "--label", "mm-far", "--deliver", `dotenv:${rel}`], {
+      timeoutMs: 60_000,
+    });
+    expect(r.code, show(r)).toBe(0);
+    const words = "verified by the exchange's listing (probe inconclusive: not whitelisted for this IP)";
+    expect(r.stdout).toContain(`: ${words}, and delivered.`);
+    expect(r.stdout).not.toMatch(/verified and delivered/);
+    expect(r.stdout).toContain(absolute);
+    expect(r.stderr).toContain(`new key ${words}`);
+    const live = await liveWithLabel(sim, "mm-far");
+    expect(live).toHaveLength(1);
+    expect(live[0]).toMatchObject({ ip: "203.0.113.7" });
+    expect(parse(readFileSync(absolute, "utf8")).API_KEY).toBe(live[0]?.apiKey);
+    const db = openDb(home.state, { readonly: true });
+    const verified = db.prepare("SELECT details FROM audit_log WHERE action = 'key.verified'").all() as {
+      details: string;
+    }[];
+    db.close();
+    expect(verified).toHaveLength(1);
+    expect(verified[0]?.details).toContain(words);
+    expect(verified[0]?.details).not.toMatch(/new key verified:/);
   });
 
   it.concurrent("killed right after the exchange answered the create, the same command again leaves exactly one working key", {

@@ -90,6 +90,8 @@ describe("POST /api/keys/create", () => {
       [body("w3", { ip: [] }), /IP binding/],
       [body("w4", { subAccount: null }), /only by a person/],
       [body("w5", { showSecretOnce: true }), /showSecretOnce/],
+      // The server's working directory means nothing to the person: a relative path is refused.
+      [body("w6", { deliver: ["dotenv:relative.env"] }), /relative path; give the full path/],
     ];
     for (const [input, message] of cases) {
       const res = await client.post("/api/keys/create", input);
@@ -98,6 +100,24 @@ describe("POST /api/keys/create", () => {
     }
     const after = (await (await fetch(`${desk.sim.control}/requests`)).json()) as unknown[];
     expect(after.length).toBe(before.length);
+  });
+});
+
+describe("POST /api/keys/create, a key bound to IPs other than this machine's", () => {
+  it("is verified by the exchange's listing, and the run says so, not plain verified", async () => {
+    const res = await client.post("/api/keys/create", body("web-far-1", { ip: ["203.0.113.7"] }));
+    expect(res.status, res.body).toBe(202);
+    const { runId } = res.json<{ runId: string }>();
+    expect((await finished(runId)).state).toBe("finished");
+    const run = (await client.get(`/api/rotation/runs/${runId}`)).json<{
+      slots: { evidence: string[] }[];
+    }>();
+    const evidence = run.slots[0]?.evidence.join("\n") ?? "";
+    expect(evidence).toContain(
+      "new key verified by the exchange's listing (probe inconclusive: not whitelisted for this IP)",
+    );
+    expect(evidence).not.toMatch(/new key verified:/);
+    expect(await liveWithLabel("web-far-1")).toHaveLength(1);
   });
 });
 
@@ -156,6 +176,16 @@ describe.skipIf(!chromiumAvailable())(`the New key page (skipped only when ${CHR
     expect(live).toHaveLength(1);
     expect(parse(readFileSync(join(dir, "web-form-1.env"), "utf8")).API_KEY).toBe(live[0]?.apiKey);
     expect(page.url()).toBe(`${desk.server.origin}/new-key`);
+    // It reads as a key create: created, not rotated; no old key, nothing "proven dead".
+    await page
+      .getByTestId("job-title")
+      .filter({ hasText: /^Created 1 key/ })
+      .waitFor();
+    expect(await page.title()).toBe("Created 1 key — Keyward");
+    const summary = await page.getByTestId("rotation-summary").innerText();
+    expect(summary).toBe("1 of 1 created. The new key is verified and delivered.");
+    expect(await page.getByRole("columnheader", { name: "Old label" }).count()).toBe(0);
+    expect(await page.getByText(/rotated|proven dead/i).count()).toBe(0);
     // The run's table names the slot as the key being made, never by the run's stand-in id "new:…".
     await page.getByRole("cell", { name: "(new) web-form-1", exact: true }).waitFor();
     expect(await page.locator("body").textContent()).not.toMatch(/new:/);

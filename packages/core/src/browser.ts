@@ -38,8 +38,10 @@ export {
   API_STEPS,
   ASSISTED_SELF_REVOKE_STEPS,
   ASSISTED_STEPS,
+  createdWords,
   OLD_SECRET_NOT_PROBED,
   RESET_STEPS,
   STEPS,
   stepsOf,
+  VERIFIED_BY_LISTING,
 } from "./rotation/steps.js";

@@ -6,7 +6,9 @@ import {
   type CreateKeyInput,
   type CreateKeyShell,
   createdKeySecret,
+  createdWords,
   createKey,
+  describeTarget,
   planKeyCreate,
   type RotationHooks,
   type RotationReport,
@@ -68,7 +70,7 @@ export async function keyCreate(
   const shell = { cwd: process.cwd(), allowPrograms: true, targetOptions: targetOptionsOf(opts) };
   return withHome(globals, async (home) => {
     if (opts.dryRun) {
-      const { plan, warnings } = await planKeyCreate(home, input, shell);
+      const { plan, warnings } = await planKeyCreate(home, input, shell, { dryRun: true });
       if (opts.json) printJson({ dryRun: true, plan });
       else {
         const slot = plan.slots[0];
@@ -76,6 +78,7 @@ export async function keyCreate(
           `Would create "${field(opts.label)}" in ${field(accountName)}${opts.sub ? `/${field(opts.sub)}` : ""}: ` +
             `${slot?.new.permissions.join(",")}, IPs ${slot?.old.ip.join(",") || "none"}`,
         );
+        for (const target of slot?.deliver ?? []) out(`  deliver to ${describeTarget(target)}`);
         for (const w of warnings) out(`  warning: ${w}`);
         out("Nothing was created (--dry-run).");
       }
@@ -126,7 +129,11 @@ export async function keyCreate(
         return code;
       }
       if (code === EXIT.OK) {
-        out(`Created ${slot?.newKeyId} ("${field(slot?.newLabel ?? "")}"): verified and delivered.`);
+        out(
+          `Created ${slot?.newKeyId} ("${field(slot?.newLabel ?? "")}"): ${createdWords(slot?.evidence ?? [])}.`,
+        );
+        for (const target of result.plan.slots[0]?.deliver ?? [])
+          out(`  delivered to ${describeTarget(target)}`);
         if (opts.showSecretOnce) {
           const creds = await createdKeySecret(home, report);
           if (creds) {

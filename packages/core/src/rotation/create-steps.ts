@@ -7,7 +7,8 @@
  *
  * Audit: a create slot's journal entries are `key.*` instead of `rotation.*` (`key.creating`,
  * `key.created`, `key.verified`, `key.delivering`, `key.target-written`, `key.delivered`,
- * `key.finished`), so the audit log says a key was created, not that one was rotated.
+ * `key.finished`), and its run's `key.create-requested`, `key.create-finished`, … (journal.ts `runAction`),
+ * so the audit log says a key was created, not that one was rotated.
  */
 import { exchangeProfile } from "../adapters/registry.js";
 import type { SlotContext, StepResult } from "./context.js";

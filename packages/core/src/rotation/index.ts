@@ -35,6 +35,7 @@ export {
   STEPS,
   type Step,
 } from "./schemas.js";
+export { createdWords, VERIFIED_BY_LISTING } from "./steps.js";
 export {
   ageTarget,
   CLASH_HINT,

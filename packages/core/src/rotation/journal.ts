@@ -92,6 +92,16 @@ export const SLOT_MAC_LABEL = "keyward-rotation-slot-v1";
  */
 export type JournalAudit = AuditWriter & Partial<RecordAuthenticator>;
 
+/**
+ * A run's own audit action: `rotation.requested`, `rotation.run-finished`, …; for a key create's run (every
+ * slot a `create`) `key.create-requested`, `key.create-finished`, …, so the log says a key was created.
+ */
+export function runAction(plan: Pick<RotationPlan, "slots">, what: string): string {
+  const create = plan.slots.length > 0 && plan.slots.every((s) => s.create);
+  if (create) return `key.create-${what}`;
+  return what === "requested" || what === "resumed" ? `rotation.${what}` : `rotation.run-${what}`;
+}
+
 export class RotationJournal {
   readonly #state: StateStore;
   readonly #audit: JournalAudit;
@@ -107,7 +117,10 @@ export class RotationJournal {
     return this.#state.location;
   }
 
-  /** Records the run and every slot at `planned`, with `rotation.requested`, in one transaction. */
+  /**
+   * Records the run and every slot at `planned`, with `rotation.requested` (a key create's run:
+   * `key.create-requested`), in one transaction.
+   */
   async createRun(plan: RotationPlan, options: RunOptions): Promise<void> {
     const at = this.#now().toISOString();
     await this.#write("record the rotation", async () => {
@@ -158,7 +171,7 @@ export class RotationJournal {
         },
         slots,
       );
-      await this.#audit.append("rotation.requested", plan.id, {
+      await this.#audit.append(runAction(plan, "requested"), plan.id, {
         keys: plan.slots.map((s) => ({
           slot: s.slot,
           key: s.old.id,
@@ -335,7 +348,7 @@ export class RotationJournal {
       const run = await this.run(runId);
       if (run && run.state !== next) {
         await this.#state.setRunState(runId, next, this.#now().toISOString());
-        await this.#audit.append(`rotation.run-${next}`, runId, {
+        await this.#audit.append(runAction(run.plan, next), runId, {
           finished: slots.filter((s) => s.step === "finished").length,
           aborted: slots.filter((s) => s.step === "aborted").length,
         });

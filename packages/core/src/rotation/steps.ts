@@ -111,3 +111,17 @@ export const stepsOf = (
  * say that slot's old secret is proven dead (its death rests on the exchange's reset).
  */
 export const OLD_SECRET_NOT_PROBED = "Keyward did not hold the old secret: it could not be probed";
+
+/**
+ * A new key whose probe was inconclusive because it is bound to IPs other than this machine's, and which
+ * the exchange's listing showed as specified: one wording for its evidence (rotation/verify.ts) and for
+ * what the CLI and the web say of it, never plain "verified".
+ */
+export const VERIFIED_BY_LISTING =
+  "verified by the exchange's listing (probe inconclusive: not whitelisted for this IP)";
+
+/** What a finished key create proved, from its slot's evidence: "verified and delivered" only when a probe did. */
+export const createdWords = (evidence: readonly string[]): string =>
+  evidence.some((e) => e.includes(VERIFIED_BY_LISTING))
+    ? `${VERIFIED_BY_LISTING}, and delivered`
+    : "verified and delivered";

@@ -14,6 +14,7 @@ import { describeProbe } from "../revoke/report.js";
 import { NO_PROBE } from "../revoke/run.js";
 import type { SlotContext } from "./context.js";
 import type { PlanSlot } from "./schemas.js";
+import { VERIFIED_BY_LISTING } from "./steps.js";
 
 type Alive = Extract<ProbeResult, { status: "alive" }>;
 
@@ -128,7 +129,7 @@ export async function verifyNewKey(ctx: SlotContext, credentials: Credentials): 
         });
         if (wrong)
           throw notAsSpecified(ctx, `the new key ${credentials.apiKey} is not as specified: ${wrong}`);
-        return `new key verified: ${last}; ${exchangeProfile(ctx.plan.old.exchange).name} lists it with permissions ${listed.permissions.join(",")} and IPs ${listed.ip.join(",")}`;
+        return `new key ${VERIFIED_BY_LISTING}: ${last}; ${exchangeProfile(ctx.plan.old.exchange).name} lists it with permissions ${listed.permissions.join(",")} and IPs ${listed.ip.join(",")}`;
       }
     }
     if (ctx.now() >= deadline) {

@@ -102,6 +102,8 @@ export async function planKeyCreate(
   home: KeywardHome,
   raw: CreateKeyInput,
   shell: CreateKeyShell,
+  /** `dryRun`: a plan to look at, not to run: a missing target is said (a warning), not refused. */
+  options: { dryRun?: boolean } = {},
 ): Promise<CreateKeyPlan> {
   const parsed = CreateKeyInputSchema.safeParse(raw);
   if (!parsed.success) {
@@ -172,7 +174,11 @@ export async function planKeyCreate(
   if (!profile.reportsIpWhitelist && ip.length > 0) {
     warnings.push(`${profile.name} does not report IP bindings: Keyward cannot verify them`);
   }
-  if (input.deliver.length === 0 && !input.showSecretOnce) {
+  if (input.deliver.length === 0 && !input.showSecretOnce && options.dryRun) {
+    warnings.push(
+      "no target: a real run needs at least one --deliver target, or --show-secret-once on a terminal",
+    );
+  } else if (input.deliver.length === 0 && !input.showSecretOnce) {
     // A secret only the vault holds serves no program, and Keyward has no command that hands an existing
     // secret out later (a rotation makes a new key): so the key needs a target, or the person takes it now.
     throw refuse(
@@ -257,7 +263,7 @@ export interface PreparedKeyCreate {
   runId: string;
   /**
    * Starts (or continues) the run: the session drives it (`done` gives the report); undefined when the
-   * run had already ended. `from`: who continues it, for the `rotation.resumed` entry (`web`).
+   * run had already ended. `from`: who continues it, for the `key.create-resumed` entry (`web`).
    */
   start(hooks: RotationHooks, from?: string): Promise<RotationSession | undefined>;
 }

@@ -6,6 +6,7 @@
 import type { KeywardHome } from "../home/home.js";
 import { applyPlan, checkPlan, checkResetAccepted } from "../rotation/apply.js";
 import { type RotationReport, reportOf, runRotation } from "../rotation/engine.js";
+import { runAction } from "../rotation/journal.js";
 import { type RotationPlan, type RunOptions, RunOptionsSchema } from "../rotation/schemas.js";
 import {
   refusePrograms,
@@ -77,7 +78,7 @@ export async function resumeRotation(home: KeywardHome, input: ResumeRotationInp
   // Before anything is recorded or run: a run someone else wrote (JOURNAL_TAMPERED) is not resumed.
   await journal.verifiedRun(run.id);
   const overrides = input.overrides ?? {};
-  await home.audit().append("rotation.resumed", run.id, {
+  await home.audit().append(runAction(run.plan, "resumed"), run.id, {
     ...overrides,
     ...(input.from === undefined ? {} : { from: input.from }),
   });

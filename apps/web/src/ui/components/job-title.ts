@@ -65,6 +65,24 @@ export function rotationTitle(
   return `Rotated ${keys(c.finished)}${rest ? `; ${rest}` : ""}`;
 }
 
+/** A key create's title (`key create`, the New key page): "Creating 1 key", "Created 1 key", … */
+export function createTitle(
+  state: "active" | "finished" | "aborted",
+  running: boolean,
+  c: RotationCounts,
+): string {
+  const rest = partsOf([
+    [c.waiting, "waiting for a person"],
+    [c.failed, "failed"],
+    [c.aborted, "undone"],
+  ]);
+  if (state === "aborted") return `Key create aborted: ${keys(c.finished)} created${rest ? `, ${rest}` : ""}`;
+  if (state === "active" && running) return `Creating ${keys(c.total)}`;
+  if (state === "active")
+    return `Key create paused: ${keys(c.finished)} of ${c.total} created${rest ? `, ${rest}` : ""}`;
+  return `Created ${keys(c.finished)}${rest ? `; ${rest}` : ""}`;
+}
+
 /** Shows `title` in the browser tab while the page is open, then puts the app's title back. */
 export function useDocumentTitle(title: string): void {
   useEffect(() => {

@@ -6,6 +6,7 @@
 import {
   type AbortReport,
   createdKeyText,
+  createdWords,
   howWord,
   isCreateStandIn,
   OLD_SECRET_NOT_PROBED,
@@ -16,7 +17,7 @@ import {
 import { useCallback, useEffect, useRef, useState } from "react";
 import { type ApiError, api, call, type RotationRunView } from "../api.js";
 import { ErrorOrEvidence, LiveLog, ManualStepsList } from "../components/job-parts.js";
-import { rotationTitle, useDocumentTitle } from "../components/job-title.js";
+import { createTitle, rotationTitle, useDocumentTitle } from "../components/job-title.js";
 import {
   applySecondFactorEvent,
   type Challenge,
@@ -179,7 +180,11 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
     }
   };
 
-  const title = run ? rotationTitle(run.state, running, run.report.summary) : "Rotation";
+  // A key create's run (`key create`, the New key page) reads as one: created, not rotated; no old key.
+  const isCreate = run ? run.report.slots.length > 0 && run.report.slots.every((x) => x.create) : false;
+  const title = run
+    ? (isCreate ? createTitle : rotationTitle)(run.state, running, run.report.summary)
+    : "Rotation";
   useDocumentTitle(title);
 
   if (!run) return error ? <ErrorBox error={error} /> : <Spinner label="Loading the rotation…" />;
@@ -255,15 +260,19 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
         </div>
       ) : null}
       <div className="panel">
-        <ProgressBar done={s.finished} total={s.total} label="Rotated" />
+        <ProgressBar done={s.finished} total={s.total} label={isCreate ? "Created" : "Rotated"} />
         <p data-testid="rotation-summary">
-          {s.finished} of {s.total} rotated
+          {s.finished} of {s.total} {isCreate ? "created" : "rotated"}
           {s.waiting ? `, ${s.waiting} ${ROTATION_OUTCOME_WORDS.waiting}` : ""}
           {s.failed
             ? `, ${s.failed} ${ROTATION_OUTCOME_WORDS.failed} (see why below; fix it, then resume)`
             : ""}
           {s.aborted ? `, ${s.aborted} ${ROTATION_OUTCOME_WORDS.aborted}` : ""}.
-          {run.state === "finished" ? finishedText(run.slots, resetting.size) : ""}
+          {run.state !== "finished"
+            ? ""
+            : isCreate
+              ? ` The new key is ${createdWords(run.slots.flatMap((r) => r.evidence))}.`
+              : finishedText(run.slots, resetting.size)}
         </p>
         {run.grace.map((g) => (
           <div className="muted" key={g.slot}>
@@ -298,7 +307,7 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
               <th>Step</th>
               <th>How</th>
               <th>Account</th>
-              <th>Old label</th>
+              {isCreate ? null : <th>Old label</th>}
               <th>New label</th>
               <th>Delivered to</th>
               <th>Detail</th>
@@ -321,8 +330,10 @@ export function RunPanel({ runId, back }: { runId: string; back: () => void }) {
                   {row.account}
                   {row.subAccount ? ` / ${row.subAccount}` : ""}
                 </td>
-                <td>{creating.has(row.slot) ? createdKeyText(row.oldLabel) : row.oldLabel || "—"}</td>
-                <td className="mono">{row.newLabel}</td>
+                {isCreate ? null : (
+                  <td>{creating.has(row.slot) ? createdKeyText(row.oldLabel) : row.oldLabel || "—"}</td>
+                )}
+                <td className="mono">{isCreate ? createdKeyText(row.newLabel) : row.newLabel}</td>
                 <td className="mono">
                   {row.delivered.length ? row.delivered.join("; ") : (run.targets[i] ?? []).join("; ")}
                 </td>
