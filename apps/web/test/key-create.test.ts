@@ -192,7 +192,7 @@ describe.skipIf(!chromiumAvailable())(`the New key page (skipped only when ${CHR
       .filter({ hasText: /^Created 1 key/ })
       .waitFor();
     expect(await page.title()).toBe("Created 1 key — Keyward");
-    const summary = await page.getByTestId("rotation-summary").innerText();
+    const summary = await page.getByTestId("rotation-summary").textContent();
     expect(summary).toBe("1 of 1 created. The new key is verified and delivered.");
     expect(await page.getByRole("columnheader", { name: "Old label" }).count()).toBe(0);
     expect(await page.getByText(/rotated|proven dead/i).count()).toBe(0);
