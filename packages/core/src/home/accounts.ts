@@ -175,15 +175,23 @@ export async function setAccountSeed(
 
 /** A label given for a key the exchange already reports with its own label (the inventory shows that one). */
 const labelListed = (name: string, listed: string) =>
-  new KeywardError("CONFIG_INVALID", `the exchange lists the key of "${name}" with its own label "${listed}"`, {
-    hint: "Nothing was stored: the inventory shows the exchange's label. A label is given only for a key the exchange lists without one.",
-  });
+  new KeywardError(
+    "CONFIG_INVALID",
+    `the exchange lists the key of "${name}" with its own label "${listed}"`,
+    {
+      hint: "Nothing was stored: the inventory shows the exchange's label. A label is given only for a key the exchange lists without one.",
+    },
+  );
 
 /**
  * The label the exchange reports for the account's own key: from the last listing of the account when it
  * holds the key, else from a probe of it; "" where it reports none, undefined when it cannot be told.
  */
-async function listedLabelOf(home: KeywardHome, account: Account, apiKey: string): Promise<string | undefined> {
+async function listedLabelOf(
+  home: KeywardHome,
+  account: Account,
+  apiKey: string,
+): Promise<string | undefined> {
   const cached = (await home.inventoryCache().get(account.name))?.records.find((r) => r.apiKey === apiKey);
   if (cached) return cached.label;
   const credentials = (await home.vault()).get(account.credentialsRef);
