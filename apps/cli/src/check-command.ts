@@ -37,8 +37,8 @@ export function registerCheck(program: Command, run: Run): void {
       "after",
       `
 Lists every account live (as \`keyward keys\` does), probes each account's own key, and prints one line
-per finding, errors first; when nothing breaks the policy, one summary line. An account that cannot be
-listed is an error finding ("unreachable"), never skipped.
+per finding, errors first, then one summary line; with no finding at all, the summary line alone. An
+account that cannot be listed is an error finding ("unreachable"), never skipped.
 
 Rules (each "error", "warning" or "off" in the policy; default in brackets):
   no-ip [error]              a key that can trade, transfer or withdraw is bound to no IP address
@@ -51,7 +51,8 @@ Rules (each "error", "warning" or "off" in the policy; default in brackets):
   unverified [warning]       Keyward cannot see a key's permissions
   each exchange's own risk flags [warning]: ${EXCHANGE_RULES.join(", ")}
 Always on: unreachable (error: an account that cannot be listed), ignore-expired (warning: an ignore
-past its "until" date, which no longer applies).
+past its "until" date, which no longer applies), ignore-unknown (warning: an ignore naming a key id the
+inventory does not hold, e.g. a typo: it suppresses nothing).
 Overrides per exchange and per account (an account's wins), and ignores (a key id and a reason): see the
 README's "Policy check" section and docs/policy.example.json. A policy another user may write is refused.
 

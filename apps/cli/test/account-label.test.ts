@@ -12,6 +12,7 @@ import {
   desk,
   initHome,
   KEYS,
+  OKX_ACCOUNT,
   parseJson,
   removeTempDirs,
   Sim,
@@ -96,6 +97,17 @@ describe("account add --label", () => {
     const list = await home.run(["account", "list", "--json"]);
     expect(parseJson<unknown[]>(list)).toEqual([]);
   });
+
+  it("refuses a label for a key the exchange lists with its own (OKX), and stores nothing", async () => {
+    const home = await initHome();
+    const add = await home.run(
+      ["account", "add", "okx", OKX_ACCOUNT, "--endpoint", sim.okx, "--credentials-stdin", "--label", "foo"],
+      { input: credentialsJson(KEYS.okxMaster) },
+    );
+    expect(add.code, show(add)).toBe(2);
+    expect(add.stderr).toContain(`with its own label "${KEYS.okxMaster.label}"`);
+    expect(parseJson<unknown[]>(await home.run(["account", "list", "--json"]))).toEqual([]);
+  });
 });
 
 describe("account set-label", () => {
@@ -121,6 +133,27 @@ describe("account set-label", () => {
     expect(clear.code, show(clear)).toBe(0);
     const cleared = parseJson<{ keys: Row[] }>(await home.run(["keys", "--json", "--account", BFX_ACCOUNT]));
     expect(cleared.keys.find((k) => k.apiKey === KEYS.bfxAccount.apiKey)).toMatchObject({ label: "" });
+  });
+
+  it("refuses a label for a key the exchange lists with its own (OKX), before and after a listing", async ({
+    onTestFinished,
+  }) => {
+    const { home } = await desk({ onTestFinished });
+    // No listing cached yet: the probe of the key says it has a label.
+    const first = await home.run(["account", "set-label", OKX_ACCOUNT, "foo"]);
+    expect(first.code, show(first)).toBe(2);
+    expect(first.stderr).toContain(`with its own label "${KEYS.okxMaster.label}"`);
+    // After `keys` cached the listing: decided from its record.
+    expect((await home.run(["keys", "--json"])).code).toBe(0);
+    const second = await home.run(["account", "set-label", OKX_ACCOUNT, "foo"]);
+    expect(second.code, show(second)).toBe(2);
+    const keys = parseJson<{ keys: Row[] }>(await home.run(["keys", "--json", "--account", OKX_ACCOUNT]));
+    const own = keys.keys.find((k) => k.apiKey === KEYS.okxMaster.apiKey);
+    expect(own?.label).toBe(KEYS.okxMaster.label);
+    expect(own?.labelGiven).toBeUndefined();
+    expect((await home.run(["audit", "--json"])).stdout).not.toContain("account.label-set");
+    // --clear stays possible (nothing to clear is not an error).
+    expect((await home.run(["account", "set-label", OKX_ACCOUNT, "--clear"])).code).toBe(0);
   });
 
   it("revoke plans say how each key goes: by API or by a person", async ({ onTestFinished }) => {

@@ -227,6 +227,30 @@ describe.concurrent("check", () => {
     );
   });
 
+  it("an ignore naming a key id the inventory does not hold is reported, and suppresses nothing", async ({
+    onTestFinished,
+  }) => {
+    const { home } = await desk({ onTestFinished });
+    // BOT2_ID with one character changed: a typo, which must not look handled.
+    const typo = `${BOT2_ID.slice(0, -1)}9`;
+    const policy = policyFile({ ignore: [{ key: typo, reason: "bot moves to a fixed IP on Friday" }] });
+    const r = await home.run(["check", "--policy", policy]);
+    expect(r.code, show(r)).toBe(1);
+    expect(r.stdout).toMatch(/^error +no-ip +okx .* bot-2 .*bound to no IP$/m);
+    const line = r.stdout.split("\n").find((l) => / ignore-unknown /.test(l));
+    expect(line).toMatch(/^warning +ignore-unknown +okx desk-okx: ignore names no key: deskBots01:/);
+    expect(line).toContain(typo.split(":").slice(2).join(":"));
+    const { report: json } = await report(home, ["--policy", policy]);
+    expect(json.counts.ignored).toBe(0);
+    expect(json.findings).toContainEqual(
+      expect.objectContaining({ severity: "warning", rule: "ignore-unknown", keyId: typo }),
+    );
+    // The right id: nothing reported about the ignore.
+    const right = policyFile({ ignore: [{ key: BOT2_ID, reason: "bot moves to a fixed IP on Friday" }] });
+    const { report: ok } = await report(home, ["--policy", right]);
+    expect(ok.findings.filter((f) => f.rule === "ignore-unknown")).toEqual([]);
+  });
+
   it("a bad policy file exits 2 naming the field, before any exchange is asked", async ({
     onTestFinished,
   }) => {

@@ -68,9 +68,9 @@ describe.skipIf(!haveChromium)(`job pages (in ${CHROMIUM})`, () => {
       expect(await page.locator("body").textContent()).not.toMatch(/about 0 ms|Revoking/);
       await badge(page).waitFor({ state: "detached" });
       expect(statuses(await desk.state()).get(KEYS.bot3.apiKey)).toBe("revoked");
-      // Leaving the job's page gives the app's own title back.
+      // Leaving the job's page gives the page's own title back.
       await page.getByRole("button", { name: "Back to the inventory" }).click();
-      await page.waitForFunction(() => document.title === "Keyward");
+      await page.waitForFunction(() => document.title === "Inventory — Keyward");
     } finally {
       await context.close();
     }

@@ -5,11 +5,19 @@
  * and the web (apps/web/test/check.test.ts).
  */
 import { readFileSync } from "node:fs";
+import { DEMO_SCENARIO_PATH, demoDesk, loadDemoScenario } from "@keyward/simulator";
 import { describe, expect, it } from "vitest";
 import { type Finding, POLICY_RULE_NAMES, parsePolicy, policyFor, policyMetrics } from "../src/index.js";
 
 const EXAMPLE = new URL("../../../docs/policy.example.json", import.meta.url);
-const CONTEXT = { maxKeyAgeDays: 90, accounts: ["desk-alpha", "desk-treasury", "desk-beta"] };
+/** The demo desk's accounts (`npm run demo:cli`): the example must run against it as it is. */
+const DEMO_ACCOUNTS = demoDesk(loadDemoScenario(), {
+  okx: "http://127.0.0.1:1",
+  bitfinex: "http://127.0.0.1:1",
+  bybit: "http://127.0.0.1:1",
+  deribit: "http://127.0.0.1:1",
+}).accounts.map((a) => a.name);
+const CONTEXT = { maxKeyAgeDays: 90, accounts: DEMO_ACCOUNTS };
 
 describe("policy", () => {
   it("docs/policy.example.json is a valid policy that names every shared rule", () => {
@@ -28,9 +36,17 @@ describe("policy", () => {
       "unverified",
     ])
       expect(doc.rules).toHaveProperty(rule);
-    expect(policyFor(policy, "okx", "desk-treasury")).toMatchObject({ maxKeyAgeDays: 30 });
-    expect(policyFor(policy, "okx", "desk-treasury").rules.withdraw).toBe("warning");
+    expect(policyFor(policy, "bybit", "desk-gamma")).toMatchObject({ maxKeyAgeDays: 30 });
+    expect(policyFor(policy, "bybit", "desk-gamma").rules.withdraw).toBe("warning");
     expect(policyFor(policy, "okx", "desk-alpha").rules.withdraw).toBe("error");
+    // Its ignore names a whole key id of the demo desk (exchange:account:sub-account:API key), no "…".
+    const demo = readFileSync(DEMO_SCENARIO_PATH, "utf8");
+    for (const { key } of policy.ignore) {
+      const [, account = "", , apiKey = ""] = key.split(":");
+      expect(key).not.toContain("…");
+      expect(DEMO_ACCOUNTS).toContain(account);
+      expect(demo).toContain(`"${apiKey}"`);
+    }
   });
 
   it("an account's override wins over its exchange's, the exchange's over the policy's rules", () => {

@@ -26,6 +26,7 @@ For exchanges whose API does not return a key's label: the inventory (keyward ke
 shows this one for the account's own key, where it would show none. It is not a secret. It belongs to
 the key the account uses now: after a rotation switches the account to a new key it is no longer shown
 (it named the old key); set it again for the new one. The same as \`account add … --label TEXT\`.
+Refused (exit 2, nothing stored) where the exchange lists the key with a label of its own (OKX).
 
 Examples:
   keyward account set-label desk-bfx 'keyward-ops'

@@ -11,6 +11,7 @@ import {
   type InventoryResponse,
   type SessionInfo,
 } from "./api.js";
+import { usePageTitle } from "./components/job-title.js";
 import { ErrorBox, learnFacts } from "./components.js";
 import { useRevokeJobEnd } from "./hooks/use-revoke-job-end.js";
 import { AccountsPage } from "./pages/accounts.js";
@@ -66,6 +67,7 @@ export function App() {
   const [selected, setSelected] = useState<ReadonlySet<string>>(storedSelection);
   // The Revoke badge counts the selection: a job's done keys leave it when the job ends (hook's comment).
   const followRevokeJob = useRevokeJobEnd(setSelected);
+  usePageTitle(PAGES.find((p) => p.path === page)?.title ?? "Inventory");
   // The selection survives a reload of the tab (key ids are not secrets); ids no longer in the inventory
   // are dropped when it loads, as for a refresh.
   useEffect(() => {

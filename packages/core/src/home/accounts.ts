@@ -116,7 +116,11 @@ export async function addAccount(
       },
     );
   }
-  if (text !== undefined) account.keyLabel = { text, apiKey: credentials.apiKey };
+  if (text !== undefined) {
+    // The probe read the key as the exchange reports it: a label there is the key's own.
+    if (probe.label) throw labelListed(account.name, probe.label);
+    account.keyLabel = { text, apiKey: credentials.apiKey };
+  }
   vault.set(account.credentialsRef, credentials);
   await vault.save();
   home.config.accounts.push(account);
@@ -169,6 +173,34 @@ export async function setAccountSeed(
   return { account, seed: "stored" };
 }
 
+/** A label given for a key the exchange already reports with its own label (the inventory shows that one). */
+const labelListed = (name: string, listed: string) =>
+  new KeywardError(
+    "CONFIG_INVALID",
+    `the exchange lists the key of "${name}" with its own label "${listed}"`,
+    {
+      hint: "Nothing was stored: the inventory shows the exchange's label. A label is given only for a key the exchange lists without one.",
+    },
+  );
+
+/**
+ * The label the exchange reports for the account's own key: from the last listing of the account when it
+ * holds the key, else from a probe of it; "" where it reports none, undefined when it cannot be told.
+ */
+async function listedLabelOf(
+  home: KeywardHome,
+  account: Account,
+  apiKey: string,
+): Promise<string | undefined> {
+  const cached = (await home.inventoryCache().get(account.name))?.records.find((r) => r.apiKey === apiKey);
+  if (cached) return cached.label;
+  const credentials = (await home.vault()).get(account.credentialsRef);
+  if (!credentials) return undefined;
+  const adapter = (await loadAdapterFactory(account.exchange))({ account, credentials, tracked: [] });
+  const probe = await adapter.probe(credentials);
+  return probe.status === "alive" ? (probe.label ?? "") : undefined;
+}
+
 /**
  * Sets (or, with undefined, clears) the label of the account's own key, as the exchange's page names it.
  * It is tied to the key the vault holds for the account now: a rotation that switches the account to a
@@ -186,6 +218,10 @@ export async function setAccountKeyLabel(
     throw new KeywardError("CONFIG_INVALID", `account "${account.name}" has no credentials in the vault`, {
       hint: `Remove the account and add it again: keyward account remove ${account.name}; keyward account add …`,
     });
+  }
+  if (text !== undefined) {
+    const listed = await listedLabelOf(home, account, apiKey);
+    if (listed) throw labelListed(account.name, listed);
   }
   await home.audit().append("account.label-set", account.name, {
     exchange: account.exchange,

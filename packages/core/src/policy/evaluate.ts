@@ -129,6 +129,25 @@ export function evaluatePolicy(
     }
   }
 
+  // An ignore naming no key of the inventory suppresses nothing: said, so a typo in its id cannot look
+  // handled. Not for a key of an account that could not be listed (its keys are unknown, not absent).
+  const listed = new Set(input.keys.map((k) => k.id));
+  const unlisted = input.accounts.filter((a) => a.error).map((a) => `${a.exchange}:${a.account}:`);
+  for (const ignore of policy.ignore) {
+    if (listed.has(ignore.key) || unlisted.some((prefix) => ignore.key.startsWith(prefix))) continue;
+    const [exchange = "", account = "", ...rest] = ignore.key.split(":");
+    findings.push({
+      severity: FIXED_RULES["ignore-unknown"],
+      rule: "ignore-unknown",
+      keyId: ignore.key,
+      exchange,
+      account,
+      label: "",
+      // The exchange and account lead the finding's line; the rest of the id fits beside them.
+      message: `ignore names no key: ${rest.length > 0 ? rest.join(":") : ignore.key}`,
+    });
+  }
+
   for (const a of input.accounts) {
     if (!a.error) continue;
     findings.push({

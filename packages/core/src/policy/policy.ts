@@ -53,11 +53,13 @@ export const POLICY_RULE_NAMES = Object.keys(POLICY_RULES) as [string, ...string
 
 /**
  * Findings no policy can switch off: an account that could not be listed (its keys cannot be vouched
- * for) is always an error; an ignore past its `until` date is always a warning (and stops applying).
+ * for) is always an error; an ignore past its `until` date is always a warning (and stops applying), and
+ * so is an ignore naming a key the inventory does not hold (a typo must not look handled).
  */
 export const FIXED_RULES = {
   unreachable: "error",
   "ignore-expired": "warning",
+  "ignore-unknown": "warning",
 } as const satisfies Record<string, Exclude<Severity, "off">>;
 
 const RulesSchema = z.strictObject(

@@ -10,7 +10,8 @@ import { memo, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { InventoryRowView } from "../api.js";
 import { dateTime, EXCHANGE_FACTS, ExpiryNote, RiskBadge, StaleBadge } from "../components.js";
 
-const ROW_HEIGHT = 34;
+/** As `--row` in styles.css: three lines, so a label or the permissions wrap rather than be cut. */
+const ROW_HEIGHT = 58;
 const OVERSCAN = 12;
 
 export type SortKey =
@@ -213,12 +214,13 @@ const Row = memo(function Row({
           row.labelGiven ? `${row.label} (given at account add: the exchange lists no label)` : row.label
         }
       >
+        {row.label || <span className="muted">(no label)</span>}
+        {/* Under the label, so it never takes the label's room. */}
         {row.accountKey ? (
           <span className="badge own-key" title="the key Keyward itself uses for an account">
             Keyward’s key
           </span>
         ) : null}
-        {row.label || <span className="muted">(no label)</span>}
       </span>
       <span className="cell col-apiKey mono" role="cell" title={row.id}>
         {row.apiKeyShort}
@@ -238,7 +240,7 @@ const Row = memo(function Row({
       <span
         className="cell col-risks"
         role="cell"
-        // The cell may cut the note off: its title still gives the date.
+        // The note wraps with the badges; its title gives the exact date.
         title={row.expiresAt ? `expires ${dateTime(row.expiresAt)}` : undefined}
       >
         {row.state === "dead" ? <span className="badge dead">revoked</span> : null}

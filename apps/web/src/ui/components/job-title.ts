@@ -83,13 +83,35 @@ export function createTitle(
   return `Created ${keys(c.finished)}${rest ? `; ${rest}` : ""}`;
 }
 
-/** Shows `title` in the browser tab while the page is open, then puts the app's title back. */
+/**
+ * The browser tab's title: the open page's name ("Audit log — Keyward"), or, while a job's page is open,
+ * the job's title over it. Kept here rather than in each effect's cleanup, so the order React runs the
+ * shell's and a job page's effects in cannot leave the wrong one in the tab.
+ */
+let pageTitle: string | undefined;
+const jobTitles: { title: string }[] = [];
+const showTitle = () => {
+  const title = jobTitles.at(-1)?.title ?? pageTitle;
+  document.title = title ? `${title} — Keyward` : "Keyward";
+};
+
+/** Names the open page in the browser tab (the shell calls it with the page's nav name). */
+export function usePageTitle(title: string): void {
+  useEffect(() => {
+    pageTitle = title;
+    showTitle();
+  }, [title]);
+}
+
+/** Shows `title` in the browser tab while the page is open, then puts the page's title back. */
 export function useDocumentTitle(title: string): void {
   useEffect(() => {
-    const before = document.title;
-    document.title = `${title} — Keyward`;
+    const entry = { title };
+    jobTitles.push(entry);
+    showTitle();
     return () => {
-      document.title = before;
+      jobTitles.splice(jobTitles.indexOf(entry), 1);
+      showTitle();
     };
   }, [title]);
 }
