@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isKeywardError, KeywardHome, Secret } from "@keyward/core";
+import { HOW_WORDS, isKeywardError, KeywardHome, Secret } from "@keyward/core";
 import { exchangeProfile } from "@keyward/core/exchanges";
 import { EXCHANGE_IDS, loadDemoScenario, startSimulator, UI_PATHS } from "@keyward/simulator";
 import { demoSeed, DEMO_PASSPHRASE as PASSPHRASE } from "./demo-seed.js";
@@ -74,7 +74,7 @@ login prints the next one):
   ${server.loginUrl()}
 
 Try: select keys with "mm-" in the label and revoke or rotate them (sub-account keys go by API); revoke a
-key whose "Revoke by" says "person" and do its step on the simulator's page while Keyward waits.
+key whose "How" says "${HOW_WORDS.manual}" and do its step on the simulator's page while Keyward waits.
 Deribit's keys are disabled first (a kill switch), then removed behind its two-factor challenge, which
 Keyward answers from the vault's TOTP seed. To type the codes yourself in the page's code field, run
 \`npx keyward account set-seed desk-deribit --clear\` (with the export below) and read the codes from the
