@@ -23,6 +23,7 @@ export {
 } from "./domain/outcome-words.js";
 export { PERMISSIONS } from "./domain/permissions.js";
 export type { KeyLocation, ManualSteps, Permission } from "./domain/schemas.js";
+export { visibleText } from "./domain/visible-text.js";
 export type { AccountHealth } from "./inventory/account-health.js";
 export type { Risk } from "./inventory/risk.js";
 export { riskWeight, SHARED_RISK_TEXT, type SharedRisk } from "./inventory/risk-names.js";

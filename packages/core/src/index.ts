@@ -130,6 +130,7 @@ export * from "./domain/schemas.js";
 export { KeyLabelTextSchema } from "./domain/schemas.js";
 export { redact, Secret } from "./domain/secret.js";
 export { normaliseTotpSeed, type SeedProblem, takesTotpSeed, totpSeedProblem } from "./domain/totp-seed.js";
+export { visibleText } from "./domain/visible-text.js";
 export { ERROR_CODES, type ErrorCode, isKeywardError, KeywardError } from "./errors.js";
 export {
   addAccount,

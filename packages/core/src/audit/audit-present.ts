@@ -89,8 +89,9 @@ export const emptyAuditLabels = (): AuditLabels => ({ keys: new Map(), accounts:
 
 /** Control characters (a hostile exchange label's escape sequences, newlines) as "?"; long text cut. */
 export function plainText(text: string, max = 300): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing control characters is the point
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, "?");
+  // Every control, format (bidi overrides, zero-width marks, U+FEFF), private-use or unassigned code point,
+  // and the line/paragraph separators: none may reorder or hide what a subject says.
+  const clean = text.replace(/[\p{C}\u2028\u2029]/gu, "?");
   return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }
 

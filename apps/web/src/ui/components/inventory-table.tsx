@@ -5,7 +5,7 @@
  * virtualised with fixed-height rows so only the rows in view (plus an overscan) are in the DOM and
  * 2,000 keys stay instant.
  */
-import { howWord, riskWeight } from "@keyward/core/browser";
+import { howWord, riskWeight, visibleText } from "@keyward/core/browser";
 import { memo, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { InventoryRowView } from "../api.js";
 import { dateTime, EXCHANGE_FACTS, ExpiryNote, RiskBadge, StaleBadge } from "../components.js";
@@ -181,7 +181,7 @@ const Row = memo(function Row({
   index: number;
 }) {
   const age = ageDays(row);
-  const name = row.label || row.apiKeyShort;
+  const name = visibleText(row.label) || row.apiKeyShort;
   return (
     <div
       className={`grid-row ${checked ? "selected" : ""} ${row.state === "dead" ? "dead" : ""}`}
@@ -211,10 +211,12 @@ const Row = memo(function Row({
         className="cell col-label"
         role="cell"
         title={
-          row.labelGiven ? `${row.label} (given at account add: the exchange lists no label)` : row.label
+          row.labelGiven
+            ? `${visibleText(row.label)} (given at account add: the exchange lists no label)`
+            : visibleText(row.label)
         }
       >
-        {row.label || <span className="muted">(no label)</span>}
+        {visibleText(row.label) || <span className="muted">(no label)</span>}
         {/* Under the label, so it never takes the label's room. */}
         {row.accountKey ? (
           <span className="badge own-key" title="the key Keyward itself uses for an account">

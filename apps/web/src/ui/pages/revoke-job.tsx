@@ -7,6 +7,7 @@ import {
   PROVEN_WORDS,
   REVOKE_OUTCOME_WORDS,
   revokeResultWords,
+  visibleText,
   WAITING_WORDS,
 } from "@keyward/core/browser";
 import { useCallback, useEffect, useRef, useState } from "react";
@@ -22,7 +23,7 @@ import {
 import { ErrorBox, ProgressBar, Spinner, time } from "../components.js";
 import { type EventData, useLiveEvents } from "../hooks/use-live-events.js";
 
-const nameOf = (r: { label: string; apiKeyShort: string }) => r.label || r.apiKeyShort;
+const nameOf = (r: { label: string; apiKeyShort: string }) => visibleText(r.label) || r.apiKeyShort;
 
 type Verify = { busy: boolean; result?: VerifyResponse; error?: ApiError };
 
@@ -326,7 +327,7 @@ export function JobPanel({
                 <li key={keyId} className={done ? "done" : ""} data-key-id={keyId}>
                   <div className="check-head">
                     <strong>
-                      {steps.exchange}: revoke “{steps.recognise.label || "(no label)"}” (
+                      {steps.exchange}: revoke “{visibleText(steps.recognise.label) || "(no label)"}” (
                       {steps.recognise.apiKeyStart}…{steps.recognise.apiKeyEnd})
                     </strong>{" "}
                     <span className={`badge ${done ? "ok" : "wait"}`} data-testid="manual-status">
@@ -393,7 +394,7 @@ export function JobPanel({
                   {r.subAccount ? ` / ${r.subAccount}` : ""}
                 </td>
                 <td>
-                  {r.label || "—"}{" "}
+                  {visibleText(r.label) || "—"}{" "}
                   {r.stale ? (
                     <span className="badge stale" title={`known from the listing of ${r.stale.fetchedAt}`}>
                       stale

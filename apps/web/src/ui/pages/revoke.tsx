@@ -8,6 +8,7 @@ import {
   howWord,
   REVOKE_OUTCOME_WORDS,
   VERIFIED_WORDS,
+  visibleText,
   WAITING_WORDS,
 } from "@keyward/core/browser";
 import { useEffect, useRef, useState } from "react";
@@ -248,7 +249,7 @@ export function RevokePage({ inventory, selected, setSelected, goInventory, foll
                       <td>{item.key.exchange}</td>
                       <td>{item.key.account}</td>
                       <td>{item.key.subAccount ?? (item.key.location === "master" ? "(master)" : "—")}</td>
-                      <td>{item.key.label || "—"}</td>
+                      <td>{visibleText(item.key.label) || "—"}</td>
                       <td className="mono">{item.key.apiKeyShort}</td>
                       <td>{item.key.permissions.join(", ")}</td>
                       <td>
@@ -324,7 +325,7 @@ function SelectionTable({ rows }: { rows: InventoryRowView[] }) {
             <td>{k.exchange}</td>
             <td>{k.account}</td>
             <td>{k.subAccount ?? (k.location === "master" ? "(master)" : "—")}</td>
-            <td>{k.label || "—"}</td>
+            <td>{visibleText(k.label) || "—"}</td>
             <td className="mono">{k.apiKeyShort}</td>
             <td>{howWord(k.management)}</td>
           </tr>
