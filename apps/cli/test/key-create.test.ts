@@ -203,8 +203,10 @@ describe("key create", () => {
     });
     expect(r.code, show(r)).toBe(0);
     const words = "verified by the exchange's listing (probe inconclusive: not whitelisted for this IP)";
-    expect(r.stdout).toContain(`: ${words}, and delivered.`);
-    expect(r.stdout).not.toMatch(/verified and delivered/);
+    // Read as one line: the final line wraps at 120 columns.
+    const oneLine = r.stdout.replace(/\s+/g, " ");
+    expect(oneLine).toContain(`: ${words}, and delivered.`);
+    expect(oneLine).not.toMatch(/verified and delivered/);
     expect(r.stdout).toContain(absolute);
     expect(r.stderr).toContain(`new key ${words}`);
     const live = await liveWithLabel(sim, "mm-far");

@@ -17,7 +17,7 @@ import {
 import { withHome } from "../context.js";
 import { readEnv } from "../env.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
-import { err, field, out, printJson } from "../output.js";
+import { err, field, out, paragraph, printJson } from "../output.js";
 import type { GlobalOptions } from "../program.js";
 import { eventPrinter, nextCommand } from "../rotation-io.js";
 import { secondFactorOptions } from "../second-factor.js";
@@ -129,8 +129,11 @@ export async function keyCreate(
         return code;
       }
       if (code === EXIT.OK) {
+        // Wrapped at the table width: "verified by the exchange's listing (…)" makes it long.
         out(
-          `Created ${slot?.newKeyId} ("${field(slot?.newLabel ?? "")}"): ${createdWords(slot?.evidence ?? [])}.`,
+          paragraph(
+            `Created ${slot?.newKeyId} ("${field(slot?.newLabel ?? "")}"): ${createdWords(slot?.evidence ?? [])}.`,
+          ),
         );
         for (const target of result.plan.slots[0]?.deliver ?? [])
           out(`  delivered to ${describeTarget(target)}`);
