@@ -15,6 +15,7 @@ import type {
   ProbeResult,
   RawPermissions,
 } from "../domain/schemas.js";
+import type { LeakPatterns } from "../scan/scan-types.js";
 
 /** How an action on a key is done: by the exchange's API, or by a person on the exchange's site. */
 export type ActionWay = "api" | "person";
@@ -123,6 +124,11 @@ export interface ExchangeProfile<Risk extends string = string> {
    * it the normalised permissions are compared as sets.
    */
   comparePermissions?(want: RawPermissions, got: RawPermissions): string | undefined;
+  /**
+   * How this exchange's credentials look when they leak (`keyward scan`'s patterns for keys Keyward does
+   * not know): shapes, the exchange's names, how near they must be (scan/scan-types.ts).
+   */
+  leaks?: LeakPatterns;
   /** The permissions as the exchange's create form names them, for the person doing it. */
   describePermissions(permissions: readonly Permission[], raw: RawPermissions): string;
 }
