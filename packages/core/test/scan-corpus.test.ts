@@ -124,6 +124,20 @@ describe("planted credentials", () => {
     }
   });
 
+  it("credentials a caller makes from the corpus's own seed are not among its ordinary ids", async () => {
+    const root = tempDir();
+    await generateLeakCorpus({ root, seed: 15, files: 100, totalBytes: 1_000_000 });
+    const rng = seededRng(15);
+    const made = EXCHANGE_PROFILES.flatMap((p) => (p.leaks ? [fakeCredentials(p, rng)] : []));
+    const all = filesUnder(root)
+      .map((f) => readFileSync(f, "latin1"))
+      .join("\n");
+    for (const c of made) {
+      expect(all.includes(c.key), c.key).toBe(false);
+      expect(all.includes(c.secret), c.secret).toBe(false);
+    }
+  });
+
   it("the same seed makes the same tree and manifest; another seed another", async () => {
     const digest = (root: string) => {
       const h = createHash("sha256");

@@ -212,4 +212,52 @@ describe("false positives met and fixed", () => {
     const text = `request_id = "${key}"\nsha1 = "${"A1B2C3D4E5".repeat(4)}"\nmd5 = "${"a1b2c3d4e5f60718".repeat(2)}"\n`;
     expect(detect(text)).toEqual([]);
   });
+
+  it("a passphrase shaped like another exchange's key, near that exchange's name and an MD5, is no key", () => {
+    // Met in a CI file: a Deribit variable's name, an upper-case MD5 (once a Deribit secret form), then
+    // an OKX credential whose passphrase has the shape of a Deribit client id.
+    const okx = profile((l) => (l.passphraseWords ?? []).length > 0);
+    const other = profile((l) => l.names[0] !== okx.leaks.names[0] && /\{8,10\}/.test(l.key.pattern));
+    const rng = seededRng(14);
+    const cred = fakeCredentials(okx, rng);
+    const text = [
+      `          ${(other.leaks.names[0] ?? "").toUpperCase()}_API_KEY: \${{ secrets.API_KEY }}`,
+      `      - run: echo "5395A2961CEEE886C4608539BC1F7626  dist.tgz" | md5sum -c`,
+      `${okx.leaks.names[0]}:`,
+      `  apiKey: ${cred.key}`,
+      `  secret: "${cred.secret}"`,
+      `  passphrase: "QuietFox37!"`,
+    ].join("\n");
+    const found = detect(text).filter((f) => f.confidence !== "low");
+    expect(found).toEqual([
+      expect.objectContaining({
+        exchange: okx.id,
+        confidence: "high",
+        key: cred.key,
+        passphrase: "QuietFox37!",
+      }),
+    ]);
+    // And next to a secret of that exchange's shape: still no key.
+    const otherSecret = fakeCredentials(other, rng).secret;
+    const name = (other.leaks.names[0] ?? "").toUpperCase();
+    expect(detect(`${name}_CLIENT_SECRET=${otherSecret}\npassphrase: "QuietFox37"\n`)).toEqual([]);
+  });
+});
+
+describe("minConfidence", () => {
+  it("drops finds below it where they are made", () => {
+    const p = profile((l) => l.pairWithoutName);
+    const n = p.leaks.names[0] ?? "";
+    const rng = seededRng(21);
+    const order = fakeCredentials(p, rng).key;
+    const named = fakeCredentials(p, rng);
+    const alone = fakeCredentials(p, rng);
+    const text = `// ${n} order ${order}\n${n}_key=${named.key}\n${n}_secret=${named.secret}\n${FILLER.repeat(6)}key=${alone.key}\nsecret=${alone.secret}\n`;
+    const levels = (min?: "low" | "medium" | "high") =>
+      detectLeaks(text, ALL, min === undefined ? {} : { minConfidence: min }).map((f) => f.confidence);
+    expect(levels()).toEqual(["low", "high", "medium"]);
+    expect(levels("low")).toEqual(["low", "high", "medium"]);
+    expect(levels("medium")).toEqual(["high", "medium"]);
+    expect(levels("high")).toEqual(["high"]);
+  });
 });

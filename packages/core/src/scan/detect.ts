@@ -67,6 +67,8 @@ export interface CompiledLeakPatterns {
   readonly groups: readonly { kind: "name" | "key"; exchange: number }[];
   /** The token lengths some shape can have (1 = yes), indexed by length up to MAX_TOKEN. */
   readonly lengths: Uint8Array;
+  /** Any exchange's passphrase word, any case: a token right after one is a passphrase. */
+  readonly passphraseLabel: RegExp | null;
 }
 
 /** Characters a key or a blob is made of: one of these beside a token means it is part of a longer one. */
@@ -202,6 +204,7 @@ export function compileLeakPatterns(
   const groups: { kind: "name" | "key"; exchange: number }[] = [];
   let span = 0;
   const lengths = new Uint8Array(MAX_TOKEN + 1);
+  const passphraseWords = new Set<string>();
   if (list.length > 15) throw new Error("at most 15 exchanges' leak patterns at once (shape bits)");
   list.forEach(({ exchange, leaks }, index) => {
     for (const shape of [leaks.key, leaks.secret]) {
@@ -212,6 +215,7 @@ export function compileLeakPatterns(
     checkShape(leaks.secret, `${exchange}.secret`);
     const window = leaks.window ?? DEFAULT_LEAK_WINDOW;
     const words = leaks.passphraseWords ?? [];
+    for (const w of words) passphraseWords.add(w);
     exchanges.push({
       exchange,
       index,
@@ -249,6 +253,10 @@ export function compileLeakPatterns(
     anchor: anchorParts.length === 0 ? null : new RegExp(anchorParts.join("|"), "g"),
     groups,
     lengths,
+    passphraseLabel:
+      passphraseWords.size === 0
+        ? null
+        : new RegExp([...passphraseWords].map((w) => escapeRegex(w)).join("|"), "i"),
   };
 }
 
@@ -408,8 +416,23 @@ function merge(stretches: readonly { from: number; to: number }[]): { from: numb
   return out;
 }
 
+export interface DetectOptions {
+  /**
+   * Finds below this are not made at all (no object, no search for their secret): the engine passes
+   * its `minConfidence` (scan-types.ts), so a tree full of order ids next to exchange names costs
+   * nothing for the "low" finds nobody asked for. Default "low": everything.
+   */
+  minConfidence?: DetectedLeak["confidence"];
+}
+const RANK = { low: 1, medium: 2, high: 3 } as const;
+
 /** Finds the credentials in `text` that the compiled profiles describe. */
-export function detectLeaks(text: string, compiled: CompiledLeakPatterns): DetectedLeak[] {
+export function detectLeaks(
+  text: string,
+  compiled: CompiledLeakPatterns,
+  options: DetectOptions = {},
+): DetectedLeak[] {
+  const min = RANK[options.minConfidence ?? "low"];
   const { anchor, exchanges } = compiled;
   if (anchor === null) return [];
   // Pass 1: the rare parts (names, key tails), and the stretches around them worth a closer look.
@@ -469,17 +492,22 @@ export function detectLeaks(text: string, compiled: CompiledLeakPatterns): Detec
       isKeyShaped(t, ex) &&
       tokenOk(t, ex.keyMinClasses) &&
       (ex.pairWithoutName || nearest(names, t.at) <= ex.window) &&
-      !(isSecretShaped(t, ex) && labelledSecret(text, t.at));
+      !(isSecretShaped(t, ex) && labelled(text, t.at, SECRET_LABEL)) &&
+      !labelledPassphrase(compiled, text, t);
     const keys = tokens.filter((t) => isKey(t) && !claimedByOther(compiled, namesAt, ex, t));
     if (keys.length === 0) continue;
     const secrets = tokens.filter(
       (t) =>
-        isSecretShaped(t, ex) && tokenOk(t, ex.secretMinClasses) && !claimedByOther(compiled, namesAt, ex, t),
+        isSecretShaped(t, ex) &&
+        tokenOk(t, ex.secretMinClasses) &&
+        !labelledPassphrase(compiled, text, t) &&
+        !claimedByOther(compiled, namesAt, ex, t),
     );
     const pairs = pair(keys, secrets, ex.window);
     for (const k of keys) {
       if (pairs.asSecret.has(k)) continue;
       const secret = pairs.secretOf.get(k);
+      if (secret === undefined && min > RANK.low) continue; // a key alone is low at most
       const nameNear = nearest(names, k.at) <= ex.window;
       // A passphrase belongs to a pair (a key alone near one is more likely an order id in a log line).
       const passphrase = secret === undefined ? undefined : findPassphrase(ex, text, k.at, k.text.length);
@@ -487,7 +515,7 @@ export function detectLeaks(text: string, compiled: CompiledLeakPatterns): Detec
       if (secret !== undefined && nameNear) confidence = "high";
       else if (secret !== undefined && ex.pairWithoutName) confidence = passphrase ? "high" : "medium";
       else if (nameNear) confidence = "low";
-      if (confidence === null) continue;
+      if (confidence === null || RANK[confidence] < min) continue;
       const leak: DetectedLeak = { exchange: ex.exchange, confidence, key: k.text, offset: k.at };
       if (secret !== undefined) leak.secret = secret.text;
       if (passphrase !== undefined) leak.passphrase = passphrase;
@@ -498,13 +526,21 @@ export function detectLeaks(text: string, compiled: CompiledLeakPatterns): Detec
 }
 
 /**
- * Whether the text just before a token (on its line) calls it a secret (`API_SECRET=`, `"secret": `):
- * where key and secret have the same shape, that is what tells them apart.
+ * Whether the text just before a token, on its line, has `label` (`API_SECRET=`, `"secret": `): where
+ * key and secret have the same shape, that is what tells them apart.
  */
-function labelledSecret(text: string, at: number): boolean {
+function labelled(text: string, at: number, label: RegExp): boolean {
   const before = text.slice(Math.max(0, at - 24), at);
-  const line = before.slice(before.lastIndexOf("\n") + 1);
-  return /secret/i.test(line);
+  return label.test(before.slice(before.lastIndexOf("\n") + 1));
+}
+const SECRET_LABEL = /secret/i;
+
+/**
+ * Whether a token is a passphrase's value (`passphrase: "QuietFox37"`): a passphrase a person chose can
+ * have any exchange's key shape, and is never a key or a secret.
+ */
+function labelledPassphrase(compiled: CompiledLeakPatterns, text: string, token: Token): boolean {
+  return compiled.passphraseLabel !== null && labelled(text, token.at, compiled.passphraseLabel);
 }
 
 /**

@@ -476,7 +476,9 @@ const profileExchanges = (): Ex[] =>
 
 /** Writes the tree and returns what was planted where. */
 export async function generateLeakCorpus(options: LeakCorpusOptions): Promise<LeakCorpus> {
-  const rng = seededRng(options.seed ?? 1);
+  // Mixed with a constant: a caller that makes its known credentials with seededRng(seed) must not find
+  // them among the tree's ordinary random ids.
+  const rng = seededRng((options.seed ?? 1) ^ 0x6c65616b);
   const exs = options.exchanges ?? profileExchanges();
   const fileCount = options.files ?? 200;
   const totalBytes = options.totalBytes ?? 2_000_000;
@@ -486,12 +488,13 @@ export async function generateLeakCorpus(options: LeakCorpusOptions): Promise<Le
 
   // Blocks of ordinary text, made once and reused (what makes a large tree quick to write).
   const POOL = 400;
-  const pools = new Map<Kind, string[]>();
-  for (const k of KINDS)
+  const pools = new Map<Kind, Buffer[]>();
+  for (const k of KINDS) {
     pools.set(
       k.kind,
-      Array.from({ length: POOL }, () => block(k.kind, rng, exs)),
+      Array.from({ length: POOL }, () => Buffer.from(block(k.kind, rng, exs), "latin1")),
     );
+  }
   const weighted = KINDS.flatMap((k) => Array.from({ length: k.weight }, () => k));
 
   // The plants: known ones first, then unknown ones per exchange; alternately near the name and not
@@ -552,22 +555,22 @@ export async function generateLeakCorpus(options: LeakCorpusOptions): Promise<Le
     }
     const oneLine = kind.kind === "minjs" || kind.kind === "minjson";
     const pool = pools.get(kind.kind) ?? [];
-    const parts: string[] = [];
+    const parts: Buffer[] = [];
     let size = 0;
     const target = perFile / 2 + rng.int(perFile);
     while (size < target) {
-      const b = pool[rng.int(pool.length)] ?? "";
+      const b = pool[rng.int(pool.length)] ?? EMPTY;
       parts.push(b);
       size += b.length;
     }
     if (kind.kind === "minjson") {
-      parts.unshift("[");
-      parts.push('{"end":true}]\n');
+      parts.unshift(JSON_OPEN);
+      parts.push(JSON_CLOSE);
     } else if (kind.kind === "lock") {
-      parts.unshift('{\n  "name": "app",\n  "lockfileVersion": 3,\n  "packages": {\n');
-      parts.push('    "": {}\n  }\n}\n');
-    } else if (oneLine) parts.push("\n");
-    let text: string;
+      parts.unshift(LOCK_OPEN);
+      parts.push(LOCK_CLOSE);
+    } else if (oneLine) parts.push(NEWLINE);
+    let data: Buffer;
     if (plant !== undefined && cred !== undefined) {
       const name = plant.nearName && e !== undefined ? rng.pick(e.leaks.names) : null;
       const sn = credentialSnippet(plant.format, cred, name, rng);
@@ -576,9 +579,9 @@ export async function generateLeakCorpus(options: LeakCorpusOptions): Promise<Le
       // Plain words either side, a window wide: what else the file holds (random ids, other exchanges'
       // names) stays out of the credential's window, so the manifest says what detection should find.
       const padding = pad(kind.kind, rng, padBytes);
-      let head = parts.slice(0, at).join("") + padding;
+      let head = Buffer.concat(parts.slice(0, at)).toString("latin1") + padding;
       if (!oneLine && !head.endsWith("\n")) head += "\n";
-      text = head + sn.text + padding + parts.slice(at).join("");
+      data = Buffer.concat([Buffer.from(head + sn.text + padding, "latin1"), ...parts.slice(at)]);
       const leaks = e?.leaks;
       planted.push({
         ...cred,
@@ -589,15 +592,15 @@ export async function generateLeakCorpus(options: LeakCorpusOptions): Promise<Le
         known: plant.known,
         detect: leaks === undefined ? null : expectedDetect(cred, leaks, plant.nearName),
       });
-    } else text = parts.join("");
+    } else data = Buffer.concat(parts);
     const path = join(options.root, filePath(i, kind.ext));
     const dir = dirname(path);
     if (!madeDirs.has(dir)) {
       await mkdir(dir, { recursive: true });
       madeDirs.add(dir);
     }
-    bytes += text.length;
-    jobs.push(writeFile(path, text, "latin1"));
+    bytes += data.length;
+    jobs.push(writeFile(path, data));
     if (jobs.length >= 64) await flush();
   }
   await flush();
@@ -630,6 +633,12 @@ export async function generateLeakCorpus(options: LeakCorpusOptions): Promise<Le
 }
 
 const LARGE_FILE_PATH = "var/log/bot.log";
+const EMPTY = Buffer.alloc(0);
+const NEWLINE = Buffer.from("\n");
+const JSON_OPEN = Buffer.from("[");
+const JSON_CLOSE = Buffer.from('{"end":true}]\n');
+const LOCK_OPEN = Buffer.from('{\n  "name": "app",\n  "lockfileVersion": 3,\n  "packages": {\n');
+const LOCK_CLOSE = Buffer.from('    "": {}\n  }\n}\n');
 
 const countLines = (s: string): number => {
   let n = 0;
