@@ -462,7 +462,7 @@ export function detectLeaks(
           found.set(key.at, key);
           tailStretches[ex.index]?.push({
             from: Math.max(0, key.at - ex.window - MAX_TOKEN),
-            to: key.at + key.text.length + ex.window + MAX_TOKEN,
+            to: key.at + key.text.length + ex.window,
           });
         }
       }

@@ -295,10 +295,11 @@ function block(kind: Kind, rng: Rng, exs: readonly Ex[]): string {
       return `# ${name()} credentials (create them on the exchange's API page)\n${name().toUpperCase()}_API_KEY=XXXXXXXXXXXXXXXXXX\n${name().toUpperCase()}_API_SECRET=your-api-secret-here\nLOG_LEVEL=info\nREQUEST_ID=${uuid(rng)}\n\n`;
     case "md":
       return `## ${rng.pick(WORDS)} ${rng.pick(WORDS)}\n\nConnect your ${name()} account: create an API key with read-only access, then set\n\`API_KEY\` and \`API_SECRET\`. Example request id: \`${uuid(rng)}\`; commit \`${sha(rng, 40)}\`.\n\n`;
+    // Minified code and data: a UUID in one block of four (bundles and API dumps have some, not one per line).
     case "minjs":
-      return `function ${ident(rng, 1)}(e,t){var n="${str(rng, B64, 40 + rng.int(100))}";return e.${ident(rng)}(t,"${uuid(rng)}",n)}var ${ident(rng, 1)}="data:image/png;base64,${str(rng, B64, 120)}=";`;
+      return `function ${ident(rng, 1)}(e,t){var n="${str(rng, B64, 40 + rng.int(100))}";return e.${ident(rng)}(t,"${rng.int(4) === 0 ? uuid(rng) : ident(rng)}",n)}var ${ident(rng, 1)}="data:image/png;base64,${str(rng, B64, 120)}=";`;
     case "minjson":
-      return `{"id":"${uuid(rng)}","${ident(rng)}":${rng.int(1e6)},"sha":"${sha(rng, 40)}","tag":"${str(rng, ALNUM, 18)}","note":"${rng.pick(WORDS)}"},`;
+      return `{"id":${rng.int(4) === 0 ? `"${uuid(rng)}"` : rng.int(1e9)},"${ident(rng)}":${rng.int(1e6)},"sha":"${sha(rng, 40)}","tag":"${str(rng, ALNUM, 18)}","note":"${rng.pick(WORDS)}"},`;
   }
 }
 
