@@ -261,3 +261,17 @@ describe("minConfidence", () => {
     expect(levels("high")).toEqual(["high"]);
   });
 });
+
+describe("hostile input", () => {
+  it("a long run of token characters and a text full of names still give exactly the credential", () => {
+    const p = profile((l) => l.pairWithoutName);
+    const n = p.leaks.names[0] ?? "";
+    const cred = fakeCredentials(p, seededRng(30));
+    const run = "A1b2C3d4".repeat(250_000); // 2 MB of one token
+    const names = `${n} `.repeat(200_000);
+    const text = `${run}\n${names}\n${n}_key=${cred.key}\n${n}_secret=${cred.secret}\n${names}${run}`;
+    expect(detect(text).filter((f) => f.confidence !== "low")).toEqual([
+      expect.objectContaining({ confidence: "high", key: cred.key, secret: cred.secret }),
+    ]);
+  });
+});
