@@ -25,6 +25,10 @@ for (let b = 0; b < 256; b++) {
   if ((b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122)) WORD[b] = 1;
 }
 
+/** The sign bit of a dense cell: the next state has output. */
+const OUTPUT = -0x80000000;
+const ROW = 0x7fffffff;
+
 /** Dense cells (4 bytes each) at most: 4 MiB of table, whatever the number of needles (a larger table
  * measured no faster: the states clean text visits are the first few thousand). */
 const DENSE_CELL_BUDGET = 1024 * 1024;
@@ -40,7 +44,10 @@ export interface NeedleAutomaton {
   states: number;
   /** States [0, denseStates) have a full row in `dense`. */
   denseStates: number;
-  /** dense[s * classes + c] = (next state << 1) | (next state has output). */
+  /**
+   * dense[s * classes + c] = the next state's row (its id × classes), with the sign bit set when the
+   * next state has output: the hot loop adds the class and loads, with no multiply or shift between.
+   */
   dense: Int32Array;
   fail: Int32Array;
   /** Sparse edges of states ≥ denseStates: edgeStart[s - denseStates] … edgeStart[s - denseStates + 1]. */
@@ -182,13 +189,13 @@ export function compileNeedles(needles: readonly ScanNeedle[], denseCellBudget =
   const hasOut = new Uint8Array(states);
   for (let s = 2; s < states; s++) outFirst[s] = terminal[order[s] ?? 0] ?? -1;
   const dense = new Int32Array(denseStates * classes);
-  const encode = (t: number) => (t << 1) | (hasOut[t] ?? 0);
+  const encode = (t: number) => (t * classes) | (hasOut[t] ? OUTPUT : 0);
   let doneRows = 0;
   /** δ(s, c) at build time: a finished dense row, else edges and failure links. */
   const delta = (from: number, c: number): number => {
     let s = from;
     for (;;) {
-      if (s < denseStates && s < doneRows) return (dense[s * classes + c] ?? 0) >> 1;
+      if (s < denseStates && s < doneRows) return ((dense[s * classes + c] ?? 0) & ROW) / classes;
       const t = childOf(s, c);
       if (t !== -1) return t;
       if (s <= 1) return rootFallback(c);
@@ -245,7 +252,7 @@ export function compileNeedles(needles: readonly ScanNeedle[], denseCellBudget =
   for (let b = 0; b < 256; b++) {
     const c = classOf[b] ?? 0;
     stayBoundary[b] = dense[c] === 0 ? 1 : 0;
-    stayInWord[b] = dense[classes + c] === 2 ? 1 : 0;
+    stayInWord[b] = dense[classes + c] === classes ? 1 : 0;
   }
   const automaton: NeedleAutomaton = {
     classOf: classes <= 256 ? Uint8Array.from(classOf) : classOf,
@@ -321,25 +328,27 @@ export class NeedleStream {
     const denseStates = a.denseStates;
     const stayBoundary = a.stayBoundary;
     const stayInWord = a.stayInWord;
-    let s = this.state;
+    const denseEnd = denseStates * classes;
+    // The state as its row (id × classes): BOUNDARY is row 0, IN_WORD row `classes`.
+    let r = this.state * classes;
     let i = 0;
     while (i < n) {
       // In a root, skip the bytes that keep it there (spaces, the rest of an ordinary word) with a
       // loop that does not wait on the table: most of a clean text is read here.
-      if (s === 0) {
+      if (r === 0) {
         while (i < n && stayBoundary[buf[i] as number]) i++;
         if (i >= n) break;
-      } else if (s === 1) {
+      } else if (r === classes) {
         while (i < n && stayInWord[buf[i] as number]) i++;
         if (i >= n) break;
       }
       const c = classOf[buf[i] as number] as number;
-      const t = s < denseStates ? (dense[s * classes + c] as number) : this.step(s, c);
-      s = t >> 1;
-      if (t & 1) this.emit(s, buf, i);
+      const t = r < denseEnd ? (dense[r + c] as number) : this.step(r / classes, c);
+      r = t & ROW;
+      if (t < 0) this.emit(r / classes, buf, i);
       i++;
     }
-    this.state = s;
+    this.state = r / classes;
     this.keepTail(buf);
     this.offset += n;
   }
@@ -361,7 +370,7 @@ export class NeedleStream {
       for (let e = a.edgeStart[i] ?? 0; e < end; e++) {
         if (a.edgeClass[e] === c) {
           const t = a.edgeTo[e] ?? 0;
-          return (t << 1) | (a.hasOut[t] ?? 0);
+          return (t * a.classes) | (a.hasOut[t] ? OUTPUT : 0);
         }
       }
       s = a.fail[s] ?? 0;
