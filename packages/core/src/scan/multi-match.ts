@@ -74,6 +74,7 @@ export interface NeedleAutomaton {
 }
 
 const encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
 
 /** Compiles needles (UTF-8 bytes of `text`; empty texts are ignored) into an automaton. */
 export function compileNeedles(needles: readonly ScanNeedle[], denseCellBudget = DENSE_CELL_BUDGET) {
@@ -99,11 +100,13 @@ export function compileNeedles(needles: readonly ScanNeedle[], denseCellBudget =
   }
 
   // The trie, in insertion order, with first-child / next-sibling lists (build time only).
-  let cap = 1024;
-  let firstChild = new Int32Array(cap).fill(-1);
-  let nextSibling = new Int32Array(cap).fill(-1);
-  let nodeClass = new Uint16Array(cap);
-  let terminal = new Int32Array(cap).fill(-1);
+  // At most one node per needle byte, plus the root: sized once.
+  let cap = 1;
+  for (const p of patterns) cap += p.bytes.length;
+  const firstChild = new Int32Array(cap).fill(-1);
+  const nextSibling = new Int32Array(cap).fill(-1);
+  const nodeClass = new Uint16Array(cap);
+  const terminal = new Int32Array(cap).fill(-1);
   let nodes = 1;
   const patCount = patterns.length;
   const patLength = new Int32Array(patCount);
@@ -112,45 +115,36 @@ export function compileNeedles(needles: readonly ScanNeedle[], denseCellBudget =
   const patWordStart = new Uint8Array(patCount);
   const patWordEnd = new Uint8Array(patCount);
   let maxLength = 0;
-  const grow = () => {
-    const n = cap * 2;
-    const fc = new Int32Array(n).fill(-1);
-    fc.set(firstChild);
-    const ns = new Int32Array(n).fill(-1);
-    ns.set(nextSibling);
-    const nc = new Uint16Array(n);
-    nc.set(nodeClass);
-    const t = new Int32Array(n).fill(-1);
-    t.set(terminal);
-    firstChild = fc;
-    nextSibling = ns;
-    nodeClass = nc;
-    terminal = t;
-    cap = n;
-  };
-  patterns.forEach((p, k) => {
-    let s = 0;
-    for (const b of p.bytes) {
-      const c = classOf[b] ?? 0;
-      let child = firstChild[s] ?? -1;
-      while (child !== -1 && nodeClass[child] !== c) child = nextSibling[child] ?? -1;
-      if (child === -1) {
-        if (nodes === cap) grow();
-        child = nodes++;
-        nodeClass[child] = c;
-        nextSibling[child] = firstChild[s] ?? -1;
-        firstChild[s] = child;
-      }
+  // Inserted in byte order, so each needle shares its prefix with the one before and every node past
+  // that prefix is new: no search among siblings (a cold compile of 10k needles is most of a small
+  // scan's time otherwise).
+  for (const p of patterns) maxLength = Math.max(maxLength, p.bytes.length);
+  const sorted = patterns.map((_, k) => k);
+  sorted.sort((a, b) => Buffer.compare(patterns[a]?.bytes ?? EMPTY, patterns[b]?.bytes ?? EMPTY));
+  const path = new Int32Array(maxLength + 1); // path[d]: the previous needle's node at depth d
+  let prev: Uint8Array = EMPTY;
+  for (const k of sorted) {
+    const bytes = patterns[k]?.bytes ?? EMPTY;
+    let common = 0;
+    const most = Math.min(prev.length, bytes.length);
+    while (common < most && prev[common] === bytes[common]) common++;
+    let s = path[common] ?? 0;
+    for (let d = common; d < bytes.length; d++) {
+      const child = nodes++;
+      nodeClass[child] = classOf[bytes[d] ?? 0] ?? 0;
+      nextSibling[child] = firstChild[s] ?? -1;
+      firstChild[s] = child;
+      path[d + 1] = child;
       s = child;
     }
-    patLength[k] = p.bytes.length;
-    patRef[k] = p.ref;
+    prev = bytes;
+    patLength[k] = bytes.length;
+    patRef[k] = patterns[k]?.ref ?? 0;
     patNext[k] = terminal[s] ?? -1;
     terminal[s] = k;
-    patWordStart[k] = WORD[p.bytes[0] ?? 0] ?? 0;
-    patWordEnd[k] = WORD[p.bytes[p.bytes.length - 1] ?? 0] ?? 0;
-    maxLength = Math.max(maxLength, p.bytes.length);
-  });
+    patWordStart[k] = WORD[bytes[0] ?? 0] ?? 0;
+    patWordEnd[k] = WORD[bytes[bytes.length - 1] ?? 0] ?? 0;
+  }
 
   // The token boundary before a needle is built into the automaton, which is what makes it fast on
   // ordinary text: two roots, BOUNDARY (the byte before was not [A-Za-z0-9], or the text starts) and
@@ -190,42 +184,43 @@ export function compileNeedles(needles: readonly ScanNeedle[], denseCellBudget =
   for (let s = 2; s < states; s++) outFirst[s] = terminal[order[s] ?? 0] ?? -1;
   const dense = new Int32Array(denseStates * classes);
   const encode = (t: number) => (t * classes) | (hasOut[t] ? OUTPUT : 0);
-  let doneRows = 0;
-  /** δ(s, c) at build time: a finished dense row, else edges and failure links. */
+  /** δ(s, c) at build time for a state whose row (if dense) is finished: else edges and failure links. */
   const delta = (from: number, c: number): number => {
     let s = from;
     for (;;) {
-      if (s < denseStates && s < doneRows) return ((dense[s * classes + c] ?? 0) & ROW) / classes;
+      if (s < denseStates) return ((dense[s * classes + c] ?? 0) & ROW) / classes;
       const t = childOf(s, c);
       if (t !== -1) return t;
-      if (s <= 1) return rootFallback(c);
       s = fail[s] ?? 0;
     }
   };
-  // Breadth-first: a state's failure link is shallower, so its row (and links) are ready.
+  // One breadth-first pass. At state s: its children's failure links (δ of s's failure link, which is
+  // shallower, so its row is finished) and output links, then s's own row: its failure link's row with
+  // its own children written over it (the roots: back to a root by the byte's kind).
   for (let s = 0; s < states; s++) {
-    if (s >= 2) {
-      const f = fail[s] ?? 0;
-      dict[s] = (outFirst[f] ?? -1) !== -1 ? f : (dict[f] ?? -1);
-      hasOut[s] = (outFirst[s] ?? -1) !== -1 || (dict[s] ?? -1) !== -1 ? 1 : 0;
-    }
     if (s !== 1) {
       for (let ch = firstChild[order[s] ?? 0] ?? -1; ch !== -1; ch = nextSibling[ch] ?? -1) {
         const v = newId[ch] ?? 0;
         const c = nodeClass[ch] ?? 0;
-        fail[v] = s === 0 ? rootFallback(c) : delta(fail[s] ?? 0, c);
+        const f = s === 0 ? rootFallback(c) : delta(fail[s] ?? 0, c);
+        fail[v] = f;
+        dict[v] = (outFirst[f] ?? -1) !== -1 ? f : (dict[f] ?? -1);
+        hasOut[v] = (outFirst[v] ?? -1) !== -1 || (dict[v] ?? -1) !== -1 ? 1 : 0;
       }
     }
-  }
-  for (let s = 0; s < denseStates; s++) {
+    if (s >= denseStates) continue;
     const row = s * classes;
-    for (let c = 0; c < classes; c++) {
-      const t = childOf(s, c);
-      if (t !== -1) dense[row + c] = encode(t);
-      else if (s <= 1) dense[row + c] = encode(rootFallback(c));
-      else dense[row + c] = dense[(fail[s] ?? 0) * classes + c] ?? 0;
+    if (s <= 1) {
+      for (let c = 0; c < classes; c++) dense[row + c] = encode(rootFallback(c));
+    } else {
+      const failRow = (fail[s] ?? 0) * classes;
+      dense.copyWithin(row, failRow, failRow + classes);
     }
-    doneRows = s + 1;
+    for (let ch = firstChild[order[s] ?? 0] ?? -1; ch !== -1; ch = nextSibling[ch] ?? -1) {
+      const c = nodeClass[ch] ?? 0;
+      if (s === 1 && wordClass[c]) continue;
+      dense[row + c] = encode(newId[ch] ?? 0);
+    }
   }
   // Sparse edges for the rest.
   const sparse = states - denseStates;
