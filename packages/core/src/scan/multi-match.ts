@@ -28,6 +28,8 @@ for (let b = 0; b < 256; b++) {
 /** The sign bit of a dense cell: the next state has output. */
 const OUTPUT = -0x80000000;
 const ROW = 0x7fffffff;
+/** The start table's size at most (classes³ bytes; ~65 classes for key ids make 275 KB). */
+const START_TABLE_BYTES = 4 * 1024 * 1024;
 
 /** Dense cells (4 bytes each) at most: 4 MiB of table, whatever the number of needles (a larger table
  * measured no faster: the states clean text visits are the first few thousand). */
@@ -69,6 +71,13 @@ export interface NeedleAutomaton {
   /** stayBoundary[b] / stayInWord[b]: byte b leaves root 0 (BOUNDARY) / 1 (IN_WORD) where it is. */
   stayBoundary: Uint8Array;
   stayInWord: Uint8Array;
+  /**
+   * starts[(c0 * classes + c1) * classes + c2] = 1 when some needle starts with bytes of classes c0 c1
+   * c2 (needles shorter than three bytes mark every continuation). Leaving a root, the hot loop looks
+   * here first: an ordinary word starts no needle, so the automaton goes straight back to a root.
+   * Absent when classes³ would pass START_TABLE_BYTES.
+   */
+  starts: Uint8Array | undefined;
   maxLength: number;
   needles: number;
 }
@@ -249,6 +258,21 @@ export function compileNeedles(needles: readonly ScanNeedle[], denseCellBudget =
     stayBoundary[b] = dense[c] === 0 ? 1 : 0;
     stayInWord[b] = dense[classes + c] === classes ? 1 : 0;
   }
+  let starts: Uint8Array | undefined;
+  if (classes * classes * classes <= START_TABLE_BYTES) {
+    const table = new Uint8Array(classes * classes * classes);
+    for (const p of patterns) {
+      const c0 = classOf[p.bytes[0] ?? 0] ?? 0;
+      const from1 = p.bytes.length > 1 ? (classOf[p.bytes[1] ?? 0] ?? 0) : 0;
+      const to1 = p.bytes.length > 1 ? from1 + 1 : classes;
+      for (let c1 = from1; c1 < to1; c1++) {
+        const from2 = p.bytes.length > 2 ? (classOf[p.bytes[2] ?? 0] ?? 0) : 0;
+        const to2 = p.bytes.length > 2 ? from2 + 1 : classes;
+        for (let c2 = from2; c2 < to2; c2++) table[(c0 * classes + c1) * classes + c2] = 1;
+      }
+    }
+    starts = table;
+  }
   const automaton: NeedleAutomaton = {
     classOf: classes <= 256 ? Uint8Array.from(classOf) : classOf,
     classes,
@@ -269,6 +293,7 @@ export function compileNeedles(needles: readonly ScanNeedle[], denseCellBudget =
     patWordEnd,
     stayBoundary,
     stayInWord,
+    starts,
     maxLength,
     needles: patCount,
   };
@@ -323,6 +348,7 @@ export class NeedleStream {
     const denseStates = a.denseStates;
     const stayBoundary = a.stayBoundary;
     const stayInWord = a.stayInWord;
+    const starts = a.starts;
     const denseEnd = denseStates * classes;
     // The state as its row (id × classes): BOUNDARY is row 0, IN_WORD row `classes`.
     let r = this.state * classes;
@@ -330,12 +356,24 @@ export class NeedleStream {
     while (i < n) {
       // In a root, skip the bytes that keep it there (spaces, the rest of an ordinary word) with a
       // loop that does not wait on the table: most of a clean text is read here.
-      if (r === 0) {
-        while (i < n && stayBoundary[buf[i] as number]) i++;
+      if (r === 0 || r === classes) {
+        if (r === 0) while (i < n && stayBoundary[buf[i] as number]) i++;
+        else while (i < n && stayInWord[buf[i] as number]) i++;
         if (i >= n) break;
-      } else if (r === classes) {
-        while (i < n && stayInWord[buf[i] as number]) i++;
-        if (i >= n) break;
+        // No needle starts with the next three bytes: this byte only moves between the roots.
+        if (
+          starts !== undefined &&
+          i + 2 < n &&
+          starts[
+            ((classOf[buf[i] as number] as number) * classes + (classOf[buf[i + 1] as number] as number)) *
+              classes +
+              (classOf[buf[i + 2] as number] as number)
+          ] === 0
+        ) {
+          r = WORD[buf[i] as number] ? classes : 0;
+          i++;
+          continue;
+        }
       }
       const c = classOf[buf[i] as number] as number;
       const t = r < denseEnd ? (dense[r + c] as number) : this.step(r / classes, c);
