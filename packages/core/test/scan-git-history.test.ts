@@ -141,6 +141,31 @@ describe("scan engine: git history", () => {
     expect(capped.stats.skipped.tooLarge).toBe(1);
   });
 
+  it("stops reading history when aborted, with SCAN_ABORTED", async () => {
+    for (let i = 0; i < 3; i++) {
+      put(`f${i}.txt`, `${"line of text\n".repeat(2000)}${i}\n`);
+      commit(`c${i}`);
+    }
+    const controller = new AbortController();
+    let phase = "";
+    const run = scanSources({
+      roots: [repo],
+      git: true,
+      needles,
+      patterns: [],
+      workers: 1,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.phase === "history") {
+          phase = p.phase;
+          controller.abort();
+        }
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: "SCAN_ABORTED" });
+    expect(phase).toBe("history");
+  });
+
   it("uses the top level of a repository a root is inside, and leaves a folder in none alone", async () => {
     put("deep/er/x.txt", `${KEY_DELETED}\n`);
     const c = commit("x");

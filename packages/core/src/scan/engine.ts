@@ -72,8 +72,9 @@ class Pace {
     this.progress(current, now);
   }
 
-  progress(current?: string, now = performance.now()): void {
-    if (!this.onProgress || now - this.lastProgress < PROGRESS_MS) return;
+  /** `force`: a new phase (once a scan) is reported at once. */
+  progress(current?: string, now = performance.now(), force = false): void {
+    if (!this.onProgress || (!force && now - this.lastProgress < PROGRESS_MS)) return;
     this.lastProgress = now;
     const p = this.snapshot();
     this.onProgress(current === undefined ? p : { ...p, current });
@@ -129,6 +130,8 @@ export async function scanSources(options: ScanEngineOptions): Promise<ScanEngin
   });
   if (options.git) {
     phase = "history";
+    pace.progress(undefined, performance.now(), true);
+    pace.check();
     await scanHistory({ roots, maxFileBytes, binary, stats, hits, pace, scanner, signal });
   }
   pace.check();
