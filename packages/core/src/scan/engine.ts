@@ -14,6 +14,7 @@
  * The hits hold raw key text and secrets: they stay in memory and are never logged; errors name paths,
  * never content.
  */
+import { lstatSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { KeywardError } from "../errors.js";
 import { compileLeakPatterns } from "./detect.js";
@@ -38,6 +39,8 @@ import { WorkerPool, workersAvailable } from "./worker-pool.js";
 export const MAX_DEFAULT_WORKERS = 4;
 /** A scan whose walk finds fewer files than this stays in-process: starting threads costs more. */
 const IN_PROCESS_FILES = 64;
+/** …and holds fewer bytes than this (a few large logs are still read in parallel). */
+const IN_PROCESS_BYTES = 16 * 1024 * 1024;
 /** Files per batch handed to a worker. */
 const BATCH_FILES = 32;
 /** How long the engine may keep the event loop before yielding (progress, abort, other work). */
@@ -164,6 +167,19 @@ function count(job: { stats: ScanStats; hits: ScanHit[] }, outcome: FileOutcome)
   }
 }
 
+/** The files' sizes added up (as listed now; a file that cannot be stat'ed counts 0). */
+function bytesOf(files: readonly WalkFile[]): number {
+  let total = 0;
+  for (const f of files) {
+    try {
+      total += lstatSync(f.path, { throwIfNoEntry: false })?.size ?? 0;
+    } catch {
+      // Unreadable: the read will count it.
+    }
+  }
+  return total;
+}
+
 async function scanFiles(job: FilesJob): Promise<void> {
   const { pace, stats } = job;
   const walk = (function* () {
@@ -176,7 +192,8 @@ async function scanFiles(job: FilesJob): Promise<void> {
     head.push(walked.value);
     walked = walk.next();
   }
-  const parallel = job.workers > 1 && !walked.done && workersAvailable();
+  const parallel =
+    job.workers > 1 && (!walked.done || bytesOf(head) > IN_PROCESS_BYTES) && workersAvailable();
   if (!parallel) {
     const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
     const one = async (file: WalkFile) => {
