@@ -10,7 +10,7 @@
  * readdirSync is several times faster than the promise API for trees of many small folders.
  */
 import { type Dirent, lstatSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
 import { KeywardError } from "../errors.js";
 import type { ScanStats } from "./scan-types.js";
@@ -89,7 +89,8 @@ export function* walkRoot(
   rules: Ignore | undefined,
   skipped: ScanStats["skipped"],
 ): Generator<WalkFile> {
-  const given = root.given.replaceAll("\\", "/");
+  // "/" separators in what is shown; on POSIX a backslash is part of a name and stays.
+  const given = sep === "\\" ? root.given.replaceAll("\\", "/") : root.given;
   if (!root.isDirectory) {
     yield { path: root.given, shown: given };
     return;
