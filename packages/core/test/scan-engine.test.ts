@@ -119,6 +119,18 @@ describe("scan engine: files and folders", () => {
     expect(where(found[0] as ScanHit)).toBe(`${path}:${line}:${column}`);
   });
 
+  it("drops pattern finds below minConfidence (default medium) where they are found", async () => {
+    put("a.env", `${filler(500)}ACMEX_KEY=${ACME_KEY}\n${filler(500, 2)}`);
+    const byDefault = await run();
+    expect(byDefault.hits.filter((h) => h.type === "pattern")).toEqual([]);
+    const low = await run({ minConfidence: "low" });
+    expect(low.hits.filter((h) => h.type === "pattern")).toMatchObject([
+      { exchange: "acmex", confidence: "low", key: ACME_KEY },
+    ]);
+    const high = await run({ minConfidence: "high" });
+    expect(high.hits.filter((h) => h.type === "pattern")).toEqual([]);
+  });
+
   it("skips binaries (unless asked), files over the cap, .git folders and excluded paths, and counts them", async () => {
     put("bin/app", Buffer.concat([Buffer.from("ELF\0\0\0"), Buffer.from(` ${KEY_UUID} `)]));
     put("large.txt", `${"y ".repeat(600)}${KEY_UUID}\n`);

@@ -31,7 +31,7 @@ import {
   type ScanStats,
 } from "./scan-types.js";
 import type { WorkerAnswer } from "./scan-worker.js";
-import { looksBinary, type RawHit, SourceScanner } from "./source-scan.js";
+import { DEFAULT_MIN_CONFIDENCE, looksBinary, type RawHit, SourceScanner } from "./source-scan.js";
 import { checkRoots, excludeRules, type ScanRoot, type WalkFile, walkRoot } from "./walk.js";
 import { WorkerPool, workersAvailable } from "./worker-pool.js";
 
@@ -111,7 +111,8 @@ export async function scanSources(options: ScanEngineOptions): Promise<ScanEngin
   }));
   const automaton = compileNeedles(options.needles);
   const compiled = options.patterns.length > 0 ? compileLeakPatterns(options.patterns) : undefined;
-  const scanner = new SourceScanner(automaton, compiled);
+  const minConfidence = options.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
+  const scanner = new SourceScanner(automaton, compiled, minConfidence);
   const hits: ScanHit[] = [];
   const workers = Math.max(
     1,
@@ -219,6 +220,7 @@ async function scanFiles(job: FilesJob): Promise<void> {
     patterns: job.options.patterns,
     maxFileBytes: job.maxFileBytes,
     binary: job.binary,
+    minConfidence: job.options.minConfidence ?? DEFAULT_MIN_CONFIDENCE,
   });
   const signal = job.options.signal;
   const onAbort = () => {

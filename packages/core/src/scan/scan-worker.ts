@@ -9,7 +9,7 @@ import { compileLeakPatterns } from "./detect.js";
 import { CHUNK_BYTES, scanFile } from "./file-scan.js";
 import type { NeedleAutomaton } from "./multi-match.js";
 import type { LeakPatterns, ScanHit, ScanStats } from "./scan-types.js";
-import { SourceScanner } from "./source-scan.js";
+import { type MinConfidence, SourceScanner } from "./source-scan.js";
 import type { WalkFile } from "./walk.js";
 
 export interface WorkerInit {
@@ -17,6 +17,7 @@ export interface WorkerInit {
   patterns: readonly { exchange: string; leaks: LeakPatterns }[];
   maxFileBytes: number;
   binary: boolean;
+  minConfidence: MinConfidence;
 }
 
 export interface WorkerBatch {
@@ -36,6 +37,7 @@ const init = workerData as WorkerInit;
 const scanner = new SourceScanner(
   init.automaton,
   init.patterns.length > 0 ? compileLeakPatterns(init.patterns) : undefined,
+  init.minConfidence,
 );
 const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
 const options = { maxFileBytes: init.maxFileBytes, binary: init.binary };

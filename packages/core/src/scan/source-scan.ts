@@ -20,6 +20,10 @@ export type RawHit =
   | { type: "needle"; ref: number; offset: number }
   | { type: "pattern"; leak: DetectedLeak; offset: number };
 
+export type MinConfidence = "high" | "medium" | "low";
+export const DEFAULT_MIN_CONFIDENCE: MinConfidence = "medium";
+const RANK: Record<MinConfidence, number> = { low: 0, medium: 1, high: 2 };
+
 /** Bytes beyond 2 × span kept before each chunk, so a token cut at the window's start is never in range. */
 const MARGIN = 256;
 
@@ -38,11 +42,15 @@ export class SourceScanner {
   private done = false;
   private readonly keep: number;
 
+  private readonly minRank: number;
+
   constructor(
     private readonly automaton: NeedleAutomaton | undefined,
     private readonly patterns: CompiledLeakPatterns | undefined,
+    private readonly minConfidence: MinConfidence = DEFAULT_MIN_CONFIDENCE,
   ) {
     this.keep = patterns ? 2 * patterns.span + MARGIN : 0;
+    this.minRank = RANK[minConfidence];
   }
 
   /** Starts a new source. */
@@ -85,9 +93,13 @@ export class SourceScanner {
     const text = this.carry.length === 0 ? view : Buffer.concat([this.carry, view]);
     if (ownedTo > this.ownedFrom) {
       const textStart = end - text.length;
-      for (const leak of detectLeaks(text.toString("latin1"), patterns)) {
+      const found = detectLeaks(text.toString("latin1"), patterns, { minConfidence: this.minConfidence });
+      for (const leak of found) {
         const offset = textStart + leak.offset;
-        if (offset >= this.ownedFrom && offset < ownedTo) this.hits.push({ type: "pattern", leak, offset });
+        if (offset < this.ownedFrom || offset >= ownedTo) continue;
+        // Also here, whatever the detector did with the option.
+        if (RANK[leak.confidence] < this.minRank) continue;
+        this.hits.push({ type: "pattern", leak, offset });
       }
       this.ownedFrom = ownedTo;
     }
