@@ -119,6 +119,19 @@ describe("scan engine: files and folders", () => {
     expect(where(found[0] as ScanHit)).toBe(`${path}:${line}:${column}`);
   });
 
+  it("finds needles in a minified JSON of one long line, column in bytes", async () => {
+    const items = Array.from({ length: 30_000 }, (_, i) => `{"id":${i},"name":"item-${i}","tags":["a","b"]}`);
+    items.splice(25_000, 0, `{"apiKey":"${KEY_UUID}","secret":"${SECRET_CANARY}"}`);
+    const json = `{"items":[${items.join(",")}]}`;
+    const path = put("dist/config.min.json", json);
+    expect(json.length).toBeGreaterThan(CHUNK_BYTES);
+    const { hits } = await run();
+    expect(needleHits(hits)).toEqual([
+      `0@${path}:1:${json.indexOf(KEY_UUID) + 1}`,
+      `2@${path}:1:${json.indexOf(SECRET_CANARY) + 1}`,
+    ]);
+  });
+
   it("drops pattern finds below minConfidence (default medium) where they are found", async () => {
     put("a.env", `${filler(500)}ACMEX_KEY=${ACME_KEY}\n${filler(500, 2)}`);
     const byDefault = await run();
