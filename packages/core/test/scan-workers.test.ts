@@ -2,6 +2,7 @@
  * Worker threads run the built worker (dist/scan/scan-worker.js; the test task builds first), so this
  * test drives the built engine: the TypeScript sources would read in-process.
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,6 +55,48 @@ describe("scan engine: worker threads", () => {
     expect(two.hits).toEqual(one.hits);
     expect({ ...two.stats, elapsedMs: 0 }).toEqual({ ...one.stats, elapsedMs: 0 });
     expect(one.stats.files).toBe(300);
+  });
+
+  it("finds the same in git history with 1 and 2 workers (blobs searched by the workers)", async () => {
+    const repo = mkdtempSync(join(tmpdir(), "keyward-scan-workers-git-"));
+    try {
+      const git = (...args: string[]) =>
+        execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
+          cwd: repo,
+          encoding: "utf8",
+        }).trim();
+      git("init", "-q", "-b", "main");
+      for (let f = 0; f < 400; f++) {
+        const lines = [`// file ${f}`, `export const n = ${f};`];
+        if (f % 9 === 0) lines.push(`const id = "${NEEDLES[f]?.text}";`);
+        if (f % 100 === 0)
+          lines.push(`acmex key AKX7Q2M9Z4K8T1V6B3N5P${f % 10}R secret ${"3f9a1c7e".repeat(6)}`);
+        writeFileSync(join(repo, `f${f}.ts`), `${lines.join("\n")}\n`);
+      }
+      writeFileSync(join(repo, "bin.dat"), Buffer.from([0, 1, 2, 3]));
+      git("add", "-A");
+      git("commit", "-q", "-m", "all");
+      const added = git("rev-parse", "HEAD");
+      git(
+        "rm",
+        "-q",
+        ...Array.from({ length: 400 }, (_, f) => `f${f}.ts`).filter((_, f) => f % 9 === 0 || f % 100 === 0),
+      );
+      git("commit", "-q", "-m", "gone");
+      const base = { roots: [repo], git: true, needles: NEEDLES, patterns };
+      const one = await engine.scanSources({ ...base, workers: 1 });
+      const two = await engine.scanSources({ ...base, workers: 2 });
+      const history = one.hits.filter((h) => h.location.commit !== undefined);
+      expect(history.filter((h) => h.type === "needle")).toHaveLength(Math.ceil(400 / 9));
+      expect(history.filter((h) => h.type === "pattern")).toHaveLength(4);
+      for (const h of history) expect(h.location.commit).toBe(added);
+      expect(two.hits).toEqual(one.hits);
+      expect({ ...two.stats, elapsedMs: 0 }).toEqual({ ...one.stats, elapsedMs: 0 });
+      expect(one.stats.blobs).toBeGreaterThanOrEqual(400);
+      expect(one.stats.skipped.binary).toBe(2); // bin.dat in the work tree and its blob
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
   });
 
   it("stops the workers when aborted", async () => {

@@ -30,7 +30,7 @@ import {
   type ScanProgress,
   type ScanStats,
 } from "./scan-types.js";
-import type { WorkerAnswer } from "./scan-worker.js";
+import type { WorkerAnswer, WorkerBatch } from "./scan-worker.js";
 import { DEFAULT_MIN_CONFIDENCE, looksBinary, type RawHit, SourceScanner } from "./source-scan.js";
 import { checkRoots, excludeRules, type ScanRoot, type WalkFile, walkRoot } from "./walk.js";
 import { WorkerPool, workersAvailable } from "./worker-pool.js";
@@ -41,6 +41,13 @@ export const MAX_DEFAULT_WORKERS = 4;
 const IN_PROCESS_FILES = 64;
 /** …and holds fewer bytes than this (a few large logs are still read in parallel). */
 const IN_PROCESS_BYTES = 16 * 1024 * 1024;
+/** A history with fewer blobs than this is searched in-process. */
+const IN_PROCESS_BLOBS = 256;
+/** Blobs up to this size go to the workers (larger ones are streamed here, never held whole). */
+const WORKER_BLOB_BYTES = 1024 * 1024;
+/** A batch of blobs for a worker: this many bytes or blobs, whichever comes first. */
+const BATCH_BLOB_BYTES = 4 * 1024 * 1024;
+const BATCH_BLOBS = 512;
 /** Files per batch handed to a worker. */
 const BATCH_FILES = 32;
 /** How long the engine may keep the event loop before yielding (progress, abort, other work). */
@@ -119,24 +126,28 @@ export async function scanSources(options: ScanEngineOptions): Promise<ScanEngin
     Math.floor(options.workers ?? Math.min(MAX_DEFAULT_WORKERS, availableParallelism())),
   );
 
-  await scanFiles({
-    roots,
-    rules,
-    maxFileBytes,
-    binary,
-    workers,
-    stats,
-    hits,
-    pace,
-    scanner,
-    automaton,
-    options,
-  });
-  if (options.git) {
-    phase = "history";
-    pace.progress(undefined, performance.now(), true);
-    pace.check();
-    await scanHistory({ roots, maxFileBytes, binary, stats, hits, pace, scanner, signal });
+  // Worker threads, started when the scan turns out big enough (see scanFiles, scanHistory) and shared
+  // by both phases.
+  let parallel: Parallel | undefined;
+  const startParallel = (): Parallel | undefined => {
+    if (workers <= 1 || !workersAvailable()) return undefined;
+    parallel ??= new Parallel(
+      new WorkerPool(workers, { automaton, patterns: options.patterns, maxFileBytes, binary, minConfidence }),
+      signal,
+      pace,
+    );
+    return parallel;
+  };
+  try {
+    await scanFiles({ roots, rules, maxFileBytes, binary, stats, hits, pace, scanner, startParallel });
+    if (options.git) {
+      phase = "history";
+      pace.progress(undefined, performance.now(), true);
+      pace.check();
+      await scanHistory({ roots, maxFileBytes, binary, stats, hits, pace, scanner, signal, startParallel });
+    }
+  } finally {
+    await parallel?.close();
   }
   pace.check();
   hits.sort(byLocation);
@@ -144,18 +155,81 @@ export async function scanSources(options: ScanEngineOptions): Promise<ScanEngin
   return { hits, stats };
 }
 
+/**
+ * Batches handed to the worker pool: waits for room (so memory stays bounded), collects answers as they
+ * come, and stops everything on an abort or a worker's failure.
+ */
+class Parallel {
+  private failure: unknown;
+  private answers: Promise<void>[] = [];
+  private readonly onAbort = () => {
+    void this.pool.close(aborted());
+  };
+
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly signal: AbortSignal | undefined,
+    private readonly pace: Pace,
+  ) {
+    signal?.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  /** Sends a batch once a worker has room; `absorb` takes its answer. */
+  async send(work: { files?: WalkFile[]; blobs?: WorkerBatch["blobs"] }, absorb: (a: WorkerAnswer) => void) {
+    this.check();
+    const { answer } = await this.pool.run(work, this.signal);
+    this.answers.push(
+      answer.then(
+        (a) => {
+          absorb(a);
+          this.pace.progress();
+        },
+        (e: unknown) => {
+          this.failure ??= e;
+        },
+      ),
+    );
+  }
+
+  /** Throws the first failure (a worker's, or the abort). */
+  check(): void {
+    if (this.failure) throw this.failure;
+    this.pace.check();
+  }
+
+  /** Waits for every answer sent so far. */
+  async drain(): Promise<void> {
+    const answers = this.answers;
+    this.answers = [];
+    await Promise.all(answers);
+    this.check();
+  }
+
+  async close(): Promise<void> {
+    this.signal?.removeEventListener("abort", this.onAbort);
+    await this.pool.close();
+  }
+}
+
+/** A worker's counts and file hits into the scan's. */
+function absorbCounts(stats: ScanStats, hits: ScanHit[], a: WorkerAnswer): void {
+  stats.files += a.files;
+  stats.blobs += a.blobs;
+  stats.bytes += a.bytes;
+  for (const k of Object.keys(a.skipped) as (keyof ScanStats["skipped"])[]) stats.skipped[k] += a.skipped[k];
+  for (const h of a.hits) hits.push(h);
+}
+
 interface FilesJob {
   roots: ScanRoot[];
   rules: ReturnType<typeof excludeRules>;
   maxFileBytes: number;
   binary: boolean;
-  workers: number;
   stats: ScanStats;
   hits: ScanHit[];
   pace: Pace;
   scanner: SourceScanner;
-  automaton: NeedleAutomaton;
-  options: ScanEngineOptions;
+  startParallel: () => Parallel | undefined;
 }
 
 function count(job: { stats: ScanStats; hits: ScanHit[] }, outcome: FileOutcome): void {
@@ -193,8 +267,7 @@ async function scanFiles(job: FilesJob): Promise<void> {
     head.push(walked.value);
     walked = walk.next();
   }
-  const parallel =
-    job.workers > 1 && (!walked.done || bytesOf(head) > IN_PROCESS_BYTES) && workersAvailable();
+  const parallel = !walked.done || bytesOf(head) > IN_PROCESS_BYTES ? job.startParallel() : undefined;
   if (!parallel) {
     const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
     const one = async (file: WalkFile) => {
@@ -215,56 +288,20 @@ async function scanFiles(job: FilesJob): Promise<void> {
     return;
   }
 
-  const pool = new WorkerPool(job.workers, {
-    automaton: job.automaton,
-    patterns: job.options.patterns,
-    maxFileBytes: job.maxFileBytes,
-    binary: job.binary,
-    minConfidence: job.options.minConfidence ?? DEFAULT_MIN_CONFIDENCE,
-  });
-  const signal = job.options.signal;
-  const onAbort = () => {
-    void pool.close(aborted());
-  };
-  signal?.addEventListener("abort", onAbort, { once: true });
-  let failure: unknown;
-  const answers: Promise<void>[] = [];
-  const absorb = (a: WorkerAnswer) => {
-    stats.files += a.files;
-    stats.bytes += a.bytes;
-    for (const k of Object.keys(a.skipped) as (keyof ScanStats["skipped"])[])
-      stats.skipped[k] += a.skipped[k];
-    for (const h of a.hits) job.hits.push(h);
-    pace.progress();
-  };
-  const send = async (files: WalkFile[]) => {
-    const { answer } = await pool.run(files, signal);
-    answers.push(
-      answer.then(absorb, (e: unknown) => {
-        failure ??= e;
-      }),
-    );
-  };
-  try {
-    const batch = head;
-    for (;;) {
-      if (failure) throw failure;
-      if (batch.length >= BATCH_FILES || (walked.done && batch.length > 0)) {
-        await send(batch.splice(0, BATCH_FILES));
-        continue;
-      }
-      if (walked.done) break;
-      batch.push(walked.value);
-      walked = walk.next();
-      await pace.tick(walked.done ? undefined : walked.value.shown);
+  const absorb = (a: WorkerAnswer) => absorbCounts(stats, job.hits, a);
+  const batch = head;
+  for (;;) {
+    parallel.check();
+    if (batch.length >= BATCH_FILES || (walked.done && batch.length > 0)) {
+      await parallel.send({ files: batch.splice(0, BATCH_FILES) }, absorb);
+      continue;
     }
-    await Promise.all(answers);
-    if (failure) throw failure;
-    pace.check();
-  } finally {
-    signal?.removeEventListener("abort", onAbort);
-    await pool.close();
+    if (walked.done) break;
+    batch.push(walked.value);
+    walked = walk.next();
+    await pace.tick(walked.done ? undefined : walked.value.shown);
   }
+  await parallel.drain();
 }
 
 interface HistoryJob {
@@ -276,6 +313,7 @@ interface HistoryJob {
   pace: Pace;
   scanner: SourceScanner;
   signal: AbortSignal | undefined;
+  startParallel: () => Parallel | undefined;
 }
 
 async function scanHistory(job: HistoryJob): Promise<void> {
@@ -300,6 +338,29 @@ async function scanHistory(job: HistoryJob): Promise<void> {
       if (size > job.maxFileBytes) stats.skipped.tooLarge++;
       else toRead.push(blob);
     }
+    // Many blobs: the small ones (most of a history) go to the workers in batches, copied out of git's
+    // stream into buffers of their own that move to the worker; the rest are searched here.
+    const parallel = toRead.length >= IN_PROCESS_BLOBS ? job.startParallel() : undefined;
+    let batch: WorkerBatch["blobs"] = [];
+    let batchBytes = 0;
+    const keys: string[] = []; // batch key → blob
+    let own: Uint8Array | undefined; // the blob being copied for a worker
+    let ownAt = 0;
+    const absorb = (a: WorkerAnswer) => {
+      absorbCounts(stats, job.hits, a);
+      for (const { key, hits } of a.blobHits) {
+        const blob = keys[key] ?? "";
+        for (const place of index.blobs.get(blob) ?? []) {
+          const where = {
+            path: place.path,
+            commit: place.commit,
+            commitDate: place.commitDate,
+            repository: shown,
+          };
+          for (const h of hits) job.hits.push({ ...h, location: { ...h.location, ...where } });
+        }
+      }
+    };
     // One blob at a time: its pieces are gathered into chunks of up to CHUNK_BYTES (the first decides
     // whether it is binary), searched, and let go.
     let pieces: Buffer[] = [];
@@ -334,10 +395,22 @@ async function scanHistory(job: HistoryJob): Promise<void> {
           read = 0;
           first = true;
           skip = false;
+          if (parallel && blobSize <= WORKER_BLOB_BYTES) {
+            // Its own buffer (not a pooled one): it is transferred to the worker whole.
+            own = new Uint8Array(blobSize);
+            ownAt = 0;
+            return;
+          }
+          own = undefined;
           scanner.begin();
         },
         data(bytes) {
           read += bytes.length;
+          if (own) {
+            own.set(bytes, ownAt);
+            ownAt += bytes.length;
+            return;
+          }
           if (skip) return;
           pieces.push(bytes); // a stream's pieces are never reused: kept, not copied
 
@@ -345,6 +418,13 @@ async function scanHistory(job: HistoryJob): Promise<void> {
           if (gathered >= CHUNK_BYTES && read < size) flush(false);
         },
         end() {
+          if (own) {
+            keys.push(current);
+            batch.push({ key: keys.length - 1, bytes: own });
+            batchBytes += own.length;
+            own = undefined;
+            return;
+          }
           if (!skip) flush(true);
           if (skip) {
             stats.skipped.binary++;
@@ -357,8 +437,21 @@ async function scanHistory(job: HistoryJob): Promise<void> {
         },
       },
       signal,
-      () => pace.tick(),
+      async () => {
+        if (parallel && (batchBytes >= BATCH_BLOB_BYTES || batch.length >= BATCH_BLOBS)) {
+          const blobs = batch;
+          batch = [];
+          batchBytes = 0;
+          await parallel.send({ blobs }, absorb);
+        }
+        await pace.tick();
+      },
     );
+    if (parallel) {
+      if (batch.length > 0) await parallel.send({ blobs: batch }, absorb);
+      batch = [];
+      await parallel.drain();
+    }
     pace.check();
     // Line and column for blobs with hits only: read each again.
     for (const { blob, raw } of withHits) {

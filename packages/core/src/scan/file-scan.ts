@@ -81,6 +81,31 @@ export function* scanFile(
   }
 }
 
+/**
+ * Scans a source held in memory (a git blob handed to a worker), in CHUNK_BYTES slices as a file is
+ * read; its hits are located at `where` (the caller puts each of the blob's places in).
+ */
+export function scanBytes(
+  bytes: Uint8Array,
+  scanner: SourceScanner,
+  binary: boolean,
+): { kind: "binary" } | { kind: "scanned"; hits: ScanHit[] } {
+  if (!binary && looksBinary(bytes)) return { kind: "binary" };
+  scanner.begin();
+  for (let at = 0; ; at += CHUNK_BYTES) {
+    const end = Math.min(bytes.length, at + CHUNK_BYTES);
+    scanner.write(bytes.subarray(at, end), end >= bytes.length);
+    if (end >= bytes.length) break;
+  }
+  const raw = scanner.end();
+  if (raw.length === 0) return { kind: "scanned", hits: [] };
+  const lines = locateOffsets(
+    [bytes],
+    raw.map((h) => h.offset),
+  );
+  return { kind: "scanned", hits: locate(raw, { path: "" }, lines) };
+}
+
 /** The file's bytes again from the start, up to its last hit. */
 function* readAgain(fd: number, buffer: Buffer, raw: readonly RawHit[]): Generator<Uint8Array> {
   const last = Math.max(...raw.map((h) => h.offset));

@@ -1,12 +1,12 @@
 /**
  * A scan worker thread (see worker-pool.ts): reads and searches the files the engine sends it, in
- * batches, and answers with their hits and counts. The needle automaton arrives compiled, in memory
+ * batches, or searches the history's blobs git streamed to the engine, and answers with hits and counts. The needle automaton arrives compiled, in memory
  * (workerData: never argv, env or a file), since it holds the secrets Keyward searches for; the leak
  * patterns are compiled here (RegExps do not cross threads).
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { compileLeakPatterns } from "./detect.js";
-import { CHUNK_BYTES, scanFile } from "./file-scan.js";
+import { CHUNK_BYTES, scanBytes, scanFile } from "./file-scan.js";
 import type { NeedleAutomaton } from "./multi-match.js";
 import type { LeakPatterns, ScanHit, ScanStats } from "./scan-types.js";
 import { type MinConfidence, SourceScanner } from "./source-scan.js";
@@ -20,9 +20,11 @@ export interface WorkerInit {
   minConfidence: MinConfidence;
 }
 
+/** Files to read, or (history) blobs git already streamed, each with the caller's key for it. */
 export interface WorkerBatch {
   id: number;
   files: WalkFile[];
+  blobs: { key: number; bytes: Uint8Array }[];
 }
 
 export interface WorkerAnswer {
@@ -31,6 +33,9 @@ export interface WorkerAnswer {
   files: number;
   bytes: number;
   skipped: ScanStats["skipped"];
+  /** Blobs searched (binaries are counted in skipped), and the hits of those with any (path ""). */
+  blobs: number;
+  blobHits: { key: number; hits: ScanHit[] }[];
 }
 
 const init = workerData as WorkerInit;
@@ -49,7 +54,19 @@ parentPort?.on("message", (batch: WorkerBatch) => {
     files: 0,
     bytes: 0,
     skipped: { tooLarge: 0, binary: 0, unreadable: 0, notRegular: 0, excluded: 0 },
+    blobs: 0,
+    blobHits: [],
   };
+  for (const blob of batch.blobs) {
+    const outcome = scanBytes(blob.bytes, scanner, init.binary);
+    if (outcome.kind === "binary") {
+      answer.skipped.binary++;
+      continue;
+    }
+    answer.blobs++;
+    answer.bytes += blob.bytes.length;
+    if (outcome.hits.length > 0) answer.blobHits.push({ key: blob.key, hits: outcome.hits });
+  }
   for (const file of batch.files) {
     const steps = scanFile(file, scanner, buffer, options);
     let step = steps.next();

@@ -60,7 +60,10 @@ export class WorkerPool {
    * Sends a batch to the least busy worker, waiting for room; `answer` settles when the worker answers
    * (rejects if a worker fails or the pool is closed).
    */
-  async run(files: WalkFile[], signal?: AbortSignal): Promise<{ answer: Promise<WorkerAnswer> }> {
+  async run(
+    work: { files?: WalkFile[]; blobs?: WorkerBatch["blobs"] },
+    signal?: AbortSignal,
+  ): Promise<{ answer: Promise<WorkerAnswer> }> {
     for (;;) {
       if (this.failure) throw this.failure;
       if (signal?.aborted) throw new KeywardError("SCAN_ABORTED", "The scan was stopped");
@@ -74,8 +77,12 @@ export class WorkerPool {
         slot.busy++;
         const answer = new Promise<WorkerAnswer>((resolve, reject) => {
           this.pending.set(id, { resolve, reject });
-          const batch: WorkerBatch = { id, files };
-          slot.worker.postMessage(batch);
+          const batch: WorkerBatch = { id, files: work.files ?? [], blobs: work.blobs ?? [] };
+          // The blobs' bytes move to the worker (transferred, not copied): they are not read here again.
+          slot.worker.postMessage(
+            batch,
+            batch.blobs.map((b) => b.bytes.buffer as ArrayBuffer),
+          );
         });
         return { answer };
       }
