@@ -21,7 +21,7 @@ import { compileLeakPatterns } from "./detect.js";
 import { CHUNK_BYTES, type FileOutcome, locate, scanFile } from "./file-scan.js";
 import { blobSizes, gitDirOf, historyIndex, readBlob, readBlobs } from "./git-history.js";
 import { locateOffsets } from "./line-index.js";
-import { compileNeedles, type NeedleAutomaton } from "./multi-match.js";
+import { compileNeedles } from "./multi-match.js";
 import {
   DEFAULT_MAX_FILE_BYTES,
   type ScanEngineOptions,
