@@ -166,6 +166,24 @@ describe("scan engine: git history", () => {
     expect(phase).toBe("history");
   });
 
+  it("applies exclude to the paths in history too", async () => {
+    put("vendor/lib/k.txt", `${KEY_DELETED}\n`);
+    put("src/k.txt", `${KEY_COPIED}\n`);
+    const c = commit("two");
+    git("rm", "-q", "-r", "vendor", "src");
+    commit("gone");
+    const { hits, stats } = await scanSources({
+      roots: [repo],
+      git: true,
+      needles,
+      patterns: [],
+      workers: 1,
+      exclude: ["vendor/"],
+    });
+    expect(history(hits)).toEqual([`2@src/k.txt:1:1@${c}`]);
+    expect(stats.skipped.excluded).toBe(1);
+  });
+
   it("uses the top level of a repository a root is inside, and leaves a folder in none alone", async () => {
     put("deep/er/x.txt", `${KEY_DELETED}\n`);
     const c = commit("x");

@@ -144,7 +144,18 @@ export async function scanSources(options: ScanEngineOptions): Promise<ScanEngin
       phase = "history";
       pace.progress(undefined, performance.now(), true);
       pace.check();
-      await scanHistory({ roots, maxFileBytes, binary, stats, hits, pace, scanner, signal, startParallel });
+      await scanHistory({
+        roots,
+        rules,
+        maxFileBytes,
+        binary,
+        stats,
+        hits,
+        pace,
+        scanner,
+        signal,
+        startParallel,
+      });
     }
   } finally {
     await parallel?.close();
@@ -306,6 +317,7 @@ async function scanFiles(job: FilesJob): Promise<void> {
 
 interface HistoryJob {
   roots: ScanRoot[];
+  rules: ReturnType<typeof excludeRules>;
   maxFileBytes: number;
   binary: boolean;
   stats: ScanStats;
@@ -331,6 +343,20 @@ async function scanHistory(job: HistoryJob): Promise<void> {
       pace.progress();
     });
     pace.check();
+    // `exclude` applies to the paths in the repository too: a blob only at excluded paths is not read.
+    const rules = job.rules;
+    if (rules) {
+      for (const [blob, places] of index.blobs) {
+        const kept = places.filter((p) => !rules.ignores(p.path));
+        if (kept.length === places.length) continue;
+        if (kept.length === 0) {
+          index.blobs.delete(blob);
+          stats.skipped.excluded++;
+        } else {
+          index.blobs.set(blob, kept);
+        }
+      }
+    }
     const sizes = await blobSizes(gitDir, [...index.blobs.keys()], shown, signal);
     pace.check();
     const toRead: string[] = [];
