@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isKeywardError, type KeywardError } from "../src/index.js";
 import { scanSources } from "../src/scan/engine.js";
@@ -179,13 +180,43 @@ describe("scan engine: files and folders", () => {
     }
   });
 
-  it.skipIf(process.getuid?.() === 0)("counts an unreadable file and goes on", async () => {
+  it("counts an unreadable file and folder and goes on", async (ctx) => {
     const locked = put("locked.txt", `${KEY_UUID}\n`);
-    chmodSync(locked, 0o000);
+    put("shut/inner.txt", `${KEY_UUID}\n`);
     put("open.txt", `${KEY_SHORT}\n`);
-    const { hits, stats } = await run();
-    expect(needleHits(hits)).toEqual([`1@${dir}/open.txt:1:1`]);
-    expect(stats.skipped.unreadable).toBe(1);
+    chmodSync(locked, 0o000);
+    chmodSync(join(dir, "shut"), 0o000);
+    // Readable again after the test, so the temp folder can be removed by a user who is not root.
+    ctx.onTestFinished(() => {
+      chmodSync(join(dir, "shut"), 0o755);
+      chmodSync(locked, 0o644);
+    });
+    if (process.getuid?.() !== 0) {
+      const { hits, stats } = await run();
+      expect(needleHits(hits)).toEqual([`1@${dir}/open.txt:1:1`]);
+      expect(stats.skipped.unreadable).toBe(2);
+      return;
+    }
+    // Root reads everything: run the built engine as `nobody` in a child process (the test task builds
+    // first), where the folders up to this one and dist are readable by others.
+    chmodSync(dir, 0o755);
+    const engine = fileURLToPath(new URL("../dist/scan/engine.js", import.meta.url));
+    const script = `const { scanSources } = await import(${JSON.stringify(engine)});
+      const r = await scanSources({ roots: [${JSON.stringify(dir)}], git: false, needles: ${JSON.stringify(needles)}, patterns: [], workers: 1 });
+      process.stdout.write(JSON.stringify({ hits: r.hits.map((h) => h.location.path), skipped: r.stats.skipped }));`;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      uid: 65534,
+      gid: 65534,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    if (r.status !== 0 && /EACCES|ERR_MODULE_NOT_FOUND|permission denied/i.test(r.stderr)) {
+      ctx.skip(); // this checkout is not readable by another user
+    }
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { hits: string[]; skipped: { unreadable: number } };
+    expect(out.hits).toEqual([`${dir}/open.txt`]);
+    expect(out.skipped.unreadable).toBe(2);
   });
 
   it("scans a file given as a root, shown as given", async () => {
