@@ -186,15 +186,16 @@ describe("scan engine: files and folders", () => {
     put("open.txt", `${KEY_SHORT}\n`);
     chmodSync(locked, 0o000);
     chmodSync(join(dir, "shut"), 0o000);
-    // Readable again after the test, so the temp folder can be removed by a user who is not root.
-    ctx.onTestFinished(() => {
-      chmodSync(join(dir, "shut"), 0o755);
-      chmodSync(locked, 0o644);
-    });
     if (process.getuid?.() !== 0) {
-      const { hits, stats } = await run();
-      expect(needleHits(hits)).toEqual([`1@${dir}/open.txt:1:1`]);
-      expect(stats.skipped.unreadable).toBe(2);
+      try {
+        const { hits, stats } = await run();
+        expect(needleHits(hits)).toEqual([`1@${dir}/open.txt:1:1`]);
+        expect(stats.skipped.unreadable).toBe(2);
+      } finally {
+        // Readable again, so the temp folder can be removed by a user who is not root.
+        chmodSync(join(dir, "shut"), 0o755);
+        chmodSync(locked, 0o644);
+      }
       return;
     }
     // Root reads everything: run the built engine as `nobody` in a child process (the test task builds

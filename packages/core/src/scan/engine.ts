@@ -139,6 +139,9 @@ export async function scanSources(options: ScanEngineOptions): Promise<ScanEngin
     return parallel;
   };
   try {
+    // Each phase is reported as it starts (a shell shows "scanning…" at once), then at most 10 times a second.
+    pace.progress(undefined, performance.now(), true);
+    pace.check();
     await scanFiles({ roots, rules, maxFileBytes, binary, stats, hits, pace, scanner, startParallel });
     if (options.git) {
       phase = "history";
