@@ -101,6 +101,7 @@ describe("scan engine: worker threads", () => {
 
   it("stops the workers when aborted", async () => {
     const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
     const run = engine.scanSources({
       roots: [dir],
       git: false,
@@ -108,8 +109,21 @@ describe("scan engine: worker threads", () => {
       patterns,
       workers: 2,
       signal: controller.signal,
-      onProgress: () => controller.abort(),
+      // The first report comes as the scan starts; the abort lands while the threads start or read
+      // (starting a worker alone takes longer than this).
+      onProgress: () => {
+        timer ??= setTimeout(() => controller.abort(), 15);
+      },
     });
     await expect(run).rejects.toMatchObject({ code: "SCAN_ABORTED" });
+    // A scan after it is unaffected (the stopped pool left nothing behind).
+    const again = await engine.scanSources({
+      roots: [dir],
+      git: false,
+      needles: NEEDLES,
+      patterns,
+      workers: 2,
+    });
+    expect(again.stats.files).toBe(300);
   });
 });
