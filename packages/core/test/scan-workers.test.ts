@@ -101,7 +101,7 @@ describe("scan engine: worker threads", () => {
 
   it("stops the workers when aborted", async () => {
     const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
+    let armed = false;
     const run = engine.scanSources({
       roots: [dir],
       git: false,
@@ -112,7 +112,9 @@ describe("scan engine: worker threads", () => {
       // The first report comes as the scan starts; the abort lands while the threads start or read
       // (starting a worker alone takes longer than this).
       onProgress: () => {
-        timer ??= setTimeout(() => controller.abort(), 15);
+        if (armed) return;
+        armed = true;
+        setTimeout(() => controller.abort(), 15);
       },
     });
     await expect(run).rejects.toMatchObject({ code: "SCAN_ABORTED" });
