@@ -1,0 +1,207 @@
+/**
+ * The scan's history phase (task: scan engine): for each root in a git repository, every blob reachable
+ * from every ref (git-history.ts), searched here as git streams it or, for a large history, by the
+ * worker threads in batches; each hit once per (first commit, path) of its blob.
+ */
+import { CHUNK_BYTES, locate } from "./file-scan.js";
+import { blobSizes, gitDirOf, historyIndex, readBlob, readBlobs } from "./git-history.js";
+import { locateOffsets } from "./line-index.js";
+import type { Pace } from "./pace.js";
+import { absorbCounts, type Parallel } from "./parallel.js";
+import type { ScanHit, ScanStats } from "./scan-types.js";
+import type { WorkerAnswer, WorkerBatch } from "./scan-worker.js";
+import { looksBinary, type RawHit, type SourceScanner } from "./source-scan.js";
+import type { excludeRules, ScanRoot } from "./walk.js";
+
+/** A history with fewer blobs than this is searched in-process. */
+const IN_PROCESS_BLOBS = 256;
+/** Blobs up to this size go to the workers (larger ones are streamed here, never held whole). */
+const WORKER_BLOB_BYTES = 1024 * 1024;
+/** A batch of blobs for a worker: this many bytes or blobs, whichever comes first. */
+const BATCH_BLOB_BYTES = 4 * 1024 * 1024;
+const BATCH_BLOBS = 512;
+
+export interface HistoryJob {
+  roots: ScanRoot[];
+  rules: ReturnType<typeof excludeRules>;
+  maxFileBytes: number;
+  binary: boolean;
+  stats: ScanStats;
+  hits: ScanHit[];
+  pace: Pace;
+  scanner: SourceScanner;
+  signal: AbortSignal | undefined;
+  startParallel: () => Parallel | undefined;
+}
+
+export async function scanHistory(job: HistoryJob): Promise<void> {
+  const { stats, pace, scanner, signal } = job;
+  const seen = new Set<string>();
+  for (const root of job.roots) {
+    const gitDir = await gitDirOf(root.given, root.isDirectory, signal);
+    pace.check();
+    if (gitDir === undefined || seen.has(gitDir)) continue;
+    seen.add(gitDir);
+    const shown = root.given;
+    const commitsBefore = stats.commits;
+    const index = await historyIndex(gitDir, shown, signal, (n) => {
+      stats.commits = commitsBefore + n;
+      pace.progress();
+    });
+    pace.check();
+    // `exclude` applies to the paths in the repository too: a blob only at excluded paths is not read.
+    const rules = job.rules;
+    if (rules) {
+      for (const [blob, places] of index.blobs) {
+        const kept = places.filter((p) => !rules.ignores(p.path));
+        if (kept.length === places.length) continue;
+        if (kept.length === 0) {
+          index.blobs.delete(blob);
+          stats.skipped.excluded++;
+        } else {
+          index.blobs.set(blob, kept);
+        }
+      }
+    }
+    const sizes = await blobSizes(gitDir, [...index.blobs.keys()], shown, signal);
+    pace.check();
+    const toRead: string[] = [];
+    for (const [blob, size] of sizes) {
+      if (size > job.maxFileBytes) stats.skipped.tooLarge++;
+      else toRead.push(blob);
+    }
+    // Many blobs: the small ones (most of a history) go to the workers in batches, copied out of git's
+    // stream into buffers of their own that move to the worker; the rest are searched here.
+    const parallel = toRead.length >= IN_PROCESS_BLOBS ? job.startParallel() : undefined;
+    let batch: WorkerBatch["blobs"] = [];
+    let batchBytes = 0;
+    const keys: string[] = []; // batch key → blob
+    let own: Uint8Array | undefined; // the blob being copied for a worker
+    let ownAt = 0;
+    const absorb = (a: WorkerAnswer) => {
+      absorbCounts(stats, job.hits, a);
+      for (const { key, hits } of a.blobHits) {
+        const blob = keys[key] ?? "";
+        for (const place of index.blobs.get(blob) ?? []) {
+          const where = {
+            path: place.path,
+            commit: place.commit,
+            commitDate: place.commitDate,
+            repository: shown,
+          };
+          for (const h of hits) job.hits.push({ ...h, location: { ...h.location, ...where } });
+        }
+      }
+    };
+    // One blob at a time: its pieces are gathered into chunks of up to CHUNK_BYTES (the first decides
+    // whether it is binary), searched, and let go.
+    let pieces: Buffer[] = [];
+    let gathered = 0;
+    let first = true;
+    let skip = false;
+    let size = 0;
+    let read = 0;
+    let current = "";
+    const withHits: { blob: string; raw: RawHit[] }[] = [];
+    const flush = (final: boolean) => {
+      const chunk = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces, gathered);
+      pieces = [];
+      gathered = 0;
+      if (first) {
+        first = false;
+        if (!job.binary && looksBinary(chunk)) {
+          skip = true;
+          return;
+        }
+      }
+      scanner.write(chunk, final);
+    };
+    await readBlobs(
+      gitDir,
+      toRead,
+      shown,
+      {
+        begin(blob, blobSize) {
+          current = blob;
+          size = blobSize;
+          read = 0;
+          first = true;
+          skip = false;
+          if (parallel && blobSize <= WORKER_BLOB_BYTES) {
+            // Its own buffer (not a pooled one): it is transferred to the worker whole.
+            own = new Uint8Array(blobSize);
+            ownAt = 0;
+            return;
+          }
+          own = undefined;
+          scanner.begin();
+        },
+        data(bytes) {
+          read += bytes.length;
+          if (own) {
+            own.set(bytes, ownAt);
+            ownAt += bytes.length;
+            return;
+          }
+          if (skip) return;
+          pieces.push(bytes); // a stream's pieces are never reused: kept, not copied
+
+          gathered += bytes.length;
+          if (gathered >= CHUNK_BYTES && read < size) flush(false);
+        },
+        end() {
+          if (own) {
+            keys.push(current);
+            batch.push({ key: keys.length - 1, bytes: own });
+            batchBytes += own.length;
+            own = undefined;
+            return;
+          }
+          if (!skip) flush(true);
+          if (skip) {
+            stats.skipped.binary++;
+            return;
+          }
+          stats.blobs++;
+          stats.bytes += size;
+          const raw = scanner.end();
+          if (raw.length > 0) withHits.push({ blob: current, raw });
+        },
+      },
+      signal,
+      async () => {
+        if (parallel && (batchBytes >= BATCH_BLOB_BYTES || batch.length >= BATCH_BLOBS)) {
+          const blobs = batch;
+          batch = [];
+          batchBytes = 0;
+          await parallel.send({ blobs }, absorb);
+        }
+        await pace.tick();
+      },
+    );
+    if (parallel) {
+      if (batch.length > 0) await parallel.send({ blobs: batch }, absorb);
+      batch = [];
+      await parallel.drain();
+    }
+    pace.check();
+    // Line and column for blobs with hits only: read each again.
+    for (const { blob, raw } of withHits) {
+      const content = await readBlob(gitDir, blob, shown, signal);
+      pace.check();
+      const lines = locateOffsets(
+        [content],
+        raw.map((h) => h.offset),
+      );
+      for (const place of index.blobs.get(blob) ?? []) {
+        const where = {
+          path: place.path,
+          commit: place.commit,
+          commitDate: place.commitDate,
+          repository: shown,
+        };
+        for (const hit of locate(raw, where, lines)) job.hits.push(hit);
+      }
+    }
+  }
+}
