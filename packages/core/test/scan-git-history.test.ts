@@ -207,6 +207,18 @@ describe("scan engine: git history", () => {
     }
   });
 
+  it("reads a bare repository's history (a mirror of the leaked one)", async () => {
+    put("k.txt", `${KEY_DELETED}\n`);
+    const c = commit("k");
+    rmSync(join(repo, "k.txt"));
+    commit("gone");
+    const bare = join(dir, "mirror.git");
+    execFileSync("git", ["clone", "-q", "--mirror", repo, bare]);
+    const { hits } = await scanSources({ roots: [bare], git: true, needles, patterns: [], workers: 1 });
+    expect(history(hits)).toEqual([`0@k.txt:1:1@${c}`]);
+    expect(hits.find((h) => h.location.commit)?.location.repository).toBe(bare);
+  });
+
   it("an empty repository has no history and is no error", async () => {
     const { hits, stats } = await scanSources({
       roots: [repo],
