@@ -47,9 +47,7 @@ interface CompiledExchange {
   index: number;
   window: number;
   pairWithoutName: boolean;
-  keyExact: RegExp;
   keyMinClasses: number;
-  secretExact: RegExp;
   secretMinClasses: number;
   /** The secret's shape as is, to look for secrets near a key found without a name. */
   secretScan: RegExp;
@@ -69,6 +67,8 @@ export interface CompiledLeakPatterns {
   readonly lengths: Uint8Array;
   /** Any exchange's passphrase word, any case: a token right after one is a passphrase. */
   readonly passphraseLabel: RegExp | null;
+  /** The distinct shapes, each with the Token.shapes bits of every key or secret that has it. */
+  readonly shapes: readonly { exact: RegExp; lengths: Uint8Array; bits: number }[];
 }
 
 /** Characters a key or a blob is made of: one of these beside a token means it is part of a longer one. */
@@ -195,6 +195,15 @@ function checkShape(shape: LeakTokenShape, where: string): void {
   if (/\((?!\?[:=!<])/.test(shape.pattern)) throw new Error(`leak pattern ${where} has a capture group`);
 }
 
+/** The token lengths the shapes allow, as 1s in a table indexed by length (MIN_TOKEN..MAX_TOKEN). */
+function lengthTable(shapes: readonly LeakTokenShape[], into = new Uint8Array(MAX_TOKEN + 1)): Uint8Array {
+  for (const shape of shapes) {
+    const range = lengthRange(shape.pattern) ?? [MIN_TOKEN, MAX_TOKEN];
+    for (let n = Math.max(MIN_TOKEN, range[0]); n <= Math.min(MAX_TOKEN, range[1]); n++) into[n] = 1;
+  }
+  return into;
+}
+
 /** Compiles the profiles' `leaks` once per scan (the engine shares the result between chunks). */
 export function compileLeakPatterns(
   list: readonly { exchange: string; leaks: LeakPatterns }[],
@@ -205,25 +214,34 @@ export function compileLeakPatterns(
   let span = 0;
   const lengths = new Uint8Array(MAX_TOKEN + 1);
   const passphraseWords = new Set<string>();
+  const distinctShapes = new Map<string, { exact: RegExp; lengths: Uint8Array; bits: number }>();
+  const addShape = (shape: LeakTokenShape, bit: number): void => {
+    const known = distinctShapes.get(shape.pattern);
+    if (known !== undefined) known.bits |= bit;
+    else {
+      distinctShapes.set(shape.pattern, {
+        exact: new RegExp(`^(?:${shape.pattern})$`),
+        lengths: lengthTable([shape]),
+        bits: bit,
+      });
+    }
+  };
   if (list.length > 15) throw new Error("at most 15 exchanges' leak patterns at once (shape bits)");
   list.forEach(({ exchange, leaks }, index) => {
-    for (const shape of [leaks.key, leaks.secret]) {
-      const range = lengthRange(shape.pattern) ?? [MIN_TOKEN, MAX_TOKEN];
-      for (let n = Math.max(MIN_TOKEN, range[0]); n <= Math.min(MAX_TOKEN, range[1]); n++) lengths[n] = 1;
-    }
+    lengthTable([leaks.key, leaks.secret], lengths);
     checkShape(leaks.key, `${exchange}.key`);
     checkShape(leaks.secret, `${exchange}.secret`);
     const window = leaks.window ?? DEFAULT_LEAK_WINDOW;
     const words = leaks.passphraseWords ?? [];
+    addShape(leaks.key, 1 << (2 * index));
+    addShape(leaks.secret, 1 << (2 * index + 1));
     for (const w of words) passphraseWords.add(w);
     exchanges.push({
       exchange,
       index,
       window,
       pairWithoutName: leaks.pairWithoutName,
-      keyExact: new RegExp(`^(?:${leaks.key.pattern})$`),
       keyMinClasses: leaks.key.minClasses ?? 0,
-      secretExact: new RegExp(`^(?:${leaks.secret.pattern})$`),
       secretMinClasses: leaks.secret.minClasses ?? 0,
       secretScan: new RegExp(leaks.secret.pattern, "g"),
       // The word, then up to a few quotes, spaces, `:` or `=`, then the value up to a quote, space or `,;`.
@@ -253,6 +271,7 @@ export function compileLeakPatterns(
     anchor: anchorParts.length === 0 ? null : new RegExp(anchorParts.join("|"), "g"),
     groups,
     lengths,
+    shapes: [...distinctShapes.values()],
     passphraseLabel:
       passphraseWords.size === 0
         ? null
@@ -311,9 +330,10 @@ interface Token {
 /** Which shapes match the whole of `text` (see Token.shapes). */
 function shapesOf(compiled: CompiledLeakPatterns, text: string): number {
   let shapes = 0;
-  for (const ex of compiled.exchanges) {
-    if (ex.keyExact.test(text)) shapes |= 1 << (2 * ex.index);
-    if (ex.secretExact.test(text)) shapes |= 1 << (2 * ex.index + 1);
+  // Each distinct shape once (several exchanges share "43 base64url"), and only where its lengths allow.
+  for (const shape of compiled.shapes) {
+    if (text.length <= MAX_TOKEN && shape.lengths[text.length] === 1 && shape.exact.test(text))
+      shapes |= shape.bits;
   }
   return shapes;
 }
