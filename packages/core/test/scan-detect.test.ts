@@ -55,6 +55,27 @@ describe("profiles' leaks", () => {
     ).toThrow(/not a valid regex/);
   });
 
+  it("shapes of open or varying length are matched at every length they allow", () => {
+    const leaks: LeakPatterns = {
+      names: ["acmex"],
+      key: { pattern: "AKX[0-9A-Z]{20,}", minClasses: 2 },
+      secret: { pattern: "[0-9a-f]{40}|[0-9a-f]{48}" },
+      pairWithoutName: false,
+    };
+    const compiled = compileLeakPatterns([{ exchange: "acmex", leaks }]);
+    const rng = seededRng(8);
+    for (const [keyLength, secretLength] of [
+      [20, 40],
+      [37, 48],
+    ] as const) {
+      const key = `AKX${Array.from({ length: keyLength }, () => "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"[rng.int(34)]).join("")}`;
+      const secret = Array.from({ length: secretLength }, () => "0123456789abcdef"[rng.int(16)]).join("");
+      expect(detectLeaks(`ACMEX_KEY=${key}\nACMEX_SECRET=${secret}\n`, compiled)).toEqual([
+        { exchange: "acmex", confidence: "high", key, secret, offset: 10 },
+      ]);
+    }
+  });
+
   it("span covers a name, a key and its secret a window apart either side", () => {
     for (const p of WITH_LEAKS) expect(ALL.span).toBeGreaterThanOrEqual(2 * (p.leaks.window ?? 512));
   });

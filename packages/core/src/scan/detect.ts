@@ -19,7 +19,9 @@
  *   passphrase value found with a pair (the profile's `passphraseWords`) raises a medium to high: three
  *   fields of one credential.
  * - A token closer to another exchange's name that also has that exchange's shape is left to that
- *   exchange (a config file with several exchanges' keys one after another).
+ *   exchange (a config file with several exchanges' keys one after another). A secret goes with the
+ *   nearest key before it. A token the text calls a secret (`API_SECRET=`) is no key where both shapes
+ *   fit it, and one it calls a passphrase (`passphrase: "…"`) is neither key nor secret.
  *
  * Speed: one regex finds the rare parts (the names, and the keys of exchanges whose pairs count without
  * a name); only around those are the shapes looked for, so ordinary text costs one regex pass.
@@ -103,17 +105,17 @@ function lengthRange(pattern: string): [number, number] | null {
     } else if (c === "\\") i += 2;
     else if ("()*+.^$".includes(c)) return null;
     else i++;
-    const q = /^(?:\{(\d+)(?:,(\d+))?\}|(\?))/.exec(pattern.slice(i));
+    const q = /^(?:\{(\d+)(,?)(\d*)\}|(\?))/.exec(pattern.slice(i));
     if (q === null) {
       min++;
       max++;
-    } else if (q[3] !== undefined) {
+    } else if (q[4] !== undefined) {
       max++;
       i++;
     } else {
-      if (q[2] === "" || (q[0].includes(",") && q[2] === undefined)) return null;
+      if (q[2] === "," && q[3] === "") return null; // {n,}: no longest
       min += Number(q[1]);
-      max += q[2] === undefined ? Number(q[1]) : Number(q[2]);
+      max += q[3] === "" ? Number(q[1]) : Number(q[3]);
       i += q[0].length;
     }
   }
