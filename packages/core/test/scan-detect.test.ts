@@ -199,6 +199,23 @@ describe("false positives met and fixed", () => {
     expect(detect(text)).toEqual([]);
   });
 
+  it("a name inside a random token is no name (met: a corpus base64url id with …goBFxPl… in it)", () => {
+    const shaped = profile((l) => !l.pairWithoutName && /\{43\}/.test(l.key.pattern));
+    const rng = seededRng(31);
+    for (const n of shaped.leaks.names) {
+      const cap = (n[0] ?? "").toUpperCase() + n.slice(1);
+      const a = fakeCredentials(shaped, rng);
+      const b = fakeCredentials(shaped, rng);
+      for (const token of [
+        `Q7xgo${cap}Pl47OH82aPO36Tfqp4QBI34Npk9zR`,
+        `a9Zq3_${n}Q3k8Tz1Wm5Xr2Yb7Lp4Nd6Hs0J`,
+      ]) {
+        const text = `var blob = []byte("${token}")\nvar x = "${a.key}"\nvar y = "${b.key}"\n`;
+        expect(detect(text), token).toEqual([]);
+      }
+    }
+  });
+
   it("an order id next to a leaked pair does not take the pair's secret", () => {
     const p = profile((l) => l.pairWithoutName);
     const n = p.leaks.names[0] ?? "";

@@ -133,8 +133,8 @@ const anyCase = (name: string): string =>
 /**
  * Whether a name found at `at` is a word or a part of an identifier: before it no letter or digit, or a
  * camelCase hump (`myOkx`: a lower-case letter, then the name with a capital); after it no lower-case
- * letter or digit (`okxKey`, `OKX_KEY`, `okx"`). So a name inside a word or a random token (`…3bfx9…`)
- * does not count.
+ * letter or digit (`okxKey`, `OKX_KEY`, `okx"`). So a name inside a word (`tokxyz`) does not count, nor
+ * one inside a random token (`…goBFxPl47…`, `…Xa_bfxQ…`): see randomRun.
  */
 function nameStands(text: string, at: number, end: number): boolean {
   const before = text.charCodeAt(at - 1);
@@ -142,7 +142,38 @@ function nameStands(text: string, at: number, end: number): boolean {
   const after = text.charCodeAt(end);
   const okBefore =
     Number.isNaN(before) || !isAlnum(before) || (isLower(before) && first >= 65 && first <= 90);
-  return okBefore && (Number.isNaN(after) || !(isLower(after) || isDigit(after)));
+  if (!okBefore || !(Number.isNaN(after) || !(isLower(after) || isDigit(after)))) return false;
+  return !randomRun(text, at, end);
+}
+
+/** Runs shorter than this are identifiers or words whatever their letters. */
+const RANDOM_RUN_MIN = 20;
+
+/**
+ * Whether the run of token characters around [at, end) looks random (a key, a hash in base64): at
+ * least RANDOM_RUN_MIN long, and the kind of character (upper, lower, digit) changes between neighbours
+ * at least 45 times in 100. Random base64 changes about 60 times in 100; identifiers, even camelCase
+ * with digits (`bybitV5ClientFactory`), about 30 or fewer, and `_`/`-` do not count.
+ */
+function randomRun(text: string, at: number, end: number): boolean {
+  let from = at;
+  while (from > 0 && isTokenChar(text.charCodeAt(from - 1))) from--;
+  let to = end;
+  while (to < text.length && isTokenChar(text.charCodeAt(to))) to++;
+  if (to - from < RANDOM_RUN_MIN) return false;
+  let pairs = 0;
+  let changes = 0;
+  let last = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    const kind = isLower(c) ? 1 : isDigit(c) ? 2 : c >= 65 && c <= 90 ? 3 : 0;
+    if (kind !== 0 && last !== 0) {
+      pairs++;
+      if (kind !== last) changes++;
+    }
+    last = kind;
+  }
+  return pairs > 0 && changes / pairs >= 0.45;
 }
 const isLower = (c: number): boolean => c >= 97 && c <= 122;
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
