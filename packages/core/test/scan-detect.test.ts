@@ -76,6 +76,24 @@ describe("profiles' leaks", () => {
     }
   });
 
+  it("a secret a window after a key that is a window after the name is found (two windows from the name)", () => {
+    for (const p of WITH_LEAKS) {
+      const w = p.leaks.window ?? 512;
+      const cred = fakeCredentials(p, seededRng(40));
+      const gap = (n: number) => `${"# plain words only here\n".repeat(Math.ceil(n / 24))}`.slice(0, n);
+      const name = p.leaks.names[0] ?? "";
+      const text = `${name}:\n${gap(w - 60)}key=${cred.key}\n${gap(w - 80)}secret=${cred.secret}\n`;
+      const at = text.indexOf(cred.key);
+      const secretAt = text.indexOf(cred.secret);
+      expect(at).toBeLessThanOrEqual(w);
+      expect(secretAt - at).toBeLessThanOrEqual(w);
+      expect(secretAt).toBeGreaterThan(w + 256);
+      expect(detect(text), p.id).toEqual([
+        expect.objectContaining({ confidence: "high", key: cred.key, secret: cred.secret }),
+      ]);
+    }
+  });
+
   it("span covers a name, a key and its secret a window apart either side", () => {
     for (const p of WITH_LEAKS) expect(ALL.span).toBeGreaterThanOrEqual(2 * (p.leaks.window ?? 512));
   });

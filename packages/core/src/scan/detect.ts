@@ -125,9 +125,10 @@ export function detectLeaks(
       if (group.kind === "name") {
         if (!nameStands(text, m.index, end)) break;
         namesAt[ex.index]?.push(m.index);
+        // A key within a window of the name, its secret within a window of the key: two windows.
         nameStretches.push({
-          from: Math.max(0, m.index - ex.window - MAX_TOKEN),
-          to: end + ex.window + MAX_TOKEN,
+          from: Math.max(0, m.index - 2 * ex.window - MAX_TOKEN),
+          to: end + 2 * ex.window + MAX_TOKEN,
         });
       } else {
         // A key's tail: the whole token around it, and (below) the secrets within the window of it.
