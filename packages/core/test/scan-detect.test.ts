@@ -234,6 +234,29 @@ describe("false positives met and fixed", () => {
     }
   });
 
+  it("labels tell a key from a secret of the same shape, and the last label before a token counts", () => {
+    const same = profile((l) => l.key.pattern === l.secret.pattern);
+    const n = same.leaks.names[0] ?? "";
+    const rng = seededRng(41);
+    const c = fakeCredentials(same, rng);
+    for (const text of [
+      `${n} key=${c.key} secret=${c.secret}`,
+      `${n} secret=${c.secret} key=${c.key}`,
+      `{"exchange":"${n}","secretKey":"${c.secret}","apiKey":"${c.key}"}`,
+    ]) {
+      expect(detect(text), text).toEqual([
+        expect.objectContaining({ exchange: same.id, confidence: "high", key: c.key, secret: c.secret }),
+      ]);
+    }
+    const withPass = profile((l) => (l.passphraseWords ?? []).length > 0);
+    const o = fakeCredentials(withPass, rng);
+    const m = withPass.leaks.names[0] ?? "";
+    // A passphrase first on the line: the key after it is still a key.
+    expect(detect(`${m} passphrase=Ab1! key=${o.key} secret=${o.secret}`)).toEqual([
+      expect.objectContaining({ confidence: "high", key: o.key, secret: o.secret, passphrase: "Ab1!" }),
+    ]);
+  });
+
   it("an order id next to a leaked pair does not take the pair's secret", () => {
     const p = profile((l) => l.pairWithoutName);
     const n = p.leaks.names[0] ?? "";

@@ -167,15 +167,16 @@ export function detectLeaks(
       isKeyShaped(t, ex) &&
       tokenOk(t, ex.keyMinClasses) &&
       (ex.pairWithoutName || nearest(names, t.at) <= ex.window) &&
-      !(isSecretShaped(t, ex) && labelled(text, t.at, SECRET_LABEL)) &&
-      !labelledPassphrase(compiled, text, t);
+      !(isSecretShaped(t, ex) && labelOf(compiled, text, t) === "secret") &&
+      labelOf(compiled, text, t) !== "passphrase";
     const keys = tokens.filter((t) => isKey(t) && !claimedByOther(compiled, namesAt, ex, t));
     if (keys.length === 0) continue;
     const secrets = tokens.filter(
       (t) =>
         isSecretShaped(t, ex) &&
         tokenOk(t, ex.secretMinClasses) &&
-        !labelledPassphrase(compiled, text, t) &&
+        labelOf(compiled, text, t) !== "passphrase" &&
+        !(isKeyShaped(t, ex) && labelOf(compiled, text, t) === "key") &&
         !claimedByOther(compiled, namesAt, ex, t),
     );
     const pairs = pair(keys, secrets, ex.window);
@@ -200,22 +201,27 @@ export function detectLeaks(
   return out.sort((a, b) => a.offset - b.offset);
 }
 
-/**
- * Whether the text just before a token, on its line, has `label` (`API_SECRET=`, `"secret": `): where
- * key and secret have the same shape, that is what tells them apart.
- */
-function labelled(text: string, at: number, label: RegExp): boolean {
-  const before = text.slice(Math.max(0, at - 24), at);
-  return label.test(before.slice(before.lastIndexOf("\n") + 1));
-}
-const SECRET_LABEL = /secret/i;
+/** How far before a token its label is looked for (`BITFINEX_API_SECRET=` is 20). */
+const LABEL_REACH = 24;
 
 /**
- * Whether a token is a passphrase's value (`passphrase: "QuietFox37"`): a passphrase a person chose can
- * have any exchange's key shape, and is never a key or a secret.
+ * What the text just before a token, on its line, calls it: the last label word there (`API_SECRET=`,
+ * `"secretKey": `, `apiKey=`, `passphrase: `), or null. Where key and secret have the same shape that
+ * is what tells them apart, and a passphrase a person chose can have any key's shape but is never a
+ * key or a secret. The last word counts: in `passphrase=Ab1! apiKey=…` the key is a key.
  */
-function labelledPassphrase(compiled: CompiledLeakPatterns, text: string, token: Token): boolean {
-  return compiled.passphraseLabel !== null && labelled(text, token.at, compiled.passphraseLabel);
+function labelOf(compiled: CompiledLeakPatterns, text: string, token: Token): Token["label"] {
+  if (token.label !== undefined) return token.label;
+  const before = text.slice(Math.max(0, token.at - LABEL_REACH), token.at);
+  const line = before.slice(before.lastIndexOf("\n") + 1);
+  let label: Token["label"] = null;
+  const words = compiled.labels;
+  words.lastIndex = 0;
+  for (let m = words.exec(line); m !== null; m = words.exec(line)) {
+    label = m[1] !== undefined ? "passphrase" : m[2] !== undefined ? "secret" : "key";
+  }
+  token.label = label;
+  return label;
 }
 
 /**

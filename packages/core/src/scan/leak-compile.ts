@@ -35,8 +35,11 @@ export interface CompiledLeakPatterns {
   readonly groups: readonly { kind: "name" | "key"; exchange: number }[];
   /** The token lengths some shape can have (1 = yes), indexed by length up to MAX_TOKEN. */
   readonly lengths: Uint8Array;
-  /** Any exchange's passphrase word, any case: a token right after one is a passphrase. */
-  readonly passphraseLabel: RegExp | null;
+  /**
+   * Label words, any case: group 1 any exchange's passphrase word, group 2 `secret` (`secretKey`,
+   * `secret_key` too), group 3 `key` or `id`. detect.ts reads the last one before a token.
+   */
+  readonly labels: RegExp;
   /** The distinct shapes, each with the Token.shapes bits of every key or secret that has it. */
   readonly shapes: readonly { exact: RegExp; lengths: Uint8Array; bits: number }[];
 }
@@ -229,9 +232,9 @@ export function compileLeakPatterns(
     groups,
     lengths,
     shapes: [...distinctShapes.values()],
-    passphraseLabel:
-      passphraseWords.size === 0
-        ? null
-        : new RegExp([...passphraseWords].map((w) => escapeRegex(w)).join("|"), "i"),
+    labels: new RegExp(
+      `(${[...passphraseWords].map((w) => escapeRegex(w)).join("|") || "(?!)"})|(secret(?:[_-]?key)?)|(key|id)`,
+      "gi",
+    ),
   };
 }

@@ -105,6 +105,8 @@ export interface Token {
   at: number;
   /** Bit 2i: exchange i's key shape matches the whole token; bit 2i+1: its secret shape. */
   shapes: number;
+  /** What the text just before it calls it (detect.ts labelOf), once worked out. */
+  label?: "key" | "secret" | "passphrase" | null;
   /** classes(text), and whether looksMadeUp(text): worked out once per token, when first needed. */
   classes?: number;
   madeUp?: boolean;
