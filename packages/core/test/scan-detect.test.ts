@@ -55,6 +55,45 @@ describe("profiles' leaks", () => {
     ).toThrow(/not a valid regex/);
   });
 
+  it("shapes of open or varying length are matched at every length they allow", () => {
+    const leaks: LeakPatterns = {
+      names: ["acmex"],
+      key: { pattern: "AKX[0-9A-Z]{20,}", minClasses: 2 },
+      secret: { pattern: "[0-9a-f]{40}|[0-9a-f]{48}" },
+      pairWithoutName: false,
+    };
+    const compiled = compileLeakPatterns([{ exchange: "acmex", leaks }]);
+    const rng = seededRng(8);
+    for (const [keyLength, secretLength] of [
+      [20, 40],
+      [37, 48],
+    ] as const) {
+      const key = `AKX${Array.from({ length: keyLength }, () => "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"[rng.int(34)]).join("")}`;
+      const secret = Array.from({ length: secretLength }, () => "0123456789abcdef"[rng.int(16)]).join("");
+      expect(detectLeaks(`ACMEX_KEY=${key}\nACMEX_SECRET=${secret}\n`, compiled)).toEqual([
+        { exchange: "acmex", confidence: "high", key, secret, offset: 10 },
+      ]);
+    }
+  });
+
+  it("a secret a window after a key that is a window after the name is found (two windows from the name)", () => {
+    for (const p of WITH_LEAKS) {
+      const w = p.leaks.window ?? 512;
+      const cred = fakeCredentials(p, seededRng(40));
+      const gap = (n: number) => `${"# plain words only here\n".repeat(Math.ceil(n / 24))}`.slice(0, n);
+      const name = p.leaks.names[0] ?? "";
+      const text = `${name}:\n${gap(w - 60)}key=${cred.key}\n${gap(w - 80)}secret=${cred.secret}\n`;
+      const at = text.indexOf(cred.key);
+      const secretAt = text.indexOf(cred.secret);
+      expect(at).toBeLessThanOrEqual(w);
+      expect(secretAt - at).toBeLessThanOrEqual(w);
+      expect(secretAt).toBeGreaterThan(w + 256);
+      expect(detect(text), p.id).toEqual([
+        expect.objectContaining({ confidence: "high", key: cred.key, secret: cred.secret }),
+      ]);
+    }
+  });
+
   it("span covers a name, a key and its secret a window apart either side", () => {
     for (const p of WITH_LEAKS) expect(ALL.span).toBeGreaterThanOrEqual(2 * (p.leaks.window ?? 512));
   });
@@ -176,6 +215,46 @@ describe("false positives met and fixed", () => {
       `const ${name}Zeros = "000000000000000000"; const ones = "111111111111111111111111111111111111";`,
     ].join("\n");
     expect(detect(text)).toEqual([]);
+  });
+
+  it("a name inside a random token is no name (met: a corpus base64url id with …goBFxPl… in it)", () => {
+    const shaped = profile((l) => !l.pairWithoutName && /\{43\}/.test(l.key.pattern));
+    const rng = seededRng(31);
+    for (const n of shaped.leaks.names) {
+      const cap = (n[0] ?? "").toUpperCase() + n.slice(1);
+      const a = fakeCredentials(shaped, rng);
+      const b = fakeCredentials(shaped, rng);
+      for (const token of [
+        `Q7xgo${cap}Pl47OH82aPO36Tfqp4QBI34Npk9zR`,
+        `a9Zq3_${n}Q3k8Tz1Wm5Xr2Yb7Lp4Nd6Hs0J`,
+      ]) {
+        const text = `var blob = []byte("${token}")\nvar x = "${a.key}"\nvar y = "${b.key}"\n`;
+        expect(detect(text), token).toEqual([]);
+      }
+    }
+  });
+
+  it("labels tell a key from a secret of the same shape, and the last label before a token counts", () => {
+    const same = profile((l) => l.key.pattern === l.secret.pattern);
+    const n = same.leaks.names[0] ?? "";
+    const rng = seededRng(41);
+    const c = fakeCredentials(same, rng);
+    for (const text of [
+      `${n} key=${c.key} secret=${c.secret}`,
+      `${n} secret=${c.secret} key=${c.key}`,
+      `{"exchange":"${n}","secretKey":"${c.secret}","apiKey":"${c.key}"}`,
+    ]) {
+      expect(detect(text), text).toEqual([
+        expect.objectContaining({ exchange: same.id, confidence: "high", key: c.key, secret: c.secret }),
+      ]);
+    }
+    const withPass = profile((l) => (l.passphraseWords ?? []).length > 0);
+    const o = fakeCredentials(withPass, rng);
+    const m = withPass.leaks.names[0] ?? "";
+    // A passphrase first on the line: the key after it is still a key.
+    expect(detect(`${m} passphrase=Ab1! key=${o.key} secret=${o.secret}`)).toEqual([
+      expect.objectContaining({ confidence: "high", key: o.key, secret: o.secret, passphrase: "Ab1!" }),
+    ]);
   });
 
   it("an order id next to a leaked pair does not take the pair's secret", () => {

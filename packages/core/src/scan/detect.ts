@@ -19,12 +19,34 @@
  *   passphrase value found with a pair (the profile's `passphraseWords`) raises a medium to high: three
  *   fields of one credential.
  * - A token closer to another exchange's name that also has that exchange's shape is left to that
- *   exchange (a config file with several exchanges' keys one after another).
+ *   exchange (a config file with several exchanges' keys one after another). A secret goes with the
+ *   nearest key before it. A token the text calls a secret (`API_SECRET=`) is no key where both shapes
+ *   fit it, and one it calls a passphrase (`passphrase: "…"`) is neither key nor secret.
+ *
+ * Files: leak-compile.ts (the profiles' shapes compiled once per scan), leak-tokens.ts (text into
+ * tokens, identifiers and names told apart), this one (finds, pairing and confidence).
  *
  * Speed: one regex finds the rare parts (the names, and the keys of exchanges whose pairs count without
  * a name); only around those are the shapes looked for, so ordinary text costs one regex pass.
  */
-import type { LeakPatterns, LeakTokenShape } from "./scan-types.js";
+import type { CompiledExchange, CompiledLeakPatterns } from "./leak-compile.js";
+import {
+  isKeyShaped,
+  isSecretShaped,
+  MAX_TOKEN,
+  nameStands,
+  type Token,
+  tokenAround,
+  tokenOk,
+  tokensIn,
+} from "./leak-tokens.js";
+
+export {
+  type CompiledLeakPatterns,
+  compileLeakPatterns,
+  DEFAULT_LEAK_WINDOW,
+} from "./leak-compile.js";
+export { acceptsToken } from "./leak-tokens.js";
 
 /** A credential-shaped find in one chunk. Holds raw text: never printed (scan-types.ts). */
 export interface DetectedLeak {
@@ -35,354 +57,6 @@ export interface DetectedLeak {
   passphrase?: string;
   /** Offset of the key in the text given to `detectLeaks`. */
   offset: number;
-}
-
-/** The default distance (bytes) between the parts of one credential (scan-types.ts `window`). */
-export const DEFAULT_LEAK_WINDOW = 512;
-/** The longest passphrase value taken after a passphrase word. */
-const MAX_PASSPHRASE = 64;
-
-interface CompiledExchange {
-  exchange: string;
-  index: number;
-  window: number;
-  pairWithoutName: boolean;
-  keyExact: RegExp;
-  keyMinClasses: number;
-  secretExact: RegExp;
-  secretMinClasses: number;
-  /** The secret's shape as is, to look for secrets near a key found without a name. */
-  secretScan: RegExp;
-  passphrase: RegExp | null;
-}
-
-/** What `compileLeakPatterns` returns: opaque to callers but for `span`. */
-export interface CompiledLeakPatterns {
-  /** The longest stretch of text one detection can cover: the engine overlaps chunks by at least this. */
-  readonly span: number;
-  readonly exchanges: readonly CompiledExchange[];
-  /** Finds the names and (the literal tails of) the keys of pairWithoutName exchanges: one group each. */
-  readonly anchor: RegExp | null;
-  /** What each of the anchor's groups finds, and for which exchange. */
-  readonly groups: readonly { kind: "name" | "key"; exchange: number }[];
-  /** The token lengths some shape can have (1 = yes), indexed by length up to MAX_TOKEN. */
-  readonly lengths: Uint8Array;
-  /** Any exchange's passphrase word, any case: a token right after one is a passphrase. */
-  readonly passphraseLabel: RegExp | null;
-}
-
-/** Characters a key or a blob is made of: one of these beside a token means it is part of a longer one. */
-const TOKEN_CHARS = "A-Za-z0-9_+/\\-";
-/** Shorter tokens are words; longer ones are blobs (no exchange issues a key or secret this long). */
-const MIN_TOKEN = 8;
-const MAX_TOKEN = 256;
-
-/**
- * The shortest and longest text a shape matches, for the subset profiles use (classes, literals,
- * `{n}`, `{n,m}`, `?`, top-level `|`); null where it cannot tell (then every length is tried).
- */
-function lengthRange(pattern: string): [number, number] | null {
-  let min = 0;
-  let max = 0;
-  let altMin = Infinity;
-  let altMax = 0;
-  for (let i = 0; i < pattern.length; ) {
-    const c = pattern[i] ?? "";
-    if (c === "|") {
-      altMin = Math.min(altMin, min);
-      altMax = Math.max(altMax, max);
-      min = 0;
-      max = 0;
-      i++;
-      continue;
-    }
-    if (c === "[") {
-      let close = i + 1;
-      while (close < pattern.length && pattern[close] !== "]") close += pattern[close] === "\\" ? 2 : 1;
-      i = close + 1;
-    } else if (c === "\\") i += 2;
-    else if ("()*+.^$".includes(c)) return null;
-    else i++;
-    const q = /^(?:\{(\d+)(?:,(\d+))?\}|(\?))/.exec(pattern.slice(i));
-    if (q === null) {
-      min++;
-      max++;
-    } else if (q[3] !== undefined) {
-      max++;
-      i++;
-    } else {
-      if (q[2] === "" || (q[0].includes(",") && q[2] === undefined)) return null;
-      min += Number(q[1]);
-      max += q[2] === undefined ? Number(q[1]) : Number(q[2]);
-      i += q[0].length;
-    }
-  }
-  return [Math.min(altMin, min), Math.max(altMax, max)];
-}
-
-const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-/** A name in any case, as a plain regex (no look-arounds: they would slow the one pass to a crawl). */
-const anyCase = (name: string): string =>
-  [...name]
-    .map((c) => (/[a-z]/i.test(c) ? `[${c.toUpperCase()}${c.toLowerCase()}]` : escapeRegex(c)))
-    .join("");
-
-/**
- * Whether a name found at `at` is a word or a part of an identifier: before it no letter or digit, or a
- * camelCase hump (`myOkx`: a lower-case letter, then the name with a capital); after it no lower-case
- * letter or digit (`okxKey`, `OKX_KEY`, `okx"`). So a name inside a word or a random token (`…3bfx9…`)
- * does not count.
- */
-function nameStands(text: string, at: number, end: number): boolean {
-  const before = text.charCodeAt(at - 1);
-  const first = text.charCodeAt(at);
-  const after = text.charCodeAt(end);
-  const okBefore =
-    Number.isNaN(before) || !isAlnum(before) || (isLower(before) && first >= 65 && first <= 90);
-  return okBefore && (Number.isNaN(after) || !(isLower(after) || isDigit(after)));
-}
-const isLower = (c: number): boolean => c >= 97 && c <= 122;
-const isDigit = (c: number): boolean => c >= 48 && c <= 57;
-const isAlnum = (c: number): boolean => isLower(c) || isDigit(c) || (c >= 65 && c <= 90);
-
-/** A passphrase word as a word or identifier part (the look-arounds are fine here: it runs on a window). */
-const wordSource = (word: string): string => `(?<![A-Za-z0-9])${anyCase(word)}(?![a-z0-9])`;
-
-/**
- * The tail of a shape from its first top-level literal character on (`-[0-9a-f]{4}-…` of a UUID), or
- * null where there is none (or a top-level `|`). A regex that starts with a literal is scanned for
- * several times faster than one that starts with a class, so the one pass looks for the tail and checks
- * the whole shape around each hit.
- */
-function literalTail(pattern: string): string | null {
-  let depth = 0;
-  let inClass = false;
-  let tail: number | null = null;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] ?? "";
-    if (c === "\\") {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === "]") inClass = false;
-      continue;
-    }
-    if (c === "{") {
-      const close = pattern.indexOf("}", i);
-      if (close > i) i = close; // a quantifier's digits are no literal
-      continue;
-    }
-    if (c === "[") inClass = true;
-    else if (c === "(") depth++;
-    else if (c === ")") depth--;
-    else if (c === "|" && depth === 0) return null;
-    else if (tail === null && depth === 0 && i > 0 && !".*+?{}^$|".includes(c)) {
-      const next = pattern[i + 1];
-      if (next !== "?" && next !== "*" && !pattern.startsWith("{0", i + 1)) tail = i;
-    }
-  }
-  return tail === null ? null : pattern.slice(tail);
-}
-
-function checkShape(shape: LeakTokenShape, where: string): void {
-  try {
-    new RegExp(shape.pattern);
-  } catch (e) {
-    throw new Error(`leak pattern ${where} is not a valid regex: ${(e as Error).message}`);
-  }
-  if (/\((?!\?[:=!<])/.test(shape.pattern)) throw new Error(`leak pattern ${where} has a capture group`);
-}
-
-/** Compiles the profiles' `leaks` once per scan (the engine shares the result between chunks). */
-export function compileLeakPatterns(
-  list: readonly { exchange: string; leaks: LeakPatterns }[],
-): CompiledLeakPatterns {
-  const exchanges: CompiledExchange[] = [];
-  const anchorParts: string[] = [];
-  const groups: { kind: "name" | "key"; exchange: number }[] = [];
-  let span = 0;
-  const lengths = new Uint8Array(MAX_TOKEN + 1);
-  const passphraseWords = new Set<string>();
-  if (list.length > 15) throw new Error("at most 15 exchanges' leak patterns at once (shape bits)");
-  list.forEach(({ exchange, leaks }, index) => {
-    for (const shape of [leaks.key, leaks.secret]) {
-      const range = lengthRange(shape.pattern) ?? [MIN_TOKEN, MAX_TOKEN];
-      for (let n = Math.max(MIN_TOKEN, range[0]); n <= Math.min(MAX_TOKEN, range[1]); n++) lengths[n] = 1;
-    }
-    checkShape(leaks.key, `${exchange}.key`);
-    checkShape(leaks.secret, `${exchange}.secret`);
-    const window = leaks.window ?? DEFAULT_LEAK_WINDOW;
-    const words = leaks.passphraseWords ?? [];
-    for (const w of words) passphraseWords.add(w);
-    exchanges.push({
-      exchange,
-      index,
-      window,
-      pairWithoutName: leaks.pairWithoutName,
-      keyExact: new RegExp(`^(?:${leaks.key.pattern})$`),
-      keyMinClasses: leaks.key.minClasses ?? 0,
-      secretExact: new RegExp(`^(?:${leaks.secret.pattern})$`),
-      secretMinClasses: leaks.secret.minClasses ?? 0,
-      secretScan: new RegExp(leaks.secret.pattern, "g"),
-      // The word, then up to a few quotes, spaces, `:` or `=`, then the value up to a quote, space or `,;`.
-      passphrase:
-        words.length === 0
-          ? null
-          : new RegExp(
-              `(?:${words.map((w) => wordSource(w)).join("|")})[A-Za-z_]{0,12}["'\`]?\\s{0,3}[:=]{1,2}>?\\s{0,3}["'\`]?([^\\s"'\`,;&]{1,${MAX_PASSPHRASE}})`,
-              "g",
-            ),
-    });
-    for (const name of leaks.names) {
-      anchorParts.push(`(${anyCase(name)})`);
-      groups.push({ kind: "name", exchange: index });
-    }
-    if (leaks.pairWithoutName) {
-      anchorParts.push(`(${literalTail(leaks.key.pattern) ?? leaks.key.pattern})`);
-      groups.push({ kind: "key", exchange: index });
-    }
-    // A name up to `window` before the key, a secret or passphrase up to `window` after it, and the
-    // longest token and passphrase on either side.
-    span = Math.max(span, 2 * window + 2 * 256 + MAX_PASSPHRASE);
-  });
-  return {
-    span,
-    exchanges,
-    anchor: anchorParts.length === 0 ? null : new RegExp(anchorParts.join("|"), "g"),
-    groups,
-    lengths,
-    passphraseLabel:
-      passphraseWords.size === 0
-        ? null
-        : new RegExp([...passphraseWords].map((w) => escapeRegex(w)).join("|"), "i"),
-  };
-}
-
-/** How many of upper case, lower case, digit a token has, and how many distinct characters: one loop. */
-function profileOf(token: string): { classes: number; distinct: number } {
-  let kinds = 0;
-  const seen = [0, 0, 0, 0];
-  for (let i = 0; i < token.length; i++) {
-    const c = token.charCodeAt(i);
-    if (c >= 65 && c <= 90) kinds |= 1;
-    else if (c >= 97 && c <= 122) kinds |= 2;
-    else if (c >= 48 && c <= 57) kinds |= 4;
-    const slot = (c >> 5) & 3;
-    seen[slot] = (seen[slot] ?? 0) | (1 << (c & 31));
-  }
-  let distinct = 0;
-  for (let m of seen) {
-    for (; m !== 0; m &= m - 1) distinct++;
-  }
-  return { classes: (kinds & 1) + ((kinds >> 1) & 1) + ((kinds >> 2) & 1), distinct };
-}
-
-/** One word of an identifier: `Word`, `word`, `WORD` (two letters or more), no digits. */
-const WORD = /^(?:[A-Z]?[a-z]{2,}|[A-Z]{2,})$/;
-
-/**
- * Identifiers and placeholders, not keys: a token with few distinct characters for its length
- * (`XXXXXXXX…`, `0000…`), or one that splits (at `_ - + /` and camelCase humps) into words only
- * (`getAccountBalance`, `snake_case_name`). A random key of 8 characters or more almost always has a
- * digit, which no word has, so the split is rarely needed.
- */
-function looksMadeUp(token: string, distinct: number): boolean {
-  if (distinct < Math.min(8, Math.ceil(token.length / 3))) return true;
-  if (/[0-9]/.test(token)) return false;
-  const parts = token
-    .split(/[_\-+/]+/)
-    .flatMap((p) => p.split(/(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/))
-    .filter((p) => p.length > 0);
-  return parts.every((p) => WORD.test(p));
-}
-
-interface Token {
-  text: string;
-  at: number;
-  /** Bit 2i: exchange i's key shape matches the whole token; bit 2i+1: its secret shape. */
-  shapes: number;
-  /** classes(text), and whether looksMadeUp(text): worked out once per token, when first needed. */
-  classes?: number;
-  madeUp?: boolean;
-}
-
-/** Which shapes match the whole of `text` (see Token.shapes). */
-function shapesOf(compiled: CompiledLeakPatterns, text: string): number {
-  let shapes = 0;
-  for (const ex of compiled.exchanges) {
-    if (ex.keyExact.test(text)) shapes |= 1 << (2 * ex.index);
-    if (ex.secretExact.test(text)) shapes |= 1 << (2 * ex.index + 1);
-  }
-  return shapes;
-}
-const isKeyShaped = (t: Token, ex: CompiledExchange): boolean => (t.shapes & (1 << (2 * ex.index))) !== 0;
-const isSecretShaped = (t: Token, ex: CompiledExchange): boolean =>
-  (t.shapes & (1 << (2 * ex.index + 1))) !== 0;
-
-function tokenOk(token: Token, minClasses: number): boolean {
-  if (token.classes === undefined) {
-    const p = profileOf(token.text);
-    token.classes = p.classes;
-    token.madeUp = looksMadeUp(token.text, p.distinct);
-  }
-  return token.classes >= minClasses && token.madeUp !== true;
-}
-
-/**
- * Runs of the characters keys and blobs are made of, at least MIN_TOKEN long (no shape is shorter): a
- * run is a whole token, so a key inside a longer run (a slice of a base64 blob) never matches a shape.
- */
-// The look-behind makes a failed try inside a short word cost one character, not the rest of the word.
-const RUN = new RegExp(`(?<![${TOKEN_CHARS}])[${TOKEN_CHARS}]{${MIN_TOKEN},}`, "g");
-const isWordish = (c: number): boolean => isAlnum(c) || c === 95 /* _ */ || c === 45; /* - */
-const isTokenChar = (c: number): boolean => isWordish(c) || c === 43 /* + */ || c === 47; /* / */
-
-/** Not one part of a dotted run (`header.payload.signature`), not followed by base64 padding. */
-function standsAlone(text: string, at: number, end: number): boolean {
-  if (text.charCodeAt(at - 1) === 46 && isWordish(text.charCodeAt(at - 2))) return false;
-  const after = text.charCodeAt(end);
-  if (after === 61) return false;
-  return !(after === 46 && isWordish(text.charCodeAt(end + 1)));
-}
-
-/** The whole token (run) that text[from, to) lies in, if it stands alone and some shape matches it. */
-function tokenAround(compiled: CompiledLeakPatterns, text: string, from: number, to: number): Token | null {
-  let at = from;
-  while (at > 0 && isTokenChar(text.charCodeAt(at - 1))) at--;
-  let end = to;
-  while (end < text.length && isTokenChar(text.charCodeAt(end))) end++;
-  const length = end - at;
-  if (length > MAX_TOKEN || compiled.lengths[length] !== 1 || !standsAlone(text, at, end)) return null;
-  const tokenText = text.slice(at, end);
-  const shapes = shapesOf(compiled, tokenText);
-  return shapes === 0 ? null : { text: tokenText, at, shapes };
-}
-
-/** The stand-alone tokens in the merged regions that some shape matches, in order. */
-function tokensIn(
-  compiled: CompiledLeakPatterns,
-  text: string,
-  regions: readonly { from: number; to: number }[],
-): Token[] {
-  const out: Token[] = [];
-  for (const region of regions) {
-    let from = region.from;
-    while (from > 0 && isTokenChar(text.charCodeAt(from - 1))) from--; // a run that starts before the region
-    // Up to MAX_TOKEN + 1 past the region: a run cut off there is too long to be a token either way.
-    const slice = text.slice(from, region.to + MAX_TOKEN + 1);
-    RUN.lastIndex = 0;
-    for (let m = RUN.exec(slice); m !== null && from + m.index < region.to; m = RUN.exec(slice)) {
-      const length = m[0].length;
-      const at = from + m.index;
-      if (length > MAX_TOKEN || compiled.lengths[length] !== 1) continue;
-      if (!standsAlone(text, at, at + length)) continue;
-      const shapes = shapesOf(compiled, m[0]);
-      if (shapes !== 0) out.push({ text: m[0], at, shapes });
-    }
-  }
-  return out;
 }
 
 /** The first index in `sorted` (ascending) whose value is >= `value`. */
@@ -451,9 +125,10 @@ export function detectLeaks(
       if (group.kind === "name") {
         if (!nameStands(text, m.index, end)) break;
         namesAt[ex.index]?.push(m.index);
+        // A key within a window of the name, its secret within a window of the key: two windows.
         nameStretches.push({
-          from: Math.max(0, m.index - ex.window - MAX_TOKEN),
-          to: end + ex.window + MAX_TOKEN,
+          from: Math.max(0, m.index - 2 * ex.window - MAX_TOKEN),
+          to: end + 2 * ex.window + MAX_TOKEN,
         });
       } else {
         // A key's tail: the whole token around it, and (below) the secrets within the window of it.
@@ -492,15 +167,16 @@ export function detectLeaks(
       isKeyShaped(t, ex) &&
       tokenOk(t, ex.keyMinClasses) &&
       (ex.pairWithoutName || nearest(names, t.at) <= ex.window) &&
-      !(isSecretShaped(t, ex) && labelled(text, t.at, SECRET_LABEL)) &&
-      !labelledPassphrase(compiled, text, t);
+      !(isSecretShaped(t, ex) && labelOf(compiled, text, t) === "secret") &&
+      labelOf(compiled, text, t) !== "passphrase";
     const keys = tokens.filter((t) => isKey(t) && !claimedByOther(compiled, namesAt, ex, t));
     if (keys.length === 0) continue;
     const secrets = tokens.filter(
       (t) =>
         isSecretShaped(t, ex) &&
         tokenOk(t, ex.secretMinClasses) &&
-        !labelledPassphrase(compiled, text, t) &&
+        labelOf(compiled, text, t) !== "passphrase" &&
+        !(isKeyShaped(t, ex) && labelOf(compiled, text, t) === "key") &&
         !claimedByOther(compiled, namesAt, ex, t),
     );
     const pairs = pair(keys, secrets, ex.window);
@@ -525,22 +201,27 @@ export function detectLeaks(
   return out.sort((a, b) => a.offset - b.offset);
 }
 
-/**
- * Whether the text just before a token, on its line, has `label` (`API_SECRET=`, `"secret": `): where
- * key and secret have the same shape, that is what tells them apart.
- */
-function labelled(text: string, at: number, label: RegExp): boolean {
-  const before = text.slice(Math.max(0, at - 24), at);
-  return label.test(before.slice(before.lastIndexOf("\n") + 1));
-}
-const SECRET_LABEL = /secret/i;
+/** How far before a token its label is looked for (`BITFINEX_API_SECRET=` is 20). */
+const LABEL_REACH = 24;
 
 /**
- * Whether a token is a passphrase's value (`passphrase: "QuietFox37"`): a passphrase a person chose can
- * have any exchange's key shape, and is never a key or a secret.
+ * What the text just before a token, on its line, calls it: the last label word there (`API_SECRET=`,
+ * `"secretKey": `, `apiKey=`, `passphrase: `), or null. Where key and secret have the same shape that
+ * is what tells them apart, and a passphrase a person chose can have any key's shape but is never a
+ * key or a secret. The last word counts: in `passphrase=Ab1! apiKey=…` the key is a key.
  */
-function labelledPassphrase(compiled: CompiledLeakPatterns, text: string, token: Token): boolean {
-  return compiled.passphraseLabel !== null && labelled(text, token.at, compiled.passphraseLabel);
+function labelOf(compiled: CompiledLeakPatterns, text: string, token: Token): Token["label"] {
+  if (token.label !== undefined) return token.label;
+  const before = text.slice(Math.max(0, token.at - LABEL_REACH), token.at);
+  const line = before.slice(before.lastIndexOf("\n") + 1);
+  let label: Token["label"] = null;
+  const words = compiled.labels;
+  words.lastIndex = 0;
+  for (let m = words.exec(line); m !== null; m = words.exec(line)) {
+    label = m[1] !== undefined ? "passphrase" : m[2] !== undefined ? "secret" : "key";
+  }
+  token.label = label;
+  return label;
 }
 
 /**
@@ -635,15 +316,4 @@ function findPassphrase(ex: CompiledExchange, text: string, at: number, length: 
     if (best === undefined || distance < best.distance) best = { value, distance };
   }
   return best?.value;
-}
-
-/**
- * Whether `token` would be taken as a field of this shape: the whole of it matches, with `minClasses`
- * kinds of characters, and it is no identifier or placeholder. For tests and generators of fake keys.
- */
-export function acceptsToken(shape: LeakTokenShape, token: string): boolean {
-  return (
-    new RegExp(`^(?:${shape.pattern})$`).test(token) &&
-    tokenOk({ text: token, at: 0, shapes: 0 }, shape.minClasses ?? 0)
-  );
 }
