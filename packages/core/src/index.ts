@@ -231,6 +231,15 @@ export {
   slotKeyText,
 } from "./rotation/create-stand-in.js";
 export * from "./rotation/index.js";
+// keyward scan, task patterns: detection of unknown credentials from the profiles' `leaks` shapes.
+export {
+  acceptsToken,
+  type CompiledLeakPatterns,
+  compileLeakPatterns,
+  DEFAULT_LEAK_WINDOW,
+  type DetectedLeak,
+  detectLeaks,
+} from "./scan/detect.js";
 export { type CachedInventory, InventoryCache } from "./store/inventory-cache.js";
 export {
   isWriteProtected,
