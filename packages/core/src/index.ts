@@ -240,6 +240,10 @@ export {
   type DetectedLeak,
   detectLeaks,
 } from "./scan/detect.js";
+// Scan engine (task: scan engine): files, folders and git history searched for needles (known key ids
+// and secrets) and the profiles' leak patterns; raw hits, in memory only (scan/engine.ts).
+export { MAX_DEFAULT_WORKERS, scanSources } from "./scan/engine.js";
+export { compileNeedles, type NeedleAutomaton, NeedleStream, type OnNeedle } from "./scan/multi-match.js";
 export { type CachedInventory, InventoryCache } from "./store/inventory-cache.js";
 export {
   isWriteProtected,
