@@ -197,7 +197,10 @@ export const ScanFindingSchema = z.strictObject({
   kind: z.enum(["known-key", "known-secret", "unknown-key"]),
   confidence: ConfidenceSchema,
   exchange: z.string(),
-  /** The API key, first and last four characters only ("40c4…fc04"). */
+  /**
+   * The API key, first and last four characters only ("40c4…fc04"); an unknown key never more than half
+   * of it (use-cases/scan-leaks.ts, redactUnknownKey).
+   */
   keyShown: z.string(),
   /** Known keys: Keyward's key id (exchange:account:sub:apiKey), what `keyward revoke` takes. */
   keyId: z.string().optional(),
