@@ -20,6 +20,8 @@ const USAGE_CODES = new Set([
   "HOME_INSECURE",
   // A read-only audit log: revoking is refused before anything happens.
   "AUDIT_UNAVAILABLE",
+  // `keyward scan` named a path that does not exist or cannot be read: nothing was read.
+  "SCAN_PATH_INVALID",
 ]);
 
 /**

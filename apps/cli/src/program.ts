@@ -16,6 +16,7 @@ import { registerAccountSetLabel } from "./commands/account-label-command.js";
 import type { ExitCode } from "./exit.js";
 import { registerKeyCreate } from "./key-create-command.js";
 import { orList, terminalSafe } from "./output.js";
+import { registerScan } from "./scan-command.js";
 import { KEYWARD_VERSION } from "./version.js";
 
 type Setter = (code: ExitCode) => void;
@@ -661,6 +662,7 @@ Examples:
     .action(run(async () => (await import("./commands/web.js")).web));
 
   registerCheck(program, run);
+  registerScan(program, run);
   return program;
 }
 

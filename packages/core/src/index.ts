@@ -244,6 +244,18 @@ export {
 // and secrets) and the profiles' leak patterns; raw hits, in memory only (scan/engine.ts).
 export { MAX_DEFAULT_WORKERS, scanSources } from "./scan/engine.js";
 export { compileNeedles, type NeedleAutomaton, NeedleStream, type OnNeedle } from "./scan/multi-match.js";
+// Task: scan use case. The scan's shared shapes (scan/scan-types.ts), its needles (what Keyward knows),
+// and (through use-cases/index.ts above) scanLeaks and revocableKeyIds.
+export {
+  type GatherNeedlesInput,
+  gatherNeedles,
+  type HeldSecret,
+  type KnownKey,
+  type KnownKeyState,
+  type KnownNeedles,
+  MIN_SECRET_LENGTH,
+} from "./scan/needles.js";
+export * from "./scan/scan-types.js";
 export { type CachedInventory, InventoryCache } from "./store/inventory-cache.js";
 export {
   isWriteProtected,

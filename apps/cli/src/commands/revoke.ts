@@ -4,6 +4,8 @@ import {
   confirmsPlan,
   howWord,
   isEmptySelector,
+  type KeywardHome,
+  type LiveInventory,
   PROVEN_WORDS,
   planLiveRevoke,
   REVOKE_OUTCOME_WORDS,
@@ -12,6 +14,7 @@ import {
   type RevokePlan,
   type RevokeReport,
   revokeSummaryWords,
+  type Selector,
   shortKey,
   startRevoke,
   verifiedWord,
@@ -204,6 +207,21 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
       "Name key ids, use --exchange/--account/--label/--risky, or say --all.",
     );
   }
+  const timeoutMs = revokeFlags(opts);
+  return withHome(globals, (home) => revokeSelected(home, selector, opts, timeoutMs));
+}
+
+/** The flags `keyward revoke` and `keyward scan --revoke` share (the plan, confirmation, the wait). */
+export type RevokeFlowOptions = Pick<
+  RevokeOptions,
+  "dryRun" | "yes" | "wait" | "manualTimeout" | "json" | "disableFirst"
+>;
+
+/**
+ * Checks the revoke flags before anything is read: returns the manual timeout; refuses (exit 2) to revoke
+ * without --yes where no terminal can confirm.
+ */
+export function revokeFlags(opts: RevokeFlowOptions): number {
   const timeoutMs = parseDuration(opts.manualTimeout, "--manual-timeout");
   if (!opts.dryRun && !opts.yes && !isInteractive()) {
     throw usageError(
@@ -211,106 +229,128 @@ export async function revoke(globals: GlobalOptions, ids: string[], opts: Revoke
       "Pass --yes to confirm in scripts.",
     );
   }
-  return withHome(globals, async (home) => {
-    // Refused before any exchange is touched when the audit log cannot be written (unless a dry run).
-    // Adapters that ask this terminal for a second-factor code when an account has no seed in the vault.
-    const secondFactor = secondFactorOptions(home);
-    const { plan, inventory } = await planLiveRevoke(home, {
-      selector,
-      adapters: (names) => home.adapters(names, secondFactor),
-      refuseUnauditable: !opts.dryRun,
-      // Neither flag given: the default, on (commander leaves it unset when both spellings are defined).
-      disableFirst: opts.disableFirst !== false,
-      onEvent: listingProgress(!opts.json, (listed) => {
-        for (const a of listed.accounts.filter((x) => x.error)) {
-          err(`keyward: ${a.account}: could not list keys: ${a.error?.message}`);
-          err(staleNote(a));
-        }
-      }),
-    });
-    if (plan.items.length === 0) {
-      if (opts.json)
-        printJson(
-          opts.dryRun ? planJson(plan) : { results: [], summary: { total: 0 }, heldBack: heldBackJson(plan) },
-        );
-      else {
-        out(plan.heldBack.length > 0 ? "Nothing else to revoke." : "No keys match; nothing to revoke.");
-        printHeldBack(plan, out);
-      }
-      return inventory.accounts.some((a) => a.error) ? EXIT.FAILED : EXIT.OK;
-    }
-    if (opts.dryRun) {
-      if (opts.json) printJson(planJson(plan));
-      else printPlan(plan);
-      return EXIT.OK;
-    }
-    if (opts.yes) printWarnings(plan, opts.json ? err : out);
-    else {
-      printPlan(plan);
-      const typed = await promptText(`Type ${plan.items.length} to revoke these ${plan.items.length} key(s)`);
-      if (!confirmsPlan(typed, plan.items.length)) throw usageError("not confirmed; nothing was revoked");
-    }
+  return timeoutMs;
+}
 
-    const human = opts.json ? err : out;
-    // Progress lines on a terminal, and without --json; a script reading --json gets a quiet stderr.
-    const progress = !opts.json || process.stderr.isTTY ? err : undefined;
-    let checklist = 0;
-    const session = await startRevoke(home, plan, {
-      // The adapters that listed the keys (their rate-limit windows already hold those requests).
-      adapterFor: async (name) => inventory.adapters.get(name) ?? home.adapterFor(name, secondFactor),
-      manual: { wait: opts.wait, timeoutMs, pollMs: 2000 },
-      onEvent: (e) => {
-        if (e.type === "finished" || e.type === "error" || e.type === "stopping" || e.type === "verify-now")
-          return;
-        const line = progress && progressLine(e);
-        if (line) progress?.(line);
-        if (e.type === "manual-steps") {
-          checklist++;
-          human(
-            `\n[${checklist}] ${e.steps.exchange}: revoke "${field(e.steps.recognise.label)}" (${e.steps.recognise.apiKeyStart}…${e.steps.recognise.apiKeyEnd}) on ${e.steps.url}`,
-          );
-          for (const [i, step] of e.steps.steps.entries()) human(`    ${i + 1}. ${field(step)}`);
-        }
-        // The answer to the person's step, on stderr like the wait it ends (stdout holds the report).
-        if (e.type === "manual-done") err(`  proven dead after the manual step: ${who(e.result)}`);
-        if (e.type === "manual-waiting") {
-          human(
-            `\nWaiting for ${e.pending} manual revocation(s); probing until they are dead (until ${new Date(e.deadline).toLocaleTimeString()}). Ctrl-C stops waiting.`,
-          );
-        }
-      },
-    });
-    const onSigint = () => session.stopWaiting();
-    process.once("SIGINT", onSigint);
-    try {
-      const report = await session.finished();
-      if (opts.json) printJson({ ...report, warnings: plan.warnings, heldBack: heldBackJson(plan) });
-      else {
-        out(
-          `\n${table(
-            ["OUTCOME", "VERIFIED", "EXCHANGE", "ACCOUNT", "LABEL", "API KEY", "DETAIL"],
-            report.results.map((r) => [
-              REVOKE_OUTCOME_WORDS[r.outcome],
-              // Only a revoked key has a proof to show; one waiting for a person or failed is not revoked.
-              r.outcome === "revoked" || r.outcome === "already-revoked" ? verifiedWord(r) : "-",
-              r.exchange,
-              r.account,
-              r.label || "-",
-              shortKey(r.apiKey),
-              r.error
-                ? `${r.error.message}${r.error.hint ? ` (${r.error.hint})` : ""}`
-                : (r.evidence.at(-1) ?? ""),
-            ]),
-            { fit: true },
-          )}`,
-        );
-        const s = report.summary;
-        out(`\n${revokeSummaryWords(s)}`);
+export interface RevokeFlowExtras {
+  /** The live listing to select from (default: list the accounts the selector concerns now). */
+  list?: () => Promise<LiveInventory>;
+  /** What led to the revoke, recorded in `revoke.requested` (scan --revoke: the scan's audit seq). */
+  cause?: { scan: number };
+}
+
+/**
+ * The revoke workflow both `keyward revoke` and `keyward scan --revoke` run: plan live, print the plan
+ * and ask for confirmation (or --yes), revoke at the rate limits, guide the manual steps, prove every
+ * key dead, report, and return the exit code.
+ */
+export async function revokeSelected(
+  home: KeywardHome,
+  selector: Selector,
+  opts: RevokeFlowOptions,
+  timeoutMs: number,
+  extras: RevokeFlowExtras = {},
+): Promise<ExitCode> {
+  // Refused before any exchange is touched when the audit log cannot be written (unless a dry run).
+  // Adapters that ask this terminal for a second-factor code when an account has no seed in the vault.
+  const secondFactor = secondFactorOptions(home);
+  const { plan, inventory } = await planLiveRevoke(home, {
+    selector,
+    ...(extras.list ? { list: extras.list } : {}),
+    adapters: (names) => home.adapters(names, secondFactor),
+    refuseUnauditable: !opts.dryRun,
+    // Neither flag given: the default, on (commander leaves it unset when both spellings are defined).
+    disableFirst: opts.disableFirst !== false,
+    onEvent: listingProgress(!opts.json, (listed) => {
+      for (const a of listed.accounts.filter((x) => x.error)) {
+        err(`keyward: ${a.account}: could not list keys: ${a.error?.message}`);
+        err(staleNote(a));
       }
-      nextSteps(report, human);
-      return exitCodeOf(report);
-    } finally {
-      process.off("SIGINT", onSigint);
-    }
+    }),
   });
+  if (plan.items.length === 0) {
+    if (opts.json)
+      printJson(
+        opts.dryRun ? planJson(plan) : { results: [], summary: { total: 0 }, heldBack: heldBackJson(plan) },
+      );
+    else {
+      out(plan.heldBack.length > 0 ? "Nothing else to revoke." : "No keys match; nothing to revoke.");
+      printHeldBack(plan, out);
+    }
+    return inventory.accounts.some((a) => a.error) ? EXIT.FAILED : EXIT.OK;
+  }
+  if (opts.dryRun) {
+    if (opts.json) printJson(planJson(plan));
+    else printPlan(plan);
+    return EXIT.OK;
+  }
+  if (opts.yes) printWarnings(plan, opts.json ? err : out);
+  else {
+    printPlan(plan);
+    const typed = await promptText(`Type ${plan.items.length} to revoke these ${plan.items.length} key(s)`);
+    if (!confirmsPlan(typed, plan.items.length)) throw usageError("not confirmed; nothing was revoked");
+  }
+
+  const human = opts.json ? err : out;
+  // Progress lines on a terminal, and without --json; a script reading --json gets a quiet stderr.
+  const progress = !opts.json || process.stderr.isTTY ? err : undefined;
+  let checklist = 0;
+  const session = await startRevoke(home, plan, {
+    // The adapters that listed the keys (their rate-limit windows already hold those requests).
+    adapterFor: async (name) => inventory.adapters.get(name) ?? home.adapterFor(name, secondFactor),
+    manual: { wait: opts.wait, timeoutMs, pollMs: 2000 },
+    ...(extras.cause ? { cause: extras.cause } : {}),
+    onEvent: (e) => {
+      if (e.type === "finished" || e.type === "error" || e.type === "stopping" || e.type === "verify-now")
+        return;
+      const line = progress && progressLine(e);
+      if (line) progress?.(line);
+      if (e.type === "manual-steps") {
+        checklist++;
+        human(
+          `\n[${checklist}] ${e.steps.exchange}: revoke "${field(e.steps.recognise.label)}" (${e.steps.recognise.apiKeyStart}…${e.steps.recognise.apiKeyEnd}) on ${e.steps.url}`,
+        );
+        for (const [i, step] of e.steps.steps.entries()) human(`    ${i + 1}. ${field(step)}`);
+      }
+      // The answer to the person's step, on stderr like the wait it ends (stdout holds the report).
+      if (e.type === "manual-done") err(`  proven dead after the manual step: ${who(e.result)}`);
+      if (e.type === "manual-waiting") {
+        human(
+          `\nWaiting for ${e.pending} manual revocation(s); probing until they are dead (until ${new Date(e.deadline).toLocaleTimeString()}). Ctrl-C stops waiting.`,
+        );
+      }
+    },
+  });
+  const onSigint = () => session.stopWaiting();
+  process.once("SIGINT", onSigint);
+  try {
+    const report = await session.finished();
+    if (opts.json) printJson({ ...report, warnings: plan.warnings, heldBack: heldBackJson(plan) });
+    else {
+      out(
+        `\n${table(
+          ["OUTCOME", "VERIFIED", "EXCHANGE", "ACCOUNT", "LABEL", "API KEY", "DETAIL"],
+          report.results.map((r) => [
+            REVOKE_OUTCOME_WORDS[r.outcome],
+            // Only a revoked key has a proof to show; one waiting for a person or failed is not revoked.
+            r.outcome === "revoked" || r.outcome === "already-revoked" ? verifiedWord(r) : "-",
+            r.exchange,
+            r.account,
+            r.label || "-",
+            shortKey(r.apiKey),
+            r.error
+              ? `${r.error.message}${r.error.hint ? ` (${r.error.hint})` : ""}`
+              : (r.evidence.at(-1) ?? ""),
+          ]),
+          { fit: true },
+        )}`,
+      );
+      const s = report.summary;
+      out(`\n${revokeSummaryWords(s)}`);
+    }
+    nextSteps(report, human);
+    return exitCodeOf(report);
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
 }

@@ -14,7 +14,13 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { AdapterOptions, ExchangeAdapter, TrackedKey } from "../adapters/interface.js";
 import { loadAdapterFactory } from "../adapters/registry.js";
-import { type AuditKey, AuditLog, type AuditLogWriter } from "../audit/audit-log.js";
+import {
+  type AuditAppendOptions,
+  type AuditEntry,
+  type AuditKey,
+  AuditLog,
+  type AuditLogWriter,
+} from "../audit/audit-log.js";
 import { type Config, emptyConfig, parseConfig } from "../config/config.js";
 import type { AccountKeyUse } from "../domain/account-keys.js";
 import { type Credentials, secretsOf } from "../domain/credentials.js";
@@ -313,6 +319,20 @@ export class KeywardHome {
    */
   audit(): AuditLogWriter {
     return this.auditLog().writer(this.#options.actor);
+  }
+
+  /**
+   * Appends one entry as this home's actor and returns it (its seq, for a workflow that names it later:
+   * `keyward scan --revoke`'s revoke records the scan's seq). Checked like `audit()`'s appends, and
+   * against `options.secrets` too.
+   */
+  auditEntry(
+    action: string,
+    subject: string,
+    details: Record<string, unknown>,
+    options: AuditAppendOptions = {},
+  ): Promise<AuditEntry> {
+    return this.auditLog().append({ action, actor: this.#options.actor, subject, details }, options);
   }
 
   /** The audit log, keyed with the opened vault's key (without the vault open: list and head only). */

@@ -54,6 +54,8 @@ export interface RevokeDeps {
   audit: AuditWriter;
   onEvent?(event: RevokeEvent): void;
   manual: { wait: boolean; timeoutMs: number; pollMs: number };
+  /** What led to the revoke (StartRevokeInput.cause), recorded in `revoke.requested`. */
+  cause?: { scan: number };
   signal?: AbortSignal;
   now?(): number;
 }
@@ -71,6 +73,7 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
     byApi: plan.byApi,
     byPerson: plan.byPerson,
     ...(disableFirst.length > 0 ? { disableFirst } : {}),
+    ...(deps.cause ? { cause: deps.cause } : {}),
   });
   emit({ type: "started", total: plan.items.length, byApi: plan.byApi, byPerson: plan.byPerson });
 

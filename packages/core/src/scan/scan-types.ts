@@ -177,15 +177,30 @@ export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
 // Report (layer 2 → shells): safe to print
 // ---------------------------------------------------------------------------------------------------
 
-/** Where Keyward knows a found key from. */
-export const KnownSourceSchema = z.enum(["inventory", "last-inventory", "tracked", "journal"]);
+/**
+ * Where Keyward knows a found key from. "audit": only the audit log names it (a key Keyward revoked and
+ * proved dead, gone from every listing); "vault": only the vault holds it (e.g. an account's own key
+ * when no inventory has been listed yet). Both added by the scan use case (use-cases/scan-leaks.ts).
+ */
+export const KnownSourceSchema = z.enum([
+  "inventory",
+  "last-inventory",
+  "tracked",
+  "journal",
+  "audit",
+  "vault",
+]);
+export type KnownSource = z.infer<typeof KnownSourceSchema>;
 
 export const ScanFindingSchema = z.strictObject({
   /** "known-key": a key id Keyward knows; "known-secret": a secret the vault holds; "unknown-key": a pattern. */
   kind: z.enum(["known-key", "known-secret", "unknown-key"]),
   confidence: ConfidenceSchema,
   exchange: z.string(),
-  /** The API key, first and last four characters only ("40c4…fc04"). */
+  /**
+   * The API key, first and last four characters only ("40c4…fc04"); an unknown key never more than half
+   * of it (use-cases/scan-leaks.ts, redactUnknownKey).
+   */
   keyShown: z.string(),
   /** Known keys: Keyward's key id (exchange:account:sub:apiKey), what `keyward revoke` takes. */
   keyId: z.string().optional(),

@@ -71,6 +71,17 @@ export {
   runTargets,
   statusOf,
 } from "./rotation-status.js";
+// Task "scan use case": `keyward scan` and the web's Scan page.
+export {
+  MIN_CONFIDENCE_LEVELS,
+  type MinConfidence,
+  redactUnknownKey,
+  revocableKeyIds,
+  type ScanLeaksHooks,
+  type ScanLeaksRequest,
+  ScanLeaksRequestSchema,
+  scanLeaks,
+} from "./scan-leaks.js";
 export {
   type AccountError,
   type LiveSelection,

@@ -66,6 +66,11 @@ export interface StartRevokeInput {
    * SECOND_FACTOR_REQUIRED. Every answered challenge is audited (home.adapterFor).
    */
   secondFactor?: SecondFactorPrompt;
+  /**
+   * What led to this revoke, recorded in its `revoke.requested` entry (e.g. `{ scan: 12 }`: the seq of the
+   * `scan.done` entry whose findings `keyward scan --revoke` hands over), so the log ties the two together.
+   */
+  cause?: { scan: number };
 }
 
 /**
@@ -290,6 +295,7 @@ export class RevokeSession {
         credentialsFor: (key) => credentials.get(key.id),
         audit: home.audit(),
         manual: this.input.manual,
+        ...(this.input.cause ? { cause: this.input.cause } : {}),
         signal: this.#abort.signal,
         onEvent: (e) => this.#record(e),
       });

@@ -1,0 +1,239 @@
+/**
+ * `keyward scan`: find leaked exchange keys in files, folders and git history (core's `scanLeaks`),
+ * print them (a table or JSON), and with --revoke hand the live known ones to the revoke workflow.
+ */
+import {
+  type KeywardHome,
+  listInventory,
+  revocableKeyIds,
+  type ScanFinding,
+  type ScanProgress,
+  type ScanReport,
+  scanLeaks,
+} from "@keyward/core";
+import { withHome } from "../context.js";
+import { EXIT, type ExitCode, usageError } from "../exit.js";
+import { err, field, out, paragraph, printJson, table, terminalSafe } from "../output.js";
+import type { GlobalOptions } from "../program.js";
+import { secondFactorOptions } from "../second-factor.js";
+import { listingProgress, parseSelector } from "../selection.js";
+import { type RevokeFlowOptions, revokeFlags, revokeSelected } from "./revoke.js";
+
+export interface ScanOptions extends RevokeFlowOptions {
+  git?: boolean;
+  revoke?: boolean;
+  verify?: boolean;
+  offline?: boolean;
+  /** `--no-secrets` sets it false. */
+  secrets: boolean;
+  minConfidence: "high" | "medium" | "low";
+  maxFileSize: string;
+  binary?: boolean;
+  exclude?: string[];
+}
+
+const SIZE_UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+
+/** "64M", "512K", "1G", "100000" (bytes). */
+export function parseSize(text: string): number {
+  const match = /^(\d+)\s*([KMG]?)B?$/i.exec(text.trim());
+  const bytes = match ? Number(match[1]) * (SIZE_UNITS[(match[2] ?? "").toUpperCase()] ?? 1) : 0;
+  if (!match || bytes <= 0) {
+    throw usageError(
+      `--max-file-size: "${text}" is not a size`,
+      "Use bytes or a number with K, M or G: 64M.",
+    );
+  }
+  return bytes;
+}
+
+const MB = 1024 * 1024;
+
+/** What a finding is, for people: "known key", "secret of key", "unknown (high)". */
+const kindWord = (f: ScanFinding): string =>
+  f.kind === "known-key"
+    ? f.secretFound
+      ? "known key+secret"
+      : "known key"
+    : f.kind === "known-secret"
+      ? f.passphraseFound && !f.secretFound
+        ? "passphrase of key"
+        : "secret of key"
+      : `unknown (${f.confidence})${f.secretFound ? "+secret" : ""}`;
+
+/** What is known of whether it works: Keyward's state of a known key; --verify's answer for an unknown one. */
+const stateWord = (f: ScanFinding): string => {
+  const base = f.kind === "unknown-key" ? (f.verify?.status ?? "unverified") : (f.state ?? "unknown");
+  return f.live ? `${base} LIVE` : base;
+};
+
+/** `path:line:col`, or `path@<commit8>` for a hit in history, and "+N more". */
+export function whereOf(f: ScanFinding): string {
+  const [first, ...rest] = f.locations;
+  if (!first) return "-";
+  const at = first.commit
+    ? `${first.path}@${first.commit.slice(0, 8)}`
+    : `${first.path}:${first.line}:${first.column}`;
+  return rest.length > 0 ? `${at} +${rest.length} more` : at;
+}
+
+function findingsTable(report: ScanReport): string {
+  return table(
+    ["KIND", "EXCHANGE", "ACCOUNT", "LABEL", "API KEY", "PERMISSIONS", "STATE", "WHERE"],
+    report.findings.map((f) => [
+      kindWord(f),
+      f.exchange,
+      f.account ? `${f.account}${f.subAccount ? `/${f.subAccount}` : ""}` : "-",
+      f.label || "-",
+      f.keyShown,
+      (f.kind === "unknown-key" ? f.verify?.permissions : f.permissions)?.join(",") || "-",
+      stateWord(f),
+      whereOf(f),
+    ]),
+    { fit: true },
+  );
+}
+
+/** "Scanned 21 files (0.1 MB), 120 blobs in 40 commits in 0.4 s (0.3 MB/s): 2 finding(s), 1 live." */
+export function summaryLine(report: ScanReport): string {
+  const s = report.stats;
+  const seconds = s.elapsedMs / 1000;
+  const rate = seconds > 0 ? s.bytes / MB / seconds : 0;
+  const history = report.git ? `, ${s.blobs} blob(s) in ${s.commits} commit(s)` : "";
+  const skipped = s.skipped.tooLarge + s.skipped.binary + s.skipped.unreadable + s.skipped.notRegular;
+  const live = report.findings.filter((f) => f.live).length;
+  return (
+    `Scanned ${s.files} file(s) (${(s.bytes / MB).toFixed(1)} MB)${history} in ${seconds.toFixed(1)} s ` +
+    `(${rate.toFixed(1)} MB/s)${skipped > 0 ? `, ${skipped} skipped (too large, binary, unreadable or not regular)` : ""}: ` +
+    `${report.findings.length} finding(s), ${live} live.`
+  );
+}
+
+/** A progress line on a terminal's stderr, at most a few times a second. */
+function progressLine(): { update(p: ScanProgress): void; finish(): void } {
+  const tty = Boolean(process.stderr.isTTY);
+  let last = 0;
+  return {
+    update(p) {
+      if (!tty) return;
+      const now = Date.now();
+      if (now - last < 200) return;
+      last = now;
+      const what =
+        p.phase === "history"
+          ? `${p.blobs} blob(s), ${p.commits} commit(s)`
+          : `${p.files} file(s), ${(p.bytes / MB).toFixed(1)} MB`;
+      process.stderr.write(
+        `\r${terminalSafe(`scanning: ${what} ${p.current ?? ""}`)
+          .slice(0, 119)
+          .padEnd(119)}`,
+      );
+    },
+    finish() {
+      if (tty && last > 0) process.stderr.write(`${"\r".padEnd(120)}\r`);
+    },
+  };
+}
+
+export async function scan(globals: GlobalOptions, paths: string[], opts: ScanOptions): Promise<ExitCode> {
+  if (opts.revoke && opts.json) {
+    throw usageError(
+      "--revoke is not for --json: its plan and confirmation are for a person",
+      "Run `keyward scan … --json` for the report, then `keyward revoke <ids…> --json` for a script.",
+    );
+  }
+  const maxFileBytes = parseSize(opts.maxFileSize);
+  // Checked before anything is read: a revoke that could never be confirmed is refused at once.
+  const timeoutMs = opts.revoke ? revokeFlags(opts) : 0;
+  const machine = Boolean(opts.json);
+  return withHome(globals, async (home) => {
+    const progress = progressLine();
+    // Ctrl-C stops the reading (the engine ends with SCAN_ABORTED); nothing is audited then.
+    const stop = new AbortController();
+    const onSigint = () => stop.abort();
+    process.once("SIGINT", onSigint);
+    const report = await scanLeaks(
+      home,
+      {
+        roots: paths,
+        git: Boolean(opts.git),
+        offline: Boolean(opts.offline),
+        secrets: opts.secrets,
+        minConfidence: opts.minConfidence,
+        maxFileBytes,
+        binary: Boolean(opts.binary),
+        exclude: opts.exclude ?? [],
+        verify: Boolean(opts.verify),
+      },
+      {
+        onProgress: (p) => progress.update(p),
+        onInventory: listingProgress(!machine),
+        signal: stop.signal,
+      },
+    ).finally(() => {
+      process.off("SIGINT", onSigint);
+      progress.finish();
+    });
+    const live = report.findings.some((f) => f.live);
+    if (opts.json) {
+      printJson(report);
+      for (const w of report.warnings) err(`keyward: warning: ${w}`);
+      return live ? EXIT.FAILED : EXIT.OK;
+    }
+    if (report.findings.length === 0) out("No leaked key or secret found.");
+    else out(findingsTable(report));
+    out(`\n${paragraph(summaryLine(report))}`);
+    for (const w of report.warnings) out(paragraph(`WARNING: ${w}`));
+    if (!opts.revoke) return live ? EXIT.FAILED : EXIT.OK;
+    return revokeFound(home, report, opts, timeoutMs);
+  });
+}
+
+/**
+ * --revoke: the live known keys found (and keys whose secret was found) go to the revoke workflow, as
+ * they are listed now. A key no longer in the live listing is named, not silently dropped.
+ */
+async function revokeFound(
+  home: KeywardHome,
+  report: ScanReport,
+  opts: ScanOptions,
+  timeoutMs: number,
+): Promise<ExitCode> {
+  const wanted = revocableKeyIds(report);
+  const unknownLive = report.findings.some((f) => f.live && f.kind === "unknown-key");
+  if (wanted.length === 0) {
+    out("\nNo live known key was found: nothing to revoke.");
+    return unknownLive ? EXIT.FAILED : EXIT.OK;
+  }
+  if (report.auditSeq === null) {
+    throw usageError(
+      "the scan could not be audited, so its keys are not revoked from here",
+      "Revoking is refused when it cannot be audited: see the warning above, then run the scan again.",
+    );
+  }
+  const secondFactor = secondFactorOptions(home);
+  const inventory = await listInventory(home, {
+    adapters: (names) => home.adapters(names, secondFactor),
+    onEvent: listingProgress(true),
+  });
+  const listed = new Set(inventory.keys.map((k) => k.id));
+  const present = wanted.filter((id) => listed.has(id));
+  const missing = wanted.filter((id) => !listed.has(id));
+  for (const id of missing) {
+    out(
+      paragraph(
+        `WARNING: ${field(id)} is not in the live inventory now (gone already, or its account could not be listed): not revoked from here. If it may still work, revoke it on the exchange's site.`,
+      ),
+    );
+  }
+  if (present.length === 0) return EXIT.FAILED;
+  out(`\nRevoking the ${present.length} live known key(s) the scan found (audit entry ${report.auditSeq}):`);
+  const code = await revokeSelected(home, parseSelector(present, {}), opts, timeoutMs, {
+    list: async () => inventory,
+    cause: { scan: report.auditSeq },
+  });
+  if (code !== EXIT.OK) return code;
+  // A dry run revoked nothing: the live keys found are still live.
+  if (opts.dryRun) return EXIT.FAILED;
+  return missing.length > 0 || unknownLive ? EXIT.FAILED : EXIT.OK;
+}

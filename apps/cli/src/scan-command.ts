@@ -1,0 +1,87 @@
+/**
+ * `keyward scan`'s command tree: options, help and examples (its implementation, commands/scan.ts, loads
+ * only when it runs). Kept out of program.ts, which registers it with one line.
+ */
+import { EXCHANGE_PROFILES } from "@keyward/core/exchanges";
+import { type Command, Option } from "commander";
+import type { ExitCode } from "./exit.js";
+import type { GlobalOptions } from "./program.js";
+
+type Run = <A extends unknown[]>(
+  load: () => Promise<(g: GlobalOptions, ...args: A) => Promise<ExitCode>>,
+) => (...args: A) => Promise<void>;
+
+/** The exchanges whose leaked keys are recognised by their shape (profiles' `leaks`). */
+const PATTERNED = EXCHANGE_PROFILES.filter((p) => p.leaks).map((p) => p.name);
+
+export function registerScan(program: Command, run: Run): void {
+  program
+    .command("scan")
+    .description(
+      "find leaked exchange keys in files, folders and git history, match them to what Keyward knows, revoke them",
+    )
+    .argument("<paths...>", "files or folders to read (a repository's folder with --git for its history)")
+    .option("--git", "also read the whole history of each repository given (every blob of every ref)")
+    .option("--json", "print the report as JSON (no secret, unknown keys redacted)")
+    .option("--revoke", "hand every live known key found to the revoke workflow (as `keyward revoke`)")
+    .option(
+      "--verify",
+      "probe each unknown key found with its secret at its exchange (SENDS the key there; off by default)",
+    )
+    .option("--offline", "ask no exchange: search for the keys of the last inventory only")
+    .option("--no-secrets", "do not search for the secrets the vault holds")
+    .addOption(
+      new Option("--min-confidence <level>", "leave out unknown keys below this confidence")
+        .choices(["high", "medium", "low"])
+        .default("medium"),
+    )
+    .option("--max-file-size <size>", "skip files (and blobs) larger than this, e.g. 64M, 512K", "64M")
+    .option("--binary", "read files that look binary too (skipped by default)")
+    .option(
+      "--exclude <glob...>",
+      "leave out paths matching these globs (as .gitignore lines, under each path)",
+    )
+    .option("--yes", "with --revoke: do not ask for confirmation")
+    .option("--dry-run", "with --revoke: print the revoke plan and change nothing")
+    .option("--no-wait", "with --revoke: do not wait for manual steps")
+    .option("--manual-timeout <duration>", "with --revoke: how long to wait for manual steps", "15m")
+    .addHelpText(
+      "after",
+      `
+Known keys first: every API key id Keyward knows (the live inventory, the last inventory, tracked keys,
+keys in the rotation journal, keys the audit log records as revoked) is searched for exactly, so a hit
+names the account, sub-account, label, permissions and risk, with no false positive. The secrets the vault
+holds are searched for too (a leaked secret next to a rotated-away key id still matters) and are never
+printed: a hit says "secret of" its key. The vault passphrase comes from $KEYWARD_PASSPHRASE or a hidden
+prompt; without it (or with --no-secrets) no secret is searched for, and the report's warnings say so.
+Then unknown keys: ${PATTERNED.length > 0 ? PATTERNED.join(", ") : "each exchange's"} key shapes, with the exchange's name required nearby where a
+shape has no prefix; each says how confident it is (high, medium, low; --min-confidence, default medium).
+--verify asks the exchange about each unknown key found with its secret: alive (and what it can do), dead,
+or unknown. It sends the key to the exchange, as anyone who found it could: use it on your own leaks.
+
+Keys are shown by their first and last four characters. Keyward's own home is never reported (it holds
+every key id by design). Each scan is audited (scan.done: paths, counts, the known key ids found, unknown
+keys redacted; never a secret). --revoke hands every live known key found (and every key whose secret was
+found) to the same plan, confirmation, rate-limited revocation, manual steps and proof of death as
+\`keyward revoke\` (--yes, --dry-run, --no-wait, --manual-timeout as there); its revoke.requested entry
+names the scan's entry. --revoke is for a person or a script reading text: not with --json.
+
+A finding is LIVE when it could still work: a known key Keyward does not hold dead (rotated away or revoked
+and proven dead), the secret of such a key, or an unknown key not verified dead.
+
+Exit codes:
+  0  nothing live was found (with --revoke: every live key found is now revoked and proven dead)
+  1  a live key or secret was found (with --revoke: a revoke failed or a key found could not be revoked)
+  2  usage error (a path that does not exist, a bad flag); nothing was read
+  3  --revoke: some keys still wait for a person on the exchange's web site
+
+Examples:
+  keyward scan /srv/bot
+  keyward scan ~/src/trading-bot --git
+  keyward scan /srv --exclude 'node_modules/' --exclude '*.log' --json
+  keyward scan /mnt/leaked-disk --offline
+  keyward scan ./ticket-attachments --verify
+  keyward scan /srv/bot --revoke --yes`,
+    )
+    .action(run(async () => (await import("./commands/scan.js")).scan));
+}

@@ -1,0 +1,326 @@
+/**
+ * The scan use case (scanLeaks, revocableKeyIds) over real HTTP against the in-process simulator: a
+ * temporary tree of ordinary files with key ids and secrets planted in it, the desk's home (an OKX
+ * account with a sub-account, a Bitfinex account with tracked keys). Every secret of the desk is a canary
+ * that must not appear in the report, its JSON or the audit log.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { trackKey } from "../src/home/accounts.js";
+import { SelectorSchema } from "../src/inventory/selectors.js";
+import { ScanReportSchema } from "../src/scan/scan-types.js";
+import { generateLeakCorpus } from "../src/testing/index.js";
+import { planLiveRevoke, revocableKeyIds, scanLeaks, startRevoke } from "../src/use-cases/index.js";
+import { redactUnknownKey } from "../src/use-cases/scan-leaks.js";
+import { creds as okxCreds } from "./okx-fixtures.js";
+import { auditEntries, canariesOf, type Desk, OKX, openDesk, SUB } from "./use-cases-fixtures.js";
+
+let desk: Desk;
+let tree: string;
+
+beforeEach(async () => {
+  desk = await openDesk();
+  tree = mkdtempSync(join(tmpdir(), "keyward-scan-tree-"));
+});
+afterEach(async () => {
+  const audit = JSON.stringify(await auditEntries(desk.home));
+  await desk.close();
+  rmSync(tree, { recursive: true, force: true });
+  for (const canary of canariesOf(desk.keys)) expect(audit).not.toContain(canary);
+});
+
+/** An ordinary source file with `planted` on line 3. */
+function plant(path: string, planted: string): void {
+  const file = join(tree, path);
+  mkdirSync(join(file, ".."), { recursive: true });
+  writeFileSync(
+    file,
+    `// settings for the market-making bot\nexport const retries = 3;\nexport const config = { ${planted} };\nexport default config;\n`,
+  );
+}
+
+/** Ordinary files with nothing to find. */
+function ordinary(): void {
+  for (let i = 0; i < 20; i++) {
+    const file = join(tree, "src", `module-${i}.ts`);
+    mkdirSync(join(file, ".."), { recursive: true });
+    writeFileSync(
+      file,
+      `export function f${i}(x: number): number {\n  return x * ${i} + 0x${(i * 7919).toString(16)};\n}\n`,
+    );
+  }
+}
+
+const scan = (extra: Record<string, unknown> = {}) =>
+  scanLeaks(
+    desk.home,
+    { roots: [tree], ...extra },
+    { adapters: desk.adapters, verifyAdapterOptions: desk.options },
+  );
+
+/** The report as JSON, checked against the schema and every canary. */
+function printable(report: unknown): string {
+  const text = JSON.stringify(ScanReportSchema.parse(report));
+  for (const canary of canariesOf(desk.keys)) expect(text).not.toContain(canary);
+  return text;
+}
+
+describe("scanLeaks", () => {
+  it("finds a live known key id with its account, sub-account and label, redacted; audits scan.done with its seq", async () => {
+    ordinary();
+    const bot = desk.keys.bot;
+    plant("deploy/bot.ts", `apiKey: "${bot.apiKey}"`);
+    const report = await scan();
+    const text = printable(report);
+    expect(report.findings).toEqual([
+      expect.objectContaining({
+        kind: "known-key",
+        confidence: "certain",
+        exchange: "okx",
+        account: OKX,
+        subAccount: SUB,
+        label: bot.label,
+        keyShown: `${bot.apiKey.slice(0, 4)}…${bot.apiKey.slice(-4)}`,
+        state: "active",
+        source: "inventory",
+        live: true,
+        locations: [expect.objectContaining({ path: join(tree, "deploy/bot.ts"), line: 3 })],
+      }),
+    ]);
+    // A known key's id is Keyward's own (the inventory prints it); the key column shows its ends only.
+    expect(text).not.toMatch(/"keyShown":"okx-ucbot/);
+    expect(report.stats.files).toBe(21);
+    expect(report.searched.keyIds).toBeGreaterThanOrEqual(6);
+    const keyId = report.findings[0]?.keyId ?? "";
+    expect(revocableKeyIds(report)).toEqual([keyId]);
+    const entries = await desk.home.auditLog().list();
+    const done = entries.find((e) => e.action === "scan.done");
+    expect(done?.seq).toBe(report.auditSeq);
+    expect(done?.details).toMatchObject({
+      roots: [tree],
+      findings: 1,
+      live: 1,
+      knownKeys: [keyId],
+      verify: false,
+    });
+  });
+
+  it("reports a held secret as the secret of its key, never its characters", async () => {
+    const admin = desk.keys.admin;
+    plant("ops/.env", `OKX_SECRET="${admin.secretKey}"`);
+    const report = await scan();
+    const text = printable(report);
+    expect(text).not.toContain(admin.secretKey);
+    expect(report.findings).toEqual([
+      expect.objectContaining({
+        kind: "known-secret",
+        exchange: "okx",
+        account: OKX,
+        keyShown: `${admin.apiKey.slice(0, 4)}…${admin.apiKey.slice(-4)}`,
+        secretFound: true,
+        live: true,
+      }),
+    ]);
+    expect(revocableKeyIds(report)).toEqual([report.findings[0]?.keyId]);
+    expect(report.searched.secrets).toBeGreaterThan(0);
+  });
+
+  it("a revoked key and its held secret are reported as retired, not live, and not revocable", async () => {
+    const bot = desk.keys.bot;
+    // Keyward holds the bot key's secret (tracked), then revokes it and proves it dead.
+    await trackKey(desk.home, OKX, "bot-tracked", okxCreds(bot));
+    const ids = (
+      await planLiveRevoke(desk.home, {
+        selector: SelectorSchema.parse({ all: true }),
+        adapters: desk.adapters,
+      })
+    ).inventory.keys
+      .filter((k) => k.apiKey === bot.apiKey)
+      .map((k) => k.id);
+    const { plan } = await planLiveRevoke(desk.home, {
+      selector: SelectorSchema.parse({ ids }),
+      adapters: desk.adapters,
+    });
+    const session = await startRevoke(desk.home, plan, {
+      adapterFor: desk.adapterFor,
+      manual: { wait: false, timeoutMs: 1000, pollMs: 50 },
+    });
+    expect((await session.finished()).results[0]).toMatchObject({ outcome: "revoked", verified: true });
+
+    plant("old/bot.json", `"key": "${bot.apiKey}", "secret": "${bot.secretKey}"`);
+    const report = await scan();
+    printable(report);
+    expect(report.findings.map((f) => [f.kind, f.state, f.live])).toEqual([
+      ["known-key", "retired", false],
+      ["known-secret", "retired", false],
+    ]);
+    // The secret is named as the bot key's (the inventory lists it as the tracked key it also is).
+    expect(report.findings[1]).toMatchObject({
+      account: OKX,
+      keyId: expect.stringMatching(`:${bot.apiKey}$`),
+    });
+    expect(revocableKeyIds(report)).toEqual([]);
+  });
+
+  it("--offline: no exchange is asked; keys come from the last inventory", async () => {
+    // One live listing fills the last inventory.
+    await scan();
+    const before = await desk.control.lastSeq();
+    plant("bot.ts", `key: "${desk.keys.reader.apiKey}"`);
+    const report = await scan({ offline: true });
+    expect(await desk.control.requests(before)).toEqual([]);
+    expect(report.findings).toEqual([
+      expect.objectContaining({
+        kind: "known-key",
+        source: "last-inventory",
+        label: desk.keys.reader.label,
+        live: true,
+      }),
+    ]);
+  });
+
+  it("--no-secrets: held secrets are not searched for, and the warnings say so", async () => {
+    plant("ops/.env", `OKX_SECRET="${desk.keys.admin.secretKey}"`);
+    const report = await scan({ secrets: false });
+    expect(report.findings).toEqual([]);
+    expect(report.searched.secrets).toBe(0);
+    expect(report.warnings.join("\n")).toMatch(/not searched for/);
+  });
+
+  it("an OKX key made behind Keyward's back: found by its pattern, --verify says alive; once tracked, it is a known key", async () => {
+    const passphrase = "Forgotten-Pass-42";
+    const response = await fetch(`${desk.sim.control}/ui/create`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        exchange: "okx",
+        uid: "7001",
+        label: "forgotten",
+        perm: "read_only,trade",
+        passphrase,
+      }),
+    });
+    const made = (await response.json()) as { apiKey: string; secretKey: string };
+    expect(made.apiKey).toMatch(/^[0-9a-f-]{36}$/);
+    plant(
+      "bot/.env",
+      `OKX_API_KEY=${made.apiKey}\nOKX_SECRET_KEY=${made.secretKey}\nOKX_PASSPHRASE=${passphrase}`,
+    );
+    const secrets = [made.apiKey, made.secretKey, passphrase];
+
+    const report = await scan({ verify: true });
+    const text = printable(report);
+    for (const secret of secrets) expect(text).not.toContain(secret);
+    expect(report.findings).toEqual([
+      expect.objectContaining({
+        kind: "unknown-key",
+        exchange: "okx",
+        confidence: "high",
+        keyShown: `${made.apiKey.slice(0, 4)}…${made.apiKey.slice(-4)}`,
+        secretFound: true,
+        passphraseFound: true,
+        live: true,
+        verify: { status: "alive", permissions: ["read", "trade"] },
+      }),
+    ]);
+    const audit = JSON.stringify(await auditEntries(desk.home));
+    for (const secret of secrets) expect(audit).not.toContain(secret);
+    expect(audit).toContain(`"verify":"alive"`);
+
+    await trackKey(
+      desk.home,
+      OKX,
+      "forgotten",
+      okxCreds({ apiKey: made.apiKey, secretKey: made.secretKey, passphrase }),
+    );
+    const again = await scan();
+    expect(again.findings.map((f) => [f.kind, f.label, f.secretFound, f.live])).toEqual([
+      ["known-key", "forgotten", true, true],
+      ["known-secret", "forgotten", true, true],
+    ]);
+  });
+
+  it("--verify on a made-up pair: dead, so not live", async () => {
+    plant(
+      "old/okx.json",
+      `"okx": { "apiKey": "3f6c2a1e-8b4d-4e7a-9c0f-5d2b8e1a7c64", "secretKey": "9A4C1E7B2D8F3A6C5E0B9D4F7A2C8E1B", "passphrase": "Made-Up-Pass-01" }`,
+    );
+    const report = await scan({ verify: true });
+    expect(report.findings).toEqual([
+      expect.objectContaining({ kind: "unknown-key", live: false, verify: { status: "dead" } }),
+    ]);
+  });
+
+  it("minConfidence: a key-shaped id next to the exchange's name alone is low, left out by default; --verify skips it", async () => {
+    plant("logs/okx.ts", `// okx order ref\nconst ref = "0b7c9e2a-4f1d-4c3b-8a6e-2d9f0c1b7e53";`);
+    expect((await scan()).findings).toEqual([]);
+    const low = await scan({ minConfidence: "low", verify: true });
+    expect(low.findings).toEqual([
+      expect.objectContaining({ kind: "unknown-key", confidence: "low", secretFound: false, live: true }),
+    ]);
+    // Nothing to probe it with: --verify skips it, and says why.
+    expect(low.findings[0]?.verify).toEqual({
+      status: "skipped",
+      detail: expect.stringMatching(/no secret/),
+    });
+  });
+
+  it("a generated tree of ordinary code with planted keys: exactly the planted ones, known and unknown, no secret shown", async () => {
+    const { admin, bot, mm } = desk.keys;
+    const corpus = await generateLeakCorpus({
+      root: join(tree, "corpus"),
+      seed: 15,
+      files: 60,
+      totalBytes: 600_000,
+      plant: {
+        known: [
+          { exchange: "okx", key: bot.apiKey },
+          { exchange: "okx", key: admin.apiKey, secret: admin.secretKey },
+          { exchange: "bitfinex", key: mm.apiKey, secret: mm.apiSecret },
+        ],
+        unknownPerExchange: 2,
+      },
+    });
+    const report = await scan();
+    const text = printable(report);
+    const shown = (key: string) => `${key.slice(0, 4)}…${key.slice(-4)}`;
+    const unknown = corpus.planted.filter((p) => !p.known && (p.detect === "high" || p.detect === "medium"));
+    expect(unknown.length).toBeGreaterThan(0);
+    const expected = [
+      ...[bot, admin].map((k) => `known-key okx ${shown(k.apiKey)}`),
+      `known-key bitfinex ${shown(mm.apiKey)}`,
+      `known-secret okx ${shown(admin.apiKey)}`,
+      `known-secret bitfinex ${shown(mm.apiKey)}`,
+      ...unknown.map((p) => `unknown-key ${p.exchange} ${redactUnknownKey(p.key)}`),
+    ];
+    expect(report.findings.map((f) => `${f.kind} ${f.exchange} ${f.keyShown}`).sort()).toEqual(
+      expected.sort(),
+    );
+    // Each unknown key where the manifest planted it.
+    for (const p of unknown) {
+      const finding = report.findings.find(
+        (f) => f.kind === "unknown-key" && f.keyShown === redactUnknownKey(p.key),
+      );
+      expect(finding?.locations).toContainEqual(
+        expect.objectContaining({ path: join(tree, "corpus", p.path), line: p.line }),
+      );
+    }
+    for (const p of corpus.planted) {
+      for (const secret of [p.secret, p.passphrase].filter((x): x is string => x !== undefined)) {
+        expect(text).not.toContain(secret);
+      }
+      if (!p.known) expect(text).not.toContain(p.key);
+    }
+  });
+
+  it("a path that does not exist: SCAN_PATH_INVALID naming it, nothing read or audited", async () => {
+    const missing = join(tree, "no-such-folder");
+    await expect(scan({ roots: [missing] })).rejects.toMatchObject({
+      code: "SCAN_PATH_INVALID",
+      message: expect.stringContaining(missing),
+    });
+    expect((await desk.home.auditLog().list()).some((e) => e.action === "scan.done")).toBe(false);
+  });
+});
