@@ -231,6 +231,15 @@ export {
   slotKeyText,
 } from "./rotation/create-stand-in.js";
 export * from "./rotation/index.js";
+// Leak scanner, task web: SARIF 2.1.0 from a scan report (`keyward scan --sarif`, the web's download).
+export {
+  SARIF_FINGERPRINT_KEY,
+  SARIF_SCHEMA_URI,
+  SARIF_VERSION,
+  sarifLevel,
+  sarifMessage,
+  toSarif,
+} from "./scan/sarif.js";
 export { type CachedInventory, InventoryCache } from "./store/inventory-cache.js";
 export {
   isWriteProtected,
