@@ -9,6 +9,21 @@ export {
   testAdapter,
   type Victim,
 } from "./conformance.js";
+export {
+  credentialSnippet,
+  type FakeCredential,
+  fakeCredentials,
+  generateLeakCorpus,
+  LARGE_FILE_BOUNDARY,
+  type LeakCorpus,
+  type LeakCorpusOptions,
+  PLANT_FORMATS,
+  type PlantedCredential,
+  type PlantedLeak,
+  type PlantFormat,
+  type Rng,
+  seededRng,
+} from "./leak-corpus.js";
 export { type RequestLogRow, SimControl } from "./sim-control.js";
 export {
   auditRecord,
