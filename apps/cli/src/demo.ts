@@ -9,7 +9,14 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { exchangeProfile } from "@keyward/core/exchanges";
-import { demoDesk, EXCHANGE_IDS, loadDemoScenario, startSimulator, UI_PATHS } from "@keyward/simulator";
+import {
+  demoDesk,
+  EXCHANGE_IDS,
+  loadDemoScenario,
+  plantDemoLeak,
+  startSimulator,
+  UI_PATHS,
+} from "@keyward/simulator";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = join(here, "bin.js");
@@ -76,6 +83,8 @@ try {
   await keyward(["account", "check"]);
   await keyward(["keys"]);
   await keyward(["revoke", "--risky", "--dry-run"]);
+  // A leaked bot server's folder for `keyward scan` to find (a live key's id, an unknown key pair).
+  const leak = plantDemoLeak(home, scenario);
   say(`
 The simulator keeps running. In another terminal, from this repository:
 
@@ -94,6 +103,8 @@ The simulator keeps running. In another terminal, from this repository:
   npx keyward audit --action revoke --limit 5
   npx keyward audit && npx keyward audit verify
 
+A leaked bot server's folder sits at ${leak.folder} (a live key's id, "${leak.known.label}", and an
+unknown key): \`keyward scan\` finds both.
 Simulated exchange pages, where a person creates and revokes keys (an assisted rotation's new key is made
 there, its secret shown once): ${pages}; state: ${sim.control}/state
 Press Ctrl-C to stop (the throwaway home is deleted).`);

@@ -256,6 +256,15 @@ export {
   MIN_SECRET_LENGTH,
 } from "./scan/needles.js";
 export * from "./scan/scan-types.js";
+// Leak scanner, task web: SARIF 2.1.0 from a scan report (`keyward scan --sarif`, the web's download).
+export {
+  SARIF_FINGERPRINT_KEY,
+  SARIF_SCHEMA_URI,
+  SARIF_VERSION,
+  sarifLevel,
+  sarifMessage,
+  toSarif,
+} from "./scan/sarif.js";
 export { type CachedInventory, InventoryCache } from "./store/inventory-cache.js";
 export {
   isWriteProtected,

@@ -1,0 +1,326 @@
+/**
+ * `keyward scan --sarif` and the web's SARIF download (task: web): a `ScanReport` as a SARIF 2.1.0 log
+ * (OASIS "Static Analysis Results Interchange Format" 2.1.0), the format code-scanning tools and CI
+ * systems read. Built only from the report, which holds no secret and no unknown key in full
+ * (scan-types.ts), so the log is as safe to print, upload or attach to a ticket as the report is.
+ *
+ * Choices, each for a reader of the log:
+ * - One rule per finding kind (known key, known secret, unknown key), always all three in the same order,
+ *   so a result's `ruleIndex` means the same in every log.
+ * - One result per finding, with every place it was found as a location: the key is the problem, each
+ *   place is where it shows. History places say their commit in the location's message and properties.
+ * - Paths are URIs relative to the root that was scanned, under a `uriBaseId` per root (ROOT1, ROOT2, …)
+ *   whose absolute URI is in `originalUriBaseIds` when the root was given absolute; a root that is a
+ *   file is its folder's base. Consumers such as code scanning resolve them against their checkout.
+ * - `partialFingerprints` carry the finding's fingerprint (a hash of exchange and key, never the key),
+ *   so a tool tracks "the same leaked key" across runs and commits.
+ * - Known keys' labels go through `visibleText`: a label is text from an exchange or a person, and a
+ *   direction override in it would draw another key's label in a viewer.
+ * - Columns are bytes of the line (the engine's), which SARIF's `columnKind` values cannot say; for the
+ *   ASCII text keys sit in they equal UTF-16 code units, the default.
+ */
+import { posix } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Location, Log, ReportingDescriptor, Result } from "sarif";
+import { EXCHANGE_PROFILES } from "../adapters/registry.js";
+import { visibleText } from "../domain/visible-text.js";
+import type { LeakLocation, ScanFinding, ScanReport } from "./scan-types.js";
+
+export const SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json";
+export const SARIF_VERSION = "2.1.0";
+
+/** The key under which `partialFingerprints` carries a finding's fingerprint (versioned, as SARIF advises). */
+export const SARIF_FINGERPRINT_KEY = "keywardLeakedKey/v1";
+
+type FindingKind = ScanFinding["kind"];
+
+const HELP_KNOWN = [
+  "Treat the key as leaked: whoever read this place can use it until it is revoked.",
+  "1. Revoke it with Keyward: `keyward scan <path> --revoke` (or `keyward revoke` with the key's account and",
+  "   label), which shows the plan, asks for confirmation and proves the key dead at the exchange.",
+  "2. If something still needs a key, rotate instead (`keyward rotate`): a new key is made and delivered",
+  "   before the leaked one is revoked.",
+  "3. Remove the credential from the file; in git history it stays readable in every clone, so the",
+  "   revocation, not the removal, is what makes it harmless.",
+].join("\n");
+
+const HELP_UNKNOWN = [
+  "A credential of an exchange's key format that Keyward does not know (not in any inventory, tracked",
+  "keys or rotation journal). If it is your firm's, find its account, add the account to Keyward",
+  "(`keyward account add`) and revoke or rotate the key with Keyward; otherwise revoke it in the",
+  "exchange's web interface. `keyward scan --verify` asks the exchange whether it is alive (this sends",
+  "the key to the exchange). Remove the credential from the file; in git history it stays readable.",
+].join("\n");
+
+const RULES: Readonly<Record<FindingKind, ReportingDescriptor>> = {
+  "known-key": {
+    id: "keyward/known-key",
+    name: "KnownExchangeApiKeyLeaked",
+    shortDescription: { text: "An exchange API key that Keyward manages was found." },
+    fullDescription: {
+      text:
+        "The id of an API key in Keyward's inventory, tracked keys or rotation journal appears in a file " +
+        "or in git history. An exact match: no false positive. The key's secret may be near it.",
+    },
+    help: { text: HELP_KNOWN },
+    defaultConfiguration: { level: "error" },
+  },
+  "known-secret": {
+    id: "keyward/known-secret",
+    name: "KnownExchangeApiSecretLeaked",
+    shortDescription: { text: "The secret of an exchange API key that Keyward holds was found." },
+    fullDescription: {
+      text:
+        "A secret from Keyward's vault appears in a file or in git history (never shown). A leaked " +
+        "secret matters even next to a key id that was rotated away: whoever has it can sign as the key.",
+    },
+    help: { text: HELP_KNOWN },
+    defaultConfiguration: { level: "error" },
+  },
+  "unknown-key": {
+    id: "keyward/unknown-key",
+    name: "ExchangeApiKeyPattern",
+    shortDescription: { text: "Something shaped like an exchange API key was found." },
+    fullDescription: {
+      text:
+        "Text matching an exchange's key format (and, where the format alone is too common, its name " +
+        "nearby), not known to Keyward. Confidence says how sure the match is.",
+    },
+    help: { text: HELP_UNKNOWN },
+    defaultConfiguration: { level: "warning" },
+  },
+};
+const KINDS: readonly FindingKind[] = ["known-key", "known-secret", "unknown-key"];
+
+/** SARIF level: live findings are errors, others warnings; a low-confidence pattern is only a note. */
+export function sarifLevel(finding: Pick<ScanFinding, "live" | "confidence">): "error" | "warning" | "note" {
+  if (finding.confidence === "low") return "note";
+  return finding.live ? "error" : "warning";
+}
+
+const exchangeName = (id: string): string => EXCHANGE_PROFILES.find((p) => p.id === id)?.name ?? id;
+
+/** Forward slashes, normalized, no trailing slash (roots are "as given": "./srv/", "srv\\app"). */
+const slashed = (path: string): string => {
+  const s = posix.normalize(path.replace(/\\/g, "/"));
+  return s.length > 1 ? s.replace(/\/+$/, "") : s;
+};
+
+/** A relative path as a URI reference: each segment percent-encoded ("my file" → "my%20file"). */
+const uriOf = (relativePath: string): string => relativePath.split("/").map(encodeURIComponent).join("/");
+
+interface Base {
+  id: string;
+  /** The folder, slashed, that paths are made relative to. */
+  folder: string;
+}
+
+/**
+ * Which root a location belongs to and its path under it. History locations name their repository
+ * (the root as given) and hold a path in it; file locations hold the root joined with the path under it.
+ */
+function placeOf(
+  location: LeakLocation,
+  roots: readonly string[],
+  bases: Map<string, Base>,
+): { base?: Base; uri: string } {
+  const path = slashed(location.path);
+  if (location.repository !== undefined) {
+    const base = bases.get(slashed(location.repository));
+    return { ...(base ? { base } : {}), uri: uriOf(path.replace(/^\/+/, "")) };
+  }
+  // The longest root that holds the path (roots may nest: "srv" and "srv/app").
+  let best: string | undefined;
+  for (const root of roots.map(slashed)) {
+    const holds = path === root || path.startsWith(root === "/" ? "/" : `${root}/`);
+    if (holds && (best === undefined || root.length > best.length)) best = root;
+  }
+  if (best === undefined) return { uri: uriOf(path) };
+  if (path === best) {
+    // The root is this file: its folder is the base.
+    const base = bases.get(`${best}\0file`);
+    return { ...(base ? { base } : {}), uri: uriOf(posix.basename(path)) };
+  }
+  const base = bases.get(best);
+  return { ...(base ? { base } : {}), uri: uriOf(posix.relative(best, path)) };
+}
+
+/** An absolute URI for a folder given absolute (ends with "/", as SARIF requires of a base); else undefined. */
+function folderUri(folder: string): string | undefined {
+  if (!folder.startsWith("/")) return undefined;
+  const href = pathToFileURL(folder).href;
+  return href.endsWith("/") ? href : `${href}/`;
+}
+
+/** The bases: one per root, plus one per root that is a file (its folder). */
+function basesOf(report: ScanReport): Map<string, Base> {
+  const bases = new Map<string, Base>();
+  const fileRoots = new Set<string>();
+  for (const f of report.findings) {
+    for (const l of f.locations) {
+      if (l.repository === undefined && report.roots.some((r) => slashed(r) === slashed(l.path))) {
+        fileRoots.add(slashed(l.path));
+      }
+    }
+  }
+  report.roots.forEach((root, i) => {
+    const folder = slashed(root);
+    const id = `ROOT${i + 1}`;
+    if (fileRoots.has(folder)) bases.set(`${folder}\0file`, { id, folder: posix.dirname(folder) });
+    else bases.set(folder, { id, folder });
+  });
+  return bases;
+}
+
+const shortCommit = (commit: string): string => commit.slice(0, 12);
+
+function locationOf(location: LeakLocation, roots: readonly string[], bases: Map<string, Base>): Location {
+  const { base, uri } = placeOf(location, roots, bases);
+  const history = location.commit !== undefined;
+  return {
+    physicalLocation: {
+      artifactLocation: { uri, ...(base ? { uriBaseId: base.id } : {}) },
+      region: { startLine: location.line, startColumn: location.column },
+    },
+    ...(history
+      ? {
+          message: {
+            text: `In git history: commit ${shortCommit(location.commit ?? "")}${
+              location.commitDate ? ` (${location.commitDate})` : ""
+            }, ${location.path}${location.repository ? ` in ${location.repository}` : ""}.`,
+          },
+          properties: {
+            commit: location.commit,
+            ...(location.commitDate ? { commitDate: location.commitDate } : {}),
+            ...(location.repository ? { repository: location.repository } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/** One line naming the key, its exchange and, for known keys, its account and label. Never a secret. */
+export function sarifMessage(finding: ScanFinding): string {
+  const exchange = exchangeName(finding.exchange);
+  const parts: string[] = [];
+  if (finding.kind === "unknown-key") {
+    const also = [finding.secretFound ? "a secret" : "", finding.passphraseFound ? "a passphrase" : ""]
+      .filter(Boolean)
+      .join(" and ");
+    parts.push(
+      `${exchange} API key ${finding.keyShown}, not known to Keyward (${finding.confidence} confidence)` +
+        `${also ? `, with ${also} next to it` : ""}.`,
+    );
+    if (finding.verify) {
+      const perms = finding.verify.permissions?.length ? ` (${finding.verify.permissions.join(", ")})` : "";
+      parts.push(`The exchange says: ${finding.verify.status}${perms}.`);
+    }
+  } else {
+    const what = finding.kind === "known-secret" ? "The secret of" : "";
+    const sub = finding.subAccount ? ` / ${visibleText(finding.subAccount)}` : "";
+    const label = finding.label !== undefined ? ` "${visibleText(finding.label)}"` : "";
+    const whose = finding.account !== undefined ? ` of account ${visibleText(finding.account)}${sub}` : "";
+    parts.push(
+      `${what ? `${what} ` : ""}${exchange} API key ${finding.keyShown}${label}${whose}` +
+        `${finding.state ? ` (${finding.state})` : ""}${finding.kind === "known-secret" ? " was found" : ""}.`,
+    );
+    if (finding.kind === "known-key" && finding.secretFound) parts.push("Its secret is there too.");
+    if (finding.permissions?.length) parts.push(`Permissions: ${finding.permissions.join(", ")}.`);
+    if (finding.risks?.length) parts.push(`Risks: ${finding.risks.join(", ")}.`);
+  }
+  const commits = [...new Set(finding.locations.flatMap((l) => (l.commit ? [shortCommit(l.commit)] : [])))];
+  if (commits.length > 0) {
+    const shown = commits.slice(0, 3).join(", ");
+    parts.push(
+      `In git history (commit ${shown}${commits.length > 3 ? ` and ${commits.length - 3} more` : ""}).`,
+    );
+  }
+  parts.push(finding.live ? "It may still work: revoke it." : "Keyward last knew it as not working.");
+  return parts.join(" ");
+}
+
+function resultOf(finding: ScanFinding, report: ScanReport, bases: Map<string, Base>): Result {
+  const rule = RULES[finding.kind];
+  return {
+    ruleId: rule.id,
+    ruleIndex: KINDS.indexOf(finding.kind),
+    level: sarifLevel(finding),
+    kind: "fail",
+    message: { text: sarifMessage(finding) },
+    locations: finding.locations.map((l) => locationOf(l, report.roots, bases)),
+    partialFingerprints: { [SARIF_FINGERPRINT_KEY]: finding.fingerprint },
+    properties: {
+      kind: finding.kind,
+      exchange: finding.exchange,
+      confidence: finding.confidence,
+      live: finding.live,
+      keyShown: finding.keyShown,
+      secretFound: finding.secretFound,
+      passphraseFound: finding.passphraseFound,
+      ...(finding.account !== undefined ? { account: finding.account } : {}),
+      ...(finding.subAccount ? { subAccount: finding.subAccount } : {}),
+      ...(finding.label !== undefined ? { label: visibleText(finding.label) } : {}),
+      ...(finding.permissions ? { permissions: finding.permissions } : {}),
+      ...(finding.risks ? { risks: finding.risks } : {}),
+      ...(finding.state ? { state: finding.state } : {}),
+      ...(finding.source ? { source: finding.source } : {}),
+      ...(finding.verify ? { verify: finding.verify } : {}),
+      tags: ["security", "secret", "exchange-api-key"],
+    },
+  };
+}
+
+/**
+ * The SARIF 2.1.0 log of a scan. `tool.version` is the Keyward version that ran it. Deterministic: the
+ * same report gives the same log (results in the report's order).
+ */
+export function toSarif(report: ScanReport, tool: { version: string }): Log {
+  const bases = basesOf(report);
+  const originalUriBaseIds: NonNullable<Log["runs"][number]["originalUriBaseIds"]> = {};
+  for (const base of bases.values()) {
+    const uri = folderUri(base.folder);
+    originalUriBaseIds[base.id] = {
+      ...(uri ? { uri } : {}),
+      description: { text: `Scanned root as given: ${base.folder}` },
+    };
+  }
+  return {
+    $schema: SARIF_SCHEMA_URI,
+    version: SARIF_VERSION,
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: "keyward",
+            fullName: "Keyward leak scanner (keyward scan)",
+            version: tool.version,
+            ...(/^\d+\.\d+\.\d+/.test(tool.version) ? { semanticVersion: tool.version } : {}),
+            rules: KINDS.map((k) => RULES[k]),
+          },
+        },
+        originalUriBaseIds,
+        invocations: [
+          {
+            executionSuccessful: true,
+            startTimeUtc: report.startedAt,
+            ...(report.warnings.length > 0
+              ? {
+                  toolExecutionNotifications: report.warnings.map((w) => ({
+                    level: "warning" as const,
+                    message: { text: w },
+                  })),
+                }
+              : {}),
+          },
+        ],
+        results: report.findings.map((f) => resultOf(f, report, bases)),
+        properties: {
+          git: report.git,
+          searched: report.searched,
+          stats: report.stats,
+          ...(report.auditSeq !== null ? { auditSeq: report.auditSeq } : {}),
+        },
+      },
+    ],
+  };
+}
