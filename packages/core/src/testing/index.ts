@@ -9,6 +9,15 @@ export {
   testAdapter,
   type Victim,
 } from "./conformance.js";
+export {
+  type GenerateLeakRepoOptions,
+  generateLeakRepo,
+  LEAK_REPO_PLACEMENTS,
+  type LeakRepoCredential,
+  type LeakRepoManifest,
+  type LeakRepoPlacement,
+  type LeakRepoPlanted,
+} from "./leak-repo.js";
 export { type RequestLogRow, SimControl } from "./sim-control.js";
 export {
   auditRecord,
