@@ -323,9 +323,7 @@ export function generateLeakRepo(options: GenerateLeakRepoOptions): LeakRepoMani
       let reachable = ref;
       if (p.placement === "tag") {
         const tag = `v0.${1 + p.i}.${g.int(10)}-hotfix`;
-        chunks.push(
-          `tag ${tag}\nfrom :${side}\n${who(c + 1, "tagger")}${msgData(`hotfix release ${tag}`)}`,
-        );
+        chunks.push(`tag ${tag}\nfrom :${side}\n${who(c + 1, "tagger")}${msgData(`hotfix release ${tag}`)}`);
         reachable = `refs/tags/${tag}`;
       }
       credentialMarks.set(p.i, { commitMark: side, blobMark, ref: reachable });
