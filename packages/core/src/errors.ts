@@ -37,6 +37,9 @@ export const ERROR_CODES = {
   NOT_WAITING: "no rotation slot is waiting for a new key's credentials now",
   ACCOUNT_KEY_CHANGED:
     "the vault holds another own key for an account than a revoke plan or its adapters used",
+  SCAN_PATH_INVALID: "a path given to scan does not exist or cannot be read",
+  SCAN_ABORTED: "the scan was stopped before it finished",
+  SCAN_GIT_FAILED: "git could not read a repository's history (missing, refused or failed)",
   INTERNAL: "an internal error",
 } as const;
 

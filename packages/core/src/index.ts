@@ -231,6 +231,19 @@ export {
   slotKeyText,
 } from "./rotation/create-stand-in.js";
 export * from "./rotation/index.js";
+// keyward scan, task patterns: detection of unknown credentials from the profiles' `leaks` shapes.
+export {
+  acceptsToken,
+  type CompiledLeakPatterns,
+  compileLeakPatterns,
+  DEFAULT_LEAK_WINDOW,
+  type DetectedLeak,
+  detectLeaks,
+} from "./scan/detect.js";
+// Scan engine (task: scan engine): files, folders and git history searched for needles (known key ids
+// and secrets) and the profiles' leak patterns; raw hits, in memory only (scan/engine.ts).
+export { MAX_DEFAULT_WORKERS, scanSources } from "./scan/engine.js";
+export { compileNeedles, type NeedleAutomaton, NeedleStream, type OnNeedle } from "./scan/multi-match.js";
 export { type CachedInventory, InventoryCache } from "./store/inventory-cache.js";
 export {
   isWriteProtected,

@@ -159,6 +159,11 @@ export interface ScanEngineOptions {
   workers?: number;
   onProgress?(progress: ScanProgress): void;
   signal?: AbortSignal;
+  /**
+   * Pattern finds below this confidence are dropped where they are found (default "medium"), so a
+   * large tree never holds a million "low" hits.
+   */
+  minConfidence?: "high" | "medium" | "low";
 }
 
 export interface ScanEngineResult {

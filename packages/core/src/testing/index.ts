@@ -10,6 +10,21 @@ export {
   type Victim,
 } from "./conformance.js";
 export {
+  credentialSnippet,
+  type FakeCredential,
+  fakeCredentials,
+  generateLeakCorpus,
+  LARGE_FILE_BOUNDARY,
+  type LeakCorpus,
+  type LeakCorpusOptions,
+  PLANT_FORMATS,
+  type PlantedCredential,
+  type PlantedLeak,
+  type PlantFormat,
+  type Rng,
+  seededRng,
+} from "./leak-corpus.js";
+export {
   type GenerateLeakRepoOptions,
   generateLeakRepo,
   LEAK_REPO_PLACEMENTS,

@@ -67,10 +67,13 @@ export interface DeribitChallenge {
 export const DERIBIT_TOKEN_TTL_MS = 900_000;
 export const DERIBIT_REFRESH_TTL_MS = 7 * 86_400_000;
 
-/** Client ids are 8 characters and secrets 43, as in Deribit's docs' examples. */
+/**
+ * Client ids are 8 letters and digits, secrets 43 base64url characters, `-` and `_` included, as in
+ * Deribit's docs' examples (docs/exchanges/deribit.md#key-formats-what-leaks-look-like).
+ */
 export const newDeribitCredentials = () => ({
   clientId: randomBytes(8).toString("base64url").replace(/[-_]/g, "x").slice(0, 8),
-  clientSecret: randomBytes(32).toString("base64url").replace(/[-_]/g, "y").slice(0, 43),
+  clientSecret: randomBytes(32).toString("base64url"),
 });
 
 /** Tokens as Deribit spells them: `<ms>.<random>`. */

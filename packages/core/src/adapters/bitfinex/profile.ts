@@ -44,6 +44,14 @@ export const bitfinexProfile: ExchangeProfile<never> = {
       ? undefined
       : diff.map((s) => `${s} is ${access(g.get(s))}, must be ${access(w.get(s))}`).join("; ");
   },
+  // Leaked credentials (docs/exchanges/bitfinex.md#key-formats-what-leaks-look-like): key and secret are
+  // both 43 base64url characters, the length of any unpadded SHA-256 in base64url: name required.
+  leaks: {
+    names: ["bitfinex", "bfx"],
+    key: { pattern: "[A-Za-z0-9_-]{43}", minClasses: 2 },
+    secret: { pattern: "[A-Za-z0-9_-]{43}", minClasses: 2 },
+    pairWithoutName: false,
+  },
   describePermissions(permissions, raw: RawPermissions) {
     if (!Array.isArray(raw)) return permissions.join(", ");
     const granted = raw

@@ -129,6 +129,14 @@ export const bybitProfile: ExchangeProfile<"bybit-expires-soon"> = {
       ? undefined
       : `grants are ${String(got) || "none"}, must be ${String(want) || "none"}`;
   },
+  // Leaked credentials (docs/exchanges/bybit.md#key-formats-what-leaks-look-like): an 18-character key and
+  // a 36-character secret of letters and digits, with no prefix: only reported with the name near.
+  leaks: {
+    names: ["bybit"],
+    key: { pattern: "[A-Za-z0-9]{18}", minClasses: 2 },
+    secret: { pattern: "[A-Za-z0-9]{36}", minClasses: 2 },
+    pairWithoutName: false,
+  },
   describePermissions: (permissions: readonly Permission[], raw: RawPermissions) =>
     describeGrants(raw) ?? permissions.join(", "),
 };

@@ -118,6 +118,15 @@ export const deribitProfile: ExchangeProfile<"deribit-manages-keys"> = {
     const g = canonicalScope(typeof got === "string" ? got : "");
     return w === g ? undefined : `scope is ${g || "none"}, must be ${w || "none"}`;
   },
+  // Leaked credentials (docs/exchanges/deribit.md#key-formats-what-leaks-look-like): a short client id
+  // (8 to 10 letters and digits) and a 43-character base64url client secret. A short id is common text:
+  // name required.
+  leaks: {
+    names: ["deribit"],
+    key: { pattern: "[A-Za-z0-9]{8,10}", minClasses: 2 },
+    secret: { pattern: "[A-Za-z0-9_-]{43}", minClasses: 2 },
+    pairWithoutName: false,
+  },
   describePermissions: (permissions: readonly Permission[], raw: RawPermissions) =>
     typeof raw === "string" && raw !== "" ? describeScope(raw) : permissions.join(", "),
 };

@@ -81,6 +81,16 @@ export const okxProfile: ExchangeProfile<"okx-idle-expiry"> = {
   },
   // The create steps name the label to give the new key.
   createStepsLabel: "new",
+  // Leaked credentials (docs/exchanges/okx.md#key-formats-what-leaks-look-like): the key is a lower-case
+  // UUID and the secret 32 upper-case hex digits; a UUID beside such a secret is rare enough in ordinary
+  // text to report without the name. The passphrase is the person's own, found only after its word.
+  leaks: {
+    names: ["okx", "okex"],
+    key: { pattern: "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}" },
+    secret: { pattern: "[0-9A-F]{32}" },
+    passphraseWords: ["passphrase", "pass_phrase", "password"],
+    pairWithoutName: true,
+  },
   describePermissions: (permissions: readonly Permission[]) =>
     permissions.map((p) => FORM_NAMES[p] ?? p).join(", "),
 };

@@ -1,0 +1,142 @@
+/**
+ * Reading one file for the scan, in chunks (never a whole-file read: a 60 MB log is read 1 MiB at a
+ * time into one reused buffer), and turning a source's raw hits into located `ScanHit`s. Shared by the
+ * in-process engine and the worker threads (scan-worker.ts), so both read a file the same way.
+ */
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { type LineColumn, locateOffsets } from "./line-index.js";
+import type { ScanHit, ScanStats } from "./scan-types.js";
+import { looksBinary, type RawHit, type SourceScanner } from "./source-scan.js";
+import type { WalkFile } from "./walk.js";
+
+export const CHUNK_BYTES = 1024 * 1024;
+
+export type FileOutcome =
+  | { kind: "scanned"; bytes: number; hits: ScanHit[] }
+  | { kind: keyof ScanStats["skipped"] };
+
+export interface FileReadOptions {
+  maxFileBytes: number;
+  binary: boolean;
+}
+
+// O_NONBLOCK: if the file was swapped for a FIFO after the listing, opening it must not wait for a
+// writer (fstat below then refuses it). O_NOFOLLOW: nor for a link.
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOFOLLOW ?? 0);
+
+/**
+ * Scans one file. A generator: it yields after each chunk so the caller can give the event loop a
+ * turn and notice an abort; its return value is the outcome.
+ */
+export function* scanFile(
+  file: WalkFile,
+  scanner: SourceScanner,
+  buffer: Buffer,
+  options: FileReadOptions,
+): Generator<number, FileOutcome> {
+  let fd: number;
+  try {
+    fd = openSync(file.path, OPEN_FLAGS);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    return { kind: code === "ELOOP" ? "notRegular" : "unreadable" };
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { kind: "notRegular" };
+    if (st.size > options.maxFileBytes) return { kind: "tooLarge" };
+    scanner.begin();
+    let position = 0;
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, buffer, 0, buffer.length, position);
+      } catch {
+        return { kind: "unreadable" };
+      }
+      if (position === 0 && !options.binary && n > 0 && looksBinary(buffer.subarray(0, n))) {
+        return { kind: "binary" };
+      }
+      // A file that grows while read (a live log) is read up to the size it had when opened.
+      const final = n === 0 || position + n >= st.size;
+      scanner.write(buffer.subarray(0, n), final);
+      position += n;
+      if (final) break;
+      yield position;
+    }
+    const raw = scanner.end();
+    if (raw.length === 0) return { kind: "scanned", bytes: position, hits: [] };
+    let lines = new Map<number, LineColumn>();
+    try {
+      lines = locateOffsets(
+        readAgain(fd, buffer, raw),
+        raw.map((h) => h.offset),
+      );
+    } catch {
+      // Unreadable the second time (a disk error): the hits stand, at line 1.
+    }
+    return { kind: "scanned", bytes: position, hits: locate(raw, { path: file.shown }, lines) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Scans a source held in memory (a git blob handed to a worker), in CHUNK_BYTES slices as a file is
+ * read; its hits are located at `where` (the caller puts each of the blob's places in).
+ */
+export function scanBytes(
+  bytes: Uint8Array,
+  scanner: SourceScanner,
+  binary: boolean,
+): { kind: "binary" } | { kind: "scanned"; hits: ScanHit[] } {
+  if (!binary && looksBinary(bytes)) return { kind: "binary" };
+  scanner.begin();
+  for (let at = 0; ; at += CHUNK_BYTES) {
+    const end = Math.min(bytes.length, at + CHUNK_BYTES);
+    scanner.write(bytes.subarray(at, end), end >= bytes.length);
+    if (end >= bytes.length) break;
+  }
+  const raw = scanner.end();
+  if (raw.length === 0) return { kind: "scanned", hits: [] };
+  const lines = locateOffsets(
+    [bytes],
+    raw.map((h) => h.offset),
+  );
+  return { kind: "scanned", hits: locate(raw, { path: "" }, lines) };
+}
+
+/** The file's bytes again from the start, up to its last hit. */
+function* readAgain(fd: number, buffer: Buffer, raw: readonly RawHit[]): Generator<Uint8Array> {
+  const last = Math.max(...raw.map((h) => h.offset));
+  let position = 0;
+  while (position <= last) {
+    const n = readSync(fd, buffer, 0, buffer.length, position);
+    if (n === 0) return;
+    yield buffer.subarray(0, n);
+    position += n;
+  }
+}
+
+/** Raw hits → `ScanHit`s at their line and column, with the given location fields. */
+export function locate(
+  raw: readonly RawHit[],
+  where: { path: string; commit?: string; commitDate?: string; repository?: string },
+  lines: Map<number, LineColumn>,
+): ScanHit[] {
+  return raw.map((h) => {
+    const lc = lines.get(h.offset) ?? { line: 1, column: 1 };
+    const location = { ...where, line: lc.line, column: lc.column };
+    if (h.type === "needle") return { type: "needle", ref: h.ref, location };
+    const { exchange, confidence, key, secret, passphrase } = h.leak;
+    return {
+      type: "pattern",
+      exchange,
+      confidence,
+      key,
+      ...(secret === undefined ? {} : { secret }),
+      ...(passphrase === undefined ? {} : { passphrase }),
+      location,
+    };
+  });
+}

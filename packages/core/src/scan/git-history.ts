@@ -1,0 +1,347 @@
+/**
+ * Reading a repository's whole history with git plumbing, nothing checked out: every blob reachable
+ * from every ref (branches, tags, remotes, the stash), each with the FIRST commit in which a blob of
+ * that content sat at each of its paths (a key committed and deleted later is still in history, and
+ * that commit is where the leak started).
+ *
+ * 1. `git log --all --reverse --date-order --root --raw -z --no-renames --diff-merges=first-parent`
+ *    lists, parents before children, each commit's added or changed blobs and their paths: the first
+ *    (blob, path) seen is the first commit that had it. First-parent diffs for merges: a blob a merge
+ *    brings in is credited to the commit on the branch that made it.
+ * 2. `git cat-file --batch-check` for the blobs' sizes (the size cap applies to blobs too), then one
+ *    `git cat-file --batch` streams the rest, read blob by blob in chunks: never all blobs in memory.
+ *
+ * A scanned repository is untrusted input (it may be the leaked one), so git runs so that nothing in
+ * it can run code or reach out: argv arrays and no shell; `--no-pager`; hooks, fsmonitor, signature
+ * checks (gpg.program), external diff and textconv drivers off; every transport refused and no
+ * credential helper (a partial clone would otherwise fetch missing blobs); no terminal prompt; replace
+ * refs ignored (they could hide history). git's own refusal of a folder owned by someone else
+ * ("dubious ownership") is kept and explained, not bypassed.
+ */
+import { type ChildProcessByStdio, spawn } from "node:child_process";
+import { dirname } from "node:path";
+import type { Readable, Writable } from "node:stream";
+import { KeywardError } from "../errors.js";
+
+/** Config for every git run: nothing in the repository may run code or reach the network. */
+const SAFE_ARGS = [
+  "--no-pager",
+  "-c",
+  "core.fsmonitor=false",
+  "-c",
+  "core.hooksPath=/dev/null",
+  "-c",
+  "log.showSignature=false",
+  "-c",
+  "protocol.allow=never",
+  "-c",
+  "credential.helper=",
+  "-c",
+  "core.sshCommand=false",
+];
+
+function gitEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    // GIT_DIR, GIT_WORK_TREE, GIT_CONFIG_* … from a calling hook or shell would point git elsewhere.
+    if (!k.startsWith("GIT_")) env[k] = v;
+  }
+  return {
+    ...env,
+    LC_ALL: "C",
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_ASKPASS: "false",
+    GIT_NO_REPLACE_OBJECTS: "1",
+    GIT_NO_LAZY_FETCH: "1",
+    GIT_OPTIONAL_LOCKS: "0",
+  };
+}
+
+type Git = ChildProcessByStdio<Writable, Readable, Readable>;
+
+function startGit(args: readonly string[], cwd: string | undefined, signal: AbortSignal | undefined): Git {
+  const child = spawn("git", [...SAFE_ARGS, ...args], {
+    cwd,
+    env: gitEnv(),
+    shell: false,
+    stdio: ["pipe", "pipe", "pipe"],
+    windowsHide: true,
+  });
+  child.stdin.on("error", () => {}); // git gone early (or never started): its exit status says why
+  if (signal) {
+    const kill = () => child.kill("SIGKILL");
+    signal.addEventListener("abort", kill, { once: true });
+    child.once("close", () => signal.removeEventListener("abort", kill));
+  }
+  return child;
+}
+
+/** Waits for git to exit; stderr (its first 4 KiB) for errors. Rejects with SCAN_GIT_FAILED. */
+function finished(child: Git, what: string): Promise<{ code: number; stderr: string }> {
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => {
+    if (stderr.length < 4096) stderr += d.toString("utf8");
+  });
+  return new Promise((resolve, reject) => {
+    child.once("error", (cause: NodeJS.ErrnoException) => {
+      reject(
+        cause.code === "ENOENT"
+          ? new KeywardError("SCAN_GIT_FAILED", "git is not installed (needed to read history)", {
+              hint: "Install git, or scan without --git (the files as they are on disk).",
+            })
+          : new KeywardError("SCAN_GIT_FAILED", `git could not be started for ${what}`, { cause }),
+      );
+    });
+    child.once("close", (code) => resolve({ code: code ?? -1, stderr }));
+  });
+}
+
+function gitFailure(what: string, stderr: string): KeywardError {
+  if (/dubious ownership/i.test(stderr)) {
+    return new KeywardError("SCAN_GIT_FAILED", `git refused to read ${what}: it is owned by another user`, {
+      hint:
+        "git does not trust repositories owned by someone else. Scan as that user, or copy the repository " +
+        "(git clone --mirror) and scan the copy; Keyward does not lift git's guard itself.",
+    });
+  }
+  const line = stderr.split("\n").find((l) => l.trim().length > 0) ?? "no message";
+  return new KeywardError(
+    "SCAN_GIT_FAILED",
+    `git could not read the history of ${what}: ${line.slice(0, 200)}`,
+    {
+      hint: "Check that it is a readable git repository (`git -C <path> log` works), or scan without --git.",
+    },
+  );
+}
+
+/**
+ * The git directory of the repository a root is in (the root itself, or a folder above it), or
+ * undefined if it is in none.
+ */
+export async function gitDirOf(root: string, isDirectory: boolean, signal?: AbortSignal) {
+  const child = startGit(["rev-parse", "--absolute-git-dir"], isDirectory ? root : dirname(root), signal);
+  child.stdin.end();
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString("utf8");
+  });
+  const { code, stderr } = await finished(child, root);
+  if (code === 0) return out.trim();
+  if (/not a git repository/i.test(stderr)) return undefined;
+  throw gitFailure(root, stderr);
+}
+
+/** Where a blob sat: its path in the repository and the first commit that had it there. */
+export interface BlobPlace {
+  path: string;
+  commit: string;
+  commitDate: string;
+}
+
+export interface HistoryIndex {
+  commits: number;
+  /** Blob id → its places, in the order first seen. */
+  blobs: Map<string, BlobPlace[]>;
+}
+
+/** Step 1: every (blob, path) of the history, with the first commit that had it. */
+export async function historyIndex(
+  gitDir: string,
+  shown: string,
+  signal?: AbortSignal,
+  onCommit?: (commits: number) => void,
+): Promise<HistoryIndex> {
+  const child = startGit(
+    [
+      "--git-dir",
+      gitDir,
+      "log",
+      "--all",
+      "--reverse",
+      "--date-order",
+      "--root",
+      "--raw",
+      "--no-abbrev",
+      "--no-renames",
+      "--diff-merges=first-parent",
+      "--no-ext-diff",
+      "--no-textconv",
+      "--no-show-signature",
+      "--no-color",
+      "-z",
+      "--format=%x00commit %H %aI",
+    ],
+    undefined,
+    signal,
+  );
+  child.stdin.end();
+  const done = finished(child, shown);
+  const index: HistoryIndex = { commits: 0, blobs: new Map() };
+  let commit = "";
+  let commitDate = "";
+  /** The blob of the raw line just read, waiting for its path; undefined when none. */
+  let pendingBlob: string | undefined;
+  let expectPath = false;
+  const seenAt = new Set<string>();
+  const token = (t: Buffer) => {
+    if (expectPath) {
+      expectPath = false;
+      if (pendingBlob === undefined) return;
+      const path = t.toString("utf8");
+      const key = `${pendingBlob}\0${path}`;
+      if (seenAt.has(key)) return;
+      seenAt.add(key);
+      const places = index.blobs.get(pendingBlob);
+      const place = { path, commit, commitDate };
+      if (places) places.push(place);
+      else index.blobs.set(pendingBlob, [place]);
+      return;
+    }
+    let s = t.toString("utf8");
+    while (s.startsWith("\n")) s = s.slice(1);
+    if (s.length === 0) return;
+    if (s.startsWith("commit ")) {
+      const [, hash, date] = s.split(" ");
+      commit = hash ?? "";
+      commitDate = date ?? "";
+      index.commits++;
+      onCommit?.(index.commits);
+    } else if (s.startsWith(":")) {
+      // ":<old mode> <new mode> <old blob> <new blob> <status>", then the path.
+      const [, newMode, , newBlob, status] = s.split(" ");
+      expectPath = true;
+      const deleted = status?.startsWith("D") || newBlob === undefined || /^0+$/.test(newBlob);
+      // 160000: a submodule's commit, not a blob of this repository.
+      pendingBlob = deleted || newMode === "160000" ? undefined : newBlob;
+    }
+  };
+  let rest: Buffer = Buffer.alloc(0);
+  for await (const piece of child.stdout as AsyncIterable<Buffer>) {
+    const buf = rest.length === 0 ? piece : Buffer.concat([rest, piece]);
+    let start = 0;
+    for (;;) {
+      const z = buf.indexOf(0, start);
+      if (z === -1) break;
+      token(buf.subarray(start, z));
+      start = z + 1;
+    }
+    rest = Buffer.from(buf.subarray(start));
+  }
+  if (rest.length > 0) token(rest);
+  const { code, stderr } = await done;
+  if (signal?.aborted) return index;
+  // An empty repository (no commit yet) has no history: not an error.
+  if (code !== 0 && !/does not have any commits|bad default revision/i.test(stderr)) {
+    throw gitFailure(shown, stderr);
+  }
+  return index;
+}
+
+/** Step 2a: the size of each blob (missing ones left out: a shallow or partial clone). */
+export async function blobSizes(
+  gitDir: string,
+  blobs: readonly string[],
+  shown: string,
+  signal?: AbortSignal,
+): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  if (blobs.length === 0) return sizes;
+  const child = startGit(["--git-dir", gitDir, "cat-file", "--batch-check"], undefined, signal);
+  const done = finished(child, shown);
+  child.stdin.end(`${blobs.join("\n")}\n`);
+  let rest = "";
+  for await (const piece of child.stdout as AsyncIterable<Buffer>) {
+    const lines = (rest + piece.toString("latin1")).split("\n");
+    rest = lines.pop() ?? "";
+    for (const line of lines) {
+      const [sha, type, size] = line.split(" ");
+      if (sha && type === "blob" && size !== undefined) sizes.set(sha, Number(size));
+    }
+  }
+  const { code, stderr } = await done;
+  if (code !== 0 && !signal?.aborted) throw gitFailure(shown, stderr);
+  return sizes;
+}
+
+export interface BlobSink {
+  begin(blob: string, size: number): void;
+  data(bytes: Buffer): void;
+  end(): void;
+}
+
+/**
+ * Step 2b: the blobs' contents, streamed through `sink` one blob at a time, in pieces as git writes
+ * them. `between` runs between pieces (the engine's chance to yield and check for an abort).
+ */
+export async function readBlobs(
+  gitDir: string,
+  blobs: readonly string[],
+  shown: string,
+  sink: BlobSink,
+  signal?: AbortSignal,
+  between?: () => Promise<void>,
+): Promise<void> {
+  if (blobs.length === 0) return;
+  const child = startGit(["--git-dir", gitDir, "cat-file", "--batch"], undefined, signal);
+  const done = finished(child, shown);
+  child.stdin.end(`${blobs.join("\n")}\n`);
+  // Parser state: reading a header line, a blob's content (remaining bytes), or its trailing LF.
+  let header = "";
+  let remaining = -1; // -1: in a header; ≥ 0: content bytes left
+  let trailer = false;
+  for await (const piece of child.stdout as AsyncIterable<Buffer>) {
+    let pos = 0;
+    while (pos < piece.length) {
+      if (trailer) {
+        pos++; // the LF after a blob's content
+        trailer = false;
+        continue;
+      }
+      if (remaining < 0) {
+        const nl = piece.indexOf(10, pos);
+        if (nl === -1) {
+          header += piece.toString("latin1", pos);
+          pos = piece.length;
+          break;
+        }
+        header += piece.toString("latin1", pos, nl);
+        pos = nl + 1;
+        const [sha, type, size] = header.split(" ");
+        header = "";
+        if (type === "missing" || sha === undefined || size === undefined) continue;
+        remaining = Number(size);
+        sink.begin(sha, remaining);
+        if (remaining === 0) {
+          sink.end();
+          remaining = -1;
+          trailer = true;
+        }
+        continue;
+      }
+      const take = Math.min(remaining, piece.length - pos);
+      sink.data(piece.subarray(pos, pos + take));
+      pos += take;
+      remaining -= take;
+      if (remaining === 0) {
+        sink.end();
+        remaining = -1;
+        trailer = true;
+      }
+    }
+    if (between) await between();
+  }
+  const { code, stderr } = await done;
+  if (code !== 0 && !signal?.aborted) throw gitFailure(shown, stderr);
+}
+
+/** One blob's whole content (for the line and column of its hits: blobs with hits only). */
+export async function readBlob(gitDir: string, blob: string, shown: string, signal?: AbortSignal) {
+  const child = startGit(["--git-dir", gitDir, "cat-file", "blob", blob], undefined, signal);
+  child.stdin.end();
+  const done = finished(child, shown);
+  const parts: Buffer[] = [];
+  for await (const piece of child.stdout as AsyncIterable<Buffer>) parts.push(piece);
+  const { code, stderr } = await done;
+  if (code !== 0 && !signal?.aborted) throw gitFailure(shown, stderr);
+  return Buffer.concat(parts);
+}

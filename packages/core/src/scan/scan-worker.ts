@@ -1,0 +1,84 @@
+/**
+ * A scan worker thread (see worker-pool.ts): reads and searches the files the engine sends it, in
+ * batches, or searches the history's blobs git streamed to the engine, and answers with hits and counts. The needle automaton arrives compiled, in memory
+ * (workerData: never argv, env or a file), since it holds the secrets Keyward searches for; the leak
+ * patterns are compiled here (RegExps do not cross threads).
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { compileLeakPatterns } from "./detect.js";
+import { CHUNK_BYTES, scanBytes, scanFile } from "./file-scan.js";
+import type { NeedleAutomaton } from "./multi-match.js";
+import type { LeakPatterns, ScanHit, ScanStats } from "./scan-types.js";
+import { type MinConfidence, SourceScanner } from "./source-scan.js";
+import type { WalkFile } from "./walk.js";
+
+export interface WorkerInit {
+  automaton: NeedleAutomaton;
+  patterns: readonly { exchange: string; leaks: LeakPatterns }[];
+  maxFileBytes: number;
+  binary: boolean;
+  minConfidence: MinConfidence;
+}
+
+/** Files to read, or (history) blobs git already streamed, each with the caller's key for it. */
+export interface WorkerBatch {
+  id: number;
+  files: WalkFile[];
+  blobs: { key: number; bytes: Uint8Array }[];
+}
+
+export interface WorkerAnswer {
+  id: number;
+  hits: ScanHit[];
+  files: number;
+  bytes: number;
+  skipped: ScanStats["skipped"];
+  /** Blobs searched (binaries are counted in skipped), and the hits of those with any (path ""). */
+  blobs: number;
+  blobHits: { key: number; hits: ScanHit[] }[];
+}
+
+const init = workerData as WorkerInit;
+const scanner = new SourceScanner(
+  init.automaton,
+  init.patterns.length > 0 ? compileLeakPatterns(init.patterns) : undefined,
+  init.minConfidence,
+);
+const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+const options = { maxFileBytes: init.maxFileBytes, binary: init.binary };
+
+parentPort?.on("message", (batch: WorkerBatch) => {
+  const answer: WorkerAnswer = {
+    id: batch.id,
+    hits: [],
+    files: 0,
+    bytes: 0,
+    skipped: { tooLarge: 0, binary: 0, unreadable: 0, notRegular: 0, excluded: 0 },
+    blobs: 0,
+    blobHits: [],
+  };
+  for (const blob of batch.blobs) {
+    const outcome = scanBytes(blob.bytes, scanner, init.binary);
+    if (outcome.kind === "binary") {
+      answer.skipped.binary++;
+      continue;
+    }
+    answer.blobs++;
+    answer.bytes += blob.bytes.length;
+    if (outcome.hits.length > 0) answer.blobHits.push({ key: blob.key, hits: outcome.hits });
+  }
+  for (const file of batch.files) {
+    const steps = scanFile(file, scanner, buffer, options);
+    let step = steps.next();
+    while (!step.done) step = steps.next();
+    const outcome = step.value;
+    if (outcome.kind === "scanned") {
+      answer.files++;
+      answer.bytes += outcome.bytes;
+      for (const hit of outcome.hits) answer.hits.push(hit);
+    } else {
+      answer.skipped[outcome.kind]++;
+    }
+  }
+  parentPort?.postMessage(answer);
+});

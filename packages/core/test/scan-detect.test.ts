@@ -1,0 +1,277 @@
+/**
+ * `keyward scan`'s pattern detection (scan/detect.ts) over the profiles' `leaks`: every exchange's
+ * credential found in every format, near its name ("high") and as a pair alone ("medium" where the
+ * profile allows, nothing where it does not), a key alone next to the name "low"; and one test per false
+ * positive met while building it (base64 slices, JWT signatures, padded hashes, identifiers,
+ * placeholders, names inside words, an order id next to a leaked pair, several exchanges in one file).
+ */
+import { describe, expect, it } from "vitest";
+import { EXCHANGE_PROFILES, type ExchangeProfile } from "../src/index.js";
+import { acceptsToken, compileLeakPatterns, detectLeaks } from "../src/scan/detect.js";
+import type { LeakPatterns } from "../src/scan/scan-types.js";
+import { credentialSnippet, fakeCredentials, PLANT_FORMATS, seededRng } from "../src/testing/index.js";
+
+const WITH_LEAKS = EXCHANGE_PROFILES.filter(
+  (p): p is ExchangeProfile & { leaks: LeakPatterns } => p.leaks !== undefined,
+);
+const ALL = compileLeakPatterns(WITH_LEAKS.map((p) => ({ exchange: p.id, leaks: p.leaks })));
+const detect = (text: string) => detectLeaks(text, ALL);
+const profile = (pred: (l: LeakPatterns) => boolean) => {
+  const p = WITH_LEAKS.find((x) => pred(x.leaks));
+  if (p === undefined) throw new Error("no profile fits");
+  return p;
+};
+/** Plain words around a snippet, so nothing else is near it. */
+const FILLER = "// the quick brown fox jumps over the lazy dog again and again\n".repeat(3);
+
+describe("profiles' leaks", () => {
+  it("every registered exchange declares how its credentials leak", () => {
+    expect(WITH_LEAKS.map((p) => p.id)).toEqual(EXCHANGE_PROFILES.map((p) => p.id));
+    for (const p of WITH_LEAKS) {
+      expect(p.leaks.names.length).toBeGreaterThan(0);
+      for (const n of p.leaks.names) expect(n).toBe(n.toLowerCase());
+    }
+  });
+
+  it("fakeCredentials makes tokens the profile's shapes accept", () => {
+    const rng = seededRng(7);
+    for (const p of WITH_LEAKS) {
+      for (let i = 0; i < 20; i++) {
+        const c = fakeCredentials(p, rng);
+        expect(acceptsToken(p.leaks.key, c.key)).toBe(true);
+        expect(acceptsToken(p.leaks.secret, c.secret)).toBe(true);
+        expect(c.passphrase !== undefined).toBe((p.leaks.passphraseWords ?? []).length > 0);
+      }
+    }
+  });
+
+  it("compiling refuses a shape with a capture group or bad syntax", () => {
+    const leaks = WITH_LEAKS[0]?.leaks as LeakPatterns;
+    expect(() =>
+      compileLeakPatterns([{ exchange: "x", leaks: { ...leaks, key: { pattern: "(a)[0-9]{8}" } } }]),
+    ).toThrow(/capture group/);
+    expect(() =>
+      compileLeakPatterns([{ exchange: "x", leaks: { ...leaks, key: { pattern: "[0-9" } } }]),
+    ).toThrow(/not a valid regex/);
+  });
+
+  it("span covers a name, a key and its secret a window apart either side", () => {
+    for (const p of WITH_LEAKS) expect(ALL.span).toBeGreaterThanOrEqual(2 * (p.leaks.window ?? 512));
+  });
+});
+
+describe("every exchange's credential in every format", () => {
+  for (const p of WITH_LEAKS) {
+    for (const format of PLANT_FORMATS) {
+      it(`${p.id} in ${format}: near its name → high, with its secret (and passphrase)`, () => {
+        const rng = seededRng(format.length * 31 + p.id.length);
+        const cred = { exchange: p.id, ...fakeCredentials(p, rng) };
+        for (const name of p.leaks.names) {
+          const text = FILLER + credentialSnippet(format, cred, name, rng).text + FILLER;
+          const found = detect(text);
+          expect(found, `${format} near "${name}"`).toHaveLength(1);
+          expect(found[0]).toMatchObject({
+            exchange: p.id,
+            confidence: "high",
+            key: cred.key,
+            secret: cred.secret,
+          });
+          expect(text.indexOf(cred.key)).toBe(found[0]?.offset);
+          if (cred.passphrase !== undefined) expect(found[0]?.passphrase).toBe(cred.passphrase);
+        }
+      });
+
+      it(`${p.id} in ${format}: the pair alone → ${p.leaks.pairWithoutName ? "medium (high with a passphrase)" : "nothing"}`, () => {
+        const rng = seededRng(format.length * 17 + p.id.length);
+        const { passphrase: _, ...pairOnly } = { exchange: p.id, ...fakeCredentials(p, rng) };
+        const text = FILLER + credentialSnippet(format, pairOnly, null, rng).text + FILLER;
+        const found = detect(text);
+        if (!p.leaks.pairWithoutName) {
+          expect(found).toEqual([]);
+          return;
+        }
+        expect(found).toEqual([
+          {
+            exchange: p.id,
+            confidence: "medium",
+            key: pairOnly.key,
+            secret: pairOnly.secret,
+            offset: text.indexOf(pairOnly.key),
+          },
+        ]);
+      });
+    }
+
+    it(`${p.id}: a key alone next to the name is low; a secret alone is nothing`, () => {
+      const rng = seededRng(99);
+      const cred = fakeCredentials(p, rng);
+      const name = p.leaks.names[0] ?? "";
+      expect(detect(`${FILLER}${name.toUpperCase()}_API_KEY=${cred.key}\n${FILLER}`)).toEqual([
+        expect.objectContaining({ exchange: p.id, confidence: "low", key: cred.key }),
+      ]);
+      const secretOnly = detect(`${FILLER}${name.toUpperCase()}_API_SECRET=${cred.secret}\n${FILLER}`);
+      expect(secretOnly.filter((f) => f.confidence !== "low")).toEqual([]);
+    });
+
+    it(`${p.id}: the name as an identifier part or a JSON value counts, inside a word it does not`, () => {
+      const rng = seededRng(5);
+      const cred = fakeCredentials(p, rng);
+      const name = p.leaks.names[0] ?? "";
+      const camel = name[0]?.toUpperCase() + name.slice(1);
+      for (const text of [
+        `const my${camel}Key = "${cred.key}";\nconst secret = "${cred.secret}";`,
+        `{"exchange": "${name.toUpperCase()}", "k": "${cred.key}", "s": "${cred.secret}"}`,
+        `${name}Secret: ${cred.secret}\n${name}_key: ${cred.key}`,
+      ]) {
+        expect(detect(text), text).toEqual([
+          expect.objectContaining({ exchange: p.id, confidence: "high", key: cred.key }),
+        ]);
+      }
+      // Inside a longer word (or a random token) the name is no name: no more than the pair alone gives.
+      const inside = `const x${name}y = 1; const tok = "9${name}9Q"; const a = "${cred.key}"; const b = "${cred.secret}";`;
+      expect(detect(inside).filter((f) => f.confidence === "high")).toEqual([]);
+    });
+  }
+});
+
+describe("false positives met and fixed", () => {
+  const withSecret = profile((l) => !l.pairWithoutName && /\{36\}/.test(l.secret.pattern));
+  const name = withSecret.leaks.names[0] ?? "";
+
+  it("slices of a base64 blob between + and / are no keys, even next to a name", () => {
+    const rng = seededRng(3);
+    // Fragments of every length between the separators, key and secret lengths among them.
+    const blob = Array.from(
+      { length: 40 },
+      (_, i) => fakeCredentials(withSecret, rng)[i % 2 ? "key" : "secret"],
+    ).join("+");
+    expect(detect(`// ${name} fixture\nconst img = "${blob}/${blob}==";\n`)).toEqual([]);
+  });
+
+  it("a JWT's 43-character signature, a padded SHA-256 in base64 and a longer token hold no key", () => {
+    const shaped = profile((l) => /\{43\}/.test(l.key.pattern));
+    const n = shaped.leaks.names[0] ?? "";
+    const rng = seededRng(4);
+    const a = fakeCredentials(shaped, rng);
+    const b = fakeCredentials(shaped, rng);
+    const text = [
+      `// ${n} session`,
+      `const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.${a.key}";`,
+      `const digest = "${b.key}=";`,
+      `const longer = "${a.secret}${b.secret}";`,
+      `const dotted = "${a.secret}.${b.secret}";`,
+    ].join("\n");
+    expect(detect(text)).toEqual([]);
+  });
+
+  it("identifiers and placeholders of a key's length are no keys", () => {
+    const text = [
+      `# ${name} credentials: fill in`,
+      `${name.toUpperCase()}_API_KEY=XXXXXXXXXXXXXXXXXX`,
+      `${name.toUpperCase()}_API_SECRET=XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX`,
+      // 18 and 36 letters: the lengths of this exchange's key and secret, but words.
+      `${name.toUpperCase()}_API_KEY=getAccountBalances`,
+      `${name.toUpperCase()}_API_SECRET=handleIncomingWebsocketOrderMessages`,
+      `const ${name}Handler = "ORDER_BOOK_SNAPSHOT_HANDLER_WITH_RETRY_LIMITS"; // ${name}`,
+      `const ${name}Zeros = "000000000000000000"; const ones = "111111111111111111111111111111111111";`,
+    ].join("\n");
+    expect(detect(text)).toEqual([]);
+  });
+
+  it("an order id next to a leaked pair does not take the pair's secret", () => {
+    const p = profile((l) => l.pairWithoutName);
+    const n = p.leaks.names[0] ?? "";
+    const rng = seededRng(11);
+    const order = fakeCredentials(p, rng).key;
+    const cred = fakeCredentials(p, rng);
+    const text = `// ${n} order ${order} placed\n${n.toUpperCase()}_API_KEY=${cred.key}\n${n.toUpperCase()}_SECRET=${cred.secret}\n`;
+    const found = detect(text);
+    expect(found.filter((f) => f.confidence !== "low")).toEqual([
+      expect.objectContaining({ confidence: "high", key: cred.key, secret: cred.secret }),
+    ]);
+    expect(found.filter((f) => f.key === order)).toEqual([expect.objectContaining({ confidence: "low" })]);
+    expect(found.find((f) => f.key === order)?.secret).toBeUndefined();
+  });
+
+  it("several exchanges' credentials in one file each go to their own exchange", () => {
+    const rng = seededRng(12);
+    const creds = WITH_LEAKS.map((p) => ({ p, c: fakeCredentials(p, rng) }));
+    const text = creds
+      .map(({ p, c }) => credentialSnippet("env", { exchange: p.id, ...c }, p.leaks.names[0] ?? "", rng).text)
+      .join("");
+    const found = detect(text).filter((f) => f.confidence !== "low");
+    expect(found.map((f) => [f.exchange, f.key, f.secret])).toEqual(
+      creds.map(({ p, c }) => [p.id, c.key, c.secret]),
+    );
+  });
+
+  it("a UUID beside an upper-case hex of another length, or a lower-case one, is no pair", () => {
+    const p = profile((l) => l.pairWithoutName);
+    const rng = seededRng(13);
+    const { key } = fakeCredentials(p, rng);
+    const text = `request_id = "${key}"\nsha1 = "${"A1B2C3D4E5".repeat(4)}"\nmd5 = "${"a1b2c3d4e5f60718".repeat(2)}"\n`;
+    expect(detect(text)).toEqual([]);
+  });
+
+  it("a passphrase shaped like another exchange's key, near that exchange's name and an MD5, is no key", () => {
+    // Met in a CI file: a Deribit variable's name, an upper-case MD5 (once a Deribit secret form), then
+    // an OKX credential whose passphrase has the shape of a Deribit client id.
+    const okx = profile((l) => (l.passphraseWords ?? []).length > 0);
+    const other = profile((l) => l.names[0] !== okx.leaks.names[0] && /\{8,10\}/.test(l.key.pattern));
+    const rng = seededRng(14);
+    const cred = fakeCredentials(okx, rng);
+    const text = [
+      `          ${(other.leaks.names[0] ?? "").toUpperCase()}_API_KEY: \${{ secrets.API_KEY }}`,
+      `      - run: echo "5395A2961CEEE886C4608539BC1F7626  dist.tgz" | md5sum -c`,
+      `${okx.leaks.names[0]}:`,
+      `  apiKey: ${cred.key}`,
+      `  secret: "${cred.secret}"`,
+      `  passphrase: "QuietFox37!"`,
+    ].join("\n");
+    const found = detect(text).filter((f) => f.confidence !== "low");
+    expect(found).toEqual([
+      expect.objectContaining({
+        exchange: okx.id,
+        confidence: "high",
+        key: cred.key,
+        passphrase: "QuietFox37!",
+      }),
+    ]);
+    // And next to a secret of that exchange's shape: still no key.
+    const otherSecret = fakeCredentials(other, rng).secret;
+    const name = (other.leaks.names[0] ?? "").toUpperCase();
+    expect(detect(`${name}_CLIENT_SECRET=${otherSecret}\npassphrase: "QuietFox37"\n`)).toEqual([]);
+  });
+});
+
+describe("minConfidence", () => {
+  it("drops finds below it where they are made", () => {
+    const p = profile((l) => l.pairWithoutName);
+    const n = p.leaks.names[0] ?? "";
+    const rng = seededRng(21);
+    const order = fakeCredentials(p, rng).key;
+    const named = fakeCredentials(p, rng);
+    const alone = fakeCredentials(p, rng);
+    const text = `// ${n} order ${order}\n${n}_key=${named.key}\n${n}_secret=${named.secret}\n${FILLER.repeat(6)}key=${alone.key}\nsecret=${alone.secret}\n`;
+    const levels = (min?: "low" | "medium" | "high") =>
+      detectLeaks(text, ALL, min === undefined ? {} : { minConfidence: min }).map((f) => f.confidence);
+    expect(levels()).toEqual(["low", "high", "medium"]);
+    expect(levels("low")).toEqual(["low", "high", "medium"]);
+    expect(levels("medium")).toEqual(["high", "medium"]);
+    expect(levels("high")).toEqual(["high"]);
+  });
+});
+
+describe("hostile input", () => {
+  it("a long run of token characters and a text full of names still give exactly the credential", () => {
+    const p = profile((l) => l.pairWithoutName);
+    const n = p.leaks.names[0] ?? "";
+    const cred = fakeCredentials(p, seededRng(30));
+    const run = "A1b2C3d4".repeat(250_000); // 2 MB of one token
+    const names = `${n} `.repeat(200_000);
+    const text = `${run}\n${names}\n${n}_key=${cred.key}\n${n}_secret=${cred.secret}\n${names}${run}`;
+    expect(detect(text).filter((f) => f.confidence !== "low")).toEqual([
+      expect.objectContaining({ confidence: "high", key: cred.key, secret: cred.secret }),
+    ]);
+  });
+});
