@@ -8,8 +8,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { EXCHANGE_IDS } from "../src/index.js";
-import { generateLeakRepo, type LeakRepoCredential } from "../src/testing/index.js";
+import { EXCHANGE_PROFILES } from "../src/index.js";
+import {
+  fakeCredentials,
+  generateLeakRepo,
+  type LeakRepoCredential,
+  seededRng,
+} from "../src/testing/index.js";
 
 const root = mkdtempSync(join(tmpdir(), "keyward-leak-repo-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -19,15 +24,14 @@ const git = (dir: string, ...args: string[]) => {
   return { ok: r.status === 0, out: r.stdout.trim() };
 };
 
-/** Two credentials per exchange (one known, one unknown), each placement at least once. */
-const plant: LeakRepoCredential[] = EXCHANGE_IDS.flatMap((exchange, e) =>
+/** Two credentials per exchange (one known, one unknown), realistic (fakeCredentials), each placement at least once. */
+const rng = seededRng(1515);
+const plant: LeakRepoCredential[] = EXCHANGE_PROFILES.filter((p) => p.leaks).flatMap((profile, e) =>
   (["known", "unknown"] as const).map((kind, k) => ({
-    exchange,
+    exchange: profile.id,
     kind,
-    key: `TESTKEY${e}${k}${exchange.toUpperCase()}x`.padEnd(24, "q"),
-    secret: `TESTSECRET${e}${k}`.padEnd(36, "z"),
-    ...(k === 0 ? { passphrase: `pass-${e}` } : {}),
-    nearName: k === 0,
+    ...fakeCredentials(profile, rng),
+    nearName: (e + k) % 2 === 0,
   })),
 );
 
@@ -48,6 +52,7 @@ describe("generateLeakRepo", () => {
   });
 
   it("puts each planted key in the blob, commit and path the manifest names", () => {
+    expect(plant.length).toBeGreaterThanOrEqual(8);
     expect(manifest.planted).toHaveLength(plant.length);
     expect(new Set(manifest.planted.map((p) => p.placement))).toEqual(
       new Set(["deleted", "branch", "tag", "tree"]),
@@ -91,11 +96,14 @@ describe("generateLeakRepo", () => {
 
   it("writes the exchange's name next to a credential only where asked", () => {
     for (const p of manifest.planted) {
-      const text = git(dir, "cat-file", "blob", p.blob).out.toLowerCase();
       const c = plant.find((x) => x.key === p.key);
-      const name = p.exchange.toLowerCase();
-      if (p.nearName) expect(text).toContain(name);
-      else expect(text.replaceAll(c?.key.toLowerCase() ?? "", "")).not.toContain(name);
+      // The text around the credential, without the credential's own random tokens.
+      let text = git(dir, "cat-file", "blob", p.blob).out;
+      for (const token of [c?.key, c?.secret, c?.passphrase]) if (token) text = text.replaceAll(token, "");
+      const names = EXCHANGE_PROFILES.find((x) => x.id === p.exchange)?.leaks?.names ?? [];
+      expect(names.length).toBeGreaterThan(0);
+      const named = names.some((n) => text.toLowerCase().includes(n));
+      expect([p.key, named]).toEqual([p.key, p.nearName]);
     }
   });
 
