@@ -24,6 +24,15 @@ export {
   type Rng,
   seededRng,
 } from "./leak-corpus.js";
+export {
+  type GenerateLeakRepoOptions,
+  generateLeakRepo,
+  LEAK_REPO_PLACEMENTS,
+  type LeakRepoCredential,
+  type LeakRepoManifest,
+  type LeakRepoPlacement,
+  type LeakRepoPlanted,
+} from "./leak-repo.js";
 export { type RequestLogRow, SimControl } from "./sim-control.js";
 export {
   auditRecord,
