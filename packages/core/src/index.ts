@@ -255,7 +255,6 @@ export {
   type KnownNeedles,
   MIN_SECRET_LENGTH,
 } from "./scan/needles.js";
-export * from "./scan/scan-types.js";
 // Leak scanner, task web: SARIF 2.1.0 from a scan report (`keyward scan --sarif`, the web's download).
 export {
   SARIF_FINGERPRINT_KEY,
@@ -265,6 +264,7 @@ export {
   sarifMessage,
   toSarif,
 } from "./scan/sarif.js";
+export * from "./scan/scan-types.js";
 export { type CachedInventory, InventoryCache } from "./store/inventory-cache.js";
 export {
   isWriteProtected,
