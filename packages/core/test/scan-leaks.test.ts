@@ -315,6 +315,22 @@ describe("scanLeaks", () => {
     }
   });
 
+  it("Keyward's own files (directly in its home) are left out with a warning; a folder below the home is scanned", async () => {
+    const dir = desk.home.paths.dir;
+    await scan(); // a live listing: state.db's inventory cache now holds every key id
+    mkdirSync(join(dir, "leaky"), { recursive: true });
+    writeFileSync(join(dir, "leaky", "bot.env"), `KEY=${desk.keys.bot.apiKey}\n`);
+    const report = await scanLeaks(desk.home, { roots: [dir], binary: true }, { adapters: desk.adapters });
+    expect(report.findings).toEqual([
+      expect.objectContaining({
+        kind: "known-key",
+        label: desk.keys.bot.label,
+        locations: [expect.objectContaining({ path: join(dir, "leaky", "bot.env") })],
+      }),
+    ]);
+    expect(report.warnings.join("\n")).toMatch(/match\(es\) in Keyward's own files .* were left out/);
+  });
+
   it("a path that does not exist: SCAN_PATH_INVALID naming it, nothing read or audited", async () => {
     const missing = join(tree, "no-such-folder");
     await expect(scan({ roots: [missing] })).rejects.toMatchObject({

@@ -28,7 +28,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { resolve, sep } from "node:path";
+import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import type { AdapterOptions, ExchangeAdapter } from "../adapters/interface.js";
 import {
@@ -180,18 +180,15 @@ export async function scanLeaks(
     ...(hooks.signal ? { signal: hooks.signal } : {}),
   });
 
-  // Keyward's own home holds every key id by design (state.db's inventory, the journal, the audit log):
-  // a scan of a folder that contains it (a whole disk) leaves those hits out, and says so.
+  // Keyward's own files hold every key id by design (state.db's inventory, the journal, the audit log,
+  // config.json, policy.json): the files directly in the home are left out of a scan that reaches them (a
+  // whole disk), and the report says so. Anything in a folder below it is not Keyward's, and is reported.
   const homeDir = resolve(home.paths.dir);
-  const inHome = (l: LeakLocation) => {
-    if (l.commit !== undefined) return false;
-    const path = resolve(l.path);
-    return path === homeDir || path.startsWith(homeDir + sep);
-  };
+  const inHome = (l: LeakLocation) => l.commit === undefined && dirname(resolve(l.path)) === homeDir;
   const hits = result.hits.filter((h) => !inHome(h.location));
   if (hits.length < result.hits.length) {
     warnings.push(
-      `${result.hits.length - hits.length} match(es) inside Keyward's home (${home.paths.dir}) were left out: it holds every key id by design`,
+      `${result.hits.length - hits.length} match(es) in Keyward's own files (${home.paths.dir}) were left out: they hold every key id by design`,
     );
   }
 
