@@ -90,6 +90,7 @@ The simulator keeps running. In another terminal, from this repository:
 
   export KEYWARD_HOME=${home} KEYWARD_PASSPHRASE=${PASSPHRASE}
   npx keyward keys --risky
+  npx keyward scan ${leak.folder}   # exits 1: finds the live key id and the unknown key planted there
   npx keyward check                                # exits 1 here: the demo desk breaks the default policy on purpose
   npx keyward revoke --label 'mm-*' --yes          # market-making sub-account keys, by API
   npx keyward revoke --exchange bitfinex --label '*-bfx' --yes   # guided: revoke on ${sim.bitfinex}/api, Keyward proves it

@@ -23,6 +23,7 @@ export function registerScan(program: Command, run: Run): void {
     .argument("<paths...>", "files or folders to read (a repository's folder with --git for its history)")
     .option("--git", "also read the whole history of each repository given (every blob of every ref)")
     .option("--json", "print the report as JSON (no secret, unknown keys redacted)")
+    .option("--sarif", "print the report as SARIF 2.1.0, for code-scanning tools and CI")
     .option("--revoke", "hand every live known key found to the revoke workflow (as `keyward revoke`)")
     .option(
       "--verify",
@@ -54,17 +55,19 @@ names the account, sub-account, label, permissions and risk, with no false posit
 holds are searched for too (a leaked secret next to a rotated-away key id still matters) and are never
 printed: a hit says "secret of" its key. The vault passphrase comes from $KEYWARD_PASSPHRASE or a hidden
 prompt; without it (or with --no-secrets) no secret is searched for, and the report's warnings say so.
-Then unknown keys: ${PATTERNED.length > 0 ? PATTERNED.join(", ") : "each exchange's"} key shapes, with the exchange's name required nearby where a
-shape has no prefix; each says how confident it is (high, medium, low; --min-confidence, default medium).
+Then unknown keys by their exchange's key shapes (${PATTERNED.length > 0 ? PATTERNED.join(", ") : "each exchange's"}), with the exchange's
+name required nearby where a shape has no prefix; each says how confident it is (high, medium, low;
+--min-confidence, default medium).
 --verify asks the exchange about each unknown key found with its secret: alive (and what it can do), dead,
 or unknown. It sends the key to the exchange, as anyone who found it could: use it on your own leaks.
 
-Keys are shown by their first and last four characters. Keyward's own home is never reported (it holds
-every key id by design). Each scan is audited (scan.done: paths, counts, the known key ids found, unknown
-keys redacted; never a secret). --revoke hands every live known key found (and every key whose secret was
-found) to the same plan, confirmation, rate-limited revocation, manual steps and proof of death as
-\`keyward revoke\` (--yes, --dry-run, --no-wait, --manual-timeout as there); its revoke.requested entry
-names the scan's entry. --revoke is for a person or a script reading text: not with --json.
+Keys are shown by their first and last four characters. Keyward's own files (directly in its home) are
+never reported: they hold every key id by design. Each scan is audited (scan.done: paths, counts, the
+known key ids found, unknown keys redacted; never a secret). --revoke hands every live known key found (and
+every key whose secret was found) to the same plan, confirmation, rate-limited revocation, manual steps and
+proof of death as \`keyward revoke\` (--yes, --dry-run, --no-wait, --manual-timeout as there); its
+revoke.requested entry names the scan's entry. --revoke is for a person or a script reading text: not
+with --json or --sarif.
 
 A finding is LIVE when it could still work: a known key Keyward does not hold dead (rotated away or revoked
 and proven dead), the secret of such a key, or an unknown key not verified dead.
@@ -77,7 +80,7 @@ Exit codes:
 
 Examples:
   keyward scan /srv/bot
-  keyward scan ~/src/trading-bot --git
+  keyward scan ~/src/trading-bot --git --sarif > keyward.sarif
   keyward scan /srv --exclude 'node_modules/' --exclude '*.log' --json
   keyward scan /mnt/leaked-disk --offline
   keyward scan ./ticket-attachments --verify

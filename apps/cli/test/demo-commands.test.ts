@@ -2,7 +2,8 @@
  * `npm run demo:cli` prints commands to try "in another terminal": each one must work verbatim. The demo
  * runs as a child (its own simulator and throwaway home); the test reads what it printed and runs every
  * command with bash, as printed, with the printed `export` and a HOME of its own. Each exits 0, except
- * `keyward check`, which exits 1 on the demo desk (the desk breaks the default policy on purpose). The
+ * `keyward check`, which exits 1 on the demo desk (the desk breaks the default policy on purpose), and
+ * `keyward scan` of the demo's leaked folder, which exits 1 (it finds a live key's id there). The
  * guided Bitfinex revoke waits for a person: the test plays that person on the simulator's page.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -75,7 +76,9 @@ function bash(
 }
 
 describe("the CLI demo's printed commands", () => {
-  it("each works verbatim: exit 0, and 1 for `keyward check`", { timeout: 300_000 }, async () => {
+  it("each works verbatim: exit 0, and 1 for `keyward check` and `keyward scan`", {
+    timeout: 300_000,
+  }, async () => {
     const home = tempDir("demo-user-");
     const printed = await startDemo(home);
     const block = printed.slice(printed.indexOf("In another terminal"));
@@ -91,6 +94,7 @@ describe("the CLI demo's printed commands", () => {
     const [exportLine = "", ...commands] = lines ?? [];
     for (const wanted of [
       /^npx keyward check\b/,
+      /^npx keyward scan \S+leaky-server\b/,
       /^npx keyward key create /,
       /^npx keyward audit --action revoke --limit 5$/,
     ]) {
@@ -118,8 +122,11 @@ describe("the CLI demo's printed commands", () => {
       });
       await person;
       if (guided) expect(person, ran.output).toBeDefined();
-      const expected = /^npx keyward check\b/.test(command) ? 1 : 0;
+      const expected = /^npx keyward (check|scan)\b/.test(command) ? 1 : 0;
       expect(ran.code, `${command}\n${ran.output}`).toBe(expected);
+      // The scan names the live key planted in the leaked folder, and the unknown pair beside it.
+      if (/^npx keyward scan\b/.test(command))
+        expect(ran.output).toMatch(/known key .*mm-bot-1[\s\S]*unknown \(high\)/);
     }
     // The key create's line delivered the new key into the folder the printed mkdir made private.
     const env = join(home, "keyward-demo-keys", "mm-bot-3.env");

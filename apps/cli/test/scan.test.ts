@@ -7,6 +7,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { ScanReportSchema } from "@keyward/core";
 import { afterAll, describe, expect, it } from "vitest";
@@ -25,6 +26,20 @@ import {
 } from "./helpers.js";
 
 afterAll(() => removeTempDirs());
+
+/** The official SARIF 2.1.0 schema (the copy @microsoft/jest-sarif ships, draft-04), as core's SARIF test uses it. */
+function sarifValidator() {
+  const require = createRequire(import.meta.url);
+  const Ajv = (require("ajv-draft-04") as typeof import("ajv-draft-04")).default;
+  const addFormats = (require("ajv-formats") as typeof import("ajv-formats")).default;
+  const schema = require("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json") as Record<
+    string,
+    unknown
+  >;
+  const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
+  addFormats(ajv);
+  return ajv.compile(schema);
+}
 
 /** A tree of ordinary source files, with `planted` files (path → content) in it. */
 function tree(planted: Record<string, string>): string {
@@ -225,6 +240,25 @@ describe.concurrent("scan", () => {
     expect(r.code, show(r)).toBe(1);
     expect(r.stdout).toMatch(/known key\s+okx\s.*ops-reader\s/);
     expect(r.stdout).toMatch(/WARNING: the vault could not be opened .*secrets were not searched for/s);
+  });
+
+  it("--sarif: SARIF 2.1.0 that validates against the official schema, one result per finding, no secret", async ({
+    onTestFinished,
+  }) => {
+    const { home } = await desk({ onTestFinished });
+    const unknown = { key: "Qm7RtX2vLp9KzN4wYc", secret: "Zt8Hq2Lm5Nv9Px3Rb6Sd1Fg4Jk7Wy0Ce2Ua5" };
+    const root = tree({
+      "srv/.env": `OKX_API_KEY=${KEYS.bot1.apiKey}\n\n# bybit hedge\nBYBIT_API_KEY=${unknown.key}\nBYBIT_API_SECRET=${unknown.secret}\n`,
+    });
+    const r = await home.run(["scan", root, "--sarif"]);
+    expect(r.code, show(r)).toBe(1);
+    expect(r.stdout).not.toContain(unknown.secret);
+    expect(r.stdout).not.toContain(unknown.key);
+    const log = parseJson<{ version: string; runs: { results: { level: string }[] }[] }>(r);
+    const validate = sarifValidator();
+    expect(validate(log), JSON.stringify(validate.errors)).toBe(true);
+    expect(log.version).toBe("2.1.0");
+    expect(log.runs[0]?.results).toHaveLength(2);
   });
 
   it("a path that does not exist: exit 2 naming it", async ({ onTestFinished }) => {

@@ -1,6 +1,6 @@
 /**
  * `keyward scan`: find leaked exchange keys in files, folders and git history (core's `scanLeaks`),
- * print them (a table or JSON), and with --revoke hand the live known ones to the revoke workflow.
+ * print them (a table, JSON or SARIF 2.1.0), and with --revoke hand the live known ones to the revoke workflow.
  */
 import {
   type KeywardHome,
@@ -10,6 +10,7 @@ import {
   type ScanProgress,
   type ScanReport,
   scanLeaks,
+  toSarif,
 } from "@keyward/core";
 import { withHome } from "../context.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
@@ -17,10 +18,12 @@ import { err, field, out, paragraph, printJson, table, terminalSafe } from "../o
 import type { GlobalOptions } from "../program.js";
 import { secondFactorOptions } from "../second-factor.js";
 import { listingProgress, parseSelector } from "../selection.js";
+import { KEYWARD_VERSION } from "../version.js";
 import { type RevokeFlowOptions, revokeFlags, revokeSelected } from "./revoke.js";
 
 export interface ScanOptions extends RevokeFlowOptions {
   git?: boolean;
+  sarif?: boolean;
   revoke?: boolean;
   verify?: boolean;
   offline?: boolean;
@@ -136,16 +139,18 @@ function progressLine(): { update(p: ScanProgress): void; finish(): void } {
 }
 
 export async function scan(globals: GlobalOptions, paths: string[], opts: ScanOptions): Promise<ExitCode> {
-  if (opts.revoke && opts.json) {
+  if (opts.json && opts.sarif)
+    throw usageError("--json and --sarif contradict each other", "Give one of them.");
+  if (opts.revoke && (opts.json || opts.sarif)) {
     throw usageError(
-      "--revoke is not for --json: its plan and confirmation are for a person",
+      "--revoke is not for --json or --sarif: its plan and confirmation are for a person",
       "Run `keyward scan … --json` for the report, then `keyward revoke <ids…> --json` for a script.",
     );
   }
   const maxFileBytes = parseSize(opts.maxFileSize);
   // Checked before anything is read: a revoke that could never be confirmed is refused at once.
   const timeoutMs = opts.revoke ? revokeFlags(opts) : 0;
-  const machine = Boolean(opts.json);
+  const machine = Boolean(opts.json || opts.sarif);
   return withHome(globals, async (home) => {
     const progress = progressLine();
     // Ctrl-C stops the reading (the engine ends with SCAN_ABORTED); nothing is audited then.
@@ -177,6 +182,12 @@ export async function scan(globals: GlobalOptions, paths: string[], opts: ScanOp
     const live = report.findings.some((f) => f.live);
     if (opts.json) {
       printJson(report);
+      for (const w of report.warnings) err(`keyward: warning: ${w}`);
+      return live ? EXIT.FAILED : EXIT.OK;
+    }
+    if (opts.sarif) {
+      // Task 4's SARIF 2.1.0 (scan/sarif.ts): built from the report alone, so it holds no secret either.
+      printJson(toSarif(report, { version: KEYWARD_VERSION }));
       for (const w of report.warnings) err(`keyward: warning: ${w}`);
       return live ? EXIT.FAILED : EXIT.OK;
     }
