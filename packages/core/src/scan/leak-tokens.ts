@@ -81,14 +81,18 @@ function profileOf(token: string): { classes: number; distinct: number } {
   return { classes: (kinds & 1) + ((kinds >> 1) & 1) + ((kinds >> 2) & 1), distinct };
 }
 
-/** One word of an identifier: `Word`, `word`, `WORD` (two letters or more), no digits. */
-const WORD = /^(?:[A-Z]?[a-z]{2,}|[A-Z]{2,})$/;
+/**
+ * One word of an identifier: `Word`, `word`, `WORD` of three letters or more (random letters have many
+ * two-letter humps: `mvOljljXH`), or `Id`.
+ */
+const WORD = /^(?:[A-Z]?[a-z]{3,}|[A-Z]{3,}|Id)$/;
 
 /**
  * Identifiers and placeholders, not keys: a token with few distinct characters for its length
- * (`XXXXXXXX…`, `0000…`), or one that splits (at `_ - + /` and camelCase humps) into words only
- * (`getAccountBalance`, `snake_case_name`). A random key of 8 characters or more almost always has a
- * digit, which no word has, so the split is rarely needed.
+ * (`XXXXXXXX…`, `0000…`); one that splits (at `_ - + /` and camelCase humps) into words only
+ * (`getAccountBalance`, `snake_case_name`, `requestId`: met as ccxt's identifiers next to exchange
+ * names). A random key of 8 characters or more almost always has a digit, which no word has, so the
+ * split is rarely needed and few real keys can be lost to it.
  */
 function looksMadeUp(token: string, distinct: number): boolean {
   if (distinct < Math.min(8, Math.ceil(token.length / 3))) return true;
