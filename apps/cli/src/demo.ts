@@ -26,6 +26,8 @@ const scenario = loadDemoScenario();
 const sim = await startSimulator({ scenario });
 const desk = demoDesk(scenario, sim);
 const home = mkdtempSync(join(tmpdir(), "keyward-demo-"));
+// The leaked bot server sits beside the home, not in it: a scan leaves out what the home holds.
+const leakDir = mkdtempSync(join(tmpdir(), "keyward-demo-leak-"));
 const env = { ...process.env, KEYWARD_HOME: home, KEYWARD_PASSPHRASE: PASSPHRASE };
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
@@ -84,7 +86,7 @@ try {
   await keyward(["keys"]);
   await keyward(["revoke", "--risky", "--dry-run"]);
   // A leaked bot server's folder for `keyward scan` to find (a live key's id, an unknown key pair).
-  const leak = plantDemoLeak(home, scenario);
+  const leak = plantDemoLeak(leakDir, scenario);
   say(`
 The simulator keeps running. In another terminal, from this repository:
 
@@ -113,12 +115,14 @@ Press Ctrl-C to stop (the throwaway home is deleted).`);
   process.stderr.write(`demo failed: ${(error as Error).message}\n`);
   await sim.close();
   rmSync(home, { recursive: true, force: true });
+  rmSync(leakDir, { recursive: true, force: true });
   process.exit(1);
 }
 
 const stop = () => {
   void sim.close().then(() => {
     rmSync(home, { recursive: true, force: true });
+    rmSync(leakDir, { recursive: true, force: true });
     process.exit(0);
   });
 };

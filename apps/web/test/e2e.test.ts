@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadDemoScenario, startSimulator } from "@keyward/simulator";
+import { loadDemoScenario, plantDemoLeak, startSimulator } from "@keyward/simulator";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM, chromiumAvailable, inChromium, launchChromium, serving } from "../perf/chromium.js";
@@ -309,7 +309,9 @@ describe.skipIf(!haveChromium)(
 );
 
 describe.skipIf(!haveChromium)("the README screenshots", () => {
-  it("saves every page of the demo desk to docs/screenshots/<page>.png (inventory, revoke plan, finished revoke, rotate, audit, accounts, check, new key)", async () => {
+  it("saves every page of the demo desk to docs/screenshots/<page>.png (inventory, scan, revoke plan, finished revoke, rotate, audit, accounts, check, new key)", async ({
+    onTestFinished,
+  }) => {
     const scenario = loadDemoScenario();
     const sim = await startSimulator({ scenario, rateScale: 0.05 });
     await inChromium(sim, "keyward-web-shot-", async (browser, dir) => {
@@ -319,8 +321,12 @@ describe.skipIf(!haveChromium)("the README screenshots", () => {
           workFactor: 10,
         })
       ).close();
+      // The demo's leaked bot server, as `npm run demo` plants it (beside the home), for the Scan page.
+      const leakDir = mkdtempSync(join(tmpdir(), "keyward-web-shot-leak-"));
+      onTestFinished(() => rmSync(leakDir, { recursive: true, force: true }));
+      const leak = plantDemoLeak(leakDir, scenario);
       const start = (home: Parameters<typeof startWebServer>[0]["home"]) =>
-        startWebServer({ home, port: 0, uiDir: UI_DIR, print: () => {} });
+        startWebServer({ home, port: 0, uiDir: UI_DIR, print: () => {}, scanDefaultPath: leak.folder });
       await serving(dir, { passphrase: DEMO_PASSPHRASE, actor: "web:demo" }, start, async (server) => {
         await server.ready;
         const page = await browser.newPage({ viewport: SCREENSHOT_VIEWPORT });
@@ -334,6 +340,15 @@ describe.skipIf(!haveChromium)("the README screenshots", () => {
         await page.getByLabel("Select gamma-treasury").check();
         expect(existsSync(await saveScreenshot(page, "inventory"))).toBe(true);
         expect(SCREENSHOT).toBe(screenshotPath("inventory"));
+
+        // Scan: the demo's leaked folder (the path is filled in), its live key and unknown key found.
+        await page.getByRole("link", { name: "Scan", exact: true }).click();
+        expect(await page.getByLabel("Path to scan").inputValue()).toBe(leak.folder);
+        await page.getByRole("button", { name: "Start scan" }).click();
+        await page.getByRole("button", { name: /^Revoke these/ }).waitFor();
+        await saveScreenshot(page, "scan");
+        await page.getByRole("link", { name: "Inventory", exact: true }).click();
+        await count.filter({ hasText: /^\d+ of \d+ keys$/ }).waitFor();
 
         // The revoke plan of those two (one by a person, one by API), reviewed but not run.
         await page.getByRole("button", { name: "Revoke selected (2)…" }).click();
@@ -394,6 +409,7 @@ describe.skipIf(!haveChromium)("the README screenshots", () => {
         await saveScreenshot(page, "new-key");
         for (const name of [
           "inventory",
+          "scan",
           "revoke-plan",
           "revoke-done",
           "rotate",
@@ -435,6 +451,8 @@ describe.skipIf(!haveChromium)("npm run demo", () => {
       child.kill("SIGKILL");
       const dir = /throwaway Keyward home in (\/\S+)/.exec(out)?.[1];
       if (dir?.includes("keyward-demo-")) rmSync(dir, { recursive: true, force: true });
+      const leakDir = /folder sits at (\/\S+)\/leaky-server/.exec(out)?.[1];
+      if (leakDir?.includes("keyward-demo-leak-")) rmSync(leakDir, { recursive: true, force: true });
     });
     const browser = await launchChromium();
     onTestFinished(() => browser.close());
@@ -477,6 +495,16 @@ describe.skipIf(!haveChromium)("npm run demo", () => {
         () =>
           page.locator('[data-account="desk-alpha"] [data-testid="health"]', { hasText: "alive" }).waitFor(),
       ],
+      // The demo's leaked folder is planted and the Scan page's path field starts with it.
+      [
+        "Scan",
+        async () => {
+          await page.getByRole("heading", { name: "Scan for leaked keys" }).waitFor();
+          expect(await page.getByLabel("Path to scan").inputValue()).toMatch(
+            /keyward-demo-.*\/leaky-server$/,
+          );
+        },
+      ],
     ];
     for (const [name, shown] of pages) {
       await page.getByRole("link", { name, exact: true }).click();
@@ -487,7 +515,7 @@ describe.skipIf(!haveChromium)("npm run demo", () => {
       expect(text, name).toContain(home?.[1] ?? "?");
     }
     // Opened directly (a reload, a bookmark) in the same tab, each page works too.
-    for (const path of ["/inventory", "/revoke", "/rotate", "/audit", "/accounts"]) {
+    for (const path of ["/inventory", "/revoke", "/rotate", "/audit", "/accounts", "/scan"]) {
       await page.goto(`${origin}${path}`);
       await page.locator(".topbar").waitFor();
       expect((await page.locator("body").textContent()) ?? "", path).not.toMatch(
@@ -498,10 +526,14 @@ describe.skipIf(!haveChromium)("npm run demo", () => {
     expect(home?.[1]).toMatch(/keyward-demo-/);
     expect(home?.[1]).not.toContain(home?.[2]);
     expect(home?.[2]).toBe(DEMO_PASSPHRASE);
+    // The demo's text names the leaked folder the Scan page starts with (beside the home, not in it).
+    const leaked = /folder sits at (\/\S+\/leaky-server)/.exec(out)?.[1];
+    expect(leaked).toMatch(/keyward-demo-leak-/);
 
     // Ctrl-C (SIGINT) stops the demo and deletes its throwaway home.
     child.kill("SIGINT");
     expect(await exited).toBe(0);
     expect(existsSync(home?.[1] ?? "/nonexistent")).toBe(false);
+    expect(existsSync(leaked ?? "/nonexistent")).toBe(false);
   });
 });

@@ -38,6 +38,10 @@ const GET_ROUTES = [
   "/api/rotation/runs",
   "/api/rotation/runs/rot-aaaaaa",
   "/api/rotation/runs/rot-aaaaaa/events",
+  "/api/scan",
+  `/api/scan/jobs/${FAKE}`,
+  `/api/scan/jobs/${FAKE}/events`,
+  `/api/scan/jobs/${FAKE}/sarif`,
   "/api/no-such-route",
 ];
 const POST_ROUTES: [string, object][] = [
@@ -52,6 +56,8 @@ const POST_ROUTES: [string, object][] = [
   ["/api/rotation/runs/rot-aaaaaa/stop", {}],
   ["/api/rotation/runs/rot-aaaaaa/abort", { confirm: "abort" }],
   ["/api/rotation/runs/rot-aaaaaa/credentials", { slot: 1, apiKey: "k", secret: "s" }],
+  ["/api/scan/start", { path: "/nonexistent-keyward-scan-root" }],
+  [`/api/scan/jobs/${FAKE}/stop`, {}],
 ];
 
 describe("the one-time login URL", () => {

@@ -1,12 +1,21 @@
 /**
  * `keyward scan --sarif` (scan/sarif.ts): the log validates against the official SARIF 2.1.0 JSON schema
  * (the copy `@microsoft/jest-sarif` ships, a draft-04 schema), a log broken on purpose does not, and the
- * log never holds a secret or an unknown key in full.
+ * log never holds a secret or an unknown key in full: for a report with every kind of finding and
+ * location, and for a real scan (scanLeaks over the simulator's desk) of files and git history.
  */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { exchangeProfile } from "../src/adapters/registry.js";
 import { SARIF_FINGERPRINT_KEY, sarifLevel, toSarif } from "../src/index.js";
 import { type ScanFinding, type ScanReport, ScanReportSchema } from "../src/scan/scan-types.js";
+import { fakeCredentials, seededRng } from "../src/testing/index.js";
+import { scanLeaks } from "../src/use-cases/index.js";
+import { canariesOf, openDesk } from "./use-cases-fixtures.js";
 
 const require = createRequire(import.meta.url);
 // CommonJS packages: their default export is module.exports (as NodeNext types see it, `.default`).
@@ -259,5 +268,61 @@ describe("SARIF 2.1.0 from a scan report", () => {
   it("holds no secret, passphrase or key in full (canaries), and is the same log for the same report", () => {
     for (const canary of Object.values(CANARY)) expect(text).not.toContain(canary);
     expect(JSON.stringify(toSarif(REPORT, { version: "0.1.0" }))).toBe(text);
+  });
+});
+
+describe("SARIF of a real scan", () => {
+  it("files and git history, known keys, a held secret and an unknown pair: valid 2.1.0, no secret, no unknown key in full", async () => {
+    const desk = await openDesk();
+    const repo = mkdtempSync(join(tmpdir(), "keyward-sarif-repo-"));
+    try {
+      const unknown = fakeCredentials(exchangeProfile("okx"), seededRng(2101));
+      const git = (...args: string[]) =>
+        execFileSync("git", ["-C", repo, "-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
+          stdio: "ignore",
+        });
+      git("init", "-q");
+      writeFileSync(join(repo, "old.env"), `BOT_KEY=${desk.keys.bot.apiKey}\n`);
+      git("add", ".");
+      git("commit", "-qm", "bot");
+      git("rm", "-q", "old.env");
+      writeFileSync(join(repo, "ops.env"), `OKX_SECRET="${desk.keys.admin.secretKey}"\n`);
+      writeFileSync(
+        join(repo, "leak.json"),
+        JSON.stringify({
+          okx: { apiKey: unknown.key, secretKey: unknown.secret, passphrase: unknown.passphrase },
+        }),
+      );
+      git("add", ".");
+      git("commit", "-qm", "ops");
+      const report = await scanLeaks(
+        desk.home,
+        { roots: [repo], git: true },
+        { adapters: desk.adapters, verifyAdapterOptions: desk.options },
+      );
+      expect(new Set(report.findings.map((f) => f.kind))).toEqual(
+        new Set(["known-key", "known-secret", "unknown-key"]),
+      );
+      const log = toSarif(report, { version: "0.1.0" });
+      const validate = validator();
+      expect(validate(log), JSON.stringify(validate.errors)).toBe(true);
+      const text = JSON.stringify(log);
+      const history = log.runs[0]?.results?.find((r) => r.locations?.some((l) => l.properties?.commit));
+      expect(history?.locations?.[0]?.physicalLocation?.artifactLocation).toEqual({
+        uri: "old.env",
+        uriBaseId: "ROOT1",
+      });
+      for (const canary of [
+        ...canariesOf(desk.keys),
+        unknown.key,
+        unknown.secret,
+        unknown.passphrase ?? "?",
+      ]) {
+        expect(text).not.toContain(canary);
+      }
+    } finally {
+      await desk.close();
+      rmSync(repo, { recursive: true, force: true });
+    }
   });
 });

@@ -30,6 +30,9 @@
  *   GET  /api/audit[?action=&account=&exchange=&key=&since=&until=&search=&limit=&beforeSeq=]
  *        a page of entries (newest first, filtered in the store) and the chain's status
  *   GET  /api/check                     the policy check (home's policy.json): findings, counts, summary
+ *   GET  /api/scan                      the Scan page's default path and scans; POST /api/scan/start
+ *        {path, git?, verify?} (a folder or file on this machine, never an upload); GET /api/scan/jobs/:id,
+ *        …/events (SSE), …/sarif; POST …/stop {}   (routes/scan.ts: findings redacted, no file content)
  */
 import type { KeywardHome } from "@keyward/core";
 import { Hono } from "hono";
@@ -45,9 +48,11 @@ import { keyCreateRoutes } from "./routes/key-create.js";
 import { revokeRoutes } from "./routes/revoke.js";
 import { rotationRoutes } from "./routes/rotation.js";
 import type { RouteContext } from "./routes/route-context.js";
+import { scanRoutes } from "./routes/scan.js";
 import { secondFactorRoutes } from "./routes/second-factor.js";
 import { sessionRoutes } from "./routes/session.js";
 import { uiRoutes } from "./routes/ui.js";
+import type { ScanJobs } from "./scan-jobs.js";
 import type { SecondFactorDesk } from "./second-factor.js";
 import type { SecretGuard } from "./secret-guard.js";
 import type { AttemptLimiter, SessionStore } from "./security.js";
@@ -60,6 +65,8 @@ export interface AppDeps {
   inventory: InventoryService;
   jobs: RevokeJobs;
   rotations: RotationJobs;
+  /** Leak scans (the Scan page). */
+  scans: ScanJobs;
   /** Second-factor challenges shown on the jobs' pages, and the codes posted for them. */
   secondFactor: SecondFactorDesk;
   sessions: SessionStore;
@@ -87,7 +94,8 @@ export function apiRoutes(ctx: RouteContext) {
     .route("/", secondFactorRoutes(ctx))
     .route("/", auditRoutes(ctx))
     .route("/", checkRoutes(ctx))
-    .route("/", keyCreateRoutes(ctx));
+    .route("/", keyCreateRoutes(ctx))
+    .route("/", scanRoutes(ctx));
 }
 
 /** The API's routes, inputs and answers as types: the UI's `hc<AppType>()` client (src/ui/api.ts). */
@@ -139,6 +147,7 @@ export function buildApp(deps: AppDeps): Hono {
     inventory,
     jobs,
     rotations,
+    scans: deps.scans,
     secondFactor: deps.secondFactor,
     cookies,
     guard,

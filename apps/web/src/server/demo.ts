@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HOW_WORDS, isKeywardError, KeywardHome, Secret } from "@keyward/core";
 import { exchangeProfile } from "@keyward/core/exchanges";
-import { EXCHANGE_IDS, loadDemoScenario, startSimulator, UI_PATHS } from "@keyward/simulator";
+import { EXCHANGE_IDS, loadDemoScenario, plantDemoLeak, startSimulator, UI_PATHS } from "@keyward/simulator";
 import { demoSeed, DEMO_PASSPHRASE as PASSPHRASE } from "./demo-seed.js";
 import { setupHome } from "./home-setup.js";
 import { startWebServer, type WebServer } from "./server.js";
@@ -22,6 +22,8 @@ async function main(): Promise<void> {
   const scenario = loadDemoScenario();
   const sim = await startSimulator({ scenario });
   const dir = mkdtempSync(join(tmpdir(), "keyward-demo-"));
+  // The leaked bot server sits beside the home, not in it: a scan leaves out what the home holds.
+  const leakDir = mkdtempSync(join(tmpdir(), "keyward-demo-leak-"));
   let server: WebServer | undefined;
   let stopping = false;
   const stop = async (code: number) => {
@@ -30,6 +32,7 @@ async function main(): Promise<void> {
     await server?.close();
     await sim.close();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(leakDir, { recursive: true, force: true });
     process.exit(code);
   };
   process.on("SIGINT", () => void stop(0));
@@ -49,6 +52,8 @@ async function main(): Promise<void> {
     );
     say(`Setting up a throwaway Keyward home in ${dir} (accounts are probed before they are stored)…`);
     await (await setupHome(dir, seed)).close();
+    // A leaked bot server's folder for the Scan page to find (a live key's id, an unknown key pair).
+    const leak = plantDemoLeak(leakDir, scenario);
     const home = KeywardHome.open(dir, { passphrase: async () => new Secret(PASSPHRASE), actor: "web:demo" });
     // The server's start-up lines (where it serves, the login URL) would land above the instructions:
     // the demo prints them in its closing block instead. Its log lines (the inventory prefetch, later
@@ -58,7 +63,7 @@ async function main(): Promise<void> {
     const print = (line: string) => {
       if (started || line.startsWith("[keyward web]")) say(line);
     };
-    const start = (port: number) => startWebServer({ home, port, print });
+    const start = (port: number) => startWebServer({ home, port, print, scanDefaultPath: leak.folder });
     try {
       server = await start(PORT);
     } catch (error) {
@@ -79,6 +84,8 @@ Deribit's keys are disabled first (a kill switch), then removed behind its two-f
 Keyward answers from the vault's TOTP seed. To type the codes yourself in the page's code field, run
 \`npx keyward account set-seed desk-deribit --clear\` (with the export below) and read the codes from the
 authenticator on the simulator's Deribit page.
+A leaked bot server's folder sits at ${leak.folder}: on the Scan page (its path is filled in), Start finds
+the live key "${leak.known.label}" and an unknown key; "Revoke these" opens the plan that revokes the live one.
 Simulated exchange pages, where a person creates and revokes keys (an assisted rotation's new key is made
 there, its secret shown once): ${EXCHANGE_IDS.map((id) => `${sim[id]}${UI_PATHS[id]}`).join(", ")}; state: ${sim.control}/state
 
@@ -88,7 +95,7 @@ The same home from the command line, in another terminal of this repository:
   npx keyward keys --risky
   npx keyward audit verify
 
-The command-line demo is \`npm run demo:cli\`. Press Ctrl-C to stop (the throwaway home is deleted).`);
+The command-line demo is \`npm run demo:cli\`. Press Ctrl-C to stop (the throwaway home and the leaked folder are deleted).`);
     started = true;
   } catch (error) {
     process.stderr.write(`demo failed: ${(error as Error).message}\n`);

@@ -7,12 +7,13 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
-import { type AdapterOptions, KeywardError, type KeywardHome, type Secret } from "@keyward/core";
+import { type AdapterOptions, KeywardError, type KeywardHome, type Secret, scanLeaks } from "@keyward/core";
 import { buildApp } from "./app.js";
 import { InventoryService } from "./inventory-service.js";
 import { checkListen, DEFAULT_HOST, DEFAULT_PORT, isUnspecified, urlHost } from "./listen.js";
 import { type RevokeJob, RevokeJobs } from "./revoke-jobs.js";
 import { RotationJobs } from "./rotation-jobs.js";
+import { ScanJobs } from "./scan-jobs.js";
 import { type ChallengeTarget, revokeTarget, SecondFactorDesk } from "./second-factor.js";
 import { SecretGuard } from "./secret-guard.js";
 import { AttemptLimiter, SessionStore } from "./security.js";
@@ -46,6 +47,8 @@ export interface WebServerOptions {
    * those, only distinctive values count (secret-guard.ts), and these match as whole tokens only.
    */
   extraSecrets?: readonly (Secret | string)[];
+  /** The Scan page's path field starts with this (the demo's leaky folder). */
+  scanDefaultPath?: string;
 }
 
 export interface WebServer {
@@ -94,6 +97,22 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     log,
   });
   const rotations = new RotationJobs({ home, inventory, log, secondFactor });
+  // The Scan page runs the CLI's use case over the inventory's adapters (its live listing is the page's).
+  const scans = new ScanJobs({
+    run: ({ path, git, verify }, { onProgress, signal }) =>
+      scanLeaks(
+        home,
+        { roots: [path], git, verify },
+        {
+          onProgress,
+          signal,
+          adapters: () => inventory.adapters(),
+          ...(options.adapterOptions ? { verifyAdapterOptions: options.adapterOptions } : {}),
+        },
+      ),
+    log,
+    ...(options.scanDefaultPath ? { defaultPath: options.scanDefaultPath } : {}),
+  });
   const sessions = new SessionStore(
     options.sessionTtlMs === undefined ? {} : { ttlMs: options.sessionTtlMs },
   );
@@ -105,6 +124,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     inventory,
     jobs,
     rotations,
+    scans,
     secondFactor,
     sessions,
     loginLimiter: new AttemptLimiter(limit.limit, limit.windowMs),
@@ -180,7 +200,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     ready,
     close: () => {
       closing ??= (async () => {
-        await Promise.all([jobs.close(), rotations.close()]);
+        await Promise.all([jobs.close(), rotations.close(), scans.close()]);
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

@@ -14,6 +14,7 @@ export const PAGES = [
   "/rotate",
   "/new-key",
   "/check",
+  "/scan",
   "/audit",
   "/accounts",
 ] as const;

@@ -90,6 +90,8 @@ export type DeliveryTargetsView = InferResponseType<Api["rotation"]["targets"]["
 export type RotationPlanView = InferResponseType<Api["rotation"]["plan"]["$post"], 200>;
 export type RotationRunView = InferResponseType<Api["rotation"]["runs"][":id"]["$get"], 200>;
 export type AbortReportView = InferResponseType<Api["rotation"]["runs"][":id"]["abort"]["$post"], 200>;
+export type ScanJobView = InferResponseType<Api["scan"]["jobs"][":id"]["$get"], 200>;
+export type ScanFindingView = NonNullable<ScanJobView["report"]>["findings"][number];
 
 export interface StreamHandlers {
   onOpen(): void;

@@ -21,6 +21,7 @@ import { InventoryPage } from "./pages/inventory.js";
 import { NewKeyPage } from "./pages/new-key.js";
 import { RevokePage } from "./pages/revoke.js";
 import { RotatePage } from "./pages/rotate.js";
+import { ScanPage } from "./pages/scan.js";
 
 const PAGES = [
   { path: "/inventory", title: "Inventory" },
@@ -28,6 +29,7 @@ const PAGES = [
   { path: "/rotate", title: "Rotate" },
   { path: "/new-key", title: "New key" },
   { path: "/check", title: "Check" },
+  { path: "/scan", title: "Scan" },
   { path: "/audit", title: "Audit log" },
   { path: "/accounts", title: "Accounts" },
 ] as const;
@@ -67,6 +69,8 @@ export function App() {
   const [selected, setSelected] = useState<ReadonlySet<string>>(storedSelection);
   // The Revoke badge counts the selection: a job's done keys leave it when the job ends (hook's comment).
   const followRevokeJob = useRevokeJobEnd(setSelected);
+  // The Scan page's "Revoke these": the Revoke page reviews the plan for them as it opens.
+  const [reviewOnOpen, setReviewOnOpen] = useState(false);
   usePageTitle(PAGES.find((p) => p.path === page)?.title ?? "Inventory");
   // The selection survives a reload of the tab (key ids are not secrets); ids no longer in the inventory
   // are dropped when it loads, as for a refresh.
@@ -207,6 +211,8 @@ export function App() {
             setSelected={setSelected}
             goInventory={() => navigate("/inventory")}
             followJob={followRevokeJob}
+            reviewOnOpen={reviewOnOpen}
+            reviewed={() => setReviewOnOpen(false)}
           />
         )}
         {page === "/rotate" && (
@@ -216,6 +222,15 @@ export function App() {
         {page === "/accounts" && <AccountsPage />}
         {page === "/check" && <CheckPage />}
         {page === "/new-key" && <NewKeyPage />}
+        {page === "/scan" && (
+          <ScanPage
+            revokeThese={(ids) => {
+              setSelected(new Set(ids));
+              setReviewOnOpen(true);
+              navigate("/revoke");
+            }}
+          />
+        )}
       </main>
     </div>
   );

@@ -7,6 +7,7 @@ import type { InventoryService } from "../inventory-service.js";
 import type { Send } from "../responses.js";
 import type { RevokeJobs } from "../revoke-jobs.js";
 import type { RotationJobs } from "../rotation-jobs.js";
+import type { ScanJobs } from "../scan-jobs.js";
 import type { SecondFactorDesk } from "../second-factor.js";
 import type { SecretGuard } from "../secret-guard.js";
 import type { SessionCookies } from "../session-cookies.js";
@@ -16,6 +17,8 @@ export interface RouteContext {
   inventory: InventoryService;
   jobs: RevokeJobs;
   rotations: RotationJobs;
+  /** Leak scans of a folder on this machine (the Scan page: scan-jobs.ts). */
+  scans: ScanJobs;
   /** Second-factor challenges shown on the jobs' pages (second-factor.ts). */
   secondFactor: SecondFactorDesk;
   cookies: SessionCookies;

@@ -27,9 +27,20 @@ interface Props {
   /** The shell follows a started job to its end, to clear the selection even after this page is left. */
   followJob?: (jobId: string) => void;
   goInventory: () => void;
+  /** Review the plan for the selection at once (the Scan page's "Revoke these"); `reviewed` clears it. */
+  reviewOnOpen?: boolean;
+  reviewed?: () => void;
 }
 
-export function RevokePage({ inventory, selected, setSelected, goInventory, followJob }: Props) {
+export function RevokePage({
+  inventory,
+  selected,
+  setSelected,
+  goInventory,
+  followJob,
+  reviewOnOpen,
+  reviewed,
+}: Props) {
   const [plan, setPlan] = useState<PlanView | undefined>();
   const [planning, setPlanning] = useState(false);
   const [error, setError] = useState<ApiError | undefined>();
@@ -85,6 +96,14 @@ export function RevokePage({ inventory, selected, setSelected, goInventory, foll
       setPlanning(false);
     }
   };
+
+  // Opened by the Scan page's "Revoke these": the plan for its selection, as "Review plan" makes it.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once, when asked (review reads the state).
+  useEffect(() => {
+    if (!reviewOnOpen) return;
+    reviewed?.();
+    if (selected.size > 0 && !jobId) void review();
+  }, [reviewOnOpen]);
 
   const execute = async () => {
     if (!plan?.planId) return;

@@ -1,0 +1,115 @@
+/**
+ * The Scan page in the browser (playwright-core, Debian's Chromium, as e2e.test.ts): a person types the
+ * path of a folder on this machine that holds a live key's id (and ordinary files), starts the scan,
+ * sees the finding with its account and label, clicks "Revoke these" and lands on the existing revoke
+ * plan with exactly that key; confirmed, the key is revoked and proven dead. Nothing the page received
+ * carries file content or a secret. Without Chromium the suite is skipped, as e2e.test.ts says.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM, chromiumAvailable, launchChromium } from "../perf/chromium.js";
+import { CANARIES, type Desk, KEYS, OKX_ACCOUNT, startDesk, statuses } from "./helpers.js";
+
+const FILE_CANARY = "CANARY-e2e-scan-file-line-5b20c4";
+
+describe.skipIf(!chromiumAvailable())(
+  `the Scan page in the browser (skipped only when ${CHROMIUM} is missing)`,
+  () => {
+    let browser: Browser;
+    let desk: Desk;
+    let folder: string;
+
+    beforeAll(async () => {
+      [browser, desk] = await Promise.all([launchChromium(), startDesk()]);
+      folder = mkdtempSync(join(tmpdir(), "keyward-e2e-scan-"));
+      mkdirSync(join(folder, "deploy"), { recursive: true });
+      writeFileSync(join(folder, "README.md"), `# trading bot\n\n${FILE_CANARY}\n`);
+      writeFileSync(
+        join(folder, "deploy", "bot.env"),
+        `# ${FILE_CANARY}\nLOG_LEVEL=info\nEXCHANGE_API_KEY=${KEYS.bot1.apiKey}\n`,
+      );
+    });
+    afterAll(async () => {
+      await browser?.close();
+      await desk?.close();
+      if (folder) rmSync(folder, { recursive: true, force: true });
+    });
+
+    it("types a folder, starts, sees the live key with account and label, and revokes exactly it from the plan", async () => {
+      const origin = desk.server.origin;
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      page.setDefaultTimeout(30_000);
+      const bodies: { url: string; body: Promise<string> }[] = [];
+      page.on("response", (res) => {
+        const type = res.headers()["content-type"] ?? "";
+        if (res.url().startsWith(`${origin}/api/`) && !type.includes("event-stream"))
+          bodies.push({ url: res.url(), body: res.text().catch(() => "") });
+      });
+      await page.goto(desk.server.loginUrl());
+      await page.getByTestId("shown-count").waitFor();
+
+      // The Scan page, from the navigation; its title like the other pages'.
+      await page.getByRole("link", { name: "Scan", exact: true }).click();
+      expect(page.url()).toBe(`${origin}/scan`);
+      await page.getByRole("heading", { name: "Scan for leaked keys" }).waitFor();
+      expect(await page.title()).toMatch(/Scan/);
+
+      // A relative path is refused with the field named; the absolute one starts.
+      const path = page.getByLabel("Path to scan");
+      await path.fill("deploy");
+      await page.getByRole("button", { name: "Start scan" }).click();
+      await page.getByRole("alert").filter({ hasText: "path: must be an absolute path" }).waitFor();
+      await path.fill(folder);
+      // The verify box warns that it sends found keys to the exchange (left off here).
+      await page.getByLabel("Verify unknown keys").check();
+      await page
+        .getByRole("alert")
+        .filter({ hasText: /sends each unknown key/ })
+        .waitFor();
+      await page.getByLabel("Verify unknown keys").uncheck();
+      await page.getByRole("button", { name: "Start scan" }).click();
+
+      // The finding: a known key, its account, sub-account and label, redacted key, where it was found.
+      const row = page.getByTestId("scan-findings").locator("tbody tr");
+      await row.first().waitFor();
+      expect(await row.count()).toBe(1);
+      const text = (await row.first().textContent()) ?? "";
+      expect(text).toContain("known key");
+      expect(text).toContain(OKX_ACCOUNT);
+      expect(text).toContain("bot-1");
+      expect(text).toContain(`${KEYS.bot1.apiKey.slice(0, 4)}…${KEYS.bot1.apiKey.slice(-4)}`);
+      expect(text).toContain("deploy/bot.env:3");
+      expect(text).not.toContain(KEYS.bot1.apiKey);
+
+      // "Revoke these" → the revoke page, its plan reviewed for exactly that key.
+      await page.getByRole("button", { name: /^Revoke these \(1 known key\)$/ }).click();
+      expect(page.url()).toBe(`${origin}/revoke`);
+      await page
+        .getByTestId("plan-summary")
+        .filter({ hasText: /^1 key\(s\): 1 by API, 0 by a person/ })
+        .waitFor();
+      const bot1Id = `okx:${OKX_ACCOUNT}:deskBots01:${KEYS.bot1.apiKey}`;
+      const planRows = page.locator("section.plan tr[data-key-id]");
+      expect(await planRows.evaluateAll((rows) => rows.map((r) => r.getAttribute("data-key-id")))).toEqual([
+        bot1Id,
+      ]);
+
+      // Confirmed as any revoke: revoked by API and proven dead.
+      await page.getByLabel("Type the number of keys to confirm").fill("1");
+      await page.getByRole("button", { name: "Revoke 1 key" }).click();
+      await page.getByTestId("job-status").filter({ hasText: "finished" }).waitFor();
+      expect(statuses(await desk.state()).get(KEYS.bot1.apiKey)).toBe("revoked");
+
+      // Nothing the page received carried a file's content or a secret.
+      const received = await Promise.all(bodies.map(async (b) => ({ url: b.url, body: await b.body })));
+      expect(received.some((b) => b.url.includes("/api/scan"))).toBe(true);
+      for (const { url, body } of received) {
+        for (const canary of [FILE_CANARY, ...CANARIES]) expect(body.includes(canary), url).toBe(false);
+      }
+      await page.close();
+    });
+  },
+);
