@@ -103,6 +103,15 @@ describe.skipIf(!chromiumAvailable())(
       await page.getByTestId("job-status").filter({ hasText: "finished" }).waitFor();
       expect(statuses(await desk.state()).get(KEYS.bot1.apiKey)).toBe("revoked");
 
+      // Scanned again: the key is found dead (nothing to revoke), and the first scan is listed as earlier.
+      await page.getByRole("link", { name: "Scan", exact: true }).click();
+      await page.getByLabel("Path to scan").fill(folder);
+      await page.getByRole("button", { name: "Start scan" }).click();
+      await page.getByRole("heading", { name: "Earlier scans (since the server started)" }).waitFor();
+      await page.getByTestId("scan-findings").locator("tbody tr .badge.dead").waitFor();
+      expect(await page.getByRole("button", { name: /^Revoke these/ }).count()).toBe(0);
+      expect(await page.locator(".panel", { hasText: "Earlier scans" }).locator("li").count()).toBe(2);
+
       // Nothing the page received carried a file's content or a secret.
       const received = await Promise.all(bodies.map(async (b) => ({ url: b.url, body: await b.body })));
       expect(received.some((b) => b.url.includes("/api/scan"))).toBe(true);

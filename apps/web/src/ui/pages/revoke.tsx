@@ -14,8 +14,9 @@ import {
 import { useEffect, useRef, useState } from "react";
 import { type ApiError, api, call, type InventoryRowView, type JobView, type PlanView } from "../api.js";
 import type { InventoryState } from "../app.js";
+import { EarlierRuns } from "../components/earlier-runs.js";
 import { ConfirmCountForm } from "../components/job-parts.js";
-import { ErrorBox, RiskBadge, Spinner, StaleBadge, time } from "../components.js";
+import { ErrorBox, RiskBadge, Spinner, StaleBadge } from "../components.js";
 import { withoutDone } from "../hooks/use-revoke-job-end.js";
 import { useSelectedRows } from "../hooks/use-selected-rows.js";
 import { JobPanel } from "./revoke-job.js";
@@ -302,24 +303,19 @@ export function RevokePage({
         </section>
       ) : null}
 
-      {recent.length > 0 ? (
-        <div className="panel">
-          <h2>Earlier revokes (since the server started)</h2>
-          <ul className="plain">
-            {recent.map((j) => (
-              <li key={j.id}>
-                {time(j.startedAt)}: {j.total} key(s), {j.status}; {VERIFIED_WORDS.yes} {j.summary.verified}
-                {j.summary.awaitingManual ? `, ${j.summary.awaitingManual} ${WAITING_WORDS}` : ""}
-                {j.summary.failed ? `, ${j.summary.failed} ${REVOKE_OUTCOME_WORDS.failed}` : ""}
-                {j.summary.disabled ? `, ${j.summary.disabled} ${REVOKE_OUTCOME_WORDS.disabled}` : ""}{" "}
-                <button type="button" className="link" onClick={() => setJobId(j.id)}>
-                  Show
-                </button>
-              </li>
-            ))}
-          </ul>
-        </div>
-      ) : null}
+      <EarlierRuns
+        what="revokes"
+        runs={recent}
+        describe={(j) => (
+          <>
+            {j.total} key(s), {j.status}; {VERIFIED_WORDS.yes} {j.summary.verified}
+            {j.summary.awaitingManual ? `, ${j.summary.awaitingManual} ${WAITING_WORDS}` : ""}
+            {j.summary.failed ? `, ${j.summary.failed} ${REVOKE_OUTCOME_WORDS.failed}` : ""}
+            {j.summary.disabled ? `, ${j.summary.disabled} ${REVOKE_OUTCOME_WORDS.disabled}` : ""}
+          </>
+        )}
+        show={(j) => setJobId(j.id)}
+      />
     </section>
   );
 }

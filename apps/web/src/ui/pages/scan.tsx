@@ -9,7 +9,8 @@
 import { visibleText } from "@keyward/core/browser";
 import { useCallback, useEffect, useState } from "react";
 import { ApiError, api, call, type ScanFindingView, type ScanJobView } from "../api.js";
-import { ErrorBox, EXCHANGE_FACTS, RiskBadge, Spinner, time } from "../components.js";
+import { EarlierRuns } from "../components/earlier-runs.js";
+import { ErrorBox, EXCHANGE_FACTS, RiskBadge, Spinner } from "../components.js";
 import { type EventData, useLiveEvents } from "../hooks/use-live-events.js";
 
 interface Props {
@@ -347,23 +348,16 @@ export function ScanPage({ revokeThese }: Props) {
           <Findings job={job} revokeThese={revokeThese} />
         </>
       ) : null}
-      {recent.length > 1 ? (
-        <div className="panel">
-          <h2>Earlier scans (since the server started)</h2>
-          <ul className="plain">
-            {recent.map((j) => (
-              <li key={j.id}>
-                {time(j.startedAt)}: {j.request.path}
-                {j.request.git ? " (with history)" : ""}, {j.status}
-                {j.report ? `, ${j.report.findings.length} finding(s)` : ""}{" "}
-                <button type="button" className="link" onClick={() => setJob(j)}>
-                  Show
-                </button>
-              </li>
-            ))}
-          </ul>
-        </div>
-      ) : null}
+      <EarlierRuns<ScanJobView>
+        what="scans"
+        runs={recent.length > 1 ? recent : []}
+        describe={(j) =>
+          `${j.request.path}${j.request.git ? " (with history)" : ""}, ${j.status}${
+            j.report ? `, ${j.report.findings.length} finding(s)` : ""
+          }`
+        }
+        show={(j) => setJob(j)}
+      />
     </section>
   );
 }
