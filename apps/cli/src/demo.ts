@@ -26,7 +26,7 @@ const scenario = loadDemoScenario();
 const sim = await startSimulator({ scenario });
 const desk = demoDesk(scenario, sim);
 const home = mkdtempSync(join(tmpdir(), "keyward-demo-"));
-// The leaked bot server sits beside the home, not in it: a scan leaves out what the home holds.
+// The leaked bot server sits beside the home, as a real one would (apart from Keyward's own files).
 const leakDir = mkdtempSync(join(tmpdir(), "keyward-demo-leak-"));
 const env = { ...process.env, KEYWARD_HOME: home, KEYWARD_PASSPHRASE: PASSPHRASE };
 

@@ -1,7 +1,7 @@
 /**
  * The demo's leaked server (`npm run demo`, `npm run demo:cli`): a small folder that looks like a bot
- * server's working copy, planted next to the demo home (never inside it: a scan leaves out what the home
- * holds, every key id by design), so the Scan page and `keyward scan` have something to find:
+ * server's working copy, planted next to the demo home (apart from Keyward's own files, as a real one
+ * would be), so the Scan page and `keyward scan` have something to find:
  *   - `.env` holding the id of one live key of the demo desk (OKX desk-alpha / alphaMM01 "mm-bot-1", a
  *     sub-account key Keyward revokes by API) and a made-up Bybit key and secret that no account of the
  *     desk has (an unknown key: found by its pattern, next to the exchange's name);

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const scenario = loadDemoScenario();
   const sim = await startSimulator({ scenario });
   const dir = mkdtempSync(join(tmpdir(), "keyward-demo-"));
-  // The leaked bot server sits beside the home, not in it: a scan leaves out what the home holds.
+  // The leaked bot server sits beside the home, as a real one would (apart from Keyward's own files).
   const leakDir = mkdtempSync(join(tmpdir(), "keyward-demo-leak-"));
   let server: WebServer | undefined;
   let stopping = false;
