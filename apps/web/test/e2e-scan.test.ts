@@ -5,9 +5,11 @@
  * plan with exactly that key; confirmed, the key is revoked and proven dead. Nothing the page received
  * carries file content or a secret. Without Chromium the suite is skipped, as e2e.test.ts says.
  */
+
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { AuditQuerySchema, queryAudit } from "@keyward/core";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM, chromiumAvailable, launchChromium } from "../perf/chromium.js";
@@ -102,6 +104,12 @@ describe.skipIf(!chromiumAvailable())(
       await page.getByRole("button", { name: "Revoke 1 key" }).click();
       await page.getByTestId("job-status").filter({ hasText: "finished" }).waitFor();
       expect(statuses(await desk.state()).get(KEYS.bot1.apiKey)).toBe("revoked");
+      // The audit log ties the revoke to the scan that led to it.
+      const last = async (action: string) =>
+        (await queryAudit(desk.home.state(), AuditQuerySchema.parse({ action, limit: 1 }))).entries[0];
+      const requested = await last("revoke.requested");
+      const scanned = await last("scan.done");
+      expect(requested?.details.cause).toEqual({ scan: scanned?.seq });
 
       // Scanned again: the key is found dead (nothing to revoke), and the first scan is listed as earlier.
       await page.getByRole("link", { name: "Scan", exact: true }).click();

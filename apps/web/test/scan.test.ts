@@ -195,6 +195,32 @@ describe("the Scan page's API", () => {
     expect((await client.get("/api/scan/jobs/not-a-uuid")).status).toBe(400);
   });
 
+  it("Revoke these: the revoke records the scan as its cause; a cause no scan of this server wrote is a 400", async () => {
+    const job = await scanToEnd({ path: folder });
+    const seq = (job.report as { auditSeq?: number | null } | null)?.auditSeq;
+    expect(seq).toEqual(expect.any(Number));
+    const bot1 = job.revocable.find((id) => id.endsWith(KEYS.bot1.apiKey));
+    expect(bot1).toBeDefined();
+    const forged = await client.post("/api/revoke/plan", { ids: [bot1], cause: { scan: 999_999 } });
+    expect(forged.status, forged.body).toBe(400);
+    expect(forged.json<{ error: { message: string } }>().error.message).toMatch(/^cause: /);
+    const plan = await client.post("/api/revoke/plan", { ids: [bot1], cause: { scan: seq } });
+    expect(plan.status, plan.body).toBe(200);
+    const { planId, confirmWith } = plan.json<{ planId: string; confirmWith: string }>();
+    const started = await client.post("/api/revoke/execute", { planId, confirm: confirmWith });
+    expect(started.status, started.body).toBe(202);
+    const { jobId } = started.json<{ jobId: string }>();
+    const done = await waitFor("the revoke's end", async () => {
+      const view = (await client.get(`/api/revoke/jobs/${jobId}`)).json<{ status: string }>();
+      return view.status === "running" ? undefined : view;
+    });
+    expect(done.status).toBe("finished");
+    const audit = (await client.get("/api/audit?action=revoke.requested&limit=1")).json<{
+      entries: { details: { cause?: unknown } }[];
+    }>();
+    expect(audit.entries[0]?.details.cause).toEqual({ scan: seq });
+  });
+
   it("no answer carried file content, a secret, or the unknown key or its secret in full", () => {
     const scanBodies = received.filter((r) => r.what.includes("/api/scan"));
     expect(scanBodies.length).toBeGreaterThan(3);

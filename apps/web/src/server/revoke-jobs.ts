@@ -192,14 +192,18 @@ export interface RevokeJobsOptions {
 
 export class RevokeJobs {
   readonly #plans = new PlanStore<RevokePlan>(PLAN_TTL_MS);
+  /** What led to a stored plan (the Scan page's scan), recorded in its `revoke.requested` when started. */
+  readonly #causes = new Map<string, { scan: number }>();
   readonly #jobs = new Map<string, RevokeJob>();
   #starting = false;
 
   constructor(private readonly options: RevokeJobsOptions) {}
 
-  storePlan(plan: RevokePlan, accountErrors: PlanView["accountErrors"]): PlanView {
+  storePlan(plan: RevokePlan, accountErrors: PlanView["accountErrors"], cause?: { scan: number }): PlanView {
     const planId = plan.items.length > 0 ? randomUUID() : null;
     const expiresAt = this.#plans.put(planId, plan);
+    for (const id of this.#causes.keys()) if (!this.#plans.get(id)) this.#causes.delete(id);
+    if (planId && cause) this.#causes.set(planId, cause);
     const { maxKeyAgeDays } = this.options.home.config.settings;
     return {
       planId,
@@ -269,6 +273,7 @@ export class RevokeJobs {
       );
     }
     const { home, inventory, manual, log } = this.options;
+    const cause = this.#causes.get(planId);
     // Refused (AUDIT_UNAVAILABLE, 503) before the plan is used when the audit log cannot be written.
     // No second revoke may start while this one awaits its start (the check above and the registration
     // below are no longer in one synchronous step).
@@ -277,6 +282,7 @@ export class RevokeJobs {
     try {
       job = await RevokeJob.start((onEvent) =>
         startRevoke(home, plan, {
+          ...(cause ? { cause } : {}),
           adapterFor: (name) => inventory.adapterFor(name),
           manual: { wait: true, ...manual },
           onEvent: (e) => {
@@ -292,6 +298,7 @@ export class RevokeJobs {
       this.#starting = false;
     }
     this.#plans.markUsed(planId);
+    this.#causes.delete(planId);
     this.#jobs.set(job.id, job);
     while (this.#jobs.size > MAX_JOBS_KEPT) {
       const oldest = [...this.#jobs.values()].find((j) => !j.active);

@@ -188,6 +188,14 @@ export class ScanJobs {
     return [...this.#jobs.values()].reverse().map((j) => j.toView());
   }
 
+  /**
+   * Whether a scan this server ran (and still keeps) was audited as entry `seq`: a revoke plan may name
+   * only such a scan as its cause, so `revoke.requested` never points at an entry the scan did not write.
+   */
+  audited(seq: number): boolean {
+    return [...this.#jobs.values()].some((j) => j.report?.auditSeq === seq);
+  }
+
   /** The finished scan's SARIF 2.1.0 log (core's toSarif): as safe as the report it is made from. */
   sarif(id: string): ReturnType<typeof toSarif> {
     const { report } = this.get(id);

@@ -71,6 +71,8 @@ export function App() {
   const followRevokeJob = useRevokeJobEnd(setSelected);
   // The Scan page's "Revoke these": the Revoke page reviews the plan for them as it opens.
   const [reviewOnOpen, setReviewOnOpen] = useState(false);
+  // The scan whose "Revoke these" made the selection: its revoke plan names that scan as its cause.
+  const [scanCause, setScanCause] = useState<{ scan: number; selection: string } | null>(null);
   usePageTitle(PAGES.find((p) => p.path === page)?.title ?? "Inventory");
   // The selection survives a reload of the tab (key ids are not secrets); ids no longer in the inventory
   // are dropped when it loads, as for a refresh.
@@ -213,6 +215,7 @@ export function App() {
             followJob={followRevokeJob}
             reviewOnOpen={reviewOnOpen}
             reviewed={() => setReviewOnOpen(false)}
+            cause={scanCause}
           />
         )}
         {page === "/rotate" && (
@@ -224,8 +227,9 @@ export function App() {
         {page === "/new-key" && <NewKeyPage />}
         {page === "/scan" && (
           <ScanPage
-            revokeThese={(ids) => {
+            revokeThese={(ids, scan) => {
               setSelected(new Set(ids));
+              setScanCause(scan === null ? null : { scan, selection: [...ids].sort().join("\n") });
               setReviewOnOpen(true);
               navigate("/revoke");
             }}

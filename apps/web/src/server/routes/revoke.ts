@@ -17,22 +17,35 @@ const JobIdSchema = z.uuid("is not a job id");
  * The selection, and whether keys with a kill switch are disabled before any is removed (default true,
  * as in the CLI: the incident default; the page's box unticked sends false).
  */
-const PlanRequestSchema = SelectorSchema.extend({ disableFirst: z.boolean().optional() });
+const PlanRequestSchema = SelectorSchema.extend({
+  disableFirst: z.boolean().optional(),
+  /** The Scan page's "Revoke these": the scan's audit entry, recorded in `revoke.requested` (start-revoke.ts). */
+  cause: z.strictObject({ scan: z.number().int().positive() }).optional(),
+});
 /** The path's job id, checked first (idParam), as before any body is read. */
 const jobIdParam = idParam(JobIdSchema);
 
 export function revokeRoutes(
-  ctx: Pick<RouteContext, "home" | "inventory" | "jobs" | "guard" | "log" | "send" | "secondFactor">,
+  ctx: Pick<
+    RouteContext,
+    "home" | "inventory" | "jobs" | "scans" | "guard" | "log" | "send" | "secondFactor"
+  >,
 ) {
-  const { home, inventory, jobs, send } = ctx;
+  const { home, inventory, jobs, scans, send } = ctx;
 
   return new Hono()
     .post("/api/revoke/plan", jsonBody(PlanRequestSchema), async (c) => {
-      const { disableFirst, ...selector } = c.req.valid("json");
+      const { disableFirst, cause, ...selector } = c.req.valid("json");
       if (isEmptySelector(selector)) {
         throw badRequest(
           "nothing selected",
           "Select keys in the inventory first (or send ids, a filter, or all: true).",
+        );
+      }
+      if (cause && !scans.audited(cause.scan)) {
+        throw badRequest(
+          "cause: no scan on this server was audited as that entry",
+          "Scan again on the Scan page and use its Revoke these, or review the plan without a cause.",
         );
       }
       // Like the CLI: the keys are listed live before planning.
@@ -44,7 +57,7 @@ export function revokeRoutes(
           }),
         "Refresh the inventory: the key may be gone already, or its account could not be listed (see the account errors).",
       );
-      return send(c, jobs.storePlan(plan, accountErrors));
+      return send(c, jobs.storePlan(plan, accountErrors, cause));
     })
 
     .post(

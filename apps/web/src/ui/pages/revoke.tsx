@@ -31,6 +31,11 @@ interface Props {
   /** Review the plan for the selection at once (the Scan page's "Revoke these"); `reviewed` clears it. */
   reviewOnOpen?: boolean;
   reviewed?: () => void;
+  /**
+   * The scan whose "Revoke these" made the selection (its audit entry, and the selection it handed over):
+   * a plan for exactly that selection names it as its cause, which `revoke.requested` records.
+   */
+  cause?: { scan: number; selection: string } | null;
 }
 
 export function RevokePage({
@@ -41,6 +46,7 @@ export function RevokePage({
   followJob,
   reviewOnOpen,
   reviewed,
+  cause,
 }: Props) {
   const [plan, setPlan] = useState<PlanView | undefined>();
   const [planning, setPlanning] = useState(false);
@@ -86,7 +92,13 @@ export function RevokePage({
     setError(undefined);
     try {
       const p = await call(
-        api.revoke.plan.$post({ json: { ids: [...selected], disableFirst: withDisableFirst } }),
+        api.revoke.plan.$post({
+          json: {
+            ids: [...selected],
+            disableFirst: withDisableFirst,
+            ...(cause && cause.selection === selectionKey ? { cause: { scan: cause.scan } } : {}),
+          },
+        }),
       );
       planFor.current = selectionKey;
       setPlan(p);

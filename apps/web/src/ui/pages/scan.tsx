@@ -15,7 +15,8 @@ import { type EventData, useLiveEvents } from "../hooks/use-live-events.js";
 
 interface Props {
   /** Selects these key ids (replacing the selection) and opens the revoke plan for them. */
-  revokeThese(ids: readonly string[]): void;
+  /** `scan`: the scan's audit entry, which the revoke records as its cause (null when it has none). */
+  revokeThese(ids: readonly string[], scan: number | null): void;
 }
 
 const KIND_WORDS: Record<ScanFindingView["kind"], string> = {
@@ -160,7 +161,11 @@ function Findings({ job, revokeThese }: { job: ScanJobView; revokeThese: Props["
       ) : null}
       <div className="actions">
         {job.revocable.length > 0 ? (
-          <button type="button" className="primary" onClick={() => revokeThese(job.revocable)}>
+          <button
+            type="button"
+            className="primary"
+            onClick={() => revokeThese(job.revocable, job.report?.auditSeq ?? null)}
+          >
             Revoke these ({job.revocable.length} known key{job.revocable.length === 1 ? "" : "s"})
           </button>
         ) : null}
