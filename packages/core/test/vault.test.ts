@@ -75,14 +75,16 @@ describe("Vault", () => {
     const header = () => readFileSync(path, "latin1").split("\n")[1];
     expect(header()).toMatch(new RegExp(`^-> scrypt \\S+ ${VAULT_SCRYPT_WORK_FACTOR}$`));
     vault.set("a", creds("k", "secret-a"));
-    const started = performance.now();
+    const started = process.cpuUsage();
     await vault.save();
     const reopened = await Vault.open(path, PASS);
-    const ms = performance.now() - started;
+    const used = process.cpuUsage(started);
     expect(header()).toMatch(new RegExp(` ${VAULT_SCRYPT_WORK_FACTOR}$`));
     expect(reopened.get("a")?.secret.reveal()).toBe("secret-a");
-    // The budget is ~1 s for open + save on the project's 2-core machine; allow for a loaded CI box.
-    expect(ms).toBeLessThan(5000);
+    // The budget is ~1 s for open + save on the project's 2-core machine; allow for a slower CI box. CPU
+    // time of this process (scrypt's worker thread included), not wall time: a machine loaded by other work
+    // stretches the wall clock, not the work the chosen factor costs.
+    expect((used.user + used.system) / 1000).toBeLessThan(5000);
 
     await Vault.create(join(dir, "fast.age"), PASS, FAST);
     const fast = await Vault.open(join(dir, "fast.age"), PASS);
