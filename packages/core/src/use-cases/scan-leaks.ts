@@ -27,34 +27,27 @@
  * unknown. Without a secret there is nothing to probe with: "skipped".
  */
 
-import { createHash } from "node:crypto";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
-import type { AdapterOptions, ExchangeAdapter } from "../adapters/interface.js";
-import {
-  EXCHANGE_PROFILES,
-  exchangeProfile,
-  loadAdapterFactory,
-  needsPassphrase,
-} from "../adapters/registry.js";
-import type { Credentials } from "../domain/credentials.js";
-import type { Account } from "../domain/schemas.js";
-import { Secret } from "../domain/secret.js";
-import { shortKey } from "../domain/short-key.js";
+import type { AdapterOptions } from "../adapters/interface.js";
+import { EXCHANGE_PROFILES } from "../adapters/registry.js";
 import { KeywardError } from "../errors.js";
 import type { KeywardHome } from "../home/home.js";
 import { scanSources } from "../scan/engine.js";
-import { gatherNeedles, type KnownKey, type KnownNeedles } from "../scan/needles.js";
+import { toFindings, type Unknown } from "../scan/findings.js";
+import { gatherNeedles, type KnownNeedles } from "../scan/needles.js";
 import {
-  type Confidence,
   type LeakLocation,
   type ScanFinding,
-  type ScanHit,
   type ScanProgress,
   type ScanReport,
   ScanReportSchema,
 } from "../scan/scan-types.js";
+import { verifyUnknown } from "../scan/verify-unknown.js";
 import { checkRoots } from "../scan/walk.js";
+
+export { redactUnknownKey } from "../scan/findings.js";
+
 import type { InventoryEvent, ListInventoryInput } from "./list-inventory.js";
 
 export const MIN_CONFIDENCE_LEVELS = ["high", "medium", "low"] as const;
@@ -88,52 +81,6 @@ export interface ScanLeaksHooks {
   /** Options of the adapters `verify` builds (tests scale the rate limits to the simulator's). */
   verifyAdapterOptions?: AdapterOptions;
   signal?: AbortSignal;
-}
-
-const RANK: Record<Confidence, number> = { low: 1, medium: 2, high: 3, certain: 4 };
-
-/** Stable across runs (SARIF partialFingerprints); a held secret's finding has its own (`\0secret`). */
-const fingerprint = (exchange: string, apiKey: string, suffix = ""): string =>
-  createHash("sha256").update(`keyward-scan\0${exchange}\0${apiKey}${suffix}`).digest("hex").slice(0, 32);
-
-const locationKey = (l: LeakLocation) =>
-  `${l.repository ?? ""}\0${l.commit ?? ""}\0${l.path}\0${l.line}\0${l.column}`;
-
-/** Adds a location once (the same place can be reached as a needle and as a pattern), field by field. */
-function addLocation(list: LeakLocation[], seen: Set<string>, location: LeakLocation): void {
-  const key = locationKey(location);
-  if (seen.has(key)) return;
-  seen.add(key);
-  const { path, line, column, commit, commitDate, repository } = location;
-  list.push({
-    path,
-    line,
-    column,
-    ...(commit === undefined ? {} : { commit }),
-    ...(commitDate === undefined ? {} : { commitDate }),
-    ...(repository === undefined ? {} : { repository }),
-  });
-}
-
-/**
- * An unknown key as a report shows it: first and last four characters, and never more than half of it
- * (some exchanges' key ids are 8-10 characters, which `shortKey` would show whole).
- */
-export const redactUnknownKey = (key: string): string => {
-  const n = Math.min(4, Math.floor(key.length / 4));
-  return `${key.slice(0, n)}…${key.slice(-n)}`;
-};
-
-const isDead = (k: KnownKey) => k.state === "dead" || k.state === "retired";
-
-interface Unknown {
-  exchange: string;
-  key: string;
-  confidence: Exclude<Confidence, "certain">;
-  secret?: string;
-  passphrase?: string;
-  locations: LeakLocation[];
-  seen: Set<string>;
 }
 
 /**
@@ -227,227 +174,6 @@ export function revocableKeyIds(report: ScanReport): string[] {
     f.live && (f.kind === "known-key" || f.kind === "known-secret") && f.keyId ? [f.keyId] : [],
   );
   return [...new Set(ids)];
-}
-
-/** Known keys' facts as a finding shows them. */
-const knownFacts = (k: KnownKey) => ({
-  exchange: k.exchange,
-  keyShown: shortKey(k.apiKey),
-  keyId: k.keyId,
-  account: k.account,
-  subAccount: k.subAccount,
-  label: k.label,
-  permissions: k.permissions,
-  risks: k.risks,
-  state: k.state,
-  source: k.source,
-});
-
-function toFindings(
-  known: KnownNeedles,
-  hits: readonly ScanHit[],
-  minConfidence: Exclude<Confidence, "certain">,
-): { findings: ScanFinding[]; unknowns: Map<ScanFinding, Unknown> } {
-  const keyIndex = new Map(known.keys.map((k, i) => [k.apiKey, i]));
-  const keyHits = new Map<
-    number,
-    { locations: LeakLocation[]; seen: Set<string>; secretNear: boolean; passphraseNear: boolean }
-  >();
-  const secretHits = new Map<number, { locations: LeakLocation[]; seen: Set<string>; fields: Set<string> }>();
-  const unknown = new Map<string, Unknown>();
-  const keyEntry = (i: number) => {
-    let entry = keyHits.get(i);
-    if (!entry) {
-      entry = { locations: [], seen: new Set(), secretNear: false, passphraseNear: false };
-      keyHits.set(i, entry);
-    }
-    return entry;
-  };
-
-  for (const hit of hits) {
-    if (hit.type === "needle") {
-      if (hit.ref < known.keys.length) {
-        const entry = keyEntry(hit.ref);
-        addLocation(entry.locations, entry.seen, hit.location);
-        continue;
-      }
-      const held = known.secrets[hit.ref - known.keys.length];
-      if (!held) continue;
-      let entry = secretHits.get(held.key);
-      if (!entry) {
-        entry = { locations: [], seen: new Set(), fields: new Set() };
-        secretHits.set(held.key, entry);
-      }
-      entry.fields.add(held.field);
-      addLocation(entry.locations, entry.seen, hit.location);
-      continue;
-    }
-    // A pattern whose key is a key id Keyward knows is that key's finding.
-    const knownAt = keyIndex.get(hit.key);
-    if (knownAt !== undefined) {
-      const entry = keyEntry(knownAt);
-      addLocation(entry.locations, entry.seen, hit.location);
-      if (hit.secret) entry.secretNear = true;
-      if (hit.passphrase) entry.passphraseNear = true;
-      continue;
-    }
-    const id = `${hit.exchange}\0${hit.key}`;
-    let entry = unknown.get(id);
-    if (!entry) {
-      entry = {
-        exchange: hit.exchange,
-        key: hit.key,
-        confidence: hit.confidence,
-        locations: [],
-        seen: new Set(),
-      };
-      unknown.set(id, entry);
-    }
-    if (RANK[hit.confidence] > RANK[entry.confidence]) entry.confidence = hit.confidence;
-    if (hit.secret && !entry.secret) entry.secret = hit.secret;
-    if (hit.passphrase && !entry.passphrase) entry.passphrase = hit.passphrase;
-    addLocation(entry.locations, entry.seen, hit.location);
-  }
-
-  const findings: ScanFinding[] = [];
-  for (const [i, entry] of keyHits) {
-    const k = known.keys[i] as KnownKey;
-    const secret = secretHits.get(i);
-    findings.push({
-      kind: "known-key",
-      confidence: "certain",
-      ...knownFacts(k),
-      secretFound: entry.secretNear || (secret?.fields.has("secret") ?? false),
-      passphraseFound: entry.passphraseNear || (secret?.fields.has("passphrase") ?? false),
-      live: !isDead(k),
-      fingerprint: fingerprint(k.exchange, k.apiKey),
-      locations: entry.locations,
-    });
-  }
-  for (const [i, entry] of secretHits) {
-    const k = known.keys[i] as KnownKey;
-    findings.push({
-      kind: "known-secret",
-      confidence: "certain",
-      ...knownFacts(k),
-      secretFound: entry.fields.has("secret") || entry.fields.has("totpSeed"),
-      passphraseFound: entry.fields.has("passphrase"),
-      live: !isDead(k),
-      fingerprint: fingerprint(k.exchange, k.apiKey, "\0secret"),
-      locations: entry.locations,
-    });
-  }
-  const unknowns = new Map<ScanFinding, Unknown>();
-  for (const u of unknown.values()) {
-    if (RANK[u.confidence] < RANK[minConfidence]) continue;
-    const finding: ScanFinding = {
-      kind: "unknown-key",
-      confidence: u.confidence,
-      exchange: u.exchange,
-      keyShown: redactUnknownKey(u.key),
-      secretFound: u.secret !== undefined,
-      passphraseFound: u.passphrase !== undefined,
-      live: true,
-      fingerprint: fingerprint(u.exchange, u.key),
-      locations: u.locations,
-    };
-    findings.push(finding);
-    unknowns.set(finding, u);
-  }
-  const kindRank = { "known-key": 0, "known-secret": 1, "unknown-key": 2 } as const;
-  findings.sort(
-    (a, b) =>
-      Number(b.live) - Number(a.live) ||
-      kindRank[a.kind] - kindRank[b.kind] ||
-      RANK[b.confidence] - RANK[a.confidence] ||
-      a.exchange.localeCompare(b.exchange) ||
-      a.keyShown.localeCompare(b.keyShown),
-  );
-  return { findings, unknowns };
-}
-
-/** Probes each unknown key found with its secret, one at a time per exchange (the adapter paces them). */
-async function verifyUnknown(
-  home: KeywardHome,
-  findings: ScanFinding[],
-  unknowns: Map<ScanFinding, Unknown>,
-  options: AdapterOptions,
-): Promise<void> {
-  const byExchange = new Map<string, ScanFinding[]>();
-  for (const f of findings) {
-    const u = unknowns.get(f);
-    if (!u) continue;
-    const profile = exchangeProfile(u.exchange);
-    if (!u.secret) {
-      f.verify = { status: "skipped", detail: "no secret was found with the key: nothing to probe with" };
-      continue;
-    }
-    if (needsPassphrase(profile) && !u.passphrase) {
-      f.verify = {
-        status: "skipped",
-        detail: `no passphrase was found with the key (${profile.name} keys need one to sign a request)`,
-      };
-      continue;
-    }
-    byExchange.set(u.exchange, [...(byExchange.get(u.exchange) ?? []), f]);
-  }
-  await Promise.all(
-    [...byExchange].map(async ([exchange, list]) => {
-      // One adapter per exchange, so its rate limiter paces every probe sent there.
-      let adapter: ExchangeAdapter | undefined;
-      for (const f of list) {
-        const u = unknowns.get(f) as Unknown;
-        const credentials: Credentials = {
-          apiKey: u.key,
-          secret: new Secret(u.secret as string),
-          ...(u.passphrase ? { passphrase: new Secret(u.passphrase) } : {}),
-        };
-        try {
-          adapter ??= await verifyAdapter(home, exchange, credentials, options);
-          const probe = await adapter.probe(credentials);
-          if (probe.status === "alive") {
-            f.verify = { status: "alive", permissions: [...probe.permissions] };
-          } else if (probe.status === "dead") {
-            f.verify = { status: "dead" };
-            f.live = false;
-          } else {
-            f.verify = {
-              status: "unknown",
-              detail: `the exchange's answer did not settle it (${probe.reason})`,
-            };
-          }
-        } catch (error) {
-          // The error's message could echo what was sent: only its code is kept.
-          const code = error instanceof KeywardError ? error.code : "error";
-          f.verify = { status: "unknown", detail: `the probe failed (${code})` };
-        }
-      }
-    }),
-  );
-}
-
-/**
- * An adapter of the found key's exchange, reaching the endpoint (or region) configured for an account
- * of that exchange, else the profile's default host. Built with the found credentials as its own: it
- * only probes them, and holds nothing of the vault.
- */
-async function verifyAdapter(
-  home: KeywardHome,
-  exchange: string,
-  credentials: Credentials,
-  options: AdapterOptions,
-): Promise<ExchangeAdapter> {
-  const profile = exchangeProfile(exchange);
-  const configured = home.config.accounts.find((a) => a.exchange === exchange);
-  const account: Account = {
-    name: "scan-verify",
-    exchange: profile.id as Account["exchange"],
-    credentialsRef: "scan-verify",
-    ...(configured?.endpoint ? { endpoint: configured.endpoint } : {}),
-    ...(configured?.region ? { region: configured.region } : {}),
-  };
-  const factory = await loadAdapterFactory(account.exchange);
-  return factory({ account, credentials, tracked: [] }, options);
 }
 
 /**
