@@ -37,18 +37,17 @@ const plant: LeakRepoCredential[] = EXCHANGE_PROFILES.filter((p) => p.leaks).fla
 
 describe("generateLeakRepo", () => {
   const dir = join(root, "repo");
-  const started = performance.now();
+  // How fast it builds is the scan bench's to measure (bench/src/scan.ts): a wall-clock budget here failed
+  // whenever other work loaded the machine.
   const manifest = generateLeakRepo({ dir, commits: 200, seed: 15, plant });
-  const tookMs = performance.now() - started;
 
-  it("builds main's commits, one more per side-branch or tagged credential, in well under a second's work per 100", () => {
+  it("builds main's commits, one more per side-branch or tagged credential, and git finds the repository sound", () => {
     expect(git(dir, "rev-list", "--count", "refs/heads/main").out).toBe("200");
     const sides = manifest.planted.filter((p) => p.placement === "branch" || p.placement === "tag").length;
     expect(manifest.totalCommits).toBe(200 + sides);
     expect(git(dir, "rev-list", "--count", "--all").out).toBe(String(200 + sides));
     expect(git(dir, "rev-parse", "refs/heads/main").out).toBe(manifest.head);
     expect(git(dir, "fsck", "--no-progress").ok).toBe(true);
-    expect(tookMs).toBeLessThan(10_000);
   });
 
   it("puts each planted key in the blob, commit and path the manifest names", () => {
