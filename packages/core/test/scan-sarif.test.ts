@@ -202,6 +202,9 @@ describe("SARIF 2.1.0 from a scan report", () => {
       expect(rule.name).toBeTruthy();
       expect(rule.shortDescription?.text).toBeTruthy();
       expect(rule.fullDescription?.text).toBeTruthy();
+      // Filed as security alerts with a severity by code-scanning tools (GitHub reads these properties).
+      expect(rule.properties?.tags).toContain("security");
+      expect(Number(rule.properties?.["security-severity"])).toBeGreaterThanOrEqual(7);
     }
     expect(rules[0]?.help?.text).toMatch(/keyward scan <path> --revoke/);
     expect(rules[0]?.help?.text).toMatch(/rotate/);

@@ -52,6 +52,13 @@ const HELP_UNKNOWN = [
   "the key to the exchange). Remove the credential from the file; in git history it stays readable.",
 ].join("\n");
 
+/**
+ * Code-scanning tools file a rule tagged "security" with a `security-severity` (0.0-10.0, as a string) as a
+ * security alert with that severity, and `precision` ranks its results: a leaked key that can move money
+ * is critical when known (an exact match), high when only its shape matched.
+ */
+const SECURITY_TAGS = ["security", "secret", "exchange-api-key"];
+
 const RULES: Readonly<Record<FindingKind, ReportingDescriptor>> = {
   "known-key": {
     id: "keyward/known-key",
@@ -64,6 +71,7 @@ const RULES: Readonly<Record<FindingKind, ReportingDescriptor>> = {
     },
     help: { text: HELP_KNOWN },
     defaultConfiguration: { level: "error" },
+    properties: { tags: SECURITY_TAGS, precision: "very-high", "security-severity": "9.0" },
   },
   "known-secret": {
     id: "keyward/known-secret",
@@ -76,6 +84,7 @@ const RULES: Readonly<Record<FindingKind, ReportingDescriptor>> = {
     },
     help: { text: HELP_KNOWN },
     defaultConfiguration: { level: "error" },
+    properties: { tags: SECURITY_TAGS, precision: "very-high", "security-severity": "9.5" },
   },
   "unknown-key": {
     id: "keyward/unknown-key",
@@ -88,6 +97,7 @@ const RULES: Readonly<Record<FindingKind, ReportingDescriptor>> = {
     },
     help: { text: HELP_UNKNOWN },
     defaultConfiguration: { level: "warning" },
+    properties: { tags: SECURITY_TAGS, precision: "high", "security-severity": "8.0" },
   },
 };
 const KINDS: readonly FindingKind[] = ["known-key", "known-secret", "unknown-key"];
