@@ -70,6 +70,7 @@ export function absorbCounts(stats: ScanStats, hits: ScanHit[], a: WorkerAnswer)
   stats.files += a.files;
   stats.blobs += a.blobs;
   stats.bytes += a.bytes;
+  stats.hitsDropped += a.dropped;
   for (const k of Object.keys(a.skipped) as (keyof ScanStats["skipped"])[]) stats.skipped[k] += a.skipped[k];
   for (const h of a.hits) hits.push(h);
 }

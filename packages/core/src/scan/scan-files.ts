@@ -34,6 +34,7 @@ function count(job: { stats: ScanStats; hits: ScanHit[] }, outcome: FileOutcome)
   if (outcome.kind === "scanned") {
     job.stats.files++;
     job.stats.bytes += outcome.bytes;
+    job.stats.hitsDropped += outcome.dropped;
     for (const h of outcome.hits) job.hits.push(h);
   } else {
     job.stats.skipped[outcome.kind]++;

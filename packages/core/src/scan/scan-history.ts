@@ -15,6 +15,8 @@ import type { excludeRules, ScanRoot } from "./walk.js";
 
 /** A history with fewer blobs than this is searched in-process. */
 const IN_PROCESS_BLOBS = 256;
+/** Paths a blob's hits are listed at; its further paths are counted in stats.hitsDropped. */
+export const MAX_PLACES_PER_BLOB = 20;
 /** Blobs up to this size go to the workers (larger ones are streamed here, never held whole). */
 const WORKER_BLOB_BYTES = 1024 * 1024;
 /** A batch of blobs for a worker: this many bytes or blobs, whichever comes first. */
@@ -82,7 +84,7 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
       absorbCounts(stats, job.hits, a);
       for (const { key, hits } of a.blobHits) {
         const blob = keys[key] ?? "";
-        for (const place of index.blobs.get(blob) ?? []) {
+        for (const place of placesOf(blob, hits.length, 0)) {
           const where = {
             path: place.path,
             commit: place.commit,
@@ -102,7 +104,15 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
     let size = 0;
     let read = 0;
     let current = "";
-    const withHits: { blob: string; raw: RawHit[] }[] = [];
+    const withHits: { blob: string; raw: RawHit[]; dropped: number }[] = [];
+    // A blob's hits are found once; they are listed at its first MAX_PLACES_PER_BLOB places (a commit
+    // may put one blob at thousands of paths) and the rest counted.
+    const placesOf = (blob: string, kept: number, dropped: number) => {
+      const places = index.blobs.get(blob) ?? [];
+      const listed = places.slice(0, MAX_PLACES_PER_BLOB);
+      stats.hitsDropped += dropped * places.length + kept * (places.length - listed.length);
+      return listed;
+    };
     const flush = (final: boolean) => {
       const chunk = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces, gathered);
       pieces = [];
@@ -165,7 +175,8 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
           stats.blobs++;
           stats.bytes += size;
           const raw = scanner.end();
-          if (raw.length > 0) withHits.push({ blob: current, raw });
+          if (raw.length > 0) withHits.push({ blob: current, raw, dropped: scanner.dropped });
+          else stats.hitsDropped += scanner.dropped * (index.blobs.get(current)?.length ?? 1);
         },
       },
       signal,
@@ -186,14 +197,14 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
     }
     pace.check();
     // Line and column for blobs with hits only: read each again.
-    for (const { blob, raw } of withHits) {
+    for (const { blob, raw, dropped } of withHits) {
       const content = await readBlob(gitDir, blob, shown, signal);
       pace.check();
       const lines = locateOffsets(
         [content],
         raw.map((h) => h.offset),
       );
-      for (const place of index.blobs.get(blob) ?? []) {
+      for (const place of placesOf(blob, raw.length, dropped)) {
         const where = {
           path: place.path,
           commit: place.commit,

@@ -33,6 +33,8 @@ export interface WorkerAnswer {
   files: number;
   bytes: number;
   skipped: ScanStats["skipped"];
+  /** Matches counted but not kept (ScanStats.hitsDropped). */
+  dropped: number;
   /** Blobs searched (binaries are counted in skipped), and the hits of those with any (path ""). */
   blobs: number;
   blobHits: { key: number; hits: ScanHit[] }[];
@@ -54,6 +56,7 @@ parentPort?.on("message", (batch: WorkerBatch) => {
     files: 0,
     bytes: 0,
     skipped: { tooLarge: 0, binary: 0, unreadable: 0, notRegular: 0, excluded: 0 },
+    dropped: 0,
     blobs: 0,
     blobHits: [],
   };
@@ -65,6 +68,7 @@ parentPort?.on("message", (batch: WorkerBatch) => {
     }
     answer.blobs++;
     answer.bytes += blob.bytes.length;
+    answer.dropped += outcome.dropped;
     if (outcome.hits.length > 0) answer.blobHits.push({ key: blob.key, hits: outcome.hits });
   }
   for (const file of batch.files) {
@@ -75,6 +79,7 @@ parentPort?.on("message", (batch: WorkerBatch) => {
     if (outcome.kind === "scanned") {
       answer.files++;
       answer.bytes += outcome.bytes;
+      answer.dropped += outcome.dropped;
       for (const hit of outcome.hits) answer.hits.push(hit);
     } else {
       answer.skipped[outcome.kind]++;

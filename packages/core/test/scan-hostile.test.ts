@@ -1,0 +1,90 @@
+/**
+ * The scan engine against hostile or odd input: sources holding one key id a huge number of times
+ * (memory must stay bounded, every kept hit at its true place), and roots the walk must not lose.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { scanSources } from "../src/scan/engine.js";
+import { MAX_PLACES_PER_BLOB } from "../src/scan/scan-history.js";
+import type { ScanHit } from "../src/scan/scan-types.js";
+import { MAX_HITS_PER_KEY } from "../src/scan/source-scan.js";
+
+const KEY_UUID = "8f14e45f-ceea-467f-a0e6-1c2b3d4e5f60";
+const KEY_SHORT = "Qm7xT2vLp9Rk4Wz8Nc";
+const needles = [
+  { text: KEY_UUID, ref: 0 },
+  { text: KEY_SHORT, ref: 1 },
+];
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "keyward-scan-hostile-"));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const where = (h: ScanHit) =>
+  `${h.type === "needle" ? h.ref : "p"}@${h.location.path}:${h.location.line}:${h.location.column}`;
+
+describe("scan engine: a source full of one key", () => {
+  it("keeps a bounded number of hits per key, each at its true line and column, and counts the rest", async () => {
+    const times = 200_000;
+    // "x <id>" on every line (a few MB), then the other key once at the end.
+    const lines: string[] = [];
+    for (let i = 0; i < times; i++) lines.push(`x ${KEY_SHORT}`);
+    lines.push(`tail ${KEY_UUID}`);
+    writeFileSync(join(dir, "flood.log"), `${lines.join("\n")}\n`);
+
+    const result = await scanSources({ roots: [dir], git: false, needles, patterns: [], workers: 1 });
+
+    const short = result.hits.filter((h) => h.type === "needle" && h.ref === 1);
+    expect(short).toHaveLength(MAX_HITS_PER_KEY);
+    expect(result.stats.hitsDropped).toBe(times - MAX_HITS_PER_KEY);
+    const path = join(dir, "flood.log");
+    expect(short.map(where)).toEqual(
+      Array.from({ length: MAX_HITS_PER_KEY }, (_, i) => `1@${path}:${i + 1}:3`),
+    );
+    // The other key, past all of them, is still found at its place.
+    expect(result.hits.filter((h) => h.type === "needle" && h.ref === 0).map(where)).toEqual([
+      `0@${path}:${times + 1}:6`,
+    ]);
+  });
+
+  it("a normal file keeps every hit and drops none", async () => {
+    writeFileSync(join(dir, "a.env"), `A=${KEY_SHORT}\nB=${KEY_SHORT}\nC=${KEY_UUID}\n`);
+    const result = await scanSources({ roots: [dir], git: false, needles, patterns: [], workers: 1 });
+    expect(result.hits).toHaveLength(3);
+    expect(result.stats.hitsDropped).toBe(0);
+  });
+
+  it("lists a git blob's hits at a bounded number of its paths and counts the others", async () => {
+    const repo = join(dir, "repo");
+    mkdirSync(repo);
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
+        cwd: repo,
+        encoding: "utf8",
+      });
+    git("init", "-q", "-b", "main");
+    const paths = 2_000;
+    for (let i = 0; i < paths; i++) {
+      mkdirSync(join(repo, `d${i % 20}`), { recursive: true });
+      writeFileSync(join(repo, `d${i % 20}`, `f${i}.txt`), `id: ${KEY_UUID}\n`);
+    }
+    git("add", "-A");
+    git("commit", "-q", "-m", "many copies");
+    // Only the history holds them now.
+    for (let i = 0; i < 20; i++) rmSync(join(repo, `d${i}`), { recursive: true });
+
+    const result = await scanSources({ roots: [repo], git: true, needles, patterns: [], workers: 1 });
+
+    const inHistory = result.hits.filter((h) => h.location.commit !== undefined);
+    expect(inHistory).toHaveLength(MAX_PLACES_PER_BLOB);
+    for (const h of inHistory) expect([h.location.line, h.location.column]).toEqual([1, 5]);
+    expect(result.stats.hitsDropped).toBe(paths - MAX_PLACES_PER_BLOB);
+  });
+});
