@@ -3,7 +3,7 @@
  * (memory must stay bounded, every kept hit at its true place), and roots the walk must not lose.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -86,5 +86,30 @@ describe("scan engine: a source full of one key", () => {
     expect(inHistory).toHaveLength(MAX_PLACES_PER_BLOB);
     for (const h of inHistory) expect([h.location.line, h.location.column]).toEqual([1, 5]);
     expect(result.stats.hitsDropped).toBe(paths - MAX_PLACES_PER_BLOB);
+  });
+});
+
+describe("scan engine: roots", () => {
+  it("scans a root that is a link to a file, shown as given", async () => {
+    const target = join(dir, "real.env");
+    writeFileSync(target, `KEY=${KEY_UUID}\n`);
+    const link = join(dir, "link.env");
+    symlinkSync(target, link);
+    const result = await scanSources({ roots: [link], git: false, needles, patterns: [], workers: 1 });
+    expect(result.hits.map(where)).toEqual([`0@${link}:1:5`]);
+    expect(result.stats.files).toBe(1);
+    expect(result.stats.skipped.notRegular).toBe(0);
+  });
+
+  it("still does not follow a link inside a folder root", async () => {
+    const outside = join(dir, "outside");
+    mkdirSync(outside);
+    writeFileSync(join(outside, "real.env"), `KEY=${KEY_UUID}\n`);
+    const root = join(dir, "root");
+    mkdirSync(root);
+    symlinkSync(join(outside, "real.env"), join(root, "link.env"));
+    const result = await scanSources({ roots: [root], git: false, needles, patterns: [], workers: 1 });
+    expect(result.hits).toEqual([]);
+    expect(result.stats.skipped.notRegular).toBe(1);
   });
 });
