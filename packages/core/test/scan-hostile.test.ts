@@ -3,10 +3,11 @@
  * (memory must stay bounded, every kept hit at its true place), and roots the walk must not lose.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { isKeywardError } from "../src/index.js";
 import { scanSources } from "../src/scan/engine.js";
 import { MAX_PLACES_PER_BLOB } from "../src/scan/scan-history.js";
 import type { ScanHit } from "../src/scan/scan-types.js";
@@ -112,4 +113,30 @@ describe("scan engine: roots", () => {
     expect(result.hits).toEqual([]);
     expect(result.stats.skipped.notRegular).toBe(1);
   });
+});
+
+describe("scan engine: hostile git config", () => {
+  it("a repository config including a FIFO fails with SCAN_GIT_FAILED instead of hanging", async () => {
+    const repo = join(dir, "repo");
+    mkdirSync(repo);
+    execFileSync("git", ["init", "-q", "-b", "main"], { cwd: repo });
+    const fifo = join(dir, "fifo");
+    execFileSync("mkfifo", [fifo]);
+    appendFileSync(join(repo, ".git", "config"), `[include]\n\tpath = ${fifo}\n`);
+    const before = process.env.KEYWARD_SCAN_GIT_STALL_MS;
+    process.env.KEYWARD_SCAN_GIT_STALL_MS = "1000";
+    try {
+      const started = Date.now();
+      const error = await scanSources({ roots: [repo], git: true, needles, patterns: [], workers: 1 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isKeywardError(error) && error.code).toBe("SCAN_GIT_FAILED");
+      expect((error as Error).message).toMatch(/git did not answer/);
+      expect(Date.now() - started).toBeLessThan(8000);
+    } finally {
+      if (before === undefined) delete process.env.KEYWARD_SCAN_GIT_STALL_MS;
+      else process.env.KEYWARD_SCAN_GIT_STALL_MS = before;
+    }
+  }, 15_000);
 });
