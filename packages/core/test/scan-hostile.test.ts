@@ -62,6 +62,26 @@ describe("scan engine: a source full of one key", () => {
     expect(result.stats.hitsDropped).toBe(0);
   });
 
+  it("keeps no more hits than the scan's budget, and counts the rest", async () => {
+    for (const name of ["a.env", "b.env", "c.env"])
+      writeFileSync(join(dir, name), `${KEY_UUID}\n${KEY_SHORT}\n`);
+    const before = process.env.KEYWARD_SCAN_MAX_HITS;
+    process.env.KEYWARD_SCAN_MAX_HITS = "4";
+    try {
+      const result = await scanSources({ roots: [dir], git: false, needles, patterns: [], workers: 1 });
+      expect(result.hits.map(where)).toEqual([
+        `0@${join(dir, "a.env")}:1:1`,
+        `1@${join(dir, "a.env")}:2:1`,
+        `0@${join(dir, "b.env")}:1:1`,
+        `1@${join(dir, "b.env")}:2:1`,
+      ]);
+      expect(result.stats.hitsDropped).toBe(2);
+    } finally {
+      if (before === undefined) delete process.env.KEYWARD_SCAN_MAX_HITS;
+      else process.env.KEYWARD_SCAN_MAX_HITS = before;
+    }
+  });
+
   it("lists a git blob's hits at a bounded number of its paths and counts the others", async () => {
     const repo = join(dir, "repo");
     mkdirSync(repo);

@@ -7,7 +7,7 @@ import { CHUNK_BYTES, locate } from "./file-scan.js";
 import { blobSizes, gitDirOf, historyIndex, readBlob, readBlobs } from "./git-history.js";
 import { locateOffsets } from "./line-index.js";
 import type { Pace } from "./pace.js";
-import { absorbCounts, type Parallel } from "./parallel.js";
+import { absorbCounts, keepHit, type Parallel } from "./parallel.js";
 import type { ScanHit, ScanStats } from "./scan-types.js";
 import type { WorkerAnswer, WorkerBatch } from "./scan-worker.js";
 import { looksBinary, type RawHit, type SourceScanner } from "./source-scan.js";
@@ -91,7 +91,7 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
             commitDate: place.commitDate,
             repository: shown,
           };
-          for (const h of hits) job.hits.push({ ...h, location: { ...h.location, ...where } });
+          for (const h of hits) keepHit(stats, job.hits, { ...h, location: { ...h.location, ...where } });
         }
       }
     };
@@ -211,7 +211,7 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
           commitDate: place.commitDate,
           repository: shown,
         };
-        for (const hit of locate(raw, where, lines)) job.hits.push(hit);
+        for (const hit of locate(raw, where, lines)) keepHit(stats, job.hits, hit);
       }
     }
   }
