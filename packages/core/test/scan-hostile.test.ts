@@ -110,6 +110,29 @@ describe("scan engine: a source full of one key", () => {
   });
 });
 
+describe("scan engine: a flooded blob read by the worker threads", () => {
+  it("counts a blob's dropped matches once per path it sits at", async () => {
+    const repo = join(dir, "repo");
+    mkdirSync(repo);
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd: repo });
+    git("init", "-q", "-b", "main");
+    // Enough blobs that the history goes to workers; one of them holds the id 30 times, at 25 paths.
+    for (let i = 0; i < 300; i++) writeFileSync(join(repo, `plain${i}.txt`), `nothing ${i}\n`);
+    const flood = `${Array.from({ length: 30 }, () => KEY_UUID).join("\n")}\n`;
+    for (let i = 0; i < 25; i++) writeFileSync(join(repo, `flood${i}.txt`), flood);
+    git("add", "-A");
+    git("commit", "-q", "-m", "flood");
+    execFileSync("git", ["rm", "-q", "flood*.txt"], { cwd: repo });
+
+    const result = await scanSources({ roots: [repo], git: true, needles, patterns: [], workers: 2 });
+
+    const inHistory = result.hits.filter((h) => h.location.commit !== undefined);
+    expect(inHistory).toHaveLength(MAX_PLACES_PER_BLOB * MAX_HITS_PER_KEY);
+    expect(result.stats.hitsDropped).toBe(25 * 30 - MAX_PLACES_PER_BLOB * MAX_HITS_PER_KEY);
+  });
+});
+
 describe("scan engine: roots", () => {
   it("scans a root that is a link to a file, shown as given", async () => {
     const target = join(dir, "real.env");

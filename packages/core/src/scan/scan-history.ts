@@ -82,9 +82,9 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
     let ownAt = 0;
     const absorb = (a: WorkerAnswer) => {
       absorbCounts(stats, job.hits, a);
-      for (const { key, hits } of a.blobHits) {
+      for (const { key, hits, dropped } of a.blobHits) {
         const blob = keys[key] ?? "";
-        for (const place of placesOf(blob, hits.length, 0)) {
+        for (const place of placesOf(blob, hits.length, dropped)) {
           const where = {
             path: place.path,
             commit: place.commit,
@@ -175,8 +175,8 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
           stats.blobs++;
           stats.bytes += size;
           const raw = scanner.end();
+          // No kept hit, no dropped one: a key's first places are always kept.
           if (raw.length > 0) withHits.push({ blob: current, raw, dropped: scanner.dropped });
-          else stats.hitsDropped += scanner.dropped * (index.blobs.get(current)?.length ?? 1);
         },
       },
       signal,

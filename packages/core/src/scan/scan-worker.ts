@@ -37,7 +37,7 @@ export interface WorkerAnswer {
   dropped: number;
   /** Blobs searched (binaries are counted in skipped), and the hits of those with any (path ""). */
   blobs: number;
-  blobHits: { key: number; hits: ScanHit[] }[];
+  blobHits: { key: number; hits: ScanHit[]; dropped: number }[];
 }
 
 const init = workerData as WorkerInit;
@@ -68,8 +68,9 @@ parentPort?.on("message", (batch: WorkerBatch) => {
     }
     answer.blobs++;
     answer.bytes += blob.bytes.length;
-    answer.dropped += outcome.dropped;
-    if (outcome.hits.length > 0) answer.blobHits.push({ key: blob.key, hits: outcome.hits });
+    // A blob's dropped matches are counted by the caller, once per path it sits at.
+    if (outcome.hits.length > 0)
+      answer.blobHits.push({ key: blob.key, hits: outcome.hits, dropped: outcome.dropped });
   }
   for (const file of batch.files) {
     const steps = scanFile(file, scanner, buffer, options);
