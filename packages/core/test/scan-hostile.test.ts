@@ -125,7 +125,11 @@ describe("scan engine: a flooded blob read by the worker threads", () => {
     git("commit", "-q", "-m", "flood");
     execFileSync("git", ["rm", "-q", "flood*.txt"], { cwd: repo });
 
-    const result = await scanSources({ roots: [repo], git: true, needles, patterns: [], workers: 2 });
+    // Worker threads run the built worker: drive the built engine (the sources would read in-process).
+    const built = (await import(
+      /* @vite-ignore */ new URL("../dist/scan/engine.js", import.meta.url).href
+    )) as { scanSources: typeof scanSources };
+    const result = await built.scanSources({ roots: [repo], git: true, needles, patterns: [], workers: 2 });
 
     const inHistory = result.hits.filter((h) => h.location.commit !== undefined);
     expect(inHistory).toHaveLength(MAX_PLACES_PER_BLOB * MAX_HITS_PER_KEY);
