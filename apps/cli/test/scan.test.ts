@@ -85,6 +85,17 @@ describe.concurrent("scan", () => {
     for (const line of r.stdout.split("\n")) expect(line.length).toBeLessThanOrEqual(120);
   });
 
+  it("a file holding one key id 25 times: one finding, the summary says how many matches are not listed", async ({
+    onTestFinished,
+  }) => {
+    const { home } = await desk({ onTestFinished });
+    const lines = Array.from({ length: 25 }, () => `API_KEY=${KEYS.bot1.apiKey}`).join("\n");
+    const root = tree({ "logs/flood.log": `${lines}\n` });
+    const r = await home.run(["scan", root]);
+    expect(r.code, show(r)).toBe(1);
+    expect(r.stdout).toMatch(/: 1 finding\(s\), 1 live\. 5 more match\(es\) not listed/);
+  });
+
   it("--json: the report parses; a revoked key and its held secret are reported but not live (exit 0)", async ({
     onTestFinished,
   }) => {

@@ -151,6 +151,7 @@ const REPORT: ScanReport = ScanReportSchema.parse({
     commits: 3,
     blobs: 9,
     skipped: { tooLarge: 0, binary: 1, unreadable: 0, notRegular: 0, excluded: 0 },
+    hitsDropped: 0,
     elapsedMs: 12.5,
   },
   searched: { keyIds: 5, secrets: 2, exchanges: ["okx", "bitfinex", "bybit"] },

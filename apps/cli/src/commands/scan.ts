@@ -108,7 +108,10 @@ export function summaryLine(report: ScanReport): string {
   return (
     `Scanned ${s.files} file(s) (${(s.bytes / MB).toFixed(1)} MB)${history} in ${seconds.toFixed(1)} s ` +
     `(${rate.toFixed(1)} MB/s)${skipped > 0 ? `, ${skipped} skipped (too large, binary, unreadable or not regular)` : ""}: ` +
-    `${report.findings.length} finding(s), ${live} live.`
+    `${report.findings.length} finding(s), ${live} live.` +
+    (s.hitsDropped > 0
+      ? ` ${s.hitsDropped} more match(es) not listed (the same key again in one source).`
+      : "")
   );
 }
 

@@ -12,7 +12,7 @@ import type { WalkFile } from "./walk.js";
 export const CHUNK_BYTES = 1024 * 1024;
 
 export type FileOutcome =
-  | { kind: "scanned"; bytes: number; hits: ScanHit[] }
+  | { kind: "scanned"; bytes: number; hits: ScanHit[]; dropped: number }
   | { kind: keyof ScanStats["skipped"] };
 
 export interface FileReadOptions {
@@ -65,7 +65,8 @@ export function* scanFile(
       yield position;
     }
     const raw = scanner.end();
-    if (raw.length === 0) return { kind: "scanned", bytes: position, hits: [] };
+    const dropped = scanner.dropped;
+    if (raw.length === 0) return { kind: "scanned", bytes: position, hits: [], dropped };
     let lines = new Map<number, LineColumn>();
     try {
       lines = locateOffsets(
@@ -75,7 +76,7 @@ export function* scanFile(
     } catch {
       // Unreadable the second time (a disk error): the hits stand, at line 1.
     }
-    return { kind: "scanned", bytes: position, hits: locate(raw, { path: file.shown }, lines) };
+    return { kind: "scanned", bytes: position, hits: locate(raw, { path: file.shown }, lines), dropped };
   } finally {
     closeSync(fd);
   }
@@ -89,7 +90,7 @@ export function scanBytes(
   bytes: Uint8Array,
   scanner: SourceScanner,
   binary: boolean,
-): { kind: "binary" } | { kind: "scanned"; hits: ScanHit[] } {
+): { kind: "binary" } | { kind: "scanned"; hits: ScanHit[]; dropped: number } {
   if (!binary && looksBinary(bytes)) return { kind: "binary" };
   scanner.begin();
   for (let at = 0; ; at += CHUNK_BYTES) {
@@ -98,17 +99,20 @@ export function scanBytes(
     if (end >= bytes.length) break;
   }
   const raw = scanner.end();
-  if (raw.length === 0) return { kind: "scanned", hits: [] };
+  const dropped = scanner.dropped;
+  if (raw.length === 0) return { kind: "scanned", hits: [], dropped };
   const lines = locateOffsets(
     [bytes],
     raw.map((h) => h.offset),
   );
-  return { kind: "scanned", hits: locate(raw, { path: "" }, lines) };
+  return { kind: "scanned", hits: locate(raw, { path: "" }, lines), dropped };
 }
 
 /** The file's bytes again from the start, up to its last hit. */
 function* readAgain(fd: number, buffer: Buffer, raw: readonly RawHit[]): Generator<Uint8Array> {
-  const last = Math.max(...raw.map((h) => h.offset));
+  // A loop, not Math.max(...spread): the spread throws past ~120k arguments.
+  let last = 0;
+  for (const h of raw) if (h.offset > last) last = h.offset;
   let position = 0;
   while (position <= last) {
     const n = readSync(fd, buffer, 0, buffer.length, position);

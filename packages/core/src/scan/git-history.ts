@@ -16,9 +16,14 @@
  * checks (gpg.program), external diff and textconv drivers off; every transport refused and no
  * credential helper (a partial clone would otherwise fetch missing blobs); no terminal prompt; replace
  * refs ignored (they could hide history). git's own refusal of a folder owned by someone else
- * ("dubious ownership") is kept and explained, not bypassed.
+ * ("dubious ownership") is kept and explained, not bypassed. No system or global config is read
+ * (GIT_CONFIG_NOSYSTEM, GIT_CONFIG_GLOBAL=/dev/null). The repository's own config is still read, and
+ * git offers no way to turn off its `include.path`: one naming a FIFO would block git forever, so
+ * every git process has a watchdog (no output for GIT_STALL_MS while Keyward waits for it → killed,
+ * SCAN_GIT_FAILED).
  */
 import { type ChildProcessByStdio, spawn } from "node:child_process";
+import type { Socket } from "node:net";
 import { dirname } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { KeywardError } from "../errors.js";
@@ -54,8 +59,21 @@ function gitEnv(): NodeJS.ProcessEnv {
     GIT_NO_REPLACE_OBJECTS: "1",
     GIT_NO_LAZY_FETCH: "1",
     GIT_OPTIONAL_LOCKS: "0",
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
   };
 }
+
+/** How long git may go without output while Keyward waits for it. */
+export const GIT_STALL_MS = 30_000;
+/** The watchdog's limit: KEYWARD_SCAN_GIT_STALL_MS overrides it (tests set it low). */
+function gitStallMs(): number {
+  const v = Number(process.env.KEYWARD_SCAN_GIT_STALL_MS);
+  return Number.isFinite(v) && v > 0 ? v : GIT_STALL_MS;
+}
+
+/** git processes the watchdog killed. */
+const stalled = new WeakSet<object>();
 
 type Git = ChildProcessByStdio<Writable, Readable, Readable>;
 
@@ -68,6 +86,30 @@ function startGit(args: readonly string[], cwd: string | undefined, signal: Abor
     windowsHide: true,
   });
   child.stdin.on("error", () => {}); // git gone early (or never started): its exit status says why
+  // Watchdog: killed if it writes nothing for the limit while nothing it wrote waits unread (if output
+  // waits, Keyward is the slow one, not git). Polled (bytes received so far), not a "data" listener,
+  // which would change how the callers' streams flow.
+  const limit = gitStallMs();
+  let last = Date.now();
+  let received = -1;
+  const bytesIn = () =>
+    ((child.stdout as Partial<Socket>).bytesRead ?? 0) + ((child.stderr as Partial<Socket>).bytesRead ?? 0);
+  const timer = setInterval(
+    () => {
+      const now = bytesIn();
+      if (now !== received || child.stdout.readableLength > 0) {
+        received = now;
+        last = Date.now();
+      } else if (Date.now() - last >= limit) {
+        stalled.add(child);
+        child.kill("SIGKILL");
+      }
+    },
+    Math.min(1000, Math.max(50, Math.floor(limit / 4))),
+  );
+  timer.unref();
+  child.once("close", () => clearInterval(timer));
+  child.once("error", () => clearInterval(timer));
   if (signal) {
     const kill = () => child.kill("SIGKILL");
     signal.addEventListener("abort", kill, { once: true });
@@ -92,7 +134,21 @@ function finished(child: Git, what: string): Promise<{ code: number; stderr: str
           : new KeywardError("SCAN_GIT_FAILED", `git could not be started for ${what}`, { cause }),
       );
     });
-    child.once("close", (code) => resolve({ code: code ?? -1, stderr }));
+    child.once("close", (code) => {
+      if (stalled.has(child)) {
+        reject(
+          new KeywardError(
+            "SCAN_GIT_FAILED",
+            `git did not answer for ${Math.round(gitStallMs() / 1000)} s reading ${what}`,
+            {
+              hint:
+                "Something in the repository's config (an include.path naming a FIFO or a slow network mount) " +
+                "can block git. Check `git -C <path> config --list --show-origin`, or scan without --git.",
+            },
+          ),
+        );
+      } else resolve({ code: code ?? -1, stderr });
+    });
   });
 }
 

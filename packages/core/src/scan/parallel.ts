@@ -70,6 +70,23 @@ export function absorbCounts(stats: ScanStats, hits: ScanHit[], a: WorkerAnswer)
   stats.files += a.files;
   stats.blobs += a.blobs;
   stats.bytes += a.bytes;
+  stats.hitsDropped += a.dropped;
   for (const k of Object.keys(a.skipped) as (keyof ScanStats["skipped"])[]) stats.skipped[k] += a.skipped[k];
-  for (const h of a.hits) hits.push(h);
+  for (const h of a.hits) keepHit(stats, hits, h);
+}
+
+/**
+ * Hits kept for a whole scan; past it the scan goes on and counts (stats.hitsDropped) but keeps no
+ * more places. KEYWARD_SCAN_MAX_HITS lowers it (tests).
+ */
+export const MAX_KEPT_HITS = 100_000;
+function maxKeptHits(): number {
+  const v = Number(process.env.KEYWARD_SCAN_MAX_HITS);
+  return Number.isInteger(v) && v > 0 ? v : MAX_KEPT_HITS;
+}
+
+/** Keeps a hit, or counts it if the scan's budget of kept hits is spent. */
+export function keepHit(stats: ScanStats, hits: ScanHit[], hit: ScanHit): void {
+  if (hits.length >= maxKeptHits()) stats.hitsDropped++;
+  else hits.push(hit);
 }

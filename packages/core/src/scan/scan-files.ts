@@ -5,7 +5,7 @@
 import { lstatSync } from "node:fs";
 import { CHUNK_BYTES, type FileOutcome, scanFile } from "./file-scan.js";
 import type { Pace } from "./pace.js";
-import { absorbCounts, type Parallel } from "./parallel.js";
+import { absorbCounts, keepHit, type Parallel } from "./parallel.js";
 import type { ScanHit, ScanStats } from "./scan-types.js";
 import type { WorkerAnswer } from "./scan-worker.js";
 import type { SourceScanner } from "./source-scan.js";
@@ -34,7 +34,8 @@ function count(job: { stats: ScanStats; hits: ScanHit[] }, outcome: FileOutcome)
   if (outcome.kind === "scanned") {
     job.stats.files++;
     job.stats.bytes += outcome.bytes;
-    for (const h of outcome.hits) job.hits.push(h);
+    job.stats.hitsDropped += outcome.dropped;
+    for (const h of outcome.hits) keepHit(job.stats, job.hits, h);
   } else {
     job.stats.skipped[outcome.kind]++;
   }

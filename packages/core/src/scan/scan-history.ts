@@ -7,7 +7,7 @@ import { CHUNK_BYTES, locate } from "./file-scan.js";
 import { blobSizes, gitDirOf, historyIndex, readBlob, readBlobs } from "./git-history.js";
 import { locateOffsets } from "./line-index.js";
 import type { Pace } from "./pace.js";
-import { absorbCounts, type Parallel } from "./parallel.js";
+import { absorbCounts, keepHit, type Parallel } from "./parallel.js";
 import type { ScanHit, ScanStats } from "./scan-types.js";
 import type { WorkerAnswer, WorkerBatch } from "./scan-worker.js";
 import { looksBinary, type RawHit, type SourceScanner } from "./source-scan.js";
@@ -15,6 +15,8 @@ import type { excludeRules, ScanRoot } from "./walk.js";
 
 /** A history with fewer blobs than this is searched in-process. */
 const IN_PROCESS_BLOBS = 256;
+/** Paths a blob's hits are listed at; its further paths are counted in stats.hitsDropped. */
+export const MAX_PLACES_PER_BLOB = 20;
 /** Blobs up to this size go to the workers (larger ones are streamed here, never held whole). */
 const WORKER_BLOB_BYTES = 1024 * 1024;
 /** A batch of blobs for a worker: this many bytes or blobs, whichever comes first. */
@@ -80,16 +82,16 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
     let ownAt = 0;
     const absorb = (a: WorkerAnswer) => {
       absorbCounts(stats, job.hits, a);
-      for (const { key, hits } of a.blobHits) {
+      for (const { key, hits, dropped } of a.blobHits) {
         const blob = keys[key] ?? "";
-        for (const place of index.blobs.get(blob) ?? []) {
+        for (const place of placesOf(blob, hits.length, dropped)) {
           const where = {
             path: place.path,
             commit: place.commit,
             commitDate: place.commitDate,
             repository: shown,
           };
-          for (const h of hits) job.hits.push({ ...h, location: { ...h.location, ...where } });
+          for (const h of hits) keepHit(stats, job.hits, { ...h, location: { ...h.location, ...where } });
         }
       }
     };
@@ -102,7 +104,15 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
     let size = 0;
     let read = 0;
     let current = "";
-    const withHits: { blob: string; raw: RawHit[] }[] = [];
+    const withHits: { blob: string; raw: RawHit[]; dropped: number }[] = [];
+    // A blob's hits are found once; they are listed at its first MAX_PLACES_PER_BLOB places (a commit
+    // may put one blob at thousands of paths) and the rest counted.
+    const placesOf = (blob: string, kept: number, dropped: number) => {
+      const places = index.blobs.get(blob) ?? [];
+      const listed = places.slice(0, MAX_PLACES_PER_BLOB);
+      stats.hitsDropped += dropped * places.length + kept * (places.length - listed.length);
+      return listed;
+    };
     const flush = (final: boolean) => {
       const chunk = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces, gathered);
       pieces = [];
@@ -165,7 +175,8 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
           stats.blobs++;
           stats.bytes += size;
           const raw = scanner.end();
-          if (raw.length > 0) withHits.push({ blob: current, raw });
+          // No kept hit, no dropped one: a key's first places are always kept.
+          if (raw.length > 0) withHits.push({ blob: current, raw, dropped: scanner.dropped });
         },
       },
       signal,
@@ -186,21 +197,21 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
     }
     pace.check();
     // Line and column for blobs with hits only: read each again.
-    for (const { blob, raw } of withHits) {
+    for (const { blob, raw, dropped } of withHits) {
       const content = await readBlob(gitDir, blob, shown, signal);
       pace.check();
       const lines = locateOffsets(
         [content],
         raw.map((h) => h.offset),
       );
-      for (const place of index.blobs.get(blob) ?? []) {
+      for (const place of placesOf(blob, raw.length, dropped)) {
         const where = {
           path: place.path,
           commit: place.commit,
           commitDate: place.commitDate,
           repository: shown,
         };
-        for (const hit of locate(raw, where, lines)) job.hits.push(hit);
+        for (const hit of locate(raw, where, lines)) keepHit(stats, job.hits, hit);
       }
     }
   }

@@ -114,6 +114,11 @@ export interface ScanStats {
   commits: number;
   blobs: number;
   skipped: { tooLarge: number; binary: number; unreadable: number; notRegular: number; excluded: number };
+  /**
+   * Matches counted but not listed: past 20 places for one key in one source, or past 20 paths for
+   * one git blob (a hostile repository or a log full of one key id would otherwise exhaust memory).
+   */
+  hitsDropped: number;
   elapsedMs: number;
 }
 export const ScanStatsSchema = z.strictObject({
@@ -128,6 +133,7 @@ export const ScanStatsSchema = z.strictObject({
     notRegular: z.number().int(),
     excluded: z.number().int(),
   }),
+  hitsDropped: z.number().int(),
   elapsedMs: z.number(),
 });
 

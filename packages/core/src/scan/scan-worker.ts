@@ -33,9 +33,11 @@ export interface WorkerAnswer {
   files: number;
   bytes: number;
   skipped: ScanStats["skipped"];
+  /** Matches counted but not kept (ScanStats.hitsDropped). */
+  dropped: number;
   /** Blobs searched (binaries are counted in skipped), and the hits of those with any (path ""). */
   blobs: number;
-  blobHits: { key: number; hits: ScanHit[] }[];
+  blobHits: { key: number; hits: ScanHit[]; dropped: number }[];
 }
 
 const init = workerData as WorkerInit;
@@ -54,6 +56,7 @@ parentPort?.on("message", (batch: WorkerBatch) => {
     files: 0,
     bytes: 0,
     skipped: { tooLarge: 0, binary: 0, unreadable: 0, notRegular: 0, excluded: 0 },
+    dropped: 0,
     blobs: 0,
     blobHits: [],
   };
@@ -65,7 +68,9 @@ parentPort?.on("message", (batch: WorkerBatch) => {
     }
     answer.blobs++;
     answer.bytes += blob.bytes.length;
-    if (outcome.hits.length > 0) answer.blobHits.push({ key: blob.key, hits: outcome.hits });
+    // A blob's dropped matches are counted by the caller, once per path it sits at.
+    if (outcome.hits.length > 0)
+      answer.blobHits.push({ key: blob.key, hits: outcome.hits, dropped: outcome.dropped });
   }
   for (const file of batch.files) {
     const steps = scanFile(file, scanner, buffer, options);
@@ -75,6 +80,7 @@ parentPort?.on("message", (batch: WorkerBatch) => {
     if (outcome.kind === "scanned") {
       answer.files++;
       answer.bytes += outcome.bytes;
+      answer.dropped += outcome.dropped;
       for (const hit of outcome.hits) answer.hits.push(hit);
     } else {
       answer.skipped[outcome.kind]++;

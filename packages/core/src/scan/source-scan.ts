@@ -33,9 +33,18 @@ export function looksBinary(firstBytes: Uint8Array): boolean {
   return firstBytes.subarray(0, BINARY_PROBE_BYTES).indexOf(0) !== -1;
 }
 
+/**
+ * Per source, the places kept for one needle or one pattern key; the rest are counted (`dropped`), so a
+ * file holding one key id millions of times costs a few hits of memory, not millions.
+ */
+export const MAX_HITS_PER_KEY = 20;
+
 export class SourceScanner {
   private needles: NeedleStream | undefined;
   private hits: RawHit[] = [];
+  private perKey = new Map<string, number>();
+  /** Hits of the current source counted but not kept (past MAX_HITS_PER_KEY for their key). */
+  dropped = 0;
   private base = 0;
   private ownedFrom = 0;
   private carry: Buffer = Buffer.alloc(0);
@@ -56,14 +65,17 @@ export class SourceScanner {
   /** Starts a new source. */
   begin(): void {
     this.hits = [];
+    this.perKey = new Map();
+    this.dropped = 0;
     this.base = 0;
     this.ownedFrom = 0;
     this.carry = Buffer.alloc(0);
     this.done = false;
-    const hits = this.hits;
     this.needles =
       this.automaton && this.automaton.needles > 0
-        ? new NeedleStream(this.automaton, (ref, offset) => hits.push({ type: "needle", ref, offset }))
+        ? new NeedleStream(this.automaton, (ref, offset) =>
+            this.add(`n${ref}`, { type: "needle", ref, offset }),
+          )
         : undefined;
   }
 
@@ -83,6 +95,16 @@ export class SourceScanner {
     return this.hits;
   }
 
+  private add(key: string, hit: RawHit): void {
+    const n = this.perKey.get(key) ?? 0;
+    if (n >= MAX_HITS_PER_KEY) {
+      this.dropped++;
+      return;
+    }
+    this.perKey.set(key, n + 1);
+    this.hits.push(hit);
+  }
+
   private detect(chunk: Uint8Array, final: boolean): void {
     const patterns = this.patterns;
     if (!patterns) return;
@@ -99,7 +121,7 @@ export class SourceScanner {
         if (offset < this.ownedFrom || offset >= ownedTo) continue;
         // Also here, whatever the detector did with the option.
         if (RANK[leak.confidence] < this.minRank) continue;
-        this.hits.push({ type: "pattern", leak, offset });
+        this.add(`p${leak.key}`, { type: "pattern", leak, offset });
       }
       this.ownedFrom = ownedTo;
     }

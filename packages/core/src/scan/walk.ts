@@ -9,7 +9,7 @@
  * Synchronous on purpose: the engine runs it between reads and yields to the event loop itself, and
  * readdirSync is several times faster than the promise API for trees of many small folders.
  */
-import { type Dirent, lstatSync, readdirSync, statSync } from "node:fs";
+import { type Dirent, lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
 import { KeywardError } from "../errors.js";
@@ -92,7 +92,15 @@ export function* walkRoot(
   // "/" separators in what is shown; on POSIX a backslash is part of a name and stays.
   const given = sep === "\\" ? root.given.replaceAll("\\", "/") : root.given;
   if (!root.isDirectory) {
-    yield { path: root.given, shown: given };
+    // A file root that is a link is followed (the person named it), but files are opened with
+    // O_NOFOLLOW: open the file it leads to, shown as given.
+    let path = root.given;
+    try {
+      path = realpathSync(root.given);
+    } catch {
+      // Gone since checkRoots: opening it reports it unreadable.
+    }
+    yield { path, shown: given };
     return;
   }
   // Folders still to read: path on disk, path shown, path relative to the root ("" for the root).

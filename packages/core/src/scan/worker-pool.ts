@@ -26,6 +26,9 @@ export function workersAvailable(): boolean {
 /** Batches in flight per worker: one being read, one waiting, so a worker never idles between them. */
 const IN_FLIGHT = 2;
 
+/** Each worker thread's heap limit. */
+const WORKER_HEAP_MB = 1024;
+
 export class WorkerPool {
   private readonly workers: { worker: Worker; busy: number }[] = [];
   private readonly pending = new Map<
@@ -38,7 +41,12 @@ export class WorkerPool {
 
   constructor(count: number, init: WorkerInit) {
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(WORKER_URL, { workerData: init });
+      // A heap limit of its own: a worker that runs away fails alone, with a clear error, instead of
+      // taking the process (the web server runs scans in its own) down with it.
+      const worker = new Worker(WORKER_URL, {
+        workerData: init,
+        resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+      });
       const slot = { worker, busy: 0 };
       worker.on("message", (answer: WorkerAnswer) => {
         const job = this.pending.get(answer.id);
@@ -48,7 +56,7 @@ export class WorkerPool {
         job.resolve(answer);
         this.wake();
       });
-      worker.on("error", () => this.fail());
+      worker.on("error", (e: NodeJS.ErrnoException) => this.fail(e.code === "ERR_WORKER_OUT_OF_MEMORY"));
       worker.on("exit", (code) => {
         if (code !== 0) this.fail();
       });
@@ -106,11 +114,19 @@ export class WorkerPool {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  private fail(): void {
+  private fail(outOfMemory = false): void {
     if (this.failure) return;
-    this.failure = new KeywardError("INTERNAL", "A scan worker thread failed", {
-      hint: "Run the scan again; if it fails again, report it.",
-    });
+    this.failure = outOfMemory
+      ? new KeywardError(
+          "INTERNAL",
+          `A scan worker thread ran out of memory (its limit is ${WORKER_HEAP_MB} MB)`,
+          {
+            hint: "Scan fewer or smaller files at a time (--max-file-size, --exclude), or report it.",
+          },
+        )
+      : new KeywardError("INTERNAL", "A scan worker thread failed", {
+          hint: "Run the scan again; if it fails again, report it.",
+        });
     this.settle(this.failure);
   }
 

@@ -154,6 +154,7 @@ export async function scanLeaks(
       commits: result.stats.commits,
       blobs: result.stats.blobs,
       skipped: { ...result.stats.skipped },
+      hitsDropped: result.stats.hitsDropped,
       elapsedMs: result.stats.elapsedMs,
     },
     searched: {

@@ -96,6 +96,9 @@ function Findings({ job, revokeThese }: { job: ScanJobView; revokeThese: Props["
         known key ids and {report.searched.secrets} secrets Keyward holds, and the key formats of{" "}
         {report.searched.exchanges.map(exchangeName).join(", ")}. Skipped: {stats.skipped.tooLarge} too large,{" "}
         {stats.skipped.binary} binary, {stats.skipped.unreadable} unreadable.
+        {stats.hitsDropped > 0
+          ? ` ${stats.hitsDropped} more matches not listed (the same key again in one source).`
+          : ""}
       </p>
       {report.warnings.map((w) => (
         <div className="warning" key={w}>
