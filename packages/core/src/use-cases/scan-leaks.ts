@@ -9,7 +9,7 @@
  *   - "known-key": a key id Keyward knows, with what it knows of it (account, sub-account, label,
  *     permissions, risk, state). No false positive: an exact match of an id only Keyward's keys have.
  *   - "known-secret": a secret (or passphrase, or TOTP seed) the vault holds, shown as "the secret of
- *     <key>": never its characters. A leaked secret next to a rotated-away key id still matters.
+ *     <key>" ("the passphrase of": only near its key id or secret, scan/findings.ts): never its characters. A leaked secret next to a rotated-away key id still matters.
  *   - "unknown-key": a credential matching an exchange's leak patterns (its profile's `leaks`), shown
  *     redacted (first and last four characters), with how confident the match is. One whose key is in
  *     fact a known key id is merged into that key's finding.
