@@ -33,6 +33,8 @@ describe.skipIf(!chromiumAvailable())(
         join(folder, "deploy", "bot.env"),
         `# ${FILE_CANARY}\nLOG_LEVEL=info\nEXCHANGE_API_KEY=${KEYS.bot1.apiKey}\n`,
       );
+      // A hostile file name: U+202E would make "vne.tob" read as "bot.env" if the page drew it raw.
+      writeFileSync(join(folder, "deploy", "\u202Evne.tob"), `EXCHANGE_API_KEY=${KEYS.bot1.apiKey}\n`);
     });
     afterAll(async () => {
       await browser?.close();
@@ -84,6 +86,9 @@ describe.skipIf(!chromiumAvailable())(
       expect(text).toContain("bot-1");
       expect(text).toContain(`${KEYS.bot1.apiKey.slice(0, 4)}…${KEYS.bot1.apiKey.slice(-4)}`);
       expect(text).toContain("deploy/bot.env:3");
+      // Paths from the scanned tree go through visibleText: the override is written out, not obeyed.
+      expect(text).toContain("deploy/\\u{202e}vne.tob:1");
+      expect(text).not.toContain("\u202E");
       expect(text).not.toContain(KEYS.bot1.apiKey);
 
       // "Revoke these" → the revoke page, its plan reviewed for exactly that key.

@@ -40,7 +40,8 @@ type LocationView = ScanFindingView["locations"][number];
  */
 const whereText = (l: LocationView, root: string) => {
   const path = !l.commit && l.path.startsWith(`${root}/`) ? l.path.slice(root.length + 1) : l.path;
-  return `${l.commit ? `commit ${l.commit.slice(0, 12)}: ` : ""}${path}:${l.line}`;
+  // A path comes from the scanned tree: a U+202E in a file name must not reorder the text.
+  return `${l.commit ? `commit ${l.commit.slice(0, 12)}: ` : ""}${visibleText(path)}:${l.line}`;
 };
 
 function Where({ locations, root }: { locations: LocationView[]; root: string }) {
@@ -48,7 +49,11 @@ function Where({ locations, root }: { locations: LocationView[]; root: string })
   return (
     <ul className="plain">
       {shown.map((l) => (
-        <li key={`${l.commit ?? ""}:${l.path}:${l.line}:${l.column}`} className="mono" title={l.path}>
+        <li
+          key={`${l.commit ?? ""}:${l.path}:${l.line}:${l.column}`}
+          className="mono"
+          title={visibleText(l.path)}
+        >
           {whereText(l, root)}
         </li>
       ))}
@@ -341,7 +346,9 @@ export function ScanPage({ revokeThese }: Props) {
                   job.request.git ? `, ${job.progress.commits} commits, ${job.progress.blobs} blobs` : ""
                 }…`}
               />
-              {job.progress.current ? <div className="muted mono">{job.progress.current}</div> : null}
+              {job.progress.current ? (
+                <div className="muted mono">{visibleText(job.progress.current)}</div>
+              ) : null}
             </div>
           ) : null}
           {job.status === "error" && job.error ? (
