@@ -204,6 +204,17 @@ describe("the Scan page's API", () => {
     const forged = await client.post("/api/revoke/plan", { ids: [bot1], cause: { scan: 999_999 } });
     expect(forged.status, forged.body).toBe(400);
     expect(forged.json<{ error: { message: string } }>().error.message).toMatch(/^cause: /);
+    // A real scan named as the cause of keys it did not find (another id, or a filter): 400 naming cause.
+    const other = `okx:${OKX_ACCOUNT}:deskBots01:${KEYS.bot2.apiKey}`;
+    expect(job.revocable).not.toContain(other);
+    for (const body of [
+      { ids: [bot1, other], cause: { scan: seq } },
+      { ids: [bot1], account: OKX_ACCOUNT, cause: { scan: seq } },
+    ]) {
+      const stretched = await client.post("/api/revoke/plan", body);
+      expect(stretched.status, stretched.body).toBe(400);
+      expect(stretched.json<{ error: { message: string } }>().error.message).toMatch(/^cause: /);
+    }
     const plan = await client.post("/api/revoke/plan", { ids: [bot1], cause: { scan: seq } });
     expect(plan.status, plan.body).toBe(200);
     const { planId, confirmWith } = plan.json<{ planId: string; confirmWith: string }>();

@@ -193,7 +193,15 @@ export class ScanJobs {
    * only such a scan as its cause, so `revoke.requested` never points at an entry the scan did not write.
    */
   audited(seq: number): boolean {
-    return [...this.#jobs.values()].some((j) => j.report?.auditSeq === seq);
+    return this.revocableOf(seq) !== undefined;
+  }
+
+  /**
+   * The revocable key ids of the scan this server ran (and still keeps) audited as entry `seq`, or
+   * undefined: a plan naming that scan as its cause may select only these (routes/revoke.ts).
+   */
+  revocableOf(seq: number): readonly string[] | undefined {
+    return [...this.#jobs.values()].find((j) => j.report?.auditSeq === seq)?.revocable;
   }
 
   /** The finished scan's SARIF 2.1.0 log (core's toSarif): as safe as the report it is made from. */
