@@ -91,6 +91,16 @@ describe.skipIf(!chromiumAvailable())(
       expect(text).not.toContain("\u202E");
       expect(text).not.toContain(KEYS.bot1.apiKey);
 
+      // Found by its id alone (no secret): listed with why, NOT ticked; ticked by hand, "Revoke these" takes it.
+      const why = page.getByTestId("scan-revocable").locator("li");
+      expect(await why.count()).toBe(1);
+      expect(await why.first().textContent()).toMatch(/key id found at .*\(\+1 more\), no secret with it/);
+      const tick = why.first().getByRole("checkbox");
+      expect(await tick.isChecked()).toBe(false);
+      expect(await page.getByRole("button", { name: /^Revoke these \(0 known keys\)$/ }).isDisabled()).toBe(
+        true,
+      );
+      await tick.check();
       // "Revoke these" → the revoke page, its plan reviewed for exactly that key.
       await page.getByRole("button", { name: /^Revoke these \(1 known key\)$/ }).click();
       expect(page.url()).toBe(`${origin}/revoke`);

@@ -35,6 +35,7 @@ interface ScanJob {
   id: string;
   status: string;
   revocable: string[];
+  revocableKeys: { keyId: string; secretFound: boolean; reason: string }[];
   report: {
     findings: {
       kind: string;
@@ -201,6 +202,15 @@ describe("the Scan page's API", () => {
     expect(seq).toEqual(expect.any(Number));
     const bot1 = job.revocable.find((id) => id.endsWith(KEYS.bot1.apiKey));
     expect(bot1).toBeDefined();
+    // Each key handed to "Revoke these" says why; one found by its id alone is not ticked by default.
+    expect(job.revocableKeys.find((k) => k.keyId === bot1)).toMatchObject({
+      secretFound: false,
+      reason: expect.stringMatching(/^key id found at .+\.env:\d+, no secret with it$/),
+    });
+    expect(job.revocableKeys.find((k) => k.keyId.endsWith(KEYS.bfxMm.apiKey))).toMatchObject({
+      secretFound: true,
+      reason: expect.stringMatching(/^secret found at .+bfx\.json:1$/),
+    });
     const forged = await client.post("/api/revoke/plan", { ids: [bot1], cause: { scan: 999_999 } });
     expect(forged.status, forged.body).toBe(400);
     expect(forged.json<{ error: { message: string } }>().error.message).toMatch(/^cause: /);

@@ -73,8 +73,14 @@ function stateText(f: ScanFindingView): string {
 }
 
 function Findings({ job, revokeThese }: { job: ScanJobView; revokeThese: Props["revokeThese"] }) {
+  // Ticked by default: keys whose secret was found. A key found by its id alone is listed unticked with
+  // why (anyone who knows an id can plant it in a file).
+  const [ticked, setTicked] = useState<ReadonlySet<string>>(
+    () => new Set(job.revocableKeys.filter((k) => k.secretFound).map((k) => k.keyId)),
+  );
   const report = job.report;
   if (!report) return null;
+  const chosen = job.revocable.filter((id) => ticked.has(id));
   const { stats } = report;
   const live = report.findings.filter((f) => f.live).length;
   const download = async () => {
@@ -169,18 +175,41 @@ function Findings({ job, revokeThese }: { job: ScanJobView; revokeThese: Props["
           <button
             type="button"
             className="primary"
-            onClick={() => revokeThese(job.revocable, job.report?.auditSeq ?? null)}
+            disabled={chosen.length === 0}
+            onClick={() => revokeThese(chosen, job.report?.auditSeq ?? null)}
           >
-            Revoke these ({job.revocable.length} known key{job.revocable.length === 1 ? "" : "s"})
+            Revoke these ({chosen.length} known key{chosen.length === 1 ? "" : "s"})
           </button>
         ) : null}
         <button type="button" onClick={() => void download()}>
           Download SARIF
         </button>
       </div>
+      {job.revocableKeys.length > 0 ? (
+        <ul className="plain" data-testid="scan-revocable">
+          {job.revocableKeys.map((k) => (
+            <li key={k.keyId}>
+              <label>
+                <input
+                  type="checkbox"
+                  checked={ticked.has(k.keyId)}
+                  onChange={(e) => {
+                    const next = new Set(ticked);
+                    if (e.target.checked) next.add(k.keyId);
+                    else next.delete(k.keyId);
+                    setTicked(next);
+                  }}
+                />{" "}
+                <span className="mono">{visibleText(k.keyId)}</span>: <span>{k.reason}</span>
+              </label>
+            </li>
+          ))}
+        </ul>
+      ) : null}
       {job.revocable.length > 0 ? (
         <p className="hint">
-          “Revoke these” selects the known keys found that may still work and opens their revoke plan to
+          “Revoke these” selects the ticked known keys found that may still work (ticked by default only where
+          their secret was found: a key id alone can be planted by anyone) and opens their revoke plan to
           review and confirm, as a selection in the inventory does. Unknown keys are not Keyward's to revoke:
           revoke them on their exchange's site, or add their account to Keyward.
         </p>
@@ -357,7 +386,11 @@ export function ScanPage({ revokeThese }: Props) {
               title="The scan failed"
             />
           ) : null}
-          <Findings job={job} revokeThese={revokeThese} />
+          <Findings
+            key={`${job.id}:${job.report ? "done" : "running"}`}
+            job={job}
+            revokeThese={revokeThese}
+          />
         </>
       ) : null}
       <EarlierRuns<ScanJobView>
