@@ -136,7 +136,9 @@ function Findings({ job, revokeThese }: { job: ScanJobView; revokeThese: Props["
                 className={f.live ? "live" : ""}
               >
                 <td>
-                  {KIND_WORDS[f.kind]}{" "}
+                  {f.kind === "known-secret" && f.passphraseFound && !f.secretFound
+                    ? "passphrase of a known key"
+                    : KIND_WORDS[f.kind]}{" "}
                   {f.secretFound && f.kind !== "known-secret" ? (
                     <span className="badge health-error">secret too</span>
                   ) : null}
