@@ -110,6 +110,10 @@ describe.skipIf(!chromiumAvailable())(
         .waitFor();
       const bot1Id = `okx:${OKX_ACCOUNT}:deskBots01:${KEYS.bot1.apiKey}`;
       const planRows = page.locator("section.plan tr[data-key-id]");
+      // The plan row says why the scan put the key there.
+      expect(await planRows.first().getByTestId("plan-why").textContent()).toMatch(
+        /^key id found at .*, no secret with it$/,
+      );
       expect(await planRows.evaluateAll((rows) => rows.map((r) => r.getAttribute("data-key-id")))).toEqual([
         bot1Id,
       ]);

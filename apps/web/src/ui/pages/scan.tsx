@@ -16,7 +16,8 @@ import { type EventData, useLiveEvents } from "../hooks/use-live-events.js";
 interface Props {
   /** Selects these key ids (replacing the selection) and opens the revoke plan for them. */
   /** `scan`: the scan's audit entry, which the revoke records as its cause (null when it has none). */
-  revokeThese(ids: readonly string[], scan: number | null): void;
+  /** `reasons`: why each key is there ("secret found at .env:4"), shown beside it in the plan. */
+  revokeThese(ids: readonly string[], scan: number | null, reasons: Record<string, string>): void;
 }
 
 const KIND_WORDS: Record<ScanFindingView["kind"], string> = {
@@ -178,7 +179,13 @@ function Findings({ job, revokeThese }: { job: ScanJobView; revokeThese: Props["
             type="button"
             className="primary"
             disabled={chosen.length === 0}
-            onClick={() => revokeThese(chosen, job.report?.auditSeq ?? null)}
+            onClick={() =>
+              revokeThese(
+                chosen,
+                job.report?.auditSeq ?? null,
+                Object.fromEntries(job.revocableKeys.map((k) => [k.keyId, k.reason])),
+              )
+            }
           >
             Revoke these ({chosen.length} known key{chosen.length === 1 ? "" : "s"})
           </button>
