@@ -24,7 +24,14 @@ export function registerScan(program: Command, run: Run): void {
     .option("--git", "also read the whole history of each repository given (every blob of every ref)")
     .option("--json", "print the report as JSON (no secret, unknown keys redacted)")
     .option("--sarif", "print the report as SARIF 2.1.0, for code-scanning tools and CI")
-    .option("--revoke", "hand every live known key found to the revoke workflow (as `keyward revoke`)")
+    .option(
+      "--revoke",
+      "hand every live known key whose secret was found to the revoke workflow (as `keyward revoke`)",
+    )
+    .option(
+      "--revoke-ids-alone",
+      "with --revoke: also keys found by their id alone, no secret with it (anyone can plant an id)",
+    )
     .option(
       "--verify",
       "probe each unknown key found with its secret at its exchange (SENDS the key there; off by default)",
@@ -63,8 +70,9 @@ or unknown. It sends the key to the exchange, as anyone who found it could: use 
 
 Keys are shown by their first and last four characters. Keyward's own files (directly in its home) are
 never reported: they hold every key id by design. Each scan is audited (scan.done: paths, counts, the
-known key ids found, unknown keys redacted; never a secret). --revoke hands every live known key found (and
-every key whose secret was found) to the same plan, confirmation, rate-limited revocation, manual steps and
+known key ids found, unknown keys redacted; never a secret). --revoke hands every live known key whose secret
+was found (each printed with why: "secret found at .env:4"; keys found by their id alone only with
+--revoke-ids-alone, since anyone can plant an id) to the same plan, confirmation, rate-limited revocation, manual steps and
 proof of death as \`keyward revoke\` (--yes, --dry-run, --no-wait, --manual-timeout as there); its
 revoke.requested entry names the scan's entry. --revoke is for a person or a script reading text: not
 with --json or --sarif.

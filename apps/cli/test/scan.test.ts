@@ -137,8 +137,11 @@ describe.concurrent("scan", () => {
       "srv/bot1.yaml": `exchange: okx\nkey: ${KEYS.bot1.apiKey}\n`,
       "srv/scalp.yaml": `exchange: bybit\nkey: ${KEYS.bybitScalp1.apiKey}\n`,
     });
-    const r = await home.run(["scan", root, "--revoke", "--yes"], { timeoutMs: 60_000 });
+    const r = await home.run(["scan", root, "--revoke", "--revoke-ids-alone", "--yes"], {
+      timeoutMs: 60_000,
+    });
     expect(r.code, show(r)).toBe(0);
+    expect(r.stdout).toMatch(/key id found at .*bot1\.yaml:2, no secret with it/);
     const revoked = revokedKeys(await sim.state());
     expect(revoked).toEqual(expect.arrayContaining([KEYS.bot1.apiKey, KEYS.bybitScalp1.apiKey]));
     expect(r.stdout).toMatch(/Revoking the 2 live known key\(s\) the scan found/);
@@ -154,6 +157,30 @@ describe.concurrent("scan", () => {
     // Scanned again: both are retired now, nothing live.
     const again = await home.run(["scan", root]);
     expect(again.code, show(again)).toBe(0);
+  });
+
+  it("--revoke: a key found by its id alone is not revoked without --revoke-ids-alone; one with its secret is, saying why", async ({
+    onTestFinished,
+  }) => {
+    const { home, sim } = await desk({ onTestFinished });
+    // Keyward holds bot-1's secret (tracked): the .env below holds it.
+    const track = await home.run(["key", "track", OKX_ACCOUNT, "--label", "bot-1", "--credentials-stdin"], {
+      input: credentialsJson(KEYS.bot1),
+    });
+    expect(track.code, show(track)).toBe(0);
+    const root = tree({
+      "notes.txt": `exchange: bybit\nkey: ${KEYS.bybitScalp1.apiKey}\n`,
+      "bot/.env": `OKX_API_KEY=${KEYS.bot1.apiKey}\nOKX_SECRET_KEY=${KEYS.bot1.secretKey}\n`,
+    });
+    const r = await home.run(["scan", root, "--revoke", "--yes"], { timeoutMs: 60_000 });
+    const revoked = revokedKeys(await sim.state());
+    expect(revoked, show(r)).toContain(KEYS.bot1.apiKey);
+    expect(revoked).not.toContain(KEYS.bybitScalp1.apiKey);
+    expect(r.stdout).toMatch(/Not revoked: 1 key\(s\) found by their id alone/);
+    expect(r.stdout).toMatch(/key id found at .*notes\.txt:2, no secret with it/);
+    expect(r.stdout).toMatch(/secret found at .*\.env:2/);
+    expect(r.stdout).toMatch(/Revoking the 1 live known key\(s\) the scan found/);
+    expect(r.stdout).not.toContain(KEYS.bot1.secretKey);
   });
 
   it("--verify: an unknown key made on the exchange behind Keyward's back is alive, a made-up pair dead", async ({

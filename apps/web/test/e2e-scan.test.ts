@@ -33,6 +33,8 @@ describe.skipIf(!chromiumAvailable())(
         join(folder, "deploy", "bot.env"),
         `# ${FILE_CANARY}\nLOG_LEVEL=info\nEXCHANGE_API_KEY=${KEYS.bot1.apiKey}\n`,
       );
+      // A hostile file name: U+202E would make "vne.tob" read as "bot.env" if the page drew it raw.
+      writeFileSync(join(folder, "deploy", "\u202Evne.tob"), `EXCHANGE_API_KEY=${KEYS.bot1.apiKey}\n`);
     });
     afterAll(async () => {
       await browser?.close();
@@ -84,8 +86,21 @@ describe.skipIf(!chromiumAvailable())(
       expect(text).toContain("bot-1");
       expect(text).toContain(`${KEYS.bot1.apiKey.slice(0, 4)}…${KEYS.bot1.apiKey.slice(-4)}`);
       expect(text).toContain("deploy/bot.env:3");
+      // Paths from the scanned tree go through visibleText: the override is written out, not obeyed.
+      expect(text).toContain("deploy/\\u{202e}vne.tob:1");
+      expect(text).not.toContain("\u202E");
       expect(text).not.toContain(KEYS.bot1.apiKey);
 
+      // Found by its id alone (no secret): listed with why, NOT ticked; ticked by hand, "Revoke these" takes it.
+      const why = page.getByTestId("scan-revocable").locator("li");
+      expect(await why.count()).toBe(1);
+      expect(await why.first().textContent()).toMatch(/key id found at .*\(\+1 more\), no secret with it/);
+      const tick = why.first().getByRole("checkbox");
+      expect(await tick.isChecked()).toBe(false);
+      expect(await page.getByRole("button", { name: /^Revoke these \(0 known keys\)$/ }).isDisabled()).toBe(
+        true,
+      );
+      await tick.check();
       // "Revoke these" → the revoke page, its plan reviewed for exactly that key.
       await page.getByRole("button", { name: /^Revoke these \(1 known key\)$/ }).click();
       expect(page.url()).toBe(`${origin}/revoke`);
@@ -95,6 +110,10 @@ describe.skipIf(!chromiumAvailable())(
         .waitFor();
       const bot1Id = `okx:${OKX_ACCOUNT}:deskBots01:${KEYS.bot1.apiKey}`;
       const planRows = page.locator("section.plan tr[data-key-id]");
+      // The plan row says why the scan put the key there.
+      expect(await planRows.first().getByTestId("plan-why").textContent()).toMatch(
+        /^key id found at .*, no secret with it$/,
+      );
       expect(await planRows.evaluateAll((rows) => rows.map((r) => r.getAttribute("data-key-id")))).toEqual([
         bot1Id,
       ]);

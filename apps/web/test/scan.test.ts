@@ -35,6 +35,7 @@ interface ScanJob {
   id: string;
   status: string;
   revocable: string[];
+  revocableKeys: { keyId: string; secretFound: boolean; reason: string }[];
   report: {
     findings: {
       kind: string;
@@ -201,9 +202,29 @@ describe("the Scan page's API", () => {
     expect(seq).toEqual(expect.any(Number));
     const bot1 = job.revocable.find((id) => id.endsWith(KEYS.bot1.apiKey));
     expect(bot1).toBeDefined();
+    // Each key handed to "Revoke these" says why; one found by its id alone is not ticked by default.
+    expect(job.revocableKeys.find((k) => k.keyId === bot1)).toMatchObject({
+      secretFound: false,
+      reason: expect.stringMatching(/^key id found at .+\.env:\d+, no secret with it$/),
+    });
+    expect(job.revocableKeys.find((k) => k.keyId.endsWith(KEYS.bfxMm.apiKey))).toMatchObject({
+      secretFound: true,
+      reason: expect.stringMatching(/^secret found at .+bfx\.json:1$/),
+    });
     const forged = await client.post("/api/revoke/plan", { ids: [bot1], cause: { scan: 999_999 } });
     expect(forged.status, forged.body).toBe(400);
     expect(forged.json<{ error: { message: string } }>().error.message).toMatch(/^cause: /);
+    // A real scan named as the cause of keys it did not find (another id, or a filter): 400 naming cause.
+    const other = `okx:${OKX_ACCOUNT}:deskBots01:${KEYS.bot2.apiKey}`;
+    expect(job.revocable).not.toContain(other);
+    for (const body of [
+      { ids: [bot1, other], cause: { scan: seq } },
+      { ids: [bot1], account: OKX_ACCOUNT, cause: { scan: seq } },
+    ]) {
+      const stretched = await client.post("/api/revoke/plan", body);
+      expect(stretched.status, stretched.body).toBe(400);
+      expect(stretched.json<{ error: { message: string } }>().error.message).toMatch(/^cause: /);
+    }
     const plan = await client.post("/api/revoke/plan", { ids: [bot1], cause: { scan: seq } });
     expect(plan.status, plan.body).toBe(200);
     const { planId, confirmWith } = plan.json<{ planId: string; confirmWith: string }>();

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { trackKey } from "../src/home/accounts.js";
 import { SelectorSchema } from "../src/inventory/selectors.js";
-import { ScanReportSchema } from "../src/scan/scan-types.js";
+import { sarifMessage, toSarif } from "../src/scan/sarif.js";
+import { type ScanFinding, ScanReportSchema } from "../src/scan/scan-types.js";
 import { generateLeakCorpus } from "../src/testing/index.js";
 import { planLiveRevoke, revocableKeyIds, scanLeaks, startRevoke } from "../src/use-cases/index.js";
 import { redactUnknownKey } from "../src/use-cases/scan-leaks.js";
@@ -187,6 +188,39 @@ describe("scanLeaks", () => {
     expect(report.findings).toEqual([]);
     expect(report.searched.secrets).toBe(0);
     expect(report.warnings.join("\n")).toMatch(/not searched for/);
+  });
+
+  it('a passphrase (person-chosen) is no oracle: alone in a wordlist it is no finding; next to its key id it is "passphrase of"', async () => {
+    const real = desk.keys.admin.passphrase;
+    expect(real.length).toBeGreaterThanOrEqual(8);
+    const guesses = Array.from({ length: 500 }, (_, i) => (i === 317 ? real : `Guess-${i}-pass!`));
+    writeFileSync(join(tree, "wordlist.txt"), `${guesses.join("\n")}\n`);
+    const alone = await scan();
+    const aloneText = printable(alone);
+    expect(alone.findings).toEqual([]);
+    expect(aloneText).not.toContain("wordlist.txt");
+    expect(JSON.stringify(toSarif(alone, { version: "0" }))).not.toContain("wordlist.txt");
+
+    writeFileSync(
+      join(tree, "okx.env"),
+      `OKX_API_KEY=${desk.keys.admin.apiKey}\nOKX_NOTE=main desk\nOKX_PASSPHRASE=${real}\n`,
+    );
+    const near = await scan();
+    const nearText = printable(near);
+    const sarif = JSON.stringify(toSarif(near, { version: "0" }));
+    expect(nearText).not.toContain("wordlist.txt");
+    expect(sarif).not.toContain(real);
+    expect(nearText).not.toContain(real);
+    const secretFinding = near.findings.find((f) => f.kind === "known-secret");
+    expect(secretFinding).toMatchObject({ passphraseFound: true, secretFound: false });
+    expect(secretFinding?.locations).toEqual([
+      expect.objectContaining({ path: expect.stringMatching(/okx\.env$/), line: 3 }),
+    ]);
+    expect(sarifMessage(secretFinding as ScanFinding)).toMatch(/^The passphrase of /);
+    const messages = toSarif(near, { version: "0" }).runs.flatMap((r) =>
+      (r.results ?? []).map((x) => x.message.text),
+    );
+    expect(messages.join("\n")).not.toMatch(/secret of/i);
   });
 
   it("an OKX key made behind Keyward's back: found by its pattern, --verify says alive; once tracked, it is a known key", async () => {

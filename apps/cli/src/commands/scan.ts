@@ -5,7 +5,7 @@
 import {
   type KeywardHome,
   listInventory,
-  revocableKeyIds,
+  revocableKeys,
   type ScanFinding,
   type ScanProgress,
   type ScanReport,
@@ -25,6 +25,8 @@ export interface ScanOptions extends RevokeFlowOptions {
   git?: boolean;
   sarif?: boolean;
   revoke?: boolean;
+  /** With --revoke: also keys found by their id alone (no secret with it). */
+  revokeIdsAlone?: boolean;
   verify?: boolean;
   offline?: boolean;
   /** `--no-secrets` sets it false. */
@@ -213,10 +215,26 @@ async function revokeFound(
   opts: ScanOptions,
   timeoutMs: number,
 ): Promise<ExitCode> {
-  const wanted = revocableKeyIds(report);
+  // A key id is no secret: anyone can plant one, so a key found by its id alone is left out unless asked.
+  const found = revocableKeys(report);
+  const why = new Map(found.map((k) => [k.keyId, k.reason]));
+  const idsAlone = found.filter((k) => !k.secretFound);
+  if (idsAlone.length > 0 && !opts.revokeIdsAlone) {
+    out(
+      paragraph(
+        `\nNot revoked: ${idsAlone.length} key(s) found by their id alone, with no secret (anyone who knows an id can plant it). Add --revoke-ids-alone to revoke them too:`,
+      ),
+    );
+    for (const k of idsAlone) out(`  ${field(k.keyId)}  ${k.reason}`);
+  }
+  const wanted = found.filter((k) => k.secretFound || opts.revokeIdsAlone).map((k) => k.keyId);
   const unknownLive = report.findings.some((f) => f.live && f.kind === "unknown-key");
   if (wanted.length === 0) {
-    out("\nNo live known key was found: nothing to revoke.");
+    out(
+      found.length > 0
+        ? "\nNo live known key with its secret was found: nothing revoked."
+        : "\nNo live known key was found: nothing to revoke.",
+    );
     return unknownLive ? EXIT.FAILED : EXIT.OK;
   }
   if (report.auditSeq === null) {
@@ -242,6 +260,8 @@ async function revokeFound(
   }
   if (present.length === 0) return EXIT.FAILED;
   out(`\nRevoking the ${present.length} live known key(s) the scan found (audit entry ${report.auditSeq}):`);
+  out("Why each is here (NOTE):");
+  for (const id of present) out(`  ${field(id)}  ${why.get(id) ?? ""}`);
   const code = await revokeSelected(home, parseSelector(present, {}), opts, timeoutMs, {
     list: async () => inventory,
     cause: { scan: report.auditSeq },

@@ -8,7 +8,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
-import { revocableKeyIds, type ScanProgress, type ScanReport, toSarif } from "@keyward/core";
+import {
+  type RevocableKey,
+  revocableKeyIds,
+  revocableKeys,
+  type ScanProgress,
+  type ScanReport,
+  toSarif,
+} from "@keyward/core";
 import { HttpError } from "./http-errors.js";
 import { errorInfo, JobEventLog } from "./job-events.js";
 
@@ -40,6 +47,12 @@ export interface ScanJobView {
   report: ScanReport | null;
   /** The found known keys that may still work: what "Revoke these" selects (core's revocableKeyIds). */
   revocable: string[];
+  /**
+   * Each of them with why it is there ("secret found at .env:4" / "key id found at notes.txt:1, no secret
+   * with it"; core's revocableKeys). Only those whose secret was found are ticked by default: an id alone
+   * can be planted by anyone who knows it.
+   */
+  revocableKeys: RevocableKey[];
   error: { code: string; message: string; hint?: string } | null;
 }
 
@@ -58,6 +71,7 @@ export class ScanJob extends JobEventLog {
   progress: ScanProgressView = { phase: "files", files: 0, bytes: 0, commits: 0, blobs: 0, current: null };
   report: ScanReport | null = null;
   revocable: string[] = [];
+  revocableKeys: RevocableKey[] = [];
   error: ScanJobView["error"] = null;
   #lastProgress = 0;
   readonly done: Promise<void>;
@@ -73,6 +87,7 @@ export class ScanJob extends JobEventLog {
       (report) => {
         this.report = report;
         this.revocable = revocableKeyIds(report);
+        this.revocableKeys = revocableKeys(report);
         this.#end(this.#abort.signal.aborted ? "stopped" : "finished");
         log(
           `scan ${this.id}: ${report.findings.length} finding(s) in ${report.stats.files} file(s)` +
@@ -125,6 +140,7 @@ export class ScanJob extends JobEventLog {
       progress: this.progress,
       report: this.report,
       revocable: this.revocable,
+      revocableKeys: this.revocableKeys,
       error: this.error,
     };
   }
@@ -193,7 +209,15 @@ export class ScanJobs {
    * only such a scan as its cause, so `revoke.requested` never points at an entry the scan did not write.
    */
   audited(seq: number): boolean {
-    return [...this.#jobs.values()].some((j) => j.report?.auditSeq === seq);
+    return this.revocableOf(seq) !== undefined;
+  }
+
+  /**
+   * The revocable key ids of the scan this server ran (and still keeps) audited as entry `seq`, or
+   * undefined: a plan naming that scan as its cause may select only these (routes/revoke.ts).
+   */
+  revocableOf(seq: number): readonly string[] | undefined {
+    return [...this.#jobs.values()].find((j) => j.report?.auditSeq === seq)?.revocable;
   }
 
   /** The finished scan's SARIF 2.1.0 log (core's toSarif): as safe as the report it is made from. */

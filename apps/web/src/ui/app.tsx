@@ -72,7 +72,11 @@ export function App() {
   // The Scan page's "Revoke these": the Revoke page reviews the plan for them as it opens.
   const [reviewOnOpen, setReviewOnOpen] = useState(false);
   // The scan whose "Revoke these" made the selection: its revoke plan names that scan as its cause.
-  const [scanCause, setScanCause] = useState<{ scan: number; selection: string } | null>(null);
+  const [scanCause, setScanCause] = useState<{
+    scan: number;
+    selection: string;
+    reasons: Record<string, string>;
+  } | null>(null);
   usePageTitle(PAGES.find((p) => p.path === page)?.title ?? "Inventory");
   // The selection survives a reload of the tab (key ids are not secrets); ids no longer in the inventory
   // are dropped when it loads, as for a refresh.
@@ -227,9 +231,9 @@ export function App() {
         {page === "/new-key" && <NewKeyPage />}
         {page === "/scan" && (
           <ScanPage
-            revokeThese={(ids, scan) => {
+            revokeThese={(ids, scan, reasons) => {
               setSelected(new Set(ids));
-              setScanCause(scan === null ? null : { scan, selection: [...ids].sort().join("\n") });
+              setScanCause(scan === null ? null : { scan, selection: [...ids].sort().join("\n"), reasons });
               setReviewOnOpen(true);
               navigate("/revoke");
             }}

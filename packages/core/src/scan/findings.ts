@@ -43,6 +43,15 @@ export const redactUnknownKey = (key: string): string => {
   return `${key.slice(0, n)}…${key.slice(-n)}`;
 };
 
+/**
+ * How near (in lines, same file or blob) a person-chosen passphrase must be to its own key id or secret
+ * (both exchange-issued, random) to be reported. Alone, a passphrase hit is an oracle: a hostile file of
+ * guesses one per line would get a finding at the line of the right one.
+ */
+export const PASSPHRASE_NEAR_LINES = 10;
+
+const blobKey = (l: LeakLocation) => `${l.repository ?? ""}\0${l.commit ?? ""}\0${l.path}`;
+
 const isDead = (k: KnownKey) => k.state === "dead" || k.state === "retired";
 
 export interface Unknown {
@@ -81,6 +90,14 @@ export function toFindings(
   >();
   const secretHits = new Map<number, { locations: LeakLocation[]; seen: Set<string>; fields: Set<string> }>();
   const unknown = new Map<string, Unknown>();
+  // Where each known key's id or exchange-issued secret was seen (for the passphrase rule above).
+  const anchors = new Map<number, LeakLocation[]>();
+  const anchor = (key: number, location: LeakLocation) => {
+    const list = anchors.get(key);
+    if (list) list.push(location);
+    else anchors.set(key, [location]);
+  };
+  const passphraseHits: { key: number; location: LeakLocation }[] = [];
   const keyEntry = (i: number) => {
     let entry = keyHits.get(i);
     if (!entry) {
@@ -95,10 +112,16 @@ export function toFindings(
       if (hit.ref < known.keys.length) {
         const entry = keyEntry(hit.ref);
         addLocation(entry.locations, entry.seen, hit.location);
+        anchor(hit.ref, hit.location);
         continue;
       }
       const held = known.secrets[hit.ref - known.keys.length];
       if (!held) continue;
+      if (held.field === "passphrase") {
+        passphraseHits.push({ key: held.key, location: hit.location });
+        continue;
+      }
+      anchor(held.key, hit.location);
       let entry = secretHits.get(held.key);
       if (!entry) {
         entry = { locations: [], seen: new Set(), fields: new Set() };
@@ -113,6 +136,7 @@ export function toFindings(
     if (knownAt !== undefined) {
       const entry = keyEntry(knownAt);
       addLocation(entry.locations, entry.seen, hit.location);
+      anchor(knownAt, hit.location);
       if (hit.secret) entry.secretNear = true;
       if (hit.passphrase) entry.passphraseNear = true;
       continue;
@@ -133,6 +157,20 @@ export function toFindings(
     if (hit.secret && !entry.secret) entry.secret = hit.secret;
     if (hit.passphrase && !entry.passphrase) entry.passphrase = hit.passphrase;
     addLocation(entry.locations, entry.seen, hit.location);
+  }
+
+  for (const { key, location } of passphraseHits) {
+    const near = (anchors.get(key) ?? []).some(
+      (a) => blobKey(a) === blobKey(location) && Math.abs(a.line - location.line) <= PASSPHRASE_NEAR_LINES,
+    );
+    if (!near) continue;
+    let entry = secretHits.get(key);
+    if (!entry) {
+      entry = { locations: [], seen: new Set(), fields: new Set() };
+      secretHits.set(key, entry);
+    }
+    entry.fields.add("passphrase");
+    addLocation(entry.locations, entry.seen, location);
   }
 
   const findings: ScanFinding[] = [];

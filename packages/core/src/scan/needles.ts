@@ -15,7 +15,8 @@
  *
  * Secrets: every credential field the vault holds (secrets, passphrases, TOTP seeds) of accounts' own
  * keys, tracked keys and keys a rotation created. They are searched for and never leave core: a finding
- * says "the secret of <key>" (scan-leaks.ts), and every one of them is a canary for the scan's audit entry.
+ * says "the secret of <key>" (scan-leaks.ts; a passphrase, person-chosen, only next to its key id or
+ * secret: findings.ts), and every one of them is a canary for the scan's audit entry.
  */
 import { exchangeProfile } from "../adapters/registry.js";
 import { type Credentials, secretsOf } from "../domain/credentials.js";

@@ -76,7 +76,9 @@ const RULES: Readonly<Record<FindingKind, ReportingDescriptor>> = {
   "known-secret": {
     id: "keyward/known-secret",
     name: "KnownExchangeApiSecretLeaked",
-    shortDescription: { text: "The secret of an exchange API key that Keyward holds was found." },
+    shortDescription: {
+      text: "The secret or passphrase of an exchange API key that Keyward holds was found.",
+    },
     fullDescription: {
       text:
         "A secret from Keyward's vault appears in a file or in git history (never shown). A leaked " +
@@ -226,7 +228,9 @@ export function sarifMessage(finding: ScanFinding): string {
       parts.push(`The exchange says: ${finding.verify.status}${perms}.`);
     }
   } else {
-    const what = finding.kind === "known-secret" ? "The secret of" : "";
+    // A known-secret finding whose only field found is the passphrase (person-chosen) says so.
+    const what =
+      finding.kind !== "known-secret" ? "" : finding.secretFound ? "The secret of" : "The passphrase of";
     const sub = finding.subAccount ? ` / ${visibleText(finding.subAccount)}` : "";
     const label = finding.label !== undefined ? ` "${visibleText(finding.label)}"` : "";
     const whose = finding.account !== undefined ? ` of account ${visibleText(finding.account)}${sub}` : "";

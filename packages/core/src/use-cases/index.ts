@@ -75,8 +75,10 @@ export {
 export {
   MIN_CONFIDENCE_LEVELS,
   type MinConfidence,
+  type RevocableKey,
   redactUnknownKey,
   revocableKeyIds,
+  revocableKeys,
   type ScanLeaksHooks,
   type ScanLeaksRequest,
   ScanLeaksRequestSchema,

@@ -9,7 +9,7 @@
  *   - "known-key": a key id Keyward knows, with what it knows of it (account, sub-account, label,
  *     permissions, risk, state). No false positive: an exact match of an id only Keyward's keys have.
  *   - "known-secret": a secret (or passphrase, or TOTP seed) the vault holds, shown as "the secret of
- *     <key>": never its characters. A leaked secret next to a rotated-away key id still matters.
+ *     <key>" ("the passphrase of": only near its key id or secret, scan/findings.ts): never its characters. A leaked secret next to a rotated-away key id still matters.
  *   - "unknown-key": a credential matching an exchange's leak patterns (its profile's `leaks`), shown
  *     redacted (first and last four characters), with how confident the match is. One whose key is in
  *     fact a known key id is merged into that key's finding.
@@ -31,6 +31,7 @@ import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import type { AdapterOptions } from "../adapters/interface.js";
 import { EXCHANGE_PROFILES } from "../adapters/registry.js";
+import { visibleText } from "../domain/visible-text.js";
 import { KeywardError } from "../errors.js";
 import type { KeywardHome } from "../home/home.js";
 import { scanSources } from "../scan/engine.js";
@@ -175,6 +176,52 @@ export function revocableKeyIds(report: ScanReport): string[] {
     f.live && (f.kind === "known-key" || f.kind === "known-secret") && f.keyId ? [f.keyId] : [],
   );
   return [...new Set(ids)];
+}
+
+/** A key a scan hands the revoke workflow, and why (printable: paths through visibleText). */
+export interface RevocableKey {
+  keyId: string;
+  /** Its secret (or a secret-shaped token next to its id) was found: not only its id. */
+  secretFound: boolean;
+  /** "secret found at .env:4" / "key id found at notes.txt:1, no secret with it". */
+  reason: string;
+}
+
+const placeOf = (l: ScanFinding["locations"][number] | undefined): string =>
+  l ? `${visibleText(l.path)}:${l.line}${l.commit ? ` (commit ${l.commit.slice(0, 10)})` : ""}` : "?";
+
+/**
+ * `revocableKeyIds` with why each key is there. A key id alone can be planted by anyone who knows it
+ * (ids are not secret), so shells preselect only keys whose secret was found (secretFound).
+ */
+export function revocableKeys(report: ScanReport): RevocableKey[] {
+  const byId = new Map<string, RevocableKey>();
+  // A held secret's own finding first: its location is where the secret is.
+  const ordered = [...report.findings].sort(
+    (a, b) => Number(b.kind === "known-secret") - Number(a.kind === "known-secret"),
+  );
+  for (const f of ordered) {
+    if (!f.live || (f.kind !== "known-key" && f.kind !== "known-secret") || !f.keyId) continue;
+    const secret = f.secretFound;
+    const where = placeOf(f.locations[0]);
+    const more = f.locations.length > 1 ? ` (+${f.locations.length - 1} more)` : "";
+    const entry: RevocableKey = secret
+      ? { keyId: f.keyId, secretFound: true, reason: `secret found at ${where}${more}` }
+      : f.kind === "known-secret"
+        ? {
+            keyId: f.keyId,
+            secretFound: false,
+            reason: `passphrase found at ${where}${more}, no secret with it`,
+          }
+        : {
+            keyId: f.keyId,
+            secretFound: false,
+            reason: `key id found at ${where}${more}, no secret with it`,
+          };
+    const before = byId.get(f.keyId);
+    if (!before || (!before.secretFound && entry.secretFound)) byId.set(f.keyId, entry);
+  }
+  return [...byId.values()];
 }
 
 /**

@@ -42,11 +42,21 @@ export function revokeRoutes(
           "Select keys in the inventory first (or send ids, a filter, or all: true).",
         );
       }
-      if (cause && !scans.audited(cause.scan)) {
-        throw badRequest(
-          "cause: no scan on this server was audited as that entry",
-          "Scan again on the Scan page and use its Revoke these, or review the plan without a cause.",
-        );
+      if (cause) {
+        const found = scans.revocableOf(cause.scan);
+        if (!found) {
+          throw badRequest(
+            "cause: no scan on this server was audited as that entry",
+            "Scan again on the Scan page and use its Revoke these, or review the plan without a cause.",
+          );
+        }
+        // The scan is the cause only of keys it found: ids it listed as revocable, nothing else.
+        if (!isEmptySelector({ ...selector, ids: [] }) || !selector.ids.every((id) => found.includes(id))) {
+          throw badRequest(
+            "cause: that scan did not find every key selected",
+            "Use the scan's Revoke these as it is, or review the plan without a cause.",
+          );
+        }
       }
       // Like the CLI: the keys are listed live before planning.
       const { plan, accountErrors } = await notFoundAs404(

@@ -35,7 +35,7 @@ interface Props {
    * The scan whose "Revoke these" made the selection (its audit entry, and the selection it handed over):
    * a plan for exactly that selection names it as its cause, which `revoke.requested` records.
    */
-  cause?: { scan: number; selection: string } | null;
+  cause?: { scan: number; selection: string; reasons?: Record<string, string> } | null;
 }
 
 export function RevokePage({
@@ -293,6 +293,12 @@ export function RevokePage({
                         {item.key.risks.map((r) => (
                           <RiskBadge key={r} risk={r} />
                         ))}
+                        {/* Handed over by a scan: why this key is in the plan. */}
+                        {cause?.selection === selectionKey && cause.reasons?.[item.key.id] ? (
+                          <div className="muted" data-testid="plan-why">
+                            {cause.reasons[item.key.id]}
+                          </div>
+                        ) : null}
                       </td>
                     </tr>
                   ))}

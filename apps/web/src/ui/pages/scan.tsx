@@ -16,7 +16,8 @@ import { type EventData, useLiveEvents } from "../hooks/use-live-events.js";
 interface Props {
   /** Selects these key ids (replacing the selection) and opens the revoke plan for them. */
   /** `scan`: the scan's audit entry, which the revoke records as its cause (null when it has none). */
-  revokeThese(ids: readonly string[], scan: number | null): void;
+  /** `reasons`: why each key is there ("secret found at .env:4"), shown beside it in the plan. */
+  revokeThese(ids: readonly string[], scan: number | null, reasons: Record<string, string>): void;
 }
 
 const KIND_WORDS: Record<ScanFindingView["kind"], string> = {
@@ -40,7 +41,8 @@ type LocationView = ScanFindingView["locations"][number];
  */
 const whereText = (l: LocationView, root: string) => {
   const path = !l.commit && l.path.startsWith(`${root}/`) ? l.path.slice(root.length + 1) : l.path;
-  return `${l.commit ? `commit ${l.commit.slice(0, 12)}: ` : ""}${path}:${l.line}`;
+  // A path comes from the scanned tree: a U+202E in a file name must not reorder the text.
+  return `${l.commit ? `commit ${l.commit.slice(0, 12)}: ` : ""}${visibleText(path)}:${l.line}`;
 };
 
 function Where({ locations, root }: { locations: LocationView[]; root: string }) {
@@ -48,7 +50,11 @@ function Where({ locations, root }: { locations: LocationView[]; root: string })
   return (
     <ul className="plain">
       {shown.map((l) => (
-        <li key={`${l.commit ?? ""}:${l.path}:${l.line}:${l.column}`} className="mono" title={l.path}>
+        <li
+          key={`${l.commit ?? ""}:${l.path}:${l.line}:${l.column}`}
+          className="mono"
+          title={visibleText(l.path)}
+        >
           {whereText(l, root)}
         </li>
       ))}
@@ -68,8 +74,14 @@ function stateText(f: ScanFindingView): string {
 }
 
 function Findings({ job, revokeThese }: { job: ScanJobView; revokeThese: Props["revokeThese"] }) {
+  // Ticked by default: keys whose secret was found. A key found by its id alone is listed unticked with
+  // why (anyone who knows an id can plant it in a file).
+  const [ticked, setTicked] = useState<ReadonlySet<string>>(
+    () => new Set(job.revocableKeys.filter((k) => k.secretFound).map((k) => k.keyId)),
+  );
   const report = job.report;
   if (!report) return null;
+  const chosen = job.revocable.filter((id) => ticked.has(id));
   const { stats } = report;
   const live = report.findings.filter((f) => f.live).length;
   const download = async () => {
@@ -128,7 +140,9 @@ function Findings({ job, revokeThese }: { job: ScanJobView; revokeThese: Props["
                 className={f.live ? "live" : ""}
               >
                 <td>
-                  {KIND_WORDS[f.kind]}{" "}
+                  {f.kind === "known-secret" && f.passphraseFound && !f.secretFound
+                    ? "passphrase of a known key"
+                    : KIND_WORDS[f.kind]}{" "}
                   {f.secretFound && f.kind !== "known-secret" ? (
                     <span className="badge health-error">secret too</span>
                   ) : null}
@@ -167,18 +181,47 @@ function Findings({ job, revokeThese }: { job: ScanJobView; revokeThese: Props["
           <button
             type="button"
             className="primary"
-            onClick={() => revokeThese(job.revocable, job.report?.auditSeq ?? null)}
+            disabled={chosen.length === 0}
+            onClick={() =>
+              revokeThese(
+                chosen,
+                job.report?.auditSeq ?? null,
+                Object.fromEntries(job.revocableKeys.map((k) => [k.keyId, k.reason])),
+              )
+            }
           >
-            Revoke these ({job.revocable.length} known key{job.revocable.length === 1 ? "" : "s"})
+            Revoke these ({chosen.length} known key{chosen.length === 1 ? "" : "s"})
           </button>
         ) : null}
         <button type="button" onClick={() => void download()}>
           Download SARIF
         </button>
       </div>
+      {job.revocableKeys.length > 0 ? (
+        <ul className="plain" data-testid="scan-revocable">
+          {job.revocableKeys.map((k) => (
+            <li key={k.keyId}>
+              <label>
+                <input
+                  type="checkbox"
+                  checked={ticked.has(k.keyId)}
+                  onChange={(e) => {
+                    const next = new Set(ticked);
+                    if (e.target.checked) next.add(k.keyId);
+                    else next.delete(k.keyId);
+                    setTicked(next);
+                  }}
+                />{" "}
+                <span className="mono">{visibleText(k.keyId)}</span>: <span>{k.reason}</span>
+              </label>
+            </li>
+          ))}
+        </ul>
+      ) : null}
       {job.revocable.length > 0 ? (
         <p className="hint">
-          “Revoke these” selects the known keys found that may still work and opens their revoke plan to
+          “Revoke these” selects the ticked known keys found that may still work (ticked by default only where
+          their secret was found: a key id alone can be planted by anyone) and opens their revoke plan to
           review and confirm, as a selection in the inventory does. Unknown keys are not Keyward's to revoke:
           revoke them on their exchange's site, or add their account to Keyward.
         </p>
@@ -344,7 +387,9 @@ export function ScanPage({ revokeThese }: Props) {
                   job.request.git ? `, ${job.progress.commits} commits, ${job.progress.blobs} blobs` : ""
                 }…`}
               />
-              {job.progress.current ? <div className="muted mono">{job.progress.current}</div> : null}
+              {job.progress.current ? (
+                <div className="muted mono">{visibleText(job.progress.current)}</div>
+              ) : null}
             </div>
           ) : null}
           {job.status === "error" && job.error ? (
@@ -353,7 +398,11 @@ export function ScanPage({ revokeThese }: Props) {
               title="The scan failed"
             />
           ) : null}
-          <Findings job={job} revokeThese={revokeThese} />
+          <Findings
+            key={`${job.id}:${job.report ? "done" : "running"}`}
+            job={job}
+            revokeThese={revokeThese}
+          />
         </>
       ) : null}
       <EarlierRuns<ScanJobView>
