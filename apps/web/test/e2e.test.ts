@@ -343,7 +343,8 @@ describe.skipIf(!haveChromium)("the README screenshots", () => {
 
         // Scan: the demo's leaked folder (the path is filled in), its live key and unknown key found.
         await page.getByRole("link", { name: "Scan", exact: true }).click();
-        expect(await page.getByLabel("Path to scan").inputValue()).toBe(leak.folder);
+        // The field is filled once the page has asked the server for its default path: wait for it.
+        await expect.poll(() => page.getByLabel("Path to scan").inputValue()).toBe(leak.folder);
         await page.getByRole("button", { name: "Start scan" }).click();
         await page.getByRole("button", { name: /^Revoke these/ }).waitFor();
         await saveScreenshot(page, "scan");
@@ -500,9 +501,10 @@ describe.skipIf(!haveChromium)("npm run demo", () => {
         "Scan",
         async () => {
           await page.getByRole("heading", { name: "Scan for leaked keys" }).waitFor();
-          expect(await page.getByLabel("Path to scan").inputValue()).toMatch(
-            /keyward-demo-.*\/leaky-server$/,
-          );
+          // Filled once the page has asked the server for its default path: wait for it.
+          await expect
+            .poll(() => page.getByLabel("Path to scan").inputValue())
+            .toMatch(/keyward-demo-.*\/leaky-server$/);
         },
       ],
     ];
