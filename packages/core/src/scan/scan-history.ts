@@ -6,12 +6,10 @@
 import { CHUNK_BYTES, locate } from "./file-scan.js";
 import { blobSizes, gitDirOf, historyIndex, readBlob, readBlobs } from "./git-history.js";
 import { locateOffsets } from "./line-index.js";
-import type { Pace } from "./pace.js";
-import { absorbCounts, keepHit, type Parallel } from "./parallel.js";
-import type { ScanHit, ScanStats } from "./scan-types.js";
+import { absorbCounts, keepHit } from "./parallel.js";
+import type { FilesJob } from "./scan-files.js";
 import type { WorkerAnswer, WorkerBatch } from "./scan-worker.js";
-import { looksBinary, type RawHit, type SourceScanner } from "./source-scan.js";
-import type { excludeRules, ScanRoot } from "./walk.js";
+import { looksBinary, type RawHit } from "./source-scan.js";
 
 /** A history with fewer blobs than this is searched in-process. */
 const IN_PROCESS_BLOBS = 256;
@@ -23,17 +21,8 @@ const WORKER_BLOB_BYTES = 1024 * 1024;
 const BATCH_BLOB_BYTES = 4 * 1024 * 1024;
 const BATCH_BLOBS = 512;
 
-export interface HistoryJob {
-  roots: ScanRoot[];
-  rules: ReturnType<typeof excludeRules>;
-  maxFileBytes: number;
-  binary: boolean;
-  stats: ScanStats;
-  hits: ScanHit[];
-  pace: Pace;
-  scanner: SourceScanner;
+export interface HistoryJob extends FilesJob {
   signal: AbortSignal | undefined;
-  startParallel: () => Parallel | undefined;
 }
 
 export async function scanHistory(job: HistoryJob): Promise<void> {

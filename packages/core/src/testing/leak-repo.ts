@@ -20,6 +20,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { exchangeProfile } from "../adapters/registry.js";
+import { seededRng } from "./leak-random.js";
 
 export type LeakRepoPlacement = "deleted" | "branch" | "tag" | "tree";
 export const LEAK_REPO_PLACEMENTS: readonly LeakRepoPlacement[] = ["deleted", "branch", "tag", "tree"];
@@ -85,18 +86,6 @@ export interface LeakRepoManifest {
   blobBytes: number;
 }
 
-/** mulberry32: small, seeded, the same stream on every platform. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // Short words only: camelCase joins of two stay under 14 characters, so no identifier can take the
 // shape of an alphanumeric key (18+ characters); numbers stay under 6 digits; nothing is hex.
 const VERBS = ["load", "parse", "build", "render", "check", "format", "merge", "split", "apply", "find"];
@@ -123,7 +112,7 @@ interface Gen {
 }
 
 function gen(seed: number): Gen {
-  const rand = rng(seed);
+  const rand = seededRng(seed).next;
   const int = (n: number) => Math.floor(rand() * n);
   return { rand, int, pick: <T>(list: readonly T[]) => list[int(list.length)] as T };
 }
