@@ -159,11 +159,18 @@ export function JobPanel({
   const doneRef = useRef(onDone);
   doneRef.current = onDone;
 
+  const loaded = useRef(false);
+  const asked = useRef(0);
+  // Only the latest answer is kept: an older one could undo events applied since.
   const refresh = useCallback(async () => {
+    const ask = ++asked.current;
     try {
-      setJob(await call(api.revoke.jobs[":id"].$get({ param: { id: jobId } })));
+      const view = await call(api.revoke.jobs[":id"].$get({ param: { id: jobId } }));
+      if (ask !== asked.current) return;
+      loaded.current = true;
+      setJob(view);
     } catch (e) {
-      setError(e as ApiError);
+      if (ask === asked.current) setError(e as ApiError);
     }
   }, [jobId]);
 
@@ -178,7 +185,10 @@ export function JobPanel({
         setChallenges((open) => applySecondFactorEvent(open, type, data).open);
         return applySecondFactorEvent([], type, data).line;
       }
-      setJob((j) => (j ? apply(j, type, data) : j));
+      // An event that arrives before the first view would be lost (there is nothing to apply it to,
+      // and that view may have been taken before the event): ask again, after it.
+      if (loaded.current) setJob((j) => (j ? apply(j, type, data) : j));
+      else void refresh();
       return describe(type, data);
     },
     () => void refresh(),
