@@ -4,10 +4,12 @@
  * manual step is the simulator's "API management" page (control `uiRevoke`).
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { AdapterOptions } from "../src/adapters/interface.js";
 import type { KeyRecord } from "../src/domain/schemas.js";
 import { isKeywardError } from "../src/errors.js";
 import { SelectorSchema } from "../src/inventory/selectors.js";
 import {
+  checkAccounts,
   planLiveRevoke,
   type RevokeSession,
   type RevokeSessionEvent,
@@ -46,12 +48,13 @@ async function planFor(...apiKeys: string[]) {
 /** Starts a session that records its events (copies) and resolves `until(type)` when one arrives. */
 async function run(
   plan: Awaited<ReturnType<typeof planFor>>["plan"],
-  manual = { wait: true, timeoutMs: 30_000 },
+  manual: { wait: boolean; timeoutMs: number; pollMs?: number } = { wait: true, timeoutMs: 30_000 },
+  adapterFor = desk.adapterFor,
 ) {
   const events: RevokeSessionEvent[] = [];
   const waiters: { type: string; resolve: () => void }[] = [];
   const session = await startRevoke(desk.home, plan, {
-    adapterFor: desk.adapterFor,
+    adapterFor,
     manual: { pollMs: 50, ...manual },
     onEvent: (e) => {
       events.push(e);
@@ -200,6 +203,34 @@ describe("startRevoke", () => {
       "revoke.verified",
     ]);
   });
+
+  it("a wait for a person spends at most half an endpoint's budget: the account's own probe, and Verify now, are not held back behind it", async () => {
+    // Six requests per 8 s on Bitfinex's permissions endpoint; the wait polls every 10 ms. Unchecked, it
+    // takes all six within a moment and the account's probe waits out the window (~8 s).
+    const limited: AdapterOptions = {
+      ...desk.options,
+      rateLimits: { ...desk.options.rateLimits, auth: { limit: 6, windowMs: 8_000 } },
+    };
+    const adapter = await desk.home.adapterFor(BFX, limited);
+    const { plan } = await planFor(desk.keys.mm.apiKey);
+    const r = await run(plan, { wait: true, timeoutMs: 60_000, pollMs: 10 }, async () => adapter);
+    await r.until("manual-waiting");
+    // Long enough for the poll to reach its share (at 10 ms a round, a few rounds).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    const [check] = await checkAccounts(desk.home, { account: BFX, adapterFor: async () => adapter });
+    expect(check?.health?.status).toBe("alive");
+    expect(Date.now() - started).toBeLessThan(4_000);
+    // Nor is a probe of the very key being waited for (its requests queue one at a time for the nonce):
+    // the waiting poll holds no place in that queue while it waits for its share.
+    const again = Date.now();
+    expect(await r.session.verifyNow(plan.items[0]?.key.id ?? "")).toMatchObject({ status: "alive" });
+    expect(Date.now() - again).toBeLessThan(4_000);
+
+    await desk.control.uiRevoke("bitfinex", desk.keys.mm.apiKey);
+    const report = await r.session.finished();
+    expect(report.results[0]).toMatchObject({ outcome: "revoked", verified: true, method: "manual" });
+  }, 60_000);
 
   it("stop waiting ends the wait; then verify now proves the person's step and records it, once", async () => {
     const { plan } = await planFor(desk.keys.mm.apiKey);

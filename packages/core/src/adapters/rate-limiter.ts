@@ -10,7 +10,13 @@
  *
  * Schedulers are shared process-wide by bucket id: OKX counts per User ID, so every adapter instance
  * that uses one master must draw from the same scheduler.
+ *
+ * Requests made as background work (background-work.ts: polling while a person acts) give way: any other
+ * request waiting on the scheduler starts first, and background ones spend at most half of the budget
+ * (half a window's requests; every other interval of a pace), so a long wait never starves the rest.
  */
+import { isBackground } from "./background-work.js";
+
 export interface WindowLimit {
   limit: number;
   windowMs: number;
@@ -39,13 +45,27 @@ interface Slot {
   at: number;
   /** Taken with `acquireSlot` and not yet done: counts as taken "now". */
   open: boolean;
+  /** Taken by background work (it may hold at most half the window). */
+  background: boolean;
+}
+
+/** A request waiting for its start, and whether it is background work (see the file's header). */
+interface Waiter<T> {
+  background: boolean;
+  resolve: (value: T) => void;
+}
+
+/** The waiter to start next: the first foreground one, else the first background one. */
+function nextWaiter<T>(waiting: Waiter<T>[]): number {
+  const foreground = waiting.findIndex((w) => !w.background);
+  return foreground >= 0 ? foreground : waiting.length > 0 ? 0 : -1;
 }
 
 export class SlidingWindowScheduler implements RateScheduler {
   readonly #slots: Slot[] = [];
   /** No request starts before this time: the server said the window is full (see `saturated`). */
   #pausedUntil = 0;
-  readonly #waiting: { open: boolean; resolve: (slot: Slot) => void }[] = [];
+  readonly #waiting: (Waiter<Slot> & { open: boolean })[] = [];
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -106,9 +126,17 @@ export class SlidingWindowScheduler implements RateScheduler {
 
   #take(open: boolean): Promise<Slot> {
     return new Promise((resolve) => {
-      this.#waiting.push({ open, resolve });
+      this.#waiting.push({ open, background: isBackground(), resolve });
+      // A timer set for a waiting background request must not hold back this one: look again.
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
       this.#pump();
     });
+  }
+
+  /** How many slots a start may find taken: the limit, or half of it for background work. */
+  #room(background: boolean): number {
+    return background ? Math.max(1, Math.floor(this.limit / 2)) : this.limit;
   }
 
   #pump(): void {
@@ -127,13 +155,21 @@ export class SlidingWindowScheduler implements RateScheduler {
         const slot = this.#slots[i];
         if (slot && !slot.open && slot.at <= horizon) this.#slots.splice(i, 1);
       }
-      if (this.#slots.length >= this.limit) {
+      const index = nextWaiter(this.#waiting);
+      const next = this.#waiting[index];
+      if (!next) return;
+      // Background work counts only against the background slots already taken, and only those may
+      // block it: half the window is its, the rest stays free for everything else.
+      const taken = next.background ? this.#slots.filter((slot) => slot.background) : this.#slots;
+      const room = this.#room(next.background);
+      if (taken.length >= room || this.#slots.length >= this.limit) {
         // Wait until enough closed slots leave the window; open ones pump again when they close.
-        const closed = this.#slots
+        const over = this.#slots.length >= this.limit ? this.#slots : taken;
+        const closed = over
           .filter((slot) => !slot.open)
           .map((slot) => slot.at)
           .sort((a, b) => a - b);
-        const leaves = closed[this.#slots.length - this.limit];
+        const leaves = closed[over.length - (over === taken ? room : this.limit)];
         if (leaves === undefined) return;
         this.#timer = setTimeout(
           () => {
@@ -144,9 +180,8 @@ export class SlidingWindowScheduler implements RateScheduler {
         );
         return;
       }
-      const next = this.#waiting.shift();
-      if (!next) return;
-      const slot: Slot = { at: now, open: next.open };
+      this.#waiting.splice(index, 1);
+      const slot: Slot = { at: now, open: next.open, background: next.background };
       this.#slots.push(slot);
       next.resolve(slot);
     }
@@ -173,7 +208,9 @@ export class PacedScheduler implements RateScheduler {
   #next = 0;
   /** A run's first request is on its way: nothing starts until its answer (its `done`). */
   #firstOpen = false;
-  readonly #waiting: { queuedAt: number; resolve: (first: boolean) => void }[] = [];
+  /** The earliest start of the next background request: every other interval at most. */
+  #nextBackground = 0;
+  readonly #waiting: (Waiter<boolean> & { queuedAt: number })[] = [];
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -226,7 +263,9 @@ export class PacedScheduler implements RateScheduler {
 
   #take(): Promise<boolean> {
     return new Promise((resolve) => {
-      this.#waiting.push({ queuedAt: this.now(), resolve });
+      this.#waiting.push({ queuedAt: this.now(), background: isBackground(), resolve });
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
       this.#pump();
     });
   }
@@ -240,19 +279,23 @@ export class PacedScheduler implements RateScheduler {
     if (this.#timer) return;
     while (this.#waiting.length > 0 && !this.#firstOpen) {
       const now = this.now();
-      if (now < this.#next) {
+      const index = nextWaiter(this.#waiting);
+      const next = this.#waiting[index];
+      if (!next) return;
+      const due = next.background ? Math.max(this.#next, this.#nextBackground) : this.#next;
+      if (now < due) {
         this.#timer = setTimeout(() => {
           this.#timer = undefined;
           this.#pump();
-        }, this.#next - now);
+        }, due - now);
         return;
       }
-      const next = this.#waiting.shift();
-      if (!next) return;
+      this.#waiting.splice(index, 1);
       // Queued when nothing paced it: the bucket may have been drained meanwhile, this one starts a run.
       const first = next.queuedAt >= this.#next;
       this.#firstOpen = first;
       this.#next = now + this.intervalMs + this.marginMs;
+      if (next.background) this.#nextBackground = now + 2 * (this.intervalMs + this.marginMs);
       next.resolve(first);
     }
   }

@@ -14,6 +14,7 @@
  * never counted as revoked nor proven dead: only its removal, seen in the listing and its probe, is.
  * The switching itself lives in kill-switch.ts; the report's types and result helpers in report.ts.
  */
+import { inBackground } from "../adapters/background-work.js";
 import type { ExchangeAdapter } from "../adapters/interface.js";
 import { accountProbeOptions } from "../adapters/registry.js";
 import type { Credentials } from "../domain/credentials.js";
@@ -312,10 +313,14 @@ export async function runRevoke(plan: RevokePlan, deps: RevokeDeps): Promise<Rev
         pending.map(async (p) => {
           const { key } = p.item;
           const adapter = deps.adapterFor(key.account);
-          const probe = await adapter.probe(p.credentials, {
-            knownAliveFromHere: p.aliveFromHere,
-            ...accountProbeOptions(key),
-          });
+          // Background work: a wait for people may last many minutes, and must not spend the budget the
+          // account's other work shares (adapters/background-work.ts).
+          const probe = await inBackground(() =>
+            adapter.probe(p.credentials, {
+              knownAliveFromHere: p.aliveFromHere,
+              ...accountProbeOptions(key),
+            }),
+          );
           if (probe.status === "dead") {
             const result = resultOf(key);
             result.outcome = "revoked";

@@ -5,6 +5,7 @@
  * key's permissions (and IPs, where the exchange reports them); later revoke the old key on the site,
  * which Keyward proves by probing the old key until it is dead or the wait ends.
  */
+import { inBackground } from "../adapters/background-work.js";
 import { needsPassphrase } from "../adapters/profile.js";
 import { exchangeProfile } from "../adapters/registry.js";
 import { type Credentials, CredentialsInputSchema, toCredentials } from "../domain/credentials.js";
@@ -183,7 +184,8 @@ export async function awaitRevoke(ctx: SlotContext, row: SlotRow, announce: bool
   const knownAlive = row.evidence.includes(ALIVE_MARK);
   const deadline = ctx.now() + ctx.run.options.manualTimeoutMs;
   for (;;) {
-    const { dead, evidence } = await oldKeyDead(ctx, oldCredentials, knownAlive);
+    // Background work: the person may take many minutes (adapters/background-work.ts).
+    const { dead, evidence } = await inBackground(() => oldKeyDead(ctx, oldCredentials, knownAlive));
     if (dead) {
       await ctx.advance(row, "dead", { evidence: evidence.join("; ") }, "rotation.old-key-dead", {
         evidence,
