@@ -21,6 +21,7 @@ import { shortKey } from "../../domain/schemas.js";
 import type { Secret } from "../../domain/secret.js";
 import { isKeywardError, type KeywardError } from "../../errors.js";
 import type { LogSink } from "../../log.js";
+import { isBackground } from "../background-work.js";
 import ccxt from "../ccxt-modules.js";
 import type { AdapterOptions } from "../interface.js";
 import { withRetry } from "../retry.js";
@@ -136,8 +137,14 @@ export class BitfinexClient {
           options: this.options.retry,
         },
         async (attempt) => {
+          // Background work (a wait for a person) takes its rate slot before it queues behind the key:
+          // waiting for the slot inside the key's queue would hold back every other request with this key
+          // (a live listing that probes it) until the background share frees (adapters/background-work.ts).
+          const reserved = isBackground()
+            ? await endpointScheduler(this.base, `/v2/${path}`, this.options).acquireSlot()
+            : undefined;
           const result = await keyQueue.run(credentials.apiKey, () =>
-            this.#inSlot(credentials, path, attempt),
+            this.#inSlot(credentials, path, attempt, reserved),
           );
           if (!result.ok) {
             last = result.failure;
@@ -154,11 +161,18 @@ export class BitfinexClient {
   }
 
   /** Runs inside the key's queue slot: nonce handling around single requests. */
-  async #inSlot(credentials: Credentials, path: BitfinexPath, attempt: number): Promise<Classified> {
+  async #inSlot(
+    credentials: Credentials,
+    path: BitfinexPath,
+    attempt: number,
+    reserved?: () => void,
+  ): Promise<Classified> {
     const apiKey = credentials.apiKey;
     let rejectionsInScheme = 0;
+    let slot = reserved;
     for (;;) {
-      const result = await this.#once(credentials, path, attempt);
+      const result = await this.#once(credentials, path, attempt, slot);
+      slot = undefined;
       if (result.ok) {
         nonceBook.accepted(apiKey);
         return result;
@@ -191,13 +205,18 @@ export class BitfinexClient {
     }
   }
 
-  /** Exactly one HTTP request: rate-limit slot, nonce, send, classify, log. */
-  async #once(credentials: Credentials, path: BitfinexPath, attempt: number): Promise<Classified> {
+  /** Exactly one HTTP request: rate-limit slot (unless one was `reserved`), nonce, send, classify, log. */
+  async #once(
+    credentials: Credentials,
+    path: BitfinexPath,
+    attempt: number,
+    reserved?: () => void,
+  ): Promise<Classified> {
     const transport = transportFor(this.base, credentials);
     const scheduler = endpointScheduler(this.base, `/v2/${path}`, this.options);
     // The slot counts until the answer is back, as in the OKX client: the exchange counts the request on
     // arrival, somewhere in between, and on a busy machine a request that started early can arrive late.
-    const done = await scheduler.acquireSlot();
+    const done = reserved ?? (await scheduler.acquireSlot());
     const nonce = await nonceBook.next(credentials.apiKey);
     const scheme = nonceBook.scheme(credentials.apiKey);
     transport.nonce = nonce;
