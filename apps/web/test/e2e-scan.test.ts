@@ -130,6 +130,25 @@ describe.skipIf(!chromiumAvailable())(
       const scanned = await last("scan.done");
       expect(requested?.details.cause).toEqual({ scan: scanned?.seq });
 
+      // Back on the Scan page, the same scan shows the key as the revoke left it (the revoke's result,
+      // not the scan's "may work"), and "Revoke these" has nothing left to offer, and says why.
+      await page.getByRole("link", { name: "Scan", exact: true }).click();
+      await page
+        .getByTestId("scan-revoke-state")
+        .filter({ hasText: /^revoked, verified$/ })
+        .waitFor();
+      const revokedRow = page.getByTestId("scan-findings").locator("tbody tr").first();
+      expect(await revokedRow.locator(".badge.dead").textContent()).toBe("revoked");
+      expect(await revokedRow.getAttribute("class")).not.toContain("live");
+      expect(await page.getByRole("heading", { name: "1 finding, 0 that may still work" }).count()).toBe(1);
+      expect(await page.getByRole("button", { name: /^Revoke these \(0 known keys\)$/ }).isDisabled()).toBe(
+        true,
+      );
+      expect(await page.getByTestId("scan-revocable").count()).toBe(0);
+      expect(await page.getByTestId("scan-nothing-to-revoke").textContent()).toMatch(
+        /^Nothing left to revoke here: 1 known key this scan found was revoked since \(see State above\)/,
+      );
+
       // Scanned again: the key is found dead (nothing to revoke), and the first scan is listed as earlier.
       await page.getByRole("link", { name: "Scan", exact: true }).click();
       await page.getByLabel("Path to scan").fill(folder);

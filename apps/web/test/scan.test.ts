@@ -240,6 +240,19 @@ describe("the Scan page's API", () => {
       entries: { details: { cause?: unknown } }[];
     }>();
     expect(audit.entries[0]?.details.cause).toEqual({ scan: seq });
+    // The scan's view now carries the revoke's result for the key, and offers it to no new revoke; the
+    // held secret's key, not revoked, is still offered.
+    const after = (await client.get(`/api/scan/jobs/${job.id}`)).json<
+      ScanJob & {
+        revokes: { keyId: string; jobId: string; outcome: string; verified: boolean; gone: boolean }[];
+        stillRevocable: string[];
+      }
+    >();
+    expect(after.revokes).toEqual([
+      expect.objectContaining({ keyId: bot1, jobId, outcome: "revoked", verified: true, gone: true }),
+    ]);
+    expect(after.stillRevocable).not.toContain(bot1);
+    expect(after.stillRevocable).toEqual(job.revocable.filter((id) => id !== bot1));
   });
 
   it("no answer carried file content, a secret, or the unknown key or its secret in full", () => {

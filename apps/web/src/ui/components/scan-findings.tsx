@@ -3,10 +3,10 @@
  * four characters of a key; never a secret), the SARIF download, and "Revoke these" with why each key
  * is there. Its own file so the page stays a page (form, progress, earlier scans).
  */
-import { visibleText } from "@keyward/core/browser";
+import { revokeResultWords, visibleText } from "@keyward/core/browser";
 import { useState } from "react";
 import { api, call, type ScanFindingView, type ScanJobView } from "../api.js";
-import { EXCHANGE_FACTS, RiskBadge } from "../components.js";
+import { EXCHANGE_FACTS, RiskBadge, time } from "../components.js";
 
 /** Selects these key ids and opens the revoke plan for them (pages/scan.tsx's Props says more). */
 export type RevokeThese = (
@@ -60,6 +60,26 @@ function Where({ locations, root }: { locations: LocationView[]; root: string })
   );
 }
 
+type RevokeStateView = ScanJobView["revokes"][number];
+
+/**
+ * A found key's State cell once a revoke since the scan touched it: the revoke's own result in core's
+ * words ("revoked, verified"), and when that revoke started; the scan's "may work" no longer holds.
+ */
+function RevokedState({ r }: { r: RevokeStateView }) {
+  const badge = r.gone ? "dead" : "health-error";
+  const word = r.gone ? "revoked" : r.active ? "being revoked" : "may work";
+  return (
+    <>
+      <span className={`badge ${badge}`}>{word}</span>{" "}
+      <span data-testid="scan-revoke-state">{r.pending ? "revoke in progress" : revokeResultWords(r)}</span>{" "}
+      <span className="muted">
+        (revoke of <span data-clock>{time(r.startedAt)}</span>)
+      </span>
+    </>
+  );
+}
+
 function stateText(f: ScanFindingView): string {
   if (f.kind === "unknown-key") {
     if (f.verify) return `exchange says: ${f.verify.status}`;
@@ -76,9 +96,17 @@ export function Findings({ job, revokeThese }: { job: ScanJobView; revokeThese: 
   );
   const report = job.report;
   if (!report) return null;
-  const chosen = job.revocable.filter((id) => ticked.has(id));
+  // What the revokes since the scan did to its keys (the server's, from their results): a key they
+  // removed works no more, and only keys still revocable are offered again.
+  const revokeOf = new Map(job.revokes.map((r) => [r.keyId, r]));
+  const after = (f: ScanFindingView) => (f.keyId ? revokeOf.get(f.keyId) : undefined);
+  const mayWork = (f: ScanFindingView) => f.live && !after(f)?.gone;
+  const offered = job.revocableKeys.filter((k) => job.stillRevocable.includes(k.keyId));
+  const chosen = job.stillRevocable.filter((id) => ticked.has(id));
   const { stats } = report;
-  const live = report.findings.filter((f) => f.live).length;
+  const live = report.findings.filter(mayWork).length;
+  const gone = job.revokes.filter((r) => r.gone).length;
+  const inRevoke = job.revokes.filter((r) => !r.gone && r.active).length;
   const download = async () => {
     const log = await call(api.scan.jobs[":id"].sarif.$get({ param: { id: job.id } }));
     const url = URL.createObjectURL(new Blob([JSON.stringify(log, null, 2)], { type: "application/json" }));
@@ -95,6 +123,14 @@ export function Findings({ job, revokeThese }: { job: ScanJobView; revokeThese: 
           ? "No leaked keys found"
           : `${report.findings.length} finding${report.findings.length === 1 ? "" : "s"}, ${live} that may still work`}
       </h2>
+      {/* Which scan this is: the path field may hold another by now (reload, an earlier scan shown). */}
+      <p data-testid="scan-source">
+        {job.request.git ? "Scanned, with its git history, " : "Scanned "}
+        <span className="mono" data-clock>
+          {visibleText(job.request.path)}
+        </span>{" "}
+        at <span data-clock>{time(job.startedAt)}</span>
+      </p>
       <p className="muted" data-testid="scan-stats">
         {job.status === "stopped" ? "Stopped early: what was read up to then. " : ""}
         Read {stats.files} file{stats.files === 1 ? "" : "s"} ({megabytes(stats.bytes)})
@@ -132,7 +168,7 @@ export function Findings({ job, revokeThese }: { job: ScanJobView; revokeThese: 
               <tr
                 key={`${f.kind}:${f.fingerprint}`}
                 data-fingerprint={f.fingerprint}
-                className={f.live ? "live" : ""}
+                className={mayWork(f) ? "live" : ""}
               >
                 <td>
                   {f.kind === "known-secret" && f.passphraseFound && !f.secretFound
@@ -158,10 +194,18 @@ export function Findings({ job, revokeThese }: { job: ScanJobView; revokeThese: 
                   ))}
                 </td>
                 <td>
-                  <span className={`badge ${f.live ? "health-error" : "dead"}`}>
-                    {f.live ? "may work" : "dead"}
-                  </span>{" "}
-                  {stateText(f)}
+                  {(() => {
+                    const r = after(f);
+                    if (r) return <RevokedState r={r} />;
+                    return (
+                      <>
+                        <span className={`badge ${f.live ? "health-error" : "dead"}`}>
+                          {f.live ? "may work" : "dead"}
+                        </span>{" "}
+                        {stateText(f)}
+                      </>
+                    );
+                  })()}
                 </td>
                 <td>
                   <Where locations={f.locations} root={job.request.path.replace(/\/+$/, "")} />
@@ -192,9 +236,23 @@ export function Findings({ job, revokeThese }: { job: ScanJobView; revokeThese: 
           Download SARIF
         </button>
       </div>
-      {job.revocableKeys.length > 0 ? (
+      {job.revocable.length > 0 && offered.length === 0 ? (
+        <p className="hint" data-testid="scan-nothing-to-revoke">
+          Nothing left to revoke here:{" "}
+          {[
+            gone
+              ? `${gone} known key${gone === 1 ? " this scan found was" : "s this scan found were"} revoked since`
+              : "",
+            inRevoke ? `${inRevoke} ${inRevoke === 1 ? "is" : "are"} in a revoke still running` : "",
+          ]
+            .filter(Boolean)
+            .join("; ")}{" "}
+          (see State above). Scan again to look for keys that appeared since.
+        </p>
+      ) : null}
+      {offered.length > 0 ? (
         <ul className="plain" data-testid="scan-revocable">
-          {job.revocableKeys.map((k) => (
+          {offered.map((k) => (
             <li key={k.keyId}>
               <label>
                 <input
@@ -213,7 +271,7 @@ export function Findings({ job, revokeThese }: { job: ScanJobView; revokeThese: 
           ))}
         </ul>
       ) : null}
-      {job.revocable.length > 0 ? (
+      {offered.length > 0 ? (
         <p className="hint">
           “Revoke these” selects the ticked known keys found that may still work (ticked by default only where
           their secret was found: a key id alone can be planted by anyone) and opens their revoke plan to
