@@ -39,13 +39,15 @@ export function ScanPage({ revokeThese }: Props) {
     return { defaultPath, jobs };
   }, []);
 
-  // The path starts as the server's default (the demo's leaky folder); the latest scan is shown, and
-  // followed if it still runs (another tab, or before a reload).
+  // The latest scan is shown, with its own path in the field, and followed if it still runs (another
+  // tab, or before a reload); with no scan yet the path starts as the server's default (the demo's leaky
+  // folder). Never the default above another path's results: the box also names its path (Findings).
   useEffect(() => {
     load().then(
       ({ defaultPath, jobs }) => {
-        if (defaultPath) setPath((p) => p || defaultPath);
         const latest = jobs[0];
+        const initial = latest?.request.path ?? defaultPath;
+        if (initial) setPath((p) => p || initial);
         if (latest) {
           setJob(latest);
           if (latest.status === "running") setFollowing(latest.id);
@@ -176,7 +178,7 @@ export function ScanPage({ revokeThese }: Props) {
           {running ? (
             <div className="panel" data-testid="scan-progress">
               <Spinner
-                label={`Scanning ${job.request.path}: ${job.progress.files} files (${megabytes(job.progress.bytes)})${
+                label={`Scanning ${visibleText(job.request.path)}: ${job.progress.files} files (${megabytes(job.progress.bytes)})${
                   job.request.git ? `, ${job.progress.commits} commits, ${job.progress.blobs} blobs` : ""
                 }…`}
               />
@@ -202,11 +204,15 @@ export function ScanPage({ revokeThese }: Props) {
         what="scans"
         runs={recent.length > 1 ? recent : []}
         describe={(j) =>
-          `${j.request.path}${j.request.git ? " (with history)" : ""}, ${j.status}${
+          `${visibleText(j.request.path)}${j.request.git ? " (with history)" : ""}, ${j.status}${
             j.report ? `, ${j.report.findings.length} finding(s)` : ""
           }`
         }
-        show={(j) => setJob(j)}
+        show={(j) => {
+          // The field names the scan shown, as after a reload.
+          setJob(j);
+          setPath(j.request.path);
+        }}
       />
     </section>
   );
