@@ -71,7 +71,11 @@ describe.skipIf(!chromiumAvailable())(
       await expect.poll(() => path.inputValue()).toBe(defaultFolder);
       await path.fill("deploy");
       await page.getByRole("button", { name: "Start scan" }).click();
-      await page.getByRole("alert").filter({ hasText: "path: must be an absolute path" }).waitFor();
+      const refused = page.getByRole("alert").filter({ hasText: "path: must be an absolute path" });
+      await refused.waitFor();
+      // The field as the form names it (not "body: path: …"), and what to type.
+      expect(await refused.textContent()).not.toContain("body:");
+      expect(await refused.textContent()).toContain("Type the full path of a folder or file");
       await path.fill(folder);
       // The verify box warns that it sends found keys to the exchange (left off here).
       await page.getByLabel("Verify unknown keys").check();
