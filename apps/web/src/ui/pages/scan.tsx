@@ -12,6 +12,7 @@ import { ApiError, api, call, type ScanJobView } from "../api.js";
 import { EarlierRuns } from "../components/earlier-runs.js";
 import { Findings, megabytes, type RevokeThese } from "../components/scan-findings.js";
 import { ErrorBox, Spinner } from "../components.js";
+import { useAction } from "../hooks/use-action.js";
 import { type EventData, useLiveEvents } from "../hooks/use-live-events.js";
 
 interface Props {
@@ -31,7 +32,8 @@ export function ScanPage({ revokeThese }: Props) {
   const [following, setFollowing] = useState<string | undefined>();
   const [recent, setRecent] = useState<ScanJobView[]>([]);
   const [error, setError] = useState<ApiError | undefined>();
-  const [starting, setStarting] = useState(false);
+  const [starting, runStart] = useAction(setError);
+  const [, runStop] = useAction(setError);
 
   const load = useCallback(async () => {
     const { defaultPath, jobs } = await call(api.scan.$get({ query: {} }));
@@ -78,28 +80,17 @@ export function ScanPage({ revokeThese }: Props) {
     onEnd,
   );
 
-  const start = async () => {
-    setStarting(true);
-    setError(undefined);
-    try {
+  const start = () =>
+    runStart(async () => {
       const { job: started } = await call(api.scan.start.$post({ json: { path, git, verify } }));
       setJob(started);
       setFollowing(started.id);
-    } catch (e) {
-      setError(e as ApiError);
-    } finally {
-      setStarting(false);
-    }
-  };
+    });
 
-  const stop = async () => {
-    if (!job) return;
-    try {
-      await call(api.scan.jobs[":id"].stop.$post({ param: { id: job.id }, json: {} }));
-    } catch (e) {
-      setError(e as ApiError);
-    }
-  };
+  const stop = () =>
+    runStop(async () => {
+      if (job) await call(api.scan.jobs[":id"].stop.$post({ param: { id: job.id }, json: {} }));
+    });
 
   const running = job?.status === "running";
   return (
