@@ -524,9 +524,23 @@ describe("malformed requests", () => {
     expect(badEventId.status).toBe(400);
   });
 
-  it("name the bad field", async () => {
-    const res = await client.post("/api/revoke/plan", { exchange: "kraken" });
-    expect(res.json<{ error: { message: string } }>().error.message).toMatch(/^body: exchange: /);
+  it("name the bad field as the person knows it (not where it sits in the request), with a hint", async () => {
+    type Answer = { error: { code: string; message: string; hint?: string } };
+    const body = (await client.post("/api/revoke/plan", { exchange: "kraken" })).json<Answer>().error;
+    expect(body.code).toBe("BAD_REQUEST");
+    expect(body.message).toMatch(/^exchange: /);
+    expect(body.hint).toBe("Fix the request; the fields are listed in the message.");
+    const nested = (await client.post("/api/revoke/plan", { ids: ["ok", 5] })).json<Answer>().error;
+    expect(nested.message).toMatch(/^ids\.1: /);
+    // The query's parameters and the path's id likewise; what is about the input as a whole says where.
+    expect((await client.get("/api/audit?limit=0")).json<Answer>().error.message).toMatch(/^limit: /);
+    expect((await client.get("/api/revoke/jobs/not-a-job")).json<Answer>().error.message).toBe(
+      "id: is not a job id",
+    );
+    const extra = (await client.post("/api/revoke/plan", { all: true, colour: "red" })).json<Answer>().error;
+    expect(extra.message).toMatch(/^body: .*colour/);
+    const notObject = (await client.post("/api/revoke/plan", [1])).json<Answer>().error;
+    expect(notObject.message).toMatch(/^body: /);
   });
 });
 

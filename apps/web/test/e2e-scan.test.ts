@@ -23,9 +23,12 @@ describe.skipIf(!chromiumAvailable())(
     let browser: Browser;
     let desk: Desk;
     let folder: string;
+    /** The path field's default (the demo's leaky folder in `keyward demo`): never another scan's label. */
+    let defaultFolder: string;
 
     beforeAll(async () => {
-      [browser, desk] = await Promise.all([launchChromium(), startDesk()]);
+      defaultFolder = mkdtempSync(join(tmpdir(), "keyward-e2e-scan-default-"));
+      [browser, desk] = await Promise.all([launchChromium(), startDesk({ scanDefaultPath: defaultFolder })]);
       folder = mkdtempSync(join(tmpdir(), "keyward-e2e-scan-"));
       mkdirSync(join(folder, "deploy"), { recursive: true });
       writeFileSync(join(folder, "README.md"), `# trading bot\n\n${FILE_CANARY}\n`);
@@ -40,6 +43,7 @@ describe.skipIf(!chromiumAvailable())(
       await browser?.close();
       await desk?.close();
       if (folder) rmSync(folder, { recursive: true, force: true });
+      if (defaultFolder) rmSync(defaultFolder, { recursive: true, force: true });
     });
 
     it("types a folder, starts, sees the live key with account and label, and revokes exactly it from the plan", async () => {
@@ -63,9 +67,15 @@ describe.skipIf(!chromiumAvailable())(
 
       // A relative path is refused with the field named; the absolute one starts.
       const path = page.getByLabel("Path to scan");
+      // With no scan yet, the field starts as the server's default.
+      await expect.poll(() => path.inputValue()).toBe(defaultFolder);
       await path.fill("deploy");
       await page.getByRole("button", { name: "Start scan" }).click();
-      await page.getByRole("alert").filter({ hasText: "path: must be an absolute path" }).waitFor();
+      const refused = page.getByRole("alert").filter({ hasText: "path: must be an absolute path" });
+      await refused.waitFor();
+      // The field as the form names it (not "body: path: …"), and what to type.
+      expect(await refused.textContent()).not.toContain("body:");
+      expect(await refused.textContent()).toContain("Type the full path of a folder or file");
       await path.fill(folder);
       // The verify box warns that it sends found keys to the exchange (left off here).
       await page.getByLabel("Verify unknown keys").check();
@@ -90,6 +100,10 @@ describe.skipIf(!chromiumAvailable())(
       expect(text).toContain("deploy/\\u{202e}vne.tob:1");
       expect(text).not.toContain("\u202E");
       expect(text).not.toContain(KEYS.bot1.apiKey);
+      // The box names what was scanned and when (the time as the page's other times: toLocaleTimeString).
+      const source = (await page.getByTestId("scan-source").textContent()) ?? "";
+      expect(source.startsWith(`Scanned ${folder} at `), source).toBe(true);
+      expect(source.slice(`Scanned ${folder} at `.length)).toMatch(/^\d{1,2}:\d{2}:\d{2}(\s[AP]M)?$/);
 
       // Found by its id alone (no secret): listed with why, NOT ticked; ticked by hand, "Revoke these" takes it.
       const why = page.getByTestId("scan-revocable").locator("li");
@@ -130,6 +144,25 @@ describe.skipIf(!chromiumAvailable())(
       const scanned = await last("scan.done");
       expect(requested?.details.cause).toEqual({ scan: scanned?.seq });
 
+      // Back on the Scan page, the same scan shows the key as the revoke left it (the revoke's result,
+      // not the scan's "may work"), and "Revoke these" has nothing left to offer, and says why.
+      await page.getByRole("link", { name: "Scan", exact: true }).click();
+      await page
+        .getByTestId("scan-revoke-state")
+        .filter({ hasText: /^revoked, verified$/ })
+        .waitFor();
+      const revokedRow = page.getByTestId("scan-findings").locator("tbody tr").first();
+      expect(await revokedRow.locator(".badge.dead").textContent()).toBe("revoked");
+      expect(await revokedRow.getAttribute("class")).not.toContain("live");
+      expect(await page.getByRole("heading", { name: "1 finding, 0 that may still work" }).count()).toBe(1);
+      expect(await page.getByRole("button", { name: /^Revoke these \(0 known keys\)$/ }).isDisabled()).toBe(
+        true,
+      );
+      expect(await page.getByTestId("scan-revocable").count()).toBe(0);
+      expect(await page.getByTestId("scan-nothing-to-revoke").textContent()).toMatch(
+        /^Nothing left to revoke here: 1 known key this scan found was revoked since \(see State above\)/,
+      );
+
       // Scanned again: the key is found dead (nothing to revoke), and the first scan is listed as earlier.
       await page.getByRole("link", { name: "Scan", exact: true }).click();
       await page.getByLabel("Path to scan").fill(folder);
@@ -138,6 +171,13 @@ describe.skipIf(!chromiumAvailable())(
       await page.getByTestId("scan-findings").locator("tbody tr .badge.dead").waitFor();
       expect(await page.getByRole("button", { name: /^Revoke these/ }).count()).toBe(0);
       expect(await page.locator(".panel", { hasText: "Earlier scans" }).locator("li").count()).toBe(2);
+
+      // Reloaded, the page shows the latest scan under its own path, in the field and in the box, not
+      // under the server's default path.
+      await page.reload();
+      await page.getByTestId("scan-findings").locator("tbody tr .badge.dead").waitFor();
+      expect(await page.getByLabel("Path to scan").inputValue()).toBe(folder);
+      expect(await page.getByTestId("scan-source").textContent()).toContain(`Scanned ${folder} at `);
 
       // Nothing the page received carried a file's content or a secret.
       const received = await Promise.all(bodies.map(async (b) => ({ url: b.url, body: await b.body })));

@@ -166,19 +166,29 @@ describe("the Scan page's API", () => {
   });
 
   it("a path that is not absolute, does not exist or is not a folder or file is a 400 naming the field", async () => {
-    const cases: [object, RegExp][] = [
-      [{ path: "relative/dir" }, /path: must be an absolute path/],
-      [{ path: "" }, /path: is empty/],
-      [{ path: join(folder, "no-such-dir") }, /path: does not exist/],
-      [{ path: "/dev/null" }, /path: is neither a folder nor a regular file/],
-      [{ path: folder, upload: "x" }, /upload/],
-      [{ path: folder, git: "yes" }, /git:/],
-      [{}, /path:/],
+    // The field as the page names it ("path: …", not "body: path: …"), and for the path what to type.
+    const typeIt =
+      /^Type the full path of a folder or file as the server's machine names it, starting with \//;
+    const cases: [object, RegExp, RegExp][] = [
+      [
+        { path: "relative/dir" },
+        /^path: must be an absolute path \(starting with \/\) on the machine the server runs on$/,
+        typeIt,
+      ],
+      [{ path: "" }, /^path: is empty/, typeIt],
+      [{ path: join(folder, "no-such-dir") }, /^path: does not exist/, typeIt],
+      [{ path: "/dev/null" }, /^path: is neither a folder nor a regular file$/, typeIt],
+      [{ path: folder, upload: "x" }, /^body: .*upload/, /^Fix the request/],
+      [{ path: folder, git: "yes" }, /^git: /, /^Fix the request/],
+      [{}, /^path: /, typeIt],
     ];
-    for (const [body, message] of cases) {
+    for (const [body, message, hint] of cases) {
       const res = await client.post("/api/scan/start", body);
       expect(res.status, JSON.stringify(body)).toBe(400);
-      expect(res.json<{ error: { message: string } }>().error.message, JSON.stringify(body)).toMatch(message);
+      const error = res.json<{ error: { code: string; message: string; hint: string } }>().error;
+      expect(error.code, JSON.stringify(body)).toBe("BAD_REQUEST");
+      expect(error.message, JSON.stringify(body)).toMatch(message);
+      expect(error.hint, JSON.stringify(body)).toMatch(hint);
     }
     // A symlink to a folder is the folder (the person typed it); the scan starts.
     const link = join(tmpdir(), `keyward-web-scan-link-${process.pid}`);
@@ -240,6 +250,19 @@ describe("the Scan page's API", () => {
       entries: { details: { cause?: unknown } }[];
     }>();
     expect(audit.entries[0]?.details.cause).toEqual({ scan: seq });
+    // The scan's view now carries the revoke's result for the key, and offers it to no new revoke; the
+    // held secret's key, not revoked, is still offered.
+    const after = (await client.get(`/api/scan/jobs/${job.id}`)).json<
+      ScanJob & {
+        revokes: { keyId: string; jobId: string; outcome: string; verified: boolean; gone: boolean }[];
+        stillRevocable: string[];
+      }
+    >();
+    expect(after.revokes).toEqual([
+      expect.objectContaining({ keyId: bot1, jobId, outcome: "revoked", verified: true, gone: true }),
+    ]);
+    expect(after.stillRevocable).not.toContain(bot1);
+    expect(after.stillRevocable).toEqual(job.revocable.filter((id) => id !== bot1));
   });
 
   it("no answer carried file content, a secret, or the unknown key or its secret in full", () => {

@@ -86,21 +86,35 @@ export function toHttpError(error: unknown): HttpError {
   );
 }
 
-/** "ids.0: Invalid input…; confirm: is required" */
-export const describeIssues = (error: z.ZodError): string =>
+/**
+ * "ids.0: Invalid input…; confirm: is required": each issue under the field it is about, as the person
+ * reads the form (never "body: path: …": where the field sits in the request is the server's business).
+ * An issue about the input as a whole (not an object, an unknown field) is named by `where` ("body",
+ * "query", "id").
+ */
+export const describeIssues = (error: z.ZodError, where: string): string =>
   error.issues
     .slice(0, 5)
-    .map((i) => `${i.path.map(String).join(".") || "(body)"}: ${i.message}`)
+    .map((i) => `${i.path.map(String).join(".") || where}: ${i.message}`)
     .join("; ");
 
-/** Parses with a schema or throws a 400 naming the bad fields. */
-export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+/** What to do about a bad request, when its route has nothing more particular to say. */
+export const FIX_THE_REQUEST = "Fix the request; the fields are listed in the message.";
+
+/**
+ * Parses with a schema or throws a 400 naming the bad fields. `hints`: what to do when the (first) bad
+ * field is one of these (e.g. the Scan page's path: "Type the full path…"); else FIX_THE_REQUEST.
+ */
+export function parseOr400<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: string,
+  hints: Readonly<Record<string, string>> = {},
+): z.output<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    throw badRequest(
-      `${where}: ${describeIssues(parsed.error)}`,
-      "Fix the request; the fields are listed in the message.",
-    );
+    const field = String(parsed.error.issues[0]?.path[0] ?? "");
+    throw badRequest(describeIssues(parsed.error, where), (field && hints[field]) || FIX_THE_REQUEST);
   }
   return parsed.data;
 }

@@ -8,8 +8,15 @@ import { badRequest, HttpError, parseOr400 } from "./http-errors.js";
 
 const MAX_BODY_BYTES = 64 * 1024;
 
-/** The JSON body, parsed with `schema` (415 if not JSON, 413 if too large, 400 naming the bad field). */
-async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+/**
+ * The JSON body, parsed with `schema` (415 if not JSON, 413 if too large, 400 naming the bad field, with
+ * the route's hint for that field if it has one).
+ */
+async function parseBody<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  hints?: Readonly<Record<string, string>>,
+): Promise<z.output<S>> {
   if (!/^application\/json(;|$)/i.test(c.req.header("content-type") ?? "")) {
     throw new HttpError(
       415,
@@ -44,7 +51,7 @@ async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.
   } catch {
     throw badRequest("the body is not valid JSON", "Send one JSON object.");
   }
-  return parseOr400(schema, json, "body");
+  return parseOr400(schema, json, "body", hints);
 }
 
 /** The query string, parsed with `schema` (400 naming the bad parameter; strict schemas refuse extras). */
@@ -57,13 +64,17 @@ const parseQuery = <S extends z.ZodType>(c: Context, schema: S): z.output<S> =>
  * The checks and their messages are parseBody's and parseQuery's above, unchanged.
  */
 
-/** The JSON body, parsed with `schema` (see parseBody); in the handler: `c.req.valid("json")`. */
+/**
+ * The JSON body, parsed with `schema` (see parseBody); in the handler: `c.req.valid("json")`. `hints`:
+ * what to do about a bad value of one of these fields (a 400's hint), for fields a person types.
+ */
 export const jsonBody =
   <S extends z.ZodType>(
     schema: S,
+    hints?: Readonly<Partial<Record<keyof z.input<S> & string, string>>>,
   ): MiddlewareHandler<object, string, { in: { json: z.input<S> }; out: { json: z.output<S> } }> =>
   async (c, next) => {
-    c.req.addValidatedData("json", (await parseBody(c, schema)) as object);
+    c.req.addValidatedData("json", (await parseBody(c, schema, hints as Record<string, string>)) as object);
     await next();
   };
 
@@ -81,12 +92,12 @@ export const query =
   };
 
 /**
- * The path's `:id`, checked with `schema` before the body is read (a 400 naming "path"); the handler
+ * The path's `:id`, checked with `schema` before the body is read (a 400 naming "id"); the handler
  * reads it with `c.req.param("id")`.
  */
 export const idParam =
   (schema: z.ZodType<string>): MiddlewareHandler =>
   async (c, next) => {
-    parseOr400(schema, c.req.param("id"), "path");
+    parseOr400(schema, c.req.param("id"), "id");
     await next();
   };

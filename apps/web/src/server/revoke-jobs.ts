@@ -13,6 +13,7 @@ import {
   type KeywardHome,
   type ManualSteps,
   type RevokeKeyResult,
+  type RevokeOutcome,
   type RevokePlan,
   type RevokeSession,
   type RevokeSessionEvent,
@@ -80,6 +81,23 @@ export interface JobView {
   checklist: { keyId: string; steps: ManualSteps }[];
   summary: RevokeSummary;
   error: { code: string; message: string; hint?: string } | null;
+}
+
+/** A key's state as a revoke left it (or leaves it, while the job runs): see `latestResults`. */
+export interface KeyRevokeState {
+  keyId: string;
+  jobId: string;
+  startedAt: string;
+  /** The job still runs or waits for a person: the key's outcome may still change. */
+  active: boolean;
+  /** No outcome yet (the key's turn has not come). */
+  pending: boolean;
+  outcome: RevokeOutcome;
+  verified: boolean;
+  /** The proof lines (as the revoke job's page shows them): why verified or not. */
+  evidence: string[];
+  /** The revoke removed it (revoked, or found already revoked): it works no more. */
+  gone: boolean;
 }
 
 const PLAN_TTL_MS = 15 * 60_000;
@@ -245,6 +263,34 @@ export class RevokeJobs {
 
   list(): JobView[] {
     return [...this.#jobs.values()].reverse().map((j) => j.toView());
+  }
+
+  /**
+   * What the revokes this server keeps, started at or after `since`, last said of each of `keyIds`: the
+   * newest such job's result for the key (a later revoke of the same key supersedes an earlier one). The
+   * Scan page shows a scan's keys in this state (scan-jobs.ts), not in the state the scan found them in.
+   */
+  latestResults(keyIds: readonly string[], since: string): KeyRevokeState[] {
+    const wanted = new Set(keyIds);
+    const latest = new Map<string, KeyRevokeState>();
+    for (const job of this.#jobs.values()) {
+      if (job.session.startedAt < since) continue;
+      for (const r of job.session.results()) {
+        if (!wanted.has(r.id)) continue;
+        latest.set(r.id, {
+          keyId: r.id,
+          jobId: job.id,
+          startedAt: job.session.startedAt,
+          active: job.active,
+          pending: r.pending,
+          outcome: r.outcome,
+          verified: r.verified,
+          evidence: [...r.evidence],
+          gone: !r.pending && (r.outcome === "revoked" || r.outcome === "already-revoked"),
+        });
+      }
+    }
+    return [...latest.values()];
   }
 
   active(): RevokeJob | undefined {

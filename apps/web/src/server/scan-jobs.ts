@@ -5,6 +5,8 @@
  * job-events.ts). The browser gets progress counts, then the report: core's `ScanReport`, which holds
  * no secret and no unknown key in full (scan-types.ts), and the ids "Revoke these" selects
  * (`revocableKeyIds`). File content never leaves core; the server keeps job ids, events and answers.
+ * A scan's view also carries what the revokes started since then did to the keys it found (their
+ * results, revoke-jobs.ts): a key revoked after the scan is shown revoked, and offered to no new revoke.
  */
 import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
@@ -18,6 +20,7 @@ import {
 } from "@keyward/core";
 import { HttpError } from "./http-errors.js";
 import { errorInfo, JobEventLog } from "./job-events.js";
+import type { KeyRevokeState } from "./revoke-jobs.js";
 
 export type ScanJobStatus = "running" | "finished" | "stopped" | "error";
 
@@ -33,6 +36,9 @@ export type ScanRunner = (
   request: ScanRequest,
   options: { onProgress(progress: ScanProgress): void; signal: AbortSignal },
 ) => Promise<ScanReport>;
+
+/** What the revokes started at or after `since` last said of each of `keyIds` (RevokeJobs.latestResults). */
+export type RevokesOf = (keyIds: readonly string[], since: string) => KeyRevokeState[];
 
 /** Progress as the page shows it: counts and the path being read (never content). */
 export type ScanProgressView = Omit<ScanProgress, "current"> & { current: string | null };
@@ -53,6 +59,17 @@ export interface ScanJobView {
    * can be planted by anyone who knows it.
    */
   revocableKeys: RevocableKey[];
+  /**
+   * The found known keys' state as a revoke started since the scan left it (or leaves it, while it
+   * runs): per key, the newest such revoke's own result. Keys no revoke has touched are absent.
+   */
+  revokes: KeyRevokeState[];
+  /**
+   * The ids of `revocable` a new revoke may still take: not revoked since the scan (revoked or already
+   * revoked), and not in a revoke still running. A revoke that failed, or left a key waiting for a person
+   * and ended, leaves it here: the key may still work.
+   */
+  stillRevocable: string[];
   error: { code: string; message: string; hint?: string } | null;
 }
 
@@ -80,6 +97,7 @@ export class ScanJob extends JobEventLog {
     readonly request: ScanRequest,
     run: ScanRunner,
     log: (line: string) => void,
+    private readonly revokesOf: RevokesOf = () => [],
   ) {
     super();
     this.emit("started", { request });
@@ -131,6 +149,9 @@ export class ScanJob extends JobEventLog {
   }
 
   toView(): ScanJobView {
+    const revokes = this.revocable.length > 0 ? this.revokesOf(this.revocable, this.startedAt) : [];
+    // Not offered again: a key a revoke removed, or one a revoke still works on.
+    const settled = new Set(revokes.filter((r) => r.gone || r.active).map((r) => r.keyId));
     return {
       id: this.id,
       status: this.status,
@@ -141,6 +162,8 @@ export class ScanJob extends JobEventLog {
       report: this.report,
       revocable: this.revocable,
       revocableKeys: this.revocableKeys,
+      revokes,
+      stillRevocable: this.revocable.filter((id) => !settled.has(id)),
       error: this.error,
     };
   }
@@ -158,6 +181,8 @@ export interface ScanJobsOptions {
   log: (line: string) => void;
   /** The path field's default (the demo's leaky folder), if any. */
   defaultPath?: string;
+  /** What revokes did to found keys since a scan (server.ts: the revoke jobs'). */
+  revokesOf?: RevokesOf;
 }
 
 export class ScanJobs {
@@ -179,7 +204,7 @@ export class ScanJobs {
         "Wait for it to finish, or stop it on the Scan page, then start this one.",
       );
     }
-    const job = new ScanJob(request, this.options.run, this.options.log);
+    const job = new ScanJob(request, this.options.run, this.options.log, this.options.revokesOf);
     this.#jobs.set(job.id, job);
     while (this.#jobs.size > MAX_JOBS_KEPT) {
       const oldest = [...this.#jobs.values()].find((j) => !j.active);

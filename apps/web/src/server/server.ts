@@ -111,6 +111,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         },
       ),
     log,
+    // A scan's found keys are shown as the revokes since then left them (the Scan page after "Revoke these").
+    revokesOf: (keyIds, since) => jobs.latestResults(keyIds, since),
     ...(options.scanDefaultPath ? { defaultPath: options.scanDefaultPath } : {}),
   });
   const sessions = new SessionStore(

@@ -17,7 +17,7 @@ import {
 } from "@keyward/core";
 import { Hono } from "hono";
 import { z } from "zod";
-import { badRequest, describeIssues } from "../http-errors.js";
+import { badRequest, describeIssues, FIX_THE_REQUEST } from "../http-errors.js";
 import { query } from "../request-input.js";
 import type { RouteContext } from "./route-context.js";
 
@@ -57,7 +57,7 @@ const AuditParams = z.strictObject({
 function auditQuery(params: z.output<typeof AuditParams>): AuditQuery {
   const defined = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
   const parsed = AuditQuerySchema.safeParse({ limit: WEB_PAGE, ...defined });
-  if (!parsed.success) throw badRequest(`query: ${describeIssues(parsed.error)}`);
+  if (!parsed.success) throw badRequest(describeIssues(parsed.error, "query"), FIX_THE_REQUEST);
   return parsed.data;
 }
 
@@ -72,7 +72,8 @@ export function auditRoutes({ home, send }: Pick<RouteContext, "home" | "send">)
       try {
         return await log.page(q);
       } catch (error) {
-        if (error instanceof AuditQueryError) throw badRequest(`query: ${error.field}: ${error.message}`);
+        if (error instanceof AuditQueryError)
+          throw badRequest(`${error.field}: ${error.message}`, FIX_THE_REQUEST);
         throw error;
       }
     }, empty);

@@ -59,6 +59,11 @@ export const ScanStartSchema = z.strictObject({
   verify: z.boolean().default(false),
 });
 
+/** What to do about a bad path (a 400's hint): the field a person types on the Scan page. */
+const START_HINTS = {
+  path: "Type the full path of a folder or file as the server's machine names it, starting with / (e.g. /srv/bot-server), one the server's user can read.",
+};
+
 const JobIdSchema = z.uuid("is not a scan id");
 const jobIdParam = idParam(JobIdSchema);
 
@@ -69,7 +74,7 @@ export function scanRoutes(ctx: Pick<RouteContext, "scans" | "guard" | "log" | "
       send(c, { defaultPath: scans.defaultPath, jobs: scans.list() }),
     )
 
-    .post("/api/scan/start", jsonBody(ScanStartSchema), (c) => {
+    .post("/api/scan/start", jsonBody(ScanStartSchema, START_HINTS), (c) => {
       const job = scans.start(c.req.valid("json"));
       return send(c, { jobId: job.id, job: job.toView() }, 202);
     })

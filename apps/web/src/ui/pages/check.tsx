@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { type ApiError, api, type CheckResponse, call } from "../api.js";
 import { ErrorBox, Spinner, time } from "../components.js";
+import { useAction } from "../hooks/use-action.js";
 
 type FindingView = CheckResponse["findings"][number];
 
@@ -58,19 +59,15 @@ function FindingList({ title, findings }: { title: string; findings: FindingView
 export function CheckPage() {
   const [report, setReport] = useState<CheckResponse | undefined>();
   const [error, setError] = useState<ApiError | undefined>();
-  const [running, setRunning] = useState(false);
+  const [running, runCheck] = useAction(setError);
 
-  const run = useCallback(async () => {
-    setRunning(true);
-    setError(undefined);
-    try {
-      setReport(await call(api.check.$get({ query: {} })));
-    } catch (e) {
-      setError(e as ApiError);
-    } finally {
-      setRunning(false);
-    }
-  }, []);
+  const run = useCallback(
+    () =>
+      runCheck(async () => {
+        setReport(await call(api.check.$get({ query: {} })));
+      }),
+    [runCheck],
+  );
 
   useEffect(() => {
     void run();

@@ -7,6 +7,7 @@
 import { useEffect, useState } from "react";
 import { type AccountsResponse, type ApiError, api, call } from "../api.js";
 import { ErrorBox } from "../components.js";
+import { useAction } from "../hooks/use-action.js";
 import { RunPanel } from "./rotation-run.js";
 
 const PERMISSIONS = ["read", "trade", "withdraw"] as const;
@@ -28,7 +29,7 @@ export function NewKeyPage() {
   const [noIp, setNoIp] = useState(false);
   const [deliver, setDeliver] = useState("");
   const [error, setError] = useState<ApiError | undefined>();
-  const [busy, setBusy] = useState(false);
+  const [busy, runCreate] = useAction(setError);
   const [runId, setRunId] = useState<string | undefined>();
 
   useEffect(() => {
@@ -41,10 +42,8 @@ export function NewKeyPage() {
     );
   }, []);
 
-  const create = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
+  const create = () =>
+    runCreate(async () => {
       const res = await call(
         api.keys.create.$post({
           json: {
@@ -63,12 +62,7 @@ export function NewKeyPage() {
         }),
       );
       setRunId(res.runId);
-    } catch (e) {
-      setError(e as ApiError);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   if (runId) return <RunPanel runId={runId} back={() => setRunId(undefined)} />;
 

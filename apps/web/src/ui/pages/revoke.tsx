@@ -17,6 +17,7 @@ import type { InventoryState } from "../app.js";
 import { EarlierRuns } from "../components/earlier-runs.js";
 import { ConfirmCountForm } from "../components/job-parts.js";
 import { ErrorBox, RiskBadge, Spinner, StaleBadge } from "../components.js";
+import { useAction } from "../hooks/use-action.js";
 import { withoutDone } from "../hooks/use-revoke-job-end.js";
 import { useSelectedRows } from "../hooks/use-selected-rows.js";
 import { JobPanel } from "./revoke-job.js";
@@ -49,10 +50,10 @@ export function RevokePage({
   cause,
 }: Props) {
   const [plan, setPlan] = useState<PlanView | undefined>();
-  const [planning, setPlanning] = useState(false);
   const [error, setError] = useState<ApiError | undefined>();
+  const [planning, runPlanning] = useAction(setError);
   const [confirmText, setConfirmText] = useState("");
-  const [starting, setStarting] = useState(false);
+  const [starting, runStarting] = useAction(setError);
   const [jobId, setJobId] = useState<string | undefined>();
   const [recent, setRecent] = useState<JobView[]>([]);
   // The incident default, as in the CLI: keys with a kill switch are disabled before any is removed.
@@ -87,10 +88,8 @@ export function RevokePage({
   const rows = useSelectedRows(inventory, selected);
 
   // The box changes what runs, so it asks for a new plan (the reviewed plan is exactly what runs).
-  const review = async (withDisableFirst = disableFirst) => {
-    setPlanning(true);
-    setError(undefined);
-    try {
+  const review = (withDisableFirst = disableFirst) =>
+    runPlanning(async () => {
       const p = await call(
         api.revoke.plan.$post({
           json: {
@@ -103,12 +102,7 @@ export function RevokePage({
       planFor.current = selectionKey;
       setPlan(p);
       setConfirmText("");
-    } catch (e) {
-      setError(e as ApiError);
-    } finally {
-      setPlanning(false);
-    }
-  };
+    });
 
   // Opened by the Scan page's "Revoke these": the plan for its selection, as "Review plan" makes it.
   // biome-ignore lint/correctness/useExhaustiveDependencies: once, when asked (review reads the state).
@@ -119,14 +113,13 @@ export function RevokePage({
   }, [reviewOnOpen]);
 
   const execute = async () => {
-    if (!plan?.planId) return;
-    setStarting(true);
-    setError(undefined);
-    try {
+    const planId = plan?.planId;
+    if (!planId) return;
+    await runStarting(async () => {
       const { jobId: id } = await call(
         api.revoke.execute.$post({
           json: {
-            planId: plan.planId,
+            planId,
             confirm: confirmText,
           },
         }),
@@ -135,11 +128,7 @@ export function RevokePage({
       followJob?.(id);
       setPlan(undefined);
       setConfirmText("");
-    } catch (e) {
-      setError(e as ApiError);
-    } finally {
-      setStarting(false);
-    }
+    });
   };
 
   if (jobId) {

@@ -17,6 +17,7 @@ import {
 import type { InventoryState } from "../app.js";
 import { ConfirmCountForm } from "../components/job-parts.js";
 import { ErrorBox, Spinner, time } from "../components.js";
+import { useAction } from "../hooks/use-action.js";
 import { useSelectedRows } from "../hooks/use-selected-rows.js";
 import { RunPanel } from "./rotation-run.js";
 
@@ -40,10 +41,10 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
   /** The person accepts the reviewed plan's in-place resets (asked only when it has any). */
   const [acceptReset, setAcceptReset] = useState(false);
   const [plan, setPlan] = useState<PlanView | undefined>();
-  const [planning, setPlanning] = useState(false);
   const [error, setError] = useState<ApiError | undefined>();
+  const [planning, runPlanning] = useAction(setError);
   const [confirmText, setConfirmText] = useState("");
-  const [starting, setStarting] = useState(false);
+  const [starting, runStarting] = useAction(setError);
   const [runId, setRunId] = useState<string | undefined>();
   const [runs, setRuns] = useState<RunView[]>([]);
 
@@ -69,11 +70,9 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
     .map((l) => l.trim())
     .filter(Boolean);
 
-  const review = async () => {
-    setPlanning(true);
-    setError(undefined);
-    setPlan(undefined);
-    try {
+  const review = () =>
+    runPlanning(async () => {
+      setPlan(undefined);
       setPlan(
         await call(
           api.rotation.plan.$post({
@@ -90,18 +89,11 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
       );
       setConfirmText("");
       setAcceptReset(false);
-    } catch (e) {
-      setError(e as ApiError);
-    } finally {
-      setPlanning(false);
-    }
-  };
+    });
 
   const apply = async () => {
     if (!plan) return;
-    setStarting(true);
-    setError(undefined);
-    try {
+    await runStarting(async () => {
       const res = await call(
         api.rotation.apply.$post({
           json: {
@@ -114,11 +106,7 @@ export function RotatePage({ inventory, selected, goInventory }: Props) {
       );
       setRunId(res.runId);
       setPlan(undefined);
-    } catch (e) {
-      setError(e as ApiError);
-    } finally {
-      setStarting(false);
-    }
+    });
   };
 
   const resetCount = plan?.plan.slots.filter((s) => s.reset).length ?? 0;

@@ -8,226 +8,20 @@
  */
 import { visibleText } from "@keyward/core/browser";
 import { useCallback, useEffect, useState } from "react";
-import { ApiError, api, call, type ScanFindingView, type ScanJobView } from "../api.js";
+import { ApiError, api, call, type ScanJobView } from "../api.js";
 import { EarlierRuns } from "../components/earlier-runs.js";
-import { ErrorBox, EXCHANGE_FACTS, RiskBadge, Spinner } from "../components.js";
+import { Findings, megabytes, type RevokeThese } from "../components/scan-findings.js";
+import { ErrorBox, Spinner } from "../components.js";
+import { useAction } from "../hooks/use-action.js";
 import { type EventData, useLiveEvents } from "../hooks/use-live-events.js";
 
 interface Props {
-  /** Selects these key ids (replacing the selection) and opens the revoke plan for them. */
-  /** `scan`: the scan's audit entry, which the revoke records as its cause (null when it has none). */
-  /** `reasons`: why each key is there ("secret found at .env:4"), shown beside it in the plan. */
-  revokeThese(ids: readonly string[], scan: number | null, reasons: Record<string, string>): void;
-}
-
-const KIND_WORDS: Record<ScanFindingView["kind"], string> = {
-  "known-key": "known key",
-  "known-secret": "secret of a known key",
-  "unknown-key": "unknown key",
-};
-
-const megabytes = (bytes: number) =>
-  bytes < 1_048_576
-    ? `${Math.ceil(bytes / 1024)} KB`
-    : `${(bytes / 1_048_576).toFixed(bytes < 10_485_760 ? 1 : 0)} MB`;
-
-const exchangeName = (id: string) => EXCHANGE_FACTS[id]?.name ?? id;
-
-type LocationView = ScanFindingView["locations"][number];
-
-/**
- * "app/.env:3" (relative to the folder scanned, which the page names above), or "commit 1a2b3c4d5e6f:
- * config/keys.json:1" for a place in git history (paths there are the repository's).
- */
-const whereText = (l: LocationView, root: string) => {
-  const path = !l.commit && l.path.startsWith(`${root}/`) ? l.path.slice(root.length + 1) : l.path;
-  // A path comes from the scanned tree: a U+202E in a file name must not reorder the text.
-  return `${l.commit ? `commit ${l.commit.slice(0, 12)}: ` : ""}${visibleText(path)}:${l.line}`;
-};
-
-function Where({ locations, root }: { locations: LocationView[]; root: string }) {
-  const shown = locations.slice(0, 3);
-  return (
-    <ul className="plain">
-      {shown.map((l) => (
-        <li
-          key={`${l.commit ?? ""}:${l.path}:${l.line}:${l.column}`}
-          className="mono"
-          title={visibleText(l.path)}
-        >
-          {whereText(l, root)}
-        </li>
-      ))}
-      {locations.length > shown.length ? (
-        <li className="muted">… and {locations.length - shown.length} more</li>
-      ) : null}
-    </ul>
-  );
-}
-
-function stateText(f: ScanFindingView): string {
-  if (f.kind === "unknown-key") {
-    if (f.verify) return `exchange says: ${f.verify.status}`;
-    return f.live ? "not verified" : "—";
-  }
-  return f.state ?? "—";
-}
-
-function Findings({ job, revokeThese }: { job: ScanJobView; revokeThese: Props["revokeThese"] }) {
-  // Ticked by default: keys whose secret was found. A key found by its id alone is listed unticked with
-  // why (anyone who knows an id can plant it in a file).
-  const [ticked, setTicked] = useState<ReadonlySet<string>>(
-    () => new Set(job.revocableKeys.filter((k) => k.secretFound).map((k) => k.keyId)),
-  );
-  const report = job.report;
-  if (!report) return null;
-  const chosen = job.revocable.filter((id) => ticked.has(id));
-  const { stats } = report;
-  const live = report.findings.filter((f) => f.live).length;
-  const download = async () => {
-    const log = await call(api.scan.jobs[":id"].sarif.$get({ param: { id: job.id } }));
-    const url = URL.createObjectURL(new Blob([JSON.stringify(log, null, 2)], { type: "application/json" }));
-    const a = document.createElement("a");
-    a.href = url;
-    a.download = `keyward-scan-${job.startedAt.slice(0, 19).replace(/:/g, "")}.sarif`;
-    a.click();
-    URL.revokeObjectURL(url);
-  };
-  return (
-    <section className="panel" aria-label="Findings">
-      <h2>
-        {report.findings.length === 0
-          ? "No leaked keys found"
-          : `${report.findings.length} finding${report.findings.length === 1 ? "" : "s"}, ${live} that may still work`}
-      </h2>
-      <p className="muted" data-testid="scan-stats">
-        {job.status === "stopped" ? "Stopped early: what was read up to then. " : ""}
-        Read {stats.files} file{stats.files === 1 ? "" : "s"} ({megabytes(stats.bytes)})
-        {report.git ? `, ${stats.commits} commits and ${stats.blobs} blobs of git history` : ""} in{" "}
-        <span data-clock>{(stats.elapsedMs / 1000).toFixed(1)} s</span>; searched for {report.searched.keyIds}{" "}
-        known key ids and {report.searched.secrets} secrets Keyward holds, and the key formats of{" "}
-        {report.searched.exchanges.map(exchangeName).join(", ")}. Skipped: {stats.skipped.tooLarge} too large,{" "}
-        {stats.skipped.binary} binary, {stats.skipped.unreadable} unreadable.
-        {stats.hitsDropped > 0
-          ? ` ${stats.hitsDropped} more matches not listed (the same key again in one source).`
-          : ""}
-      </p>
-      {report.warnings.map((w) => (
-        <div className="warning" key={w}>
-          {w}
-        </div>
-      ))}
-      {report.findings.length > 0 ? (
-        <table className="table" data-testid="scan-findings">
-          <thead>
-            <tr>
-              <th>Found</th>
-              <th>Confidence</th>
-              <th>Exchange</th>
-              <th>Account</th>
-              <th>Label</th>
-              <th>API key</th>
-              <th>Permissions</th>
-              <th>State</th>
-              <th>Where</th>
-            </tr>
-          </thead>
-          <tbody>
-            {report.findings.map((f) => (
-              <tr
-                key={`${f.kind}:${f.fingerprint}`}
-                data-fingerprint={f.fingerprint}
-                className={f.live ? "live" : ""}
-              >
-                <td>
-                  {f.kind === "known-secret" && f.passphraseFound && !f.secretFound
-                    ? "passphrase of a known key"
-                    : KIND_WORDS[f.kind]}{" "}
-                  {f.secretFound && f.kind !== "known-secret" ? (
-                    <span className="badge health-error">secret too</span>
-                  ) : null}
-                  {f.passphraseFound ? <span className="badge health-error">passphrase too</span> : null}
-                </td>
-                <td>{f.confidence}</td>
-                <td>{exchangeName(f.exchange)}</td>
-                <td>
-                  {f.account ? visibleText(f.account) : "—"}
-                  {f.subAccount ? ` / ${visibleText(f.subAccount)}` : ""}
-                </td>
-                <td>{f.label ? visibleText(f.label) : "—"}</td>
-                <td className="mono">{f.keyShown}</td>
-                <td>
-                  {(f.verify?.permissions ?? f.permissions ?? []).join(", ") || "—"}
-                  {(f.risks ?? []).map((r) => (
-                    <RiskBadge key={r} risk={r} />
-                  ))}
-                </td>
-                <td>
-                  <span className={`badge ${f.live ? "health-error" : "dead"}`}>
-                    {f.live ? "may work" : "dead"}
-                  </span>{" "}
-                  {stateText(f)}
-                </td>
-                <td>
-                  <Where locations={f.locations} root={job.request.path.replace(/\/+$/, "")} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
-      <div className="actions">
-        {job.revocable.length > 0 ? (
-          <button
-            type="button"
-            className="primary"
-            disabled={chosen.length === 0}
-            onClick={() =>
-              revokeThese(
-                chosen,
-                job.report?.auditSeq ?? null,
-                Object.fromEntries(job.revocableKeys.map((k) => [k.keyId, k.reason])),
-              )
-            }
-          >
-            Revoke these ({chosen.length} known key{chosen.length === 1 ? "" : "s"})
-          </button>
-        ) : null}
-        <button type="button" onClick={() => void download()}>
-          Download SARIF
-        </button>
-      </div>
-      {job.revocableKeys.length > 0 ? (
-        <ul className="plain" data-testid="scan-revocable">
-          {job.revocableKeys.map((k) => (
-            <li key={k.keyId}>
-              <label>
-                <input
-                  type="checkbox"
-                  checked={ticked.has(k.keyId)}
-                  onChange={(e) => {
-                    const next = new Set(ticked);
-                    if (e.target.checked) next.add(k.keyId);
-                    else next.delete(k.keyId);
-                    setTicked(next);
-                  }}
-                />{" "}
-                <span className="mono">{visibleText(k.keyId)}</span>: <span>{k.reason}</span>
-              </label>
-            </li>
-          ))}
-        </ul>
-      ) : null}
-      {job.revocable.length > 0 ? (
-        <p className="hint">
-          “Revoke these” selects the ticked known keys found that may still work (ticked by default only where
-          their secret was found: a key id alone can be planted by anyone) and opens their revoke plan to
-          review and confirm, as a selection in the inventory does. Unknown keys are not Keyward's to revoke:
-          revoke them on their exchange's site, or add their account to Keyward.
-        </p>
-      ) : null}
-    </section>
-  );
+  /**
+   * Selects these key ids (replacing the selection) and opens the revoke plan for them. `scan`: the
+   * scan's audit entry, which the revoke records as its cause (null when it has none). `reasons`: why
+   * each key is there ("secret found at .env:4"), shown beside it in the plan.
+   */
+  revokeThese: RevokeThese;
 }
 
 export function ScanPage({ revokeThese }: Props) {
@@ -238,7 +32,8 @@ export function ScanPage({ revokeThese }: Props) {
   const [following, setFollowing] = useState<string | undefined>();
   const [recent, setRecent] = useState<ScanJobView[]>([]);
   const [error, setError] = useState<ApiError | undefined>();
-  const [starting, setStarting] = useState(false);
+  const [starting, runStart] = useAction(setError);
+  const [, runStop] = useAction(setError);
 
   const load = useCallback(async () => {
     const { defaultPath, jobs } = await call(api.scan.$get({ query: {} }));
@@ -246,13 +41,15 @@ export function ScanPage({ revokeThese }: Props) {
     return { defaultPath, jobs };
   }, []);
 
-  // The path starts as the server's default (the demo's leaky folder); the latest scan is shown, and
-  // followed if it still runs (another tab, or before a reload).
+  // The latest scan is shown, with its own path in the field, and followed if it still runs (another
+  // tab, or before a reload); with no scan yet the path starts as the server's default (the demo's leaky
+  // folder). Never the default above another path's results: the box also names its path (Findings).
   useEffect(() => {
     load().then(
       ({ defaultPath, jobs }) => {
-        if (defaultPath) setPath((p) => p || defaultPath);
         const latest = jobs[0];
+        const initial = latest?.request.path ?? defaultPath;
+        if (initial) setPath((p) => p || initial);
         if (latest) {
           setJob(latest);
           if (latest.status === "running") setFollowing(latest.id);
@@ -283,28 +80,17 @@ export function ScanPage({ revokeThese }: Props) {
     onEnd,
   );
 
-  const start = async () => {
-    setStarting(true);
-    setError(undefined);
-    try {
+  const start = () =>
+    runStart(async () => {
       const { job: started } = await call(api.scan.start.$post({ json: { path, git, verify } }));
       setJob(started);
       setFollowing(started.id);
-    } catch (e) {
-      setError(e as ApiError);
-    } finally {
-      setStarting(false);
-    }
-  };
+    });
 
-  const stop = async () => {
-    if (!job) return;
-    try {
-      await call(api.scan.jobs[":id"].stop.$post({ param: { id: job.id }, json: {} }));
-    } catch (e) {
-      setError(e as ApiError);
-    }
-  };
+  const stop = () =>
+    runStop(async () => {
+      if (job) await call(api.scan.jobs[":id"].stop.$post({ param: { id: job.id }, json: {} }));
+    });
 
   const running = job?.status === "running";
   return (
@@ -383,7 +169,7 @@ export function ScanPage({ revokeThese }: Props) {
           {running ? (
             <div className="panel" data-testid="scan-progress">
               <Spinner
-                label={`Scanning ${job.request.path}: ${job.progress.files} files (${megabytes(job.progress.bytes)})${
+                label={`Scanning ${visibleText(job.request.path)}: ${job.progress.files} files (${megabytes(job.progress.bytes)})${
                   job.request.git ? `, ${job.progress.commits} commits, ${job.progress.blobs} blobs` : ""
                 }…`}
               />
@@ -409,11 +195,15 @@ export function ScanPage({ revokeThese }: Props) {
         what="scans"
         runs={recent.length > 1 ? recent : []}
         describe={(j) =>
-          `${j.request.path}${j.request.git ? " (with history)" : ""}, ${j.status}${
+          `${visibleText(j.request.path)}${j.request.git ? " (with history)" : ""}, ${j.status}${
             j.report ? `, ${j.report.findings.length} finding(s)` : ""
           }`
         }
-        show={(j) => setJob(j)}
+        show={(j) => {
+          // The field names the scan shown, as after a reload.
+          setJob(j);
+          setPath(j.request.path);
+        }}
       />
     </section>
   );
