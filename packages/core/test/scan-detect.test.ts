@@ -217,6 +217,22 @@ describe("false positives met and fixed", () => {
     expect(detect(text)).toEqual([]);
   });
 
+  it("a term with a number in it (`base64url`) is no short client id (met: this repository's docs)", () => {
+    // docs/exchanges/deribit.md's key-format table: the name, `base64url`, an example secret on one line.
+    const short = profile((l) => /\{8,10\}/.test(l.key.pattern));
+    const n = short.leaks.names[0] ?? "";
+    const { secret } = fakeCredentials(short, seededRng(32));
+    const row = (term: string) =>
+      `What scan looks for when a ${n} credential leaks:\n| Client secret | 43 characters of the ${term} alphabet | the example secret is \`${secret}\` |\n`;
+    for (const term of ["base64url", "sha256sum", "ipv4addr", "oauth2token", "python310"]) {
+      expect(detect(row(term)), term).toEqual([]);
+    }
+    // Real client ids (the exchange's documentation examples) in the same place still are.
+    for (const id of ["IY2D68DS", "fo7WAPRm4P"]) {
+      expect(detect(row(id)), id).toEqual([expect.objectContaining({ confidence: "high", key: id, secret })]);
+    }
+  });
+
   it("a name inside a random token is no name (met: a corpus base64url id with …goBFxPl… in it)", () => {
     const shaped = profile((l) => !l.pairWithoutName && /\{43\}/.test(l.key.pattern));
     const rng = seededRng(31);
