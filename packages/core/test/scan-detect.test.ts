@@ -5,6 +5,9 @@
  * positive met while building it (base64 slices, JWT signatures, padded hashes, identifiers,
  * placeholders, names inside words, an order id next to a leaked pair, several exchanges in one file).
  */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { EXCHANGE_PROFILES, type ExchangeProfile } from "../src/index.js";
 import { acceptsToken, compileLeakPatterns, detectLeaks } from "../src/scan/detect.js";
@@ -230,6 +233,20 @@ describe("false positives met and fixed", () => {
     // Real client ids (the exchange's documentation examples) in the same place still are.
     for (const id of ["IY2D68DS", "fo7WAPRm4P"]) {
       expect(detect(row(id)), id).toEqual([expect.objectContaining({ confidence: "high", key: id, secret })]);
+    }
+  });
+
+  it("this repository's docs hold no key at the default confidence (medium)", () => {
+    const root = fileURLToPath(new URL("../../../", import.meta.url));
+    const inDocs = readdirSync(join(root, "docs"), { recursive: true }).map((f) => join("docs", String(f)));
+    const docs = ["README.md", "SECURITY.md", ...inDocs].filter((f) => /\.(md|json)$/.test(f));
+    expect(docs.length).toBeGreaterThan(5);
+    for (const f of docs) {
+      const found = detectLeaks(readFileSync(join(root, f), "utf8"), ALL, { minConfidence: "medium" });
+      expect(
+        found.map((l) => `${l.exchange} ${l.confidence} at ${l.offset}`),
+        f,
+      ).toEqual([]);
     }
   });
 
