@@ -5,9 +5,9 @@
  * an exchange: patterns are the profiles' data, compiled by detect.ts.
  *
  * - Files (scan-files.ts): walk.ts (no links followed, non-regular files, `.git`, excluded paths
- *   skipped), read in 1 MiB chunks by file-scan.ts, searched by source-scan.ts (needle automaton from
- *   multi-match.ts; `detectLeaks` per chunk), in worker threads (worker-pool.ts, handed batches by
- *   parallel.ts) or in-process for small scans.
+ *   skipped), read in 1 MiB chunks by file-scan.ts (UTF-16 with a BOM as UTF-8: utf16.ts), searched by
+ *   source-scan.ts (needle automaton from multi-match.ts; `detectLeaks` per chunk), in worker threads
+ *   (worker-pool.ts, handed batches by parallel.ts) or in-process for small scans.
  * - History (`git: true`, scan-history.ts): git-history.ts, every blob reachable from every ref,
  *   streamed from one `git cat-file --batch`; each hit once per (first commit, path) of its blob.
  * - Line and column are computed for hits only (line-index.ts); pace.ts yields, reports progress and

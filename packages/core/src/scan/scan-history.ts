@@ -10,6 +10,7 @@ import { absorbCounts, keepHit } from "./parallel.js";
 import type { FilesJob } from "./scan-files.js";
 import type { WorkerAnswer, WorkerBatch } from "./scan-worker.js";
 import { looksBinary, type RawHit } from "./source-scan.js";
+import { asUtf8, Utf16ToUtf8 } from "./utf16.js";
 
 /** A history with fewer blobs than this is searched in-process. */
 const IN_PROCESS_BLOBS = 256;
@@ -90,6 +91,7 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
     let gathered = 0;
     let first = true;
     let skip = false;
+    let utf16: Utf16ToUtf8 | undefined; // the blob starts with a UTF-16 BOM: searched as UTF-8 (utf16.ts)
     let size = 0;
     let read = 0;
     let current = "";
@@ -108,12 +110,13 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
       gathered = 0;
       if (first) {
         first = false;
-        if (!job.binary && looksBinary(chunk)) {
+        utf16 = Utf16ToUtf8.forSource(chunk);
+        if (!utf16 && !job.binary && looksBinary(chunk)) {
           skip = true;
           return;
         }
       }
-      scanner.write(chunk, final);
+      scanner.write(utf16 ? utf16.write(chunk, final) : chunk, final);
     };
     await readBlobs(
       gitDir,
@@ -190,7 +193,7 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
       const content = await readBlob(gitDir, blob, shown, signal);
       pace.check();
       const lines = locateOffsets(
-        [content],
+        [asUtf8(content)],
         raw.map((h) => h.offset),
       );
       for (const place of placesOf(blob, raw.length, dropped)) {
