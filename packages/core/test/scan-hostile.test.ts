@@ -65,21 +65,21 @@ describe("scan engine: a source full of one key", () => {
   it("keeps no more hits than the scan's budget, and counts the rest", async () => {
     for (const name of ["a.env", "b.env", "c.env"])
       writeFileSync(join(dir, name), `${KEY_UUID}\n${KEY_SHORT}\n`);
-    const before = process.env.KEYWARD_SCAN_MAX_HITS;
-    process.env.KEYWARD_SCAN_MAX_HITS = "4";
-    try {
-      const result = await scanSources({ roots: [dir], git: false, needles, patterns: [], workers: 1 });
-      expect(result.hits.map(where)).toEqual([
-        `0@${join(dir, "a.env")}:1:1`,
-        `1@${join(dir, "a.env")}:2:1`,
-        `0@${join(dir, "b.env")}:1:1`,
-        `1@${join(dir, "b.env")}:2:1`,
-      ]);
-      expect(result.stats.hitsDropped).toBe(2);
-    } finally {
-      if (before === undefined) delete process.env.KEYWARD_SCAN_MAX_HITS;
-      else process.env.KEYWARD_SCAN_MAX_HITS = before;
-    }
+    const result = await scanSources({
+      roots: [dir],
+      git: false,
+      needles,
+      patterns: [],
+      workers: 1,
+      maxKeptHits: 4,
+    });
+    expect(result.hits.map(where)).toEqual([
+      `0@${join(dir, "a.env")}:1:1`,
+      `1@${join(dir, "a.env")}:2:1`,
+      `0@${join(dir, "b.env")}:1:1`,
+      `1@${join(dir, "b.env")}:2:1`,
+    ]);
+    expect(result.stats.hitsDropped).toBe(2);
   });
 
   it("lists a git blob's hits at a bounded number of its paths and counts the others", async () => {
@@ -170,20 +170,19 @@ describe("scan engine: hostile git config", () => {
     const fifo = join(dir, "fifo");
     execFileSync("mkfifo", [fifo]);
     appendFileSync(join(repo, ".git", "config"), `[include]\n\tpath = ${fifo}\n`);
-    const before = process.env.KEYWARD_SCAN_GIT_STALL_MS;
-    process.env.KEYWARD_SCAN_GIT_STALL_MS = "1000";
-    try {
-      const started = Date.now();
-      const error = await scanSources({ roots: [repo], git: true, needles, patterns: [], workers: 1 }).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(isKeywardError(error) && error.code).toBe("SCAN_GIT_FAILED");
-      expect((error as Error).message).toMatch(/git did not answer/);
-      expect(Date.now() - started).toBeLessThan(8000);
-    } finally {
-      if (before === undefined) delete process.env.KEYWARD_SCAN_GIT_STALL_MS;
-      else process.env.KEYWARD_SCAN_GIT_STALL_MS = before;
-    }
+    // A short watchdog (the default is 30 s): the scan fails as soon as it fires.
+    const error = await scanSources({
+      roots: [repo],
+      git: true,
+      needles,
+      patterns: [],
+      workers: 1,
+      gitStallMs: 1000,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isKeywardError(error) && error.code).toBe("SCAN_GIT_FAILED");
+    expect((error as Error).message).toMatch(/git did not answer for 1 s/);
   }, 15_000);
 });

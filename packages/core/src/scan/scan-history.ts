@@ -4,7 +4,7 @@
  * worker threads in batches; each hit once per (first commit, path) of its blob.
  */
 import { CHUNK_BYTES, locate } from "./file-scan.js";
-import { blobSizes, gitDirOf, historyIndex, readBlob, readBlobs } from "./git-history.js";
+import { blobSizes, type GitRun, gitDirOf, historyIndex, readBlob, readBlobs } from "./git-history.js";
 import { locateOffsets } from "./line-index.js";
 import { absorbCounts, keepHit } from "./parallel.js";
 import type { FilesJob } from "./scan-files.js";
@@ -23,20 +23,20 @@ const BATCH_BLOB_BYTES = 4 * 1024 * 1024;
 const BATCH_BLOBS = 512;
 
 export interface HistoryJob extends FilesJob {
-  signal: AbortSignal | undefined;
+  git: GitRun;
 }
 
 export async function scanHistory(job: HistoryJob): Promise<void> {
-  const { stats, pace, scanner, signal } = job;
+  const { stats, pace, scanner, git } = job;
   const seen = new Set<string>();
   for (const root of job.roots) {
-    const gitDir = await gitDirOf(root.given, root.isDirectory, signal);
+    const gitDir = await gitDirOf(root.given, root.isDirectory, git);
     pace.check();
     if (gitDir === undefined || seen.has(gitDir)) continue;
     seen.add(gitDir);
     const shown = root.given;
     const commitsBefore = stats.commits;
-    const index = await historyIndex(gitDir, shown, signal, (n) => {
+    const index = await historyIndex(gitDir, shown, git, (n) => {
       stats.commits = commitsBefore + n;
       pace.progress();
     });
@@ -55,7 +55,7 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
         }
       }
     }
-    const sizes = await blobSizes(gitDir, [...index.blobs.keys()], shown, signal);
+    const sizes = await blobSizes(gitDir, [...index.blobs.keys()], shown, git);
     pace.check();
     const toRead: string[] = [];
     for (const [blob, size] of sizes) {
@@ -71,7 +71,7 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
     let own: Uint8Array | undefined; // the blob being copied for a worker
     let ownAt = 0;
     const absorb = (a: WorkerAnswer) => {
-      absorbCounts(stats, job.hits, a);
+      absorbCounts(job, a);
       for (const { key, hits, dropped } of a.blobHits) {
         const blob = keys[key] ?? "";
         for (const place of placesOf(blob, hits.length, dropped)) {
@@ -81,7 +81,7 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
             commitDate: place.commitDate,
             repository: shown,
           };
-          for (const h of hits) keepHit(stats, job.hits, { ...h, location: { ...h.location, ...where } });
+          for (const h of hits) keepHit(job, { ...h, location: { ...h.location, ...where } });
         }
       }
     };
@@ -171,7 +171,7 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
           if (raw.length > 0) withHits.push({ blob: current, raw, dropped: scanner.dropped });
         },
       },
-      signal,
+      git,
       async () => {
         if (parallel && (batchBytes >= BATCH_BLOB_BYTES || batch.length >= BATCH_BLOBS)) {
           const blobs = batch;
@@ -190,7 +190,7 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
     pace.check();
     // Line and column for blobs with hits only: read each again.
     for (const { blob, raw, dropped } of withHits) {
-      const content = await readBlob(gitDir, blob, shown, signal);
+      const content = await readBlob(gitDir, blob, shown, git);
       pace.check();
       const lines = locateOffsets(
         [asUtf8(content)],
@@ -203,7 +203,7 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
           commitDate: place.commitDate,
           repository: shown,
         };
-        for (const hit of locate(raw, where, lines)) keepHit(stats, job.hits, hit);
+        for (const hit of locate(raw, where, lines)) keepHit(job, hit);
       }
     }
   }
