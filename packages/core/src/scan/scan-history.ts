@@ -8,6 +8,7 @@ import { blobSizes, type GitRun, gitDirOf, historyIndex, readBlob, readBlobs } f
 import { locateOffsets } from "./line-index.js";
 import { absorbCounts, keepHit } from "./parallel.js";
 import type { FilesJob } from "./scan-files.js";
+import type { ScanHit } from "./scan-types.js";
 import type { WorkerAnswer, WorkerBatch } from "./scan-worker.js";
 import { looksBinary, type RawHit } from "./source-scan.js";
 import { asUtf8, Utf16ToUtf8 } from "./utf16.js";
@@ -72,18 +73,7 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
     let ownAt = 0;
     const absorb = (a: WorkerAnswer) => {
       absorbCounts(job, a);
-      for (const { key, hits, dropped } of a.blobHits) {
-        const blob = keys[key] ?? "";
-        for (const place of placesOf(blob, hits.length, dropped)) {
-          const where = {
-            path: place.path,
-            commit: place.commit,
-            commitDate: place.commitDate,
-            repository: shown,
-          };
-          for (const h of hits) keepHit(job, { ...h, location: { ...h.location, ...where } });
-        }
-      }
+      for (const { key, hits, dropped } of a.blobHits) keepAtPlaces(keys[key] ?? "", hits, dropped);
     };
     // One blob at a time: its pieces are gathered into chunks of up to CHUNK_BYTES (the first decides
     // whether it is binary), searched, and let go.
@@ -98,11 +88,16 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
     const withHits: { blob: string; raw: RawHit[]; dropped: number }[] = [];
     // A blob's hits are found once; they are listed at its first MAX_PLACES_PER_BLOB places (a commit
     // may put one blob at thousands of paths) and the rest counted.
-    const placesOf = (blob: string, kept: number, dropped: number) => {
+    // The same for hits found here and by a worker: each located in the blob, here put at its places.
+    const keepAtPlaces = (blob: string, hits: readonly ScanHit[], dropped: number) => {
       const places = index.blobs.get(blob) ?? [];
       const listed = places.slice(0, MAX_PLACES_PER_BLOB);
-      stats.hitsDropped += dropped * places.length + kept * (places.length - listed.length);
-      return listed;
+      stats.hitsDropped += dropped * places.length + hits.length * (places.length - listed.length);
+      for (const { path, commit, commitDate } of listed) {
+        const where = { path, commit, commitDate, repository: shown };
+        for (const h of hits)
+          keepHit(job, { ...h, location: { ...where, line: h.location.line, column: h.location.column } });
+      }
     };
     const flush = (final: boolean) => {
       const chunk = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces, gathered);
@@ -196,15 +191,7 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
         [asUtf8(content)],
         raw.map((h) => h.offset),
       );
-      for (const place of placesOf(blob, raw.length, dropped)) {
-        const where = {
-          path: place.path,
-          commit: place.commit,
-          commitDate: place.commitDate,
-          repository: shown,
-        };
-        for (const hit of locate(raw, where, lines)) keepHit(job, hit);
-      }
+      keepAtPlaces(blob, locate(raw, { path: "" }, lines), dropped);
     }
   }
 }
