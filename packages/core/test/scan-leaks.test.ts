@@ -16,7 +16,7 @@ import { generateLeakCorpus } from "../src/testing/index.js";
 import { planLiveRevoke, revocableKeyIds, scanLeaks, startRevoke } from "../src/use-cases/index.js";
 import { redactUnknownKey } from "../src/use-cases/scan-leaks.js";
 import { creds as okxCreds } from "./okx-fixtures.js";
-import { auditEntries, canariesOf, type Desk, OKX, openDesk, SUB } from "./use-cases-fixtures.js";
+import { auditEntries, BFX, canariesOf, type Desk, OKX, openDesk, SUB } from "./use-cases-fixtures.js";
 
 let desk: Desk;
 let tree: string;
@@ -163,6 +163,17 @@ describe("scanLeaks", () => {
       keyId: expect.stringMatching(`:${bot.apiKey}$`),
     });
     expect(revocableKeyIds(report)).toEqual([]);
+  });
+
+  it("--offline before any listing: an account's own key and a tracked key are known from the vault", async () => {
+    plant("admin.ts", `key: "${desk.keys.admin.apiKey}"`);
+    plant("mm.ts", `key: "${desk.keys.mm.apiKey}"`);
+    const report = await scan({ offline: true });
+    printable(report);
+    expect(report.findings.map((f) => [f.kind, f.source, f.exchange, f.account, f.label])).toEqual([
+      ["known-key", "tracked", "bitfinex", BFX, desk.keys.mm.label],
+      ["known-key", "vault", "okx", OKX, ""],
+    ]);
   });
 
   it("--offline: no exchange is asked; keys come from the last inventory", async () => {
