@@ -5,15 +5,12 @@
  * boundary, git history in-process and in the worker threads (the built engine), and the transcoder
  * fed chunks cut at every byte.
  */
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { scanSources } from "../src/scan/engine.js";
 import { CHUNK_BYTES } from "../src/scan/file-scan.js";
 import type { LeakPatterns, ScanEngineOptions, ScanEngineResult, ScanHit } from "../src/scan/scan-types.js";
 import { Utf16ToUtf8 } from "../src/scan/utf16.js";
+import { commitAll, initRepo, putFile, removeDir, tempDir } from "./helpers/scan-fs.js";
 
 const KEY_UUID = "8f14e45f-ceea-467f-a0e6-1c2b3d4e5f60";
 const needles = [{ text: KEY_UUID, ref: 0 }];
@@ -44,18 +41,11 @@ const utf16be = (text: string) =>
 
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "keyward-scan-utf16-"));
+  dir = tempDir("scan-utf16");
 });
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => removeDir(dir));
 
-const put = (rel: string, content: string | Buffer) => {
-  const path = join(dir, rel);
-  mkdirSync(join(path, ".."), { recursive: true });
-  writeFileSync(path, content);
-  return path;
-};
+const put = (rel: string, content: string | Buffer) => putFile(dir, rel, content);
 const run = (extra: Partial<ScanEngineOptions> = {}) =>
   scanSources({ roots: [dir], git: false, needles, patterns, workers: 1, ...extra });
 
@@ -120,19 +110,12 @@ describe("scan engine: UTF-16 text", () => {
   });
 
   it("finds keys in UTF-16 blobs of the git history, read in-process and by the worker threads", async () => {
-    const git = (...args: string[]) =>
-      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
-        cwd: dir,
-        encoding: "utf8",
-      }).trim();
-    git("init", "-q", "-b", "main");
+    const git = initRepo(dir);
     // Enough blobs for the history to go to the workers when there are two.
     for (let f = 0; f < 260; f++) put(`src/f${f}.ts`, `export const n${f} = ${f};\n`);
     put("keys-le.env", utf16le(ENV));
     put("keys-be.env", utf16be(ENV));
-    git("add", "-A");
-    git("commit", "-q", "-m", "keys");
-    const added = git("rev-parse", "HEAD");
+    const added = commitAll(git, "keys");
     git("rm", "-q", "keys-le.env", "keys-be.env");
     git("commit", "-q", "-m", "gone");
     const history = (r: ScanEngineResult) =>
