@@ -76,7 +76,7 @@ export interface ScanNeedle {
 export const LeakLocationSchema = z.strictObject({
   /** The file: the root as given joined with the path under it; for history, the path in the repository. */
   path: z.string(),
-  /** 1-based line and column (column in bytes of that line). */
+  /** 1-based line and column (column in bytes of that line; of its UTF-8 text for a UTF-16 source). */
   line: z.number().int().positive(),
   column: z.number().int().positive(),
   /** Git history only: the first commit (full hash) in which a blob with this content sat at `path`. */
