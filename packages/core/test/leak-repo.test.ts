@@ -4,10 +4,8 @@
  * blob the manifest names, at the path and commit it names, reachable only the way its placement says.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EXCHANGE_PROFILES } from "../src/index.js";
 import {
   fakeCredentials,
@@ -15,9 +13,9 @@ import {
   type LeakRepoCredential,
   seededRng,
 } from "../src/testing/index.js";
+import { tempDirsForFile } from "./helpers/scan-fs.js";
 
-const root = mkdtempSync(join(tmpdir(), "keyward-leak-repo-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = tempDirsForFile("leak-repo")();
 
 const git = (dir: string, ...args: string[]) => {
   const r = spawnSync("git", args, { cwd: dir, encoding: "utf8" });

@@ -3,10 +3,7 @@
  * key by exact match and exactly the planted unknown credentials by pattern, at the manifest's path and
  * line, and nothing else at medium or above; the large file's key across the 1 MiB boundary once.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EXCHANGE_PROFILES } from "../src/index.js";
 import { scanSources } from "../src/scan/engine.js";
 import type { ScanHit } from "../src/scan/scan-types.js";
@@ -16,17 +13,14 @@ import {
   type PlantedCredential,
   seededRng,
 } from "../src/testing/index.js";
+import { tempDirsForFile } from "./helpers/scan-fs.js";
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirsForFile("corpus-engine");
 const PATTERNS = EXCHANGE_PROFILES.flatMap((p) => (p.leaks ? [{ exchange: p.id, leaks: p.leaks }] : []));
 
 describe("the leak corpus through scanSources", () => {
   it("finds every known key exactly and exactly the planted unknown ones, nothing else at medium or above", async () => {
-    const root = mkdtempSync(join(tmpdir(), "keyward-corpus-engine-"));
-    dirs.push(root);
+    const root = tempDir();
     const rng = seededRng(77);
     const known: PlantedCredential[] = EXCHANGE_PROFILES.flatMap((p) =>
       p.leaks

@@ -6,10 +6,9 @@
  * is searched in 1 MiB chunks overlapped by `span`, as the engine reads it.
  */
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EXCHANGE_PROFILES } from "../src/index.js";
 import { compileLeakPatterns, type DetectedLeak, detectLeaks } from "../src/scan/detect.js";
 import {
@@ -19,19 +18,12 @@ import {
   type PlantedLeak,
   seededRng,
 } from "../src/testing/index.js";
+import { tempDirsForFile } from "./helpers/scan-fs.js";
 
 const COMPILED = compileLeakPatterns(
   EXCHANGE_PROFILES.flatMap((p) => (p.leaks ? [{ exchange: p.id, leaks: p.leaks }] : [])),
 );
-const dirs: string[] = [];
-const tempDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), "keyward-corpus-"));
-  dirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirsForFile("corpus");
 
 function filesUnder(root: string): string[] {
   return readdirSync(root).flatMap((name) => {

@@ -5,6 +5,9 @@
  * positive met while building it (base64 slices, JWT signatures, padded hashes, identifiers,
  * placeholders, names inside words, an order id next to a leaked pair, several exchanges in one file).
  */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { EXCHANGE_PROFILES, type ExchangeProfile } from "../src/index.js";
 import { acceptsToken, compileLeakPatterns, detectLeaks } from "../src/scan/detect.js";
@@ -215,6 +218,36 @@ describe("false positives met and fixed", () => {
       `const ${name}Zeros = "000000000000000000"; const ones = "111111111111111111111111111111111111";`,
     ].join("\n");
     expect(detect(text)).toEqual([]);
+  });
+
+  it("a term with a number in it (`base64url`) is no short client id (met: this repository's docs)", () => {
+    // docs/exchanges/deribit.md's key-format table: the name, `base64url`, an example secret on one line.
+    const short = profile((l) => /\{8,10\}/.test(l.key.pattern));
+    const n = short.leaks.names[0] ?? "";
+    const { secret } = fakeCredentials(short, seededRng(32));
+    const row = (term: string) =>
+      `What scan looks for when a ${n} credential leaks:\n| Client secret | 43 characters of the ${term} alphabet | the example secret is \`${secret}\` |\n`;
+    for (const term of ["base64url", "sha256sum", "ipv4addr", "oauth2token", "python310"]) {
+      expect(detect(row(term)), term).toEqual([]);
+    }
+    // Real client ids (the exchange's documentation examples) in the same place still are.
+    for (const id of ["IY2D68DS", "fo7WAPRm4P"]) {
+      expect(detect(row(id)), id).toEqual([expect.objectContaining({ confidence: "high", key: id, secret })]);
+    }
+  });
+
+  it("this repository's docs hold no key at the default confidence (medium)", () => {
+    const root = fileURLToPath(new URL("../../../", import.meta.url));
+    const inDocs = readdirSync(join(root, "docs"), { recursive: true }).map((f) => join("docs", String(f)));
+    const docs = ["README.md", "SECURITY.md", ...inDocs].filter((f) => /\.(md|json)$/.test(f));
+    expect(docs.length).toBeGreaterThan(5);
+    for (const f of docs) {
+      const found = detectLeaks(readFileSync(join(root, f), "utf8"), ALL, { minConfidence: "medium" });
+      expect(
+        found.map((l) => `${l.exchange} ${l.confidence} at ${l.offset}`),
+        f,
+      ).toEqual([]);
+    }
   });
 
   it("a name inside a random token is no name (met: a corpus base64url id with …goBFxPl… in it)", () => {

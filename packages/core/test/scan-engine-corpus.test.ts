@@ -5,27 +5,16 @@
  * manifest says (known ones exactly, as needles; unknown ones by pattern, with the manifest's
  * confidence), and nothing else at medium confidence or above.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EXCHANGE_PROFILES } from "../src/index.js";
 import { scanSources } from "../src/scan/engine.js";
 import type { ScanHit, ScanNeedle } from "../src/scan/scan-types.js";
 import { fakeCredentials, generateLeakCorpus, type PlantedLeak, seededRng } from "../src/testing/index.js";
+import { commitAll, initRepo, tempDirsForFile } from "./helpers/scan-fs.js";
 
 const PATTERNS = EXCHANGE_PROFILES.flatMap((p) => (p.leaks ? [{ exchange: p.id, leaks: p.leaks }] : []));
 
-const dirs: string[] = [];
-const tempDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), "keyward-engine-corpus-"));
-  dirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirsForFile("engine-corpus");
 
 /** Known credentials, as the use case would have them: key ids and secrets as needles. */
 function knownSet(seed: number) {
@@ -142,11 +131,6 @@ describe("scan engine over the leak corpus", () => {
       totalBytes: 1_000_000,
       plant: { known, unknownPerExchange: 2 },
     });
-    const git = (...args: string[]) =>
-      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
-        cwd: root,
-        encoding: "utf8",
-      }).trim();
     // What the files give before they are deleted: history must give the same, at the same places.
     const before = await scanSources({ roots: [root], git: false, needles, patterns: PATTERNS, workers: 1 });
     const patternPlaces = (hits: ScanHit[]) =>
@@ -154,10 +138,8 @@ describe("scan engine over the leak corpus", () => {
         .filter((h) => h.type === "pattern")
         .map((h) => `${placeOfHit(root, h)} ${h.type === "pattern" ? h.key : ""}`)
         .sort();
-    git("init", "-q", "-b", "main");
-    git("add", "-A");
-    git("commit", "-q", "-m", "the tree");
-    const added = git("rev-parse", "HEAD");
+    const git = initRepo(root);
+    const added = commitAll(git, "the tree");
     // Every file with a plant is deleted: only history has them now.
     const withPlants = [...new Set(corpus.planted.map((p) => p.path))];
     git("rm", "-q", ...withPlants);

@@ -1,6 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -8,6 +7,7 @@ import { isKeywardError, type KeywardError } from "../src/index.js";
 import { scanSources } from "../src/scan/engine.js";
 import { CHUNK_BYTES } from "../src/scan/file-scan.js";
 import type { LeakPatterns, ScanEngineOptions, ScanHit, ScanProgress } from "../src/scan/scan-types.js";
+import { putFile, removeDir, tempDir } from "./helpers/scan-fs.js";
 
 // Needles as the use case gives them: key ids and (canary) secrets Keyward knows.
 const KEY_UUID = "8f14e45f-ceea-467f-a0e6-1c2b3d4e5f60";
@@ -34,18 +34,11 @@ const patterns = [{ exchange: "acmex", leaks: ACME }];
 
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "keyward-scan-"));
+  dir = tempDir("scan");
 });
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => removeDir(dir));
 
-const put = (rel: string, content: string | Buffer) => {
-  const path = join(dir, rel);
-  mkdirSync(join(path, ".."), { recursive: true });
-  writeFileSync(path, content);
-  return path;
-};
+const put = (rel: string, content: string | Buffer) => putFile(dir, rel, content);
 
 /** Ordinary source-like filler of about `bytes` bytes (lines of 40–60 bytes). */
 function filler(bytes: number, seed = 1): string {
@@ -163,7 +156,7 @@ describe("scan engine: files and folders", () => {
   });
 
   it("never follows a symbolic link and never opens a FIFO (counted as not regular)", async () => {
-    const outside = mkdtempSync(join(tmpdir(), "keyward-scan-outside-"));
+    const outside = tempDir("scan-outside");
     try {
       writeFileSync(join(outside, "secret.txt"), `${KEY_UUID}\n`);
       mkdirSync(join(dir, "in"));
@@ -176,7 +169,7 @@ describe("scan engine: files and folders", () => {
       expect(needleHits(hits)).toEqual([`1@${dir}/in/plain.txt:1:1`]);
       expect(stats.skipped.notRegular).toBe(3);
     } finally {
-      rmSync(outside, { recursive: true, force: true });
+      removeDir(outside);
     }
   });
 

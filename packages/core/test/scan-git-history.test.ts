@@ -1,12 +1,12 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isKeywardError, type KeywardError } from "../src/index.js";
 import { scanSources } from "../src/scan/engine.js";
 import { CHUNK_BYTES } from "../src/scan/file-scan.js";
 import type { ScanHit } from "../src/scan/scan-types.js";
+import { commitAll, type Git, initRepo, putFile, removeDir, tempDir } from "./helpers/scan-fs.js";
 
 const KEY_DELETED = "0f8c2a9e-51b7-4d3e-9a6c-7b1e2d3f4a5b";
 const KEY_BRANCH = "Zp4Rt8Wm2Xq6Kv1Nb9";
@@ -20,37 +20,17 @@ const needles = [KEY_DELETED, KEY_BRANCH, KEY_COPIED, KEY_WORKTREE, KEY_BIG].map
 
 let dir: string;
 let repo: string;
+let git: Git;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "keyward-scan-git-"));
+  dir = tempDir("scan-git");
   repo = join(dir, "repo");
-  mkdirSync(repo);
-  git("init", "-q", "-b", "main");
+  // Increasing dates, so the order of commits is certain.
+  git = initRepo(repo, true);
 });
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => removeDir(dir));
 
-let clock = 0;
-/** git in the test repository, with fixed identities and increasing dates (so order is certain). */
-function git(...args: string[]): string {
-  clock++;
-  const date = `2026-01-0${1 + Math.floor(clock / 24)}T${String(clock % 24).padStart(2, "0")}:00:00Z`;
-  return execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
-    cwd: repo,
-    encoding: "utf8",
-    env: { ...process.env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
-  }).trim();
-}
-const put = (rel: string, content: string | Buffer) => {
-  const path = join(repo, rel);
-  mkdirSync(join(path, ".."), { recursive: true });
-  writeFileSync(path, content);
-};
-const commit = (message: string) => {
-  git("add", "-A");
-  git("commit", "-q", "-m", message);
-  return git("rev-parse", "HEAD");
-};
+const put = (rel: string, content: string | Buffer) => putFile(repo, rel, content);
+const commit = (message: string) => commitAll(git, message);
 
 const history = (hits: ScanHit[]) =>
   hits
@@ -196,14 +176,14 @@ describe("scan engine: git history", () => {
       workers: 1,
     });
     expect(history(inside.hits)).toEqual([`0@deep/er/x.txt:1:1@${c}`]);
-    const plain = mkdtempSync(join(tmpdir(), "keyward-scan-plain-"));
+    const plain = tempDir("scan-plain");
     try {
       writeFileSync(join(plain, "y.txt"), `${KEY_DELETED}\n`);
       const none = await scanSources({ roots: [plain], git: true, needles, patterns: [], workers: 1 });
       expect(none.hits.map((h) => h.location.path)).toEqual([`${plain}/y.txt`]);
       expect(none.stats.commits).toBe(0);
     } finally {
-      rmSync(plain, { recursive: true, force: true });
+      removeDir(plain);
     }
   });
 

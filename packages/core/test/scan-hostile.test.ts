@@ -3,8 +3,7 @@
  * (memory must stay bounded, every kept hit at its true place), and roots the walk must not lose.
  */
 import { execFileSync } from "node:child_process";
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isKeywardError } from "../src/index.js";
@@ -12,6 +11,7 @@ import { scanSources } from "../src/scan/engine.js";
 import { MAX_PLACES_PER_BLOB } from "../src/scan/scan-history.js";
 import type { ScanHit } from "../src/scan/scan-types.js";
 import { MAX_HITS_PER_KEY } from "../src/scan/source-scan.js";
+import { commitAll, initRepo, putFile, removeDir, tempDir } from "./helpers/scan-fs.js";
 
 const KEY_UUID = "8f14e45f-ceea-467f-a0e6-1c2b3d4e5f60";
 const KEY_SHORT = "Qm7xT2vLp9Rk4Wz8Nc";
@@ -22,11 +22,9 @@ const needles = [
 
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "keyward-scan-hostile-"));
+  dir = tempDir("scan-hostile");
 });
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => removeDir(dir));
 
 const where = (h: ScanHit) =>
   `${h.type === "needle" ? h.ref : "p"}@${h.location.path}:${h.location.line}:${h.location.column}`;
@@ -65,39 +63,29 @@ describe("scan engine: a source full of one key", () => {
   it("keeps no more hits than the scan's budget, and counts the rest", async () => {
     for (const name of ["a.env", "b.env", "c.env"])
       writeFileSync(join(dir, name), `${KEY_UUID}\n${KEY_SHORT}\n`);
-    const before = process.env.KEYWARD_SCAN_MAX_HITS;
-    process.env.KEYWARD_SCAN_MAX_HITS = "4";
-    try {
-      const result = await scanSources({ roots: [dir], git: false, needles, patterns: [], workers: 1 });
-      expect(result.hits.map(where)).toEqual([
-        `0@${join(dir, "a.env")}:1:1`,
-        `1@${join(dir, "a.env")}:2:1`,
-        `0@${join(dir, "b.env")}:1:1`,
-        `1@${join(dir, "b.env")}:2:1`,
-      ]);
-      expect(result.stats.hitsDropped).toBe(2);
-    } finally {
-      if (before === undefined) delete process.env.KEYWARD_SCAN_MAX_HITS;
-      else process.env.KEYWARD_SCAN_MAX_HITS = before;
-    }
+    const result = await scanSources({
+      roots: [dir],
+      git: false,
+      needles,
+      patterns: [],
+      workers: 1,
+      maxKeptHits: 4,
+    });
+    expect(result.hits.map(where)).toEqual([
+      `0@${join(dir, "a.env")}:1:1`,
+      `1@${join(dir, "a.env")}:2:1`,
+      `0@${join(dir, "b.env")}:1:1`,
+      `1@${join(dir, "b.env")}:2:1`,
+    ]);
+    expect(result.stats.hitsDropped).toBe(2);
   });
 
   it("lists a git blob's hits at a bounded number of its paths and counts the others", async () => {
     const repo = join(dir, "repo");
-    mkdirSync(repo);
-    const git = (...args: string[]) =>
-      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
-        cwd: repo,
-        encoding: "utf8",
-      });
-    git("init", "-q", "-b", "main");
+    const git = initRepo(repo);
     const paths = 2_000;
-    for (let i = 0; i < paths; i++) {
-      mkdirSync(join(repo, `d${i % 20}`), { recursive: true });
-      writeFileSync(join(repo, `d${i % 20}`, `f${i}.txt`), `id: ${KEY_UUID}\n`);
-    }
-    git("add", "-A");
-    git("commit", "-q", "-m", "many copies");
+    for (let i = 0; i < paths; i++) putFile(repo, `d${i % 20}/f${i}.txt`, `id: ${KEY_UUID}\n`);
+    commitAll(git, "many copies");
     // Only the history holds them now.
     for (let i = 0; i < 20; i++) rmSync(join(repo, `d${i}`), { recursive: true });
 
@@ -113,17 +101,13 @@ describe("scan engine: a source full of one key", () => {
 describe("scan engine: a flooded blob read by the worker threads", () => {
   it("counts a blob's dropped matches once per path it sits at", async () => {
     const repo = join(dir, "repo");
-    mkdirSync(repo);
-    const git = (...args: string[]) =>
-      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd: repo });
-    git("init", "-q", "-b", "main");
+    const git = initRepo(repo);
     // Enough blobs that the history goes to workers; one of them holds the id 30 times, at 25 paths.
     for (let i = 0; i < 300; i++) writeFileSync(join(repo, `plain${i}.txt`), `nothing ${i}\n`);
     const flood = `${Array.from({ length: 30 }, () => KEY_UUID).join("\n")}\n`;
     for (let i = 0; i < 25; i++) writeFileSync(join(repo, `flood${i}.txt`), flood);
-    git("add", "-A");
-    git("commit", "-q", "-m", "flood");
-    execFileSync("git", ["rm", "-q", "flood*.txt"], { cwd: repo });
+    commitAll(git, "flood");
+    git("rm", "-q", "flood*.txt");
 
     // Worker threads run the built worker: drive the built engine (the sources would read in-process).
     const built = (await import(
@@ -165,25 +149,23 @@ describe("scan engine: roots", () => {
 describe("scan engine: hostile git config", () => {
   it("a repository config including a FIFO fails with SCAN_GIT_FAILED instead of hanging", async () => {
     const repo = join(dir, "repo");
-    mkdirSync(repo);
-    execFileSync("git", ["init", "-q", "-b", "main"], { cwd: repo });
+    initRepo(repo);
     const fifo = join(dir, "fifo");
     execFileSync("mkfifo", [fifo]);
     appendFileSync(join(repo, ".git", "config"), `[include]\n\tpath = ${fifo}\n`);
-    const before = process.env.KEYWARD_SCAN_GIT_STALL_MS;
-    process.env.KEYWARD_SCAN_GIT_STALL_MS = "1000";
-    try {
-      const started = Date.now();
-      const error = await scanSources({ roots: [repo], git: true, needles, patterns: [], workers: 1 }).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(isKeywardError(error) && error.code).toBe("SCAN_GIT_FAILED");
-      expect((error as Error).message).toMatch(/git did not answer/);
-      expect(Date.now() - started).toBeLessThan(8000);
-    } finally {
-      if (before === undefined) delete process.env.KEYWARD_SCAN_GIT_STALL_MS;
-      else process.env.KEYWARD_SCAN_GIT_STALL_MS = before;
-    }
+    // A short watchdog (the default is 30 s): the scan fails as soon as it fires.
+    const error = await scanSources({
+      roots: [repo],
+      git: true,
+      needles,
+      patterns: [],
+      workers: 1,
+      gitStallMs: 1000,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isKeywardError(error) && error.code).toBe("SCAN_GIT_FAILED");
+    expect((error as Error).message).toMatch(/git did not answer for 1 s/);
   }, 15_000);
 });

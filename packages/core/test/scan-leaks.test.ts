@@ -4,8 +4,6 @@
  * account with a sub-account, a Bitfinex account with tracked keys). Every secret of the desk is a canary
  * that must not appear in the report, its JSON or the audit log.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { trackKey } from "../src/home/accounts.js";
@@ -15,29 +13,29 @@ import { type ScanFinding, ScanReportSchema } from "../src/scan/scan-types.js";
 import { generateLeakCorpus } from "../src/testing/index.js";
 import { planLiveRevoke, revocableKeyIds, scanLeaks, startRevoke } from "../src/use-cases/index.js";
 import { redactUnknownKey } from "../src/use-cases/scan-leaks.js";
+import { putFile, removeDir, tempDir } from "./helpers/scan-fs.js";
 import { creds as okxCreds } from "./okx-fixtures.js";
-import { auditEntries, canariesOf, type Desk, OKX, openDesk, SUB } from "./use-cases-fixtures.js";
+import { auditEntries, BFX, canariesOf, type Desk, OKX, openDesk, SUB } from "./use-cases-fixtures.js";
 
 let desk: Desk;
 let tree: string;
 
 beforeEach(async () => {
   desk = await openDesk();
-  tree = mkdtempSync(join(tmpdir(), "keyward-scan-tree-"));
+  tree = tempDir("scan-tree");
 });
 afterEach(async () => {
   const audit = JSON.stringify(await auditEntries(desk.home));
   await desk.close();
-  rmSync(tree, { recursive: true, force: true });
+  removeDir(tree);
   for (const canary of canariesOf(desk.keys)) expect(audit).not.toContain(canary);
 });
 
 /** An ordinary source file with `planted` on line 3. */
 function plant(path: string, planted: string): void {
-  const file = join(tree, path);
-  mkdirSync(join(file, ".."), { recursive: true });
-  writeFileSync(
-    file,
+  putFile(
+    tree,
+    path,
     `// settings for the market-making bot\nexport const retries = 3;\nexport const config = { ${planted} };\nexport default config;\n`,
   );
 }
@@ -45,10 +43,9 @@ function plant(path: string, planted: string): void {
 /** Ordinary files with nothing to find. */
 function ordinary(): void {
   for (let i = 0; i < 20; i++) {
-    const file = join(tree, "src", `module-${i}.ts`);
-    mkdirSync(join(file, ".."), { recursive: true });
-    writeFileSync(
-      file,
+    putFile(
+      tree,
+      `src/module-${i}.ts`,
       `export function f${i}(x: number): number {\n  return x * ${i} + 0x${(i * 7919).toString(16)};\n}\n`,
     );
   }
@@ -165,6 +162,17 @@ describe("scanLeaks", () => {
     expect(revocableKeyIds(report)).toEqual([]);
   });
 
+  it("--offline before any listing: an account's own key and a tracked key are known from the vault", async () => {
+    plant("admin.ts", `key: "${desk.keys.admin.apiKey}"`);
+    plant("mm.ts", `key: "${desk.keys.mm.apiKey}"`);
+    const report = await scan({ offline: true });
+    printable(report);
+    expect(report.findings.map((f) => [f.kind, f.source, f.exchange, f.account, f.label])).toEqual([
+      ["known-key", "tracked", "bitfinex", BFX, desk.keys.mm.label],
+      ["known-key", "vault", "okx", OKX, ""],
+    ]);
+  });
+
   it("--offline: no exchange is asked; keys come from the last inventory", async () => {
     // One live listing fills the last inventory.
     await scan();
@@ -194,15 +202,16 @@ describe("scanLeaks", () => {
     const real = desk.keys.admin.passphrase;
     expect(real.length).toBeGreaterThanOrEqual(8);
     const guesses = Array.from({ length: 500 }, (_, i) => (i === 317 ? real : `Guess-${i}-pass!`));
-    writeFileSync(join(tree, "wordlist.txt"), `${guesses.join("\n")}\n`);
+    putFile(tree, "wordlist.txt", `${guesses.join("\n")}\n`);
     const alone = await scan();
     const aloneText = printable(alone);
     expect(alone.findings).toEqual([]);
     expect(aloneText).not.toContain("wordlist.txt");
     expect(JSON.stringify(toSarif(alone, { version: "0" }))).not.toContain("wordlist.txt");
 
-    writeFileSync(
-      join(tree, "okx.env"),
+    putFile(
+      tree,
+      "okx.env",
       `OKX_API_KEY=${desk.keys.admin.apiKey}\nOKX_NOTE=main desk\nOKX_PASSPHRASE=${real}\n`,
     );
     const near = await scan();
@@ -352,8 +361,7 @@ describe("scanLeaks", () => {
   it("Keyward's own files (directly in its home) are left out with a warning; a folder below the home is scanned", async () => {
     const dir = desk.home.paths.dir;
     await scan(); // a live listing: state.db's inventory cache now holds every key id
-    mkdirSync(join(dir, "leaky"), { recursive: true });
-    writeFileSync(join(dir, "leaky", "bot.env"), `KEY=${desk.keys.bot.apiKey}\n`);
+    putFile(dir, "leaky/bot.env", `KEY=${desk.keys.bot.apiKey}\n`);
     const report = await scanLeaks(desk.home, { roots: [dir], binary: true }, { adapters: desk.adapters });
     expect(report.findings).toEqual([
       expect.objectContaining({

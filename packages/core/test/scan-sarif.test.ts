@@ -4,17 +4,14 @@
  * log never holds a secret or an unknown key in full: for a report with every kind of finding and
  * location, and for a real scan (scanLeaks over the simulator's desk) of files and git history.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { exchangeProfile } from "../src/adapters/registry.js";
 import { SARIF_FINGERPRINT_KEY, sarifLevel, toSarif } from "../src/index.js";
 import { type ScanFinding, type ScanReport, ScanReportSchema } from "../src/scan/scan-types.js";
 import { fakeCredentials, seededRng } from "../src/testing/index.js";
 import { scanLeaks } from "../src/use-cases/index.js";
+import { commitAll, initRepo, putFile, removeDir, tempDir } from "./helpers/scan-fs.js";
 import { canariesOf, openDesk } from "./use-cases-fixtures.js";
 
 const require = createRequire(import.meta.url);
@@ -278,27 +275,22 @@ describe("SARIF 2.1.0 from a scan report", () => {
 describe("SARIF of a real scan", () => {
   it("files and git history, known keys, a held secret and an unknown pair: valid 2.1.0, no secret, no unknown key in full", async () => {
     const desk = await openDesk();
-    const repo = mkdtempSync(join(tmpdir(), "keyward-sarif-repo-"));
+    const repo = tempDir("sarif-repo");
     try {
       const unknown = fakeCredentials(exchangeProfile("okx"), seededRng(2101));
-      const git = (...args: string[]) =>
-        execFileSync("git", ["-C", repo, "-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
-          stdio: "ignore",
-        });
-      git("init", "-q");
-      writeFileSync(join(repo, "old.env"), `BOT_KEY=${desk.keys.bot.apiKey}\n`);
-      git("add", ".");
-      git("commit", "-qm", "bot");
+      const git = initRepo(repo);
+      putFile(repo, "old.env", `BOT_KEY=${desk.keys.bot.apiKey}\n`);
+      commitAll(git, "bot");
       git("rm", "-q", "old.env");
-      writeFileSync(join(repo, "ops.env"), `OKX_SECRET="${desk.keys.admin.secretKey}"\n`);
-      writeFileSync(
-        join(repo, "leak.json"),
+      putFile(repo, "ops.env", `OKX_SECRET="${desk.keys.admin.secretKey}"\n`);
+      putFile(
+        repo,
+        "leak.json",
         JSON.stringify({
           okx: { apiKey: unknown.key, secretKey: unknown.secret, passphrase: unknown.passphrase },
         }),
       );
-      git("add", ".");
-      git("commit", "-qm", "ops");
+      commitAll(git, "ops");
       const report = await scanLeaks(
         desk.home,
         { roots: [repo], git: true },
@@ -326,7 +318,7 @@ describe("SARIF of a real scan", () => {
       }
     } finally {
       await desk.close();
-      rmSync(repo, { recursive: true, force: true });
+      removeDir(repo);
     }
   });
 });

@@ -2,12 +2,9 @@
  * Worker threads run the built worker (dist/scan/scan-worker.js; the test task builds first), so this
  * test drives the built engine: the TypeScript sources would read in-process.
  */
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { LeakPatterns, ScanEngineOptions, ScanEngineResult } from "../src/scan/scan-types.js";
+import { commitAll, initRepo, putFile, tempDirsForFile } from "./helpers/scan-fs.js";
 
 type Engine = { scanSources(o: ScanEngineOptions): Promise<ScanEngineResult> };
 const ENGINE = new URL("../dist/scan/engine.js", import.meta.url).href;
@@ -25,24 +22,20 @@ const ACME: LeakPatterns = {
 };
 const patterns = [{ exchange: "acmex", leaks: ACME }];
 
+const tempDir = tempDirsForFile("scan-workers");
 let dir: string;
 let engine: Engine;
 beforeAll(async () => {
   engine = (await import(ENGINE)) as Engine;
-  dir = mkdtempSync(join(tmpdir(), "keyward-scan-workers-"));
+  dir = tempDir();
   for (let f = 0; f < 300; f++) {
-    const sub = join(dir, `d${f % 9}`);
-    mkdirSync(sub, { recursive: true });
     const lines: string[] = [];
     for (let l = 0; l < 200; l++) lines.push(`  const v${l} = call(${f}, ${l}); // ordinary text ${f * l}`);
     if (f % 7 === 0) lines.splice(f % 150, 0, `  id: "${NEEDLES[f]?.text}",`);
     if (f % 50 === 0)
       lines.push(`acmex api key AKX7Q2M9Z4K8T1V6B3N5P${f % 10}R secret ${"3f9a1c7e".repeat(6)}`);
-    writeFileSync(join(sub, `f${f}.ts`), `${lines.join("\n")}\n`);
+    putFile(dir, `d${f % 9}/f${f}.ts`, `${lines.join("\n")}\n`);
   }
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe("scan engine: worker threads", () => {
@@ -58,45 +51,34 @@ describe("scan engine: worker threads", () => {
   });
 
   it("finds the same in git history with 1 and 2 workers (blobs searched by the workers)", async () => {
-    const repo = mkdtempSync(join(tmpdir(), "keyward-scan-workers-git-"));
-    try {
-      const git = (...args: string[]) =>
-        execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
-          cwd: repo,
-          encoding: "utf8",
-        }).trim();
-      git("init", "-q", "-b", "main");
-      for (let f = 0; f < 400; f++) {
-        const lines = [`// file ${f}`, `export const n = ${f};`];
-        if (f % 9 === 0) lines.push(`const id = "${NEEDLES[f]?.text}";`);
-        if (f % 100 === 0)
-          lines.push(`acmex key AKX7Q2M9Z4K8T1V6B3N5P${f % 10}R secret ${"3f9a1c7e".repeat(6)}`);
-        writeFileSync(join(repo, `f${f}.ts`), `${lines.join("\n")}\n`);
-      }
-      writeFileSync(join(repo, "bin.dat"), Buffer.from([0, 1, 2, 3]));
-      git("add", "-A");
-      git("commit", "-q", "-m", "all");
-      const added = git("rev-parse", "HEAD");
-      git(
-        "rm",
-        "-q",
-        ...Array.from({ length: 400 }, (_, f) => `f${f}.ts`).filter((_, f) => f % 9 === 0 || f % 100 === 0),
-      );
-      git("commit", "-q", "-m", "gone");
-      const base = { roots: [repo], git: true, needles: NEEDLES, patterns };
-      const one = await engine.scanSources({ ...base, workers: 1 });
-      const two = await engine.scanSources({ ...base, workers: 2 });
-      const history = one.hits.filter((h) => h.location.commit !== undefined);
-      expect(history.filter((h) => h.type === "needle")).toHaveLength(Math.ceil(400 / 9));
-      expect(history.filter((h) => h.type === "pattern")).toHaveLength(4);
-      for (const h of history) expect(h.location.commit).toBe(added);
-      expect(two.hits).toEqual(one.hits);
-      expect({ ...two.stats, elapsedMs: 0 }).toEqual({ ...one.stats, elapsedMs: 0 });
-      expect(one.stats.blobs).toBeGreaterThanOrEqual(400);
-      expect(one.stats.skipped.binary).toBe(2); // bin.dat in the work tree and its blob
-    } finally {
-      rmSync(repo, { recursive: true, force: true });
+    const repo = tempDir();
+    const git = initRepo(repo);
+    for (let f = 0; f < 400; f++) {
+      const lines = [`// file ${f}`, `export const n = ${f};`];
+      if (f % 9 === 0) lines.push(`const id = "${NEEDLES[f]?.text}";`);
+      if (f % 100 === 0)
+        lines.push(`acmex key AKX7Q2M9Z4K8T1V6B3N5P${f % 10}R secret ${"3f9a1c7e".repeat(6)}`);
+      putFile(repo, `f${f}.ts`, `${lines.join("\n")}\n`);
     }
+    putFile(repo, "bin.dat", Buffer.from([0, 1, 2, 3]));
+    const added = commitAll(git, "all");
+    git(
+      "rm",
+      "-q",
+      ...Array.from({ length: 400 }, (_, f) => `f${f}.ts`).filter((_, f) => f % 9 === 0 || f % 100 === 0),
+    );
+    git("commit", "-q", "-m", "gone");
+    const base = { roots: [repo], git: true, needles: NEEDLES, patterns };
+    const one = await engine.scanSources({ ...base, workers: 1 });
+    const two = await engine.scanSources({ ...base, workers: 2 });
+    const history = one.hits.filter((h) => h.location.commit !== undefined);
+    expect(history.filter((h) => h.type === "needle")).toHaveLength(Math.ceil(400 / 9));
+    expect(history.filter((h) => h.type === "pattern")).toHaveLength(4);
+    for (const h of history) expect(h.location.commit).toBe(added);
+    expect(two.hits).toEqual(one.hits);
+    expect({ ...two.stats, elapsedMs: 0 }).toEqual({ ...one.stats, elapsedMs: 0 });
+    expect(one.stats.blobs).toBeGreaterThanOrEqual(400);
+    expect(one.stats.skipped.binary).toBe(2); // bin.dat in the work tree and its blob
   });
 
   it("stops the workers when aborted", async () => {

@@ -5,9 +5,9 @@
  * an exchange: patterns are the profiles' data, compiled by detect.ts.
  *
  * - Files (scan-files.ts): walk.ts (no links followed, non-regular files, `.git`, excluded paths
- *   skipped), read in 1 MiB chunks by file-scan.ts, searched by source-scan.ts (needle automaton from
- *   multi-match.ts; `detectLeaks` per chunk), in worker threads (worker-pool.ts, handed batches by
- *   parallel.ts) or in-process for small scans.
+ *   skipped), read in 1 MiB chunks by file-scan.ts (UTF-16 with a BOM as UTF-8: utf16.ts), searched by
+ *   source-scan.ts (needle automaton from multi-match.ts; `detectLeaks` per chunk), in worker threads
+ *   (worker-pool.ts, handed batches by parallel.ts) or in-process for small scans.
  * - History (`git: true`, scan-history.ts): git-history.ts, every blob reachable from every ref,
  *   streamed from one `git cat-file --batch`; each hit once per (first commit, path) of its blob.
  * - Line and column are computed for hits only (line-index.ts); pace.ts yields, reports progress and
@@ -18,9 +18,10 @@
  */
 import { availableParallelism } from "node:os";
 import { compileLeakPatterns } from "./detect.js";
+import { GIT_STALL_MS } from "./git-history.js";
 import { compileNeedles } from "./multi-match.js";
 import { aborted, Pace } from "./pace.js";
-import { Parallel } from "./parallel.js";
+import { MAX_KEPT_HITS, Parallel } from "./parallel.js";
 import { scanFiles } from "./scan-files.js";
 import { scanHistory } from "./scan-history.js";
 import {
@@ -69,6 +70,7 @@ export async function scanSources(options: ScanEngineOptions): Promise<ScanEngin
   const minConfidence = options.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
   const scanner = new SourceScanner(automaton, compiled, minConfidence);
   const hits: ScanHit[] = [];
+  const maxKeptHits = options.maxKeptHits ?? MAX_KEPT_HITS;
   const workers = Math.max(
     1,
     Math.floor(options.workers ?? Math.min(MAX_DEFAULT_WORKERS, availableParallelism())),
@@ -90,23 +92,24 @@ export async function scanSources(options: ScanEngineOptions): Promise<ScanEngin
     // Each phase is reported as it starts (a shell shows "scanning…" at once), then at most 10 times a second.
     pace.progress(undefined, performance.now(), true);
     pace.check();
-    await scanFiles({ roots, rules, maxFileBytes, binary, stats, hits, pace, scanner, startParallel });
+    const files = {
+      roots,
+      rules,
+      maxFileBytes,
+      binary,
+      stats,
+      hits,
+      maxKeptHits,
+      pace,
+      scanner,
+      startParallel,
+    };
+    await scanFiles(files);
     if (options.git) {
       phase = "history";
       pace.progress(undefined, performance.now(), true);
       pace.check();
-      await scanHistory({
-        roots,
-        rules,
-        maxFileBytes,
-        binary,
-        stats,
-        hits,
-        pace,
-        scanner,
-        signal,
-        startParallel,
-      });
+      await scanHistory({ ...files, git: { signal, stallMs: options.gitStallMs ?? GIT_STALL_MS } });
     }
   } finally {
     await parallel?.close();

@@ -7,6 +7,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { type LineColumn, locateOffsets } from "./line-index.js";
 import type { ScanHit, ScanStats } from "./scan-types.js";
 import { looksBinary, type RawHit, type SourceScanner } from "./source-scan.js";
+import { asUtf8, transcodeChunks, Utf16ToUtf8, utf16Order } from "./utf16.js";
 import type { WalkFile } from "./walk.js";
 
 export const CHUNK_BYTES = 1024 * 1024;
@@ -47,6 +48,8 @@ export function* scanFile(
     if (st.size > options.maxFileBytes) return { kind: "tooLarge" };
     scanner.begin();
     let position = 0;
+    // Set when the file starts with a UTF-16 BOM: the scanner then sees its text as UTF-8 (utf16.ts).
+    let utf16: Utf16ToUtf8 | undefined;
     for (;;) {
       let n: number;
       try {
@@ -54,12 +57,14 @@ export function* scanFile(
       } catch {
         return { kind: "unreadable" };
       }
-      if (position === 0 && !options.binary && n > 0 && looksBinary(buffer.subarray(0, n))) {
+      if (position === 0) utf16 = Utf16ToUtf8.forSource(buffer.subarray(0, n));
+      if (position === 0 && !utf16 && !options.binary && n > 0 && looksBinary(buffer.subarray(0, n))) {
         return { kind: "binary" };
       }
       // A file that grows while read (a live log) is read up to the size it had when opened.
       const final = n === 0 || position + n >= st.size;
-      scanner.write(buffer.subarray(0, n), final);
+      const read = buffer.subarray(0, n);
+      scanner.write(utf16 ? utf16.write(read, final) : read, final);
       position += n;
       if (final) break;
       yield position;
@@ -69,8 +74,11 @@ export function* scanFile(
     if (raw.length === 0) return { kind: "scanned", bytes: position, hits: [], dropped };
     let lines = new Map<number, LineColumn>();
     try {
+      // Hits of a UTF-16 file are at offsets of its UTF-8 text: the whole file, transcoded again.
       lines = locateOffsets(
-        readAgain(fd, buffer, raw),
+        utf16
+          ? transcodeChunks(readAgain(fd, buffer, Infinity), utf16.order)
+          : readAgain(fd, buffer, lastOf(raw)),
         raw.map((h) => h.offset),
       );
     } catch {
@@ -91,7 +99,10 @@ export function scanBytes(
   scanner: SourceScanner,
   binary: boolean,
 ): { kind: "binary" } | { kind: "scanned"; hits: ScanHit[]; dropped: number } {
-  if (!binary && looksBinary(bytes)) return { kind: "binary" };
+  const order = utf16Order(bytes);
+  if (!order && !binary && looksBinary(bytes)) return { kind: "binary" };
+  // A UTF-16 blob is searched and located as its UTF-8 text (utf16.ts); blobs here are small.
+  if (order) bytes = asUtf8(bytes);
   scanner.begin();
   for (let at = 0; ; at += CHUNK_BYTES) {
     const end = Math.min(bytes.length, at + CHUNK_BYTES);
@@ -108,11 +119,16 @@ export function scanBytes(
   return { kind: "scanned", hits: locate(raw, { path: "" }, lines), dropped };
 }
 
-/** The file's bytes again from the start, up to its last hit. */
-function* readAgain(fd: number, buffer: Buffer, raw: readonly RawHit[]): Generator<Uint8Array> {
+/** The offset of the last hit. */
+function lastOf(raw: readonly RawHit[]): number {
   // A loop, not Math.max(...spread): the spread throws past ~120k arguments.
   let last = 0;
   for (const h of raw) if (h.offset > last) last = h.offset;
+  return last;
+}
+
+/** The file's bytes again from the start, up to offset `last` (its last hit). */
+function* readAgain(fd: number, buffer: Buffer, last: number): Generator<Uint8Array> {
   let position = 0;
   while (position <= last) {
     const n = readSync(fd, buffer, 0, buffer.length, position);

@@ -64,20 +64,20 @@ function gitEnv(): NodeJS.ProcessEnv {
   };
 }
 
-/** How long git may go without output while Keyward waits for it. */
+/** How long git may go without output while Keyward waits for it (the engine's `gitStallMs`). */
 export const GIT_STALL_MS = 30_000;
-/** The watchdog's limit: KEYWARD_SCAN_GIT_STALL_MS overrides it (tests set it low). */
-function gitStallMs(): number {
-  const v = Number(process.env.KEYWARD_SCAN_GIT_STALL_MS);
-  return Number.isFinite(v) && v > 0 ? v : GIT_STALL_MS;
+
+/** How each git process runs: what aborts it, and its watchdog's limit (ms). */
+export interface GitRun {
+  signal?: AbortSignal | undefined;
+  stallMs: number;
 }
 
-/** git processes the watchdog killed. */
-const stalled = new WeakSet<object>();
+const stalled = new WeakMap<object, number>(); // git processes the watchdog killed → their limit
 
 type Git = ChildProcessByStdio<Writable, Readable, Readable>;
 
-function startGit(args: readonly string[], cwd: string | undefined, signal: AbortSignal | undefined): Git {
+function startGit(args: readonly string[], cwd: string | undefined, { signal, stallMs: limit }: GitRun): Git {
   const child = spawn("git", [...SAFE_ARGS, ...args], {
     cwd,
     env: gitEnv(),
@@ -89,7 +89,6 @@ function startGit(args: readonly string[], cwd: string | undefined, signal: Abor
   // Watchdog: killed if it writes nothing for the limit while nothing it wrote waits unread (if output
   // waits, Keyward is the slow one, not git). Polled (bytes received so far), not a "data" listener,
   // which would change how the callers' streams flow.
-  const limit = gitStallMs();
   let last = Date.now();
   let received = -1;
   const bytesIn = () =>
@@ -101,7 +100,7 @@ function startGit(args: readonly string[], cwd: string | undefined, signal: Abor
         received = now;
         last = Date.now();
       } else if (Date.now() - last >= limit) {
-        stalled.add(child);
+        stalled.set(child, limit);
         child.kill("SIGKILL");
       }
     },
@@ -135,11 +134,12 @@ function finished(child: Git, what: string): Promise<{ code: number; stderr: str
       );
     });
     child.once("close", (code) => {
-      if (stalled.has(child)) {
+      const stall = stalled.get(child);
+      if (stall !== undefined) {
         reject(
           new KeywardError(
             "SCAN_GIT_FAILED",
-            `git did not answer for ${Math.round(gitStallMs() / 1000)} s reading ${what}`,
+            `git did not answer for ${Math.round(stall / 1000)} s reading ${what}`,
             {
               hint:
                 "Something in the repository's config (an include.path naming a FIFO or a slow network mount) " +
@@ -174,8 +174,8 @@ function gitFailure(what: string, stderr: string): KeywardError {
  * The git directory of the repository a root is in (the root itself, or a folder above it), or
  * undefined if it is in none.
  */
-export async function gitDirOf(root: string, isDirectory: boolean, signal?: AbortSignal) {
-  const child = startGit(["rev-parse", "--absolute-git-dir"], isDirectory ? root : dirname(root), signal);
+export async function gitDirOf(root: string, isDirectory: boolean, run: GitRun) {
+  const child = startGit(["rev-parse", "--absolute-git-dir"], isDirectory ? root : dirname(root), run);
   child.stdin.end();
   let out = "";
   child.stdout.on("data", (d: Buffer) => {
@@ -204,7 +204,7 @@ export interface HistoryIndex {
 export async function historyIndex(
   gitDir: string,
   shown: string,
-  signal?: AbortSignal,
+  run: GitRun,
   onCommit?: (commits: number) => void,
 ): Promise<HistoryIndex> {
   const child = startGit(
@@ -228,7 +228,7 @@ export async function historyIndex(
       "--format=%x00commit %H %aI",
     ],
     undefined,
-    signal,
+    run,
   );
   child.stdin.end();
   const done = finished(child, shown);
@@ -285,7 +285,7 @@ export async function historyIndex(
   }
   if (rest.length > 0) token(rest);
   const { code, stderr } = await done;
-  if (signal?.aborted) return index;
+  if (run.signal?.aborted) return index;
   // An empty repository (no commit yet) has no history: not an error.
   if (code !== 0 && !/does not have any commits|bad default revision/i.test(stderr)) {
     throw gitFailure(shown, stderr);
@@ -298,11 +298,11 @@ export async function blobSizes(
   gitDir: string,
   blobs: readonly string[],
   shown: string,
-  signal?: AbortSignal,
+  run: GitRun,
 ): Promise<Map<string, number>> {
   const sizes = new Map<string, number>();
   if (blobs.length === 0) return sizes;
-  const child = startGit(["--git-dir", gitDir, "cat-file", "--batch-check"], undefined, signal);
+  const child = startGit(["--git-dir", gitDir, "cat-file", "--batch-check"], undefined, run);
   const done = finished(child, shown);
   child.stdin.end(`${blobs.join("\n")}\n`);
   let rest = "";
@@ -315,7 +315,7 @@ export async function blobSizes(
     }
   }
   const { code, stderr } = await done;
-  if (code !== 0 && !signal?.aborted) throw gitFailure(shown, stderr);
+  if (code !== 0 && !run.signal?.aborted) throw gitFailure(shown, stderr);
   return sizes;
 }
 
@@ -334,11 +334,11 @@ export async function readBlobs(
   blobs: readonly string[],
   shown: string,
   sink: BlobSink,
-  signal?: AbortSignal,
+  run: GitRun,
   between?: () => Promise<void>,
 ): Promise<void> {
   if (blobs.length === 0) return;
-  const child = startGit(["--git-dir", gitDir, "cat-file", "--batch"], undefined, signal);
+  const child = startGit(["--git-dir", gitDir, "cat-file", "--batch"], undefined, run);
   const done = finished(child, shown);
   child.stdin.end(`${blobs.join("\n")}\n`);
   // Parser state: reading a header line, a blob's content (remaining bytes), or its trailing LF.
@@ -387,17 +387,17 @@ export async function readBlobs(
     if (between) await between();
   }
   const { code, stderr } = await done;
-  if (code !== 0 && !signal?.aborted) throw gitFailure(shown, stderr);
+  if (code !== 0 && !run.signal?.aborted) throw gitFailure(shown, stderr);
 }
 
 /** One blob's whole content (for the line and column of its hits: blobs with hits only). */
-export async function readBlob(gitDir: string, blob: string, shown: string, signal?: AbortSignal) {
-  const child = startGit(["--git-dir", gitDir, "cat-file", "blob", blob], undefined, signal);
+export async function readBlob(gitDir: string, blob: string, shown: string, run: GitRun) {
+  const child = startGit(["--git-dir", gitDir, "cat-file", "blob", blob], undefined, run);
   child.stdin.end();
   const done = finished(child, shown);
   const parts: Buffer[] = [];
   for await (const piece of child.stdout as AsyncIterable<Buffer>) parts.push(piece);
   const { code, stderr } = await done;
-  if (code !== 0 && !signal?.aborted) throw gitFailure(shown, stderr);
+  if (code !== 0 && !run.signal?.aborted) throw gitFailure(shown, stderr);
   return Buffer.concat(parts);
 }

@@ -88,14 +88,24 @@ function profileOf(token: string): { classes: number; distinct: number } {
 const WORD = /^(?:[A-Z]?[a-z]{3,}|[A-Z]{3,}|Id)$/;
 
 /**
+ * A lower-case word, one number, a lower-case word (`base64url`, `sha256sum`, `ipv4addr`, `oauth2token`):
+ * a technical term, not a key. Met: `base64url` next to a secret and an exchange's name in the docs was
+ * taken for a short client id. A random id of 8 to 10 letters and digits has this form about once in
+ * 1,200 (no upper case, its digits one run after 3 letters or more, then 3 letters or more or none);
+ * in upper case (docs/exchanges/deribit.md#key-formats-what-leaks-look-like).
+ */
+const TERM_WITH_NUMBER = /^[a-z]{3,}[0-9]+(?:[a-z]{3,})?$/;
+
+/**
  * Identifiers and placeholders, not keys: a token with few distinct characters for its length
- * (`XXXXXXXX…`, `0000…`); one that splits (at `_ - + /` and camelCase humps) into words only
- * (`getAccountBalance`, `snake_case_name`, `requestId`: met as ccxt's identifiers next to exchange
- * names). A random key of 8 characters or more almost always has a digit, which no word has, so the
- * split is rarely needed and few real keys can be lost to it.
+ * (`XXXXXXXX…`, `0000…`); a technical term with a number in it (TERM_WITH_NUMBER); one that splits (at
+ * `_ - + /` and camelCase humps) into words only (`getAccountBalance`, `snake_case_name`, `requestId`:
+ * met as ccxt's identifiers next to exchange names). A random key of 8 characters or more almost always
+ * has a digit, which no word has, so the split is rarely needed and few real keys can be lost to it.
  */
 function looksMadeUp(token: string, distinct: number): boolean {
   if (distinct < Math.min(8, Math.ceil(token.length / 3))) return true;
+  if (TERM_WITH_NUMBER.test(token)) return true;
   if (/[0-9]/.test(token)) return false;
   const parts = token
     .split(/[_\-+/]+/)

@@ -338,8 +338,11 @@ export async function gatherNeedles(
 function keyFromRef(home: KeywardHome, ref: string, apiKey: string): KnownKey | undefined {
   const [kind, ...rest] = ref.split(":");
   const facts = { permissions: [], risks: [], state: "unknown" as const, source: "vault" as const };
-  if (kind === "account") {
-    const account = home.config.accounts.find((a) => a.credentialsRef === ref);
+  if (kind === "account" || kind === "tracked") {
+    // An account's own key (its credentials reference) or a key it tracks (`tracked:<account>:…`).
+    const account = home.config.accounts.find((a) =>
+      kind === "account" ? a.credentialsRef === ref : a.name === rest[0],
+    );
     if (!account) return undefined;
     return {
       ...facts,
@@ -348,20 +351,8 @@ function keyFromRef(home: KeywardHome, ref: string, apiKey: string): KnownKey | 
       account: account.name,
       subAccount: null,
       apiKey,
-      label: account.keyLabel?.apiKey === apiKey ? account.keyLabel.text : "",
-    };
-  }
-  if (kind === "tracked") {
-    const account = home.config.accounts.find((a) => a.name === rest[0]);
-    if (!account) return undefined;
-    return {
-      ...facts,
-      keyId: makeKeyId(account.exchange, account.name, null, apiKey),
-      exchange: account.exchange,
-      account: account.name,
-      subAccount: null,
-      apiKey,
-      label: "",
+      // A label given at `account add --label` names the account's own key only.
+      label: kind === "account" && account.keyLabel?.apiKey === apiKey ? account.keyLabel.text : "",
     };
   }
   if (kind === "key") {

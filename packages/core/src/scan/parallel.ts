@@ -65,28 +65,32 @@ export class Parallel {
   }
 }
 
+/** Where a scan keeps its hits: `maxKeptHits` is the scan's budget (ScanEngineOptions.maxKeptHits). */
+export interface KeptHits {
+  stats: ScanStats;
+  hits: ScanHit[];
+  maxKeptHits: number;
+}
+
 /** A worker's counts and file hits into the scan's. */
-export function absorbCounts(stats: ScanStats, hits: ScanHit[], a: WorkerAnswer): void {
+export function absorbCounts(into: KeptHits, a: WorkerAnswer): void {
+  const stats = into.stats;
   stats.files += a.files;
   stats.blobs += a.blobs;
   stats.bytes += a.bytes;
   stats.hitsDropped += a.dropped;
   for (const k of Object.keys(a.skipped) as (keyof ScanStats["skipped"])[]) stats.skipped[k] += a.skipped[k];
-  for (const h of a.hits) keepHit(stats, hits, h);
+  for (const h of a.hits) keepHit(into, h);
 }
 
 /**
- * Hits kept for a whole scan; past it the scan goes on and counts (stats.hitsDropped) but keeps no
- * more places. KEYWARD_SCAN_MAX_HITS lowers it (tests).
+ * Hits kept for a whole scan by default; past it the scan goes on and counts (stats.hitsDropped) but
+ * keeps no more places.
  */
 export const MAX_KEPT_HITS = 100_000;
-function maxKeptHits(): number {
-  const v = Number(process.env.KEYWARD_SCAN_MAX_HITS);
-  return Number.isInteger(v) && v > 0 ? v : MAX_KEPT_HITS;
-}
 
 /** Keeps a hit, or counts it if the scan's budget of kept hits is spent. */
-export function keepHit(stats: ScanStats, hits: ScanHit[], hit: ScanHit): void {
-  if (hits.length >= maxKeptHits()) stats.hitsDropped++;
-  else hits.push(hit);
+export function keepHit(into: KeptHits, hit: ScanHit): void {
+  if (into.hits.length >= into.maxKeptHits) into.stats.hitsDropped++;
+  else into.hits.push(hit);
 }

@@ -5,8 +5,7 @@
 import { lstatSync } from "node:fs";
 import { CHUNK_BYTES, type FileOutcome, scanFile } from "./file-scan.js";
 import type { Pace } from "./pace.js";
-import { absorbCounts, keepHit, type Parallel } from "./parallel.js";
-import type { ScanHit, ScanStats } from "./scan-types.js";
+import { absorbCounts, type KeptHits, keepHit, type Parallel } from "./parallel.js";
 import type { WorkerAnswer } from "./scan-worker.js";
 import type { SourceScanner } from "./source-scan.js";
 import { type excludeRules, type ScanRoot, type WalkFile, walkRoot } from "./walk.js";
@@ -18,24 +17,22 @@ const IN_PROCESS_BYTES = 16 * 1024 * 1024;
 /** Files per batch handed to a worker. */
 const BATCH_FILES = 32;
 
-export interface FilesJob {
+export interface FilesJob extends KeptHits {
   roots: ScanRoot[];
   rules: ReturnType<typeof excludeRules>;
   maxFileBytes: number;
   binary: boolean;
-  stats: ScanStats;
-  hits: ScanHit[];
   pace: Pace;
   scanner: SourceScanner;
   startParallel: () => Parallel | undefined;
 }
 
-function count(job: { stats: ScanStats; hits: ScanHit[] }, outcome: FileOutcome): void {
+function count(job: KeptHits, outcome: FileOutcome): void {
   if (outcome.kind === "scanned") {
     job.stats.files++;
     job.stats.bytes += outcome.bytes;
     job.stats.hitsDropped += outcome.dropped;
-    for (const h of outcome.hits) keepHit(job.stats, job.hits, h);
+    for (const h of outcome.hits) keepHit(job, h);
   } else {
     job.stats.skipped[outcome.kind]++;
   }
@@ -87,7 +84,7 @@ export async function scanFiles(job: FilesJob): Promise<void> {
     return;
   }
 
-  const absorb = (a: WorkerAnswer) => absorbCounts(stats, job.hits, a);
+  const absorb = (a: WorkerAnswer) => absorbCounts(job, a);
   const batch = head;
   for (;;) {
     parallel.check();

@@ -4,12 +4,14 @@
  * worker threads in batches; each hit once per (first commit, path) of its blob.
  */
 import { CHUNK_BYTES, locate } from "./file-scan.js";
-import { blobSizes, gitDirOf, historyIndex, readBlob, readBlobs } from "./git-history.js";
+import { blobSizes, type GitRun, gitDirOf, historyIndex, readBlob, readBlobs } from "./git-history.js";
 import { locateOffsets } from "./line-index.js";
 import { absorbCounts, keepHit } from "./parallel.js";
 import type { FilesJob } from "./scan-files.js";
+import type { ScanHit } from "./scan-types.js";
 import type { WorkerAnswer, WorkerBatch } from "./scan-worker.js";
 import { looksBinary, type RawHit } from "./source-scan.js";
+import { asUtf8, Utf16ToUtf8 } from "./utf16.js";
 
 /** A history with fewer blobs than this is searched in-process. */
 const IN_PROCESS_BLOBS = 256;
@@ -22,20 +24,20 @@ const BATCH_BLOB_BYTES = 4 * 1024 * 1024;
 const BATCH_BLOBS = 512;
 
 export interface HistoryJob extends FilesJob {
-  signal: AbortSignal | undefined;
+  git: GitRun;
 }
 
 export async function scanHistory(job: HistoryJob): Promise<void> {
-  const { stats, pace, scanner, signal } = job;
+  const { stats, pace, scanner, git } = job;
   const seen = new Set<string>();
   for (const root of job.roots) {
-    const gitDir = await gitDirOf(root.given, root.isDirectory, signal);
+    const gitDir = await gitDirOf(root.given, root.isDirectory, git);
     pace.check();
     if (gitDir === undefined || seen.has(gitDir)) continue;
     seen.add(gitDir);
     const shown = root.given;
     const commitsBefore = stats.commits;
-    const index = await historyIndex(gitDir, shown, signal, (n) => {
+    const index = await historyIndex(gitDir, shown, git, (n) => {
       stats.commits = commitsBefore + n;
       pace.progress();
     });
@@ -54,7 +56,7 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
         }
       }
     }
-    const sizes = await blobSizes(gitDir, [...index.blobs.keys()], shown, signal);
+    const sizes = await blobSizes(gitDir, [...index.blobs.keys()], shown, git);
     pace.check();
     const toRead: string[] = [];
     for (const [blob, size] of sizes) {
@@ -70,19 +72,8 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
     let own: Uint8Array | undefined; // the blob being copied for a worker
     let ownAt = 0;
     const absorb = (a: WorkerAnswer) => {
-      absorbCounts(stats, job.hits, a);
-      for (const { key, hits, dropped } of a.blobHits) {
-        const blob = keys[key] ?? "";
-        for (const place of placesOf(blob, hits.length, dropped)) {
-          const where = {
-            path: place.path,
-            commit: place.commit,
-            commitDate: place.commitDate,
-            repository: shown,
-          };
-          for (const h of hits) keepHit(stats, job.hits, { ...h, location: { ...h.location, ...where } });
-        }
-      }
+      absorbCounts(job, a);
+      for (const { key, hits, dropped } of a.blobHits) keepAtPlaces(keys[key] ?? "", hits, dropped);
     };
     // One blob at a time: its pieces are gathered into chunks of up to CHUNK_BYTES (the first decides
     // whether it is binary), searched, and let go.
@@ -90,17 +81,23 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
     let gathered = 0;
     let first = true;
     let skip = false;
+    let utf16: Utf16ToUtf8 | undefined; // the blob starts with a UTF-16 BOM: searched as UTF-8 (utf16.ts)
     let size = 0;
     let read = 0;
     let current = "";
     const withHits: { blob: string; raw: RawHit[]; dropped: number }[] = [];
     // A blob's hits are found once; they are listed at its first MAX_PLACES_PER_BLOB places (a commit
     // may put one blob at thousands of paths) and the rest counted.
-    const placesOf = (blob: string, kept: number, dropped: number) => {
+    // The same for hits found here and by a worker: each located in the blob, here put at its places.
+    const keepAtPlaces = (blob: string, hits: readonly ScanHit[], dropped: number) => {
       const places = index.blobs.get(blob) ?? [];
       const listed = places.slice(0, MAX_PLACES_PER_BLOB);
-      stats.hitsDropped += dropped * places.length + kept * (places.length - listed.length);
-      return listed;
+      stats.hitsDropped += dropped * places.length + hits.length * (places.length - listed.length);
+      for (const { path, commit, commitDate } of listed) {
+        const where = { path, commit, commitDate, repository: shown };
+        for (const h of hits)
+          keepHit(job, { ...h, location: { ...where, line: h.location.line, column: h.location.column } });
+      }
     };
     const flush = (final: boolean) => {
       const chunk = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces, gathered);
@@ -108,12 +105,13 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
       gathered = 0;
       if (first) {
         first = false;
-        if (!job.binary && looksBinary(chunk)) {
+        utf16 = Utf16ToUtf8.forSource(chunk);
+        if (!utf16 && !job.binary && looksBinary(chunk)) {
           skip = true;
           return;
         }
       }
-      scanner.write(chunk, final);
+      scanner.write(utf16 ? utf16.write(chunk, final) : chunk, final);
     };
     await readBlobs(
       gitDir,
@@ -168,7 +166,7 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
           if (raw.length > 0) withHits.push({ blob: current, raw, dropped: scanner.dropped });
         },
       },
-      signal,
+      git,
       async () => {
         if (parallel && (batchBytes >= BATCH_BLOB_BYTES || batch.length >= BATCH_BLOBS)) {
           const blobs = batch;
@@ -187,21 +185,13 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
     pace.check();
     // Line and column for blobs with hits only: read each again.
     for (const { blob, raw, dropped } of withHits) {
-      const content = await readBlob(gitDir, blob, shown, signal);
+      const content = await readBlob(gitDir, blob, shown, git);
       pace.check();
       const lines = locateOffsets(
-        [content],
+        [asUtf8(content)],
         raw.map((h) => h.offset),
       );
-      for (const place of placesOf(blob, raw.length, dropped)) {
-        const where = {
-          path: place.path,
-          commit: place.commit,
-          commitDate: place.commitDate,
-          repository: shown,
-        };
-        for (const hit of locate(raw, where, lines)) keepHit(stats, job.hits, hit);
-      }
+      keepAtPlaces(blob, locate(raw, { path: "" }, lines), dropped);
     }
   }
 }

@@ -76,7 +76,7 @@ export interface ScanNeedle {
 export const LeakLocationSchema = z.strictObject({
   /** The file: the root as given joined with the path under it; for history, the path in the repository. */
   path: z.string(),
-  /** 1-based line and column (column in bytes of that line). */
+  /** 1-based line and column (column in bytes of that line; of its UTF-8 text for a UTF-16 source). */
   line: z.number().int().positive(),
   column: z.number().int().positive(),
   /** Git history only: the first commit (full hash) in which a blob with this content sat at `path`. */
@@ -170,6 +170,16 @@ export interface ScanEngineOptions {
    * large tree never holds a million "low" hits.
    */
   minConfidence?: "high" | "medium" | "low";
+  /**
+   * Hits kept for the whole scan; past it the scan goes on, counting them (stats.hitsDropped) without
+   * their places, so a hostile tree cannot exhaust memory. Default 100,000 (parallel.ts MAX_KEPT_HITS).
+   */
+  maxKeptHits?: number;
+  /**
+   * How long (ms) a git process may write nothing while the scan waits for it before it is killed
+   * (SCAN_GIT_FAILED): a repository's config can block git. Default 30 s (git-history.ts GIT_STALL_MS).
+   */
+  gitStallMs?: number;
 }
 
 export interface ScanEngineResult {
