@@ -6,8 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isKeywardError, type KeywardError } from "../src/index.js";
 import { scanSources } from "../src/scan/engine.js";
 import { CHUNK_BYTES } from "../src/scan/file-scan.js";
-import type { LeakPatterns, ScanEngineOptions, ScanHit, ScanProgress } from "../src/scan/scan-types.js";
-import { putFile, removeDir, tempDir } from "./helpers/scan-fs.js";
+import type { ScanEngineOptions, ScanHit, ScanProgress } from "../src/scan/scan-types.js";
+import { ACME_KEY, ACME_PATTERNS, ACME_SECRET, putFile, removeDir, tempDir } from "./helpers/scan-fs.js";
 
 // Needles as the use case gives them: key ids and (canary) secrets Keyward knows.
 const KEY_UUID = "8f14e45f-ceea-467f-a0e6-1c2b3d4e5f60";
@@ -19,18 +19,7 @@ const needles = [
   { text: SECRET_CANARY, ref: 2 },
 ];
 
-// A made-up exchange's leak facts (the engine takes patterns as data; the profiles' real ones are
-// tested with task 2's corpus).
-const ACME: LeakPatterns = {
-  names: ["acmex"],
-  key: { pattern: "AKX[0-9A-Z]{20}", minClasses: 2 },
-  secret: { pattern: "[0-9a-f]{48}" },
-  window: 256,
-  pairWithoutName: false,
-};
-const ACME_KEY = "AKX7Q2M9Z4K8T1V6B3N5P0R";
-const ACME_SECRET = "3f9a1c7e5b2d8f4a6c0e9b1d3f5a7c9e2b4d6f8a0c1e3b5d";
-const patterns = [{ exchange: "acmex", leaks: ACME }];
+const patterns = ACME_PATTERNS;
 
 let dir: string;
 beforeEach(() => {

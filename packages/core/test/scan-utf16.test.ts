@@ -8,22 +8,22 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { scanSources } from "../src/scan/engine.js";
 import { CHUNK_BYTES } from "../src/scan/file-scan.js";
-import type { LeakPatterns, ScanEngineOptions, ScanEngineResult, ScanHit } from "../src/scan/scan-types.js";
+import type { ScanEngineOptions, ScanEngineResult, ScanHit } from "../src/scan/scan-types.js";
 import { Utf16ToUtf8 } from "../src/scan/utf16.js";
-import { commitAll, initRepo, putFile, removeDir, tempDir } from "./helpers/scan-fs.js";
+import {
+  ACME_KEY,
+  ACME_PATTERNS,
+  ACME_SECRET,
+  commitAll,
+  initRepo,
+  putFile,
+  removeDir,
+  tempDir,
+} from "./helpers/scan-fs.js";
 
 const KEY_UUID = "8f14e45f-ceea-467f-a0e6-1c2b3d4e5f60";
 const needles = [{ text: KEY_UUID, ref: 0 }];
-const ACME: LeakPatterns = {
-  names: ["acmex"],
-  key: { pattern: "AKX[0-9A-Z]{20}", minClasses: 2 },
-  secret: { pattern: "[0-9a-f]{48}" },
-  window: 256,
-  pairWithoutName: false,
-};
-const ACME_KEY = "AKX7Q2M9Z4K8T1V6B3N5P0R";
-const ACME_SECRET = "3f9a1c7e5b2d8f4a6c0e9b1d3f5a7c9e2b4d6f8a0c1e3b5d";
-const patterns = [{ exchange: "acmex", leaks: ACME }];
+const patterns = ACME_PATTERNS;
 
 /** A Windows-saved .env: CRLF, a non-ASCII line (é, an emoji: a surrogate pair), then the credential. */
 const ENV = [

@@ -3,8 +3,8 @@
  * test drives the built engine: the TypeScript sources would read in-process.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import type { LeakPatterns, ScanEngineOptions, ScanEngineResult } from "../src/scan/scan-types.js";
-import { commitAll, initRepo, putFile, tempDirsForFile } from "./helpers/scan-fs.js";
+import type { ScanEngineOptions, ScanEngineResult } from "../src/scan/scan-types.js";
+import { ACME_PATTERNS, commitAll, initRepo, putFile, tempDirsForFile } from "./helpers/scan-fs.js";
 
 type Engine = { scanSources(o: ScanEngineOptions): Promise<ScanEngineResult> };
 const ENGINE = new URL("../dist/scan/engine.js", import.meta.url).href;
@@ -13,14 +13,7 @@ const NEEDLES = Array.from({ length: 500 }, (_, i) => ({
   text: `${(0x1000_0000 + i * 7919).toString(16)}-ab12-4c3d-8e9f-${(0x1000_0000_0000 + i).toString(16)}`,
   ref: i,
 }));
-const ACME: LeakPatterns = {
-  names: ["acmex"],
-  key: { pattern: "AKX[0-9A-Z]{20}", minClasses: 2 },
-  secret: { pattern: "[0-9a-f]{48}" },
-  window: 256,
-  pairWithoutName: false,
-};
-const patterns = [{ exchange: "acmex", leaks: ACME }];
+const patterns = ACME_PATTERNS;
 
 const tempDir = tempDirsForFile("scan-workers");
 let dir: string;

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
+import type { LeakPatterns } from "../../src/scan/scan-types.js";
 
 /** A new empty folder under the system's temporary folder, named `keyward-<name>-…`. */
 export const tempDir = (name: string): string => mkdtempSync(join(tmpdir(), `keyward-${name}-`));
@@ -68,3 +69,19 @@ export function tempDirsForFile(name: string): () => string {
     return dir;
   };
 }
+
+/**
+ * A made-up exchange's leak facts, as the engine takes them (data, not code): the engine tests plant its
+ * key and secret; the profiles' real facts are tested with the leak corpus.
+ */
+export const ACME: LeakPatterns = {
+  names: ["acmex"],
+  key: { pattern: "AKX[0-9A-Z]{20}", minClasses: 2 },
+  secret: { pattern: "[0-9a-f]{48}" },
+  window: 256,
+  pairWithoutName: false,
+};
+export const ACME_KEY = "AKX7Q2M9Z4K8T1V6B3N5P0R";
+export const ACME_SECRET = "3f9a1c7e5b2d8f4a6c0e9b1d3f5a7c9e2b4d6f8a0c1e3b5d";
+/** `ACME` as the engine's `patterns` option. */
+export const ACME_PATTERNS = [{ exchange: "acmex", leaks: ACME }];
