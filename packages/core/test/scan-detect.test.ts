@@ -250,6 +250,17 @@ describe("false positives met and fixed", () => {
     }
   });
 
+  it("a random client id that happens to be lower case with one run of digits is still a key (with its secret: high)", () => {
+    // About one random 8-character id in 680 has this form; the technical-term rule must not take it.
+    const short = profile((l) => /\{8,10\}/.test(l.key.pattern));
+    const n = (short.leaks.names[0] ?? "").toUpperCase();
+    const { secret } = fakeCredentials(short, seededRng(33));
+    for (const id of ["qzrk4mvb", "abcd1234", "mvbq77xz"]) {
+      const found = detect(`${n}_CLIENT_ID=${id}\n${n}_CLIENT_SECRET=${secret}\n`);
+      expect(found, id).toEqual([expect.objectContaining({ confidence: "high", key: id, secret })]);
+    }
+  });
+
   it("a name inside a random token is no name (met: a corpus base64url id with …goBFxPl… in it)", () => {
     const shaped = profile((l) => !l.pairWithoutName && /\{43\}/.test(l.key.pattern));
     const rng = seededRng(31);

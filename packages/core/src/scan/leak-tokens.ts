@@ -88,13 +88,14 @@ function profileOf(token: string): { classes: number; distinct: number } {
 const WORD = /^(?:[A-Z]?[a-z]{3,}|[A-Z]{3,}|Id)$/;
 
 /**
- * A lower-case word, one number, a lower-case word (`base64url`, `sha256sum`, `ipv4addr`, `oauth2token`):
- * a technical term, not a key. Met: `base64url` next to a secret and an exchange's name in the docs was
- * taken for a short client id. A random id of 8 to 10 letters and digits has this form about once in
- * 1,200 (no upper case, its digits one run after 3 letters or more, then 3 letters or more or none);
- * in upper case (docs/exchanges/deribit.md#key-formats-what-leaks-look-like).
+ * A technical term with a number in it (`base64url`, `sha256sum`, `ipv4addr`, `oauth2token`,
+ * `python310`): a known word, one number, maybe a lower-case word. Met: `base64url` next to a secret and an
+ * exchange's name in the docs was taken for a short client id. Only known words: any lower-case word would
+ * also refuse a real random id about once in 680 (8 letters and digits can come out lower case with one
+ * run of digits: `qzrk4mvb`), and with it the key and secret beside it.
  */
-const TERM_WITH_NUMBER = /^[a-z]{3,}[0-9]+(?:[a-z]{3,})?$/;
+const TERM_WITH_NUMBER =
+  /^(?:base|sha|ipv|utf|ucs|oauth|md|crc|aes|rsa|hmac|pbkdf|argon|bip|secp|int|uint|float|http|tls|python|node|win)[0-9]+(?:[a-z]{3,})?$/;
 
 /**
  * Identifiers and placeholders, not keys: a token with few distinct characters for its length
