@@ -22,6 +22,7 @@ import {
   OKX_ACCOUNT,
   received,
   startDesk,
+  statuses,
   waitFor,
 } from "./helpers.js";
 
@@ -263,6 +264,46 @@ describe("the Scan page's API", () => {
     ]);
     expect(after.stillRevocable).not.toContain(bot1);
     expect(after.stillRevocable).toEqual(job.revocable.filter((id) => id !== bot1));
+  });
+
+  it("a revoke the exchange acknowledged but that left the key working: still may work, still offered", async () => {
+    const hollow = mkdtempSync(join(tmpdir(), "keyward-web-scan-hollow-"));
+    try {
+      writeFileSync(join(hollow, "bot2.env"), `OKX_API_KEY=${KEYS.bot2.apiKey}\n`);
+      const job = await scanToEnd({ path: hollow });
+      const seq = (job.report as { auditSeq?: number | null } | null)?.auditSeq;
+      const bot2 = job.revocable.find((id) => id.endsWith(KEYS.bot2.apiKey));
+      expect(bot2).toBeDefined();
+      // The exchange answers the next delete with success and keeps the key.
+      const fault = await fetch(`${desk.sim.control}/faults`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ exchange: "okx", hollowDeletes: 1 }),
+      });
+      expect(fault.status).toBe(200);
+      const plan = await client.post("/api/revoke/plan", { ids: [bot2], cause: { scan: seq } });
+      expect(plan.status, plan.body).toBe(200);
+      const { planId, confirmWith } = plan.json<{ planId: string; confirmWith: string }>();
+      const started = await client.post("/api/revoke/execute", { planId, confirm: confirmWith });
+      expect(started.status, started.body).toBe(202);
+      await waitFor("the revoke's end", async () => {
+        const view = (await client.get(`/api/revoke/jobs/${started.json<{ jobId: string }>().jobId}`)).json<{
+          status: string;
+        }>();
+        return view.status === "running" ? undefined : view;
+      });
+      expect(statuses(await desk.state()).get(KEYS.bot2.apiKey)).toBe("active");
+      const after = (await client.get(`/api/scan/jobs/${job.id}`)).json<{
+        revokes: { keyId: string; outcome: string; verified: boolean; gone: boolean }[];
+        stillRevocable: string[];
+      }>();
+      expect(after.revokes).toEqual([
+        expect.objectContaining({ keyId: bot2, outcome: "revoked", verified: false, gone: false }),
+      ]);
+      expect(after.stillRevocable).toContain(bot2);
+    } finally {
+      rmSync(hollow, { recursive: true, force: true });
+    }
   });
 
   it("no answer carried file content, a secret, or the unknown key or its secret in full", () => {

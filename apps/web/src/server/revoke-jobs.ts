@@ -96,7 +96,7 @@ export interface KeyRevokeState {
   verified: boolean;
   /** The proof lines (as the revoke job's page shows them): why verified or not. */
   evidence: string[];
-  /** The revoke removed it (revoked, or found already revoked): it works no more. */
+  /** The revoke removed it (revoked, or found already revoked) and proved it dead: it works no more. */
   gone: boolean;
 }
 
@@ -286,7 +286,9 @@ export class RevokeJobs {
           outcome: r.outcome,
           verified: r.verified,
           evidence: [...r.evidence],
-          gone: !r.pending && (r.outcome === "revoked" || r.outcome === "already-revoked"),
+          // Removed, and proven: a delete the exchange acknowledged but whose key still answers (or is
+          // still listed) may still work, and stays on offer.
+          gone: !r.pending && r.verified && (r.outcome === "revoked" || r.outcome === "already-revoked"),
         });
       }
     }
