@@ -43,7 +43,11 @@ export function registerScan(program: Command, run: Run): void {
         .choices(["high", "medium", "low"])
         .default("medium"),
     )
-    .option("--max-file-size <size>", "skip files (and blobs) larger than this, e.g. 64M, 512K", "64M")
+    .option(
+      "--max-file-size <size>",
+      "skip files a folder walk meets (and blobs) larger than this, e.g. 64M, 512K; a file named is always read",
+      "64M",
+    )
     .option("--binary", "read files that look binary too (skipped by default)")
     .option(
       "--exclude <glob...>",
@@ -81,7 +85,10 @@ A finding is LIVE when it could still work: a known key Keyward does not hold de
 and proven dead), the secret of such a key, or an unknown key not verified dead.
 
 Exit codes:
-  0  nothing live was found (with --revoke: every live key found is now revoked and proven dead)
+  0  nothing live was found in what was read (with --revoke: every live key found is now revoked and proven
+     dead). Files and blobs NOT read (over --max-file-size, binary without --binary, unreadable) do not
+     change the code: the summary and warnings name them (--json: stats.skippedSources; SARIF: tool
+     execution notifications) and never call the scan clean
   1  a live key or secret was found (with --revoke: a revoke failed or a key found could not be revoked)
   2  usage error (a path that does not exist, a bad flag); nothing was read
   3  --revoke: some keys still wait for a person on the exchange's web site

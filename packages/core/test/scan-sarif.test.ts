@@ -151,6 +151,7 @@ const REPORT: ScanReport = ScanReportSchema.parse({
     commits: 3,
     blobs: 9,
     skipped: { tooLarge: 0, binary: 1, unreadable: 0, notRegular: 0, excluded: 0 },
+    skippedSources: [],
     hitsDropped: 0,
     elapsedMs: 12.5,
   },

@@ -6,7 +6,6 @@ import {
   type KeywardHome,
   listInventory,
   revocableKeys,
-  type ScanFinding,
   type ScanProgress,
   type ScanReport,
   scanLeaks,
@@ -14,12 +13,13 @@ import {
 } from "@keyward/core";
 import { withHome } from "../context.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
-import { err, field, out, paragraph, printJson, table, terminalSafe } from "../output.js";
+import { err, field, out, paragraph, printJson, terminalSafe } from "../output.js";
 import type { GlobalOptions } from "../program.js";
 import { secondFactorOptions } from "../second-factor.js";
 import { listingProgress, parseSelector } from "../selection.js";
 import { KEYWARD_VERSION } from "../version.js";
 import { type RevokeFlowOptions, revokeFlags, revokeSelected } from "./revoke.js";
+import { findingsTable, nothingFound, summaryLines } from "./scan-text.js";
 
 export interface ScanOptions extends RevokeFlowOptions {
   git?: boolean;
@@ -53,69 +53,6 @@ export function parseSize(text: string): number {
 }
 
 const MB = 1024 * 1024;
-
-/** What a finding is, for people: "known key", "secret of key", "unknown (high)". */
-const kindWord = (f: ScanFinding): string =>
-  f.kind === "known-key"
-    ? f.secretFound
-      ? "known key+secret"
-      : "known key"
-    : f.kind === "known-secret"
-      ? f.passphraseFound && !f.secretFound
-        ? "passphrase of key"
-        : "secret of key"
-      : `unknown (${f.confidence})${f.secretFound ? "+secret" : ""}`;
-
-/** What is known of whether it works: Keyward's state of a known key; --verify's answer for an unknown one. */
-const stateWord = (f: ScanFinding): string => {
-  const base = f.kind === "unknown-key" ? (f.verify?.status ?? "unverified") : (f.state ?? "unknown");
-  return f.live ? `${base} LIVE` : base;
-};
-
-/** `path:line:col`, or `path@<commit8>` for a hit in history, and "+N more". */
-export function whereOf(f: ScanFinding): string {
-  const [first, ...rest] = f.locations;
-  if (!first) return "-";
-  const at = first.commit
-    ? `${first.path}@${first.commit.slice(0, 8)}`
-    : `${first.path}:${first.line}:${first.column}`;
-  return rest.length > 0 ? `${at} +${rest.length} more` : at;
-}
-
-function findingsTable(report: ScanReport): string {
-  return table(
-    ["KIND", "EXCHANGE", "ACCOUNT", "LABEL", "API KEY", "PERMISSIONS", "STATE", "WHERE"],
-    report.findings.map((f) => [
-      kindWord(f),
-      f.exchange,
-      f.account ? `${f.account}${f.subAccount ? `/${f.subAccount}` : ""}` : "-",
-      f.label || "-",
-      f.keyShown,
-      (f.kind === "unknown-key" ? f.verify?.permissions : f.permissions)?.join(",") || "-",
-      stateWord(f),
-      whereOf(f),
-    ]),
-    { fit: true },
-  );
-}
-
-/** "Scanned 21 files (0.1 MB), 120 blobs in 40 commits in 0.4 s (0.3 MB/s): 2 finding(s), 1 live." */
-export function summaryLine(report: ScanReport): string {
-  const s = report.stats;
-  const seconds = s.elapsedMs / 1000;
-  const rate = seconds > 0 ? s.bytes / MB / seconds : 0;
-  const history = report.git ? `, ${s.blobs} blob(s) in ${s.commits} commit(s)` : "";
-  const skipped = s.skipped.tooLarge + s.skipped.binary + s.skipped.unreadable + s.skipped.notRegular;
-  const live = report.findings.filter((f) => f.live).length;
-  return (
-    `Scanned ${s.files} file(s) (${(s.bytes / MB).toFixed(1)} MB)${history} in ${seconds.toFixed(1)} s ` +
-    `(${rate.toFixed(1)} MB/s)${skipped > 0 ? `, ${skipped} skipped (too large, binary, unreadable or not regular)` : ""}: ` +
-    `${report.findings.length} finding(s), ${live} live.` +
-    (s.hitsDropped > 0
-      ? ` ${s.hitsDropped} more match(es) not listed (the same key again in one source).`
-      : "")
-  );
-}
 
 /** A progress line on a terminal's stderr, at most a few times a second. */
 function progressLine(): { update(p: ScanProgress): void; finish(): void } {
@@ -196,10 +133,11 @@ export async function scan(globals: GlobalOptions, paths: string[], opts: ScanOp
       for (const w of report.warnings) err(`keyward: warning: ${w}`);
       return live ? EXIT.FAILED : EXIT.OK;
     }
-    if (report.findings.length === 0) out("No leaked key or secret found.");
+    if (report.findings.length === 0) out(nothingFound(report));
     else out(findingsTable(report));
-    out(`\n${paragraph(summaryLine(report))}`);
-    for (const w of report.warnings) out(paragraph(`WARNING: ${w}`));
+    out("");
+    for (const line of summaryLines(report, { secrets: opts.secrets, offline: Boolean(opts.offline) }))
+      out(line);
     if (!opts.revoke) return live ? EXIT.FAILED : EXIT.OK;
     return revokeFound(home, report, opts, timeoutMs);
   });

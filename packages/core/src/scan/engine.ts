@@ -53,6 +53,7 @@ export async function scanSources(options: ScanEngineOptions): Promise<ScanEngin
     commits: 0,
     blobs: 0,
     skipped: { tooLarge: 0, binary: 0, unreadable: 0, notRegular: 0, excluded: 0 },
+    skippedSources: [],
     hitsDropped: 0,
     elapsedMs: 0,
   };

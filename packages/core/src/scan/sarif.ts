@@ -24,7 +24,7 @@ import { pathToFileURL } from "node:url";
 import type { Location, Log, ReportingDescriptor, Result } from "sarif";
 import { EXCHANGE_PROFILES } from "../adapters/registry.js";
 import { visibleText } from "../domain/visible-text.js";
-import type { LeakLocation, ScanFinding, ScanReport } from "./scan-types.js";
+import type { LeakLocation, ScanFinding, ScanReport, SkippedSource } from "./scan-types.js";
 
 export const SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json";
 export const SARIF_VERSION = "2.1.0";
@@ -168,11 +168,10 @@ function folderUri(folder: string): string | undefined {
 function basesOf(report: ScanReport): Map<string, Base> {
   const bases = new Map<string, Base>();
   const fileRoots = new Set<string>();
-  for (const f of report.findings) {
-    for (const l of f.locations) {
-      if (l.repository === undefined && report.roots.some((r) => slashed(r) === slashed(l.path))) {
-        fileRoots.add(slashed(l.path));
-      }
+  const places = [...report.findings.flatMap((f) => f.locations), ...report.stats.skippedSources];
+  for (const l of places) {
+    if (l.repository === undefined && report.roots.some((r) => slashed(r) === slashed(l.path))) {
+      fileRoots.add(slashed(l.path));
     }
   }
   report.roots.forEach((root, i) => {
@@ -208,6 +207,41 @@ function locationOf(location: LeakLocation, roots: readonly string[], bases: Map
           },
         }
       : {}),
+  };
+}
+
+const NOT_READ_WHY = {
+  tooLarge: "larger than the size cap (keyward scan --max-file-size, or name the file itself)",
+  binary: "looks binary (keyward scan --binary reads it)",
+  unreadable: "could not be read (permissions?)",
+} as const;
+
+/** A file or blob the scan did not read, as a notification at its place: nothing in it was searched. */
+function notReadNotification(source: SkippedSource, roots: readonly string[], bases: Map<string, Base>) {
+  const { physicalLocation } = locationOf({ ...source, line: 1, column: 1 }, roots, bases);
+  return {
+    level: "warning" as const,
+    descriptor: { id: "keyward/not-read" },
+    message: {
+      text: `Not read, not searched for keys: ${source.path}${
+        source.commit ? ` (git history, commit ${shortCommit(source.commit)})` : ""
+      } ${NOT_READ_WHY[source.reason]}.`,
+    },
+    // No region: the whole file was not read.
+    locations: [
+      {
+        physicalLocation: {
+          ...(physicalLocation?.artifactLocation
+            ? { artifactLocation: physicalLocation.artifactLocation }
+            : {}),
+        },
+      },
+    ],
+    properties: {
+      reason: source.reason,
+      ...(source.bytes === undefined ? {} : { bytes: source.bytes }),
+      ...(source.commit ? { commit: source.commit } : {}),
+    },
   };
 }
 
@@ -317,12 +351,12 @@ export function toSarif(report: ScanReport, tool: { version: string }): Log {
           {
             executionSuccessful: true,
             startTimeUtc: report.startedAt,
-            ...(report.warnings.length > 0
+            ...(report.warnings.length + report.stats.skippedSources.length > 0
               ? {
-                  toolExecutionNotifications: report.warnings.map((w) => ({
-                    level: "warning" as const,
-                    message: { text: w },
-                  })),
+                  toolExecutionNotifications: [
+                    ...report.warnings.map((w) => ({ level: "warning" as const, message: { text: w } })),
+                    ...report.stats.skippedSources.map((s) => notReadNotification(s, report.roots, bases)),
+                  ],
                 }
               : {}),
           },

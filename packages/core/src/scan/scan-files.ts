@@ -3,9 +3,9 @@
  * (file-scan.ts), in this thread for a small scan, else in batches to the worker threads.
  */
 import { lstatSync } from "node:fs";
-import { CHUNK_BYTES, type FileOutcome, scanFile } from "./file-scan.js";
+import { CHUNK_BYTES, type FileOutcome, scanFile, skippedSource } from "./file-scan.js";
 import type { Pace } from "./pace.js";
-import { absorbCounts, keepHit, type Parallel } from "./parallel.js";
+import { absorbCounts, keepHit, nameSkipped, type Parallel } from "./parallel.js";
 import type { ScanHit, ScanStats } from "./scan-types.js";
 import type { WorkerAnswer } from "./scan-worker.js";
 import type { SourceScanner } from "./source-scan.js";
@@ -30,7 +30,7 @@ export interface FilesJob {
   startParallel: () => Parallel | undefined;
 }
 
-function count(job: { stats: ScanStats; hits: ScanHit[] }, outcome: FileOutcome): void {
+function count(job: { stats: ScanStats; hits: ScanHit[] }, file: WalkFile, outcome: FileOutcome): void {
   if (outcome.kind === "scanned") {
     job.stats.files++;
     job.stats.bytes += outcome.bytes;
@@ -38,6 +38,8 @@ function count(job: { stats: ScanStats; hits: ScanHit[] }, outcome: FileOutcome)
     for (const h of outcome.hits) keepHit(job.stats, job.hits, h);
   } else {
     job.stats.skipped[outcome.kind]++;
+    const named = skippedSource(file, outcome);
+    if (named) nameSkipped(job.stats, named);
   }
 }
 
@@ -57,7 +59,7 @@ function bytesOf(files: readonly WalkFile[]): number {
 export async function scanFiles(job: FilesJob): Promise<void> {
   const { pace, stats } = job;
   const walk = (function* () {
-    for (const root of job.roots) yield* walkRoot(root, job.rules, stats.skipped);
+    for (const root of job.roots) yield* walkRoot(root, job.rules, stats);
   })();
   // The first files decide: a small scan stays in this thread (it answers before threads would start).
   const head: WalkFile[] = [];
@@ -76,7 +78,7 @@ export async function scanFiles(job: FilesJob): Promise<void> {
         await pace.tick(file.shown);
         step = steps.next();
       }
-      count(job, step.value);
+      count(job, file, step.value);
       await pace.tick(file.shown);
     };
     for (const file of head) await one(file);

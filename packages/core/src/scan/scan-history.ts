@@ -6,7 +6,7 @@
 import { CHUNK_BYTES, locate } from "./file-scan.js";
 import { blobSizes, gitDirOf, historyIndex, readBlob, readBlobs } from "./git-history.js";
 import { locateOffsets } from "./line-index.js";
-import { absorbCounts, keepHit } from "./parallel.js";
+import { absorbCounts, keepHit, nameSkipped } from "./parallel.js";
 import type { FilesJob } from "./scan-files.js";
 import type { WorkerAnswer, WorkerBatch } from "./scan-worker.js";
 import { looksBinary, type RawHit } from "./source-scan.js";
@@ -56,10 +56,24 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
     }
     const sizes = await blobSizes(gitDir, [...index.blobs.keys()], shown, signal);
     pace.check();
+    // A blob not read is named at its first place (its first commit and path).
+    const nameBlob = (blob: string, reason: "tooLarge" | "binary", bytes?: number) => {
+      const place = index.blobs.get(blob)?.[0];
+      if (!place) return;
+      nameSkipped(stats, {
+        path: place.path,
+        reason,
+        ...(bytes === undefined ? {} : { bytes }),
+        commit: place.commit,
+        repository: shown,
+      });
+    };
     const toRead: string[] = [];
     for (const [blob, size] of sizes) {
-      if (size > job.maxFileBytes) stats.skipped.tooLarge++;
-      else toRead.push(blob);
+      if (size > job.maxFileBytes) {
+        stats.skipped.tooLarge++;
+        nameBlob(blob, "tooLarge", size);
+      } else toRead.push(blob);
     }
     // Many blobs: the small ones (most of a history) go to the workers in batches, copied out of git's
     // stream into buffers of their own that move to the worker; the rest are searched here.
@@ -71,6 +85,7 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
     let ownAt = 0;
     const absorb = (a: WorkerAnswer) => {
       absorbCounts(stats, job.hits, a);
+      for (const key of a.binaryBlobs) nameBlob(keys[key] ?? "", "binary");
       for (const { key, hits, dropped } of a.blobHits) {
         const blob = keys[key] ?? "";
         for (const place of placesOf(blob, hits.length, dropped)) {
@@ -159,6 +174,7 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
           if (!skip) flush(true);
           if (skip) {
             stats.skipped.binary++;
+            nameBlob(current, "binary");
             return;
           }
           stats.blobs++;

@@ -140,6 +140,9 @@ export async function scanLeaks(
     );
   }
 
+  const notRead = notReadWarning(result.stats);
+  if (notRead) warnings.push(notRead);
+
   const { findings, unknowns } = toFindings(known, hits, req.minConfidence);
   if (req.verify) await verifyUnknown(home, findings, unknowns, hooks.verifyAdapterOptions ?? {});
 
@@ -155,6 +158,7 @@ export async function scanLeaks(
       commits: result.stats.commits,
       blobs: result.stats.blobs,
       skipped: { ...result.stats.skipped },
+      skippedSources: result.stats.skippedSources,
       hitsDropped: result.stats.hitsDropped,
       elapsedMs: result.stats.elapsedMs,
     },
@@ -168,6 +172,30 @@ export async function scanLeaks(
   };
   report.auditSeq = await auditScan(home, report, known, unknowns, req.verify);
   return ScanReportSchema.parse(report);
+}
+
+/** How many skipped sources a warning names; the report's stats.skippedSources holds more. */
+const NAMED_IN_WARNING = 20;
+
+const REASON_WORDS = { tooLarge: "too large", binary: "binary", unreadable: "unreadable" } as const;
+
+/**
+ * The warning naming what was not read (too large, binary, unreadable): a scan that skipped content must
+ * never read as clean. Paths through visibleText (a file name may hold control characters).
+ */
+export function notReadWarning(stats: ScanReport["stats"]): string | undefined {
+  const total = stats.skipped.tooLarge + stats.skipped.binary + stats.skipped.unreadable;
+  if (total === 0) return undefined;
+  const named = stats.skippedSources.slice(0, NAMED_IN_WARNING).map((s) => {
+    const size = s.bytes === undefined ? "" : `, ${(s.bytes / 1024 / 1024).toFixed(1)} MB`;
+    const at = s.commit ? ` in commit ${s.commit.slice(0, 8)}` : "";
+    return `${visibleText(s.path)}${at} (${REASON_WORDS[s.reason]}${size})`;
+  });
+  const more = total - named.length;
+  return (
+    `${total} file(s) or blob(s) were not read, so keys in them were not searched for: ` +
+    `${named.join(", ")}${more > 0 ? ` and ${more} more` : ""}`
+  );
 }
 
 /** The Keyward key ids to hand the revoke workflow: live known keys, and keys whose held secret was found. */
