@@ -38,6 +38,10 @@ export function registerScan(program: Command, run: Run): void {
     )
     .option("--offline", "ask no exchange: search for the keys of the last inventory only")
     .option("--no-secrets", "do not search for the secrets the vault holds")
+    .option(
+      "--no-vault",
+      "scan without the vault on purpose: no held secret, no live listing (the last inventory), not audited",
+    )
     .addOption(
       new Option("--min-confidence <level>", "leave out unknown keys below this confidence")
         .choices(["high", "medium", "low"])
@@ -65,7 +69,11 @@ keys in the rotation journal, keys the audit log records as revoked) is searched
 names the account, sub-account, label, permissions and risk, with no false positive. The secrets the vault
 holds are searched for too (a leaked secret next to a rotated-away key id still matters) and are never
 printed: a hit says "secret of" its key. The vault passphrase comes from $KEYWARD_PASSPHRASE or a hidden
-prompt; without it (or with --no-secrets) no secret is searched for, and the report's warnings say so.
+prompt. A vault that cannot be opened (no passphrase, a wrong one) stops the scan before anything is read
+(exit 2, SCAN_VAULT_LOCKED): without it no held secret is searched for, no account is listed live and the
+scan is not audited. To scan without it on purpose (a machine without the passphrase), give --no-vault: the
+keys of the last inventory are searched for and the summary says what was not used. --no-secrets keeps
+the vault (live listing, audit) but searches for no secret; --offline lists no account live.
 Then unknown keys by their exchange's key shapes (${PATTERNED.length > 0 ? PATTERNED.join(", ") : "each exchange's"}), with the exchange's
 name required nearby where a shape has no prefix; each says how confident it is (high, medium, low;
 --min-confidence, default medium).
@@ -90,7 +98,8 @@ Exit codes:
      change the code: the summary and warnings name them (--json: stats.skippedSources; SARIF: tool
      execution notifications) and never call the scan clean
   1  a live key or secret was found (with --revoke: a revoke failed or a key found could not be revoked)
-  2  usage error (a path that does not exist, a bad flag); nothing was read
+  2  usage error (a path that does not exist, a bad flag, a vault that could not be opened without
+     --no-vault); nothing was read
   3  --revoke: some keys still wait for a person on the exchange's web site
 
 Examples:
@@ -98,6 +107,7 @@ Examples:
   keyward scan ~/src/trading-bot --git --sarif > keyward.sarif
   keyward scan /srv --exclude 'node_modules/' --exclude '*.log' --json
   keyward scan /mnt/leaked-disk --offline
+  keyward scan /mnt/leaked-disk --no-vault
   keyward scan ./ticket-attachments --verify
   keyward scan /srv/bot --revoke --yes`,
     )

@@ -31,6 +31,8 @@ export interface ScanOptions extends RevokeFlowOptions {
   offline?: boolean;
   /** `--no-secrets` sets it false. */
   secrets: boolean;
+  /** `--no-vault` sets it false: scan without opening the vault, on purpose. */
+  vault: boolean;
   minConfidence: "high" | "medium" | "low";
   maxFileSize: string;
   binary?: boolean;
@@ -89,6 +91,12 @@ export async function scan(globals: GlobalOptions, paths: string[], opts: ScanOp
       "Run `keyward scan … --json` for the report, then `keyward revoke <ids…> --json` for a script.",
     );
   }
+  if (opts.revoke && !opts.vault) {
+    throw usageError(
+      "--revoke needs the vault: --no-vault contradicts it",
+      "Give the vault passphrase (KEYWARD_PASSPHRASE or the prompt) and leave out --no-vault.",
+    );
+  }
   const maxFileBytes = parseSize(opts.maxFileSize);
   // Checked before anything is read: a revoke that could never be confirmed is refused at once.
   const timeoutMs = opts.revoke ? revokeFlags(opts) : 0;
@@ -106,6 +114,7 @@ export async function scan(globals: GlobalOptions, paths: string[], opts: ScanOp
         git: Boolean(opts.git),
         offline: Boolean(opts.offline),
         secrets: opts.secrets,
+        vault: opts.vault,
         minConfidence: opts.minConfidence,
         maxFileBytes,
         binary: Boolean(opts.binary),
@@ -136,7 +145,11 @@ export async function scan(globals: GlobalOptions, paths: string[], opts: ScanOp
     if (report.findings.length === 0) out(nothingFound(report));
     else out(findingsTable(report));
     out("");
-    for (const line of summaryLines(report, { secrets: opts.secrets, offline: Boolean(opts.offline) }))
+    for (const line of summaryLines(report, {
+      vault: !opts.vault,
+      secrets: opts.secrets,
+      offline: Boolean(opts.offline),
+    }))
       out(line);
     if (!opts.revoke) return live ? EXIT.FAILED : EXIT.OK;
     return revokeFound(home, report, opts, timeoutMs);

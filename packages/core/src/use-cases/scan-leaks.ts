@@ -62,6 +62,11 @@ export const ScanLeaksRequestSchema = z.strictObject({
   offline: z.boolean().default(false),
   /** Search for the vault's secrets (default true; the CLI's --no-secrets). */
   secrets: z.boolean().default(true),
+  /**
+   * Open the vault (default true; the CLI's --no-vault sets false): one that cannot be opened fails the
+   * scan, SCAN_VAULT_LOCKED, before anything is read.
+   */
+  vault: z.boolean().default(true),
   /** Unknown keys below this confidence are left out. */
   minConfidence: z.enum(MIN_CONFIDENCE_LEVELS).default("medium"),
   maxFileBytes: z.number().int().positive().optional(),
@@ -86,7 +91,8 @@ export interface ScanLeaksHooks {
 
 /**
  * Runs the scan. Throws SCAN_PATH_INVALID (nothing read) when a path does not exist or cannot be read,
- * CONFIG_INVALID when the request is invalid; every other problem (vault locked, an account not listed, the audit log not writable) is a
+ * SCAN_VAULT_LOCKED when the vault cannot be opened (unless `vault: false`), CONFIG_INVALID when the
+ * request is invalid; every other problem (an account not listed, the audit log not writable) is a
  * warning in the report, since a scan changes nothing.
  */
 export async function scanLeaks(
@@ -109,6 +115,7 @@ export async function scanLeaks(
   const known = await gatherNeedles(home, {
     offline: req.offline,
     secrets: req.secrets,
+    vault: req.vault,
     ...(hooks.adapters ? { adapters: hooks.adapters } : {}),
     ...(hooks.onInventory ? { onInventory: hooks.onInventory } : {}),
   });
