@@ -21,7 +21,10 @@ export function registerScan(program: Command, run: Run): void {
       "find leaked exchange keys in files, folders and git history, match them to what Keyward knows, revoke them",
     )
     .argument("<paths...>", "files or folders to read (a repository's folder with --git for its history)")
-    .option("--git", "also read the whole history of each repository given (every blob of every ref)")
+    .option(
+      "--git",
+      "also read the whole history of the repository each path is in (every blob of every ref; paths from its top)",
+    )
     .option("--json", "print the report as JSON (no secret, unknown keys redacted)")
     .option("--sarif", "print the report as SARIF 2.1.0, for code-scanning tools and CI")
     .option(

@@ -114,6 +114,21 @@ export function summaryLines(report: ScanReport, opted: OptedOut = {}): string[]
       : []),
   ];
   const lines = [phrases(read)];
+  // History places are paths from the repository's top, which may be above the folder named.
+  const repos = [
+    ...new Set(
+      report.findings.flatMap((f) => f.locations.flatMap((l) => (l.repository ? [l.repository] : []))),
+    ),
+  ];
+  if (repos.length > 0) {
+    lines.push(
+      phrases([
+        glue("In git history (path@commit),"),
+        glue("paths are from the top of the repository:"),
+        repos.join(", "),
+      ]),
+    );
+  }
   const notRead = notReadCount(report);
   if (notRead > 0) {
     const kinds = [

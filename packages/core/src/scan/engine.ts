@@ -70,6 +70,7 @@ export async function scanSources(options: ScanEngineOptions): Promise<ScanEngin
   const minConfidence = options.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
   const scanner = new SourceScanner(automaton, compiled, minConfidence);
   const hits: ScanHit[] = [];
+  const warnings: string[] = [];
   const workers = Math.max(
     1,
     Math.floor(options.workers ?? Math.min(MAX_DEFAULT_WORKERS, availableParallelism())),
@@ -107,6 +108,7 @@ export async function scanSources(options: ScanEngineOptions): Promise<ScanEngin
         scanner,
         signal,
         startParallel,
+        warnings,
       });
     }
   } finally {
@@ -115,7 +117,7 @@ export async function scanSources(options: ScanEngineOptions): Promise<ScanEngin
   pace.check();
   hits.sort(byLocation);
   stats.elapsedMs = Math.round(performance.now() - started);
-  return { hits, stats };
+  return { hits, stats, warnings };
 }
 
 /** Files before history, then by path, line, column (the same order whatever the workers did). */

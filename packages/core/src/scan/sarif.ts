@@ -12,6 +12,9 @@
  * - Paths are URIs relative to the root that was scanned, under a `uriBaseId` per root (ROOT1, ROOT2, …)
  *   whose absolute URI is in `originalUriBaseIds` when the root was given absolute; a root that is a
  *   file is its folder's base. Consumers such as code scanning resolve them against their checkout.
+ *   History paths are paths from their repository's top (what code scanning wants: repository-relative
+ *   URIs), under a base per repository (REPO1, …) whose absolute URI is always given, also when a
+ *   subfolder of the repository was scanned.
  * - `partialFingerprints` carry the finding's fingerprint (a hash of exchange and key, never the key),
  *   so a tool tracks "the same leaked key" across runs and commits.
  * - Known keys' labels go through `visibleText`: a label is text from an exchange or a person, and a
@@ -19,7 +22,7 @@
  * - Columns are bytes of the line (the engine's), which SARIF's `columnKind` values cannot say; for the
  *   ASCII text keys sit in they equal UTF-16 code units, the default.
  */
-import { posix } from "node:path";
+import { posix, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Location, Log, ReportingDescriptor, Result } from "sarif";
 import { EXCHANGE_PROFILES } from "../adapters/registry.js";
@@ -125,6 +128,8 @@ interface Base {
   id: string;
   /** The folder, slashed, that paths are made relative to. */
   folder: string;
+  /** A repository's top, absolute (its URI is always given: a reader must find the repository's root). */
+  absolute?: string;
 }
 
 /**
@@ -138,7 +143,7 @@ function placeOf(
 ): { base?: Base; uri: string } {
   const path = slashed(location.path);
   if (location.repository !== undefined) {
-    const base = bases.get(slashed(location.repository));
+    const base = bases.get(`${slashed(location.repository)}\0repo`);
     return { ...(base ? { base } : {}), uri: uriOf(path.replace(/^\/+/, "")) };
   }
   // The longest root that holds the path (roots may nest: "srv" and "srv/app").
@@ -179,6 +184,14 @@ function basesOf(report: ScanReport): Map<string, Base> {
     const id = `ROOT${i + 1}`;
     if (fileRoots.has(folder)) bases.set(`${folder}\0file`, { id, folder: posix.dirname(folder) });
     else bases.set(folder, { id, folder });
+  });
+  // History paths are from their repository's top (which may be above the root given): one base per
+  // repository, REPO1, REPO2, …, its absolute URI always given (resolved here when the root was relative).
+  const repos = [
+    ...new Set(places.flatMap((l) => (l.repository === undefined ? [] : [slashed(l.repository)]))),
+  ];
+  repos.sort().forEach((repo, i) => {
+    bases.set(`${repo}\0repo`, { id: `REPO${i + 1}`, folder: repo, absolute: slashed(resolve(repo)) });
   });
   return bases;
 }
@@ -326,10 +339,14 @@ export function toSarif(report: ScanReport, tool: { version: string }): Log {
   const bases = basesOf(report);
   const originalUriBaseIds: NonNullable<Log["runs"][number]["originalUriBaseIds"]> = {};
   for (const base of bases.values()) {
-    const uri = folderUri(base.folder);
+    const uri = folderUri(base.absolute ?? base.folder);
     originalUriBaseIds[base.id] = {
       ...(uri ? { uri } : {}),
-      description: { text: `Scanned root as given: ${base.folder}` },
+      description: {
+        text: base.absolute
+          ? `Top of the git repository whose history was read (history paths are from it): ${base.folder}`
+          : `Scanned root as given: ${base.folder}`,
+      },
     };
   }
   return {

@@ -23,17 +23,28 @@ const BATCH_BLOBS = 512;
 
 export interface HistoryJob extends FilesJob {
   signal: AbortSignal | undefined;
+  /** Where the history phase says what it could not do (a root in no repository). */
+  warnings: string[];
 }
 
 export async function scanHistory(job: HistoryJob): Promise<void> {
   const { stats, pace, scanner, signal } = job;
   const seen = new Set<string>();
   for (const root of job.roots) {
-    const gitDir = await gitDirOf(root.given, root.isDirectory, signal);
+    const repo = await gitDirOf(root.given, root.isDirectory, signal);
     pace.check();
-    if (gitDir === undefined || seen.has(gitDir)) continue;
+    if (repo === undefined) {
+      job.warnings.push(
+        `--git: ${root.given} is not in a git repository: its files were read, it has no history`,
+      );
+      continue;
+    }
+    const { gitDir } = repo;
+    if (seen.has(gitDir)) continue;
     seen.add(gitDir);
-    const shown = root.given;
+    // History paths are from the repository's top, so its locations name the top, not the root given (a
+    // subfolder of it): a reader (SARIF's base, a person) joins them to the right folder.
+    const shown = repo.top;
     const commitsBefore = stats.commits;
     const index = await historyIndex(gitDir, shown, signal, (n) => {
       stats.commits = commitsBefore + n;

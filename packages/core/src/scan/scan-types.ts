@@ -83,7 +83,10 @@ export const LeakLocationSchema = z.strictObject({
   commit: z.string().optional(),
   /** Git history only: that commit's author date (ISO 8601). */
   commitDate: z.string().optional(),
-  /** Git history only: the repository (the root as given). */
+  /**
+   * Git history only: the repository's top folder (written from the root as given: a root "srv/app" in a
+   * repository at "srv" gives "srv"); `path` is a path from it.
+   */
   repository: z.string().optional(),
 });
 export type LeakLocation = z.infer<typeof LeakLocationSchema>;
@@ -199,6 +202,8 @@ export interface ScanEngineOptions {
 export interface ScanEngineResult {
   hits: ScanHit[];
   stats: ScanStats;
+  /** What the engine could not do, for people (e.g. `git` on a folder in no repository). */
+  warnings: string[];
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;

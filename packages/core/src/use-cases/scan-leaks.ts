@@ -147,6 +147,7 @@ export async function scanLeaks(
     );
   }
 
+  warnings.push(...result.warnings);
   const notRead = notReadWarning(result.stats);
   if (notRead) warnings.push(notRead);
 
