@@ -62,6 +62,10 @@ export function registerScan(program: Command, run: Run): void {
     )
     .option("--yes", "with --revoke: do not ask for confirmation")
     .option("--dry-run", "with --revoke: print the revoke plan and change nothing")
+    .option(
+      "--no-disable-first",
+      "with --revoke: remove keys directly instead of disabling them first (as `keyward revoke`)",
+    )
     .option("--no-wait", "with --revoke: do not wait for manual steps")
     .option("--manual-timeout <duration>", "with --revoke: how long to wait for manual steps", "15m")
     .addHelpText(
@@ -88,8 +92,10 @@ never reported: they hold every key id by design. Each scan is audited (scan.don
 known key ids found, unknown keys redacted; never a secret). --revoke hands every live known key whose secret
 was found (each printed with why: "secret found at .env:4"; keys found by their id alone only with
 --revoke-ids-alone, since anyone can plant an id) to the same plan, confirmation, rate-limited revocation, manual steps and
-proof of death as \`keyward revoke\` (--yes, --dry-run, --no-wait, --manual-timeout as there); its
-revoke.requested entry names the scan's entry. --revoke is for a person or a script reading text: not
+proof of death as \`keyward revoke\` (--yes, --dry-run, --no-wait, --manual-timeout, --no-disable-first as
+there); its revoke.requested entry names the scan's entry. It ends with one paragraph: what was revoked
+(with --dry-run: what would be), what was not and why, and what to do for each key Keyward cannot revoke
+(an unknown key: on its exchange's web site, or add its account and scan again). --revoke is for a person or a script reading text: not
 with --json or --sarif.
 
 A finding is LIVE when it could still work: a known key Keyward does not hold dead (rotated away or revoked
@@ -100,7 +106,8 @@ Exit codes:
      dead). Files and blobs NOT read (over --max-file-size, binary without --binary, unreadable) do not
      change the code: the summary and warnings name them (--json: stats.skippedSources; SARIF: tool
      execution notifications) and never call the scan clean
-  1  a live key or secret was found (with --revoke: a revoke failed or a key found could not be revoked)
+  1  a live key or secret was found (with --revoke: a revoke failed, or a live key found was not revoked:
+     an unknown key, one found by its id alone, one no longer listed, or any with --dry-run)
   2  usage error (a path that does not exist, a bad flag, a vault that could not be opened without
      --no-vault); nothing was read
   3  --revoke: some keys still wait for a person on the exchange's web site

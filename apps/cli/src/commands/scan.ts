@@ -2,23 +2,15 @@
  * `keyward scan`: find leaked exchange keys in files, folders and git history (core's `scanLeaks`),
  * print them (a table, JSON or SARIF 2.1.0), and with --revoke hand the live known ones to the revoke workflow.
  */
-import {
-  type KeywardHome,
-  listInventory,
-  revocableKeys,
-  type ScanProgress,
-  type ScanReport,
-  scanLeaks,
-  toSarif,
-} from "@keyward/core";
+import { type ScanProgress, scanLeaks, toSarif } from "@keyward/core";
 import { withHome } from "../context.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
-import { err, field, out, paragraph, printJson, terminalSafe } from "../output.js";
+import { err, out, printJson, terminalSafe } from "../output.js";
 import type { GlobalOptions } from "../program.js";
-import { secondFactorOptions } from "../second-factor.js";
-import { listingProgress, parseSelector } from "../selection.js";
+import { listingProgress } from "../selection.js";
 import { KEYWARD_VERSION } from "../version.js";
-import { type RevokeFlowOptions, revokeFlags, revokeSelected } from "./revoke.js";
+import { type RevokeFlowOptions, revokeFlags } from "./revoke.js";
+import { revokeFound } from "./scan-revoke.js";
 import { findingsTable, nothingFound, summaryLines } from "./scan-text.js";
 
 export interface ScanOptions extends RevokeFlowOptions {
@@ -154,71 +146,4 @@ export async function scan(globals: GlobalOptions, paths: string[], opts: ScanOp
     if (!opts.revoke) return live ? EXIT.FAILED : EXIT.OK;
     return revokeFound(home, report, opts, timeoutMs);
   });
-}
-
-/**
- * --revoke: the live known keys found (and keys whose secret was found) go to the revoke workflow, as
- * they are listed now. A key no longer in the live listing is named, not silently dropped.
- */
-async function revokeFound(
-  home: KeywardHome,
-  report: ScanReport,
-  opts: ScanOptions,
-  timeoutMs: number,
-): Promise<ExitCode> {
-  // A key id is no secret: anyone can plant one, so a key found by its id alone is left out unless asked.
-  const found = revocableKeys(report);
-  const why = new Map(found.map((k) => [k.keyId, k.reason]));
-  const idsAlone = found.filter((k) => !k.secretFound);
-  if (idsAlone.length > 0 && !opts.revokeIdsAlone) {
-    out(
-      paragraph(
-        `\nNot revoked: ${idsAlone.length} key(s) found by their id alone, with no secret (anyone who knows an id can plant it). Add --revoke-ids-alone to revoke them too:`,
-      ),
-    );
-    for (const k of idsAlone) out(`  ${field(k.keyId)}  ${k.reason}`);
-  }
-  const wanted = found.filter((k) => k.secretFound || opts.revokeIdsAlone).map((k) => k.keyId);
-  const unknownLive = report.findings.some((f) => f.live && f.kind === "unknown-key");
-  if (wanted.length === 0) {
-    out(
-      found.length > 0
-        ? "\nNo live known key with its secret was found: nothing revoked."
-        : "\nNo live known key was found: nothing to revoke.",
-    );
-    return unknownLive ? EXIT.FAILED : EXIT.OK;
-  }
-  if (report.auditSeq === null) {
-    throw usageError(
-      "the scan could not be audited, so its keys are not revoked from here",
-      "Revoking is refused when it cannot be audited: see the warning above, then run the scan again.",
-    );
-  }
-  const secondFactor = secondFactorOptions(home);
-  const inventory = await listInventory(home, {
-    adapters: (names) => home.adapters(names, secondFactor),
-    onEvent: listingProgress(true),
-  });
-  const listed = new Set(inventory.keys.map((k) => k.id));
-  const present = wanted.filter((id) => listed.has(id));
-  const missing = wanted.filter((id) => !listed.has(id));
-  for (const id of missing) {
-    out(
-      paragraph(
-        `WARNING: ${field(id)} is not in the live inventory now (gone already, or its account could not be listed): not revoked from here. If it may still work, revoke it on the exchange's site.`,
-      ),
-    );
-  }
-  if (present.length === 0) return EXIT.FAILED;
-  out(`\nRevoking the ${present.length} live known key(s) the scan found (audit entry ${report.auditSeq}):`);
-  out("Why each is here (NOTE):");
-  for (const id of present) out(`  ${field(id)}  ${why.get(id) ?? ""}`);
-  const code = await revokeSelected(home, parseSelector(present, {}), opts, timeoutMs, {
-    list: async () => inventory,
-    cause: { scan: report.auditSeq },
-  });
-  if (code !== EXIT.OK) return code;
-  // A dry run revoked nothing: the live keys found are still live.
-  if (opts.dryRun) return EXIT.FAILED;
-  return missing.length > 0 || unknownLive ? EXIT.FAILED : EXIT.OK;
 }
