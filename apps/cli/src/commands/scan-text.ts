@@ -43,27 +43,22 @@ export function placesOf(f: ScanFinding): string[] {
   return more > 0 ? [...shown, `… and ${more} more place(s) (--json lists them all)`] : shown;
 }
 
-/** The table: one row per finding, then a row per further place (WHERE only). */
+/** The table: one row per finding; its further places on lines of their own under it (WHERE only). */
 export function findingsTable(report: ScanReport): string {
+  const places = report.findings.map(placesOf);
   return table(
     ["KIND", "EXCHANGE", "ACCOUNT", "LABEL", "API KEY", "PERMISSIONS", "STATE", "WHERE"],
-    report.findings.flatMap((f) => {
-      const [first = "-", ...rest] = placesOf(f);
-      return [
-        [
-          kindWord(f),
-          f.exchange,
-          f.account ? `${f.account}${f.subAccount ? `/${f.subAccount}` : ""}` : "-",
-          f.label || "-",
-          f.keyShown,
-          (f.kind === "unknown-key" ? f.verify?.permissions : f.permissions)?.join(",") || "-",
-          stateWord(f),
-          first,
-        ],
-        ...rest.map((place) => ["", "", "", "", "", "", "", place]),
-      ];
-    }),
-    { fit: true },
+    report.findings.map((f, i) => [
+      kindWord(f),
+      f.exchange,
+      f.account ? `${f.account}${f.subAccount ? `/${f.subAccount}` : ""}` : "-",
+      f.label || "-",
+      f.keyShown,
+      (f.kind === "unknown-key" ? f.verify?.permissions : f.permissions)?.join(",") || "-",
+      stateWord(f),
+      places[i]?.[0] ?? "-",
+    ]),
+    { fit: true, more: places.map((p) => p.slice(1)) },
   );
 }
 
