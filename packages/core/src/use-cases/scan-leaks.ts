@@ -284,6 +284,13 @@ async function auditScan(
     blobs: report.stats.blobs,
     findings: found.length,
     live: found.filter((f) => f.live).length,
+    // Per kind, how many may still work (`keyward audit`'s summary of the entry: audit-scan-summary.ts).
+    liveByKind: {
+      knownKeys: found.filter((f) => f.live && f.kind === "known-key").length,
+      knownSecrets: found.filter((f) => f.live && f.kind === "known-secret").length,
+      unknownKeys: found.filter((f) => f.live && f.kind === "unknown-key").length,
+    },
+    notRead: report.stats.skipped.tooLarge + report.stats.skipped.binary + report.stats.skipped.unreadable,
     knownKeys: found.filter((f) => f.kind === "known-key").map((f) => f.keyId),
     knownSecrets: found.filter((f) => f.kind === "known-secret").map((f) => f.keyId),
     unknownKeys: found
