@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { exchangeProfile } from "@keyward/core/exchanges";
 import {
   demoDesk,
+  demoText,
   EXCHANGE_IDS,
   loadDemoScenario,
   plantDemoLeak,
@@ -44,7 +45,9 @@ const pages = EXCHANGE_IDS.map((id) => `${sim[id]}${UI_PATHS[id]}`).join(", ");
 /** Runs the real CLI as a child (async: the simulator answering it lives in this process). */
 async function keyward(args: string[], input?: unknown): Promise<number> {
   say(
-    `\n$ keyward ${args.join(" ")}${input ? "   # the demo writes the credentials to stdin itself; you: the hidden prompt, or < key.json (mode 0600)" : ""}`,
+    demoText(
+      `\n$ keyward ${args.join(" ")}${input ? "   # the demo writes the credentials to stdin itself; you: the hidden prompt, or < key.json (mode 0600)" : ""}`,
+    ),
   );
   const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["pipe", "inherit", "inherit"] });
   child.stdin.end(input === undefined ? "" : JSON.stringify(input));
@@ -55,8 +58,8 @@ async function keyward(args: string[], input?: unknown): Promise<number> {
 }
 
 try {
-  say(`Keyward demo: a simulated trading desk with ${accountsPer.join(", ")}.`);
-  say(`Simulator: ${listeners}, control ${sim.control}`);
+  say(demoText(`Keyward demo: a simulated trading desk with ${accountsPer.join(", ")}.`));
+  say(demoText(`Simulator: ${listeners}, control ${sim.control}`));
   await keyward(["init"]);
   // Each exchange module of the simulator says which demo key manages each account (a master's IP-bound
   // admin key, a read-only key where no API lists keys) and which keys are tracked (no API lists them).
@@ -87,30 +90,36 @@ try {
   await keyward(["revoke", "--risky", "--dry-run"]);
   // A leaked bot server's folder for `keyward scan` to find (a live key's id, an unknown key pair).
   const leak = plantDemoLeak(leakDir, scenario);
-  say(`
+  // demoText: no line over 120 columns; a comment goes above its command, a long command continues with " \".
+  say(
+    demoText(`
 The simulator keeps running. In another terminal, from this repository:
 
   export KEYWARD_HOME=${home} KEYWARD_PASSPHRASE=${PASSPHRASE}
   npx keyward keys --risky
-  npx keyward scan ${leak.folder}   # exits 1: finds the live key id and the unknown key planted there
-  npx keyward check                                # exits 1 here: the demo desk breaks the default policy on purpose
-  npx keyward revoke --label 'mm-*' --yes          # market-making sub-account keys, by API
-  npx keyward revoke --exchange bitfinex --label '*-bfx' --yes   # guided: revoke on ${sim.bitfinex}/api, Keyward proves it
-                                                  # (the tracked keys; Keyward keeps its own access)
-  npx keyward revoke --exchange deribit --label 'bot_*' --yes   # Deribit: kill switch first, then removal behind its
-                                                  # two-factor challenge, answered from the vault's TOTP seed
+  # exits 1: finds the live key id and the unknown key planted there
+  npx keyward scan ${leak.folder}
+  # exits 1 here: the demo desk breaks the default policy on purpose
+  npx keyward check
+  # market-making sub-account keys, by API
+  npx keyward revoke --label 'mm-*' --yes
+  # guided: revoke on ${sim.bitfinex}/api, Keyward proves it (the tracked keys; Keyward keeps its own access)
+  npx keyward revoke --exchange bitfinex --label '*-bfx' --yes
+  # Deribit: kill switch first, then removal behind its two-factor challenge, answered from the vault's TOTP seed
+  npx keyward revoke --exchange deribit --label 'bot_*' --yes
   npx keyward rotate plan --account desk-deribit --label 'keyward*' -o ~/deribit-own-plan.json
-  npx keyward rotate apply ~/deribit-own-plan.json   # Keyward's own Deribit key, rotated by API
-  mkdir -p -m 700 ~/keyward-demo-keys              # a private folder for the new key's credentials
+  # Keyward's own Deribit key, rotated by API
+  npx keyward rotate apply ~/deribit-own-plan.json
+  # a private folder for the new key's credentials
+  mkdir -p -m 700 ~/keyward-demo-keys
   npx keyward key create desk-alpha --sub alphaMM01 --label mm-bot-3 --perm read,trade --ip 127.0.0.1 --deliver dotenv:$HOME/keyward-demo-keys/mm-bot-3.env
   npx keyward audit --action revoke --limit 5
   npx keyward audit && npx keyward audit verify
 
-A leaked bot server's folder sits at ${leak.folder} (a live key's id, "${leak.known.label}", and an
-unknown key): \`keyward scan\` finds both.
-Simulated exchange pages, where a person creates and revokes keys (an assisted rotation's new key is made
-there, its secret shown once): ${pages}; state: ${sim.control}/state
-Press Ctrl-C to stop (the throwaway home is deleted).`);
+A leaked bot server's folder sits at ${leak.folder} (a live key's id, "${leak.known.label}", and an unknown key): \`keyward scan\` finds both.
+Simulated exchange pages, where a person creates and revokes keys (an assisted rotation's new key is made there, its secret shown once): ${pages}; state: ${sim.control}/state
+Press Ctrl-C to stop (the throwaway home is deleted).`),
+  );
 } catch (error) {
   process.stderr.write(`demo failed: ${(error as Error).message}\n`);
   await sim.close();

@@ -22,6 +22,8 @@ const USAGE_CODES = new Set([
   "AUDIT_UNAVAILABLE",
   // `keyward scan` named a path that does not exist or cannot be read: nothing was read.
   "SCAN_PATH_INVALID",
+  // `keyward scan` could not open the vault (and was not told --no-vault): nothing was read.
+  "SCAN_VAULT_LOCKED",
 ]);
 
 /**

@@ -113,7 +113,18 @@ export const paragraph = (text: string, indent = 2, width = tableWidth()): strin
  * or an escaped control character cut out of a revoke review would hide what is revoked, so an
  * exceptionally long label still widens its column.
  */
-export function table(headers: string[], rawRows: string[][], options: { fit?: boolean } = {}): string {
+export function table(
+  headers: string[],
+  rawRows: string[][],
+  options: {
+    fit?: boolean;
+    /**
+     * Further last-column values per row (e.g. every place a key was found), one line each: aligned under
+     * the last column when they fit, else on their own indented lines with the row's detail.
+     */
+    more?: readonly (readonly string[] | undefined)[];
+  } = {},
+): string {
   // Cells are escaped whole (newlines too): a label must not break the table into forged rows.
   const rows = rawRows.map((r) => r.map((c) => terminalSafe(c)));
   const len = (c: string) => c.length;
@@ -126,12 +137,19 @@ export function table(headers: string[], rawRows: string[][], options: { fit?: b
       .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
       .join("  ")
       .trimEnd();
-  const body = rows.flatMap((r) => {
+  const body = rows.flatMap((r, index) => {
     const whole = line(r);
     const detail = r[last] ?? "";
+    const extra = (options.more?.[index] ?? []).map((c) => terminalSafe(c));
+    const fits = len(whole) <= max && extra.every((e) => prefix + len(e) <= max);
     // No line of its own for a detail that says nothing: the row stands as it is.
-    if (len(whole) <= max || detail.trim() === "" || detail.trim() === "-") return [whole];
-    return [line([...r.slice(0, last), ""]), ...wrap(detail, max - 4).map((l) => `    ${l}`)];
+    if (fits || detail.trim() === "" || detail.trim() === "-") {
+      return [whole, ...extra.map((e) => `${" ".repeat(prefix)}${e}`)];
+    }
+    return [
+      line([...r.slice(0, last), ""]),
+      ...[detail, ...extra].flatMap((d) => wrap(d, max - 4).map((l) => `    ${l}`)),
+    ];
   });
   const rule = widths.map((w, i) => "-".repeat(i === last ? Math.min(w, Math.max(4, max - prefix)) : w));
   return [line(headers), line(rule), ...body].join("\n");

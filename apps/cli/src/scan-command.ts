@@ -21,7 +21,10 @@ export function registerScan(program: Command, run: Run): void {
       "find leaked exchange keys in files, folders and git history, match them to what Keyward knows, revoke them",
     )
     .argument("<paths...>", "files or folders to read (a repository's folder with --git for its history)")
-    .option("--git", "also read the whole history of each repository given (every blob of every ref)")
+    .option(
+      "--git",
+      "also read the whole history of the repository each path is in (every blob of every ref; paths from its top)",
+    )
     .option("--json", "print the report as JSON (no secret, unknown keys redacted)")
     .option("--sarif", "print the report as SARIF 2.1.0, for code-scanning tools and CI")
     .option(
@@ -38,12 +41,20 @@ export function registerScan(program: Command, run: Run): void {
     )
     .option("--offline", "ask no exchange: search for the keys of the last inventory only")
     .option("--no-secrets", "do not search for the secrets the vault holds")
+    .option(
+      "--no-vault",
+      "scan without the vault on purpose: no held secret, no live listing (the last inventory), not audited",
+    )
     .addOption(
       new Option("--min-confidence <level>", "leave out unknown keys below this confidence")
         .choices(["high", "medium", "low"])
         .default("medium"),
     )
-    .option("--max-file-size <size>", "skip files (and blobs) larger than this, e.g. 64M, 512K", "64M")
+    .option(
+      "--max-file-size <size>",
+      "skip files a folder walk meets (and blobs) larger than this, e.g. 64M, 512K; a file named is always read",
+      "64M",
+    )
     .option("--binary", "read files that look binary too (skipped by default)")
     .option(
       "--exclude <glob...>",
@@ -51,6 +62,10 @@ export function registerScan(program: Command, run: Run): void {
     )
     .option("--yes", "with --revoke: do not ask for confirmation")
     .option("--dry-run", "with --revoke: print the revoke plan and change nothing")
+    .option(
+      "--no-disable-first",
+      "with --revoke: remove keys directly instead of disabling them first (as `keyward revoke`)",
+    )
     .option("--no-wait", "with --revoke: do not wait for manual steps")
     .option("--manual-timeout <duration>", "with --revoke: how long to wait for manual steps", "15m")
     .addHelpText(
@@ -61,7 +76,11 @@ keys in the rotation journal, keys the audit log records as revoked) is searched
 names the account, sub-account, label, permissions and risk, with no false positive. The secrets the vault
 holds are searched for too (a leaked secret next to a rotated-away key id still matters) and are never
 printed: a hit says "secret of" its key. The vault passphrase comes from $KEYWARD_PASSPHRASE or a hidden
-prompt; without it (or with --no-secrets) no secret is searched for, and the report's warnings say so.
+prompt. A vault that cannot be opened (no passphrase, a wrong one) stops the scan before anything is read
+(exit 2, SCAN_VAULT_LOCKED): without it no held secret is searched for, no account is listed live and the
+scan is not audited. To scan without it on purpose (a machine without the passphrase), give --no-vault: the
+keys of the last inventory are searched for and the summary says what was not used. --no-secrets keeps
+the vault (live listing, audit) but searches for no secret; --offline lists no account live.
 Then unknown keys by their exchange's key shapes (${PATTERNED.length > 0 ? PATTERNED.join(", ") : "each exchange's"}), with the exchange's
 name required nearby where a shape has no prefix; each says how confident it is (high, medium, low;
 --min-confidence, default medium).
@@ -73,17 +92,24 @@ never reported: they hold every key id by design. Each scan is audited (scan.don
 known key ids found, unknown keys redacted; never a secret). --revoke hands every live known key whose secret
 was found (each printed with why: "secret found at .env:4"; keys found by their id alone only with
 --revoke-ids-alone, since anyone can plant an id) to the same plan, confirmation, rate-limited revocation, manual steps and
-proof of death as \`keyward revoke\` (--yes, --dry-run, --no-wait, --manual-timeout as there); its
-revoke.requested entry names the scan's entry. --revoke is for a person or a script reading text: not
+proof of death as \`keyward revoke\` (--yes, --dry-run, --no-wait, --manual-timeout, --no-disable-first as
+there); its revoke.requested entry names the scan's entry. It ends with one paragraph: what was revoked
+(with --dry-run: what would be), what was not and why, and what to do for each key Keyward cannot revoke
+(an unknown key: on its exchange's web site, or add its account and scan again). --revoke is for a person or a script reading text: not
 with --json or --sarif.
 
 A finding is LIVE when it could still work: a known key Keyward does not hold dead (rotated away or revoked
 and proven dead), the secret of such a key, or an unknown key not verified dead.
 
 Exit codes:
-  0  nothing live was found (with --revoke: every live key found is now revoked and proven dead)
-  1  a live key or secret was found (with --revoke: a revoke failed or a key found could not be revoked)
-  2  usage error (a path that does not exist, a bad flag); nothing was read
+  0  nothing live was found in what was read (with --revoke: every live key found is now revoked and proven
+     dead). Files and blobs NOT read (over --max-file-size, binary without --binary, unreadable) do not
+     change the code: the summary and warnings name them (--json: stats.skippedSources; SARIF: tool
+     execution notifications) and never call the scan clean
+  1  a live key or secret was found (with --revoke: a revoke failed, or a live key found was not revoked:
+     an unknown key, one found by its id alone, one no longer listed, or any with --dry-run)
+  2  usage error (a path that does not exist, a bad flag, a vault that could not be opened without
+     --no-vault); nothing was read
   3  --revoke: some keys still wait for a person on the exchange's web site
 
 Examples:
@@ -91,6 +117,7 @@ Examples:
   keyward scan ~/src/trading-bot --git --sarif > keyward.sarif
   keyward scan /srv --exclude 'node_modules/' --exclude '*.log' --json
   keyward scan /mnt/leaked-disk --offline
+  keyward scan /mnt/leaked-disk --no-vault
   keyward scan ./ticket-attachments --verify
   keyward scan /srv/bot --revoke --yes`,
     )

@@ -1,7 +1,8 @@
 /**
  * `npm run demo:cli` prints commands to try "in another terminal": each one must work verbatim. The demo
  * runs as a child (its own simulator and throwaway home); the test reads what it printed and runs every
- * command with bash, as printed, with the printed `export` and a HOME of its own. Each exits 0, except
+ * command with bash, as printed (a long one continued with a trailing " \\"), with the printed `export` and
+ * a HOME of its own. No printed line is over 120 columns. Each exits 0, except
  * `keyward check`, which exits 1 on the demo desk (the desk breaks the default policy on purpose), and
  * `keyward scan` of the demo's leaked folder, which exits 1 (it finds a live key's id there). The
  * guided Bitfinex revoke waits for a person: the test plays that person on the simulator's page.
@@ -81,7 +82,11 @@ describe("the CLI demo's printed commands", () => {
   }, async () => {
     const home = tempDir("demo-user-");
     const printed = await startDemo(home);
+    // Everything the demo prints (its own lines and the keyward commands it runs) fits 120 columns.
+    for (const line of printed.split("\n")) expect(line.length, line).toBeLessThanOrEqual(120);
     const block = printed.slice(printed.indexOf("In another terminal"));
+    // A command too long for one line continues on the next after a trailing " \\": it is run as
+    // printed, its lines together, for bash to join as sh would.
     const lines = block
       .split("\n")
       .slice(1)
@@ -89,8 +94,16 @@ describe("the CLI demo's printed commands", () => {
       .split("\n\n")[0]
       ?.split("\n")
       .map((l) => l.trim())
-      .filter((l) => l !== "" && !l.startsWith("#"));
+      .filter((l) => l !== "" && !l.startsWith("#"))
+      .reduce<string[]>((all, l) => {
+        const last = all.at(-1);
+        if (last?.endsWith(" \\")) all[all.length - 1] = `${last}\n${l}`;
+        else all.push(l);
+        return all;
+      }, []);
     expect(lines?.[0]).toMatch(/^export KEYWARD_HOME=\S+ KEYWARD_PASSPHRASE=\S+$/);
+    // The key create line is too long for 120 columns: it is printed continued, and runs as printed.
+    expect(lines?.find((l) => l.startsWith("npx keyward key create"))).toContain(" \\\n");
     const [exportLine = "", ...commands] = lines ?? [];
     for (const wanted of [
       /^npx keyward check\b/,
@@ -103,7 +116,7 @@ describe("the CLI demo's printed commands", () => {
         `${wanted} in\n${block}`,
       ).toBe(true);
     }
-    const control = /state: (http:\/\/\S+)\/state/.exec(printed)?.[1];
+    const control = /state:\s+(http:\/\/\S+)\/state/.exec(printed)?.[1];
     expect(control).toBeDefined();
     const sim = new SimulatorClient(control ?? "");
     // The tracked Bitfinex keys the guided revoke selects: the test revokes them on the exchange's page.

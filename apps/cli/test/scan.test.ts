@@ -267,7 +267,7 @@ describe.concurrent("scan", () => {
     expect(r.stdout).toMatch(/blob\(s\) in 2 commit\(s\)/);
   });
 
-  it("without the vault passphrase: keys of the last inventory still found, the warnings say what was not", async ({
+  it("without the vault passphrase: exit 2 naming --no-vault; with --no-vault the last inventory's keys are found, the summary says what was not used", async ({
     onTestFinished,
   }) => {
     const { home } = await desk({ onTestFinished });
@@ -275,9 +275,36 @@ describe.concurrent("scan", () => {
     expect(keys.code, show(keys)).toBe(0);
     const root = tree({ "ops/reader.env": `OKX_KEY=${KEYS.opsReader.apiKey}\n` });
     const r = await home.run(["scan", root], { env: { KEYWARD_PASSPHRASE: undefined } });
-    expect(r.code, show(r)).toBe(1);
-    expect(r.stdout).toMatch(/known key\s+okx\s.*ops-reader\s/);
-    expect(r.stdout).toMatch(/WARNING: the vault could not be opened .*secrets were not searched for/s);
+    expect(r.code, show(r)).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(
+      /keyward: the vault could not be opened \(.*no terminal to ask on\): nothing was scanned/,
+    );
+    expect(r.stderr).toMatch(/hint: .*`keyward scan … --no-vault`/s);
+
+    const without = await home.run(["scan", root, "--no-vault"], { env: { KEYWARD_PASSPHRASE: undefined } });
+    expect(without.code, show(without)).toBe(1);
+    expect(without.stdout).toMatch(/known key\s+okx\s.*ops-reader\s/);
+    expect(without.stdout).toMatch(
+      /Not used, as asked: the vault \(--no-vault\): no held secret searched for/,
+    );
+    expect(without.stdout).toMatch(/WARNING: the vault was not opened \(as asked\)/);
+  });
+
+  it("a wrong vault passphrase: exit 2 with SCAN_VAULT_LOCKED's message (VAULT_PASSPHRASE), nothing scanned or audited", async ({
+    onTestFinished,
+  }) => {
+    const { home } = await desk({ onTestFinished });
+    const root = tree({ "ops/reader.env": `OKX_KEY=${KEYS.opsReader.apiKey}\n` });
+    const r = await home.run(["scan", root], { env: { KEYWARD_PASSPHRASE: "not-the-passphrase" } });
+    expect(r.code, show(r)).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(
+      /keyward: the vault could not be opened \(VAULT_PASSPHRASE: .*\): nothing was scanned/,
+    );
+    expect(r.stderr).toContain("--no-vault");
+    const audit = auditEntries<Entry>(await home.run(["audit", "--json"]));
+    expect(audit.filter((e) => e.action === "scan.done")).toEqual([]);
   });
 
   it("--sarif: SARIF 2.1.0 that validates against the official schema, one result per finding, no secret", async ({

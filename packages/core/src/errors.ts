@@ -40,6 +40,8 @@ export const ERROR_CODES = {
   SCAN_PATH_INVALID: "a path given to scan does not exist or cannot be read",
   SCAN_ABORTED: "the scan was stopped before it finished",
   SCAN_GIT_FAILED: "git could not read a repository's history (missing, refused or failed)",
+  SCAN_VAULT_LOCKED:
+    "a scan needs the vault (held secrets, live listing, audit) and it could not be opened; nothing was read",
   INTERNAL: "an internal error",
 } as const;
 

@@ -148,6 +148,7 @@ const REPORT: ScanReport = ScanReportSchema.parse({
     commits: 3,
     blobs: 9,
     skipped: { tooLarge: 0, binary: 1, unreadable: 0, notRegular: 0, excluded: 0 },
+    skippedSources: [],
     hitsDropped: 0,
     elapsedMs: 12.5,
   },
@@ -239,13 +240,15 @@ describe("SARIF 2.1.0 from a scan report", () => {
     const phys = (r: typeof known, i = 0) => r?.locations?.[i]?.physicalLocation;
     expect(phys(known)?.artifactLocation).toEqual({ uri: ".env", uriBaseId: "ROOT1" });
     expect(phys(known)?.region).toEqual({ startLine: 3, startColumn: 13 });
-    expect(phys(known, 1)?.artifactLocation).toEqual({ uri: "config/keys.json", uriBaseId: "ROOT1" });
+    // History: a path from the repository's top, under the repository's own base (always absolute).
+    expect(phys(known, 1)?.artifactLocation).toEqual({ uri: "config/keys.json", uriBaseId: "REPO1" });
+    expect(run?.originalUriBaseIds?.REPO1?.uri).toBe("file:///srv/bot%20server/");
     expect(known?.locations?.[1]?.properties).toMatchObject({
       commit: "a".repeat(40),
       repository: "/srv/bot server",
     });
     expect(known?.locations?.[1]?.message?.text).toContain(`commit ${"a".repeat(12)}`);
-    expect(phys(secret)?.artifactLocation).toEqual({ uri: "old/secrets.txt", uriBaseId: "ROOT1" });
+    expect(phys(secret)?.artifactLocation).toEqual({ uri: "old/secrets.txt", uriBaseId: "REPO1" });
     expect(phys(unknown)?.artifactLocation).toEqual({ uri: "app/settings.min.json", uriBaseId: "ROOT1" });
     // A root that is a file: its folder is the base, the file name the URI.
     expect(phys(medium)?.artifactLocation).toEqual({ uri: "notes.txt", uriBaseId: "ROOT2" });
@@ -306,7 +309,7 @@ describe("SARIF of a real scan", () => {
       const history = log.runs[0]?.results?.find((r) => r.locations?.some((l) => l.properties?.commit));
       expect(history?.locations?.[0]?.physicalLocation?.artifactLocation).toEqual({
         uri: "old.env",
-        uriBaseId: "ROOT1",
+        uriBaseId: "REPO1",
       });
       for (const canary of [
         ...canariesOf(desk.keys),

@@ -7,6 +7,7 @@ export {
   loadDemoScenario,
 } from "./demo-desk.js";
 export { DEMO_UNKNOWN_LEAK, type DemoLeak, plantDemoLeak } from "./demo-leak.js";
+export { DEMO_WIDTH, demoText } from "./demo-text.js";
 export type { AnyExchangeModule, ExchangeModule, ModuleContext } from "./exchange-module.js";
 export { EXCHANGE_IDS, EXCHANGES, type ExchangeId, UI_PATHS } from "./exchanges.js";
 export { type FaultSpecInput, FaultSpecSchema } from "./fault-spec.js";

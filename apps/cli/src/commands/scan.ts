@@ -2,24 +2,16 @@
  * `keyward scan`: find leaked exchange keys in files, folders and git history (core's `scanLeaks`),
  * print them (a table, JSON or SARIF 2.1.0), and with --revoke hand the live known ones to the revoke workflow.
  */
-import {
-  type KeywardHome,
-  listInventory,
-  revocableKeys,
-  type ScanFinding,
-  type ScanProgress,
-  type ScanReport,
-  scanLeaks,
-  toSarif,
-} from "@keyward/core";
+import { type ScanProgress, scanLeaks, toSarif } from "@keyward/core";
 import { withHome } from "../context.js";
 import { EXIT, type ExitCode, usageError } from "../exit.js";
-import { err, field, out, paragraph, printJson, table, terminalSafe } from "../output.js";
+import { err, out, printJson, terminalSafe } from "../output.js";
 import type { GlobalOptions } from "../program.js";
-import { secondFactorOptions } from "../second-factor.js";
-import { listingProgress, parseSelector } from "../selection.js";
+import { listingProgress } from "../selection.js";
 import { KEYWARD_VERSION } from "../version.js";
-import { type RevokeFlowOptions, revokeFlags, revokeSelected } from "./revoke.js";
+import { type RevokeFlowOptions, revokeFlags } from "./revoke.js";
+import { revokeFound } from "./scan-revoke.js";
+import { findingsTable, nothingFound, summaryLines } from "./scan-text.js";
 
 export interface ScanOptions extends RevokeFlowOptions {
   git?: boolean;
@@ -31,6 +23,8 @@ export interface ScanOptions extends RevokeFlowOptions {
   offline?: boolean;
   /** `--no-secrets` sets it false. */
   secrets: boolean;
+  /** `--no-vault` sets it false: scan without opening the vault, on purpose. */
+  vault: boolean;
   minConfidence: "high" | "medium" | "low";
   maxFileSize: string;
   binary?: boolean;
@@ -53,69 +47,6 @@ export function parseSize(text: string): number {
 }
 
 const MB = 1024 * 1024;
-
-/** What a finding is, for people: "known key", "secret of key", "unknown (high)". */
-const kindWord = (f: ScanFinding): string =>
-  f.kind === "known-key"
-    ? f.secretFound
-      ? "known key+secret"
-      : "known key"
-    : f.kind === "known-secret"
-      ? f.passphraseFound && !f.secretFound
-        ? "passphrase of key"
-        : "secret of key"
-      : `unknown (${f.confidence})${f.secretFound ? "+secret" : ""}`;
-
-/** What is known of whether it works: Keyward's state of a known key; --verify's answer for an unknown one. */
-const stateWord = (f: ScanFinding): string => {
-  const base = f.kind === "unknown-key" ? (f.verify?.status ?? "unverified") : (f.state ?? "unknown");
-  return f.live ? `${base} LIVE` : base;
-};
-
-/** `path:line:col`, or `path@<commit8>` for a hit in history, and "+N more". */
-export function whereOf(f: ScanFinding): string {
-  const [first, ...rest] = f.locations;
-  if (!first) return "-";
-  const at = first.commit
-    ? `${first.path}@${first.commit.slice(0, 8)}`
-    : `${first.path}:${first.line}:${first.column}`;
-  return rest.length > 0 ? `${at} +${rest.length} more` : at;
-}
-
-function findingsTable(report: ScanReport): string {
-  return table(
-    ["KIND", "EXCHANGE", "ACCOUNT", "LABEL", "API KEY", "PERMISSIONS", "STATE", "WHERE"],
-    report.findings.map((f) => [
-      kindWord(f),
-      f.exchange,
-      f.account ? `${f.account}${f.subAccount ? `/${f.subAccount}` : ""}` : "-",
-      f.label || "-",
-      f.keyShown,
-      (f.kind === "unknown-key" ? f.verify?.permissions : f.permissions)?.join(",") || "-",
-      stateWord(f),
-      whereOf(f),
-    ]),
-    { fit: true },
-  );
-}
-
-/** "Scanned 21 files (0.1 MB), 120 blobs in 40 commits in 0.4 s (0.3 MB/s): 2 finding(s), 1 live." */
-export function summaryLine(report: ScanReport): string {
-  const s = report.stats;
-  const seconds = s.elapsedMs / 1000;
-  const rate = seconds > 0 ? s.bytes / MB / seconds : 0;
-  const history = report.git ? `, ${s.blobs} blob(s) in ${s.commits} commit(s)` : "";
-  const skipped = s.skipped.tooLarge + s.skipped.binary + s.skipped.unreadable + s.skipped.notRegular;
-  const live = report.findings.filter((f) => f.live).length;
-  return (
-    `Scanned ${s.files} file(s) (${(s.bytes / MB).toFixed(1)} MB)${history} in ${seconds.toFixed(1)} s ` +
-    `(${rate.toFixed(1)} MB/s)${skipped > 0 ? `, ${skipped} skipped (too large, binary, unreadable or not regular)` : ""}: ` +
-    `${report.findings.length} finding(s), ${live} live.` +
-    (s.hitsDropped > 0
-      ? ` ${s.hitsDropped} more match(es) not listed (the same key again in one source).`
-      : "")
-  );
-}
 
 /** A progress line on a terminal's stderr, at most a few times a second. */
 function progressLine(): { update(p: ScanProgress): void; finish(): void } {
@@ -152,6 +83,12 @@ export async function scan(globals: GlobalOptions, paths: string[], opts: ScanOp
       "Run `keyward scan … --json` for the report, then `keyward revoke <ids…> --json` for a script.",
     );
   }
+  if (opts.revoke && !opts.vault) {
+    throw usageError(
+      "--revoke needs the vault: --no-vault contradicts it",
+      "Give the vault passphrase (KEYWARD_PASSPHRASE or the prompt) and leave out --no-vault.",
+    );
+  }
   const maxFileBytes = parseSize(opts.maxFileSize);
   // Checked before anything is read: a revoke that could never be confirmed is refused at once.
   const timeoutMs = opts.revoke ? revokeFlags(opts) : 0;
@@ -169,6 +106,7 @@ export async function scan(globals: GlobalOptions, paths: string[], opts: ScanOp
         git: Boolean(opts.git),
         offline: Boolean(opts.offline),
         secrets: opts.secrets,
+        vault: opts.vault,
         minConfidence: opts.minConfidence,
         maxFileBytes,
         binary: Boolean(opts.binary),
@@ -196,78 +134,16 @@ export async function scan(globals: GlobalOptions, paths: string[], opts: ScanOp
       for (const w of report.warnings) err(`keyward: warning: ${w}`);
       return live ? EXIT.FAILED : EXIT.OK;
     }
-    if (report.findings.length === 0) out("No leaked key or secret found.");
+    if (report.findings.length === 0) out(nothingFound(report));
     else out(findingsTable(report));
-    out(`\n${paragraph(summaryLine(report))}`);
-    for (const w of report.warnings) out(paragraph(`WARNING: ${w}`));
+    out("");
+    for (const line of summaryLines(report, {
+      vault: !opts.vault,
+      secrets: opts.secrets,
+      offline: Boolean(opts.offline),
+    }))
+      out(line);
     if (!opts.revoke) return live ? EXIT.FAILED : EXIT.OK;
     return revokeFound(home, report, opts, timeoutMs);
   });
-}
-
-/**
- * --revoke: the live known keys found (and keys whose secret was found) go to the revoke workflow, as
- * they are listed now. A key no longer in the live listing is named, not silently dropped.
- */
-async function revokeFound(
-  home: KeywardHome,
-  report: ScanReport,
-  opts: ScanOptions,
-  timeoutMs: number,
-): Promise<ExitCode> {
-  // A key id is no secret: anyone can plant one, so a key found by its id alone is left out unless asked.
-  const found = revocableKeys(report);
-  const why = new Map(found.map((k) => [k.keyId, k.reason]));
-  const idsAlone = found.filter((k) => !k.secretFound);
-  if (idsAlone.length > 0 && !opts.revokeIdsAlone) {
-    out(
-      paragraph(
-        `\nNot revoked: ${idsAlone.length} key(s) found by their id alone, with no secret (anyone who knows an id can plant it). Add --revoke-ids-alone to revoke them too:`,
-      ),
-    );
-    for (const k of idsAlone) out(`  ${field(k.keyId)}  ${k.reason}`);
-  }
-  const wanted = found.filter((k) => k.secretFound || opts.revokeIdsAlone).map((k) => k.keyId);
-  const unknownLive = report.findings.some((f) => f.live && f.kind === "unknown-key");
-  if (wanted.length === 0) {
-    out(
-      found.length > 0
-        ? "\nNo live known key with its secret was found: nothing revoked."
-        : "\nNo live known key was found: nothing to revoke.",
-    );
-    return unknownLive ? EXIT.FAILED : EXIT.OK;
-  }
-  if (report.auditSeq === null) {
-    throw usageError(
-      "the scan could not be audited, so its keys are not revoked from here",
-      "Revoking is refused when it cannot be audited: see the warning above, then run the scan again.",
-    );
-  }
-  const secondFactor = secondFactorOptions(home);
-  const inventory = await listInventory(home, {
-    adapters: (names) => home.adapters(names, secondFactor),
-    onEvent: listingProgress(true),
-  });
-  const listed = new Set(inventory.keys.map((k) => k.id));
-  const present = wanted.filter((id) => listed.has(id));
-  const missing = wanted.filter((id) => !listed.has(id));
-  for (const id of missing) {
-    out(
-      paragraph(
-        `WARNING: ${field(id)} is not in the live inventory now (gone already, or its account could not be listed): not revoked from here. If it may still work, revoke it on the exchange's site.`,
-      ),
-    );
-  }
-  if (present.length === 0) return EXIT.FAILED;
-  out(`\nRevoking the ${present.length} live known key(s) the scan found (audit entry ${report.auditSeq}):`);
-  out("Why each is here (NOTE):");
-  for (const id of present) out(`  ${field(id)}  ${why.get(id) ?? ""}`);
-  const code = await revokeSelected(home, parseSelector(present, {}), opts, timeoutMs, {
-    list: async () => inventory,
-    cause: { scan: report.auditSeq },
-  });
-  if (code !== EXIT.OK) return code;
-  // A dry run revoked nothing: the live keys found are still live.
-  if (opts.dryRun) return EXIT.FAILED;
-  return missing.length > 0 || unknownLive ? EXIT.FAILED : EXIT.OK;
 }

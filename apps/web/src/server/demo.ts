@@ -9,7 +9,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HOW_WORDS, isKeywardError, KeywardHome, Secret } from "@keyward/core";
 import { exchangeProfile } from "@keyward/core/exchanges";
-import { EXCHANGE_IDS, loadDemoScenario, plantDemoLeak, startSimulator, UI_PATHS } from "@keyward/simulator";
+import {
+  demoText,
+  EXCHANGE_IDS,
+  loadDemoScenario,
+  plantDemoLeak,
+  startSimulator,
+  UI_PATHS,
+} from "@keyward/simulator";
 import { demoSeed, DEMO_PASSPHRASE as PASSPHRASE } from "./demo-seed.js";
 import { setupHome } from "./home-setup.js";
 import { startWebServer, type WebServer } from "./server.js";
@@ -46,11 +53,14 @@ async function main(): Promise<void> {
       const n = seed.accounts.filter((a) => a.exchange === id).length;
       return n ? [`${n} ${nameOf(id)} account${n === 1 ? "" : "s"}`] : [];
     });
-    say(`Keyward demo: a simulated trading desk (${accountsPer.join(", ")}) in the browser.`);
+    say(demoText(`Keyward demo: a simulated trading desk (${accountsPer.join(", ")}) in the browser.`));
     say(
-      `Simulator: ${EXCHANGE_IDS.map((id) => `${nameOf(id)} ${sim[id]}`).join(", ")}, control ${sim.control}`,
+      demoText(
+        `Simulator: ${EXCHANGE_IDS.map((id) => `${nameOf(id)} ${sim[id]}`).join(", ")}, control ${sim.control}`,
+      ),
     );
-    say(`Setting up a throwaway Keyward home in ${dir} (accounts are probed before they are stored)…`);
+    // The path on the line with "home in": the e2e test finds the home by it.
+    say(`Setting up a throwaway Keyward home in ${dir}\n(accounts are probed before they are stored)…`);
     await (await setupHome(dir, seed)).close();
     // A leaked bot server's folder for the Scan page to find (a live key's id, an unknown key pair).
     const leak = plantDemoLeak(leakDir, scenario);
@@ -61,7 +71,7 @@ async function main(): Promise<void> {
     // passphrase is printed in that block, so it is none.
     let started = false;
     const print = (line: string) => {
-      if (started || line.startsWith("[keyward web]")) say(line);
+      if (started || line.startsWith("[keyward web]")) say(demoText(line));
     };
     const start = (port: number) => startWebServer({ home, port, print, scanDefaultPath: leak.folder });
     try {
@@ -72,7 +82,9 @@ async function main(): Promise<void> {
       server = await start(0);
     }
     await server.ready;
-    say(`
+    // demoText: no line over 120 columns (prose wrapped between words, a command kept whole).
+    say(
+      demoText(`
 Keyward web is serving the demo desk at ${server.origin}. Open this URL to log in (it works once; each
 login prints the next one):
 
@@ -84,8 +96,8 @@ Deribit's keys are disabled first (a kill switch), then removed behind its two-f
 Keyward answers from the vault's TOTP seed. To type the codes yourself in the page's code field, run
 \`npx keyward account set-seed desk-deribit --clear\` (with the export below) and read the codes from the
 authenticator on the simulator's Deribit page.
-A leaked bot server's folder sits at ${leak.folder}: on the Scan page (its path is filled in), Start finds
-the live key "${leak.known.label}" and an unknown key; "Revoke these" opens the plan that revokes the live one.
+A leaked bot server's folder sits at ${leak.folder}:
+on the Scan page (its path is filled in), Start finds the live key "${leak.known.label}" and an unknown key; "Revoke these" opens the plan that revokes the live one.
 Simulated exchange pages, where a person creates and revokes keys (an assisted rotation's new key is made
 there, its secret shown once): ${EXCHANGE_IDS.map((id) => `${sim[id]}${UI_PATHS[id]}`).join(", ")}; state: ${sim.control}/state
 
@@ -95,7 +107,8 @@ The same home from the command line, in another terminal of this repository:
   npx keyward keys --risky
   npx keyward audit verify
 
-The command-line demo is \`npm run demo:cli\`. Press Ctrl-C to stop (the throwaway home and the leaked folder are deleted).`);
+The command-line demo is \`npm run demo:cli\`. Press Ctrl-C to stop (the throwaway home and the leaked folder are deleted).`),
+    );
     started = true;
   } catch (error) {
     process.stderr.write(`demo failed: ${(error as Error).message}\n`);

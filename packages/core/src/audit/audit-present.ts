@@ -21,6 +21,7 @@ import type { RevokeOutcome } from "../revoke/report.js";
 import { createdKeyText } from "../rotation/create-stand-in.js";
 import type { StateStore } from "../store/state-store.js";
 import type { AuditEntry } from "./audit-log.js";
+import { scanAuditSummary } from "./audit-scan-summary.js";
 import type { JsonValue } from "./canonical-json.js";
 
 /** How an outcome should look: ok (green), warn (needs a look), bad (failed), info (neutral). */
@@ -32,6 +33,7 @@ export type AuditTone = "ok" | "warn" | "bad" | "info";
  */
 export const AUDIT_ACTION_WORDS: Readonly<Record<string, { word: string; tone: AuditTone }>> = {
   "revoke.requested": { word: "revoke requested", tone: "info" },
+  "scan.done": { word: "scanned", tone: "info" },
   "revoke.verified": { word: VERIFIED_WORDS.yes, tone: "ok" },
   "revoke.unverified": { word: VERIFIED_WORDS.no, tone: "warn" },
   "revoke.failed": { word: REVOKE_OUTCOME_WORDS.failed, tone: "bad" },
@@ -230,13 +232,10 @@ export function auditFields(entry: AuditEntry, labels: AuditLabels): AuditFieldV
   return fields;
 }
 
-/**
- * The short line for a table row: what matters most after the outcome word, without what the word
- * already says (a rotation step's `step: "delivered"` after "delivered").
- */
+/** A table row's short line: what matters most after the outcome word, minus what the word says. */
 function summaryOf(entry: AuditEntry, labels: AuditLabels, word: string): string {
   const d = entry.details;
-  const parts: string[] = [];
+  const parts = [scanAuditSummary(entry.action, d) ?? ""].filter(Boolean);
   if (Array.isArray(d.keys)) parts.push(`${d.keys.length} key${d.keys.length === 1 ? "" : "s"}`);
   if (typeof d.byApi === "number" || typeof d.byPerson === "number") {
     parts.push(`${Number(d.byApi ?? 0)} by API, ${Number(d.byPerson ?? 0)} by a person`);

@@ -54,6 +54,7 @@ export async function scanSources(options: ScanEngineOptions): Promise<ScanEngin
     commits: 0,
     blobs: 0,
     skipped: { tooLarge: 0, binary: 0, unreadable: 0, notRegular: 0, excluded: 0 },
+    skippedSources: [],
     hitsDropped: 0,
     elapsedMs: 0,
   };
@@ -71,6 +72,7 @@ export async function scanSources(options: ScanEngineOptions): Promise<ScanEngin
   const scanner = new SourceScanner(automaton, compiled, minConfidence);
   const hits: ScanHit[] = [];
   const maxKeptHits = options.maxKeptHits ?? MAX_KEPT_HITS;
+  const warnings: string[] = [];
   const workers = Math.max(
     1,
     Math.floor(options.workers ?? Math.min(MAX_DEFAULT_WORKERS, availableParallelism())),
@@ -109,7 +111,7 @@ export async function scanSources(options: ScanEngineOptions): Promise<ScanEngin
       phase = "history";
       pace.progress(undefined, performance.now(), true);
       pace.check();
-      await scanHistory({ ...files, git: { signal, stallMs: options.gitStallMs ?? GIT_STALL_MS } });
+      await scanHistory({ ...files, git: { signal, stallMs: options.gitStallMs ?? GIT_STALL_MS }, warnings });
     }
   } finally {
     await parallel?.close();
@@ -117,7 +119,7 @@ export async function scanSources(options: ScanEngineOptions): Promise<ScanEngin
   pace.check();
   hits.sort(byLocation);
   stats.elapsedMs = Math.round(performance.now() - started);
-  return { hits, stats };
+  return { hits, stats, warnings };
 }
 
 /** Files before history, then by path, line, column (the same order whatever the workers did). */

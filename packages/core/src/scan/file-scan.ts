@@ -5,7 +5,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { type LineColumn, locateOffsets } from "./line-index.js";
-import type { ScanHit, ScanStats } from "./scan-types.js";
+import type { ScanHit, ScanStats, SkippedSource } from "./scan-types.js";
 import { looksBinary, type RawHit, type SourceScanner } from "./source-scan.js";
 import { asUtf8, transcodeChunks, Utf16ToUtf8, utf16Order } from "./utf16.js";
 import type { WalkFile } from "./walk.js";
@@ -14,7 +14,18 @@ export const CHUNK_BYTES = 1024 * 1024;
 
 export type FileOutcome =
   | { kind: "scanned"; bytes: number; hits: ScanHit[]; dropped: number }
-  | { kind: keyof ScanStats["skipped"] };
+  | { kind: keyof ScanStats["skipped"]; bytes?: number };
+
+/** A skipped file as the report names it (notRegular and excluded are not content left unread). */
+export function skippedSource(file: WalkFile, outcome: FileOutcome): SkippedSource | undefined {
+  if (outcome.kind !== "tooLarge" && outcome.kind !== "binary" && outcome.kind !== "unreadable")
+    return undefined;
+  return {
+    path: file.shown,
+    reason: outcome.kind,
+    ...(outcome.bytes === undefined ? {} : { bytes: outcome.bytes }),
+  };
+}
 
 export interface FileReadOptions {
   maxFileBytes: number;
@@ -45,7 +56,8 @@ export function* scanFile(
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return { kind: "notRegular" };
-    if (st.size > options.maxFileBytes) return { kind: "tooLarge" };
+    // The cap is for what a folder walk meets: a file the person named is read whatever its size.
+    if (!file.named && st.size > options.maxFileBytes) return { kind: "tooLarge", bytes: st.size };
     scanner.begin();
     let position = 0;
     // Set when the file starts with a UTF-16 BOM: the scanner then sees its text as UTF-8 (utf16.ts).

@@ -24,7 +24,7 @@
  */
 import { type ChildProcessByStdio, spawn } from "node:child_process";
 import type { Socket } from "node:net";
-import { dirname } from "node:path";
+import { dirname, posix } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { KeywardError } from "../errors.js";
 
@@ -171,18 +171,33 @@ function gitFailure(what: string, stderr: string): KeywardError {
 }
 
 /**
- * The git directory of the repository a root is in (the root itself, or a folder above it), or
- * undefined if it is in none.
+ * The repository a root is in (the root itself, or a folder above it), or undefined if it is in none:
+ * its git directory, and its top (the work tree's top folder, written from the root as given: "srv/app"
+ * in a repository at "srv" gives "srv"; a bare repository's top is the root itself). History paths are
+ * paths from that top, whatever folder in it was named.
  */
-export async function gitDirOf(root: string, isDirectory: boolean, run: GitRun) {
-  const child = startGit(["rev-parse", "--absolute-git-dir"], isDirectory ? root : dirname(root), run);
+export async function gitDirOf(
+  root: string,
+  isDirectory: boolean,
+  run: GitRun,
+): Promise<{ gitDir: string; top: string } | undefined> {
+  const folder = isDirectory ? root : dirname(root);
+  const child = startGit(["rev-parse", "--absolute-git-dir", "--show-cdup"], folder, run);
   child.stdin.end();
   let out = "";
   child.stdout.on("data", (d: Buffer) => {
     out += d.toString("utf8");
   });
   const { code, stderr } = await finished(child, root);
-  if (code === 0) return out.trim();
+  if (code === 0) {
+    const [gitDir = "", cdup = ""] = out.split("\n");
+    const slashed = folder.replaceAll("\\", "/");
+    return {
+      gitDir: gitDir.trim(),
+      top:
+        cdup.trim() === "" ? slashed : posix.normalize(`${slashed}/${cdup.trim()}`).replace(/(.)\/$/, "$1"),
+    };
+  }
   if (/not a git repository/i.test(stderr)) return undefined;
   throw gitFailure(root, stderr);
 }

@@ -22,7 +22,7 @@ import { exchangeProfile } from "../adapters/registry.js";
 import { type Credentials, secretsOf } from "../domain/credentials.js";
 import { type KeyRecord, keyId as makeKeyId } from "../domain/schemas.js";
 import type { Secret } from "../domain/secret.js";
-import { isKeywardError } from "../errors.js";
+import { isKeywardError, KeywardError } from "../errors.js";
 import type { KeywardHome } from "../home/home.js";
 import { risksOf } from "../inventory/risk.js";
 import { type InventoryEvent, type ListInventoryInput, listInventory } from "../use-cases/list-inventory.js";
@@ -74,6 +74,12 @@ export interface GatherNeedlesInput {
   offline?: boolean;
   /** Search for the vault's secrets too (default true). */
   secrets?: boolean;
+  /**
+   * Open the vault (default true): a vault that cannot be opened then fails the scan (SCAN_VAULT_LOCKED),
+   * since without it no held secret is searched for, no account is listed live and the scan is not
+   * audited. False: the person chose to scan without it (the last inventory only; a warning says so).
+   */
+  vault?: boolean;
   /** The adapters of the listed accounts (default `home.adapters(names)`), as listInventory takes them. */
   adapters?: ListInventoryInput["adapters"];
   onInventory?(event: InventoryEvent): void;
@@ -136,15 +142,31 @@ export async function gatherNeedles(
     byApiKey.set(apiKey, { ...key, state: "retired", risks: [], retired: { at, why } });
   };
 
-  // The vault: live listing, secrets and the audit entry need it. A scan still runs without it.
+  // The vault: live listing, secrets and the audit entry need it. Without it a scan misses what only it
+  // knows, so a vault that does not open fails the scan unless the person chose to go without (vault: false).
   let vault: Vault | undefined;
-  try {
-    vault = await home.vault();
-  } catch (error) {
-    const why = isKeywardError(error) || error instanceof Error ? error.message : String(error);
+  if (input.vault === false) {
     warnings.push(
-      `the vault could not be opened (${why}): its secrets were not searched for, no account was listed live (the last inventory was used) and the scan is not audited`,
+      "the vault was not opened (as asked): its secrets were not searched for, no account was listed live (the last inventory was used) and the scan is not audited",
     );
+  } else {
+    try {
+      vault = await home.vault();
+    } catch (error) {
+      const code = isKeywardError(error) ? error.code : undefined;
+      const why = error instanceof Error ? error.message : String(error);
+      throw new KeywardError(
+        "SCAN_VAULT_LOCKED",
+        `the vault could not be opened (${code ? `${code}: ` : ""}${why}): nothing was scanned`,
+        {
+          hint:
+            "Give the vault passphrase (KEYWARD_PASSPHRASE, or the prompt on a terminal), or scan without the vault " +
+            "on purpose with `keyward scan … --no-vault` (no held secret searched for, the last inventory only, " +
+            "the scan not audited).",
+          cause: error,
+        },
+      );
+    }
   }
 
   // The last inventory, before a live listing replaces it.

@@ -4,7 +4,7 @@
  * worker's failure.
  */
 import { aborted, type Pace } from "./pace.js";
-import type { ScanHit, ScanStats } from "./scan-types.js";
+import { MAX_SKIPPED_LISTED, type ScanHit, type ScanStats, type SkippedSource } from "./scan-types.js";
 import type { WorkerAnswer, WorkerBatch } from "./scan-worker.js";
 import type { WalkFile } from "./walk.js";
 import type { WorkerPool } from "./worker-pool.js";
@@ -80,6 +80,7 @@ export function absorbCounts(into: KeptHits, a: WorkerAnswer): void {
   stats.bytes += a.bytes;
   stats.hitsDropped += a.dropped;
   for (const k of Object.keys(a.skipped) as (keyof ScanStats["skipped"])[]) stats.skipped[k] += a.skipped[k];
+  for (const s of a.skippedFiles) nameSkipped(stats, s);
   for (const h of a.hits) keepHit(into, h);
 }
 
@@ -93,4 +94,9 @@ export const MAX_KEPT_HITS = 100_000;
 export function keepHit(into: KeptHits, hit: ScanHit): void {
   if (into.hits.length >= into.maxKeptHits) into.stats.hitsDropped++;
   else into.hits.push(hit);
+}
+
+/** Names a skipped source (the first MAX_SKIPPED_LISTED; the counts in `skipped` hold them all). */
+export function nameSkipped(stats: Pick<ScanStats, "skippedSources">, source: SkippedSource): void {
+  if (stats.skippedSources.length < MAX_SKIPPED_LISTED) stats.skippedSources.push(source);
 }

@@ -12,6 +12,9 @@
  * - Paths are URIs relative to the root that was scanned, under a `uriBaseId` per root (ROOT1, ROOT2, …)
  *   whose absolute URI is in `originalUriBaseIds` when the root was given absolute; a root that is a
  *   file is its folder's base. Consumers such as code scanning resolve them against their checkout.
+ *   History paths are paths from their repository's top (what code scanning wants: repository-relative
+ *   URIs), under a base per repository (REPO1, …) whose absolute URI is always given, also when a
+ *   subfolder of the repository was scanned.
  * - `partialFingerprints` carry the finding's fingerprint (a hash of exchange and key, never the key),
  *   so a tool tracks "the same leaked key" across runs and commits.
  * - Known keys' labels go through `visibleText`: a label is text from an exchange or a person, and a
@@ -19,12 +22,12 @@
  * - Columns are bytes of the line (the engine's), which SARIF's `columnKind` values cannot say; for the
  *   ASCII text keys sit in they equal UTF-16 code units, the default.
  */
-import { posix } from "node:path";
+import { posix, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Location, Log, ReportingDescriptor, Result } from "sarif";
 import { EXCHANGE_PROFILES } from "../adapters/registry.js";
 import { visibleText } from "../domain/visible-text.js";
-import type { LeakLocation, ScanFinding, ScanReport } from "./scan-types.js";
+import type { LeakLocation, ScanFinding, ScanReport, SkippedSource } from "./scan-types.js";
 
 export const SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json";
 export const SARIF_VERSION = "2.1.0";
@@ -125,6 +128,8 @@ interface Base {
   id: string;
   /** The folder, slashed, that paths are made relative to. */
   folder: string;
+  /** A repository's top, absolute (its URI is always given: a reader must find the repository's root). */
+  absolute?: string;
 }
 
 /**
@@ -138,7 +143,7 @@ function placeOf(
 ): { base?: Base; uri: string } {
   const path = slashed(location.path);
   if (location.repository !== undefined) {
-    const base = bases.get(slashed(location.repository));
+    const base = bases.get(`${slashed(location.repository)}\0repo`);
     return { ...(base ? { base } : {}), uri: uriOf(path.replace(/^\/+/, "")) };
   }
   // The longest root that holds the path (roots may nest: "srv" and "srv/app").
@@ -168,11 +173,10 @@ function folderUri(folder: string): string | undefined {
 function basesOf(report: ScanReport): Map<string, Base> {
   const bases = new Map<string, Base>();
   const fileRoots = new Set<string>();
-  for (const f of report.findings) {
-    for (const l of f.locations) {
-      if (l.repository === undefined && report.roots.some((r) => slashed(r) === slashed(l.path))) {
-        fileRoots.add(slashed(l.path));
-      }
+  const places = [...report.findings.flatMap((f) => f.locations), ...report.stats.skippedSources];
+  for (const l of places) {
+    if (l.repository === undefined && report.roots.some((r) => slashed(r) === slashed(l.path))) {
+      fileRoots.add(slashed(l.path));
     }
   }
   report.roots.forEach((root, i) => {
@@ -180,6 +184,14 @@ function basesOf(report: ScanReport): Map<string, Base> {
     const id = `ROOT${i + 1}`;
     if (fileRoots.has(folder)) bases.set(`${folder}\0file`, { id, folder: posix.dirname(folder) });
     else bases.set(folder, { id, folder });
+  });
+  // History paths are from their repository's top (which may be above the root given): one base per
+  // repository, REPO1, REPO2, …, its absolute URI always given (resolved here when the root was relative).
+  const repos = [
+    ...new Set(places.flatMap((l) => (l.repository === undefined ? [] : [slashed(l.repository)]))),
+  ];
+  repos.sort().forEach((repo, i) => {
+    bases.set(`${repo}\0repo`, { id: `REPO${i + 1}`, folder: repo, absolute: slashed(resolve(repo)) });
   });
   return bases;
 }
@@ -208,6 +220,41 @@ function locationOf(location: LeakLocation, roots: readonly string[], bases: Map
           },
         }
       : {}),
+  };
+}
+
+const NOT_READ_WHY = {
+  tooLarge: "larger than the size cap (keyward scan --max-file-size, or name the file itself)",
+  binary: "looks binary (keyward scan --binary reads it)",
+  unreadable: "could not be read (permissions?)",
+} as const;
+
+/** A file or blob the scan did not read, as a notification at its place: nothing in it was searched. */
+function notReadNotification(source: SkippedSource, roots: readonly string[], bases: Map<string, Base>) {
+  const { physicalLocation } = locationOf({ ...source, line: 1, column: 1 }, roots, bases);
+  return {
+    level: "warning" as const,
+    descriptor: { id: "keyward/not-read" },
+    message: {
+      text: `Not read, not searched for keys: ${source.path}${
+        source.commit ? ` (git history, commit ${shortCommit(source.commit)})` : ""
+      } ${NOT_READ_WHY[source.reason]}.`,
+    },
+    // No region: the whole file was not read.
+    locations: [
+      {
+        physicalLocation: {
+          ...(physicalLocation?.artifactLocation
+            ? { artifactLocation: physicalLocation.artifactLocation }
+            : {}),
+        },
+      },
+    ],
+    properties: {
+      reason: source.reason,
+      ...(source.bytes === undefined ? {} : { bytes: source.bytes }),
+      ...(source.commit ? { commit: source.commit } : {}),
+    },
   };
 }
 
@@ -292,10 +339,14 @@ export function toSarif(report: ScanReport, tool: { version: string }): Log {
   const bases = basesOf(report);
   const originalUriBaseIds: NonNullable<Log["runs"][number]["originalUriBaseIds"]> = {};
   for (const base of bases.values()) {
-    const uri = folderUri(base.folder);
+    const uri = folderUri(base.absolute ?? base.folder);
     originalUriBaseIds[base.id] = {
       ...(uri ? { uri } : {}),
-      description: { text: `Scanned root as given: ${base.folder}` },
+      description: {
+        text: base.absolute
+          ? `Top of the git repository whose history was read (history paths are from it): ${base.folder}`
+          : `Scanned root as given: ${base.folder}`,
+      },
     };
   }
   return {
@@ -317,12 +368,12 @@ export function toSarif(report: ScanReport, tool: { version: string }): Log {
           {
             executionSuccessful: true,
             startTimeUtc: report.startedAt,
-            ...(report.warnings.length > 0
+            ...(report.warnings.length + report.stats.skippedSources.length > 0
               ? {
-                  toolExecutionNotifications: report.warnings.map((w) => ({
-                    level: "warning" as const,
-                    message: { text: w },
-                  })),
+                  toolExecutionNotifications: [
+                    ...report.warnings.map((w) => ({ level: "warning" as const, message: { text: w } })),
+                    ...report.stats.skippedSources.map((s) => notReadNotification(s, report.roots, bases)),
+                  ],
                 }
               : {}),
           },

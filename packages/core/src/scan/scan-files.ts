@@ -3,9 +3,9 @@
  * (file-scan.ts), in this thread for a small scan, else in batches to the worker threads.
  */
 import { lstatSync } from "node:fs";
-import { CHUNK_BYTES, type FileOutcome, scanFile } from "./file-scan.js";
+import { CHUNK_BYTES, type FileOutcome, scanFile, skippedSource } from "./file-scan.js";
 import type { Pace } from "./pace.js";
-import { absorbCounts, type KeptHits, keepHit, type Parallel } from "./parallel.js";
+import { absorbCounts, type KeptHits, keepHit, nameSkipped, type Parallel } from "./parallel.js";
 import type { WorkerAnswer } from "./scan-worker.js";
 import type { SourceScanner } from "./source-scan.js";
 import { type excludeRules, type ScanRoot, type WalkFile, walkRoot } from "./walk.js";
@@ -27,7 +27,7 @@ export interface FilesJob extends KeptHits {
   startParallel: () => Parallel | undefined;
 }
 
-function count(job: KeptHits, outcome: FileOutcome): void {
+function count(job: KeptHits, file: WalkFile, outcome: FileOutcome): void {
   if (outcome.kind === "scanned") {
     job.stats.files++;
     job.stats.bytes += outcome.bytes;
@@ -35,6 +35,8 @@ function count(job: KeptHits, outcome: FileOutcome): void {
     for (const h of outcome.hits) keepHit(job, h);
   } else {
     job.stats.skipped[outcome.kind]++;
+    const named = skippedSource(file, outcome);
+    if (named) nameSkipped(job.stats, named);
   }
 }
 
@@ -54,7 +56,7 @@ function bytesOf(files: readonly WalkFile[]): number {
 export async function scanFiles(job: FilesJob): Promise<void> {
   const { pace, stats } = job;
   const walk = (function* () {
-    for (const root of job.roots) yield* walkRoot(root, job.rules, stats.skipped);
+    for (const root of job.roots) yield* walkRoot(root, job.rules, stats);
   })();
   // The first files decide: a small scan stays in this thread (it answers before threads would start).
   const head: WalkFile[] = [];
@@ -73,7 +75,7 @@ export async function scanFiles(job: FilesJob): Promise<void> {
         await pace.tick(file.shown);
         step = steps.next();
       }
-      count(job, step.value);
+      count(job, file, step.value);
       await pace.tick(file.shown);
     };
     for (const file of head) await one(file);

@@ -6,7 +6,7 @@
 import { CHUNK_BYTES, locate } from "./file-scan.js";
 import { blobSizes, type GitRun, gitDirOf, historyIndex, readBlob, readBlobs } from "./git-history.js";
 import { locateOffsets } from "./line-index.js";
-import { absorbCounts, keepHit } from "./parallel.js";
+import { absorbCounts, keepHit, nameSkipped } from "./parallel.js";
 import type { FilesJob } from "./scan-files.js";
 import type { ScanHit } from "./scan-types.js";
 import type { WorkerAnswer, WorkerBatch } from "./scan-worker.js";
@@ -25,17 +25,28 @@ const BATCH_BLOBS = 512;
 
 export interface HistoryJob extends FilesJob {
   git: GitRun;
+  /** Where the history phase says what it could not do (a root in no repository). */
+  warnings: string[];
 }
 
 export async function scanHistory(job: HistoryJob): Promise<void> {
   const { stats, pace, scanner, git } = job;
   const seen = new Set<string>();
   for (const root of job.roots) {
-    const gitDir = await gitDirOf(root.given, root.isDirectory, git);
+    const repo = await gitDirOf(root.given, root.isDirectory, git);
     pace.check();
-    if (gitDir === undefined || seen.has(gitDir)) continue;
+    if (repo === undefined) {
+      job.warnings.push(
+        `--git: ${root.given} is not in a git repository: its files were read, it has no history`,
+      );
+      continue;
+    }
+    const { gitDir } = repo;
+    if (seen.has(gitDir)) continue;
     seen.add(gitDir);
-    const shown = root.given;
+    // History paths are from the repository's top, so its locations name the top, not the root given (a
+    // subfolder of it): a reader (SARIF's base, a person) joins them to the right folder.
+    const shown = repo.top;
     const commitsBefore = stats.commits;
     const index = await historyIndex(gitDir, shown, git, (n) => {
       stats.commits = commitsBefore + n;
@@ -58,10 +69,24 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
     }
     const sizes = await blobSizes(gitDir, [...index.blobs.keys()], shown, git);
     pace.check();
+    // A blob not read is named at its first place (its first commit and path).
+    const nameBlob = (blob: string, reason: "tooLarge" | "binary", bytes?: number) => {
+      const place = index.blobs.get(blob)?.[0];
+      if (!place) return;
+      nameSkipped(stats, {
+        path: place.path,
+        reason,
+        ...(bytes === undefined ? {} : { bytes }),
+        commit: place.commit,
+        repository: shown,
+      });
+    };
     const toRead: string[] = [];
     for (const [blob, size] of sizes) {
-      if (size > job.maxFileBytes) stats.skipped.tooLarge++;
-      else toRead.push(blob);
+      if (size > job.maxFileBytes) {
+        stats.skipped.tooLarge++;
+        nameBlob(blob, "tooLarge", size);
+      } else toRead.push(blob);
     }
     // Many blobs: the small ones (most of a history) go to the workers in batches, copied out of git's
     // stream into buffers of their own that move to the worker; the rest are searched here.
@@ -73,6 +98,7 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
     let ownAt = 0;
     const absorb = (a: WorkerAnswer) => {
       absorbCounts(job, a);
+      for (const key of a.binaryBlobs) nameBlob(keys[key] ?? "", "binary");
       for (const { key, hits, dropped } of a.blobHits) keepAtPlaces(keys[key] ?? "", hits, dropped);
     };
     // One blob at a time: its pieces are gathered into chunks of up to CHUNK_BYTES (the first decides
@@ -157,6 +183,7 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
           if (!skip) flush(true);
           if (skip) {
             stats.skipped.binary++;
+            nameBlob(current, "binary");
             return;
           }
           stats.blobs++;

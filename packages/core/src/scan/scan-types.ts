@@ -83,7 +83,10 @@ export const LeakLocationSchema = z.strictObject({
   commit: z.string().optional(),
   /** Git history only: that commit's author date (ISO 8601). */
   commitDate: z.string().optional(),
-  /** Git history only: the repository (the root as given). */
+  /**
+   * Git history only: the repository's top folder (written from the root as given: a root "srv/app" in a
+   * repository at "srv" gives "srv"); `path` is a path from it.
+   */
   repository: z.string().optional(),
 });
 export type LeakLocation = z.infer<typeof LeakLocationSchema>;
@@ -107,6 +110,24 @@ export type ScanHit =
       location: LeakLocation;
     };
 
+/**
+ * A file or blob whose content was not read (too large, unreadable, binary without `binary`): named so a
+ * shell never calls a scan clean that did not read everything. The first MAX_SKIPPED_LISTED are listed;
+ * `skipped` counts them all.
+ */
+export const SkippedSourceSchema = z.strictObject({
+  /** As a location's path: the file as shown, or (history) the blob's first path in its repository. */
+  path: z.string(),
+  reason: z.enum(["tooLarge", "binary", "unreadable"]),
+  /** Its size in bytes, where known (tooLarge). */
+  bytes: z.number().int().optional(),
+  /** History only: the first commit that had it at `path`, and the repository. */
+  commit: z.string().optional(),
+  repository: z.string().optional(),
+});
+export type SkippedSource = z.infer<typeof SkippedSourceSchema>;
+export const MAX_SKIPPED_LISTED = 100;
+
 export interface ScanStats {
   files: number;
   bytes: number;
@@ -114,6 +135,8 @@ export interface ScanStats {
   commits: number;
   blobs: number;
   skipped: { tooLarge: number; binary: number; unreadable: number; notRegular: number; excluded: number };
+  /** The first MAX_SKIPPED_LISTED sources skipped as tooLarge, binary or unreadable, by name. */
+  skippedSources: SkippedSource[];
   /**
    * Matches counted but not listed: past 20 places for one key in one source, or past 20 paths for
    * one git blob (a hostile repository or a log full of one key id would otherwise exhaust memory).
@@ -133,6 +156,7 @@ export const ScanStatsSchema = z.strictObject({
     notRegular: z.number().int(),
     excluded: z.number().int(),
   }),
+  skippedSources: z.array(SkippedSourceSchema),
   hitsDropped: z.number().int(),
   elapsedMs: z.number(),
 });
@@ -155,7 +179,10 @@ export interface ScanEngineOptions {
   needles: readonly ScanNeedle[];
   /** Per exchange (its profile's `leaks`); exchange is the profile id. */
   patterns: readonly { exchange: string; leaks: LeakPatterns }[];
-  /** Files (and blobs) larger than this are skipped and counted. Default DEFAULT_MAX_FILE_BYTES. */
+  /**
+   * Files met in a folder walk (and blobs) larger than this are skipped, counted and named; a file named
+   * as a root is read whatever its size (the person asked for it). Default DEFAULT_MAX_FILE_BYTES.
+   */
   maxFileBytes?: number;
   /** Read files that look binary too (default: skip them). */
   binary?: boolean;
@@ -185,6 +212,8 @@ export interface ScanEngineOptions {
 export interface ScanEngineResult {
   hits: ScanHit[];
   stats: ScanStats;
+  /** What the engine could not do, for people (e.g. `git` on a folder in no repository). */
+  warnings: string[];
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;

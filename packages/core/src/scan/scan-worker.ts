@@ -6,9 +6,9 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { compileLeakPatterns } from "./detect.js";
-import { CHUNK_BYTES, scanBytes, scanFile } from "./file-scan.js";
+import { CHUNK_BYTES, scanBytes, scanFile, skippedSource } from "./file-scan.js";
 import type { NeedleAutomaton } from "./multi-match.js";
-import type { LeakPatterns, ScanHit, ScanStats } from "./scan-types.js";
+import type { LeakPatterns, ScanHit, ScanStats, SkippedSource } from "./scan-types.js";
 import { type MinConfidence, SourceScanner } from "./source-scan.js";
 import type { WalkFile } from "./walk.js";
 
@@ -33,6 +33,10 @@ export interface WorkerAnswer {
   files: number;
   bytes: number;
   skipped: ScanStats["skipped"];
+  /** The files skipped as tooLarge, binary or unreadable, by name (the engine keeps the first ones). */
+  skippedFiles: SkippedSource[];
+  /** The keys of the blobs skipped as binary (the engine names them by their first path). */
+  binaryBlobs: number[];
   /** Matches counted but not kept (ScanStats.hitsDropped). */
   dropped: number;
   /** Blobs searched (binaries are counted in skipped), and the hits of those with any (path ""). */
@@ -56,6 +60,8 @@ parentPort?.on("message", (batch: WorkerBatch) => {
     files: 0,
     bytes: 0,
     skipped: { tooLarge: 0, binary: 0, unreadable: 0, notRegular: 0, excluded: 0 },
+    skippedFiles: [],
+    binaryBlobs: [],
     dropped: 0,
     blobs: 0,
     blobHits: [],
@@ -64,6 +70,7 @@ parentPort?.on("message", (batch: WorkerBatch) => {
     const outcome = scanBytes(blob.bytes, scanner, init.binary);
     if (outcome.kind === "binary") {
       answer.skipped.binary++;
+      answer.binaryBlobs.push(blob.key);
       continue;
     }
     answer.blobs++;
@@ -84,6 +91,8 @@ parentPort?.on("message", (batch: WorkerBatch) => {
       for (const hit of outcome.hits) answer.hits.push(hit);
     } else {
       answer.skipped[outcome.kind]++;
+      const named = skippedSource(file, outcome);
+      if (named) answer.skippedFiles.push(named);
     }
   }
   parentPort?.postMessage(answer);

@@ -13,6 +13,7 @@ import { type Dirent, lstatSync, readdirSync, realpathSync, statSync } from "nod
 import { join, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
 import { KeywardError } from "../errors.js";
+import { nameSkipped } from "./parallel.js";
 import type { ScanStats } from "./scan-types.js";
 
 export interface ScanRoot {
@@ -26,6 +27,8 @@ export interface WalkFile {
   path: string;
   /** The root as given joined with the path under it, "/" separators. */
   shown: string;
+  /** The file is a root the person named (read whatever its size). */
+  named?: boolean;
 }
 
 /** Checks every root before anything is read: each must exist and be a folder or a regular file. */
@@ -87,8 +90,13 @@ const joinShown = (base: string, name: string) => (base.endsWith("/") ? base + n
 export function* walkRoot(
   root: ScanRoot,
   rules: Ignore | undefined,
-  skipped: ScanStats["skipped"],
+  stats: Pick<ScanStats, "skipped" | "skippedSources">,
 ): Generator<WalkFile> {
+  const skipped = stats.skipped;
+  const unreadable = (shown: string) => {
+    skipped.unreadable++;
+    nameSkipped(stats, { path: shown, reason: "unreadable" });
+  };
   // "/" separators in what is shown; on POSIX a backslash is part of a name and stays.
   const given = sep === "\\" ? root.given.replaceAll("\\", "/") : root.given;
   if (!root.isDirectory) {
@@ -100,7 +108,7 @@ export function* walkRoot(
     } catch {
       // Gone since checkRoots: opening it reports it unreadable.
     }
-    yield { path, shown: given };
+    yield { path, shown: given, named: true };
     return;
   }
   // Folders still to read: path on disk, path shown, path relative to the root ("" for the root).
@@ -112,7 +120,7 @@ export function* walkRoot(
     try {
       entries = readdirSync(dir.path, { withFileTypes: true });
     } catch {
-      skipped.unreadable++;
+      unreadable(dir.shown);
       continue;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -127,7 +135,7 @@ export function* walkRoot(
           const st = lstatSync(path, { throwIfNoEntry: false });
           kind = st === undefined ? "other" : st.isDirectory() ? "dir" : st.isFile() ? "file" : "other";
         } catch {
-          skipped.unreadable++;
+          unreadable(joinShown(dir.shown, entry.name));
           continue;
         }
       }

@@ -62,6 +62,11 @@ export const ScanLeaksRequestSchema = z.strictObject({
   offline: z.boolean().default(false),
   /** Search for the vault's secrets (default true; the CLI's --no-secrets). */
   secrets: z.boolean().default(true),
+  /**
+   * Open the vault (default true; the CLI's --no-vault sets false): one that cannot be opened fails the
+   * scan, SCAN_VAULT_LOCKED, before anything is read.
+   */
+  vault: z.boolean().default(true),
   /** Unknown keys below this confidence are left out. */
   minConfidence: z.enum(MIN_CONFIDENCE_LEVELS).default("medium"),
   maxFileBytes: z.number().int().positive().optional(),
@@ -86,7 +91,8 @@ export interface ScanLeaksHooks {
 
 /**
  * Runs the scan. Throws SCAN_PATH_INVALID (nothing read) when a path does not exist or cannot be read,
- * CONFIG_INVALID when the request is invalid; every other problem (vault locked, an account not listed, the audit log not writable) is a
+ * SCAN_VAULT_LOCKED when the vault cannot be opened (unless `vault: false`), CONFIG_INVALID when the
+ * request is invalid; every other problem (an account not listed, the audit log not writable) is a
  * warning in the report, since a scan changes nothing.
  */
 export async function scanLeaks(
@@ -109,6 +115,7 @@ export async function scanLeaks(
   const known = await gatherNeedles(home, {
     offline: req.offline,
     secrets: req.secrets,
+    vault: req.vault,
     ...(hooks.adapters ? { adapters: hooks.adapters } : {}),
     ...(hooks.onInventory ? { onInventory: hooks.onInventory } : {}),
   });
@@ -140,6 +147,10 @@ export async function scanLeaks(
     );
   }
 
+  warnings.push(...result.warnings);
+  const notRead = notReadWarning(result.stats);
+  if (notRead) warnings.push(notRead);
+
   const { findings, unknowns } = toFindings(known, hits, req.minConfidence);
   if (req.verify) await verifyUnknown(home, findings, unknowns, hooks.verifyAdapterOptions ?? {});
 
@@ -155,6 +166,7 @@ export async function scanLeaks(
       commits: result.stats.commits,
       blobs: result.stats.blobs,
       skipped: { ...result.stats.skipped },
+      skippedSources: result.stats.skippedSources,
       hitsDropped: result.stats.hitsDropped,
       elapsedMs: result.stats.elapsedMs,
     },
@@ -168,6 +180,30 @@ export async function scanLeaks(
   };
   report.auditSeq = await auditScan(home, report, known, unknowns, req.verify);
   return ScanReportSchema.parse(report);
+}
+
+/** How many skipped sources a warning names; the report's stats.skippedSources holds more. */
+const NAMED_IN_WARNING = 20;
+
+const REASON_WORDS = { tooLarge: "too large", binary: "binary", unreadable: "unreadable" } as const;
+
+/**
+ * The warning naming what was not read (too large, binary, unreadable): a scan that skipped content must
+ * never read as clean. Paths through visibleText (a file name may hold control characters).
+ */
+export function notReadWarning(stats: ScanReport["stats"]): string | undefined {
+  const total = stats.skipped.tooLarge + stats.skipped.binary + stats.skipped.unreadable;
+  if (total === 0) return undefined;
+  const named = stats.skippedSources.slice(0, NAMED_IN_WARNING).map((s) => {
+    const size = s.bytes === undefined ? "" : `, ${(s.bytes / 1024 / 1024).toFixed(1)} MB`;
+    const at = s.commit ? ` in commit ${s.commit.slice(0, 8)}` : "";
+    return `${visibleText(s.path)}${at} (${REASON_WORDS[s.reason]}${size})`;
+  });
+  const more = total - named.length;
+  return (
+    `${total} file(s) or blob(s) were not read, so keys in them were not searched for: ` +
+    `${named.join(", ")}${more > 0 ? ` and ${more} more` : ""}`
+  );
 }
 
 /** The Keyward key ids to hand the revoke workflow: live known keys, and keys whose held secret was found. */
@@ -248,6 +284,13 @@ async function auditScan(
     blobs: report.stats.blobs,
     findings: found.length,
     live: found.filter((f) => f.live).length,
+    // Per kind, how many may still work (`keyward audit`'s summary of the entry: audit-scan-summary.ts).
+    liveByKind: {
+      knownKeys: found.filter((f) => f.live && f.kind === "known-key").length,
+      knownSecrets: found.filter((f) => f.live && f.kind === "known-secret").length,
+      unknownKeys: found.filter((f) => f.live && f.kind === "unknown-key").length,
+    },
+    notRead: report.stats.skipped.tooLarge + report.stats.skipped.binary + report.stats.skipped.unreadable,
     knownKeys: found.filter((f) => f.kind === "known-key").map((f) => f.keyId),
     knownSecrets: found.filter((f) => f.kind === "known-secret").map((f) => f.keyId),
     unknownKeys: found
