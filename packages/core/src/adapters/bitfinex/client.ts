@@ -137,21 +137,29 @@ export class BitfinexClient {
           options: this.options.retry,
         },
         async (attempt) => {
-          // Background work (a wait for a person) takes its rate slot before it queues behind the key:
-          // waiting for the slot inside the key's queue would hold back every other request with this key
-          // (a live listing that probes it) until the background share frees (adapters/background-work.ts).
-          const reserved = isBackground()
-            ? await endpointScheduler(this.base, `/v2/${path}`, this.options).acquireSlot()
-            : undefined;
-          const result = await keyQueue.run(credentials.apiKey, () =>
-            this.#inSlot(credentials, path, attempt, reserved),
-          );
-          if (!result.ok) {
-            last = result.failure;
-            const transient = transientOf(result.failure, path);
-            if (transient) throw transient;
+          const nonce = { rejections: 0 };
+          for (;;) {
+            // Background work (a wait for a person) takes its rate slot before it queues behind the key,
+            // each time: waiting for the slot inside the key's queue would hold back every other request
+            // with this key (Verify now, a live listing that probes it) until the background share frees
+            // (adapters/background-work.ts). So its nonce retries queue again too, after their pause.
+            const reserved = isBackground()
+              ? await endpointScheduler(this.base, `/v2/${path}`, this.options).acquireSlot()
+              : undefined;
+            const step = await keyQueue.run(credentials.apiKey, () =>
+              this.#inQueue(credentials, path, attempt, nonce, reserved),
+            );
+            if ("again" in step) {
+              if (step.pauseMs > 0) await sleep(step.pauseMs);
+              continue;
+            }
+            if (!step.ok) {
+              last = step.failure;
+              const transient = transientOf(step.failure, path);
+              if (transient) throw transient;
+            }
+            return step;
           }
-          return result;
         },
       );
     } catch (error) {
@@ -160,15 +168,21 @@ export class BitfinexClient {
     }
   }
 
-  /** Runs inside the key's queue slot: nonce handling around single requests. */
-  async #inSlot(
+  /**
+   * Runs inside the key's queue slot: a request, retried here while its nonce answer says a retry fixes
+   * it (after a pause, or at once in the new scheme), so that no other request of the key comes between
+   * (docs/exchanges/bitfinex.md#nonce-rules: at most two refusals when a key's scheme is learnt).
+   * Background work instead leaves the queue with `again` and queues anew, its rate slot first (see
+   * `call`). `nonce` counts the refusals across the retries of one attempt.
+   */
+  async #inQueue(
     credentials: Credentials,
     path: BitfinexPath,
     attempt: number,
+    nonce: { rejections: number },
     reserved?: () => void,
-  ): Promise<Classified> {
+  ): Promise<Classified | { again: true; pauseMs: number }> {
     const apiKey = credentials.apiKey;
-    let rejectionsInScheme = 0;
     let slot = reserved;
     for (;;) {
       const result = await this.#once(credentials, path, attempt, slot);
@@ -182,14 +196,15 @@ export class BitfinexClient {
       if (failure.kind === "permission" || failure.kind === "params") nonceBook.accepted(apiKey);
       if (failure.kind !== "nonce-small") return result;
 
-      rejectionsInScheme++;
-      const decision = nonceBook.onNonceSmall(apiKey, rejectionsInScheme);
+      nonce.rejections++;
+      const decision = nonceBook.onNonceSmall(apiKey, nonce.rejections);
       if (decision.action === "retry") {
+        if (isBackground()) return { again: true, pauseMs: decision.pauseMs };
         await sleep(decision.pauseMs);
         continue;
       }
       if (decision.action === "switched-to-us") {
-        rejectionsInScheme = 0;
+        nonce.rejections = 0;
         this.#log({
           level: "warn",
           event: "nonce-scheme",
@@ -199,6 +214,7 @@ export class BitfinexClient {
           code: failure.code,
           detail: `key ${shortKey(apiKey)} rejects millisecond nonces; switched it to microseconds (docs/exchanges/bitfinex.md#nonce-rules)`,
         });
+        if (isBackground()) return { again: true, pauseMs: 0 };
         continue;
       }
       return { ok: false, failure: { ...failure, note: decision.why } };
