@@ -11,7 +11,13 @@ import { SelectorSchema } from "../src/inventory/selectors.js";
 import { sarifMessage, toSarif } from "../src/scan/sarif.js";
 import { type ScanFinding, ScanReportSchema } from "../src/scan/scan-types.js";
 import { generateLeakCorpus } from "../src/testing/index.js";
-import { planLiveRevoke, revocableKeyIds, scanLeaks, startRevoke } from "../src/use-cases/index.js";
+import {
+  createKey,
+  planLiveRevoke,
+  revocableKeyIds,
+  scanLeaks,
+  startRevoke,
+} from "../src/use-cases/index.js";
 import { redactUnknownKey } from "../src/use-cases/scan-leaks.js";
 import { putFile, removeDir, tempDir } from "./helpers/scan-fs.js";
 import { creds as okxCreds } from "./okx-fixtures.js";
@@ -355,6 +361,31 @@ describe("scanLeaks", () => {
         expect(text).not.toContain(secret);
       }
       if (!p.known) expect(text).not.toContain(p.key);
+    }
+  });
+
+  it("a key create's stand-in (new:<label>, in the journal) is no needle: text naming it is no known key", async () => {
+    const delivered = tempDir("scan-created");
+    try {
+      const created = await createKey(
+        desk.home,
+        {
+          account: OKX,
+          subAccount: SUB,
+          label: "mm-bot-9",
+          permissions: ["read"],
+          ip: ["10.0.0.1"],
+          deliver: [`dotenv:${delivered}/{label}.env`],
+        },
+        { cwd: null, allowPrograms: false },
+        { env: {} },
+      );
+      expect((await created.session?.done)?.slots.map((s) => s.step)).toEqual(["finished"]);
+      plant("notes.ts", `note: "the create ran as new:mm-bot-9"`);
+      const report = await scan({ offline: true });
+      expect(report.findings.filter((f) => f.kind !== "unknown-key")).toEqual([]);
+    } finally {
+      removeDir(delivered);
     }
   });
 

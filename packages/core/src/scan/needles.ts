@@ -25,6 +25,7 @@ import type { Secret } from "../domain/secret.js";
 import { isKeywardError, KeywardError } from "../errors.js";
 import type { KeywardHome } from "../home/home.js";
 import { risksOf } from "../inventory/risk.js";
+import { isCreateStandIn } from "../rotation/create-stand-in.js";
 import { type InventoryEvent, type ListInventoryInput, listInventory } from "../use-cases/list-inventory.js";
 import { readOnlyJournal } from "../use-cases/rotation-common.js";
 import type { Vault } from "../vault/vault.js";
@@ -131,11 +132,14 @@ export async function gatherNeedles(
   });
   /** Keeps the best-ranked record of each API key. */
   const offer = (key: KnownKey): void => {
+    // A key create's stand-in (`new:<label>`) names no key: searched for, it finds the label in text.
+    if (isCreateStandIn(key.apiKey)) return;
     const had = byApiKey.get(key.apiKey);
     if (!had || RANK[key.source] < RANK[had.source]) byApiKey.set(key.apiKey, key);
   };
   /** Marks a key Keyward proved dead, unless a live listing shows it alive now (the newer word). */
   const retire = (apiKey: string, at: string, why: string, otherwise: () => KnownKey): void => {
+    if (isCreateStandIn(apiKey)) return;
     const had = byApiKey.get(apiKey);
     if (had?.source === "inventory" && had.state !== "dead") return;
     const key = had ?? otherwise();
