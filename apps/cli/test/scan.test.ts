@@ -340,4 +340,12 @@ describe.concurrent("scan", () => {
     expect(r.code, show(r)).toBe(2);
     expect(r.stderr).toMatch(/--revoke is not for --json/);
   });
+
+  it("revoke options without --revoke: exit 2 naming them, nothing read", async ({ onTestFinished }) => {
+    const { home } = await desk({ onTestFinished });
+    const r = await home.run(["scan", tempDir("tree-"), "--dry-run", "--no-wait"]);
+    expect(r.code, show(r)).toBe(2);
+    expect(r.stderr).toContain("keyward: --dry-run, --no-wait are for --revoke, which was not given");
+    expect(r.stdout).toBe("");
+  });
 });

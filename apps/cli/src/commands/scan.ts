@@ -83,6 +83,23 @@ export async function scan(globals: GlobalOptions, paths: string[], opts: ScanOp
       "Run `keyward scan … --json` for the report, then `keyward revoke <ids…> --json` for a script.",
     );
   }
+  if (!opts.revoke) {
+    // Options that only mean something to the revoke: given alone, the person expected a revoke.
+    const revokeOnly = [
+      opts.yes && "--yes",
+      opts.dryRun && "--dry-run",
+      opts.revokeIdsAlone && "--revoke-ids-alone",
+      opts.disableFirst === false && "--no-disable-first",
+      opts.wait === false && "--no-wait",
+      opts.manualTimeout !== undefined && opts.manualTimeout !== "15m" && "--manual-timeout",
+    ].filter((o): o is string => typeof o === "string");
+    if (revokeOnly.length > 0) {
+      throw usageError(
+        `${revokeOnly.join(", ")} ${revokeOnly.length === 1 ? "is" : "are"} for --revoke, which was not given`,
+        "Add --revoke to revoke the known keys found, or leave them out to only scan.",
+      );
+    }
+  }
   if (opts.revoke && !opts.vault) {
     throw usageError(
       "--revoke needs the vault: --no-vault contradicts it",
