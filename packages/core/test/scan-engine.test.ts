@@ -202,6 +202,29 @@ describe("scan engine: files and folders", () => {
     expect(out.skipped.unreadable).toBe(2);
   });
 
+  it("refuses a named file it cannot read before reading anything (a scan of nothing is not clean)", async (ctx) => {
+    const locked = put("named-locked.env", `${KEY_UUID}\n`);
+    chmodSync(locked, 0o000);
+    const engine = fileURLToPath(new URL("../dist/scan/engine.js", import.meta.url));
+    const script = `const { scanSources } = await import(${JSON.stringify(engine)});
+      try { await scanSources({ roots: [${JSON.stringify(locked)}], git: false, needles: [], patterns: [], workers: 1 });
+        process.stdout.write("read"); } catch (e) { process.stdout.write(e.code + ": " + e.message); }`;
+    try {
+      // Root reads everything: as root, run the built engine as `nobody` (as the test above does).
+      chmodSync(dir, 0o755);
+      const asRoot = process.getuid?.() === 0;
+      const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+        ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      if (r.status !== 0 && /ERR_MODULE_NOT_FOUND|permission denied/i.test(r.stderr)) ctx.skip();
+      expect(r.stdout).toBe(`SCAN_PATH_INVALID: ${locked} cannot be read (EACCES)`);
+    } finally {
+      chmodSync(locked, 0o644);
+    }
+  });
+
   it("scans a file given as a root, shown as given", async () => {
     const file = put("one.env", `KEY=${KEY_SHORT}\n`);
     const { hits } = await scanSources({ roots: [file], git: false, needles, patterns: [], workers: 1 });

@@ -9,7 +9,7 @@
  * Synchronous on purpose: the engine runs it between reads and yields to the event loop itself, and
  * readdirSync is several times faster than the promise API for trees of many small folders.
  */
-import { type Dirent, lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
+import { closeSync, type Dirent, lstatSync, openSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
 import { KeywardError } from "../errors.js";
@@ -61,15 +61,16 @@ export function checkRoots(roots: readonly string[]): ScanRoot[] {
         hint: "Name regular files or folders; devices, FIFOs and sockets are not scanned.",
       });
     }
-    if (st.isDirectory()) {
-      try {
-        readdirSync(given);
-      } catch (cause) {
-        const code = (cause as NodeJS.ErrnoException).code;
-        throw new KeywardError("SCAN_PATH_INVALID", `${given} cannot be read (${code ?? "error"})`, {
-          hint: "Run the scan as a user who may read it, or name a path you can read.",
-        });
-      }
+    // A named root that cannot be read is refused now, as one that does not exist: skipped later, it
+    // would leave a scan of nothing that exits as if clean.
+    try {
+      if (st.isDirectory()) readdirSync(given);
+      else closeSync(openSync(given, "r"));
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code;
+      throw new KeywardError("SCAN_PATH_INVALID", `${given} cannot be read (${code ?? "error"})`, {
+        hint: "Run the scan as a user who may read it, or name a path you can read.",
+      });
     }
     return { given, isDirectory: st.isDirectory() };
   });
