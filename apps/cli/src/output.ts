@@ -182,3 +182,66 @@ export class Progress {
 /** "a, b or c". */
 export const orList = (items: readonly string[]): string =>
   items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} or ${items.at(-1)}`;
+
+/** Splits a command line at spaces outside quotes (a break inside quotes would change the argument). */
+function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let word = "";
+  let quote: string | undefined;
+  for (const c of line) {
+    if (quote) {
+      if (c === quote) quote = undefined;
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === " ") {
+      if (word) words.push(word);
+      word = "";
+      continue;
+    }
+    word += c;
+  }
+  if (word) words.push(word);
+  return words;
+}
+
+const EXAMPLE = /^(?:npx )?keyward(?:-sim)? /;
+
+/**
+ * Help text in lines of at most `width` columns. Commander wraps its own option and command lists, not
+ * the text a command adds (what it does, examples), so that is fitted here: a prose line breaks between
+ * words, its continuation indented as it was; an example command breaks between its arguments with a
+ * trailing ` \`, so it still runs as printed, and its `# comment` goes on the line above (a ` \` inside a
+ * comment would end the command there).
+ */
+export function fitHelp(text: string, width = 120): string {
+  const fitted = text.split("\n").flatMap((line): string[] => {
+    if ([...line].length <= width) return [line];
+    const indent = /^ */.exec(line)?.[0] ?? "";
+    const body = line.slice(indent.length);
+    if (!EXAMPLE.test(body)) return wrap(body, width - indent.length).map((l) => indent + l);
+    const hash = body.search(/ {2,}# | # /);
+    const command = hash >= 0 ? body.slice(0, hash).trimEnd() : body;
+    const comment = hash >= 0 ? body.slice(hash).trim() : "";
+    const lines: string[] = [];
+    if (comment)
+      lines.push(
+        ...wrap(comment.replace(/^# */, ""), width - indent.length - 2).map((l) => `${indent}# ${l}`),
+      );
+    const room = width - indent.length - 6; // the continuation's indent and ` \`
+    const parts: string[] = [];
+    let current = "";
+    for (const word of shellWords(command)) {
+      if (current && [...current].length + 1 + [...word].length > room) {
+        parts.push(current);
+        current = word;
+      } else current = current ? `${current} ${word}` : word;
+    }
+    parts.push(current);
+    lines.push(
+      ...parts.map(
+        (part, i) => `${indent}${i === 0 ? "" : "    "}${part}${i < parts.length - 1 ? " \\" : ""}`,
+      ),
+    );
+    return lines;
+  });
+  return fitted.join("\n");
+}

@@ -15,7 +15,7 @@ import { registerCheck } from "./check-command.js";
 import { registerAccountSetLabel } from "./commands/account-label-command.js";
 import type { ExitCode } from "./exit.js";
 import { registerKeyCreate } from "./key-create-command.js";
-import { orList, terminalSafe } from "./output.js";
+import { fitHelp, orList, terminalSafe } from "./output.js";
 import { registerScan } from "./scan-command.js";
 import { KEYWARD_VERSION } from "./version.js";
 
@@ -150,7 +150,10 @@ export function buildProgram(setExit: Setter): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     // Commander's errors echo what was typed (`unknown option '…'`): escaped like every other message.
-    .configureOutput({ writeErr: (text) => process.stderr.write(terminalSafe(text, true)) })
+    .configureOutput({
+      writeOut: (text) => process.stdout.write(fitHelp(text)),
+      writeErr: (text) => process.stderr.write(fitHelp(terminalSafe(text, true))),
+    })
     .addHelpText(
       "after",
       `

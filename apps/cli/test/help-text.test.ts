@@ -129,6 +129,25 @@ describe("help texts", () => {
     expect(problems).toEqual([]);
   });
 
+  it("every command's --help fits 120 columns; an example too long for a line continues with ` \\`", async () => {
+    const problems: string[] = [];
+    let continued = 0;
+    for (const [name, { text }] of await allHelp()) {
+      const lines = text.split("\n");
+      lines.forEach((line, i) => {
+        if (line.length > 120) problems.push(`keyward ${name} --help: ${line.length}: ${line}`);
+        if (line.endsWith(" \\")) {
+          continued++;
+          // The next line carries on the same command, indented under it (never a comment).
+          if (!/^ {6}\S/.test(lines[i + 1] ?? "") || /^\s*#/.test(lines[i + 1] ?? ""))
+            problems.push(`keyward ${name} --help: continuation of ${line}`);
+        }
+      });
+    }
+    expect(problems).toEqual([]);
+    expect(continued).toBeGreaterThan(0);
+  });
+
   it("every command's description is a complete phrase, not cut off", async () => {
     // A description ending in a word that needs another after it was cut off ("…and the new key goes").
     const dangling =
