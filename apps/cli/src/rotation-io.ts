@@ -85,7 +85,7 @@ export function printCreateRequest(slot: SlotRow, r: CreateRequest, print: (s: s
     `    IPs:         ${r.ip === null ? "the same whitelist as the old key (the exchange does not report it)" : r.ip.join(", ") || "none (no binding), as the old key"}`,
   );
   print(`    on:          ${r.steps.url}`);
-  for (const [i, step] of r.steps.steps.entries()) print(`    ${i + 1}. ${field(step)}`);
+  for (const [i, step] of r.steps.steps.entries()) print(`    ${paragraph(`${i + 1}. ${field(step)}`, 7)}`);
   print(
     // A file redirect, never `echo '{…}' |`: a secret typed into a shell stays in its history.
     `  Then give Keyward the new key at the prompt, or from a file only you can read (mode 0600, deleted ` +
@@ -98,7 +98,7 @@ export function printRevokeSteps(slot: SlotRow, steps: ManualSteps, print: (s: s
   print(
     `\n[slot ${slot.slot}] the new key is in place; now revoke the OLD key "${field(steps.recognise.label)}" (${steps.recognise.apiKeyStart}…${steps.recognise.apiKeyEnd}) on ${steps.url}:`,
   );
-  for (const [i, step] of steps.steps.entries()) print(`    ${i + 1}. ${field(step)}`);
+  for (const [i, step] of steps.steps.entries()) print(`    ${paragraph(`${i + 1}. ${field(step)}`, 7)}`);
   print("  Keyward probes the old key until it is dead.");
 }
 

@@ -310,7 +310,8 @@ export async function revokeSelected(
         human(
           `\n[${checklist}] ${e.steps.exchange}: revoke "${field(e.steps.recognise.label)}" (${e.steps.recognise.apiKeyStart}…${e.steps.recognise.apiKeyEnd}) on ${e.steps.url}`,
         );
-        for (const [i, step] of e.steps.steps.entries()) human(`    ${i + 1}. ${field(step)}`);
+        for (const [i, step] of e.steps.steps.entries())
+          human(`    ${paragraph(`${i + 1}. ${field(step)}`, 7)}`);
       }
       // The answer to the person's step, on stderr like the wait it ends (stdout holds the report).
       if (e.type === "manual-done") err(`  proven dead after the manual step: ${who(e.result)}`);
