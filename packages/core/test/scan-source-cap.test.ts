@@ -6,7 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ACME, putFile, tempDirsForFile } from "./helpers/scan-fs.js";
 
@@ -27,16 +27,15 @@ function credential(i: number): string {
 
 /** Runs the built engine in a node with a `heapMb` heap; its answer's counts. */
 function scanInSmallHeap(heapMb: number, options: object) {
-  const script = `const { scanSources } = await import(${JSON.stringify(ENGINE)});
+  // A module file, not --input-type + -e: worker threads inherit the flags, and refuse --input-type.
+  const script = putFile(
+    tempDir(),
+    "scan.mjs",
+    `const { scanSources } = await import(${JSON.stringify(pathToFileURL(ENGINE).href)});
     const r = await scanSources(${JSON.stringify(options)});
-    process.stdout.write(JSON.stringify({ hits: r.hits.length, dropped: r.stats.hitsDropped, files: r.stats.files }));`;
-  const r = spawnSync(
-    process.execPath,
-    [`--max-old-space-size=${heapMb}`, "--input-type=module", "-e", script],
-    {
-      encoding: "utf8",
-    },
+    process.stdout.write(JSON.stringify({ hits: r.hits.length, dropped: r.stats.hitsDropped, files: r.stats.files }));`,
   );
+  const r = spawnSync(process.execPath, [`--max-old-space-size=${heapMb}`, script], { encoding: "utf8" });
   expect(r.status, r.stderr.slice(0, 2000)).toBe(0);
   return JSON.parse(r.stdout) as { hits: number; dropped: number; files: number };
 }
@@ -56,5 +55,25 @@ describe("scan engine: a source of distinct credentials", () => {
       maxKeptHits: 10,
     });
     expect(out).toEqual({ hits: 10, dropped: count - 10, files: 1 });
+  });
+
+  it("in worker threads too: the scan keeps its budget and counts every other hit", () => {
+    const dir = tempDir();
+    // 80 files (over the in-process limit of 64: the workers read them), 500 distinct credentials each.
+    // The workers' own heap is not limited by the flag (worker-pool.ts sets it): this checks that the
+    // caps in the workers (per source, per answer) count every hit they do not send.
+    for (let f = 0; f < 80; f++) {
+      const lines = Array.from({ length: 500 }, (_, i) => credential(f * 500 + i));
+      putFile(dir, `d/f${f}.env`, `${lines.join("\n")}\n`);
+    }
+    const out = scanInSmallHeap(32, {
+      roots: [dir],
+      git: false,
+      needles: [],
+      patterns: [{ exchange: "acmex", leaks: ACME }],
+      workers: 2,
+      maxKeptHits: 10,
+    });
+    expect(out).toEqual({ hits: 10, dropped: 80 * 500 - 10, files: 80 });
   });
 });
