@@ -121,6 +121,29 @@ describe("scan engine: git history", () => {
     expect(capped.stats.skipped.tooLarge).toBe(1);
   });
 
+  it("counts and names a blob whose object is gone (a corrupt repository) as not read, at its first commit", async () => {
+    put("README.md", "hello\n");
+    put("config/secret.env", `API_KEY=${KEY_DELETED}\n`);
+    const added = commit("add config");
+    const blob = git("rev-parse", `${added}:config/secret.env`);
+    git("rm", "-q", "config/secret.env");
+    commit("remove it");
+    // The loose object file deleted: git still lists the blob in history, but cannot give its content.
+    rmSync(join(repo, ".git", "objects", blob.slice(0, 2), blob.slice(2)));
+    const { hits, stats } = await scanSources({
+      roots: [repo],
+      git: true,
+      needles,
+      patterns: [],
+      workers: 1,
+    });
+    expect(history(hits)).toEqual([]);
+    expect(stats.skipped.unreadable).toBe(1);
+    expect(stats.skippedSources).toEqual([
+      { path: "config/secret.env", reason: "unreadable", commit: added, repository: repo },
+    ]);
+  });
+
   it("stops reading history when aborted, with SCAN_ABORTED", async () => {
     for (let i = 0; i < 3; i++) {
       put(`f${i}.txt`, `${"line of text\n".repeat(2000)}${i}\n`);

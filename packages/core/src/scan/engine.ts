@@ -69,9 +69,10 @@ export async function scanSources(options: ScanEngineOptions): Promise<ScanEngin
   const automaton = compileNeedles(options.needles);
   const compiled = options.patterns.length > 0 ? compileLeakPatterns(options.patterns) : undefined;
   const minConfidence = options.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
-  const scanner = new SourceScanner(automaton, compiled, minConfidence);
   const hits: ScanHit[] = [];
   const maxKeptHits = options.maxKeptHits ?? MAX_KEPT_HITS;
+  // A source keeps at most the scan's budget while it is read (SourceScanner's maxHits).
+  const scanner = new SourceScanner(automaton, compiled, minConfidence, maxKeptHits);
   const warnings: string[] = [];
   const workers = Math.max(
     1,
@@ -84,7 +85,14 @@ export async function scanSources(options: ScanEngineOptions): Promise<ScanEngin
   const startParallel = (): Parallel | undefined => {
     if (workers <= 1 || !workersAvailable()) return undefined;
     parallel ??= new Parallel(
-      new WorkerPool(workers, { automaton, patterns: options.patterns, maxFileBytes, binary, minConfidence }),
+      new WorkerPool(workers, {
+        automaton,
+        patterns: options.patterns,
+        maxFileBytes,
+        binary,
+        minConfidence,
+        maxKeptHits,
+      }),
       signal,
       pace,
     );

@@ -73,8 +73,9 @@ export function* scanFile(
       if (position === 0 && !utf16 && !options.binary && n > 0 && looksBinary(buffer.subarray(0, n))) {
         return { kind: "binary" };
       }
-      // A file that grows while read (a live log) is read up to the size it had when opened.
-      const final = n === 0 || position + n >= st.size;
+      // The end is where a read returns nothing, never st.size: Linux's /proc files report size 0
+      // (/proc/<pid>/environ was read only up to its first chunk), and a live log grows while read.
+      const final = n === 0;
       const read = buffer.subarray(0, n);
       scanner.write(utf16 ? utf16.write(read, final) : read, final);
       position += n;

@@ -9,7 +9,8 @@
  *    (blob, path) seen is the first commit that had it. First-parent diffs for merges: a blob a merge
  *    brings in is credited to the commit on the branch that made it.
  * 2. `git cat-file --batch-check` for the blobs' sizes (the size cap applies to blobs too), then one
- *    `git cat-file --batch` streams the rest, read blob by blob in chunks: never all blobs in memory.
+ *    `git cat-file --batch` streams the rest, read blob by blob in chunks: never all blobs in memory
+ *    (git-blobs.ts).
  *
  * A scanned repository is untrusted input (it may be the leaked one), so git runs so that nothing in
  * it can run code or reach out: argv arrays and no shell; `--no-pager`; hooks, fsmonitor, signature
@@ -75,9 +76,13 @@ export interface GitRun {
 
 const stalled = new WeakMap<object, number>(); // git processes the watchdog killed → their limit
 
-type Git = ChildProcessByStdio<Writable, Readable, Readable>;
+export type Git = ChildProcessByStdio<Writable, Readable, Readable>;
 
-function startGit(args: readonly string[], cwd: string | undefined, { signal, stallMs: limit }: GitRun): Git {
+export function startGit(
+  args: readonly string[],
+  cwd: string | undefined,
+  { signal, stallMs: limit }: GitRun,
+): Git {
   const child = spawn("git", [...SAFE_ARGS, ...args], {
     cwd,
     env: gitEnv(),
@@ -118,7 +123,7 @@ function startGit(args: readonly string[], cwd: string | undefined, { signal, st
 }
 
 /** Waits for git to exit; stderr (its first 4 KiB) for errors. Rejects with SCAN_GIT_FAILED. */
-function finished(child: Git, what: string): Promise<{ code: number; stderr: string }> {
+export function finished(child: Git, what: string): Promise<{ code: number; stderr: string }> {
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => {
     if (stderr.length < 4096) stderr += d.toString("utf8");
@@ -152,7 +157,7 @@ function finished(child: Git, what: string): Promise<{ code: number; stderr: str
   });
 }
 
-function gitFailure(what: string, stderr: string): KeywardError {
+export function gitFailure(what: string, stderr: string): KeywardError {
   if (/dubious ownership/i.test(stderr)) {
     return new KeywardError("SCAN_GIT_FAILED", `git refused to read ${what}: it is owned by another user`, {
       hint:
@@ -306,113 +311,4 @@ export async function historyIndex(
     throw gitFailure(shown, stderr);
   }
   return index;
-}
-
-/** Step 2a: the size of each blob (missing ones left out: a shallow or partial clone). */
-export async function blobSizes(
-  gitDir: string,
-  blobs: readonly string[],
-  shown: string,
-  run: GitRun,
-): Promise<Map<string, number>> {
-  const sizes = new Map<string, number>();
-  if (blobs.length === 0) return sizes;
-  const child = startGit(["--git-dir", gitDir, "cat-file", "--batch-check"], undefined, run);
-  const done = finished(child, shown);
-  child.stdin.end(`${blobs.join("\n")}\n`);
-  let rest = "";
-  for await (const piece of child.stdout as AsyncIterable<Buffer>) {
-    const lines = (rest + piece.toString("latin1")).split("\n");
-    rest = lines.pop() ?? "";
-    for (const line of lines) {
-      const [sha, type, size] = line.split(" ");
-      if (sha && type === "blob" && size !== undefined) sizes.set(sha, Number(size));
-    }
-  }
-  const { code, stderr } = await done;
-  if (code !== 0 && !run.signal?.aborted) throw gitFailure(shown, stderr);
-  return sizes;
-}
-
-export interface BlobSink {
-  begin(blob: string, size: number): void;
-  data(bytes: Buffer): void;
-  end(): void;
-}
-
-/**
- * Step 2b: the blobs' contents, streamed through `sink` one blob at a time, in pieces as git writes
- * them. `between` runs between pieces (the engine's chance to yield and check for an abort).
- */
-export async function readBlobs(
-  gitDir: string,
-  blobs: readonly string[],
-  shown: string,
-  sink: BlobSink,
-  run: GitRun,
-  between?: () => Promise<void>,
-): Promise<void> {
-  if (blobs.length === 0) return;
-  const child = startGit(["--git-dir", gitDir, "cat-file", "--batch"], undefined, run);
-  const done = finished(child, shown);
-  child.stdin.end(`${blobs.join("\n")}\n`);
-  // Parser state: reading a header line, a blob's content (remaining bytes), or its trailing LF.
-  let header = "";
-  let remaining = -1; // -1: in a header; ≥ 0: content bytes left
-  let trailer = false;
-  for await (const piece of child.stdout as AsyncIterable<Buffer>) {
-    let pos = 0;
-    while (pos < piece.length) {
-      if (trailer) {
-        pos++; // the LF after a blob's content
-        trailer = false;
-        continue;
-      }
-      if (remaining < 0) {
-        const nl = piece.indexOf(10, pos);
-        if (nl === -1) {
-          header += piece.toString("latin1", pos);
-          pos = piece.length;
-          break;
-        }
-        header += piece.toString("latin1", pos, nl);
-        pos = nl + 1;
-        const [sha, type, size] = header.split(" ");
-        header = "";
-        if (type === "missing" || sha === undefined || size === undefined) continue;
-        remaining = Number(size);
-        sink.begin(sha, remaining);
-        if (remaining === 0) {
-          sink.end();
-          remaining = -1;
-          trailer = true;
-        }
-        continue;
-      }
-      const take = Math.min(remaining, piece.length - pos);
-      sink.data(piece.subarray(pos, pos + take));
-      pos += take;
-      remaining -= take;
-      if (remaining === 0) {
-        sink.end();
-        remaining = -1;
-        trailer = true;
-      }
-    }
-    if (between) await between();
-  }
-  const { code, stderr } = await done;
-  if (code !== 0 && !run.signal?.aborted) throw gitFailure(shown, stderr);
-}
-
-/** One blob's whole content (for the line and column of its hits: blobs with hits only). */
-export async function readBlob(gitDir: string, blob: string, shown: string, run: GitRun) {
-  const child = startGit(["--git-dir", gitDir, "cat-file", "blob", blob], undefined, run);
-  child.stdin.end();
-  const done = finished(child, shown);
-  const parts: Buffer[] = [];
-  for await (const piece of child.stdout as AsyncIterable<Buffer>) parts.push(piece);
-  const { code, stderr } = await done;
-  if (code !== 0 && !run.signal?.aborted) throw gitFailure(shown, stderr);
-  return Buffer.concat(parts);
 }

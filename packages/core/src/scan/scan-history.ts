@@ -4,7 +4,8 @@
  * worker threads in batches; each hit once per (first commit, path) of its blob.
  */
 import { CHUNK_BYTES, locate } from "./file-scan.js";
-import { blobSizes, type GitRun, gitDirOf, historyIndex, readBlob, readBlobs } from "./git-history.js";
+import { blobSizes, readBlob, readBlobs } from "./git-blobs.js";
+import { type GitRun, gitDirOf, historyIndex } from "./git-history.js";
 import { locateOffsets } from "./line-index.js";
 import { absorbCounts, keepHit, nameSkipped } from "./parallel.js";
 import type { FilesJob } from "./scan-files.js";
@@ -70,7 +71,7 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
     const sizes = await blobSizes(gitDir, [...index.blobs.keys()], shown, git);
     pace.check();
     // A blob not read is named at its first place (its first commit and path).
-    const nameBlob = (blob: string, reason: "tooLarge" | "binary", bytes?: number) => {
+    const nameBlob = (blob: string, reason: "tooLarge" | "binary" | "unreadable", bytes?: number) => {
       const place = index.blobs.get(blob)?.[0];
       if (!place) return;
       nameSkipped(stats, {
@@ -81,6 +82,13 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
         repository: shown,
       });
     };
+    // A blob git does not have (its object deleted or corrupt, a partial clone's) was not read: said so,
+    // never passed over as if it were clean.
+    const unreadable = (blob: string) => {
+      stats.skipped.unreadable++;
+      nameBlob(blob, "unreadable");
+    };
+    for (const blob of index.blobs.keys()) if (!sizes.has(blob)) unreadable(blob);
     const toRead: string[] = [];
     for (const [blob, size] of sizes) {
       if (size > job.maxFileBytes) {
@@ -144,6 +152,7 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
       toRead,
       shown,
       {
+        missing: unreadable,
         begin(blob, blobSize) {
           current = blob;
           size = blobSize;

@@ -18,6 +18,8 @@ export interface WorkerInit {
   maxFileBytes: number;
   binary: boolean;
   minConfidence: MinConfidence;
+  /** The scan's budget of kept hits: per source, and per answer (the rest counted in `dropped`). */
+  maxKeptHits: number;
 }
 
 /** Files to read, or (history) blobs git already streamed, each with the caller's key for it. */
@@ -49,6 +51,7 @@ const scanner = new SourceScanner(
   init.automaton,
   init.patterns.length > 0 ? compileLeakPatterns(init.patterns) : undefined,
   init.minConfidence,
+  init.maxKeptHits,
 );
 const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
 const options = { maxFileBytes: init.maxFileBytes, binary: init.binary };
@@ -88,7 +91,11 @@ parentPort?.on("message", (batch: WorkerBatch) => {
       answer.files++;
       answer.bytes += outcome.bytes;
       answer.dropped += outcome.dropped;
-      for (const hit of outcome.hits) answer.hits.push(hit);
+      // The engine keeps no more than its budget in all: an answer never carries more.
+      for (const hit of outcome.hits) {
+        if (answer.hits.length >= init.maxKeptHits) answer.dropped++;
+        else answer.hits.push(hit);
+      }
     } else {
       answer.skipped[outcome.kind]++;
       const named = skippedSource(file, outcome);

@@ -39,11 +39,14 @@ export function looksBinary(firstBytes: Uint8Array): boolean {
  */
 export const MAX_HITS_PER_KEY = 20;
 
+/** A source's hits kept by default; past it they are counted (`dropped`). See SourceScanner's `maxHits`. */
+export const MAX_HITS_PER_SOURCE = 100_000;
+
 export class SourceScanner {
   private needles: NeedleStream | undefined;
   private hits: RawHit[] = [];
   private perKey = new Map<string, number>();
-  /** Hits of the current source counted but not kept (past MAX_HITS_PER_KEY for their key). */
+  /** Hits of the current source counted but not kept (past MAX_HITS_PER_KEY for their key, or `maxHits`). */
   dropped = 0;
   private base = 0;
   private ownedFrom = 0;
@@ -57,6 +60,12 @@ export class SourceScanner {
     private readonly automaton: NeedleAutomaton | undefined,
     private readonly patterns: CompiledLeakPatterns | undefined,
     private readonly minConfidence: MinConfidence = DEFAULT_MIN_CONFIDENCE,
+    /**
+     * Hits kept per source, while it is read: the scan keeps no more than its budget (maxKeptHits) in
+     * all, so a source's further hits are only counted. Without it a file of distinct keys (a named file
+     * is read whatever its size) held every hit until it was finished: 256 MB of them exhausted the heap.
+     */
+    private readonly maxHits: number = MAX_HITS_PER_SOURCE,
   ) {
     this.keep = patterns ? 2 * patterns.span + MARGIN : 0;
     this.minRank = RANK[minConfidence];
@@ -96,6 +105,11 @@ export class SourceScanner {
   }
 
   private add(key: string, hit: RawHit): void {
+    // Checked first: past it, not even the per-key count grows (distinct keys would grow it unbounded).
+    if (this.hits.length >= this.maxHits) {
+      this.dropped++;
+      return;
+    }
     const n = this.perKey.get(key) ?? 0;
     if (n >= MAX_HITS_PER_KEY) {
       this.dropped++;
