@@ -88,7 +88,7 @@ try {
   await keyward(["account", "check"]);
   await keyward(["keys"]);
   await keyward(["revoke", "--risky", "--dry-run"]);
-  // A leaked bot server's folder for `keyward scan` to find (a live key's id, an unknown key pair).
+  // A leaked bot server's folder for `keyward scan` to find (a live key with its secret, an unknown key pair).
   const leak = plantDemoLeak(leakDir, scenario);
   // demoText: no line over 120 columns; a comment goes above its command, a long command continues with " \".
   say(
@@ -97,8 +97,10 @@ The simulator keeps running. In another terminal, from this repository:
 
   export KEYWARD_HOME=${home} KEYWARD_PASSPHRASE=${PASSPHRASE}
   npx keyward keys --risky
-  # exits 1: finds the live key id and the unknown key planted there
+  # exits 1: finds the live key, with its secret, and the unknown key planted there
   npx keyward scan ${leak.folder}
+  # the revoke it would make: the live key (its secret leaked); the unknown key is its exchange's to revoke
+  npx keyward scan ${leak.folder} --revoke --dry-run
   # exits 1 here: the demo desk breaks the default policy on purpose
   npx keyward check
   # market-making sub-account keys, by API
@@ -116,7 +118,7 @@ The simulator keeps running. In another terminal, from this repository:
   npx keyward audit --action revoke --limit 5
   npx keyward audit && npx keyward audit verify
 
-A leaked bot server's folder sits at ${leak.folder} (a live key's id, "${leak.known.label}", and an unknown key): \`keyward scan\` finds both.
+A leaked bot server's folder sits at ${leak.folder} (a live key, "${leak.known.label}", with its secret, and an unknown key): \`keyward scan\` finds both.
 Simulated exchange pages, where a person creates and revokes keys (an assisted rotation's new key is made there, its secret shown once): ${pages}; state: ${sim.control}/state
 Press Ctrl-C to stop (the throwaway home is deleted).`),
   );

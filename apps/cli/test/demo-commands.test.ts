@@ -4,8 +4,9 @@
  * command with bash, as printed (a long one continued with a trailing " \\"), with the printed `export` and
  * a HOME of its own. No printed line is over 120 columns. Each exits 0, except
  * `keyward check`, which exits 1 on the demo desk (the desk breaks the default policy on purpose), and
- * `keyward scan` of the demo's leaked folder, which exits 1 (it finds a live key's id there). The
- * guided Bitfinex revoke waits for a person: the test plays that person on the simulator's page.
+ * `keyward scan` of the demo's leaked folder, which exits 1 (it finds a live key and its secret there; its
+ * `--revoke --dry-run` would revoke that key). The guided Bitfinex revoke waits for a person: the test
+ * plays that person on the simulator's page.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -108,6 +109,7 @@ describe("the CLI demo's printed commands", () => {
     for (const wanted of [
       /^npx keyward check\b/,
       /^npx keyward scan \S+leaky-server\b/,
+      /^npx keyward scan \S+leaky-server --revoke --dry-run$/,
       /^npx keyward key create /,
       /^npx keyward audit --action revoke --limit 5$/,
     ]) {
@@ -139,7 +141,12 @@ describe("the CLI demo's printed commands", () => {
       expect(ran.code, `${command}\n${ran.output}`).toBe(expected);
       // The scan names the live key planted in the leaked folder, and the unknown pair beside it.
       if (/^npx keyward scan\b/.test(command))
-        expect(ran.output).toMatch(/known key .*mm-bot-1[\s\S]*unknown \(high\)/);
+        expect(ran.output).toMatch(/known key\+secret .*mm-bot-1[\s\S]*unknown \(high\)/);
+      // Its secret leaked with it: the dry run would revoke it (a key id alone is only offered, not chosen).
+      if (/^npx keyward scan .*--revoke --dry-run$/.test(command)) {
+        expect(ran.output).toMatch(/Would revoke 1 key\(s\)/);
+        expect(ran.output).toMatch(/^1 +by API +okx +desk-alpha +alphaMM01 +mm-bot-1 /m);
+      }
     }
     // The key create's line delivered the new key into the folder the printed mkdir made private.
     const env = join(home, "keyward-demo-keys", "mm-bot-3.env");

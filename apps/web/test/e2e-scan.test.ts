@@ -6,10 +6,12 @@
  * carries file content or a secret. Without Chromium the suite is skipped, as e2e.test.ts says.
  */
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AuditQuerySchema, queryAudit } from "@keyward/core";
+import { DEMO_UNKNOWN_LEAK } from "@keyward/simulator";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM, chromiumAvailable, launchChromium } from "../perf/chromium.js";
@@ -185,6 +187,94 @@ describe.skipIf(!chromiumAvailable())(
       for (const { url, body } of received) {
         for (const canary of [FILE_CANARY, ...CANARIES]) expect(body.includes(canary), url).toBe(false);
       }
+      await page.close();
+    });
+
+    it("names a history place's repository, says when no history was read, how to read a too-large file, and keeps the unknown-key guidance after the revoke", async ({
+      onTestFinished,
+    }) => {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      page.setDefaultTimeout(30_000);
+      await page.goto(desk.server.loginUrl());
+      await page.getByTestId("shown-count").waitFor();
+      await page.getByRole("link", { name: "Scan", exact: true }).click();
+      const path = page.getByLabel("Path to scan");
+      const source = page.getByTestId("scan-source");
+
+      // A repository whose history held a key id in deploy/arb.yml, scanned from its subfolder deploy/.
+      const repo = mkdtempSync(join(tmpdir(), "keyward-e2e-scan-repo-"));
+      onTestFinished(() => rmSync(repo, { recursive: true, force: true }));
+      const git = (...args: string[]) =>
+        execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: repo });
+      git("init", "-q");
+      mkdirSync(join(repo, "deploy"));
+      writeFileSync(join(repo, "deploy", "arb.yml"), `venue: okx\napiKey: ${KEYS.bot2.apiKey}\n`);
+      git("add", ".");
+      git("commit", "-q", "-m", "add");
+      writeFileSync(join(repo, "deploy", "arb.yml"), "venue: okx\n");
+      git("commit", "-q", "-am", "remove the key");
+      await path.fill(join(repo, "deploy"));
+      await page.getByLabel("Git history").check();
+      await page.getByRole("button", { name: "Start scan" }).click();
+      await page.getByTestId("scan-findings").locator("tbody tr").first().waitFor();
+      expect(await page.getByTestId("scan-findings").textContent()).toMatch(
+        /commit [0-9a-f]{12}: deploy\/arb\.yml:2/,
+      );
+      expect(await page.getByTestId("scan-repository").textContent()).toContain(
+        `paths from the top of the repository ${repo}`,
+      );
+      expect(await source.textContent()).toMatch(/^Scanned, with its git history, /);
+
+      // A folder in no repository, scanned "with its git history": a live known key with a secret of its
+      // exchange's shape beside it (Keyward does not hold this key's secret), an unknown key pair, and a
+      // file over the size limit (sparse: nothing is written).
+      const plain = mkdtempSync(join(tmpdir(), "keyward-e2e-scan-plain-"));
+      onTestFinished(() => rmSync(plain, { recursive: true, force: true }));
+      writeFileSync(
+        join(plain, ".env"),
+        [
+          `OKX_API_KEY=${KEYS.bot2.apiKey}`,
+          "OKX_API_SECRET=3F9C2A7E51B04D86A2C9E7F105B3D84A",
+          `BYBIT_API_KEY=${DEMO_UNKNOWN_LEAK.apiKey}`,
+          `BYBIT_API_SECRET=${DEMO_UNKNOWN_LEAK.secret}`,
+          "",
+        ].join("\n"),
+      );
+      writeFileSync(join(plain, "dump.log"), "");
+      truncateSync(join(plain, "dump.log"), 65 * 1024 * 1024);
+      await path.fill(plain);
+      await page.getByRole("button", { name: "Start scan" }).click();
+      await source.filter({ hasText: plain }).waitFor();
+      // Not "Scanned, with its git history": none was read, and the line says so.
+      expect(await source.textContent()).toMatch(
+        new RegExp(`^Scanned ${plain} \\(no git history read: not in a repository`),
+      );
+      expect(await page.getByTestId("scan-repository").count()).toBe(0);
+      // The too-large file is named (the warning) and the page says how to read it.
+      expect(await page.getByTestId("scan-too-large").textContent()).toMatch(
+        new RegExp(`type its full path \\(e\\.g\\. ${plain}/dump\\.log\\) in the path field`),
+      );
+      const guidance = page.getByTestId("scan-unknown-guidance");
+      expect(await guidance.textContent()).toMatch(/^Unknown keys are not Keyward's to revoke/);
+
+      // Its secret found, the known key is ticked; revoked from the plan, the scan is shown again.
+      await page.getByRole("button", { name: /^Revoke these \(1 known key\)$/ }).click();
+      await page
+        .getByTestId("plan-summary")
+        .filter({ hasText: /^1 key\(s\)/ })
+        .waitFor();
+      await page.getByLabel("Type the number of keys to confirm").fill("1");
+      await page.getByRole("button", { name: "Revoke 1 key" }).click();
+      await page.getByTestId("job-status").filter({ hasText: "finished" }).waitFor();
+      expect(statuses(await desk.state()).get(KEYS.bot2.apiKey)).toBe("revoked");
+      await page.getByRole("link", { name: "Scan", exact: true }).click();
+      await page
+        .getByTestId("scan-revoke-state")
+        .filter({ hasText: /^revoked, verified$/ })
+        .waitFor();
+      // Nothing left for "Revoke these", but the unknown key may still work: its guidance stays.
+      expect(await page.getByTestId("scan-revocable").count()).toBe(0);
+      expect(await guidance.textContent()).toMatch(/revoke them on their exchange's site/);
       await page.close();
     });
   },

@@ -346,7 +346,13 @@ describe.skipIf(!haveChromium)("the README screenshots", () => {
         // The field is filled once the page has asked the server for its default path: wait for it.
         await expect.poll(() => page.getByLabel("Path to scan").inputValue()).toBe(leak.folder);
         await page.getByRole("button", { name: "Start scan" }).click();
-        await page.getByRole("button", { name: /^Revoke these/ }).waitFor();
+        // The demo's headline: the live key leaked with its secret, so it is ticked and the button enabled.
+        const revokeThese = page.getByRole("button", { name: "Revoke these (1 known key)" });
+        await revokeThese.waitFor();
+        expect(await revokeThese.isEnabled()).toBe(true);
+        expect(await page.getByRole("checkbox", { name: new RegExp(leak.known.apiKey) }).isChecked()).toBe(
+          true,
+        );
         await saveScreenshot(page, "scan");
         await page.getByRole("link", { name: "Inventory", exact: true }).click();
         await count.filter({ hasText: /^\d+ of \d+ keys$/ }).waitFor();

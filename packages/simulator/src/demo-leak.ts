@@ -2,12 +2,14 @@
  * The demo's leaked server (`npm run demo`, `npm run demo:cli`): a small folder that looks like a bot
  * server's working copy, planted next to the demo home (apart from Keyward's own files, as a real one
  * would be), so the Scan page and `keyward scan` have something to find:
- *   - `.env` holding the id of one live key of the demo desk (OKX desk-alpha / alphaMM01 "mm-bot-1", a
- *     sub-account key Keyward revokes by API) and a made-up Bybit key and secret that no account of the
- *     desk has (an unknown key: found by its pattern, next to the exchange's name);
- *   - `config/bot.json`, minified, naming the same live key again (one finding, two places);
+ *   - `.env` holding one live key of the demo desk whole, as a leaked bot server's would: its id, secret
+ *     and passphrase (OKX desk-alpha / alphaMM01 "mm-bot-1", a sub-account key Keyward revokes by API),
+ *     so the scan reports it with its secret and offers it ticked for revoking; and a made-up Bybit key
+ *     and secret that no account of the desk has (an unknown key: found by its pattern, next to the
+ *     exchange's name);
+ *   - `config/bot.json`, minified, naming the same live key's id again (one finding, two places);
  *   - ordinary files around them (a README, a script) that hold nothing.
- * Only the live key's ID is planted, never its secret: the demo prints nothing it should not.
+ * The secret is the simulator's, of a throwaway demo key: reports show only the key's short id.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -24,7 +26,15 @@ export interface DemoLeak {
   /** The folder planted (absolute). */
   folder: string;
   /** The live demo key whose id it holds. */
-  known: { exchange: "okx"; account: string; subAccount: string; label: string; apiKey: string };
+  known: {
+    exchange: "okx";
+    account: string;
+    subAccount: string;
+    label: string;
+    apiKey: string;
+    secretKey: string;
+    passphrase: string;
+  };
   unknown: typeof DEMO_UNKNOWN_LEAK;
 }
 
@@ -42,6 +52,8 @@ function leakedKey(scenario: Scenario): DemoLeak["known"] {
           subAccount: sub.name,
           label: key.label,
           apiKey: key.apiKey,
+          secretKey: key.secretKey,
+          passphrase: key.passphrase,
         };
       }
     }
@@ -49,7 +61,7 @@ function leakedKey(scenario: Scenario): DemoLeak["known"] {
   throw new Error(`the demo scenario has no OKX sub-account key labelled ${LEAKED_LABEL}`);
 }
 
-/** Writes `<dir>/leaky-server/` (mode 0700: it holds a key id) and says what it planted. */
+/** Writes `<dir>/leaky-server/` (mode 0700: it holds a key) and says what it planted. */
 export function plantDemoLeak(dir: string, scenario: Scenario): DemoLeak {
   const known = leakedKey(scenario);
   const folder = join(dir, "leaky-server");
@@ -77,6 +89,8 @@ export function plantDemoLeak(dir: string, scenario: Scenario): DemoLeak {
       "# mm-bot on alpha-srv-3 (copied from the old box; TODO move to the vault)",
       "SPREAD_BPS=8",
       `OKX_API_KEY=${known.apiKey}`,
+      `OKX_API_SECRET=${known.secretKey}`,
+      `OKX_PASSPHRASE=${known.passphrase}`,
       "",
       "# hedging on the gamma desk",
       `BYBIT_API_KEY=${DEMO_UNKNOWN_LEAK.apiKey}`,

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     // The path on the line with "home in": the e2e test finds the home by it.
     say(`Setting up a throwaway Keyward home in ${dir}\n(accounts are probed before they are stored)…`);
     await (await setupHome(dir, seed)).close();
-    // A leaked bot server's folder for the Scan page to find (a live key's id, an unknown key pair).
+    // A leaked bot server's folder for the Scan page to find (a live key with its secret, an unknown key pair).
     const leak = plantDemoLeak(leakDir, scenario);
     const home = KeywardHome.open(dir, { passphrase: async () => new Secret(PASSPHRASE), actor: "web:demo" });
     // The server's start-up lines (where it serves, the login URL) would land above the instructions:
@@ -97,7 +97,7 @@ Keyward answers from the vault's TOTP seed. To type the codes yourself in the pa
 \`npx keyward account set-seed desk-deribit --clear\` (with the export below) and read the codes from the
 authenticator on the simulator's Deribit page.
 A leaked bot server's folder sits at ${leak.folder}:
-on the Scan page (its path is filled in), Start finds the live key "${leak.known.label}" and an unknown key; "Revoke these" opens the plan that revokes the live one.
+on the Scan page (its path is filled in), Start finds the live key "${leak.known.label}" with its secret, and an unknown key; "Revoke these" (the live key is ticked) opens the plan that revokes it.
 Simulated exchange pages, where a person creates and revokes keys (an assisted rotation's new key is made
 there, its secret shown once): ${EXCHANGE_IDS.map((id) => `${sim[id]}${UI_PATHS[id]}`).join(", ")}; state: ${sim.control}/state
 

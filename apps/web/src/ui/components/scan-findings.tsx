@@ -107,6 +107,22 @@ export function Findings({ job, revokeThese }: { job: ScanJobView; revokeThese: 
   const live = report.findings.filter(mayWork).length;
   const gone = job.revokes.filter((r) => r.gone).length;
   const inRevoke = job.revokes.filter((r) => !r.gone && r.active).length;
+  // Unknown keys are never Keyward's to revoke: the guidance stays while one may still work, also once
+  // the known keys are revoked and "Revoke these" is gone.
+  const unknownMayWork = report.findings.some((f) => f.kind === "unknown-key" && mayWork(f));
+  // History places are paths from their repository's top, which may be above the folder scanned (as the
+  // CLI's summary, the page names it).
+  const repositories = [
+    ...new Set(
+      report.findings.flatMap((f) => f.locations.flatMap((l) => (l.repository ? [l.repository] : []))),
+    ),
+  ];
+  // Asked for history but none was read: a folder in no repository (the warning below says so), or one
+  // with no commits. The line must not claim a history was scanned.
+  const noHistory = job.request.git && stats.commits === 0;
+  // Files (not history blobs) left unread as too large: named in the warning; a file named as the path
+  // is read whatever its size.
+  const tooLargeFiles = stats.skippedSources.filter((s) => s.reason === "tooLarge" && !s.commit);
   const download = async () => {
     const log = await call(api.scan.jobs[":id"].sarif.$get({ param: { id: job.id } }));
     const url = URL.createObjectURL(new Blob([JSON.stringify(log, null, 2)], { type: "application/json" }));
@@ -125,12 +141,19 @@ export function Findings({ job, revokeThese }: { job: ScanJobView; revokeThese: 
       </h2>
       {/* Which scan this is: the path field may hold another by now (reload, an earlier scan shown). */}
       <p data-testid="scan-source">
-        {job.request.git ? "Scanned, with its git history, " : "Scanned "}
+        {job.request.git && !noHistory ? "Scanned, with its git history, " : "Scanned "}
         <span className="mono" data-clock>
           {visibleText(job.request.path)}
         </span>{" "}
+        {noHistory ? "(no git history read: not in a repository, or one with no commits) " : ""}
         at <span data-clock>{time(job.startedAt)}</span>
       </p>
+      {repositories.map((r) => (
+        <p className="muted" key={r} data-testid="scan-repository">
+          History places (“commit …: path”) are paths from the top of the repository{" "}
+          <span className="mono">{visibleText(r)}</span>.
+        </p>
+      ))}
       <p className="muted" data-testid="scan-stats">
         {job.status === "stopped" ? "Stopped early: what was read up to then. " : ""}
         Read {stats.files} file{stats.files === 1 ? "" : "s"} ({megabytes(stats.bytes)})
@@ -148,6 +171,14 @@ export function Findings({ job, revokeThese }: { job: ScanJobView; revokeThese: 
           {w}
         </div>
       ))}
+      {stats.skipped.tooLarge > 0 && tooLargeFiles.length > 0 ? (
+        <p className="hint" data-testid="scan-too-large">
+          To read a file skipped as too large, type its full path (e.g.{" "}
+          <span className="mono">{visibleText(tooLargeFiles[0]?.path ?? "")}</span>) in the path field and
+          start again: a file named itself is read whatever its size. The command line's{" "}
+          <span className="mono">keyward scan --max-file-size</span> raises the limit for a folder.
+        </p>
+      ) : null}
       {report.findings.length > 0 ? (
         <table className="table" data-testid="scan-findings">
           <thead>
@@ -275,8 +306,13 @@ export function Findings({ job, revokeThese }: { job: ScanJobView; revokeThese: 
         <p className="hint">
           “Revoke these” selects the ticked known keys found that may still work (ticked by default only where
           their secret was found: a key id alone can be planted by anyone) and opens their revoke plan to
-          review and confirm, as a selection in the inventory does. Unknown keys are not Keyward's to revoke:
-          revoke them on their exchange's site, or add their account to Keyward.
+          review and confirm, as a selection in the inventory does.
+        </p>
+      ) : null}
+      {unknownMayWork ? (
+        <p className="hint" data-testid="scan-unknown-guidance">
+          Unknown keys are not Keyward's to revoke: revoke them on their exchange's site, or add their account
+          to Keyward.
         </p>
       ) : null}
     </section>
