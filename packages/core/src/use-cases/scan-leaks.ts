@@ -217,6 +217,11 @@ export function revocableKeyIds(report: ScanReport): string[] {
 /** A key a scan hands the revoke workflow, and why (printable: paths through visibleText). */
 export interface RevocableKey {
   keyId: string;
+  /**
+   * The key as people read it, redacted as the report is: `mm-bot-1 (okx desk-alpha/alphaMM01) 40c4…fc04`
+   * (label through visibleText). The full id is for the revoke, not for the screen.
+   */
+  shown: string;
   /** Its secret (or a secret-shaped token next to its id) was found: not only its id. */
   secretFound: boolean;
   /** "secret found at .env:4" / "key id found at notes.txt:1, no secret with it". */
@@ -240,17 +245,21 @@ export function revocableKeys(report: ScanReport): RevocableKey[] {
     if (!f.live || (f.kind !== "known-key" && f.kind !== "known-secret") || !f.keyId) continue;
     const secret = f.secretFound;
     const where = placeOf(f.locations[0]);
+    const owner = `${f.exchange} ${f.account ?? "?"}${f.subAccount ? `/${f.subAccount}` : ""}`;
+    const shown = `${f.label ? visibleText(f.label) : "(no label)"} (${visibleText(owner)}) ${f.keyShown}`;
     const more = f.locations.length > 1 ? ` (+${f.locations.length - 1} more)` : "";
     const entry: RevocableKey = secret
-      ? { keyId: f.keyId, secretFound: true, reason: `secret found at ${where}${more}` }
+      ? { keyId: f.keyId, shown, secretFound: true, reason: `secret found at ${where}${more}` }
       : f.kind === "known-secret"
         ? {
             keyId: f.keyId,
+            shown,
             secretFound: false,
             reason: `passphrase found at ${where}${more}, no secret with it`,
           }
         : {
             keyId: f.keyId,
+            shown,
             secretFound: false,
             reason: `key id found at ${where}${more}, no secret with it`,
           };

@@ -296,7 +296,7 @@ export function Findings({ job, revokeThese }: { job: ScanJobView; revokeThese: 
                     setTicked(next);
                   }}
                 />{" "}
-                <span className="mono">{visibleText(k.keyId)}</span>: <span>{k.reason}</span>
+                <span className="mono">{k.shown}</span>: <span>{k.reason}</span>
               </label>
             </li>
           ))}
