@@ -143,7 +143,7 @@ export async function scanLeaks(
   const hits = result.hits.filter((h) => !inHome(h.location));
   if (hits.length < result.hits.length) {
     warnings.push(
-      `${result.hits.length - hits.length} match(es) in Keyward's own files (${home.paths.dir}) were left out: they hold every key id by design`,
+      `${result.hits.length - hits.length} match(es) in Keyward's own files (${visibleText(home.paths.dir)}) were left out: they hold every key id by design`,
     );
   }
 
