@@ -107,7 +107,9 @@ Exit codes:
      change the code: the summary and warnings name them (--json: stats.skippedSources; SARIF: tool
      execution notifications) and never call the scan clean
   1  a live key or secret was found (with --revoke: a revoke failed, or a live key found was not revoked:
-     an unknown key, one found by its id alone, one no longer listed, or any with --dry-run)
+     an unknown key, one found by its id alone, one no longer listed, any with --dry-run, or all when the
+     scan could not be audited); or the scan failed after it started (SCAN_GIT_FAILED: git could not read
+     a history; the message says why): a failed scan is never reported clean
   2  usage error (a path that does not exist, a bad flag, a vault that could not be opened without
      --no-vault); nothing was read
   3  --revoke: some keys still wait for a person on the exchange's web site

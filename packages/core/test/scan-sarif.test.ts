@@ -325,3 +325,53 @@ describe("SARIF of a real scan", () => {
     }
   });
 });
+
+describe("SARIF: hostile paths and relative roots", () => {
+  const hostile = "x\n\nAll clear\u202Etxt.exe";
+  const report = ScanReportSchema.parse({
+    ...REPORT,
+    roots: [`app/${hostile}`],
+    findings: [
+      {
+        ...FINDINGS[0],
+        locations: [
+          {
+            path: `deploy/${hostile}.env`,
+            line: 1,
+            column: 1,
+            commit: "c".repeat(40),
+            repository: `app/${hostile}/..`.replace(/\/[^/]*\/\.\.$/, ""),
+          },
+        ],
+      },
+    ],
+    stats: {
+      ...REPORT.stats,
+      skippedSources: [{ path: `app/${hostile}/big.bin`, reason: "binary" }],
+    },
+  });
+  const log = toSarif(report, { version: "0.1.0" });
+  const run = log.runs[0];
+
+  it("valid 2.1.0; messages and base descriptions escape newlines and U+202E; URIs stay percent-encoded", () => {
+    const validate = validator();
+    expect(validate(log), JSON.stringify(validate.errors)).toBe(true);
+    const texts = [
+      ...(run?.results ?? []).flatMap((r) => (r.locations ?? []).map((l) => l.message?.text ?? "")),
+      ...(run?.invocations?.[0]?.toolExecutionNotifications ?? []).map((n) => n.message.text ?? ""),
+      ...Object.values(run?.originalUriBaseIds ?? {}).map((b) => b.description?.text ?? ""),
+    ];
+    expect(texts.filter((t) => t.includes("All clear"))).toHaveLength(3);
+    for (const t of texts) expect(t).not.toMatch(/[\n\u202E]/);
+    expect(texts.join()).toContain("\\u{a}\\u{a}All clear\\u{202e}txt.exe");
+    const where = run?.results?.[0]?.locations?.[0]?.physicalLocation?.artifactLocation;
+    expect(where?.uri).toContain("%0A%0AAll%20clear%E2%80%AEtxt.exe.env");
+  });
+
+  it("a repository found from a relative root is relative to that root's base: no absolute path in the log", () => {
+    expect(run?.originalUriBaseIds?.REPO1).toMatchObject({ uri: "../", uriBaseId: "ROOT1" });
+    expect(run?.originalUriBaseIds?.ROOT1?.uri).toBeUndefined();
+    expect(JSON.stringify(log)).not.toContain("file://");
+    expect(JSON.stringify(log)).not.toContain(process.cwd());
+  });
+});

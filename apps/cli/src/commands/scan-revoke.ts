@@ -5,7 +5,7 @@
  * person must do for each key Keyward cannot revoke (an unknown key, a key no longer listed).
  */
 import { type KeywardHome, listInventory, revocableKeys, type ScanReport } from "@keyward/core";
-import { EXIT, type ExitCode, usageError } from "../exit.js";
+import { EXIT, type ExitCode } from "../exit.js";
 import { field, out, paragraph } from "../output.js";
 import { secondFactorOptions } from "../second-factor.js";
 import { listingProgress, parseSelector } from "../selection.js";
@@ -41,10 +41,13 @@ export async function revokeFound(
   };
   if (wanted.length === 0) return close({ kind: "none" }, 0, 0);
   if (report.auditSeq === null) {
-    throw usageError(
-      "the scan could not be audited, so its keys are not revoked from here",
-      "Revoking is refused when it cannot be audited: see the warning above, then run the scan again.",
+    // Files were read and live keys found: that is exit 1 (not a usage error), with the way out named.
+    out(
+      paragraph(
+        `\nNot revoked: the scan could not be audited (see the warning), and a revoke from a scan must be recorded after it. ${wanted.length} live known key(s) found: fix what the warning names (\`keyward audit verify\` checks the log) and run this scan again, or revoke them directly with \`keyward revoke ${wanted.join(" ")}\`.`,
+      ),
     );
+    return EXIT.FAILED;
   }
   const secondFactor = secondFactorOptions(home);
   const inventory = await listInventory(home, {

@@ -2,7 +2,7 @@
  * `keyward scan`'s text for people: the findings table and the summary under it. Kept apart from
  * commands/scan.ts (which runs the scan and the revoke) so each stays readable.
  */
-import type { ScanFinding, ScanReport } from "@keyward/core";
+import { type ScanFinding, type ScanReport, visibleText } from "@keyward/core";
 import { paragraph, table } from "../output.js";
 
 const MB = 1024 * 1024;
@@ -120,7 +120,8 @@ export function summaryLines(report: ScanReport, opted: OptedOut = {}): string[]
       phrases([
         glue("In git history (path@commit),"),
         glue("paths are from the top of the repository:"),
-        repos.join(", "),
+        // A repository's path is anyone's text: escaped, so a newline in it cannot forge a line.
+        repos.map(visibleText).join(", "),
       ]),
     );
   }

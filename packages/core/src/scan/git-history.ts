@@ -27,6 +27,7 @@ import { type ChildProcessByStdio, spawn } from "node:child_process";
 import type { Socket } from "node:net";
 import { dirname, posix } from "node:path";
 import type { Readable, Writable } from "node:stream";
+import { visibleText } from "../domain/visible-text.js";
 import { KeywardError } from "../errors.js";
 
 /** Config for every git run: nothing in the repository may run code or reach the network. */
@@ -123,7 +124,8 @@ export function startGit(
 }
 
 /** Waits for git to exit; stderr (its first 4 KiB) for errors. Rejects with SCAN_GIT_FAILED. */
-export function finished(child: Git, what: string): Promise<{ code: number; stderr: string }> {
+export function finished(child: Git, path: string): Promise<{ code: number; stderr: string }> {
+  const what = visibleText(path); // Anyone's text: a newline in a folder's name must not forge a line.
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => {
     if (stderr.length < 4096) stderr += d.toString("utf8");
@@ -157,7 +159,8 @@ export function finished(child: Git, what: string): Promise<{ code: number; stde
   });
 }
 
-export function gitFailure(what: string, stderr: string): KeywardError {
+export function gitFailure(path: string, stderr: string): KeywardError {
+  const what = visibleText(path);
   if (/dubious ownership/i.test(stderr)) {
     return new KeywardError("SCAN_GIT_FAILED", `git refused to read ${what}: it is owned by another user`, {
       hint:
@@ -168,7 +171,7 @@ export function gitFailure(what: string, stderr: string): KeywardError {
   const line = stderr.split("\n").find((l) => l.trim().length > 0) ?? "no message";
   return new KeywardError(
     "SCAN_GIT_FAILED",
-    `git could not read the history of ${what}: ${line.slice(0, 200)}`,
+    `git could not read the history of ${what}: ${visibleText(line.slice(0, 200))}`,
     {
       hint: "Check that it is a readable git repository (`git -C <path> log` works), or scan without --git.",
     },
@@ -195,7 +198,12 @@ export async function gitDirOf(
   });
   const { code, stderr } = await finished(child, root);
   if (code === 0) {
-    const [gitDir = "", cdup = ""] = out.split("\n");
+    // The git dir's path may hold a newline (a folder's name is anyone's text); --show-cdup's line is only
+    // "../" steps, and absent in a bare repository.
+    const body = out.replace(/\n$/, "");
+    const cut = body.lastIndexOf("\n");
+    const steps = cut >= 0 && /^(\.\.\/)*$/.test(body.slice(cut + 1));
+    const [gitDir, cdup] = steps ? [body.slice(0, cut), body.slice(cut + 1)] : [body, ""];
     const slashed = folder.replaceAll("\\", "/");
     return {
       gitDir: gitDir.trim(),

@@ -13,8 +13,11 @@
  *   whose absolute URI is in `originalUriBaseIds` when the root was given absolute; a root that is a
  *   file is its folder's base. Consumers such as code scanning resolve them against their checkout.
  *   History paths are paths from their repository's top (what code scanning wants: repository-relative
- *   URIs), under a base per repository (REPO1, …) whose absolute URI is always given, also when a
- *   subfolder of the repository was scanned.
+ *   URIs), under a base per repository (REPO1, …) whose absolute URI is given, also when a subfolder
+ *   of the repository was scanned; for a root given relative it is relative to that root's base
+ *   (`{uri: "../", uriBaseId: "ROOT1"}`), so the log does not name this machine's folders.
+ * - Paths in messages and base descriptions go through `visibleText` too: a newline or direction override
+ *   in a file or folder name would forge or disguise text in a viewer. URIs stay percent-encoded.
  * - `partialFingerprints` carry the finding's fingerprint (a hash of exchange and key, never the key),
  *   so a tool tracks "the same leaked key" across runs and commits.
  * - Known keys' labels go through `visibleText`: a label is text from an exchange or a person, and a
@@ -22,11 +25,10 @@
  * - Columns are bytes of the line (the engine's), which SARIF's `columnKind` values cannot say; for the
  *   ASCII text keys sit in they equal UTF-16 code units, the default.
  */
-import { posix, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import type { Location, Log, ReportingDescriptor, Result } from "sarif";
 import { EXCHANGE_PROFILES } from "../adapters/registry.js";
 import { visibleText } from "../domain/visible-text.js";
+import { type Base, basesOf, folderUri, placeOf } from "./sarif-bases.js";
 import type { LeakLocation, ScanFinding, ScanReport, SkippedSource } from "./scan-types.js";
 
 export const SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -115,87 +117,6 @@ export function sarifLevel(finding: Pick<ScanFinding, "live" | "confidence">): "
 
 const exchangeName = (id: string): string => EXCHANGE_PROFILES.find((p) => p.id === id)?.name ?? id;
 
-/** Forward slashes, normalized, no trailing slash (roots are "as given": "./srv/", "srv\\app"). */
-const slashed = (path: string): string => {
-  const s = posix.normalize(path.replace(/\\/g, "/"));
-  return s.length > 1 ? s.replace(/\/+$/, "") : s;
-};
-
-/** A relative path as a URI reference: each segment percent-encoded ("my file" → "my%20file"). */
-const uriOf = (relativePath: string): string => relativePath.split("/").map(encodeURIComponent).join("/");
-
-interface Base {
-  id: string;
-  /** The folder, slashed, that paths are made relative to. */
-  folder: string;
-  /** A repository's top, absolute (its URI is always given: a reader must find the repository's root). */
-  absolute?: string;
-}
-
-/**
- * Which root a location belongs to and its path under it. History locations name their repository
- * (the root as given) and hold a path in it; file locations hold the root joined with the path under it.
- */
-function placeOf(
-  location: LeakLocation,
-  roots: readonly string[],
-  bases: Map<string, Base>,
-): { base?: Base; uri: string } {
-  const path = slashed(location.path);
-  if (location.repository !== undefined) {
-    const base = bases.get(`${slashed(location.repository)}\0repo`);
-    return { ...(base ? { base } : {}), uri: uriOf(path.replace(/^\/+/, "")) };
-  }
-  // The longest root that holds the path (roots may nest: "srv" and "srv/app").
-  let best: string | undefined;
-  for (const root of roots.map(slashed)) {
-    const holds = path === root || path.startsWith(root === "/" ? "/" : `${root}/`);
-    if (holds && (best === undefined || root.length > best.length)) best = root;
-  }
-  if (best === undefined) return { uri: uriOf(path) };
-  if (path === best) {
-    // The root is this file: its folder is the base.
-    const base = bases.get(`${best}\0file`);
-    return { ...(base ? { base } : {}), uri: uriOf(posix.basename(path)) };
-  }
-  const base = bases.get(best);
-  return { ...(base ? { base } : {}), uri: uriOf(posix.relative(best, path)) };
-}
-
-/** An absolute URI for a folder given absolute (ends with "/", as SARIF requires of a base); else undefined. */
-function folderUri(folder: string): string | undefined {
-  if (!folder.startsWith("/")) return undefined;
-  const href = pathToFileURL(folder).href;
-  return href.endsWith("/") ? href : `${href}/`;
-}
-
-/** The bases: one per root, plus one per root that is a file (its folder). */
-function basesOf(report: ScanReport): Map<string, Base> {
-  const bases = new Map<string, Base>();
-  const fileRoots = new Set<string>();
-  const places = [...report.findings.flatMap((f) => f.locations), ...report.stats.skippedSources];
-  for (const l of places) {
-    if (l.repository === undefined && report.roots.some((r) => slashed(r) === slashed(l.path))) {
-      fileRoots.add(slashed(l.path));
-    }
-  }
-  report.roots.forEach((root, i) => {
-    const folder = slashed(root);
-    const id = `ROOT${i + 1}`;
-    if (fileRoots.has(folder)) bases.set(`${folder}\0file`, { id, folder: posix.dirname(folder) });
-    else bases.set(folder, { id, folder });
-  });
-  // History paths are from their repository's top (which may be above the root given): one base per
-  // repository, REPO1, REPO2, …, its absolute URI always given (resolved here when the root was relative).
-  const repos = [
-    ...new Set(places.flatMap((l) => (l.repository === undefined ? [] : [slashed(l.repository)]))),
-  ];
-  repos.sort().forEach((repo, i) => {
-    bases.set(`${repo}\0repo`, { id: `REPO${i + 1}`, folder: repo, absolute: slashed(resolve(repo)) });
-  });
-  return bases;
-}
-
 const shortCommit = (commit: string): string => commit.slice(0, 12);
 
 function locationOf(location: LeakLocation, roots: readonly string[], bases: Map<string, Base>): Location {
@@ -211,7 +132,7 @@ function locationOf(location: LeakLocation, roots: readonly string[], bases: Map
           message: {
             text: `In git history: commit ${shortCommit(location.commit ?? "")}${
               location.commitDate ? ` (${location.commitDate})` : ""
-            }, ${location.path}${location.repository ? ` in ${location.repository}` : ""}.`,
+            }, ${visibleText(location.path)}${location.repository ? ` in ${visibleText(location.repository)}` : ""}.`,
           },
           properties: {
             commit: location.commit,
@@ -236,7 +157,7 @@ function notReadNotification(source: SkippedSource, roots: readonly string[], ba
     level: "warning" as const,
     descriptor: { id: "keyward/not-read" },
     message: {
-      text: `Not read, not searched for keys: ${source.path}${
+      text: `Not read, not searched for keys: ${visibleText(source.path)}${
         source.commit ? ` (git history, commit ${shortCommit(source.commit)})` : ""
       } ${NOT_READ_WHY[source.reason]}.`,
     },
@@ -340,12 +261,15 @@ export function toSarif(report: ScanReport, tool: { version: string }): Log {
   const originalUriBaseIds: NonNullable<Log["runs"][number]["originalUriBaseIds"]> = {};
   for (const base of bases.values()) {
     const uri = folderUri(base.absolute ?? base.folder);
+    // Paths are anyone's text: a newline or direction override is written out (URIs are percent-encoded).
+    const folder = visibleText(base.folder);
     originalUriBaseIds[base.id] = {
-      ...(uri ? { uri } : {}),
+      ...(base.under ? { uri: base.under.uri, uriBaseId: base.under.id } : uri ? { uri } : {}),
       description: {
-        text: base.absolute
-          ? `Top of the git repository whose history was read (history paths are from it): ${base.folder}`
-          : `Scanned root as given: ${base.folder}`,
+        text:
+          base.absolute || base.under
+            ? `Top of the git repository whose history was read (history paths are from it): ${folder}`
+            : `Scanned root as given: ${folder}`,
       },
     };
   }

@@ -3,6 +3,7 @@
  * from every ref (git-history.ts), searched here as git streams it or, for a large history, by the
  * worker threads in batches; each hit once per (first commit, path) of its blob.
  */
+import { visibleText } from "../domain/visible-text.js";
 import { CHUNK_BYTES, locate } from "./file-scan.js";
 import { blobSizes, readBlob, readBlobs } from "./git-blobs.js";
 import { type GitRun, gitDirOf, historyIndex } from "./git-history.js";
@@ -38,7 +39,8 @@ export async function scanHistory(job: HistoryJob): Promise<void> {
     pace.check();
     if (repo === undefined) {
       job.warnings.push(
-        `--git: ${root.given} is not in a git repository: its files were read, it has no history`,
+        // A folder's name is anyone's text: escaped, so a newline in it cannot forge the summary's next line.
+        `--git: ${visibleText(root.given)} is not in a git repository: its files were read, it has no history`,
       );
       continue;
     }

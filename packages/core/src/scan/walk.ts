@@ -12,6 +12,7 @@
 import { closeSync, type Dirent, lstatSync, openSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
+import { visibleText } from "../domain/visible-text.js";
 import { KeywardError } from "../errors.js";
 import { nameSkipped } from "./parallel.js";
 import type { ScanStats } from "./scan-types.js";
@@ -47,7 +48,9 @@ export function checkRoots(roots: readonly string[]): ScanRoot[] {
       const code = (cause as NodeJS.ErrnoException).code;
       throw new KeywardError(
         "SCAN_PATH_INVALID",
-        code === "ENOENT" ? `${given} does not exist` : `${given} cannot be read (${code ?? "error"})`,
+        code === "ENOENT"
+          ? `${visibleText(given)} does not exist`
+          : `${visibleText(given)} cannot be read (${code ?? "error"})`,
         {
           hint:
             code === "EACCES"
@@ -57,7 +60,7 @@ export function checkRoots(roots: readonly string[]): ScanRoot[] {
       );
     }
     if (!st.isDirectory() && !st.isFile()) {
-      throw new KeywardError("SCAN_PATH_INVALID", `${given} is not a file or folder`, {
+      throw new KeywardError("SCAN_PATH_INVALID", `${visibleText(given)} is not a file or folder`, {
         hint: "Name regular files or folders; devices, FIFOs and sockets are not scanned.",
       });
     }
@@ -68,9 +71,13 @@ export function checkRoots(roots: readonly string[]): ScanRoot[] {
       else closeSync(openSync(given, "r"));
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code;
-      throw new KeywardError("SCAN_PATH_INVALID", `${given} cannot be read (${code ?? "error"})`, {
-        hint: "Run the scan as a user who may read it, or name a path you can read.",
-      });
+      throw new KeywardError(
+        "SCAN_PATH_INVALID",
+        `${visibleText(given)} cannot be read (${code ?? "error"})`,
+        {
+          hint: "Run the scan as a user who may read it, or name a path you can read.",
+        },
+      );
     }
     return { given, isDirectory: st.isDirectory() };
   });

@@ -143,7 +143,7 @@ export async function scanLeaks(
   const hits = result.hits.filter((h) => !inHome(h.location));
   if (hits.length < result.hits.length) {
     warnings.push(
-      `${result.hits.length - hits.length} match(es) in Keyward's own files (${home.paths.dir}) were left out: they hold every key id by design`,
+      `${result.hits.length - hits.length} match(es) in Keyward's own files (${visibleText(home.paths.dir)}) were left out: they hold every key id by design`,
     );
   }
 
@@ -269,11 +269,20 @@ export function revocableKeys(report: ScanReport): RevocableKey[] {
   return [...byId.values()];
 }
 
+/** How many unknown keys the `scan.done` entry lists (redacted); the rest are counted in `unknownKeysMore`. */
+export const AUDIT_UNKNOWN_KEYS_LISTED = 50;
+
 /**
- * The `scan.done` entry: what was read, what was found (known key ids; unknown keys redacted), whether
- * verify ran. Never a secret: every held secret and every found secret, passphrase and unknown key in
- * full is a canary the entry is checked against. Returns its seq, or null (with a warning) when the
- * scan cannot be audited: a scan changes nothing, so it is not refused for that.
+ * The `scan.done` entry: what was read, what was found (known key ids; the first unknown keys, redacted,
+ * and how many more), whether verify ran. Bounded whatever the scan found: the log is append-only, and a
+ * planted file of 94k credentials must not grow it by megabytes per scan. Never a secret: every held
+ * secret is a canary the whole entry is checked against. A found unknown key or secret is checked only
+ * against the one field made from found text (`unknownKeys`): anywhere else it can only be there because
+ * an attacker chose it to equal a path, a key id or a word of the entry, which would make every scan
+ * unauditable (and so `--revoke` refuse). Found unknown passphrases are no canary at all: they are shown
+ * nowhere, and an attacker-chosen one like `live` or `true` would match the entry by chance.
+ * Returns its seq, or null (with a warning) when the scan cannot be audited: a scan changes nothing, so
+ * it is not refused for that.
  */
 async function auditScan(
   home: KeywardHome,
@@ -284,6 +293,24 @@ async function auditScan(
 ): Promise<number | null> {
   if (!known.vaultOpen) return null;
   const found = report.findings;
+  const unknownFound = found.filter((f) => f.kind === "unknown-key");
+  const listed = unknownFound.slice(0, AUDIT_UNKNOWN_KEYS_LISTED);
+  const unknownKeys = listed.map((f) => ({
+    exchange: f.exchange,
+    key: f.keyShown,
+    confidence: f.confidence,
+    ...(f.verify ? { verify: f.verify.status } : {}),
+  }));
+  const shown = JSON.stringify(unknownKeys);
+  for (const f of listed) {
+    const u = unknowns.get(f);
+    for (const value of [u?.key, u?.secret]) {
+      if (value !== undefined && value.length >= 4 && shown.includes(JSON.stringify(value).slice(1, -1))) {
+        report.warnings.push("the scan could not be audited: a found key's redacted form holds it in full");
+        return null;
+      }
+    }
+  }
   const details = {
     roots: report.roots,
     git: report.git,
@@ -297,25 +324,16 @@ async function auditScan(
     liveByKind: {
       knownKeys: found.filter((f) => f.live && f.kind === "known-key").length,
       knownSecrets: found.filter((f) => f.live && f.kind === "known-secret").length,
-      unknownKeys: found.filter((f) => f.live && f.kind === "unknown-key").length,
+      unknownKeys: unknownFound.filter((f) => f.live).length,
     },
     notRead: report.stats.skipped.tooLarge + report.stats.skipped.binary + report.stats.skipped.unreadable,
     knownKeys: found.filter((f) => f.kind === "known-key").map((f) => f.keyId),
     knownSecrets: found.filter((f) => f.kind === "known-secret").map((f) => f.keyId),
-    unknownKeys: found
-      .filter((f) => f.kind === "unknown-key")
-      .map((f) => ({
-        exchange: f.exchange,
-        key: f.keyShown,
-        confidence: f.confidence,
-        ...(f.verify ? { verify: f.verify.status } : {}),
-      })),
+    unknownKeys,
+    unknownKeysMore: unknownFound.length - listed.length,
     verify,
   };
-  const canaries = [
-    ...known.canaries,
-    ...[...unknowns.values()].flatMap((u) => [u.key, u.secret, u.passphrase]),
-  ];
+  const canaries = known.canaries;
   try {
     const entry = await home.auditEntry("scan.done", "scan", details, { secrets: canaries });
     return entry.seq;
