@@ -141,7 +141,8 @@ describe.concurrent("scan", () => {
       timeoutMs: 60_000,
     });
     expect(r.code, show(r)).toBe(0);
-    expect(r.stdout).toMatch(/key id found at .*bot1\.yaml:2, no secret with it/);
+    // Wrapped lines joined: a long reason continues on the next line.
+    expect(r.stdout.replace(/\n\s+/g, " ")).toMatch(/key id found at .*bot1\.yaml:2, no secret with it/);
     const revoked = revokedKeys(await sim.state());
     expect(revoked).toEqual(expect.arrayContaining([KEYS.bot1.apiKey, KEYS.bybitScalp1.apiKey]));
     expect(r.stdout).toMatch(/Revoking the 2 live known key\(s\) the scan found/);
@@ -177,8 +178,12 @@ describe.concurrent("scan", () => {
     expect(revoked, show(r)).toContain(KEYS.bot1.apiKey);
     expect(revoked).not.toContain(KEYS.bybitScalp1.apiKey);
     expect(r.stdout).toMatch(/Not revoked: 1 key\(s\) found by their id alone/);
-    expect(r.stdout).toMatch(/key id found at .*notes\.txt:2, no secret with it/);
-    expect(r.stdout).toMatch(/secret found at .*\.env:2/);
+    const flat = r.stdout.replace(/\n\s+/g, " ");
+    expect(flat).toMatch(/key id found at .*notes\.txt:2, no secret with it/);
+    expect(flat).toMatch(/secret found at .*\.env:2/);
+    // Each key as the report shows it (label, account, redacted), not its full id.
+    expect(flat).toMatch(/bot-1 \(okx \S+\) \S{4}…\S{4}: secret found at/);
+    expect(flat).not.toMatch(new RegExp(`:${KEYS.bot1.apiKey}: secret found`));
     expect(r.stdout).toMatch(/Revoking the 1 live known key\(s\) the scan found/);
     expect(r.stdout).not.toContain(KEYS.bot1.secretKey);
   });

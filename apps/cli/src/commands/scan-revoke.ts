@@ -21,6 +21,9 @@ export async function revokeFound(
   // A key id is no secret: anyone can plant one, so a key found by its id alone is left out unless asked.
   const found = revocableKeys(report);
   const why = new Map(found.map((k) => [k.keyId, k.reason]));
+  // People read a key as the report shows it (label, account, redacted key), never its full id.
+  const shownOf = new Map(found.map((k) => [k.keyId, k.shown]));
+  const line = (id: string) => `  ${paragraph(`${field(shownOf.get(id) ?? id)}: ${why.get(id) ?? ""}`, 4)}`;
   const idsAlone = opts.revokeIdsAlone ? [] : found.filter((k) => !k.secretFound);
   if (idsAlone.length > 0) {
     out(
@@ -28,7 +31,7 @@ export async function revokeFound(
         `\nNot revoked: ${idsAlone.length} key(s) found by their id alone, with no secret (anyone who knows an id can plant it). Add --revoke-ids-alone to revoke them too:`,
       ),
     );
-    for (const k of idsAlone) out(`  ${field(k.keyId)}  ${k.reason}`);
+    for (const k of idsAlone) out(line(k.keyId));
   }
   const wanted = found.filter((k) => k.secretFound || opts.revokeIdsAlone).map((k) => k.keyId);
   const unknownLive = report.findings.filter((f) => f.live && f.kind === "unknown-key").length;
@@ -60,7 +63,7 @@ export async function revokeFound(
   for (const id of missing) {
     out(
       paragraph(
-        `WARNING: ${field(id)} is not in the live inventory now (gone already, or its account could not be listed): not revoked from here. If it may still work, revoke it on the exchange's site.`,
+        `WARNING: ${field(shownOf.get(id) ?? id)} is not in the live inventory now (gone already, or its account could not be listed): not revoked from here. If it may still work, revoke it on the exchange's site.`,
       ),
     );
   }
@@ -69,8 +72,8 @@ export async function revokeFound(
   out(
     `\n${opts.dryRun ? "Would revoke" : "Revoking"} the ${present.length} live known key(s) the scan found (audit entry ${report.auditSeq}):`,
   );
-  out("Why each is here (NOTE):");
-  for (const id of present) out(`  ${field(id)}  ${why.get(id) ?? ""}`);
+  out("Why each is here:");
+  for (const id of present) out(line(id));
   const code = await revokeSelected(home, parseSelector(present, {}), opts, timeoutMs, {
     list: async () => inventory,
     cause: { scan: report.auditSeq },
