@@ -114,10 +114,10 @@ describe("API management pages", () => {
     });
   });
 
-  it("answers a browser's /favicon.ico with an empty 204 on every exchange (no console error on the pages)", async () => {
-    for (const id of EXCHANGE_IDS) {
-      const r = await fetch(`${sim()[id]}/favicon.ico`);
-      expect(r.status, id).toBe(204);
+  it("answers a browser's /favicon.ico with an empty 204 on every exchange and the control server (its /state page)", async () => {
+    for (const origin of [...EXCHANGE_IDS.map((id) => sim()[id]), sim().control]) {
+      const r = await fetch(`${origin}/favicon.ico`);
+      expect(r.status, origin).toBe(204);
       expect(await r.text()).toBe("");
     }
   });

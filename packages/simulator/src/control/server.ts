@@ -79,6 +79,8 @@ export function controlListener(deps: ControlDeps) {
         ],
       }),
     "GET /state": () => json(200, deps.world().view(deps.clock.now())),
+    // A browser opening /state (the demo prints it) asks for an icon too: an empty answer, no console error.
+    "GET /favicon.ico": () => ({ status: 204, body: "", contentType: "image/x-icon" }),
     "POST /scenario": (body) => {
       let value: unknown;
       try {
