@@ -141,7 +141,7 @@ describe("the CLI demo's printed commands", () => {
       expect(ran.code, `${command}\n${ran.output}`).toBe(expected);
       // The scan names the live key planted in the leaked folder, and the unknown pair beside it.
       if (/^npx keyward scan\b/.test(command))
-        expect(ran.output).toMatch(/known key\+secret .*mm-bot-1[\s\S]*unknown \(high\)/);
+        expect(ran.output).toMatch(/known key\+secret\+passphrase .*mm-bot-1[\s\S]*unknown \(high\)/);
       // Its secret leaked with it: the dry run would revoke it (a key id alone is only offered, not chosen).
       if (/^npx keyward scan .*--revoke --dry-run$/.test(command)) {
         expect(ran.output).toMatch(/Would revoke 1 key\(s\)/);

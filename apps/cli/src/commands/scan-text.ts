@@ -10,17 +10,19 @@ const MB = 1024 * 1024;
 /** Places listed per finding in the table (the engine's own cap per key and source is 20 too). */
 export const TABLE_PLACES = 20;
 
-/** What a finding is, for people: "known key", "secret of key", "unknown (high)". */
-const kindWord = (f: ScanFinding): string =>
-  f.kind === "known-key"
-    ? f.secretFound
-      ? "known key+secret"
-      : "known key"
-    : f.kind === "known-secret"
-      ? f.passphraseFound && !f.secretFound
-        ? "passphrase of key"
-        : "secret of key"
-      : `unknown (${f.confidence})${f.secretFound ? "+secret" : ""}`;
+/**
+ * What a finding is, for people: "known key", "known key+secret+passphrase", "secret of key",
+ * "passphrase of key", "unknown (high)+secret" (a passphrase found is named: it is the third credential).
+ */
+const kindWord = (f: ScanFinding): string => {
+  const pass = f.passphraseFound ? "+passphrase" : "";
+  if (f.kind === "known-key") return `known key${f.secretFound ? "+secret" : ""}${pass}`;
+  if (f.kind === "known-secret") {
+    if (!f.secretFound) return f.passphraseFound ? "passphrase of key" : "secret of key";
+    return f.passphraseFound ? "secret+passphrase of key" : "secret of key";
+  }
+  return `unknown (${f.confidence})${f.secretFound ? "+secret" : ""}${pass}`;
+};
 
 /** What is known of whether it works: Keyward's state of a known key; --verify's answer for an unknown one. */
 const stateWord = (f: ScanFinding): string => {
