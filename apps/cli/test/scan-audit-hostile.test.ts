@@ -1,10 +1,3 @@
-/**
- * `scan.done` against planted text (attack review): a decoy credential whose passphrase is a word the
- * entry holds (`live`) must not make the scan unauditable and so block `--revoke`; a planted file of
- * thousands of unknown credentials must not grow the append-only audit log by one entry per credential.
- */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   auditEntries,
@@ -15,19 +8,12 @@ import {
   removeTempDirs,
   revokedKeys,
   show,
-  tempDir,
 } from "./helpers.js";
+import { plantedTree } from "./scan-fixtures.js";
 
 afterAll(() => removeTempDirs());
 
-function tree(planted: Record<string, string>): string {
-  const root = tempDir("tree-");
-  for (const [path, content] of Object.entries(planted)) {
-    mkdirSync(join(root, path, ".."), { recursive: true });
-    writeFileSync(join(root, path), content);
-  }
-  return root;
-}
+const tree = (planted: Record<string, string>): string => plantedTree(planted);
 
 interface Entry {
   seq: number;

@@ -6,29 +6,15 @@
  * read.
  */
 import { closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { ScanReportSchema } from "@keyward/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { desk, KEYS, parseJson, removeTempDirs, shortKey, show, tempDir } from "./helpers.js";
+import { sarifValidator } from "./scan-fixtures.js";
 
 afterAll(() => removeTempDirs());
 
 const MIB = 1024 * 1024;
-
-/** The official SARIF 2.1.0 schema, as scan.test.ts uses it. */
-function sarifValidator() {
-  const require = createRequire(import.meta.url);
-  const Ajv = (require("ajv-draft-04") as typeof import("ajv-draft-04")).default;
-  const addFormats = (require("ajv-formats") as typeof import("ajv-formats")).default;
-  const schema = require("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json") as Record<
-    string,
-    unknown
-  >;
-  const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
-  addFormats(ajv);
-  return ajv.compile(schema);
-}
 
 /** A text file with a key id on its first line, then text to 16 KiB, then (sparse) zeros up to `size`. */
 function largeFile(path: string, apiKey: string, size: number): void {

@@ -1,24 +1,11 @@
-/**
- * `keyward scan --revoke` always ends with a closing paragraph: what was revoked (or, with --dry-run, would
- * be), what was not and why, and what the person must do for keys Keyward cannot revoke (unknown keys).
- * Every option a dry run's plan suggests is one `scan` accepts.
- */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { startSimulator } from "@keyward/simulator";
 import { afterAll, describe, expect, it } from "vitest";
-import { desk, initHome, removeTempDirs, revokedKeys, show, tempDir } from "./helpers.js";
+import { desk, initHome, removeTempDirs, revokedKeys, show } from "./helpers.js";
+import { plantedTree } from "./scan-fixtures.js";
 
 afterAll(() => removeTempDirs());
 
-function tree(planted: Record<string, string>): string {
-  const root = tempDir("tree-");
-  for (const [path, content] of Object.entries(planted)) {
-    mkdirSync(join(root, path, ".."), { recursive: true });
-    writeFileSync(join(root, path), content);
-  }
-  return root;
-}
+const tree = (planted: Record<string, string>): string => plantedTree(planted);
 
 /** The last paragraph of the output, its wrapped lines joined. */
 const lastParagraph = (stdout: string): string =>

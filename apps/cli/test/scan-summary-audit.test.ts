@@ -5,21 +5,13 @@
  * string, the desk's secrets, in any output; the others are checked here).
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { credentialsJson, desk, KEYS, OKX_ACCOUNT, removeTempDirs, show, tempDir } from "./helpers.js";
+import { credentialsJson, desk, KEYS, OKX_ACCOUNT, removeTempDirs, show } from "./helpers.js";
+import { plantedTree } from "./scan-fixtures.js";
 
 afterAll(() => removeTempDirs());
 
-function tree(planted: Record<string, string>): string {
-  const root = tempDir("tree-");
-  for (const [path, content] of Object.entries(planted)) {
-    mkdirSync(join(root, path, ".."), { recursive: true });
-    writeFileSync(join(root, path), content);
-  }
-  return root;
-}
+const tree = (planted: Record<string, string>): string => plantedTree(planted);
 
 const UNKNOWN = { key: "Qm7RtX2vLp9KzN4wYc", secret: "Zt8Hq2Lm5Nv9Px3Rb6Sd1Fg4Jk7Wy0Ce2Ua5" };
 

@@ -6,8 +6,6 @@
  * for the unknown keys are checked here.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { ScanReportSchema } from "@keyward/core";
 import { afterAll, describe, expect, it } from "vitest";
@@ -24,40 +22,12 @@ import {
   show,
   tempDir,
 } from "./helpers.js";
+import { plantedTree, sarifValidator } from "./scan-fixtures.js";
 
 afterAll(() => removeTempDirs());
 
-/** The official SARIF 2.1.0 schema (the copy @microsoft/jest-sarif ships, draft-04), as core's SARIF test uses it. */
-function sarifValidator() {
-  const require = createRequire(import.meta.url);
-  const Ajv = (require("ajv-draft-04") as typeof import("ajv-draft-04")).default;
-  const addFormats = (require("ajv-formats") as typeof import("ajv-formats")).default;
-  const schema = require("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json") as Record<
-    string,
-    unknown
-  >;
-  const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
-  addFormats(ajv);
-  return ajv.compile(schema);
-}
-
 /** A tree of ordinary source files, with `planted` files (path → content) in it. */
-function tree(planted: Record<string, string>): string {
-  const root = tempDir("tree-");
-  for (let i = 0; i < 30; i++) {
-    const dir = join(root, "src", `pkg${i % 5}`);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(
-      join(dir, `module${i}.ts`),
-      `import { helper } from "./helper.js";\n\nexport function step${i}(x: number): number {\n  return helper(x) * ${i};\n}\n`,
-    );
-  }
-  for (const [path, content] of Object.entries(planted)) {
-    mkdirSync(join(root, path, ".."), { recursive: true });
-    writeFileSync(join(root, path), content);
-  }
-  return root;
-}
+const tree = (planted: Record<string, string>): string => plantedTree(planted, 30);
 
 interface Entry {
   seq: number;
